@@ -1,0 +1,639 @@
+/**
+ * The stack's configuration: one schema, the defaults of each environment, and one validation
+ * that reports every problem at once. Nothing else in the program reads `pulumi.Config`.
+ *
+ * Every key lives in the project's namespace (`zero-to-millions:<key>`), one key per area
+ * (`regions`, `network`, `web`, ...), each a YAML object. A stack file only states what differs
+ * from its environment's defaults (`ENVIRONMENT_DEFAULTS` below, documented in the README).
+ */
+import { z } from "zod";
+
+export const PROJECT = "zero-to-millions";
+
+export const ENVIRONMENTS = ["dev", "prod", "localstack"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Commercial regions with at least three availability zones, Fargate, RDS and ElastiCache. */
+export const AWS_REGIONS = [
+  "us-east-1",
+  "us-east-2",
+  "us-west-2",
+  "ca-central-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-north-1",
+  "ap-south-1",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "sa-east-1",
+] as const;
+export type AwsRegion = (typeof AWS_REGIONS)[number];
+
+export const REGION_ROLES = ["primary", "secondary"] as const;
+export type RegionRole = (typeof REGION_ROLES)[number];
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+  3288, 3653,
+] as const;
+
+/** Fargate's valid memory sizes (MiB) for each CPU size (CPU units). */
+export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+};
+
+/** Route53 geolocation continent codes. */
+export const CONTINENT_CODES = ["AF", "AN", "AS", "EU", "OC", "NA", "SA"] as const;
+
+const count = (max: number) => z.number().int().min(0).max(max);
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+  message: "must be an IPv4 CIDR block such as 10.0.0.0/16 with a prefix from /16 to /20",
+});
+
+const fargateTask = {
+  /** CPU units (1024 = one vCPU). */
+  cpu: z.number().int(),
+  /** Memory in MiB; must be valid for `cpu` on Fargate. */
+  memory: z.number().int(),
+  minTasks: count(1000),
+  maxTasks: positiveInt(1000),
+};
+
+const logRetention = z
+  .number()
+  .int()
+  .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+    message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  });
+
+const domainName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: "must be a lowercase DNS name such as example.com",
+  });
+
+const locationCode = z.string().regex(/^([A-Z]{2}|[A-Z]{2}-[A-Z0-9]{1,3})$/, {
+  message: `must be a continent code (${CONTINENT_CODES.join(", ")}) or an ISO 3166 country code`,
+});
+
+export const configSchema = z
+  .object({
+    environment: z.enum(ENVIRONMENTS),
+    regions: z.object({ primary: z.enum(AWS_REGIONS), secondary: z.enum(AWS_REGIONS) }).strict(),
+    network: z
+      .object({
+        cidrs: z.object({ primary: cidr, secondary: cidr }).strict(),
+        availabilityZones: z.number().int().min(2).max(3),
+        natGateways: z.enum(["single", "perAz"]),
+        enableFlowLogs: z.boolean(),
+      })
+      .strict(),
+    image: z
+      .object({
+        /** A prebuilt image URI (e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:...`); when unset the image is built from app/Dockerfile. */
+        uri: z.string().min(1).optional(),
+      })
+      .strict(),
+    web: z
+      .object({
+        ...fargateTask,
+        containerPort: z.number().int().min(1024).max(65535),
+        healthCheckPath: z.string().regex(/^\/[\w\-/]*$/, { message: "must be a path such as /readyz" }),
+        loadBalancingAlgorithm: z.enum(["round_robin", "least_outstanding_requests"]),
+        cpuTargetPercent: z.number().min(10).max(90),
+        requestsPerTargetPerMinute: positiveInt(100_000),
+        enableDeletionProtection: z.boolean(),
+      })
+      .strict(),
+    workers: z
+      .object({
+        ...fargateTask,
+        /** How long one job takes on average; with the latency goal it sets the backlog each task may hold. */
+        averageJobSeconds: z.number().positive().max(900),
+        latencyGoalSeconds: z.number().positive().max(86_400),
+        /** The longest a job may run before its message becomes visible again. */
+        jobTimeoutSeconds: positiveInt(40_000),
+        maxReceiveCount: positiveInt(1000),
+        messageRetentionDays: positiveInt(14),
+        /** Run workers on Fargate Spot (about 70% cheaper; a task may be stopped with two minutes' notice, and its job is retried). */
+        enableSpot: z.boolean(),
+      })
+      .strict(),
+    database: z
+      .object({
+        engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: "must be a PostgreSQL version such as 16 or 16.4" }),
+        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an RDS class such as db.t4g.micro" }),
+        allocatedStorageGb: z.number().int().min(20).max(65_536),
+        maxAllocatedStorageGb: z.number().int().min(20).max(65_536),
+        /** Read replicas next to the writer, in the primary region. */
+        readReplicas: count(5),
+        /** A cross-region read replica in the secondary region. */
+        enableCrossRegionReplica: z.boolean(),
+        enableMultiAz: z.boolean(),
+        backupRetentionDays: count(35),
+        enableDeletionProtection: z.boolean(),
+        skipFinalSnapshot: z.boolean(),
+        enablePerformanceInsights: z.boolean(),
+        databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" }),
+        masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, { message: "must be a lowercase identifier of up to 16 characters" }),
+      })
+      .strict(),
+    cache: z
+      .object({
+        engine: z.enum(["valkey", "redis"]),
+        engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: "must be a version such as 7.2" }),
+        nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be a node type such as cache.t4g.micro" }),
+        /** Replicas per region next to the primary node; 1 or more enables automatic failover and multi-AZ. */
+        replicas: count(5),
+        snapshotRetentionDays: count(35),
+      })
+      .strict(),
+    logs: z.object({ retentionDays: logRetention }).strict(),
+    dns: z
+      .object({
+        /** The apex domain; without it the stack skips DNS, certificates and HTTPS. */
+        domain: domainName.optional(),
+        /** An existing hosted zone for `domain`; without it a new zone is created. */
+        zoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route53 zone id such as Z123ABC" }).optional(),
+        recordName: z.string().regex(/^[a-z0-9-]{1,63}$/, { message: "must be one DNS label such as app" }),
+        routing: z.enum(["geolocation", "weighted"]),
+        /** Weighted routing: the primary region's share in percent; the secondary gets the rest. */
+        primaryWeight: count(100),
+        /** Geolocation routing: the continents or countries each region serves; everyone else goes to the primary. */
+        locations: z.object({ primary: z.array(locationCode), secondary: z.array(locationCode) }).strict(),
+      })
+      .strict(),
+    cdn: z
+      .object({
+        /** The CDN's name under dns.domain (e.g. static → static.example.com); unused without a domain. */
+        recordName: z.string().regex(/^[a-z0-9-]{1,63}$/, { message: "must be one DNS label such as static" }),
+        priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]),
+        defaultTtlSeconds: count(31_536_000),
+        maxTtlSeconds: count(31_536_000),
+        entryTtlSeconds: count(31_536_000),
+      })
+      .strict(),
+    alarms: z
+      .object({
+        email: z.string().email().optional(),
+        http5xxPercent: z.number().positive().max(100),
+        p99LatencySeconds: z.number().positive(),
+        databaseCpuPercent: z.number().positive().max(100),
+        databaseFreeStorageGb: z.number().positive(),
+        replicaLagSeconds: z.number().positive(),
+        cacheMemoryPercent: z.number().positive().max(100),
+        cacheEvictionsPerMinute: z.number().min(0),
+        oldestMessageSeconds: z.number().positive(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type StackConfig = z.infer<typeof configSchema>;
+type Defaults = Omit<StackConfig, "environment">;
+
+/**
+ * Each environment's defaults. dev is small and cheap (one NAT, no multi-AZ, one web task, workers
+ * that scale to zero); prod is sturdy (three AZs, a NAT per AZ, multi-AZ everything, deletion
+ * protection). localstack is the smallest shape an AWS emulator accepts.
+ */
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
+  dev: {
+    regions: { primary: "us-east-1", secondary: "us-west-2" },
+    network: {
+      cidrs: { primary: "10.10.0.0/16", secondary: "10.11.0.0/16" },
+      availabilityZones: 2,
+      natGateways: "single",
+      enableFlowLogs: true,
+    },
+    image: {},
+    web: {
+      cpu: 256,
+      memory: 512,
+      minTasks: 1,
+      maxTasks: 4,
+      containerPort: 3000,
+      healthCheckPath: "/readyz",
+      loadBalancingAlgorithm: "round_robin",
+      cpuTargetPercent: 60,
+      requestsPerTargetPerMinute: 3000,
+      enableDeletionProtection: false,
+    },
+    workers: {
+      cpu: 256,
+      memory: 512,
+      minTasks: 0,
+      maxTasks: 2,
+      averageJobSeconds: 2,
+      latencyGoalSeconds: 60,
+      jobTimeoutSeconds: 60,
+      maxReceiveCount: 5,
+      messageRetentionDays: 4,
+      enableSpot: true,
+    },
+    database: {
+      engineVersion: "16",
+      instanceClass: "db.t4g.micro",
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 50,
+      readReplicas: 1,
+      enableCrossRegionReplica: true,
+      enableMultiAz: false,
+      backupRetentionDays: 1,
+      enableDeletionProtection: false,
+      skipFinalSnapshot: true,
+      enablePerformanceInsights: true,
+      databaseName: "app",
+      masterUsername: "app",
+    },
+    cache: {
+      engine: "valkey",
+      engineVersion: "7.2",
+      nodeType: "cache.t4g.micro",
+      replicas: 0,
+      snapshotRetentionDays: 0,
+    },
+    logs: { retentionDays: 7 },
+    dns: {
+      recordName: "app",
+      routing: "geolocation",
+      primaryWeight: 50,
+      locations: { primary: ["NA", "SA"], secondary: ["EU", "AF"] },
+    },
+    cdn: {
+      recordName: "static",
+      priceClass: "PriceClass_100",
+      defaultTtlSeconds: 86_400,
+      maxTtlSeconds: 31_536_000,
+      entryTtlSeconds: 60,
+    },
+    alarms: {
+      http5xxPercent: 5,
+      p99LatencySeconds: 2,
+      databaseCpuPercent: 90,
+      databaseFreeStorageGb: 2,
+      replicaLagSeconds: 120,
+      cacheMemoryPercent: 90,
+      cacheEvictionsPerMinute: 1000,
+      oldestMessageSeconds: 900,
+    },
+  },
+  prod: {
+    regions: { primary: "us-east-1", secondary: "eu-west-1" },
+    network: {
+      cidrs: { primary: "10.20.0.0/16", secondary: "10.21.0.0/16" },
+      availabilityZones: 3,
+      natGateways: "perAz",
+      enableFlowLogs: true,
+    },
+    image: {},
+    web: {
+      cpu: 1024,
+      memory: 2048,
+      minTasks: 3,
+      maxTasks: 30,
+      containerPort: 3000,
+      healthCheckPath: "/readyz",
+      loadBalancingAlgorithm: "least_outstanding_requests",
+      cpuTargetPercent: 50,
+      requestsPerTargetPerMinute: 6000,
+      enableDeletionProtection: true,
+    },
+    workers: {
+      cpu: 512,
+      memory: 1024,
+      minTasks: 1,
+      maxTasks: 20,
+      averageJobSeconds: 2,
+      latencyGoalSeconds: 30,
+      jobTimeoutSeconds: 60,
+      maxReceiveCount: 5,
+      messageRetentionDays: 14,
+      enableSpot: false,
+    },
+    database: {
+      engineVersion: "16",
+      instanceClass: "db.r6g.large",
+      allocatedStorageGb: 100,
+      maxAllocatedStorageGb: 1000,
+      readReplicas: 2,
+      enableCrossRegionReplica: true,
+      enableMultiAz: true,
+      backupRetentionDays: 14,
+      enableDeletionProtection: true,
+      skipFinalSnapshot: false,
+      enablePerformanceInsights: true,
+      databaseName: "app",
+      masterUsername: "app",
+    },
+    cache: {
+      engine: "valkey",
+      engineVersion: "7.2",
+      nodeType: "cache.r7g.large",
+      replicas: 2,
+      snapshotRetentionDays: 7,
+    },
+    logs: { retentionDays: 90 },
+    dns: {
+      recordName: "app",
+      routing: "geolocation",
+      primaryWeight: 50,
+      locations: { primary: ["NA", "SA", "AS", "OC"], secondary: ["EU", "AF"] },
+    },
+    cdn: {
+      recordName: "static",
+      priceClass: "PriceClass_All",
+      defaultTtlSeconds: 86_400,
+      maxTtlSeconds: 31_536_000,
+      entryTtlSeconds: 60,
+    },
+    alarms: {
+      http5xxPercent: 1,
+      p99LatencySeconds: 1,
+      databaseCpuPercent: 80,
+      databaseFreeStorageGb: 10,
+      replicaLagSeconds: 30,
+      cacheMemoryPercent: 80,
+      cacheEvictionsPerMinute: 100,
+      oldestMessageSeconds: 300,
+    },
+  },
+  localstack: {
+    regions: { primary: "us-east-1", secondary: "us-west-2" },
+    network: {
+      cidrs: { primary: "10.30.0.0/16", secondary: "10.31.0.0/16" },
+      availabilityZones: 2,
+      natGateways: "single",
+      enableFlowLogs: false,
+    },
+    image: { uri: "public.ecr.aws/docker/library/node:20-slim" },
+    web: {
+      cpu: 256,
+      memory: 512,
+      minTasks: 1,
+      maxTasks: 2,
+      containerPort: 3000,
+      healthCheckPath: "/readyz",
+      loadBalancingAlgorithm: "round_robin",
+      cpuTargetPercent: 60,
+      requestsPerTargetPerMinute: 3000,
+      enableDeletionProtection: false,
+    },
+    workers: {
+      cpu: 256,
+      memory: 512,
+      minTasks: 0,
+      maxTasks: 1,
+      averageJobSeconds: 2,
+      latencyGoalSeconds: 60,
+      jobTimeoutSeconds: 30,
+      maxReceiveCount: 3,
+      messageRetentionDays: 1,
+      enableSpot: false,
+    },
+    database: {
+      engineVersion: "16",
+      instanceClass: "db.t4g.micro",
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 20,
+      readReplicas: 1,
+      enableCrossRegionReplica: true,
+      enableMultiAz: false,
+      backupRetentionDays: 1,
+      enableDeletionProtection: false,
+      skipFinalSnapshot: true,
+      enablePerformanceInsights: false,
+      databaseName: "app",
+      masterUsername: "app",
+    },
+    cache: {
+      engine: "redis",
+      engineVersion: "7.1",
+      nodeType: "cache.t4g.micro",
+      replicas: 0,
+      snapshotRetentionDays: 0,
+    },
+    logs: { retentionDays: 1 },
+    dns: {
+      recordName: "app",
+      routing: "geolocation",
+      primaryWeight: 50,
+      locations: { primary: ["NA"], secondary: ["EU"] },
+    },
+    cdn: {
+      recordName: "static",
+      priceClass: "PriceClass_100",
+      defaultTtlSeconds: 60,
+      maxTtlSeconds: 3600,
+      entryTtlSeconds: 0,
+    },
+    alarms: {
+      http5xxPercent: 5,
+      p99LatencySeconds: 2,
+      databaseCpuPercent: 90,
+      databaseFreeStorageGb: 1,
+      replicaLagSeconds: 120,
+      cacheMemoryPercent: 90,
+      cacheEvictionsPerMinute: 1000,
+      oldestMessageSeconds: 900,
+    },
+  },
+};
+
+/** Thrown when the stack's configuration is invalid; its message lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration for ${PROJECT} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((problem) => `  - ${problem}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Validates raw stack configuration (the project's keys without their `zero-to-millions:`
+ * prefix, values already parsed from JSON) and fills in the environment's defaults.
+ *
+ * @throws ConfigError listing every problem with its key path and the allowed values.
+ */
+export function parseConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
+  const environment = ENVIRONMENTS.find((env) => env === raw.environment);
+  // With an unknown environment the dev defaults still let every other key be checked.
+  const merged = deepMerge(ENVIRONMENT_DEFAULTS[environment ?? "dev"], raw) as Record<string, unknown>;
+  const result = configSchema.safeParse(merged);
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map(describeIssue)),
+    ...crossFieldProblems(merged),
+  ];
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(problems);
+  }
+  return result.data;
+}
+
+/** Reads the project's keys from a `pulumi.runtime.allConfig()` map into raw config. */
+export function rawConfigFromPulumi(all: Readonly<Record<string, string>>): Record<string, unknown> {
+  const prefix = `${PROJECT}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(all)) {
+    if (!key.startsWith(prefix)) continue;
+    raw[key.slice(prefix.length)] = parseConfigValue(value);
+  }
+  return raw;
+}
+
+function parseConfigValue(value: string): unknown {
+  // Pulumi hands objects, lists, numbers and booleans over as JSON text; plain strings are not JSON.
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? issue.path.join(".") : "(root)";
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((key) => (path === "(root)" ? key : `${path}.${key}`));
+    return `${keys.join(", ")}: unknown key${keys.length > 1 ? "s" : ""} (check the spelling against the README's config reference)`;
+  }
+  if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
+    return `${path}: required, missing`;
+  }
+  return `${path}: ${issue.message}`;
+}
+
+/** Rules that relate two keys; each reads its inputs defensively since the schema may have failed. */
+export function crossFieldProblems(config: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const at = (path: string): unknown =>
+    path.split(".").reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), config);
+  const number = (path: string) => (typeof at(path) === "number" ? (at(path) as number) : undefined);
+
+  if (at("regions.primary") !== undefined && at("regions.primary") === at("regions.secondary")) {
+    problems.push(`regions.secondary: must differ from regions.primary (both are ${String(at("regions.primary"))})`);
+  }
+  for (const tier of ["web", "workers"]) {
+    const min = number(`${tier}.minTasks`);
+    const max = number(`${tier}.maxTasks`);
+    if (min !== undefined && max !== undefined && min > max) {
+      problems.push(`${tier}.minTasks: ${min} is greater than ${tier}.maxTasks (${max}); lower minTasks or raise maxTasks`);
+    }
+    const cpu = number(`${tier}.cpu`);
+    const memory = number(`${tier}.memory`);
+    if (cpu !== undefined && memory !== undefined) {
+      const allowed = FARGATE_MEMORY_BY_CPU[cpu];
+      if (allowed === undefined) {
+        problems.push(`${tier}.cpu: ${cpu} is not a Fargate CPU size; allowed: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`);
+      } else if (!allowed.includes(memory)) {
+        problems.push(`${tier}.memory: ${memory} MiB does not fit ${tier}.cpu ${cpu}; allowed: ${allowed.join(", ")}`);
+      }
+    }
+  }
+  if (typeof at("web.minTasks") === "number" && (at("web.minTasks") as number) < 1) {
+    problems.push("web.minTasks: must be at least 1 (the load balancer needs a healthy target)");
+  }
+  const storage = number("database.allocatedStorageGb");
+  const maxStorage = number("database.maxAllocatedStorageGb");
+  if (storage !== undefined && maxStorage !== undefined && maxStorage < storage) {
+    problems.push(
+      `database.maxAllocatedStorageGb: ${maxStorage} is below database.allocatedStorageGb (${storage}); storage autoscaling can only grow`,
+    );
+  }
+  const jobTimeout = number("workers.jobTimeoutSeconds");
+  const averageJob = number("workers.averageJobSeconds");
+  if (jobTimeout !== undefined && averageJob !== undefined && jobTimeout < averageJob) {
+    problems.push(`workers.jobTimeoutSeconds: ${jobTimeout} is shorter than workers.averageJobSeconds (${averageJob})`);
+  }
+  if (jobTimeout !== undefined && visibilityTimeoutSeconds(jobTimeout) > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+    problems.push(
+      `workers.jobTimeoutSeconds: ${jobTimeout} needs a visibility timeout above SQS's ${MAX_VISIBILITY_TIMEOUT_SECONDS} s; at most ${MAX_VISIBILITY_TIMEOUT_SECONDS - VISIBILITY_MARGIN_SECONDS} s`,
+    );
+  }
+  const cidrs = [at("network.cidrs.primary"), at("network.cidrs.secondary")].map((value) =>
+    typeof value === "string" ? parseCidr(value) : undefined,
+  );
+  if (cidrs[0] && cidrs[1] && cidrsOverlap(cidrs[0], cidrs[1])) {
+    problems.push("network.cidrs.secondary: overlaps network.cidrs.primary; the regions' VPCs need distinct ranges");
+  }
+  if (at("dns.zoneId") !== undefined && at("dns.domain") === undefined) {
+    problems.push("dns.zoneId: set dns.domain too (the zone's domain), or remove dns.zoneId");
+  }
+  const locations = at("dns.locations");
+  if (isRecord(locations) && Array.isArray(locations.primary) && Array.isArray(locations.secondary)) {
+    const shared = locations.primary.filter((code) => (locations.secondary as unknown[]).includes(code));
+    if (shared.length > 0) {
+      problems.push(`dns.locations: ${shared.join(", ")} listed for both regions; each location routes to one region`);
+    }
+  }
+  const ttl = number("cdn.defaultTtlSeconds");
+  const maxTtl = number("cdn.maxTtlSeconds");
+  if (ttl !== undefined && maxTtl !== undefined && ttl > maxTtl) {
+    problems.push(`cdn.defaultTtlSeconds: ${ttl} is above cdn.maxTtlSeconds (${maxTtl})`);
+  }
+  return problems;
+}
+
+/** SQS's upper limit for a queue's visibility timeout. */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** Slack on top of the job timeout before SQS hands the message to another worker. */
+export const VISIBILITY_MARGIN_SECONDS = 30;
+
+/** The queue's visibility timeout: the job's timeout plus a margin, so no job is handed out twice while it runs. */
+export function visibilityTimeoutSeconds(jobTimeoutSeconds: number): number {
+  return jobTimeoutSeconds + VISIBILITY_MARGIN_SECONDS;
+}
+
+export interface Cidr {
+  readonly address: number;
+  readonly prefix: number;
+}
+
+/** Parses an IPv4 CIDR block with a prefix from /16 to /20 (room for nine subnets); undefined when it does not parse. */
+export function parseCidr(value: string): Cidr | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((octet) => octet > 255) || prefix < 16 || prefix > 20) return undefined;
+  const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
+  const hostBits = 32 - prefix;
+  if (address % 2 ** hostBits !== 0) return undefined;
+  return { address, prefix };
+}
+
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  const shorter = Math.min(a.prefix, b.prefix);
+  const block = 2 ** (32 - shorter);
+  return Math.floor(a.address / block) === Math.floor(b.address / block);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Merges `override` into `base`: objects key by key, everything else (lists included) replaced. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isRecord(base) || !isRecord(override)) return override === undefined ? base : override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = deepMerge(base[key], value);
+  }
+  return merged;
+}
+
+function range(from: number, to: number, step: number): number[] {
+  return Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+}
