@@ -11,7 +11,9 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_ROOT
 readonly ENV_FILE=$REPO_ROOT/.services/env
-readonly STATE_DIR=${SERVICES_DIR:-/tmp/zero-to-millions-services}
+# Absolute, because PostgreSQL's tools run from / (see pg) and the script re-runs itself (run_locked).
+STATE_DIR=$(realpath -m "${SERVICES_DIR:-/tmp/zero-to-millions-services}")
+readonly STATE_DIR
 readonly TIMEOUT=${SERVICES_TIMEOUT:-60}
 readonly HOST=127.0.0.1
 
@@ -66,20 +68,36 @@ service_pid() {
   echo "$pid"
 }
 
+# Logs are appended to across starts (history helps when a service died during a test run), so a
+# failed start shows only what its own attempt logged: from the size the log had before it.
+declare -A LOG_OFFSET=()
+mark_log() { LOG_OFFSET[$1]=$(stat -c %s "${LOG[$1]}" 2>/dev/null || echo 0); }
+
 start_failed() {
   local name=$1 reason=$2
   echo "services: error: $name (port ${PORT[$name]}) $reason; log: ${LOG[$name]}" >&2
-  [[ -r ${LOG[$name]} ]] && tail -n 20 "${LOG[$name]}" | sed 's/^/  | /' >&2
+  [[ -r ${LOG[$name]} ]] &&
+    tail -c "+$((${LOG_OFFSET[$name]:-0} + 1))" "${LOG[$name]}" | tail -n 20 | sed 's/^/  | /' >&2
   exit 1
 }
 
+# True if PID exists and is not a zombie (a dead process not yet reaped keeps its /proc entry).
+alive() {
+  local stat
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+  stat=${stat##*) } # the state follows "(command name) "
+  [[ ${stat%% *} != Z ]]
+}
+
 # Polls the command given after NAME until it succeeds; fails at once if NAME's process died (its log
-# says why) and after $TIMEOUT seconds otherwise.
+# says why) and after $TIMEOUT seconds otherwise. Liveness is judged by pid alone: a process just
+# spawned may not have exec'd its program yet, so service_pid's command-line check would miss it.
 wait_ready() {
-  local name=$1 deadline=$((SECONDS + TIMEOUT))
+  local name=$1 deadline=$((SECONDS + TIMEOUT)) pid
   shift
+  read -r pid <"${PIDFILE[$name]}"
   until "$@" >/dev/null 2>&1; do
-    service_pid "$name" >/dev/null || start_failed "$name" "exited while starting"
+    alive "$pid" || start_failed "$name" "exited while starting"
     ((SECONDS < deadline)) || start_failed "$name" "was not ready after ${TIMEOUT}s"
     sleep 0.2
   done
@@ -152,9 +170,10 @@ max_wal_senders = 5
 # Lets a replica that tests stopped for a while catch up when it is started again.
 wal_keep_size = '256MB'
 hot_standby = on
-# Throwaway test data: durability is not worth the fsyncs.
+# Throwaway test data: durability is not worth the fsyncs. synchronous_commit stays on: without fsync
+# it costs next to nothing, and it sends each commit to the replica at once rather than on the WAL
+# writer's next round (up to 200ms later), which keeps replica lag small for read-after-write tests.
 fsync = off
-synchronous_commit = off
 EOF
 }
 
@@ -241,10 +260,12 @@ stop_replica() { pg pg_ctl -D "$REPLICA_DATA" -m fast -w -t "$TIMEOUT" stop >/de
 
 # --- redis and moto ------------------------------------------------------------------------------------
 
-redis_answers() { [[ $(redis-cli -h "$HOST" -p "${PORT[redis]}" ping) == PONG ]]; }
+# redis-cli has no timeout of its own; one hung probe must not outlast the overall wait.
+redis_answers() { [[ $(timeout 2 redis-cli -h "$HOST" -p "${PORT[redis]}" ping) == PONG ]]; }
 
-# No persistence: test data is throwaway. Not --daemonize: spawn detaches it and records its pid, and
-# keeping it our child until then lets wait_ready notice at once when it dies (e.g. port taken).
+# No persistence: test data is throwaway. spawn daemonizes it rather than --daemonize, whose first
+# process exits at once and leaves the daemon's pid unknown until it writes its pidfile; with the pid
+# known from the start, wait_ready notices at once when it dies (e.g. the port is taken).
 start_redis() {
   mkdir -p "$REDIS_DIR"
   spawn redis redis-server --bind "$HOST" --port "${PORT[redis]}" --save '' --appendonly no \
@@ -267,12 +288,20 @@ stop_moto() { kill_service moto "$1"; }
 
 # --- commands ------------------------------------------------------------------------------------------
 
+# True if something accepts connections on PORT (bash's /dev/tcp connects; nothing is sent).
+port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
 start_service() {
   local name=$1 pid
   if pid=$(service_pid "$name"); then
     log "$name: already running (pid $pid)"
     return
   fi
+  # Otherwise the readiness probe would be answered by that other process (e.g. one left running
+  # when its state directory was deleted) and a service that failed to start would pass for ready.
+  port_in_use "${PORT[$name]}" &&
+    die "$name: port ${PORT[$name]} is taken by a process not started from $STATE_DIR; stop it first"
+  mark_log "$name"
   "start_$name"
   log "$name: ready on $HOST:${PORT[$name]} (pid $(service_pid "$name"))"
 }
@@ -322,11 +351,12 @@ stop_all() {
 }
 
 # Two callers starting or stopping at once (parallel test runs) would race on the same data
-# directories; queue them. Every wait inside is bounded, so a holder always lets go.
-lock_state_dir() {
+# directories, so the script re-runs itself under flock(1), which queues them. flock holds the lock
+# itself and -o keeps its descriptor from the script: the services started would otherwise inherit it
+# and keep the lock taken for as long as they run. Every wait inside is bounded, so a holder lets go.
+run_locked() {
   mkdir -p "$STATE_DIR"
-  exec 9>"$STATE_DIR/.lock"
-  flock 9
+  SERVICES_SH_LOCKED=1 exec flock -o "$STATE_DIR/.lock" "$BASH" "${BASH_SOURCE[0]}" "$@"
 }
 
 main() {
@@ -349,7 +379,11 @@ main() {
     for name in "${services[@]}"; do status_service "$name"; done
     return
   fi
-  lock_state_dir
+  if [[ -n ${SERVICES_SH_LOCKED:-} ]]; then
+    unset SERVICES_SH_LOCKED # not to be inherited by the services
+  else
+    run_locked "$@"
+  fi
   case $command in
     start) start_all "${services[@]}" ;;
     stop) stop_all "${services[@]}" ;;

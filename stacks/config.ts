@@ -61,14 +61,12 @@ const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
   message: "must be an IPv4 CIDR block such as 10.0.0.0/16 with a prefix from /16 to /20",
 });
 
-const fargateTask = {
-  /** CPU units (1024 = one vCPU). */
-  cpu: z.number().int(),
-  /** Memory in MiB; must be valid for `cpu` on Fargate. */
-  memory: z.number().int(),
-  minTasks: count(1000),
-  maxTasks: positiveInt(1000),
-};
+const fargateTask = (role: string) => ({
+  cpu: z.number().int().describe(`CPU units per ${role} task (1024 = one vCPU); a Fargate size`),
+  memory: z.number().int().describe(`memory (MiB) per ${role} task; must fit \`cpu\` on Fargate`),
+  minTasks: count(1000).describe(`the fewest ${role} tasks the autoscaler keeps`),
+  maxTasks: positiveInt(1000).describe(`the most ${role} tasks the autoscaler may run`),
+});
 
 const logRetention = z
   .number()
@@ -87,114 +85,164 @@ const locationCode = z.string().regex(/^([A-Z]{2}|[A-Z]{2}-[A-Z0-9]{1,3})$/, {
   message: `must be a continent code (${CONTINENT_CODES.join(", ")}) or an ISO 3166 country code`,
 });
 
+const dnsLabel = (example: string) =>
+  z.string().regex(/^[a-z0-9-]{1,63}$/, { message: `must be one DNS label such as ${example}` });
+
+/** Every key, its type, its limits and what it means (`describe`: the README's reference reads it). */
 export const configSchema = z
   .object({
-    environment: z.enum(ENVIRONMENTS),
-    regions: z.object({ primary: z.enum(AWS_REGIONS), secondary: z.enum(AWS_REGIONS) }).strict(),
+    environment: z.enum(ENVIRONMENTS).describe("which defaults apply: dev, prod or localstack (required)"),
+    regions: z
+      .object({
+        primary: z.enum(AWS_REGIONS).describe("the region that holds the database writer"),
+        secondary: z.enum(AWS_REGIONS).describe("the second region: its own web tier, cache and queue, a read replica"),
+      })
+      .strict(),
     network: z
       .object({
-        cidrs: z.object({ primary: cidr, secondary: cidr }).strict(),
-        availabilityZones: z.number().int().min(2).max(3),
-        natGateways: z.enum(["single", "perAz"]),
-        enableFlowLogs: z.boolean(),
+        cidrs: z
+          .object({
+            primary: cidr.describe("the primary VPC's range (/16 to /20)"),
+            secondary: cidr.describe("the secondary VPC's range; must not overlap the primary's"),
+          })
+          .strict(),
+        availabilityZones: z.number().int().min(2).max(3).describe("availability zones per region (2 or 3)"),
+        natGateways: z.enum(["single", "perAz"]).describe("one NAT gateway per VPC (cheap) or one per AZ (sturdy)"),
+        enableFlowLogs: z.boolean().describe("VPC flow logs to CloudWatch Logs"),
       })
       .strict(),
     image: z
       .object({
-        /** A prebuilt image URI (e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:...`); when unset the image is built from app/Dockerfile. */
-        uri: z.string().min(1).optional(),
+        uri: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("a prebuilt image (`repo@sha256:…`); unset: built from app/Dockerfile at deploy time"),
       })
       .strict(),
     web: z
       .object({
-        ...fargateTask,
-        containerPort: z.number().int().min(1024).max(65535),
-        healthCheckPath: z.string().regex(/^\/[\w\-/]*$/, { message: "must be a path such as /readyz" }),
-        loadBalancingAlgorithm: z.enum(["round_robin", "least_outstanding_requests"]),
-        cpuTargetPercent: z.number().min(10).max(90),
-        requestsPerTargetPerMinute: positiveInt(100_000),
-        enableDeletionProtection: z.boolean(),
+        ...fargateTask("web"),
+        containerPort: z.number().int().min(1024).max(65535).describe("the port the app listens on (PORT)"),
+        healthCheckPath: z
+          .string()
+          .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /readyz" })
+          .describe("the load balancer's and Route53's health check path"),
+        loadBalancingAlgorithm: z
+          .enum(["round_robin", "least_outstanding_requests"])
+          .describe("how the ALB picks a task"),
+        cpuTargetPercent: z.number().min(10).max(90).describe("target-tracking goal for average CPU"),
+        requestsPerTargetPerMinute: positiveInt(100_000).describe("target-tracking goal for ALB requests per task per minute"),
+        enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
       })
       .strict(),
     workers: z
       .object({
-        ...fargateTask,
-        /** How long one job takes on average; with the latency goal it sets the backlog each task may hold. */
-        averageJobSeconds: z.number().positive().max(900),
-        latencyGoalSeconds: z.number().positive().max(86_400),
-        /** The longest a job may run before its message becomes visible again. */
-        jobTimeoutSeconds: positiveInt(40_000),
-        maxReceiveCount: positiveInt(1000),
-        messageRetentionDays: positiveInt(14),
-        /** Run workers on Fargate Spot (about 70% cheaper; a task may be stopped with two minutes' notice, and its job is retried). */
-        enableSpot: z.boolean(),
+        ...fargateTask("worker"),
+        averageJobSeconds: z
+          .number()
+          .positive()
+          .max(900)
+          .describe("how long one job takes; with the latency goal it sets the backlog each task may hold"),
+        latencyGoalSeconds: z.number().positive().max(86_400).describe("how long a job may wait in the queue"),
+        jobTimeoutSeconds: positiveInt(40_000).describe("the longest a job may run (sets the queue's visibility timeout)"),
+        maxReceiveCount: positiveInt(1000).describe("deliveries before a message moves to the dead-letter queue"),
+        messageRetentionDays: positiveInt(14).describe("how long the queue keeps a message"),
+        enableSpot: z.boolean().describe("run workers on Fargate Spot (cheaper; interrupted jobs are retried)"),
       })
       .strict(),
     database: z
       .object({
-        engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: "must be a PostgreSQL version such as 16 or 16.4" }),
-        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an RDS class such as db.t4g.micro" }),
-        allocatedStorageGb: z.number().int().min(20).max(65_536),
-        maxAllocatedStorageGb: z.number().int().min(20).max(65_536),
-        /** Read replicas next to the writer, in the primary region. */
-        readReplicas: count(5),
-        /** A cross-region read replica in the secondary region. */
-        enableCrossRegionReplica: z.boolean(),
-        enableMultiAz: z.boolean(),
-        backupRetentionDays: count(35),
-        enableDeletionProtection: z.boolean(),
-        skipFinalSnapshot: z.boolean(),
-        enablePerformanceInsights: z.boolean(),
-        databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" }),
-        masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, { message: "must be a lowercase identifier of up to 16 characters" }),
+        engineVersion: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, { message: "must be a PostgreSQL version such as 16 or 16.4" })
+          .describe("PostgreSQL version; a major alone takes minor upgrades automatically"),
+        instanceClass: z
+          .string()
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an RDS class such as db.t4g.micro" })
+          .describe("RDS instance class of the writer and replicas"),
+        allocatedStorageGb: z.number().int().min(20).max(65_536).describe("initial gp3 storage"),
+        maxAllocatedStorageGb: z.number().int().min(20).max(65_536).describe("storage autoscaling ceiling"),
+        readReplicas: count(5).describe("read replicas next to the writer, in the primary region"),
+        enableMultiAz: z.boolean().describe("a standby in another AZ for the writer (and the cross-region replica)"),
+        backupRetentionDays: count(35).describe("automated backups (at least 1: replicas need them)"),
+        enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
+        skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
+        enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        databaseName: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" })
+          .describe("the app's database"),
+        masterUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,15}$/, { message: "must be a lowercase identifier of up to 16 characters" })
+          .describe("the master user; its password is managed by RDS in Secrets Manager"),
       })
       .strict(),
     cache: z
       .object({
-        engine: z.enum(["valkey", "redis"]),
-        engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: "must be a version such as 7.2" }),
-        nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be a node type such as cache.t4g.micro" }),
-        /** Replicas per region next to the primary node; 1 or more enables automatic failover and multi-AZ. */
-        replicas: count(5),
-        snapshotRetentionDays: count(35),
+        engine: z.enum(["valkey", "redis"]).describe("ElastiCache engine"),
+        engineVersion: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, { message: "must be a version such as 7.2" })
+          .describe("engine version"),
+        nodeType: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be a node type such as cache.t4g.micro" })
+          .describe("node type"),
+        replicas: count(5).describe("replicas beside the primary node; 1 or more turns on failover and multi-AZ"),
+        snapshotRetentionDays: count(35).describe("daily snapshots kept (0: none)"),
       })
       .strict(),
-    logs: z.object({ retentionDays: logRetention }).strict(),
+    logs: z
+      .object({ retentionDays: logRetention.describe("retention of every log group (a CloudWatch value)") })
+      .strict(),
     dns: z
       .object({
-        /** The apex domain; without it the stack skips DNS, certificates and HTTPS. */
-        domain: domainName.optional(),
-        /** An existing hosted zone for `domain`; without it a new zone is created. */
-        zoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route53 zone id such as Z123ABC" }).optional(),
-        recordName: z.string().regex(/^[a-z0-9-]{1,63}$/, { message: "must be one DNS label such as app" }),
-        routing: z.enum(["geolocation", "weighted"]),
-        /** Weighted routing: the primary region's share in percent; the secondary gets the rest. */
-        primaryWeight: count(100),
-        /** Geolocation routing: the continents or countries each region serves; everyone else goes to the primary. */
-        locations: z.object({ primary: z.array(locationCode), secondary: z.array(locationCode) }).strict(),
+        domain: domainName.optional().describe("the apex domain; unset: no DNS, certificates or HTTPS"),
+        zoneId: z
+          .string()
+          .regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route53 zone id such as Z123ABC" })
+          .optional()
+          .describe("an existing hosted zone for `domain`; unset: a new zone is created"),
+        recordName: dnsLabel("app").describe("the app's name under the domain (app → app.example.com)"),
+        routing: z.enum(["geolocation", "weighted"]).describe("how users are split between the regions"),
+        healthCheckPath: z
+          .string()
+          .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /healthz" })
+          .describe("Route53's health check path per region (liveness: a region's readiness depends on the primary's writer)"),
+        primaryWeight: count(100).describe("weighted routing: the primary's percent; the secondary gets the rest"),
+        locations: z
+          .object({
+            primary: z.array(locationCode).describe("geolocation: continents/countries served by the primary"),
+            secondary: z.array(locationCode).describe("geolocation: continents/countries served by the secondary"),
+          })
+          .strict(),
       })
       .strict(),
     cdn: z
       .object({
-        /** The CDN's name under dns.domain (e.g. static → static.example.com); unused without a domain. */
-        recordName: z.string().regex(/^[a-z0-9-]{1,63}$/, { message: "must be one DNS label such as static" }),
-        priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]),
-        defaultTtlSeconds: count(31_536_000),
-        maxTtlSeconds: count(31_536_000),
-        entryTtlSeconds: count(31_536_000),
+        recordName: dnsLabel("static").describe("the CDN's name under the domain (static → static.example.com)"),
+        priceClass: z
+          .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
+          .describe("CloudFront edge locations used"),
+        defaultTtlSeconds: count(31_536_000).describe("cache TTL when the object says nothing"),
+        maxTtlSeconds: count(31_536_000).describe("longest cache TTL"),
+        entryTtlSeconds: count(31_536_000).describe("cache TTL of index.html (hashed files are immutable)"),
+        forceDestroy: z.boolean().describe("let `pulumi destroy` delete the asset buckets with their objects"),
       })
       .strict(),
     alarms: z
       .object({
-        email: z.string().email().optional(),
-        http5xxPercent: z.number().positive().max(100),
-        p99LatencySeconds: z.number().positive(),
-        databaseCpuPercent: z.number().positive().max(100),
-        databaseFreeStorageGb: z.number().positive(),
-        replicaLagSeconds: z.number().positive(),
-        cacheMemoryPercent: z.number().positive().max(100),
-        cacheEvictionsPerMinute: z.number().min(0),
-        oldestMessageSeconds: z.number().positive(),
+        email: z.string().email().optional().describe("where alarms are emailed (SNS subscription); unset: none"),
+        http5xxPercent: z.number().positive().max(100).describe("ALB target 5xx rate"),
+        p99LatencySeconds: z.number().positive().describe("ALB p99 target response time"),
+        databaseCpuPercent: z.number().positive().max(100).describe("RDS CPU per instance"),
+        databaseFreeStorageGb: z.number().positive().describe("RDS free storage on the writer"),
+        replicaLagSeconds: z.number().positive().describe("RDS replica lag"),
+        cacheMemoryPercent: z.number().positive().max(100).describe("ElastiCache memory use"),
+        cacheEvictionsPerMinute: z.number().min(0).describe("ElastiCache evictions"),
+        oldestMessageSeconds: z.number().positive().describe("age of the oldest queued job"),
       })
       .strict(),
   })
@@ -248,7 +296,6 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       allocatedStorageGb: 20,
       maxAllocatedStorageGb: 50,
       readReplicas: 1,
-      enableCrossRegionReplica: true,
       enableMultiAz: false,
       backupRetentionDays: 1,
       enableDeletionProtection: false,
@@ -268,6 +315,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
     dns: {
       recordName: "app",
       routing: "geolocation",
+      healthCheckPath: "/healthz",
       primaryWeight: 50,
       locations: { primary: ["NA", "SA"], secondary: ["EU", "AF"] },
     },
@@ -277,6 +325,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       defaultTtlSeconds: 86_400,
       maxTtlSeconds: 31_536_000,
       entryTtlSeconds: 60,
+      forceDestroy: true,
     },
     alarms: {
       http5xxPercent: 5,
@@ -328,7 +377,6 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       allocatedStorageGb: 100,
       maxAllocatedStorageGb: 1000,
       readReplicas: 2,
-      enableCrossRegionReplica: true,
       enableMultiAz: true,
       backupRetentionDays: 14,
       enableDeletionProtection: true,
@@ -348,6 +396,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
     dns: {
       recordName: "app",
       routing: "geolocation",
+      healthCheckPath: "/healthz",
       primaryWeight: 50,
       locations: { primary: ["NA", "SA", "AS", "OC"], secondary: ["EU", "AF"] },
     },
@@ -357,6 +406,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       defaultTtlSeconds: 86_400,
       maxTtlSeconds: 31_536_000,
       entryTtlSeconds: 60,
+      forceDestroy: false,
     },
     alarms: {
       http5xxPercent: 1,
@@ -408,7 +458,6 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       allocatedStorageGb: 20,
       maxAllocatedStorageGb: 20,
       readReplicas: 1,
-      enableCrossRegionReplica: true,
       enableMultiAz: false,
       backupRetentionDays: 1,
       enableDeletionProtection: false,
@@ -428,6 +477,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
     dns: {
       recordName: "app",
       routing: "geolocation",
+      healthCheckPath: "/healthz",
       primaryWeight: 50,
       locations: { primary: ["NA"], secondary: ["EU"] },
     },
@@ -437,6 +487,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       defaultTtlSeconds: 60,
       maxTtlSeconds: 3600,
       entryTtlSeconds: 0,
+      forceDestroy: true,
     },
     alarms: {
       http5xxPercent: 5,
@@ -550,6 +601,11 @@ export function crossFieldProblems(config: Readonly<Record<string, unknown>>): s
   if (storage !== undefined && maxStorage !== undefined && maxStorage < storage) {
     problems.push(
       `database.maxAllocatedStorageGb: ${maxStorage} is below database.allocatedStorageGb (${storage}); storage autoscaling can only grow`,
+    );
+  }
+  if (number("database.backupRetentionDays") === 0) {
+    problems.push(
+      "database.backupRetentionDays: 0 turns backups off, but the writer feeds read replicas (in-region and the secondary region's), which needs backups; use 1 or more",
     );
   }
   const jobTimeout = number("workers.jobTimeoutSeconds");

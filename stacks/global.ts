@@ -69,6 +69,7 @@ export function createCdn(config: StackConfig, providers: Providers, zone: DnsZo
     defaultTtlSeconds: config.cdn.defaultTtlSeconds,
     maxTtlSeconds: config.cdn.maxTtlSeconds,
     entryTtlSeconds: config.cdn.entryTtlSeconds,
+    forceDestroy: config.cdn.forceDestroy,
     // Browsers upload photos straight to the bucket with presigned URLs from the app's origin.
     // Without a domain the origins are the load balancers' generated names, which do not exist
     // yet here; the presigned signature still authorizes each upload on its own.
@@ -102,7 +103,7 @@ export function connectRegions(primary: Region, secondary: Region, providers: Pr
     },
   });
   primary.database.allowFrom(
-    "secondary-app-to-primary-db",
+    "secondary-app",
     { cidrBlocks: secondary.network.privateSubnetCidrs },
     `app tasks in ${secondary.region} writing over peering`,
   );
@@ -125,7 +126,7 @@ export function createGeoDns(config: StackConfig, zone: DnsZone, regions: Region
         region: region.region,
         albDnsName: region.web.albDnsName,
         albZoneId: region.web.albZoneId,
-        healthCheck: { protocol: "HTTPS" as const, path: config.web.healthCheckPath },
+        healthCheck: { protocol: "HTTPS" as const, path: config.dns.healthCheckPath },
         locations: config.dns.locations[region.role],
       })),
     },

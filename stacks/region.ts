@@ -168,12 +168,12 @@ export class Region extends pulumi.ComponentResource {
     );
 
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
-    this.database.allowFrom(`${name}-web-to-db`, { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.database.allowFrom(`${name}-workers-to-db`, { securityGroupId: this.workers.securityGroupId }, "worker tasks");
-    this.cache.allowFrom(`${name}-web-to-cache`, { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache.allowFrom(`${name}-workers-to-cache`, { securityGroupId: this.workers.securityGroupId }, "worker tasks");
+    this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    this.database.allowFrom("workers", { securityGroupId: this.workers.securityGroupId }, "worker tasks");
+    this.cache.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    this.cache.allowFrom("workers", { securityGroupId: this.workers.securityGroupId }, "worker tasks");
     // The web tier enqueues jobs; the workers own the queue and already consume it.
-    this.workers.grantSendMessages(`${name}-web-sends-jobs`, this.web.taskRoleName);
+    this.workers.grantSendMessages("web", this.web.taskRoleName);
 
     this.observability = new Observability(
       `${name}-observability`,

@@ -21,6 +21,8 @@ export interface RecordedResource {
   /** The region of the aws provider the resource was created with; null where none applies. */
   region: string | null;
   custom: boolean;
+  /** The physical id the mocks gave it (custom resources only). */
+  id: string | null;
   inputs: Record<string, unknown>;
   state: Record<string, unknown>;
 }
@@ -147,6 +149,7 @@ const STATE: Record<string, StateFn> = {
     name: inputs.name,
   }),
   "aws:route53/healthCheck:HealthCheck": ({ id }) => ({ arn: `arn:aws:route53:::healthcheck/${id}` }),
+  "aws:route53/record:Record": ({ inputs }) => ({ fqdn: String(inputs.name).replace(/\.$/, "") }),
   "aws:acm/certificate:Certificate": ({ inputs, id, region }) => {
     const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as unknown[]) ?? [])].map(String);
     return {
@@ -172,6 +175,10 @@ const STATE: Record<string, StateFn> = {
   "aws:cloudfront/cachePolicy:CachePolicy": ({ id }) => ({ etag: fakeHex(id) }),
   "random:index/randomPassword:RandomPassword": ({ inputs, name }) => ({ result: `mock-${fakeHex(name, Number(inputs.length ?? 32) - 5)}` }),
   "random:index/randomId:RandomId": ({ name }) => ({ hex: fakeHex(name), b64Url: fakeHex(name) }),
+  // awsx's image is a remote component: the mocks stand in for its build and push.
+  "awsx:ecr:Image": ({ inputs }) => ({
+    imageUri: `${String(inputs.repositoryUrl)}@sha256:${createHash("sha256").update(String(inputs.imageTag)).digest("hex")}`,
+  }),
 };
 
 /** Physical ids in the shapes AWS uses, so that ids read like the real thing. */
@@ -262,6 +269,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       parent: registration.parent,
       region: args.type.startsWith("aws:") ? region : null,
       custom: args.custom ?? false,
+      id: id ?? null,
       inputs: args.inputs,
       state,
     });

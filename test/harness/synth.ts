@@ -18,6 +18,8 @@ export interface SynthResource {
   name: string;
   parent: string | null;
   region: string | null;
+  /** The physical id the mocks gave it (custom resources only). */
+  id: string | null;
   inputs: Record<string, unknown>;
   /** What the mocks answered: inputs plus the attributes AWS would compute (ids, ARNs, endpoints). */
   state: Record<string, unknown>;
@@ -82,12 +84,13 @@ export async function synthInProcess(stack: string, overrides: ConfigOverrides =
     error = thrown instanceof Error ? thrown.message : String(thrown);
   }
 
-  const resources = [...mocks.resources.values()].map(({ urn, type, name, parent, region, inputs, state }) => ({
+  const resources = [...mocks.resources.values()].map(({ urn, type, name, parent, region, id, inputs, state }) => ({
     urn,
     type,
     name,
     parent,
     region,
+    id,
     inputs,
     state,
   }));

@@ -5,8 +5,23 @@ import { render, resolve } from "../harness/component";
 
 describe("Network: subnet layout", () => {
   const cases: Array<[string, number, Partial<ReturnType<typeof subnetLayout>>]> = [
-    ["10.20.0.0/16", 2, { public: ["10.20.0.0/20", "10.20.16.0/20"], private: ["10.20.64.0/20", "10.20.80.0/20"], isolated: ["10.20.128.0/20", "10.20.144.0/20"] }],
-    ["10.0.0.0/20", 3, { public: ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"], isolated: ["10.0.8.0/24", "10.0.9.0/24", "10.0.10.0/24"] }],
+    [
+      "10.20.0.0/16",
+      2,
+      {
+        public: ["10.20.0.0/20", "10.20.16.0/20"],
+        private: ["10.20.64.0/20", "10.20.80.0/20"],
+        isolated: ["10.20.128.0/20", "10.20.144.0/20"],
+      },
+    ],
+    [
+      "10.0.0.0/20",
+      3,
+      {
+        public: ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
+        isolated: ["10.0.8.0/24", "10.0.9.0/24", "10.0.10.0/24"],
+      },
+    ],
   ];
   for (const [cidr, zones, expected] of cases) {
     it(`GIVEN ${cidr} over ${zones} zones THEN each kind gets one non-overlapping block per zone`, () => {
@@ -23,10 +38,22 @@ describe("Network: subnet layout", () => {
 describe("Network: argument validation", () => {
   const cases: Array<[string, Parameters<typeof validateNetworkArgs>[0], RegExp | null]> = [
     ["a valid /16 over 3 zones", { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 3 }, null],
-    ["a /8 (too large to plan)", { cidrBlock: "10.0.0.0/8" }, /cidrBlock: "10.0.0.0\/8" must be an IPv4 CIDR from \/16 to \/20/],
+    [
+      "a /8 (too large to plan)",
+      { cidrBlock: "10.0.0.0/8" },
+      /cidrBlock: "10.0.0.0\/8" must be an IPv4 CIDR from \/16 to \/20/,
+    ],
     ["text that is no CIDR", { cidrBlock: "ten/16" }, /cidrBlock/],
-    ["one zone", { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 1 }, /availabilityZoneCount: 1 must be 2 or 3/],
-    ["four zones", { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 4 }, /availabilityZoneCount: 4/],
+    [
+      "one zone",
+      { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 1 },
+      /availabilityZoneCount: 1 must be 2 or 3/,
+    ],
+    [
+      "four zones",
+      { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 4 },
+      /availabilityZoneCount: 4/,
+    ],
   ];
   for (const [label, args, expected] of cases) {
     it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
@@ -38,42 +65,71 @@ describe("Network: argument validation", () => {
 
   it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
     const rendered = await render(({ provider }) => {
-      assert.throws(() => new Network("bad", { cidrBlock: "10.0.0.0/8" }, { provider }), /Network "bad": invalid arguments/);
+      assert.throws(
+        () => new Network("bad", { cidrBlock: "10.0.0.0/8" }, { provider }),
+        /Network "bad": invalid arguments/,
+      );
       return null;
     });
-    assert.deepEqual(rendered.resources.filter((r) => r.type.startsWith("aws:")), []);
+    assert.deepEqual(
+      rendered.resources.filter((r) => r.type.startsWith("aws:")),
+      [],
+    );
   });
 });
 
 describe("Network: resources", () => {
   it("GIVEN perAz NAT over 3 zones THEN each private subnet routes to the NAT gateway of its own zone", async () => {
-    const { value: network, ofType } = await render(({ provider }) =>
-      new Network("net", { cidrBlock: "10.20.0.0/16", availabilityZoneCount: 3, natGateways: "perAz" }, { provider }),
+    const { value: network, ofType } = await render(
+      ({ provider }) =>
+        new Network(
+          "net",
+          { cidrBlock: "10.20.0.0/16", availabilityZoneCount: 3, natGateways: "perAz" },
+          { provider },
+        ),
     );
     assert.equal(ofType("aws:ec2/subnet:Subnet").length, 9);
     const nats = ofType("aws:ec2/natGateway:NatGateway");
     assert.equal(nats.length, 3);
-    const privateTables = ofType("aws:ec2/routeTable:RouteTable").filter((t) => t.name.startsWith("net-private-rt"));
-    const natIds = privateTables.map((t) => (t.inputs.routes as Array<{ natGatewayId: string }>)[0]!.natGatewayId);
+    const privateTables = ofType("aws:ec2/routeTable:RouteTable").filter((t) =>
+      t.name.startsWith("net-private-rt"),
+    );
+    const natIds = privateTables.map(
+      (t) => (t.inputs.routes as Array<{ natGatewayId: string }>)[0]!.natGatewayId,
+    );
     assert.equal(new Set(natIds).size, 3);
     assert.deepEqual(await resolve(network.availabilityZones[2]!), "us-east-1c");
   });
 
   it("GIVEN a single NAT THEN every private route table shares it and isolated subnets have no route out", async () => {
-    const { ofType } = await render(({ provider }) =>
-      new Network("net", { cidrBlock: "10.10.0.0/16", availabilityZoneCount: 2, natGateways: "single" }, { provider }),
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Network(
+          "net",
+          { cidrBlock: "10.10.0.0/16", availabilityZoneCount: 2, natGateways: "single" },
+          { provider },
+        ),
     );
     assert.equal(ofType("aws:ec2/natGateway:NatGateway").length, 1);
-    const isolated = ofType("aws:ec2/routeTable:RouteTable").find((t) => t.name === "net-isolated-rt")!;
+    const isolated = ofType("aws:ec2/routeTable:RouteTable").find(
+      (t) => t.name === "net-isolated-rt",
+    )!;
     assert.equal(isolated.inputs.routes, undefined);
   });
 
   it("GIVEN defaults THEN subnets never assign public IPs, the default SG is emptied, S3 has a gateway endpoint and flow logs are kept", async () => {
-    const { ofType } = await render(({ provider }) => new Network("net", { cidrBlock: "10.10.0.0/16", flowLogRetentionDays: 14 }, { provider }));
-    for (const subnet of ofType("aws:ec2/subnet:Subnet")) assert.equal(subnet.inputs.mapPublicIpOnLaunch, false);
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Network("net", { cidrBlock: "10.10.0.0/16", flowLogRetentionDays: 14 }, { provider }),
+    );
+    for (const subnet of ofType("aws:ec2/subnet:Subnet"))
+      assert.equal(subnet.inputs.mapPublicIpOnLaunch, false);
     const defaultSg = ofType("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")[0]!;
     assert.deepEqual([defaultSg.inputs.ingress, defaultSg.inputs.egress], [[], []]);
-    assert.equal(ofType("aws:ec2/vpcEndpoint:VpcEndpoint")[0]!.inputs.serviceName, "com.amazonaws.us-east-1.s3");
+    assert.equal(
+      ofType("aws:ec2/vpcEndpoint:VpcEndpoint")[0]!.inputs.serviceName,
+      "com.amazonaws.us-east-1.s3",
+    );
     assert.equal(ofType("aws:ec2/flowLog:FlowLog")[0]!.inputs.trafficType, "ALL");
     assert.equal(ofType("aws:cloudwatch/logGroup:LogGroup")[0]!.inputs.retentionInDays, 14);
   });

@@ -1,0 +1,564 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "../stacks/config";
+import type { FargateCapacityProvider } from "./cluster";
+import { physicalName, type Tags, type Tier, tierTags } from "./tags";
+import { type Transform, transform } from "./transform";
+
+/** The one container of every task; load balancers name it to reach its port. */
+export const CONTAINER_NAME = "app";
+/** How long ECS waits after SIGTERM before it kills the container, unless a service says otherwise. */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
+/** Fargate's upper limit for a container's stop timeout. */
+export const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** ECS limits a task definition family to 255 characters. */
+const MAX_FAMILY_LENGTH = 255;
+/** The root filesystem is read-only; this volume on the task's ephemeral storage is its only scratch space. */
+const SCRATCH_VOLUME = { name: "scratch", containerPath: "/tmp" } as const;
+/** Log lines buffered in memory while CloudWatch Logs is slow, so the app never blocks on stdout. */
+const LOG_BUFFER_SIZE = "25m";
+/** Deploys start new tasks before stopping old ones, so capacity never drops during a rollout. */
+const DEPLOYMENT_MINIMUM_HEALTHY_PERCENT = 100;
+const DEPLOYMENT_MAXIMUM_PERCENT = 200;
+/** app/Dockerfile builds for linux/amd64. */
+const CPU_ARCHITECTURE = "X86_64";
+const ANYWHERE = "0.0.0.0/0";
+const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A value the task reads from Secrets Manager when it starts. */
+export interface SecretReference {
+  /** The secret's full ARN. */
+  arn: pulumi.Input<string>;
+  /**
+   * A key of the secret's JSON value (ECS `valueFrom` becomes `${arn}:${jsonKey}::`); without it
+   * the variable gets the whole value.
+   * @example "password"
+   */
+  jsonKey?: string;
+}
+
+/** Per-child hooks to change a resource's arguments before it is created. */
+export interface FargateServiceTransforms {
+  securityGroup?: Transform<aws.ec2.SecurityGroupArgs>;
+  logGroup?: Transform<aws.cloudwatch.LogGroupArgs>;
+  executionRole?: Transform<aws.iam.RoleArgs>;
+  taskRole?: Transform<aws.iam.RoleArgs>;
+  taskDefinition?: Transform<aws.ecs.TaskDefinitionArgs>;
+  service?: Transform<aws.ecs.ServiceArgs>;
+  scalableTarget?: Transform<aws.appautoscaling.TargetArgs>;
+}
+
+/** What every Fargate service of the app takes: where it runs, what it runs, and how far it scales. */
+export interface FargateServiceArgs {
+  /** The ECS cluster (ComputeCluster's `arn` and `name`). */
+  cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
+  /** The VPC of `subnetIds`; the tasks' security group is created in it. */
+  vpcId: pulumi.Input<string>;
+  /** Private subnets (egress through NAT). Tasks never get a public IP. */
+  subnetIds: pulumi.Input<string>[];
+  /**
+   * The app's image; a digest-pinned URI makes every image change a deploy.
+   * @example "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:..."
+   */
+  image: pulumi.Input<string>;
+  /**
+   * The app's role, passed to the image's entrypoint (docs/CONTRACT.md).
+   * @example ["worker"]
+   */
+  command: string[];
+  /** CPU units per task (1024 = one vCPU): 256, 512, 1024, 2048 or 4096. */
+  cpu: number;
+  /** Memory per task in MiB; must be a size Fargate offers for `cpu`. */
+  memory: number;
+  /** The fewest tasks the autoscaler keeps, also the count of the first deploy. */
+  minTasks: number;
+  /** The most tasks the autoscaler may run. */
+  maxTasks: number;
+  /**
+   * Plain environment variables: endpoints and names, never secrets.
+   * @default {}
+   */
+  environment?: Record<string, pulumi.Input<string>>;
+  /**
+   * Variables read from Secrets Manager when a task starts, by variable name. The execution role
+   * may read exactly these secrets.
+   * @default {}
+   * @example { DATABASE_PASSWORD: { arn: database.masterUserSecretArn, jsonKey: "password" } }
+   */
+  secrets?: Record<string, SecretReference>;
+  /**
+   * The customer-managed KMS keys the secrets are encrypted with; the execution role may decrypt
+   * with exactly these, and only through Secrets Manager.
+   * @default []
+   */
+  secretKmsKeyArns?: pulumi.Input<string>[];
+  /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
+  logRetentionDays: number;
+  /**
+   * Run on Fargate Spot: about 70% cheaper, but AWS may stop a task with two minutes' notice.
+   * Changing it rolls the tasks over to the other capacity provider.
+   * @default false
+   */
+  useSpot?: boolean;
+  /** Change the arguments of a child resource before it is created. */
+  transform?: FargateServiceTransforms;
+}
+
+/**
+ * What a concrete service adds to the shared task and service: how work reaches its tasks (a load
+ * balancer, a queue). `createWorkSource` returns it before the task definition exists.
+ */
+export interface WorkSource {
+  /** Variables the container needs to find its work; they win over `environment`. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** The ports the container listens on. */
+  containerPorts?: number[];
+  /** Target groups that send traffic to the tasks. */
+  loadBalancers?: aws.types.input.ecs.ServiceLoadBalancer[];
+  /** How long ECS ignores failing load balancer health checks of a new task. */
+  healthCheckGracePeriodSeconds?: number;
+  /** @default DEFAULT_STOP_TIMEOUT_SECONDS */
+  stopTimeoutSeconds?: number;
+  /** What the service must wait for (ECS rejects a target group no listener uses yet). */
+  dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * Validates the arguments every Fargate service shares.
+ * @returns the problems found, each naming the argument and the fix; empty when valid.
+ */
+export function validateFargateServiceArgs(args: FargateServiceArgs): string[] {
+  const problems: string[] = [];
+  const memorySizes = FARGATE_MEMORY_BY_CPU[args.cpu];
+  if (memorySizes === undefined) {
+    problems.push(
+      `cpu: ${args.cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
+    );
+  } else if (!memorySizes.includes(args.memory)) {
+    problems.push(
+      `memory: ${args.memory} MiB does not fit cpu ${args.cpu} on Fargate; use one of ${memorySizes.join(", ")}`,
+    );
+  }
+  if (!Number.isInteger(args.minTasks) || args.minTasks < 0) {
+    problems.push(`minTasks: ${args.minTasks} must be a whole number, 0 or more`);
+  }
+  if (!Number.isInteger(args.maxTasks) || args.maxTasks < 1) {
+    problems.push(`maxTasks: ${args.maxTasks} must be a whole number, 1 or more`);
+  }
+  if (args.minTasks > args.maxTasks) {
+    problems.push(
+      `minTasks: ${args.minTasks} is greater than maxTasks (${args.maxTasks}); lower minTasks or raise maxTasks`,
+    );
+  }
+  if (args.subnetIds.length === 0) {
+    problems.push("subnetIds: empty; name the private subnets the tasks run in");
+  }
+  if (args.command.length === 0) {
+    problems.push('command: empty; name the app\'s role, such as ["web"] or ["worker"]');
+  }
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)) {
+    problems.push(
+      `logRetentionDays: ${args.logRetentionDays} is not a period CloudWatch Logs keeps; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
+  }
+  const environment = Object.keys(args.environment ?? {});
+  for (const name of [...environment, ...Object.keys(args.secrets ?? {})]) {
+    if (!VARIABLE_NAME_PATTERN.test(name)) {
+      problems.push(
+        `environment/secrets: "${name}" is not a variable name; use letters, digits and _`,
+      );
+    }
+  }
+  for (const [name, secret] of Object.entries(args.secrets ?? {})) {
+    if (environment.includes(name)) {
+      problems.push(
+        `secrets.${name}: also set in environment; a variable comes from one or the other`,
+      );
+    }
+    if (secret.jsonKey === "") {
+      problems.push(`secrets.${name}.jsonKey: empty; omit it to use the secret's whole value`);
+    }
+  }
+  return problems;
+}
+
+interface AwsContext {
+  partition: pulumi.Output<string>;
+  accountId: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+}
+
+/**
+ * The base of the app's Fargate services (after CDK's ecs-patterns): everything a service of
+ * this app needs, with the differences left to a subclass through three hooks.
+ *
+ * It creates, in order:
+ * - a security group for the tasks: egress allowed, no ingress (a subclass adds what it needs);
+ * - a log group with retention, which the container writes to through awslogs (non-blocking);
+ * - an execution role (pull the image, write logs, read exactly the given secrets and decrypt
+ *   them with exactly the given keys) and a task role that starts empty: the owner of each
+ *   resource the app uses grants it access (for example `QueueWorkers.grantSendMessages`);
+ * - `createWorkSource()`: the subclass's load balancer or queue;
+ * - the task definition: one container, read-only root filesystem with a scratch `/tmp`, an init
+ *   process that forwards SIGTERM, and a stop timeout long enough to finish in-flight work;
+ * - the ECS service in private subnets without public IPs, rolled out with a circuit breaker that
+ *   rolls back, and `minTasks` tasks on the first deploy only: afterwards the count belongs to the
+ *   autoscaler (`desiredCount` changes are ignored), so a deploy never scales a busy service down;
+ * - an Application Auto Scaling target from `minTasks` to `maxTasks`, then
+ *   `createScalingPolicies()`.
+ *
+ * The app publishes its metrics as CloudWatch embedded-metric-format log lines, which need no
+ * permission beyond writing logs.
+ *
+ * Cost (us-east-1, Linux/x86): $0.0405 per vCPU-hour and $0.0044 per GB-hour, so a 0.25 vCPU /
+ * 0.5 GB task is about $9 a month and a 1 vCPU / 2 GB task about $36; Spot is about 70% less.
+ * Logs are $0.50 per GB ingested.
+ */
+export abstract class FargateService<Args extends FargateServiceArgs, Source extends WorkSource>
+  extends pulumi.ComponentResource
+{
+  readonly serviceName: pulumi.Output<string>;
+  /** The tasks' security group, for rules of the tiers they connect to. */
+  readonly securityGroupId: pulumi.Output<string>;
+  /** The role the app runs as, for grants by the owners of what it uses. */
+  readonly taskRoleName: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+
+  /** What `createWorkSource` created (the web tier's load balancer, the workers' queue). */
+  protected readonly source: Source;
+
+  private readonly securityGroup: aws.ec2.SecurityGroup;
+  private readonly logGroup: aws.cloudwatch.LogGroup;
+  private readonly executionRole: aws.iam.Role;
+  private readonly taskRole: aws.iam.Role;
+  private readonly taskDefinition: aws.ecs.TaskDefinition;
+  private readonly service: aws.ecs.Service;
+  private readonly scalableTarget: aws.appautoscaling.Target;
+  private readonly scalingPolicies: aws.appautoscaling.Policy[];
+
+  protected constructor(
+    type: string,
+    tier: Tier,
+    name: string,
+    args: Args,
+    opts: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, {}, opts);
+    const problems = this.validate(args);
+    if (problems.length > 0) {
+      const kind = type.split(":").pop();
+      throw new Error(`${kind} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
+    }
+    const tags = tierTags(tier);
+    const context = this.lookUpContext();
+
+    this.securityGroup = this.createSecurityGroup(name, args, tags);
+    this.logGroup = this.createLogGroup(name, args, tags);
+    this.executionRole = this.createExecutionRole(name, args, context, tags);
+    this.taskRole = this.createTaskRole(name, args, context, tags);
+    this.securityGroupId = this.securityGroup.id;
+    this.taskRoleName = this.taskRole.name;
+    this.taskRoleArn = this.taskRole.arn;
+    this.logGroupName = this.logGroup.name;
+
+    this.source = this.createWorkSource(name, args, tags);
+    this.taskDefinition = this.createTaskDefinition(name, args, context, tags);
+    this.service = this.createService(name, args, tags);
+    this.serviceName = this.service.name;
+    this.scalableTarget = this.createScalableTarget(name, args, tags);
+    this.scalingPolicies = this.createScalingPolicies(name, args, this.scalableTarget, tags);
+  }
+
+  /** The underlying resources, for what the arguments do not cover. */
+  get nodes() {
+    return {
+      securityGroup: this.securityGroup,
+      logGroup: this.logGroup,
+      executionRole: this.executionRole,
+      taskRole: this.taskRole,
+      taskDefinition: this.taskDefinition,
+      service: this.service,
+      scalableTarget: this.scalableTarget,
+      scalingPolicies: this.scalingPolicies,
+    };
+  }
+
+  // The hooks below run inside this constructor, before the subclass's own constructor body:
+  // they may use their arguments and what this class has set, never the subclass's fields.
+
+  /** Every problem with `args`, the shared ones (`validateFargateServiceArgs`) included. */
+  protected abstract validate(args: Args): string[];
+
+  /**
+   * Creates what brings work to the tasks (and any rule that lets it in through
+   * `securityGroupId`); runs after the roles exist and before the task definition does.
+   */
+  protected abstract createWorkSource(name: string, args: Args, tags: Tags): Source;
+
+  /** Creates the policies that move the service between `minTasks` and `maxTasks`. */
+  protected abstract createScalingPolicies(
+    name: string,
+    args: Args,
+    target: aws.appautoscaling.Target,
+    tags: Tags,
+  ): aws.appautoscaling.Policy[];
+
+  private lookUpContext(): AwsContext {
+    const opts = { parent: this };
+    return {
+      partition: aws.getPartitionOutput({}, opts).partition,
+      accountId: aws.getCallerIdentityOutput({}, opts).accountId,
+      region: aws.getRegionOutput({}, opts).region,
+    };
+  }
+
+  private createSecurityGroup(name: string, args: Args, tags: Tags): aws.ec2.SecurityGroup {
+    const group = new aws.ec2.SecurityGroup(
+      `${name}-tasks-sg`,
+      transform(args.transform?.securityGroup, {
+        vpcId: args.vpcId,
+        description: "Fargate tasks: outbound only, inbound from their load balancer if any",
+        tags: { ...tags, Name: `${name}-tasks` },
+      }),
+      { parent: this },
+    );
+    // Tasks call AWS APIs through NAT and reach the data tier, whose own groups decide who gets in.
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-tasks-egress`,
+      {
+        securityGroupId: group.id,
+        ipProtocol: "-1",
+        cidrIpv4: ANYWHERE,
+        description: "AWS APIs, the data tier and the internet (through NAT)",
+        tags,
+      },
+      { parent: this },
+    );
+    return group;
+  }
+
+  private createLogGroup(name: string, args: Args, tags: Tags): aws.cloudwatch.LogGroup {
+    return new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
+      { parent: this },
+    );
+  }
+
+  private createExecutionRole(
+    name: string,
+    args: Args,
+    context: AwsContext,
+    tags: Tags,
+  ): aws.iam.Role {
+    const role = new aws.iam.Role(
+      `${name}-execution-role`,
+      transform(args.transform?.executionRole, {
+        description: `${name}: lets ECS pull the image, write the logs and read the task's secrets`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "ecs-tasks.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+        tags,
+      }),
+      { parent: this },
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-execution-role`,
+      {
+        role: role.name,
+        policyArn: pulumi.interpolate`arn:${context.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+      },
+      { parent: this },
+    );
+    const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
+    const kmsKeyArns = args.secretKmsKeyArns ?? [];
+    if (secretArns.length > 0) {
+      new aws.iam.RolePolicy(
+        `${name}-execution-secrets`,
+        {
+          role: role.name,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "ReadTaskSecrets",
+                Effect: "Allow",
+                Action: "secretsmanager:GetSecretValue",
+                Resource: secretArns,
+              },
+              ...(kmsKeyArns.length > 0
+                ? [
+                    {
+                      Sid: "DecryptTaskSecrets",
+                      Effect: "Allow",
+                      Action: "kms:Decrypt",
+                      Resource: kmsKeyArns,
+                      // Only as Secrets Manager decrypts a secret for the role, never directly.
+                      Condition: {
+                        StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
+                      },
+                    },
+                  ]
+                : []),
+            ],
+          }),
+        },
+        { parent: this },
+      );
+    }
+    return role;
+  }
+
+  private createTaskRole(name: string, args: Args, context: AwsContext, tags: Tags): aws.iam.Role {
+    return new aws.iam.Role(
+      `${name}-task-role`,
+      transform(args.transform?.taskRole, {
+        description: `${name}: what the app may do; each resource's owner grants its own access`,
+        // Only ECS acting for this account's tasks in this region may assume it (confused deputy).
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "ecs-tasks.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: {
+                ArnLike: {
+                  "aws:SourceArn": pulumi.interpolate`arn:${context.partition}:ecs:${context.region}:${context.accountId}:*`,
+                },
+                StringEquals: { "aws:SourceAccount": context.accountId },
+              },
+            },
+          ],
+        }),
+        tags,
+      }),
+      { parent: this },
+    );
+  }
+
+  private createTaskDefinition(
+    name: string,
+    args: Args,
+    context: AwsContext,
+    tags: Tags,
+  ): aws.ecs.TaskDefinition {
+    const environment = { ...args.environment, ...this.source.environment };
+    const secrets = args.secrets ?? {};
+    const container = {
+      name: CONTAINER_NAME,
+      image: args.image,
+      command: args.command,
+      essential: true,
+      portMappings: (this.source.containerPorts ?? []).map((containerPort) => ({
+        containerPort,
+        protocol: "tcp",
+      })),
+      // Sorted, so that the same variables always render the same definition (no spurious revision).
+      environment: Object.keys(environment)
+        .sort()
+        .map((variable) => ({ name: variable, value: environment[variable] })),
+      secrets: Object.keys(secrets)
+        .sort()
+        .map((variable) => ({ name: variable, valueFrom: secretValueFrom(secrets[variable]!) })),
+      // The app writes nothing outside /tmp on the stack (DATA_DIR is for the embedded mode only).
+      readonlyRootFilesystem: true,
+      mountPoints: [
+        { sourceVolume: SCRATCH_VOLUME.name, containerPath: SCRATCH_VOLUME.containerPath },
+      ],
+      // An init process as PID 1 forwards SIGTERM to the app and reaps zombies.
+      linuxParameters: { initProcessEnabled: true },
+      stopTimeout: this.source.stopTimeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": context.region,
+          "awslogs-stream-prefix": args.command[0],
+          mode: "non-blocking",
+          "max-buffer-size": LOG_BUFFER_SIZE,
+        },
+      },
+    };
+    return new aws.ecs.TaskDefinition(
+      `${name}-taskdef`,
+      transform(args.transform?.taskDefinition, {
+        family: physicalName([pulumi.getProject(), pulumi.getStack(), name], MAX_FAMILY_LENGTH),
+        cpu: String(args.cpu),
+        memory: String(args.memory),
+        networkMode: "awsvpc",
+        requiresCompatibilities: ["FARGATE"],
+        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: CPU_ARCHITECTURE },
+        executionRoleArn: this.executionRole.arn,
+        taskRoleArn: this.taskRole.arn,
+        volumes: [{ name: SCRATCH_VOLUME.name }],
+        containerDefinitions: pulumi.jsonStringify([container]),
+        tags,
+      }),
+      { parent: this },
+    );
+  }
+
+  private createService(name: string, args: Args, tags: Tags): aws.ecs.Service {
+    const capacityProvider: FargateCapacityProvider = args.useSpot ? "FARGATE_SPOT" : "FARGATE";
+    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn } = this.source;
+    return new aws.ecs.Service(
+      `${name}-service`,
+      transform(args.transform?.service, {
+        cluster: args.cluster.arn,
+        taskDefinition: this.taskDefinition.arn,
+        // The first deploy's count only: later ones leave it to the autoscaler (ignoreChanges below).
+        desiredCount: args.minTasks,
+        capacityProviderStrategies: [{ capacityProvider, weight: 1 }],
+        // Lets a change of capacity provider (useSpot) roll out in place instead of replacing the service.
+        forceNewDeployment: true,
+        networkConfiguration: {
+          subnets: args.subnetIds,
+          securityGroups: [this.securityGroup.id],
+          assignPublicIp: false,
+        },
+        ...(loadBalancers ? { loadBalancers, healthCheckGracePeriodSeconds } : {}),
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: DEPLOYMENT_MINIMUM_HEALTHY_PERCENT,
+        deploymentMaximumPercent: DEPLOYMENT_MAXIMUM_PERCENT,
+        // A deploy that the circuit breaker rolls back fails `pulumi up` instead of passing quietly.
+        waitForSteadyState: true,
+        propagateTags: "SERVICE",
+        enableEcsManagedTags: true,
+        enableExecuteCommand: false,
+        tags,
+      }),
+      { parent: this, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
+    );
+  }
+
+  private createScalableTarget(name: string, args: Args, tags: Tags): aws.appautoscaling.Target {
+    return new aws.appautoscaling.Target(
+      `${name}-scaling`,
+      transform(args.transform?.scalableTarget, {
+        serviceNamespace: "ecs",
+        scalableDimension: "ecs:service:DesiredCount",
+        resourceId: pulumi.interpolate`service/${args.cluster.name}/${this.service.name}`,
+        minCapacity: args.minTasks,
+        maxCapacity: args.maxTasks,
+        tags,
+      }),
+      { parent: this },
+    );
+  }
+}
+
+/** ECS `valueFrom`: the secret's ARN, or `${arn}:${jsonKey}::` for one key of a JSON secret. */
+function secretValueFrom(secret: SecretReference): pulumi.Input<string> {
+  return secret.jsonKey === undefined
+    ? secret.arn
+    : pulumi.interpolate`${secret.arn}:${secret.jsonKey}::`;
+}

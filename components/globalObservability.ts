@@ -1,0 +1,208 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  type AlarmSpec,
+  alarmEmailProblems,
+  type DashboardRow,
+  FIVE_MINUTES,
+  metric,
+  MINUTE,
+  MonitoringComponent,
+  type ObservabilityTransforms,
+  throwIfInvalid,
+} from "./observability";
+import { type Transform, transform } from "./transform";
+
+/** Route53 health-check metrics and CloudFront metrics are published in us-east-1 only. */
+const GLOBAL_METRICS_REGION = "us-east-1";
+const DEFAULT_CDN_5XX_PERCENT = 5;
+
+export interface GlobalObservabilityArgs {
+  /** Subscribes this address to the alarm topic (AWS emails a confirmation link first). */
+  alarmEmail?: string;
+  /** The CloudFront distribution to watch. */
+  distributionId: pulumi.Input<string>;
+  /** The Route53 health checks of the regions' load balancers; empty when the stack has no domain. */
+  healthChecks: Array<{ role: "primary" | "secondary"; id: pulumi.Input<string> }>;
+  /**
+   * The share of CloudFront responses that may be 5xx, in percent, before the alarm fires.
+   * @default 5
+   */
+  cdn5xxPercent?: number;
+  /** Change the arguments of a child resource before it is created. */
+  transform?: ObservabilityTransforms & {
+    monitoringSubscription?: Transform<aws.cloudfront.MonitoringSubscriptionArgs>;
+  };
+}
+
+/**
+ * Validates the arguments before any resource exists.
+ * @returns the problems found, each naming the argument and the fix; empty when valid.
+ */
+export function validateGlobalObservabilityArgs(args: GlobalObservabilityArgs): string[] {
+  const problems = alarmEmailProblems(args.alarmEmail);
+  const roles = args.healthChecks.map((check) => check.role);
+  if (new Set(roles).size !== roles.length) {
+    problems.push(
+      `healthChecks: roles ${roles.join(", ")} repeat; pass at most one health check per region role`,
+    );
+  }
+  const percent = args.cdn5xxPercent ?? DEFAULT_CDN_5XX_PERCENT;
+  if (!Number.isFinite(percent) || percent <= 0 || percent > 100) {
+    problems.push(`cdn5xxPercent: ${percent} must be above 0 and at most 100`);
+  }
+  return problems;
+}
+
+function globalDashboardRows(args: GlobalObservabilityArgs): DashboardRow[] {
+  const cdn = (name: string, stat: string, label: string) =>
+    metric(
+      "AWS/CloudFront",
+      name,
+      { DistributionId: args.distributionId, Region: "Global" },
+      stat,
+      label,
+    );
+  const healthChecks: DashboardRow[] =
+    args.healthChecks.length === 0
+      ? []
+      : [
+          {
+            title: "Regions (Route53 health checks: 1 healthy, 0 failing)",
+            graphs: [
+              {
+                title: "Health check status",
+                lines: args.healthChecks.map((check) =>
+                  metric(
+                    "AWS/Route53",
+                    "HealthCheckStatus",
+                    { HealthCheckId: check.id },
+                    "Minimum",
+                    check.role,
+                  ),
+                ),
+              },
+            ],
+          },
+        ];
+  return [
+    ...healthChecks,
+    {
+      title: "CDN (CloudFront)",
+      graphs: [
+        { title: "Requests", lines: [cdn("Requests", "Sum", "requests")] },
+        {
+          title: "Error rate (%)",
+          lines: [
+            cdn("4xxErrorRate", "Average", "4xx"),
+            cdn("5xxErrorRate", "Average", "5xx"),
+            cdn("TotalErrorRate", "Average", "total"),
+          ],
+        },
+        { title: "Cache hit rate (%)", lines: [cdn("CacheHitRate", "Average", "hit rate")] },
+      ],
+    },
+  ];
+}
+
+function globalAlarmSpecs(args: GlobalObservabilityArgs): AlarmSpec[] {
+  const percent = args.cdn5xxPercent ?? DEFAULT_CDN_5XX_PERCENT;
+  return [
+    ...args.healthChecks.map((check): AlarmSpec => ({
+      role: `health-check-${check.role}`,
+      what: `Route53 finds the ${check.role} region's load balancer unhealthy and sends its users to the other region.`,
+      lookAt: `the ${check.role} region's dashboard and its web service's events`,
+      line: metric("AWS/Route53", "HealthCheckStatus", { HealthCheckId: check.id }, "Minimum"),
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      periodSeconds: MINUTE,
+      evaluationPeriods: 2,
+      treatMissingData: "breaching", // Route53 reports every minute while the check exists; silence must not look healthy
+    })),
+    {
+      role: "cdn-5xx-rate",
+      what: `Over ${percent}% of CloudFront responses are 5xx.`,
+      lookAt: "the S3 origins (bucket policy, replication status) and CloudFront's logs",
+      line: metric(
+        "AWS/CloudFront",
+        "5xxErrorRate",
+        { DistributionId: args.distributionId, Region: "Global" },
+        "Average",
+      ),
+      comparison: "GreaterThanThreshold",
+      threshold: percent,
+      periodSeconds: FIVE_MINUTES,
+      evaluationPeriods: 2,
+      treatMissingData: "notBreaching", // CloudFront publishes only when it serves requests
+    },
+  ];
+}
+
+/**
+ * What spans the regions: a dashboard of the Route53 health checks in front of the regions and of
+ * the CDN (requests, error rates, cache hit rate), with alarms on failing health checks and on
+ * CloudFront 5xx, all notifying one SNS topic when they fire and when they recover.
+ *
+ * Create it with a us-east-1 provider: Route53 health-check metrics and CloudFront metrics exist
+ * only there, and alarms can only watch metrics of their own region.
+ *
+ * @example
+ * ```ts
+ * new GlobalObservability("global-observability", {
+ *   alarmEmail: "ops@example.com",
+ *   distributionId: cdn.distributionId,
+ *   healthChecks: [{ role: "primary", id: primaryCheckId }, { role: "secondary", id: secondaryCheckId }],
+ * }, { provider: usEast1 });
+ * ```
+ *
+ * Cost: about $7 a month: the dashboard $3 beyond an account's first three, CloudFront's
+ * additional metrics (needed for the cache hit rate) about $2.40 per distribution, $0.10 per
+ * alarm, the topic's KMS key $1.
+ */
+export class GlobalObservability extends MonitoringComponent {
+  private readonly monitoringSubscription: aws.cloudfront.MonitoringSubscription;
+
+  constructor(
+    name: string,
+    args: GlobalObservabilityArgs,
+    opts: pulumi.ComponentResourceOptions = {},
+  ) {
+    throwIfInvalid("GlobalObservability", name, validateGlobalObservabilityArgs(args));
+    super(
+      "zero-to-millions:components:GlobalObservability",
+      name,
+      {
+        region: GLOBAL_METRICS_REGION,
+        whyRegion: "Route53 health-check and CloudFront metrics exist only there",
+        alarmEmail: args.alarmEmail,
+        rows: globalDashboardRows(args),
+        alarms: globalAlarmSpecs(args),
+        transform: args.transform,
+      },
+      opts,
+    );
+    this.monitoringSubscription = this.enableCdnAdditionalMetrics(name, args);
+  }
+
+  /** The underlying resources, for what the arguments do not cover. */
+  override get nodes() {
+    return { ...super.nodes, monitoringSubscription: this.monitoringSubscription };
+  }
+
+  /** CacheHitRate is one of the distribution's additional metrics, off until subscribed. */
+  private enableCdnAdditionalMetrics(
+    name: string,
+    args: GlobalObservabilityArgs,
+  ): aws.cloudfront.MonitoringSubscription {
+    return new aws.cloudfront.MonitoringSubscription(
+      `${name}-cdn-metrics`,
+      transform(args.transform?.monitoringSubscription, {
+        distributionId: args.distributionId,
+        monitoringSubscription: {
+          realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" },
+        },
+      }),
+      { parent: this },
+    );
+  }
+}

@@ -1,0 +1,292 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  Cache,
+  type CacheArgs,
+  cacheParameterGroupFamily,
+  validateCacheArgs,
+} from "../../components/cache";
+import { render, resolve } from "../harness/component";
+
+const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const ISOLATED_SUBNETS = ["subnet-isolated-a", "subnet-isolated-b"];
+/** How the engine is handed a secret value (Pulumi's wire format): the mocks record inputs as sent. */
+const asSecret = (value: unknown) => ({
+  "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+  value,
+});
+
+/** A small, valid cache; each test states what it changes. */
+function baseArgs(overrides: Partial<CacheArgs> = {}): CacheArgs {
+  return {
+    vpcId: "vpc-123",
+    subnetIds: ISOLATED_SUBNETS,
+    engine: "valkey",
+    engineVersion: "7.2",
+    nodeType: "cache.t4g.micro",
+    replicas: 0,
+    snapshotRetentionDays: 0,
+    ...overrides,
+  };
+}
+
+describe("Cache: argument validation", () => {
+  const cases: Array<[string, Partial<CacheArgs>, RegExp | null]> = [
+    ["the dev shape", {}, null],
+    [
+      "the prod shape",
+      { nodeType: "cache.r7g.large", replicas: 2, snapshotRetentionDays: 7 },
+      null,
+    ],
+    ["redis 7.1", { engine: "redis", engineVersion: "7.1" }, null],
+    ["redis 6.x", { engine: "redis", engineVersion: "6.x" }, null],
+    ["valkey 8.0", { engineVersion: "8.0" }, null],
+    ["six replicas", { replicas: 6 }, /replicas: 6 must be a whole number from 0 to 5/],
+    ["a negative replica count", { replicas: -1 }, /replicas: -1/],
+    [
+      "valkey with a redis-only version",
+      { engineVersion: "6.2" },
+      /engineVersion: "6.2" is not a version of valkey; use 7.2 or 8.x/,
+    ],
+    [
+      "redis with a valkey-only version",
+      { engine: "redis", engineVersion: "7.2" },
+      /engineVersion: "7.2" is not a version of redis/,
+    ],
+    ["a version that is no version", { engineVersion: "latest" }, /engineVersion: "latest"/],
+    ["a node type without the cache. prefix", { nodeType: "t4g.micro" }, /nodeType: "t4g.micro"/],
+    [
+      "snapshots kept longer than ElastiCache allows",
+      { snapshotRetentionDays: 36 },
+      /snapshotRetentionDays: 36/,
+    ],
+    [
+      "an unknown eviction policy",
+      { maxmemoryPolicy: "lru" },
+      /maxmemoryPolicy: "lru" must be one of allkeys-lru/,
+    ],
+    ["no subnets", { subnetIds: [] }, /subnetIds: empty/],
+  ];
+  for (const [label, overrides, expected] of cases) {
+    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
+      const problems = validateCacheArgs(baseArgs(overrides));
+      if (expected === null) assert.deepEqual(problems, []);
+      else assert.match(problems.join("\n"), expected);
+    });
+  }
+
+  const families: Array<[CacheArgs["engine"], string, string | undefined]> = [
+    ["valkey", "7.2", "valkey7"],
+    ["valkey", "8.1", "valkey8"],
+    ["redis", "7.1", "redis7"],
+    ["redis", "7.0", "redis7"],
+    ["redis", "6.2", "redis6.x"],
+    ["redis", "5.0", undefined],
+    ["valkey", "7.0", undefined],
+  ];
+  for (const [engine, version, family] of families) {
+    it(`GIVEN ${engine} ${version} THEN the parameter group family is ${family ?? "none"}`, () => {
+      assert.equal(cacheParameterGroupFamily(engine, version), family);
+    });
+  }
+
+  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
+    const rendered = await render(({ provider }) => {
+      assert.throws(
+        () => new Cache("bad", baseArgs({ replicas: 9 }), { provider }),
+        /Cache "bad": invalid arguments/,
+      );
+      return null;
+    });
+    assert.deepEqual(
+      rendered.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")),
+      [],
+    );
+  });
+
+  it("GIVEN a name with capitals WHEN the component is built THEN it names the name", async () => {
+    await render(({ provider }) => {
+      assert.throws(
+        () => new Cache("Primary-Cache", baseArgs(), { provider }),
+        /name: "Primary-Cache" must be lowercase/,
+      );
+      return null;
+    });
+  });
+
+  it("GIVEN a stack and name too long for a 40-character group id WHEN the component is built THEN it says to shorten them", async () => {
+    await render(
+      ({ provider }) => {
+        assert.throws(
+          () => new Cache("a-very-long-secondary-region-cache", baseArgs(), { provider }),
+          /1\.\.40 characters/,
+        );
+        return null;
+      },
+      { stack: "localstack-experiment" },
+    );
+  });
+});
+
+describe("Cache: the replication group", () => {
+  it("GIVEN any shape THEN data is encrypted at rest with the component's key and in transit, in the isolated subnets", async () => {
+    const { value: cache, ofType } = await render(
+      ({ provider }) => new Cache("cache", baseArgs(), { provider }),
+    );
+    const group = ofType(GROUP)[0]!;
+    const key = ofType("aws:kms/key:Key")[0]!;
+    assert.equal(key.inputs.enableKeyRotation, true);
+    assert.equal(group.inputs.atRestEncryptionEnabled, true);
+    assert.equal(group.inputs.kmsKeyId, key.state.arn);
+    assert.equal(group.inputs.transitEncryptionEnabled, true);
+    assert.equal(group.inputs.port, 6379);
+    assert.deepEqual(
+      ofType("aws:elasticache/subnetGroup:SubnetGroup")[0]!.inputs.subnetIds,
+      ISOLATED_SUBNETS,
+    );
+    assert.equal(await resolve(cache.kmsKeyArn), key.state.arn);
+    assert.match(
+      await resolve(cache.primaryEndpoint),
+      /^master\.test-cache\..*\.cache\.amazonaws\.com$/,
+    );
+    assert.match(await resolve(cache.readerEndpoint), /^replica\.test-cache\./);
+  });
+
+  it("GIVEN the auth token THEN the group and the KMS-encrypted secret hold the same token, which is a secret and never an output", async () => {
+    const { value: cache, ofType } = await render(
+      ({ provider }) => new Cache("cache", baseArgs(), { provider }),
+    );
+    const group = ofType(GROUP)[0]!;
+    const secret = ofType("aws:secretsmanager/secret:Secret")[0]!;
+    const version = ofType("aws:secretsmanager/secretVersion:SecretVersion")[0]!;
+    const token = ofType("random:index/randomPassword:RandomPassword")[0]!;
+    assert.equal(token.inputs.special, false);
+    assert.ok((token.inputs.length as number) >= 16 && (token.inputs.length as number) <= 128);
+    assert.deepEqual(group.inputs.authToken, asSecret(token.state.result));
+    assert.deepEqual(version.inputs.secretString, asSecret(token.state.result));
+    assert.equal(version.inputs.secretId, await resolve(cache.nodes.authTokenSecret.id));
+    assert.equal(secret.inputs.kmsKeyId, ofType("aws:kms/key:Key")[0]!.state.arn);
+    assert.equal(await resolve(cache.authTokenSecretArn), secret.state.arn);
+    assert.equal(await pulumi.isSecret(cache.nodes.replicationGroup.authToken), true);
+    for (const [property, value] of Object.entries(cache)) {
+      if (!pulumi.Output.isInstance(value)) continue;
+      assert.notEqual(await resolve(value), token.state.result, `${property} exposes the token`);
+    }
+  });
+
+  const availability: Array<[number, boolean, number]> = [
+    [0, false, 1],
+    [1, true, 2],
+    [2, true, 3],
+  ];
+  for (const [replicas, highlyAvailable, nodes] of availability) {
+    it(`GIVEN ${replicas} replicas THEN failover and multi-AZ are ${highlyAvailable ? "on" : "off"} over ${nodes} node(s), each named for dashboards`, async () => {
+      const { value: cache, ofType } = await render(
+        ({ provider }) => new Cache("cache", baseArgs({ replicas }), { provider }),
+        {
+          stack: "prod",
+        },
+      );
+      const group = ofType(GROUP)[0]!;
+      assert.equal(group.inputs.numCacheClusters, nodes);
+      assert.equal(group.inputs.automaticFailoverEnabled, highlyAvailable);
+      assert.equal(group.inputs.multiAzEnabled, highlyAvailable);
+      assert.equal(await resolve(cache.replicationGroupId), "prod-cache");
+      const ids = await Promise.all(cache.memberClusterIds.map((id) => resolve(id)));
+      assert.deepEqual(
+        ids,
+        Array.from({ length: nodes }, (_, i) => `prod-cache-00${i + 1}`),
+      );
+      assert.deepEqual(ids, group.state.memberClusters);
+    });
+  }
+
+  it("GIVEN no eviction policy THEN the parameter group of the engine's family evicts allkeys-lru", async () => {
+    const { ofType } = await render(({ provider }) => new Cache("cache", baseArgs(), { provider }));
+    const parameterGroup = ofType("aws:elasticache/parameterGroup:ParameterGroup")[0]!;
+    assert.equal(parameterGroup.inputs.family, "valkey7");
+    assert.deepEqual(parameterGroup.inputs.parameters, [
+      { name: "maxmemory-policy", value: "allkeys-lru" },
+    ]);
+    assert.equal(ofType(GROUP)[0]!.inputs.parameterGroupName, parameterGroup.state.name);
+  });
+
+  it("GIVEN redis 7.1 with volatile-lfu THEN the family is redis7 and the policy is the one asked for", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Cache(
+          "cache",
+          baseArgs({ engine: "redis", engineVersion: "7.1", maxmemoryPolicy: "volatile-lfu" }),
+          { provider },
+        ),
+    );
+    const parameterGroup = ofType("aws:elasticache/parameterGroup:ParameterGroup")[0]!;
+    assert.equal(parameterGroup.inputs.family, "redis7");
+    assert.deepEqual(parameterGroup.inputs.parameters, [
+      { name: "maxmemory-policy", value: "volatile-lfu" },
+    ]);
+    assert.equal(ofType(GROUP)[0]!.inputs.engine, "redis");
+  });
+
+  const snapshots: Array<[string, number]> = [
+    ["dev (no snapshots)", 0],
+    ["prod (a week of snapshots)", 7],
+  ];
+  for (const [label, days] of snapshots) {
+    it(`GIVEN ${label} THEN the group keeps ${days} days of snapshots`, async () => {
+      const { ofType } = await render(
+        ({ provider }) =>
+          new Cache("cache", baseArgs({ snapshotRetentionDays: days }), { provider }),
+      );
+      assert.equal(ofType(GROUP)[0]!.inputs.snapshotRetentionLimit, days);
+    });
+  }
+});
+
+describe("Cache: network access", () => {
+  it("GIVEN no allowFrom THEN the security group has no rules at all", async () => {
+    const { ofType } = await render(({ provider }) => new Cache("cache", baseArgs(), { provider }));
+    const group = ofType("aws:ec2/securityGroup:SecurityGroup")[0]!;
+    assert.equal(group.inputs.ingress, undefined);
+    assert.equal(group.inputs.egress, undefined);
+    assert.deepEqual(ofType(INGRESS_RULE), []);
+  });
+
+  it("GIVEN allowFrom for the web and worker groups THEN exactly those two rules open 6379", async () => {
+    const { value: cache, ofType } = await render(({ provider }) => {
+      const c = new Cache("cache", baseArgs(), { provider });
+      c.allowFrom("web", { securityGroupId: "sg-web" }, "web tasks");
+      c.allowFrom("workers", { securityGroupId: "sg-workers" }, "worker tasks");
+      return c;
+    });
+    const rules = ofType(INGRESS_RULE);
+    assert.equal(rules.length, 2);
+    const groupId = await resolve(cache.securityGroupId);
+    for (const rule of rules) {
+      assert.equal(rule.inputs.securityGroupId, groupId);
+      assert.deepEqual(
+        [rule.inputs.ipProtocol, rule.inputs.fromPort, rule.inputs.toPort],
+        ["tcp", 6379, 6379],
+      );
+      assert.equal(rule.inputs.cidrIpv4, undefined);
+    }
+    assert.deepEqual(rules.map((r) => r.inputs.referencedSecurityGroupId).sort(), [
+      "sg-web",
+      "sg-workers",
+    ]);
+  });
+
+  it("GIVEN allowFrom with 0.0.0.0/0 THEN it throws and creates no rule", async () => {
+    const { ofType } = await render(({ provider }) => {
+      const c = new Cache("cache", baseArgs(), { provider });
+      assert.throws(
+        () => c.allowFrom("anyone", { cidrBlocks: ["0.0.0.0/0"] }, "anyone"),
+        /would open the cache to every address/,
+      );
+      return c;
+    });
+    assert.deepEqual(ofType(INGRESS_RULE), []);
+  });
+});

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  DnsValidatedCertificate,
+  validateDnsValidatedCertificateArgs,
+  validationNames,
+} from "../../components/certificate";
+import { render, resolve } from "../harness/component";
+
+describe("DnsValidatedCertificate: the names that need a validation record", () => {
+  const cases: Array<[string, string, string[], string[]]> = [
+    ["one name", "app.example.com", [], ["app.example.com"]],
+    ["a name and its wildcard", "app.example.com", ["*.app.example.com"], ["app.example.com"]],
+    ["a wildcard alone", "*.example.com", [], ["example.com"]],
+    [
+      "two names and a repeat",
+      "app.example.com",
+      ["www.example.com", "app.example.com"],
+      ["app.example.com", "www.example.com"],
+    ],
+  ];
+  for (const [label, domainName, alternatives, expected] of cases) {
+    it(`GIVEN ${label} THEN there is one record per distinct validated name`, () => {
+      assert.deepEqual(validationNames(domainName, alternatives), expected);
+    });
+  }
+});
+
+describe("DnsValidatedCertificate: argument validation", () => {
+  const zoneId = "Z0123456789ABC";
+  const many = Array.from({ length: 10 }, (_, i) => `n${i}.example.com`);
+  const cases: Array<
+    [string, Parameters<typeof validateDnsValidatedCertificateArgs>[0], RegExp | null]
+  > = [
+    [
+      "a name and a wildcard",
+      { domainName: "app.example.com", subjectAlternativeNames: ["*.app.example.com"], zoneId },
+      null,
+    ],
+    [
+      "an uppercase name",
+      { domainName: "App.example.com", zoneId },
+      /domainName: "App.example.com" must be a lowercase DNS name/,
+    ],
+    ["a bare label", { domainName: "localhost", zoneId }, /domainName: "localhost"/],
+    [
+      "a bad alternative name",
+      { domainName: "app.example.com", subjectAlternativeNames: ["a..b"], zoneId },
+      /subjectAlternativeNames: "a..b"/,
+    ],
+    [
+      "eleven names",
+      { domainName: "app.example.com", subjectAlternativeNames: many, zoneId },
+      /11 names exceed ACM's default quota of 10/,
+    ],
+  ];
+  for (const [label, args, expected] of cases) {
+    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
+      const problems = validateDnsValidatedCertificateArgs(args);
+      if (expected === null) assert.deepEqual(problems, []);
+      else assert.match(problems.join("\n"), expected);
+    });
+  }
+
+  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
+    const rendered = await render(({ provider }) => {
+      assert.throws(
+        () => new DnsValidatedCertificate("bad", { domainName: "App", zoneId }, { provider }),
+        /DnsValidatedCertificate "bad": invalid arguments/,
+      );
+      return null;
+    });
+    assert.deepEqual(
+      rendered.resources.filter((r) => r.type.startsWith("aws:")),
+      [],
+    );
+  });
+});
+
+describe("DnsValidatedCertificate: resources", () => {
+  const build = () =>
+    render(
+      ({ providerFor }) =>
+        new DnsValidatedCertificate(
+          "app-cert",
+          {
+            domainName: "app.example.com",
+            subjectAlternativeNames: ["*.app.example.com", "www.example.com"],
+            zoneId: "Z0123456789ABC",
+          },
+          { provider: providerFor("eu-west-1") },
+        ),
+    );
+
+  it("GIVEN the eu-west-1 provider WHEN built THEN the certificate is requested there with DNS validation", async () => {
+    const { ofType } = await build();
+    const certificates = ofType("aws:acm/certificate:Certificate");
+    assert.equal(certificates.length, 1);
+    assert.equal(certificates[0]!.region, "eu-west-1");
+    assert.equal(certificates[0]!.inputs.validationMethod, "DNS");
+    assert.equal(certificates[0]!.inputs.domainName, "app.example.com");
+    assert.equal(
+      ofType("aws:acm/certificateValidation:CertificateValidation")[0]!.region,
+      "eu-west-1",
+    );
+  });
+
+  it("GIVEN a name, its wildcard and another name THEN there is one overwritable validation record per distinct name, from ACM's options", async () => {
+    const { ofType } = await build();
+    const records = ofType("aws:route53/record:Record");
+    assert.deepEqual(records.map((r) => r.name).sort(), [
+      "app-cert-validation-app.example.com",
+      "app-cert-validation-www.example.com",
+    ]);
+    const options = ofType("aws:acm/certificate:Certificate")[0]!.state
+      .domainValidationOptions as Array<Record<string, string>>;
+    for (const record of records) {
+      const domain = record.name.replace("app-cert-validation-", "");
+      const option = options.find((candidate) => candidate.domainName === domain)!;
+      assert.equal(record.inputs.zoneId, "Z0123456789ABC");
+      assert.equal(record.inputs.name, option.resourceRecordName);
+      assert.equal(record.inputs.type, "CNAME");
+      assert.deepEqual(record.inputs.records, [option.resourceRecordValue]);
+      assert.equal(record.inputs.allowOverwrite, true);
+    }
+  });
+
+  it("GIVEN the records WHEN validated THEN the validation waits on every record and the ARN comes from it", async () => {
+    const { value: certificate, ofType } = await build();
+    const validation = ofType("aws:acm/certificateValidation:CertificateValidation")[0]!;
+    const fqdns = ofType("aws:route53/record:Record").map((r) => r.state.fqdn);
+    assert.deepEqual(
+      [...(validation.inputs.validationRecordFqdns as string[])].sort(),
+      [...fqdns].sort(),
+    );
+    const arn = await resolve(certificate.certificateArn);
+    assert.equal(arn, ofType("aws:acm/certificate:Certificate")[0]!.state.arn);
+    assert.match(arn, /^arn:aws:acm:eu-west-1:/);
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * The architecture, as a specification over the synth of both stacks: what each region holds,
+ * how the tiers are wired, and how dev differs from prod.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { ENVIRONMENT_DEFAULTS, parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
+import { synth, type Synth, type SynthResource } from "../harness";
+import { stackConfig } from "../harness/synth";
+
+const T = {
+  vpc: "aws:ec2/vpc:Vpc",
+  subnet: "aws:ec2/subnet:Subnet",
+  nat: "aws:ec2/natGateway:NatGateway",
+  alb: "aws:lb/loadBalancer:LoadBalancer",
+  listener: "aws:lb/listener:Listener",
+  ecsService: "aws:ecs/service:Service",
+  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  scalableTarget: "aws:appautoscaling/target:Target",
+  db: "aws:rds/instance:Instance",
+  cache: "aws:elasticache/replicationGroup:ReplicationGroup",
+  queue: "aws:sqs/queue:Queue",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  provider: "pulumi:providers:aws",
+} as const;
+
+const STACKS = ["dev", "prod"] as const;
+const loaded: Record<string, { synth: Synth; config: StackConfig }> = {};
+
+before(async () => {
+  for (const stack of STACKS) {
+    const result = await synth(stack);
+    assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
+    loaded[stack] = { synth: result, config: parseConfig(rawConfigFromPulumi(stackConfig(stack))) };
+  }
+});
+
+const regionsOf = (config: StackConfig) => [config.regions.primary, config.regions.secondary];
+const isWriter = (db: SynthResource) => db.inputs.replicateSourceDb === undefined;
+const containers = (task: SynthResource) =>
+  JSON.parse(String(task.inputs.containerDefinitions)) as Array<{
+    command?: string[];
+    environment?: Array<{ name: string; value: string }>;
+    secrets?: Array<{ name: string; valueFrom: string }>;
+  }>;
+
+for (const stack of STACKS) {
+  describe(`${stack}: every region holds every tier`, () => {
+    it("spans exactly its two regions, with one tagged provider each", () => {
+      const { synth: s, config } = loaded[stack]!;
+      const regions = new Set(s.resources.map((r) => r.region).filter((r) => r !== null));
+      assert.deepEqual([...regions].sort(), regionsOf(config).sort());
+      assert.equal(s.ofType(T.provider).length, 2);
+      for (const provider of s.ofType(T.provider)) {
+        // Provider inputs reach the engine as JSON text.
+        const tags = (JSON.parse(String(provider.inputs.defaultTags)) as { tags: Record<string, string> }).tags;
+        assert.deepEqual([tags.project, tags.stack, tags.region], ["zero-to-millions", stack, provider.inputs.region]);
+      }
+    });
+
+    it("creates every AWS resource with an explicit regional provider (none falls back to an ambient region)", () => {
+      const { synth: s } = loaded[stack]!;
+      const homeless = s.resources.filter((r) => r.type.startsWith("aws:") && r.region === null);
+      assert.deepEqual(homeless.map((r) => r.urn), []);
+    });
+
+    for (const role of ["primary", "secondary"] as const) {
+      it(`${role} region: a VPC with subnets in ${ENVIRONMENT_DEFAULTS[stack].network.availabilityZones} AZs, an ALB, web and worker services, a queue with a DLQ and a cache`, () => {
+        const { synth: s, config } = loaded[stack]!;
+        const region = config.regions[role];
+        const azs = config.network.availabilityZones;
+        assert.equal(s.ofType(T.vpc, region).length, 1);
+        assert.equal(s.ofType(T.subnet, region).length, 3 * azs);
+        assert.equal(s.ofType(T.nat, region).length, config.network.natGateways === "perAz" ? azs : 1);
+        assert.equal(s.ofType(T.alb, region).length, 1);
+        assert.equal(s.ofType(T.ecsService, region).length, 2);
+        assert.equal(s.ofType(T.queue, region).length, 2);
+        assert.equal(s.ofType(T.cache, region).length, 1);
+      });
+    }
+
+    it("the primary region holds the writer and its in-region replicas; the secondary holds one cross-region replica", () => {
+      const { synth: s, config } = loaded[stack]!;
+      const primaryDbs = s.ofType(T.db, config.regions.primary);
+      const writers = primaryDbs.filter(isWriter);
+      assert.equal(writers.length, 1);
+      const writer = writers[0]!;
+      const inRegionReplicas = primaryDbs.filter((db) => !isWriter(db));
+      assert.equal(inRegionReplicas.length, config.database.readReplicas);
+      for (const replica of inRegionReplicas) {
+        assert.equal(replica.inputs.replicateSourceDb, writer.state.identifier);
+      }
+      const secondaryDbs = s.ofType(T.db, config.regions.secondary);
+      assert.equal(secondaryDbs.length, 1);
+      // A cross-region replica names its source by ARN and is encrypted with a key of its own region.
+      assert.equal(secondaryDbs[0]!.inputs.replicateSourceDb, writer.state.arn);
+      const keyArn = String(secondaryDbs[0]!.inputs.kmsKeyId);
+      assert.match(keyArn, new RegExp(`^arn:aws:kms:${config.regions.secondary}:`));
+    });
+
+    it("the database and the cache admit only the app's task groups (and the secondary's app subnets, for writes)", () => {
+      const { synth: s, config } = loaded[stack]!;
+      const groupIds = (pattern: RegExp) =>
+        new Set(s.ofType(T.securityGroup).filter((g) => pattern.test(g.name)).map((g) => g.id));
+      const appGroups = groupIds(/-(web|workers)-tasks-sg$/);
+      const dataGroups = groupIds(/-(database|cache)-sg$/);
+      assert.equal(appGroups.size, 4);
+      assert.equal(dataGroups.size, 4);
+      const secondaryAppCidrs = s
+        .ofType(T.subnet, config.regions.secondary)
+        .filter((subnet) => (subnet.inputs.tags as Record<string, string>)["subnet-kind"] === "private")
+        .map((subnet) => String(subnet.inputs.cidrBlock));
+      const rules = s.ofType(T.ingress).filter((rule) => dataGroups.has(String(rule.inputs.securityGroupId)));
+      const fromGroups = rules.filter((rule) => rule.inputs.referencedSecurityGroupId !== undefined);
+      const fromCidrs = rules.filter((rule) => rule.inputs.referencedSecurityGroupId === undefined);
+      // web and workers, to the database and to the cache, in two regions
+      assert.equal(fromGroups.length, 8);
+      for (const rule of fromGroups) assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
+      assert.deepEqual(fromCidrs.map((rule) => rule.inputs.cidrIpv4).sort(), [...secondaryAppCidrs].sort());
+      for (const rule of fromCidrs) assert.equal(rule.region, config.regions.primary, `${rule.name} admits CIDRs outside the writer's region`);
+    });
+
+    it("autoscaling bounds follow config for web and workers in both regions", () => {
+      const { synth: s, config } = loaded[stack]!;
+      for (const region of regionsOf(config)) {
+        const bounds = s
+          .ofType(T.scalableTarget, region)
+          .map((target) => [target.inputs.minCapacity, target.inputs.maxCapacity])
+          .sort();
+        assert.deepEqual(
+          bounds,
+          [
+            [config.web.minTasks, config.web.maxTasks],
+            [config.workers.minTasks, config.workers.maxTasks],
+          ].sort(),
+        );
+      }
+    });
+
+    it("web and worker tasks get every tier's endpoint as env vars and secrets only through `secrets`", () => {
+      const { synth: s, config } = loaded[stack]!;
+      for (const task of s.ofType(T.taskDefinition)) {
+        const [container] = containers(task);
+        const env = Object.fromEntries((container?.environment ?? []).map((e) => [e.name, e.value]));
+        for (const name of ["DATABASE_URL", "DATABASE_READ_URLS", "REDIS_URL", "QUEUE_URL", "ASSETS_BUCKET", "CDN_DOMAIN", "AWS_REGION"]) {
+          if (name === "QUEUE_URL" && container?.command?.[0] === "worker") continue;
+          assert.ok(env[name], `${task.name} lacks ${name}`);
+        }
+        assert.equal(env.AWS_REGION, task.region);
+        assert.doesNotMatch(JSON.stringify(env), /password|mock-/i, `${task.name} carries a secret in plain env`);
+        const secrets = Object.fromEntries((container?.secrets ?? []).map((e) => [e.name, e.valueFrom]));
+        assert.match(secrets.DATABASE_PASSWORD ?? "", /^arn:aws:secretsmanager:.*:password::$/);
+        assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
+        // Writes always go to the primary's writer, from either region.
+        const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;
+        assert.ok(env.DATABASE_URL!.includes(String(writer.state.address)), `${task.name} writes elsewhere: ${env.DATABASE_URL}`);
+      }
+    });
+
+    it("the web tier's queue URL is its own region's queue", () => {
+      const { synth: s } = loaded[stack]!;
+      for (const task of s.ofType(T.taskDefinition)) {
+        const [container] = containers(task);
+        const queueUrl = (container?.environment ?? []).find((e) => e.name === "QUEUE_URL")?.value;
+        if (queueUrl) assert.match(queueUrl, new RegExp(`^https://sqs\\.${task.region}\\.`));
+      }
+    });
+
+    it("every taggable resource carries its tier", () => {
+      const { synth: s } = loaded[stack]!;
+      const untagged = s.resources.filter(
+        (r) => r.type.startsWith("aws:") && r.inputs.tags !== undefined && !(r.inputs.tags as Record<string, string>).tier,
+      );
+      assert.deepEqual(untagged.map((r) => r.name), []);
+    });
+  });
+}
+
+describe("dev is visibly smaller and cheaper than prod", () => {
+  const count = (stack: string, type: string) => loaded[stack]!.synth.ofType(type).length;
+  it("has fewer NAT gateways, subnets and database instances", () => {
+    assert.ok(count("dev", T.nat) < count("prod", T.nat));
+    assert.ok(count("dev", T.subnet) < count("prod", T.subnet));
+    assert.ok(count("dev", T.db) < count("prod", T.db));
+  });
+  it("runs single-AZ databases without deletion protection in dev, multi-AZ protected writers in prod", () => {
+    const writer = (stack: string) => loaded[stack]!.synth.ofType(T.db).find(isWriter)!;
+    assert.deepEqual([writer("dev").inputs.multiAz, writer("dev").inputs.deletionProtection], [false, false]);
+    assert.deepEqual([writer("prod").inputs.multiAz, writer("prod").inputs.deletionProtection], [true, true]);
+    assert.ok(Number(writer("prod").inputs.backupRetentionPeriod) >= 7);
+  });
+  it("has cache failover only in prod", () => {
+    for (const group of loaded.prod!.synth.ofType(T.cache)) assert.equal(group.inputs.automaticFailoverEnabled, true);
+    for (const group of loaded.dev!.synth.ofType(T.cache)) assert.notEqual(group.inputs.automaticFailoverEnabled, true);
+  });
+});
