@@ -77,7 +77,9 @@ export class AppImage extends pulumi.ComponentResource {
    * repository there under the same name.
    */
   uriIn(region: string): pulumi.Output<string> {
-    return this.imageUri.apply((uri) => uri.replace(/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//, `.dkr.ecr.${region}.amazonaws.com/`));
+    return this.imageUri.apply((uri) =>
+      uri.replace(/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//, `.dkr.ecr.${region}.amazonaws.com/`),
+    );
   }
 
   private createRepository(name: string): aws.ecr.Repository {
@@ -104,7 +106,12 @@ export class AppImage extends pulumi.ComponentResource {
             {
               rulePriority: 1,
               description: `expire untagged images after ${UNTAGGED_IMAGE_EXPIRY_DAYS} days`,
-              selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: UNTAGGED_IMAGE_EXPIRY_DAYS },
+              selection: {
+                tagStatus: "untagged",
+                countType: "sinceImagePushed",
+                countUnit: "days",
+                countNumber: UNTAGGED_IMAGE_EXPIRY_DAYS,
+              },
               action: { type: "expire" },
             },
           ],

@@ -68,10 +68,16 @@ export function validateNetworkArgs(args: NetworkArgs): string[] {
   const problems: string[] = [];
   const prefix = Number(args.cidrBlock.split("/")[1]);
   if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(args.cidrBlock) || prefix < 16 || prefix > 20) {
-    problems.push(`cidrBlock: "${args.cidrBlock}" must be an IPv4 CIDR from /16 to /20, such as 10.0.0.0/16`);
+    problems.push(
+      `cidrBlock: "${args.cidrBlock}" must be an IPv4 CIDR from /16 to /20, such as 10.0.0.0/16`,
+    );
   }
   const zones = args.availabilityZoneCount ?? MIN_AVAILABILITY_ZONES;
-  if (!Number.isInteger(zones) || zones < MIN_AVAILABILITY_ZONES || zones > MAX_AVAILABILITY_ZONES) {
+  if (
+    !Number.isInteger(zones) ||
+    zones < MIN_AVAILABILITY_ZONES ||
+    zones > MAX_AVAILABILITY_ZONES
+  ) {
     problems.push(
       `availabilityZoneCount: ${zones} must be ${MIN_AVAILABILITY_ZONES} or ${MAX_AVAILABILITY_ZONES} (the load balancer and multi-AZ databases need two)`,
     );
@@ -159,13 +165,19 @@ export class Network extends pulumi.ComponentResource {
     const privateSubnets = this.createSubnets(name, "private", layout.private, args, tags);
     const isolatedSubnets = this.createSubnets(name, "isolated", layout.isolated, args, tags);
     this.createPublicRoutes(name, publicSubnets, internetGateway, tags);
-    this.natGatewayResources = this.createNatGateways(name, args.natGateways ?? "perAz", publicSubnets, args, tags);
+    this.natGatewayResources = this.createNatGateways(
+      name,
+      args.natGateways ?? "perAz",
+      publicSubnets,
+      args,
+      tags,
+    );
     const privateRouteTables = this.createPrivateRoutes(name, privateSubnets, tags);
     const isolatedRouteTable = this.createIsolatedRoutes(name, isolatedSubnets, tags);
     this.createS3Endpoint(name, [...privateRouteTables, isolatedRouteTable], tags);
     this.lockDefaultSecurityGroup(name, tags);
     this.flowLogResource =
-      args.enableFlowLogs ?? true ? this.createFlowLogs(name, args, tags) : undefined;
+      (args.enableFlowLogs ?? true) ? this.createFlowLogs(name, args, tags) : undefined;
 
     this.vpcId = this.vpc.id;
     this.publicSubnetIds = publicSubnets.map((subnet) => subnet.id);
@@ -192,7 +204,9 @@ export class Network extends pulumi.ComponentResource {
       zones.names.apply((names) => {
         const zone = names[index];
         if (zone === undefined) {
-          throw new Error(`the region has ${names.length} availability zones; availabilityZoneCount asks for ${zoneCount}`);
+          throw new Error(
+            `the region has ${names.length} availability zones; availabilityZoneCount asks for ${zoneCount}`,
+          );
         }
         return zone;
       }),
@@ -212,7 +226,10 @@ export class Network extends pulumi.ComponentResource {
     );
   }
 
-  private createInternetGateway(name: string, tags: Record<string, string>): aws.ec2.InternetGateway {
+  private createInternetGateway(
+    name: string,
+    tags: Record<string, string>,
+  ): aws.ec2.InternetGateway {
     return new aws.ec2.InternetGateway(
       `${name}-igw`,
       { vpcId: this.vpc.id, tags: { ...tags, Name: `${name}-igw` } },
@@ -340,7 +357,11 @@ export class Network extends pulumi.ComponentResource {
     );
   }
 
-  private createS3Endpoint(name: string, routeTables: aws.ec2.RouteTable[], tags: Record<string, string>): void {
+  private createS3Endpoint(
+    name: string,
+    routeTables: aws.ec2.RouteTable[],
+    tags: Record<string, string>,
+  ): void {
     const region = aws.getRegionOutput({}, { parent: this });
     new aws.ec2.VpcEndpoint(
       `${name}-s3`,
@@ -359,12 +380,21 @@ export class Network extends pulumi.ComponentResource {
     // Adopting the default group with no rules removes its allow-all; every tier has its own group.
     new aws.ec2.DefaultSecurityGroup(
       `${name}-default-sg`,
-      { vpcId: this.vpc.id, ingress: [], egress: [], tags: { ...tags, Name: `${name}-default-locked` } },
+      {
+        vpcId: this.vpc.id,
+        ingress: [],
+        egress: [],
+        tags: { ...tags, Name: `${name}-default-locked` },
+      },
       { parent: this },
     );
   }
 
-  private createFlowLogs(name: string, args: NetworkArgs, tags: Record<string, string>): aws.ec2.FlowLog {
+  private createFlowLogs(
+    name: string,
+    args: NetworkArgs,
+    tags: Record<string, string>,
+  ): aws.ec2.FlowLog {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
       { retentionInDays: args.flowLogRetentionDays ?? 30, tags },
@@ -376,7 +406,11 @@ export class Network extends pulumi.ComponentResource {
         assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
           ],
         }),
         tags,

@@ -28,10 +28,13 @@ export interface RegionPeeringArgs {
 export function validateRegionPeeringArgs(args: RegionPeeringArgs): string[] {
   const problems: string[] = [];
   if (args.requester.region === args.accepter.region) {
-    problems.push(`requester.region and accepter.region are both ${args.accepter.region}; peering here joins two regions`);
+    problems.push(
+      `requester.region and accepter.region are both ${args.accepter.region}; peering here joins two regions`,
+    );
   }
   for (const side of ["requester", "accepter"] as const) {
-    if (args[side].reachableCidrs.length === 0) problems.push(`${side}.reachableCidrs: empty; name the ranges the other side may reach`);
+    if (args[side].reachableCidrs.length === 0)
+      problems.push(`${side}.reachableCidrs: empty; name the ranges the other side may reach`);
   }
   return problems;
 }
@@ -61,7 +64,9 @@ export class RegionPeering extends pulumi.ComponentResource {
     super("zero-to-millions:components:RegionPeering", name, {}, opts);
     const problems = validateRegionPeeringArgs(args);
     if (problems.length > 0) {
-      throw new Error(`RegionPeering "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
+      throw new Error(
+        `RegionPeering "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`,
+      );
     }
     const connection = this.createConnection(name, args);
     const accepted = this.acceptConnection(name, args, connection);
@@ -72,7 +77,10 @@ export class RegionPeering extends pulumi.ComponentResource {
   }
 
   private createConnection(name: string, args: RegionPeeringArgs): aws.ec2.VpcPeeringConnection {
-    const accepterAccount = aws.getCallerIdentityOutput({}, { parent: this, provider: args.accepter.provider });
+    const accepterAccount = aws.getCallerIdentityOutput(
+      {},
+      { parent: this, provider: args.accepter.provider },
+    );
     return new aws.ec2.VpcPeeringConnection(
       `${name}-connection`,
       {
@@ -95,7 +103,11 @@ export class RegionPeering extends pulumi.ComponentResource {
   ): aws.ec2.VpcPeeringConnectionAccepter {
     return new aws.ec2.VpcPeeringConnectionAccepter(
       `${name}-accepter`,
-      { vpcPeeringConnectionId: connection.id, autoAccept: true, tags: { ...tierTags("network"), Name: name } },
+      {
+        vpcPeeringConnectionId: connection.id,
+        autoAccept: true,
+        tags: { ...tierTags("network"), Name: name },
+      },
       { parent: this, provider: args.accepter.provider },
     );
   }
@@ -112,7 +124,11 @@ export class RegionPeering extends pulumi.ComponentResource {
         (destinationCidrBlock, destination) =>
           new aws.ec2.Route(
             `${name}-${sideName}-${table}-${destination}`,
-            { routeTableId, destinationCidrBlock, vpcPeeringConnectionId: accepted.vpcPeeringConnectionId },
+            {
+              routeTableId,
+              destinationCidrBlock,
+              vpcPeeringConnectionId: accepted.vpcPeeringConnectionId,
+            },
             { parent: this, provider: side.provider },
           ),
       ),

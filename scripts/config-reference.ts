@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { format, resolveConfig } from "prettier";
 import { z } from "zod";
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENTS, configSchema } from "../stacks/config";
 
@@ -25,7 +26,13 @@ function schemaLeaves(schema: z.ZodType, path: string[] = []): Array<[string, st
 function valueAt(root: unknown, path: string): unknown {
   return path
     .split(".")
-    .reduce<unknown>((node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined), root);
+    .reduce<unknown>(
+      (node, key) =>
+        typeof node === "object" && node !== null
+          ? (node as Record<string, unknown>)[key]
+          : undefined,
+      root,
+    );
 }
 
 const show = (value: unknown) => (value === undefined ? "—" : `\`${JSON.stringify(value)}\``);
@@ -44,17 +51,21 @@ export function configReference(): string {
   ].join("\n");
 }
 
-export function readmeWithReference(readme: string): string {
+/** The README with its reference regenerated, formatted as prettier formats the repo. */
+export async function readmeWithReference(readme: string): Promise<string> {
   const start = readme.indexOf(BEGIN);
   const end = readme.indexOf(END);
   if (start < 0 || end < 0) throw new Error(`README.md lacks the markers ${BEGIN} … ${END}`);
-  return readme.slice(0, start) + configReference() + readme.slice(end + END.length);
+  const updated = readme.slice(0, start) + configReference() + readme.slice(end + END.length);
+  return format(updated, { ...(await resolveConfig(README)), filepath: README });
 }
 
 if (require.main === module) {
-  if (process.argv.includes("--write")) {
-    writeFileSync(README, readmeWithReference(readFileSync(README, "utf8")));
-  } else {
-    console.log(configReference());
-  }
+  void (async () => {
+    if (process.argv.includes("--write")) {
+      writeFileSync(README, await readmeWithReference(readFileSync(README, "utf8")));
+    } else {
+      console.log(configReference());
+    }
+  })();
 }

@@ -144,6 +144,7 @@ export function createGlobalObservability(
     "global-observability",
     {
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
+      cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
       healthChecks: dns
         ? (["primary", "secondary"] as const).map((role) => ({ role, id: dns.healthCheckIds[role] }))

@@ -19,7 +19,9 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (!values.stack) {
-    console.error("usage: npm run synth -- --stack <dev|prod|localstack> [--out FILE] [--config JSON]");
+    console.error(
+      "usage: npm run synth -- --stack <dev|prod|localstack> [--out FILE] [--config JSON]",
+    );
     return 2;
   }
   const overrides = values.config ? (JSON.parse(values.config) as Record<string, unknown>) : {};

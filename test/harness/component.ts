@@ -53,8 +53,11 @@ export async function render<T>(
     resources,
     ofType: (type) => resources.filter((r) => r.type === type),
     named: (name, type) => {
-      const found = resources.filter((r) => r.name === name && (type === undefined || r.type === type));
-      if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+      const found = resources.filter(
+        (r) => r.name === name && (type === undefined || r.type === type),
+      );
+      if (found.length !== 1)
+        throw new Error(`expected one resource named ${name}, found ${found.length}`);
       return found[0]!;
     },
   };
@@ -71,7 +74,8 @@ async function settle(value: unknown): Promise<void> {
   if (value instanceof pulumi.Resource) await resolve(value.urn);
   // waitForRPCs is exported at runtime but missing from the SDK's typings.
   const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
-  if (!runtime.waitForRPCs) throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs; update test/harness");
+  if (!runtime.waitForRPCs)
+    throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs; update test/harness");
   await runtime.waitForRPCs();
   await new Promise((done) => setImmediate(done));
 }

@@ -31,13 +31,27 @@ async function runSynth(stack: string, overrides: ConfigOverrides): Promise<Synt
     const stderr = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", join(PROJECT_ROOT, "test/harness/cli.ts"), "--stack", stack, "--out", out, "--config", JSON.stringify(overrides)],
+        [
+          "--import",
+          "tsx",
+          join(PROJECT_ROOT, "test/harness/cli.ts"),
+          "--stack",
+          stack,
+          "--out",
+          out,
+          "--config",
+          JSON.stringify(overrides),
+        ],
         { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] },
       );
       let text = "";
       child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
       child.on("error", reject);
-      child.on("close", (code) => (code === 0 || code === 1 ? resolve(text) : reject(new Error(`synth of ${stack} crashed (exit ${code}):\n${text}`))));
+      child.on("close", (code) =>
+        code === 0 || code === 1
+          ? resolve(text)
+          : reject(new Error(`synth of ${stack} crashed (exit ${code}):\n${text}`)),
+      );
     });
     const result = JSON.parse(readFileSync(out, "utf8")) as SynthResult;
     if (result.error === undefined && stderr.trim() !== "") {
@@ -70,14 +84,20 @@ export class Synth {
 
   /** Resources of one type (`aws:rds/instance:Instance`), optionally in one region. */
   ofType(type: string, region?: string): SynthResource[] {
-    return this.resources.filter((r) => r.type === type && (region === undefined || r.region === region));
+    return this.resources.filter(
+      (r) => r.type === type && (region === undefined || r.region === region),
+    );
   }
 
   /** The one resource with this logical name (and type); throws when there is not exactly one. */
   named(name: string, type?: string): SynthResource {
-    const found = this.resources.filter((r) => r.name === name && (type === undefined || r.type === type));
+    const found = this.resources.filter(
+      (r) => r.name === name && (type === undefined || r.type === type),
+    );
     if (found.length !== 1) {
-      throw new Error(`expected one resource named ${name}${type ? ` of type ${type}` : ""}, found ${found.length}`);
+      throw new Error(
+        `expected one resource named ${name}${type ? ` of type ${type}` : ""}, found ${found.length}`,
+      );
     }
     return found[0]!;
   }

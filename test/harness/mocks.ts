@@ -63,17 +63,41 @@ const arn = (service: string, region: string, resource: string) =>
 
 /** Extra state per resource type: what AWS computes and other resources read. */
 const STATE: Record<string, StateFn> = {
-  "aws:ec2/vpc:Vpc": ({ id, region }) => ({ arn: arn("ec2", region, `vpc/${id}`), defaultSecurityGroupId: `sg-${fakeHex(id)}` }),
+  "aws:ec2/vpc:Vpc": ({ id, region }) => ({
+    arn: arn("ec2", region, `vpc/${id}`),
+    defaultSecurityGroupId: `sg-${fakeHex(id)}`,
+  }),
   "aws:ec2/subnet:Subnet": ({ id, region }) => ({ arn: arn("ec2", region, `subnet/${id}`) }),
-  "aws:ec2/securityGroup:SecurityGroup": ({ id, region }) => ({ arn: arn("ec2", region, `security-group/${id}`) }),
-  "aws:ec2/eip:Eip": ({ id }) => ({ publicIp: `203.0.113.${parseInt(fakeHex(id, 2), 16) % 250}`, allocationId: id }),
+  "aws:ec2/securityGroup:SecurityGroup": ({ id, region }) => ({
+    arn: arn("ec2", region, `security-group/${id}`),
+  }),
+  "aws:ec2/eip:Eip": ({ id }) => ({
+    publicIp: `203.0.113.${parseInt(fakeHex(id, 2), 16) % 250}`,
+    allocationId: id,
+  }),
   "aws:kms/key:Key": ({ id, region }) => ({ arn: arn("kms", region, `key/${id}`), keyId: id }),
-  "aws:secretsmanager/secret:Secret": ({ name, region }) => ({ arn: arn("secretsmanager", region, `secret:${name}-${fakeHex(name, 6)}`) }),
-  "aws:iam/role:Role": ({ inputs, id }) => ({ arn: `arn:aws:iam::${ACCOUNT_ID}:role/${String(inputs.name ?? id)}`, name: inputs.name ?? id }),
-  "aws:iam/policy:Policy": ({ inputs, id }) => ({ arn: `arn:aws:iam::${ACCOUNT_ID}:policy/${String(inputs.name ?? id)}` }),
-  "aws:cloudwatch/logGroup:LogGroup": ({ inputs, id, region }) => ({ name: inputs.name ?? id, arn: arn("logs", region, `log-group:${String(inputs.name ?? id)}`) }),
-  "aws:ecs/cluster:Cluster": ({ inputs, id, region }) => ({ name: inputs.name ?? id, arn: arn("ecs", region, `cluster/${String(inputs.name ?? id)}`) }),
-  "aws:ecs/taskDefinition:TaskDefinition": ({ inputs, region, id }) => ({ arn: arn("ecs", region, `task-definition/${String(inputs.family ?? id)}:1`), revision: 1 }),
+  "aws:secretsmanager/secret:Secret": ({ name, region }) => ({
+    arn: arn("secretsmanager", region, `secret:${name}-${fakeHex(name, 6)}`),
+  }),
+  "aws:iam/role:Role": ({ inputs, id }) => ({
+    arn: `arn:aws:iam::${ACCOUNT_ID}:role/${String(inputs.name ?? id)}`,
+    name: inputs.name ?? id,
+  }),
+  "aws:iam/policy:Policy": ({ inputs, id }) => ({
+    arn: `arn:aws:iam::${ACCOUNT_ID}:policy/${String(inputs.name ?? id)}`,
+  }),
+  "aws:cloudwatch/logGroup:LogGroup": ({ inputs, id, region }) => ({
+    name: inputs.name ?? id,
+    arn: arn("logs", region, `log-group:${String(inputs.name ?? id)}`),
+  }),
+  "aws:ecs/cluster:Cluster": ({ inputs, id, region }) => ({
+    name: inputs.name ?? id,
+    arn: arn("ecs", region, `cluster/${String(inputs.name ?? id)}`),
+  }),
+  "aws:ecs/taskDefinition:TaskDefinition": ({ inputs, region, id }) => ({
+    arn: arn("ecs", region, `task-definition/${String(inputs.family ?? id)}:1`),
+    revision: 1,
+  }),
   "aws:ecs/service:Service": ({ inputs, id }) => ({ name: inputs.name ?? id }),
   "aws:lb/loadBalancer:LoadBalancer": ({ inputs, id, region }) => {
     const name = String(inputs.name ?? id);
@@ -93,7 +117,9 @@ const STATE: Record<string, StateFn> = {
       arnSuffix: `targetgroup/${name}/${fakeHex(name, 16)}`,
     };
   },
-  "aws:lb/listener:Listener": ({ id, region }) => ({ arn: arn("elasticloadbalancing", region, `listener/app/${id}`) }),
+  "aws:lb/listener:Listener": ({ id, region }) => ({
+    arn: arn("elasticloadbalancing", region, `listener/app/${id}`),
+  }),
   "aws:rds/instance:Instance": ({ inputs, id, region }) => {
     const identifier = String(inputs.identifier ?? id);
     const address = `${identifier}.c${fakeHex(region, 11)}.${region}.rds.amazonaws.com`;
@@ -105,28 +131,52 @@ const STATE: Record<string, StateFn> = {
       arn: arn("rds", region, `db:${identifier}`),
       resourceId: `db-${fakeHex(identifier, 26).toUpperCase()}`,
       masterUserSecrets: inputs.manageMasterUserPassword
-        ? [{ secretArn: arn("secretsmanager", region, `secret:rds!db-${fakeHex(identifier, 12)}`), kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "", secretStatus: "active" }]
+        ? [
+            {
+              secretArn: arn("secretsmanager", region, `secret:rds!db-${fakeHex(identifier, 12)}`),
+              kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "",
+              secretStatus: "active",
+            },
+          ]
         : [],
     };
   },
-  "aws:rds/subnetGroup:SubnetGroup": ({ inputs, id, region }) => ({ name: inputs.name ?? id, arn: arn("rds", region, `subgrp:${String(inputs.name ?? id)}`) }),
-  "aws:rds/parameterGroup:ParameterGroup": ({ inputs, id, region }) => ({ name: inputs.name ?? id, arn: arn("rds", region, `pg:${String(inputs.name ?? id)}`) }),
+  "aws:rds/subnetGroup:SubnetGroup": ({ inputs, id, region }) => ({
+    name: inputs.name ?? id,
+    arn: arn("rds", region, `subgrp:${String(inputs.name ?? id)}`),
+  }),
+  "aws:rds/parameterGroup:ParameterGroup": ({ inputs, id, region }) => ({
+    name: inputs.name ?? id,
+    arn: arn("rds", region, `pg:${String(inputs.name ?? id)}`),
+  }),
   "aws:elasticache/replicationGroup:ReplicationGroup": ({ inputs, id, region }) => {
     const groupId = String(inputs.replicationGroupId ?? id);
     return {
       arn: arn("elasticache", region, `replicationgroup:${groupId}`),
       primaryEndpointAddress: `master.${groupId}.${fakeHex(groupId, 6)}.${region.replace(/-/g, "")}.cache.amazonaws.com`,
       readerEndpointAddress: `replica.${groupId}.${fakeHex(groupId, 6)}.${region.replace(/-/g, "")}.cache.amazonaws.com`,
-      memberClusters: Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${groupId}-00${i + 1}`),
+      memberClusters: Array.from(
+        { length: Number(inputs.numCacheClusters ?? 1) },
+        (_, i) => `${groupId}-00${i + 1}`,
+      ),
     };
   },
   "aws:elasticache/subnetGroup:SubnetGroup": ({ inputs, id }) => ({ name: inputs.name ?? id }),
-  "aws:elasticache/parameterGroup:ParameterGroup": ({ inputs, id }) => ({ name: inputs.name ?? id }),
+  "aws:elasticache/parameterGroup:ParameterGroup": ({ inputs, id }) => ({
+    name: inputs.name ?? id,
+  }),
   "aws:sqs/queue:Queue": ({ inputs, id, region }) => {
     const name = String(inputs.name ?? id);
-    return { name, arn: arn("sqs", region, name), url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${name}` };
+    return {
+      name,
+      arn: arn("sqs", region, name),
+      url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${name}`,
+    };
   },
-  "aws:sns/topic:Topic": ({ inputs, id, region }) => ({ name: inputs.name ?? id, arn: arn("sns", region, String(inputs.name ?? id)) }),
+  "aws:sns/topic:Topic": ({ inputs, id, region }) => ({
+    name: inputs.name ?? id,
+    arn: arn("sns", region, String(inputs.name ?? id)),
+  }),
   "aws:s3/bucket:Bucket": ({ inputs, id, region }) => {
     const bucket = String(inputs.bucket ?? id);
     return {
@@ -148,10 +198,14 @@ const STATE: Record<string, StateFn> = {
     nameServers: [1, 2, 3, 4].map((n) => `ns-${n}.awsdns-${n}.net`),
     name: inputs.name,
   }),
-  "aws:route53/healthCheck:HealthCheck": ({ id }) => ({ arn: `arn:aws:route53:::healthcheck/${id}` }),
+  "aws:route53/healthCheck:HealthCheck": ({ id }) => ({
+    arn: `arn:aws:route53:::healthcheck/${id}`,
+  }),
   "aws:route53/record:Record": ({ inputs }) => ({ fqdn: String(inputs.name).replace(/\.$/, "") }),
   "aws:acm/certificate:Certificate": ({ inputs, id, region }) => {
-    const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as unknown[]) ?? [])].map(String);
+    const names = [inputs.domainName, ...((inputs.subjectAlternativeNames as unknown[]) ?? [])].map(
+      String,
+    );
     return {
       arn: arn("acm", region, `certificate/${id}`),
       domainValidationOptions: names.map((domainName) => ({
@@ -162,10 +216,27 @@ const STATE: Record<string, StateFn> = {
       })),
     };
   },
-  "aws:cloudwatch/metricAlarm:MetricAlarm": ({ inputs, id, region }) => ({ arn: arn("cloudwatch", region, `alarm:${String(inputs.name ?? id)}`) }),
-  "aws:cloudwatch/dashboard:Dashboard": ({ inputs, region }) => ({ dashboardArn: `arn:aws:cloudwatch::${ACCOUNT_ID}:dashboard/${String(inputs.dashboardName)}`, region }),
-  "aws:appautoscaling/target:Target": ({ inputs, region }) => ({ arn: arn("application-autoscaling", region, `scalable-target/${fakeHex(String(inputs.resourceId))}`) }),
-  "aws:appautoscaling/policy:Policy": ({ inputs, region }) => ({ arn: arn("autoscaling", region, `scalingPolicy:${fakeHex(String(inputs.name))}:policyName/${String(inputs.name)}`) }),
+  "aws:cloudwatch/metricAlarm:MetricAlarm": ({ inputs, id, region }) => ({
+    arn: arn("cloudwatch", region, `alarm:${String(inputs.name ?? id)}`),
+  }),
+  "aws:cloudwatch/dashboard:Dashboard": ({ inputs, region }) => ({
+    dashboardArn: `arn:aws:cloudwatch::${ACCOUNT_ID}:dashboard/${String(inputs.dashboardName)}`,
+    region,
+  }),
+  "aws:appautoscaling/target:Target": ({ inputs, region }) => ({
+    arn: arn(
+      "application-autoscaling",
+      region,
+      `scalable-target/${fakeHex(String(inputs.resourceId))}`,
+    ),
+  }),
+  "aws:appautoscaling/policy:Policy": ({ inputs, region, name }) => ({
+    arn: arn(
+      "autoscaling",
+      region,
+      `scalingPolicy:${fakeHex(name)}:resource/ecs/${fakeHex(String(inputs.resourceId))}:policyName/${String(inputs.name ?? name)}`,
+    ),
+  }),
   "aws:ecr/repository:Repository": ({ inputs, id, region }) => ({
     name: inputs.name ?? id,
     arn: arn("ecr", region, `repository/${String(inputs.name ?? id)}`),
@@ -173,7 +244,9 @@ const STATE: Record<string, StateFn> = {
   }),
   "aws:cloudfront/originAccessControl:OriginAccessControl": ({ id }) => ({ etag: fakeHex(id) }),
   "aws:cloudfront/cachePolicy:CachePolicy": ({ id }) => ({ etag: fakeHex(id) }),
-  "random:index/randomPassword:RandomPassword": ({ inputs, name }) => ({ result: `mock-${fakeHex(name, Number(inputs.length ?? 32) - 5)}` }),
+  "random:index/randomPassword:RandomPassword": ({ inputs, name }) => ({
+    result: `mock-${fakeHex(name, Number(inputs.length ?? 32) - 5)}`,
+  }),
   "random:index/randomId:RandomId": ({ name }) => ({ hex: fakeHex(name), b64Url: fakeHex(name) }),
   // awsx's image is a remote component: the mocks stand in for its build and push.
   "awsx:ecr:Image": ({ inputs }) => ({
@@ -203,10 +276,15 @@ function mockId(type: string, name: string): string {
 }
 
 /** Data sources the program may call, answered for the calling provider's region. */
-const CALLS: Record<string, (args: Record<string, unknown>, region: string) => Record<string, unknown>> = {
+const CALLS: Record<
+  string,
+  (args: Record<string, unknown>, region: string) => Record<string, unknown>
+> = {
   "aws:index/getAvailabilityZones:getAvailabilityZones": (_args, region) => ({
     names: ["a", "b", "c", "d"].map((zone) => `${region}${zone}`),
-    zoneIds: [1, 2, 3, 4].map((n) => `${region.slice(0, 2)}${region.split("-")[1]?.[0] ?? "x"}1-az${n}`),
+    zoneIds: [1, 2, 3, 4].map(
+      (n) => `${region.slice(0, 2)}${region.split("-")[1]?.[0] ?? "x"}1-az${n}`,
+    ),
     state: "available",
   }),
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({
@@ -240,11 +318,20 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     };
   }
 
-  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, unknown>;
+  } {
     const key = `${args.type}::${args.name}`;
-    const registration = this.pending.get(key) ?? { parent: null, providerRef: args.provider ?? "" };
+    const registration = this.pending.get(key) ?? {
+      parent: null,
+      providerRef: args.provider ?? "",
+    };
     this.pending.delete(key);
-    const providerUrn = (args.provider ?? registration.providerRef).split("::").slice(0, -1).join("::");
+    const providerUrn = (args.provider ?? registration.providerRef)
+      .split("::")
+      .slice(0, -1)
+      .join("::");
     const region = this.providerRegions.get(providerUrn) ?? null;
 
     if (args.type.startsWith(PROVIDER_TYPE_PREFIX)) {
@@ -255,9 +342,17 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     const id = args.custom ? mockId(args.type, args.name) : undefined;
     const stateFn = STATE[args.type] as StateFn | undefined;
     // Resources of other providers (random) have no region; their state does not depend on one.
-    const computed = stateFn?.({ name: args.name, inputs: args.inputs, region: region ?? "", id: id ?? args.name }) ?? {};
+    const computed =
+      stateFn?.({
+        name: args.name,
+        inputs: args.inputs,
+        region: region ?? "",
+        id: id ?? args.name,
+      }) ?? {};
     const state = {
-      ...(args.custom && !args.type.startsWith(PROVIDER_TYPE_PREFIX) ? { arn: arn(serviceOf(args.type), region ?? "", args.name) } : {}),
+      ...(args.custom && !args.type.startsWith(PROVIDER_TYPE_PREFIX)
+        ? { arn: arn(serviceOf(args.type), region ?? "", args.name) }
+        : {}),
       ...args.inputs,
       ...computed,
     };
@@ -279,12 +374,16 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     const answer = CALLS[args.token];
     if (!answer) {
-      throw new Error(`the test mocks do not know the data source ${args.token}; add it to CALLS in test/harness/mocks.ts`);
+      throw new Error(
+        `the test mocks do not know the data source ${args.token}; add it to CALLS in test/harness/mocks.ts`,
+      );
     }
     const providerUrn = (args.provider ?? "").split("::").slice(0, -1).join("::");
     const region = this.providerRegions.get(providerUrn);
     if (region === undefined && args.token.startsWith("aws:")) {
-      throw new Error(`${args.token} was called without an explicit aws provider (no ambient region is allowed)`);
+      throw new Error(
+        `${args.token} was called without an explicit aws provider (no ambient region is allowed)`,
+      );
     }
     return answer(args.inputs as Record<string, unknown>, region ?? "");
   }

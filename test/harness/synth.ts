@@ -38,9 +38,14 @@ export interface SynthResult {
 export type ConfigOverrides = Record<string, unknown>;
 
 /** Reads Pulumi.<stack>.yaml into the `key -> string` map that `setAllConfig` takes. */
-export function stackConfig(stack: string, overrides: ConfigOverrides = {}): Record<string, string> {
+export function stackConfig(
+  stack: string,
+  overrides: ConfigOverrides = {},
+): Record<string, string> {
   const file = join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
-  const document = parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  const document = parseYaml(readFileSync(file, "utf8")) as {
+    config?: Record<string, unknown>;
+  } | null;
   const values: Record<string, unknown> = { ...(document?.config ?? {}) };
   for (const [key, value] of Object.entries(overrides)) {
     const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
@@ -67,7 +72,10 @@ function mergeOverride(base: unknown, override: unknown): unknown {
 }
 
 /** Evaluates the program for `stack` and returns every registered resource and the stack outputs. */
-export async function synthInProcess(stack: string, overrides: ConfigOverrides = {}): Promise<SynthResult> {
+export async function synthInProcess(
+  stack: string,
+  overrides: ConfigOverrides = {},
+): Promise<SynthResult> {
   const mocks = new RecordingMocks();
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   mocks.attach();
@@ -84,16 +92,18 @@ export async function synthInProcess(stack: string, overrides: ConfigOverrides =
     error = thrown instanceof Error ? thrown.message : String(thrown);
   }
 
-  const resources = [...mocks.resources.values()].map(({ urn, type, name, parent, region, id, inputs, state }) => ({
-    urn,
-    type,
-    name,
-    parent,
-    region,
-    id,
-    inputs,
-    state,
-  }));
+  const resources = [...mocks.resources.values()].map(
+    ({ urn, type, name, parent, region, id, inputs, state }) => ({
+      urn,
+      type,
+      name,
+      parent,
+      region,
+      id,
+      inputs,
+      state,
+    }),
+  );
   return { project: PROJECT, stack, resources, outputs, ...(error === undefined ? {} : { error }) };
 }
 

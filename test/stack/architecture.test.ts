@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ENVIRONMENT_DEFAULTS, parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
+import {
+  ENVIRONMENT_DEFAULTS,
+  parseConfig,
+  rawConfigFromPulumi,
+  type StackConfig,
+} from "../../stacks/config";
 import { synth, type Synth, type SynthResource } from "../harness";
 import { stackConfig } from "../harness/synth";
 
@@ -54,15 +59,23 @@ for (const stack of STACKS) {
       assert.equal(s.ofType(T.provider).length, 2);
       for (const provider of s.ofType(T.provider)) {
         // Provider inputs reach the engine as JSON text.
-        const tags = (JSON.parse(String(provider.inputs.defaultTags)) as { tags: Record<string, string> }).tags;
-        assert.deepEqual([tags.project, tags.stack, tags.region], ["zero-to-millions", stack, provider.inputs.region]);
+        const tags = (
+          JSON.parse(String(provider.inputs.defaultTags)) as { tags: Record<string, string> }
+        ).tags;
+        assert.deepEqual(
+          [tags.project, tags.stack, tags.region],
+          ["zero-to-millions", stack, provider.inputs.region],
+        );
       }
     });
 
     it("creates every AWS resource with an explicit regional provider (none falls back to an ambient region)", () => {
       const { synth: s } = loaded[stack]!;
       const homeless = s.resources.filter((r) => r.type.startsWith("aws:") && r.region === null);
-      assert.deepEqual(homeless.map((r) => r.urn), []);
+      assert.deepEqual(
+        homeless.map((r) => r.urn),
+        [],
+      );
     });
 
     for (const role of ["primary", "secondary"] as const) {
@@ -72,7 +85,10 @@ for (const stack of STACKS) {
         const azs = config.network.availabilityZones;
         assert.equal(s.ofType(T.vpc, region).length, 1);
         assert.equal(s.ofType(T.subnet, region).length, 3 * azs);
-        assert.equal(s.ofType(T.nat, region).length, config.network.natGateways === "perAz" ? azs : 1);
+        assert.equal(
+          s.ofType(T.nat, region).length,
+          config.network.natGateways === "perAz" ? azs : 1,
+        );
         assert.equal(s.ofType(T.alb, region).length, 1);
         assert.equal(s.ofType(T.ecsService, region).length, 2);
         assert.equal(s.ofType(T.queue, region).length, 2);
@@ -102,23 +118,43 @@ for (const stack of STACKS) {
     it("the database and the cache admit only the app's task groups (and the secondary's app subnets, for writes)", () => {
       const { synth: s, config } = loaded[stack]!;
       const groupIds = (pattern: RegExp) =>
-        new Set(s.ofType(T.securityGroup).filter((g) => pattern.test(g.name)).map((g) => g.id));
+        new Set(
+          s
+            .ofType(T.securityGroup)
+            .filter((g) => pattern.test(g.name))
+            .map((g) => g.id),
+        );
       const appGroups = groupIds(/-(web|workers)-tasks-sg$/);
       const dataGroups = groupIds(/-(database|cache)-sg$/);
       assert.equal(appGroups.size, 4);
       assert.equal(dataGroups.size, 4);
       const secondaryAppCidrs = s
         .ofType(T.subnet, config.regions.secondary)
-        .filter((subnet) => (subnet.inputs.tags as Record<string, string>)["subnet-kind"] === "private")
+        .filter(
+          (subnet) => (subnet.inputs.tags as Record<string, string>)["subnet-kind"] === "private",
+        )
         .map((subnet) => String(subnet.inputs.cidrBlock));
-      const rules = s.ofType(T.ingress).filter((rule) => dataGroups.has(String(rule.inputs.securityGroupId)));
-      const fromGroups = rules.filter((rule) => rule.inputs.referencedSecurityGroupId !== undefined);
+      const rules = s
+        .ofType(T.ingress)
+        .filter((rule) => dataGroups.has(String(rule.inputs.securityGroupId)));
+      const fromGroups = rules.filter(
+        (rule) => rule.inputs.referencedSecurityGroupId !== undefined,
+      );
       const fromCidrs = rules.filter((rule) => rule.inputs.referencedSecurityGroupId === undefined);
       // web and workers, to the database and to the cache, in two regions
       assert.equal(fromGroups.length, 8);
-      for (const rule of fromGroups) assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
-      assert.deepEqual(fromCidrs.map((rule) => rule.inputs.cidrIpv4).sort(), [...secondaryAppCidrs].sort());
-      for (const rule of fromCidrs) assert.equal(rule.region, config.regions.primary, `${rule.name} admits CIDRs outside the writer's region`);
+      for (const rule of fromGroups)
+        assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
+      assert.deepEqual(
+        fromCidrs.map((rule) => rule.inputs.cidrIpv4).sort(),
+        [...secondaryAppCidrs].sort(),
+      );
+      for (const rule of fromCidrs)
+        assert.equal(
+          rule.region,
+          config.regions.primary,
+          `${rule.name} admits CIDRs outside the writer's region`,
+        );
     });
 
     it("autoscaling bounds follow config for web and workers in both regions", () => {
@@ -142,19 +178,38 @@ for (const stack of STACKS) {
       const { synth: s, config } = loaded[stack]!;
       for (const task of s.ofType(T.taskDefinition)) {
         const [container] = containers(task);
-        const env = Object.fromEntries((container?.environment ?? []).map((e) => [e.name, e.value]));
-        for (const name of ["DATABASE_URL", "DATABASE_READ_URLS", "REDIS_URL", "QUEUE_URL", "ASSETS_BUCKET", "CDN_DOMAIN", "AWS_REGION"]) {
+        const env = Object.fromEntries(
+          (container?.environment ?? []).map((e) => [e.name, e.value]),
+        );
+        for (const name of [
+          "DATABASE_URL",
+          "DATABASE_READ_URLS",
+          "REDIS_URL",
+          "QUEUE_URL",
+          "ASSETS_BUCKET",
+          "CDN_DOMAIN",
+          "AWS_REGION",
+        ]) {
           if (name === "QUEUE_URL" && container?.command?.[0] === "worker") continue;
           assert.ok(env[name], `${task.name} lacks ${name}`);
         }
         assert.equal(env.AWS_REGION, task.region);
-        assert.doesNotMatch(JSON.stringify(env), /password|mock-/i, `${task.name} carries a secret in plain env`);
-        const secrets = Object.fromEntries((container?.secrets ?? []).map((e) => [e.name, e.valueFrom]));
+        assert.doesNotMatch(
+          JSON.stringify(env),
+          /password|mock-/i,
+          `${task.name} carries a secret in plain env`,
+        );
+        const secrets = Object.fromEntries(
+          (container?.secrets ?? []).map((e) => [e.name, e.valueFrom]),
+        );
         assert.match(secrets.DATABASE_PASSWORD ?? "", /^arn:aws:secretsmanager:.*:password::$/);
         assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
         // Writes always go to the primary's writer, from either region.
         const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;
-        assert.ok(env.DATABASE_URL!.includes(String(writer.state.address)), `${task.name} writes elsewhere: ${env.DATABASE_URL}`);
+        assert.ok(
+          env.DATABASE_URL!.includes(String(writer.state.address)),
+          `${task.name} writes elsewhere: ${env.DATABASE_URL}`,
+        );
       }
     });
 
@@ -170,9 +225,15 @@ for (const stack of STACKS) {
     it("every taggable resource carries its tier", () => {
       const { synth: s } = loaded[stack]!;
       const untagged = s.resources.filter(
-        (r) => r.type.startsWith("aws:") && r.inputs.tags !== undefined && !(r.inputs.tags as Record<string, string>).tier,
+        (r) =>
+          r.type.startsWith("aws:") &&
+          r.inputs.tags !== undefined &&
+          !(r.inputs.tags as Record<string, string>).tier,
       );
-      assert.deepEqual(untagged.map((r) => r.name), []);
+      assert.deepEqual(
+        untagged.map((r) => r.name),
+        [],
+      );
     });
   });
 }
@@ -186,12 +247,20 @@ describe("dev is visibly smaller and cheaper than prod", () => {
   });
   it("runs single-AZ databases without deletion protection in dev, multi-AZ protected writers in prod", () => {
     const writer = (stack: string) => loaded[stack]!.synth.ofType(T.db).find(isWriter)!;
-    assert.deepEqual([writer("dev").inputs.multiAz, writer("dev").inputs.deletionProtection], [false, false]);
-    assert.deepEqual([writer("prod").inputs.multiAz, writer("prod").inputs.deletionProtection], [true, true]);
+    assert.deepEqual(
+      [writer("dev").inputs.multiAz, writer("dev").inputs.deletionProtection],
+      [false, false],
+    );
+    assert.deepEqual(
+      [writer("prod").inputs.multiAz, writer("prod").inputs.deletionProtection],
+      [true, true],
+    );
     assert.ok(Number(writer("prod").inputs.backupRetentionPeriod) >= 7);
   });
   it("has cache failover only in prod", () => {
-    for (const group of loaded.prod!.synth.ofType(T.cache)) assert.equal(group.inputs.automaticFailoverEnabled, true);
-    for (const group of loaded.dev!.synth.ofType(T.cache)) assert.notEqual(group.inputs.automaticFailoverEnabled, true);
+    for (const group of loaded.prod!.synth.ofType(T.cache))
+      assert.equal(group.inputs.automaticFailoverEnabled, true);
+    for (const group of loaded.dev!.synth.ofType(T.cache))
+      assert.notEqual(group.inputs.automaticFailoverEnabled, true);
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * Every rule of the pack, in one list: this module constructs nothing, so tests import it freely
+ * (policy/index.ts is the one place that turns the list into a running PolicyPack).
+ */
+import type { Policies } from "@pulumi/policy";
+import { awsguardPolicies } from "./awsguard";
+import {
+  elasticacheEncryptedAtRest,
+  elasticacheEncryptedInTransit,
+  elasticacheProdAutomaticFailover,
+} from "./rules/cache";
+import { ecsNoPublicIp, ecsTaskLogging } from "./rules/compute";
+import {
+  rdsAutomatedBackups,
+  rdsEncryptedAtRest,
+  rdsNotPubliclyAccessible,
+  rdsProdDeletionProtection,
+  rdsProdFinalSnapshot,
+  rdsProdMultiAz,
+} from "./rules/database";
+import { iamNoStarOnStar } from "./rules/identity";
+import { securityGroupNoWorldIngress } from "./rules/network";
+import { alarmHasAction, logGroupRetention } from "./rules/observability";
+import { sqsDeadLetterQueue, sqsEncryptedAtRest } from "./rules/queue";
+import {
+  s3AclsDisabled,
+  s3EncryptedAtRest,
+  s3NoPublicGrants,
+  s3PublicAccessBlocked,
+} from "./rules/storage";
+import {
+  albDropsInvalidHeaders,
+  cloudfrontHttpsOnly,
+  httpListenerRedirects,
+  httpListenerWithoutTls,
+  listenerModernTls,
+} from "./rules/web";
+
+export const PACK_NAME = "zero-to-millions-guardrails";
+
+export const policies: Policies = [
+  // Data: encrypted, private, backed up, and sturdier in prod.
+  rdsEncryptedAtRest,
+  rdsNotPubliclyAccessible,
+  rdsAutomatedBackups,
+  rdsProdMultiAz,
+  rdsProdDeletionProtection,
+  rdsProdFinalSnapshot,
+  elasticacheEncryptedAtRest,
+  elasticacheEncryptedInTransit,
+  elasticacheProdAutomaticFailover,
+  sqsEncryptedAtRest,
+  sqsDeadLetterQueue,
+  s3EncryptedAtRest,
+  s3PublicAccessBlocked,
+  s3NoPublicGrants,
+  s3AclsDisabled,
+  // Edges: what the internet reaches, and how.
+  securityGroupNoWorldIngress,
+  albDropsInvalidHeaders,
+  listenerModernTls,
+  httpListenerRedirects,
+  httpListenerWithoutTls,
+  cloudfrontHttpsOnly,
+  // Compute, identity, observability.
+  ecsNoPublicIp,
+  ecsTaskLogging,
+  iamNoStarOnStar,
+  logGroupRetention,
+  alarmHasAction,
+  ...awsguardPolicies,
+];
+
+/** The rules whose demands depend on the environment (their config has `environment`). */
+export const environmentPolicyNames: string[] = policies
+  .filter((policy) => policy.configSchema?.properties.environment !== undefined)
+  .map((policy) => policy.name);
