@@ -4,7 +4,15 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "data/", ".synth/", ".services/", "app/public/dist/", "bench/results/"],
+    ignores: [
+      "node_modules/",
+      "data/",
+      ".synth/",
+      ".services/",
+      "app/public/dist/",
+      "bench/results/",
+      "dist/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -26,7 +34,10 @@ export default tseslint.config(
       },
     },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "prefer-const": "error",
       eqeqeq: ["error", "always"],
     },

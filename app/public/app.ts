@@ -140,6 +140,7 @@ let currentUser: User | null = null;
 
 function render(user: User | null): void {
   currentUser = user;
+  ui.pageError.textContent = "";
   ui.signedOut.hidden = user !== null;
   ui.signedIn.hidden = user === null;
   if (user) {

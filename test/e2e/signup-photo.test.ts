@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import sharp from "sharp";
 
@@ -60,6 +60,18 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolveRun() : reject(new Error(`${args.join(" ")} failed: ${stderr}`)),
+    );
+  });
+}
 
 interface RunningApp {
   url: string;
@@ -133,63 +145,39 @@ async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
     }
   };
   signalGroup("SIGTERM");
-  const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((resolveTimeout) => {
+      timer = setTimeout(() => resolveTimeout(false), 10_000);
+    }),
+  ]);
+  // A pending timer would keep this test file's process alive after the last test.
+  clearTimeout(timer);
   if (!stopped) {
     signalGroup("SIGKILL");
     await exited;
   }
 }
 
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolveRun() : reject(new Error(`${args.join(" ")} failed: ${stderr}`)),
-    );
-  });
-}
-
-describe("the page in headless Chromium", { skip }, () => {
-  let app: RunningApp | undefined;
-  let context: BrowserContext | undefined;
-  let dataDir: string | undefined;
-  let profileDir: string | undefined;
-  let artifactsDir: string | undefined;
-
-  before(
-    async () => {
-      if (chromiumMissing) {
-        throw new Error(`${CHROMIUM} is missing and CI=true: install Debian's chromium package`);
-      }
-      dataDir = await mkdtemp(join(tmpdir(), "e2e-data-"));
-      profileDir = await mkdtemp(join(tmpdir(), "e2e-chromium-"));
-      artifactsDir = await mkdtemp(join(tmpdir(), "e2e-artifacts-"));
+test(
+  "signs up, signs out and in, uploads a photo, shows its thumbnail and who served the page",
+  { skip, timeout: STARTUP_TIMEOUT_MS + THUMBNAIL_TIMEOUT_MS + 180_000 },
+  async (t) => {
+    if (chromiumMissing) {
+      throw new Error(`${CHROMIUM} is missing and CI=true: install Debian's chromium package`);
+    }
+    const dataDir = await mkdtemp(join(tmpdir(), "e2e-data-"));
+    const profileDir = await mkdtemp(join(tmpdir(), "e2e-chromium-"));
+    let app: RunningApp | undefined;
+    let context: BrowserContext | undefined;
+    try {
       app = await startApp(dataDir);
       context = await chromium.launchPersistentContext(profileDir, {
         executablePath: CHROMIUM,
         headless: true,
         args: CHROMIUM_ARGS,
       });
-    },
-    { timeout: STARTUP_TIMEOUT_MS + 60_000 },
-  );
-
-  after(async () => {
-    await context?.close().catch(() => {});
-    await app?.stop();
-    for (const dir of [dataDir, profileDir]) {
-      if (dir) await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it(
-    "signs up, signs out and in, uploads a photo, shows its thumbnail and who served the page",
-    { timeout: THUMBNAIL_TIMEOUT_MS + 180_000 },
-    async (t) => {
-      assert.ok(app && context && artifactsDir);
       const page = context.pages()[0] ?? (await context.newPage());
       page.setDefaultTimeout(STEP_TIMEOUT_MS);
       const pageErrors: string[] = [];
@@ -197,18 +185,23 @@ describe("the page in headless Chromium", { skip }, () => {
       try {
         await journey(page, app.url);
         assert.deepEqual(pageErrors, [], "the page threw");
-        await rm(artifactsDir, { recursive: true, force: true });
       } catch (error) {
-        const screenshot = join(artifactsDir, "failure.png");
+        // Kept after the run (unlike the other temp dirs) so the failure can be looked at.
+        const screenshot = join(await mkdtemp(join(tmpdir(), "e2e-failure-")), "page.png");
         await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
         t.diagnostic(`screenshot: ${screenshot}`);
         t.diagnostic(`page errors: ${pageErrors.join("\n") || "none"}`);
         t.diagnostic(`app output (tail):\n${app.output().slice(-4_000)}`);
         throw error;
       }
-    },
-  );
-});
+    } finally {
+      await context?.close().catch(() => {});
+      await app?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(profileDir, { recursive: true, force: true });
+    }
+  },
+);
 
 async function journey(page: Page, url: string): Promise<void> {
   const meta = (await (await fetch(`${url}/meta`)).json()) as { region: string; instance: string };

@@ -1,0 +1,184 @@
+/**
+ * buildApp: the Fastify app for one process, from tiers it is handed (tests inject their own).
+ * `role` decides what runs: the HTTP routes (`web`), the queue worker (`worker`) or both (`all`).
+ * The app owns the tiers: ready() applies the migrations, close() stops taking requests, lets
+ * in-flight ones finish, stops the worker after its current job, flushes metrics, closes the tiers.
+ */
+import { randomUUID } from "node:crypto";
+import fastifySwagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { CacheAside, type CacheAsideOptions } from "./cacheAside";
+import type { Role } from "./config";
+import type { RouteContext, WebSettings } from "./http/context";
+import { registerErrorHandling } from "./http/errors";
+import { createJobHandler } from "./jobs/handler";
+import { Worker, type WorkerOptions } from "./jobs/worker";
+import { Metrics } from "./metrics";
+import { migrate } from "./migrations";
+import { migrationsDir, publicDistDir } from "./paths";
+import { photoRoutes } from "./routes/photos";
+import { sessionRoutes } from "./routes/sessions";
+import { systemRoutes, type Identity } from "./routes/system";
+import { userRoutes } from "./routes/users";
+import type { Tiers } from "./tiers";
+
+export interface AppSettings extends WebSettings {
+  /** JSON request bodies larger than this get a 413. */
+  bodyLimitBytes: number;
+  cache: CacheAsideOptions;
+  worker: Pick<WorkerOptions, "waitSeconds" | "retryDelaySeconds" | "errorBackoffMs">;
+  metricsNamespace: string;
+  metricsFlushIntervalMs: number;
+  /** The built page; undefined serves a hint to build it. */
+  publicDir: string | undefined;
+  migrationsDir: string;
+}
+
+export interface AppOptions {
+  tiers: Tiers;
+  logger: Logger;
+  role?: Role;
+  identity: Identity;
+  settings?: Partial<AppSettings>;
+  /** Where EMF lines go (stdout by default). */
+  writeMetrics?: (line: string) => void;
+}
+
+/** What tests and main.ts may reach on a built app. */
+export interface Services {
+  tiers: Tiers;
+  cache: CacheAside;
+  metrics: { web: Metrics; worker: Metrics };
+  worker: Worker | undefined;
+  settings: AppSettings;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export function defaultSettings(): AppSettings {
+  return {
+    readYourWritesMs: 5_000,
+    sessionTtlMs: 7 * 24 * 60 * 60 * 1000,
+    maxUploadBytes: 5 * 1024 * 1024,
+    bodyLimitBytes: 16 * 1024,
+    queueRetry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
+    cache: {},
+    worker: {},
+    metricsNamespace: "ZeroToMillions",
+    metricsFlushIntervalMs: 60_000,
+    publicDir: publicDistDir(),
+    migrationsDir: migrationsDir(),
+  };
+}
+
+/** Paths that are polled by machines, kept out of the latency metric. */
+const HEALTH_PATHS = new Set(["/healthz", "/readyz"]);
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const role = options.role ?? "all";
+  const settings: AppSettings = { ...defaultSettings(), ...options.settings };
+  const { tiers, logger, identity } = options;
+
+  const fastifyLogger: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance: fastifyLogger,
+    // Behind the ALB: protocol (for Secure cookies) and client address come from X-Forwarded-*.
+    trustProxy: true,
+    bodyLimit: settings.bodyLimitBytes,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    ajv: {
+      // "wrong types" are errors, not something to coerce; unknown fields are refused, not dropped.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
+    },
+  });
+
+  const metricsFor = (service: "web" | "worker") =>
+    new Metrics({
+      namespace: settings.metricsNamespace,
+      service,
+      flushIntervalMs: settings.metricsFlushIntervalMs,
+      ...(options.writeMetrics === undefined ? {} : { write: options.writeMetrics }),
+    });
+  const metrics = { web: metricsFor("web"), worker: metricsFor("worker") };
+  const cache = new CacheAside(tiers.cache, logger, {
+    secondDeleteAfterMs: settings.readYourWritesMs,
+    ...settings.cache,
+  });
+
+  const workerLogger = logger.child({ service: "worker" });
+  const worker =
+    role === "web"
+      ? undefined
+      : new Worker({
+          queue: tiers.queue,
+          handle: createJobHandler({
+            db: tiers.database,
+            files: tiers.files,
+            cache,
+            logger: workerLogger,
+            maxUploadBytes: settings.maxUploadBytes,
+          }),
+          logger: workerLogger,
+          metrics: metrics.worker,
+          ...settings.worker,
+        });
+
+  app.decorate("services", { tiers, cache, metrics, worker, settings });
+
+  // Lifecycle. onReady hooks run in order; the single onClose hook runs after the server has
+  // stopped accepting connections and the in-flight requests have finished.
+  app.addHook("onReady", async () => {
+    const applied = await migrate(tiers.database, settings.migrationsDir, logger);
+    logger.info({ applied }, "database schema up to date");
+    if (role !== "worker") metrics.web.start();
+    if (worker !== undefined) {
+      metrics.worker.start();
+      worker.start();
+    }
+  });
+  app.addHook("onClose", async () => {
+    await worker?.stop();
+    cache.close();
+    // Only the services this process ran report: a worker's zero ActiveUsers would skew averages.
+    if (role !== "worker") metrics.web.stop();
+    if (worker !== undefined) metrics.worker.stop();
+    await tiers.close();
+    logger.info("closed");
+  });
+
+  if (role === "worker") return app;
+
+  registerErrorHandling(app);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-served-by-region", identity.region);
+    reply.header("x-served-by-instance", identity.instance);
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    if (!HEALTH_PATHS.has(request.url)) metrics.web.latency(reply.elapsedTime);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: "zero-to-millions",
+        version: "1.0.0",
+        description:
+          "Users, sessions and profile photos. Errors are {error, message, field}. Responses carry x-served-by-region and x-served-by-instance; GET /users/:id also x-cache (hit|miss).",
+      },
+    },
+  });
+
+  const context: RouteContext = { tiers, cache, metrics: metrics.web, settings };
+  await app.register(userRoutes, context);
+  await app.register(sessionRoutes, context);
+  await app.register(photoRoutes, context);
+  await app.register(systemRoutes, { context, identity, publicDir: settings.publicDir });
+  return app;
+}

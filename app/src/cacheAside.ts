@@ -1,0 +1,148 @@
+/**
+ * Cache-aside reads over the cache tier:
+ * - TTL with jitter, so entries written together do not all expire (and reload) together;
+ * - delete on write, plus a second delete a little later: a read that raced the write could have
+ *   put back the old row it had just read from a lagging replica;
+ * - stampede protection for a hot key: one load per key per process (single flight), and across
+ *   processes a short lock in the cache so one instance loads while the others wait for its result;
+ * - degradation: any cache error is logged (`degraded: cache`) and the read goes to the database.
+ */
+import type { Logger } from "pino";
+import { DegradedReporter } from "./degraded";
+import type { Cache } from "./tiers/cache";
+
+export type CacheOutcome = "hit" | "miss";
+
+export interface CacheAsideOptions {
+  ttlMs?: number;
+  /** Up to this fraction of the TTL is added at random. */
+  jitterRatio?: number;
+  /** How long one loader holds the lock; it expires by itself if that loader dies. */
+  lockTtlMs?: number;
+  /** How long a request waits for another instance's load before loading itself. */
+  lockWaitMs?: number;
+  lockPollMs?: number;
+  /** When the second delete after a write runs; about the replication lag. */
+  secondDeleteAfterMs?: number;
+  random?: () => number;
+}
+
+export interface CachedRead<T> {
+  value: T | undefined;
+  cache: CacheOutcome;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class CacheAside {
+  private readonly inFlight = new Map<string, Promise<CachedRead<unknown>>>();
+  private readonly pendingSecondDeletes = new Set<NodeJS.Timeout>();
+  private readonly degraded: DegradedReporter;
+  private readonly ttlMs: number;
+  private readonly jitterRatio: number;
+  private readonly lockTtlMs: number;
+  private readonly lockWaitMs: number;
+  private readonly lockPollMs: number;
+  private readonly secondDeleteAfterMs: number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly cache: Cache,
+    logger: Logger,
+    options: CacheAsideOptions = {},
+  ) {
+    this.degraded = new DegradedReporter(logger, "cache");
+    this.ttlMs = options.ttlMs ?? 60_000;
+    this.jitterRatio = options.jitterRatio ?? 0.2;
+    this.lockTtlMs = options.lockTtlMs ?? 3_000;
+    this.lockWaitMs = options.lockWaitMs ?? 1_000;
+    this.lockPollMs = options.lockPollMs ?? 25;
+    this.secondDeleteAfterMs = options.secondDeleteAfterMs ?? 3_000;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The TTL for one entry: the base plus up to `jitterRatio` of it. */
+  ttlWithJitter(): number {
+    return Math.round(this.ttlMs * (1 + this.random() * this.jitterRatio));
+  }
+
+  /** Reads `key` from the cache, or loads it (once, however many ask at the same time) and stores it. */
+  async read<T>(key: string, load: () => Promise<T | undefined>): Promise<CachedRead<T>> {
+    const cached = await this.get<T>(key);
+    if (cached !== undefined) return { value: cached, cache: "hit" };
+
+    // Requests that join a load in progress share its result, outcome included.
+    const running = this.inFlight.get(key) as Promise<CachedRead<T>> | undefined;
+    if (running !== undefined) return running;
+
+    const loading = this.loadUnderLock(key, load);
+    this.inFlight.set(key, loading);
+    try {
+      return await loading;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** Stores a value just read from the writer (fresher than anything a reader could have). */
+  async store<T>(key: string, value: T): Promise<void> {
+    await this.attempt(() => this.cache.set(key, JSON.stringify(value), this.ttlWithJitter()));
+  }
+
+  /** Deletes `key` now and once more after the replication lag has passed. */
+  async invalidate(key: string): Promise<void> {
+    await this.attempt(() => this.cache.delete(key));
+    const timer = setTimeout(() => {
+      this.pendingSecondDeletes.delete(timer);
+      void this.attempt(() => this.cache.delete(key));
+    }, this.secondDeleteAfterMs);
+    timer.unref();
+    this.pendingSecondDeletes.add(timer);
+  }
+
+  close(): void {
+    for (const timer of this.pendingSecondDeletes) clearTimeout(timer);
+    this.pendingSecondDeletes.clear();
+  }
+
+  private async loadUnderLock<T>(
+    key: string,
+    load: () => Promise<T | undefined>,
+  ): Promise<CachedRead<T>> {
+    const token = await this.attempt(() => this.cache.tryLock(key, this.lockTtlMs));
+    if (token === undefined && !this.degraded.isDegraded) {
+      // Another instance is loading this key: its result lands in the cache shortly.
+      const deadline = Date.now() + this.lockWaitMs;
+      while (Date.now() < deadline) {
+        await sleep(this.lockPollMs);
+        const cached = await this.get<T>(key);
+        if (cached !== undefined) return { value: cached, cache: "hit" };
+        if (this.degraded.isDegraded) break;
+      }
+    }
+    try {
+      const value = await load();
+      if (value !== undefined) await this.store(key, value);
+      return { value, cache: "miss" };
+    } finally {
+      if (token !== undefined) await this.attempt(() => this.cache.unlock(key, token));
+    }
+  }
+
+  private async get<T>(key: string): Promise<T | undefined> {
+    const raw = await this.attempt(() => this.cache.get(key));
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+
+  /** Runs one cache operation; on failure logs the degradation and returns undefined. */
+  private async attempt<T>(operation: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await operation();
+      this.degraded.succeeded();
+      return result;
+    } catch (error) {
+      this.degraded.failed(error, "cache unavailable; serving from the database");
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The photo-processing job: reads the uploaded original, makes a small webp thumbnail with sharp,
+ * stores it and points the user at it. Idempotent, because the queue delivers at least once:
+ * - the thumbnail's key is derived from the job id, so storing it again overwrites the same bytes;
+ * - the `jobs` row and the user update commit together, and a job whose row exists is skipped;
+ * - the update only applies a photo requested after the current one, so a stale job that runs
+ *   late (after a newer upload) cannot bring back an older photo.
+ */
+import { randomUUID } from "node:crypto";
+import sharp from "sharp";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { CacheAside } from "../cacheAside";
+import type { Database } from "../tiers/database";
+import type { FileStore } from "../tiers/files";
+import { cacheKeyForUser } from "../users";
+
+export const THUMBNAIL_SIZE = 128;
+
+export const ThumbnailJob = z.object({
+  type: z.literal("thumbnail"),
+  id: z.uuid(),
+  userId: z.string().regex(/^\d+$/),
+  uploadKey: z.string().min(1),
+  requestedAt: z.iso.datetime(),
+});
+export type ThumbnailJob = z.infer<typeof ThumbnailJob>;
+
+export function newThumbnailJob(userId: string, uploadKey: string): ThumbnailJob {
+  return {
+    type: "thumbnail",
+    id: randomUUID(),
+    userId,
+    uploadKey,
+    requestedAt: new Date().toISOString(),
+  };
+}
+
+export function thumbnailKeyFor(job: ThumbnailJob): string {
+  return `thumbnails/${job.userId}/${job.id}.webp`;
+}
+
+export interface ThumbnailContext {
+  db: Database;
+  files: FileStore;
+  cache: CacheAside;
+  logger: Logger;
+  /** Originals larger than this are refused (the upload route already limits them). */
+  maxUploadBytes: number;
+}
+
+export type JobOutcome = "processed" | "duplicate";
+
+/** Thrown for a job that can never succeed; it still goes the DLQ way, but is logged as such. */
+export class UnprocessableJobError extends Error {
+  override name = "UnprocessableJobError";
+}
+
+export async function makeThumbnail(original: Buffer): Promise<Buffer> {
+  try {
+    return await sharp(original, { limitInputPixels: 50_000_000 })
+      .rotate() // honour EXIF orientation before it is stripped
+      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "cover" })
+      .webp({ quality: 80 })
+      .toBuffer();
+  } catch (error) {
+    throw new UnprocessableJobError(`the upload is not a readable image: ${String(error)}`);
+  }
+}
+
+export async function processThumbnailJob(
+  job: ThumbnailJob,
+  context: ThumbnailContext,
+): Promise<JobOutcome> {
+  const { db, files } = context;
+  const done = await db.writer("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
+  if (done.length > 0) return "duplicate";
+
+  const size = await files.sizeOf(job.uploadKey);
+  if (size === undefined) throw new UnprocessableJobError(`no upload at ${job.uploadKey}`);
+  if (size > context.maxUploadBytes) {
+    throw new UnprocessableJobError(`the upload is ${size} bytes, over ${context.maxUploadBytes}`);
+  }
+  const thumbnail = await makeThumbnail(await files.read(job.uploadKey));
+  const thumbnailKey = thumbnailKeyFor(job);
+  await files.write(thumbnailKey, thumbnail, "image/webp");
+
+  const applied = await db.transaction(async (tx) => {
+    // A concurrent delivery of the same job that committed first wins; this one changes nothing.
+    const claimed = await tx.query(
+      "INSERT INTO jobs (id, kind) VALUES ($1, 'thumbnail') ON CONFLICT (id) DO NOTHING RETURNING id",
+      [job.id],
+    );
+    if (claimed.length === 0) return false;
+    await tx.query(
+      `UPDATE users SET photo_key = $2, photo_requested_at = $3, updated_at = now()
+        WHERE id = $1 AND (photo_requested_at IS NULL OR photo_requested_at < $3)`,
+      [job.userId, thumbnailKey, job.requestedAt],
+    );
+    return true;
+  });
+  if (!applied) return "duplicate";
+  await context.cache.invalidate(cacheKeyForUser(job.userId));
+  context.logger.info(
+    { jobId: job.id, userId: job.userId, thumbnailKey, bytes: thumbnail.length },
+    "thumbnail stored",
+  );
+  return "processed";
+}

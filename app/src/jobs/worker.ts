@@ -1,0 +1,114 @@
+/**
+ * The worker loop: long-polls the queue, runs one job at a time, deletes it on success and leaves
+ * it on failure (visible again after a backoff), so the queue's redrive policy moves a job that
+ * keeps failing to the dead-letter queue. stop() ends the poll at once and waits for the job in
+ * hand, which is what ECS's SIGTERM-then-wait expects.
+ */
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics";
+import type { JobQueue, QueueMessage } from "../tiers/queue";
+import type { JobOutcome } from "./thumbnail";
+
+export type JobHandler = (body: string, message: QueueMessage) => Promise<JobOutcome>;
+
+export interface WorkerOptions {
+  queue: JobQueue;
+  handle: JobHandler;
+  logger: Logger;
+  metrics: Metrics;
+  /** Long-poll wait; SQS's maximum, 20 s, keeps empty receives (and their cost) rare. */
+  waitSeconds?: number;
+  /** Seconds before a failed job is tried again, by its receive count (1 after the first try). */
+  retryDelaySeconds?: (receiveCount: number) => number;
+  /** Pause after the queue itself failed (e.g. unreachable) before polling again. */
+  errorBackoffMs?: number;
+}
+
+/** 5 s, 10 s, 20 s ... capped at 5 minutes. */
+export function defaultRetryDelaySeconds(receiveCount: number): number {
+  return Math.min(300, 5 * 2 ** Math.max(0, receiveCount - 1));
+}
+
+export class Worker {
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly waitSeconds: number;
+  private readonly retryDelaySeconds: (receiveCount: number) => number;
+  private readonly errorBackoffMs: number;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.waitSeconds = options.waitSeconds ?? 20;
+    this.retryDelaySeconds = options.retryDelaySeconds ?? defaultRetryDelaySeconds;
+    this.errorBackoffMs = options.errorBackoffMs ?? 1_000;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops polling now; resolves once the job in hand (if any) has finished. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { queue, logger } = this.options;
+    const signal = this.stopping.signal;
+    logger.info({ queue: queue.kind, waitSeconds: this.waitSeconds }, "worker started");
+    while (!signal.aborted) {
+      let messages: QueueMessage[];
+      try {
+        messages = await queue.receive({ waitSeconds: this.waitSeconds, signal });
+      } catch (error) {
+        logger.warn({ err: error, degraded: "queue" }, "receiving from the queue failed");
+        await this.pause(this.errorBackoffMs);
+        continue;
+      }
+      // Received messages are processed even when a stop came meanwhile: they are in hand.
+      for (const message of messages) await this.process(message);
+    }
+    logger.info("worker stopped");
+  }
+
+  private async process(message: QueueMessage): Promise<void> {
+    const { queue, logger, metrics } = this.options;
+    const log = logger.child({ messageId: message.messageId, receiveCount: message.receiveCount });
+    try {
+      const outcome = await this.options.handle(message.body, message);
+      if (outcome === "processed") metrics.count("JobsProcessed");
+      else log.info("job already done; dropping the redelivery");
+    } catch (error) {
+      metrics.count("JobsFailed");
+      const delaySeconds = this.retryDelaySeconds(message.receiveCount);
+      log.error(
+        { err: error, retryInSeconds: delaySeconds },
+        "job failed; leaving it on the queue",
+      );
+      await queue.retryLater(message, delaySeconds).catch((retryError: unknown) => {
+        // The message still reappears after the queue's own visibility timeout.
+        log.warn({ err: retryError }, "could not shorten the failed job's visibility");
+      });
+      return;
+    }
+    try {
+      await queue.delete(message);
+    } catch (error) {
+      // The job took effect; its redelivery will find it done and be dropped.
+      log.warn({ err: error }, "could not delete a finished job");
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.stopping.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}

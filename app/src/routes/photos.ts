@@ -1,0 +1,163 @@
+/**
+ * Profile photos in three steps, the same on both file tiers:
+ * 1. POST /users/:id/photo: where to PUT the bytes (a presigned S3 URL, or this app's /uploads);
+ * 2. the client PUTs the file there;
+ * 3. POST /users/:id/photo/complete: queues the thumbnail job (202), retried while the queue blips.
+ */
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { requireSelf, type RouteContext } from "../http/context";
+import { HttpError } from "../http/errors";
+import {
+  CompletePhotoBody,
+  errors,
+  IMAGE_TYPES,
+  JobAccepted,
+  jsonSchema,
+  PhotoUpload,
+  StartPhotoBody,
+  UserIdParams,
+  type ImageType,
+} from "../http/schemas";
+import { newThumbnailJob } from "../jobs/thumbnail";
+import { LocalFileStore } from "../tiers/files";
+import { submitWithRetry } from "../tiers/queue";
+
+const EXTENSIONS: Record<ImageType, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+};
+
+function uploadKeyPattern(userId: string): RegExp {
+  return new RegExp(`^uploads/${userId}/[0-9a-f-]{36}\\.(?:png|jpg|webp)$`);
+}
+
+export async function photoRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
+  const { files, queue } = context.tiers;
+  const maxBytes = context.settings.maxUploadBytes;
+
+  app.post<{ Params: UserIdParams; Body: StartPhotoBody }>(
+    "/users/:id/photo",
+    {
+      schema: {
+        summary: "Start a photo upload: where and how to PUT the file",
+        tags: ["photos"],
+        params: jsonSchema(UserIdParams),
+        body: jsonSchema(StartPhotoBody(maxBytes)),
+        response: { 201: jsonSchema(PhotoUpload), ...errors(400, 401, 403, 413, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await requireSelf(request, context, id);
+      const { contentType, size } = request.body;
+      const key = `uploads/${id}/${randomUUID()}.${EXTENSIONS[contentType]}`;
+      const upload = await files.createUpload({ key, contentType, size });
+      return reply.status(201).send({ key, upload });
+    },
+  );
+
+  app.post<{ Params: UserIdParams; Body: CompletePhotoBody }>(
+    "/users/:id/photo/complete",
+    {
+      schema: {
+        summary: "Finish a photo upload: queues the thumbnail job",
+        tags: ["photos"],
+        params: jsonSchema(UserIdParams),
+        body: jsonSchema(CompletePhotoBody),
+        response: { 202: jsonSchema(JobAccepted), ...errors(400, 401, 403, 413, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await requireSelf(request, context, id);
+      const { key } = request.body;
+      if (!uploadKeyPattern(id).test(key)) {
+        throw new HttpError(
+          400,
+          "invalid_request",
+          "key must be the key that POST /users/:id/photo returned",
+          "key",
+        );
+      }
+      const size = await files.sizeOf(key);
+      if (size === undefined) {
+        throw new HttpError(400, "invalid_request", "key: nothing was uploaded there yet", "key");
+      }
+      if (size > maxBytes) {
+        throw new HttpError(
+          413,
+          "payload_too_large",
+          `the upload is over ${maxBytes} bytes`,
+          "key",
+        );
+      }
+      const job = newThumbnailJob(id, key);
+      await submitWithRetry(queue, JSON.stringify(job), {
+        ...context.settings.queueRetry,
+        onRetry: (attempt, error, delayMs) =>
+          request.log.warn(
+            { err: error, attempt, delayMs, jobId: job.id },
+            "queue send failed; retrying",
+          ),
+      });
+      request.log.info({ jobId: job.id, userId: id }, "thumbnail job queued");
+      return reply.status(202).send({ jobId: job.id });
+    },
+  );
+
+  if (files instanceof LocalFileStore) await localUploadRoute(app, files, maxBytes);
+}
+
+/** The embedded stand-in for S3's presigned PUT: same checks (signature, type, exact size). */
+async function localUploadRoute(
+  app: FastifyInstance,
+  files: LocalFileStore,
+  maxBytes: number,
+): Promise<void> {
+  app.addContentTypeParser(
+    [...IMAGE_TYPES],
+    { parseAs: "buffer", bodyLimit: maxBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.put<{ Params: { "*": string }; Querystring: Record<string, string | undefined> }>(
+    "/uploads/*",
+    {
+      bodyLimit: maxBytes,
+      schema: {
+        summary:
+          "Embedded mode only: receives the bytes of an upload started with POST /users/:id/photo",
+        tags: ["photos"],
+        consumes: [...IMAGE_TYPES],
+        response: { 204: { type: "null" }, ...errors(400, 403, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const key = request.params["*"];
+      const permit = files.verifyUpload(key, request.query);
+      if (typeof permit === "string") throw new HttpError(403, "upload_refused", permit);
+      const contentType = request.headers["content-type"]?.split(";")[0]?.trim();
+      if (contentType !== permit.contentType) {
+        throw new HttpError(
+          400,
+          "invalid_request",
+          `content-type must be ${permit.contentType}, as announced`,
+          "content-type",
+        );
+      }
+      const body = request.body;
+      if (!Buffer.isBuffer(body) || body.length !== permit.size) {
+        throw new HttpError(
+          400,
+          "invalid_request",
+          `the body must be exactly ${permit.size} bytes, as announced`,
+          "size",
+        );
+      }
+      await files.write(key, body, contentType);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,97 @@
+/** POST /sessions (sign in), GET /me, DELETE /sessions (sign out). */
+import type { FastifyInstance } from "fastify";
+import {
+  cookie,
+  currentSession,
+  readUser,
+  SESSION_COOKIE,
+  setCookie,
+  type RouteContext,
+} from "../http/context";
+import { HttpError } from "../http/errors";
+import { errors, jsonSchema, SignInBody, UserEnvelope } from "../http/schemas";
+import { verifyAgainstDecoy, verifyPassword } from "../passwords";
+import { findUserForSignIn, toUser } from "../users";
+
+export async function sessionRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
+  const { sessions, database, files } = context.tiers;
+  const sessionTtlSeconds = Math.floor(context.settings.sessionTtlMs / 1000);
+
+  app.post<{ Body: SignInBody }>(
+    "/sessions",
+    {
+      schema: {
+        summary: "Sign in: sets the sid cookie",
+        tags: ["sessions"],
+        body: jsonSchema(SignInBody),
+        response: { 201: jsonSchema(UserEnvelope), ...errors(400, 401, 413, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      // The writer: an account created a moment ago must be able to sign in at once.
+      const row = await findUserForSignIn(database.writer, email);
+      const valid =
+        row === undefined
+          ? await verifyAgainstDecoy(password)
+          : await verifyPassword(password, row.password_hash);
+      if (row === undefined || !valid) {
+        throw new HttpError(401, "invalid_credentials", "The email or password is wrong.");
+      }
+      // A new id at every sign-in: a session id planted before sign-in is worth nothing after.
+      const previous = cookie(request, SESSION_COOKIE);
+      if (previous !== undefined && previous !== "") await sessions.delete(previous);
+      const sessionId = await sessions.create(
+        { userId: row.id, createdAt: new Date().toISOString() },
+        context.settings.sessionTtlMs,
+      );
+      setCookie(request, reply, SESSION_COOKIE, sessionId, sessionTtlSeconds);
+      context.metrics.sawUser(row.id);
+      request.log.info({ userId: row.id }, "signed in");
+      return reply.status(201).send({ user: toUser(row, files) });
+    },
+  );
+
+  app.get(
+    "/me",
+    {
+      schema: {
+        summary: "The signed-in user",
+        tags: ["sessions"],
+        response: { 200: jsonSchema(UserEnvelope), ...errors(401, 503) },
+      },
+    },
+    async (request, reply) => {
+      const session = await currentSession(request, context);
+      if (session === undefined) {
+        throw new HttpError(401, "unauthenticated", "Nobody is signed in.");
+      }
+      const { user, cache } = await readUser(request, context, session.data.userId);
+      reply.header("x-cache", cache);
+      if (user === undefined) {
+        // The account was deleted elsewhere: the session goes with it.
+        await sessions.delete(session.sessionId);
+        setCookie(request, reply, SESSION_COOKIE, "", 0);
+        throw new HttpError(401, "unauthenticated", "Nobody is signed in.");
+      }
+      return { user };
+    },
+  );
+
+  app.delete(
+    "/sessions",
+    {
+      schema: {
+        summary: "Sign out",
+        tags: ["sessions"],
+        response: { 204: { type: "null" }, ...errors(503) },
+      },
+    },
+    async (request, reply) => {
+      const sessionId = cookie(request, SESSION_COOKIE);
+      if (sessionId !== undefined && sessionId !== "") await sessions.delete(sessionId);
+      setCookie(request, reply, SESSION_COOKIE, "", 0);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,126 @@
+/** Health checks, /meta, the OpenAPI document, the page and the local files. */
+import { mkdirSync } from "node:fs";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance } from "fastify";
+import type { RouteContext } from "../http/context";
+import { Health, jsonSchema, Meta } from "../http/schemas";
+import { LocalFileStore } from "../tiers/files";
+
+export interface Identity {
+  region: string;
+  instance: string;
+}
+
+/** Hashed asset names (app.1a2b3c4d.js) never change content; index.html must stay fresh. */
+const HASHED_ASSET = /\.[0-9a-f]{8}\.[a-z0-9]+$/;
+
+const PAGE_NOT_BUILT =
+  "<!doctype html><title>zero-to-millions</title><p>The page is not built yet: run <code>npm run build:public</code> (or <code>npm start</code>), then reload.</p>\n";
+
+export async function systemRoutes(
+  app: FastifyInstance,
+  options: { context: RouteContext; identity: Identity; publicDir: string | undefined },
+): Promise<void> {
+  const { context, identity, publicDir } = options;
+  const { database, cache, queue, files } = context.tiers;
+
+  app.get(
+    "/healthz",
+    {
+      schema: {
+        summary: "Liveness: the process answers (no dependencies)",
+        tags: ["health"],
+        response: { 200: jsonSchema(Health) },
+      },
+    },
+    async () => ({ status: "ok" }),
+  );
+
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        summary: "Readiness: the writer database and, when configured, the shared cache answer",
+        tags: ["health"],
+        response: { 200: jsonSchema(Health), 503: jsonSchema(Health) },
+      },
+    },
+    async (request, reply) => {
+      const checks: Record<string, string> = {};
+      const probes: Promise<void>[] = [
+        database.ping().then(
+          () => void (checks.database = "ok"),
+          (error: unknown) => {
+            checks.database = "unavailable";
+            request.log.warn({ err: error }, "readiness: database unavailable");
+          },
+        ),
+      ];
+      if (cache.kind === "redis") {
+        probes.push(
+          cache.ping().then(
+            () => void (checks.cache = "ok"),
+            (error: unknown) => {
+              checks.cache = "unavailable";
+              request.log.warn({ err: error }, "readiness: cache unavailable");
+            },
+          ),
+        );
+      }
+      await Promise.all(probes);
+      const ready = Object.values(checks).every((check) => check === "ok");
+      return reply.status(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks });
+    },
+  );
+
+  app.get(
+    "/meta",
+    {
+      schema: {
+        summary: "Which region and instance answered, and which tiers it runs",
+        tags: ["meta"],
+        response: { 200: jsonSchema(Meta) },
+      },
+    },
+    async () => ({
+      region: identity.region,
+      instance: identity.instance,
+      mode: { database: database.kind, cache: cache.kind, queue: queue.kind, files: files.kind },
+    }),
+  );
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  if (files instanceof LocalFileStore) {
+    mkdirSync(files.dir, { recursive: true });
+    await app.register(fastifyStatic, {
+      root: files.dir,
+      prefix: "/files/",
+      decorateReply: false,
+      index: false,
+      // Uploaded originals stay private; only the generated thumbnails are public.
+      allowedPath: (pathName) => pathName.startsWith("/thumbnails/"),
+      immutable: true,
+      maxAge: "365d",
+    });
+  }
+
+  if (publicDir === undefined) {
+    app.get("/", { schema: { hide: true } }, async (_request, reply) =>
+      reply.type("text/html; charset=utf-8").send(PAGE_NOT_BUILT),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root: publicDir,
+    prefix: "/",
+    index: "index.html",
+    cacheControl: false,
+    setHeaders: (response, path) => {
+      response.setHeader(
+        "cache-control",
+        HASHED_ASSET.test(path) ? "public, max-age=31536000, immutable" : "no-cache",
+      );
+    },
+  });
+}

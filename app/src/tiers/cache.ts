@@ -1,0 +1,107 @@
+/**
+ * The cache tier: a string key-value store with TTLs and short locks. In-process LRU when embedded,
+ * Redis (shared by every instance) on the full stack. Callers treat it as optional: see cacheAside.
+ */
+import { randomUUID } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { Redis } from "ioredis";
+
+export interface Cache {
+  readonly kind: "memory" | "redis";
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Takes the lock `key` for `ttlMs` unless someone holds it; the token releases it. */
+  tryLock(key: string, ttlMs: number): Promise<string | undefined>;
+  unlock(key: string, token: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createMemoryCache(maxEntries = 10_000): Cache {
+  const entries = new LRUCache<string, string>({ max: maxEntries });
+  // Expiring entries here, not in the LRU, keeps a lock alive even when the LRU is full.
+  const locks = new Map<string, { token: string; expiresAt: number }>();
+  return {
+    kind: "memory",
+    get: async (key) => entries.get(key),
+    set: async (key, value, ttlMs) => {
+      entries.set(key, value, { ttl: ttlMs });
+    },
+    delete: async (key) => {
+      entries.delete(key);
+    },
+    tryLock: async (key, ttlMs) => {
+      const held = locks.get(key);
+      if (held !== undefined && held.expiresAt > Date.now()) return undefined;
+      const token = randomUUID();
+      locks.set(key, { token, expiresAt: Date.now() + ttlMs });
+      return token;
+    },
+    unlock: async (key, token) => {
+      if (locks.get(key)?.token === token) locks.delete(key);
+    },
+    ping: async () => undefined,
+    close: async () => {
+      entries.clear();
+      locks.clear();
+    },
+  };
+}
+
+/** Deletes the key only if it still holds our token, so an expired lock is never freed for another. */
+const UNLOCK_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+/** Invalidations that failed while Redis was unreachable, kept to retry; bounded by memory. */
+const MAX_PENDING_DELETES = 10_000;
+
+export function createRedisCache(redis: Redis, keyPrefix = "cache:"): Cache {
+  // A delete that fails leaves a stale entry behind if Redis kept its data; it is retried as
+  // soon as Redis answers again, and the TTL bounds the staleness if even that is lost.
+  const pendingDeletes = new Set<string>();
+  const retryPendingDeletes = () => {
+    if (pendingDeletes.size === 0 || redis.status !== "ready") return;
+    const keys = [...pendingDeletes];
+    pendingDeletes.clear();
+    redis.del(...keys).catch(() => keys.forEach((key) => rememberDelete(key)));
+  };
+  const rememberDelete = (key: string) => {
+    if (pendingDeletes.size < MAX_PENDING_DELETES) pendingDeletes.add(key);
+  };
+  redis.on("ready", retryPendingDeletes);
+
+  const withRetry = async <T>(operation: Promise<T>): Promise<T> => {
+    const result = await operation;
+    retryPendingDeletes();
+    return result;
+  };
+
+  return {
+    kind: "redis",
+    get: async (key) => (await withRetry(redis.get(keyPrefix + key))) ?? undefined,
+    set: async (key, value, ttlMs) => {
+      await withRetry(redis.set(keyPrefix + key, value, "PX", Math.max(1, Math.round(ttlMs))));
+    },
+    delete: async (key) => {
+      try {
+        await redis.del(keyPrefix + key);
+      } catch (error) {
+        rememberDelete(keyPrefix + key);
+        throw error;
+      }
+    },
+    tryLock: async (key, ttlMs) => {
+      const token = randomUUID();
+      const result = await redis.set(`lock:${keyPrefix}${key}`, token, "PX", ttlMs, "NX");
+      return result === "OK" ? token : undefined;
+    },
+    unlock: async (key, token) => {
+      await redis.eval(UNLOCK_SCRIPT, 1, `lock:${keyPrefix}${key}`, token);
+    },
+    ping: async () => {
+      await redis.ping();
+    },
+    // The connection is shared with the session store and closed by its owner (tiers/index.ts).
+    close: async () => undefined,
+  };
+}

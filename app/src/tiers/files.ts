@@ -1,0 +1,143 @@
+/**
+ * The file tier: uploaded originals and generated thumbnails. A local folder served by the app when
+ * embedded, an S3 bucket behind the CDN on the full stack. Uploads never pass through the web tier
+ * on the full stack: the client PUTs to a presigned URL; locally the same shape points at the app.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+
+export interface UploadRequest {
+  key: string;
+  contentType: string;
+  /** Exact size in bytes: the upload must match it. */
+  size: number;
+}
+
+export interface UploadTicket {
+  method: "PUT";
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface FileStore {
+  readonly kind: "local" | "s3";
+  createUpload(request: UploadRequest): Promise<UploadTicket>;
+  /** The stored size, or undefined when there is no such file. */
+  sizeOf(key: string): Promise<number | undefined>;
+  read(key: string): Promise<Buffer>;
+  write(key: string, bytes: Buffer, contentType: string): Promise<void>;
+  /** Where browsers load the file from. */
+  publicUrl(key: string): string;
+  close(): Promise<void>;
+}
+
+/** Keys are built by the app; this only guards against a key that would escape the folder. */
+const SAFE_KEY = /^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
+export function isSafeKey(key: string): boolean {
+  return SAFE_KEY.test(key) && !key.split("/").includes("..");
+}
+
+export interface UploadPermit {
+  contentType: string;
+  size: number;
+}
+
+export interface LocalFileStoreOptions {
+  dir: string;
+  /** URL path under which the app serves the folder. */
+  publicPath?: string;
+  uploadTtlSeconds?: number;
+  /** Signs upload URLs; random per process unless given (tests). */
+  secret?: Buffer;
+}
+
+/** Files in a local folder; uploads go to the app's own `PUT /uploads/:key`, signed like S3's. */
+export class LocalFileStore implements FileStore {
+  readonly kind = "local";
+  readonly dir: string;
+  private readonly publicPath: string;
+  private readonly uploadTtlSeconds: number;
+  private readonly secret: Buffer;
+
+  constructor(options: LocalFileStoreOptions) {
+    this.dir = resolve(options.dir);
+    this.publicPath = options.publicPath ?? "/files";
+    this.uploadTtlSeconds = options.uploadTtlSeconds ?? 900;
+    this.secret = options.secret ?? randomBytes(32);
+  }
+
+  async createUpload(request: UploadRequest): Promise<UploadTicket> {
+    const expires = Math.floor(Date.now() / 1000) + this.uploadTtlSeconds;
+    const query = new URLSearchParams({
+      type: request.contentType,
+      size: String(request.size),
+      expires: String(expires),
+      signature: this.sign(request.key, request.contentType, request.size, expires),
+    });
+    return {
+      method: "PUT",
+      url: `/uploads/${request.key}?${query.toString()}`,
+      headers: { "content-type": request.contentType },
+    };
+  }
+
+  /** Checks an upload URL's query; returns what it permits, or a reason to refuse it. */
+  verifyUpload(key: string, query: Record<string, string | undefined>): UploadPermit | string {
+    const { type, size, expires, signature } = query;
+    if (type === undefined || size === undefined || expires === undefined || !signature) {
+      return "the upload URL is incomplete; ask POST /users/:id/photo for a new one";
+    }
+    if (Number(expires) < Date.now() / 1000) {
+      return "the upload URL has expired; ask POST /users/:id/photo for a new one";
+    }
+    const expected = Buffer.from(this.sign(key, type, Number(size), Number(expires)));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      return "the upload URL's signature does not match";
+    }
+    return { contentType: type, size: Number(size) };
+  }
+
+  async sizeOf(key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(key))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  read(key: string): Promise<Buffer> {
+    return readFile(this.pathOf(key));
+  }
+
+  /** A folder keeps no content type: the static route derives it from the file's extension. */
+  async write(key: string, bytes: Buffer, _contentType?: string): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    // Through a temporary name, so a reader never sees half a file.
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  }
+
+  publicUrl(key: string): string {
+    return `${this.publicPath}/${key}`;
+  }
+
+  async close(): Promise<void> {}
+
+  private pathOf(key: string): string {
+    if (!isSafeKey(key)) throw new Error(`unsafe file key ${JSON.stringify(key)}`);
+    const path = join(this.dir, ...key.split("/"));
+    if (!path.startsWith(this.dir + sep)) throw new Error(`file key escapes the folder: ${key}`);
+    return path;
+  }
+
+  private sign(key: string, contentType: string, size: number, expires: number): string {
+    return createHmac("sha256", this.secret)
+      .update(`${key}\n${contentType}\n${size}\n${expires}`)
+      .digest("base64url");
+  }
+}

@@ -1,0 +1,177 @@
+/** The full-stack database: a writer pool and round-robin reader pools with failover. */
+import pg from "pg";
+import type { Logger } from "pino";
+import type { PostgresTarget } from "../config";
+import { errorCode, type Database, type QueryFn, type Row, type Transaction } from "./database";
+
+/** Node socket errors that mean "this server cannot be reached", not "this query is wrong". */
+const SOCKET_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * SQLSTATEs after which another server may well answer: connection exceptions (class 08),
+ * shutdowns, a replica still starting, and a query cancelled by a replication conflict.
+ */
+const RETRY_ELSEWHERE_STATES = new Set(["57P01", "57P02", "57P03", "40001"]);
+
+/** pg reports lost connections and its own timeouts as plain errors with these messages. */
+const CONNECTION_MESSAGES =
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|query read timeout|server closed the connection|not queryable/i;
+
+/** True when the error says the server is unreachable or unusable, so another one should be tried. */
+export function isConnectionError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== undefined && (SOCKET_ERRORS.has(code) || RETRY_ELSEWHERE_STATES.has(code))) {
+    return true;
+  }
+  if (code?.startsWith("08")) return true;
+  return error instanceof Error && CONNECTION_MESSAGES.test(error.message);
+}
+
+export interface ReaderTarget {
+  /** For logs: host:port, never credentials. */
+  name: string;
+  query: QueryFn;
+}
+
+export interface ReadRouterOptions {
+  readers: ReaderTarget[];
+  writer: ReaderTarget;
+  /** How long a reader that failed to connect is skipped. */
+  downForMs?: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * Spreads reads round-robin over the readers. A reader that fails with a connection error is
+ * skipped for `downForMs` and the read moves on to the next one, then to the writer, so one lost
+ * replica never fails a request. Other errors (bad SQL, constraint) are the caller's and propagate.
+ */
+export function createReadRouter(options: ReadRouterOptions): QueryFn {
+  const { readers, writer, logger } = options;
+  const downForMs = options.downForMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const downUntil = readers.map(() => 0);
+  let next = 0;
+
+  return async <R extends Row = Row>(sql: string, params?: unknown[]) => {
+    const start = next;
+    next = readers.length === 0 ? 0 : (next + 1) % readers.length;
+    for (let offset = 0; offset < readers.length; offset += 1) {
+      const index = (start + offset) % readers.length;
+      const reader = readers[index];
+      if (reader === undefined || downUntil[index]! > now()) continue;
+      try {
+        return await reader.query<R>(sql, params);
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        downUntil[index] = now() + downForMs;
+        logger.warn(
+          { degraded: "reader", reader: reader.name, err: error, downForMs },
+          "reader unreachable; trying the next reader, then the writer",
+        );
+      }
+    }
+    return writer.query<R>(sql, params);
+  };
+}
+
+export interface PostgresOptions {
+  writer: PostgresTarget;
+  readers: PostgresTarget[];
+  logger: Logger;
+  /** Per pool. Small on purpose: many tasks share one RDS instance's connection limit. */
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  /** A query still unanswered after this is abandoned (a half-open connection never answers). */
+  queryTimeoutMs?: number;
+  readerDownForMs?: number;
+}
+
+function poolFor(target: PostgresTarget, options: PostgresOptions, role: string): pg.Pool {
+  const pool = new pg.Pool({
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: target.password,
+    ssl: target.ssl,
+    ...(target.options === undefined ? {} : { options: target.options }),
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
+    query_timeout: options.queryTimeoutMs ?? 15_000,
+    idleTimeoutMillis: 30_000,
+    application_name: `zero-to-millions-${role}`,
+  });
+  // An idle client whose server went away emits 'error' on the pool; without a listener that
+  // would crash the process. The next query gets a fresh connection.
+  pool.on("error", (error) => {
+    options.logger.warn({ err: error, database: role }, "idle database connection lost");
+  });
+  return pool;
+}
+
+function queryOn(target: pg.Pool | pg.PoolClient): QueryFn {
+  return async <R extends Row = Row>(sql: string, params: unknown[] = []) =>
+    (await target.query<R>(sql, params)).rows;
+}
+
+export function openPostgres(options: PostgresOptions): Database {
+  const writerPool = poolFor(options.writer, options, "writer");
+  const readerPools = options.readers.map((target, index) =>
+    poolFor(target, options, `reader-${index}`),
+  );
+  const writer = queryOn(writerPool);
+  const reader = createReadRouter({
+    writer: { name: `${options.writer.host}:${options.writer.port}`, query: writer },
+    readers: readerPools.map((pool, index) => ({
+      name: `${options.readers[index]!.host}:${options.readers[index]!.port}`,
+      query: queryOn(pool),
+    })),
+    logger: options.logger,
+    ...(options.readerDownForMs === undefined ? {} : { downForMs: options.readerDownForMs }),
+  });
+
+  return {
+    kind: "postgres",
+    writer,
+    reader,
+    transaction: async <T>(work: (tx: Transaction) => Promise<T>) => {
+      const client = await writerPool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const result = await work({
+          query: queryOn(client),
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        // A connection that failed mid-transaction is thrown away rather than reused.
+        if (isConnectionError(error) && error instanceof Error) broken = error;
+        else await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    ping: async () => {
+      await writerPool.query("SELECT 1");
+    },
+    close: async () => {
+      await Promise.all([writerPool, ...readerPools].map((pool) => pool.end()));
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The queue tier: at-least-once delivery of string messages with SQS semantics (visibility
+ * timeout, receive count, dead-letter after too many receives). In-process when embedded, SQS on
+ * the full stack. Consumers must be idempotent: a message can be delivered more than once.
+ */
+import { randomUUID } from "node:crypto";
+
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+  /** Opaque handle for delete/retryLater of this delivery. */
+  receiptHandle: string;
+  /** 1 on the first delivery. */
+  receiveCount: number;
+}
+
+export interface ReceiveOptions {
+  /** Long poll: wait up to this long for a message. */
+  waitSeconds: number;
+  maxMessages?: number;
+  /** Aborting ends the wait early with no messages. */
+  signal?: AbortSignal;
+}
+
+export interface JobQueue {
+  readonly kind: "memory" | "sqs";
+  /** One attempt; see submitWithRetry for the retrying caller. */
+  send(body: string): Promise<void>;
+  receive(options: ReceiveOptions): Promise<QueueMessage[]>;
+  delete(message: QueueMessage): Promise<void>;
+  /** Leaves a failed message on the queue, visible again after `delaySeconds`. */
+  retryLater(message: QueueMessage, delaySeconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class QueueUnavailableError extends Error {
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`the job queue did not accept the job after ${attempts} attempts`, { cause });
+    this.name = "QueueUnavailableError";
+  }
+}
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  random?: () => number;
+  onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends with bounded retries: exponential backoff with full jitter, so many instances retrying at
+ * once do not hammer a recovering queue in lockstep. Throws QueueUnavailableError when it gives up.
+ */
+export async function submitWithRetry(
+  queue: JobQueue,
+  body: string,
+  options: RetryOptions = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 5;
+  const baseDelayMs = options.baseDelayMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? 2_000;
+  const random = options.random ?? Math.random;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    try {
+      await queue.send(body);
+      return;
+    } catch (error) {
+      lastError = error;
+      if (attempt === attempts) break;
+      const delayMs = Math.round(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
+      options.onRetry?.(attempt, error, delayMs);
+      await sleep(delayMs);
+    }
+  }
+  throw new QueueUnavailableError(attempts, lastError);
+}
+
+interface StoredMessage {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+  visibleAt: number;
+  receiptHandle: string | undefined;
+}
+
+export interface MemoryQueueOptions {
+  visibilityTimeoutSeconds?: number;
+  /** After this many receives without a delete the message moves to `deadLetters`. */
+  maxReceiveCount?: number;
+}
+
+/** The in-process queue: SQS's semantics for the single-server step, nothing survives a restart. */
+export class MemoryJobQueue implements JobQueue {
+  readonly kind = "memory";
+  /** Messages that failed `maxReceiveCount` times: the in-process dead-letter queue. */
+  readonly deadLetters: { messageId: string; body: string }[] = [];
+  private readonly messages: StoredMessage[] = [];
+  private readonly wakers = new Set<() => void>();
+  private readonly visibilityTimeoutMs: number;
+  private readonly maxReceiveCount: number;
+  private closed = false;
+
+  constructor(options: MemoryQueueOptions = {}) {
+    this.visibilityTimeoutMs = (options.visibilityTimeoutSeconds ?? 30) * 1000;
+    this.maxReceiveCount = options.maxReceiveCount ?? 5;
+  }
+
+  /** Messages not yet deleted or dead-lettered, in flight or not. */
+  get depth(): number {
+    return this.messages.length;
+  }
+
+  async send(body: string): Promise<void> {
+    if (this.closed) throw new Error("the queue is closed");
+    this.messages.push({
+      messageId: randomUUID(),
+      body,
+      receiveCount: 0,
+      visibleAt: 0,
+      receiptHandle: undefined,
+    });
+    this.wake();
+  }
+
+  async receive(options: ReceiveOptions): Promise<QueueMessage[]> {
+    const deadline = Date.now() + options.waitSeconds * 1000;
+    for (;;) {
+      const taken = this.take(options.maxMessages ?? 1);
+      if (taken.length > 0 || this.closed || options.signal?.aborted) return taken;
+      const now = Date.now();
+      if (now >= deadline) return [];
+      const nextVisible = Math.min(
+        ...this.messages.map((message) => message.visibleAt).filter((at) => at > now),
+      );
+      await this.waitForChange(Math.min(deadline, nextVisible) - now, options.signal);
+    }
+  }
+
+  async delete(message: QueueMessage): Promise<void> {
+    const index = this.messages.findIndex((m) => m.receiptHandle === message.receiptHandle);
+    if (index >= 0) this.messages.splice(index, 1);
+  }
+
+  async retryLater(message: QueueMessage, delaySeconds: number): Promise<void> {
+    const stored = this.messages.find((m) => m.receiptHandle === message.receiptHandle);
+    if (stored === undefined) return;
+    stored.visibleAt = Date.now() + delaySeconds * 1000;
+    this.wake();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake();
+  }
+
+  private take(max: number): QueueMessage[] {
+    const now = Date.now();
+    const taken: QueueMessage[] = [];
+    for (const message of [...this.messages]) {
+      if (taken.length >= max) break;
+      if (message.visibleAt > now) continue;
+      if (message.receiveCount >= this.maxReceiveCount) {
+        // Like SQS's redrive policy: moved aside on the receive that would exceed the count.
+        this.messages.splice(this.messages.indexOf(message), 1);
+        this.deadLetters.push({ messageId: message.messageId, body: message.body });
+        continue;
+      }
+      message.receiveCount += 1;
+      message.visibleAt = now + this.visibilityTimeoutMs;
+      message.receiptHandle = randomUUID();
+      taken.push({
+        messageId: message.messageId,
+        body: message.body,
+        receiptHandle: message.receiptHandle,
+        receiveCount: message.receiveCount,
+      });
+    }
+    return taken;
+  }
+
+  private wake(): void {
+    for (const waker of this.wakers) waker();
+  }
+
+  private waitForChange(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.wakers.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}

@@ -1,0 +1,88 @@
+/** SQL for users, the same on PGlite and PostgreSQL. Ids travel as text: bigint exceeds JS numbers. */
+import type { QueryFn } from "./tiers/database";
+import type { FileStore } from "./tiers/files";
+import type { User } from "./http/schemas";
+
+interface UserRow {
+  [column: string]: unknown;
+  id: string;
+  name: string;
+  email: string;
+  created_at: Date;
+  photo_key: string | null;
+}
+
+interface UserRowWithPassword extends UserRow {
+  password_hash: string;
+}
+
+const COLUMNS = "id::text AS id, name, email, created_at, photo_key";
+
+export function cacheKeyForUser(id: string): string {
+  return `user:${id}`;
+}
+
+/** Emails compare case-insensitively; they are stored in this form. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** The public view of a user: never the password hash. */
+export function toUser(row: UserRow, files: FileStore): User {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    createdAt: new Date(row.created_at).toISOString(),
+    photo: row.photo_key === null ? null : { thumbnailUrl: files.publicUrl(row.photo_key) },
+  };
+}
+
+export async function findUser(query: QueryFn, id: string): Promise<UserRow | undefined> {
+  const [row] = await query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  return row;
+}
+
+export async function findUserForSignIn(
+  query: QueryFn,
+  email: string,
+): Promise<UserRowWithPassword | undefined> {
+  const [row] = await query<UserRowWithPassword>(
+    `SELECT ${COLUMNS}, password_hash FROM users WHERE email = $1`,
+    [normalizeEmail(email)],
+  );
+  return row;
+}
+
+export async function insertUser(
+  query: QueryFn,
+  user: { name: string; email: string; passwordHash: string },
+): Promise<UserRow> {
+  const [row] = await query<UserRow>(
+    `INSERT INTO users (name, email, password_hash) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    [user.name, normalizeEmail(user.email), user.passwordHash],
+  );
+  if (row === undefined) throw new Error("INSERT ... RETURNING returned no row");
+  return row;
+}
+
+export async function updateUser(
+  query: QueryFn,
+  id: string,
+  changes: { name?: string | undefined; email?: string | undefined },
+): Promise<UserRow | undefined> {
+  // COALESCE keeps a column whose change is absent (null), so one statement covers every subset.
+  const [row] = await query<UserRow>(
+    `UPDATE users
+        SET name = COALESCE($2, name), email = COALESCE($3, email), updated_at = now()
+      WHERE id = $1
+      RETURNING ${COLUMNS}`,
+    [id, changes.name ?? null, changes.email === undefined ? null : normalizeEmail(changes.email)],
+  );
+  return row;
+}
+
+export async function deleteUser(query: QueryFn, id: string): Promise<boolean> {
+  const rows = await query("DELETE FROM users WHERE id = $1 RETURNING id", [id]);
+  return rows.length > 0;
+}

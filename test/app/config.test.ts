@@ -1,0 +1,131 @@
+// Unit tests of the environment parsing: defaults, full stack, and errors that name the variable.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { checkRole, ConfigError, loadConfig, parseRole } from "../../app/src/config";
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env, "/srv");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("GIVEN an empty environment THEN every tier is embedded under ./data on port 3000", () => {
+    const config = loadConfig({}, "/srv");
+    assert.equal(config.port, 3000);
+    assert.deepEqual(config.database, { kind: "pglite", dataDir: "/srv/data/pglite" });
+    assert.equal(config.redis, undefined);
+    assert.equal(config.queueUrl, undefined);
+    assert.deepEqual(config.files, { kind: "local", dir: "/srv/data/files" });
+    assert.equal(config.region, "local");
+    assert.equal(config.metricsNamespace, "ZeroToMillions");
+    assert.equal(config.logLevel, "info");
+  });
+
+  it("GIVEN PORT=0 THEN port 0 is kept (0 is a value: pick a free port)", () => {
+    assert.equal(loadConfig({ PORT: "0" }).port, 0);
+  });
+
+  it("GIVEN the full stack THEN writer, readers, redis, queue and bucket are parsed", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://app@writer.example:5432/app?sslmode=require",
+      DATABASE_READ_URLS:
+        "postgres://app@r1.example/app?sslmode=require, postgres://app@r2.example:6432/app",
+      DATABASE_PASSWORD: "from-secrets-manager",
+      REDIS_URL: "rediss://cache.example:6379",
+      REDIS_AUTH_TOKEN: "token",
+      QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs",
+      AWS_REGION: "eu-west-1",
+      ASSETS_BUCKET: "assets",
+      CDN_DOMAIN: "d123.cloudfront.net",
+      METRICS_NAMESPACE: "Custom",
+      LOG_LEVEL: "debug",
+    });
+    assert.equal(config.database.kind, "postgres");
+    if (config.database.kind !== "postgres") return;
+    assert.deepEqual(config.database.writer, {
+      host: "writer.example",
+      port: 5432,
+      database: "app",
+      user: "app",
+      password: "from-secrets-manager",
+      ssl: { rejectUnauthorized: false },
+      options: undefined,
+    });
+    assert.deepEqual(
+      config.database.readers.map((reader) => [reader.host, reader.port, reader.ssl]),
+      [
+        ["r1.example", 5432, { rejectUnauthorized: false }],
+        ["r2.example", 6432, false],
+      ],
+    );
+    assert.deepEqual(config.redis, { url: "rediss://cache.example:6379", authToken: "token" });
+    assert.deepEqual(config.files, {
+      kind: "s3",
+      bucket: "assets",
+      cdnDomain: "d123.cloudfront.net",
+    });
+    assert.equal(config.region, "eu-west-1");
+    assert.equal(config.metricsNamespace, "Custom");
+  });
+
+  it("GIVEN a password in the URL THEN it wins over DATABASE_PASSWORD", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://app:in%40url@127.0.0.1:55432/app",
+      DATABASE_PASSWORD: "other",
+    });
+    assert.equal(config.database.kind === "postgres" && config.database.writer.password, "in@url");
+  });
+
+  const bad: [string, NodeJS.ProcessEnv][] = [
+    ["PORT", { PORT: "abc" }],
+    ["PORT", { PORT: "70000" }],
+    ["DATABASE_URL", { DATABASE_URL: "not a url" }],
+    ["DATABASE_URL", { DATABASE_URL: "mysql://app@host/app" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgres://app@host" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgres://host/app" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=sometimes" }],
+    ["DATABASE_READ_URLS", { DATABASE_URL: "postgres://app@h/app", DATABASE_READ_URLS: "nope" }],
+    ["DATABASE_READ_URLS", { DATABASE_READ_URLS: "postgres://app@h/app" }],
+    ["REDIS_URL", { REDIS_URL: "http://cache:6379" }],
+    ["QUEUE_URL", { QUEUE_URL: "sqs", AWS_REGION: "us-east-1" }],
+    ["AWS_REGION", { QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }],
+    ["CDN_DOMAIN", { ASSETS_BUCKET: "b", AWS_REGION: "us-east-1" }],
+    ["ASSETS_BUCKET", { CDN_DOMAIN: "d.cloudfront.net" }],
+    ["CDN_DOMAIN", { ASSETS_BUCKET: "b", CDN_DOMAIN: "https://d.cloudfront.net", AWS_REGION: "x" }],
+    ["AWS_ENDPOINT_URL", { AWS_ENDPOINT_URL: "localhost:4566" }],
+    ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+  ];
+  for (const [variable, env] of bad) {
+    it(`GIVEN ${JSON.stringify(env)} THEN the error names ${variable}`, () => {
+      const error = configError(env);
+      assert.equal(error.variable, variable);
+      assert.ok(error.message.startsWith(variable), error.message);
+    });
+  }
+});
+
+describe("roles", () => {
+  it("GIVEN no argument THEN the role is all; an unknown one is refused", () => {
+    assert.equal(parseRole(undefined), "all");
+    assert.equal(parseRole("worker"), "worker");
+    assert.throws(() => parseRole("cron"), /web, worker or all/);
+  });
+
+  it("GIVEN web or worker without QUEUE_URL THEN the error names QUEUE_URL", () => {
+    const config = loadConfig({});
+    assert.doesNotThrow(() => checkRole("all", config));
+    assert.throws(
+      () => checkRole("web", config),
+      (error: ConfigError) => error.variable === "QUEUE_URL",
+    );
+    assert.throws(
+      () => checkRole("worker", config),
+      (error: ConfigError) => error.variable === "QUEUE_URL",
+    );
+  });
+});

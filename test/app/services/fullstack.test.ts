@@ -1,0 +1,227 @@
+// The real entry point on the full stack, split as on ECS: `main.ts web` and `main.ts worker` as two
+// processes configured only through the CONTRACT.md variables, against every local service.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { eventually, makePng, makeTempDir } from "../support/helpers";
+import {
+  isolatedSchema,
+  requireServices,
+  skipUnless,
+  TEST_AWS_REGION,
+  uniqueName,
+} from "../support/services";
+
+const root = resolve(__dirname, "..", "..", "..");
+const skip = skipUnless("database", "replica", "redis", "aws");
+const CDN_DOMAIN = "cdn.fullstack.example";
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolvePort(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+interface Process {
+  child: ChildProcess;
+  exited: Promise<unknown[]>;
+  output(): string;
+}
+
+function startMain(role: string, env: NodeJS.ProcessEnv): Process {
+  const child = spawn(process.execPath, ["--import", "tsx", "app/src/main.ts", role], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on(
+    "data",
+    (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000)),
+  );
+  child.stderr?.on(
+    "data",
+    (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000)),
+  );
+  return { child, exited: once(child, "exit"), output: () => output };
+}
+
+describe("web and worker processes on the full stack", () => {
+  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let sqs: SQSClient;
+  let s3: S3Client;
+  let queueUrl: string;
+  let bucket: string;
+  let dataDir: { path: string; remove(): Promise<void> };
+  let web: Process;
+  let worker: Process;
+  let baseUrl: string;
+
+  before(
+    async () => {
+      if (skip) return;
+      const services = requireServices("database", "replica", "redis", "aws");
+      schema = await isolatedSchema(services.databaseUrl);
+      sqs = new SQSClient({ region: TEST_AWS_REGION, endpoint: services.awsEndpoint });
+      s3 = new S3Client({
+        region: TEST_AWS_REGION,
+        endpoint: services.awsEndpoint,
+        forcePathStyle: true,
+      });
+      queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("fullstack") })))
+        .QueueUrl!;
+      bucket = uniqueName("fullstack");
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      dataDir = await makeTempDir("fullstack-");
+      const port = await freePort();
+      baseUrl = `http://127.0.0.1:${port}`;
+      const env: NodeJS.ProcessEnv = {
+        PORT: String(port),
+        DATA_DIR: dataDir.path,
+        DATABASE_URL: schema.url(services.databaseUrl),
+        DATABASE_READ_URLS: services.readUrls.map((url) => schema.url(url)).join(","),
+        REDIS_URL: services.redisUrl,
+        QUEUE_URL: queueUrl,
+        AWS_REGION: TEST_AWS_REGION,
+        AWS_ENDPOINT_URL: services.awsEndpoint,
+        ASSETS_BUCKET: bucket,
+        CDN_DOMAIN,
+        LOG_LEVEL: "info",
+      };
+      web = startMain("web", env);
+      worker = startMain("worker", env);
+      await eventually(
+        async () => {
+          for (const process of [web, worker]) {
+            if (process.child.exitCode !== null)
+              throw new Error(`exited early:\n${process.output()}`);
+          }
+          try {
+            return (await fetch(`${baseUrl}/readyz`)).ok ? true : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        "the web process to be ready",
+        90_000,
+        200,
+      );
+    },
+    { timeout: 120_000 },
+  );
+
+  after(async () => {
+    for (const process of [web, worker]) {
+      if (process?.child.exitCode === null) process.child.kill("SIGKILL");
+    }
+    if (sqs && queueUrl)
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+    if (s3 && bucket) {
+      const listed = await s3
+        .send(new ListObjectsV2Command({ Bucket: bucket }))
+        .catch(() => undefined);
+      const objects = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
+      if (objects.length > 0)
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    }
+    sqs?.destroy();
+    s3?.destroy();
+    await schema?.drop();
+    await dataDir?.remove();
+  });
+
+  it(
+    "GIVEN the split roles WHEN a user signs up and uploads a photo THEN the worker process thumbnails it",
+    { skip, timeout: 120_000 },
+    async () => {
+      const meta = await (await fetch(`${baseUrl}/meta`)).json();
+      assert.deepEqual(meta.mode, {
+        database: "postgres",
+        cache: "redis",
+        queue: "sqs",
+        files: "s3",
+      });
+      assert.equal(meta.region, TEST_AWS_REGION);
+
+      const input = { name: "Dorothy", email: "dorothy@example.com", password: "crystallography" };
+      const created = await fetch(`${baseUrl}/users`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      assert.equal(created.status, 201);
+      const { id } = await created.json();
+      const signIn = await fetch(`${baseUrl}/sessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: input.email, password: input.password }),
+      });
+      assert.equal(signIn.status, 201);
+      const cookie = signIn.headers
+        .getSetCookie()
+        .map((header) => header.split(";")[0])
+        .join("; ");
+
+      const png = await makePng();
+      const started = await fetch(`${baseUrl}/users/${id}/photo`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify({ contentType: "image/png", size: png.length }),
+      });
+      assert.equal(started.status, 201);
+      const { key, upload } = await started.json();
+      const put = await fetch(upload.url, {
+        method: "PUT",
+        headers: upload.headers,
+        body: new Uint8Array(png),
+      });
+      assert.equal(put.status, 200);
+      const completed = await fetch(`${baseUrl}/users/${id}/photo/complete`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify({ key }),
+      });
+      assert.equal(completed.status, 202);
+      const { jobId } = await completed.json();
+
+      const thumbnailUrl = await eventually(
+        async () => {
+          const user = await (await fetch(`${baseUrl}/users/${id}`)).json();
+          return user.photo?.thumbnailUrl as string | undefined;
+        },
+        "the worker process's thumbnail",
+        60_000,
+        250,
+      );
+      assert.equal(thumbnailUrl, `https://${CDN_DOMAIN}/thumbnails/${id}/${jobId}.webp`);
+
+      for (const process of [web, worker]) process.child.kill("SIGTERM");
+      const [webExit, workerExit] = await Promise.all([web.exited, worker.exited]);
+      assert.equal(webExit[0], 0, web.output());
+      assert.equal(workerExit[0], 0, worker.output());
+      assert.match(worker.output(), /"JobsProcessed":1/, "the worker's EMF line counts the job");
+      assert.match(web.output(), /"Signups":1/);
+    },
+  );
+});

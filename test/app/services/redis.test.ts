@@ -1,0 +1,263 @@
+// Against real Redis (and the Postgres primary): shared sessions and cache, stampede, Redis down.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Redis } from "ioredis";
+import { migrate } from "../../../app/src/migrations";
+import { migrationsDir } from "../../../app/src/paths";
+import { createRedisCache } from "../../../app/src/tiers/cache";
+import { LocalFileStore } from "../../../app/src/tiers/files";
+import { MemoryJobQueue } from "../../../app/src/tiers/queue";
+import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { createRedisSessionStore } from "../../../app/src/tiers/sessions";
+import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
+import {
+  isolatedSchema,
+  openTestPostgres,
+  requireServices,
+  skipUnless,
+  startServiceApp,
+  TcpProxy,
+  type ServiceApp,
+} from "../support/services";
+
+const skip = skipUnless("database", "redis");
+
+describe("Redis as the shared cache and session store", () => {
+  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let writerUrl: string;
+  let redisUrl: string;
+  let files: { path: string; remove(): Promise<void> };
+  const running: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    if (skip) return;
+    const env = requireServices("database", "redis");
+    schema = await isolatedSchema(env.databaseUrl);
+    writerUrl = schema.url(env.databaseUrl);
+    redisUrl = env.redisUrl;
+    files = await makeTempDir("redis-files-");
+    const db = openTestPostgres(writerUrl, [], captureLogs().logger);
+    try {
+      await migrate(db, migrationsDir(), captureLogs().logger);
+    } finally {
+      await db.close();
+    }
+  });
+  after(async () => {
+    for (const close of running) await close();
+    await schema?.drop();
+    await files?.remove();
+  });
+
+  /** One app instance with its own pools and Redis connection, as a separate task would have. */
+  async function instance(options: { redisUrl?: string; readerDelayMs?: number } = {}) {
+    const logs = captureLogs();
+    const redis: Redis = connectRedis({
+      url: options.redisUrl ?? redisUrl,
+      authToken: undefined,
+      logger: logs.logger,
+    });
+    await waitForRedis(redis, 5_000);
+    const database = spyDatabase(openTestPostgres(writerUrl, [], logs.logger), {
+      ...(options.readerDelayMs === undefined ? {} : { readerDelayMs: options.readerDelayMs }),
+    });
+    const t: ServiceApp = await startServiceApp(
+      {
+        database,
+        cache: createRedisCache(redis),
+        sessions: createRedisSessionStore(redis),
+        queue: new MemoryJobQueue(),
+        files: new LocalFileStore({ dir: files.path }),
+      },
+      // A generous lock wait: on a slow machine the waiting instance must still not give up early.
+      { logs, alsoClose: [() => closeRedis(redis)], settings: { cache: { lockWaitMs: 5_000 } } },
+    );
+    running.push(() => t.app.close());
+    return { ...t, database, redis };
+  }
+
+  let emailCounter = 0;
+  async function signUp(t: ServiceApp) {
+    emailCounter += 1;
+    const input = {
+      name: `R${emailCounter}`,
+      email: `r${emailCounter}-${Date.now()}@example.com`,
+      password: "12345678",
+    };
+    const response = await t.app.inject({ method: "POST", url: "/users", payload: input });
+    assert.equal(response.statusCode, 201, response.body);
+    return { id: response.json().id as string, input };
+  }
+
+  it(
+    "GIVEN a sign-in on instance A WHEN instance B gets the cookie THEN B knows the session",
+    { skip },
+    async () => {
+      const a = await instance();
+      const b = await instance();
+      const { input } = await signUp(a);
+      const jar = new CookieJar();
+      const signIn = await a.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email: input.email, password: input.password },
+      });
+      jar.store(signIn.headers["set-cookie"]);
+      const me = await b.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(me.statusCode, 200);
+      assert.equal(me.json().user.email, input.email);
+      const signOut = await b.app.inject({
+        method: "DELETE",
+        url: "/sessions",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(signOut.statusCode, 204);
+      const meOnA = await a.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(meOnA.statusCode, 401, "signed out everywhere");
+    },
+  );
+
+  it(
+    "GIVEN A cached a user WHEN B reads it THEN B hits; after B's write A misses and sees the change",
+    { skip },
+    async () => {
+      const a = await instance();
+      const b = await instance();
+      const { id, input } = await signUp(a);
+      assert.equal(
+        (await a.app.inject({ method: "GET", url: `/users/${id}` })).headers["x-cache"],
+        "miss",
+      );
+      assert.equal(
+        (await b.app.inject({ method: "GET", url: `/users/${id}` })).headers["x-cache"],
+        "hit",
+      );
+
+      const jar = new CookieJar();
+      jar.store(
+        (
+          await b.app.inject({
+            method: "POST",
+            url: "/sessions",
+            payload: { email: input.email, password: input.password },
+          })
+        ).headers["set-cookie"],
+      );
+      const patch = await b.app.inject({
+        method: "PATCH",
+        url: `/users/${id}`,
+        headers: { cookie: jar.header() },
+        payload: { name: "Changed on B" },
+      });
+      assert.equal(patch.statusCode, 200);
+      const onA = await a.app.inject({ method: "GET", url: `/users/${id}` });
+      assert.equal(onA.headers["x-cache"], "miss");
+      assert.equal(onA.json().name, "Changed on B");
+    },
+  );
+
+  it(
+    "GIVEN a hot uncached key WHEN two instances get 20 concurrent reads each THEN the database is read once",
+    { skip },
+    async () => {
+      const a = await instance({ readerDelayMs: 200 });
+      const b = await instance({ readerDelayMs: 200 });
+      const { id } = await signUp(a);
+      a.database.reset();
+      b.database.reset();
+      const responses = await Promise.all(
+        [a, b].flatMap((t) =>
+          Array.from({ length: 20 }, () => t.app.inject({ method: "GET", url: `/users/${id}` })),
+        ),
+      );
+      assert.ok(responses.every((response) => response.statusCode === 200));
+      const reads = [...a.database.queries, ...b.database.queries].filter((query) =>
+        query.sql.includes("FROM users"),
+      );
+      assert.equal(reads.length, 1, "one instance loaded; the other waited on the Redis lock");
+    },
+  );
+
+  describe("Redis down", () => {
+    let proxy: TcpProxy;
+    let t: Awaited<ReturnType<typeof instance>>;
+
+    before(async () => {
+      if (skip) return;
+      const target = new URL(redisUrl);
+      proxy = await TcpProxy.start(target.hostname, Number(target.port));
+      t = await instance({ redisUrl: proxy.urlFor(redisUrl) });
+    });
+    after(async () => {
+      await proxy?.close();
+    });
+
+    it(
+      "GIVEN Redis cut off WHEN users are created and read THEN every request succeeds from the database, logged as degraded",
+      { skip },
+      async () => {
+        const { id } = await signUp(t);
+        await t.app.inject({ method: "GET", url: `/users/${id}` });
+        proxy.cut();
+        try {
+          const created = await signUp(t);
+          const reads = await Promise.all(
+            [id, created.id, id].map((userId) =>
+              t.app.inject({ method: "GET", url: `/users/${userId}` }),
+            ),
+          );
+          assert.deepEqual(
+            reads.map((read) => [read.statusCode, read.headers["x-cache"]]),
+            [
+              [200, "miss"],
+              [200, "miss"],
+              [200, "miss"],
+            ],
+          );
+          assert.ok(
+            t.logs.lines().some((line) => line.degraded === "cache" && line.level === "warn"),
+          );
+          const ready = await t.app.inject({ method: "GET", url: "/readyz" });
+          assert.equal(ready.statusCode, 503);
+          assert.deepEqual(ready.json().checks, { database: "ok", cache: "unavailable" });
+        } finally {
+          proxy.restore();
+        }
+        await eventually(async () => {
+          const read = await t.app.inject({ method: "GET", url: `/users/${id}` });
+          return read.headers["x-cache"] === "hit" ? true : undefined;
+        }, "the cache to serve hits again");
+        assert.ok(t.logs.lines().some((line) => line.recovered === "cache"));
+      },
+    );
+
+    it(
+      "GIVEN Redis cut off WHEN signing in THEN 503 with a clear message, never a silent sign-out or a 500",
+      { skip },
+      async () => {
+        const { input } = await signUp(t);
+        await waitForRedis(t.redis, 5_000);
+        proxy.cut();
+        try {
+          const response = await t.app.inject({
+            method: "POST",
+            url: "/sessions",
+            payload: { email: input.email, password: input.password },
+          });
+          assert.equal(response.statusCode, 503);
+          assert.equal(response.json().error, "sessions_unavailable");
+        } finally {
+          proxy.restore();
+        }
+      },
+    );
+  });
+});

@@ -1,0 +1,214 @@
+// Helpers for the service-backed tests: the TEST_* variables (docs/CONTRACT.md), a cuttable TCP
+// proxy, an isolated Postgres schema per test file, and full-stack app assembly.
+import { randomBytes } from "node:crypto";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import type { Logger } from "pino";
+import { buildApp, type AppSettings } from "../../../app/src/app";
+import { parsePostgresUrl, type Role } from "../../../app/src/config";
+import { assembleTiers, type TierParts } from "../../../app/src/tiers";
+import type { Database } from "../../../app/src/tiers/database";
+import { openPostgres } from "../../../app/src/tiers/postgres";
+import { TEST_IDENTITY } from "./embedded";
+import { captureLogs } from "./helpers";
+
+export type Service = "database" | "replica" | "redis" | "aws";
+
+const VARIABLES: Record<Service, string> = {
+  database: "TEST_DATABASE_URL",
+  replica: "TEST_DATABASE_READ_URLS",
+  redis: "TEST_REDIS_URL",
+  aws: "TEST_AWS_ENDPOINT_URL",
+};
+
+/**
+ * The `skip` option for a describe block that needs `services`: a reason when a variable is unset,
+ * false otherwise, and false under CI=true too, where `requireServices` in `before` then fails the
+ * suite instead: CI must never pass by skipping.
+ */
+export function skipUnless(...services: Service[]): string | false {
+  const missing = services
+    .map((service) => VARIABLES[service])
+    .filter((name) => !process.env[name]);
+  if (missing.length === 0 || process.env.CI === "true") return false;
+  return `reason: ${missing.join(", ")} unset; run scripts/services.sh start and source .services/env (CI fails instead of skipping)`;
+}
+
+export interface ServiceEnv {
+  databaseUrl: string;
+  readUrls: string[];
+  redisUrl: string;
+  awsEndpoint: string;
+}
+
+/** Reads the variables, throwing (so the suite fails) when one the suite needs is unset. */
+export function requireServices(...services: Service[]): ServiceEnv {
+  const missing = services
+    .map((service) => VARIABLES[service])
+    .filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new Error(`${missing.join(", ")} must be set (CI=true never skips service tests)`);
+  }
+  // moto accepts any credentials; real ones must never be needed (or used) by these tests.
+  process.env.AWS_ACCESS_KEY_ID ??= "test";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+  return {
+    databaseUrl: process.env.TEST_DATABASE_URL ?? "",
+    readUrls: (process.env.TEST_DATABASE_READ_URLS ?? "").split(",").filter((url) => url !== ""),
+    redisUrl: process.env.TEST_REDIS_URL ?? "",
+    awsEndpoint: process.env.TEST_AWS_ENDPOINT_URL ?? "",
+  };
+}
+
+export const TEST_AWS_REGION = "us-east-1";
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * A TCP proxy in front of a service that a test can cut: cut() resets every open connection and
+ * every new one until restore(), like a network partition that the client sees at once.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  private isCut = false;
+
+  private constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(targetHost, targetPort);
+    await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    if (typeof address !== "object" || address === null) throw new Error("proxy is not listening");
+    return address.port;
+  }
+
+  /** Replaces the URL's host and port with the proxy's. */
+  urlFor(url: string): string {
+    const proxied = new URL(url);
+    proxied.hostname = "127.0.0.1";
+    proxied.port = String(this.port);
+    return proxied.toString();
+  }
+
+  cut(): void {
+    this.isCut = true;
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.isCut = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    if (this.isCut) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(this.targetPort, this.targetHost);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    }
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", drop);
+    upstream.on("error", drop);
+    client.pipe(upstream).pipe(client);
+  }
+}
+
+/**
+ * A schema of its own for one test file, so test runs never see each other's tables; the replica
+ * follows it like any other DDL. Returns URL rewriter and cleanup.
+ */
+export async function isolatedSchema(databaseUrl: string) {
+  const schema = `test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  return {
+    schema,
+    /** The same URL, with every session's search_path set to the schema. */
+    url: (url: string) => {
+      const scoped = new URL(url);
+      scoped.searchParams.set("options", `-c search_path=${schema}`);
+      return scoped.toString();
+    },
+    drop: async () => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+export function openTestPostgres(
+  writerUrl: string,
+  readerUrls: string[],
+  logger: Logger,
+  readerDownForMs = 500,
+): Database {
+  return openPostgres({
+    writer: parsePostgresUrl("TEST_DATABASE_URL", writerUrl, undefined),
+    readers: readerUrls.map((url) => parsePostgresUrl("TEST_DATABASE_READ_URLS", url, undefined)),
+    logger,
+    connectTimeoutMs: 1_000,
+    readerDownForMs,
+  });
+}
+
+export interface ServiceApp {
+  app: FastifyInstance;
+  logs: ReturnType<typeof captureLogs>;
+  metricLines: string[];
+}
+
+/** buildApp on the given tiers, with test-sized worker timings and captured logs and metrics. */
+export async function startServiceApp(
+  parts: TierParts,
+  options: {
+    role?: Role;
+    settings?: Partial<AppSettings>;
+    alsoClose?: (() => Promise<void>)[];
+    logs?: ReturnType<typeof captureLogs>;
+  } = {},
+): Promise<ServiceApp> {
+  const logs = options.logs ?? captureLogs();
+  const metricLines: string[] = [];
+  const app = await buildApp({
+    tiers: assembleTiers(parts, options.alsoClose),
+    logger: logs.logger,
+    role: options.role ?? "web",
+    identity: TEST_IDENTITY,
+    writeMetrics: (line) => metricLines.push(line),
+    settings: {
+      worker: { waitSeconds: 1, retryDelaySeconds: () => 0, errorBackoffMs: 100 },
+      ...options.settings,
+    },
+  });
+  await app.ready();
+  return { app, logs, metricLines };
+}

@@ -1,0 +1,396 @@
+// HTTP tests of the user routes on the embedded tiers: CRUD, validation, caching, read-your-writes.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
+import { startEmbeddedApp, TEST_IDENTITY, type EmbeddedApp } from "./support/embedded";
+import { CookieJar } from "./support/helpers";
+
+let counter = 0;
+function newUser() {
+  counter += 1;
+  return {
+    name: `User ${counter}`,
+    email: `user${counter}@example.com`,
+    password: "correct horse",
+  };
+}
+
+describe("users API (embedded)", () => {
+  let t: EmbeddedApp;
+
+  before(async () => {
+    t = await startEmbeddedApp();
+  });
+  after(async () => {
+    await t.close();
+  });
+  beforeEach(() => t.database.reset());
+
+  async function signUp(jar = new CookieJar(), user = newUser()) {
+    const response = await t.app.inject({ method: "POST", url: "/users", payload: user });
+    assert.equal(response.statusCode, 201, response.body);
+    jar.store(response.headers["set-cookie"]);
+    return { user: response.json<{ id: string; email: string; name: string }>(), jar, input: user };
+  }
+
+  async function signIn(email: string, password: string, jar = new CookieJar()) {
+    const response = await t.app.inject({
+      method: "POST",
+      url: "/sessions",
+      payload: { email, password },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    jar.store(response.headers["set-cookie"]);
+    return jar;
+  }
+
+  it("GIVEN a new user WHEN POST /users THEN 201 with the public user and no password hash", async () => {
+    const input = newUser();
+    const response = await t.app.inject({
+      method: "POST",
+      url: "/users",
+      payload: { ...input, email: input.email.toUpperCase() },
+    });
+    assert.equal(response.statusCode, 201);
+    const user = response.json();
+    assert.deepEqual(Object.keys(user).sort(), ["createdAt", "email", "id", "name", "photo"]);
+    assert.equal(user.email, input.email, "emails are stored lower-cased");
+    assert.equal(user.photo, null);
+    assert.match(user.id, /^\d+$/);
+    assert.ok(!Number.isNaN(Date.parse(user.createdAt)));
+    assert.equal(response.headers.location, `/users/${user.id}`);
+    assert.doesNotMatch(response.body, /scrypt|password/);
+  });
+
+  it("GIVEN any request WHEN it is answered THEN it names the serving region and instance", async () => {
+    const response = await t.app.inject({ method: "GET", url: "/users/1" });
+    assert.equal(response.headers["x-served-by-region"], TEST_IDENTITY.region);
+    assert.equal(response.headers["x-served-by-instance"], TEST_IDENTITY.instance);
+    assert.ok(response.headers["x-request-id"]);
+  });
+
+  it("GIVEN an existing email WHEN POST /users again THEN 409 naming the email field", async () => {
+    const { input } = await signUp();
+    const response = await t.app.inject({
+      method: "POST",
+      url: "/users",
+      payload: { ...input, email: ` ${input.email.toUpperCase()}`.trim() },
+    });
+    assert.equal(response.statusCode, 409);
+    assert.equal(response.json().field, "email");
+    assert.equal(response.json().error, "email_taken");
+  });
+
+  describe("bad input gets a 4xx naming the field, never a 500", () => {
+    const cases: { name: string; payload: unknown; field: string | null; status?: number }[] = [
+      {
+        name: "a missing field",
+        payload: { name: "A", email: "a@example.com" },
+        field: "password",
+      },
+      {
+        name: "a wrong type",
+        payload: { name: 42, email: "a@example.com", password: "12345678" },
+        field: "name",
+      },
+      {
+        name: "a short password",
+        payload: { name: "A", email: "a@example.com", password: "short" },
+        field: "password",
+      },
+      {
+        name: "a malformed email",
+        payload: { name: "A", email: "not-an-email", password: "12345678" },
+        field: "email",
+      },
+      {
+        name: "a blank name",
+        payload: { name: "   ", email: "a@example.com", password: "12345678" },
+        field: "name",
+      },
+      {
+        name: "an unknown field",
+        payload: { name: "A", email: "a@example.com", password: "12345678", admin: true },
+        field: "admin",
+      },
+      { name: "an array body", payload: [1, 2], field: null },
+    ];
+    for (const testCase of cases) {
+      it(`GIVEN ${testCase.name} WHEN POST /users THEN 400 with field ${testCase.field}`, async () => {
+        const response = await t.app.inject({
+          method: "POST",
+          url: "/users",
+          payload: testCase.payload as object,
+        });
+        assert.equal(response.statusCode, 400, response.body);
+        const body = response.json();
+        assert.equal(body.field, testCase.field);
+        assert.equal(body.error, "invalid_request");
+        assert.ok(body.message.includes(testCase.field ?? "request body"), body.message);
+      });
+    }
+
+    it("GIVEN malformed JSON WHEN POST /users THEN 400 invalid_json", async () => {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/users",
+        headers: { "content-type": "application/json" },
+        payload: '{"name": "A",',
+      });
+      assert.equal(response.statusCode, 400);
+      assert.deepEqual(response.json(), {
+        error: "invalid_json",
+        message: "the request body is not valid JSON",
+        field: null,
+      });
+    });
+
+    it("GIVEN a body over the limit WHEN POST /users THEN 413", async () => {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/users",
+        payload: { name: "A".repeat(64 * 1024), email: "a@example.com", password: "12345678" },
+      });
+      assert.equal(response.statusCode, 413);
+      assert.equal(response.json().error, "payload_too_large");
+    });
+
+    it("GIVEN a plain-text body WHEN POST /users THEN 400 asking for a JSON object", async () => {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/users",
+        headers: { "content-type": "text/plain" },
+        payload: "hello",
+      });
+      assert.equal(response.statusCode, 400);
+      assert.equal(response.json().message, "the request body must be a JSON object");
+    });
+
+    it("GIVEN an unsupported content type WHEN POST /users THEN 415", async () => {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/users",
+        headers: { "content-type": "application/xml" },
+        payload: "<user/>",
+      });
+      assert.equal(response.statusCode, 415);
+      assert.equal(response.json().error, "unsupported_media_type");
+    });
+
+    it("GIVEN an id that is not a number WHEN GET /users/:id THEN 400 naming id", async () => {
+      const response = await t.app.inject({ method: "GET", url: "/users/abc" });
+      assert.equal(response.statusCode, 400);
+      assert.equal(response.json().field, "id");
+    });
+
+    it("GIVEN an unknown id WHEN GET /users/:id THEN 404 naming id", async () => {
+      const response = await t.app.inject({ method: "GET", url: "/users/987654321" });
+      assert.equal(response.statusCode, 404);
+      assert.deepEqual(response.json(), {
+        error: "not_found",
+        message: "There is no user with id 987654321.",
+        field: "id",
+      });
+    });
+
+    it("GIVEN an unknown route WHEN requested THEN 404 JSON", async () => {
+      const response = await t.app.inject({ method: "GET", url: "/nope/nothing" });
+      assert.equal(response.statusCode, 404);
+      assert.equal(response.json().error, "not_found");
+    });
+  });
+
+  describe("cache-aside reads", () => {
+    it("GIVEN a user WHEN read twice THEN the first is a miss from the reader and the second a hit", async () => {
+      const { user } = await signUp();
+      t.database.reset();
+      const first = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      const second = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      assert.equal(first.statusCode, 200);
+      assert.equal(first.headers["x-cache"], "miss");
+      assert.equal(second.headers["x-cache"], "hit");
+      assert.deepEqual(second.json(), first.json());
+      assert.deepEqual(
+        t.database.queries.map((query) => query.side),
+        ["reader"],
+        "one database read, from a reader",
+      );
+    });
+
+    it("GIVEN a cached user WHEN the user changes their name THEN the next read is a miss with the new name", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      const cached = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      assert.equal(cached.headers["x-cache"], "hit");
+
+      const patch = await t.app.inject({
+        method: "PATCH",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+        payload: { name: "Renamed" },
+      });
+      assert.equal(patch.statusCode, 200, patch.body);
+      assert.equal(patch.json().name, "Renamed");
+
+      // Another client (no read-your-writes cookie) goes through the cache.
+      const after = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      assert.equal(after.headers["x-cache"], "miss", "the write deleted the cached entry");
+      assert.equal(after.json().name, "Renamed");
+    });
+
+    it("GIVEN 25 concurrent reads of one uncached user THEN the database is read once", async () => {
+      const slow = await startEmbeddedApp({ readerDelayMs: 100 });
+      try {
+        const created = await slow.app.inject({
+          method: "POST",
+          url: "/users",
+          payload: newUser(),
+        });
+        const id = created.json().id as string;
+        slow.database.reset();
+        const responses = await Promise.all(
+          Array.from({ length: 25 }, () => slow.app.inject({ method: "GET", url: `/users/${id}` })),
+        );
+        assert.ok(responses.every((response) => response.statusCode === 200));
+        const reads = slow.database.queries.filter((query) => query.sql.includes("FROM users"));
+        assert.equal(reads.length, 1, "single flight: one load for all concurrent misses");
+      } finally {
+        await slow.close();
+      }
+    });
+  });
+
+  describe("read-your-writes", () => {
+    it("GIVEN a client that just signed up WHEN it reads its user THEN the writer serves it, bypassing the cache", async () => {
+      const { user, jar } = await signUp();
+      assert.ok(jar.get(READ_YOUR_WRITES_COOKIE), "the write set the marker cookie");
+      t.database.reset();
+      const response = await t.app.inject({
+        method: "GET",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(
+        t.database.queries.map((query) => query.side),
+        ["writer"],
+      );
+    });
+
+    it("GIVEN the marker has expired WHEN the client reads THEN a reader serves it", async () => {
+      const { user } = await signUp();
+      t.database.reset();
+      const response = await t.app.inject({
+        method: "GET",
+        url: `/users/${user.id}`,
+        headers: { cookie: `${READ_YOUR_WRITES_COOKIE}=${Date.now() - 1}` },
+      });
+      assert.equal(response.statusCode, 200);
+      assert.ok(t.database.queries.every((query) => query.side === "reader"));
+    });
+
+    it("GIVEN a short window setting WHEN a write happens THEN the cookie lasts that long", async () => {
+      const short = await startEmbeddedApp({ settings: { readYourWritesMs: 2_000 } });
+      try {
+        const response = await short.app.inject({
+          method: "POST",
+          url: "/users",
+          payload: newUser(),
+        });
+        const marker = [response.headers["set-cookie"] ?? []]
+          .flat()
+          .find((header) => header.startsWith(`${READ_YOUR_WRITES_COOKIE}=`));
+        assert.match(marker ?? "", /Max-Age=2;/);
+        assert.match(marker ?? "", /HttpOnly/);
+      } finally {
+        await short.close();
+      }
+    });
+  });
+
+  describe("changing and deleting", () => {
+    it("GIVEN nobody signed in WHEN PATCH /users/:id THEN 401", async () => {
+      const { user } = await signUp();
+      const response = await t.app.inject({
+        method: "PATCH",
+        url: `/users/${user.id}`,
+        payload: { name: "X" },
+      });
+      assert.equal(response.statusCode, 401);
+    });
+
+    it("GIVEN another user's session WHEN PATCH or DELETE /users/:id THEN 403", async () => {
+      const { user } = await signUp();
+      const other = await signUp();
+      const jar = await signIn(other.input.email, other.input.password);
+      const patch = await t.app.inject({
+        method: "PATCH",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+        payload: { name: "X" },
+      });
+      const remove = await t.app.inject({
+        method: "DELETE",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(patch.statusCode, 403);
+      assert.equal(remove.statusCode, 403);
+    });
+
+    it("GIVEN an empty or taken change WHEN PATCH THEN 400 or 409 naming the field", async () => {
+      const first = await signUp();
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const empty = await t.app.inject({
+        method: "PATCH",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+        payload: {},
+      });
+      assert.equal(empty.statusCode, 400);
+      assert.match(empty.json().message, /at least one field/);
+      const taken = await t.app.inject({
+        method: "PATCH",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+        payload: { email: first.input.email },
+      });
+      assert.equal(taken.statusCode, 409);
+      assert.equal(taken.json().field, "email");
+    });
+
+    it("GIVEN a signed-in user WHEN DELETE /users/:id THEN 204, the user is gone and signed out", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      await t.app.inject({ method: "GET", url: `/users/${user.id}` }); // cache it
+      const response = await t.app.inject({
+        method: "DELETE",
+        url: `/users/${user.id}`,
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(response.statusCode, 204);
+      jar.store(response.headers["set-cookie"]);
+      const read = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      assert.equal(read.statusCode, 404, "the cached copy was deleted too");
+      const me = await t.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(me.statusCode, 401);
+    });
+  });
+
+  it("GIVEN traffic WHEN the web metrics flush THEN Signups, cache counts and latency are in EMF", async () => {
+    await signUp();
+    const [document] = t.app.services.metrics.web.flush();
+    assert.ok(document);
+    assert.equal(document.Service, "web");
+    assert.ok((document.Signups as number) >= 1);
+    assert.ok(Array.isArray(document.RequestLatency));
+    const names = document._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name);
+    assert.ok(names.includes("Signups") && names.includes("RequestLatency"));
+  });
+});

@@ -1,0 +1,104 @@
+// Unit tests of the worker loop: delete on success, leave on failure, clean stop mid-job.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Worker, defaultRetryDelaySeconds } from "../../app/src/jobs/worker";
+import { Metrics } from "../../app/src/metrics";
+import { MemoryJobQueue } from "../../app/src/tiers/queue";
+import { captureLogs, eventually, sleep } from "./support/helpers";
+
+function newWorker(
+  queue: MemoryJobQueue,
+  handle: (body: string) => Promise<"processed" | "duplicate">,
+) {
+  const metricLines: string[] = [];
+  const metrics = new Metrics({
+    namespace: "Test",
+    service: "worker",
+    write: (line) => metricLines.push(line),
+  });
+  const worker = new Worker({
+    queue,
+    handle,
+    logger: captureLogs().logger,
+    metrics,
+    waitSeconds: 0.1,
+    retryDelaySeconds: () => 0,
+    errorBackoffMs: 10,
+  });
+  return { worker, metrics };
+}
+
+describe("Worker", () => {
+  it("GIVEN jobs that succeed THEN each is handled once and deleted", async () => {
+    const queue = new MemoryJobQueue();
+    const handled: string[] = [];
+    const { worker, metrics } = newWorker(queue, async (body) => {
+      handled.push(body);
+      return "processed";
+    });
+    await queue.send("a");
+    await queue.send("b");
+    worker.start();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the queue to drain");
+    await worker.stop();
+    assert.deepEqual(handled, ["a", "b"]);
+    assert.equal(metrics.flush()[0]?.JobsProcessed, 2);
+  });
+
+  it("GIVEN a job that fails once THEN it stays on the queue and succeeds on redelivery", async () => {
+    const queue = new MemoryJobQueue();
+    let calls = 0;
+    const { worker, metrics } = newWorker(queue, async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("transient");
+      return "processed";
+    });
+    await queue.send("a");
+    worker.start();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the retry to succeed");
+    await worker.stop();
+    assert.equal(calls, 2);
+    const [document] = metrics.flush();
+    assert.equal(document?.JobsFailed, 1);
+    assert.equal(document?.JobsProcessed, 1);
+  });
+
+  it("GIVEN a job in progress WHEN stop() is called THEN the job finishes and is deleted before stop resolves", async () => {
+    const queue = new MemoryJobQueue();
+    let finished = false;
+    let started = false;
+    const { worker } = newWorker(queue, async () => {
+      started = true;
+      await sleep(300);
+      finished = true;
+      return "processed";
+    });
+    await queue.send("slow");
+    worker.start();
+    await eventually(async () => (started ? true : undefined), "the job to start");
+    await worker.stop();
+    assert.ok(finished, "stop waited for the job in hand");
+    assert.equal(queue.depth, 0);
+  });
+
+  it("GIVEN an idle worker in a long poll WHEN stop() is called THEN it returns without waiting for the poll", async () => {
+    const queue = new MemoryJobQueue();
+    const worker = new Worker({
+      queue,
+      handle: async () => "processed",
+      logger: captureLogs().logger,
+      metrics: new Metrics({ namespace: "Test", service: "worker", write: () => undefined }),
+      waitSeconds: 20,
+    });
+    worker.start();
+    await sleep(20);
+    const stopped = worker.stop().then(() => "stopped");
+    const outcome = await Promise.race([stopped, sleep(5_000).then(() => "still polling")]);
+    assert.equal(outcome, "stopped");
+  });
+
+  it("GIVEN the default retry policy THEN the delay doubles from 5 s and is capped", () => {
+    assert.deepEqual([1, 2, 3].map(defaultRetryDelaySeconds), [5, 10, 20]);
+    assert.equal(defaultRetryDelaySeconds(30), 300);
+  });
+});
