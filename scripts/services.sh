@@ -207,6 +207,8 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN
     CREATE ROLE app LOGIN PASSWORD 'app';
   END IF;
+  -- The password-rotation test creates (and drops) a throwaway login role of its own.
+  ALTER ROLE app CREATEROLE;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator') THEN
     CREATE ROLE replicator LOGIN REPLICATION PASSWORD 'replicator';
   END IF;

@@ -20,11 +20,23 @@ export interface PostgresTarget {
   options: string | undefined;
 }
 
+/** A Secrets Manager secret, by ARN; `region` is the ARN's (the secret may live in another region). */
+export interface SecretRef {
+  arn: string;
+  region: string;
+}
+
 export interface Config {
   port: number;
   database:
     | { kind: "pglite"; dataDir: string }
-    | { kind: "postgres"; writer: PostgresTarget; readers: PostgresTarget[] };
+    | {
+        kind: "postgres";
+        writer: PostgresTarget;
+        readers: PostgresTarget[];
+        /** The RDS-managed master secret (JSON with `password`): read at start and after a rotation. */
+        passwordSecret: SecretRef | undefined;
+      };
   redis: { url: string; authToken: string | undefined } | undefined;
   queueUrl: string | undefined;
   files: { kind: "local"; dir: string } | { kind: "s3"; bucket: string; cdnDomain: string };
@@ -112,6 +124,22 @@ export function parsePostgresUrl(
   };
 }
 
+/** arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME (RDS-managed names look like rds!db-...). */
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:secret:[^\s:]+$/;
+
+/** Parses a Secrets Manager secret ARN; the region comes from the ARN, not from AWS_REGION. */
+export function parseSecretArn(name: string, value: string): SecretRef {
+  const region = SECRET_ARN.exec(value)?.[1];
+  if (region === undefined) {
+    throw new ConfigError(
+      name,
+      `is ${JSON.stringify(value)}: must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)`,
+    );
+  }
+  return { arn: value, region };
+}
+
 function parseUrl(name: string, value: string, protocols: readonly string[]): string {
   let url: URL;
   try {
@@ -143,6 +171,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   if (databaseUrl === undefined && readUrls.length > 0) {
     throw new ConfigError("DATABASE_READ_URLS", "is set but DATABASE_URL (the writer) is not");
   }
+  const secretArn = read(env, "DATABASE_SECRET_ARN");
+  const passwordSecret =
+    secretArn === undefined ? undefined : parseSecretArn("DATABASE_SECRET_ARN", secretArn);
+  if (databaseUrl === undefined && passwordSecret !== undefined) {
+    throw new ConfigError("DATABASE_SECRET_ARN", "is set but DATABASE_URL (the writer) is not");
+  }
   const database: Config["database"] =
     databaseUrl === undefined
       ? { kind: "pglite", dataDir: resolve(dataDir, "pglite") }
@@ -152,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
           readers: readUrls.map((url) =>
             parsePostgresUrl("DATABASE_READ_URLS", url, databasePassword),
           ),
+          passwordSecret,
         };
 
   const redisUrl = read(env, "REDIS_URL");

@@ -81,6 +81,47 @@ describe("loadConfig", () => {
     assert.equal(config.database.kind === "postgres" && config.database.writer.password, "in@url");
   });
 
+  it("GIVEN no DATABASE_SECRET_ARN THEN there is no password secret (DATABASE_PASSWORD alone)", () => {
+    const config = loadConfig({ DATABASE_URL: "postgres://app@h/app", DATABASE_PASSWORD: "pw" });
+    assert.equal(config.database.kind === "postgres" && config.database.passwordSecret, undefined);
+  });
+
+  it("GIVEN DATABASE_SECRET_ARN in another region than AWS_REGION THEN the secret's region is the ARN's", () => {
+    // RDS-managed secrets are named rds!db-<uuid>; Secrets Manager appends -XXXXXX to the ARN.
+    const arn =
+      "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-3f1c9a2e-6b1d-4c3e-9f0a-abcdef012345-AbCdEf";
+    const config = loadConfig({
+      DATABASE_URL: "postgres://app@writer.example/app?sslmode=require",
+      DATABASE_READ_URLS: "postgres://app@reader.example/app?sslmode=require",
+      DATABASE_PASSWORD: "initial",
+      DATABASE_SECRET_ARN: arn,
+      AWS_REGION: "eu-west-1",
+    });
+    assert.equal(config.database.kind, "postgres");
+    if (config.database.kind !== "postgres") return;
+    assert.deepEqual(config.database.passwordSecret, { arn, region: "us-east-1" });
+    assert.equal(config.aws.region, "eu-west-1");
+    // DATABASE_PASSWORD stays the pools' initial password.
+    assert.equal(config.database.writer.password, "initial");
+    assert.equal(config.database.readers[0]?.password, "initial");
+  });
+
+  it("GIVEN a GovCloud or China secret ARN THEN its region is taken too", () => {
+    for (const [arn, region] of [
+      [
+        "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:db-AbCdEf",
+        "us-gov-west-1",
+      ],
+      ["arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:path/to/db-AbCdEf", "cn-north-1"],
+    ] as const) {
+      const config = loadConfig({ DATABASE_URL: "postgres://app@h/app", DATABASE_SECRET_ARN: arn });
+      assert.equal(
+        config.database.kind === "postgres" && config.database.passwordSecret?.region,
+        region,
+      );
+    }
+  });
+
   const bad: [string, NodeJS.ProcessEnv][] = [
     ["PORT", { PORT: "abc" }],
     ["PORT", { PORT: "70000" }],
@@ -91,6 +132,21 @@ describe("loadConfig", () => {
     ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=sometimes" }],
     ["DATABASE_READ_URLS", { DATABASE_URL: "postgres://app@h/app", DATABASE_READ_URLS: "nope" }],
     ["DATABASE_READ_URLS", { DATABASE_READ_URLS: "postgres://app@h/app" }],
+    ...[
+      "my-db-secret",
+      "arn:aws:secretsmanager:us-east-1:123456789012:secret:",
+      "arn:aws:secretsmanager::123456789012:secret:db-AbCdEf",
+      "arn:aws:secretsmanager:us-east-1:1234:secret:db-AbCdEf",
+      "arn:aws:ssm:us-east-1:123456789012:parameter/db",
+      "arn:aws:secretsmanager:US-EAST-1:123456789012:secret:db-AbCdEf",
+    ].map((arn): [string, NodeJS.ProcessEnv] => [
+      "DATABASE_SECRET_ARN",
+      { DATABASE_URL: "postgres://app@h/app", DATABASE_SECRET_ARN: arn },
+    ]),
+    [
+      "DATABASE_SECRET_ARN",
+      { DATABASE_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" },
+    ],
     ["REDIS_URL", { REDIS_URL: "http://cache:6379" }],
     ["QUEUE_URL", { QUEUE_URL: "sqs", AWS_REGION: "us-east-1" }],
     ["AWS_REGION", { QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }],

@@ -11,6 +11,7 @@ const root = resolve(__dirname, "..", "..");
 const SERVICE_VARIABLES = [
   "DATABASE_URL",
   "DATABASE_READ_URLS",
+  "DATABASE_SECRET_ARN",
   "REDIS_URL",
   "QUEUE_URL",
   "ASSETS_BUCKET",
@@ -106,6 +107,20 @@ describe("main.ts", () => {
       },
     );
   }
+
+  it(
+    "GIVEN a malformed DATABASE_SECRET_ARN WHEN started THEN it exits 2 naming DATABASE_SECRET_ARN",
+    { timeout: 60_000 },
+    async () => {
+      const app = startMain({
+        DATABASE_URL: "postgres://app@127.0.0.1:1/app",
+        DATABASE_SECRET_ARN: "rds!db-not-an-arn",
+      });
+      const [code] = await app.exited;
+      assert.equal(code, 2);
+      assert.match(app.output(), /configuration error: DATABASE_SECRET_ARN /);
+    },
+  );
 
   it(
     "GIVEN an unknown role argument WHEN started THEN it exits non-zero naming the argument",

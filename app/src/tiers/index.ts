@@ -3,12 +3,14 @@ import type { Logger } from "pino";
 import type { Config } from "../config";
 import { createMemoryCache, createRedisCache, type Cache } from "./cache";
 import type { Database } from "./database";
+import { RotatingPassword } from "./databasePassword";
 import { LocalFileStore, type FileStore } from "./files";
 import { openPGlite } from "./pglite";
 import { openPostgres } from "./postgres";
 import { MemoryJobQueue, type JobQueue } from "./queue";
 import { closeRedis, connectRedis, waitForRedis } from "./redis";
 import { S3FileStore } from "./s3Files";
+import { secretsManagerPassword } from "./secretsManager";
 import { createMemorySessionStore, createRedisSessionStore, type SessionStore } from "./sessions";
 import { SqsJobQueue } from "./sqsQueue";
 
@@ -38,6 +40,28 @@ export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)
   };
 }
 
+/**
+ * The rotating master password when DATABASE_SECRET_ARN is set, read once now. If that read fails
+ * the pools start on DATABASE_PASSWORD (logged), and the first refused connection reads again.
+ */
+export async function loadDatabasePassword(
+  config: Config,
+  logger: Logger,
+): Promise<RotatingPassword | undefined> {
+  if (config.database.kind !== "postgres" || config.database.passwordSecret === undefined) {
+    return undefined;
+  }
+  const password = new RotatingPassword({
+    source: secretsManagerPassword({
+      secret: config.database.passwordSecret,
+      endpoint: config.aws.endpoint,
+    }),
+    logger,
+  });
+  await password.load();
+  return password;
+}
+
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
   const database =
     config.database.kind === "pglite"
@@ -46,6 +70,7 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
           writer: config.database.writer,
           readers: config.database.readers,
           logger,
+          password: await loadDatabasePassword(config, logger),
         });
 
   const redis =

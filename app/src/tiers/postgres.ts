@@ -3,6 +3,7 @@ import pg from "pg";
 import type { Logger } from "pino";
 import type { PostgresTarget } from "../config";
 import { errorCode, type Database, type QueryFn, type Row, type Transaction } from "./database";
+import type { RotatingPassword } from "./databasePassword";
 
 /** Node socket errors that mean "this server cannot be reached", not "this query is wrong". */
 const SOCKET_ERRORS = new Set([
@@ -95,6 +96,12 @@ export interface PostgresOptions {
   /** A query still unanswered after this is abandoned (a half-open connection never answers). */
   queryTimeoutMs?: number;
   readerDownForMs?: number;
+  /**
+   * The rotating master password (DATABASE_SECRET_ARN), shared by the writer and every reader:
+   * each new connection asks it for the password, and one refused with 28P01 is retried once after
+   * a re-read of the secret. The database owns it from here (close() closes it).
+   */
+  password?: RotatingPassword;
 }
 
 function poolFor(target: PostgresTarget, options: PostgresOptions, role: string): pg.Pool {
@@ -103,7 +110,10 @@ function poolFor(target: PostgresTarget, options: PostgresOptions, role: string)
     port: target.port,
     database: target.database,
     user: target.user,
-    password: target.password,
+    password:
+      options.password === undefined
+        ? target.password
+        : options.password.passwordFor(target.password),
     ssl: target.ssl,
     ...(target.options === undefined ? {} : { options: target.options }),
     max: options.poolSize ?? 10,
@@ -120,9 +130,17 @@ function poolFor(target: PostgresTarget, options: PostgresOptions, role: string)
   return pool;
 }
 
-function queryOn(target: pg.Pool | pg.PoolClient): QueryFn {
+function queryOn(target: pg.PoolClient): QueryFn {
   return async <R extends Row = Row>(sql: string, params: unknown[] = []) =>
     (await target.query<R>(sql, params)).rows;
+}
+
+/** Runs a statement on a pool, retrying once when a rotated password refused the new connection. */
+function queryOnPool(pool: pg.Pool, password: RotatingPassword | undefined): QueryFn {
+  return async <R extends Row = Row>(sql: string, params: unknown[] = []) => {
+    const run = () => pool.query<R>(sql, params);
+    return (await (password === undefined ? run() : password.retryOnAuthFailure(run))).rows;
+  };
 }
 
 export function openPostgres(options: PostgresOptions): Database {
@@ -130,12 +148,13 @@ export function openPostgres(options: PostgresOptions): Database {
   const readerPools = options.readers.map((target, index) =>
     poolFor(target, options, `reader-${index}`),
   );
-  const writer = queryOn(writerPool);
+  const { password } = options;
+  const writer = queryOnPool(writerPool, password);
   const reader = createReadRouter({
     writer: { name: `${options.writer.host}:${options.writer.port}`, query: writer },
     readers: readerPools.map((pool, index) => ({
       name: `${options.readers[index]!.host}:${options.readers[index]!.port}`,
-      query: queryOn(pool),
+      query: queryOnPool(pool, password),
     })),
     logger: options.logger,
     ...(options.readerDownForMs === undefined ? {} : { downForMs: options.readerDownForMs }),
@@ -146,8 +165,15 @@ export function openPostgres(options: PostgresOptions): Database {
     writer,
     reader,
     transaction: async <T>(work: (tx: Transaction) => Promise<T>) => {
-      const client = await writerPool.connect();
+      const connect = () => writerPool.connect();
+      const client = await (password === undefined
+        ? connect()
+        : password.retryOnAuthFailure(connect));
       let broken: Error | undefined;
+      // A checked-out client has no pool listening for its errors: without this, a connection
+      // dropped mid-transaction (a failover) would be an unhandled 'error' event and end the process.
+      const onError = (error: Error) => (broken = error);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await work({
@@ -164,14 +190,16 @@ export function openPostgres(options: PostgresOptions): Database {
         else await client.query("ROLLBACK").catch(() => undefined);
         throw error;
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     },
     ping: async () => {
-      await writerPool.query("SELECT 1");
+      await writer("SELECT 1");
     },
     close: async () => {
       await Promise.all([writerPool, ...readerPools].map((pool) => pool.end()));
+      password?.close();
     },
   };
 }
