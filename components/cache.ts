@@ -69,6 +69,13 @@ export interface CacheArgs {
    */
   maxmemoryPolicy?: string;
   /**
+   * A parameter group of the component's own, which sets `maxmemoryPolicy`. Off: the engine's
+   * default group, whose `volatile-lru` evicts only keys with a TTL (for AWS emulators without
+   * parameter groups, such as moto). Turning it on or off changes the group in place.
+   * @default true
+   */
+  enableParameterGroup?: boolean;
+  /**
    * Apply changes at once instead of in the next maintenance window.
    * @default false
    */
@@ -115,6 +122,11 @@ export function validateCacheArgs(args: CacheArgs): string[] {
   if (policy !== undefined && !(MAXMEMORY_POLICIES as readonly string[]).includes(policy)) {
     problems.push(`maxmemoryPolicy: "${policy}" must be one of ${MAXMEMORY_POLICIES.join(", ")}`);
   }
+  if (policy !== undefined && args.enableParameterGroup === false) {
+    problems.push(
+      "maxmemoryPolicy: needs the component's parameter group; remove it or set enableParameterGroup to true",
+    );
+  }
   return problems;
 }
 
@@ -156,7 +168,8 @@ export function cacheParameterGroupFamily(
  *   with the same key); the secret's value is the token itself, so an ECS task maps it with
  *   `valueFrom: authTokenSecretArn` and its execution role needs `kms:Decrypt` on `kmsKeyArn`.
  * - With replicas: automatic failover to a replica in another availability zone.
- * - Evicts least-recently-used keys when full (`maxmemoryPolicy`), as a cache should.
+ * - Evicts least-recently-used keys when full (`maxmemoryPolicy`), as a cache should, through a
+ *   parameter group of its own (`enableParameterGroup`).
  * - The security group admits nothing until `allowFrom()` names a source.
  *
  * The replication group has a physical id, `<stack>-<name>` (40 characters at most), so that
@@ -217,7 +230,8 @@ export class Cache extends pulumi.ComponentResource {
     this.kmsKey = this.createKmsKey(name, args, tags);
     const subnetGroup = this.createSubnetGroup(name, args, tags);
     this.securityGroup = this.createSecurityGroup(name, args, tags);
-    const parameterGroup = this.createParameterGroup(name, args, tags);
+    const parameterGroup =
+      (args.enableParameterGroup ?? true) ? this.createParameterGroup(name, args, tags) : undefined;
     const authToken = this.createAuthToken(name);
     this.authTokenSecret = this.createAuthTokenSecret(name, args, authToken, tags);
     this.replicationGroup = this.createReplicationGroup(name, args, {
@@ -402,7 +416,7 @@ export class Cache extends pulumi.ComponentResource {
     parts: {
       groupId: string;
       subnetGroup: aws.elasticache.SubnetGroup;
-      parameterGroup: aws.elasticache.ParameterGroup;
+      parameterGroup: aws.elasticache.ParameterGroup | undefined;
       authToken: pulumi.Output<string>;
       tags: Record<string, string>;
     },
@@ -422,7 +436,8 @@ export class Cache extends pulumi.ComponentResource {
         port: CACHE_PORT,
         subnetGroupName: parts.subnetGroup.name,
         securityGroupIds: [this.securityGroup.id],
-        parameterGroupName: parts.parameterGroup.name,
+        // Without a group of its own, ElastiCache applies the engine's default.
+        parameterGroupName: parts.parameterGroup?.name,
         atRestEncryptionEnabled: true,
         kmsKeyId: this.kmsKey.arn,
         // The mode defaults to "required" (TLS only); the setting itself exists only from Redis 7.0.5.

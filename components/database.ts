@@ -25,6 +25,8 @@ const CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1";
 const KMS_DELETION_WINDOW_DAYS = 30;
 /** Bytes of randomness in the final snapshot's name (8 hex characters). */
 const FINAL_SNAPSHOT_SUFFIX_BYTES = 4;
+/** The cross-region replica's logical name, which it keeps when promoted (so it is not replaced). */
+const CROSS_REGION_REPLICA_NAME = "replica-0";
 /** RDS identifiers are at most 63 characters; Pulumi's autonaming appends "-" and 7 characters. */
 const MAX_NAME_LENGTH = 63 - 8 - "-replica-0".length;
 
@@ -95,6 +97,17 @@ export interface DatabaseArgs {
    */
   replicaOf?: { arn: pulumi.Input<string> };
   /**
+   * The cross-region replica that `replicaOf` made, promoted in place into this region's writer
+   * (instead of `replicaOf`), for when the source's region is lost. The provider promotes a
+   * replica whose `replicateSourceDb` goes away (PromoteReadReplica): same instance, data and
+   * endpoint. It then takes the writer's settings: backups, final snapshot, and a master password
+   * that RDS manages in this region's Secrets Manager (the source's secret is in the lost region).
+   *
+   * One way: a promoted instance never becomes a replica again (README: Deploying, failing back).
+   * @default false
+   */
+  promotedReplica?: boolean;
+  /**
    * A standby in another availability zone with automatic failover (doubles the instance's
    * cost). Applies to the writer, or to the cross-region replica (which becomes the writer if
    * promoted); in-region replicas are single-AZ, spread by RDS.
@@ -131,7 +144,7 @@ export interface DatabaseArgs {
     securityGroup?: Transform<aws.ec2.SecurityGroupArgs>;
     parameterGroup?: Transform<aws.rds.ParameterGroupArgs>;
     writer?: Transform<aws.rds.InstanceArgs>;
-    /** Every replica: in-region ones and the cross-region one. */
+    /** Every replica: in-region ones and the cross-region one (promoted or not: the same instance). */
     replica?: Transform<aws.rds.InstanceArgs>;
   };
 }
@@ -148,6 +161,16 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
   if (!isCount(args.readReplicas, MAX_READ_REPLICAS)) {
     problems.push(
       `readReplicas: ${args.readReplicas} must be a whole number from 0 to ${MAX_READ_REPLICAS}`,
+    );
+  }
+  if (args.promotedReplica === true && args.replicaOf !== undefined) {
+    problems.push(
+      "promotedReplica and replicaOf: a promoted replica has no source any more; remove replicaOf",
+    );
+  }
+  if (args.promotedReplica === true && args.readReplicas > 0) {
+    problems.push(
+      `promotedReplica and readReplicas: a promoted cross-region replica has no in-region replicas; set readReplicas to 0 (it is ${args.readReplicas})`,
     );
   }
   if (args.replicaOf !== undefined && args.readReplicas > 0) {
@@ -232,7 +255,8 @@ function engineMajorVersion(engineVersion: string): number | undefined {
 /**
  * The data tier of one region: RDS for PostgreSQL in isolated subnets, either a writer with
  * in-region read replicas, or (with `replicaOf`) a cross-region read replica of another region's
- * writer. Writes always go to the one writer; reads spread over the replicas.
+ * writer, which `promotedReplica` turns into this region's writer when that region is lost.
+ * Writes always go to the one writer; reads spread over the replicas.
  *
  * - Storage, Performance Insights and the master password's secret are encrypted with the
  *   component's own KMS key (rotated yearly); the app's task execution role needs `kms:Decrypt`
@@ -274,7 +298,10 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * $1,050 a month for the prod shape, before backup storage beyond the database's size.
  */
 export class Database extends pulumi.ComponentResource {
-  /** The writer's host name; undefined with `replicaOf` (writes go to the source's region). */
+  /**
+   * The writer's (or promoted replica's) host name; undefined with `replicaOf` (writes go to the
+   * source's region).
+   */
   readonly writerAddress?: pulumi.Output<string>;
   readonly writerArn?: pulumi.Output<string>;
   readonly writerIdentifier?: pulumi.Output<string>;
@@ -308,7 +335,10 @@ export class Database extends pulumi.ComponentResource {
     this.subnetGroup = this.createSubnetGroup(name, args, tags);
     this.securityGroup = this.createSecurityGroup(name, args, tags);
     this.parameterGroup = this.createParameterGroup(name, args, tags);
-    if (args.replicaOf === undefined) {
+    if (args.promotedReplica === true) {
+      this.writer = this.createPromotedReplica(name, args, tags);
+      this.replicas = [];
+    } else if (args.replicaOf === undefined) {
       this.writer = this.createWriter(name, args, tags);
       this.replicas = this.createInRegionReplicas(name, args, this.writer, tags);
     } else {
@@ -572,7 +602,7 @@ export class Database extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): aws.rds.Instance {
     return new aws.rds.Instance(
-      `${name}-replica-0`,
+      `${name}-${CROSS_REGION_REPLICA_NAME}`,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
         replicateSourceDb: source.arn,
@@ -583,6 +613,40 @@ export class Database extends pulumi.ComponentResource {
         backupRetentionPeriod: args.backupRetentionDays,
         deletionProtection: args.enableDeletionProtection,
         skipFinalSnapshot: true,
+      }),
+      { parent: this },
+    );
+  }
+
+  /**
+   * The cross-region replica, promoted: the same logical name and placement, without a source,
+   * with the writer's backups, final snapshot and an RDS-managed master password. What the
+   * replica took from its source (engine, storage, database name, master user) is left unset, so
+   * that nothing in it differs from the promoted instance and forces a replacement.
+   */
+  private createPromotedReplica(
+    name: string,
+    args: DatabaseArgs,
+    tags: Record<string, string>,
+  ): aws.rds.Instance {
+    const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
+    return new aws.rds.Instance(
+      `${name}-${CROSS_REGION_REPLICA_NAME}`,
+      transform(args.transform?.replica, {
+        ...this.instanceDefaults(args, tags),
+        kmsKeyId: this.kmsKey.arn,
+        dbSubnetGroupName: this.subnetGroup.name,
+        // RDS generates a new password into a secret in this region; the source's is in the lost one.
+        manageMasterUserPassword: true,
+        masterUserSecretKmsKeyId: this.kmsKey.arn,
+        multiAz: args.enableMultiAz,
+        backupRetentionPeriod: args.backupRetentionDays,
+        deletionProtection: args.enableDeletionProtection,
+        skipFinalSnapshot: args.skipFinalSnapshot,
+        finalSnapshotIdentifier: finalSnapshot,
+        deleteAutomatedBackups: args.skipFinalSnapshot,
+        // A failover cannot wait for the maintenance window.
+        applyImmediately: true,
       }),
       { parent: this },
     );

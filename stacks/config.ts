@@ -36,10 +36,19 @@ export type AwsRegion = (typeof AWS_REGIONS)[number];
 export const REGION_ROLES = ["primary", "secondary"] as const;
 export type RegionRole = (typeof REGION_ROLES)[number];
 
+/**
+ * The AWS emulators the localstack environment deploys to, by what they serve (README:
+ * "Integration tests"): moto (free; no ElastiCache parameter groups, CloudFront cache policies or
+ * CloudFront monitoring subscriptions), LocalStack with a paid plan's auth token, and LocalStack's
+ * free plan (no ECS, ELBv2, Application Auto Scaling, RDS, ElastiCache or CloudFront).
+ */
+export const EMULATOR_FLAVORS = ["moto", "localstack", "localstack-free"] as const;
+export type EmulatorFlavor = (typeof EMULATOR_FLAVORS)[number];
+
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-  3288, 3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
 ] as const;
 
 /** Fargate's valid memory sizes (MiB) for each CPU size (CPU units). */
@@ -91,11 +100,19 @@ const dnsLabel = (example: string) =>
 /** Every key, its type, its limits and what it means (`describe`: the README's reference reads it). */
 export const configSchema = z
   .object({
-    environment: z.enum(ENVIRONMENTS).describe("which defaults apply: dev, prod or localstack (required)"),
+    environment: z
+      .enum(ENVIRONMENTS)
+      .describe("which defaults apply: dev, prod or localstack (required)"),
     regions: z
       .object({
-        primary: z.enum(AWS_REGIONS).describe("the region that holds the database writer"),
-        secondary: z.enum(AWS_REGIONS).describe("the second region: its own web tier, cache and queue, a read replica"),
+        primary: z
+          .enum(AWS_REGIONS)
+          .describe(
+            "the region that holds the database writer (until `database.writerRegion` moves it)",
+          ),
+        secondary: z
+          .enum(AWS_REGIONS)
+          .describe("the second region: its own web tier, cache and queue, a read replica"),
       })
       .strict(),
     network: z
@@ -106,8 +123,15 @@ export const configSchema = z
             secondary: cidr.describe("the secondary VPC's range; must not overlap the primary's"),
           })
           .strict(),
-        availabilityZones: z.number().int().min(2).max(3).describe("availability zones per region (2 or 3)"),
-        natGateways: z.enum(["single", "perAz"]).describe("one NAT gateway per VPC (cheap) or one per AZ (sturdy)"),
+        availabilityZones: z
+          .number()
+          .int()
+          .min(2)
+          .max(3)
+          .describe("availability zones per region (2 or 3)"),
+        natGateways: z
+          .enum(["single", "perAz"])
+          .describe("one NAT gateway per VPC (cheap) or one per AZ (sturdy)"),
         enableFlowLogs: z.boolean().describe("VPC flow logs to CloudWatch Logs"),
       })
       .strict(),
@@ -117,13 +141,20 @@ export const configSchema = z
           .string()
           .min(1)
           .optional()
-          .describe("a prebuilt image (`repo@sha256:…`); unset: built from app/Dockerfile at deploy time"),
+          .describe(
+            "a prebuilt image (`repo@sha256:…`); an ECR image of the primary region is pulled in the secondary from its ECR replica; unset: built from app/Dockerfile at deploy time",
+          ),
       })
       .strict(),
     web: z
       .object({
         ...fargateTask("web"),
-        containerPort: z.number().int().min(1024).max(65535).describe("the port the app listens on (PORT)"),
+        containerPort: z
+          .number()
+          .int()
+          .min(1024)
+          .max(65535)
+          .describe("the port the app listens on (PORT)"),
         healthCheckPath: z
           .string()
           .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /readyz" })
@@ -131,8 +162,14 @@ export const configSchema = z
         loadBalancingAlgorithm: z
           .enum(["round_robin", "least_outstanding_requests"])
           .describe("how the ALB picks a task"),
-        cpuTargetPercent: z.number().min(10).max(90).describe("target-tracking goal for average CPU"),
-        requestsPerTargetPerMinute: positiveInt(100_000).describe("target-tracking goal for ALB requests per task per minute"),
+        cpuTargetPercent: z
+          .number()
+          .min(10)
+          .max(90)
+          .describe("target-tracking goal for average CPU"),
+        requestsPerTargetPerMinute: positiveInt(100_000).describe(
+          "target-tracking goal for ALB requests per task per minute",
+        ),
         enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
       })
       .strict(),
@@ -143,12 +180,24 @@ export const configSchema = z
           .number()
           .positive()
           .max(900)
-          .describe("how long one job takes; with the latency goal it sets the backlog each task may hold"),
-        latencyGoalSeconds: z.number().positive().max(86_400).describe("how long a job may wait in the queue"),
-        jobTimeoutSeconds: positiveInt(40_000).describe("the longest a job may run (sets the queue's visibility timeout)"),
-        maxReceiveCount: positiveInt(1000).describe("deliveries before a message moves to the dead-letter queue"),
+          .describe(
+            "how long one job takes; with the latency goal it sets the backlog each task may hold",
+          ),
+        latencyGoalSeconds: z
+          .number()
+          .positive()
+          .max(86_400)
+          .describe("how long a job may wait in the queue"),
+        jobTimeoutSeconds: positiveInt(40_000).describe(
+          "the longest a job may run (sets the queue's visibility timeout)",
+        ),
+        maxReceiveCount: positiveInt(1000).describe(
+          "deliveries before a message moves to the dead-letter queue",
+        ),
         messageRetentionDays: positiveInt(14).describe("how long the queue keeps a message"),
-        enableSpot: z.boolean().describe("run workers on Fargate Spot (cheaper; interrupted jobs are retried)"),
+        enableSpot: z
+          .boolean()
+          .describe("run workers on Fargate Spot (cheaper; interrupted jobs are retried)"),
       })
       .strict(),
     database: z
@@ -159,23 +208,41 @@ export const configSchema = z
           .describe("PostgreSQL version; a major alone takes minor upgrades automatically"),
         instanceClass: z
           .string()
-          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an RDS class such as db.t4g.micro" })
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, {
+            message: "must be an RDS class such as db.t4g.micro",
+          })
           .describe("RDS instance class of the writer and replicas"),
         allocatedStorageGb: z.number().int().min(20).max(65_536).describe("initial gp3 storage"),
-        maxAllocatedStorageGb: z.number().int().min(20).max(65_536).describe("storage autoscaling ceiling"),
+        maxAllocatedStorageGb: z
+          .number()
+          .int()
+          .min(20)
+          .max(65_536)
+          .describe("storage autoscaling ceiling"),
         readReplicas: count(5).describe("read replicas next to the writer, in the primary region"),
-        enableMultiAz: z.boolean().describe("a standby in another AZ for the writer (and the cross-region replica)"),
-        backupRetentionDays: count(35).describe("automated backups (at least 1: replicas need them)"),
+        enableMultiAz: z
+          .boolean()
+          .describe("a standby in another AZ for the writer (and the cross-region replica)"),
+        backupRetentionDays: count(35).describe(
+          "automated backups (at least 1: replicas need them)",
+        ),
         enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
         skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
         enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        writerRegion: z
+          .enum(REGION_ROLES)
+          .describe(
+            "where the writer is: `secondary` promotes the secondary's replica when the primary region is lost (README: Deploying)",
+          ),
         databaseName: z
           .string()
           .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" })
           .describe("the app's database"),
         masterUsername: z
           .string()
-          .regex(/^[a-z][a-z0-9_]{0,15}$/, { message: "must be a lowercase identifier of up to 16 characters" })
+          .regex(/^[a-z][a-z0-9_]{0,15}$/, {
+            message: "must be a lowercase identifier of up to 16 characters",
+          })
           .describe("the master user; its password is managed by RDS in Secrets Manager"),
       })
       .strict(),
@@ -188,53 +255,98 @@ export const configSchema = z
           .describe("engine version"),
         nodeType: z
           .string()
-          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be a node type such as cache.t4g.micro" })
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, {
+            message: "must be a node type such as cache.t4g.micro",
+          })
           .describe("node type"),
-        replicas: count(5).describe("replicas beside the primary node; 1 or more turns on failover and multi-AZ"),
+        replicas: count(5).describe(
+          "replicas beside the primary node; 1 or more turns on failover and multi-AZ",
+        ),
         snapshotRetentionDays: count(35).describe("daily snapshots kept (0: none)"),
+        enableParameterGroup: z
+          .boolean()
+          .describe(
+            "a parameter group that evicts least-recently-used keys; off: the engine's default group (evicts only keys with a TTL), for moto",
+          ),
       })
       .strict(),
     logs: z
-      .object({ retentionDays: logRetention.describe("retention of every log group (a CloudWatch value)") })
+      .object({
+        retentionDays: logRetention.describe("retention of every log group (a CloudWatch value)"),
+      })
       .strict(),
     dns: z
       .object({
-        domain: domainName.optional().describe("the apex domain; unset: no DNS, certificates or HTTPS"),
+        domain: domainName
+          .optional()
+          .describe("the apex domain; unset: no DNS, certificates or HTTPS"),
         zoneId: z
           .string()
           .regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route53 zone id such as Z123ABC" })
           .optional()
           .describe("an existing hosted zone for `domain`; unset: a new zone is created"),
-        recordName: dnsLabel("app").describe("the app's name under the domain (app → app.example.com)"),
-        routing: z.enum(["geolocation", "weighted"]).describe("how users are split between the regions"),
+        recordName: dnsLabel("app").describe(
+          "the app's name under the domain (app → app.example.com)",
+        ),
+        routing: z
+          .enum(["geolocation", "weighted"])
+          .describe("how users are split between the regions"),
         healthCheckPath: z
           .string()
           .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /healthz" })
-          .describe("Route53's health check path per region (liveness: a region's readiness depends on the primary's writer)"),
-        primaryWeight: count(100).describe("weighted routing: the primary's percent; the secondary gets the rest"),
+          .describe(
+            "Route53's health check path per region (liveness: a region's readiness depends on the primary's writer)",
+          ),
+        primaryWeight: count(100).describe(
+          "weighted routing: the primary's percent; the secondary gets the rest",
+        ),
         locations: z
           .object({
-            primary: z.array(locationCode).describe("geolocation: continents/countries served by the primary"),
-            secondary: z.array(locationCode).describe("geolocation: continents/countries served by the secondary"),
+            primary: z
+              .array(locationCode)
+              .describe("geolocation: continents/countries served by the primary"),
+            secondary: z
+              .array(locationCode)
+              .describe("geolocation: continents/countries served by the secondary"),
           })
           .strict(),
       })
       .strict(),
     cdn: z
       .object({
-        recordName: dnsLabel("static").describe("the CDN's name under the domain (static → static.example.com)"),
+        recordName: dnsLabel("static").describe(
+          "the CDN's name under the domain (static → static.example.com)",
+        ),
         priceClass: z
           .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
           .describe("CloudFront edge locations used"),
         defaultTtlSeconds: count(31_536_000).describe("cache TTL when the object says nothing"),
         maxTtlSeconds: count(31_536_000).describe("longest cache TTL"),
-        entryTtlSeconds: count(31_536_000).describe("cache TTL of index.html (hashed files are immutable)"),
-        forceDestroy: z.boolean().describe("let `pulumi destroy` delete the asset buckets with their objects"),
+        entryTtlSeconds: count(31_536_000).describe(
+          "cache TTL of index.html (hashed files are immutable)",
+        ),
+        forceDestroy: z
+          .boolean()
+          .describe("let `pulumi destroy` delete the asset buckets with their objects"),
+        enableReplication: z
+          .boolean()
+          .describe(
+            "a replica bucket in the secondary region, where CloudFront fails over; off for moto (no CloudFront origin groups)",
+          ),
+        useLegacyCacheSettings: z
+          .boolean()
+          .describe(
+            "TTLs on the cache behaviour instead of a cache policy, for moto (no cache policies)",
+          ),
       })
       .strict(),
     alarms: z
       .object({
-        email: z.string().email().optional().describe("where alarms are emailed (SNS subscription); unset: none"),
+        email: z
+          .string()
+          .email()
+          .optional()
+          .describe("where alarms are emailed (SNS subscription); unset: none"),
         http5xxPercent: z.number().positive().max(100).describe("ALB target 5xx rate"),
         p99LatencySeconds: z.number().positive().describe("ALB p99 target response time"),
         databaseCpuPercent: z.number().positive().max(100).describe("RDS CPU per instance"),
@@ -243,8 +355,34 @@ export const configSchema = z
         cacheMemoryPercent: z.number().positive().max(100).describe("ElastiCache memory use"),
         cacheEvictionsPerMinute: z.number().min(0).describe("ElastiCache evictions"),
         oldestMessageSeconds: z.number().positive().describe("age of the oldest queued job"),
+        enableGlobal: z
+          .boolean()
+          .describe(
+            "the us-east-1 dashboard and alarms over the CDN and the health checks; off for moto (no CloudFront monitoring subscriptions)",
+          ),
       })
       .strict(),
+    emulator: z
+      .object({
+        flavor: z
+          .enum(EMULATOR_FLAVORS)
+          .describe(
+            "what the emulator serves: `moto`, `localstack` (a paid plan) or `localstack-free` (networks, peering and DNS zone only)",
+          ),
+        endpoint: z
+          .url({
+            protocol: /^https?$/,
+            message: "must be an http(s) URL such as http://localhost:4566",
+          })
+          .describe(
+            "where the emulator answers; every AWS endpoint of the stack's providers points here",
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "the AWS emulator of the localstack environment (required there, refused elsewhere)",
+      ),
   })
   .strict();
 
@@ -254,7 +392,8 @@ type Defaults = Omit<StackConfig, "environment">;
 /**
  * Each environment's defaults. dev is small and cheap (one NAT, no multi-AZ, one web task, workers
  * that scale to zero); prod is sturdy (three AZs, a NAT per AZ, multi-AZ everything, deletion
- * protection). localstack is the smallest shape an AWS emulator accepts.
+ * protection). localstack is the smallest shape an AWS emulator accepts, with a reserved domain so
+ * that zones, certificates and GeoDNS are deployed too, and what moto lacks switched off.
  */
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
   dev: {
@@ -303,6 +442,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       enablePerformanceInsights: true,
       databaseName: "app",
       masterUsername: "app",
+      writerRegion: "primary",
     },
     cache: {
       engine: "valkey",
@@ -310,6 +450,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       nodeType: "cache.t4g.micro",
       replicas: 0,
       snapshotRetentionDays: 0,
+      enableParameterGroup: true,
     },
     logs: { retentionDays: 7 },
     dns: {
@@ -326,6 +467,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       maxTtlSeconds: 31_536_000,
       entryTtlSeconds: 60,
       forceDestroy: true,
+      enableReplication: true,
+      useLegacyCacheSettings: false,
     },
     alarms: {
       http5xxPercent: 5,
@@ -336,6 +479,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cacheMemoryPercent: 90,
       cacheEvictionsPerMinute: 1000,
       oldestMessageSeconds: 900,
+      enableGlobal: true,
     },
   },
   prod: {
@@ -384,6 +528,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       enablePerformanceInsights: true,
       databaseName: "app",
       masterUsername: "app",
+      writerRegion: "primary",
     },
     cache: {
       engine: "valkey",
@@ -391,6 +536,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       nodeType: "cache.r7g.large",
       replicas: 2,
       snapshotRetentionDays: 7,
+      enableParameterGroup: true,
     },
     logs: { retentionDays: 90 },
     dns: {
@@ -407,6 +553,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       maxTtlSeconds: 31_536_000,
       entryTtlSeconds: 60,
       forceDestroy: false,
+      enableReplication: true,
+      useLegacyCacheSettings: false,
     },
     alarms: {
       http5xxPercent: 1,
@@ -417,6 +565,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cacheMemoryPercent: 80,
       cacheEvictionsPerMinute: 100,
       oldestMessageSeconds: 300,
+      enableGlobal: true,
     },
   },
   localstack: {
@@ -465,6 +614,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       enablePerformanceInsights: false,
       databaseName: "app",
       masterUsername: "app",
+      writerRegion: "primary",
     },
     cache: {
       engine: "redis",
@@ -472,9 +622,12 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       nodeType: "cache.t4g.micro",
       replicas: 0,
       snapshotRetentionDays: 0,
+      enableParameterGroup: false,
     },
     logs: { retentionDays: 1 },
     dns: {
+      // A reserved name (RFC 2606): the emulator's zone can never shadow a real one.
+      domain: "zero-to-millions.test",
       recordName: "app",
       routing: "geolocation",
       healthCheckPath: "/healthz",
@@ -488,6 +641,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       maxTtlSeconds: 3600,
       entryTtlSeconds: 0,
       forceDestroy: true,
+      enableReplication: false,
+      useLegacyCacheSettings: true,
     },
     alarms: {
       http5xxPercent: 5,
@@ -498,7 +653,9 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cacheMemoryPercent: 90,
       cacheEvictionsPerMinute: 1000,
       oldestMessageSeconds: 900,
+      enableGlobal: false,
     },
+    emulator: { flavor: "moto", endpoint: "http://localhost:4566" },
   },
 };
 
@@ -522,7 +679,10 @@ export class ConfigError extends Error {
 export function parseConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
   const environment = ENVIRONMENTS.find((env) => env === raw.environment);
   // With an unknown environment the dev defaults still let every other key be checked.
-  const merged = deepMerge(ENVIRONMENT_DEFAULTS[environment ?? "dev"], raw) as Record<string, unknown>;
+  const merged = deepMerge(ENVIRONMENT_DEFAULTS[environment ?? "dev"], raw) as Record<
+    string,
+    unknown
+  >;
   const result = configSchema.safeParse(merged);
   const problems = [
     ...(result.success ? [] : result.error.issues.map(describeIssue)),
@@ -535,7 +695,9 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): StackConfig
 }
 
 /** Reads the project's keys from a `pulumi.runtime.allConfig()` map into raw config. */
-export function rawConfigFromPulumi(all: Readonly<Record<string, string>>): Record<string, unknown> {
+export function rawConfigFromPulumi(
+  all: Readonly<Record<string, string>>,
+): Record<string, unknown> {
   const prefix = `${PROJECT}:`;
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(all)) {
@@ -570,26 +732,37 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function crossFieldProblems(config: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   const at = (path: string): unknown =>
-    path.split(".").reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), config);
-  const number = (path: string) => (typeof at(path) === "number" ? (at(path) as number) : undefined);
+    path
+      .split(".")
+      .reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), config);
+  const number = (path: string) =>
+    typeof at(path) === "number" ? (at(path) as number) : undefined;
 
   if (at("regions.primary") !== undefined && at("regions.primary") === at("regions.secondary")) {
-    problems.push(`regions.secondary: must differ from regions.primary (both are ${String(at("regions.primary"))})`);
+    problems.push(
+      `regions.secondary: must differ from regions.primary (both are ${String(at("regions.primary"))})`,
+    );
   }
   for (const tier of ["web", "workers"]) {
     const min = number(`${tier}.minTasks`);
     const max = number(`${tier}.maxTasks`);
     if (min !== undefined && max !== undefined && min > max) {
-      problems.push(`${tier}.minTasks: ${min} is greater than ${tier}.maxTasks (${max}); lower minTasks or raise maxTasks`);
+      problems.push(
+        `${tier}.minTasks: ${min} is greater than ${tier}.maxTasks (${max}); lower minTasks or raise maxTasks`,
+      );
     }
     const cpu = number(`${tier}.cpu`);
     const memory = number(`${tier}.memory`);
     if (cpu !== undefined && memory !== undefined) {
       const allowed = FARGATE_MEMORY_BY_CPU[cpu];
       if (allowed === undefined) {
-        problems.push(`${tier}.cpu: ${cpu} is not a Fargate CPU size; allowed: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`);
+        problems.push(
+          `${tier}.cpu: ${cpu} is not a Fargate CPU size; allowed: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
+        );
       } else if (!allowed.includes(memory)) {
-        problems.push(`${tier}.memory: ${memory} MiB does not fit ${tier}.cpu ${cpu}; allowed: ${allowed.join(", ")}`);
+        problems.push(
+          `${tier}.memory: ${memory} MiB does not fit ${tier}.cpu ${cpu}; allowed: ${allowed.join(", ")}`,
+        );
       }
     }
   }
@@ -611,9 +784,14 @@ export function crossFieldProblems(config: Readonly<Record<string, unknown>>): s
   const jobTimeout = number("workers.jobTimeoutSeconds");
   const averageJob = number("workers.averageJobSeconds");
   if (jobTimeout !== undefined && averageJob !== undefined && jobTimeout < averageJob) {
-    problems.push(`workers.jobTimeoutSeconds: ${jobTimeout} is shorter than workers.averageJobSeconds (${averageJob})`);
+    problems.push(
+      `workers.jobTimeoutSeconds: ${jobTimeout} is shorter than workers.averageJobSeconds (${averageJob})`,
+    );
   }
-  if (jobTimeout !== undefined && visibilityTimeoutSeconds(jobTimeout) > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+  if (
+    jobTimeout !== undefined &&
+    visibilityTimeoutSeconds(jobTimeout) > MAX_VISIBILITY_TIMEOUT_SECONDS
+  ) {
     problems.push(
       `workers.jobTimeoutSeconds: ${jobTimeout} needs a visibility timeout above SQS's ${MAX_VISIBILITY_TIMEOUT_SECONDS} s; at most ${MAX_VISIBILITY_TIMEOUT_SECONDS - VISIBILITY_MARGIN_SECONDS} s`,
     );
@@ -622,16 +800,37 @@ export function crossFieldProblems(config: Readonly<Record<string, unknown>>): s
     typeof value === "string" ? parseCidr(value) : undefined,
   );
   if (cidrs[0] && cidrs[1] && cidrsOverlap(cidrs[0], cidrs[1])) {
-    problems.push("network.cidrs.secondary: overlaps network.cidrs.primary; the regions' VPCs need distinct ranges");
+    problems.push(
+      "network.cidrs.secondary: overlaps network.cidrs.primary; the regions' VPCs need distinct ranges",
+    );
+  }
+  const environment = at("environment");
+  if (at("emulator") !== undefined && environment !== "localstack") {
+    problems.push(
+      `emulator: only the localstack environment deploys to an emulator (this is ${String(environment)}); remove emulator`,
+    );
+  }
+  if (environment === "localstack" && at("emulator") === undefined) {
+    problems.push(
+      "emulator: required with environment localstack; set emulator.flavor and emulator.endpoint",
+    );
   }
   if (at("dns.zoneId") !== undefined && at("dns.domain") === undefined) {
     problems.push("dns.zoneId: set dns.domain too (the zone's domain), or remove dns.zoneId");
   }
   const locations = at("dns.locations");
-  if (isRecord(locations) && Array.isArray(locations.primary) && Array.isArray(locations.secondary)) {
-    const shared = locations.primary.filter((code) => (locations.secondary as unknown[]).includes(code));
+  if (
+    isRecord(locations) &&
+    Array.isArray(locations.primary) &&
+    Array.isArray(locations.secondary)
+  ) {
+    const shared = locations.primary.filter((code) =>
+      (locations.secondary as unknown[]).includes(code),
+    );
     if (shared.length > 0) {
-      problems.push(`dns.locations: ${shared.join(", ")} listed for both regions; each location routes to one region`);
+      problems.push(
+        `dns.locations: ${shared.join(", ")} listed for both regions; each location routes to one region`,
+      );
     }
   }
   const ttl = number("cdn.defaultTtlSeconds");

@@ -12,15 +12,22 @@ import { Cdn } from "../components/cdn";
 import { DnsZone } from "../components/dnsZone";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
-import { RegionPeering } from "../components/peering";
-import type { StackConfig } from "./config";
-import type { Region } from "./region";
+import type { Network } from "../components/network";
+import { type PeeringSide, RegionPeering } from "../components/peering";
+import type { RegionRole, StackConfig } from "./config";
+import { otherRole, type Region } from "./region";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 /** The page's build output (npm run build:public), uploaded to the CDN. */
 export const STATIC_FILES_DIR = join(PROJECT_ROOT, "app", "public", "dist");
 /** What the image is built from; its hash is the image tag. */
-const IMAGE_SOURCES = ["app", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"];
+const IMAGE_SOURCES = [
+  "app",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "tsconfig.build.json",
+];
 const IMAGE_SOURCE_EXCLUDES = new Set(["node_modules", "dist", "data"]);
 
 export interface Providers {
@@ -44,9 +51,21 @@ export function createZone(config: StackConfig, providers: Providers): DnsZone |
   );
 }
 
-/** The image the tasks run: the one named in config, or one built from app/Dockerfile and replicated to the secondary region. */
-export function createImage(config: StackConfig, providers: Providers): Record<"primary" | "secondary", pulumi.Input<string>> {
-  if (config.image.uri) return { primary: config.image.uri, secondary: config.image.uri };
+/**
+ * The image the tasks run: the one named in config, or one built from app/Dockerfile. Either way
+ * each region pulls from its own registry when the image is in ECR (replicated from the primary),
+ * so the secondary keeps starting tasks while the primary region is down.
+ */
+export function createImage(
+  config: StackConfig,
+  providers: Providers,
+): Record<RegionRole, pulumi.Input<string>> {
+  if (config.image.uri) {
+    return {
+      primary: config.image.uri,
+      secondary: ecrReplicaUri(config.image.uri, config.regions.primary, config.regions.secondary),
+    };
+  }
   const image = new AppImage(
     "app",
     {
@@ -60,7 +79,19 @@ export function createImage(config: StackConfig, providers: Providers): Record<"
   return { primary: image.imageUri, secondary: image.uriIn(config.regions.secondary) };
 }
 
-export function createCdn(config: StackConfig, providers: Providers, zone: DnsZone | undefined): Cdn {
+/** An ECR image of region `from` as registry replication names it in `to`; other images as they are. */
+export function ecrReplicaUri(uri: string, from: string, to: string): string {
+  return uri.replace(
+    new RegExp(`^(\\d{12}\\.dkr\\.ecr\\.)${from}(\\.amazonaws\\.com/)`),
+    `$1${to}$2`,
+  );
+}
+
+export function createCdn(
+  config: StackConfig,
+  providers: Providers,
+  zone: DnsZone | undefined,
+): Cdn {
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
     providers,
@@ -70,47 +101,77 @@ export function createCdn(config: StackConfig, providers: Providers, zone: DnsZo
     maxTtlSeconds: config.cdn.maxTtlSeconds,
     entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
+    enableReplication: config.cdn.enableReplication,
+    useLegacyCacheSettings: config.cdn.useLegacyCacheSettings,
     // Browsers upload photos straight to the bucket with presigned URLs from the app's origin.
     // Without a domain the origins are the load balancers' generated names, which do not exist
     // yet here; the presigned signature still authorizes each upload on its own.
     corsAllowedOrigins: appDomain ? [`https://${appDomain}`] : ["*"],
     ...(zone && config.dns.domain
-      ? { customDomain: { name: `${config.cdn.recordName}.${config.dns.domain}`, zoneId: zone.zoneId } }
+      ? {
+          customDomain: {
+            name: `${config.cdn.recordName}.${config.dns.domain}`,
+            zoneId: zone.zoneId,
+          },
+        }
       : {}),
   });
 }
 
 /**
- * Joins the regions' networks so the secondary's app reaches the primary's writer, and admits
- * the secondary's app subnets to the primary's database (security groups cannot reference
- * groups in another region, hence CIDRs).
+ * Joins the regions' networks so that the app subnets of the region without the writer reach the
+ * writer's isolated subnets (and back). The secondary always requests the connection, so a
+ * failover (`database.writerRegion`) changes routes only, never the connection.
  */
-export function connectRegions(primary: Region, secondary: Region, providers: Providers): RegionPeering {
-  const peering = new RegionPeering("peering", {
-    requester: {
-      provider: providers.secondary,
-      region: secondary.region,
-      vpcId: secondary.network.vpcId,
-      routeTableIds: secondary.network.privateRouteTableIds,
-      reachableCidrs: secondary.network.privateSubnetCidrs,
-    },
-    accepter: {
-      provider: providers.primary,
-      region: primary.region,
-      vpcId: primary.network.vpcId,
-      routeTableIds: primary.network.isolatedRouteTableIds,
-      reachableCidrs: primary.network.isolatedSubnetCidrs,
-    },
-  });
-  primary.database.allowFrom(
-    "secondary-app",
-    { cidrBlocks: secondary.network.privateSubnetCidrs },
-    `app tasks in ${secondary.region} writing over peering`,
+export function peerNetworks(
+  config: StackConfig,
+  networks: Record<RegionRole, Network>,
+  providers: Providers,
+): RegionPeering {
+  const side = (role: RegionRole): PeeringSide => {
+    const network = networks[role];
+    const holdsWriter = role === config.database.writerRegion;
+    return {
+      provider: providers[role],
+      region: config.regions[role],
+      vpcId: network.vpcId,
+      routeTableIds: holdsWriter ? network.isolatedRouteTableIds : network.privateRouteTableIds,
+      reachableCidrs: holdsWriter ? network.isolatedSubnetCidrs : network.privateSubnetCidrs,
+    };
+  };
+  return new RegionPeering("peering", { requester: side("secondary"), accepter: side("primary") });
+}
+
+/**
+ * Peers the regions and admits the other region's app subnets to the writer's database (security
+ * groups cannot reference groups in another region, hence CIDRs).
+ */
+export function connectRegions(
+  config: StackConfig,
+  regions: Record<RegionRole, Region>,
+  providers: Providers,
+): RegionPeering {
+  const peering = peerNetworks(
+    config,
+    { primary: regions.primary.network, secondary: regions.secondary.network },
+    providers,
+  );
+  const writer = regions[config.database.writerRegion];
+  const other = regions[otherRole(config.database.writerRegion)];
+  writer.database.allowFrom(
+    `${other.role}-app`,
+    { cidrBlocks: other.network.privateSubnetCidrs },
+    `app tasks in ${other.region} writing over peering`,
   );
   return peering;
 }
 
-export function createGeoDns(config: StackConfig, zone: DnsZone, regions: Region[], providers: Providers): GeoDns {
+export function createGeoDns(
+  config: StackConfig,
+  zone: DnsZone,
+  regions: Region[],
+  providers: Providers,
+): GeoDns {
   const domain = config.dns.domain;
   if (!domain) throw new Error("createGeoDns needs dns.domain");
   return new GeoDns(
@@ -147,7 +208,10 @@ export function createGlobalObservability(
       cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
       healthChecks: dns
-        ? (["primary", "secondary"] as const).map((role) => ({ role, id: dns.healthCheckIds[role] }))
+        ? (["primary", "secondary"] as const).map((role) => ({
+            role,
+            id: dns.healthCheckIds[role],
+          }))
         : [],
     },
     { provider: providers.usEast1 },

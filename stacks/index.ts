@@ -1,10 +1,16 @@
 /**
  * The program's entry: read and validate the stack's config (before any resource exists), then
- * build what spans the regions first (zone, image, CDN), each region, the links between them,
- * GeoDNS in front of them, and the global dashboard; export what users need.
+ * build what spans the regions first (zone, image, CDN), each region (the one holding the
+ * database writer first, since the other writes to it), the links between them, GeoDNS in front
+ * of them, and the global dashboard; export what users need.
+ *
+ * On LocalStack's free plan (the localstack environment's `localstack-free` emulator) only the
+ * networks, their peering and the zone are built: the other tiers need APIs that plan lacks.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, rawConfigFromPulumi } from "./config";
+import { Network } from "../components/network";
+import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
+import { deploysEveryTier } from "./emulator";
 import {
   appDomainName,
   connectRegions,
@@ -13,74 +19,118 @@ import {
   createGlobalObservability,
   createImage,
   createZone,
+  peerNetworks,
   type Providers,
 } from "./global";
-import { Region, regionProvider } from "./region";
+import { networkArgs, otherRole, Region, regionProvider } from "./region";
 
 const US_EAST_1 = "us-east-1";
+const ROLES: readonly RegionRole[] = ["primary", "secondary"];
 
 const config = parseConfig(rawConfigFromPulumi(pulumi.runtime.allConfig()));
-
-const primaryProvider = regionProvider("aws-primary", config.regions.primary, config.environment, "primary");
-const secondaryProvider = regionProvider("aws-secondary", config.regions.secondary, config.environment, "secondary");
-const providers: Providers = {
-  primary: primaryProvider,
-  secondary: secondaryProvider,
-  usEast1:
-    config.regions.primary === US_EAST_1
-      ? primaryProvider
-      : config.regions.secondary === US_EAST_1
-        ? secondaryProvider
-        : regionProvider("aws-us-east-1", US_EAST_1, config.environment),
-};
-
+const providers = createProviders(config);
 const zone = createZone(config, providers);
-const images = createImage(config, providers);
-const cdn = createCdn(config, providers, zone);
 const appDomain = appDomainName(config);
-const dnsForRegions = zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
-
-const primary = new Region(
-  "primary",
-  {
-    role: "primary",
-    region: config.regions.primary,
-    config,
-    image: images.primary,
-    assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
-    ...(dnsForRegions ? { dns: dnsForRegions } : {}),
-  },
-  { providers: [primaryProvider] },
-);
-const secondary = new Region(
-  "secondary",
-  {
-    role: "secondary",
-    region: config.regions.secondary,
-    config,
-    image: images.secondary,
-    assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
-    ...(dnsForRegions ? { dns: dnsForRegions } : {}),
-    writer: primary.writer,
-  },
-  { providers: [secondaryProvider] },
-);
-
-connectRegions(primary, secondary, providers);
-for (const region of [primary, secondary]) {
-  cdn.grantReadWrite(`${region.role}-web-assets`, region.web.taskRoleName);
-  cdn.grantReadWrite(`${region.role}-workers-assets`, region.workers.taskRoleName);
-}
-
-const geoDns = zone ? createGeoDns(config, zone, [primary, secondary], providers) : undefined;
-const globalObservability = createGlobalObservability(config, cdn, geoDns, providers);
+const outputs = deploysEveryTier(config) ? deployEverything(config) : deployNetworksOnly(config);
 
 export const environment = config.environment;
-export const publicUrl = geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : primary.web.url;
+export const publicUrl = outputs.publicUrl;
 export const dns = zone
   ? { status: "enabled", zoneId: zone.zoneId, nameServers: zone.nameServers, appDomain }
-  : { status: "disabled: no dns.domain configured; the app is reachable on each region's load balancer URL" };
-export const cdnDomain = cdn.domainName;
-export const assetsBucket = cdn.bucketName;
-export const regions = { primary: primary.summary(), secondary: secondary.summary() };
-export const globalDashboardUrl = globalObservability.dashboardUrl;
+  : {
+      status:
+        "disabled: no dns.domain configured; the app is reachable on each region's load balancer URL",
+    };
+/** The image the tasks run (the pipelines preview and promote by it). */
+export const imageUri = outputs.imageUri;
+export const cdnDomain = outputs.cdnDomain;
+export const assetsBucket = outputs.assetsBucket;
+export const regions = outputs.regions;
+export const globalDashboardUrl = outputs.globalDashboardUrl;
+
+/** One provider per region, and us-east-1's for CloudFront (one of the two when it is). */
+function createProviders(config: StackConfig): Providers {
+  const primary = regionProvider("aws-primary", config.regions.primary, config, "primary");
+  const secondary = regionProvider("aws-secondary", config.regions.secondary, config, "secondary");
+  const usEast1 =
+    config.regions.primary === US_EAST_1
+      ? primary
+      : config.regions.secondary === US_EAST_1
+        ? secondary
+        : regionProvider("aws-us-east-1", US_EAST_1, config);
+  return { primary, secondary, usEast1 };
+}
+
+function deployEverything(config: StackConfig) {
+  const images = createImage(config, providers);
+  const cdn = createCdn(config, providers, zone);
+  const dnsForRegions =
+    zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
+  const region = (role: RegionRole, writer?: Region) =>
+    new Region(
+      role,
+      {
+        role,
+        region: config.regions[role],
+        config,
+        image: images[role],
+        assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
+        ...(dnsForRegions ? { dns: dnsForRegions } : {}),
+        ...(writer ? { writer: writer.writer } : {}),
+      },
+      { providers: [providers[role]] },
+    );
+  // The region holding the writer first: the other one's app writes to it.
+  const writerRegion = region(config.database.writerRegion);
+  const otherRegion = region(otherRole(config.database.writerRegion), writerRegion);
+  const regions: Record<RegionRole, Region> =
+    writerRegion.role === "primary"
+      ? { primary: writerRegion, secondary: otherRegion }
+      : { primary: otherRegion, secondary: writerRegion };
+
+  connectRegions(config, regions, providers);
+  for (const role of ROLES) {
+    cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
+    cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);
+  }
+
+  const geoDns = zone
+    ? createGeoDns(config, zone, [regions.primary, regions.secondary], providers)
+    : undefined;
+  const globalObservability = config.alarms.enableGlobal
+    ? createGlobalObservability(config, cdn, geoDns, providers)
+    : undefined;
+  return {
+    publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,
+    imageUri: pulumi.output(images.primary),
+    cdnDomain: cdn.domainName,
+    assetsBucket: cdn.bucketName,
+    regions: { primary: regions.primary.summary(), secondary: regions.secondary.summary() },
+    globalDashboardUrl:
+      globalObservability?.dashboardUrl ?? pulumi.output("disabled: alarms.enableGlobal is off"),
+  };
+}
+
+/** LocalStack's free plan: each region's network and the peering between them. */
+function deployNetworksOnly(config: StackConfig) {
+  const networks = Object.fromEntries(
+    ROLES.map((role) => [
+      role,
+      new Network(`${role}-network`, networkArgs(config, role), { provider: providers[role] }),
+    ]),
+  ) as Record<RegionRole, Network>;
+  peerNetworks(config, networks, providers);
+  const skipped = pulumi.output(
+    `disabled: emulator.flavor ${config.emulator?.flavor} lacks the APIs of this tier`,
+  );
+  return {
+    publicUrl: skipped,
+    imageUri: skipped,
+    cdnDomain: skipped,
+    assetsBucket: skipped,
+    regions: Object.fromEntries(
+      ROLES.map((role) => [role, { region: config.regions[role], vpcId: networks[role].vpcId }]),
+    ),
+    globalDashboardUrl: skipped,
+  };
+}

@@ -9,11 +9,12 @@ import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
-import { Network } from "../components/network";
+import { Network, type NetworkArgs } from "../components/network";
 import { Observability } from "../components/observability";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
+import { emulatorProviderArgs } from "./emulator";
 
 /** The app's command per role (docs/CONTRACT.md). */
 const WEB_COMMAND = ["web"];
@@ -21,7 +22,26 @@ const WORKER_COMMAND = ["worker"];
 /** The app's CloudWatch embedded-metric-format namespace. */
 export const APP_METRICS_NAMESPACE = "ZeroToMillions";
 
-/** What the secondary region needs from the primary: where writes go. */
+/**
+ * What a region's database is, given where the writer is (`database.writerRegion`):
+ * - `writer`: the writer and its in-region replicas (the primary, normally);
+ * - `replica`: one cross-region replica of the other region's writer (the secondary, normally);
+ * - `promotedReplica`: that replica promoted in place, the writer after a regional failover;
+ * - `formerWriter`: the primary's database after a failover, left as it was for forensics and the
+ *   way back (README: Deploying); its data stops at the failover, so the app no longer uses it.
+ */
+export type DatabaseShape = "writer" | "replica" | "promotedReplica" | "formerWriter";
+
+export function databaseShape(role: RegionRole, writerRegion: RegionRole): DatabaseShape {
+  if (role === "primary") return writerRegion === "primary" ? "writer" : "formerWriter";
+  return writerRegion === "primary" ? "replica" : "promotedReplica";
+}
+
+export function otherRole(role: RegionRole): RegionRole {
+  return role === "primary" ? "secondary" : "primary";
+}
+
+/** What a region needs from the region holding the writer: where writes go. */
 export interface WriterDatabase {
   instanceArn: pulumi.Input<string>;
   address: pulumi.Input<string>;
@@ -37,7 +57,10 @@ export interface RegionArgs {
   assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
   /** The zone and name the region's load balancer answers for, when the stack has a domain. */
   dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
-  /** Set in the secondary region: the primary's writer, which this region writes to. */
+  /**
+   * The other region's writer, which this region writes to: given exactly when this region's
+   * database is a `replica` or a `formerWriter` (`databaseShape`).
+   */
   writer?: WriterDatabase;
 }
 
@@ -54,26 +77,26 @@ export class Region extends pulumi.ComponentResource {
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
-  /** Where this region's app writes: its own writer in the primary, the primary's elsewhere. */
+  /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
+  /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
+  readonly readerAddresses: pulumi.Output<string>[];
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
     const { config } = args;
+    const shape = databaseShape(args.role, config.database.writerRegion);
+    if ((shape === "replica" || shape === "formerWriter") !== (args.writer !== undefined)) {
+      throw new Error(
+        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writer must ${args.writer ? "not " : ""}be given`,
+      );
+    }
     this.role = args.role;
     this.region = args.region;
 
-    this.network = new Network(
-      `${name}-network`,
-      {
-        cidrBlock: config.network.cidrs[args.role],
-        availabilityZoneCount: config.network.availabilityZones,
-        natGateways: config.network.natGateways,
-        enableFlowLogs: config.network.enableFlowLogs,
-        flowLogRetentionDays: config.logs.retentionDays,
-      },
-      { parent: this },
-    );
+    this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
+      parent: this,
+    });
 
     this.database = new Database(
       `${name}-database`,
@@ -86,9 +109,13 @@ export class Region extends pulumi.ComponentResource {
         maxAllocatedStorageGb: config.database.maxAllocatedStorageGb,
         databaseName: config.database.databaseName,
         masterUsername: config.database.masterUsername,
-        // The secondary holds one cross-region replica of the primary's writer and no writer.
-        readReplicas: args.writer ? 0 : config.database.readReplicas,
-        ...(args.writer ? { replicaOf: { arn: args.writer.instanceArn } } : {}),
+        // A cross-region replica, promoted or not, has no in-region replicas of its own.
+        readReplicas:
+          shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
+        ...(shape === "replica" && args.writer
+          ? { replicaOf: { arn: args.writer.instanceArn } }
+          : {}),
+        ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
         enableMultiAz: config.database.enableMultiAz,
         backupRetentionDays: config.database.backupRetentionDays,
         enableDeletionProtection: config.database.enableDeletionProtection,
@@ -98,6 +125,8 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
     this.writer = args.writer ?? this.ownWriter();
+    // A former writer's replicas follow it, not the current writer: their data is stale.
+    this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
 
     this.cache = new Cache(
       `${name}-cache`,
@@ -109,6 +138,7 @@ export class Region extends pulumi.ComponentResource {
         nodeType: config.cache.nodeType,
         replicas: config.cache.replicas,
         snapshotRetentionDays: config.cache.snapshotRetentionDays,
+        enableParameterGroup: config.cache.enableParameterGroup,
       },
       { parent: this },
     );
@@ -169,11 +199,22 @@ export class Region extends pulumi.ComponentResource {
 
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.database.allowFrom("workers", { securityGroupId: this.workers.securityGroupId }, "worker tasks");
+    this.database.allowFrom(
+      "workers",
+      { securityGroupId: this.workers.securityGroupId },
+      "worker tasks",
+    );
     this.cache.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache.allowFrom("workers", { securityGroupId: this.workers.securityGroupId }, "worker tasks");
+    this.cache.allowFrom(
+      "workers",
+      { securityGroupId: this.workers.securityGroupId },
+      "worker tasks",
+    );
     // The web tier enqueues jobs; the workers own the queue and already consume it.
     this.workers.grantSendMessages("web", this.web.taskRoleName);
+    // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
+    this.grantReadDatabasePassword(`${name}-web`, this.web.taskRoleName);
+    this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -194,10 +235,15 @@ export class Region extends pulumi.ComponentResource {
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
         database: {
-          ...(this.database.writerIdentifier ? { writerIdentifier: this.database.writerIdentifier } : {}),
+          ...(this.database.writerIdentifier
+            ? { writerIdentifier: this.database.writerIdentifier }
+            : {}),
           replicaIdentifiers: this.database.readerIdentifiers,
         },
-        cache: { replicationGroupId: this.cache.replicationGroupId, memberClusterIds: this.cache.memberClusterIds },
+        cache: {
+          replicationGroupId: this.cache.replicationGroupId,
+          memberClusterIds: this.cache.memberClusterIds,
+        },
         appMetricsNamespace: APP_METRICS_NAMESPACE,
       },
       { parent: this },
@@ -213,7 +259,7 @@ export class Region extends pulumi.ComponentResource {
       albUrl: this.web.url,
       albDnsName: this.web.albDnsName,
       writerEndpoint: this.writer.address,
-      readerEndpoints: this.database.readerAddresses,
+      readerEndpoints: this.readerAddresses,
       cacheEndpoint: this.cache.primaryEndpoint,
       queueUrl: this.workers.queueUrl,
       deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
@@ -225,9 +271,46 @@ export class Region extends pulumi.ComponentResource {
   private ownWriter(): WriterDatabase {
     const { writerArn, writerAddress, masterUserSecretArn } = this.database;
     if (!writerArn || !writerAddress || !masterUserSecretArn) {
-      throw new Error(`region ${this.region}: the primary region's database has no writer`);
+      throw new Error(`region ${this.region}: this region's database has no writer`);
     }
-    return { instanceArn: writerArn, address: writerAddress, masterUserSecretArn, kmsKeyArn: this.database.kmsKeyArn };
+    return {
+      instanceArn: writerArn,
+      address: writerAddress,
+      masterUserSecretArn,
+      kmsKeyArn: this.database.kmsKeyArn,
+    };
+  }
+
+  /**
+   * Lets a task role read the writer's master password itself (docs/CONTRACT.md): the secret, and
+   * its key only as Secrets Manager decrypts it.
+   */
+  private grantReadDatabasePassword(name: string, roleName: pulumi.Input<string>): void {
+    new aws.iam.RolePolicy(
+      `${name}-database-password`,
+      {
+        role: roleName,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ReadDatabasePassword",
+              Effect: "Allow",
+              Action: "secretsmanager:GetSecretValue",
+              Resource: this.writer.masterUserSecretArn,
+            },
+            {
+              Sid: "DecryptDatabasePassword",
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: this.writer.kmsKeyArn,
+              Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
   }
 
   /** What web and worker tasks share: where they run, the image, and how to reach each tier. */
@@ -243,8 +326,9 @@ export class Region extends pulumi.ComponentResource {
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
+        DATABASE_SECRET_ARN: this.writer.masterUserSecretArn,
         DATABASE_READ_URLS: pulumi
-          .all(this.database.readerAddresses.map((address) => databaseUrl(address)))
+          .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
         REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
         ASSETS_BUCKET: args.assets.bucketName,
@@ -260,21 +344,38 @@ export class Region extends pulumi.ComponentResource {
   }
 }
 
+/** The network of one region, from config (the free-plan emulator stack builds it alone). */
+export function networkArgs(config: StackConfig, role: RegionRole): NetworkArgs {
+  return {
+    cidrBlock: config.network.cidrs[role],
+    availabilityZoneCount: config.network.availabilityZones,
+    natGateways: config.network.natGateways,
+    enableFlowLogs: config.network.enableFlowLogs,
+    flowLogRetentionDays: config.logs.retentionDays,
+  };
+}
+
 /**
  * An explicit provider for one region, with the tags every resource in it carries (the tier tag
- * is added by each component).
+ * is added by each component), pointed at the emulator in the localstack environment.
  */
-export function regionProvider(name: string, region: string, environment: string, role?: RegionRole): aws.Provider {
+export function regionProvider(
+  name: string,
+  region: string,
+  config: StackConfig,
+  role?: RegionRole,
+): aws.Provider {
   return new aws.Provider(name, {
     region: region as aws.Region,
     defaultTags: {
       tags: {
         project: pulumi.getProject(),
         stack: pulumi.getStack(),
-        environment,
+        environment: config.environment,
         region,
         ...(role ? { "region-role": role } : {}),
       },
     },
+    ...emulatorProviderArgs(config),
   });
 }

@@ -1,0 +1,76 @@
+/**
+ * The localstack environment deploys to an AWS emulator (moto or LocalStack) instead of AWS: which
+ * parts of the stack the emulator serves, and the provider settings that send every AWS API the
+ * stack calls to it, and nothing else (README: "Integration tests").
+ */
+import type * as aws from "@pulumi/aws";
+import type { StackConfig } from "./config";
+
+/** Emulators take any credentials; these are their documented convention, not a secret. */
+const EMULATOR_ACCESS_KEY = "test";
+const EMULATOR_SECRET_KEY = "test";
+
+/**
+ * The provider's endpoint keys of the AWS APIs behind the data tier, the app tiers, the CDN and
+ * observability: LocalStack's free plan lacks ECS, ELBv2, Application Auto Scaling, RDS,
+ * ElastiCache and CloudFront, and the components that use the free APIs (SQS, S3, SNS, KMS,
+ * CloudWatch) hold one of those too.
+ */
+const TIER_SERVICES = [
+  "appautoscaling",
+  "cloudfront",
+  "cloudwatch",
+  "ecs",
+  "elasticache",
+  "elbv2",
+  "iam",
+  "kms",
+  "logs",
+  "rds",
+  "s3",
+  "secretsmanager",
+  "sns",
+  "sqs",
+  "sts",
+] as const;
+
+/**
+ * Whether the stack deploys every tier. False on LocalStack's free plan, which gets the networks,
+ * their peering and the DNS zone only.
+ */
+export function deploysEveryTier(config: StackConfig): boolean {
+  return config.emulator?.flavor !== "localstack-free";
+}
+
+/** The AWS APIs the stack calls, as the provider's endpoint keys, sorted. */
+export function servicesUsed(config: StackConfig): string[] {
+  const services = new Set<string>(["ec2"]);
+  const add = (...names: string[]) => names.forEach((name) => services.add(name));
+  if (config.network.enableFlowLogs) add("logs", "iam");
+  if (config.dns.domain) add("route53");
+  if (deploysEveryTier(config)) {
+    add(...TIER_SERVICES);
+    if (config.dns.domain) add("acm");
+    if (!config.image.uri) add("ecr");
+  }
+  return [...services].sort();
+}
+
+/**
+ * Provider settings for the emulator, none without one: every API the stack calls at its
+ * endpoint (path-style S3, since buckets are no DNS names there), fixed credentials, and no
+ * credential, metadata or account-id checks, which would go to AWS.
+ */
+export function emulatorProviderArgs(config: StackConfig): Partial<aws.ProviderArgs> {
+  if (!config.emulator) return {};
+  const { endpoint } = config.emulator;
+  return {
+    accessKey: EMULATOR_ACCESS_KEY,
+    secretKey: EMULATOR_SECRET_KEY,
+    skipCredentialsValidation: true,
+    skipMetadataApiCheck: true,
+    skipRequestingAccountId: true,
+    s3UsePathStyle: true,
+    endpoints: [Object.fromEntries(servicesUsed(config).map((service) => [service, endpoint]))],
+  };
+}
