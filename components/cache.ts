@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { physicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
@@ -15,7 +16,6 @@ const MAX_REPLICATION_GROUP_ID_LENGTH = 40;
  * escaping in URLs or shells. 64 of them carry about 380 bits.
  */
 const AUTH_TOKEN_LENGTH = 64;
-const KMS_DELETION_WINDOW_DAYS = 30;
 
 /** The eviction policies Redis and Valkey accept for `maxmemory-policy`. */
 export const MAXMEMORY_POLICIES = [
@@ -32,8 +32,7 @@ export const MAXMEMORY_POLICIES = [
 export type CacheEngine = "valkey" | "redis";
 
 /** Who may connect: another security group in this VPC, or address ranges. */
-export type CacheIngressSource =
-  { securityGroupId: pulumi.Input<string> } | { cidrBlocks: string[] };
+export type CacheIngressSource = IngressSource;
 
 export interface CacheArgs {
   /** The VPC of `subnetIds`; the cache's security group is created in it. */
@@ -279,50 +278,27 @@ export class Cache extends pulumi.ComponentResource {
     source: CacheIngressSource,
     description: string,
   ): aws.vpc.SecurityGroupIngressRule[] {
-    const prefix = `${this.componentName}-from-${name}`;
-    const rule = (ruleName: string, from: Partial<aws.vpc.SecurityGroupIngressRuleArgs>) =>
-      new aws.vpc.SecurityGroupIngressRule(
-        ruleName,
-        {
-          securityGroupId: this.securityGroup.id,
-          ipProtocol: "tcp",
-          fromPort: CACHE_PORT,
-          toPort: CACHE_PORT,
-          description,
-          tags: tierTags("cache"),
-          ...from,
-        },
-        { parent: this },
-      );
-    if ("securityGroupId" in source) {
-      return [rule(prefix, { referencedSecurityGroupId: source.securityGroupId })];
-    }
-    const problems = cidrProblems(source.cidrBlocks);
-    if (problems.length > 0) {
-      throw new Error(
-        `Cache "${this.componentName}": allowFrom("${name}"): ${problems.join("; ")}`,
-      );
-    }
-    return source.cidrBlocks.map((cidrIpv4, index) => rule(`${prefix}-${index}`, { cidrIpv4 }));
+    return createIngressRules({
+      owner: this,
+      ownerName: this.componentName,
+      what: "cache",
+      tier: "cache",
+      securityGroupId: this.securityGroup.id,
+      port: CACHE_PORT,
+      label: name,
+      source,
+      description,
+    });
   }
 
   private createKmsKey(name: string, args: CacheArgs, tags: Record<string, string>): aws.kms.Key {
-    const key = new aws.kms.Key(
-      `${name}-key`,
-      transform(args.transform?.kmsKey, {
-        description: `${name}: ElastiCache data at rest and the AUTH token's secret`,
-        enableKeyRotation: true,
-        deletionWindowInDays: KMS_DELETION_WINDOW_DAYS,
-        tags,
-      }),
-      { parent: this },
+    return createEncryptionKey(
+      this,
+      name,
+      `${name}: ElastiCache data at rest and the AUTH token's secret`,
+      args.transform?.kmsKey,
+      tags,
     );
-    new aws.kms.Alias(
-      `${name}-key`,
-      { name: `alias/${physicalName([pulumi.getStack(), name], 250)}`, targetKeyId: key.keyId },
-      { parent: this },
-    );
-    return key;
   }
 
   private createSubnetGroup(
@@ -456,12 +432,3 @@ export class Cache extends pulumi.ComponentResource {
 }
 
 /** Why address ranges cannot be admitted; empty when they can. */
-function cidrProblems(cidrBlocks: string[]): string[] {
-  if (cidrBlocks.length === 0) return ["cidrBlocks is empty; name at least one range"];
-  return cidrBlocks.flatMap((cidr) => {
-    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr))
-      return [`"${cidr}" is not an IPv4 CIDR such as 10.21.64.0/20`];
-    if (cidr.endsWith("/0")) return [`"${cidr}" would open the cache to every address`];
-    return [];
-  });
-}

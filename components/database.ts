@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { physicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
@@ -22,7 +23,6 @@ const SLOW_QUERY_MILLISECONDS = 500;
 const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 /** The current RDS certificate authority (RSA 2048, valid to 2061); rds-ca-2019 expired in 2024. */
 const CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1";
-const KMS_DELETION_WINDOW_DAYS = 30;
 /** Bytes of randomness in the final snapshot's name (8 hex characters). */
 const FINAL_SNAPSHOT_SUFFIX_BYTES = 4;
 /** The cross-region replica's logical name, which it keeps when promoted (so it is not replaced). */
@@ -30,8 +30,7 @@ const CROSS_REGION_REPLICA_NAME = "replica-0";
 /** RDS identifiers are at most 63 characters; Pulumi's autonaming appends "-" and 7 characters. */
 const MAX_NAME_LENGTH = 63 - 8 - "-replica-0".length;
 
-/** Who may connect: another security group in this VPC, or address ranges (another region over peering). */
-export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: string[] };
+export type { IngressSource };
 
 export interface DatabaseArgs {
   /** The VPC of `subnetIds`; the database's security group is created in it. */
@@ -387,31 +386,17 @@ export class Database extends pulumi.ComponentResource {
     source: IngressSource,
     description: string,
   ): aws.vpc.SecurityGroupIngressRule[] {
-    const prefix = `${this.componentName}-from-${name}`;
-    const rule = (ruleName: string, from: Partial<aws.vpc.SecurityGroupIngressRuleArgs>) =>
-      new aws.vpc.SecurityGroupIngressRule(
-        ruleName,
-        {
-          securityGroupId: this.securityGroup.id,
-          ipProtocol: "tcp",
-          fromPort: POSTGRES_PORT,
-          toPort: POSTGRES_PORT,
-          description,
-          tags: tierTags("database"),
-          ...from,
-        },
-        { parent: this },
-      );
-    if ("securityGroupId" in source) {
-      return [rule(prefix, { referencedSecurityGroupId: source.securityGroupId })];
-    }
-    const problems = cidrProblems(source.cidrBlocks);
-    if (problems.length > 0) {
-      throw new Error(
-        `Database "${this.componentName}": allowFrom("${name}"): ${problems.join("; ")}`,
-      );
-    }
-    return source.cidrBlocks.map((cidrIpv4, index) => rule(`${prefix}-${index}`, { cidrIpv4 }));
+    return createIngressRules({
+      owner: this,
+      ownerName: this.componentName,
+      what: "database",
+      tier: "database",
+      securityGroupId: this.securityGroup.id,
+      port: POSTGRES_PORT,
+      label: name,
+      source,
+      description,
+    });
   }
 
   private createKmsKey(
@@ -419,22 +404,13 @@ export class Database extends pulumi.ComponentResource {
     args: DatabaseArgs,
     tags: Record<string, string>,
   ): aws.kms.Key {
-    const key = new aws.kms.Key(
-      `${name}-key`,
-      transform(args.transform?.kmsKey, {
-        description: `${name}: RDS storage, Performance Insights and the master password`,
-        enableKeyRotation: true,
-        deletionWindowInDays: KMS_DELETION_WINDOW_DAYS,
-        tags,
-      }),
-      { parent: this },
+    return createEncryptionKey(
+      this,
+      name,
+      `${name}: RDS storage, Performance Insights and the master password`,
+      args.transform?.kmsKey,
+      tags,
     );
-    new aws.kms.Alias(
-      `${name}-key`,
-      { name: `alias/${physicalName([pulumi.getStack(), name], 250)}`, targetKeyId: key.keyId },
-      { parent: this },
-    );
-    return key;
   }
 
   private createSubnetGroup(
@@ -654,12 +630,3 @@ export class Database extends pulumi.ComponentResource {
 }
 
 /** Why address ranges cannot be admitted; empty when they can. */
-function cidrProblems(cidrBlocks: string[]): string[] {
-  if (cidrBlocks.length === 0) return ["cidrBlocks is empty; name at least one range"];
-  return cidrBlocks.flatMap((cidr) => {
-    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr))
-      return [`"${cidr}" is not an IPv4 CIDR such as 10.21.64.0/20`];
-    if (cidr.endsWith("/0")) return [`"${cidr}" would open the database to every address`];
-    return [];
-  });
-}

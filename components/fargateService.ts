@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "../stacks/config";
+import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { physicalName, type Tags, type Tier, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";

@@ -4,7 +4,7 @@ import {
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   VISIBILITY_MARGIN_SECONDS,
   visibilityTimeoutSeconds,
-} from "../stacks/config";
+} from "./awsLimits";
 import {
   FargateService,
   type FargateServiceArgs,

@@ -7,6 +7,13 @@
  * from its environment's defaults (`ENVIRONMENT_DEFAULTS` below, documented in the README).
  */
 import { z } from "zod";
+import {
+  FARGATE_MEMORY_BY_CPU,
+  LOG_RETENTION_DAYS,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+  VISIBILITY_MARGIN_SECONDS,
+  visibilityTimeoutSeconds,
+} from "../components/awsLimits"; // AWS's limits, which the components respect too
 
 export const PROJECT = "zero-to-millions";
 
@@ -44,21 +51,6 @@ export type RegionRole = (typeof REGION_ROLES)[number];
  */
 export const EMULATOR_FLAVORS = ["moto", "localstack", "localstack-free"] as const;
 export type EmulatorFlavor = (typeof EMULATOR_FLAVORS)[number];
-
-/** The retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
-] as const;
-
-/** Fargate's valid memory sizes (MiB) for each CPU size (CPU units). */
-export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: [1024, 2048, 3072, 4096],
-  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-};
 
 /** Route53 geolocation continent codes. */
 export const CONTINENT_CODES = ["AF", "AN", "AS", "EU", "OC", "NA", "SA"] as const;
@@ -841,16 +833,6 @@ export function crossFieldProblems(config: Readonly<Record<string, unknown>>): s
   return problems;
 }
 
-/** SQS's upper limit for a queue's visibility timeout. */
-export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
-/** Slack on top of the job timeout before SQS hands the message to another worker. */
-export const VISIBILITY_MARGIN_SECONDS = 30;
-
-/** The queue's visibility timeout: the job's timeout plus a margin, so no job is handed out twice while it runs. */
-export function visibilityTimeoutSeconds(jobTimeoutSeconds: number): number {
-  return jobTimeoutSeconds + VISIBILITY_MARGIN_SECONDS;
-}
-
 export interface Cidr {
   readonly address: number;
   readonly prefix: number;
@@ -887,8 +869,4 @@ export function deepMerge(base: unknown, override: unknown): unknown {
     merged[key] = deepMerge(base[key], value);
   }
   return merged;
-}
-
-function range(from: number, to: number, step: number): number[] {
-  return Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
 }
