@@ -47,7 +47,7 @@ describe("policy pack: rules", () => {
     }
   });
 
-  for (const environment of ["dev", "prod"] as const) {
+  for (const environment of ["dev", "prod", "localstack"] as const) {
     it(`GIVEN policy/config.${environment}.json THEN it sets environment "${environment}" for exactly the rules that read it`, () => {
       const config = JSON.parse(
         readFileSync(join(POLICY_DIR, `config.${environment}.json`), "utf8"),
