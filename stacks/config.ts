@@ -160,7 +160,7 @@ export const configSchema = z
           .max(90)
           .describe("target-tracking goal for average CPU"),
         requestsPerTargetPerMinute: positiveInt(100_000).describe(
-          "target-tracking goal for ALB requests per task per minute",
+          "target-tracking goal for ALB requests per task per minute (a ceiling for floods of cheap requests; CPU tracking leads for typical traffic, see BENCHMARKS.md)",
         ),
         enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
       })
@@ -406,7 +406,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       healthCheckPath: "/readyz",
       loadBalancingAlgorithm: "round_robin",
       cpuTargetPercent: 60,
-      requestsPerTargetPerMinute: 3000,
+      requestsPerTargetPerMinute: 15000,
       enableDeletionProtection: false,
     },
     workers: {
@@ -492,7 +492,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       healthCheckPath: "/readyz",
       loadBalancingAlgorithm: "least_outstanding_requests",
       cpuTargetPercent: 50,
-      requestsPerTargetPerMinute: 6000,
+      requestsPerTargetPerMinute: 60000,
       enableDeletionProtection: true,
     },
     workers: {
@@ -578,7 +578,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       healthCheckPath: "/readyz",
       loadBalancingAlgorithm: "round_robin",
       cpuTargetPercent: 60,
-      requestsPerTargetPerMinute: 3000,
+      requestsPerTargetPerMinute: 15000,
       enableDeletionProtection: false,
     },
     workers: {

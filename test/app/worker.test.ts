@@ -9,6 +9,7 @@ import { captureLogs, eventually, sleep } from "./support/helpers";
 function newWorker(
   queue: MemoryJobQueue,
   handle: (body: string) => Promise<"processed" | "duplicate">,
+  batchSize?: number,
 ) {
   const metricLines: string[] = [];
   const metrics = new Metrics({
@@ -24,11 +25,70 @@ function newWorker(
     waitSeconds: 0.1,
     retryDelaySeconds: () => 0,
     errorBackoffMs: 10,
+    ...(batchSize === undefined ? {} : { batchSize }),
   });
   return { worker, metrics };
 }
 
+const jobsThatNeverRun = async (): Promise<"processed"> => "processed";
+
+/** Counts jobs running at once; each job waits until `release()` lets them all finish. */
+function gatedJobs() {
+  let running = 0;
+  let mostAtOnce = 0;
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const handle = async () => {
+    running += 1;
+    mostAtOnce = Math.max(mostAtOnce, running);
+    await gate;
+    running -= 1;
+    return "processed" as const;
+  };
+  return { handle, release: () => release(), mostAtOnce: () => mostAtOnce, running: () => running };
+}
+
 describe("Worker", () => {
+  it("GIVEN several queued jobs THEN one receive takes a batch and runs its jobs side by side", async () => {
+    const queue = new MemoryJobQueue();
+    const jobs = gatedJobs();
+    const { worker } = newWorker(queue, jobs.handle);
+    for (const body of ["a", "b", "c"]) await queue.send(body);
+    worker.start();
+    await eventually(
+      async () => (jobs.running() === 3 ? true : undefined),
+      "three jobs to run at once",
+    );
+    jobs.release();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the queue to drain");
+    await worker.stop();
+    assert.equal(jobs.mostAtOnce(), 3);
+  });
+
+  it("GIVEN batchSize 1 THEN jobs run one at a time", async () => {
+    const queue = new MemoryJobQueue();
+    const jobs = gatedJobs();
+    const { worker } = newWorker(queue, jobs.handle, 1);
+    for (const body of ["a", "b"]) await queue.send(body);
+    worker.start();
+    await eventually(async () => (jobs.running() === 1 ? true : undefined), "the first job to run");
+    await sleep(50);
+    assert.equal(jobs.running(), 1);
+    jobs.release();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the queue to drain");
+    await worker.stop();
+    assert.equal(jobs.mostAtOnce(), 1);
+  });
+
+  for (const batchSize of [0, 11, 2.5]) {
+    it(`GIVEN batchSize ${batchSize} THEN the worker refuses it, naming the option`, () => {
+      assert.throws(
+        () => newWorker(new MemoryJobQueue(), jobsThatNeverRun, batchSize),
+        /batchSize: .* from 1 to 10/,
+      );
+    });
+  }
+
   it("GIVEN jobs that succeed THEN each is handled once and deleted", async () => {
     const queue = new MemoryJobQueue();
     const handled: string[] = [];
