@@ -1,7 +1,7 @@
 // Unit tests of the CloudWatch embedded-metric-format writer.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_VALUES_PER_LINE, Metrics } from "../../app/src/metrics";
+import { MAX_LATENCY_SAMPLES, MAX_VALUES_PER_LINE, Metrics } from "../../app/src/metrics";
 
 function recorder(service: "web" | "worker") {
   const lines: string[] = [];
@@ -100,5 +100,29 @@ describe("EMF metrics", () => {
     metrics.count("JobsFailed");
     metrics.stop();
     assert.equal(JSON.parse(lines[0]!).JobsFailed, 1);
+  });
+  it("GIVEN far more requests than the sample keeps THEN the latency lines stay bounded and the sample stays representative", () => {
+    const lines: string[] = [];
+    let seed = 42;
+    // A small deterministic generator, so the sample (and this test) is the same every run.
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const metrics = new Metrics({
+      namespace: "Test",
+      service: "web",
+      write: (line) => lines.push(line),
+      random,
+    });
+    const requests = MAX_LATENCY_SAMPLES * 50;
+    // Latencies 0..99 ms, uniformly: the sample's median should sit near 50.
+    for (let i = 0; i < requests; i += 1) metrics.latency(i % 100);
+    const documents = metrics.flush();
+    const sample = documents.flatMap(
+      (document) => (document.RequestLatency as number[] | undefined) ?? [],
+    );
+    assert.equal(sample.length, MAX_LATENCY_SAMPLES);
+    assert.equal(documents.length, MAX_LATENCY_SAMPLES / MAX_VALUES_PER_LINE);
+    const median = [...sample].sort((a, b) => a - b)[sample.length / 2]!;
+    assert.ok(median >= 40 && median <= 60, `median of the sample is ${median}`);
+    assert.equal(metrics.flush().length, 1, "the next interval starts empty (only ActiveUsers)");
   });
 });
