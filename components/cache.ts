@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { wholeNumberProblems } from "./validation";
 import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { physicalName, tierTags } from "./tags";
@@ -96,16 +97,15 @@ export interface CacheArgs {
  */
 export function validateCacheArgs(args: CacheArgs): string[] {
   const problems: string[] = [];
-  const isCount = (value: number, max: number) =>
-    Number.isInteger(value) && value >= 0 && value <= max;
-  if (!isCount(args.replicas, MAX_REPLICAS)) {
-    problems.push(`replicas: ${args.replicas} must be a whole number from 0 to ${MAX_REPLICAS}`);
-  }
-  if (!isCount(args.snapshotRetentionDays, MAX_SNAPSHOT_RETENTION_DAYS)) {
-    problems.push(
-      `snapshotRetentionDays: ${args.snapshotRetentionDays} must be a whole number from 0 to ${MAX_SNAPSHOT_RETENTION_DAYS}`,
-    );
-  }
+  problems.push(...wholeNumberProblems("replicas", args.replicas, 0, MAX_REPLICAS));
+  problems.push(
+    ...wholeNumberProblems(
+      "snapshotRetentionDays",
+      args.snapshotRetentionDays,
+      0,
+      MAX_SNAPSHOT_RETENTION_DAYS,
+    ),
+  );
   if (args.subnetIds.length === 0) {
     problems.push("subnetIds: empty; name the isolated subnets the nodes run in");
   }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { wholeNumberProblems } from "./validation";
 import {
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   VISIBILITY_MARGIN_SECONDS,
@@ -103,24 +104,17 @@ export function validateQueueWorkersArgs(args: QueueWorkersArgs): string[] {
   if (!(args.latencyGoalSeconds > 0)) {
     problems.push(`latencyGoalSeconds: ${args.latencyGoalSeconds} must be above 0`);
   }
-  if (
-    !Number.isInteger(args.maxReceiveCount) ||
-    args.maxReceiveCount < 1 ||
-    args.maxReceiveCount > MAX_RECEIVE_COUNT
-  ) {
-    problems.push(
-      `maxReceiveCount: ${args.maxReceiveCount} must be a whole number from 1 to ${MAX_RECEIVE_COUNT}`,
-    );
-  }
-  if (
-    !Number.isInteger(args.messageRetentionDays) ||
-    args.messageRetentionDays < 1 ||
-    args.messageRetentionDays > MAX_RETENTION_DAYS
-  ) {
-    problems.push(
-      `messageRetentionDays: ${args.messageRetentionDays} must be a whole number from 1 to ${MAX_RETENTION_DAYS}`,
-    );
-  }
+  problems.push(
+    ...wholeNumberProblems("maxReceiveCount", args.maxReceiveCount, 1, MAX_RECEIVE_COUNT),
+  );
+  problems.push(
+    ...wholeNumberProblems(
+      "messageRetentionDays",
+      args.messageRetentionDays,
+      1,
+      MAX_RETENTION_DAYS,
+    ),
+  );
   return problems;
 }
 

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { wholeNumberProblems } from "./validation";
 import {
   CONTAINER_NAME,
   FargateService,
@@ -134,15 +135,14 @@ export function validateWebServiceArgs(args: WebServiceArgs): string[] {
       `cpuTargetPercent: ${args.cpuTargetPercent} must be a percentage above 0 and at most 100`,
     );
   }
-  if (
-    !Number.isInteger(args.requestsPerTargetPerMinute) ||
-    args.requestsPerTargetPerMinute < 1 ||
-    args.requestsPerTargetPerMinute > MAX_REQUESTS_PER_TARGET_PER_MINUTE
-  ) {
-    problems.push(
-      `requestsPerTargetPerMinute: ${args.requestsPerTargetPerMinute} must be a whole number from 1 to ${MAX_REQUESTS_PER_TARGET_PER_MINUTE}`,
-    );
-  }
+  problems.push(
+    ...wholeNumberProblems(
+      "requestsPerTargetPerMinute",
+      args.requestsPerTargetPerMinute,
+      1,
+      MAX_REQUESTS_PER_TARGET_PER_MINUTE,
+    ),
+  );
   return problems;
 }
 

@@ -3,7 +3,8 @@
  * against a bare node:http server returning the same JSON body, the limit for Node here.
  */
 import { join } from "node:path";
-import { freePort, RunningApp, type AppCounts } from "../lib/app";
+import { freePort } from "../../scripts/freePort";
+import { RunningApp, type AppCounts } from "../lib/app";
 import type { Benchmark, Target } from "../lib/context";
 import { httpContender } from "../lib/load";
 import { nodeScript, startProcess, waitForHttp } from "../lib/processes";

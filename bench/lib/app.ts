@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/freePort";
 import { join } from "node:path";
 import { PrerequisiteError } from "./errors";
 import { REPO_ROOT, startProcess, waitForHttp, type Child, type Server } from "./processes";
@@ -42,21 +42,6 @@ export function compileApp(): void {
       `the app does not compile (tsc -p tsconfig.build.json):\n${result.stdout}${result.stderr}`,
     );
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address !== null
-          ? resolve(address.port)
-          : reject(new Error("no free port")),
-      );
-    });
-  });
 }
 
 /** Counters the app reported through its EMF lines over its whole life (warm-up included). */

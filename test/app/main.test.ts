@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/freePort";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { eventually, makeTempDir } from "./support/helpers";
@@ -18,21 +18,6 @@ const SERVICE_VARIABLES = [
   "CDN_DOMAIN",
   "AWS_ENDPOINT_URL",
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolvePort(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 function startMain(env: NodeJS.ProcessEnv, args: string[] = []) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };

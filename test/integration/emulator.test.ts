@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/freePort";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -16,18 +16,6 @@ const EMULATOR_SCRIPT = join(PROJECT_ROOT, "scripts", "emulator.sh");
 const START_TIMEOUT_MS = 60_000;
 const motoMissing = spawnSync("python3", ["-c", "import moto.server"]).status !== 0;
 const skip = motoMissing ? "moto is not installed (pip install 'moto[server]>=5,<6')" : false;
-
-/** A loopback port nothing listens on (the OS picks it, then it is released). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntilAnswering(url: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;

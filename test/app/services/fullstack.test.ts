@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
+import { freePort } from "../../../scripts/freePort";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -26,21 +26,6 @@ import {
 const root = resolve(__dirname, "..", "..", "..");
 const skip = skipUnless("database", "replica", "redis", "aws");
 const CDN_DOMAIN = "cdn.fullstack.example";
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolvePort(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 interface Process {
   child: ChildProcess;
