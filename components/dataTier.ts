@@ -4,13 +4,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { physicalName, type Tags, type Tier, tierTags } from "./tags";
-import { type Transform, transform } from "./transform";
-
-/** How long a deleted key can still be recovered (and data encrypted with it read). */
-export const KMS_DELETION_WINDOW_DAYS = 30;
-/** KMS alias names are at most 256 characters, `alias/` included. */
-const MAX_ALIAS_NAME_LENGTH = 250;
+import { createKmsKey } from "./kmsKey";
+import { type Tags, type Tier, tierTags } from "./tags";
+import type { Transform } from "./transform";
 
 /** Who may connect: another security group in this VPC, or address ranges (another region over peering). */
 export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: string[] };
@@ -72,7 +68,7 @@ export function createIngressRules(args: IngressRulesArgs): aws.vpc.SecurityGrou
   return args.source.cidrBlocks.map((cidrIpv4, index) => rule(`${prefix}-${index}`, { cidrIpv4 }));
 }
 
-/** A rotating customer-managed key with a readable alias, child of `owner`. */
+/** The component's data key: rotating, with a readable alias (see createKmsKey). */
 export function createEncryptionKey(
   owner: pulumi.ComponentResource,
   name: string,
@@ -80,23 +76,10 @@ export function createEncryptionKey(
   hook: Transform<aws.kms.KeyArgs> | undefined,
   tags: Tags,
 ): aws.kms.Key {
-  const key = new aws.kms.Key(
-    `${name}-key`,
-    transform(hook, {
-      description,
-      enableKeyRotation: true,
-      deletionWindowInDays: KMS_DELETION_WINDOW_DAYS,
-      tags,
-    }),
-    { parent: owner },
-  );
-  new aws.kms.Alias(
-    `${name}-key`,
-    {
-      name: `alias/${physicalName([pulumi.getStack(), name], MAX_ALIAS_NAME_LENGTH)}`,
-      targetKeyId: key.keyId,
-    },
-    { parent: owner },
-  );
-  return key;
+  return createKmsKey(owner, name, {
+    description,
+    alias: true,
+    tags,
+    ...(hook === undefined ? {} : { transform: hook }),
+  });
 }

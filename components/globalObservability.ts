@@ -10,7 +10,7 @@ import {
   MonitoringComponent,
   type ObservabilityTransforms,
   throwIfInvalid,
-} from "./observability";
+} from "./monitoring";
 import { type Transform, transform } from "./transform";
 
 /** Route53 health-check metrics and CloudFront metrics are published in us-east-1 only. */
