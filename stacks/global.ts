@@ -12,14 +12,19 @@ import { Cdn } from "../components/cdn";
 import { DnsZone } from "../components/dnsZone";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
+import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
 import type { RegionRole, StackConfig } from "./config";
 import { otherRole, type Region } from "./region";
 
 export const PROJECT_ROOT = join(__dirname, "..");
-/** The page's build output (npm run build:public), uploaded to the CDN. */
-export const STATIC_FILES_DIR = join(PROJECT_ROOT, "app", "public", "dist");
+/** The page the CDN serves: its sources, its build script, and where the build writes. */
+export const STATIC_SITE_BUILD: StaticSiteBuild = {
+  script: join(PROJECT_ROOT, "app", "scripts", "build-public.mjs"),
+  sourceDir: join(PROJECT_ROOT, "app", "public"),
+  outDir: join(PROJECT_ROOT, "app", "public", "dist"),
+};
 /** What the image is built from; its hash is the image tag. */
 const IMAGE_SOURCES = [
   "app",
@@ -95,7 +100,8 @@ export function createCdn(
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
     providers,
-    staticFilesDir: STATIC_FILES_DIR,
+    // Built here, as part of the program: a fresh clone previews without a separate build step.
+    staticFilesDir: buildStaticSite(STATIC_SITE_BUILD),
     priceClass: config.cdn.priceClass,
     defaultTtlSeconds: config.cdn.defaultTtlSeconds,
     maxTtlSeconds: config.cdn.maxTtlSeconds,
