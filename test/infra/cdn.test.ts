@@ -13,8 +13,8 @@ import {
   staticFilesIn,
   validateCdnArgs,
 } from "../../components/cdn";
-import { type RenderContext, render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { type RenderContext, render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const INVALIDATION_TYPE = "pulumi-nodejs:dynamic/cloudfront:Invalidation";
 const scratch = mkdtempSync(join(tmpdir(), "cdn-test-"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Network, subnetLayout, validateNetworkArgs } from "../../components/network";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 describe("Network: subnet layout", () => {
   const cases: Array<[string, number, Partial<ReturnType<typeof subnetLayout>>]> = [

@@ -5,8 +5,8 @@ import {
   type ObservabilityArgs,
   validateObservabilityArgs,
 } from "../../components/observability";
-import { render, resolve, type Rendered } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { render, resolve, type Rendered } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";

@@ -8,8 +8,8 @@ import {
   parseConfig,
   rawConfigFromPulumi,
 } from "../../stacks/config";
-import { synth } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { synth } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {

@@ -11,8 +11,8 @@ import {
   parseConfig,
   rawConfigFromPulumi,
 } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { synth, type Synth, type SynthResource } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 
 const T = {
   provider: "pulumi:providers:aws",

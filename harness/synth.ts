@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { RecordingMocks } from "./mocks";
 
-export const PROJECT_ROOT = join(__dirname, "..", "..");
+export const PROJECT_ROOT = join(__dirname, "..");
 export const PROJECT = "zero-to-millions";
 
 export interface SynthResource {
