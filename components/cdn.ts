@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DnsValidatedCertificate } from "./certificate";
 import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { domainNameProblems, throwIfInvalid } from "./validation";
 
 /** Files that keep their names across builds: short TTL, and invalidated when they change. */
 export const ENTRY_FILES = ["index.html", "manifest.json"] as const;
@@ -37,7 +38,6 @@ const ORIGIN_IDS = {
   replica: "assets-replica",
   group: "assets",
 } as const;
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -147,9 +147,9 @@ export function validateCdnArgs(args: CdnArgs): string[] {
       `defaultTtlSeconds: ${args.defaultTtlSeconds} is above maxTtlSeconds (${args.maxTtlSeconds}); lower it or raise maxTtlSeconds`,
     );
   }
-  if (args.customDomain !== undefined && !DOMAIN_PATTERN.test(args.customDomain.name)) {
+  if (args.customDomain !== undefined) {
     problems.push(
-      `customDomain.name: "${args.customDomain.name}" must be a lowercase DNS name such as static.example.com`,
+      ...domainNameProblems("customDomain.name", args.customDomain.name, "static.example.com"),
     );
   }
   return problems;
@@ -295,10 +295,7 @@ export class Cdn extends pulumi.ComponentResource {
 
   constructor(name: string, args: CdnArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Cdn", name, {}, opts);
-    const problems = validateCdnArgs(args);
-    if (problems.length > 0) {
-      throw new Error(`Cdn "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("Cdn", name, validateCdnArgs(args));
     const files = staticFilesIn(args.staticFilesDir, args.entryTtlSeconds);
     const tags = tierTags("cdn");
     this.componentName = name;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { physicalName, tierTags, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** CloudWatch's limit for dashboard names. */
 const MAX_DASHBOARD_NAME_LENGTH = 255;
@@ -548,13 +549,6 @@ export abstract class MonitoringComponent extends pulumi.ComponentResource {
       }),
       { parent: this },
     );
-  }
-}
-
-/** Throws, before any resource exists, when validation found problems. */
-export function throwIfInvalid(component: string, name: string, problems: string[]): void {
-  if (problems.length > 0) {
-    throw new Error(`${component} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
   }
 }
 

@@ -45,6 +45,11 @@ describe("Network: argument validation", () => {
     ],
     ["text that is no CIDR", { cidrBlock: "ten/16" }, /cidrBlock/],
     [
+      "host bits set (AWS would round the range down)",
+      { cidrBlock: "10.0.1.0/16" },
+      /cidrBlock: "10.0.1.0\/16" .*no host bits set/,
+    ],
+    [
       "one zone",
       { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 1 },
       /availabilityZoneCount: 1 must be 2 or 3/,
