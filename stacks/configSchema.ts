@@ -445,7 +445,7 @@ export const configSchema = z
         flavor: z
           .enum(EMULATOR_FLAVORS)
           .describe(
-            "what the emulator serves: `moto`, `localstack` (a paid plan) or `localstack-free` (networks, peering and DNS zone only)",
+            "what the emulator serves: `moto`, `localstack` (a paid plan) or `localstack-free` (networks, peering and DNS zone only); what it lacks is switched off (README: Integration tests)",
           ),
         endpoint: z
           .url({

@@ -413,6 +413,17 @@ describe("CIDR arithmetic (components/cidr.ts, on ipaddr.js) and the VPC ranges 
   });
 });
 
+describe("stack config: a setting reaches its resource", () => {
+  it("GIVEN web.maxTasks in the stack's config THEN both regions' web scalable targets take it as their ceiling", async () => {
+    const result = await synth("prod", { web: { maxTasks: 60 } });
+    assert.equal(result.error, undefined);
+    for (const role of ["primary", "secondary"]) {
+      const target = result.named(`${role}-web-scaling`, "aws:appautoscaling/target:Target");
+      assert.equal(target.inputs.maxCapacity, 60);
+    }
+  });
+});
+
 describe("stack config: the program refuses bad config before declaring anything", () => {
   it("GIVEN invalid config WHEN the program runs THEN it fails with every problem and registers no resource", async () => {
     const result = await synth("dev", {
