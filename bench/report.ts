@@ -180,7 +180,7 @@ function synthesisSection(record: BenchmarkRecord<SynthesisData> | undefined): s
   const { prod, empty } = record.data;
   return `## 5. Synthesis
 
-The \`prod\` program evaluated under Pulumi's mocks by the synth harness (\`node --import tsx test/harness/cli.ts --stack
+The \`prod\` program evaluated under Pulumi's mocks by the synth harness (\`node --import tsx harness/cli.ts --stack
 prod --out FILE\`, a process per run), against an empty program under the same \`RecordingMocks\` and prod config
 (bench/servers/emptyProgram.ts). Wall time from spawn to exit; peak RSS and CPU time from \`process.resourceUsage()\`
 at exit (bench/servers/usageHook.ts). Both include starting Node and tsx (TypeScript compiled on the fly, cached

@@ -4,6 +4,7 @@ import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { physicalName, type Tags, type Tier, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** The one container of every task; load balancers name it to reach its port. */
 export const CONTAINER_NAME = "app";
@@ -245,11 +246,7 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
     opts: pulumi.ComponentResourceOptions,
   ) {
     super(type, name, {}, opts);
-    const problems = this.validate(args);
-    if (problems.length > 0) {
-      const kind = type.split(":").pop();
-      throw new Error(`${kind} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid(type.split(":").pop() ?? type, name, this.validate(args));
     const tags = tierTags(tier);
     const context = this.lookUpContext();
 

@@ -9,12 +9,20 @@ import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
-import { Network, type NetworkArgs } from "../components/network";
+import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { emulatorProviderArgs } from "./emulator";
+import {
+  cacheSettings,
+  databaseSettings,
+  networkArgs,
+  taskSettings,
+  webSettings,
+  workerSettings,
+} from "./settings";
 
 /** The app's command per role (docs/CONTRACT.md). */
 const WEB_COMMAND = ["web"];
@@ -103,12 +111,7 @@ export class Region extends pulumi.ComponentResource {
       {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
-        engineVersion: config.database.engineVersion,
-        instanceClass: config.database.instanceClass,
-        allocatedStorageGb: config.database.allocatedStorageGb,
-        maxAllocatedStorageGb: config.database.maxAllocatedStorageGb,
-        databaseName: config.database.databaseName,
-        masterUsername: config.database.masterUsername,
+        ...databaseSettings(config),
         // A cross-region replica, promoted or not, has no in-region replicas of its own.
         readReplicas:
           shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
@@ -116,11 +119,6 @@ export class Region extends pulumi.ComponentResource {
           ? { replicaOf: { arn: args.writer.instanceArn } }
           : {}),
         ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
-        enableMultiAz: config.database.enableMultiAz,
-        backupRetentionDays: config.database.backupRetentionDays,
-        enableDeletionProtection: config.database.enableDeletionProtection,
-        skipFinalSnapshot: config.database.skipFinalSnapshot,
-        enablePerformanceInsights: config.database.enablePerformanceInsights,
       },
       { parent: this },
     );
@@ -133,12 +131,7 @@ export class Region extends pulumi.ComponentResource {
       {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
-        engine: config.cache.engine,
-        engineVersion: config.cache.engineVersion,
-        nodeType: config.cache.nodeType,
-        replicas: config.cache.replicas,
-        snapshotRetentionDays: config.cache.snapshotRetentionDays,
-        enableParameterGroup: config.cache.enableParameterGroup,
+        ...cacheSettings(config),
       },
       { parent: this },
     );
@@ -152,16 +145,7 @@ export class Region extends pulumi.ComponentResource {
         ...task,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: WORKER_COMMAND,
-        cpu: config.workers.cpu,
-        memory: config.workers.memory,
-        minTasks: config.workers.minTasks,
-        maxTasks: config.workers.maxTasks,
-        useSpot: config.workers.enableSpot,
-        jobTimeoutSeconds: config.workers.jobTimeoutSeconds,
-        averageJobSeconds: config.workers.averageJobSeconds,
-        latencyGoalSeconds: config.workers.latencyGoalSeconds,
-        maxReceiveCount: config.workers.maxReceiveCount,
-        messageRetentionDays: config.workers.messageRetentionDays,
+        ...workerSettings(config),
       },
       { parent: this },
     );
@@ -181,18 +165,9 @@ export class Region extends pulumi.ComponentResource {
         environment: { ...task.environment, QUEUE_URL: this.workers.queueUrl },
         cluster: { arn: cluster.arn, name: cluster.name },
         command: WEB_COMMAND,
-        cpu: config.web.cpu,
-        memory: config.web.memory,
-        minTasks: config.web.minTasks,
-        maxTasks: config.web.maxTasks,
+        ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
-        containerPort: config.web.containerPort,
-        healthCheckPath: config.web.healthCheckPath,
-        loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
         ...(certificate ? { certificateArn: certificate.certificateArn } : {}),
-        enableDeletionProtection: config.web.enableDeletionProtection,
-        cpuTargetPercent: config.web.cpuTargetPercent,
-        requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
       },
       { parent: this },
     );
@@ -322,7 +297,7 @@ export class Region extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
-      logRetentionDays: config.logs.retentionDays,
+      ...taskSettings(config),
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
@@ -342,17 +317,6 @@ export class Region extends pulumi.ComponentResource {
       secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
     };
   }
-}
-
-/** The network of one region, from config (the free-plan emulator stack builds it alone). */
-export function networkArgs(config: StackConfig, role: RegionRole): NetworkArgs {
-  return {
-    cidrBlock: config.network.cidrs[role],
-    availabilityZoneCount: config.network.availabilityZones,
-    natGateways: config.network.natGateways,
-    enableFlowLogs: config.network.enableFlowLogs,
-    flowLogRetentionDays: config.logs.retentionDays,
-  };
 }
 
 /**

@@ -8,8 +8,8 @@ import {
   validateQueueWorkersArgs,
   workerStopTimeoutSeconds,
 } from "../../components/queueWorkers";
-import { render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const T = {
   queue: "aws:sqs/queue:Queue",

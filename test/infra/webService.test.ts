@@ -7,8 +7,8 @@ import {
   WebService,
   type WebServiceArgs,
 } from "../../components/webService";
-import { render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
