@@ -5,22 +5,26 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  COMMANDS,
+  METRICS_NAMESPACE,
+  type StackTaskEnvironment,
+  type TaskSecrets,
+} from "../contract";
 import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
 import { Network, type NetworkArgs } from "../components/network";
 import { Observability } from "../components/observability";
+import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { emulatorProviderArgs } from "./emulator";
 
-/** The app's command per role (docs/CONTRACT.md). */
-const WEB_COMMAND = ["web"];
-const WORKER_COMMAND = ["worker"];
-/** The app's CloudWatch embedded-metric-format namespace. */
-export const APP_METRICS_NAMESPACE = "ZeroToMillions";
+/** The app's CloudWatch embedded-metric-format namespace (the contract's). */
+export const APP_METRICS_NAMESPACE = METRICS_NAMESPACE;
 
 /**
  * What a region's database is, given where the writer is (`database.writerRegion`):
@@ -150,8 +154,9 @@ export class Region extends pulumi.ComponentResource {
       `${name}-workers`,
       {
         ...task,
+        environment: task.environment satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WORKER_COMMAND,
+        command: [...COMMANDS.worker],
         cpu: config.workers.cpu,
         memory: config.workers.memory,
         minTasks: config.workers.minTasks,
@@ -178,9 +183,12 @@ export class Region extends pulumi.ComponentResource {
       `${name}-web`,
       {
         ...task,
-        environment: { ...task.environment, QUEUE_URL: this.workers.queueUrl },
+        environment: {
+          ...task.environment,
+          QUEUE_URL: this.workers.queueUrl,
+        } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WEB_COMMAND,
+        command: [...COMMANDS.web],
         cpu: config.web.cpu,
         memory: config.web.memory,
         minTasks: config.web.minTasks,
@@ -189,7 +197,10 @@ export class Region extends pulumi.ComponentResource {
         containerPort: config.web.containerPort,
         healthCheckPath: config.web.healthCheckPath,
         loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
-        ...(certificate ? { certificateArn: certificate.certificateArn } : {}),
+        // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
+        ...(certificate && args.dns
+          ? { certificateArn: certificate.certificateArn, domainName: args.dns.appDomainName }
+          : {}),
         enableDeletionProtection: config.web.enableDeletionProtection,
         cpuTargetPercent: config.web.cpuTargetPercent,
         requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
@@ -313,7 +324,10 @@ export class Region extends pulumi.ComponentResource {
     );
   }
 
-  /** What web and worker tasks share: where they run, the image, and how to reach each tier. */
+  /**
+   * What web and worker tasks share: where they run, the image, and how to reach each tier. The
+   * variables and secrets are the contract's (contract/environment.ts): one value for each.
+   */
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
@@ -334,11 +348,11 @@ export class Region extends pulumi.ComponentResource {
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
-      } as Record<string, pulumi.Input<string>>,
+      } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
-      },
+      } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
     };
   }
