@@ -273,7 +273,11 @@ export class FargateTasks {
     };
   }
 
-  private createSecurityGroup(name: string, args: FargateServiceArgs, tags: Tags): aws.ec2.SecurityGroup {
+  private createSecurityGroup(
+    name: string,
+    args: FargateServiceArgs,
+    tags: Tags,
+  ): aws.ec2.SecurityGroup {
     const group = new aws.ec2.SecurityGroup(
       `${name}-tasks-sg`,
       transform(args.transform?.securityGroup, {
@@ -298,7 +302,11 @@ export class FargateTasks {
     return group;
   }
 
-  private createLogGroup(name: string, args: FargateServiceArgs, tags: Tags): aws.cloudwatch.LogGroup {
+  private createLogGroup(
+    name: string,
+    args: FargateServiceArgs,
+    tags: Tags,
+  ): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
@@ -377,7 +385,12 @@ export class FargateTasks {
     return role;
   }
 
-  private createTaskRole(name: string, args: FargateServiceArgs, context: AwsContext, tags: Tags): aws.iam.Role {
+  private createTaskRole(
+    name: string,
+    args: FargateServiceArgs,
+    context: AwsContext,
+    tags: Tags,
+  ): aws.iam.Role {
     return new aws.iam.Role(
       `${name}-task-role`,
       transform(args.transform?.taskRole, {

@@ -191,7 +191,12 @@ export class QueueWorkers extends pulumi.ComponentResource {
     this.queues = this.createQueues(name, args, tags);
     this.running = this.tasks.run(this.workSource(args));
     this.serviceName = this.running.service.name;
-    this.scalingPolicies = this.createScalingPolicies(name, args, this.running.scalableTarget, tags);
+    this.scalingPolicies = this.createScalingPolicies(
+      name,
+      args,
+      this.running.scalableTarget,
+      tags,
+    );
 
     const { queue, deadLetterQueue } = this.queues;
     this.securityGroupId = this.tasks.securityGroup.id;

@@ -58,7 +58,10 @@ function shown(value: string): string {
 export function parsePort(name: string, value: string): number {
   const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= MAX_PORT)) {
-    throw new EnvironmentError(name, `${shown(value)}: must be a whole number from 0 to ${MAX_PORT}`);
+    throw new EnvironmentError(
+      name,
+      `${shown(value)}: must be a whole number from 0 to ${MAX_PORT}`,
+    );
   }
   return port;
 }
@@ -66,7 +69,10 @@ export function parsePort(name: string, value: string): number {
 export function parseWholeSeconds(name: string, value: string): number {
   const seconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(seconds >= 1)) {
-    throw new EnvironmentError(name, `${shown(value)}: must be a whole number of seconds, 1 or more`);
+    throw new EnvironmentError(
+      name,
+      `${shown(value)}: must be a whole number of seconds, 1 or more`,
+    );
   }
   return seconds;
 }
@@ -245,7 +251,10 @@ export const VARIABLES = {
     default: "info",
     parse: (value) => {
       if (!(LOG_LEVELS as readonly string[]).includes(value)) {
-        throw new EnvironmentError("LOG_LEVEL", `${shown(value)}: use one of ${LOG_LEVELS.join(", ")}`);
+        throw new EnvironmentError(
+          "LOG_LEVEL",
+          `${shown(value)}: use one of ${LOG_LEVELS.join(", ")}`,
+        );
       }
       return value as LogLevel;
     },

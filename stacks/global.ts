@@ -23,6 +23,7 @@ export const STATIC_FILES_DIR = join(PROJECT_ROOT, "app", "public", "dist");
 /** What the image is built from; its hash is the image tag. */
 const IMAGE_SOURCES = [
   "app",
+  "contract",
   "package.json",
   "package-lock.json",
   "tsconfig.json",

@@ -154,7 +154,10 @@ export class Region extends pulumi.ComponentResource {
       `${name}-workers`,
       {
         ...task,
-        environment: task.environment satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
+        environment: task.environment satisfies StackTaskEnvironment<
+          "worker",
+          pulumi.Input<string>
+        >,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.worker],
         cpu: config.workers.cpu,

@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     // If a clean shutdown hangs (a stuck connection, a job past its time), exit anyway before
     // ECS's SIGKILL: the stack sets the deadline per role (SHUTDOWN_DEADLINE_SECONDS).
     setTimeout(() => {
-      logger.error({ deadlineSeconds: config.shutdownDeadlineSeconds }, "shutdown took too long; exiting");
+      logger.error(
+        { deadlineSeconds: config.shutdownDeadlineSeconds },
+        "shutdown took too long; exiting",
+      );
       process.exit(1);
     }, config.shutdownDeadlineSeconds * 1_000).unref();
     app.close().then(

@@ -53,7 +53,10 @@ describe("contract: environment variables", () => {
     assert.equal(readVariable({}, "PORT"), 3000);
     assert.equal(readVariable({ PORT: " " }, "PORT"), 3000);
     assert.equal(readVariable({}, "QUEUE_URL"), undefined);
-    assert.equal(readVariable({ SHUTDOWN_DEADLINE_SECONDS: "65" }, "SHUTDOWN_DEADLINE_SECONDS"), 65);
+    assert.equal(
+      readVariable({ SHUTDOWN_DEADLINE_SECONDS: "65" }, "SHUTDOWN_DEADLINE_SECONDS"),
+      65,
+    );
     for (const value of ["0", "-1", "1.5", "soon"]) {
       assert.throws(
         () => readVariable({ SHUTDOWN_DEADLINE_SECONDS: value }, "SHUTDOWN_DEADLINE_SECONDS"),

@@ -377,7 +377,10 @@ describe("WebService: the ECS service", () => {
   });
 
   it("GIVEN the listeners THEN the service waits for them and registers its container port in the target group", async () => {
-    const { ofType, optionsOf } = await renderWeb({ certificateArn: CERTIFICATE_ARN, domainName: "app.example.com" });
+    const { ofType, optionsOf } = await renderWeb({
+      certificateArn: CERTIFICATE_ARN,
+      domainName: "app.example.com",
+    });
     const service = ofType(T.service)[0]!;
     const targetGroupArn = ofType(T.targetGroup)[0]!.state.arn;
     assert.deepEqual(service.inputs.loadBalancers, [
@@ -552,7 +555,10 @@ describe("WebService: autoscaling", () => {
 
 describe("WebService: tags", () => {
   it("GIVEN any taggable child THEN it carries the web tier", async () => {
-    const { resources } = await renderWeb({ certificateArn: CERTIFICATE_ARN, domainName: "app.example.com" });
+    const { resources } = await renderWeb({
+      certificateArn: CERTIFICATE_ARN,
+      domainName: "app.example.com",
+    });
     const untagged = resources.filter(
       (r) =>
         r.type.startsWith("aws:") &&
