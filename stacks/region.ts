@@ -23,9 +23,6 @@ import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { emulatorProviderArgs } from "./emulator";
 
-/** The app's CloudWatch embedded-metric-format namespace (the contract's). */
-export const APP_METRICS_NAMESPACE = METRICS_NAMESPACE;
-
 /**
  * What a region's database is, given where the writer is (`database.writerRegion`):
  * - `writer`: the writer and its in-region replicas (the primary, normally);
@@ -258,7 +255,7 @@ export class Region extends pulumi.ComponentResource {
           replicationGroupId: this.cache.replicationGroupId,
           memberClusterIds: this.cache.memberClusterIds,
         },
-        appMetricsNamespace: APP_METRICS_NAMESPACE,
+        appMetricsNamespace: METRICS_NAMESPACE,
       },
       { parent: this },
     );
@@ -350,7 +347,7 @@ export class Region extends pulumi.ComponentResource {
         REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
-        METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
+        METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
