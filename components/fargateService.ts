@@ -241,6 +241,7 @@ export class FargateTasks {
   readonly taskRole: aws.iam.Role;
 
   private readonly context: AwsContext;
+  private running: RunningTasks | undefined;
 
   constructor(
     private readonly owner: pulumi.ComponentResource,
@@ -255,13 +256,19 @@ export class FargateTasks {
     this.taskRole = this.createTaskRole(name, args, this.context, tags);
   }
 
-  /** Creates the task definition, the service and its scalable target, fed by `source`. */
+  /** Creates the task definition, the service and its scalable target, fed by `source`; once. */
   run(source: WorkSource): RunningTasks {
+    if (this.running !== undefined) {
+      throw new Error(
+        `${this.name}: FargateTasks.run() was already called; a service runs one task definition`,
+      );
+    }
     const { name, args, tags } = this;
     const taskDefinition = this.createTaskDefinition(name, args, source, this.context, tags);
     const service = this.createService(name, args, source, taskDefinition, tags);
     const scalableTarget = this.createScalableTarget(name, args, service, tags);
-    return { taskDefinition, service, scalableTarget };
+    this.running = { taskDefinition, service, scalableTarget };
+    return this.running;
   }
 
   private lookUpContext(): AwsContext {
