@@ -4,7 +4,8 @@
  * stack (stacks/region.ts, components/webService.ts, components/queueWorkers.ts) builds each task's
  * environment and secrets from the typed records below. Dependency-free: both sides import it.
  */
-import type { TaskRole } from "./process";
+import { METRICS_NAMESPACE } from "./metrics";
+import { type TaskRole, WEB_SHUTDOWN } from "./process";
 
 /** A bad or inconsistent environment; `variable` names the culprit. */
 export class EnvironmentError extends Error {
@@ -221,8 +222,8 @@ export const VARIABLES = {
     name: "METRICS_NAMESPACE",
     delivery: "environment",
     meaning: "the CloudWatch embedded-metric-format namespace",
-    example: "ZeroToMillions",
-    default: "ZeroToMillions",
+    example: METRICS_NAMESPACE,
+    default: METRICS_NAMESPACE,
     parse: text,
   }),
   SHUTDOWN_DEADLINE_SECONDS: variable({
@@ -230,9 +231,9 @@ export const VARIABLES = {
     delivery: "environment",
     meaning:
       "after SIGTERM the app exits within this, before ECS kills it (contract/process.ts: shutdown deadlines)",
-    example: "25",
+    example: "65",
     // Unset (local development, `all`): the web role's deadline.
-    default: "25",
+    default: String(WEB_SHUTDOWN.appSeconds),
     parse: (value) => parseWholeSeconds("SHUTDOWN_DEADLINE_SECONDS", value),
   }),
   DATA_DIR: variable({
