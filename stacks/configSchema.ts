@@ -203,7 +203,9 @@ export const configSchema = z
         healthCheckPath: z
           .string()
           .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /readyz" })
-          .describe("the load balancer's and Route53's health check path"),
+          .describe(
+            "the load balancer's health check path (readiness: a task gets requests only while it answers)",
+          ),
         loadBalancingAlgorithm: z
           .enum(["round_robin", "least_outstanding_requests"])
           .describe("how the ALB picks a task"),

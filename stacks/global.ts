@@ -30,6 +30,7 @@ export const STATIC_SITE_BUILD: StaticSiteBuild = {
 /** What the image is built from; its hash is the image tag. */
 const IMAGE_SOURCES = [
   "app",
+  "contract",
   "package.json",
   "package-lock.json",
   "tsconfig.json",

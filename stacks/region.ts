@@ -5,12 +5,19 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  COMMANDS,
+  METRICS_NAMESPACE,
+  type StackTaskEnvironment,
+  type TaskSecrets,
+} from "../contract";
 import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
+import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
@@ -23,12 +30,6 @@ import {
   webSettings,
   workerSettings,
 } from "./settings";
-
-/** The app's command per role (docs/CONTRACT.md). */
-const WEB_COMMAND = ["web"];
-const WORKER_COMMAND = ["worker"];
-/** The app's CloudWatch embedded-metric-format namespace. */
-export const APP_METRICS_NAMESPACE = "ZeroToMillions";
 
 /**
  * What a region's database is, given where the writer is (`database.writerRegion`):
@@ -143,8 +144,12 @@ export class Region extends pulumi.ComponentResource {
       `${name}-workers`,
       {
         ...task,
+        environment: task.environment satisfies StackTaskEnvironment<
+          "worker",
+          pulumi.Input<string>
+        >,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WORKER_COMMAND,
+        command: [...COMMANDS.worker],
         ...workerSettings(config),
       },
       { parent: this },
@@ -162,12 +167,18 @@ export class Region extends pulumi.ComponentResource {
       `${name}-web`,
       {
         ...task,
-        environment: { ...task.environment, QUEUE_URL: this.workers.queueUrl },
+        environment: {
+          ...task.environment,
+          QUEUE_URL: this.workers.queueUrl,
+        } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WEB_COMMAND,
+        command: [...COMMANDS.web],
         ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
-        ...(certificate ? { certificateArn: certificate.certificateArn } : {}),
+        // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
+        ...(certificate && args.dns
+          ? { certificateArn: certificate.certificateArn, domainName: args.dns.appDomainName }
+          : {}),
       },
       { parent: this },
     );
@@ -219,7 +230,7 @@ export class Region extends pulumi.ComponentResource {
           replicationGroupId: this.cache.replicationGroupId,
           memberClusterIds: this.cache.memberClusterIds,
         },
-        appMetricsNamespace: APP_METRICS_NAMESPACE,
+        appMetricsNamespace: METRICS_NAMESPACE,
       },
       { parent: this },
     );
@@ -288,7 +299,10 @@ export class Region extends pulumi.ComponentResource {
     );
   }
 
-  /** What web and worker tasks share: where they run, the image, and how to reach each tier. */
+  /**
+   * What web and worker tasks share: where they run, the image, and how to reach each tier. The
+   * variables and secrets are the contract's (contract/environment.ts): one value for each.
+   */
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
@@ -308,12 +322,12 @@ export class Region extends pulumi.ComponentResource {
         REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
-        METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
-      } as Record<string, pulumi.Input<string>>,
+        METRICS_NAMESPACE,
+      } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
-      },
+      } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
     };
   }
