@@ -44,6 +44,7 @@ function grid(estimate: Estimate): string[][] {
 }
 
 function pad(rows: string[][]): string[] {
+  if (rows.length === 0) return [];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) =>
     row
