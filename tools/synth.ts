@@ -3,6 +3,7 @@
  * program the way `npm run synth` does (test/harness/cli.ts), in this process. When the harness
  * moves to a library path, only this import changes.
  */
+import { synth } from "../test/harness";
 import { synthInProcess } from "../test/harness/synth";
 import type { ConfigOverrides, SynthResource, SynthResult } from "../test/harness/synth";
 
@@ -21,6 +22,27 @@ export async function synthesize(
     throw new Error(`synth of stack ${stack} failed: ${result.error}`);
   }
   return result;
+}
+
+/**
+ * Synthesizes `stack` in a child process: a process can evaluate one stack only, so a tool that
+ * needs several (the README's tables) uses this.
+ * @throws when the program fails.
+ */
+export async function synthesizeInChild(
+  stack: string,
+  overrides: ConfigOverrides = {},
+): Promise<SynthResult> {
+  const result = await synth(stack, overrides);
+  if (result.error !== undefined) {
+    throw new Error(`synth of stack ${stack} failed: ${result.error}`);
+  }
+  return {
+    project: result.project,
+    stack: result.stack,
+    resources: [...result.resources],
+    outputs: result.outputs,
+  };
 }
 
 /** Parses a `--config` argument: a JSON object of raw project config. */

@@ -4,12 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { estimate, type Estimate } from "../../tools/cost/estimate";
 import { FREE, PRICED } from "../../tools/cost/meters";
 import { formatDiff, formatMarkdown, formatText } from "../../tools/cost/report";
 import { USAGE, type UsageAssumptions } from "../../tools/cost/usage";
+import { COST_STACKS, README, readmeWithCostTables } from "../../tools/readme";
 import type { SynthResource, SynthResult } from "../../tools/synth";
 import { assignTiers, regionOf, TIERS } from "../../tools/tiers";
 import { synth, type Synth } from "../harness";
@@ -272,6 +274,18 @@ describe("GIVEN the shipped stacks", () => {
     assert.match(
       formatMarkdown(estimates.dev!),
       /^\| tier \| us-east-1 \| us-west-2 \| global \| total \|/,
+    );
+  });
+
+  it("THEN the README's cost tables match these estimates (npm run docs:cost)", async () => {
+    const readme = readFileSync(README, "utf8");
+    assert.equal(
+      readme,
+      await readmeWithCostTables(
+        readme,
+        COST_STACKS.map((stack) => estimates[stack]!),
+      ),
+      "README.md's cost tables are stale: run `npm run docs:cost`",
     );
   });
 

@@ -4,10 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { readFileSync } from "node:fs";
 import { XMLValidator } from "fast-xml-parser";
+import { drawArchitecture } from "../../tools/diagram/draw";
 import { layOut, type Layout } from "../../tools/diagram/layout";
 import { architectureOf, type Architecture } from "../../tools/diagram/model";
 import { renderSvg } from "../../tools/diagram/svg";
+import { DIAGRAM, DIAGRAM_STACK } from "../../tools/readme";
 import { assignTiers } from "../../tools/tiers";
 import { synth, type Synth } from "../harness";
 
@@ -100,6 +103,23 @@ for (const stack of STACKS) {
         "ELK left an edge unrouted",
       );
     });
+
+    if (stack === DIAGRAM_STACK) {
+      it("THEN the README's picture is this synth's (npm run docs:cost)", async () => {
+        const { synth: s } = loaded[stack]!;
+        const fresh = await drawArchitecture({
+          project: s.project,
+          stack,
+          resources: [...s.resources],
+          outputs: s.outputs,
+        });
+        assert.equal(
+          readFileSync(DIAGRAM, "utf8"),
+          fresh,
+          "docs/architecture-prod.svg is stale: run `npm run docs:cost`",
+        );
+      });
+    }
 
     it("THEN no two boxes overlap", () => {
       const { layout } = loaded[stack]!;

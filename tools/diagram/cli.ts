@@ -7,9 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseConfigOverrides, synthesize } from "../synth";
-import { layOut } from "./layout";
-import { architectureOf } from "./model";
-import { renderSvg } from "./svg";
+import { drawArchitecture } from "./draw";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -26,12 +24,8 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const architecture = architectureOf(
+  const svg = await drawArchitecture(
     await synthesize(values.stack, parseConfigOverrides(values.config)),
-  );
-  const svg = renderSvg(
-    await layOut(architecture),
-    `zero-to-millions · stack ${values.stack} (npm run diagram)`,
   );
   if (values.out) writeFileSync(values.out, svg);
   else process.stdout.write(svg);

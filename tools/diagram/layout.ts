@@ -42,11 +42,14 @@ export interface Layout {
   })[];
 }
 
+/** Bold titles run wider than the average advance. */
+const BOLD_WIDENING = 1.12;
+
 export const textWidth = (text: string, size: number) => text.length * size * TEXT.advance;
 
 function nodeSize(node: ArchitectureNode): { width: number; height: number } {
   const width = Math.max(
-    textWidth(node.title, TEXT.titleSize),
+    textWidth(node.title, TEXT.titleSize) * BOLD_WIDENING,
     ...node.details.map((d) => textWidth(d, TEXT.detailSize)),
   );
   const height =
