@@ -10,7 +10,7 @@ import { before, describe, it } from "node:test";
 import { estimate, type Estimate } from "../../tools/cost/estimate";
 import { FREE, PRICED } from "../../tools/cost/meters";
 import { formatDiff, formatMarkdown, formatText } from "../../tools/cost/report";
-import { USAGE, type UsageAssumptions } from "../../tools/cost/usage";
+import { USAGE, USAGE_NOTES, usageEntries, type UsageAssumptions } from "../../tools/cost/usage";
 import { COST_STACKS, README, readmeWithCostTables } from "../../tools/readme";
 import type { SynthResource, SynthResult } from "../../tools/synth";
 import { assignTiers, regionOf, TIERS } from "../../tools/tiers";
@@ -163,6 +163,20 @@ describe("GIVEN a small fixed synth with known prices", () => {
   it("THEN free types are counted as free and nothing is unclassified", () => {
     assert.deepEqual(result.unclassified, []);
     assert.ok(result.free.some((f) => f.type === "aws:iam/role:Role" && f.count === 1));
+  });
+});
+
+describe("GIVEN the usage assumptions", () => {
+  it("THEN every number has a note saying what it means, and every note a number", () => {
+    const paths = usageEntries(USAGE).map(([path]) => path);
+    assert.deepEqual(
+      paths.filter((path) => !USAGE_NOTES[path]),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(USAGE_NOTES).filter((path) => !paths.includes(path)),
+      [],
+    );
   });
 });
 

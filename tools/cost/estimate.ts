@@ -15,7 +15,7 @@ import {
   pricesFor,
   REGIONAL_PRICES,
 } from "./prices";
-import { NOT_COUNTED, USAGE, type UsageAssumptions } from "./usage";
+import { NOT_COUNTED, USAGE, USAGE_NOTES, type UsageAssumptions } from "./usage";
 
 /** Resources outside every tiered component (none today) are reported under this name. */
 export const UNASSIGNED_TIER = "unassigned";
@@ -60,6 +60,8 @@ export interface Estimate {
   readonly assumptions: {
     readonly hoursPerMonth: number;
     readonly usage: UsageAssumptions;
+    /** What each number of `usage` means, by its path. */
+    readonly usageNotes: Readonly<Record<string, string>>;
     readonly notCounted: readonly string[];
     readonly priceTable: string;
     readonly pricedRegions: readonly string[];
@@ -171,6 +173,7 @@ export function estimate(synth: SynthResult, usage: UsageAssumptions = USAGE): E
     assumptions: {
       hoursPerMonth: HOURS_PER_MONTH,
       usage,
+      usageNotes: USAGE_NOTES,
       notCounted: NOT_COUNTED,
       priceTable: PRICE_TABLE_FILE,
       pricedRegions: Object.keys(REGIONAL_PRICES),

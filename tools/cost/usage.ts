@@ -5,82 +5,47 @@
  * Use scales with capacity: each running web task is assumed to serve the traffic below, so the
  * minimum estimate is a quiet month at the autoscalers' minimum and the maximum a busy month at
  * their maximum. Capacity charges (hours of NAT gateways, load balancers, tasks, databases, cache
- * nodes) come from the synth alone. Change a number here and the README's table with it.
+ * nodes) come from the synth alone. After changing a number, run `npm run docs:cost` (the README
+ * shows the table).
  */
+/** The shape of the assumptions; what each number means is in {@link USAGE_NOTES}. */
 export interface UsageAssumptions {
   readonly web: {
-    /** Average requests per second one web task serves over the month. */
     readonly requestsPerSecondPerTask: number;
-    /** Average bytes in plus out of one request through the load balancer (KB). */
     readonly kbPerRequest: number;
-    /** Share of those bytes that are responses leaving AWS to the internet. */
     readonly responseShare: number;
   };
-  readonly cdn: {
-    /** Static files and photos served by CloudFront per web task-month (GB). */
-    readonly gbPerWebTaskMonth: number;
-    /** CloudFront requests per GB served (average object of 100 KB). */
-    readonly requestsPerGb: number;
-  };
-  readonly uploads: {
-    /** Photos uploaded per web task-month (GB): stored in S3 and replicated to the other region. */
-    readonly gbPerWebTaskMonth: number;
-    /** Months of uploads a bucket holds (S3 storage is uploads × this). */
-    readonly monthsKept: number;
-  };
+  readonly cdn: { readonly gbPerWebTaskMonth: number; readonly requestsPerGb: number };
+  readonly uploads: { readonly gbPerWebTaskMonth: number; readonly monthsKept: number };
   readonly database: {
-    /**
-     * The stated write volume: WAL written per web task-month (GB). Every cross-region read replica
-     * receives all of it, billed as inter-region transfer.
-     */
     readonly walGbPerWebTaskMonth: number;
-    /** PostgreSQL logs exported to CloudWatch per instance-month (GB). */
     readonly logsGbPerInstanceMonth: number;
   };
-  readonly crossRegion: {
-    /** Traffic between the regions over VPC peering (the secondary's writes and reads of the writer) per web task-month (GB). */
-    readonly peeringGbPerWebTaskMonth: number;
-  };
+  readonly crossRegion: { readonly peeringGbPerWebTaskMonth: number };
   readonly queue: {
-    /** Jobs per web task-month; each job is a send, a receive and a delete. */
     readonly jobsPerWebTaskMonth: number;
-    /** SQS requests per job. */
     readonly requestsPerJob: number;
-    /** Long-poll receives per worker task-month while idle (one per 20 s). */
     readonly idleReceivesPerWorkerTaskMonth: number;
   };
   readonly logs: {
-    /** Application logs and metrics (EMF) per web task-month (GB). */
     readonly webGbPerTaskMonth: number;
-    /** Per worker task-month (GB). */
     readonly workerGbPerTaskMonth: number;
-    /** VPC flow logs per running task-month in the VPC, plus the base below (GB). */
     readonly flowLogGbPerTaskMonth: number;
     readonly flowLogBaseGbPerVpcMonth: number;
-    /** Log groups that are none of the above (GB per month). */
     readonly otherGbPerGroupMonth: number;
   };
-  readonly nat: {
-    /** Bytes through the NAT gateways per task-month: image pulls, AWS APIs, outbound calls (GB). */
-    readonly gbPerTaskMonth: number;
-  };
+  readonly nat: { readonly gbPerTaskMonth: number };
   readonly containerInsights: {
-    /** Custom metrics Container Insights publishes per cluster and per service. */
     readonly metricsPerCluster: number;
     readonly metricsPerService: number;
-    /** Performance log events per task-month (GB). */
     readonly gbPerTaskMonth: number;
   };
   readonly images: {
-    /** Size of the app's image (GB). */
     readonly imageGb: number;
-    /** Images a repository holds (tagged releases plus untagged ones not yet expired). */
     readonly imagesKept: number;
-    /** Deploys a month: each pushes an image that replication copies to the other region. */
     readonly deploysPerMonth: number;
   };
   readonly dynamodb: {
-    /** On-demand tables: write and read request units per web task-second, and stored GB. */
     readonly writeUnitsPerWebTaskSecond: number;
     readonly readUnitsPerWebTaskSecond: number;
     readonly storedGb: number;
@@ -110,6 +75,57 @@ export const USAGE: UsageAssumptions = {
   images: { imageGb: 0.3, imagesKept: 10, deploysPerMonth: 20 },
   dynamodb: { writeUnitsPerWebTaskSecond: 5, readUnitsPerWebTaskSecond: 20, storedGb: 10 },
 };
+
+/**
+ * What each number of {@link USAGE} means, by its path (the README's assumptions table and
+ * `--json` read it; a test checks every number has one).
+ */
+export const USAGE_NOTES: Readonly<Record<string, string>> = {
+  "web.requestsPerSecondPerTask":
+    "requests per second one web task serves, averaged over the month",
+  "web.kbPerRequest": "KB in plus out per request through the load balancer (1 GB an hour = 1 LCU)",
+  "web.responseShare": "share of those bytes that are responses to the internet",
+  "cdn.gbPerWebTaskMonth": "GB of static files and photos CloudFront serves per web task-month",
+  "cdn.requestsPerGb": "CloudFront requests per GB served (objects of 100 KB on average)",
+  "uploads.gbPerWebTaskMonth":
+    "GB of photos uploaded per web task-month, replicated to the other region",
+  "uploads.monthsKept": "months of uploads a bucket holds (its storage)",
+  "database.walGbPerWebTaskMonth":
+    "the stated write volume: GB of WAL per web task-month, all of it sent to each cross-region replica",
+  "database.logsGbPerInstanceMonth":
+    "GB of PostgreSQL logs exported to CloudWatch per instance-month",
+  "crossRegion.peeringGbPerWebTaskMonth":
+    "GB over VPC peering per web task-month outside the writer's region (writes, reads of the writer)",
+  "queue.jobsPerWebTaskMonth": "jobs queued per web task-month",
+  "queue.requestsPerJob": "SQS requests per job (send, receive, delete)",
+  "queue.idleReceivesPerWorkerTaskMonth": "long-poll receives per worker task-month (one per 20 s)",
+  "logs.webGbPerTaskMonth": "GB of logs and EMF metrics per web task-month",
+  "logs.workerGbPerTaskMonth": "GB of logs per worker task-month",
+  "logs.flowLogGbPerTaskMonth": "GB of VPC flow logs per running task-month in the VPC",
+  "logs.flowLogBaseGbPerVpcMonth": "GB of VPC flow logs per VPC-month, on top of that",
+  "logs.otherGbPerGroupMonth": "GB per month of any other log group",
+  "nat.gbPerTaskMonth": "GB through the NAT gateways per task-month (image pulls, AWS APIs)",
+  "containerInsights.metricsPerCluster": "Container Insights metrics per cluster",
+  "containerInsights.metricsPerService": "Container Insights metrics per service",
+  "containerInsights.gbPerTaskMonth": "GB of Container Insights performance events per task-month",
+  "images.imageGb": "GB of one app image",
+  "images.imagesKept": "images a repository holds (releases and untagged ones not yet expired)",
+  "images.deploysPerMonth": "deploys a month, each image replicated to the other region",
+  "dynamodb.writeUnitsPerWebTaskSecond":
+    "on-demand tables: write request units per web task-second",
+  "dynamodb.readUnitsPerWebTaskSecond": "on-demand tables: read request units per web task-second",
+  "dynamodb.storedGb": "GB stored per table",
+};
+
+/** Every number of a usage object with its dotted path, in declaration order. */
+export function usageEntries(usage: UsageAssumptions): [string, number][] {
+  return Object.entries(usage).flatMap(([group, values]) =>
+    Object.entries(values as Record<string, number>).map(([key, value]): [string, number] => [
+      `${group}.${key}`,
+      value,
+    ]),
+  );
+}
 
 /** What the estimate leaves out, stated once (README and `--json` carry it). */
 export const NOT_COUNTED = [
