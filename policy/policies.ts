@@ -20,6 +20,7 @@ import {
 } from "./rules/database";
 import { iamNoStarOnStar } from "./rules/identity";
 import { securityGroupNoWorldIngress } from "./rules/network";
+import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
 import { alarmHasAction, logGroupRetention } from "./rules/observability";
 import { sqsDeadLetterQueue, sqsEncryptedAtRest } from "./rules/queue";
 import {
@@ -68,6 +69,9 @@ export const policies: Policies = [
   iamNoStarOnStar,
   logGroupRetention,
   alarmHasAction,
+  // Day two: what a refresh, a replacement or a destroy would break.
+  noAuthoritativeInlineLists,
+  route53RecordOneOwner,
   ...awsguardPolicies,
 ];
 

@@ -6,7 +6,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Cache } from "../components/cache";
-import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
 import { Network, type NetworkArgs } from "../components/network";
@@ -55,8 +54,11 @@ export interface RegionArgs {
   config: StackConfig;
   image: pulumi.Input<string>;
   assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
-  /** The zone and name the region's load balancer answers for, when the stack has a domain. */
-  dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
+  /**
+   * The certificate of the app's name in this region, for the load balancer's HTTPS listener,
+   * when the stack has a domain (stacks/global.ts: createAppCertificates).
+   */
+  certificateArn?: pulumi.Input<string>;
   /**
    * The other region's writer, which this region writes to: given exactly when this region's
    * database is a `replica` or a `formerWriter` (`databaseShape`).
@@ -166,14 +168,6 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const certificate = args.dns
-      ? new DnsValidatedCertificate(
-          `${name}-certificate`,
-          { domainName: args.dns.appDomainName, zoneId: args.dns.zoneId },
-          { parent: this },
-        )
-      : undefined;
-
     this.web = new WebService(
       `${name}-web`,
       {
@@ -189,7 +183,7 @@ export class Region extends pulumi.ComponentResource {
         containerPort: config.web.containerPort,
         healthCheckPath: config.web.healthCheckPath,
         loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
-        ...(certificate ? { certificateArn: certificate.certificateArn } : {}),
+        ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
         enableDeletionProtection: config.web.enableDeletionProtection,
         cpuTargetPercent: config.web.cpuTargetPercent,
         requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,

@@ -294,6 +294,14 @@ const CALLS: Record<
   }),
   "aws:index/getRegion:getRegion": (_args, region) => ({ name: region, region, id: region }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+  // The image is in the calling region's registry (tests of a missing image stub this call).
+  "aws:ecr/getImage:getImage": (args, region) => ({
+    registryId: String(args.registryId ?? ACCOUNT_ID),
+    repositoryName: String(args.repositoryName),
+    imageDigest: String(args.imageDigest),
+    imageUri: `${String(args.registryId ?? ACCOUNT_ID)}.dkr.ecr.${region}.amazonaws.com/${String(args.repositoryName)}@${String(args.imageDigest)}`,
+    imageTags: [],
+  }),
   "aws:route53/getZone:getZone": (args) => ({
     zoneId: String(args.zoneId ?? `Z${fakeHex(String(args.name), 13).toUpperCase()}`),
     name: String(args.name ?? "example.com"),

@@ -13,7 +13,8 @@ import { after, before, describe, it } from "node:test";
 import { checkEmulator, PROJECT_ROOT } from "./emulator";
 
 const EMULATOR_SCRIPT = join(PROJECT_ROOT, "scripts", "emulator.sh");
-const START_TIMEOUT_MS = 60_000;
+/** moto's first start imports its whole package; on a busy two-core machine that takes minutes. */
+const START_TIMEOUT_MS = 300_000;
 const motoMissing = spawnSync("python3", ["-c", "import moto.server"]).status !== 0;
 const skip = motoMissing ? "moto is not installed (pip install 'moto[server]>=5,<6')" : false;
 
@@ -41,7 +42,12 @@ describe(
     const script = (command: string, port: number) =>
       spawnSync("bash", [EMULATOR_SCRIPT, command, "moto"], {
         encoding: "utf8",
-        env: { ...process.env, EMULATOR_PORT: String(port), EMULATOR_DIR: state },
+        env: {
+          ...process.env,
+          EMULATOR_PORT: String(port),
+          EMULATOR_DIR: state,
+          EMULATOR_TIMEOUT: String(START_TIMEOUT_MS / 1000),
+        },
       });
 
     before(async () => {

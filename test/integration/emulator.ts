@@ -32,7 +32,13 @@ const EMULATORS = ["moto", "localstack"] as const;
 type Emulator = (typeof EMULATORS)[number];
 /** The stack's resources come from these provider packages; each needs its plugin installed. */
 const PROVIDER_PACKAGES = ["aws", "random"] as const;
-const PROBE_TIMEOUT_MS = 3000;
+/**
+ * How long one probe may wait for an answer. A closed port fails at once, so this only bounds an
+ * emulator that accepted the connection and hangs; a busy shared machine can take tens of seconds
+ * to answer its first request (moto loads its managed IAM policies lazily), so the limit is
+ * generous: readiness decides, not a tight clock.
+ */
+const PROBE_TIMEOUT_MS = 120_000;
 /** The ECS execution role attaches this AWS-managed policy, which moto loads only when asked. */
 const ECS_EXECUTION_POLICY_ARN =
   "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";

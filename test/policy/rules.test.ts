@@ -48,6 +48,11 @@ const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const KMS_KEY = "aws:kms/key:Key";
+const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
+const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
+const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
+const DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup";
+const RECORD = "aws:route53/record:Record";
 
 const resource = (
   type: string,
@@ -1215,6 +1220,148 @@ const rows: Row[] = [
       {
         label: "a rotated KMS key",
         resources: [resource(KMS_KEY, "db-key", { description: "db", enableKeyRotation: true })],
+      },
+    ],
+  },
+  {
+    policy: "no-authoritative-inline-lists",
+    bad: [
+      {
+        label: "a route table with an inline route (peering routes beside it vanish on refresh)",
+        resources: [
+          resource(ROUTE_TABLE, "private-rt", {
+            vpcId: "vpc-1",
+            routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: "nat-1" }],
+          }),
+        ],
+      },
+      {
+        label: "a route table with an explicit empty routes list",
+        resources: [resource(ROUTE_TABLE, "isolated-rt", { vpcId: "vpc-1", routes: [] })],
+      },
+      {
+        label: "preview: inline routes to a NAT gateway whose id is unknown",
+        resources: [resource(ROUTE_TABLE, "private-rt", { routes: UNKNOWN_IN_PREVIEW })],
+      },
+      {
+        label: "a security group with inline ingress",
+        resources: [
+          resource(SECURITY_GROUP, "db-sg", {
+            ingress: [
+              { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"] },
+            ],
+          }),
+        ],
+      },
+      {
+        label: "a security group with inline egress",
+        resources: [resource(SECURITY_GROUP, "db-sg", { egress: [] })],
+      },
+      {
+        label: "a network ACL with inline rules",
+        resources: [resource(NETWORK_ACL, "isolated-acl", { ingress: [{ ruleNo: 100 }] })],
+      },
+      {
+        label: "a gateway endpoint with inline route tables",
+        resources: [resource(VPC_ENDPOINT, "s3", { routeTableIds: ["rtb-1"] })],
+      },
+      {
+        label: "a role with inline policies",
+        resources: [
+          resource(ROLE, "task-role", {
+            inlinePolicies: [{ name: "s3", policy: document({ Effect: "Allow" }) }],
+          }),
+        ],
+      },
+      {
+        label: "a role with managedPolicyArns",
+        resources: [resource(ROLE, "task-role", { managedPolicyArns: [ADMINISTRATOR_ACCESS] })],
+      },
+    ],
+    good: [
+      { label: "a route table without routes", resources: [resource(ROUTE_TABLE, "rt", {})] },
+      {
+        label: "a security group without inline rules",
+        resources: [resource(SECURITY_GROUP, "sg", {})],
+      },
+      {
+        label: "the default security group adopted with no rules (a lock, managed whole)",
+        resources: [resource(DEFAULT_SECURITY_GROUP, "default-sg", { ingress: [], egress: [] })],
+      },
+      {
+        label: "a gateway endpoint without route tables",
+        resources: [resource(VPC_ENDPOINT, "s3", { vpcEndpointType: "Gateway" })],
+      },
+    ],
+  },
+  {
+    policy: "route53-record-one-owner",
+    bad: [
+      {
+        label: "two regions' certificates each writing the same validation CNAME",
+        resources: [
+          resource(RECORD, "primary-cert-validation", {
+            zoneId: "Z1",
+            name: "_abc.app.example.com.",
+            type: "CNAME",
+          }),
+          resource(RECORD, "secondary-cert-validation", {
+            zoneId: "Z1",
+            name: "_abc.app.example.com",
+            type: "CNAME",
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "one validation record",
+        resources: [
+          resource(RECORD, "cert-validation", {
+            zoneId: "Z1",
+            name: "_abc.app.example.com",
+            type: "CNAME",
+          }),
+        ],
+      },
+      {
+        label: "geolocation records of one name with distinct set identifiers",
+        resources: [
+          resource(RECORD, "app-primary", {
+            zoneId: "Z1",
+            name: "app.example.com",
+            type: "A",
+            setIdentifier: "primary",
+          }),
+          resource(RECORD, "app-secondary", {
+            zoneId: "Z1",
+            name: "app.example.com",
+            type: "A",
+            setIdentifier: "secondary",
+          }),
+        ],
+      },
+      {
+        label: "the same name as A and AAAA",
+        resources: [
+          resource(RECORD, "cdn-a", { zoneId: "Z1", name: "static.example.com", type: "A" }),
+          resource(RECORD, "cdn-aaaa", { zoneId: "Z1", name: "static.example.com", type: "AAAA" }),
+        ],
+      },
+      {
+        label: "preview: names from certificates not issued yet",
+        resources: [
+          resource(RECORD, "primary-cert-validation", {
+            zoneId: "Z1",
+            name: UNKNOWN_IN_PREVIEW,
+            type: "CNAME",
+          }),
+          resource(RECORD, "secondary-cert-validation", {
+            zoneId: "Z1",
+            name: UNKNOWN_IN_PREVIEW,
+            type: "CNAME",
+          }),
+        ],
       },
     ],
   },
