@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { wholeNumberProblems } from "./validation";
 import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
-import { physicalName, tierTags } from "./tags";
+import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** The Redis protocol's port, fixed so that security group rules and connection URLs agree. */
@@ -222,7 +222,7 @@ export class Cache extends pulumi.ComponentResource {
     if (problems.length > 0) {
       throw new Error(`Cache "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
     }
-    const groupId = physicalName([pulumi.getStack(), name], MAX_REPLICATION_GROUP_ID_LENGTH);
+    const groupId = stackPhysicalName([name], MAX_REPLICATION_GROUP_ID_LENGTH);
     const tags = tierTags("cache");
     this.componentName = name;
 

@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { physicalName, type Tags, type Tier, tierTags } from "./tags";
+import { stackPhysicalName, type Tags, type Tier, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** How long a deleted key can still be recovered (and data encrypted with it read). */
@@ -93,7 +93,7 @@ export function createEncryptionKey(
   new aws.kms.Alias(
     `${name}-key`,
     {
-      name: `alias/${physicalName([pulumi.getStack(), name], MAX_ALIAS_NAME_LENGTH)}`,
+      name: `alias/${stackPhysicalName([name], MAX_ALIAS_NAME_LENGTH)}`,
       targetKeyId: key.keyId,
     },
     { parent: owner },

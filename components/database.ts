@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
-import { physicalName, tierTags } from "./tags";
+import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** PostgreSQL's port, fixed so that security group rules, connection URLs and alarms agree. */
@@ -541,7 +541,7 @@ export class Database extends pulumi.ComponentResource {
       { byteLength: FINAL_SNAPSHOT_SUFFIX_BYTES },
       { parent: this },
     );
-    return pulumi.interpolate`${physicalName([pulumi.getStack(), name, "final"], 200)}-${suffix.hex}`;
+    return pulumi.interpolate`${stackPhysicalName([name, "final"], 200)}-${suffix.hex}`;
   }
 
   private createInRegionReplicas(

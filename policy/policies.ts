@@ -20,6 +20,7 @@ import {
 } from "./rules/database";
 import { iamNoStarOnStar } from "./rules/identity";
 import { securityGroupNoWorldIngress } from "./rules/network";
+import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
 import { alarmHasAction, logGroupRetention } from "./rules/observability";
 import { sqsDeadLetterQueue, sqsEncryptedAtRest } from "./rules/queue";
@@ -72,6 +73,7 @@ export const policies: Policies = [
   // Day two: what a refresh, a replacement or a destroy would break.
   noAuthoritativeInlineLists,
   route53RecordOneOwner,
+  physicalNamesScoped,
   ...awsguardPolicies,
 ];
 

@@ -53,6 +53,7 @@ const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
 const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
 const DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup";
 const RECORD = "aws:route53/record:Record";
+const KMS_ALIAS = "aws:kms/alias:Alias";
 
 const resource = (
   type: string,
@@ -1362,6 +1363,51 @@ const rows: Row[] = [
             type: "CNAME",
           }),
         ],
+      },
+    ],
+  },
+  {
+    policy: "physical-names-scoped",
+    bad: [
+      {
+        label: "a KMS alias of <stack>-<name> (two projects' prod stacks collide)",
+        resources: [
+          resource(KMS_ALIAS, "primary-database-key", { name: "alias/test-primary-database" }),
+        ],
+      },
+      {
+        label: "a cache replication group id without the project",
+        resources: [cache({ replicationGroupId: "test-primary-cache" })],
+      },
+      {
+        label: "a queue named for the project but not the stack",
+        resources: [queue("jobs", { name: "zero-to-millions-jobs" })],
+      },
+      {
+        label: "a writer's final snapshot without the project",
+        resources: [writer({ finalSnapshotIdentifier: "test-primary-database-final-1a2b3c4d" })],
+      },
+    ],
+    good: [
+      {
+        label: "an alias of <project>-<stack>-<name>",
+        resources: [
+          resource(KMS_ALIAS, "primary-database-key", {
+            name: "alias/zero-to-millions-test-primary-database",
+          }),
+        ],
+      },
+      {
+        label: "a cache group id shortened with a hash, keeping project and stack",
+        resources: [cache({ replicationGroupId: "zero-to-millions-test-second-1a2b3c4d" })],
+      },
+      {
+        label: "a name left to Pulumi's autonaming",
+        resources: [queue("jobs", { name: "jobs-4f9c2e1" })],
+      },
+      {
+        label: "preview: a name built from an unknown output",
+        resources: [resource(KMS_ALIAS, "key", { name: UNKNOWN_IN_PREVIEW })],
       },
     ],
   },
