@@ -18,7 +18,7 @@ import {
   rdsProdFinalSnapshot,
   rdsProdMultiAz,
 } from "./rules/database";
-import { iamNoStarOnStar } from "./rules/identity";
+import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
@@ -68,6 +68,7 @@ export const policies: Policies = [
   ecsNoPublicIp,
   ecsTaskLogging,
   iamNoStarOnStar,
+  iamS3ReadWithList,
   logGroupRetention,
   alarmHasAction,
   // Day two: what a refresh, a replacement or a destroy would break.

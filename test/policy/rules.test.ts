@@ -1411,6 +1411,82 @@ const rows: Row[] = [
       },
     ],
   },
+  {
+    policy: "iam-s3-read-with-list",
+    bad: [
+      {
+        label:
+          "a task role that reads uploads/ but cannot list the bucket (missing keys answer 403)",
+        resources: [
+          resource(ROLE_POLICY, "web-assets", {
+            policy: document({
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:PutObject"],
+              Resource: ["arn:aws:s3:::assets-bucket/uploads/*"],
+            }),
+          }),
+        ],
+      },
+      {
+        label: "a list grant on another bucket",
+        resources: [
+          resource(ROLE_POLICY, "web-assets", {
+            policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Action: "s3:GetObject",
+                  Resource: "arn:aws:s3:::assets-bucket/*",
+                },
+                { Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::other-bucket" },
+              ],
+            }),
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "reads with s3:ListBucket on the bucket",
+        resources: [
+          resource(ROLE_POLICY, "web-assets", {
+            policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Action: "s3:GetObject",
+                  Resource: "arn:aws:s3:::assets-bucket/uploads/*",
+                },
+                {
+                  Effect: "Allow",
+                  Action: "s3:ListBucket",
+                  Resource: "arn:aws:s3:::assets-bucket",
+                },
+              ],
+            }),
+          }),
+        ],
+      },
+      {
+        label: "writes only (nothing is read)",
+        resources: [
+          resource(ROLE_POLICY, "uploader", {
+            policy: document({
+              Effect: "Allow",
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::assets-bucket/*",
+            }),
+          }),
+        ],
+      },
+      {
+        label: "preview: the bucket's ARN is unknown",
+        resources: [resource(ROLE_POLICY, "web-assets", { policy: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
 ];
 
 const policyNamed = (name: string) => {
