@@ -221,6 +221,19 @@ export const configSchema = z
         enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
         skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
         enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        enhancedMonitoringSeconds: z
+          .union(
+            [0, 1, 5, 10, 15, 30, 60].map((seconds) => z.literal(seconds)) as [
+              z.ZodLiteral<number>,
+              z.ZodLiteral<number>,
+            ],
+          )
+          .describe("RDS Enhanced Monitoring granularity in seconds (0: off)"),
+        allowMajorVersionUpgrade: z
+          .boolean()
+          .describe(
+            "acknowledges a change of engineVersion's major version for one deploy; otherwise the preview refuses it (README: Deploying)",
+          ),
         writerRegion: z
           .enum(REGION_ROLES)
           .describe(
@@ -259,6 +272,11 @@ export const configSchema = z
           .boolean()
           .describe(
             "a parameter group that evicts least-recently-used keys; off: the engine's default group (evicts only keys with a TTL), for moto",
+          ),
+        allowReplacement: z
+          .boolean()
+          .describe(
+            "let a deploy replace the cache group (an outage: deleted first, refilled empty); false: Pulumi refuses such a change, and a destroy (README: Deploying)",
           ),
       })
       .strict(),
@@ -435,6 +453,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       databaseName: "app",
       masterUsername: "app",
       writerRegion: "primary",
+      enhancedMonitoringSeconds: 0,
+      allowMajorVersionUpgrade: false,
     },
     cache: {
       engine: "valkey",
@@ -443,6 +463,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       replicas: 0,
       snapshotRetentionDays: 0,
       enableParameterGroup: true,
+      allowReplacement: true,
     },
     logs: { retentionDays: 7 },
     dns: {
@@ -521,6 +542,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       databaseName: "app",
       masterUsername: "app",
       writerRegion: "primary",
+      enhancedMonitoringSeconds: 60,
+      allowMajorVersionUpgrade: false,
     },
     cache: {
       engine: "valkey",
@@ -529,6 +552,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       replicas: 2,
       snapshotRetentionDays: 7,
       enableParameterGroup: true,
+      allowReplacement: false,
     },
     logs: { retentionDays: 90 },
     dns: {
@@ -607,6 +631,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       databaseName: "app",
       masterUsername: "app",
       writerRegion: "primary",
+      enhancedMonitoringSeconds: 0,
+      allowMajorVersionUpgrade: false,
     },
     cache: {
       engine: "redis",
@@ -615,6 +641,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       replicas: 0,
       snapshotRetentionDays: 0,
       enableParameterGroup: false,
+      allowReplacement: true,
     },
     logs: { retentionDays: 1 },
     dns: {

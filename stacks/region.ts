@@ -123,6 +123,9 @@ export class Region extends pulumi.ComponentResource {
         enableDeletionProtection: config.database.enableDeletionProtection,
         skipFinalSnapshot: config.database.skipFinalSnapshot,
         enablePerformanceInsights: config.database.enablePerformanceInsights,
+        enhancedMonitoringSeconds: config.database.enhancedMonitoringSeconds,
+        allowMajorVersionUpgrade: config.database.allowMajorVersionUpgrade,
+        logRetentionDays: config.logs.retentionDays,
       },
       { parent: this },
     );
@@ -141,6 +144,7 @@ export class Region extends pulumi.ComponentResource {
         replicas: config.cache.replicas,
         snapshotRetentionDays: config.cache.snapshotRetentionDays,
         enableParameterGroup: config.cache.enableParameterGroup,
+        protectFromReplacement: !config.cache.allowReplacement,
       },
       { parent: this },
     );

@@ -25,6 +25,8 @@ export interface RecordedResource {
   id: string | null;
   inputs: Record<string, unknown>;
   state: Record<string, unknown>;
+  /** Whether the program marked it `protect` (Pulumi then refuses to replace or delete it). */
+  protect: boolean;
 }
 
 interface MockMonitorLike {
@@ -36,6 +38,7 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getProvider(): string;
+  getProtect(): boolean;
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -311,7 +314,10 @@ const CALLS: Record<
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources = new Map<string, RecordedResource>();
   private readonly providerRegions = new Map<string, string>();
-  private readonly pending = new Map<string, { parent: string | null; providerRef: string }>();
+  private readonly pending = new Map<
+    string,
+    { parent: string | null; providerRef: string; protect: boolean }
+  >();
 
   /** Wraps the mock monitor so that each registration's parent and provider are recorded. */
   attach(): void {
@@ -321,6 +327,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       this.pending.set(`${req.getType()}::${req.getName()}`, {
         parent: req.getParent() || null,
         providerRef: req.getProvider(),
+        protect: req.getProtect(),
       });
       return register(req, callback);
     };
@@ -334,6 +341,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     const registration = this.pending.get(key) ?? {
       parent: null,
       providerRef: args.provider ?? "",
+      protect: false,
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -375,6 +383,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       id: id ?? null,
       inputs: args.inputs,
       state,
+      protect: registration.protect,
     });
     return { id, state };
   }
