@@ -22,7 +22,13 @@ import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
-import { alarmHasAction, logGroupRetention } from "./rules/observability";
+import {
+  alarmHasAction,
+  albProdAccessLogs,
+  logGroupRetention,
+  rdsLogGroupsManaged,
+  rdsProdEnhancedMonitoring,
+} from "./rules/observability";
 import { sqsDeadLetterQueue, sqsEncryptedAtRest } from "./rules/queue";
 import {
   s3AclsDisabled,
@@ -71,6 +77,9 @@ export const policies: Policies = [
   iamS3ReadWithList,
   logGroupRetention,
   alarmHasAction,
+  rdsLogGroupsManaged,
+  albProdAccessLogs,
+  rdsProdEnhancedMonitoring,
   // Day two: what a refresh, a replacement or a destroy would break.
   noAuthoritativeInlineLists,
   route53RecordOneOwner,

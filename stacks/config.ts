@@ -163,6 +163,9 @@ export const configSchema = z
           "target-tracking goal for ALB requests per task per minute (a ceiling for floods of cheap requests; CPU tracking leads for typical traffic, see BENCHMARKS.md)",
         ),
         enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
+        accessLogRetentionDays: count(3653).describe(
+          "days the load balancers' access logs are kept in a bucket per region (0: no access logs)",
+        ),
       })
       .strict(),
     workers: z
@@ -426,6 +429,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cpuTargetPercent: 60,
       requestsPerTargetPerMinute: 15000,
       enableDeletionProtection: false,
+      accessLogRetentionDays: 0,
     },
     workers: {
       cpu: 256,
@@ -515,6 +519,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cpuTargetPercent: 50,
       requestsPerTargetPerMinute: 60000,
       enableDeletionProtection: true,
+      accessLogRetentionDays: 90,
     },
     workers: {
       cpu: 512,
@@ -604,6 +609,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cpuTargetPercent: 60,
       requestsPerTargetPerMinute: 15000,
       enableDeletionProtection: false,
+      accessLogRetentionDays: 0,
     },
     workers: {
       cpu: 256,

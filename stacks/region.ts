@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AccessLogBucket } from "../components/accessLogBucket";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
@@ -172,6 +173,15 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const accessLogs =
+      config.web.accessLogRetentionDays > 0
+        ? new AccessLogBucket(
+            `${name}-alb-logs`,
+            { retentionDays: config.web.accessLogRetentionDays },
+            { parent: this },
+          )
+        : undefined;
+
     this.web = new WebService(
       `${name}-web`,
       {
@@ -189,6 +199,7 @@ export class Region extends pulumi.ComponentResource {
         loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
         ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
         enableDeletionProtection: config.web.enableDeletionProtection,
+        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
         cpuTargetPercent: config.web.cpuTargetPercent,
         requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
       },

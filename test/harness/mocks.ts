@@ -305,6 +305,11 @@ const CALLS: Record<
     imageUri: `${String(args.registryId ?? ACCOUNT_ID)}.dkr.ecr.${region}.amazonaws.com/${String(args.repositoryName)}@${String(args.imageDigest)}`,
     imageTags: [],
   }),
+  // The region's Elastic Load Balancing account (us-east-1's; the mocks need not know the others).
+  "aws:elb/getServiceAccount:getServiceAccount": () => ({
+    arn: "arn:aws:iam::127311923021:root",
+    id: "127311923021",
+  }),
   "aws:route53/getZone:getZone": (args) => ({
     zoneId: String(args.zoneId ?? `Z${fakeHex(String(args.name), 13).toUpperCase()}`),
     name: String(args.name ?? "example.com"),

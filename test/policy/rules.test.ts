@@ -1487,6 +1487,96 @@ const rows: Row[] = [
       },
     ],
   },
+  {
+    policy: "rds-log-groups-managed",
+    bad: [
+      {
+        label:
+          "a writer exporting postgresql logs with no log group of its own (RDS keeps them forever)",
+        resources: [
+          writer({
+            identifier: "zero-to-millions-test-db-writer",
+            enabledCloudwatchLogsExports: ["postgresql"],
+          }),
+        ],
+      },
+      {
+        label: "an autonamed writer exporting logs (no group can be created first)",
+        resources: [writer({ enabledCloudwatchLogsExports: ["postgresql"] })],
+      },
+      {
+        label: "a writer with the postgresql group but not the upgrade one",
+        resources: [
+          writer({
+            identifier: "db-1",
+            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+          }),
+          resource(LOG_GROUP, "db-1-postgresql", {
+            name: "/aws/rds/instance/db-1/postgresql",
+            retentionInDays: 30,
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a writer whose exported logs each have a group",
+        resources: [
+          writer({ identifier: "db-1", enabledCloudwatchLogsExports: ["postgresql", "upgrade"] }),
+          ...["postgresql", "upgrade"].map((log) =>
+            resource(LOG_GROUP, `db-1-${log}`, {
+              name: `/aws/rds/instance/db-1/${log}`,
+              retentionInDays: 30,
+            }),
+          ),
+        ],
+      },
+      { label: "a writer that exports nothing", resources: [writer()] },
+    ],
+  },
+  {
+    policy: "alb-prod-access-logs",
+    bad: [
+      { label: "a prod ALB without access logs", resources: [alb()] },
+      {
+        label: "a prod ALB with access logs disabled",
+        resources: [alb({ accessLogs: { bucket: "logs", enabled: false } })],
+      },
+    ],
+    good: [
+      {
+        label: "a prod ALB logging to a bucket",
+        resources: [alb({ accessLogs: { bucket: "logs", prefix: "alb", enabled: true } })],
+      },
+      { label: "a dev ALB without access logs", resources: [alb()], environment: "dev" },
+      {
+        label: "preview: the bucket's name is unknown",
+        resources: [alb({ accessLogs: { bucket: UNKNOWN_IN_PREVIEW, enabled: true } })],
+      },
+    ],
+  },
+  {
+    policy: "rds-prod-enhanced-monitoring",
+    bad: [
+      { label: "a prod writer without Enhanced Monitoring", resources: [writer()] },
+      {
+        label: "a prod replica with an interval but no role",
+        resources: [replica({ monitoringInterval: 60 })],
+      },
+    ],
+    good: [
+      {
+        label: "a prod writer reporting every 60 s through its role",
+        resources: [
+          writer({
+            monitoringInterval: 60,
+            monitoringRoleArn: "arn:aws:iam::123456789012:role/db-monitoring",
+          }),
+        ],
+      },
+      { label: "a dev writer without it", resources: [writer()], environment: "dev" },
+    ],
+  },
 ];
 
 const policyNamed = (name: string) => {
