@@ -14,7 +14,7 @@ import { Observability } from "../components/observability";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
 
 /** The app's command per role (docs/CONTRACT.md). */
 const WEB_COMMAND = ["web"];
@@ -73,10 +73,13 @@ export interface RegionArgs {
  */
 export class Region extends pulumi.ComponentResource {
   readonly role: RegionRole;
+  /** Why the region has no cache, when it has none. */
+  private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
   readonly database: Database;
-  readonly cache: Cache;
+  /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
+  readonly cache: Cache | undefined;
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
@@ -134,21 +137,25 @@ export class Region extends pulumi.ComponentResource {
     // A former writer's replicas follow it, not the current writer: their data is stale.
     this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
 
-    this.cache = new Cache(
-      `${name}-cache`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        engine: config.cache.engine,
-        engineVersion: config.cache.engineVersion,
-        nodeType: config.cache.nodeType,
-        replicas: config.cache.replicas,
-        snapshotRetentionDays: config.cache.snapshotRetentionDays,
-        enableParameterGroup: config.cache.enableParameterGroup,
-        protectFromReplacement: !config.cache.allowReplacement,
-      },
-      { parent: this },
-    );
+    this.cacheSkipped = cacheSkippedReason(config);
+    this.cache =
+      this.cacheSkipped !== undefined
+        ? undefined
+        : new Cache(
+            `${name}-cache`,
+            {
+              vpcId: this.network.vpcId,
+              subnetIds: this.network.isolatedSubnetIds,
+              engine: config.cache.engine,
+              engineVersion: config.cache.engineVersion,
+              nodeType: config.cache.nodeType,
+              replicas: config.cache.replicas,
+              snapshotRetentionDays: config.cache.snapshotRetentionDays,
+              enableParameterGroup: config.cache.enableParameterGroup,
+              protectFromReplacement: !config.cache.allowReplacement,
+            },
+            { parent: this },
+          );
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     const task = this.taskSettings(args);
@@ -213,8 +220,8 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
     );
-    this.cache.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache.allowFrom(
+    this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    this.cache?.allowFrom(
       "workers",
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
@@ -249,10 +256,14 @@ export class Region extends pulumi.ComponentResource {
             : {}),
           replicaIdentifiers: this.database.readerIdentifiers,
         },
-        cache: {
-          replicationGroupId: this.cache.replicationGroupId,
-          memberClusterIds: this.cache.memberClusterIds,
-        },
+        ...(this.cache
+          ? {
+              cache: {
+                replicationGroupId: this.cache.replicationGroupId,
+                memberClusterIds: this.cache.memberClusterIds,
+              },
+            }
+          : {}),
         appMetricsNamespace: APP_METRICS_NAMESPACE,
       },
       { parent: this },
@@ -269,7 +280,7 @@ export class Region extends pulumi.ComponentResource {
       albDnsName: this.web.albDnsName,
       writerEndpoint: this.writer.address,
       readerEndpoints: this.readerAddresses,
-      cacheEndpoint: this.cache.primaryEndpoint,
+      cacheEndpoint: this.cache?.primaryEndpoint ?? pulumi.output(`disabled: ${this.cacheSkipped}`),
       queueUrl: this.workers.queueUrl,
       deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
       dashboardUrl: this.observability.dashboardUrl,
@@ -339,16 +350,20 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
-        REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+        ...(this.cache
+          ? {
+              REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+            }
+          : {}),
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
       } as Record<string, pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
-        REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
+        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
       },
-      secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
+      secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
   }
 }
