@@ -55,6 +55,14 @@ for (const stack of STACKS) {
       });
     }
 
+    it(`THEN its cache groups are ${stack === "prod" ? "protected: the engine refuses a replacement (an outage) unless cache.allowReplacement" : "not protected (a dev cache may be replaced and destroyed)"}`, () => {
+      const groups = deployed.ofType("aws:elasticache/replicationGroup:ReplicationGroup");
+      assert.ok(groups.length > 0);
+      for (const group of groups) assert.equal(group.protect, stack === "prod", group.name);
+      for (const instance of deployed.ofType("aws:rds/instance:Instance"))
+        assert.equal(instance.protect, false, `${instance.name}: deletion protection guards it`);
+    });
+
     it("WHEN the image changes THEN the task definitions do change (the spec sees what it compares)", async () => {
       const changed = await synth(stack, image("b"));
       const tasks = (s: Synth) =>
