@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "../components/accessLogBucket";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
-import { Database } from "../components/database";
+import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import { Network, type NetworkArgs } from "../components/network";
 import { Observability } from "../components/observability";
 import { QueueWorkers } from "../components/queueWorkers";
@@ -115,13 +115,7 @@ export class Region extends pulumi.ComponentResource {
         maxAllocatedStorageGb: config.database.maxAllocatedStorageGb,
         databaseName: config.database.databaseName,
         masterUsername: config.database.masterUsername,
-        // A cross-region replica, promoted or not, has no in-region replicas of its own.
-        readReplicas:
-          shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
-        ...(shape === "replica" && args.writer
-          ? { replicaOf: { arn: args.writer.instanceArn } }
-          : {}),
-        ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
+        role: databaseRole(shape, config, args.writer),
         enableMultiAz: config.database.enableMultiAz,
         backupRetentionDays: config.database.backupRetentionDays,
         enableDeletionProtection: config.database.enableDeletionProtection,
@@ -134,8 +128,7 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
     this.writer = args.writer ?? this.ownWriter();
-    // A former writer's replicas follow it, not the current writer: their data is stale.
-    this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
+    this.readerAddresses = readerAddressesOf(this.database.role);
 
     this.cacheSkipped = cacheSkippedReason(config);
     this.cache =
@@ -250,12 +243,7 @@ export class Region extends pulumi.ComponentResource {
           queueName: this.workers.queueName,
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
-        database: {
-          ...(this.database.writerIdentifier
-            ? { writerIdentifier: this.database.writerIdentifier }
-            : {}),
-          replicaIdentifiers: this.database.readerIdentifiers,
-        },
+        database: observedInstances(this.database.role),
         ...(this.cache
           ? {
               cache: {
@@ -289,14 +277,14 @@ export class Region extends pulumi.ComponentResource {
   }
 
   private ownWriter(): WriterDatabase {
-    const { writerArn, writerAddress, masterUserSecretArn } = this.database;
-    if (!writerArn || !writerAddress || !masterUserSecretArn) {
-      throw new Error(`region ${this.region}: this region's database has no writer`);
+    const role = this.database.role;
+    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
     return {
-      instanceArn: writerArn,
-      address: writerAddress,
-      masterUserSecretArn,
+      instanceArn: role.writer.arn,
+      address: role.writer.address,
+      masterUserSecretArn: role.writer.masterUserSecretArn,
       kmsKeyArn: this.database.kmsKeyArn,
     };
   }
@@ -365,6 +353,58 @@ export class Region extends pulumi.ComponentResource {
       },
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
+  }
+}
+
+/** The component's role for a region's database shape; a replica's source is the other region's writer. */
+export function databaseRole(
+  shape: DatabaseShape,
+  config: StackConfig,
+  writer: WriterDatabase | undefined,
+): DatabaseRole {
+  switch (shape) {
+    case "writer":
+    case "formerWriter":
+      return { kind: shape, readReplicas: config.database.readReplicas };
+    case "promotedReplica":
+      return { kind: "promotedReplica" };
+    case "replica":
+      if (writer === undefined)
+        throw new Error("a cross-region replica needs the writer it follows");
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+  }
+}
+
+/**
+ * Where a region's app reads: the writer's in-region replicas, or the cross-region replica; none
+ * for a promoted replica (it has none) or a former writer (its replicas follow stale data).
+ */
+function readerAddressesOf(role: DatabaseRoleOutputs): pulumi.Output<string>[] {
+  if (role.kind === "writer") return role.readers.map((reader) => reader.address);
+  if (role.kind === "crossRegionReplica") return [role.replica.address];
+  return [];
+}
+
+/** The instances the region's dashboard and alarms watch, whatever their role. */
+function observedInstances(role: DatabaseRoleOutputs): {
+  writerIdentifier?: pulumi.Output<string>;
+  replicaIdentifiers: pulumi.Output<string>[];
+} {
+  switch (role.kind) {
+    case "writer":
+      return {
+        writerIdentifier: role.writer.identifier,
+        replicaIdentifiers: role.readers.map((reader) => reader.identifier),
+      };
+    case "promotedReplica":
+      return { writerIdentifier: role.writer.identifier, replicaIdentifiers: [] };
+    case "crossRegionReplica":
+      return { replicaIdentifiers: [role.replica.identifier] };
+    case "formerWriter":
+      return {
+        writerIdentifier: role.formerWriter.identifier,
+        replicaIdentifiers: role.replicas.map((replica) => replica.identifier),
+      };
   }
 }
 
