@@ -2,6 +2,7 @@
  * The app's environment (docs/CONTRACT.md), read once and validated with an error that names the
  * variable. Every variable is optional: unset, each tier falls back to its embedded implementation.
  */
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 
@@ -46,6 +47,52 @@ export interface Config {
   metricsNamespace: string;
   dataDir: string;
   logLevel: string;
+  /** TRUSTED_PROXIES: the load balancer's addresses or CIDR ranges (the VPC's); none when unset. */
+  trustedProxies: string[];
+  /** COOKIE_SECRET: signing secrets, newest first; undefined means one random per process. */
+  cookieSecrets: string[] | undefined;
+}
+
+/** A cookie secret must resist guessing: at least 32 characters (e.g. 32 random bytes, base64). */
+export const MIN_COOKIE_SECRET_LENGTH = 32;
+
+function commaList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** TRUSTED_PROXIES: comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.0/16. */
+export function parseTrustedProxies(name: string, value: string | undefined): string[] {
+  const entries = commaList(value);
+  for (const entry of entries) {
+    const [address = "", prefix, ...rest] = entry.split("/");
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixOk =
+      prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(
+        name,
+        `has ${JSON.stringify(entry)}: use IP addresses or CIDR ranges (e.g. the VPC's 10.0.0.0/16), comma-separated`,
+      );
+    }
+  }
+  return entries;
+}
+
+/** COOKIE_SECRET: comma-separated secrets, the one that signs first (rotation: prepend a new one). */
+export function parseCookieSecrets(name: string, value: string | undefined): string[] | undefined {
+  const secrets = commaList(value);
+  if (secrets.length === 0) return undefined;
+  if (secrets.some((secret) => secret.length < MIN_COOKIE_SECRET_LENGTH)) {
+    throw new ConfigError(
+      name,
+      `has a secret shorter than ${MIN_COOKIE_SECRET_LENGTH} characters; use e.g. 32 random bytes in base64`,
+    );
+  }
+  return secrets;
 }
 
 /** A bad or inconsistent environment; `variable` names the culprit. */
@@ -240,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     metricsNamespace: read(env, "METRICS_NAMESPACE") ?? "ZeroToMillions",
     dataDir,
     logLevel,
+    trustedProxies: parseTrustedProxies("TRUSTED_PROXIES", read(env, "TRUSTED_PROXIES")),
+    cookieSecrets: parseCookieSecrets("COOKIE_SECRET", read(env, "COOKIE_SECRET")),
   };
 }
 

@@ -45,7 +45,11 @@ async function main(): Promise<void> {
     logger,
     role,
     identity,
-    settings: { metricsNamespace: config.metricsNamespace },
+    settings: {
+      metricsNamespace: config.metricsNamespace,
+      trustedProxies: config.trustedProxies,
+      ...(config.cookieSecrets === undefined ? {} : { cookieSecrets: config.cookieSecrets }),
+    },
   });
 
   let shuttingDown = false;

@@ -16,6 +16,7 @@ function brokenCache(): Cache {
     delete: fail,
     tryLock: fail,
     unlock: fail,
+    increment: fail,
     ping: fail,
     close: async () => undefined,
   };

@@ -4,7 +4,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "../http/context";
 import { Health, jsonSchema, Meta } from "../http/schemas";
-import { LocalFileStore } from "../tiers/files";
+import { isPublicFilePath, LocalFileStore } from "../tiers/files";
 
 export interface Identity {
   region: string;
@@ -99,7 +99,7 @@ export async function systemRoutes(
       decorateReply: false,
       index: false,
       // Uploaded originals stay private; only the generated thumbnails are public.
-      allowedPath: (pathName) => pathName.startsWith("/thumbnails/"),
+      allowedPath: (pathName) => isPublicFilePath(pathName),
       immutable: true,
       maxAge: "365d",
     });
