@@ -12,7 +12,7 @@ import { CacheAside, type CacheAsideOptions } from "./cacheAside";
 import type { Role } from "./config";
 import type { RouteContext, WebSettings } from "./http/context";
 import { registerErrorHandling } from "./http/errors";
-import { DEFAULT_RATE_LIMITS, registerRateLimits } from "./http/rateLimits";
+import { DEFAULT_RATE_LIMITS, registerRateLimits, type RateLimitSettings } from "./http/rateLimits";
 import {
   registerCookies,
   registerSecurityHeaders,
@@ -56,12 +56,17 @@ export interface AppSettings extends WebSettings {
   passwordHashing: PasswordHashingOptions;
 }
 
+/** What a caller may override: any setting, and any single rate limit. */
+export type AppSettingsOverrides = Partial<Omit<AppSettings, "rateLimits">> & {
+  rateLimits?: Partial<RateLimitSettings>;
+};
+
 export interface AppOptions {
   tiers: Tiers;
   logger: Logger;
   role?: Role;
   identity: Identity;
-  settings?: Partial<AppSettings>;
+  settings?: AppSettingsOverrides;
   /** Where EMF lines go (stdout by default). */
   writeMetrics?: (line: string) => void;
 }
@@ -106,7 +111,12 @@ const HEALTH_PATHS = new Set(["/healthz", "/readyz"]);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const role = options.role ?? "all";
-  const settings: AppSettings = { ...defaultSettings(), ...options.settings };
+  const defaults = defaultSettings();
+  const settings: AppSettings = {
+    ...defaults,
+    ...options.settings,
+    rateLimits: { ...defaults.rateLimits, ...options.settings?.rateLimits },
+  };
   const { tiers, logger, identity } = options;
 
   const fastifyLogger: FastifyBaseLogger = logger;

@@ -51,6 +51,37 @@ export interface Config {
   trustedProxies: string[];
   /** COOKIE_SECRET: signing secrets, newest first; undefined means one random per process. */
   cookieSecrets: string[] | undefined;
+  /** Sign-in and sign-up limits that are set; the rest keep the app's defaults (http/rateLimits.ts). */
+  rateLimits: {
+    windowMs?: number;
+    signInPerClient?: number;
+    signInPerAccount?: number;
+    signUpPerClient?: number;
+  };
+}
+
+/** The rate-limit variables, by the setting each one overrides. */
+export const RATE_LIMIT_VARIABLES = {
+  windowMs: "RATE_LIMIT_WINDOW_SECONDS",
+  signInPerClient: "SIGN_IN_LIMIT_PER_CLIENT",
+  signInPerAccount: "SIGN_IN_LIMIT_PER_ACCOUNT",
+  signUpPerClient: "SIGN_UP_LIMIT_PER_CLIENT",
+} as const;
+
+const positiveWholeNumber = z
+  .string()
+  .regex(/^[1-9]\d{0,8}$/, { message: "must be a whole number from 1 to 999999999" })
+  .transform(Number);
+
+function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
+  const limits: Config["rateLimits"] = {};
+  for (const [setting, name] of Object.entries(RATE_LIMIT_VARIABLES)) {
+    const raw = read(env, name);
+    if (raw === undefined) continue;
+    const value = parseWith(positiveWholeNumber, name, raw);
+    limits[setting as keyof Config["rateLimits"]] = setting === "windowMs" ? value * 1000 : value;
+  }
+  return limits;
 }
 
 /** A cookie secret must resist guessing: at least 32 characters (e.g. 32 random bytes, base64). */
@@ -289,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     logLevel,
     trustedProxies: parseTrustedProxies("TRUSTED_PROXIES", read(env, "TRUSTED_PROXIES")),
     cookieSecrets: parseCookieSecrets("COOKIE_SECRET", read(env, "COOKIE_SECRET")),
+    rateLimits: readRateLimits(env),
   };
 }
 

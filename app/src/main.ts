@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     settings: {
       metricsNamespace: config.metricsNamespace,
       trustedProxies: config.trustedProxies,
+      rateLimits: config.rateLimits,
       ...(config.cookieSecrets === undefined ? {} : { cookieSecrets: config.cookieSecrets }),
     },
   });

@@ -74,7 +74,7 @@ describe("photos (embedded)", () => {
     const started = await startUpload();
     assert.equal(started.statusCode, 201, started.body);
     const { key, upload } = started.json<Upload>();
-    assert.match(key, new RegExp(`^uploads/${userId}/[0-9a-f-]{36}\\.png$`));
+    assert.match(key, new RegExp(`^uploads/${userId}/[0-9a-f-]{36}\\.${png.length}\\.png$`));
     assert.equal(upload.method, "PUT");
     assert.match(upload.url, /^\/uploads\//);
     assert.deepEqual(upload.headers, { "content-type": "image/png" });
@@ -126,7 +126,9 @@ describe("photos (embedded)", () => {
     assert.equal(notUploaded.statusCode, 400);
     assert.equal(notUploaded.json().field, "key");
 
-    const foreignKey = await complete("uploads/999/00000000-0000-0000-0000-000000000000.png");
+    const foreignKey = await complete(
+      "uploads/00000000-0000-4000-8000-000000000000/00000000-0000-0000-0000-000000000000.10.png",
+    );
     assert.equal(foreignKey.statusCode, 400);
     assert.equal(foreignKey.json().field, "key");
 

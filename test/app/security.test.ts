@@ -10,7 +10,11 @@ import { CookieJar, makePng } from "./support/helpers";
 let counter = 0;
 function newUser() {
   counter += 1;
-  return { name: `Mallory ${counter}`, email: `sec${counter}@example.com`, password: "hunter2hunter2" };
+  return {
+    name: `Mallory ${counter}`,
+    email: `sec${counter}@example.com`,
+    password: "hunter2hunter2",
+  };
 }
 
 /** A distinct client address per call, so the per-client limits stay out of unrelated tests. */

@@ -165,7 +165,11 @@ export function registerErrorHandling(
     if (unavailable !== undefined) {
       request.log.error({ err: error }, unavailable.logAs);
       reply.header("retry-after", OUTAGE_RETRY_AFTER_SECONDS);
-      return send(reply, 503, { error: unavailable.code, message: unavailable.message, field: null });
+      return send(reply, 503, {
+        error: unavailable.code,
+        message: unavailable.message,
+        field: null,
+      });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

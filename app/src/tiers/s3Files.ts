@@ -79,7 +79,8 @@ export class S3FileStore implements FileStore {
       );
       return { size: head.ContentLength ?? 0, contentType: head.ContentType };
     } catch (error) {
-      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      const status =
+        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
       if (status === 404) return undefined;
       // 4xx other than 404 is our own mistake (permissions, bucket name): a 500 that gets fixed.
       if (status === undefined || status >= 500) throw new FileStoreUnavailableError(error);
