@@ -152,7 +152,27 @@ export function registerErrorHandling(
   app: FastifyInstance,
   allowedMethods: (path: string) => string[],
 ): void {
+  /** 405 with Allow when the path exists under other methods, else 404. */
+  const notFound = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = request.url.split("?")[0];
+    const notAllowed = methodNotAllowed(request, reply, allowedMethods);
+    if (notAllowed !== undefined) {
+      return send(reply, 405, {
+        error: "method_not_allowed",
+        message: `${path} does not take ${request.method}; it takes ${notAllowed.allow.join(", ")}`,
+        field: null,
+      });
+    }
+    return send(reply, 404, {
+      error: "not_found",
+      message: `There is no ${request.method} ${path}`,
+      field: null,
+    });
+  };
+
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // A body error on a request no route takes (QUERY with no content-type): the route is the answer.
+    if (request.is404) return notFound(request, reply);
     if (error.validation !== undefined) return send(reply, 400, validationBody(error));
     if (error instanceof HttpError) {
       return send(reply, error.statusCode, {
@@ -188,20 +208,5 @@ export function registerErrorHandling(
     });
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?")[0];
-    const notAllowed = methodNotAllowed(request, reply, allowedMethods);
-    if (notAllowed !== undefined) {
-      return send(reply, 405, {
-        error: "method_not_allowed",
-        message: `${path} does not take ${request.method}; it takes ${notAllowed.allow.join(", ")}`,
-        field: null,
-      });
-    }
-    return send(reply, 404, {
-      error: "not_found",
-      message: `There is no ${request.method} ${path}`,
-      field: null,
-    });
-  });
+  app.setNotFoundHandler(notFound);
 }

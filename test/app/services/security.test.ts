@@ -11,11 +11,7 @@ import { createMemoryCache, createRedisCache, type Cache } from "../../../app/sr
 import type { Database } from "../../../app/src/tiers/database";
 import { LocalFileStore, type FileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import {
-  connectRedis,
-  RedisCircuitOpenError,
-  waitForRedis,
-} from "../../../app/src/tiers/redis";
+import { connectRedis, RedisCircuitOpenError, waitForRedis } from "../../../app/src/tiers/redis";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import {
   createMemorySessionStore,
