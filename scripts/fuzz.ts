@@ -69,9 +69,14 @@ async function waitUntilReady(baseUrl: string, app: ChildProcess, output: () => 
   throw new Error(`the app was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output()}`);
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+    const child = spawn(command, args, { cwd, env, stdio: "inherit" });
     child.once("error", fail);
     child.once("exit", (code, signal) => done(code ?? (signal === null ? 1 : 128)));
   });
@@ -211,7 +216,8 @@ async function main(): Promise<number> {
       `Cookie: ${cookie}`,
       ...(process.env.FUZZ_SEED === undefined ? [] : ["--seed", process.env.FUZZ_SEED]),
     ];
-    const code = await run(schemathesis, args, { ...process.env, NO_COLOR: "1" });
+    // In the report folder: schemathesis keeps a .schemathesis cache in its working directory.
+    const code = await run(schemathesis, args, { ...process.env, NO_COLOR: "1" }, reportDir);
     const serverErrors = output.split("\n").filter((line) => /"level":50/.test(line));
     const coverage = await coverageFrom(reportDir);
     process.stdout.write(`\nreports: ${reportDir}\n`);
