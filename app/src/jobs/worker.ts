@@ -7,7 +7,7 @@
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics";
 import type { JobQueue, QueueMessage } from "../tiers/queue";
-import type { JobOutcome } from "./thumbnail";
+import { UnprocessableJobError, type JobOutcome } from "./thumbnail";
 
 export type JobHandler = (body: string, message: QueueMessage) => Promise<JobOutcome>;
 
@@ -99,6 +99,19 @@ export class Worker {
       else log.info("job already done; dropping the redelivery");
     } catch (error) {
       metrics.count("JobsFailed");
+      // A job that can never succeed goes to the dead-letter queue now, not after every retry.
+      if (error instanceof UnprocessableJobError) {
+        try {
+          await queue.deadLetter(message, error.message);
+          log.error({ err: error }, "job can never succeed; moved to the dead-letter queue");
+          return;
+        } catch (deadLetterError) {
+          log.warn(
+            { err: deadLetterError },
+            "could not dead-letter the job; retrying it until the redrive policy does",
+          );
+        }
+      }
       const delaySeconds = this.retryDelaySeconds(message.receiveCount);
       log.error(
         { err: error, retryInSeconds: delaySeconds },
