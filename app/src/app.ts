@@ -123,11 +123,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (settings.cookieSecrets?.length === 0) {
     throw new Error("cookieSecrets: give at least one secret to sign cookies with");
   }
-  if (settings.cookieSecrets === undefined && tiers.database.kind === "postgres") {
-    logger.warn(
-      "COOKIE_SECRET is not set: cookies are signed with this process's own secret, so another instance will not honour them (read-your-writes holds per instance only)",
-    );
-  }
   const cookieSecrets = settings.cookieSecrets ?? [randomBytes(32).toString("base64url")];
   const app = Fastify({
     loggerInstance: fastifyLogger,
@@ -198,6 +193,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   if (role === "worker") return app;
+
+  if (settings.cookieSecrets === undefined && tiers.database.kind === "postgres") {
+    logger.warn(
+      "COOKIE_SECRET is not set: cookies are signed with this process's own secret, so another instance will not honour them (read-your-writes holds per instance only)",
+    );
+  }
 
   const allowedMethods = trackAllowedMethods(app);
   registerErrorHandling(app, allowedMethods);

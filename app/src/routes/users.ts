@@ -21,6 +21,7 @@ import {
   UserOrPublicUser,
 } from "../http/schemas";
 import { errorCode, UNIQUE_VIOLATION } from "../tiers/database";
+import { SessionStoreUnavailableError } from "../tiers/sessions";
 import {
   cacheKeyForUser,
   deleteUser,
@@ -84,11 +85,15 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const { user, cache } = await readUser(request, context, id);
       reply.header("x-cache", cache);
       if (user === undefined) throw userNotFound(id);
-      // Only a request that carries a session cookie costs a session lookup.
+      // Only a request that carries a session cookie costs a session lookup; if the session store
+      // is down, the reader gets the public view rather than an error.
       const session =
         request.cookies[SESSION_COOKIE] === undefined
           ? undefined
-          : await currentSession(request, context);
+          : await currentSession(request, context).catch((error: unknown) => {
+              if (error instanceof SessionStoreUnavailableError) return undefined;
+              throw error;
+            });
       return session?.data.userId === id ? user : toPublicUser(user);
     },
   );
