@@ -222,6 +222,21 @@ describe("security (embedded)", () => {
       assert.deepEqual(statuses, [401, 401, 401, 429]);
     });
 
+    it("GIVEN one IPv6 host rotating through its /64 WHEN guessing THEN it is one client to the limit", async () => {
+      const prefix = `2001:db8:${clientCounter++}:1`;
+      const statuses: number[] = [];
+      for (let host = 1; host <= 6; host += 1) {
+        const response = await t.app.inject({
+          method: "POST",
+          url: "/sessions",
+          payload: { email: `v6-${host}@example.com`, password: "wrong-password" },
+          remoteAddress: `${prefix}::${host}`,
+        });
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+    });
+
     it("GIVEN one client signing up over and over WHEN over its limit THEN 429", async () => {
       const client = nextClient();
       const statuses: number[] = [];

@@ -9,7 +9,7 @@
  * counted, and the per-account key needs the parsed email.
  */
 import { createHash } from "node:crypto";
-import fastifyRateLimit, { type FastifyRateLimitStore } from "@fastify/rate-limit";
+import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore } from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { DegradedReporter } from "../degraded";
@@ -113,6 +113,14 @@ function enforce(limits: { limiter: Limiter; message: string; field: string | nu
   };
 }
 
+/**
+ * The client as the limits see it: an IPv6 client by its /64 (the library's default), since one
+ * host usually holds a whole /64; an IPv4-mapped address as plain IPv4.
+ */
+function client(request: FastifyRequest): string {
+  return normalizeIP(request.ip);
+}
+
 /** Emails are hashed into the key: the shared store holds no address in clear. */
 function accountKey(email: string): string {
   return createHash("sha256").update(normalizeEmail(email)).digest("base64url");
@@ -122,7 +130,7 @@ export function signInRateLimit(app: FastifyInstance, context: RouteContext) {
   const limits = context.settings.rateLimits;
   return enforce([
     {
-      limiter: limiter(app, "signin:ip", limits.signInPerClient, limits.windowMs, (r) => r.ip),
+      limiter: limiter(app, "signin:ip", limits.signInPerClient, limits.windowMs, client),
       message: "Too many sign-in attempts from this address",
       field: null,
     },
@@ -140,7 +148,7 @@ export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
   const limits = context.settings.rateLimits;
   return enforce([
     {
-      limiter: limiter(app, "signup:ip", limits.signUpPerClient, limits.windowMs, (r) => r.ip),
+      limiter: limiter(app, "signup:ip", limits.signUpPerClient, limits.windowMs, client),
       message: "Too many sign-ups from this address",
       field: null,
     },
