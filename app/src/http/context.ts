@@ -7,7 +7,6 @@ import type { CacheAside, CacheOutcome } from "../cacheAside";
 import type { Metrics } from "../metrics";
 import type { PasswordHasher } from "../passwords";
 import type { RateLimitSettings } from "./rateLimits";
-import type { RetryOptions } from "../tiers/queue";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
 import { cacheKeyForUser, findUser, toUser } from "../users";
@@ -30,7 +29,6 @@ export interface WebSettings {
   readYourWritesMs: number;
   sessionTtlMs: number;
   maxUploadBytes: number;
-  queueRetry: RetryOptions;
   rateLimits: RateLimitSettings;
 }
 

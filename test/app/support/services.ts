@@ -76,6 +76,8 @@ export class TcpProxy {
   private readonly server: Server;
   private isCut = false;
   private isHung = false;
+  /** Connections reset because the proxy was cut: how many times a client tried meanwhile. */
+  refusedConnections = 0;
 
   private constructor(
     private readonly targetHost: string,
@@ -133,6 +135,7 @@ export class TcpProxy {
 
   private accept(client: Socket): void {
     if (this.isCut) {
+      this.refusedConnections += 1;
       client.resetAndDestroy();
       return;
     }
