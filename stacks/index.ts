@@ -15,6 +15,7 @@ import {
   connectRegions,
   createAppCertificates,
   createCdn,
+  createCookieSigningKey,
   createGeoDns,
   createGlobalObservability,
   createImage,
@@ -67,6 +68,7 @@ function deployEverything(config: StackConfig) {
   const cdn = createCdn(config, providers, zone);
   const certificates =
     zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
+  const cookieSigningKey = createCookieSigningKey();
   const region = (role: RegionRole, writer?: Region) =>
     new Region(
       role,
@@ -80,6 +82,7 @@ function deployEverything(config: StackConfig) {
           ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
         ...(writer ? { writer: writer.writer } : {}),
+        cookieSigningKey,
       },
       { providers: [providers[role]] },
     );
