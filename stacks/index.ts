@@ -14,6 +14,7 @@ import { deploysEveryTier, serves } from "./emulator";
 import {
   connectRegions,
   createCdn,
+  createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
   createImage,
@@ -63,7 +64,8 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = createCdn(config, providers, zone);
+  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const dnsForRegions =
     zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
   const region = (role: RegionRole, writer?: Region) =>
@@ -99,7 +101,7 @@ function deployEverything(config: StackConfig) {
     : undefined;
   // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(config, cdn, geoDns, providers)
+    ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
     : undefined;
   return {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,

@@ -19,14 +19,16 @@ import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
+import { WebAcl } from "../components/webAcl";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { emulatorProviderArgs } from "./emulator";
+import { emulatorProviderArgs, serves } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
   networkArgs,
   taskSettings,
+  webAclSettings,
   webSettings,
   workerSettings,
 } from "./settings";
@@ -85,6 +87,8 @@ export class Region extends pulumi.ComponentResource {
   readonly cache: Cache;
   readonly workers: QueueWorkers;
   readonly web: WebService;
+  /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
+  readonly waf: WebAcl | undefined;
   readonly observability: Observability;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
@@ -183,6 +187,12 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The internet reaches the load balancer through the region's web ACL only.
+    this.waf = serves(config, "webAcls")
+      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      : undefined;
+    this.waf?.associate("web", this.web.albArn);
+
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.database.allowFrom(
@@ -231,6 +241,14 @@ export class Region extends pulumi.ComponentResource {
           memberClusterIds: this.cache.memberClusterIds,
         },
         appMetricsNamespace: METRICS_NAMESPACE,
+        ...(this.waf
+          ? {
+              webAcl: {
+                ...this.waf.metrics,
+                blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+              },
+            }
+          : {}),
       },
       { parent: this },
     );
