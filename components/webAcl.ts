@@ -339,18 +339,21 @@ export class WebAcl extends pulumi.ComponentResource {
     this.args = args;
     const aclName = physicalName([pulumi.getProject(), pulumi.getStack(), name], MAX_NAME_LENGTH);
     const rules = webAclRules(args);
+    // A CLOUDFRONT ACL outside us-east-1 fails the deployment here, naming the cause.
+    const region =
+      args.scope === "CLOUDFRONT"
+        ? providerRegion(this, CLOUDFRONT_WAF_REGION, "CloudFront web ACLs exist only there")
+        : aws.getRegionOutput({}, { parent: this }).region;
 
     this.webAcl = this.createWebAcl(name, aclName, rules);
     this.logGroup = this.createLogGroup(name, aclName);
-    this.logging = this.enableLogging(name);
+    this.logging = this.enableLogging(name, region);
 
     this.arn = this.webAcl.arn;
     this.logGroupName = this.logGroup.name;
     this.metrics = {
       webAclMetricName: aclName,
-      ...(args.scope === "REGIONAL"
-        ? { region: aws.getRegionOutput({}, { parent: this }).region }
-        : {}),
+      ...(args.scope === "REGIONAL" ? { region } : {}),
       mode: args.mode,
       rules: rules.map((rule) => ({ metricName: rule.name, label: rule.label })),
     };
@@ -394,10 +397,6 @@ export class WebAcl extends pulumi.ComponentResource {
     rules: Array<Rule & { label: string }>,
   ): aws.wafv2.WebAcl {
     const { scope, mode } = this.args;
-    if (scope === "CLOUDFRONT") {
-      // Fails the deployment early (and clearly) when the provider is not us-east-1's.
-      providerRegion(this, CLOUDFRONT_WAF_REGION, "CloudFront web ACLs exist only in us-east-1");
-    }
     return new aws.wafv2.WebAcl(
       `${name}-acl`,
       transform(this.args.transform?.webAcl, {
@@ -429,9 +428,11 @@ export class WebAcl extends pulumi.ComponentResource {
    * Logs what a rule blocked or counted, once the log group lets AWS's log delivery write to it
    * (a policy on the group itself: the account's ten shared resource policies stay untouched).
    */
-  private enableLogging(name: string): aws.wafv2.WebAclLoggingConfiguration {
+  private enableLogging(
+    name: string,
+    region: pulumi.Output<string>,
+  ): aws.wafv2.WebAclLoggingConfiguration {
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const region = aws.getRegionOutput({}, { parent: this }).region;
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
     const deliveryPolicy = new aws.cloudwatch.LogResourcePolicy(
       `${name}-log-delivery`,
