@@ -12,6 +12,12 @@ import {
   type WebAclArgs,
   webAclRules,
 } from "../../components/webAcl";
+import {
+  webAclAlarmSpec,
+  webAclDashboardRow,
+  webAclWatchProblems,
+} from "../../components/observability";
+import type { Metric } from "../../components/monitoring";
 import { render, resolve } from "../../harness/component";
 
 const T = {
@@ -370,4 +376,71 @@ describe("WebAcl: the component", () => {
     );
     assert.equal(rendered.named("assets-waf-acl").inputs.scope, "CLOUDFRONT");
   });
+});
+
+describe("WebAcl on the dashboards: the row and the alarm, as data", () => {
+  const metrics = (mode: "block" | "count") => ({
+    webAclMetricName: "zero-to-millions-prod-primary-waf",
+    region: "us-east-1",
+    mode,
+    rules: [
+      { metricName: "ip-reputation", label: "IP reputation" },
+      { metricName: "rate-limit", label: "rate limit" },
+    ],
+  });
+
+  it("GIVEN block mode THEN the alarm watches BlockedRequests of the whole ACL in its region, 3 of 5 minutes over the threshold", () => {
+    const spec = webAclAlarmSpec({ ...metrics("block"), blockedRequestsPerMinute: 300 });
+    assert.deepEqual(spec.line, {
+      namespace: "AWS/WAFV2",
+      name: "BlockedRequests",
+      dimensions: { WebACL: "zero-to-millions-prod-primary-waf", Rule: "ALL", Region: "us-east-1" },
+      stat: "Sum",
+    });
+    assert.deepEqual(
+      [spec.threshold, spec.periodSeconds, spec.evaluationPeriods, spec.datapointsToAlarm],
+      [300, 60, 5, 3],
+    );
+    assert.equal(spec.treatMissingData, "notBreaching");
+    assert.match(spec.lookAt, /aws-waf-logs-/);
+  });
+
+  it("GIVEN count mode THEN the alarm and the per-rule graph watch CountedRequests (what would be blocked)", () => {
+    const spec = webAclAlarmSpec({ ...metrics("count"), blockedRequestsPerMinute: 100 });
+    assert.equal((spec.line as { name: string }).name, "CountedRequests");
+    assert.match(spec.what, /count mode/);
+    const [byAction, byRule] = webAclDashboardRow(metrics("count")).graphs;
+    assert.deepEqual(
+      byAction!.lines.map((line) => (line as { name: string }).name),
+      ["AllowedRequests", "BlockedRequests", "CountedRequests"],
+    );
+    assert.deepEqual(
+      byRule!.lines.map((line) => {
+        const { name, dimensions } = line as Metric;
+        return [name, dimensions.Rule];
+      }),
+      [
+        ["CountedRequests", "ip-reputation"],
+        ["CountedRequests", "rate-limit"],
+      ],
+    );
+  });
+
+  it("GIVEN a CloudFront ACL's metrics THEN no Region dimension is added", () => {
+    const { region: _region, ...cloudfront } = metrics("block");
+    const spec = webAclAlarmSpec({ ...cloudfront, blockedRequestsPerMinute: 100 });
+    assert.deepEqual(Object.keys((spec.line as { dimensions: object }).dimensions), [
+      "WebACL",
+      "Rule",
+    ]);
+  });
+
+  for (const threshold of [0, -1, Number.NaN]) {
+    it(`GIVEN a threshold of ${threshold} THEN the problem names webAcl.blockedRequestsPerMinute`, () => {
+      assert.match(
+        webAclWatchProblems({ ...metrics("block"), blockedRequestsPerMinute: threshold }).join(),
+        /^webAcl.blockedRequestsPerMinute: .* must be a number above 0$/,
+      );
+    });
+  }
 });
