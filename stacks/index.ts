@@ -16,6 +16,7 @@ import {
   createAppCertificates,
   createCdn,
   createCookieSigningKey,
+  createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
   createImage,
@@ -65,7 +66,8 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = createCdn(config, providers, zone);
+  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const certificates =
     zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
   const cookieSigningKey = createCookieSigningKey();
@@ -105,7 +107,7 @@ function deployEverything(config: StackConfig) {
     : undefined;
   // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(config, cdn, geoDns, providers)
+    ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
     : undefined;
   return {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,

@@ -19,14 +19,16 @@ import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
+import { WebAcl } from "../components/webAcl";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs, serves } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
   networkArgs,
   taskSettings,
+  webAclSettings,
   webSettings,
   workerSettings,
 } from "./settings";
@@ -97,6 +99,8 @@ export class Region extends pulumi.ComponentResource {
   readonly cache: Cache | undefined;
   readonly workers: QueueWorkers;
   readonly web: WebService;
+  /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
+  readonly waf: WebAcl | undefined;
   readonly observability: Observability;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
@@ -199,6 +203,12 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The internet reaches the load balancer through the region's web ACL only.
+    this.waf = serves(config, "webAcls")
+      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      : undefined;
+    this.waf?.associate("web", this.web.albArn);
+
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.database.allowFrom(
@@ -246,6 +256,14 @@ export class Region extends pulumi.ComponentResource {
             }
           : {}),
         appMetricsNamespace: METRICS_NAMESPACE,
+        ...(this.waf
+          ? {
+              webAcl: {
+                ...this.waf.metrics,
+                blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+              },
+            }
+          : {}),
       },
       { parent: this },
     );
