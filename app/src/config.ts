@@ -36,16 +36,45 @@ export interface Config {
         readers: PostgresTarget[];
         /** The RDS-managed master secret (JSON with `password`): read at start and after a rotation. */
         passwordSecret: SecretRef | undefined;
+        /** DATABASE_AUTH: a password (URL, DATABASE_PASSWORD, secret) or an RDS IAM token per connection. */
+        auth: DatabaseAuth;
+        /** DATABASE_MIGRATIONS: apply pending migrations at start, or only check that none are pending. */
+        migrations: MigrationsMode;
       };
   redis: { url: string; authToken: string | undefined } | undefined;
   queueUrl: string | undefined;
-  files: { kind: "local"; dir: string } | { kind: "s3"; bucket: string; cdnDomain: string };
+  files:
+    | { kind: "local"; dir: string }
+    /** `region` is the bucket's (ASSETS_BUCKET_REGION, else AWS_REGION), not necessarily the task's. */
+    | { kind: "s3"; bucket: string; region: string; cdnDomain: string };
+  /** SESSIONS_TABLE: sessions in this region's replica of a DynamoDB global table. */
+  sessionsTable: string | undefined;
+  /** Cross-region cache invalidation (docs/CONTRACT.md); undefined: this region only. */
+  invalidation: InvalidationConfig | undefined;
   aws: { region: string | undefined; endpoint: string | undefined };
   /** Shown as "served by"; `local` when AWS_REGION is unset. */
   region: string;
   metricsNamespace: string;
   dataDir: string;
   logLevel: string;
+}
+
+export type DatabaseAuth = "password" | "iam";
+export const DATABASE_AUTHS: readonly DatabaseAuth[] = ["password", "iam"];
+export type MigrationsMode = "on-start" | "verify";
+export const MIGRATIONS_MODES: readonly MigrationsMode[] = ["on-start", "verify"];
+
+/** An SQS queue and the region its client must use (the URL's own, else AWS_REGION). */
+export interface QueueRef {
+  url: string;
+  region: string;
+}
+
+export interface InvalidationConfig {
+  /** CACHE_INVALIDATION_QUEUE_URL: this region's queue, which this region's web tasks consume. */
+  queue: QueueRef;
+  /** CACHE_INVALIDATION_PUBLISH_URLS: every region's queue (this one's included); writes publish to all. */
+  publishTo: QueueRef[];
 }
 
 /** A bad or inconsistent environment; `variable` names the culprit. */
@@ -156,6 +185,47 @@ function parseUrl(name: string, value: string, protocols: readonly string[]): st
   return value;
 }
 
+const AWS_REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+function parseRegion(name: string, value: string): string {
+  if (!AWS_REGION_NAME.test(value)) {
+    throw new ConfigError(
+      name,
+      `is ${JSON.stringify(value)}: must be an AWS region such as eu-west-1`,
+    );
+  }
+  return value;
+}
+
+/** sqs.REGION.amazonaws.com/ACCOUNT/NAME (or the legacy REGION.queue.amazonaws.com). */
+const SQS_HOST =
+  /^(?:sqs\.([a-z]{2}(?:-[a-z]+)+-\d+)|([a-z]{2}(?:-[a-z]+)+-\d+)\.queue)\.amazonaws\.com(?:\.cn)?$/;
+
+/** A queue URL with its region: the host's for AWS, else `fallbackRegion` (an emulator's URL). */
+export function parseQueueRef(
+  name: string,
+  value: string,
+  fallbackRegion: string | undefined,
+): QueueRef {
+  const url = new URL(parseUrl(name, value, ["https:", "http:"]));
+  const match = SQS_HOST.exec(url.hostname);
+  const region = match?.[1] ?? match?.[2] ?? fallbackRegion;
+  if (region === undefined) {
+    throw new ConfigError(name, `names no region (${url.hostname}) and AWS_REGION is unset`);
+  }
+  return { url: value, region };
+}
+
+/** DynamoDB's rule for table names. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+function parseEnum<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `is ${JSON.stringify(value)}; use one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
 /** Reads and validates the whole environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const port = parseWith(portSchema, "PORT", read(env, "PORT") ?? "3000");
@@ -177,6 +247,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   if (databaseUrl === undefined && passwordSecret !== undefined) {
     throw new ConfigError("DATABASE_SECRET_ARN", "is set but DATABASE_URL (the writer) is not");
   }
+  const auth = parseEnum("DATABASE_AUTH", read(env, "DATABASE_AUTH") ?? "password", DATABASE_AUTHS);
+  const migrations = parseEnum(
+    "DATABASE_MIGRATIONS",
+    read(env, "DATABASE_MIGRATIONS") ?? "verify",
+    MIGRATIONS_MODES,
+  );
+  if (databaseUrl === undefined && read(env, "DATABASE_AUTH") !== undefined) {
+    throw new ConfigError("DATABASE_AUTH", "is set but DATABASE_URL (the writer) is not");
+  }
+  if (auth === "iam" && passwordSecret !== undefined) {
+    throw new ConfigError(
+      "DATABASE_SECRET_ARN",
+      "is set with DATABASE_AUTH=iam: IAM authentication uses no password; unset one of them",
+    );
+  }
   const database: Config["database"] =
     databaseUrl === undefined
       ? { kind: "pglite", dataDir: resolve(dataDir, "pglite") }
@@ -187,6 +272,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
             parsePostgresUrl("DATABASE_READ_URLS", url, databasePassword),
           ),
           passwordSecret,
+          auth,
+          migrations,
         };
 
   const redisUrl = read(env, "REDIS_URL");
@@ -212,14 +299,73 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   if (cdnDomain !== undefined && !/^[a-z0-9.-]+(:\d+)?$/i.test(cdnDomain)) {
     throw new ConfigError("CDN_DOMAIN", `must be a bare host name such as d123.cloudfront.net`);
   }
+  const awsRegion = read(env, "AWS_REGION");
+  if (awsRegion === undefined && (queueUrl !== undefined || bucket !== undefined)) {
+    throw new ConfigError("AWS_REGION", "is missing; QUEUE_URL and ASSETS_BUCKET need it");
+  }
+  const bucketRegionRaw = read(env, "ASSETS_BUCKET_REGION");
+  if (bucketRegionRaw !== undefined && bucket === undefined) {
+    throw new ConfigError("ASSETS_BUCKET_REGION", "is set but ASSETS_BUCKET is not");
+  }
   const files: Config["files"] =
-    bucket !== undefined && cdnDomain !== undefined
-      ? { kind: "s3", bucket, cdnDomain }
+    bucket !== undefined && cdnDomain !== undefined && awsRegion !== undefined
+      ? {
+          kind: "s3",
+          bucket,
+          region:
+            bucketRegionRaw === undefined
+              ? awsRegion
+              : parseRegion("ASSETS_BUCKET_REGION", bucketRegionRaw),
+          cdnDomain,
+        }
       : { kind: "local", dir: resolve(dataDir, "files") };
 
-  const awsRegion = read(env, "AWS_REGION");
-  if (awsRegion === undefined && (queueUrl !== undefined || files.kind === "s3")) {
-    throw new ConfigError("AWS_REGION", "is missing; QUEUE_URL and ASSETS_BUCKET need it");
+  const sessionsTableRaw = read(env, "SESSIONS_TABLE");
+  if (sessionsTableRaw !== undefined && !TABLE_NAME.test(sessionsTableRaw)) {
+    throw new ConfigError(
+      "SESSIONS_TABLE",
+      `is ${JSON.stringify(sessionsTableRaw)}: must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`,
+    );
+  }
+  if (sessionsTableRaw !== undefined && awsRegion === undefined) {
+    throw new ConfigError(
+      "AWS_REGION",
+      "is missing; SESSIONS_TABLE needs it (this region's replica)",
+    );
+  }
+
+  const invalidationQueueRaw = read(env, "CACHE_INVALIDATION_QUEUE_URL");
+  const publishRaw = (read(env, "CACHE_INVALIDATION_PUBLISH_URLS") ?? "")
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  if ((invalidationQueueRaw === undefined) !== (publishRaw.length === 0)) {
+    const missing =
+      invalidationQueueRaw === undefined
+        ? "CACHE_INVALIDATION_QUEUE_URL"
+        : "CACHE_INVALIDATION_PUBLISH_URLS";
+    throw new ConfigError(
+      missing,
+      "is missing; CACHE_INVALIDATION_QUEUE_URL and CACHE_INVALIDATION_PUBLISH_URLS go together",
+    );
+  }
+  const invalidation: InvalidationConfig | undefined =
+    invalidationQueueRaw === undefined
+      ? undefined
+      : {
+          queue: parseQueueRef("CACHE_INVALIDATION_QUEUE_URL", invalidationQueueRaw, awsRegion),
+          publishTo: publishRaw.map((url) =>
+            parseQueueRef("CACHE_INVALIDATION_PUBLISH_URLS", url, awsRegion),
+          ),
+        };
+  if (
+    invalidation !== undefined &&
+    !invalidation.publishTo.some((q) => q.url === invalidation.queue.url)
+  ) {
+    throw new ConfigError(
+      "CACHE_INVALIDATION_PUBLISH_URLS",
+      "must include CACHE_INVALIDATION_QUEUE_URL: this region's cache needs the LSN-gated delete too",
+    );
   }
   const endpointRaw = read(env, "AWS_ENDPOINT_URL");
   const endpoint =
@@ -235,6 +381,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     redis,
     queueUrl,
     files,
+    sessionsTable: sessionsTableRaw,
+    invalidation,
     aws: { region: awsRegion, endpoint },
     region: awsRegion ?? "local",
     metricsNamespace: read(env, "METRICS_NAMESPACE") ?? "ZeroToMillions",

@@ -96,7 +96,7 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
       : new S3FileStore({
           bucket: config.files.bucket,
           cdnDomain: config.files.cdnDomain,
-          region: config.aws.region,
+          region: config.files.region,
           endpoint: config.aws.endpoint,
         });
 
