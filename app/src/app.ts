@@ -9,13 +9,13 @@ import fastifySwagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { CacheAside, type CacheAsideOptions } from "./cacheAside";
-import type { Role } from "./config";
+import type { MigrationsMode, Role } from "./config";
 import type { RouteContext, WebSettings } from "./http/context";
 import { registerErrorHandling } from "./http/errors";
 import { createJobHandler } from "./jobs/handler";
 import { Worker, type WorkerOptions } from "./jobs/worker";
 import { Metrics } from "./metrics";
-import { migrate } from "./migrations";
+import { migrate, verifySchema } from "./migrations";
 import { migrationsDir, publicDistDir } from "./paths";
 import { photoRoutes } from "./routes/photos";
 import { sessionRoutes } from "./routes/sessions";
@@ -33,6 +33,12 @@ export interface AppSettings extends WebSettings {
   /** The built page; undefined serves a hint to build it. */
   publicDir: string | undefined;
   migrationsDir: string;
+  /**
+   * `on-start` applies pending migrations when the app starts (embedded, tests); `verify` only
+   * checks, on a reader, that none are pending: the full stack's tasks run as a role without DDL,
+   * and the migrate command applies migrations with the master credential beforehand.
+   */
+  migrations: MigrationsMode;
 }
 
 export interface AppOptions {
@@ -72,6 +78,7 @@ export function defaultSettings(): AppSettings {
     metricsFlushIntervalMs: 60_000,
     publicDir: publicDistDir(),
     migrationsDir: migrationsDir(),
+    migrations: "on-start",
   };
 }
 
@@ -133,8 +140,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Lifecycle. onReady hooks run in order; the single onClose hook runs after the server has
   // stopped accepting connections and the in-flight requests have finished.
   app.addHook("onReady", async () => {
-    const applied = await migrate(tiers.database, settings.migrationsDir, logger);
-    logger.info({ applied }, "database schema up to date");
+    if (settings.migrations === "on-start") {
+      const applied = await migrate(tiers.database, settings.migrationsDir, logger);
+      logger.info({ applied }, "database schema up to date");
+    } else {
+      await verifySchema(tiers.database, settings.migrationsDir);
+      logger.info("database schema verified: no migration pending");
+    }
     if (role !== "worker") metrics.web.start();
     if (worker !== undefined) {
       metrics.worker.start();

@@ -185,6 +185,9 @@ function parseUrl(name: string, value: string, protocols: readonly string[]): st
   return value;
 }
 
+const IAM_NEEDS_TLS =
+  "has no TLS (sslmode unset or disable) but DATABASE_AUTH=iam: RDS takes IAM tokens over TLS only. Fix: add ?sslmode=verify-full";
+
 const AWS_REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
 function parseRegion(name: string, value: string): string {
@@ -275,6 +278,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
           auth,
           migrations,
         };
+  if (database.kind === "postgres" && auth === "iam") {
+    // RDS accepts IAM tokens over TLS only.
+    if (database.writer.ssl === false) throw new ConfigError("DATABASE_URL", IAM_NEEDS_TLS);
+    if (database.readers.some((reader) => reader.ssl === false)) {
+      throw new ConfigError("DATABASE_READ_URLS", IAM_NEEDS_TLS);
+    }
+  }
 
   const redisUrl = read(env, "REDIS_URL");
   const redis =
@@ -414,4 +424,25 @@ export function checkRole(role: Role, config: Config): void {
       `is missing; the ${role} role runs apart from the ${role === "web" ? "worker" : "web"} tier and needs the shared queue (or run "all")`,
     );
   }
+}
+
+/** What only the migrate command reads, besides the database variables (docs/CONTRACT.md). */
+export interface MigrateConfig {
+  /** DATABASE_APP_USER (+ DATABASE_APP_PASSWORD): the app's role to create and grant. */
+  appRole: { name: string; password: string | undefined } | undefined;
+}
+
+export function loadMigrateConfig(env: NodeJS.ProcessEnv): MigrateConfig {
+  const name = read(env, "DATABASE_APP_USER");
+  const password = read(env, "DATABASE_APP_PASSWORD");
+  if (name === undefined && password !== undefined) {
+    throw new ConfigError("DATABASE_APP_PASSWORD", "is set but DATABASE_APP_USER is not");
+  }
+  if (name !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new ConfigError(
+      "DATABASE_APP_USER",
+      `is ${JSON.stringify(name)}: use 1-63 of a-z, 0-9 and _, not starting with a digit`,
+    );
+  }
+  return { appRole: name === undefined ? undefined : { name, password } };
 }

@@ -5,6 +5,7 @@ import { createMemoryCache, createRedisCache, type Cache } from "./cache";
 import type { Database } from "./database";
 import { RotatingPassword } from "./databasePassword";
 import { LocalFileStore, type FileStore } from "./files";
+import { iamTokenPassword } from "./iamAuth";
 import { openPGlite } from "./pglite";
 import { openPostgres } from "./postgres";
 import { MemoryJobQueue, type JobQueue } from "./queue";
@@ -62,16 +63,32 @@ export async function loadDatabasePassword(
   return password;
 }
 
+/**
+ * The configured database: PGlite, or PostgreSQL authenticated by password (DATABASE_PASSWORD,
+ * DATABASE_SECRET_ARN) or by an IAM token per connection (DATABASE_AUTH=iam). The migrate command
+ * opens the writer alone (`readers: false`).
+ */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: { readers: boolean } = { readers: true },
+): Promise<Database> {
+  if (config.database.kind === "pglite") return openPGlite(config.database.dataDir);
+  const iam = config.database.auth === "iam";
+  return openPostgres({
+    writer: config.database.writer,
+    readers: options.readers ? config.database.readers : [],
+    logger,
+    ...(iam
+      ? {
+          passwordFor: (target) => iamTokenPassword(target, { fallbackRegion: config.aws.region }),
+        }
+      : { password: await loadDatabasePassword(config, logger) }),
+  });
+}
+
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
-  const database =
-    config.database.kind === "pglite"
-      ? await openPGlite(config.database.dataDir)
-      : openPostgres({
-          writer: config.database.writer,
-          readers: config.database.readers,
-          logger,
-          password: await loadDatabasePassword(config, logger),
-        });
+  const database = await openDatabase(config, logger);
 
   const redis =
     config.redis === undefined

@@ -102,6 +102,11 @@ export interface PostgresOptions {
    * a re-read of the secret. The database owns it from here (close() closes it).
    */
   password?: RotatingPassword;
+  /**
+   * Where each pool's connections get their password, when not from `password` or the target's
+   * own: IAM authentication's per-connection token (DATABASE_AUTH=iam, see iamAuth.ts).
+   */
+  passwordFor?: (target: PostgresTarget) => () => Promise<string>;
 }
 
 function poolFor(target: PostgresTarget, options: PostgresOptions, role: string): pg.Pool {
@@ -111,9 +116,11 @@ function poolFor(target: PostgresTarget, options: PostgresOptions, role: string)
     database: target.database,
     user: target.user,
     password:
-      options.password === undefined
-        ? target.password
-        : options.password.passwordFor(target.password),
+      options.passwordFor !== undefined
+        ? options.passwordFor(target)
+        : options.password === undefined
+          ? target.password
+          : options.password.passwordFor(target.password),
     ssl: target.ssl,
     ...(target.options === undefined ? {} : { options: target.options }),
     max: options.poolSize ?? 10,
