@@ -82,14 +82,14 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     "/sessions",
     {
       schema: {
-        summary: "Sign out",
+        summary: "Sign out: ends every session of the signed-in user, in every region",
         tags: ["sessions"],
         response: { 204: { type: "null" }, ...errors(503) },
       },
     },
     async (request, reply) => {
-      const sessionId = cookie(request, SESSION_COOKIE);
-      if (sessionId !== undefined && sessionId !== "") await sessions.delete(sessionId);
+      const session = await currentSession(request, context);
+      if (session !== undefined) await sessions.revokeUser(session.data.userId);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
       return reply.status(204).send();
     },

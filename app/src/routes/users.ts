@@ -116,10 +116,11 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     },
     async (request, reply) => {
       const { id } = request.params;
-      const session = await requireSelf(request, context, id);
+      await requireSelf(request, context, id);
       if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
       await context.cache.invalidate(cacheKeyForUser(id));
-      await context.tiers.sessions.delete(session.sessionId);
+      // Every session of the account, on every device and in every region.
+      await context.tiers.sessions.revokeUser(id);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
       markWrite(request, reply, context);
       request.log.info({ userId: id }, "user deleted");

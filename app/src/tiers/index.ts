@@ -4,6 +4,7 @@ import type { Config } from "../config";
 import { createMemoryCache, createRedisCache, type Cache } from "./cache";
 import type { Database } from "./database";
 import { RotatingPassword } from "./databasePassword";
+import { DynamoSessionStore } from "./dynamoSessions";
 import { LocalFileStore, type FileStore } from "./files";
 import { iamTokenPassword } from "./iamAuth";
 import { openPGlite } from "./pglite";
@@ -35,6 +36,7 @@ export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)
       await parts.queue.close();
       await parts.files.close();
       await parts.cache.close();
+      await parts.sessions.close?.();
       for (const close of alsoClose) await close();
       await parts.database.close();
     },
@@ -117,17 +119,30 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
           endpoint: config.aws.endpoint,
         });
 
-  if (config.database.kind === "postgres" && redis === undefined) {
+  const sessions: SessionStore =
+    config.sessionsTable !== undefined && config.aws.region !== undefined
+      ? new DynamoSessionStore({
+          table: config.sessionsTable,
+          region: config.aws.region,
+          endpoint: config.aws.endpoint,
+        })
+      : redis === undefined
+        ? createMemorySessionStore()
+        : createRedisSessionStore(redis);
+
+  if (config.database.kind === "postgres" && sessions.kind === "memory") {
     // Sessions in process memory work for one instance only; behind a load balancer a user would
     // be signed in on one task and not on the next.
-    logger.warn("DATABASE_URL is set but REDIS_URL is not: sessions stay in this process's memory");
+    logger.warn(
+      "DATABASE_URL is set but neither SESSIONS_TABLE nor REDIS_URL: sessions stay in this process's memory",
+    );
   }
 
   return assembleTiers(
     {
       database,
       cache: redis === undefined ? createMemoryCache() : createRedisCache(redis),
-      sessions: redis === undefined ? createMemorySessionStore() : createRedisSessionStore(redis),
+      sessions,
       queue,
       files,
     },
