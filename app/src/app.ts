@@ -15,6 +15,8 @@ import { registerErrorHandling } from "./http/errors";
 import { createJobHandler } from "./jobs/handler";
 import { Worker, type WorkerOptions } from "./jobs/worker";
 import { Metrics } from "./metrics";
+import { createMemoryFenceStore } from "./replication/fences";
+import { createInvalidationHandler, type InvalidationTiming } from "./replication/invalidation";
 import { migrate, verifySchema } from "./migrations";
 import { migrationsDir, publicDistDir } from "./paths";
 import { photoRoutes } from "./routes/photos";
@@ -39,6 +41,8 @@ export interface AppSettings extends WebSettings {
    * and the migrate command applies migrations with the master credential beforehand.
    */
   migrations: MigrationsMode;
+  /** Cross-region invalidation timings (replication/invalidation.ts has the defaults). */
+  invalidation: Partial<InvalidationTiming>;
 }
 
 export interface AppOptions {
@@ -79,6 +83,7 @@ export function defaultSettings(): AppSettings {
     publicDir: publicDistDir(),
     migrationsDir: migrationsDir(),
     migrations: "on-start",
+    invalidation: {},
   };
 }
 
@@ -112,10 +117,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.writeMetrics === undefined ? {} : { write: options.writeMetrics }),
     });
   const metrics = { web: metricsFor("web"), worker: metricsFor("worker") };
+  const fences = tiers.fences ?? createMemoryFenceStore();
   const cache = new CacheAside(tiers.cache, logger, {
     secondDeleteAfterMs: settings.readYourWritesMs,
+    fences,
+    ...(tiers.invalidations === undefined ? {} : { publisher: tiers.invalidations.publisher }),
     ...settings.cache,
   });
+
+  // The web tasks hold the region's cache in use, so they apply its invalidations.
+  const invalidationLogger = logger.child({ service: "invalidations" });
+  const invalidations =
+    role === "worker" || tiers.invalidations === undefined
+      ? undefined
+      : new Worker({
+          queue: tiers.invalidations.inbox,
+          handle: createInvalidationHandler({
+            database: tiers.database,
+            cache: tiers.cache,
+            fences,
+            logger: invalidationLogger,
+            metrics: metrics.web,
+            timing: settings.invalidation,
+          }),
+          logger: invalidationLogger,
+          metrics: metrics.web,
+          ...settings.worker,
+        });
 
   const workerLogger = logger.child({ service: "worker" });
   const worker =
@@ -148,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       logger.info("database schema verified: no migration pending");
     }
     if (role !== "worker") metrics.web.start();
+    invalidations?.start();
     if (worker !== undefined) {
       metrics.worker.start();
       worker.start();
@@ -155,6 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook("onClose", async () => {
     await worker?.stop();
+    await invalidations?.stop();
     cache.close();
     // Only the services this process ran report: a worker's zero ActiveUsers would skew averages.
     if (role !== "worker") metrics.web.stop();

@@ -1,6 +1,12 @@
 /** Builds every tier from the validated environment: embedded defaults or full-stack services. */
 import type { Logger } from "pino";
-import type { Config } from "../config";
+import type { Config, QueueRef } from "../config";
+import {
+  createMemoryFenceStore,
+  createRedisFenceStore,
+  type FenceStore,
+} from "../replication/fences";
+import { InvalidationPublisher } from "../replication/invalidation";
 import { createMemoryCache, createRedisCache, type Cache } from "./cache";
 import type { Database } from "./database";
 import { RotatingPassword } from "./databasePassword";
@@ -16,12 +22,22 @@ import { secretsManagerPassword } from "./secretsManager";
 import { createMemorySessionStore, createRedisSessionStore, type SessionStore } from "./sessions";
 import { SqsJobQueue } from "./sqsQueue";
 
+/** Cross-region cache invalidation: this region's queue, and the sender to every region's. */
+export interface InvalidationTier {
+  inbox: JobQueue;
+  publisher: InvalidationPublisher;
+}
+
 export interface Tiers {
   database: Database;
   cache: Cache;
   sessions: SessionStore;
   queue: JobQueue;
   files: FileStore;
+  /** The region's invalidation fences, next to its cache; in process memory when unset. */
+  fences?: FenceStore;
+  /** Unset: invalidations stay in this region (one region, or embedded). */
+  invalidations?: InvalidationTier;
   /** Closes every tier, the database last (the others may still be finishing work that uses it). */
   close(): Promise<void>;
 }
@@ -34,6 +50,8 @@ export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)
     ...parts,
     close: async () => {
       await parts.queue.close();
+      await parts.invalidations?.inbox.close();
+      await parts.invalidations?.publisher.close();
       await parts.files.close();
       await parts.cache.close();
       await parts.sessions.close?.();
@@ -89,6 +107,15 @@ export async function openDatabase(
   });
 }
 
+/** An SQS queue in its own region (the other region's invalidation queue is in that region). */
+function sqsQueueFor(queue: QueueRef, config: Config): SqsJobQueue {
+  return new SqsJobQueue({
+    queueUrl: queue.url,
+    region: queue.region,
+    endpoint: config.aws.endpoint,
+  });
+}
+
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
   const database = await openDatabase(config, logger);
 
@@ -138,6 +165,18 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
     );
   }
 
+  const invalidations: InvalidationTier | undefined =
+    config.invalidation === undefined
+      ? undefined
+      : {
+          inbox: sqsQueueFor(config.invalidation.queue, config),
+          publisher: new InvalidationPublisher({
+            queues: config.invalidation.publishTo.map((queue) => sqsQueueFor(queue, config)),
+            origin: config.region,
+            logger,
+          }),
+        };
+
   return assembleTiers(
     {
       database,
@@ -145,6 +184,8 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
       sessions,
       queue,
       files,
+      fences: redis === undefined ? createMemoryFenceStore() : createRedisFenceStore(redis),
+      ...(invalidations === undefined ? {} : { invalidations }),
     },
     redis === undefined ? [] : [() => closeRedis(redis)],
   );
