@@ -3,6 +3,9 @@
  * - TTL with jitter, so entries written together do not all expire (and reload) together;
  * - delete on write, plus a second delete a little later: a read that raced the write could have
  *   put back the old row it had just read from a lagging replica;
+ * - with the write's LSN, exact instead: the key is fenced at that LSN (in every region, through the
+ *   invalidation queues), a loader tells whether its row was read past the fence (else it is served
+ *   but not cached), and a store that an invalidation overtook is deleted again;
  * - stampede protection for a hot key: one load per key per process (single flight), and across
  *   processes a short lock in the cache so one instance loads while the others wait for its result;
  * - degradation: any cache error is logged (`degraded: cache`) and the read goes to the database.

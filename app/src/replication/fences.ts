@@ -6,7 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
-import { compareLsn, laterLsn, parseLsn, type Lsn } from "./lsn";
+import { laterLsn, parseLsn, type Lsn } from "./lsn";
 
 export interface FenceStore {
   /** Moves the key's fence to `lsn` unless it is already there or further; kept `ttlMs`. */
@@ -52,10 +52,4 @@ export function createRedisFenceStore(redis: Redis, keyPrefix = "fence:"): Fence
     },
     get: async (key) => parseLsn((await redis.get(keyPrefix + key)) ?? undefined),
   };
-}
-
-/** True when `seen` is as far as `fence` (no fence: nothing to wait for). */
-export function coversFence(seen: Lsn | undefined, fence: Lsn | undefined): boolean {
-  if (fence === undefined) return true;
-  return seen !== undefined && compareLsn(seen, fence) >= 0;
 }
