@@ -29,8 +29,11 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     },
     async (request, reply) => {
       const { email, password } = request.body;
-      // The writer: an account created a moment ago must be able to sign in at once.
-      const row = await findUserForSignIn(database.writer, email);
+      // This region's replica first (sign-in keeps working while the writer, perhaps in the other
+      // region, is down), then the writer: an account created a moment ago signs in at once.
+      const row =
+        (await findUserForSignIn(database.reader, email)) ??
+        (await findUserForSignIn(database.writer, email));
       const valid =
         row === undefined
           ? await verifyAgainstDecoy(password)
