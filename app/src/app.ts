@@ -117,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.writeMetrics === undefined ? {} : { write: options.writeMetrics }),
     });
   const metrics = { web: metricsFor("web"), worker: metricsFor("worker") };
+  tiers.invalidations?.publisher.countFailuresIn(role === "worker" ? metrics.worker : metrics.web);
   const fences = tiers.fences ?? createMemoryFenceStore();
   const cache = new CacheAside(tiers.cache, logger, {
     secondDeleteAfterMs: settings.readYourWritesMs,

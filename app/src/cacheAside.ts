@@ -131,7 +131,7 @@ export class CacheAside {
     if (lsn !== undefined && fences !== undefined) {
       await this.attempt(() => fences.raise(key, lsn, DEFAULT_INVALIDATION_TIMING.fenceTtlMs));
     }
-    if (lsn !== undefined) await this.publisher?.publish(key, lsn);
+    if (lsn !== undefined) this.publisher?.publish(key, lsn);
     const timer = setTimeout(() => {
       this.pendingSecondDeletes.delete(timer);
       void this.attempt(() => this.cache.delete(key));

@@ -58,14 +58,28 @@ export interface InvalidationPublisherOptions {
   queues: JobQueue[];
   origin: string;
   logger: Logger;
-  metrics?: Metrics;
 }
 
-/** Sends one invalidation to every region's queue. Never throws: the write has committed. */
+/** Sends in flight at most; past it an invalidation is dropped (and counted) rather than queued. */
+export const MAX_PENDING_SENDS = 10_000;
+
+/**
+ * Sends each invalidation to every region's queue, in the background: a write never waits on
+ * another region (whose queue may be unreachable, with retries lasting seconds). Failures are
+ * logged and counted (InvalidationPublishFailed); that region keeps the old entry until its TTL.
+ */
 export class InvalidationPublisher {
+  private readonly pending = new Set<Promise<void>>();
+  private metrics: Metrics | undefined;
+
   constructor(private readonly options: InvalidationPublisherOptions) {}
 
-  async publish(key: string, lsn: Lsn): Promise<void> {
+  /** Where failures are counted: the metrics of the process that publishes (set by buildApp). */
+  countFailuresIn(metrics: Metrics): void {
+    this.metrics = metrics;
+  }
+
+  publish(key: string, lsn: Lsn): void {
     const message: Invalidation = {
       type: "cache-invalidation",
       version: 1,
@@ -75,22 +89,35 @@ export class InvalidationPublisher {
       sentAt: new Date().toISOString(),
     };
     const body = JSON.stringify(message);
-    await Promise.all(
-      this.options.queues.map((queue, index) =>
-        queue.send(body).catch((error: unknown) => {
-          // That region keeps the old entry until its TTL: count it for the alarm.
-          this.options.metrics?.count("InvalidationPublishFailed");
-          this.options.logger.error(
-            { err: error, key, lsn, queue: index, degraded: "invalidation" },
-            "cache invalidation not sent to a region; it may serve the old row until the TTL",
-          );
-        }),
-      ),
-    );
+    this.options.queues.forEach((queue, index) => {
+      if (this.pending.size >= MAX_PENDING_SENDS) {
+        this.failed(new Error("too many invalidations in flight"), key, lsn, index);
+        return;
+      }
+      const send = queue
+        .send(body)
+        .catch((error: unknown) => this.failed(error, key, lsn, index))
+        .finally(() => this.pending.delete(send));
+      this.pending.add(send);
+    });
+  }
+
+  /** Resolves once every invalidation published so far has been sent (or has failed). */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
   async close(): Promise<void> {
+    await this.flush();
     await Promise.all(this.options.queues.map((queue) => queue.close()));
+  }
+
+  private failed(error: unknown, key: string, lsn: Lsn, queue: number): void {
+    this.metrics?.count("InvalidationPublishFailed");
+    this.options.logger.error(
+      { err: error, key, lsn, queue, degraded: "invalidation" },
+      "cache invalidation not sent to a region; it may serve the old row until the TTL",
+    );
   }
 }
 

@@ -7,7 +7,10 @@ import {
   createRedisFenceStore,
   type FenceStore,
 } from "../../../app/src/replication/fences";
-import { createInvalidationHandler } from "../../../app/src/replication/invalidation";
+import {
+  createInvalidationHandler,
+  InvalidationPublisher,
+} from "../../../app/src/replication/invalidation";
 import { compareLsn, laterLsn, parseLsn, readAtLeast } from "../../../app/src/replication/lsn";
 import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Metrics } from "../../../app/src/metrics";
@@ -16,7 +19,7 @@ import type { Database, QueryFn, Row } from "../../../app/src/tiers/database";
 import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { captureLogs } from "../support/helpers";
 import { requireServices, skipUnless, uniqueName } from "../support/services";
-import type { QueueMessage } from "../../../app/src/tiers/queue";
+import type { JobQueue, QueueMessage } from "../../../app/src/tiers/queue";
 
 describe("LSNs", () => {
   it("GIVEN strings THEN only PostgreSQL's X/Y hex form parses, normalised to upper case", () => {
@@ -218,5 +221,45 @@ describe("the invalidation handler", () => {
     assert.equal(await handle(body, { ...message, body }), "processed");
     assert.equal(await cache.get("user:1"), undefined);
     assert.equal(await fences.get("user:1"), "0/3000060");
+  });
+});
+
+describe("the invalidation publisher", () => {
+  it("GIVEN a region whose queue never answers WHEN a write publishes THEN the write does not wait, and a failing region is counted", async () => {
+    const logs = captureLogs();
+    const lines: string[] = [];
+    const metrics = new Metrics({
+      namespace: "Test",
+      service: "web",
+      write: (line) => lines.push(line),
+    });
+    let release: (() => void) | undefined;
+    const hanging = {
+      send: () => new Promise<void>((resolve) => (release = resolve)),
+      close: async () => undefined,
+    } as unknown as JobQueue;
+    const refusing = {
+      send: async () => {
+        throw new Error("AccessDenied");
+      },
+      close: async () => undefined,
+    } as unknown as JobQueue;
+    const publisher = new InvalidationPublisher({
+      queues: [hanging, refusing],
+      origin: "us-east-1",
+      logger: logs.logger,
+    });
+    publisher.countFailuresIn(metrics);
+    const returned = publisher.publish("user:1", "0/1");
+    assert.equal(returned, undefined, "publish returns at once");
+    await new Promise((resolve) => setImmediate(resolve));
+    release?.();
+    await publisher.flush();
+    metrics.flush();
+    assert.ok(
+      lines.some((line) => line.includes('"InvalidationPublishFailed":1')),
+      lines.join("\n"),
+    );
+    assert.ok(logs.lines().some((line) => line.degraded === "invalidation"));
   });
 });
