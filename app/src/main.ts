@@ -2,20 +2,16 @@
  * The process entry point: `main.ts [web|worker|all]` (default all), or `main.ts migrate` (the
  * deploy step that applies migrations and the app role's grants). Reads and validates the
  * environment once (a bad variable stops the process with a message naming it), builds the tiers
- * and the app, serves on PORT, and shuts down cleanly on SIGTERM/SIGINT as ECS expects.
+ * and the app, serves on PORT, and shuts down cleanly on SIGTERM/SIGINT as ECS expects, within
+ * SHUTDOWN_DEADLINE_SECONDS.
  */
 import { hostname } from "node:os";
+import { MIGRATE_COMMAND } from "../../contract";
 import { buildApp } from "./app";
 import { checkRole, ConfigError, loadConfig, loadMigrateConfig, parseRole } from "./config";
 import { createLogger } from "./logger";
 import { runMigrateCommand } from "./migrateCommand";
 import { createTiers } from "./tiers";
-
-/** The process argument that runs the migrate step instead of a role. */
-const MIGRATE_COMMAND = "migrate";
-
-/** If a clean shutdown hangs (a stuck connection), exit anyway before ECS's SIGKILL. */
-const SHUTDOWN_DEADLINE_MS = 25_000;
 
 /** A bad environment stops the process with exit code 2 and a message naming the variable. */
 function exitOnConfigError(error: unknown): never {
@@ -44,7 +40,7 @@ async function migrateCommand(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === MIGRATE_COMMAND) return migrateCommand();
+  if (process.argv[2] === MIGRATE_COMMAND[0]) return migrateCommand();
   let role;
   let config;
   try {
@@ -85,10 +81,15 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, "shutting down: finishing in-flight work");
+    // If a clean shutdown hangs (a stuck connection, a job past its time), exit anyway before
+    // ECS's SIGKILL: the stack sets the deadline per role (SHUTDOWN_DEADLINE_SECONDS).
     setTimeout(() => {
-      logger.error("shutdown took too long; exiting");
+      logger.error(
+        { deadlineSeconds: config.shutdownDeadlineSeconds },
+        "shutdown took too long; exiting",
+      );
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, config.shutdownDeadlineSeconds * 1_000).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

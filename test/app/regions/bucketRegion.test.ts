@@ -67,7 +67,7 @@ describe("the S3 client and presigner use the bucket's region", () => {
           AWS_REGION: TASK_REGION,
           ASSETS_BUCKET_REGION: "Europe",
         }),
-      /^ConfigError: ASSETS_BUCKET_REGION is "Europe"/,
+      /^EnvironmentError: ASSETS_BUCKET_REGION is "Europe"/,
     );
   });
 

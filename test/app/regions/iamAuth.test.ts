@@ -88,7 +88,7 @@ describe("IAM database authentication tokens", () => {
     const table: [NodeJS.ProcessEnv, RegExp][] = [
       [
         { DATABASE_URL: `postgres://app_rt@${WRITER}/app`, DATABASE_AUTH: "iam" },
-        /^ConfigError: DATABASE_URL has no TLS/,
+        /^EnvironmentError: DATABASE_URL has no TLS/,
       ],
       [
         {
@@ -96,7 +96,7 @@ describe("IAM database authentication tokens", () => {
           DATABASE_READ_URLS: `postgres://app_rt@${READER}/app`,
           DATABASE_AUTH: "iam",
         },
-        /^ConfigError: DATABASE_READ_URLS has no TLS/,
+        /^EnvironmentError: DATABASE_READ_URLS has no TLS/,
       ],
       [
         {
@@ -104,11 +104,11 @@ describe("IAM database authentication tokens", () => {
           DATABASE_AUTH: "iam",
           DATABASE_SECRET_ARN: secret,
         },
-        /^ConfigError: DATABASE_SECRET_ARN/,
+        /^EnvironmentError: DATABASE_SECRET_ARN/,
       ],
       [
         { DATABASE_URL: `postgres://app_rt@${WRITER}/app`, DATABASE_AUTH: "kerberos" },
-        /^ConfigError: DATABASE_AUTH is "kerberos"; use one of password, iam/,
+        /^EnvironmentError: DATABASE_AUTH is "kerberos"; use one of password, iam/,
       ],
     ];
     for (const [env, message] of table) assert.throws(() => loadConfig(env), message);

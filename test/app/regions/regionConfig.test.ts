@@ -33,14 +33,14 @@ describe("two-region variables", () => {
     assert.equal(config.invalidation?.queue.region, "eu-west-1");
   });
 
-  it("GIVEN SESSIONS_TABLE THEN sessions use it; DATABASE_MIGRATIONS defaults to verify", () => {
+  it("GIVEN SESSIONS_TABLE THEN sessions use it; DATABASE_MIGRATIONS defaults to on-start until the migrate step is wired", () => {
     const config = loadConfig({
       ...task,
       SESSIONS_TABLE: "zero-to-millions-prod-sessions",
       DATABASE_URL: "postgres://app@h/app",
     });
     assert.equal(config.sessionsTable, "zero-to-millions-prod-sessions");
-    assert.equal(config.database.kind === "postgres" && config.database.migrations, "verify");
+    assert.equal(config.database.kind === "postgres" && config.database.migrations, "on-start");
     assert.equal(config.database.kind === "postgres" && config.database.auth, "password");
   });
 
@@ -80,7 +80,11 @@ describe("two-region variables", () => {
       { DATABASE_URL: "postgres://app@h/app", DATABASE_MIGRATIONS: "never" },
       loadConfig,
     ],
-    ["DATABASE_AUTH", { DATABASE_AUTH: "iam" }, loadConfig],
+    [
+      "DATABASE_AUTH",
+      { DATABASE_URL: "postgres://app@h/app", DATABASE_AUTH: "kerberos" },
+      loadConfig,
+    ],
     ["DATABASE_APP_USER", { DATABASE_APP_USER: "App-User" }, loadMigrateConfig],
     ["DATABASE_APP_PASSWORD", { DATABASE_APP_PASSWORD: "x" }, loadMigrateConfig],
   ];

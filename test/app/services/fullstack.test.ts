@@ -131,6 +131,7 @@ describe("web and worker processes on the full stack", () => {
       const taskEnv: NodeJS.ProcessEnv = {
         ...env,
         DATABASE_URL: asAppRole(env.DATABASE_URL!),
+        DATABASE_MIGRATIONS: "verify",
         DATABASE_READ_URLS: services.readUrls.map((url) => asAppRole(schema.url(url))).join(","),
       };
       web = startMain("web", taskEnv);
