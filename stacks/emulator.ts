@@ -91,8 +91,8 @@ export function servicesUsed(config: StackConfig): string[] {
   if (config.network.enableFlowLogs) add("logs", "iam");
   if (config.dns.domain) add("route53");
   if (deploysEveryTier(config)) {
-    // Only the cache creates a secret (its AUTH token); RDS keeps its password's secret itself.
-    const cacheServices = ["elasticache", "secretsmanager"];
+    // Secrets Manager serves every stack (the cookie-signing key's copy in each region).
+    const cacheServices = ["elasticache"];
     add(...TIER_SERVICES.filter((service) => !cacheServices.includes(service)));
     if (cacheSkippedReason(config) === undefined) add(...cacheServices);
     if (config.dns.domain) add("acm");

@@ -20,6 +20,7 @@ import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { cacheSkippedReason, emulatorProviderArgs, serves } from "./emulator";
@@ -339,7 +340,10 @@ export class Region extends pulumi.ComponentResource {
   private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
     const secret = new aws.secretsmanager.Secret(
       `${name}-cookie-secret`,
-      { description: `${name}: the app's cookie-signing key (COOKIE_SECRET)` },
+      {
+        description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        tags: tierTags("web"),
+      },
       { parent: this },
     );
     new aws.secretsmanager.SecretVersion(
