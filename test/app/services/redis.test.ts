@@ -5,6 +5,13 @@ import type { Redis } from "ioredis";
 import { migrate } from "../../../app/src/migrations";
 import { migrationsDir } from "../../../app/src/paths";
 import { createRedisCache } from "../../../app/src/tiers/cache";
+import {
+  createNearCache,
+  NEAR_CACHE_DEFAULTS,
+  redisInvalidationBus,
+  type NearCacheOptions,
+} from "../../../app/src/tiers/nearCache";
+import { cacheKeyForUser } from "../../../app/src/users";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
@@ -49,8 +56,13 @@ describe("Redis as the shared cache and session store", () => {
     await files?.remove();
   });
 
-  /** One app instance with its own pools and Redis connection, as a separate task would have. */
-  async function instance(options: { redisUrl?: string; readerDelayMs?: number } = {}) {
+  /**
+   * One app instance with its own pools and Redis connection, as a separate task would have, and
+   * the near cache in front of Redis as tiers/index.ts builds it.
+   */
+  async function instance(
+    options: { redisUrl?: string; readerDelayMs?: number; near?: NearCacheOptions } = {},
+  ) {
     const logs = captureLogs();
     const redis: Redis = connectRedis({
       url: options.redisUrl ?? redisUrl,
@@ -58,13 +70,21 @@ describe("Redis as the shared cache and session store", () => {
       logger: logs.logger,
     });
     await waitForRedis(redis, 5_000);
+    const bus = redisInvalidationBus(redis);
+    if (options.redisUrl === undefined) {
+      await eventually(
+        async () => (bus.listening ? true : undefined),
+        "the invalidation bus",
+        5_000,
+      );
+    }
     const database = spyDatabase(openTestPostgres(writerUrl, [], logs.logger), {
       ...(options.readerDelayMs === undefined ? {} : { readerDelayMs: options.readerDelayMs }),
     });
     const t: ServiceApp = await startServiceApp(
       {
         database,
-        cache: createRedisCache(redis),
+        cache: createNearCache(createRedisCache(redis), bus, options.near),
         sessions: createRedisSessionStore(redis),
         queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: files.path }),
@@ -161,6 +181,58 @@ describe("Redis as the shared cache and session store", () => {
       const onA = await a.app.inject({ method: "GET", url: `/users/${id}` });
       assert.equal(onA.headers["x-cache"], "miss");
       assert.equal(onA.json().name, "Changed on B");
+    },
+  );
+
+  it(
+    "GIVEN B serves a user from its near cache WHEN the user renames themself on A THEN B serves the new name within the near cache's bound",
+    { skip },
+    async () => {
+      // Copies that live a minute: only the invalidation message can make B see the write in time.
+      const near = { ttlMs: 60_000 };
+      const a = await instance({ near });
+      const b = await instance({ near });
+      const { id, input } = await signUp(a);
+      const read = () => b.app.inject({ method: "GET", url: `/users/${id}` });
+      await eventually(
+        async () => ((await read()).headers["x-cache"] === "hit" ? true : undefined),
+        "B to hold the user",
+      );
+      // Behind every instance's back: the shared copy goes, B's near copy stays and answers.
+      await a.redis.del(`cache:${cacheKeyForUser(id)}`);
+      const fromNear = await read();
+      assert.equal(fromNear.headers["x-cache"], "hit");
+      assert.equal(fromNear.json().name, input.name);
+
+      const jar = new CookieJar();
+      jar.store(
+        (
+          await a.app.inject({
+            method: "POST",
+            url: "/sessions",
+            payload: { email: input.email, password: input.password },
+          })
+        ).headers["set-cookie"],
+      );
+      const patch = await a.app.inject({
+        method: "PATCH",
+        url: `/users/${id}`,
+        headers: { cookie: jar.header() },
+        payload: { name: "Renamed on A" },
+      });
+      assert.equal(patch.statusCode, 200);
+      const written = Date.now();
+      const staleForMs = await eventually(
+        async () =>
+          (await read()).json().name === "Renamed on A" ? Date.now() - written : undefined,
+        "B to serve the new name",
+        10_000,
+        5,
+      );
+      assert.ok(
+        staleForMs <= NEAR_CACHE_DEFAULTS.ttlMs,
+        `B served the old name ${staleForMs} ms after the write; the bound is ${NEAR_CACHE_DEFAULTS.ttlMs} ms`,
+      );
     },
   );
 
