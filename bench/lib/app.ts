@@ -59,9 +59,14 @@ export interface AppSettings {
   role: "web" | "worker";
   queueUrl: string;
   bucket: string;
-  /** The cache's Redis; UNREACHABLE_REDIS_URL for none. */
-  redisUrl: string;
+  /**
+   * The cache's Redis; UNREACHABLE_REDIS_URL for one that is down; undefined for none (the
+   * embedded configuration: the cache in process memory).
+   */
+  redisUrl: string | undefined;
   cpu: number | undefined;
+  /** The replica to read from, when not the scratch space's own (benchmark 2's delay proxy). */
+  replicaUrl?: string;
 }
 
 export class RunningApp implements Server {
@@ -87,8 +92,8 @@ export class RunningApp implements Server {
         LOG_LEVEL: APP_LOG_LEVEL,
         PORT: String(port),
         DATABASE_URL: scratch.scoped(scratch.urls.databaseUrl),
-        DATABASE_READ_URLS: scratch.scoped(scratch.urls.replicaUrl),
-        REDIS_URL: settings.redisUrl,
+        DATABASE_READ_URLS: scratch.scoped(settings.replicaUrl ?? scratch.urls.replicaUrl),
+        REDIS_URL: settings.redisUrl ?? "",
         QUEUE_URL: settings.queueUrl,
         AWS_REGION: BENCH_REGION,
         AWS_ENDPOINT_URL: scratch.urls.awsEndpoint,
