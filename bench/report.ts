@@ -14,7 +14,7 @@ import type { LoadSummary } from "./lib/rounds";
 import type { Summary } from "./lib/stats";
 import type { CacheEffectData } from "./benchmarks/cacheEffect";
 import type { CachedReadData } from "./benchmarks/cachedRead";
-import { backlogPerTaskTarget } from "../components/queueWorkers";
+import { backlogPerTaskTarget, jobsPerSecondPerTask } from "../components/queueWorkers";
 import { WORKER_CONCURRENCY } from "../contract";
 import { parseConfig, rawConfigFromPulumi } from "../stacks/config";
 import { stackConfig } from "../harness/synth";
@@ -285,24 +285,128 @@ What else decides what the stack carries (estimates, not measured here), roughly
    for a 16 GiB class such as db.r6g.large.
 4. **The load balancer.** An ALB has no fixed request ceiling but scales out by itself over minutes; a sudden step to
    the figures above would see errors first unless capacity is reserved ahead (ALB LCU reservation).
-5. ${workersItem()}
-`;
+5. ${workersItem(d)}
+
+${sizingSection(d)}`;
 }
 
 /**
  * The workers' scaling arithmetic, from Pulumi.prod.yaml (read with parseConfig when the report is
- * written) and the contract's worker concurrency: what backlog-per-task scaling asks for.
+ * written), the contract's worker concurrency and benchmark 4's measured rate: what backlog-per-task
+ * scaling asks for, with the configured job time and with the measured one.
  */
-function workersItem(): string {
+function workersItem(d: CapacityData): string {
   const { workers } = parseConfig(rawConfigFromPulumi(stackConfig("prod")));
-  const jobsPerSecondPerTask = WORKER_CONCURRENCY / workers.averageJobSeconds;
+  const configured = jobsPerSecondPerTask(workers);
   const backlog = backlogPerTaskTarget(workers);
+  const measured = d.workerJobs;
+  const measuredLine =
+    measured === undefined
+      ? "Benchmark 4 has not run, so there is no measured rate to compare."
+      : (() => {
+          // The job time that the measured rate implies, at the contract's concurrency.
+          const impliedJobSeconds = WORKER_CONCURRENCY / measured.perTask;
+          const measuredBacklog = backlogPerTaskTarget({
+            latencyGoalSeconds: workers.latencyGoalSeconds,
+            averageJobSeconds: impliedJobSeconds,
+          });
+          return `Measured (benchmark 4, run ${measured.runId}): one worker process did ${num(measured.measuredPerProcess, 1)} jobs/s${measured.cpuPercent === undefined ? "" : ` at ${num(measured.cpuPercent)} % of a core`}, that is
+   **${num(measured.perTask, 1)} jobs/s per task** at the prod task size (${measured.workerCpuUnits} CPU units; rate ÷ CPU share × vCPU, never above
+   the rate measured), as if a job took ${num(impliedJobSeconds, 2)} s at ${WORKER_CONCURRENCY} at once: backlog-per-task from that figure would be
+   **${num(measuredBacklog)}**. The stack keeps the configured ${num(workers.averageJobSeconds)} s: moto answers in milliseconds where S3 and SQS take tens of
+   them, so the measured job time is a floor, not what prod sees; set \`workers.averageJobSeconds\` from the
+   \`JobDuration\` metric once prod runs.`;
+        })();
   return `**The workers.** A worker task runs ${WORKER_CONCURRENCY} jobs at once (\`WORKER_CONCURRENCY\`, contract/process.ts), so
-   at \`workers.averageJobSeconds\` ${num(workers.averageJobSeconds)} s it gets through ${num(jobsPerSecondPerTask, Number.isInteger(jobsPerSecondPerTask) ? 0 : 1)} jobs per second. Backlog-per-task scaling keeps
-   (waiting + in-flight jobs) / tasks at ${num(workers.latencyGoalSeconds)} s × ${WORKER_CONCURRENCY} / ${num(workers.averageJobSeconds)} s = **${num(backlog)} jobs per task**
-   (\`workers.latencyGoalSeconds\`; counting one job at a time it would be ${num(backlogPerTaskTarget(workers, 1))}, and scale out about ${WORKER_CONCURRENCY} times too far).
-   ${workers.maxTasks} tasks per region then start about ${num(workers.maxTasks * jobsPerSecondPerTask)} jobs per second (from the configured job time, not
-   measured: benchmark 4 measures one process on this machine).`;
+   at \`workers.averageJobSeconds\` ${num(workers.averageJobSeconds)} s it gets through ${num(configured, Number.isInteger(configured) ? 0 : 1)} jobs per second (\`jobsPerSecondPerTask\`,
+   components/queueWorkers.ts). Backlog-per-task scaling keeps (waiting + in-flight jobs) / tasks at
+   ${num(workers.latencyGoalSeconds)} s × ${num(configured, Number.isInteger(configured) ? 0 : 1)} jobs/s = **${num(backlog)} jobs per task** (\`backlogPerTaskTarget\`, the same functions the stack calls).
+   ${measuredLine}`;
+}
+
+function sizingSection(d: CapacityData): string {
+  const { demand, serviceLimits: limits, sizing } = d;
+  const perSecond = (value: number) => num(value, value < 10 ? 1 : 0);
+  const first = sizing.limits[0]!;
+  return `### 1,000,000 daily active users
+
+What the busier region needs at the chapter's scale, from the figures above and these assumptions (bench/benchmarks/capacity.ts,
+\`DEMAND\` and \`SERVICE_LIMITS\`):
+- ${num(demand.dailyActiveUsers)} daily active users; per user and day ${num(demand.readsPerUserPerDay)} reads, ${num(demand.writesPerUserPerDay)} writes and ${num(demand.jobsPerUserPerDay, 1)} photo
+  uploads (worker jobs); peak = ${num(demand.peakToAverage)} × average (the chapter's rule of thumb); the busier region serves
+  ${num(100 * demand.busiestRegionShare)} % of the users; the cache answers ${num(100 * demand.cacheHitRatio)} % of reads.
+- Orders of magnitude, not measured here: one Redis/Valkey node ${num(limits.cacheNodeGetsPerSecond)} GET/s; one db.r6g.large-class replica
+  ${num(limits.replicaReadsPerSecond)} indexed single-row reads/s; one such writer ${num(limits.writerWritesPerSecond)} small write transactions/s.
+- Web tasks carry reads and writes at the per-task rate of the CPU target above (writes cost more; sign-ups far more,
+  see benchmark 3, and are rare).
+
+Peak in the busier region: ${perSecond(sizing.peak.reads)} reads/s (${perSecond(sizing.peak.cacheMisses)} of them misses), ${perSecond(sizing.peak.writes)} writes/s, ${perSecond(sizing.peak.jobs)} jobs/s.
+
+| per region | needed for the load | prod config |
+| --- | ---: | ---: |
+| web tasks | ${num(sizing.webTasks.needed)} (the minimum; the load needs fewer) | ${sizing.webTasks.configuredMin}–${sizing.webTasks.configuredMax} |
+| worker tasks | ${num(sizing.workerTasks.needed)} | up to ${sizing.workerTasks.configuredMax} |
+| cache nodes | ${num(sizing.cacheNodes.neededForThroughput)} for throughput | ${sizing.cacheNodes.configured} (primary + replicas, for failover) |
+| read replicas | ${num(sizing.replicas.neededForThroughput)} for throughput | ${sizing.replicas.configured} |
+| write shards (both regions' writes, one writer) | ${num(sizing.shards.needed)} | 1 |
+
+At 1,000,000 daily active users nothing is near a limit: the configured minimums (three web tasks across AZs, a
+replicated cache, two replicas) are for availability, not load. Daily active users at which each limit is reached, as
+traffic grows with these assumptions:
+
+| limit | reached at daily active users |
+| --- | ---: |
+${sizing.limits.map((limit) => `| ${limit.limit} | ${num(limit.dailyActiveUsers)} |`).join("\n")}
+
+**${first.limit}** binds first, at about ${num(first.dailyActiveUsers)} daily active users. The near cache takes hot keys off Redis
+(each instance asks Redis for a hot key about once per its TTL, not once per read), so the cache node's figure is a floor;
+past it, read from the replicas (the reader endpoint) or shard the keys (cluster mode).
+`;
+}
+
+/**
+ * Where a cached read's CPU goes: a profile taken by hand, not by `npm run bench` (a profiler would
+ * slow the measured process). Command and date are printed with it; rerun it after changing the
+ * read path.
+ */
+const CACHED_READ_PROFILE = {
+  taken: "2026-11-29",
+  command:
+    "node --cpu-prof main.js all (embedded, LOG_LEVEL=warn), autocannon -c 50 GET /users/:id for 8 s, samples of the load only, idle left out",
+  rows: [
+    ["socket writes (libuv; the bare server makes the same calls)", 50],
+    ["Node's HTTP parser and outgoing headers", 25],
+    ["Fastify: routing, hooks, schema validation, serialisation", 10],
+    ["the app's own code (cache-aside, readUser, request id, served-by headers, metrics)", 5],
+    ["pino: the child logger Fastify makes per request", 5],
+    ["garbage collection", 4],
+    ["lru-cache, cookies", 1],
+  ] as const,
+  /** helmet's share of busy CPU before security headers were worked out once (same command). */
+  helmetBeforeFixPercent: 12,
+};
+
+function profileSection(): string {
+  const p = CACHED_READ_PROFILE;
+  return `## Where the time goes
+
+A cached read, profiled by hand on ${p.taken} (${p.command}):
+
+| where | share of busy CPU |
+| --- | ---: |
+${p.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
+
+- Before this profile, @fastify/helmet rebuilt helmet's middleware on every request (it parsed the Content-Security-Policy
+  each time): ${p.helmetBeforeFixPercent} % of busy CPU. The app now has helmet work out its headers once at start-up
+  (app/src/http/security.ts).
+- Three quarters of what is left is Node writing and parsing HTTP, which the bare server pays too; what the app adds is
+  Fastify's lifecycle (about a tenth), its own hooks and the per-request logger (about a tenth). Closing the rest of the
+  gap means dropping work from every request: the child logger (Fastify's \`childLoggerFactory\`), the request-id and
+  served-by hooks folded into one, or answering hot keys before Fastify's lifecycle, which would bypass the schema,
+  the security headers and the error handling that every route relies on. The last is not worth it.
+- A full-stack read costs no Redis round trip for a hot key: the near cache answers it from process memory, and a
+  Redis GET happens about once per key per second (its TTL) or after an invalidation.
+`;
 }
 
 interface SummaryRow {
@@ -402,6 +506,9 @@ export async function writeReport(): Promise<string> {
   const run = readRunRecord();
   const runIds = [...new Set(present.map((record) => record.runId))];
   const machine = first.machine;
+  const maxLoad = Math.max(
+    ...present.flatMap((record) => [record.loadAverage.before, record.loadAverage.after]),
+  );
   const settings = first.settings;
   const mixed =
     runIds.length > 1
@@ -415,14 +522,16 @@ export async function writeReport(): Promise<string> {
   const text = `# Benchmarks
 
 What one app process does on this machine next to the limit for the same work, and what the prod config can carry
-from that (issue 7). Written by bench/report.ts from bench/results/*.json; do not edit by hand.${lastRun}
+from that (issues 7 and 17). Written by bench/report.ts from bench/results/*.json; do not edit by hand.${lastRun}
 ${mixed}
 ## Machine
 
 - ${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGiB} GiB memory, Node ${machine.node}, ${machine.os}.
-- **A shared, noisy machine**: other people's builds and tests run on the same ${machine.cpus} cores during a run, so
-  each benchmark lists the 1-minute load average before and after it; a load above ${machine.cpus} means work queued
-  for the CPUs. Expect other runs to differ by tens of percent; the ratios hold better than the absolute numbers.
+- **A shared, loaded machine**: about six other agents' builds and tests ran on the same ${machine.cpus} cores during this
+  run (1-minute load average up to ${num(maxLoad, 1)}), so each benchmark lists the load average before and after it; a load
+  above ${machine.cpus} means work queued for the CPUs. The absolute rates here are a fraction of what the same code does
+  on a quiet machine, and other runs will differ by tens of percent; the round-by-round ratios hold better than the
+  absolute numbers, but a contender that drew a busier moment still loses its round.
 - Placement: ${machine.pinning}.
 - Services (scripts/services.sh, loopback, \`fsync = off\`): PostgreSQL ${machine.services.postgres ?? "?"} primary and
   streaming replica, Redis ${machine.services.redis ?? "?"}, moto ${machine.services.moto ?? "?"} for SQS and S3.
@@ -441,7 +550,8 @@ ${mixed}
   are their own load, so theirs reads 0).
 - The app runs as its image does: compiled with tsconfig.build.json, \`node main.js web\` (or \`worker\`), one process,
   \`NODE_ENV=production\`, \`--enable-source-maps\`, configured only by the docs/CONTRACT.md variables, with Redis as the
-  cache and the Postgres primary and replica, in a scratch schema and Redis database of the run's own.
+  cache (unset for the embedded contender of benchmark 1) and the Postgres primary and replica, in a scratch schema and
+  Redis database of the run's own.
   \`LOG_LEVEL=${APP_LOG_LEVEL}\`: at the app's default, \`info\`, Fastify logs two lines per request and the worker one per
   job, which would measure the log pipe. The prod task definitions set no \`LOG_LEVEL\`, so prod runs at \`info\`.
 - Targets are reported, never asserted: a slow run does not fail.
@@ -456,6 +566,7 @@ ${writePathSection(records.writePath)}
 ${workersSection(records.workers)}
 ${synthesisSection(records.synthesis)}
 ${capacitySection(records.capacity)}
+${profileSection()}
 ## Reproduce
 
 \`\`\`sh

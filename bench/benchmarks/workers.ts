@@ -36,8 +36,11 @@ export const RATIO_GOAL = 0.9;
  * keeps both contenders well within what it serves, and each round at a few seconds or more.
  */
 const JOBS_PER_ROUND = 200;
-/** Longer than sending JOBS_PER_ROUND takes, so that none is visible before all are queued. */
-const DELAY_SECONDS = 2;
+/**
+ * Longer than sending JOBS_PER_ROUND takes, so that none is visible before all are queued: that
+ * took over 3 s with the machine loaded by other work.
+ */
+const DELAY_SECONDS = 8;
 const SEND_CONCURRENCY = 4;
 /** SQS's most messages per SendMessageBatch. */
 const SQS_BATCH = 10;

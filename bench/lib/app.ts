@@ -26,6 +26,8 @@ export const APP_LOG_LEVEL = "warn";
 /** A port nothing listens on: the app's Redis client fails at once there (the "cache off" case). */
 export const UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1";
 const CDN_DOMAIN = "cdn.bench.invalid";
+/** Requests per client and window the benchmarks allow: more than any run sends. */
+const BENCH_RATE_LIMIT = 1_000_000_000;
 
 /** Compiles the app as its Dockerfile does (tsc -p tsconfig.build.json), into BUILD_DIR. */
 export function compileApp(): void {
@@ -101,6 +103,9 @@ export class RunningApp implements Server {
         AWS_SECRET_ACCESS_KEY: "test",
         ASSETS_BUCKET: settings.bucket,
         CDN_DOMAIN,
+        // The load generator is one client: per-client limits would refuse nearly every sign-up.
+        SIGN_UP_LIMIT_PER_CLIENT: String(BENCH_RATE_LIMIT),
+        SIGN_IN_LIMIT_PER_CLIENT: String(BENCH_RATE_LIMIT),
         // Empty is unset for the app: credentials from the caller's shell must not leak in.
         DATABASE_PASSWORD: "",
         REDIS_AUTH_TOKEN: "",

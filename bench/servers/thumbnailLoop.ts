@@ -1,7 +1,7 @@
 /**
  * The limit for the worker (benchmark 4): the app's thumbnail job done by a bare loop, with the AWS
  * SDK and pg and nothing of the app around it. Receive up to WORKER_CONCURRENCY messages (long
- * poll), run their jobs at once (check the `jobs` table, HeadObject, GetObject, the app's own sharp
+ * poll, lib/drainQueue.ts), run their jobs at once (check the `jobs` table, HeadObject, GetObject, the app's own sharp
  * resize, PutObject, the same transaction), delete them in one batch, repeat until SIGTERM. What it
  * leaves out of the app's job: validating the message, logging, metrics and the cache invalidation
  * after the write, and retry or dead-letter handling (no job fails here).
@@ -12,17 +12,14 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import pg from "pg";
 import { makeThumbnail, thumbnailKeyFor, type ThumbnailJob } from "../../app/src/jobs/thumbnail";
 import { WORKER_CONCURRENCY } from "../../contract";
+import { drainQueue } from "../lib/drainQueue";
 
-/** SQS's longest long poll. */
-const WAIT_SECONDS = 20;
 /** The app's pool size per database (tiers/postgres.ts). */
 const POOL_SIZE = 10;
 
-const QueueUrl = process.env.QUEUE_URL ?? "";
 const Bucket = process.env.BUCKET ?? "";
 const aws = {
   region: process.env.AWS_REGION,
@@ -30,11 +27,8 @@ const aws = {
     ? {}
     : { endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true }),
 };
-const sqs = new SQSClient(aws);
 const s3 = new S3Client(aws);
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: POOL_SIZE });
-const stopping = new AbortController();
-process.on("SIGTERM", () => stopping.abort());
 
 async function runJob(job: ThumbnailJob): Promise<void> {
   const done = await pool.query("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
@@ -69,45 +63,12 @@ async function runJob(job: ThumbnailJob): Promise<void> {
   }
 }
 
-async function drain(): Promise<void> {
-  while (!stopping.signal.aborted) {
-    let received;
-    try {
-      received = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl,
-          MaxNumberOfMessages: WORKER_CONCURRENCY,
-          WaitTimeSeconds: WAIT_SECONDS,
-        }),
-        { abortSignal: stopping.signal },
-      );
-    } catch (error) {
-      if (stopping.signal.aborted) break;
-      throw error;
-    }
-    const messages = received.Messages ?? [];
-    if (messages.length === 0) continue;
+drainQueue({
+  name: "thumbnail loop",
+  queueUrl: process.env.QUEUE_URL ?? "",
+  batch: WORKER_CONCURRENCY,
+  handle: async (messages) => {
     await Promise.all(messages.map((message) => runJob(JSON.parse(message.Body!) as ThumbnailJob)));
-    const deleted = await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-        })),
-      }),
-    );
-    if ((deleted.Failed ?? []).length > 0) {
-      throw new Error(`delete failed: ${JSON.stringify(deleted.Failed)}`);
-    }
-  }
-  await pool.end();
-}
-
-drain().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`thumbnail loop failed: ${String(error)}\n`);
-    process.exit(1);
   },
-);
+  close: () => pool.end(),
+});

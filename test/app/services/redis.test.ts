@@ -109,6 +109,31 @@ describe("Redis as the shared cache and session store", () => {
     return { id: response.json().id as string, input };
   }
 
+  /** Signs the user in on `t` and renames them there. */
+  async function rename(
+    t: ServiceApp,
+    id: string,
+    input: { email: string; password: string },
+    name: string,
+  ) {
+    const jar = new CookieJar();
+    jar.store(
+      (
+        await t.app.inject({
+          method: "POST",
+          url: "/sessions",
+          payload: { email: input.email, password: input.password },
+        })
+      ).headers["set-cookie"],
+    );
+    return t.app.inject({
+      method: "PATCH",
+      url: `/users/${id}`,
+      headers: { cookie: jar.header() },
+      payload: { name },
+    });
+  }
+
   it(
     "GIVEN a sign-in on instance A WHEN instance B gets the cookie THEN B knows the session",
     { skip },
@@ -161,22 +186,7 @@ describe("Redis as the shared cache and session store", () => {
         "hit",
       );
 
-      const jar = new CookieJar();
-      jar.store(
-        (
-          await b.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          })
-        ).headers["set-cookie"],
-      );
-      const patch = await b.app.inject({
-        method: "PATCH",
-        url: `/users/${id}`,
-        headers: { cookie: jar.header() },
-        payload: { name: "Changed on B" },
-      });
+      const patch = await rename(b, id, input, "Changed on B");
       assert.equal(patch.statusCode, 200);
       const onA = await a.app.inject({ method: "GET", url: `/users/${id}` });
       assert.equal(onA.headers["x-cache"], "miss");
@@ -204,22 +214,7 @@ describe("Redis as the shared cache and session store", () => {
       assert.equal(fromNear.headers["x-cache"], "hit");
       assert.equal(fromNear.json().name, input.name);
 
-      const jar = new CookieJar();
-      jar.store(
-        (
-          await a.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          })
-        ).headers["set-cookie"],
-      );
-      const patch = await a.app.inject({
-        method: "PATCH",
-        url: `/users/${id}`,
-        headers: { cookie: jar.header() },
-        payload: { name: "Renamed on A" },
-      });
+      const patch = await rename(a, id, input, "Renamed on A");
       assert.equal(patch.statusCode, 200);
       const written = Date.now();
       const staleForMs = await eventually(
