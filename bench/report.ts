@@ -11,7 +11,7 @@ import type { Target } from "./lib/context";
 import { REPO_ROOT } from "./lib/processes";
 import { readRecord, readRunRecord, type BenchmarkRecord } from "./lib/record";
 import type { LoadSummary } from "./lib/rounds";
-import type { Summary } from "./lib/stats";
+import { summarize, type Summary } from "./lib/stats";
 import type { CacheEffectData } from "./benchmarks/cacheEffect";
 import type { CachedReadData } from "./benchmarks/cachedRead";
 import { backlogPerTaskTarget, jobsPerSecondPerTask } from "../components/queueWorkers";
@@ -70,6 +70,28 @@ function missing(number: number, title: string, id: string): string {
 const LOAD_TABLE_HEAD =
   "| contender | requests/s | p50 ms | p99 ms | failed | server CPU % | load gen. CPU % |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
 
+/** CPU microseconds per response, round by round; undefined when a round's CPU use is unknown. */
+function cpuPerResponseUs(load: LoadSummary): number[] | undefined {
+  const values = load.rounds.map((round) =>
+    round.serverCpuPercent === undefined || round.requestsPerSecond <= 0
+      ? undefined
+      : (round.serverCpuPercent / 100 / round.requestsPerSecond) * 1e6,
+  );
+  return values.every((value) => value !== undefined) ? (values as number[]) : undefined;
+}
+
+/**
+ * On a machine so loaded that no server gets its core, the rate measures the neighbours; the CPU
+ * each response cost measures the server. Limit's µs over the app's, round by round.
+ */
+function cpuEfficiency(app: LoadSummary, limit: LoadSummary): string {
+  const a = cpuPerResponseUs(app);
+  const b = cpuPerResponseUs(limit);
+  if (a === undefined || b === undefined) return "n/a (CPU use unknown)";
+  const ratio = summarize(b.map((value, index) => value / a[index]!));
+  return `${spread(summarize(a), 0, " µs")} vs ${spread(summarize(b), 0, " µs")} per response: **${spread(ratio, 2)}**`;
+}
+
 function cachedReadSection(record: BenchmarkRecord<CachedReadData> | undefined): string {
   if (record === undefined) return missing(1, "Cached read", "cached-read");
   const d = record.data;
@@ -95,6 +117,9 @@ ${loadRow("bare node:http, body only", d.bareBody)}
 - Ratio full stack / limit: **${spread(d.ratio, 2)}**; target ${d.targets.ratio.goal}: ${met(d.targets.ratio)}.
 - Ratio embedded / limit: **${spread(d.embeddedRatio, 2)}**; target ${d.targets.embeddedRatio.goal}: ${met(d.targets.embeddedRatio)}.
 - Ratio full stack / body-only server: ${spread(d.bodyOnlyRatio, 2)}.
+- CPU per response, limit / app (the same comparison by the CPU each response cost, which the neighbours disturb
+  less than the rate when the servers get a small share of their core): full stack ${cpuEfficiency(d.app, d.bare)};
+  embedded ${cpuEfficiency(d.embedded, d.bare)}.
 - p99 of the full-stack app: **${spread(d.app.p99Ms, 2, " ms")}**; target ${d.targets.p99.goal}: ${met(d.targets.p99)}.
 - The apps' own counters over their lives (warm-up included): full stack ${hitRatio(d.appCounts.CacheHit, d.appCounts.CacheMiss)};
   embedded ${hitRatio(d.embeddedCounts.CacheHit, d.embeddedCounts.CacheMiss)}.

@@ -26,8 +26,8 @@ export const APP_LOG_LEVEL = "warn";
 /** A port nothing listens on: the app's Redis client fails at once there (the "cache off" case). */
 export const UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1";
 const CDN_DOMAIN = "cdn.bench.invalid";
-/** Requests per client and window the benchmarks allow: more than any run sends. */
-const BENCH_RATE_LIMIT = 1_000_000_000;
+/** Requests per client and window the benchmarks allow: the most the app accepts, more than any run sends. */
+const BENCH_RATE_LIMIT = 999_999_999;
 
 /** Compiles the app as its Dockerfile does (tsc -p tsconfig.build.json), into BUILD_DIR. */
 export function compileApp(): void {
