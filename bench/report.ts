@@ -156,6 +156,11 @@ ${loadRow("cache on (Redis)", d.on)}
 ${loadRow("cache off (replica)", d.off)}
 
 - Speed-up with the cache: **${spread(d.speedUp, 1, "×")}**; target ${d.target.goal}: ${met(d.target)}.${waiting}
+- Why the two differ: cache off, a read waits a round trip on the replica, and one process has a pool of ${APP_POOL_SIZE}
+  connections to it, so at ${num(d.replica.proxiedQueryMs, 2)} ms a query it reads at most about
+  ${num((APP_POOL_SIZE * 1000) / d.replica.proxiedQueryMs)} rows per second however idle its CPU; cache on, a read is
+  process memory or one Redis GET, bound by the CPU. The further the replica (a busier one, a larger row, another
+  region) the larger the speed-up; the more CPU the app gets, too.
 - Counters: on: ${hitRatio(d.counts.on.CacheHit, d.counts.on.CacheMiss)}; off: ${hitRatio(d.counts.off.CacheHit, d.counts.off.CacheMiss)}.
 `;
 }
@@ -214,6 +219,10 @@ ${header(record)}
 
 - Ratio app / limit: **${spread(d.ratio, 2)}**; target ${d.target.goal}: ${met(d.target)}.
 - The app's counters: ${num(d.appCounts.JobsProcessed)} jobs processed, ${num(d.appCounts.JobsFailed)} failed, of ${num(d.jobsSentToApp)} queued (warm-up included).
+- What the app does on top of the limit's job: it validates each message (zod), logs, counts metrics, asks the writer for
+  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction, and
+  deletes messages one by one rather than in a batch. Where the ratio falls short, those are what to look at; the
+  invalidation is what keeps reads correct and stays.
 - moto is not SQS: it scans a queue's messages on every call (so it slows down as a queue grows) and answers in
   milliseconds where SQS and S3 take tens of them. Read the ratio, not the absolute rate.
 `;
@@ -411,6 +420,26 @@ const CACHED_READ_PROFILE = {
   helmetBeforeFixPercent: 12,
 };
 
+/** Where `npm run synth -- --stack prod` spends its CPU: a profile taken by hand, like the one above. */
+const SYNTHESIS_PROFILE = {
+  taken: "2026-11-29",
+  command:
+    "node --cpu-prof --import tsx harness/cli.ts --stack prod (tsx's cache warm), self time, idle left out",
+  rows: [
+    ["loading modules: compiling, resolving and reading @pulumi/aws, awsx and the rest", 28],
+    ["native: the VM's own work and tsx's compiler IPC", 19],
+    [
+      "Pulumi: a stack trace per resource (Resource.callsites), source-mapped because tsx turns source maps on",
+      14,
+    ],
+    ["Pulumi runtime: registration, RPC serialisation, the mocks", 14],
+    ["tsx: compiling TypeScript", 11],
+    ["garbage collection", 10],
+    ["other packages (@pulumi/aws, awsx, zod, ...)", 4],
+    ["the program's own code (stacks/, components/, policy/)", 1],
+  ] as const,
+};
+
 function profileSection(): string {
   const p = CACHED_READ_PROFILE;
   return `## Where the time goes
@@ -431,6 +460,18 @@ ${p.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
   the security headers and the error handling that every route relies on. The last is not worth it.
 - A full-stack read costs no Redis round trip for a hot key: the near cache answers it from process memory, and a
   Redis GET happens about once per key per second (its TTL) or after an invalidation.
+
+Prod synthesis, profiled by hand on ${SYNTHESIS_PROFILE.taken} (${SYNTHESIS_PROFILE.command}):
+
+| where | share of busy CPU |
+| --- | ---: |
+${SYNTHESIS_PROFILE.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
+
+- The program's own code is about 1 %: what dominates is loading the Pulumi packages and TypeScript, and Pulumi's
+  work per resource, which the empty program with as many trivial resources pays too, but for fewer and shallower
+  stacks and fewer modules. What would close a remaining gap: running the compiled program (\`tsc\` output, no tsx and
+  no source maps at run time) and loading only the @pulumi/aws modules the program uses; both are about how
+  \`pulumi preview\` starts Node, not about the program.
 `;
 }
 
