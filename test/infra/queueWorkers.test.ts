@@ -10,6 +10,7 @@ import {
 import { WORKER_CONCURRENCY, workerShutdown } from "../../contract";
 import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const T = {
   queue: "aws:sqs/queue:Queue",
@@ -158,27 +159,12 @@ describe("QueueWorkers: argument validation", () => {
     ["no latency goal", { latencyGoalSeconds: 0 }, /latencyGoalSeconds: 0 must be above 0/],
     ["no average job time", { averageJobSeconds: 0 }, /averageJobSeconds: 0 must be above 0/],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateQueueWorkersArgs(workerArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateQueueWorkersArgs(workerArgs(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new QueueWorkers("bad", workerArgs({ maxReceiveCount: 0 }), { provider }),
-        /QueueWorkers "bad": invalid arguments:\n {2}- maxReceiveCount: 0/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new QueueWorkers("bad", workerArgs({ maxReceiveCount: 0 }), { provider }),
+    /QueueWorkers "bad": invalid arguments:\n {2}- maxReceiveCount: 0/,
+  );
 });
 
 describe("QueueWorkers: queues", () => {

@@ -10,6 +10,7 @@ import {
 import { WEB_SHUTDOWN } from "../../contract";
 import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
@@ -183,30 +184,15 @@ describe("WebService: argument validation", () => {
       /secrets.DATABASE_PASSWORD.jsonKey: empty/,
     ],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateWebServiceArgs(webArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateWebServiceArgs(webArgs(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () =>
-          new WebService("bad", webArgs({ minTasks: 5, maxTasks: 2, healthCheckPath: "x" }), {
-            provider,
-          }),
-        /WebService "bad": invalid arguments:\n {2}- minTasks: 5 is greater than maxTasks[\s\S]*healthCheckPath/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) =>
+      new WebService("bad", webArgs({ minTasks: 5, maxTasks: 2, healthCheckPath: "x" }), {
+        provider,
+      }),
+    /WebService "bad": invalid arguments:\n {2}- minTasks: 5 is greater than maxTasks[\s\S]*healthCheckPath/,
+  );
 });
 
 describe("WebService: network exposure", () => {
