@@ -8,9 +8,8 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { CREDENTIAL_ROUTES } from "../../contract";
 import { WAF_LOG_GROUP_PREFIX } from "../../components/webAcl";
-import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import type { Synth, SynthResource } from "../../harness";
+import { loadStacks, type LoadedStack } from "./support/stacks";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
@@ -24,14 +23,9 @@ const T = {
 } as const;
 
 const STACKS = ["dev", "prod"] as const;
-const loaded: Record<string, { synth: Synth; config: StackConfig }> = {};
-
+const loaded: Record<string, LoadedStack> = {};
 before(async () => {
-  for (const stack of [...STACKS, "localstack"]) {
-    const result = await synth(stack);
-    assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
-    loaded[stack] = { synth: result, config: parseConfig(rawConfigFromPulumi(stackConfig(stack))) };
-  }
+  Object.assign(loaded, await loadStacks([...STACKS, "localstack"]));
 });
 
 const stateArn = (resource: SynthResource) => String(resource.state.arn);

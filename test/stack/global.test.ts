@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import type { Synth, SynthResource } from "../../harness";
+import { loadStacks, type LoadedStack } from "./support/stacks";
 
 const RECORD = "aws:route53/record:Record";
 const HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck";
@@ -19,13 +18,9 @@ const BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy";
 type Alias = { name: string; zoneId: string; evaluateTargetHealth: boolean };
 const aliasOf = (record: SynthResource) => (record.inputs.aliases as Alias[] | undefined)?.[0];
 
-const stacks: Record<string, { synth: Synth; config: StackConfig }> = {};
+const stacks: Record<string, LoadedStack> = {};
 before(async () => {
-  for (const stack of ["dev", "prod"]) {
-    const result = await synth(stack);
-    assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
-    stacks[stack] = { synth: result, config: parseConfig(rawConfigFromPulumi(stackConfig(stack))) };
-  }
+  Object.assign(stacks, await loadStacks(["dev", "prod"]));
 });
 
 describe("prod (with a domain): GeoDNS sends each user to a healthy region", () => {
