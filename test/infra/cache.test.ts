@@ -92,15 +92,11 @@ describe("Cache: argument validation", () => {
     /Cache "bad": invalid arguments/,
   );
 
-  it("GIVEN a name with capitals WHEN the component is built THEN it names the name", async () => {
-    await render(({ provider }) => {
-      assert.throws(
-        () => new Cache("Primary-Cache", baseArgs(), { provider }),
-        /name: "Primary-Cache" must be lowercase/,
-      );
-      return null;
-    });
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Cache("Primary-Cache", baseArgs(), { provider }),
+    /name: "Primary-Cache" must be lowercase/,
+    "a name with capitals",
+  );
 
   it("GIVEN a project, stack and name longer than a group id's 40 characters THEN the id keeps project and stack and ends in a hash of the whole", async () => {
     const ids = await Promise.all(

@@ -131,15 +131,11 @@ describe("Database: argument validation", () => {
     /Database "bad": invalid arguments/,
   );
 
-  it("GIVEN a name RDS identifiers cannot carry WHEN the component is built THEN it names the name", async () => {
-    await render(({ provider }) => {
-      assert.throws(
-        () => new Database("Primary_DB", baseArgs(), { provider }),
-        /name: "Primary_DB" must be lowercase/,
-      );
-      return null;
-    });
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Database("Primary_DB", baseArgs(), { provider }),
+    /name: "Primary_DB" must be lowercase/,
+    "a name RDS identifiers cannot carry",
+  );
 });
 
 describe("Database: the writer", () => {

@@ -10,6 +10,7 @@ import {
 import { WORKER_CONCURRENCY, workerShutdown } from "../../contract";
 import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { devTasks, PASSWORD_SECRET } from "./support/fargate";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const T = {
@@ -25,24 +26,17 @@ const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;
 
-const PASSWORD_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf";
 const WEB_TASK_ROLE = "web-task-role-1234567";
 
 /** The dev workers; each test states what it changes. */
 function workerArgs(overrides: Partial<QueueWorkersArgs> = {}): QueueWorkersArgs {
   return {
-    cluster: { arn: "arn:aws:ecs:us-east-1:123456789012:cluster/app", name: "app" },
-    vpcId: "vpc-123",
-    subnetIds: ["subnet-private-a", "subnet-private-b"],
-    image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:0123",
+    ...devTasks(),
     command: ["worker"],
-    cpu: 256,
-    memory: 512,
     minTasks: 0,
     maxTasks: 2,
     environment: { AWS_REGION: "us-east-1", ASSETS_BUCKET: "assets" },
     secrets: { DATABASE_PASSWORD: { arn: PASSWORD_SECRET, jsonKey: "password" } },
-    logRetentionDays: 7,
     useSpot: true,
     jobTimeoutSeconds: 60,
     averageJobSeconds: 2,
