@@ -3,10 +3,10 @@
  * how the tiers are wired, and how dev differs from prod.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ENVIRONMENT_DEFAULTS, type StackConfig } from "../../stacks/config";
 import type { SynthResource } from "../../harness";
-import { loadStacks, type LoadedStack } from "./support/stacks";
+import { loadStacksBefore } from "./support/stacks";
 
 const T = {
   vpc: "aws:ec2/vpc:Vpc",
@@ -26,10 +26,7 @@ const T = {
 } as const;
 
 const STACKS = ["dev", "prod"] as const;
-const loaded: Record<string, LoadedStack> = {};
-before(async () => {
-  Object.assign(loaded, await loadStacks(STACKS));
-});
+const loaded = loadStacksBefore(STACKS);
 
 const regionsOf = (config: StackConfig) => [config.regions.primary, config.regions.secondary];
 const isWriter = (db: SynthResource) => db.inputs.replicateSourceDb === undefined;

@@ -5,11 +5,11 @@
  * the dashboards graph and alarm on what they block. The emulator stack builds none of it.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CREDENTIAL_ROUTES } from "../../contract";
 import { WAF_LOG_GROUP_PREFIX } from "../../components/webAcl";
 import type { Synth, SynthResource } from "../../harness";
-import { loadStacks, type LoadedStack } from "./support/stacks";
+import { loadStacksBefore } from "./support/stacks";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
@@ -23,10 +23,7 @@ const T = {
 } as const;
 
 const STACKS = ["dev", "prod"] as const;
-const loaded: Record<string, LoadedStack> = {};
-before(async () => {
-  Object.assign(loaded, await loadStacks([...STACKS, "localstack"]));
-});
+const loaded = loadStacksBefore([...STACKS, "localstack"]);
 
 const stateArn = (resource: SynthResource) => String(resource.state.arn);
 const publicAlbs = (s: Synth) => s.ofType(T.alb).filter((alb) => alb.inputs.internal === false);

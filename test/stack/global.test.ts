@@ -4,9 +4,9 @@
  * stack outputs users read.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Synth, SynthResource } from "../../harness";
-import { loadStacks, type LoadedStack } from "./support/stacks";
+import { loadStacksBefore } from "./support/stacks";
 
 const RECORD = "aws:route53/record:Record";
 const HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck";
@@ -18,10 +18,7 @@ const BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy";
 type Alias = { name: string; zoneId: string; evaluateTargetHealth: boolean };
 const aliasOf = (record: SynthResource) => (record.inputs.aliases as Alias[] | undefined)?.[0];
 
-const stacks: Record<string, LoadedStack> = {};
-before(async () => {
-  Object.assign(stacks, await loadStacks(["dev", "prod"]));
-});
+const stacks = loadStacksBefore(["dev", "prod"]);
 
 describe("prod (with a domain): GeoDNS sends each user to a healthy region", () => {
   const appName = () => `${stacks.prod!.config.dns.recordName}.${stacks.prod!.config.dns.domain}`;
