@@ -6,7 +6,7 @@
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import type { Resource, Unwrap } from "@pulumi/pulumi";
 import { environmentConfig, environmentOf } from "./environment";
-import { violation } from "./values";
+import { UNKNOWN, violation } from "./values";
 
 /** What a rule found wrong with one resource, and how to fix it. */
 export interface Finding {
@@ -37,4 +37,9 @@ export function resourceRule<TArgs>(rule: ResourceRule<TArgs>): ResourceValidati
       if (finding) reportViolation(violation(args, finding.problem, finding.fix));
     }),
   };
+}
+
+/** `finding`, unless the setting is on or not yet known (a preview passes until it is known). */
+export function unlessOn(setting: unknown, finding: Finding): Finding | undefined {
+  return setting === true || setting === UNKNOWN ? undefined : finding;
 }

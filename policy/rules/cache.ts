@@ -4,21 +4,21 @@
  * its security group, which security-group-no-world-ingress checks.)
  */
 import * as aws from "@pulumi/aws";
-import { resourceRule } from "../resourceRule";
+import { resourceRule, unlessOn } from "../resourceRule";
 import { UNKNOWN, read } from "../values";
 
 export const elasticacheEncryptedAtRest = resourceRule({
   name: "elasticache-encrypted-at-rest",
   description: "ElastiCache replication groups encrypt their data and snapshots at rest.",
   resource: aws.elasticache.ReplicationGroup,
-  check: (group) => {
-    const encrypted = read(() => group.atRestEncryptionEnabled);
-    if (encrypted === true || encrypted === UNKNOWN) return undefined;
-    return {
-      problem: "its data and snapshots are not encrypted at rest",
-      fix: "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key); this replaces the replication group",
-    };
-  },
+  check: (group) =>
+    unlessOn(
+      read(() => group.atRestEncryptionEnabled),
+      {
+        problem: "its data and snapshots are not encrypted at rest",
+        fix: "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key); this replaces the replication group",
+      },
+    ),
 });
 
 export const elasticacheEncryptedInTransit = resourceRule({
@@ -45,12 +45,13 @@ export const elasticacheProdAutomaticFailover = resourceRule({
   description: "In prod, ElastiCache replication groups fail over to a replica automatically.",
   resource: aws.elasticache.ReplicationGroup,
   prodOnly: true,
-  check: (group) => {
-    const failover = read(() => group.automaticFailoverEnabled);
-    if (failover === true || failover === UNKNOWN) return undefined;
-    return {
-      problem: "the prod cache has no automatic failover, so losing its primary node stops writes",
-      fix: "set automaticFailoverEnabled: true and multiAzEnabled: true, with at least one replica (numCacheClusters of 2 or more)",
-    };
-  },
+  check: (group) =>
+    unlessOn(
+      read(() => group.automaticFailoverEnabled),
+      {
+        problem:
+          "the prod cache has no automatic failover, so losing its primary node stops writes",
+        fix: "set automaticFailoverEnabled: true and multiAzEnabled: true, with at least one replica (numCacheClusters of 2 or more)",
+      },
+    ),
 });

@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { type Environment, environmentConfig, environmentOf } from "../environment";
-import { resourceRule } from "../resourceRule";
+import { resourceRule, unlessOn } from "../resourceRule";
 import { UNKNOWN, nonEmptyString, read, violation } from "../values";
 
 /** Fewest days of automated backups per environment (prod: AWS Security Hub RDS.11's default). */
@@ -89,12 +89,13 @@ export const rdsProdMultiAz = resourceRule({
   prodOnly: true,
   check: (instance) => {
     if (isReplica(instance)) return undefined;
-    const multiAz = read(() => instance.multiAz);
-    if (multiAz === true || multiAz === UNKNOWN) return undefined;
-    return {
-      problem: "the prod writer runs in a single availability zone",
-      fix: "set multiAz: true (a standby in another zone; about double the instance cost)",
-    };
+    return unlessOn(
+      read(() => instance.multiAz),
+      {
+        problem: "the prod writer runs in a single availability zone",
+        fix: "set multiAz: true (a standby in another zone; about double the instance cost)",
+      },
+    );
   },
 });
 
@@ -105,12 +106,13 @@ export const rdsProdDeletionProtection = resourceRule({
   prodOnly: true,
   check: (instance) => {
     if (isReplica(instance)) return undefined;
-    const protectedFromDeletion = read(() => instance.deletionProtection);
-    if (protectedFromDeletion === true || protectedFromDeletion === UNKNOWN) return undefined;
-    return {
-      problem: "the prod writer can be deleted by one destroy or replacement",
-      fix: "set deletionProtection: true (turn it off in a separate update before an intended deletion)",
-    };
+    return unlessOn(
+      read(() => instance.deletionProtection),
+      {
+        problem: "the prod writer can be deleted by one destroy or replacement",
+        fix: "set deletionProtection: true (turn it off in a separate update before an intended deletion)",
+      },
+    );
   },
 });
 
