@@ -356,7 +356,7 @@ describe("users API (embedded)", () => {
         method: "PATCH",
         url: `/users/${user.id}`,
         headers: { cookie: jar.header() },
-        payload: { email: first.input.email },
+        payload: { email: first.input.email, currentPassword: input.password },
       });
       assert.equal(taken.statusCode, 409);
       assert.equal(taken.json().field, "email");

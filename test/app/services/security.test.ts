@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import type { AppSettingsOverrides } from "../../../app/src/app";
+import type { RateLimitSettings } from "../../../app/src/http/rateLimits";
 import { migrate } from "../../../app/src/migrations";
 import { migrationsDir } from "../../../app/src/paths";
 import { createMemoryCache, createRedisCache, type Cache } from "../../../app/src/tiers/cache";
@@ -130,16 +131,18 @@ describe("security against the real services", () => {
     return jar;
   }
 
+  /** Two instances, as two tasks, with these limits in a window of their own: earlier runs'
+   * counters on the shared Redis do not count. */
+  async function twoInstances(rateLimits: Partial<RateLimitSettings>) {
+    const settings = { rateLimits: { ...rateLimits, windowMs: 600_000 + randomInt(1_000_000) } };
+    return [await instance({ settings }), await instance({ settings })] as const;
+  }
+
   it(
     "GIVEN two instances sharing Redis WHEN one client's sign-ins alternate between them THEN the limit counts them together",
     { skip },
     async () => {
-      // A window of its own, so earlier runs' counters on the shared Redis do not count.
-      const settings = {
-        rateLimits: { signInPerClient: 3, windowMs: 600_000 + randomInt(1_000_000) },
-      };
-      const a = await instance({ settings });
-      const b = await instance({ settings });
+      const [a, b] = await twoInstances({ signInPerClient: 3 });
       const client = `203.0.113.${randomInt(1, 250)}`;
       const statuses: number[] = [];
       for (const t of [a, b, a, b]) {
@@ -153,6 +156,61 @@ describe("security against the real services", () => {
         if (response.statusCode === 429) assert.ok(Number(response.headers["retry-after"]) > 0);
       }
       assert.deepEqual(statuses, [401, 401, 401, 429]);
+    },
+  );
+
+  it(
+    "GIVEN two instances sharing Redis WHEN an attacker's address is refused an account THEN on both, while the owner signs in from another address (no lockout DoS)",
+    { skip },
+    async () => {
+      const [a, b] = await twoInstances({
+        signInFailuresPerAccountClient: 3,
+        signInFailuresPerAccount: 20,
+      });
+      const { input } = await signUp(a);
+      const attempt = (t: ServiceApp, password: string, remoteAddress: string) =>
+        t.app.inject({
+          method: "POST",
+          url: "/sessions",
+          payload: { email: input.email, password },
+          remoteAddress,
+        });
+      const attacker = `203.0.113.${randomInt(1, 250)}`;
+      const statuses: number[] = [];
+      for (const t of [a, b, a, b]) {
+        statuses.push((await attempt(t, "wrong-password", attacker)).statusCode);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429], "failures from one address are shared");
+      const owner = await attempt(b, input.password, `198.51.100.${randomInt(1, 250)}`);
+      assert.equal(owner.statusCode, 201, owner.body);
+      assert.equal((await attempt(a, input.password, attacker)).statusCode, 429);
+    },
+  );
+
+  it(
+    "GIVEN two instances sharing Redis WHEN a session holder guesses the current password on PATCH THEN the failures count on both",
+    { skip },
+    async () => {
+      const [a, b] = await twoInstances({ signInFailuresPerAccountClient: 2 });
+      const { id, input } = await signUp(a);
+      const jar = await signIn(a, input);
+      const statuses: number[] = [];
+      for (const t of [a, b, a]) {
+        const response = await t.app.inject({
+          method: "PATCH",
+          url: `/users/${id}`,
+          headers: { cookie: jar.header() },
+          payload: { email: `stolen-${input.email}`, currentPassword: "a-guess" },
+        });
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [403, 403, 429]);
+      const me = await b.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(me.json().user.email, input.email, "the email did not change");
     },
   );
 

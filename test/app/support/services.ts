@@ -231,7 +231,12 @@ export async function startServiceApp(
       worker: { waitSeconds: 1, retryDelaySeconds: () => 0, errorBackoffMs: 100 },
       // Every test run on the machine shares Redis and signs up from 127.0.0.1: limits that only
       // a test about limits reaches (it passes its own).
-      rateLimits: { signInPerClient: 100_000, signInPerAccount: 100_000, signUpPerClient: 100_000 },
+      rateLimits: {
+        signInPerClient: 100_000,
+        signInFailuresPerAccountClient: 100_000,
+        signInFailuresPerAccount: 100_000,
+        signUpPerClient: 100_000,
+      },
       ...options.settings,
     },
   });
