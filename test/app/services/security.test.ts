@@ -6,13 +6,11 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import type { AppSettingsOverrides } from "../../../app/src/app";
 import type { RateLimitSettings } from "../../../app/src/http/rateLimits";
-import { migrate } from "../../../app/src/migrations";
-import { migrationsDir } from "../../../app/src/paths";
 import { createMemoryCache, createRedisCache, type Cache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
 import { LocalFileStore, type FileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { connectRedis, RedisCircuitOpenError, waitForRedis } from "../../../app/src/tiers/redis";
+import { RedisCircuitOpenError } from "../../../app/src/tiers/redis";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import {
   createMemorySessionStore,
@@ -22,8 +20,9 @@ import {
 } from "../../../app/src/tiers/sessions";
 import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
 import {
-  isolatedSchema,
+  migratedSchema,
   openTestPostgres,
+  openTestRedis,
   requireServices,
   skipUnless,
   startServiceApp,
@@ -38,7 +37,7 @@ const skip = skipUnless("database", "redis", "aws");
 
 describe("security against the real services", () => {
   let env: ReturnType<typeof requireServices>;
-  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let files: { path: string; remove(): Promise<void> };
   const cleanups: (() => Promise<void>)[] = [];
@@ -46,15 +45,9 @@ describe("security against the real services", () => {
   before(async () => {
     if (skip) return;
     env = requireServices("database", "redis", "aws");
-    schema = await isolatedSchema(env.databaseUrl);
-    writerUrl = schema.url(env.databaseUrl);
+    schema = await migratedSchema(env.databaseUrl);
+    writerUrl = schema.writerUrl;
     files = await makeTempDir("security-files-");
-    const db = openTestPostgres(writerUrl, [], captureLogs().logger);
-    try {
-      await migrate(db, migrationsDir(), captureLogs().logger);
-    } finally {
-      await db.close();
-    }
   });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -63,15 +56,12 @@ describe("security against the real services", () => {
   });
 
   async function redisConnection(url = env.redisUrl, commandTimeoutMs?: number): Promise<Redis> {
-    const redis = connectRedis({
+    const redis = await openTestRedis({
       url,
-      authToken: undefined,
-      logger: captureLogs().logger,
       ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
     });
     // disconnect, not QUIT: a connection that went through a hung proxy may never see the reply.
     cleanups.push(async () => redis.disconnect());
-    assert.ok(await waitForRedis(redis, 5_000), "redis is reachable");
     return redis;
   }
 
