@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
 import { DEFAULT_RATE_LIMITS } from "../../app/src/http/rateLimits";
 import { startEmbeddedApp, type EmbeddedApp } from "./support/embedded";
-import { CookieJar, makePng } from "./support/helpers";
+import { CookieJar, makePng, signInTo } from "./support/helpers";
 
 let counter = 0;
 function newUser() {
@@ -78,16 +78,7 @@ describe("security (embedded)", () => {
   }
 
   async function signIn(email: string, password: string, remoteAddress = nextClient()) {
-    const jar = new CookieJar();
-    const response = await t.app.inject({
-      method: "POST",
-      url: "/sessions",
-      payload: { email, password },
-      remoteAddress,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    jar.store(response.headers["set-cookie"]);
-    return jar;
+    return signInTo(t.app, { email, password }, { remoteAddress });
   }
 
   describe("1. private fields and enumerable ids", () => {

@@ -7,7 +7,14 @@ import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { closeRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createRedisSessionStore } from "../../../app/src/tiers/sessions";
-import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
+import {
+  captureLogs,
+  CookieJar,
+  eventually,
+  makeTempDir,
+  spyDatabase,
+  signInTo,
+} from "../support/helpers";
 import {
   migratedSchema,
   openTestPostgres,
@@ -132,16 +139,7 @@ describe("Redis as the shared cache and session store", () => {
         "hit",
       );
 
-      const jar = new CookieJar();
-      jar.store(
-        (
-          await b.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          })
-        ).headers["set-cookie"],
-      );
+      const jar = await signInTo(b.app, input);
       const patch = await b.app.inject({
         method: "PATCH",
         url: `/users/${id}`,

@@ -18,7 +18,7 @@ import {
   SessionStoreUnavailableError,
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
-import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
+import { captureLogs, eventually, makeTempDir, spyDatabase, signInTo } from "../support/helpers";
 import {
   migratedSchema,
   openTestPostgres,
@@ -109,17 +109,8 @@ describe("security against the real services", () => {
     return { id: response.json().id as string, input };
   }
 
-  async function signIn(t: ServiceApp, input: { email: string; password: string }) {
-    const response = await t.app.inject({
-      method: "POST",
-      url: "/sessions",
-      payload: { email: input.email, password: input.password },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    const jar = new CookieJar();
-    jar.store(response.headers["set-cookie"]);
-    return jar;
-  }
+  const signIn = (t: ServiceApp, input: { email: string; password: string }) =>
+    signInTo(t.app, input);
 
   /** Two instances, as two tasks, with these limits in a window of their own: earlier runs'
    * counters on the shared Redis do not count. */
