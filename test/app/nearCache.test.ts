@@ -50,6 +50,15 @@ function sharedCache() {
   };
 }
 
+/** A near cache over a shared cache that holds `k`. */
+async function withKey(value: string) {
+  const shared = sharedCache();
+  const bus = new LocalBus();
+  const near = createNearCache(shared.cache, bus);
+  await shared.cache.set("k", value, 60_000);
+  return { shared, bus, near };
+}
+
 describe("near cache", () => {
   it("GIVEN a key read once THEN the next read is answered in process, without the shared cache", async () => {
     const shared = sharedCache();
@@ -61,10 +70,7 @@ describe("near cache", () => {
   });
 
   it("GIVEN a copy WHEN the bus delivers its key THEN the next read goes to the shared cache", async () => {
-    const shared = sharedCache();
-    const bus = new LocalBus();
-    const near = createNearCache(shared.cache, bus);
-    await shared.cache.set("k", "v1", 60_000);
+    const { shared, bus, near } = await withKey("v1");
     await near.get("k");
     await shared.cache.set("k", "v2", 60_000);
     bus.deliver("k");
@@ -100,10 +106,7 @@ describe("near cache", () => {
   });
 
   it("GIVEN the bus not listening (disconnected) THEN every read goes to the shared cache, and copies made before are dropped", async () => {
-    const shared = sharedCache();
-    const bus = new LocalBus();
-    const near = createNearCache(shared.cache, bus);
-    await shared.cache.set("k", "v1", 60_000);
+    const { shared, bus, near } = await withKey("v1");
     await near.get("k");
     bus.listening = false;
     bus.deliver(undefined);
