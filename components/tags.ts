@@ -16,6 +16,7 @@ export const TIERS = [
   "cdn",
   "dns",
   "observability",
+  "sessions",
 ] as const;
 export type Tier = (typeof TIERS)[number];
 

@@ -19,6 +19,10 @@ export const METRIC_UNITS = {
   ActiveUsers: "Count",
   JobsProcessed: "Count",
   JobsFailed: "Count",
+  /** A region deleted a cache key before its replica replayed the write (the bounded wait ran out). */
+  InvalidationWaitExceeded: "Count",
+  /** A cache invalidation could not be sent to a region's queue: that region may serve a stale row. */
+  InvalidationPublishFailed: "Count",
 } as const;
 
 export type MetricName = keyof typeof METRIC_UNITS;

@@ -173,6 +173,14 @@ const STATE: Record<string, StateFn> = {
       url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${name}`,
     };
   },
+  "aws:dynamodb/table:Table": ({ inputs, id, region }) => {
+    const name = String(inputs.name ?? id);
+    return { name, arn: arn("dynamodb", region, `table/${name}`) };
+  },
+  // A replica has its global table's name; the provider derives its ARN from the global table's.
+  "aws:dynamodb/tableReplica:TableReplica": ({ inputs, region }) => ({
+    arn: String(inputs.globalTableArn).replace(/^(arn:aws:dynamodb:)[^:]+/, `$1${region}`),
+  }),
   "aws:sns/topic:Topic": ({ inputs, id, region }) => ({
     name: inputs.name ?? id,
     arn: arn("sns", region, String(inputs.name ?? id)),

@@ -66,6 +66,7 @@ export const BASE_DEFAULTS: Defaults = {
     enablePerformanceInsights: true,
     databaseName: "app",
     masterUsername: "app",
+    appUsername: "app_rw",
     writerRegion: "primary",
   },
   cache: {
@@ -74,7 +75,10 @@ export const BASE_DEFAULTS: Defaults = {
     nodeType: "cache.t4g.micro",
     replicas: 0,
     snapshotRetentionDays: 0,
+    invalidationRetentionSeconds: 3600,
+    invalidationMaxReceiveCount: 5,
   },
+  sessions: { enablePointInTimeRecovery: false, enableDeletionProtection: false },
   logs: { retentionDays: 7 },
   dns: {
     recordName: "app",
@@ -147,6 +151,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       skipFinalSnapshot: false,
     },
     cache: { nodeType: "cache.r7g.large", replicas: 2, snapshotRetentionDays: 7 },
+    sessions: { enablePointInTimeRecovery: true, enableDeletionProtection: true },
     logs: { retentionDays: 90 },
     dns: { locations: { primary: ["NA", "SA", "AS", "OC"] } },
     cdn: { priceClass: "PriceClass_All", forceDestroy: false },

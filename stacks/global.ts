@@ -15,10 +15,17 @@ import { GlobalObservability } from "../components/globalObservability";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
+import { SessionStore } from "../components/sessionStore";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
 import { otherRole, type Region } from "./region";
-import { appDomainName, geoDnsRegionSettings, geoDnsSettings, zoneArgs } from "./settings";
+import {
+  appDomainName,
+  geoDnsRegionSettings,
+  geoDnsSettings,
+  sessionStoreSettings,
+  zoneArgs,
+} from "./settings";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 /** The page the CDN serves: its sources, its build script, and where the build writes. */
@@ -166,6 +173,70 @@ export function connectRegions(
     `app tasks in ${other.region} writing over peering`,
   );
   return peering;
+}
+
+/**
+ * The sessions table: its home in the primary, a replica in the secondary. Both are full
+ * read/write copies, so which region holds the database writer does not matter to it.
+ */
+export function createSessionStore(config: StackConfig, providers: Providers): SessionStore {
+  return new SessionStore("sessions", {
+    regions: (["primary", "secondary"] as const).map((role) => ({
+      region: config.regions[role],
+      provider: providers[role],
+    })),
+    ...sessionStoreSettings(config),
+  });
+}
+
+/**
+ * What each region's tasks may use of the state shared across regions, granted ahead of any
+ * failover so that a failover changes no IAM policy (IAM's control plane is in us-east-1):
+ * - sessions: the web tasks, on their own region's replica only;
+ * - cache invalidations: web and worker tasks (every writer) send to every region's queue;
+ * - the database: web and worker tasks log in as the app's role with IAM tokens on every
+ *   instance of both regions (writer, replicas, the cross-region replica that a failover
+ *   promotes), so no password is fetched at task start.
+ */
+export function shareRegionalState(
+  config: StackConfig,
+  regions: Record<RegionRole, Region>,
+  sessions: SessionStore,
+): void {
+  const connectArns = (["primary", "secondary"] as const).flatMap((role) =>
+    regions[role].database.connectArns(config.database.appUsername),
+  );
+  for (const role of ["primary", "secondary"] as const) {
+    const region = regions[role];
+    sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
+    const tasks = [
+      { tier: "web", roleName: region.web.taskRoleName },
+      { tier: "workers", roleName: region.workers.taskRoleName },
+    ];
+    for (const { tier, roleName } of tasks) {
+      for (const target of ["primary", "secondary"] as const) {
+        regions[target].invalidations.grantSend(`${role}-${tier}-invalidates-${target}`, roleName);
+      }
+      new aws.iam.RolePolicy(
+        `${role}-${tier}-database-connect`,
+        {
+          role: roleName,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "DatabaseLoginAsApp",
+                Effect: "Allow",
+                Action: "rds-db:connect",
+                Resource: connectArns,
+              },
+            ],
+          }),
+        },
+        { parent: region },
+      );
+    }
+  }
 }
 
 export function createGeoDns(

@@ -17,8 +17,10 @@ import {
   createGeoDns,
   createGlobalObservability,
   createImage,
+  createSessionStore,
   createZone,
   peerNetworks,
+  shareRegionalState,
   type Providers,
 } from "./global";
 import { otherRole, Region, regionProvider } from "./region";
@@ -64,6 +66,7 @@ function createProviders(config: StackConfig): Providers {
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
   const cdn = createCdn(config, providers, zone);
+  const sessions = createSessionStore(config, providers);
   const dnsForRegions =
     zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
   const region = (role: RegionRole, writer?: Region) =>
@@ -89,6 +92,7 @@ function deployEverything(config: StackConfig) {
       : { primary: otherRegion, secondary: writerRegion };
 
   connectRegions(config, regions, providers);
+  shareRegionalState(config, regions, sessions);
   for (const role of ROLES) {
     cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
     cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);

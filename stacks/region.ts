@@ -15,6 +15,7 @@ import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
+import { InvalidationQueue } from "../components/invalidationQueue";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
@@ -25,6 +26,7 @@ import { emulatorProviderArgs } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
+  invalidationQueueSettings,
   networkArgs,
   taskSettings,
   webSettings,
@@ -83,6 +85,8 @@ export class Region extends pulumi.ComponentResource {
   readonly network: Network;
   readonly database: Database;
   readonly cache: Cache;
+  /** Where every region sends invalidations of this region's cache; its web tasks apply them. */
+  readonly invalidations: InvalidationQueue;
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
@@ -134,6 +138,12 @@ export class Region extends pulumi.ComponentResource {
         subnetIds: this.network.isolatedSubnetIds,
         ...cacheSettings(config),
       },
+      { parent: this },
+    );
+
+    this.invalidations = new InvalidationQueue(
+      `${name}-invalidations`,
+      invalidationQueueSettings(config),
       { parent: this },
     );
 
@@ -198,6 +208,8 @@ export class Region extends pulumi.ComponentResource {
     );
     // The web tier enqueues jobs; the workers own the queue and already consume it.
     this.workers.grantSendMessages("web", this.web.taskRoleName);
+    // The web tasks hold the region's cache in use, so they apply its invalidations.
+    this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
     // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
     this.grantReadDatabasePassword(`${name}-web`, this.web.taskRoleName);
     this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
@@ -229,6 +241,10 @@ export class Region extends pulumi.ComponentResource {
         cache: {
           replicationGroupId: this.cache.replicationGroupId,
           memberClusterIds: this.cache.memberClusterIds,
+        },
+        invalidations: {
+          queueName: this.invalidations.queueName,
+          deadLetterQueueName: this.invalidations.deadLetterQueueName,
         },
         appMetricsNamespace: METRICS_NAMESPACE,
       },

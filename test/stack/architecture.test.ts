@@ -25,6 +25,8 @@ const T = {
   db: "aws:rds/instance:Instance",
   cache: "aws:elasticache/replicationGroup:ReplicationGroup",
   queue: "aws:sqs/queue:Queue",
+  table: "aws:dynamodb/table:Table",
+  tableReplica: "aws:dynamodb/tableReplica:TableReplica",
   ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   provider: "pulumi:providers:aws",
@@ -79,7 +81,7 @@ for (const stack of STACKS) {
     });
 
     for (const role of ["primary", "secondary"] as const) {
-      it(`${role} region: a VPC with subnets in ${ENVIRONMENT_DEFAULTS[stack].network.availabilityZones} AZs, an ALB, web and worker services, a queue with a DLQ and a cache`, () => {
+      it(`${role} region: a VPC with subnets in ${ENVIRONMENT_DEFAULTS[stack].network.availabilityZones} AZs, an ALB, web and worker services, a job queue and a cache-invalidation queue each with a DLQ, a cache and a copy of the sessions table`, () => {
         const { synth: s, config } = loaded[stack]!;
         const region = config.regions[role];
         const azs = config.network.availabilityZones;
@@ -91,8 +93,10 @@ for (const stack of STACKS) {
         );
         assert.equal(s.ofType(T.alb, region).length, 1);
         assert.equal(s.ofType(T.ecsService, region).length, 2);
-        assert.equal(s.ofType(T.queue, region).length, 2);
+        assert.equal(s.ofType(T.queue, region).length, 4);
         assert.equal(s.ofType(T.cache, region).length, 1);
+        const sessionCopies = [...s.ofType(T.table, region), ...s.ofType(T.tableReplica, region)];
+        assert.equal(sessionCopies.length, 1);
       });
     }
 
