@@ -250,8 +250,10 @@ export class Cdn extends pulumi.ComponentResource {
   }
 
   /**
-   * Lets a role read and write the app's files (uploads/ and thumbnails/) in the primary bucket,
-   * and nothing else: no listing, no deleting, no static files.
+   * Lets a role read and write the app's files (uploads/ and thumbnails/) in the primary bucket
+   * and in its replica, and nothing else: no listing, no deleting, no static files. The replica is
+   * granted ahead of time: with `database.writerRegion: secondary` the app uploads there, and a
+   * failover then changes no IAM policy (IAM's control plane is in us-east-1).
    * @param name a suffix for the policy's name, unique per grant (e.g. "web-primary")
    */
   grantReadWrite(name: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
@@ -266,8 +268,8 @@ export class Cdn extends pulumi.ComponentResource {
               Sid: "AppFiles",
               Effect: "Allow",
               Action: ["s3:GetObject", "s3:PutObject"],
-              Resource: APP_FILE_PREFIXES.map(
-                (prefix) => pulumi.interpolate`${this.bucketArn}/${prefix}*`,
+              Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].flatMap((bucket) =>
+                APP_FILE_PREFIXES.map((prefix) => pulumi.interpolate`${bucket.arn}/${prefix}*`),
               ),
             },
           ],

@@ -538,7 +538,7 @@ describe("Cdn: uploads and invalidation", () => {
 });
 
 describe("Cdn: grants", () => {
-  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/", async () => {
+  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, in the bucket and its replica (where uploads go after a failover)", async () => {
     const { ofType } = await render((context) => {
       const cdn = new Cdn("cdn", cdnArgs(context));
       cdn.grantReadWrite("web", "web-task-role");
@@ -554,6 +554,8 @@ describe("Cdn: grants", () => {
         Resource: [
           "arn:aws:s3:::cdn-bucket-id/uploads/*",
           "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
+          "arn:aws:s3:::cdn-replica-id/uploads/*",
+          "arn:aws:s3:::cdn-replica-id/thumbnails/*",
         ],
       },
     ]);
