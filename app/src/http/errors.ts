@@ -6,7 +6,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QueueUnavailableError } from "../tiers/queue";
 import { PATTERN_MESSAGES } from "./schemas";
+import { isConnectionError } from "../tiers/postgres";
 import { SessionStoreUnavailableError } from "../tiers/sessions";
+
+/** A writer failover (Multi-AZ, or promoting the other region) takes about this long. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorBody {
   error: string;
@@ -126,6 +130,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return send(reply, 503, {
         error: "sessions_unavailable",
         message: "Sign-in is unavailable right now. Try again shortly.",
+        field: null,
+      });
+    }
+    if (isConnectionError(error)) {
+      // The writer (perhaps in the other region) or every reader is unreachable: reads that can be
+      // served still are; this request could not, and may succeed once the database is back.
+      request.log.error({ err: error }, "database unreachable");
+      reply.header("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
+      return send(reply, 503, {
+        error: "database_unavailable",
+        message: "The database is unreachable right now; nothing was changed. Try again shortly.",
         field: null,
       });
     }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/errors";
 import {
-  markWrite,
+  afterWrite,
   readUser,
   requireSelf,
   SESSION_COOKIE,
@@ -51,8 +51,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       }
       context.metrics.count("Signups");
       // A read of this id may have cached "not there yet" moments ago on another path.
-      await context.cache.invalidate(cacheKeyForUser(row.id));
-      markWrite(request, reply, context);
+      await afterWrite(request, reply, context, [cacheKeyForUser(row.id)]);
       request.log.info({ userId: row.id }, "user signed up");
       return reply.status(201).header("location", `/users/${row.id}`).send(toUser(row, files));
     },
@@ -98,8 +97,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
-      await context.cache.invalidate(cacheKeyForUser(id));
-      markWrite(request, reply, context);
+      await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
       return toUser(row, files);
     },
   );
@@ -116,12 +114,12 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     },
     async (request, reply) => {
       const { id } = request.params;
-      const session = await requireSelf(request, context, id);
+      await requireSelf(request, context, id);
       if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
-      await context.cache.invalidate(cacheKeyForUser(id));
-      await context.tiers.sessions.delete(session.sessionId);
+      await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
+      // Every session of the account, on every device and in every region.
+      await context.tiers.sessions.revokeUser(id);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
-      markWrite(request, reply, context);
       request.log.info({ userId: id }, "user deleted");
       return reply.status(204).send();
     },

@@ -12,7 +12,11 @@ import type { FileStore, UploadRequest, UploadTicket } from "./files";
 export interface S3FileStoreOptions {
   bucket: string;
   cdnDomain: string;
-  region: string | undefined;
+  /**
+   * The bucket's region (ASSETS_BUCKET_REGION), which may differ from the task's: the SDK does not
+   * follow S3's 301 to another region, and a URL presigned for the wrong region is refused.
+   */
+  region: string;
   endpoint: string | undefined;
   uploadTtlSeconds?: number;
 }
@@ -26,7 +30,7 @@ export class S3FileStore implements FileStore {
       // Otherwise the SDK presigns a CRC32 of the (still empty) body into the upload URL, and S3
       // rejects the browser's PUT of the real bytes as a bad digest.
       requestChecksumCalculation: "WHEN_REQUIRED",
-      ...(options.region === undefined ? {} : { region: options.region }),
+      region: options.region,
       ...(options.endpoint === undefined
         ? {}
         : // An emulator on one host cannot answer for bucket.host names.

@@ -13,11 +13,14 @@ export interface SessionData {
 }
 
 export interface SessionStore {
-  readonly kind: "memory" | "redis";
+  readonly kind: "memory" | "redis" | "dynamodb";
   /** Stores the session and returns its id, the secret that goes in the cookie. */
   create(data: SessionData, ttlMs: number): Promise<string>;
   get(sessionId: string): Promise<SessionData | undefined>;
   delete(sessionId: string): Promise<void>;
+  /** Ends every session of the user (sign-out, account deletion), wherever it was created. */
+  revokeUser(userId: string): Promise<void>;
+  close?(): Promise<void>;
 }
 
 /** Thrown when the store cannot be reached: the request gets a 503, never a silent sign-out. */
@@ -28,12 +31,21 @@ export class SessionStoreUnavailableError extends Error {
   }
 }
 
-function newSessionId(): string {
+export function newSessionId(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** The hash under which a session is stored: the store never holds the id that opens it. */
+export function sessionHash(sessionId: string): string {
+  return createHash("sha256").update(sessionId).digest("base64url");
+}
+
 function storageKey(sessionId: string): string {
-  return `session:${createHash("sha256").update(sessionId).digest("base64url")}`;
+  return `session:${sessionHash(sessionId)}`;
+}
+
+function userSessionsKey(userId: string): string {
+  return `sessions-of:${userId}`;
 }
 
 function parse(raw: string | null | undefined): SessionData | undefined {
@@ -45,17 +57,33 @@ function parse(raw: string | null | undefined): SessionData | undefined {
 }
 
 export function createMemorySessionStore(maxSessions = 100_000): SessionStore {
-  const sessions = new LRUCache<string, string>({ max: maxSessions });
+  // Each user's session keys, so that revokeUser finds them; pruned as sessions leave the LRU.
+  const byUser = new Map<string, Set<string>>();
+  const forget = (key: string, raw: string) => {
+    const userId = parse(raw)?.userId;
+    const keys = userId === undefined ? undefined : byUser.get(userId);
+    keys?.delete(key);
+    if (userId !== undefined && keys?.size === 0) byUser.delete(userId);
+  };
+  const sessions = new LRUCache<string, string>({
+    max: maxSessions,
+    dispose: (raw, key) => forget(key, raw),
+  });
   return {
     kind: "memory",
     create: async (data, ttlMs) => {
       const sessionId = newSessionId();
-      sessions.set(storageKey(sessionId), JSON.stringify(data), { ttl: ttlMs });
+      const key = storageKey(sessionId);
+      sessions.set(key, JSON.stringify(data), { ttl: ttlMs });
+      byUser.set(data.userId, (byUser.get(data.userId) ?? new Set()).add(key));
       return sessionId;
     },
     get: async (sessionId) => parse(sessions.get(storageKey(sessionId))),
     delete: async (sessionId) => {
       sessions.delete(storageKey(sessionId));
+    },
+    revokeUser: async (userId) => {
+      for (const key of [...(byUser.get(userId) ?? [])]) sessions.delete(key);
     },
   };
 }
@@ -73,13 +101,25 @@ export function createRedisSessionStore(redis: Redis): SessionStore {
     create: (data, ttlMs) =>
       guarded(async () => {
         const sessionId = newSessionId();
-        await redis.set(storageKey(sessionId), JSON.stringify(data), "PX", ttlMs);
+        const index = userSessionsKey(data.userId);
+        // The user's index lives as long as their newest session; revokeUser reads it.
+        await redis
+          .multi()
+          .set(storageKey(sessionId), JSON.stringify(data), "PX", ttlMs)
+          .sadd(index, storageKey(sessionId))
+          .pexpire(index, ttlMs)
+          .exec();
         return sessionId;
       }),
     get: (sessionId) => guarded(async () => parse(await redis.get(storageKey(sessionId)))),
     delete: (sessionId) =>
       guarded(async () => {
         await redis.del(storageKey(sessionId));
+      }),
+    revokeUser: (userId) =>
+      guarded(async () => {
+        const keys = await redis.smembers(userSessionsKey(userId));
+        await redis.del(userSessionsKey(userId), ...keys);
       }),
   };
 }
