@@ -7,6 +7,3 @@
 
 /** How long a region waits for its replica to replay a write before deleting the key anyway. */
 export const INVALIDATION_MAX_REPLAY_WAIT_SECONDS = 30;
-
-/** The task roles that publish invalidations (every writer) and the one that applies them. */
-export const INVALIDATION_ROLES = { publish: ["web", "worker"], consume: ["web"] } as const;

@@ -16,6 +16,7 @@ import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite"
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
 import { SessionStore } from "../components/sessionStore";
+import { InvalidationQueue } from "../components/invalidationQueue";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
 import { otherRole, type Region } from "./region";
@@ -23,6 +24,7 @@ import {
   appDomainName,
   geoDnsRegionSettings,
   geoDnsSettings,
+  invalidationQueueSettings,
   sessionStoreSettings,
   zoneArgs,
 } from "./settings";
@@ -187,6 +189,33 @@ export function createSessionStore(config: StackConfig, providers: Providers): S
     })),
     ...sessionStoreSettings(config),
   });
+}
+
+/** Each region's cache-invalidation queue, with its region's provider (every region sends to each). */
+export function createInvalidationQueues(
+  config: StackConfig,
+  providers: Providers,
+): Record<RegionRole, InvalidationQueue> {
+  const queue = (role: RegionRole) =>
+    new InvalidationQueue(`${role}-invalidations`, invalidationQueueSettings(config), {
+      provider: providers[role],
+    });
+  return { primary: queue("primary"), secondary: queue("secondary") };
+}
+
+/**
+ * Where every region's app puts files: the bucket of the region holding the writer. Replication
+ * runs from the primary bucket to the replica, so after a failover (the primary lost) uploads go
+ * to the replica, which CloudFront's origin group reads while the primary's S3 fails.
+ */
+export function assetsBucketFor(
+  config: StackConfig,
+  cdn: Cdn,
+): { bucketName: pulumi.Output<string>; bucketRegion: string } {
+  if (config.database.writerRegion === "secondary" && cdn.replicaBucketName) {
+    return { bucketName: cdn.replicaBucketName, bucketRegion: config.regions.secondary };
+  }
+  return { bucketName: cdn.bucketName, bucketRegion: config.regions.primary };
 }
 
 /**

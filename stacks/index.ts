@@ -16,7 +16,9 @@ import {
   createCdn,
   createGeoDns,
   createGlobalObservability,
+  assetsBucketFor,
   createImage,
+  createInvalidationQueues,
   createSessionStore,
   createZone,
   peerNetworks,
@@ -67,6 +69,8 @@ function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
   const cdn = createCdn(config, providers, zone);
   const sessions = createSessionStore(config, providers);
+  const invalidationQueues = createInvalidationQueues(config, providers);
+  const publishUrls = ROLES.map((role) => invalidationQueues[role].queueUrl);
   const dnsForRegions =
     zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
   const region = (role: RegionRole, writer?: Region) =>
@@ -77,7 +81,9 @@ function deployEverything(config: StackConfig) {
         region: config.regions[role],
         config,
         image: images[role],
-        assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
+        assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName },
+        sessionsTableName: sessions.tableName,
+        invalidations: { queue: invalidationQueues[role], publishUrls },
         ...(dnsForRegions ? { dns: dnsForRegions } : {}),
         ...(writer ? { writer: writer.writer } : {}),
       },

@@ -8,6 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   COMMANDS,
   METRICS_NAMESPACE,
+  MIGRATE_COMMAND,
+  type MigrateEnvironment,
+  type MigrateSecrets,
   type StackTaskEnvironment,
   type TaskSecrets,
 } from "../contract";
@@ -15,7 +18,8 @@ import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
-import { InvalidationQueue } from "../components/invalidationQueue";
+import type { InvalidationQueue } from "../components/invalidationQueue";
+import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
@@ -26,7 +30,6 @@ import { emulatorProviderArgs } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
-  invalidationQueueSettings,
   networkArgs,
   taskSettings,
   webSettings,
@@ -52,12 +55,13 @@ export function otherRole(role: RegionRole): RegionRole {
   return role === "primary" ? "secondary" : "primary";
 }
 
-/** What a region needs from the region holding the writer: where writes go. */
+/**
+ * What a region needs from the region holding the writer: where writes go. No secret: the app
+ * logs in with IAM tokens it signs itself.
+ */
 export interface WriterDatabase {
   instanceArn: pulumi.Input<string>;
   address: pulumi.Input<string>;
-  masterUserSecretArn: pulumi.Input<string>;
-  kmsKeyArn: pulumi.Input<string>;
 }
 
 export interface RegionArgs {
@@ -65,7 +69,19 @@ export interface RegionArgs {
   region: string;
   config: StackConfig;
   image: pulumi.Input<string>;
-  assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
+  /** Where the app's files go: the bucket of the region holding the writer, and that region. */
+  assets: {
+    bucketName: pulumi.Input<string>;
+    bucketRegion: string;
+    cdnDomain: pulumi.Input<string>;
+  };
+  /** The sessions global table's name (the same in every region; the app uses its own region's copy). */
+  sessionsTableName: pulumi.Input<string>;
+  /**
+   * This region's cache-invalidation queue (its web tasks apply it), and every region's queue
+   * URL, this one's included (every write is sent to each).
+   */
+  invalidations: { queue: InvalidationQueue; publishUrls: pulumi.Input<string>[] };
   /** The zone and name the region's load balancer answers for, when the stack has a domain. */
   dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
   /**
@@ -90,10 +106,15 @@ export class Region extends pulumi.ComponentResource {
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
+  /** The migrate step, in the region holding the writer only. */
+  readonly migration?: MigrationTask;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
+
+  private readonly config: StackConfig;
+  private readonly clusterArn: pulumi.Output<string>;
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
@@ -106,6 +127,7 @@ export class Region extends pulumi.ComponentResource {
     }
     this.role = args.role;
     this.region = args.region;
+    this.config = config;
 
     this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
       parent: this,
@@ -141,13 +163,10 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.invalidations = new InvalidationQueue(
-      `${name}-invalidations`,
-      invalidationQueueSettings(config),
-      { parent: this },
-    );
+    this.invalidations = args.invalidations.queue;
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
+    this.clusterArn = cluster.arn;
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -180,6 +199,7 @@ export class Region extends pulumi.ComponentResource {
         environment: {
           ...task.environment,
           QUEUE_URL: this.workers.queueUrl,
+          SESSIONS_TABLE: args.sessionsTableName,
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.web],
@@ -210,9 +230,9 @@ export class Region extends pulumi.ComponentResource {
     this.workers.grantSendMessages("web", this.web.taskRoleName);
     // The web tasks hold the region's cache in use, so they apply its invalidations.
     this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
-    // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
-    this.grantReadDatabasePassword(`${name}-web`, this.web.taskRoleName);
-    this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
+    if (shape === "writer" || shape === "promotedReplica") {
+      this.migration = this.createMigration(name, args, cluster);
+    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -267,52 +287,75 @@ export class Region extends pulumi.ComponentResource {
       deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
+      invalidationQueueUrl: this.invalidations.queueUrl,
+      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
+      ...(this.migration
+        ? {
+            migrate: {
+              taskDefinitionArn: this.migration.taskDefinitionArn,
+              clusterArn: this.clusterArn,
+              subnetIds: this.network.privateSubnetIds,
+              securityGroupId: this.migration.securityGroupId,
+            },
+          }
+        : {}),
     };
   }
 
   private ownWriter(): WriterDatabase {
-    const { writerArn, writerAddress, masterUserSecretArn } = this.database;
-    if (!writerArn || !writerAddress || !masterUserSecretArn) {
+    const { writerArn, writerAddress } = this.database;
+    if (!writerArn || !writerAddress) {
       throw new Error(`region ${this.region}: this region's database has no writer`);
     }
-    return {
-      instanceArn: writerArn,
-      address: writerAddress,
-      masterUserSecretArn,
-      kmsKeyArn: this.database.kmsKeyArn,
-    };
+    return { instanceArn: writerArn, address: writerAddress };
   }
 
   /**
-   * Lets a task role read the writer's master password itself (docs/CONTRACT.md): the secret, and
-   * its key only as Secrets Manager decrypts it.
+   * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
+   * master credential, read from this region's own secret. It creates the app's role
+   * (`database.appUsername`), which the web and worker tasks log in as.
    */
-  private grantReadDatabasePassword(name: string, roleName: pulumi.Input<string>): void {
-    new aws.iam.RolePolicy(
-      `${name}-database-password`,
+  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+    const { config } = args;
+    const { masterUserSecretArn } = this.database;
+    if (!masterUserSecretArn) {
+      throw new Error(`region ${this.region}: this region's database has no master secret`);
+    }
+    const migration = new MigrationTask(
+      `${name}-migrate`,
       {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ReadDatabasePassword",
-              Effect: "Allow",
-              Action: "secretsmanager:GetSecretValue",
-              Resource: this.writer.masterUserSecretArn,
-            },
-            {
-              Sid: "DecryptDatabasePassword",
-              Effect: "Allow",
-              Action: "kms:Decrypt",
-              Resource: this.writer.kmsKeyArn,
-              Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
-            },
-          ],
-        }),
+        cluster: { arn: cluster.arn, name: cluster.name },
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        image: args.image,
+        command: [...MIGRATE_COMMAND],
+        cpu: config.web.cpu,
+        memory: config.web.memory,
+        logRetentionDays: config.logs.retentionDays,
+        environment: {
+          AWS_REGION: args.region,
+          DATABASE_URL: this.databaseUrl(config.database.masterUsername, this.writer.address),
+          DATABASE_APP_USER: config.database.appUsername,
+        } satisfies MigrateEnvironment<pulumi.Input<string>>,
+        secrets: {
+          DATABASE_PASSWORD: { arn: masterUserSecretArn, jsonKey: "password" },
+        } satisfies MigrateSecrets<SecretReference>,
+        secretKmsKeyArns: [this.database.kmsKeyArn],
       },
       { parent: this },
     );
+    this.database.allowFrom(
+      "migrate",
+      { securityGroupId: migration.securityGroupId },
+      "the migrate step",
+    );
+    return migration;
+  }
+
+  /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
+  private databaseUrl(user: string, host: pulumi.Input<string>): pulumi.Output<string> {
+    const { config } = this;
+    return pulumi.interpolate`postgres://${user}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
   }
 
   /**
@@ -322,7 +365,7 @@ export class Region extends pulumi.ComponentResource {
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
-      pulumi.interpolate`postgres://${config.database.masterUsername}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
+      this.databaseUrl(config.database.appUsername, host);
     return {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
@@ -331,20 +374,27 @@ export class Region extends pulumi.ComponentResource {
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
-        DATABASE_SECRET_ARN: this.writer.masterUserSecretArn,
+        // IAM tokens, signed with the task role: no password to fetch, from either region.
+        DATABASE_AUTH: "iam",
+        // The migrate step owns the schema; a task only checks it is current.
+        DATABASE_MIGRATIONS: "verify",
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
         REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
         ASSETS_BUCKET: args.assets.bucketName,
+        ASSETS_BUCKET_REGION: args.assets.bucketRegion,
+        CACHE_INVALIDATION_QUEUE_URL: this.invalidations.queueUrl,
+        CACHE_INVALIDATION_PUBLISH_URLS: pulumi
+          .all(args.invalidations.publishUrls)
+          .apply((urls) => urls.join(",")),
         CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
+      secretKmsKeyArns: [this.cache.kmsKeyArn],
     };
   }
 }
