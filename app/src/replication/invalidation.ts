@@ -61,6 +61,9 @@ export interface InvalidationPublisherOptions {
   logger: Logger;
 }
 
+/** How long closing waits for sends in flight; the rest are lost (and those regions' TTLs apply). */
+export const CLOSE_FLUSH_MS = 5_000;
+
 /** Sends in flight at most; past it an invalidation is dropped (and counted) rather than queued. */
 export const MAX_PENDING_SENDS = 10_000;
 
@@ -108,8 +111,14 @@ export class InvalidationPublisher {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /** Gives sends in flight a moment (a region that is down would hold shutdown for its retries). */
+  async close(flushForMs = CLOSE_FLUSH_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flush(),
+      new Promise((resolve) => (timer = setTimeout(resolve, flushForMs))),
+    ]);
+    clearTimeout(timer);
     await Promise.all(this.options.queues.map((queue) => queue.close()));
   }
 
