@@ -123,7 +123,8 @@ export class SessionStore extends pulumi.ComponentResource {
     super("zero-to-millions:components:SessionStore", name, {}, opts);
     throwIfInvalid("SessionStore", name, validateSessionStoreArgs(args));
     this.componentName = name;
-    const tags = tierTags("sessions");
+    // Sessions are user state: the data tier, beside the database.
+    const tags = tierTags("database");
     const [home, ...others] = args.regions as [SessionStoreRegion, ...SessionStoreRegion[]];
 
     const homeKey = this.createKey(name, home, tags, args);

@@ -16,7 +16,6 @@ export const TIERS = [
   "cdn",
   "dns",
   "observability",
-  "sessions",
 ] as const;
 export type Tier = (typeof TIERS)[number];
 
