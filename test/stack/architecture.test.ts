@@ -128,9 +128,10 @@ for (const stack of STACKS) {
             .filter((g) => pattern.test(g.name))
             .map((g) => g.id),
         );
-      const appGroups = groupIds(/-(web|workers)-tasks-sg$/);
+      const appGroups = groupIds(/-(web|workers|migrate)-tasks-sg$/);
       const dataGroups = groupIds(/-(database|cache)-sg$/);
-      assert.equal(appGroups.size, 4);
+      // web and workers in both regions, and the migrate step next to the writer
+      assert.equal(appGroups.size, 5);
       assert.equal(dataGroups.size, 4);
       const secondaryAppCidrs = s
         .ofType(T.subnet, config.regions.secondary)
@@ -145,8 +146,8 @@ for (const stack of STACKS) {
         (rule) => rule.inputs.referencedSecurityGroupId !== undefined,
       );
       const fromCidrs = rules.filter((rule) => rule.inputs.referencedSecurityGroupId === undefined);
-      // web and workers, to the database and to the cache, in two regions
-      assert.equal(fromGroups.length, 8);
+      // web and workers, to the database and to the cache, in two regions; migrate to the writer
+      assert.equal(fromGroups.length, 9);
       for (const rule of fromGroups)
         assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
       assert.deepEqual(
@@ -182,6 +183,8 @@ for (const stack of STACKS) {
       const { synth: s, config } = loaded[stack]!;
       for (const task of s.ofType(T.taskDefinition)) {
         const [container] = containers(task);
+        // The migrate step has its own spec (test/stack/contract.test.ts, failover.test.ts).
+        if (container?.command?.[0] === "migrate") continue;
         const env = Object.fromEntries(
           (container?.environment ?? []).map((e) => [e.name, e.value]),
         );
@@ -206,7 +209,9 @@ for (const stack of STACKS) {
         const secrets = Object.fromEntries(
           (container?.secrets ?? []).map((e) => [e.name, e.valueFrom]),
         );
-        assert.match(secrets.DATABASE_PASSWORD ?? "", /^arn:aws:secretsmanager:.*:password::$/);
+        // IAM tokens: no database password reaches a web or worker task.
+        assert.equal(secrets.DATABASE_PASSWORD, undefined, task.name);
+        assert.equal(env.DATABASE_AUTH, "iam", task.name);
         assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
         // Writes always go to the primary's writer, from either region.
         const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;
