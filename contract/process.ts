@@ -55,6 +55,15 @@ export const HEALTH = {
 } as const satisfies Record<string, HealthEndpoint>;
 
 /**
+ * The routes that check or create a password: each costs a deliberately slow hash, so besides the
+ * app's own limits the load balancers' web ACLs rate-limit them per client IP (components/webAcl.ts).
+ */
+export const CREDENTIAL_ROUTES = {
+  signIn: { method: "POST", path: "/sessions" },
+  signUp: { method: "POST", path: "/users" },
+} as const;
+
+/**
  * Which health endpoint each checker uses, and why (the stack config's defaults follow it):
  * - the load balancer takes a task out of rotation while it cannot serve (readiness);
  * - Route53 fails a whole region over only when its tasks are down (liveness). Readiness is

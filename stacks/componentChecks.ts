@@ -14,8 +14,10 @@ import { validateNetworkArgs } from "../components/network";
 import { validateObservabilityArgs } from "../components/observability";
 import { validateInvalidationQueueArgs } from "../components/invalidationQueue";
 import { validateQueueWorkersArgs } from "../components/queueWorkers";
+import { validateWebAclArgs, WEB_ACL_SCOPES } from "../components/webAcl";
 import { validateWebServiceArgs } from "../components/webService";
 import { REGION_ROLES, type StackConfig } from "./configSchema";
+import { serves } from "./emulator";
 import {
   appDomainName,
   CACHE_KEYS,
@@ -31,7 +33,9 @@ import {
   networkKeys,
   OBSERVABILITY_KEYS,
   taskSettings,
+  WEB_ACL_KEYS,
   WEB_KEYS,
+  webAclSettings,
   webSettings,
   WORKER_KEYS,
   workerSettings,
@@ -132,6 +136,11 @@ export function componentProblems(config: StackConfig): string[] {
       OBSERVABILITY_KEYS,
     ),
     ...dnsProblems(config),
+    ...(serves(config, "webAcls")
+      ? WEB_ACL_SCOPES.flatMap((scope) =>
+          atConfigKeys("WebAcl", validateWebAclArgs(webAclSettings(config, scope)), WEB_ACL_KEYS),
+        )
+      : []),
   ];
   return [...new Set(problems)];
 }
@@ -177,7 +186,9 @@ export function atConfigKeys(
 ): string[] {
   return problems.map((problem) => {
     const argument = /^([\w.]+)(?=:)/.exec(problem)?.[1];
-    const key = argument === undefined ? undefined : keys[argument];
+    // A nested argument (`role.readReplicas`) maps through its top-level argument's key.
+    const key =
+      argument === undefined ? undefined : (keys[argument] ?? keys[argument.split(".")[0] ?? ""]);
     return key === undefined || argument === undefined
       ? `${component}: ${problem}`
       : `${key}${problem.slice(argument.length)} (${component}'s check)`;

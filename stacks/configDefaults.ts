@@ -40,6 +40,7 @@ export const BASE_DEFAULTS: Defaults = {
     cpuTargetPercent: 60,
     requestsPerTargetPerMinute: 15000,
     enableDeletionProtection: false,
+    accessLogRetentionDays: 0,
   },
   workers: {
     cpu: 256,
@@ -68,6 +69,8 @@ export const BASE_DEFAULTS: Defaults = {
     masterUsername: "app",
     appUsername: "app_rw",
     writerRegion: "primary",
+    enhancedMonitoringSeconds: 0,
+    allowMajorVersionUpgrade: false,
   },
   cache: {
     engine: "valkey",
@@ -77,6 +80,7 @@ export const BASE_DEFAULTS: Defaults = {
     snapshotRetentionDays: 0,
     invalidationRetentionSeconds: 3600,
     invalidationMaxReceiveCount: 5,
+    allowReplacement: true,
   },
   sessions: { enablePointInTimeRecovery: false, enableDeletionProtection: false },
   logs: { retentionDays: 7 },
@@ -95,6 +99,8 @@ export const BASE_DEFAULTS: Defaults = {
     entryTtlSeconds: 60,
     forceDestroy: true,
   },
+  // Count first: dev shows what the managed rules would block without breaking anything.
+  waf: { mode: "count", signInRequestsPerWindow: 100, rateWindowSeconds: 300 },
   alarms: {
     http5xxPercent: 5,
     p99LatencySeconds: 2,
@@ -104,6 +110,7 @@ export const BASE_DEFAULTS: Defaults = {
     cacheMemoryPercent: 90,
     cacheEvictionsPerMinute: 1000,
     oldestMessageSeconds: 900,
+    wafBlockedRequestsPerMinute: 100,
   },
 };
 
@@ -112,7 +119,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
   dev: {},
   /**
    * Sturdy: three AZs, a NAT gateway per AZ, multi-AZ database with two replicas, cache with two
-   * replicas, deletion protection, 14-day backups, and tighter alarms.
+   * replicas, deletion protection, 14-day backups, web ACLs that block, and tighter alarms.
    */
   prod: {
     regions: { secondary: "eu-west-1" },
@@ -130,6 +137,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       cpuTargetPercent: 50,
       requestsPerTargetPerMinute: 60000,
       enableDeletionProtection: true,
+      accessLogRetentionDays: 90,
     },
     workers: {
       cpu: 512,
@@ -149,12 +157,19 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       backupRetentionDays: 14,
       enableDeletionProtection: true,
       skipFinalSnapshot: false,
+      enhancedMonitoringSeconds: 60,
     },
-    cache: { nodeType: "cache.r7g.large", replicas: 2, snapshotRetentionDays: 7 },
+    cache: {
+      nodeType: "cache.r7g.large",
+      replicas: 2,
+      snapshotRetentionDays: 7,
+      allowReplacement: false,
+    },
     sessions: { enablePointInTimeRecovery: true, enableDeletionProtection: true },
     logs: { retentionDays: 90 },
     dns: { locations: { primary: ["NA", "SA", "AS", "OC"] } },
     cdn: { priceClass: "PriceClass_All", forceDestroy: false },
+    waf: { mode: "block" },
     alarms: {
       http5xxPercent: 1,
       p99LatencySeconds: 1,
@@ -164,6 +179,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       cacheMemoryPercent: 80,
       cacheEvictionsPerMinute: 100,
       oldestMessageSeconds: 300,
+      wafBlockedRequestsPerMinute: 300,
     },
   },
   /**

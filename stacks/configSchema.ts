@@ -13,6 +13,12 @@ import {
 } from "../components/awsLimits"; // AWS's limits, which the components respect too
 import { blocksOverlap, parseIpv4Block } from "../components/cidr";
 import { vpcCidrProblem } from "../components/network";
+import {
+  MAX_RATE_LIMIT,
+  MIN_RATE_LIMIT,
+  RATE_WINDOWS_SECONDS,
+  WEB_ACL_MODES,
+} from "../components/webAcl";
 import { isDomainName } from "../components/validation";
 
 export const PROJECT = "zero-to-millions";
@@ -218,6 +224,9 @@ export const configSchema = z
           "target-tracking goal for ALB requests per task per minute (a ceiling for floods of cheap requests; CPU tracking leads for typical traffic, see BENCHMARKS.md)",
         ),
         enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
+        accessLogRetentionDays: count(3653).describe(
+          "days the load balancers' access logs are kept in a bucket per region (0: no access logs)",
+        ),
       })
       .strict()
       .superRefine(fargateTaskRules("web")),
@@ -297,6 +306,19 @@ export const configSchema = z
         enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
         skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
         enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        enhancedMonitoringSeconds: z
+          .union(
+            [0, 1, 5, 10, 15, 30, 60].map((seconds) => z.literal(seconds)) as [
+              z.ZodLiteral<number>,
+              z.ZodLiteral<number>,
+            ],
+          )
+          .describe("RDS Enhanced Monitoring granularity in seconds (0: off)"),
+        allowMajorVersionUpgrade: z
+          .boolean()
+          .describe(
+            "acknowledges a change of engineVersion's major version for one deploy; otherwise the preview refuses it (README: Deploying)",
+          ),
         writerRegion: z
           .enum(REGION_ROLES)
           .describe(
@@ -367,6 +389,11 @@ export const configSchema = z
           .min(1)
           .max(1000)
           .describe("deliveries of one invalidation before its dead-letter queue"),
+        allowReplacement: z
+          .boolean()
+          .describe(
+            "let a deploy replace the cache group (an outage: deleted first, refilled empty); false: Pulumi refuses such a change, and a destroy (README: Deploying)",
+          ),
       })
       .strict(),
     sessions: z
@@ -462,6 +489,26 @@ export const configSchema = z
           );
         }
       }),
+    waf: z
+      .object({
+        mode: z
+          .enum(WEB_ACL_MODES)
+          .describe(
+            "what the web ACLs (AWS WAF on the load balancers and the CDN) do with a request a rule matches: `block` it, or only `count` it (see what would be blocked, block nothing)",
+          ),
+        signInRequestsPerWindow: z
+          .number()
+          .int()
+          .min(MIN_RATE_LIMIT)
+          .max(MAX_RATE_LIMIT)
+          .describe(
+            "sign-in and sign-up requests (POST /sessions, POST /users) one client IP may make per window before the load balancers' web ACLs answer 429",
+          ),
+        rateWindowSeconds: z
+          .literal(RATE_WINDOWS_SECONDS)
+          .describe("the window the sign-in rate rule counts over: 60, 120, 300 or 600 seconds"),
+      })
+      .strict(),
     alarms: z
       .object({
         email: z
@@ -477,6 +524,12 @@ export const configSchema = z
         cacheMemoryPercent: z.number().positive().max(100).describe("ElastiCache memory use"),
         cacheEvictionsPerMinute: z.number().min(0).describe("ElastiCache evictions"),
         oldestMessageSeconds: z.number().positive().describe("age of the oldest queued job"),
+        wafBlockedRequestsPerMinute: z
+          .number()
+          .positive()
+          .describe(
+            "requests a web ACL blocks (or, in count mode, counts) per minute before its alarm fires",
+          ),
       })
       .strict(),
     emulator: z

@@ -7,8 +7,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AppImage } from "../components/appImage";
+import * as random from "@pulumi/random";
+import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
+import { DnsValidatedCertificate } from "../components/certificate";
 import { DnsZone } from "../components/dnsZone";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
@@ -17,6 +19,7 @@ import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
 import { SessionStore } from "../components/sessionStore";
 import { InvalidationQueue } from "../components/invalidationQueue";
+import { WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
 import { otherRole, type Region } from "./region";
@@ -26,6 +29,7 @@ import {
   geoDnsSettings,
   invalidationQueueSettings,
   sessionStoreSettings,
+  webAclSettings,
   zoneArgs,
 } from "./settings";
 
@@ -61,45 +65,115 @@ export function createZone(config: StackConfig, providers: Providers): DnsZone |
 }
 
 /**
- * The image the tasks run: the one named in config, or one built from app/Dockerfile. Either way
- * each region pulls from its own registry when the image is in ECR (replicated from the primary),
- * so the secondary keeps starting tasks while the primary region is down.
+ * Each region's load balancer certificate for the app's name. ACM gives both the same validation
+ * record, so the primary's certificate writes it and the secondary's waits on it: one owner,
+ * whichever region holds the writer (a failover changes nothing here).
+ */
+export function createAppCertificates(
+  appDomain: string,
+  zone: DnsZone,
+  providers: Providers,
+): Record<RegionRole, DnsValidatedCertificate> {
+  const primary = new DnsValidatedCertificate(
+    "primary-certificate",
+    { domainName: appDomain, zoneId: zone.zoneId },
+    { provider: providers.primary },
+  );
+  const secondary = new DnsValidatedCertificate(
+    "secondary-certificate",
+    { domainName: appDomain, zoneId: zone.zoneId, validationRecordsOf: primary },
+    { provider: providers.secondary },
+  );
+  return { primary, secondary };
+}
+
+/**
+ * The image each region's tasks run: the one named in config, or one built from app/Dockerfile
+ * and pushed to a repository in each region (components/appImage.ts). Either way each region
+ * pulls from its own registry, so the secondary keeps starting tasks while the primary is down.
+ *
+ * A configured ECR image of the primary region is taken from the secondary region's repository of
+ * the same name, by the same digest (the pipeline's registry replicates it there, README:
+ * Deploying). The program looks it up before any task definition uses it: an image that has not
+ * arrived fails the preview with ECR's error, instead of a task that cannot pull it tripping the
+ * deployment circuit breaker halfway through `up`.
  */
 export function createImage(
   config: StackConfig,
   providers: Providers,
 ): Record<RegionRole, pulumi.Input<string>> {
   if (config.image.uri) {
+    const { primary, secondary } = config.regions;
+    const regional = ecrImageIn(config.image.uri, primary, secondary);
     return {
       primary: config.image.uri,
-      secondary: ecrReplicaUri(config.image.uri, config.regions.primary, config.regions.secondary),
+      secondary:
+        regional === undefined
+          ? config.image.uri
+          : aws.ecr
+              .getImageOutput(
+                {
+                  registryId: regional.registryId,
+                  repositoryName: regional.repositoryName,
+                  imageDigest: regional.digest,
+                },
+                { provider: providers.secondary },
+              )
+              .apply(() => regional.uri),
     };
   }
-  const image = new AppImage(
-    "app",
-    {
-      context: PROJECT_ROOT,
-      dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
-      tag: `src-${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
-      replicaRegions: [config.regions.secondary],
-    },
-    { provider: providers.primary },
-  );
-  return { primary: image.imageUri, secondary: image.uriIn(config.regions.secondary) };
+  const image = new AppImage("app", {
+    context: PROJECT_ROOT,
+    dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
+    tag: `${RELEASE_TAG_PREFIX}${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
+    registries: { primary: providers.primary, secondary: providers.secondary },
+  });
+  return { primary: image.imageUris.primary!, secondary: image.imageUris.secondary! };
 }
 
-/** An ECR image of region `from` as registry replication names it in `to`; other images as they are. */
-export function ecrReplicaUri(uri: string, from: string, to: string): string {
-  return uri.replace(
-    new RegExp(`^(\\d{12}\\.dkr\\.ecr\\.)${from}(\\.amazonaws\\.com/)`),
-    `$1${to}$2`,
-  );
+/**
+ * An ECR image of region `from`, pinned by digest, as the same repository and digest in region
+ * `to`; undefined for any other image (a public one, or one named by tag only).
+ */
+export function ecrImageIn(
+  uri: string,
+  from: string,
+  to: string,
+): { uri: string; registryId: string; repositoryName: string; digest: string } | undefined {
+  const match = new RegExp(
+    `^(\\d{12})\\.dkr\\.ecr\\.${from}\\.amazonaws\\.com/([^@:]+)@(sha256:[0-9a-f]{64})$`,
+  ).exec(uri);
+  if (!match) return undefined;
+  const [, registryId, repositoryName, digest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    uri: `${registryId}.dkr.ecr.${to}.amazonaws.com/${repositoryName}@${digest}`,
+    registryId,
+    repositoryName,
+    digest,
+  };
+}
+
+/**
+ * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
+ * serves web ACLs (stacks/emulator.ts).
+ */
+export function createCdnWebAcl(config: StackConfig, providers: Providers): WebAcl | undefined {
+  if (!serves(config, "webAcls")) return undefined;
+  return new WebAcl("assets-waf", webAclSettings(config, "CLOUDFRONT"), {
+    provider: providers.usEast1,
+  });
 }
 
 export function createCdn(
   config: StackConfig,
   providers: Providers,
   zone: DnsZone | undefined,
+  webAcl: WebAcl | undefined,
 ): Cdn {
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
@@ -111,6 +185,7 @@ export function createCdn(
     maxTtlSeconds: config.cdn.maxTtlSeconds,
     entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
+    ...(webAcl ? { webAclArn: webAcl.arn } : {}),
     // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
     enableReplication: serves(config, "cloudFrontOriginGroups"),
     useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
@@ -294,6 +369,7 @@ export function createGeoDns(
 export function createGlobalObservability(
   config: StackConfig,
   cdn: Cdn,
+  cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,
 ): GlobalObservability {
@@ -303,6 +379,14 @@ export function createGlobalObservability(
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
+      ...(cdnWebAcl
+        ? {
+            webAcl: {
+              ...cdnWebAcl.metrics,
+              blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+            },
+          }
+        : {}),
       healthChecks: dns
         ? (["primary", "secondary"] as const).map((role) => ({
             role,
@@ -329,4 +413,20 @@ export function sourceHash(paths: string[]): string {
   };
   paths.forEach(visit);
   return hash.digest("hex").slice(0, 16);
+}
+
+/** The cookie-signing key: 48 characters of [A-Za-z0-9], about 285 bits. */
+const COOKIE_SIGNING_KEY_LENGTH = 48;
+
+/**
+ * The app's cookie-signing key (COOKIE_SECRET), one for the stack: both regions sign and verify
+ * with it, so a client routed to the other region keeps its signed cookies. Rotate by replacing
+ * it (`pulumi up --replace`); cookies signed with the old key then stop counting.
+ */
+export function createCookieSigningKey(): pulumi.Output<string> {
+  const key = new random.RandomPassword("cookie-signing-key", {
+    length: COOKIE_SIGNING_KEY_LENGTH,
+    special: false,
+  });
+  return pulumi.secret(key.result);
 }

@@ -13,7 +13,10 @@ import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } f
 import { deploysEveryTier, serves } from "./emulator";
 import {
   connectRegions,
+  createAppCertificates,
   createCdn,
+  createCookieSigningKey,
+  createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
   assetsBucketFor,
@@ -67,12 +70,14 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = createCdn(config, providers, zone);
+  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const sessions = createSessionStore(config, providers);
   const invalidationQueues = createInvalidationQueues(config, providers);
   const publishUrls = ROLES.map((role) => invalidationQueues[role].queueUrl);
-  const dnsForRegions =
-    zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
+  const certificates =
+    zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
+  const cookieSigningKey = createCookieSigningKey();
   const region = (role: RegionRole, writer?: Region) =>
     new Region(
       role,
@@ -84,8 +89,11 @@ function deployEverything(config: StackConfig) {
         assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName },
         sessionsTableName: sessions.tableName,
         invalidations: { queue: invalidationQueues[role], publishUrls },
-        ...(dnsForRegions ? { dns: dnsForRegions } : {}),
+        ...(certificates && appDomain
+          ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
+          : {}),
         ...(writer ? { writer: writer.writer } : {}),
+        cookieSigningKey,
       },
       { providers: [providers[role]] },
     );
@@ -109,7 +117,7 @@ function deployEverything(config: StackConfig) {
     : undefined;
   // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(config, cdn, geoDns, providers)
+    ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
     : undefined;
   return {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,

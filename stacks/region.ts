@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AccessLogBucket } from "../components/accessLogBucket";
 import {
   COMMANDS,
   METRICS_NAMESPACE,
@@ -15,23 +16,25 @@ import {
   type TaskSecrets,
 } from "../contract";
 import { Cache } from "../components/cache";
-import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
-import { Database } from "../components/database";
+import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
+import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs, serves } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
   networkArgs,
   taskSettings,
+  webAclSettings,
   webSettings,
   workerSettings,
 } from "./settings";
@@ -82,13 +85,22 @@ export interface RegionArgs {
    * URL, this one's included (every write is sent to each).
    */
   invalidations: { queue: InvalidationQueue; publishUrls: pulumi.Input<string>[] };
-  /** The zone and name the region's load balancer answers for, when the stack has a domain. */
-  dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
+  /**
+   * The app's name and its certificate in this region, for the load balancer's HTTPS listener,
+   * when the stack has a domain (stacks/global.ts: createAppCertificates).
+   */
+  https?: { certificateArn: pulumi.Input<string>; domainName: string };
   /**
    * The other region's writer, which this region writes to: given exactly when this region's
    * database is a `replica` or a `formerWriter` (`databaseShape`).
    */
   writer?: WriterDatabase;
+  /**
+   * The stack's cookie-signing key (stacks/global.ts: createCookieSigningKey): the same in every
+   * region, so a cookie signed in one verifies in the other; kept in a secret of each region, so
+   * no task reads the other region at start.
+   */
+  cookieSigningKey: pulumi.Input<string>;
 }
 
 /**
@@ -97,19 +109,26 @@ export interface RegionArgs {
  */
 export class Region extends pulumi.ComponentResource {
   readonly role: RegionRole;
+  /** Why the region has no cache, when it has none. */
+  private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
   readonly database: Database;
-  readonly cache: Cache;
+  /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
+  readonly cache: Cache | undefined;
   /** Where every region sends invalidations of this region's cache; its web tasks apply them. */
   readonly invalidations: InvalidationQueue;
   readonly workers: QueueWorkers;
   readonly web: WebService;
+  /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
+  readonly waf: WebAcl | undefined;
   readonly observability: Observability;
   /** The migrate step, in the region holding the writer only. */
   readonly migration?: MigrationTask;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
+  /** The region's copy of the cookie-signing key, read by its tasks at start. */
+  private readonly cookieSecret: aws.secretsmanager.Secret;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
 
@@ -139,34 +158,32 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
         ...databaseSettings(config),
-        // A cross-region replica, promoted or not, has no in-region replicas of its own.
-        readReplicas:
-          shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
-        ...(shape === "replica" && args.writer
-          ? { replicaOf: { arn: args.writer.instanceArn } }
-          : {}),
-        ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
+        role: databaseRole(shape, config, args.writer),
       },
       { parent: this },
     );
     this.writer = args.writer ?? this.ownWriter();
-    // A former writer's replicas follow it, not the current writer: their data is stale.
-    this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
+    this.readerAddresses = readerAddressesOf(this.database.role);
 
-    this.cache = new Cache(
-      `${name}-cache`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        ...cacheSettings(config),
-      },
-      { parent: this },
-    );
+    this.cacheSkipped = cacheSkippedReason(config);
+    this.cache =
+      this.cacheSkipped !== undefined
+        ? undefined
+        : new Cache(
+            `${name}-cache`,
+            {
+              vpcId: this.network.vpcId,
+              subnetIds: this.network.isolatedSubnetIds,
+              ...cacheSettings(config),
+            },
+            { parent: this },
+          );
 
     this.invalidations = args.invalidations.queue;
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     this.clusterArn = cluster.arn;
+    this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -184,13 +201,14 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const certificate = args.dns
-      ? new DnsValidatedCertificate(
-          `${name}-certificate`,
-          { domainName: args.dns.appDomainName, zoneId: args.dns.zoneId },
-          { parent: this },
-        )
-      : undefined;
+    const accessLogs =
+      config.web.accessLogRetentionDays > 0
+        ? new AccessLogBucket(
+            `${name}-alb-logs`,
+            { retentionDays: config.web.accessLogRetentionDays },
+            { parent: this },
+          )
+        : undefined;
 
     this.web = new WebService(
       `${name}-web`,
@@ -200,18 +218,27 @@ export class Region extends pulumi.ComponentResource {
           ...task.environment,
           QUEUE_URL: this.workers.queueUrl,
           SESSIONS_TABLE: args.sessionsTableName,
+          // Only the load balancer (inside the VPC) may say who the client is (X-Forwarded-*).
+          TRUSTED_PROXIES: config.network.cidrs[args.role],
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.web],
         ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
         // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
-        ...(certificate && args.dns
-          ? { certificateArn: certificate.certificateArn, domainName: args.dns.appDomainName }
+        ...(args.https
+          ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
+        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
       },
       { parent: this },
     );
+
+    // The internet reaches the load balancer through the region's web ACL only.
+    this.waf = serves(config, "webAcls")
+      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      : undefined;
+    this.waf?.associate("web", this.web.albArn);
 
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
@@ -220,8 +247,8 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
     );
-    this.cache.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache.allowFrom(
+    this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    this.cache?.allowFrom(
       "workers",
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
@@ -252,21 +279,28 @@ export class Region extends pulumi.ComponentResource {
           queueName: this.workers.queueName,
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
-        database: {
-          ...(this.database.writerIdentifier
-            ? { writerIdentifier: this.database.writerIdentifier }
-            : {}),
-          replicaIdentifiers: this.database.readerIdentifiers,
-        },
-        cache: {
-          replicationGroupId: this.cache.replicationGroupId,
-          memberClusterIds: this.cache.memberClusterIds,
-        },
+        database: observedInstances(this.database.role),
+        ...(this.cache
+          ? {
+              cache: {
+                replicationGroupId: this.cache.replicationGroupId,
+                memberClusterIds: this.cache.memberClusterIds,
+              },
+            }
+          : {}),
         invalidations: {
           queueName: this.invalidations.queueName,
           deadLetterQueueName: this.invalidations.deadLetterQueueName,
         },
         appMetricsNamespace: METRICS_NAMESPACE,
+        ...(this.waf
+          ? {
+              webAcl: {
+                ...this.waf.metrics,
+                blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+              },
+            }
+          : {}),
       },
       { parent: this },
     );
@@ -282,7 +316,7 @@ export class Region extends pulumi.ComponentResource {
       albDnsName: this.web.albDnsName,
       writerEndpoint: this.writer.address,
       readerEndpoints: this.readerAddresses,
-      cacheEndpoint: this.cache.primaryEndpoint,
+      cacheEndpoint: this.cache?.primaryEndpoint ?? pulumi.output(`disabled: ${this.cacheSkipped}`),
       queueUrl: this.workers.queueUrl,
       deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
       dashboardUrl: this.observability.dashboardUrl,
@@ -303,11 +337,11 @@ export class Region extends pulumi.ComponentResource {
   }
 
   private ownWriter(): WriterDatabase {
-    const { writerArn, writerAddress } = this.database;
-    if (!writerArn || !writerAddress) {
-      throw new Error(`region ${this.region}: this region's database has no writer`);
+    const role = this.database.role;
+    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
-    return { instanceArn: writerArn, address: writerAddress };
+    return { instanceArn: role.writer.arn, address: role.writer.address };
   }
 
   /**
@@ -317,9 +351,9 @@ export class Region extends pulumi.ComponentResource {
    */
   private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
     const { config } = args;
-    const { masterUserSecretArn } = this.database;
-    if (!masterUserSecretArn) {
-      throw new Error(`region ${this.region}: this region's database has no master secret`);
+    const role = this.database.role;
+    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
     const migration = new MigrationTask(
       `${name}-migrate`,
@@ -338,7 +372,7 @@ export class Region extends pulumi.ComponentResource {
           DATABASE_APP_USER: config.database.appUsername,
         } satisfies MigrateEnvironment<pulumi.Input<string>>,
         secrets: {
-          DATABASE_PASSWORD: { arn: masterUserSecretArn, jsonKey: "password" },
+          DATABASE_PASSWORD: { arn: role.writer.masterUserSecretArn, jsonKey: "password" },
         } satisfies MigrateSecrets<SecretReference>,
         secretKmsKeyArns: [this.database.kmsKeyArn],
       },
@@ -356,6 +390,27 @@ export class Region extends pulumi.ComponentResource {
   private databaseUrl(user: string, host: pulumi.Input<string>): pulumi.Output<string> {
     const { config } = this;
     return pulumi.interpolate`postgres://${user}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
+  }
+
+  /**
+   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
+   * Secrets Manager key, which the execution role may use without a grant).
+   */
+  private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
+    const secret = new aws.secretsmanager.Secret(
+      `${name}-cookie-secret`,
+      {
+        description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        tags: tierTags("web"),
+      },
+      { parent: this },
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-cookie-secret`,
+      { secretId: secret.id, secretString: pulumi.secret(key) },
+      { parent: this },
+    );
+    return secret;
   }
 
   /**
@@ -381,7 +436,11 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
-        REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+        ...(this.cache
+          ? {
+              REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+            }
+          : {}),
         ASSETS_BUCKET: args.assets.bucketName,
         ASSETS_BUCKET_REGION: args.assets.bucketRegion,
         CACHE_INVALIDATION_QUEUE_URL: this.invalidations.queueUrl,
@@ -392,10 +451,63 @@ export class Region extends pulumi.ComponentResource {
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
+        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
+        COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: [this.cache.kmsKeyArn],
+      secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
     };
+  }
+}
+
+/** The component's role for a region's database shape; a replica's source is the other region's writer. */
+export function databaseRole(
+  shape: DatabaseShape,
+  config: StackConfig,
+  writer: WriterDatabase | undefined,
+): DatabaseRole {
+  switch (shape) {
+    case "writer":
+    case "formerWriter":
+      return { kind: shape, readReplicas: config.database.readReplicas };
+    case "promotedReplica":
+      return { kind: "promotedReplica" };
+    case "replica":
+      if (writer === undefined)
+        throw new Error("a cross-region replica needs the writer it follows");
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+  }
+}
+
+/**
+ * Where a region's app reads: the writer's in-region replicas, or the cross-region replica; none
+ * for a promoted replica (it has none) or a former writer (its replicas follow stale data).
+ */
+function readerAddressesOf(role: DatabaseRoleOutputs): pulumi.Output<string>[] {
+  if (role.kind === "writer") return role.readers.map((reader) => reader.address);
+  if (role.kind === "crossRegionReplica") return [role.replica.address];
+  return [];
+}
+
+/** The instances the region's dashboard and alarms watch, whatever their role. */
+function observedInstances(role: DatabaseRoleOutputs): {
+  writerIdentifier?: pulumi.Output<string>;
+  replicaIdentifiers: pulumi.Output<string>[];
+} {
+  switch (role.kind) {
+    case "writer":
+      return {
+        writerIdentifier: role.writer.identifier,
+        replicaIdentifiers: role.readers.map((reader) => reader.identifier),
+      };
+    case "promotedReplica":
+      return { writerIdentifier: role.writer.identifier, replicaIdentifiers: [] };
+    case "crossRegionReplica":
+      return { replicaIdentifiers: [role.replica.identifier] };
+    case "formerWriter":
+      return {
+        writerIdentifier: role.formerWriter.identifier,
+        replicaIdentifiers: role.replicas.map((replica) => replica.identifier),
+      };
   }
 }
 

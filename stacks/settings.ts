@@ -12,7 +12,9 @@ import type { NetworkArgs } from "../components/network";
 import type { InvalidationQueueArgs } from "../components/invalidationQueue";
 import type { QueueWorkersArgs } from "../components/queueWorkers";
 import type { SessionStoreArgs } from "../components/sessionStore";
+import type { WebAclArgs } from "../components/webAcl";
 import type { WebServiceArgs } from "../components/webService";
+import { CREDENTIAL_ROUTES } from "../contract";
 import type { RegionRole, StackConfig } from "./configSchema";
 import { serves } from "./emulator";
 
@@ -51,12 +53,15 @@ export function databaseSettings(config: StackConfig) {
     maxAllocatedStorageGb: database.maxAllocatedStorageGb,
     databaseName: database.databaseName,
     masterUsername: database.masterUsername,
-    readReplicas: database.readReplicas,
+    role: { kind: "writer" as const, readReplicas: database.readReplicas },
     enableMultiAz: database.enableMultiAz,
     backupRetentionDays: database.backupRetentionDays,
     enableDeletionProtection: database.enableDeletionProtection,
     skipFinalSnapshot: database.skipFinalSnapshot,
     enablePerformanceInsights: database.enablePerformanceInsights,
+    enhancedMonitoringSeconds: database.enhancedMonitoringSeconds,
+    allowMajorVersionUpgrade: database.allowMajorVersionUpgrade,
+    logRetentionDays: config.logs.retentionDays,
   } satisfies Partial<DatabaseArgs>;
 }
 
@@ -67,12 +72,15 @@ export const DATABASE_KEYS: ConfigKeys<ReturnType<typeof databaseSettings>> = {
   maxAllocatedStorageGb: "database.maxAllocatedStorageGb",
   databaseName: "database.databaseName",
   masterUsername: "database.masterUsername",
-  readReplicas: "database.readReplicas",
+  role: "database.readReplicas",
   enableMultiAz: "database.enableMultiAz",
   backupRetentionDays: "database.backupRetentionDays",
   enableDeletionProtection: "database.enableDeletionProtection",
   skipFinalSnapshot: "database.skipFinalSnapshot",
   enablePerformanceInsights: "database.enablePerformanceInsights",
+  enhancedMonitoringSeconds: "database.enhancedMonitoringSeconds",
+  allowMajorVersionUpgrade: "database.allowMajorVersionUpgrade",
+  logRetentionDays: "logs.retentionDays",
 };
 
 export function cacheSettings(config: StackConfig) {
@@ -85,6 +93,7 @@ export function cacheSettings(config: StackConfig) {
     snapshotRetentionDays: cache.snapshotRetentionDays,
     // Off where the emulator has no parameter groups: the engine's default group serves.
     enableParameterGroup: serves(config, "elastiCacheParameterGroups"),
+    protectFromReplacement: !cache.allowReplacement,
   } satisfies Partial<CacheArgs>;
 }
 
@@ -95,6 +104,7 @@ export const CACHE_KEYS: ConfigKeys<ReturnType<typeof cacheSettings>> = {
   replicas: "cache.replicas",
   snapshotRetentionDays: "cache.snapshotRetentionDays",
   enableParameterGroup: "emulator.flavor",
+  protectFromReplacement: "cache.allowReplacement",
 };
 
 /** The sessions table (a global table across both regions). */
@@ -196,6 +206,35 @@ export const WEB_KEYS: ConfigKeys<
   requestsPerTargetPerMinute: "web.requestsPerTargetPerMinute",
 };
 
+/**
+ * A web ACL in front of the load balancers (`REGIONAL`, with the sign-in rate rule: the app's
+ * credential routes are served there) or the CDN (`CLOUDFRONT`, without it: the CDN serves static
+ * files only, so a rate rule there would count nothing and cost $1 a month).
+ */
+export function webAclSettings(config: StackConfig, scope: WebAclArgs["scope"]) {
+  return {
+    scope,
+    mode: config.waf.mode,
+    logRetentionDays: config.logs.retentionDays,
+    ...(scope === "REGIONAL"
+      ? {
+          rateLimit: {
+            routes: [CREDENTIAL_ROUTES.signIn, CREDENTIAL_ROUTES.signUp],
+            requestsPerWindow: config.waf.signInRequestsPerWindow,
+            windowSeconds: config.waf.rateWindowSeconds,
+          },
+        }
+      : {}),
+  } satisfies WebAclArgs;
+}
+
+export const WEB_ACL_KEYS: Readonly<Record<string, string>> = {
+  mode: "waf.mode",
+  logRetentionDays: "logs.retentionDays",
+  "rateLimit.requestsPerWindow": "waf.signInRequestsPerWindow",
+  "rateLimit.windowSeconds": "waf.rateWindowSeconds",
+};
+
 /** The app's name (`<recordName>.<domain>`), when the stack has a domain. */
 export function appDomainName(config: StackConfig): string | undefined {
   return config.dns.domain ? `${config.dns.recordName}.${config.dns.domain}` : undefined;
@@ -257,4 +296,5 @@ export const OBSERVABILITY_KEYS: Readonly<Record<string, string>> = {
       "oldestMessageSeconds",
     ].map((key) => [`thresholds.${key}`, `alarms.${key}`]),
   ),
+  "webAcl.blockedRequestsPerMinute": "alarms.wafBlockedRequestsPerMinute",
 };

@@ -71,6 +71,9 @@ async function main(): Promise<void> {
     identity,
     settings: {
       metricsNamespace: config.metricsNamespace,
+      trustedProxies: config.trustedProxies,
+      rateLimits: config.rateLimits,
+      ...(config.cookieSecrets === undefined ? {} : { cookieSecrets: config.cookieSecrets }),
       // The embedded database is the app's own; on the full stack the migrate step owns the schema.
       migrations: config.database.kind === "pglite" ? "on-start" : config.database.migrations,
     },

@@ -538,7 +538,7 @@ describe("Cdn: uploads and invalidation", () => {
 });
 
 describe("Cdn: grants", () => {
-  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, in the bucket and its replica (where uploads go after a failover)", async () => {
+  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, in the bucket and its replica (where uploads go after a failover), and list both (so a missing key is a 404, not a 403)", async () => {
     const { ofType } = await render((context) => {
       const cdn = new Cdn("cdn", cdnArgs(context));
       cdn.grantReadWrite("web", "web-task-role");
@@ -557,6 +557,12 @@ describe("Cdn: grants", () => {
           "arn:aws:s3:::cdn-replica-id/uploads/*",
           "arn:aws:s3:::cdn-replica-id/thumbnails/*",
         ],
+      },
+      {
+        Sid: "AppFilesExist",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: ["arn:aws:s3:::cdn-bucket-id", "arn:aws:s3:::cdn-replica-id"],
       },
     ]);
   });

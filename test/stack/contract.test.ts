@@ -16,6 +16,7 @@ import {
   MIGRATE_COMMAND,
   MIGRATE_SECRETS,
   MIGRATE_VARIABLES,
+  OPTIONAL_TIER_VARIABLES,
   TASK_ROLES,
   TASK_SECRETS,
   TASK_VARIABLES,
@@ -30,6 +31,8 @@ const T = {
   service: "aws:ecs/service:Service",
   targetGroup: "aws:lb/targetGroup:TargetGroup",
   healthCheck: "aws:route53/healthCheck:HealthCheck",
+  cacheGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  vpc: "aws:ec2/vpc:Vpc",
 } as const;
 
 const STACKS = [
@@ -107,6 +110,19 @@ before(async () => {
 for (const { label } of STACKS) {
   describe(`contract: ${label}`, () => {
     const tasks = () => roleTasks(synths.get(label)!);
+    // A region without a cache (the emulator cannot host one) leaves the cache's variables out.
+    const hasCache = (task: SynthResource) =>
+      synths
+        .get(label)!
+        .ofType(T.cacheGroup)
+        .some((group) => group.region === task.region);
+    const expected = (names: readonly string[], task: SynthResource) =>
+      names
+        .filter(
+          (name) =>
+            hasCache(task) || !(OPTIONAL_TIER_VARIABLES as readonly string[]).includes(name),
+        )
+        .sort();
 
     it("GIVEN the synth THEN it runs a web and a worker task per region", () => {
       const roles = tasks().map(roleOf);
@@ -118,7 +134,7 @@ for (const { label } of STACKS) {
         const { config } = loadAsTheApp(task);
         assert.deepEqual(
           [config.database.kind, config.redis !== undefined, config.queueUrl !== undefined],
-          ["postgres", true, true],
+          ["postgres", hasCache(task), true],
           task.name,
         );
         assert.equal(config.files.kind, "s3", task.name);
@@ -132,16 +148,33 @@ for (const { label } of STACKS) {
         const { read } = loadAsTheApp(task);
         assert.deepEqual(
           container.environment.map(({ name }) => name).sort(),
-          [...TASK_VARIABLES[role]].sort(),
+          expected(TASK_VARIABLES[role], task),
           `${task.name}: plain variables`,
         );
         assert.deepEqual(
           container.secrets.map(({ name }) => name).sort(),
-          [...TASK_SECRETS].sort(),
+          expected(TASK_SECRETS, task),
           `${task.name}: secrets`,
         );
         const unread = Object.keys(taskEnvironment(task)).filter((name) => !read.has(name));
         assert.deepEqual(unread, [], `${task.name}: variables the app never reads`);
+      }
+    });
+
+    it("GIVEN the web tasks THEN only their own VPC (the load balancer) may forward client addresses, and the cookie key is a secret of their own region", () => {
+      const s = synths.get(label)!;
+      for (const task of tasks().filter((candidate) => roleOf(candidate) === "web")) {
+        const vpc = s.ofType(T.vpc).find((candidate) => candidate.region === task.region);
+        assert.ok(vpc, `${task.name}: no VPC in ${task.region}`);
+        const container = containerOf(task);
+        const plain = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+        assert.equal(plain.TRUSTED_PROXIES, vpc.inputs.cidrBlock, task.name);
+        const cookie = container.secrets.find(({ name }) => name === "COOKIE_SECRET");
+        assert.ok(cookie, `${task.name}: no COOKIE_SECRET`);
+        assert.match(
+          String(cookie.valueFrom),
+          new RegExp(`^arn:aws:secretsmanager:${task.region}:`),
+        );
       }
     });
 

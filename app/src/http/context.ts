@@ -7,17 +7,24 @@ import { Uncached, type CacheAside, type CacheOutcome } from "../cacheAside";
 import { parseLsn, readAtLeast, writerLsn, type Lsn } from "../replication/lsn";
 import type { QueryFn } from "../tiers/database";
 import type { Metrics } from "../metrics";
+import type { PasswordHasher } from "../passwords";
+import type { RateLimitSettings } from "./rateLimits";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
 import { cacheKeyForUser, findUser, toUser } from "../users";
-import { readCookies, serializeCookie } from "./cookies";
 import { HttpError } from "./errors";
 import type { User } from "./schemas";
 
+/**
+ * The session id: a random 256-bit key into the server-side session store, so it needs no
+ * signature (a forged one finds nothing).
+ */
 export const SESSION_COOKIE = "sid";
 /**
  * Holds the WAL position (LSN) of this client's last write: its reads go to a replica only once
- * that replica has replayed it, else to the writer.
+ * that replica has replayed it, else to the writer. Signed (HMAC, @fastify/cookie): a client cannot
+ * send its reads to the writer with a made-up LSN. A genuine one kept past its Max-Age needs no
+ * time bound: once the replicas have replayed it, its reads go to them again.
  */
 export const READ_YOUR_WRITES_COOKIE = "rw_lsn";
 /** The cookie's value when a write's LSN could not be read: every read goes to the writer. */
@@ -28,6 +35,7 @@ export interface WebSettings {
   readYourWritesMs: number;
   sessionTtlMs: number;
   maxUploadBytes: number;
+  rateLimits: RateLimitSettings;
 }
 
 export interface RouteContext {
@@ -35,10 +43,11 @@ export interface RouteContext {
   cache: CacheAside;
   metrics: Metrics;
   settings: WebSettings;
+  passwords: PasswordHasher;
 }
 
 function isHttps(request: FastifyRequest): boolean {
-  // With trustProxy, request.protocol follows the load balancer's x-forwarded-proto.
+  // request.protocol follows X-Forwarded-Proto only from a trusted proxy (the load balancer).
   return request.protocol === "https";
 }
 
@@ -48,15 +57,28 @@ export function setCookie(
   name: string,
   value: string,
   maxAgeSeconds: number,
+  signed = false,
 ): void {
-  reply.header(
-    "set-cookie",
-    serializeCookie(name, value, { maxAgeSeconds, httpOnly: true, secure: isHttps(request) }),
-  );
+  reply.setCookie(name, value, {
+    path: "/",
+    maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
+    sameSite: "lax",
+    httpOnly: true,
+    secure: isHttps(request),
+    signed,
+  });
 }
 
 export function cookie(request: FastifyRequest, name: string): string | undefined {
-  return readCookies(request.headers.cookie).get(name);
+  return request.cookies[name];
+}
+
+/** A signed cookie's value, or undefined when it is missing or its signature does not verify. */
+function signedCookie(request: FastifyRequest, name: string): string | undefined {
+  const raw = request.cookies[name];
+  if (raw === undefined) return undefined;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
 }
 
 /** After a write: this client's reads need a server that has replayed `lsn`. */
@@ -67,12 +89,13 @@ export function markWrite(
   lsn: Lsn | undefined,
 ) {
   const ms = context.settings.readYourWritesMs;
-  setCookie(request, reply, READ_YOUR_WRITES_COOKIE, lsn ?? LSN_UNKNOWN, Math.ceil(ms / 1000));
+  const value = lsn ?? LSN_UNKNOWN;
+  setCookie(request, reply, READ_YOUR_WRITES_COOKIE, value, Math.ceil(ms / 1000), true);
 }
 
-/** The LSN of this client's last write, while its cookie lasts. */
+/** The LSN of this client's last write, while its signed cookie lasts. */
 export function clientWriteLsn(request: FastifyRequest): Lsn | undefined {
-  return parseLsn(cookie(request, READ_YOUR_WRITES_COOKIE));
+  return parseLsn(signedCookie(request, READ_YOUR_WRITES_COOKIE));
 }
 
 /**
@@ -115,7 +138,7 @@ export async function currentSession(
   return { sessionId, data };
 }
 
-/** The signed-in user must be `userId`: 401 when nobody is signed in, 403 for someone else. */
+/** The signed-in user must be `userId` (a public id): 401 when nobody is signed in, 403 for someone else. */
 export async function requireSelf(
   request: FastifyRequest,
   context: RouteContext,

@@ -1,14 +1,15 @@
 /**
  * The worker loop: long-polls the queue for a batch of jobs, runs the batch's jobs side by side,
  * deletes each on success and leaves it on failure (visible again after a backoff), so the queue's
- * redrive policy moves a job that keeps failing to the dead-letter queue. stop() ends the poll at
+ * redrive policy moves a job that keeps failing to the dead-letter queue; a job that can never
+ * succeed (UnprocessableJobError) is dropped at once. stop() ends the poll at
  * once and waits for the jobs in hand, which is what ECS's SIGTERM-then-wait expects.
  */
 import type { Logger } from "pino";
 import { WORKER_CONCURRENCY } from "../../../contract";
 import type { Metrics } from "../metrics";
 import type { JobQueue, QueueMessage } from "../tiers/queue";
-import type { JobOutcome } from "./thumbnail";
+import { UnprocessableJobError, type JobOutcome } from "./thumbnail";
 
 export type JobHandler = (body: string, message: QueueMessage) => Promise<JobOutcome>;
 
@@ -101,6 +102,19 @@ export class Worker {
       else log.info("job already done; dropping the redelivery");
     } catch (error) {
       metrics.count("JobsFailed");
+      // A job that can never succeed goes to the dead-letter queue now, not after every retry.
+      if (error instanceof UnprocessableJobError) {
+        try {
+          await queue.deadLetter(message, error.message);
+          log.error({ err: error }, "job can never succeed; moved to the dead-letter queue");
+          return;
+        } catch (deadLetterError) {
+          log.warn(
+            { err: deadLetterError },
+            "could not dead-letter the job; retrying it until the redrive policy does",
+          );
+        }
+      }
       const delaySeconds = this.retryDelaySeconds(message.receiveCount);
       log.error(
         { err: error, retryInSeconds: delaySeconds },
@@ -112,11 +126,15 @@ export class Worker {
       });
       return;
     }
+    await this.drop(message, log);
+  }
+
+  private async drop(message: QueueMessage, log: Logger): Promise<void> {
     try {
-      await queue.delete(message);
+      await this.options.queue.delete(message);
     } catch (error) {
-      // The job took effect; its redelivery will find it done and be dropped.
-      log.warn({ err: error }, "could not delete a finished job");
+      // Its redelivery will find it done (or unprocessable again) and drop it then.
+      log.warn({ err: error }, "could not delete the job");
     }
   }
 

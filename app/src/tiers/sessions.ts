@@ -2,15 +2,21 @@
  * The session store. Session data lives in the shared store (Redis) on the full stack so any
  * instance can serve any request; the in-process store is for the single-server (embedded) step.
  * Keys are hashes of the session id, so whoever can read the store cannot replay a session.
+ * Each user's sessions are also indexed by user, so deleting an account ends all of them.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
+import { redisGuard } from "./redis";
 
 export interface SessionData {
+  /** The user's public id. */
   userId: string;
   createdAt: string;
 }
+
+/** Sessions from before public ids (a numeric userId) read as signed out, not as an error. */
+const PUBLIC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SessionStore {
   readonly kind: "memory" | "redis" | "dynamodb";
@@ -51,7 +57,9 @@ function userSessionsKey(userId: string): string {
 function parse(raw: string | null | undefined): SessionData | undefined {
   if (raw === null || raw === undefined) return undefined;
   const data = JSON.parse(raw) as Partial<SessionData>;
-  return typeof data.userId === "string" && typeof data.createdAt === "string"
+  return typeof data.userId === "string" &&
+    PUBLIC_ID.test(data.userId) &&
+    typeof data.createdAt === "string"
     ? { userId: data.userId, createdAt: data.createdAt }
     : undefined;
 }
@@ -89,9 +97,10 @@ export function createMemorySessionStore(maxSessions = 100_000): SessionStore {
 }
 
 export function createRedisSessionStore(redis: Redis): SessionStore {
+  const guard = redisGuard(redis);
   const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
     try {
-      return await operation();
+      return await guard(operation);
     } catch (error) {
       throw new SessionStoreUnavailableError(error);
     }

@@ -80,6 +80,8 @@ describe("caches that agree across regions", () => {
   let userId: string;
 
   /** A region's app; its invalidations go to every region's inbox. */
+  const COOKIE_SECRET = "the-secret-both-regions-share";
+
   async function startRegion(
     name: string,
     readers: string[],
@@ -107,7 +109,14 @@ describe("caches that agree across regions", () => {
           }),
         },
       },
-      { logs, settings: { invalidation: { maxReplayWaitMs, replayPollMs: 50 } } },
+      {
+        logs,
+        settings: {
+          invalidation: { maxReplayWaitMs, replayPollMs: 50 },
+          // Every task of every region shares COOKIE_SECRET: a signed rw_lsn verifies anywhere.
+          cookieSecrets: [COOKIE_SECRET],
+        },
+      },
     );
     return { t, cache, inbox };
   }
@@ -228,7 +237,9 @@ describe("caches that agree across regions", () => {
           const writer = new pg.Client({ connectionString: schema.url(env.databaseUrl) });
           await writer.connect();
           try {
-            await writer.query("UPDATE users SET updated_at = now() WHERE id = $1", [userId]);
+            await writer.query("UPDATE users SET updated_at = now() WHERE public_id = $1", [
+              userId,
+            ]);
             const lsn = await writerLsn(async (sql) => (await writer.query(sql)).rows);
             const replica = openTestPostgres(replicaUrl, [], captureLogs().logger);
             try {

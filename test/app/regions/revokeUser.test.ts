@@ -1,4 +1,5 @@
 // Every session store ends all of one user's sessions, and only that user's, on revokeUser.
+import { randomUUID } from "node:crypto";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
@@ -8,11 +9,11 @@ import {
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
 import { captureLogs } from "../support/helpers";
-import { requireServices, skipUnless, uniqueName } from "../support/services";
+import { requireServices, skipUnless } from "../support/services";
 
 async function revokesOnlyThatUser(store: SessionStore): Promise<void> {
-  const user = uniqueName("user");
-  const other = uniqueName("other");
+  const user = randomUUID();
+  const other = randomUUID();
   const data = (userId: string) => ({ userId, createdAt: new Date().toISOString() });
   const mine = [await store.create(data(user), 60_000), await store.create(data(user), 60_000)];
   const theirs = await store.create(data(other), 60_000);
