@@ -399,6 +399,9 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
         },
       ],
     },
+    ...(args.invalidations === undefined
+      ? []
+      : [invalidationDashboardRow(args.invalidations, args.appMetricsNamespace)]),
     {
       title: "App",
       graphs: [
@@ -429,6 +432,50 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
     },
     ...(args.webAcl ? [webAclDashboardRow(args.webAcl)] : []),
   ];
+}
+
+/**
+ * Cross-region cache invalidation (contract/invalidation.ts): this region's queue, its dead
+ * letters, and what the app counts when a wait runs out or a send fails.
+ */
+function invalidationDashboardRow(
+  queues: NonNullable<ObservabilityArgs["invalidations"]>,
+  appMetricsNamespace: string,
+): DashboardRow {
+  const sqs = (name: string, queueName: pulumi.Input<string>, label: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum", label);
+  const app = (name: string, service: "web" | "worker", label: string) =>
+    metric(appMetricsNamespace, name, { Service: service }, "Sum", label);
+  return {
+    title: "Cache invalidations",
+    graphs: [
+      {
+        title: "Waiting, and age of the oldest (s)",
+        lines: [
+          sqs("ApproximateNumberOfMessagesVisible", queues.queueName, "waiting"),
+          sqs("ApproximateAgeOfOldestMessage", queues.queueName, "oldest"),
+        ],
+      },
+      {
+        title: "Dead-letter queue",
+        lines: [
+          sqs(
+            "ApproximateNumberOfMessagesVisible",
+            queues.deadLetterQueueName,
+            "failed invalidations",
+          ),
+        ],
+      },
+      {
+        title: "Stale-row risks",
+        lines: [
+          app("InvalidationWaitExceeded", "web", "replay wait ran out"),
+          app("InvalidationPublishFailed", "web", "sends failed (web)"),
+          app("InvalidationPublishFailed", "worker", "sends failed (workers)"),
+        ],
+      },
+    ],
+  };
 }
 
 /** The alarms of one region, thresholds from `args.thresholds`. */
