@@ -7,10 +7,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConfigOverrides, SynthResource, SynthResult } from "./synth";
+import type { ConfigOverrides, RecordedCall, SynthResource, SynthResult } from "./synth";
 import { PROJECT_ROOT } from "./synth";
 
-export type { SynthResource, SynthResult } from "./synth";
+export type { RecordedCall, SynthResource, SynthResult } from "./synth";
 
 const cache = new Map<string, Promise<Synth>>();
 
@@ -70,6 +70,8 @@ export class Synth {
   readonly stack: string;
   readonly resources: readonly SynthResource[];
   readonly outputs: Record<string, unknown>;
+  /** Every data source call (invoke) the program made, with its provider's region. */
+  readonly calls: readonly RecordedCall[];
   readonly error: string | undefined;
   readonly warnings: string;
 
@@ -78,6 +80,7 @@ export class Synth {
     this.stack = result.stack;
     this.resources = result.resources;
     this.outputs = result.outputs;
+    this.calls = result.calls ?? [];
     this.error = result.error;
     this.warnings = result.warnings ?? "";
   }

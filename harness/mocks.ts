@@ -27,6 +27,23 @@ export interface RecordedResource {
   state: Record<string, unknown>;
   /** Whether the program marked it `protect` (Pulumi then refuses to replace or delete it). */
   protect: boolean;
+  /**
+   * The URNs it waits for: its explicit `dependsOn` and the resources its inputs come from (the
+   * engine creates them first). A resource in it that no input names is an explicit `dependsOn`.
+   */
+  dependsOn: string[];
+  /** `deleteBeforeReplace`: a replacement deletes the old resource before creating the new one. */
+  deleteBeforeReplace: boolean;
+  /** `replaceWith`: the URNs whose replacement replaces this resource too. */
+  replaceWith: string[];
+}
+
+/** One data source call ("invoke") the program made, with the region of the provider it went to. */
+export interface RecordedCall {
+  token: string;
+  /** The aws provider's region; null for other packages' calls. */
+  region: string | null;
+  inputs: Record<string, unknown>;
 }
 
 interface MockMonitorLike {
@@ -39,6 +56,9 @@ interface RegisterRequest {
   getName(): string;
   getProvider(): string;
   getProtect(): boolean;
+  getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getReplaceWithList(): string[];
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -333,13 +353,21 @@ const CALLS: Record<
   }),
 };
 
+/** What the wrapped monitor saw of a registration, before the mocks' newResource. */
+interface Registration {
+  parent: string | null;
+  providerRef: string;
+  protect: boolean;
+  dependsOn: string[];
+  deleteBeforeReplace: boolean;
+  replaceWith: string[];
+}
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources = new Map<string, RecordedResource>();
+  readonly calls: RecordedCall[] = [];
   private readonly providerRegions = new Map<string, string>();
-  private readonly pending = new Map<
-    string,
-    { parent: string | null; providerRef: string; protect: boolean }
-  >();
+  private readonly pending = new Map<string, Registration>();
 
   /** Wraps the mock monitor so that each registration's parent and provider are recorded. */
   attach(): void {
@@ -350,6 +378,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         parent: req.getParent() || null,
         providerRef: req.getProvider(),
         protect: req.getProtect(),
+        dependsOn: req.getDependenciesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        replaceWith: req.getReplaceWithList(),
       });
       return register(req, callback);
     };
@@ -360,10 +391,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     state: Record<string, unknown>;
   } {
     const key = `${args.type}::${args.name}`;
-    const registration = this.pending.get(key) ?? {
+    const registration: Registration = this.pending.get(key) ?? {
       parent: null,
       providerRef: args.provider ?? "",
       protect: false,
+      dependsOn: [],
+      deleteBeforeReplace: false,
+      replaceWith: [],
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -406,6 +440,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs,
       state,
       protect: registration.protect,
+      dependsOn: registration.dependsOn,
+      deleteBeforeReplace: registration.deleteBeforeReplace,
+      replaceWith: registration.replaceWith,
     });
     return { id, state };
   }
@@ -424,6 +461,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         `${args.token} was called without an explicit aws provider (no ambient region is allowed)`,
       );
     }
+    this.calls.push({
+      token: args.token,
+      region: region ?? null,
+      inputs: args.inputs as Record<string, unknown>,
+    });
     return answer(args.inputs as Record<string, unknown>, region ?? "");
   }
 

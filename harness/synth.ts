@@ -9,7 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { PROJECT } from "../stacks/configSchema";
 import { deepMerge } from "../stacks/deepMerge";
-import { RecordingMocks } from "./mocks";
+import { type RecordedCall, RecordingMocks } from "./mocks";
+
+export type { RecordedCall } from "./mocks";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 export { PROJECT };
@@ -27,6 +29,14 @@ export interface SynthResource {
   state: Record<string, unknown>;
   /** Whether the program marked it `protect`. */
   protect: boolean;
+  /**
+   * What it waits for: its explicit `dependsOn` and the resources its inputs come from (URNs);
+   * recorded by the synth (absent from hand-made fixtures).
+   */
+  dependsOn?: string[];
+  deleteBeforeReplace?: boolean;
+  /** `replaceWith`: the URNs whose replacement replaces it too. */
+  replaceWith?: string[];
 }
 
 export interface SynthResult {
@@ -34,6 +44,8 @@ export interface SynthResult {
   stack: string;
   resources: SynthResource[];
   outputs: Record<string, unknown>;
+  /** Every data source call (invoke), with the region of the provider it went to. */
+  calls?: RecordedCall[];
   /** Set when the program threw (for example a config error); then `resources` is what registered before. */
   error?: string;
 }
@@ -87,7 +99,7 @@ export async function synthInProcess(
   }
 
   const resources = [...mocks.resources.values()].map(
-    ({ urn, type, name, parent, region, id, inputs, state, protect }) => ({
+    ({
       urn,
       type,
       name,
@@ -97,9 +109,32 @@ export async function synthInProcess(
       inputs,
       state,
       protect,
+      dependsOn,
+      deleteBeforeReplace,
+      replaceWith,
+    }) => ({
+      urn,
+      type,
+      name,
+      parent,
+      region,
+      id,
+      inputs,
+      state,
+      protect,
+      dependsOn,
+      deleteBeforeReplace,
+      replaceWith,
     }),
   );
-  return { project: PROJECT, stack, resources, outputs, ...(error === undefined ? {} : { error }) };
+  return {
+    project: PROJECT,
+    stack,
+    resources,
+    outputs,
+    calls: mocks.calls,
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
 /** Resolves Outputs and promises anywhere in a value (stack outputs are often nested objects). */
