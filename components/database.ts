@@ -51,7 +51,9 @@ export type { IngressSource };
  *   deletes the highest-numbered replicas.
  * - `crossRegionReplica`: one read replica of another region's writer (`sourceArn`), encrypted with
  *   this region's key; databaseName, masterUsername and skipFinalSnapshot come from, or do not
- *   apply to, the source. Changing `sourceArn` replaces it.
+ *   apply to, the source. Changing `sourceArn` replaces it, and so does replacing `source` (the
+ *   writer's instance, WriterOutputs.instance): its ARN stays the same (a fixed identifier), but
+ *   RDS detaches a deleted source's replicas, which would go on serving its old data.
  * - `promotedReplica`: that replica promoted in place into this region's writer, for when the
  *   source's region is lost. The provider promotes a replica whose `replicateSourceDb` goes away
  *   (PromoteReadReplica): same instance, data and endpoint. It then takes the writer's settings:
@@ -64,7 +66,7 @@ export type { IngressSource };
  */
 export type DatabaseRole =
   | { kind: "writer"; readReplicas: number }
-  | { kind: "crossRegionReplica"; sourceArn: pulumi.Input<string> }
+  | { kind: "crossRegionReplica"; sourceArn: pulumi.Input<string>; source?: pulumi.Resource }
   | { kind: "promotedReplica" }
   | { kind: "formerWriter"; readReplicas: number };
 
@@ -77,6 +79,8 @@ export interface InstanceOutputs {
 /** The instance that takes writes, and what a client needs to write to it. */
 export interface WriterOutputs extends InstanceOutputs {
   arn: pulumi.Output<string>;
+  /** The writer's instance, for a cross-region replica's `source` (replaced with it). */
+  instance: pulumi.Resource;
   /** The RDS-managed secret holding the master user's `username` and `password`. */
   masterUserSecretArn: pulumi.Output<string>;
 }
@@ -370,7 +374,8 @@ export class Database extends pulumi.ComponentResource {
   private readonly securityGroup: aws.ec2.SecurityGroup;
   private readonly subnetGroup: aws.rds.SubnetGroup;
   private readonly parameterGroup: aws.rds.ParameterGroup;
-  private readonly monitoringRole: aws.iam.Role | undefined;
+  private readonly monitoring:
+    { role: aws.iam.Role; attachment: aws.iam.RolePolicyAttachment } | undefined;
   private readonly writer: aws.rds.Instance | undefined;
   private readonly replicas: aws.rds.Instance[];
 
@@ -385,12 +390,12 @@ export class Database extends pulumi.ComponentResource {
     this.securityGroup = this.createSecurityGroup(name, args, tags);
     const guard = this.createMajorVersionGuard(name, args);
     this.parameterGroup = this.createParameterGroup(name, args, tags, guard);
-    this.monitoringRole =
+    this.monitoring =
       (args.enhancedMonitoringSeconds ?? 0) > 0 ? this.createMonitoringRole(name, tags) : undefined;
     const role = args.role;
     if (role.kind === "crossRegionReplica") {
       this.writer = undefined;
-      this.replicas = [this.createCrossRegionReplica(name, args, role.sourceArn, tags)];
+      this.replicas = [this.createCrossRegionReplica(name, args, role, tags)];
     } else if (role.kind === "promotedReplica") {
       this.writer = this.createPromotedReplica(name, args, tags);
       this.replicas = [];
@@ -530,7 +535,14 @@ export class Database extends pulumi.ComponentResource {
     );
   }
 
-  private createMonitoringRole(name: string, tags: Record<string, string>): aws.iam.Role {
+  /**
+   * The role RDS assumes to publish Enhanced Monitoring, with its policy attached. Instances wait
+   * for the attachment (IAM is eventually consistent: RDS refuses a role it cannot yet use).
+   */
+  private createMonitoringRole(
+    name: string,
+    tags: Record<string, string>,
+  ): { role: aws.iam.Role; attachment: aws.iam.RolePolicyAttachment } {
     const role = new aws.iam.Role(
       `${name}-monitoring`,
       {
@@ -549,12 +561,12 @@ export class Database extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicyAttachment(
+    const attachment = new aws.iam.RolePolicyAttachment(
       `${name}-monitoring`,
       { role: role.name, policyArn: ENHANCED_MONITORING_POLICY_ARN },
       { parent: this },
     );
-    return role;
+    return { role, attachment };
   }
 
   /**
@@ -567,6 +579,7 @@ export class Database extends pulumi.ComponentResource {
     role: string,
     inputs: aws.rds.InstanceArgs,
     retentionInDays: number,
+    replaceWith: pulumi.Resource[] = [],
   ): aws.rds.Instance {
     const identifier = stackPhysicalName([name, role], MAX_IDENTIFIER_LENGTH);
     const logGroups = EXPORTED_LOGS.map(
@@ -584,7 +597,13 @@ export class Database extends pulumi.ComponentResource {
     return new aws.rds.Instance(
       `${name}-${role}`,
       { ...inputs, identifier },
-      { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
+      {
+        parent: this,
+        dependsOn: [...logGroups, ...(this.monitoring ? [this.monitoring.attachment] : [])],
+        deleteBeforeReplace: true,
+        // A replica of a replaced source would keep its old identifier and serve old data.
+        replaceWith,
+      },
     );
   }
 
@@ -635,10 +654,10 @@ export class Database extends pulumi.ComponentResource {
       iamDatabaseAuthenticationEnabled: true,
       caCertIdentifier: CA_CERT_IDENTIFIER,
       enabledCloudwatchLogsExports: [...EXPORTED_LOGS],
-      ...(this.monitoringRole
+      ...(this.monitoring
         ? {
             monitoringInterval: args.enhancedMonitoringSeconds,
-            monitoringRoleArn: this.monitoringRole.arn,
+            monitoringRoleArn: this.monitoring.role.arn,
           }
         : {}),
       performanceInsightsEnabled: args.enablePerformanceInsights,
@@ -722,6 +741,8 @@ export class Database extends pulumi.ComponentResource {
           skipFinalSnapshot: true,
         }),
         args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+        // Same identifier, so the same replicateSourceDb: only this makes them follow a new writer.
+        [writer],
       ),
     );
   }
@@ -729,7 +750,7 @@ export class Database extends pulumi.ComponentResource {
   private createCrossRegionReplica(
     name: string,
     args: DatabaseArgs,
-    sourceArn: pulumi.Input<string>,
+    role: Extract<DatabaseRole, { kind: "crossRegionReplica" }>,
     tags: Record<string, string>,
   ): aws.rds.Instance {
     return this.createInstance(
@@ -737,7 +758,7 @@ export class Database extends pulumi.ComponentResource {
       CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
-        replicateSourceDb: sourceArn,
+        replicateSourceDb: role.sourceArn,
         // A cross-region replica cannot use the source's key; it is encrypted with this region's.
         kmsKeyId: this.kmsKey.arn,
         dbSubnetGroupName: this.subnetGroup.name,
@@ -747,6 +768,7 @@ export class Database extends pulumi.ComponentResource {
         skipFinalSnapshot: true,
       }),
       args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+      role.source ? [role.source] : [],
     );
   }
 
@@ -799,6 +821,7 @@ function roleOutputs(
   const writerOf = (db: aws.rds.Instance): WriterOutputs => ({
     ...instance(db),
     arn: db.arn,
+    instance: db,
     masterUserSecretArn: db.masterUserSecrets.apply((secrets) => secrets[0]!.secretArn),
   });
   if (kind === "crossRegionReplica") return { kind, replica: instance(replicas[0]!) };

@@ -65,6 +65,8 @@ export function otherRole(role: RegionRole): RegionRole {
 export interface WriterDatabase {
   instanceArn: pulumi.Input<string>;
   address: pulumi.Input<string>;
+  /** The writer's instance: a cross-region replica of it is replaced with it. */
+  instance: pulumi.Resource;
 }
 
 export interface RegionArgs {
@@ -341,7 +343,11 @@ export class Region extends pulumi.ComponentResource {
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
-    return { instanceArn: role.writer.arn, address: role.writer.address };
+    return {
+      instanceArn: role.writer.arn,
+      address: role.writer.address,
+      instance: role.writer.instance,
+    };
   }
 
   /**
@@ -474,7 +480,7 @@ export function databaseRole(
     case "replica":
       if (writer === undefined)
         throw new Error("a cross-region replica needs the writer it follows");
-      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn, source: writer.instance };
   }
 }
 
