@@ -7,24 +7,38 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConfigOverrides, RecordedCall, SynthResource, SynthResult } from "./synth";
+import type {
+  ConfigOverrides,
+  RecordedCall,
+  SynthOptions,
+  SynthResource,
+  SynthResult,
+} from "./synth";
 import { PROJECT_ROOT } from "./synth";
 
 export type { RecordedCall, SynthResource, SynthResult } from "./synth";
 
 const cache = new Map<string, Promise<Synth>>();
 
-export function synth(stack: string, overrides: ConfigOverrides = {}): Promise<Synth> {
-  const key = JSON.stringify([stack, overrides]);
+export function synth(
+  stack: string,
+  overrides: ConfigOverrides = {},
+  options: SynthOptions = {},
+): Promise<Synth> {
+  const key = JSON.stringify([stack, overrides, options]);
   let result = cache.get(key);
   if (!result) {
-    result = runSynth(stack, overrides);
+    result = runSynth(stack, overrides, options);
     cache.set(key, result);
   }
   return result;
 }
 
-async function runSynth(stack: string, overrides: ConfigOverrides): Promise<Synth> {
+async function runSynth(
+  stack: string,
+  overrides: ConfigOverrides,
+  options: SynthOptions,
+): Promise<Synth> {
   const dir = mkdtempSync(join(tmpdir(), "synth-"));
   const out = join(dir, "synth.json");
   try {
@@ -41,6 +55,7 @@ async function runSynth(stack: string, overrides: ConfigOverrides): Promise<Synt
           out,
           "--config",
           JSON.stringify(overrides),
+          ...(options.markCallsIn ? ["--mark-calls-in", options.markCallsIn] : []),
         ],
         { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] },
       );

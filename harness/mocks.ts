@@ -316,6 +316,8 @@ function mockId(type: string, name: string): string {
 }
 
 /** Data sources the program may call, answered for the calling provider's region. */
+const GET_REGION = "aws:index/getRegion:getRegion";
+
 const CALLS: Record<
   string,
   (args: Record<string, unknown>, region: string) => Record<string, unknown>
@@ -332,7 +334,7 @@ const CALLS: Record<
     arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`,
     userId: "AIDAMOCK",
   }),
-  "aws:index/getRegion:getRegion": (_args, region) => ({ name: region, region, id: region }),
+  [GET_REGION]: (_args, region) => ({ name: region, region, id: region }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   // The image is in the calling region's registry (tests of a missing image stub this call).
   "aws:ecr/getImage:getImage": (args, region) => ({
@@ -363,11 +365,32 @@ interface Registration {
   replaceWith: string[];
 }
 
+/**
+ * What the mocks put in front of every string a marked region's data sources answer (see
+ * `markCallsIn`), so that a spec can find each value taken from a lookup in that region.
+ */
+export const LOOKUP_MARK = "looked-up-in-marked-region:";
+
+function marked(value: unknown): unknown {
+  if (typeof value === "string") return `${LOOKUP_MARK}${value}`;
+  if (Array.isArray(value)) return value.map(marked);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, marked(item)]));
+  }
+  return value;
+}
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources = new Map<string, RecordedResource>();
   readonly calls: RecordedCall[] = [];
   private readonly providerRegions = new Map<string, string>();
   private readonly pending = new Map<string, Registration>();
+
+  /**
+   * @param markCallsIn a region whose data sources answer with every string marked (LOOKUP_MARK):
+   *   specs then see which resources take a value looked up through that region's provider.
+   */
+  constructor(private readonly markCallsIn?: string) {}
 
   /** Wraps the mock monitor so that each registration's parent and provider are recorded. */
   attach(): void {
@@ -466,7 +489,12 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       region: region ?? null,
       inputs: args.inputs as Record<string, unknown>,
     });
-    return answer(args.inputs as Record<string, unknown>, region ?? "");
+    const answered = answer(args.inputs as Record<string, unknown>, region ?? "");
+    // A region's name stays unmarked: components check it, and the region isolation spec already
+    // finds any other region's name in a region's inputs.
+    return region !== undefined && region === this.markCallsIn && args.token !== GET_REGION
+      ? (marked(answered) as Record<string, unknown>)
+      : answered;
   }
 
   private urnOf(parent: string | null, type: string, name: string): string {

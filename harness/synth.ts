@@ -50,6 +50,15 @@ export interface SynthResult {
   error?: string;
 }
 
+/** How the mocks answer, beyond the stack's config. */
+export interface SynthOptions {
+  /**
+   * A region whose data sources (invokes) answer with marked strings (mocks.ts: LOOKUP_MARK), to
+   * find every resource that takes a value looked up through that region's provider.
+   */
+  markCallsIn?: string;
+}
+
 /** Raw stack config: the project's keys without prefix, deep-merged over the stack file (`null` unsets a key). */
 export type ConfigOverrides = Record<string, unknown>;
 
@@ -81,8 +90,9 @@ export function stackConfig(
 export async function synthInProcess(
   stack: string,
   overrides: ConfigOverrides = {},
+  options: SynthOptions = {},
 ): Promise<SynthResult> {
-  const mocks = new RecordingMocks();
+  const mocks = new RecordingMocks(options.markCallsIn);
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   mocks.attach();
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
@@ -98,34 +108,9 @@ export async function synthInProcess(
     error = thrown instanceof Error ? thrown.message : String(thrown);
   }
 
-  const resources = [...mocks.resources.values()].map(
-    ({
-      urn,
-      type,
-      name,
-      parent,
-      region,
-      id,
-      inputs,
-      state,
-      protect,
-      dependsOn,
-      deleteBeforeReplace,
-      replaceWith,
-    }) => ({
-      urn,
-      type,
-      name,
-      parent,
-      region,
-      id,
-      inputs,
-      state,
-      protect,
-      dependsOn,
-      deleteBeforeReplace,
-      replaceWith,
-    }),
+  // Everything recorded but `custom` (whether it is a custom resource), which specs never need.
+  const resources: SynthResource[] = [...mocks.resources.values()].map(
+    ({ custom: _custom, ...resource }) => resource,
   );
   return {
     project: PROJECT,

@@ -13,6 +13,7 @@ import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks
 import { databaseShape } from "../../stacks/region";
 import { synth, type Synth, type SynthResource } from "../../harness";
 import { PROJECT_ROOT, stackConfig } from "../../harness/synth";
+import { LOOKUP_MARK } from "../../harness/mocks";
 
 const T = {
   db: "aws:rds/instance:Instance",
@@ -286,6 +287,41 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
       [],
       "before: the secondary's app wrote to the primary",
     );
+  });
+});
+
+describe("failover: GIVEN prod WHEN database.writerRegion is secondary, every lookup through the primary's provider marked", () => {
+  let marked: Synth;
+  before(async () => {
+    marked = await synth("prod", FAILOVER, { markCallsIn: config.regions.primary });
+    assert.equal(marked.error, undefined, marked.error);
+  });
+
+  /** The secondary's resources, and the policies of its roles wherever their provider is. */
+  const secondaryResources = (s: Synth): SynthResource[] => {
+    const secondary = config.regions.secondary;
+    const roles = new Set(
+      s.ofType("aws:iam/role:Role", secondary).map((role) => String(role.state.name ?? role.name)),
+    );
+    return s.resources.filter(
+      (r) =>
+        r.region === secondary || (r.type === T.rolePolicy && roles.has(String(r.inputs.role))),
+    );
+  };
+
+  it("THEN no resource of the secondary, nor any policy of its roles, takes a value looked up through the primary's provider (account, zones, partition): the secondary plans without the lost region", () => {
+    const primary = config.regions.primary;
+    // The spec sees what it looks for: the primary's own resources do take its lookups.
+    assert.ok(marked.calls.some((call) => call.region === primary));
+    assert.ok(
+      marked.resources.some(
+        (r) => r.region === primary && JSON.stringify(r.inputs).includes(LOOKUP_MARK),
+      ),
+    );
+    const taking = secondaryResources(marked)
+      .filter((r) => JSON.stringify(r.inputs).includes(LOOKUP_MARK))
+      .map((r) => `${r.type} ${r.name}`);
+    assert.deepEqual(taking, []);
   });
 });
 
