@@ -332,7 +332,8 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * Instance identifiers are `<project>-<stack>-<name>-<role>` (stacks and projects sharing an
  * account never collide), chosen here so that each instance's log groups exist, with the stack's
  * retention, before RDS exports to them; a replaced instance is deleted before its successor is
- * created. Dashboards and alarms read them from `writerIdentifier` and `readerIdentifiers`.
+ * created, and a replaced writer takes its replicas with it (RDS would detach them, still under
+ * the same identifier, serving the old data). Dashboards and alarms read them from `writerIdentifier` and `readerIdentifiers`.
  * A change of the major version is refused at preview unless acknowledged
  * (`allowMajorVersionUpgrade`). Enhanced Monitoring is on with `enhancedMonitoringSeconds`.
  *

@@ -59,12 +59,6 @@ export const ALLOWED: readonly Allowed[] = [
   },
   {
     reference:
-      /^aws:ecr\/replicationConfiguration:\S+ app-replication \.replicationConfiguration\.rules\[0\]\.destinations\[0\]\.region$/,
-    writerRegion: "either",
-    why: "the primary's registry copies each image into the secondary's, which its tasks pull from",
-  },
-  {
-    reference:
       /^aws:(s3\/bucketReplicationConfig:BucketReplicationConfig assets-replication \.rules\[0\]\.destination\.bucket|iam\/rolePolicy:RolePolicy assets-replication \.policy\.Statement\[\d+\]\.Resource)$/,
     writerRegion: "either",
     why: "S3 replication from the primary bucket to the replica, and its role's grant on the replica; with either region lost, replication pauses",
