@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ChangeGuard } from "./changeGuard";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
-import { physicalName, tierTags } from "./tags";
+import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** PostgreSQL's port, fixed so that security group rules, connection URLs and alarms agree. */
@@ -25,6 +26,16 @@ const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 const CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1";
 /** Bytes of randomness in the final snapshot's name (8 hex characters). */
 const FINAL_SNAPSHOT_SUFFIX_BYTES = 4;
+/** The PostgreSQL logs RDS exports to CloudWatch Logs, each to a log group created here. */
+const EXPORTED_LOGS = ["postgresql", "upgrade"] as const;
+const DEFAULT_LOG_RETENTION_DAYS = 30;
+/** The granularities Enhanced Monitoring accepts, in seconds (0: off). */
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+/** The AWS-managed policy that lets RDS publish Enhanced Monitoring metrics. */
+const ENHANCED_MONITORING_POLICY_ARN =
+  "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+/** RDS instance identifiers are at most 63 characters. */
+const MAX_IDENTIFIER_LENGTH = 63;
 /** The cross-region replica's logical name, which it keeps when promoted (so it is not replaced). */
 const CROSS_REGION_REPLICA_NAME = "replica-0";
 /** RDS identifiers are at most 63 characters; Pulumi's autonaming appends "-" and 7 characters. */
@@ -136,6 +147,30 @@ export interface DatabaseArgs {
    * @default false
    */
   applyImmediately?: boolean;
+  /**
+   * Days of PostgreSQL and upgrade logs kept in CloudWatch Logs. The log groups
+   * (`/aws/rds/instance/<identifier>/postgresql` and `/upgrade`) are created here, before the
+   * instances: RDS would otherwise create them on first export, kept forever.
+   * @default 30
+   */
+  logRetentionDays?: number;
+  /**
+   * RDS Enhanced Monitoring's granularity in seconds (1, 5, 10, 15, 30 or 60; 0 turns it off): OS
+   * metrics per process, through a role of the component's own. RDS writes them to the account's
+   * `RDSOSMetrics` log group (one per region, shared by every stack: not created here).
+   * @default 0
+   */
+  enhancedMonitoringSeconds?: number;
+  /**
+   * Acknowledges a change of engineVersion's major version for this deploy. Without it a
+   * ChangeGuard (components/changeGuard.ts) refuses the change at preview, since the deployed major
+   * is known only to the engine. With it the writer applies the upgrade at once (RDS upgrades its
+   * read replicas with it: RDS User Guide, USER_UpgradeDBInstance.PostgreSQL.MajorVersion), so
+   * that the replicas move to the new parameter-group family only once they run the new major.
+   * Set it back to false after the deploy.
+   * @default false
+   */
+  allowMajorVersionUpgrade?: boolean;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     kmsKey?: Transform<aws.kms.KeyArgs>;
@@ -175,6 +210,12 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
   if (args.replicaOf !== undefined && args.readReplicas > 0) {
     problems.push(
       `replicaOf and readReplicas: a cross-region replica has no in-region replicas; set readReplicas to 0 (it is ${args.readReplicas})`,
+    );
+  }
+  const monitoring = args.enhancedMonitoringSeconds ?? 0;
+  if (!MONITORING_INTERVALS.includes(monitoring)) {
+    problems.push(
+      `enhancedMonitoringSeconds: ${monitoring} must be one of ${MONITORING_INTERVALS.join(", ")} (0 turns it off)`,
     );
   }
   if (args.subnetIds.length < MIN_SUBNETS) {
@@ -266,9 +307,12 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * - TLS is required (`rds.force_ssl`); statements slower than 500 ms are logged.
  * - The security group admits nothing until `allowFrom()` names a source.
  *
- * Instance identifiers are autonamed (`<name>-writer-<random>`): stacks sharing an account never
- * collide, and a replaced replica is created before the old one is deleted. Dashboards and alarms
- * read them from `writerIdentifier` and `readerIdentifiers`.
+ * Instance identifiers are `<project>-<stack>-<name>-<role>` (stacks and projects sharing an
+ * account never collide), chosen here so that each instance's log groups exist, with the stack's
+ * retention, before RDS exports to them; a replaced instance is deleted before its successor is
+ * created. Dashboards and alarms read them from `writerIdentifier` and `readerIdentifiers`.
+ * A change of the major version is refused at preview unless acknowledged
+ * (`allowMajorVersionUpgrade`). Enhanced Monitoring is on with `enhancedMonitoringSeconds`.
  *
  * @example
  * ```ts
@@ -318,6 +362,7 @@ export class Database extends pulumi.ComponentResource {
   private readonly securityGroup: aws.ec2.SecurityGroup;
   private readonly subnetGroup: aws.rds.SubnetGroup;
   private readonly parameterGroup: aws.rds.ParameterGroup;
+  private readonly monitoringRole: aws.iam.Role | undefined;
   private readonly writer: aws.rds.Instance | undefined;
   private readonly replicas: aws.rds.Instance[];
 
@@ -333,7 +378,10 @@ export class Database extends pulumi.ComponentResource {
     this.kmsKey = this.createKmsKey(name, args, tags);
     this.subnetGroup = this.createSubnetGroup(name, args, tags);
     this.securityGroup = this.createSecurityGroup(name, args, tags);
-    this.parameterGroup = this.createParameterGroup(name, args, tags);
+    const guard = this.createMajorVersionGuard(name, args);
+    this.parameterGroup = this.createParameterGroup(name, args, tags, guard);
+    this.monitoringRole =
+      (args.enhancedMonitoringSeconds ?? 0) > 0 ? this.createMonitoringRole(name, tags) : undefined;
     if (args.promotedReplica === true) {
       this.writer = this.createPromotedReplica(name, args, tags);
       this.replicas = [];
@@ -447,10 +495,93 @@ export class Database extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * Refuses an unacknowledged change of the major version at preview (see
+   * allowMajorVersionUpgrade); the parameter group, the first thing a major upgrade changes, and so
+   * every instance, wait for it.
+   */
+  private createMajorVersionGuard(name: string, args: DatabaseArgs): ChangeGuard {
+    return new ChangeGuard(
+      `${name}-major-version`,
+      {
+        values: {
+          "the PostgreSQL major version": {
+            value: String(engineMajorVersion(args.engineVersion)),
+            configKey: "database.engineVersion",
+            acknowledgeKey: "database.allowMajorVersionUpgrade",
+            acknowledged: args.allowMajorVersionUpgrade ?? false,
+            procedure:
+              "A major upgrade runs pg_upgrade on the writer and its read replicas, with minutes of downtime, and cannot be undone: test it on a snapshot restore first (README: Deploying, major upgrades).",
+          },
+        },
+      },
+      { parent: this },
+    );
+  }
+
+  private createMonitoringRole(name: string, tags: Record<string, string>): aws.iam.Role {
+    const role = new aws.iam.Role(
+      `${name}-monitoring`,
+      {
+        description: `${name}: RDS Enhanced Monitoring`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "monitoring.rds.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-monitoring`,
+      { role: role.name, policyArn: ENHANCED_MONITORING_POLICY_ARN },
+      { parent: this },
+    );
+    return role;
+  }
+
+  /**
+   * One instance with a physical identifier chosen here (`<project>-<stack>-<name>-<role>`), so
+   * that its log groups exist, with the stack's retention, before RDS exports to them. A fixed
+   * identifier means a replacement deletes the old instance first.
+   */
+  private createInstance(
+    name: string,
+    role: string,
+    inputs: aws.rds.InstanceArgs,
+    retentionInDays: number,
+  ): aws.rds.Instance {
+    const identifier = stackPhysicalName([name, role], MAX_IDENTIFIER_LENGTH);
+    const logGroups = EXPORTED_LOGS.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-${role}-${log}-logs`,
+          {
+            name: `/aws/rds/instance/${identifier}/${log}`,
+            retentionInDays,
+            tags: tierTags("database"),
+          },
+          { parent: this },
+        ),
+    );
+    return new aws.rds.Instance(
+      `${name}-${role}`,
+      { ...inputs, identifier },
+      { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
+    );
+  }
+
   private createParameterGroup(
     name: string,
     args: DatabaseArgs,
     tags: Record<string, string>,
+    guard: ChangeGuard,
   ): aws.rds.ParameterGroup {
     // Autonamed, so a major upgrade's new family creates the new group before deleting the old one.
     return new aws.rds.ParameterGroup(
@@ -464,7 +595,7 @@ export class Database extends pulumi.ComponentResource {
         ],
         tags,
       }),
-      { parent: this },
+      { parent: this, dependsOn: [guard] },
     );
   }
 
@@ -489,7 +620,13 @@ export class Database extends pulumi.ComponentResource {
       port: POSTGRES_PORT,
       publiclyAccessible: false,
       caCertIdentifier: CA_CERT_IDENTIFIER,
-      enabledCloudwatchLogsExports: ["postgresql"],
+      enabledCloudwatchLogsExports: [...EXPORTED_LOGS],
+      ...(this.monitoringRole
+        ? {
+            monitoringInterval: args.enhancedMonitoringSeconds,
+            monitoringRoleArn: this.monitoringRole.arn,
+          }
+        : {}),
       performanceInsightsEnabled: args.enablePerformanceInsights,
       ...insights,
       // Only a major-only engineVersion may follow minor upgrades (see engineVersion).
@@ -507,8 +644,9 @@ export class Database extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): aws.rds.Instance {
     const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
-    return new aws.rds.Instance(
-      `${name}-writer`,
+    return this.createInstance(
+      name,
+      "writer",
       transform(args.transform?.writer, {
         ...this.instanceDefaults(args, tags),
         engine: "postgres",
@@ -529,8 +667,10 @@ export class Database extends pulumi.ComponentResource {
         finalSnapshotIdentifier: finalSnapshot,
         // Whoever wants a final snapshot also wants point-in-time backups to outlive the instance.
         deleteAutomatedBackups: args.skipFinalSnapshot,
+        // An acknowledged major upgrade runs now, replicas with it (allowMajorVersionUpgrade).
+        ...(args.allowMajorVersionUpgrade === true ? { applyImmediately: true } : {}),
       }),
-      { parent: this },
+      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
 
@@ -541,7 +681,7 @@ export class Database extends pulumi.ComponentResource {
       { byteLength: FINAL_SNAPSHOT_SUFFIX_BYTES },
       { parent: this },
     );
-    return pulumi.interpolate`${physicalName([pulumi.getStack(), name, "final"], 200)}-${suffix.hex}`;
+    return pulumi.interpolate`${stackPhysicalName([name, "final"], 200)}-${suffix.hex}`;
   }
 
   private createInRegionReplicas(
@@ -550,24 +690,23 @@ export class Database extends pulumi.ComponentResource {
     writer: aws.rds.Instance,
     tags: Record<string, string>,
   ): aws.rds.Instance[] {
-    return Array.from(
-      { length: args.readReplicas },
-      (_, index) =>
-        new aws.rds.Instance(
-          `${name}-replica-${index}`,
-          transform(args.transform?.replica, {
-            ...this.instanceDefaults(args, tags),
-            // Same region: the writer's identifier, and no subnet group or key of its own (RDS places
-            // the replica in the writer's subnet group and encrypts it with the writer's key).
-            replicateSourceDb: writer.identifier,
-            multiAz: false,
-            // The writer's backups hold the data; a lost replica is rebuilt from the writer.
-            backupRetentionPeriod: 0,
-            deletionProtection: false,
-            skipFinalSnapshot: true,
-          }),
-          { parent: this },
-        ),
+    return Array.from({ length: args.readReplicas }, (_, index) =>
+      this.createInstance(
+        name,
+        `replica-${index}`,
+        transform(args.transform?.replica, {
+          ...this.instanceDefaults(args, tags),
+          // Same region: the writer's identifier, and no subnet group or key of its own (RDS places
+          // the replica in the writer's subnet group and encrypts it with the writer's key).
+          replicateSourceDb: writer.identifier,
+          multiAz: false,
+          // The writer's backups hold the data; a lost replica is rebuilt from the writer.
+          backupRetentionPeriod: 0,
+          deletionProtection: false,
+          skipFinalSnapshot: true,
+        }),
+        args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+      ),
     );
   }
 
@@ -577,8 +716,9 @@ export class Database extends pulumi.ComponentResource {
     source: { arn: pulumi.Input<string> },
     tags: Record<string, string>,
   ): aws.rds.Instance {
-    return new aws.rds.Instance(
-      `${name}-${CROSS_REGION_REPLICA_NAME}`,
+    return this.createInstance(
+      name,
+      CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
         replicateSourceDb: source.arn,
@@ -590,7 +730,7 @@ export class Database extends pulumi.ComponentResource {
         deletionProtection: args.enableDeletionProtection,
         skipFinalSnapshot: true,
       }),
-      { parent: this },
+      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
 
@@ -606,8 +746,9 @@ export class Database extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): aws.rds.Instance {
     const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
-    return new aws.rds.Instance(
-      `${name}-${CROSS_REGION_REPLICA_NAME}`,
+    return this.createInstance(
+      name,
+      CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
         kmsKeyId: this.kmsKey.arn,
@@ -624,9 +765,7 @@ export class Database extends pulumi.ComponentResource {
         // A failover cannot wait for the maintenance window.
         applyImmediately: true,
       }),
-      { parent: this },
+      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
 }
-
-/** Why address ranges cannot be admitted; empty when they can. */

@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { physicalName, type Tags } from "./tags";
+import { stackPhysicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /**
@@ -54,7 +54,7 @@ export function createKmsKey(parent: pulumi.Resource, name: string, args: KmsKey
     new aws.kms.Alias(
       `${name}-key`,
       {
-        name: `alias/${physicalName([pulumi.getStack(), name], MAX_ALIAS_NAME_LENGTH)}`,
+        name: `alias/${stackPhysicalName([name], MAX_ALIAS_NAME_LENGTH)}`,
         targetKeyId: key.keyId,
       },
       { parent },

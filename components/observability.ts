@@ -86,8 +86,12 @@ export interface ObservabilityArgs {
     writerIdentifier?: pulumi.Input<string>;
     replicaIdentifiers: pulumi.Input<string>[];
   };
-  /** The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...). */
-  cache: {
+  /**
+   * The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...).
+   * Undefined when the region runs without a cache (an emulator without ElastiCache): no cache
+   * row, no cache alarms.
+   */
+  cache?: {
     replicationGroupId: pulumi.Input<string>;
     memberClusterIds: pulumi.Input<string>[];
   };
@@ -133,7 +137,7 @@ export function validateObservabilityArgs(args: ObservabilityArgs): string[] {
       "database: no writerIdentifier and no replicaIdentifiers; pass the region's database instances",
     );
   }
-  if (args.cache.memberClusterIds.length === 0) {
+  if (args.cache !== undefined && args.cache.memberClusterIds.length === 0) {
     problems.push(
       "cache.memberClusterIds: empty; pass the replication group's member clusters (one per node)",
     );
@@ -175,7 +179,7 @@ function databaseInstances(database: ObservabilityArgs["database"]): {
 
 /** The cache's member clusters (one node each), as the dashboard and alarms name them. */
 function cacheMembers(cache: ObservabilityArgs["cache"]) {
-  return cache.memberClusterIds.map((id, index) => ({
+  return (cache?.memberClusterIds ?? []).map((id, index) => ({
     role: `node-${index}`,
     label: `node ${index + 1}`,
     id,
@@ -270,15 +274,22 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
         },
       ],
     },
-    {
-      title: "Cache",
-      graphs: [
-        { title: "Engine CPU (%)", lines: perNode("EngineCPUUtilization", "Average") },
-        { title: "Memory used (%)", lines: perNode("DatabaseMemoryUsagePercentage", "Average") },
-        { title: "Hit rate (%)", lines: perNode("CacheHitRate", "Average") },
-        { title: "Evictions", lines: perNode("Evictions", "Sum") },
-      ],
-    },
+    ...(args.cache === undefined
+      ? []
+      : [
+          {
+            title: "Cache",
+            graphs: [
+              { title: "Engine CPU (%)", lines: perNode("EngineCPUUtilization", "Average") },
+              {
+                title: "Memory used (%)",
+                lines: perNode("DatabaseMemoryUsagePercentage", "Average"),
+              },
+              { title: "Hit rate (%)", lines: perNode("CacheHitRate", "Average") },
+              { title: "Evictions", lines: perNode("Evictions", "Sum") },
+            ],
+          },
+        ]),
     {
       title: "Queue",
       graphs: [

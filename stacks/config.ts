@@ -163,6 +163,9 @@ export const configSchema = z
           "target-tracking goal for ALB requests per task per minute (a ceiling for floods of cheap requests; CPU tracking leads for typical traffic, see BENCHMARKS.md)",
         ),
         enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
+        accessLogRetentionDays: count(3653).describe(
+          "days the load balancers' access logs are kept in a bucket per region (0: no access logs)",
+        ),
       })
       .strict(),
     workers: z
@@ -221,6 +224,19 @@ export const configSchema = z
         enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
         skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
         enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        enhancedMonitoringSeconds: z
+          .union(
+            [0, 1, 5, 10, 15, 30, 60].map((seconds) => z.literal(seconds)) as [
+              z.ZodLiteral<number>,
+              z.ZodLiteral<number>,
+            ],
+          )
+          .describe("RDS Enhanced Monitoring granularity in seconds (0: off)"),
+        allowMajorVersionUpgrade: z
+          .boolean()
+          .describe(
+            "acknowledges a change of engineVersion's major version for one deploy; otherwise the preview refuses it (README: Deploying)",
+          ),
         writerRegion: z
           .enum(REGION_ROLES)
           .describe(
@@ -259,6 +275,11 @@ export const configSchema = z
           .boolean()
           .describe(
             "a parameter group that evicts least-recently-used keys; off: the engine's default group (evicts only keys with a TTL), for moto",
+          ),
+        allowReplacement: z
+          .boolean()
+          .describe(
+            "let a deploy replace the cache group (an outage: deleted first, refilled empty); false: Pulumi refuses such a change, and a destroy (README: Deploying)",
           ),
       })
       .strict(),
@@ -408,6 +429,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cpuTargetPercent: 60,
       requestsPerTargetPerMinute: 15000,
       enableDeletionProtection: false,
+      accessLogRetentionDays: 0,
     },
     workers: {
       cpu: 256,
@@ -435,6 +457,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       databaseName: "app",
       masterUsername: "app",
       writerRegion: "primary",
+      enhancedMonitoringSeconds: 0,
+      allowMajorVersionUpgrade: false,
     },
     cache: {
       engine: "valkey",
@@ -443,6 +467,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       replicas: 0,
       snapshotRetentionDays: 0,
       enableParameterGroup: true,
+      allowReplacement: true,
     },
     logs: { retentionDays: 7 },
     dns: {
@@ -494,6 +519,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cpuTargetPercent: 50,
       requestsPerTargetPerMinute: 60000,
       enableDeletionProtection: true,
+      accessLogRetentionDays: 90,
     },
     workers: {
       cpu: 512,
@@ -521,6 +547,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       databaseName: "app",
       masterUsername: "app",
       writerRegion: "primary",
+      enhancedMonitoringSeconds: 60,
+      allowMajorVersionUpgrade: false,
     },
     cache: {
       engine: "valkey",
@@ -529,6 +557,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       replicas: 2,
       snapshotRetentionDays: 7,
       enableParameterGroup: true,
+      allowReplacement: false,
     },
     logs: { retentionDays: 90 },
     dns: {
@@ -580,6 +609,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       cpuTargetPercent: 60,
       requestsPerTargetPerMinute: 15000,
       enableDeletionProtection: false,
+      accessLogRetentionDays: 0,
     },
     workers: {
       cpu: 256,
@@ -607,6 +637,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       databaseName: "app",
       masterUsername: "app",
       writerRegion: "primary",
+      enhancedMonitoringSeconds: 0,
+      allowMajorVersionUpgrade: false,
     },
     cache: {
       engine: "redis",
@@ -615,6 +647,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, Defaults>> = {
       replicas: 0,
       snapshotRetentionDays: 0,
       enableParameterGroup: false,
+      allowReplacement: true,
     },
     logs: { retentionDays: 1 },
     dns: {

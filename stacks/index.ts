@@ -14,6 +14,7 @@ import { deploysEveryTier } from "./emulator";
 import {
   appDomainName,
   connectRegions,
+  createAppCertificates,
   createCdn,
   createGeoDns,
   createGlobalObservability,
@@ -64,8 +65,8 @@ function createProviders(config: StackConfig): Providers {
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
   const cdn = createCdn(config, providers, zone);
-  const dnsForRegions =
-    zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
+  const certificates =
+    zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
   const region = (role: RegionRole, writer?: Region) =>
     new Region(
       role,
@@ -75,7 +76,7 @@ function deployEverything(config: StackConfig) {
         config,
         image: images[role],
         assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
-        ...(dnsForRegions ? { dns: dnsForRegions } : {}),
+        ...(certificates ? { certificateArn: certificates[role].certificateArn } : {}),
         ...(writer ? { writer: writer.writer } : {}),
       },
       { providers: [providers[role]] },

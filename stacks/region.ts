@@ -5,8 +5,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AccessLogBucket } from "../components/accessLogBucket";
 import { Cache } from "../components/cache";
-import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
 import { Network, type NetworkArgs } from "../components/network";
@@ -14,7 +14,7 @@ import { Observability } from "../components/observability";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
 
 /** The app's command per role (docs/CONTRACT.md). */
 const WEB_COMMAND = ["web"];
@@ -55,8 +55,11 @@ export interface RegionArgs {
   config: StackConfig;
   image: pulumi.Input<string>;
   assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
-  /** The zone and name the region's load balancer answers for, when the stack has a domain. */
-  dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
+  /**
+   * The certificate of the app's name in this region, for the load balancer's HTTPS listener,
+   * when the stack has a domain (stacks/global.ts: createAppCertificates).
+   */
+  certificateArn?: pulumi.Input<string>;
   /**
    * The other region's writer, which this region writes to: given exactly when this region's
    * database is a `replica` or a `formerWriter` (`databaseShape`).
@@ -70,10 +73,13 @@ export interface RegionArgs {
  */
 export class Region extends pulumi.ComponentResource {
   readonly role: RegionRole;
+  /** Why the region has no cache, when it has none. */
+  private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
   readonly database: Database;
-  readonly cache: Cache;
+  /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
+  readonly cache: Cache | undefined;
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
@@ -121,6 +127,9 @@ export class Region extends pulumi.ComponentResource {
         enableDeletionProtection: config.database.enableDeletionProtection,
         skipFinalSnapshot: config.database.skipFinalSnapshot,
         enablePerformanceInsights: config.database.enablePerformanceInsights,
+        enhancedMonitoringSeconds: config.database.enhancedMonitoringSeconds,
+        allowMajorVersionUpgrade: config.database.allowMajorVersionUpgrade,
+        logRetentionDays: config.logs.retentionDays,
       },
       { parent: this },
     );
@@ -128,20 +137,25 @@ export class Region extends pulumi.ComponentResource {
     // A former writer's replicas follow it, not the current writer: their data is stale.
     this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
 
-    this.cache = new Cache(
-      `${name}-cache`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        engine: config.cache.engine,
-        engineVersion: config.cache.engineVersion,
-        nodeType: config.cache.nodeType,
-        replicas: config.cache.replicas,
-        snapshotRetentionDays: config.cache.snapshotRetentionDays,
-        enableParameterGroup: config.cache.enableParameterGroup,
-      },
-      { parent: this },
-    );
+    this.cacheSkipped = cacheSkippedReason(config);
+    this.cache =
+      this.cacheSkipped !== undefined
+        ? undefined
+        : new Cache(
+            `${name}-cache`,
+            {
+              vpcId: this.network.vpcId,
+              subnetIds: this.network.isolatedSubnetIds,
+              engine: config.cache.engine,
+              engineVersion: config.cache.engineVersion,
+              nodeType: config.cache.nodeType,
+              replicas: config.cache.replicas,
+              snapshotRetentionDays: config.cache.snapshotRetentionDays,
+              enableParameterGroup: config.cache.enableParameterGroup,
+              protectFromReplacement: !config.cache.allowReplacement,
+            },
+            { parent: this },
+          );
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     const task = this.taskSettings(args);
@@ -166,13 +180,14 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const certificate = args.dns
-      ? new DnsValidatedCertificate(
-          `${name}-certificate`,
-          { domainName: args.dns.appDomainName, zoneId: args.dns.zoneId },
-          { parent: this },
-        )
-      : undefined;
+    const accessLogs =
+      config.web.accessLogRetentionDays > 0
+        ? new AccessLogBucket(
+            `${name}-alb-logs`,
+            { retentionDays: config.web.accessLogRetentionDays },
+            { parent: this },
+          )
+        : undefined;
 
     this.web = new WebService(
       `${name}-web`,
@@ -189,8 +204,9 @@ export class Region extends pulumi.ComponentResource {
         containerPort: config.web.containerPort,
         healthCheckPath: config.web.healthCheckPath,
         loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
-        ...(certificate ? { certificateArn: certificate.certificateArn } : {}),
+        ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
         enableDeletionProtection: config.web.enableDeletionProtection,
+        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
         cpuTargetPercent: config.web.cpuTargetPercent,
         requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
       },
@@ -204,8 +220,8 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
     );
-    this.cache.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache.allowFrom(
+    this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    this.cache?.allowFrom(
       "workers",
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
@@ -240,10 +256,14 @@ export class Region extends pulumi.ComponentResource {
             : {}),
           replicaIdentifiers: this.database.readerIdentifiers,
         },
-        cache: {
-          replicationGroupId: this.cache.replicationGroupId,
-          memberClusterIds: this.cache.memberClusterIds,
-        },
+        ...(this.cache
+          ? {
+              cache: {
+                replicationGroupId: this.cache.replicationGroupId,
+                memberClusterIds: this.cache.memberClusterIds,
+              },
+            }
+          : {}),
         appMetricsNamespace: APP_METRICS_NAMESPACE,
       },
       { parent: this },
@@ -260,7 +280,7 @@ export class Region extends pulumi.ComponentResource {
       albDnsName: this.web.albDnsName,
       writerEndpoint: this.writer.address,
       readerEndpoints: this.readerAddresses,
-      cacheEndpoint: this.cache.primaryEndpoint,
+      cacheEndpoint: this.cache?.primaryEndpoint ?? pulumi.output(`disabled: ${this.cacheSkipped}`),
       queueUrl: this.workers.queueUrl,
       deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
       dashboardUrl: this.observability.dashboardUrl,
@@ -330,16 +350,20 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
-        REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+        ...(this.cache
+          ? {
+              REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+            }
+          : {}),
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
       } as Record<string, pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
-        REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
+        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
       },
-      secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
+      secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
   }
 }

@@ -159,7 +159,7 @@ describe("Database: the writer", () => {
     assert.equal(await resolve(database.kmsKeyArn), key.state.arn);
     assert.match(
       await resolve(database.writerAddress!),
-      /^db-writer-id\.c[0-9a-f]+\.us-east-1\.rds\.amazonaws\.com$/,
+      /^zero-to-millions-test-db-writer\.c[0-9a-f]+\.us-east-1\.rds\.amazonaws\.com$/,
     );
   });
 
@@ -202,7 +202,10 @@ describe("Database: the writer", () => {
         assert.equal(writer.inputs.finalSnapshotIdentifier, undefined);
         assert.equal(ofType("random:index/randomId:RandomId").length, 0);
       } else {
-        assert.match(String(writer.inputs.finalSnapshotIdentifier), /^prod-db-final-[0-9a-f]{8}$/);
+        assert.match(
+          String(writer.inputs.finalSnapshotIdentifier),
+          /^zero-to-millions-prod-db-final-[0-9a-f]{8}$/,
+        );
       }
     });
   }
@@ -284,11 +287,11 @@ describe("Database: in-region replicas", () => {
     );
     assert.deepEqual(
       addresses.map((address) => address.split(".")[0]),
-      ["db-replica-0-id", "db-replica-1-id"],
+      ["zero-to-millions-test-db-replica-0", "zero-to-millions-test-db-replica-1"],
     );
     assert.deepEqual(await Promise.all(database.readerIdentifiers.map((id) => resolve(id))), [
-      "db-replica-0-id",
-      "db-replica-1-id",
+      "zero-to-millions-test-db-replica-0",
+      "zero-to-millions-test-db-replica-1",
     ]);
   });
 
@@ -412,4 +415,90 @@ describe("Database: network access", () => {
       assert.deepEqual(ofType(INGRESS_RULE), []);
     });
   }
+});
+
+describe("Database: logs, monitoring and major upgrades", () => {
+  const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+  const INSTANCE = "aws:rds/instance:Instance";
+
+  it("GIVEN a writer and a replica THEN each instance's postgresql and upgrade log groups exist first, with the retention given", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database("db", baseArgs({ readReplicas: 1, logRetentionDays: 14 }), { provider }),
+    );
+    const instances = ofType(INSTANCE);
+    assert.equal(instances.length, 2);
+    const groups = ofType(LOG_GROUP);
+    for (const instance of instances) {
+      const identifier = String(instance.inputs.identifier);
+      assert.deepEqual(instance.inputs.enabledCloudwatchLogsExports, ["postgresql", "upgrade"]);
+      for (const log of ["postgresql", "upgrade"]) {
+        const group = groups.find(
+          (candidate) => candidate.inputs.name === `/aws/rds/instance/${identifier}/${log}`,
+        );
+        assert.ok(group, `no ${log} log group for ${identifier}`);
+        assert.equal(group.inputs.retentionInDays, 14);
+      }
+    }
+  });
+
+  it("GIVEN enhancedMonitoringSeconds 60 THEN every instance reports through a role RDS monitoring may assume", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database("db", baseArgs({ readReplicas: 1, enhancedMonitoringSeconds: 60 }), {
+          provider,
+        }),
+    );
+    const [role] = ofType("aws:iam/role:Role");
+    assert.match(String(role!.inputs.assumeRolePolicy), /monitoring\.rds\.amazonaws\.com/);
+    assert.equal(
+      ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")[0]!.inputs.policyArn,
+      "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+    );
+    for (const instance of ofType(INSTANCE)) {
+      assert.equal(instance.inputs.monitoringInterval, 60);
+      assert.equal(instance.inputs.monitoringRoleArn, role!.state.arn);
+    }
+  });
+
+  it("GIVEN no enhancedMonitoringSeconds THEN there is no monitoring role and no interval", async () => {
+    const { ofType } = await render(({ provider }) => new Database("db", baseArgs(), { provider }));
+    assert.deepEqual(ofType("aws:iam/role:Role"), []);
+    assert.equal(ofType(INSTANCE)[0]!.inputs.monitoringInterval, undefined);
+  });
+
+  it("GIVEN enhancedMonitoringSeconds 7 THEN validation names the allowed values", () => {
+    assert.match(
+      validateDatabaseArgs(baseArgs({ enhancedMonitoringSeconds: 7 })).join("\n"),
+      /enhancedMonitoringSeconds: 7 must be one of 0, 1, 5, 10, 15, 30, 60/,
+    );
+  });
+
+  it("GIVEN any database THEN a guard records its major version, unacknowledged", async () => {
+    const { ofType } = await render(
+      ({ provider }) => new Database("db", baseArgs({ engineVersion: "16.4" }), { provider }),
+    );
+    const [guard] = ofType("pulumi-nodejs:dynamic/guard:ChangeGuard");
+    const values = guard!.inputs.values as Record<string, { value: string; acknowledged: boolean }>;
+    assert.deepEqual(
+      Object.values(values).map(({ value, acknowledged }) => [value, acknowledged]),
+      [["16", false]],
+    );
+  });
+
+  it("GIVEN allowMajorVersionUpgrade THEN the guard is acknowledged and the writer applies the upgrade at once", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database("db", baseArgs({ allowMajorVersionUpgrade: true, readReplicas: 1 }), {
+          provider,
+        }),
+    );
+    const [guard] = ofType("pulumi-nodejs:dynamic/guard:ChangeGuard");
+    const values = guard!.inputs.values as Record<string, { acknowledged: boolean }>;
+    assert.equal(Object.values(values)[0]!.acknowledged, true);
+    const writer = ofType(INSTANCE).find((instance) => instance.name === "db-writer")!;
+    assert.equal(writer.inputs.applyImmediately, true);
+    const replica = ofType(INSTANCE).find((instance) => instance.name === "db-replica-0")!;
+    assert.equal(replica.inputs.applyImmediately, false);
+  });
 });
