@@ -18,7 +18,7 @@ import {
   rdsProdMultiAz,
 } from "./rules/database";
 import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
-import { kmsKeyRotation } from "./rules/keys";
+import { kmsKeyExplicitPolicy, kmsKeyRotation } from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
@@ -58,6 +58,7 @@ export const policies: Policies = [
   elasticacheEncryptedInTransit,
   elasticacheProdAutomaticFailover,
   kmsKeyRotation,
+  kmsKeyExplicitPolicy,
   sqsEncryptedAtRest,
   sqsDeadLetterQueue,
   s3EncryptedAtRest,

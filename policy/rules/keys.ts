@@ -1,5 +1,6 @@
 /**
- * KMS: every symmetric encryption key the program creates rotates its key material.
+ * KMS: every symmetric encryption key the program creates rotates its key material, and every key
+ * has an explicit key policy that opens it to no one outside the account's chosen principals.
  *
  * Rotation is free and invisible to callers (KMS keeps the old material to decrypt what it
  * encrypted). Asymmetric and HMAC keys cannot rotate, so the rule judges symmetric encryption keys
@@ -7,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { UNKNOWN, read, violation } from "../values";
+import { UNKNOWN, policyStatements, read, readPlain, violation } from "../values";
 
 /** The key spec of a symmetric encryption key, the only kind KMS rotates automatically. */
 const SYMMETRIC_KEY_SPEC = "SYMMETRIC_DEFAULT";
@@ -32,5 +33,61 @@ export const kmsKeyRotation: ResourceValidationPolicy = {
         "set enableKeyRotation: true (KMS then rotates the material yearly at no extra cost; components/kmsKey.ts does)",
       ),
     );
+  }),
+};
+
+/**
+ * Condition keys that pin a statement to one caller. A service principal without one would let
+ * that service use the key on behalf of any account's resources (the confused deputy).
+ */
+const PINNING_CONDITION_KEYS = [
+  "aws:sourcearn",
+  "aws:sourceaccount",
+  "kms:encryptioncontext:aws:logs:arn",
+  "kms:viaservice",
+  "kms:callerarn",
+];
+
+export const kmsKeyExplicitPolicy: ResourceValidationPolicy = {
+  name: "kms-key-explicit-policy",
+  description:
+    "Every KMS key has an explicit key policy: no statement allows everyone, and every service principal is pinned to this account's resources by a condition.",
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(aws.kms.Key, (key, args, reportViolation) => {
+    const document = readPlain(() => key.policy);
+    if (document === UNKNOWN) return;
+    const statements = document === undefined ? undefined : policyStatements(document);
+    if (statements === undefined || statements.length === 0) {
+      reportViolation(
+        violation(
+          args,
+          "it has no key policy of its own, so KMS's default lets any IAM policy in the account use it",
+          "create it with components/kmsKey.ts createKmsKey, which writes the account's administrators and the key's users (services with conditions) into its policy",
+        ),
+      );
+      return;
+    }
+    for (const statement of statements.filter((s) => s.effect === "Allow")) {
+      if (statement.principals.includes("*")) {
+        reportViolation(
+          violation(
+            args,
+            `its policy allows ${statement.actions.join(", ")} to everyone (Principal "*")`,
+            "name the roles or services that use the key instead of \"*\"",
+          ),
+        );
+      }
+      const services = statement.principals.filter((p) => p.startsWith("Service:"));
+      const pinned = statement.conditionKeys.some((k) => PINNING_CONDITION_KEYS.includes(k));
+      if (services.length > 0 && !pinned) {
+        reportViolation(
+          violation(
+            args,
+            `its policy lets ${services.join(", ")} use it without a condition naming this account's resources`,
+            "add aws:SourceArn / aws:SourceAccount (or the service's encryption context) to the statement",
+          ),
+        );
+      }
+    }
   }),
 };

@@ -227,6 +227,21 @@ const AWSLOGS = {
 };
 const document = (statement: Record<string, unknown>) =>
   JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+/** A key policy: the account administers the key, and `statement` adds a user. */
+const keyPolicy = (statement: Record<string, unknown>) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministersKey",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::123456789012:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      { Effect: "Allow", Resource: "*", ...statement },
+    ],
+  });
 const STAR_ON_STAR = { Effect: "Allow", Action: "*", Resource: "*" };
 const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
@@ -1225,6 +1240,57 @@ const rows: Row[] = [
       {
         label: "preview: rotation set from an unknown value",
         resources: [resource(KMS_KEY, "db-key", { enableKeyRotation: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
+    policy: "kms-key-explicit-policy",
+    bad: [
+      {
+        label: "a key with KMS's default policy",
+        resources: [resource(KMS_KEY, "db-key", { enableKeyRotation: true })],
+      },
+      {
+        label: "a key open to everyone",
+        resources: [
+          resource(KMS_KEY, "db-key", {
+            policy: keyPolicy({ Principal: "*", Action: "kms:Decrypt" }),
+          }),
+        ],
+      },
+      {
+        label: "a key CloudWatch Logs may use for any account's log groups",
+        resources: [
+          resource(KMS_KEY, "logs-key", {
+            policy: keyPolicy({
+              Principal: { Service: "logs.us-east-1.amazonaws.com" },
+              Action: "kms:GenerateDataKey*",
+            }),
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a key for this account's log groups only",
+        resources: [
+          resource(KMS_KEY, "logs-key", {
+            policy: keyPolicy({
+              Principal: { Service: "logs.us-east-1.amazonaws.com" },
+              Action: "kms:GenerateDataKey*",
+              Condition: {
+                ArnLike: {
+                  "kms:EncryptionContext:aws:logs:arn":
+                    "arn:aws:logs:us-east-1:123456789012:log-group:*",
+                },
+              },
+            }),
+          }),
+        ],
+      },
+      {
+        label: "preview: a policy built from unknown ARNs",
+        resources: [resource(KMS_KEY, "db-key", { policy: UNKNOWN_IN_PREVIEW })],
       },
     ],
   },
