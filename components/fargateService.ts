@@ -95,6 +95,12 @@ export interface FargateServiceArgs {
   /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
   logRetentionDays: number;
   /**
+   * The customer-managed KMS key the container logs are encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUser). Unset: CloudWatch Logs'
+   * own encryption.
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
    * Run on Fargate Spot: about 70% cheaper, but AWS may stop a task with two minutes' notice.
    * Changing it rolls the tasks over to the other capacity provider.
    * @default false
@@ -341,7 +347,11 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
   private createLogGroup(name: string, args: Args, tags: Tags): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
+      transform(args.transform?.logGroup, {
+        retentionInDays: args.logRetentionDays,
+        ...(args.logKmsKeyArn === undefined ? {} : { kmsKeyId: args.logKmsKeyArn }),
+        tags,
+      }),
       { parent: this },
     );
   }

@@ -18,7 +18,7 @@ import {
   rdsProdMultiAz,
 } from "./rules/database";
 import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
-import { kmsKeyExplicitPolicy, kmsKeyRotation } from "./rules/keys";
+import { kmsKeyExplicitPolicy, kmsKeyRotation, logGroupCustomerKey } from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
@@ -59,6 +59,7 @@ export const policies: Policies = [
   elasticacheProdAutomaticFailover,
   kmsKeyRotation,
   kmsKeyExplicitPolicy,
+  logGroupCustomerKey,
   sqsEncryptedAtRest,
   sqsDeadLetterQueue,
   s3EncryptedAtRest,

@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "../components/accessLogBucket";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
+import { createKmsKey, keyAccount, logsKeyUser } from "../components/kmsKey";
+import { tierTags } from "../components/tags";
 import { Database } from "../components/database";
 import { Network, type NetworkArgs } from "../components/network";
 import { Observability } from "../components/observability";
@@ -83,6 +85,8 @@ export class Region extends pulumi.ComponentResource {
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
+  /** The key every log group of the region is encrypted with. */
+  readonly logsKeyArn: pulumi.Output<string>;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
@@ -100,9 +104,19 @@ export class Region extends pulumi.ComponentResource {
     this.role = args.role;
     this.region = args.region;
 
-    this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
-      parent: this,
-    });
+    // Every log group of the region under a customer-managed key, before anything logs.
+    this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      description: `${name}: the region's CloudWatch log groups`,
+      users: [logsKeyUser(args.region, keyAccount({ parent: this }))],
+      alias: true,
+      tags: tierTags("observability"),
+    }).arn;
+
+    this.network = new Network(
+      `${name}-network`,
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { parent: this },
+    );
 
     this.database = new Database(
       `${name}-database`,
@@ -130,6 +144,7 @@ export class Region extends pulumi.ComponentResource {
         enhancedMonitoringSeconds: config.database.enhancedMonitoringSeconds,
         allowMajorVersionUpgrade: config.database.allowMajorVersionUpgrade,
         logRetentionDays: config.logs.retentionDays,
+        logKmsKeyArn: this.logsKeyArn,
       },
       { parent: this },
     );
@@ -343,6 +358,7 @@ export class Region extends pulumi.ComponentResource {
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
       logRetentionDays: config.logs.retentionDays,
+      logKmsKeyArn: this.logsKeyArn,
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),

@@ -91,3 +91,21 @@ export const kmsKeyExplicitPolicy: ResourceValidationPolicy = {
     }
   }),
 };
+
+export const logGroupCustomerKey: ResourceValidationPolicy = {
+  name: "log-group-customer-key",
+  description:
+    "Every CloudWatch log group is encrypted under a customer-managed KMS key (kmsKeyId), whose policy the account controls.",
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(aws.cloudwatch.LogGroup, (group, args, report) => {
+    const key = read(() => group.kmsKeyId);
+    if (key === UNKNOWN || (typeof key === "string" && key !== "")) return;
+    report(
+      violation(
+        args,
+        "it is encrypted only with CloudWatch Logs' own key, which the account cannot audit, restrict or revoke",
+        "set kmsKeyId to a key of the log group's region whose policy lets logs.<region>.amazonaws.com use it (components/kmsKey.ts logsKeyUser; stacks/region.ts creates one per region)",
+      ),
+    );
+  }),
+};

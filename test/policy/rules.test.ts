@@ -1295,6 +1295,30 @@ const rows: Row[] = [
     ],
   },
   {
+    policy: "log-group-customer-key",
+    bad: [
+      {
+        label: "a log group under CloudWatch Logs' own key",
+        resources: [resource(LOG_GROUP, "web-logs", { retentionInDays: 30 })],
+      },
+    ],
+    good: [
+      {
+        label: "a log group under the region's logs key",
+        resources: [
+          resource(LOG_GROUP, "web-logs", {
+            retentionInDays: 30,
+            kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/logs",
+          }),
+        ],
+      },
+      {
+        label: "preview: the key's ARN unknown",
+        resources: [resource(LOG_GROUP, "web-logs", { kmsKeyId: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
     policy: "no-authoritative-inline-lists",
     bad: [
       {
