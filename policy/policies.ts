@@ -39,6 +39,7 @@ import {
 import {
   albDropsInvalidHeaders,
   cloudfrontHttpsOnly,
+  cloudfrontSecurityHeaders,
   httpListenerRedirects,
   httpListenerWithoutTls,
   listenerModernTls,
@@ -73,6 +74,7 @@ export const policies: Policies = [
   httpListenerRedirects,
   httpListenerWithoutTls,
   cloudfrontHttpsOnly,
+  cloudfrontSecurityHeaders,
   // Compute, identity, observability.
   ecsNoPublicIp,
   ecsTaskLogging,

@@ -39,6 +39,7 @@ const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
 const LISTENER = "aws:lb/listener:Listener";
 const CERTIFICATE = "aws:acm/certificate:Certificate";
 const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
+const HEADERS_POLICY = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy";
 const SERVICE = "aws:ecs/service:Service";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 const ROLE = "aws:iam/role:Role";
@@ -1315,6 +1316,57 @@ const rows: Row[] = [
       {
         label: "preview: the key's ARN unknown",
         resources: [resource(LOG_GROUP, "web-logs", { kmsKeyId: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
+    policy: "cloudfront-security-headers",
+    bad: [
+      { label: "a distribution without a response headers policy", resources: [distribution()] },
+      {
+        label: "a headers policy without HSTS and frame options",
+        resources: [
+          resource(HEADERS_POLICY, "assets-headers", {
+            securityHeadersConfig: {
+              contentTypeOptions: { override: true },
+              referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+            },
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a distribution answering through a complete headers policy",
+        resources: [
+          distribution({
+            defaultCacheBehavior: {
+              targetOriginId: "s3",
+              viewerProtocolPolicy: "redirect-to-https",
+              responseHeadersPolicyId: "headers-1",
+            },
+          }),
+          resource(HEADERS_POLICY, "assets-headers", {
+            securityHeadersConfig: {
+              strictTransportSecurity: { accessControlMaxAgeSec: 31536000, override: true },
+              contentTypeOptions: { override: true },
+              frameOptions: { frameOption: "DENY", override: true },
+              referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+            },
+          }),
+        ],
+      },
+      {
+        label: "preview: the headers policy's id unknown",
+        resources: [
+          distribution({
+            defaultCacheBehavior: {
+              targetOriginId: "s3",
+              viewerProtocolPolicy: "redirect-to-https",
+              responseHeadersPolicyId: UNKNOWN_IN_PREVIEW,
+            },
+          }),
+        ],
       },
     ],
   },
