@@ -18,6 +18,12 @@ import {
   rdsProdMultiAz,
 } from "./rules/database";
 import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
+import {
+  cloudfrontAccessLogs,
+  route53QueryLogs,
+  route53ZoneDnssec,
+  s3ProdServerAccessLogs,
+} from "./rules/audit";
 import { kmsKeyExplicitPolicy, kmsKeyRotation, logGroupCustomerKey } from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
@@ -75,6 +81,11 @@ export const policies: Policies = [
   httpListenerWithoutTls,
   cloudfrontHttpsOnly,
   cloudfrontSecurityHeaders,
+  // Audit: every way in is logged, the zone is signed.
+  cloudfrontAccessLogs,
+  s3ProdServerAccessLogs,
+  route53QueryLogs,
+  route53ZoneDnssec,
   // Compute, identity, observability.
   ecsNoPublicIp,
   ecsTaskLogging,

@@ -10,7 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
 import { DnsValidatedCertificate } from "../components/certificate";
+import { DnsSec } from "../components/dnsSec";
 import { DnsZone } from "../components/dnsZone";
+import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
@@ -260,11 +262,39 @@ export function createGeoDns(
   );
 }
 
+/**
+ * The edges' audit trail, in us-east-1: CloudFront's access logs and the zone's DNS query logs
+ * (EdgeLogs), and DNSSEC signing of a zone this program created (an existing zone's signing is
+ * its owner's: a second key-signing key or a signed zone here would fight theirs).
+ */
+export function createEdgeAudit(
+  config: StackConfig,
+  cdn: Cdn,
+  zone: DnsZone | undefined,
+  providers: Providers,
+): { logs: EdgeLogs; dnssec: DnsSec | undefined } {
+  const logs = new EdgeLogs(
+    "edge-logs",
+    {
+      retentionDays: config.logs.retentionDays,
+      distributionArn: cdn.distributionArn,
+      ...(zone ? { zone: { zoneId: zone.zoneId, domain: zone.domain } } : {}),
+    },
+    { provider: providers.usEast1 },
+  );
+  const dnssec =
+    zone && zone.nodes.zone
+      ? new DnsSec("zone-dnssec", { zoneId: zone.zoneId }, { provider: providers.usEast1 })
+      : undefined;
+  return { logs, dnssec };
+}
+
 export function createGlobalObservability(
   config: StackConfig,
   cdn: Cdn,
   dns: GeoDns | undefined,
   providers: Providers,
+  dnssecZoneId?: pulumi.Input<string>,
 ): GlobalObservability {
   return new GlobalObservability(
     "global-observability",
@@ -272,6 +302,7 @@ export function createGlobalObservability(
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
+      ...(dnssecZoneId === undefined ? {} : { dnssecZoneId }),
       healthChecks: dns
         ? (["primary", "secondary"] as const).map((role) => ({
             role,

@@ -10,12 +10,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
-import { deploysEveryTier } from "./emulator";
+import { deploysEveryTier, edgeAuditSkippedReason } from "./emulator";
 import {
   appDomainName,
   connectRegions,
   createAppCertificates,
   createCdn,
+  createEdgeAudit,
   createGeoDns,
   createGlobalObservability,
   createImage,
@@ -48,6 +49,8 @@ export const cdnDomain = outputs.cdnDomain;
 export const assetsBucket = outputs.assetsBucket;
 export const regions = outputs.regions;
 export const globalDashboardUrl = outputs.globalDashboardUrl;
+/** The DS record to publish at the registrar once the zone is signed (README: DNSSEC). */
+export const dnssec = outputs.dnssec;
 
 /** One provider per region, and us-east-1's for CloudFront (one of the two when it is). */
 function createProviders(config: StackConfig): Providers {
@@ -93,13 +96,25 @@ function deployEverything(config: StackConfig) {
   for (const role of ROLES) {
     cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
     cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);
+    // The assets bucket of each region logs its requests into that region's access-log bucket.
+    const accessLogs = regions[role].accessLogs;
+    if (accessLogs) cdn.logServerAccess(role, accessLogs.serverAccessLogs);
   }
 
   const geoDns = zone
     ? createGeoDns(config, zone, [regions.primary, regions.secondary], providers)
     : undefined;
+  const auditSkipped = edgeAuditSkippedReason(config);
+  const audit =
+    auditSkipped === undefined ? createEdgeAudit(config, cdn, zone, providers) : undefined;
   const globalObservability = config.alarms.enableGlobal
-    ? createGlobalObservability(config, cdn, geoDns, providers)
+    ? createGlobalObservability(
+        config,
+        cdn,
+        geoDns,
+        providers,
+        audit?.dnssec ? zone?.zoneId : undefined,
+      )
     : undefined;
   return {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,
@@ -109,6 +124,11 @@ function deployEverything(config: StackConfig) {
     regions: { primary: regions.primary.summary(), secondary: regions.secondary.summary() },
     globalDashboardUrl:
       globalObservability?.dashboardUrl ?? pulumi.output("disabled: alarms.enableGlobal is off"),
+    dnssec: audit?.dnssec
+      ? { status: "signing", dsRecord: audit.dnssec.dsRecord }
+      : {
+          status: `disabled: ${auditSkipped ?? "no zone created by this stack (dns.domain unset, or dns.zoneId names its owner's zone)"}`,
+        },
   };
 }
 
@@ -133,5 +153,6 @@ function deployNetworksOnly(config: StackConfig) {
       ROLES.map((role) => [role, { region: config.regions[role], vpcId: networks[role].vpcId }]),
     ),
     globalDashboardUrl: skipped,
+    dnssec: { status: skipped },
   };
 }

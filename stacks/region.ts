@@ -85,6 +85,8 @@ export class Region extends pulumi.ComponentResource {
   readonly workers: QueueWorkers;
   readonly web: WebService;
   readonly observability: Observability;
+  /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
+  readonly accessLogs: AccessLogBucket | undefined;
   /** The key every log group of the region is encrypted with. */
   readonly logsKeyArn: pulumi.Output<string>;
   /** Where this region's app writes: its own writer, or the other region's. */
@@ -195,7 +197,7 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const accessLogs =
+    this.accessLogs =
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
@@ -221,7 +223,7 @@ export class Region extends pulumi.ComponentResource {
         loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
         ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
         enableDeletionProtection: config.web.enableDeletionProtection,
-        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
+        ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
         cpuTargetPercent: config.web.cpuTargetPercent,
         requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
       },

@@ -46,6 +46,7 @@ const PINNING_CONDITION_KEYS = [
   "kms:encryptioncontext:aws:logs:arn",
   "kms:viaservice",
   "kms:callerarn",
+  "kms:grantisforawsresource",
 ];
 
 export const kmsKeyExplicitPolicy: ResourceValidationPolicy = {
@@ -73,7 +74,7 @@ export const kmsKeyExplicitPolicy: ResourceValidationPolicy = {
           violation(
             args,
             `its policy allows ${statement.actions.join(", ")} to everyone (Principal "*")`,
-            "name the roles or services that use the key instead of \"*\"",
+            'name the roles or services that use the key instead of "*"',
           ),
         );
       }

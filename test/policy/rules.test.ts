@@ -18,7 +18,7 @@ import {
 } from "./runner";
 
 const PROJECT_ROOT = join(__dirname, "..", "..");
-const packConfig = (environment: "dev" | "prod") =>
+const packConfig = (environment: "dev" | "prod" | "localstack") =>
   JSON.parse(
     readFileSync(join(PROJECT_ROOT, "policy", `config.${environment}.json`), "utf8"),
   ) as PolicyPackConfig;
@@ -49,6 +49,12 @@ const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const KMS_KEY = "aws:kms/key:Key";
+const ZONE = "aws:route53/zone:Zone";
+const QUERY_LOG = "aws:route53/queryLog:QueryLog";
+const ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec";
+const DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource";
+const DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery";
+const BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
 const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
@@ -243,6 +249,37 @@ const keyPolicy = (statement: Record<string, unknown>) =>
       { Effect: "Allow", Resource: "*", ...statement },
     ],
   });
+const DISTRIBUTION_ARN = "arn:aws:cloudfront::123456789012:distribution/E1";
+/** The distribution as the engine reports it after creation, with its ARN. */
+const loggedDistribution = () => ({
+  ...distribution(),
+  outputs: { ...distribution().inputs, arn: DISTRIBUTION_ARN },
+});
+const deliverySource = (resourceArn: unknown) =>
+  resource(
+    DELIVERY_SOURCE,
+    "edge-logs-cdn",
+    { name: "zm-prod-edge-logs-cdn", logType: "ACCESS_LOGS", resourceArn },
+    { outputs: { name: "zm-prod-edge-logs-cdn", logType: "ACCESS_LOGS", resourceArn } },
+  );
+const delivery = resource(DELIVERY, "edge-logs-cdn", {
+  deliverySourceName: "zm-prod-edge-logs-cdn",
+  deliveryDestinationArn: "arn:aws:logs:us-east-1:123456789012:delivery-destination:cdn",
+});
+const ZONE_ID = "Z0123456789ABC";
+const zone = () =>
+  resource(
+    ZONE,
+    "zone-zone",
+    { name: "example.com" },
+    { outputs: { name: "example.com", zoneId: ZONE_ID } },
+  );
+const loggingOf = (source: string, target: string) =>
+  resource(BUCKET_LOGGING, `${source}-access-logs`, {
+    bucket: `${source}-bucket`,
+    targetBucket: `${target}-bucket`,
+    targetPrefix: `s3/${source}/`,
+  });
 const STAR_ON_STAR = { Effect: "Allow", Action: "*", Resource: "*" };
 const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
@@ -251,7 +288,7 @@ interface World {
   label: string;
   resources: TestResource[];
   /** The environment whose policy/config.<environment>.json applies (default prod). */
-  environment?: "dev" | "prod";
+  environment?: "dev" | "prod" | "localstack";
   /** The resource a violation must name (default: the first). */
   offender?: string;
 }
@@ -1367,6 +1404,141 @@ const rows: Row[] = [
             },
           }),
         ],
+      },
+    ],
+  },
+  {
+    policy: "cloudfront-access-logs",
+    bad: [
+      { label: "a distribution whose access logs go nowhere", resources: [loggedDistribution()] },
+      {
+        label: "a delivery source nothing delivers",
+        resources: [loggedDistribution(), deliverySource(DISTRIBUTION_ARN)],
+      },
+    ],
+    good: [
+      {
+        label: "a distribution delivered through standard logging v2",
+        resources: [loggedDistribution(), deliverySource(DISTRIBUTION_ARN), delivery],
+      },
+      {
+        label: "a distribution with legacy logging to S3",
+        resources: [distribution({ loggingConfig: { bucket: "logs.s3.amazonaws.com" } })],
+      },
+      {
+        label: "the emulator stack, which skips edge logs",
+        resources: [loggedDistribution()],
+        environment: "localstack",
+      },
+    ],
+  },
+  {
+    policy: "route53-query-logs",
+    bad: [{ label: "a zone whose queries are not logged", resources: [zone()] }],
+    good: [
+      {
+        label: "a zone with a query log",
+        resources: [
+          zone(),
+          resource(QUERY_LOG, "edge-logs-dns", {
+            zoneId: ZONE_ID,
+            cloudwatchLogGroupArn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/route53/x",
+          }),
+        ],
+      },
+      {
+        label: "preview: a query log on a zone id unknown",
+        resources: [
+          resource(
+            ZONE,
+            "zone-zone",
+            { name: "example.com" },
+            { outputs: { zoneId: UNKNOWN_IN_PREVIEW } },
+          ),
+          resource(
+            QUERY_LOG,
+            "edge-logs-dns",
+            { zoneId: UNKNOWN_IN_PREVIEW },
+            { propertyDependencies: { zoneId: [urnOf(ZONE, "zone-zone")] } },
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "route53-zone-dnssec",
+    bad: [
+      { label: "an unsigned zone", resources: [zone()] },
+      {
+        label: "a zone whose signing is turned off",
+        resources: [
+          zone(),
+          resource(ZONE_DNSSEC, "zone-dnssec-signing", {
+            hostedZoneId: ZONE_ID,
+            signingStatus: "NOT_SIGNING",
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a signed zone",
+        resources: [
+          zone(),
+          resource(ZONE_DNSSEC, "zone-dnssec-signing", {
+            hostedZoneId: ZONE_ID,
+            signingStatus: "SIGNING",
+          }),
+        ],
+      },
+      {
+        label: "a private zone (DNSSEC signs public zones only)",
+        resources: [resource(ZONE, "internal", { name: "internal.", vpcs: [{ vpcId: "vpc-1" }] })],
+      },
+    ],
+  },
+  {
+    policy: "s3-prod-server-access-logs",
+    bad: [
+      {
+        label: "a prod assets bucket without server access logs",
+        resources: [bucket("assets")],
+      },
+      {
+        label: "a log bucket logging into itself",
+        resources: [
+          bucket("logs"),
+          bucket("assets"),
+          loggingOf("assets", "logs"),
+          loggingOf("logs", "logs"),
+        ],
+        offender: "logs",
+      },
+    ],
+    good: [
+      {
+        label: "an assets bucket logging into the region's log bucket, which logs nowhere",
+        resources: [bucket("assets"), bucket("logs"), loggingOf("assets", "logs")],
+      },
+      {
+        label: "an ELB log bucket (its policy lets a log-delivery service write)",
+        resources: [
+          bucket("alb-logs"),
+          resource(BUCKET_POLICY, "alb-logs-delivery", {
+            bucket: "alb-logs-bucket",
+            policy: document({
+              Effect: "Allow",
+              Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::alb-logs-bucket/alb/*",
+            }),
+          }),
+        ],
+      },
+      {
+        label: "a dev bucket without them",
+        resources: [bucket("assets")],
+        environment: "dev",
       },
     ],
   },
