@@ -24,7 +24,13 @@ import {
   route53ZoneDnssec,
   s3ProdServerAccessLogs,
 } from "./rules/audit";
-import { kmsKeyExplicitPolicy, kmsKeyRotation, logGroupCustomerKey } from "./rules/keys";
+import {
+  ecrCustomerKey,
+  kmsKeyExplicitPolicy,
+  kmsKeyRotation,
+  logGroupCustomerKey,
+  s3CustomerKey,
+} from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
@@ -67,6 +73,8 @@ export const policies: Policies = [
   kmsKeyRotation,
   kmsKeyExplicitPolicy,
   logGroupCustomerKey,
+  ecrCustomerKey,
+  s3CustomerKey,
   sqsEncryptedAtRest,
   sqsDeadLetterQueue,
   s3EncryptedAtRest,

@@ -194,7 +194,7 @@ function publicZones(resources: PolicyResource[]): PolicyResource[] {
 }
 
 /** Whether a bucket policy lets a log-delivery service write into `bucket`. */
-function deliversLogs(bucket: PolicyResource, resources: PolicyResource[]): boolean {
+export function deliversLogs(bucket: PolicyResource, resources: PolicyResource[]): boolean {
   return resources
     .filter((resource) => resource.isType(aws.s3.BucketPolicy))
     .filter((policy) => refersTo(policy, "bucket", bucket, ["id", "bucket"]) !== "no")

@@ -7,8 +7,21 @@
  * only, the default kind.
  */
 import * as aws from "@pulumi/aws";
-import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { UNKNOWN, policyStatements, read, readPlain, violation } from "../values";
+import {
+  type ResourceValidationPolicy,
+  type StackValidationPolicy,
+  validateResourceOfType,
+} from "@pulumi/policy";
+import { deliversLogs } from "./audit";
+import {
+  UNKNOWN,
+  anyLink,
+  policyStatements,
+  read,
+  readPlain,
+  refersTo,
+  violation,
+} from "../values";
 
 /** The key spec of a symmetric encryption key, the only kind KMS rotates automatically. */
 const SYMMETRIC_KEY_SPEC = "SYMMETRIC_DEFAULT";
@@ -109,4 +122,71 @@ export const logGroupCustomerKey: ResourceValidationPolicy = {
       ),
     );
   }),
+};
+
+export const ecrCustomerKey: ResourceValidationPolicy = {
+  name: "ecr-customer-key",
+  description: "Every ECR repository encrypts its images under a customer-managed KMS key.",
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(aws.ecr.Repository, (repository, args, report) => {
+    const settings = readPlain(() => repository.encryptionConfigurations);
+    if (settings === UNKNOWN) return;
+    const first = (Array.isArray(settings) ? settings[0] : undefined) as
+      { encryptionType?: unknown; kmsKey?: unknown } | undefined;
+    if (first?.encryptionType === "KMS" && typeof first.kmsKey === "string" && first.kmsKey !== "")
+      return;
+    report(
+      violation(
+        args,
+        "its images are encrypted with an AWS-owned key (AES256, or KMS without a key of the account's)",
+        'set encryptionConfigurations to [{ encryptionType: "KMS", kmsKey }] with a key from components/kmsKey.ts (this replaces the repository: push the image again)',
+      ),
+    );
+  }),
+};
+
+export const s3CustomerKey: StackValidationPolicy = {
+  name: "s3-customer-key",
+  description:
+    "Every S3 bucket except log buckets (ELB and S3 log delivery need SSE-S3) encrypts by default under a customer-managed KMS key (SSE-KMS).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const isBucket = (r: (typeof args.resources)[number]) =>
+      r.isType(aws.s3.Bucket) || r.isType(aws.s3.BucketV2);
+    const configurations = args.resources.filter((r) =>
+      r.isType(aws.s3.BucketServerSideEncryptionConfiguration),
+    );
+    for (const bucket of args.resources.filter(isBucket)) {
+      if (deliversLogs(bucket, args.resources)) continue;
+      const underKey = anyLink(
+        configurations.map((configuration) => {
+          const link = refersTo(configuration, "bucket", bucket, ["id", "bucket"]);
+          if (link === "no") return "no";
+          const rules = readPlain(() => configuration.props.rules);
+          if (rules === UNKNOWN) return "unknown";
+          const byDefault = (Array.isArray(rules) ? rules : []).map(
+            (rule: { applyServerSideEncryptionByDefault?: Record<string, unknown> }) =>
+              rule.applyServerSideEncryptionByDefault,
+          );
+          return byDefault.some(
+            (setting) =>
+              setting?.sseAlgorithm === "aws:kms" &&
+              typeof setting.kmsMasterKeyId === "string" &&
+              setting.kmsMasterKeyId !== "",
+          )
+            ? link
+            : "no";
+        }),
+      );
+      if (underKey !== "no") continue;
+      report(
+        violation(
+          bucket,
+          "its objects are not encrypted under a key the account controls",
+          'set its BucketServerSideEncryptionConfiguration to sseAlgorithm "aws:kms" with kmsMasterKeyId and bucketKeyEnabled (components/privateBucket.ts encryptBucket); a log bucket instead lets its log-delivery service write in its policy',
+        ),
+        bucket.urn,
+      );
+    }
+  },
 };

@@ -55,6 +55,7 @@ const ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec";
 const DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource";
 const DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery";
 const BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging";
+const REPOSITORY = "aws:ecr/repository:Repository";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
 const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
@@ -1539,6 +1540,88 @@ const rows: Row[] = [
         label: "a dev bucket without them",
         resources: [bucket("assets")],
         environment: "dev",
+      },
+    ],
+  },
+  {
+    policy: "ecr-customer-key",
+    bad: [
+      {
+        label: "a repository under AES256",
+        resources: [
+          resource(REPOSITORY, "app-primary-repository", {
+            encryptionConfigurations: [{ encryptionType: "AES256" }],
+          }),
+        ],
+      },
+      {
+        label: "a repository with no encryption setting",
+        resources: [resource(REPOSITORY, "app-primary-repository", {})],
+      },
+    ],
+    good: [
+      {
+        label: "a repository under the account's key",
+        resources: [
+          resource(REPOSITORY, "app-primary-repository", {
+            encryptionConfigurations: [
+              { encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/ecr" },
+            ],
+          }),
+        ],
+      },
+      {
+        label: "preview: the key's ARN unknown",
+        resources: [
+          resource(REPOSITORY, "app-primary-repository", {
+            encryptionConfigurations: UNKNOWN_IN_PREVIEW,
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "s3-customer-key",
+    bad: [
+      {
+        label: "an assets bucket under SSE-S3",
+        resources: [bucket("assets"), ...guards("assets")],
+      },
+    ],
+    good: [
+      {
+        label: "an assets bucket under the account's key",
+        resources: [
+          bucket("assets"),
+          resource(ENCRYPTION, "assets-encryption", {
+            bucket: "assets-bucket",
+            rules: [
+              {
+                applyServerSideEncryptionByDefault: {
+                  sseAlgorithm: "aws:kms",
+                  kmsMasterKeyId: "arn:aws:kms:us-east-1:123456789012:key/assets",
+                },
+                bucketKeyEnabled: true,
+              },
+            ],
+          }),
+        ],
+      },
+      {
+        label: "a log bucket under SSE-S3 (log delivery needs it)",
+        resources: [
+          bucket("alb-logs"),
+          ...guards("alb-logs"),
+          resource(BUCKET_POLICY, "alb-logs-delivery", {
+            bucket: "alb-logs-bucket",
+            policy: document({
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::alb-logs-bucket/s3/*",
+            }),
+          }),
+        ],
       },
     ],
   },
