@@ -22,10 +22,10 @@ import {
 import { createKmsKey } from "./kmsKey";
 import { tierTags } from "./tags";
 import type { Transform } from "./transform";
+import { domainNameProblems, throwIfInvalid } from "./validation";
 
 /** Where the app keeps users' files in the bucket (docs/CONTRACT.md). */
 export const APP_FILE_PREFIXES = ["uploads/", "thumbnails/"] as const;
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 export interface CdnProviders {
   /** The primary region: the assets bucket, its replication, and grants. */
@@ -103,9 +103,9 @@ export function validateCdnArgs(args: CdnArgs): string[] {
       `defaultTtlSeconds: ${args.defaultTtlSeconds} is above maxTtlSeconds (${args.maxTtlSeconds}); lower it or raise maxTtlSeconds`,
     );
   }
-  if (args.customDomain !== undefined && !DOMAIN_PATTERN.test(args.customDomain.name)) {
+  if (args.customDomain !== undefined) {
     problems.push(
-      `customDomain.name: "${args.customDomain.name}" must be a lowercase DNS name such as static.example.com`,
+      ...domainNameProblems("customDomain.name", args.customDomain.name, "static.example.com"),
     );
   }
   return problems;
@@ -169,10 +169,7 @@ export class Cdn extends pulumi.ComponentResource {
 
   constructor(name: string, args: CdnArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Cdn", name, {}, opts);
-    const problems = validateCdnArgs(args);
-    if (problems.length > 0) {
-      throw new Error(`Cdn "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("Cdn", name, validateCdnArgs(args));
     const files = staticFilesIn(args.staticFilesDir, args.entryTtlSeconds);
     const tags = tierTags("cdn");
     this.componentName = name;

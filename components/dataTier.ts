@@ -4,9 +4,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { parseIpv4Block } from "./cidr";
 import { createKmsKey } from "./kmsKey";
 import { type Tags, type Tier, tierTags } from "./tags";
 import type { Transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** Who may connect: another security group in this VPC, or address ranges (another region over peering). */
 export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: string[] };
@@ -15,10 +17,9 @@ export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBl
 export function cidrProblems(cidrBlocks: string[], what: string): string[] {
   if (cidrBlocks.length === 0) return ["cidrBlocks is empty; name at least one range"];
   return cidrBlocks.flatMap((cidr) => {
-    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
-      return [`"${cidr}" is not an IPv4 CIDR such as 10.21.64.0/20`];
-    }
-    if (cidr.endsWith("/0")) return [`"${cidr}" would open the ${what} to every address`];
+    const block = parseIpv4Block(cidr);
+    if (block === undefined) return [`"${cidr}" is not an IPv4 CIDR such as 10.21.64.0/20`];
+    if (block.prefix === 0) return [`"${cidr}" would open the ${what} to every address`];
     return [];
   });
 }
@@ -59,12 +60,13 @@ export function createIngressRules(args: IngressRulesArgs): aws.vpc.SecurityGrou
   if ("securityGroupId" in args.source) {
     return [rule(prefix, { referencedSecurityGroupId: args.source.securityGroupId })];
   }
-  const problems = cidrProblems(args.source.cidrBlocks, args.what);
-  if (problems.length > 0) {
-    throw new Error(
-      `${args.owner.constructor.name} "${args.ownerName}": allowFrom("${args.label}"): ${problems.join("; ")}`,
-    );
-  }
+  throwIfInvalid(
+    args.owner.constructor.name,
+    args.ownerName,
+    cidrProblems(args.source.cidrBlocks, args.what).map(
+      (problem) => `allowFrom("${args.label}"): ${problem}`,
+    ),
+  );
   return args.source.cidrBlocks.map((cidrIpv4, index) => rule(`${prefix}-${index}`, { cidrIpv4 }));
 }
 

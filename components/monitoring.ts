@@ -404,10 +404,3 @@ export abstract class MonitoringComponent extends pulumi.ComponentResource {
     );
   }
 }
-
-/** Throws, before any resource exists, when validation found problems. */
-export function throwIfInvalid(component: string, name: string, problems: string[]): void {
-  if (problems.length > 0) {
-    throw new Error(`${component} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-  }
-}

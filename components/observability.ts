@@ -13,8 +13,8 @@ import {
   MINUTE,
   MonitoringComponent,
   type ObservabilityTransforms,
-  throwIfInvalid,
 } from "./monitoring";
+import { throwIfInvalid } from "./validation";
 
 const BYTES_PER_GIB = 1024 ** 3;
 

@@ -10,9 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
-import { deploysEveryTier, edgeAuditSkippedReason } from "./emulator";
+import { deploysEveryTier, edgeAuditSkippedReason, serves } from "./emulator";
 import {
-  appDomainName,
   connectRegions,
   createAppCertificates,
   createCdn,
@@ -24,7 +23,8 @@ import {
   peerNetworks,
   type Providers,
 } from "./global";
-import { networkArgs, otherRole, Region, regionProvider } from "./region";
+import { otherRole, Region, regionProvider } from "./region";
+import { appDomainName, networkArgs } from "./settings";
 
 const US_EAST_1 = "us-east-1";
 const ROLES: readonly RegionRole[] = ["primary", "secondary"];
@@ -79,7 +79,9 @@ function deployEverything(config: StackConfig) {
         config,
         image: images[role],
         assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
-        ...(certificates ? { certificateArn: certificates[role].certificateArn } : {}),
+        ...(certificates && appDomain
+          ? { certificateArn: certificates[role].certificateArn, appDomainName: appDomain }
+          : {}),
         ...(writer ? { writer: writer.writer } : {}),
       },
       { providers: [providers[role]] },
@@ -107,7 +109,8 @@ function deployEverything(config: StackConfig) {
   const auditSkipped = edgeAuditSkippedReason(config);
   const audit =
     auditSkipped === undefined ? createEdgeAudit(config, cdn, zone, providers) : undefined;
-  const globalObservability = config.alarms.enableGlobal
+  // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
+  const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
     ? createGlobalObservability(
         config,
         cdn,
@@ -123,7 +126,10 @@ function deployEverything(config: StackConfig) {
     assetsBucket: cdn.bucketName,
     regions: { primary: regions.primary.summary(), secondary: regions.secondary.summary() },
     globalDashboardUrl:
-      globalObservability?.dashboardUrl ?? pulumi.output("disabled: alarms.enableGlobal is off"),
+      globalObservability?.dashboardUrl ??
+      pulumi.output(
+        `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`,
+      ),
     dnssec: audit?.dnssec
       ? { status: "signing", dsRecord: audit.dnssec.dsRecord }
       : {

@@ -6,23 +6,39 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "../components/accessLogBucket";
+import {
+  COMMANDS,
+  METRICS_NAMESPACE,
+  type StackTaskEnvironment,
+  type TaskSecrets,
+} from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
 import { createKmsKey, keyAccount, logsKeyUser } from "../components/kmsKey";
 import { tierTags } from "../components/tags";
 import { Database } from "../components/database";
-import { Network, type NetworkArgs } from "../components/network";
+import { Network } from "../components/network";
 import { Observability } from "../components/observability";
+import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
+import {
+  cacheSettings,
+  databaseSettings,
+  networkArgs,
+  taskSettings,
+  webSettings,
+  workerSettings,
+} from "./settings";
 
-/** The app's command per role (docs/CONTRACT.md). */
-const WEB_COMMAND = ["web"];
-const WORKER_COMMAND = ["worker"];
-/** The app's CloudWatch embedded-metric-format namespace. */
-export const APP_METRICS_NAMESPACE = "ZeroToMillions";
+/** The variables a region without a cache (stacks/emulator.ts: cacheSkippedReason) leaves out. */
+type CacheVariable = "REDIS_URL" | "REDIS_AUTH_TOKEN";
+/** A role's environment as the region sets it: every variable, the cache's only with a cache. */
+type TaskEnvironment<R extends "web" | "worker"> =
+  | StackTaskEnvironment<R, pulumi.Input<string>>
+  | Omit<StackTaskEnvironment<R, pulumi.Input<string>>, CacheVariable>;
 
 /**
  * What a region's database is, given where the writer is (`database.writerRegion`):
@@ -62,6 +78,8 @@ export interface RegionArgs {
    * when the stack has a domain (stacks/global.ts: createAppCertificates).
    */
   certificateArn?: pulumi.Input<string>;
+  /** The app's name the certificate covers, which the site's URL uses (with `certificateArn`). */
+  appDomainName?: string;
   /**
    * The other region's writer, which this region writes to: given exactly when this region's
    * database is a `replica` or a `formerWriter` (`databaseShape`).
@@ -125,12 +143,7 @@ export class Region extends pulumi.ComponentResource {
       {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
-        engineVersion: config.database.engineVersion,
-        instanceClass: config.database.instanceClass,
-        allocatedStorageGb: config.database.allocatedStorageGb,
-        maxAllocatedStorageGb: config.database.maxAllocatedStorageGb,
-        databaseName: config.database.databaseName,
-        masterUsername: config.database.masterUsername,
+        ...databaseSettings(config),
         // A cross-region replica, promoted or not, has no in-region replicas of its own.
         readReplicas:
           shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
@@ -138,14 +151,6 @@ export class Region extends pulumi.ComponentResource {
           ? { replicaOf: { arn: args.writer.instanceArn } }
           : {}),
         ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
-        enableMultiAz: config.database.enableMultiAz,
-        backupRetentionDays: config.database.backupRetentionDays,
-        enableDeletionProtection: config.database.enableDeletionProtection,
-        skipFinalSnapshot: config.database.skipFinalSnapshot,
-        enablePerformanceInsights: config.database.enablePerformanceInsights,
-        enhancedMonitoringSeconds: config.database.enhancedMonitoringSeconds,
-        allowMajorVersionUpgrade: config.database.allowMajorVersionUpgrade,
-        logRetentionDays: config.logs.retentionDays,
         logKmsKeyArn: this.logsKeyArn,
       },
       { parent: this },
@@ -163,13 +168,7 @@ export class Region extends pulumi.ComponentResource {
             {
               vpcId: this.network.vpcId,
               subnetIds: this.network.isolatedSubnetIds,
-              engine: config.cache.engine,
-              engineVersion: config.cache.engineVersion,
-              nodeType: config.cache.nodeType,
-              replicas: config.cache.replicas,
-              snapshotRetentionDays: config.cache.snapshotRetentionDays,
-              enableParameterGroup: config.cache.enableParameterGroup,
-              protectFromReplacement: !config.cache.allowReplacement,
+              ...cacheSettings(config),
             },
             { parent: this },
           );
@@ -181,18 +180,10 @@ export class Region extends pulumi.ComponentResource {
       `${name}-workers`,
       {
         ...task,
+        environment: task.environment satisfies TaskEnvironment<"worker">,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WORKER_COMMAND,
-        cpu: config.workers.cpu,
-        memory: config.workers.memory,
-        minTasks: config.workers.minTasks,
-        maxTasks: config.workers.maxTasks,
-        useSpot: config.workers.enableSpot,
-        jobTimeoutSeconds: config.workers.jobTimeoutSeconds,
-        averageJobSeconds: config.workers.averageJobSeconds,
-        latencyGoalSeconds: config.workers.latencyGoalSeconds,
-        maxReceiveCount: config.workers.maxReceiveCount,
-        messageRetentionDays: config.workers.messageRetentionDays,
+        command: [...COMMANDS.worker],
+        ...workerSettings(config),
       },
       { parent: this },
     );
@@ -210,22 +201,20 @@ export class Region extends pulumi.ComponentResource {
       `${name}-web`,
       {
         ...task,
-        environment: { ...task.environment, QUEUE_URL: this.workers.queueUrl },
+        environment: {
+          ...task.environment,
+          QUEUE_URL: this.workers.queueUrl,
+        } satisfies TaskEnvironment<"web">,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WEB_COMMAND,
-        cpu: config.web.cpu,
-        memory: config.web.memory,
-        minTasks: config.web.minTasks,
-        maxTasks: config.web.maxTasks,
+        command: [...COMMANDS.web],
+        ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
-        containerPort: config.web.containerPort,
-        healthCheckPath: config.web.healthCheckPath,
-        loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
         ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
-        enableDeletionProtection: config.web.enableDeletionProtection,
+        // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
+        ...(args.certificateArn !== undefined && args.appDomainName !== undefined
+          ? { domainName: args.appDomainName }
+          : {}),
         ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
-        cpuTargetPercent: config.web.cpuTargetPercent,
-        requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
       },
       { parent: this },
     );
@@ -281,7 +270,7 @@ export class Region extends pulumi.ComponentResource {
               },
             }
           : {}),
-        appMetricsNamespace: APP_METRICS_NAMESPACE,
+        appMetricsNamespace: METRICS_NAMESPACE,
       },
       { parent: this },
     );
@@ -350,7 +339,10 @@ export class Region extends pulumi.ComponentResource {
     );
   }
 
-  /** What web and worker tasks share: where they run, the image, and how to reach each tier. */
+  /**
+   * What web and worker tasks share: where they run, the image, and how to reach each tier. The
+   * variables and secrets are the contract's (contract/environment.ts): one value for each.
+   */
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
@@ -359,7 +351,7 @@ export class Region extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
-      logRetentionDays: config.logs.retentionDays,
+      ...taskSettings(config),
       logKmsKeyArn: this.logsKeyArn,
       environment: {
         AWS_REGION: args.region,
@@ -375,26 +367,15 @@ export class Region extends pulumi.ComponentResource {
           : {}),
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
-        METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
-      } as Record<string, pulumi.Input<string>>,
+        METRICS_NAMESPACE,
+      } satisfies TaskEnvironment<"worker">,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
-      },
+      } satisfies TaskSecrets<SecretReference> | Omit<TaskSecrets<SecretReference>, CacheVariable>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
   }
-}
-
-/** The network of one region, from config (the free-plan emulator stack builds it alone). */
-export function networkArgs(config: StackConfig, role: RegionRole): NetworkArgs {
-  return {
-    cidrBlock: config.network.cidrs[role],
-    availabilityZoneCount: config.network.availabilityZones,
-    natGateways: config.network.natGateways,
-    enableFlowLogs: config.network.enableFlowLogs,
-    flowLogRetentionDays: config.logs.retentionDays,
-  };
 }
 
 /**

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AccessLogBucket, validateAccessLogBucketArgs } from "../../components/accessLogBucket";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 describe("AccessLogBucket: GIVEN 90 days of retention", () => {
   const build = () =>

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppImage } from "../../components/appImage";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 const REPOSITORY = "aws:ecr/repository:Repository";
 

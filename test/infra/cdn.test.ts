@@ -14,8 +14,8 @@ import {
   staticFilesProblems,
 } from "../../components/staticSite";
 import { STATIC_SITE_BUILD } from "../../stacks/global";
-import { type RenderContext, render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { type RenderContext, render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const INVALIDATION_TYPE = "pulumi-nodejs:dynamic/cloudfront:Invalidation";
 const scratch = mkdtempSync(join(tmpdir(), "cdn-test-"));

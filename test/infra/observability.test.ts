@@ -6,8 +6,8 @@ import {
   validateObservabilityArgs,
 } from "../../components/observability";
 import { KMS_DELETION_WINDOW_DAYS } from "../../components/kmsKey";
-import { render, resolve, type Rendered } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { render, resolve, type Rendered } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";

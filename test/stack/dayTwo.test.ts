@@ -12,8 +12,8 @@ import {
   STATEFUL_TYPES,
 } from "../../components/replacementInputs";
 import { parseConfig, rawConfigFromPulumi } from "../../stacks/config";
-import { synth, type Synth } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { synth, type Synth } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 
 const STACKS = ["dev", "prod"] as const;
 const digest = (fill: string) => `sha256:${fill.repeat(64)}`;
