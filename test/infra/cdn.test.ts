@@ -221,7 +221,7 @@ describe("Cdn: buckets", () => {
   });
 
   for (const bucket of ["cdn-bucket", "cdn-replica"]) {
-    it(`GIVEN ${bucket} THEN it is private (four blocks), owner-enforced, versioned, encrypted, and old versions expire`, async () => {
+    it(`GIVEN ${bucket} THEN it is private (four blocks), owner-enforced, versioned, encrypted under its own region's key with a bucket key, and old versions expire`, async () => {
       const { resources, named } = await build();
       const region = named(bucket, "aws:s3/bucket:Bucket").region;
       const child = (type: string) => {
@@ -252,8 +252,17 @@ describe("Cdn: buckets", () => {
         child(
           "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         ).rules,
-        [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        [
+          {
+            applyServerSideEncryptionByDefault: {
+              sseAlgorithm: "aws:kms",
+              kmsMasterKeyId: named(`${bucket}-key`, "aws:kms/key:Key").state.arn,
+            },
+            bucketKeyEnabled: true,
+          },
+        ],
       );
+      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").region, region);
       const [rule] = child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         .rules as Array<Record<string, unknown>>;
       assert.deepEqual(rule!.noncurrentVersionExpiration, { noncurrentDays: 30 });
@@ -261,7 +270,7 @@ describe("Cdn: buckets", () => {
     });
   }
 
-  it("GIVEN replication THEN every object replicates, deletes included, to the replica, with a role only S3 may assume", async () => {
+  it("GIVEN replication THEN every object replicates, deletes and SSE-KMS objects included, to the replica under its own key, with a role only S3 may assume", async () => {
     const { ofType, named } = await build();
     const [replication] = ofType("aws:s3/bucketReplicationConfig:BucketReplicationConfig");
     assert.equal(replication!.inputs.bucket, "cdn-bucket-id");
@@ -269,9 +278,15 @@ describe("Cdn: buckets", () => {
     const [rule] = replication!.inputs.rules as Array<Record<string, unknown>>;
     assert.equal(rule!.status, "Enabled");
     assert.deepEqual(rule!.deleteMarkerReplication, { status: "Enabled" });
+    assert.deepEqual(rule!.sourceSelectionCriteria, {
+      sseKmsEncryptedObjects: { status: "Enabled" },
+    });
     assert.deepEqual(rule!.destination, {
       bucket: named("cdn-replica", "aws:s3/bucket:Bucket").state.arn,
       storageClass: "STANDARD",
+      encryptionConfiguration: {
+        replicaKmsKeyId: named("cdn-replica-key", "aws:kms/key:Key").state.arn,
+      },
     });
     const role = named("cdn-replication", "aws:iam/role:Role");
     assert.equal(replication!.inputs.role, role.state.arn);
@@ -287,6 +302,8 @@ describe("Cdn: buckets", () => {
         "arn:aws:s3:::cdn-bucket-id",
         "arn:aws:s3:::cdn-bucket-id/*",
         "arn:aws:s3:::cdn-replica-id/*",
+        named("cdn-bucket-key", "aws:kms/key:Key").state.arn,
+        named("cdn-replica-key", "aws:kms/key:Key").state.arn,
       ],
     );
   });
@@ -538,24 +555,41 @@ describe("Cdn: uploads and invalidation", () => {
 });
 
 describe("Cdn: grants", () => {
-  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/", async () => {
-    const { ofType } = await render((context) => {
+  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, list the bucket, and use its key through S3", async () => {
+    const { ofType, named } = await render((context) => {
       const cdn = new Cdn("cdn", cdnArgs(context));
       cdn.grantReadWrite("web", "web-task-role");
       return cdn;
     });
     const grant = ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "cdn-web")!;
     assert.equal(grant.inputs.role, "web-task-role");
-    assert.deepEqual(policyOf(grant).Statement, [
-      {
-        Sid: "AppFiles",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject"],
-        Resource: [
-          "arn:aws:s3:::cdn-bucket-id/uploads/*",
-          "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
-        ],
+    const [files, list, key] = policyOf(grant).Statement;
+    assert.deepEqual(files, {
+      Sid: "AppFiles",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: ["arn:aws:s3:::cdn-bucket-id/uploads/*", "arn:aws:s3:::cdn-bucket-id/thumbnails/*"],
+    });
+    assert.deepEqual(list, {
+      Sid: "AppFilesExist",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: "arn:aws:s3:::cdn-bucket-id",
+    });
+    assert.deepEqual(key, {
+      Sid: "AppFilesKey",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: named("cdn-bucket-key", "aws:kms/key:Key").state.arn,
+      Condition: {
+        StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
+        ArnLike: {
+          "kms:EncryptionContext:aws:s3:arn": [
+            "arn:aws:s3:::cdn-bucket-id",
+            "arn:aws:s3:::cdn-bucket-id/*",
+          ],
+        },
       },
-    ]);
+    });
   });
 });
