@@ -39,7 +39,12 @@ function identifiersOf(resource: SynthResource): string[] {
         !given.has(value) &&
         (value.includes(resource.id!) || value.startsWith("arn:") || HOSTNAME.test(value)),
     );
-  return [resource.id, ...computed].filter((value) => value.length >= MIN_IDENTIFIER_LENGTH);
+  // A physical identifier the program chose names the resource too: an RDS replica names its
+  // source by the source's `identifier`.
+  const chosen = typeof resource.inputs.identifier === "string" ? [resource.inputs.identifier] : [];
+  return [resource.id, ...computed, ...chosen].filter(
+    (value) => value.length >= MIN_IDENTIFIER_LENGTH,
+  );
 }
 
 function containsIdentifier(text: string, identifier: string): boolean {
