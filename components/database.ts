@@ -44,6 +44,55 @@ const MAX_NAME_LENGTH = 63 - 8 - "-replica-0".length;
 
 export type { IngressSource };
 
+/**
+ * What a region's database is. Each role has the settings only it takes, so no combination of
+ * optional fields can describe an impossible database:
+ * - `writer`: the writer, with `readReplicas` (0 to 5) read replicas in its region; lowering it
+ *   deletes the highest-numbered replicas.
+ * - `crossRegionReplica`: one read replica of another region's writer (`sourceArn`), encrypted with
+ *   this region's key; databaseName, masterUsername and skipFinalSnapshot come from, or do not
+ *   apply to, the source. Changing `sourceArn` replaces it.
+ * - `promotedReplica`: that replica promoted in place into this region's writer, for when the
+ *   source's region is lost. The provider promotes a replica whose `replicateSourceDb` goes away
+ *   (PromoteReadReplica): same instance, data and endpoint. It then takes the writer's settings:
+ *   backups, final snapshot, and a master password that RDS manages in this region's Secrets
+ *   Manager (the source's secret is in the lost region). One way: a promoted instance never
+ *   becomes a replica again (README: Deploying, failing back).
+ * - `formerWriter`: the writer after a failover moved writes to the other region, kept as it was
+ *   (same resources as `writer`) for forensics and the way back; its data stops at the failover,
+ *   so its outputs offer no endpoint to write to or read from.
+ */
+export type DatabaseRole =
+  | { kind: "writer"; readReplicas: number }
+  | { kind: "crossRegionReplica"; sourceArn: pulumi.Input<string> }
+  | { kind: "promotedReplica" }
+  | { kind: "formerWriter"; readReplicas: number };
+
+/** One instance: its identifier (dashboards, alarms) and host name. */
+export interface InstanceOutputs {
+  identifier: pulumi.Output<string>;
+  address: pulumi.Output<string>;
+}
+
+/** The instance that takes writes, and what a client needs to write to it. */
+export interface WriterOutputs extends InstanceOutputs {
+  arn: pulumi.Output<string>;
+  /** The RDS-managed secret holding the master user's `username` and `password`. */
+  masterUserSecretArn: pulumi.Output<string>;
+}
+
+/** What the database offers, by role: only a writer or a promoted replica has a writer. */
+export type DatabaseRoleOutputs =
+  | { kind: "writer"; writer: WriterOutputs; readers: InstanceOutputs[] }
+  | { kind: "crossRegionReplica"; replica: InstanceOutputs }
+  | { kind: "promotedReplica"; writer: WriterOutputs }
+  | { kind: "formerWriter"; formerWriter: InstanceOutputs; replicas: InstanceOutputs[] };
+
+/** The in-region read replicas a role asks for (only a writer, current or former, has any). */
+function readReplicasOf(role: DatabaseRole): number {
+  return role.kind === "writer" || role.kind === "formerWriter" ? role.readReplicas : 0;
+}
+
 export interface DatabaseArgs {
   /** The VPC of `subnetIds`; the database's security group is created in it. */
   vpcId: pulumi.Input<string>;
@@ -79,45 +128,27 @@ export interface DatabaseArgs {
    */
   maxAllocatedStorageGb: number;
   /**
-   * The database created on the writer (unused with `replicaOf`).
+   * What this database is in its region, and what only that role takes (see DatabaseRole).
+   * Moving from `crossRegionReplica` to `promotedReplica` promotes the replica in place; the other
+   * moves replace instances.
+   * @example { kind: "writer", readReplicas: 2 }
+   */
+  role: DatabaseRole;
+  /**
+   * The database created on the writer (unused by a cross-region replica, which has its source's).
    *
    * Changing it replaces the writer: a new, empty database.
    * @example "app"
    */
   databaseName: string;
   /**
-   * The master user (unused with `replicaOf`). Its password is generated and rotated by RDS in
+   * The master user (unused by a cross-region replica). Its password is generated and rotated by RDS in
    * Secrets Manager (`masterUserSecretArn`); it is never in config or state.
    *
    * Changing it replaces the writer: a new, empty database.
    * @example "app"
    */
   masterUsername: string;
-  /**
-   * Read replicas of the writer in this region, 0 to 5. Lowering it deletes the highest-numbered
-   * replicas.
-   */
-  readReplicas: number;
-  /**
-   * Set to make this region hold one cross-region read replica of that instance instead of a
-   * writer (databaseName, masterUsername and skipFinalSnapshot come from, or do not apply to, the
-   * source). The replica is encrypted with this region's key.
-   *
-   * Changing it replaces the replica.
-   * @example { arn: primaryDatabase.writerArn! }
-   */
-  replicaOf?: { arn: pulumi.Input<string> };
-  /**
-   * The cross-region replica that `replicaOf` made, promoted in place into this region's writer
-   * (instead of `replicaOf`), for when the source's region is lost. The provider promotes a
-   * replica whose `replicateSourceDb` goes away (PromoteReadReplica): same instance, data and
-   * endpoint. It then takes the writer's settings: backups, final snapshot, and a master password
-   * that RDS manages in this region's Secrets Manager (the source's secret is in the lost region).
-   *
-   * One way: a promoted instance never becomes a replica again (README: Deploying, failing back).
-   * @default false
-   */
-  promotedReplica?: boolean;
   /**
    * A standby in another availability zone with automatic failover (doubles the instance's
    * cost). Applies to the writer, or to the cross-region replica (which becomes the writer if
@@ -126,14 +157,14 @@ export interface DatabaseArgs {
   enableMultiAz: boolean;
   /**
    * Days of automated backups (point-in-time recovery), 0 to 35. A replication source needs at
-   * least 1: set it whenever this writer has replicas, in this region or another. With
-   * `replicaOf`, the cross-region replica keeps its own backups, so a promoted replica is
+   * least 1: set it whenever this writer has replicas, in this region or another. A
+   * cross-region replica keeps its own backups, so a promoted replica is
    * already backed up.
    */
   backupRetentionDays: number;
   /**
    * Refuse to delete the writer (or the cross-region replica). In-region replicas are not
-   * protected, so that lowering `readReplicas` just works.
+   * protected, so that lowering a writer's `readReplicas` just works.
    */
   enableDeletionProtection: boolean;
   /**
@@ -200,24 +231,10 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
   const problems: string[] = [];
   const isCount = (value: number, max: number) =>
     Number.isInteger(value) && value >= 0 && value <= max;
-  if (!isCount(args.readReplicas, MAX_READ_REPLICAS)) {
+  const readReplicas = readReplicasOf(args.role);
+  if (!isCount(readReplicas, MAX_READ_REPLICAS)) {
     problems.push(
-      `readReplicas: ${args.readReplicas} must be a whole number from 0 to ${MAX_READ_REPLICAS}`,
-    );
-  }
-  if (args.promotedReplica === true && args.replicaOf !== undefined) {
-    problems.push(
-      "promotedReplica and replicaOf: a promoted replica has no source any more; remove replicaOf",
-    );
-  }
-  if (args.promotedReplica === true && args.readReplicas > 0) {
-    problems.push(
-      `promotedReplica and readReplicas: a promoted cross-region replica has no in-region replicas; set readReplicas to 0 (it is ${args.readReplicas})`,
-    );
-  }
-  if (args.replicaOf !== undefined && args.readReplicas > 0) {
-    problems.push(
-      `replicaOf and readReplicas: a cross-region replica has no in-region replicas; set readReplicas to 0 (it is ${args.readReplicas})`,
+      `role.readReplicas: ${readReplicas} must be a whole number from 0 to ${MAX_READ_REPLICAS}`,
     );
   }
   const monitoring = args.enhancedMonitoringSeconds ?? 0;
@@ -266,9 +283,9 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
     problems.push(
       `backupRetentionDays: ${args.backupRetentionDays} must be a whole number from 0 to ${MAX_BACKUP_RETENTION_DAYS}`,
     );
-  } else if (args.backupRetentionDays < 1 && args.readReplicas > 0) {
+  } else if (args.backupRetentionDays < 1 && readReplicas > 0) {
     problems.push(
-      `backupRetentionDays: 0 with readReplicas ${args.readReplicas}; RDS needs backups on a replication source, set at least 1`,
+      `backupRetentionDays: 0 with role.readReplicas ${readReplicas}; RDS needs backups on a replication source, set at least 1`,
     );
   }
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(args.databaseName)) {
@@ -302,8 +319,8 @@ function engineMajorVersion(engineVersion: string): number | undefined {
 
 /**
  * The data tier of one region: RDS for PostgreSQL in isolated subnets, either a writer with
- * in-region read replicas, or (with `replicaOf`) a cross-region read replica of another region's
- * writer, which `promotedReplica` turns into this region's writer when that region is lost.
+ * in-region read replicas, or a cross-region read replica of another region's writer, which
+ * promotion turns into this region's writer when that region is lost (`role`, DatabaseRole).
  * Writes always go to the one writer; reads spread over the replicas.
  *
  * - Storage, Performance Insights and the master password's secret are encrypted with the
@@ -333,7 +350,7 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  *   maxAllocatedStorageGb: 1000,
  *   databaseName: "app",
  *   masterUsername: "app",
- *   readReplicas: 2,
+ *   role: { kind: "writer", readReplicas: 2 },
  *   enableMultiAz: true,
  *   backupRetentionDays: 14,
  *   enableDeletionProtection: true,
@@ -349,21 +366,11 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * $1,050 a month for the prod shape, before backup storage beyond the database's size.
  */
 export class Database extends pulumi.ComponentResource {
-  /**
-   * The writer's (or promoted replica's) host name; undefined with `replicaOf` (writes go to the
-   * source's region).
-   */
-  readonly writerAddress?: pulumi.Output<string>;
-  readonly writerArn?: pulumi.Output<string>;
-  readonly writerIdentifier?: pulumi.Output<string>;
-  /** Host names of the read replicas: the in-region ones, or the one cross-region replica. */
-  readonly readerAddresses: pulumi.Output<string>[];
-  readonly readerIdentifiers: pulumi.Output<string>[];
+  /** What the database offers in its role: a writer and readers, one replica, or a former writer. */
+  readonly role: DatabaseRoleOutputs;
   readonly port = POSTGRES_PORT;
   readonly securityGroupId: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
-  /** The RDS-managed secret holding the master user's `username` and `password`; undefined with `replicaOf`. */
-  readonly masterUserSecretArn?: pulumi.Output<string>;
 
   private readonly componentName: string;
   private readonly logKmsKeyArn: pulumi.Input<string> | undefined;
@@ -389,30 +396,22 @@ export class Database extends pulumi.ComponentResource {
     this.parameterGroup = this.createParameterGroup(name, args, tags, guard);
     this.monitoringRole =
       (args.enhancedMonitoringSeconds ?? 0) > 0 ? this.createMonitoringRole(name, tags) : undefined;
-    if (args.promotedReplica === true) {
+    const role = args.role;
+    if (role.kind === "crossRegionReplica") {
+      this.writer = undefined;
+      this.replicas = [this.createCrossRegionReplica(name, args, role.sourceArn, tags)];
+    } else if (role.kind === "promotedReplica") {
       this.writer = this.createPromotedReplica(name, args, tags);
       this.replicas = [];
-    } else if (args.replicaOf === undefined) {
-      this.writer = this.createWriter(name, args, tags);
-      this.replicas = this.createInRegionReplicas(name, args, this.writer, tags);
     } else {
-      this.writer = undefined;
-      this.replicas = [this.createCrossRegionReplica(name, args, args.replicaOf, tags)];
+      this.writer = this.createWriter(name, args, tags);
+      this.replicas = this.createInRegionReplicas(name, args, role.readReplicas, this.writer, tags);
     }
-
-    this.writerAddress = this.writer?.address;
-    this.writerArn = this.writer?.arn;
-    this.writerIdentifier = this.writer?.identifier;
-    this.masterUserSecretArn = this.writer?.masterUserSecrets.apply(
-      (secrets) => secrets[0]!.secretArn,
-    );
-    this.readerAddresses = this.replicas.map((replica) => replica.address);
-    this.readerIdentifiers = this.replicas.map((replica) => replica.identifier);
+    this.role = roleOutputs(role.kind, this.writer, this.replicas);
     this.securityGroupId = this.securityGroup.id;
     this.kmsKeyArn = this.kmsKey.arn;
     this.registerOutputs({
-      writerAddress: this.writerAddress,
-      readerAddresses: this.readerAddresses,
+      role: this.role,
       securityGroupId: this.securityGroupId,
       kmsKeyArn: this.kmsKeyArn,
     });
@@ -695,10 +694,11 @@ export class Database extends pulumi.ComponentResource {
   private createInRegionReplicas(
     name: string,
     args: DatabaseArgs,
+    count: number,
     writer: aws.rds.Instance,
     tags: Record<string, string>,
   ): aws.rds.Instance[] {
-    return Array.from({ length: args.readReplicas }, (_, index) =>
+    return Array.from({ length: count }, (_, index) =>
       this.createInstance(
         name,
         `replica-${index}`,
@@ -721,7 +721,7 @@ export class Database extends pulumi.ComponentResource {
   private createCrossRegionReplica(
     name: string,
     args: DatabaseArgs,
-    source: { arn: pulumi.Input<string> },
+    sourceArn: pulumi.Input<string>,
     tags: Record<string, string>,
   ): aws.rds.Instance {
     return this.createInstance(
@@ -729,7 +729,7 @@ export class Database extends pulumi.ComponentResource {
       CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
-        replicateSourceDb: source.arn,
+        replicateSourceDb: sourceArn,
         // A cross-region replica cannot use the source's key; it is encrypted with this region's.
         kmsKeyId: this.kmsKey.arn,
         dbSubnetGroupName: this.subnetGroup.name,
@@ -776,4 +776,28 @@ export class Database extends pulumi.ComponentResource {
       args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
+}
+
+/** The typed outputs of a role, from the instances the component made for it. */
+function roleOutputs(
+  kind: DatabaseRole["kind"],
+  writer: aws.rds.Instance | undefined,
+  replicas: aws.rds.Instance[],
+): DatabaseRoleOutputs {
+  const instance = (db: aws.rds.Instance): InstanceOutputs => ({
+    identifier: db.identifier,
+    address: db.address,
+  });
+  const writerOf = (db: aws.rds.Instance): WriterOutputs => ({
+    ...instance(db),
+    arn: db.arn,
+    masterUserSecretArn: db.masterUserSecrets.apply((secrets) => secrets[0]!.secretArn),
+  });
+  if (kind === "crossRegionReplica") return { kind, replica: instance(replicas[0]!) };
+  if (writer === undefined) throw new Error(`a ${kind} database has a writer instance`);
+  if (kind === "promotedReplica") return { kind, writer: writerOf(writer) };
+  if (kind === "formerWriter") {
+    return { kind, formerWriter: instance(writer), replicas: replicas.map(instance) };
+  }
+  return { kind, writer: writerOf(writer), readers: replicas.map(instance) };
 }

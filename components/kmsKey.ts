@@ -54,7 +54,7 @@ export interface KmsKeyArgs {
    */
   kind?: KmsKeyKind;
   /**
-   * Adds `alias/<project>-<stack>-<name>-key`, a readable name for the console and CLI.
+   * Adds `alias/<project>-<stack>-<name>`, a readable name for the console and CLI.
    * @default false
    */
   alias?: boolean;

@@ -325,14 +325,31 @@ export const TASK_SECRETS = [
   "REDIS_AUTH_TOKEN",
 ] as const satisfies readonly VariableName[];
 
+/**
+ * Variables of a tier a stack may leave out where the tier does not exist (no cache where the
+ * emulator cannot host one): the app then keeps that tier in process.
+ */
+export const OPTIONAL_TIER_VARIABLES = [
+  "REDIS_URL",
+  "REDIS_AUTH_TOKEN",
+] as const satisfies readonly VariableName[];
+type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number];
+
 type TaskVariable<R extends TaskRole> = (typeof TASK_VARIABLES)[R][number];
 type ComponentVariable<R extends TaskRole> = (typeof COMPONENT_TASK_VARIABLES)[R][number];
+type StackVariable<R extends TaskRole> = Exclude<TaskVariable<R>, ComponentVariable<R>>;
+type TaskSecret = (typeof TASK_SECRETS)[number];
 
-/** The stack's part of a role's environment (stacks/region.ts): one value per variable, no more, no less. */
+/**
+ * The stack's part of a role's environment (stacks/region.ts): one value per variable, no more,
+ * no less, but for an absent tier's variables.
+ */
 export type StackTaskEnvironment<R extends TaskRole, V> = {
-  [K in Exclude<TaskVariable<R>, ComponentVariable<R>>]: V;
-};
+  [K in Exclude<StackVariable<R>, OptionalVariable>]: V;
+} & { [K in Extract<StackVariable<R>, OptionalVariable>]?: V };
 /** The component's part of a role's environment. */
 export type ComponentTaskEnvironment<R extends TaskRole, V> = { [K in ComponentVariable<R>]: V };
-/** Every task's secrets, one reference per variable. */
-export type TaskSecrets<S> = { [K in (typeof TASK_SECRETS)[number]]: S };
+/** Every task's secrets, one reference per variable, but for an absent tier's. */
+export type TaskSecrets<S> = { [K in Exclude<TaskSecret, OptionalVariable>]: S } & {
+  [K in Extract<TaskSecret, OptionalVariable>]?: S;
+};

@@ -80,7 +80,7 @@ function deployEverything(config: StackConfig) {
         image: images[role],
         assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
         ...(certificates && appDomain
-          ? { certificateArn: certificates[role].certificateArn, appDomainName: appDomain }
+          ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
         ...(writer ? { writer: writer.writer } : {}),
       },

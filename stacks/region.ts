@@ -16,7 +16,7 @@ import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
 import { createKmsKey, keyAccount, logsKeyUser } from "../components/kmsKey";
 import { tierTags } from "../components/tags";
-import { Database } from "../components/database";
+import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
@@ -32,13 +32,6 @@ import {
   webSettings,
   workerSettings,
 } from "./settings";
-
-/** The variables a region without a cache (stacks/emulator.ts: cacheSkippedReason) leaves out. */
-type CacheVariable = "REDIS_URL" | "REDIS_AUTH_TOKEN";
-/** A role's environment as the region sets it: every variable, the cache's only with a cache. */
-type TaskEnvironment<R extends "web" | "worker"> =
-  | StackTaskEnvironment<R, pulumi.Input<string>>
-  | Omit<StackTaskEnvironment<R, pulumi.Input<string>>, CacheVariable>;
 
 /**
  * What a region's database is, given where the writer is (`database.writerRegion`):
@@ -74,12 +67,10 @@ export interface RegionArgs {
   image: pulumi.Input<string>;
   assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
   /**
-   * The certificate of the app's name in this region, for the load balancer's HTTPS listener,
+   * The app's name and its certificate in this region, for the load balancer's HTTPS listener,
    * when the stack has a domain (stacks/global.ts: createAppCertificates).
    */
-  certificateArn?: pulumi.Input<string>;
-  /** The app's name the certificate covers, which the site's URL uses (with `certificateArn`). */
-  appDomainName?: string;
+  https?: { certificateArn: pulumi.Input<string>; domainName: string };
   /**
    * The other region's writer, which this region writes to: given exactly when this region's
    * database is a `replica` or a `formerWriter` (`databaseShape`).
@@ -144,20 +135,13 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
         ...databaseSettings(config),
-        // A cross-region replica, promoted or not, has no in-region replicas of its own.
-        readReplicas:
-          shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
-        ...(shape === "replica" && args.writer
-          ? { replicaOf: { arn: args.writer.instanceArn } }
-          : {}),
-        ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
         logKmsKeyArn: this.logsKeyArn,
+        role: databaseRole(shape, config, args.writer),
       },
       { parent: this },
     );
     this.writer = args.writer ?? this.ownWriter();
-    // A former writer's replicas follow it, not the current writer: their data is stale.
-    this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
+    this.readerAddresses = readerAddressesOf(this.database.role);
 
     this.cacheSkipped = cacheSkippedReason(config);
     this.cache =
@@ -180,7 +164,10 @@ export class Region extends pulumi.ComponentResource {
       `${name}-workers`,
       {
         ...task,
-        environment: task.environment satisfies TaskEnvironment<"worker">,
+        environment: task.environment satisfies StackTaskEnvironment<
+          "worker",
+          pulumi.Input<string>
+        >,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.worker],
         ...workerSettings(config),
@@ -204,15 +191,14 @@ export class Region extends pulumi.ComponentResource {
         environment: {
           ...task.environment,
           QUEUE_URL: this.workers.queueUrl,
-        } satisfies TaskEnvironment<"web">,
+        } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.web],
         ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
-        ...(args.certificateArn !== undefined ? { certificateArn: args.certificateArn } : {}),
         // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
-        ...(args.certificateArn !== undefined && args.appDomainName !== undefined
-          ? { domainName: args.appDomainName }
+        ...(args.https
+          ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
         ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
       },
@@ -256,12 +242,7 @@ export class Region extends pulumi.ComponentResource {
           queueName: this.workers.queueName,
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
-        database: {
-          ...(this.database.writerIdentifier
-            ? { writerIdentifier: this.database.writerIdentifier }
-            : {}),
-          replicaIdentifiers: this.database.readerIdentifiers,
-        },
+        database: observedInstances(this.database.role),
         ...(this.cache
           ? {
               cache: {
@@ -295,14 +276,14 @@ export class Region extends pulumi.ComponentResource {
   }
 
   private ownWriter(): WriterDatabase {
-    const { writerArn, writerAddress, masterUserSecretArn } = this.database;
-    if (!writerArn || !writerAddress || !masterUserSecretArn) {
-      throw new Error(`region ${this.region}: this region's database has no writer`);
+    const role = this.database.role;
+    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
     return {
-      instanceArn: writerArn,
-      address: writerAddress,
-      masterUserSecretArn,
+      instanceArn: role.writer.arn,
+      address: role.writer.address,
+      masterUserSecretArn: role.writer.masterUserSecretArn,
       kmsKeyArn: this.database.kmsKeyArn,
     };
   }
@@ -368,13 +349,65 @@ export class Region extends pulumi.ComponentResource {
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE,
-      } satisfies TaskEnvironment<"worker">,
+      } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
-      } satisfies TaskSecrets<SecretReference> | Omit<TaskSecrets<SecretReference>, CacheVariable>,
+      } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
+  }
+}
+
+/** The component's role for a region's database shape; a replica's source is the other region's writer. */
+export function databaseRole(
+  shape: DatabaseShape,
+  config: StackConfig,
+  writer: WriterDatabase | undefined,
+): DatabaseRole {
+  switch (shape) {
+    case "writer":
+    case "formerWriter":
+      return { kind: shape, readReplicas: config.database.readReplicas };
+    case "promotedReplica":
+      return { kind: "promotedReplica" };
+    case "replica":
+      if (writer === undefined)
+        throw new Error("a cross-region replica needs the writer it follows");
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+  }
+}
+
+/**
+ * Where a region's app reads: the writer's in-region replicas, or the cross-region replica; none
+ * for a promoted replica (it has none) or a former writer (its replicas follow stale data).
+ */
+function readerAddressesOf(role: DatabaseRoleOutputs): pulumi.Output<string>[] {
+  if (role.kind === "writer") return role.readers.map((reader) => reader.address);
+  if (role.kind === "crossRegionReplica") return [role.replica.address];
+  return [];
+}
+
+/** The instances the region's dashboard and alarms watch, whatever their role. */
+function observedInstances(role: DatabaseRoleOutputs): {
+  writerIdentifier?: pulumi.Output<string>;
+  replicaIdentifiers: pulumi.Output<string>[];
+} {
+  switch (role.kind) {
+    case "writer":
+      return {
+        writerIdentifier: role.writer.identifier,
+        replicaIdentifiers: role.readers.map((reader) => reader.identifier),
+      };
+    case "promotedReplica":
+      return { writerIdentifier: role.writer.identifier, replicaIdentifiers: [] };
+    case "crossRegionReplica":
+      return { replicaIdentifiers: [role.replica.identifier] };
+    case "formerWriter":
+      return {
+        writerIdentifier: role.formerWriter.identifier,
+        replicaIdentifiers: role.replicas.map((replica) => replica.identifier),
+      };
   }
 }
 
