@@ -39,10 +39,10 @@ function identifiersOf(resource: SynthResource): string[] {
         !given.has(value) &&
         (value.includes(resource.id!) || value.startsWith("arn:") || HOSTNAME.test(value)),
     );
-  // A physical identifier the program chose names the resource too: an RDS replica names its
-  // source by the source's `identifier`.
-  const chosen = typeof resource.inputs.identifier === "string" ? [resource.inputs.identifier] : [];
-  return [resource.id, ...computed, ...chosen].filter(
+  // A fixed physical identifier (an RDS instance's) names it too: its replicas use it as source.
+  const physical =
+    typeof resource.inputs.identifier === "string" ? [resource.inputs.identifier] : [];
+  return [resource.id, ...physical, ...computed].filter(
     (value) => value.length >= MIN_IDENTIFIER_LENGTH,
   );
 }
