@@ -9,6 +9,7 @@ import {
   elasticacheProdAutomaticFailover,
 } from "./rules/cache";
 import { ecsNoPublicIp, ecsTaskLogging } from "./rules/compute";
+import { webAclOnPublicEdge } from "./rules/firewall";
 import {
   rdsAutomatedBackups,
   rdsEncryptedAtRest,
@@ -89,6 +90,7 @@ export const policies: Policies = [
   httpListenerWithoutTls,
   cloudfrontHttpsOnly,
   cloudfrontSecurityHeaders,
+  webAclOnPublicEdge,
   // Audit: every way in is logged, the zone is signed.
   cloudfrontAccessLogs,
   s3ProdServerAccessLogs,

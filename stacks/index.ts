@@ -16,6 +16,8 @@ import {
   createAppCertificates,
   createCdn,
   createEdgeAudit,
+  createCookieSigningKey,
+  createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
   createImage,
@@ -67,9 +69,11 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = createCdn(config, providers, zone);
+  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const certificates =
     zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
+  const cookieSigningKey = createCookieSigningKey();
   const region = (role: RegionRole, writer?: Region) =>
     new Region(
       role,
@@ -83,6 +87,7 @@ function deployEverything(config: StackConfig) {
           ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
         ...(writer ? { writer: writer.writer } : {}),
+        cookieSigningKey,
       },
       { providers: [providers[role]] },
     );
@@ -114,6 +119,7 @@ function deployEverything(config: StackConfig) {
     ? createGlobalObservability(
         config,
         cdn,
+        cdnWebAcl,
         geoDns,
         providers,
         audit?.dnssec ? zone?.zoneId : undefined,
