@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createKmsKey, keyAccount, logsKeyUser } from "./kmsKey";
+import { keyAccount } from "./kmsKey";
 import { LOG_RETENTION_DAYS } from "./awsLimits";
 import { stackPhysicalName, tierTags } from "./tags";
 
@@ -33,6 +33,12 @@ export interface EdgeLogsArgs {
   distributionArn: pulumi.Input<string>;
   /** The public hosted zone whose DNS queries are logged; unset when the stack has no domain. */
   zone?: { zoneId: pulumi.Input<string>; domain: string };
+  /**
+   * The customer-managed key in us-east-1 both log groups are encrypted with; its policy must let
+   * us-east-1's CloudWatch Logs use it (components/kmsKey.ts logsKeyUser). Changing it updates the
+   * log groups in place (new events only; older ones stay under the old key).
+   */
+  kmsKeyArn: pulumi.Input<string>;
 }
 
 /**
@@ -58,14 +64,15 @@ export function validateEdgeLogsArgs(args: EdgeLogsArgs): string[] {
  *   (BucketOwnerEnforced). Standard logging v2 (CloudWatch vended logs: a delivery source, a
  *   destination and a delivery) needs no ACLs, and its source must be created in us-east-1.
  *
- * Must be created with a us-east-1 provider. Cost: $1 a month for the key; vended CloudFront logs
+ * Must be created with a us-east-1 provider. Cost: vended CloudFront logs
  * $0.50 per GB delivered to CloudWatch Logs, query logs $0.50 per GB ingested, storage $0.03 per
  * GB-month.
  *
  * @example
  * ```ts
  * new EdgeLogs("edge-logs", { retentionDays: 90, distributionArn: cdn.distributionArn,
- *   zone: { zoneId: zone.zoneId, domain: "example.com" } }, { provider: usEast1 });
+ *   zone: { zoneId: zone.zoneId, domain: "example.com" }, kmsKeyArn: edgeLogsKey.arn },
+ *   { provider: usEast1 });
  * ```
  */
 export class EdgeLogs extends pulumi.ComponentResource {
@@ -81,19 +88,13 @@ export class EdgeLogs extends pulumi.ComponentResource {
     }
     const tags = tierTags("observability");
     const account = keyAccount({ parent: this });
-    const key = createKmsKey(this, `${name}-logs`, {
-      description: `${name}: CloudFront access logs and Route53 query logs`,
-      users: [logsKeyUser("us-east-1", account)],
-      alias: true,
-      tags,
-    });
     const logGroup = (role: string, groupName: string) =>
       new aws.cloudwatch.LogGroup(
         `${name}-${role}`,
         {
           name: groupName,
           retentionInDays: args.retentionDays,
-          kmsKeyId: key.arn,
+          kmsKeyId: args.kmsKeyArn,
           tags,
         },
         { parent: this },

@@ -114,12 +114,20 @@ export function keyAccount(opts: pulumi.InvokeOutputOptions): {
 }
 
 /**
- * Creates `${name}-key` (and its alias when asked) as children of `parent`, with an explicit key
+ * Creates `${name}-key` (and its alias when asked) as children of `parent` (top-level resources
+ * when undefined), with an explicit key
  * policy (`keyPolicy`). Symmetric keys rotate: KMS keeps the older material for decryption, so
  * rotating never breaks a reader. Asymmetric keys cannot rotate; KMS rejects rotation for them.
  */
-export function createKmsKey(parent: pulumi.Resource, name: string, args: KmsKeyArgs): aws.kms.Key {
-  const opts = { parent, ...(args.provider ? { provider: args.provider } : {}) };
+export function createKmsKey(
+  parent: pulumi.Resource | undefined,
+  name: string,
+  args: KmsKeyArgs,
+): aws.kms.Key {
+  const opts = {
+    ...(parent ? { parent } : {}),
+    ...(args.provider ? { provider: args.provider } : {}),
+  };
   const kind = args.kind ?? { spec: "SYMMETRIC_DEFAULT", usage: "ENCRYPT_DECRYPT" };
   const symmetric = kind.spec === "SYMMETRIC_DEFAULT";
   const key = new aws.kms.Key(

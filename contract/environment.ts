@@ -263,9 +263,25 @@ export const VARIABLES = {
   }),
   REDIS_AUTH_TOKEN: variable({
     name: "REDIS_AUTH_TOKEN",
-    delivery: "secret",
-    meaning: "the ElastiCache AUTH token",
-    example: "a-cache-auth-token",
+    delivery: "local",
+    meaning:
+      "a password for a self-hosted Redis; used when the URL has none and REDIS_IAM_USER is unset (the stacks use IAM authentication)",
+    example: "a-redis-password",
+    parse: text,
+  }),
+  REDIS_IAM_USER: variable({
+    name: "REDIS_IAM_USER",
+    delivery: "environment",
+    meaning:
+      "the ElastiCache user (IAM authentication) the app signs in as, with a SigV4 token for REDIS_IAM_CACHE_ID renewed before its 15-minute expiry",
+    example: "zero-to-millions-prod-primary-cache-app",
+    parse: text,
+  }),
+  REDIS_IAM_CACHE_ID: variable({
+    name: "REDIS_IAM_CACHE_ID",
+    delivery: "environment",
+    meaning: "the replication group id the IAM token is signed for (lowercase)",
+    example: "zero-to-millions-prod-primary-cache",
     parse: text,
   }),
   QUEUE_URL: variable({
@@ -515,6 +531,8 @@ export const TASK_VARIABLES = {
     "DATABASE_READ_URLS",
     "DATABASE_SECRET_ARN",
     "REDIS_URL",
+    "REDIS_IAM_USER",
+    "REDIS_IAM_CACHE_ID",
     "ASSETS_BUCKET",
     "CDN_DOMAIN",
     "METRICS_NAMESPACE",
@@ -529,6 +547,8 @@ export const TASK_VARIABLES = {
     "DATABASE_READ_URLS",
     "DATABASE_SECRET_ARN",
     "REDIS_URL",
+    "REDIS_IAM_USER",
+    "REDIS_IAM_CACHE_ID",
     "ASSETS_BUCKET",
     "CDN_DOMAIN",
     "METRICS_NAMESPACE",
@@ -549,7 +569,6 @@ export const COMPONENT_TASK_VARIABLES = {
 /** What every task reads from Secrets Manager when it starts. */
 export const TASK_SECRETS = [
   "DATABASE_PASSWORD",
-  "REDIS_AUTH_TOKEN",
   "COOKIE_SECRET",
 ] as const satisfies readonly VariableName[];
 
@@ -559,7 +578,8 @@ export const TASK_SECRETS = [
  */
 export const OPTIONAL_TIER_VARIABLES = [
   "REDIS_URL",
-  "REDIS_AUTH_TOKEN",
+  "REDIS_IAM_USER",
+  "REDIS_IAM_CACHE_ID",
 ] as const satisfies readonly VariableName[];
 type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number];
 

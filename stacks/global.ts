@@ -16,12 +16,14 @@ import { DnsZone } from "../components/dnsZone";
 import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
+import { createKmsKey, keyAccount, logsKeyUser } from "../components/kmsKey";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
-import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
+import { CLOUDFRONT_WAF_REGION, WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
-import { serves } from "./emulator";
+import { edgeAuditSkippedReason, serves } from "./emulator";
 import { otherRole, type Region } from "./region";
 import {
   appDomainName,
@@ -160,11 +162,37 @@ export function ecrImageIn(
  * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
  * serves web ACLs (stacks/emulator.ts).
  */
-export function createCdnWebAcl(config: StackConfig, providers: Providers): WebAcl | undefined {
-  if (!serves(config, "webAcls")) return undefined;
-  return new WebAcl("assets-waf", webAclSettings(config, "CLOUDFRONT"), {
-    provider: providers.usEast1,
+/**
+ * The customer-managed key of every edge log group in us-east-1 (CloudFront's access logs,
+ * Route53's query logs, the CDN web ACL's logs); none on an emulator that has none of them.
+ * Created before the CDN: the CDN's web ACL logs under it, the CDN's access logs after it.
+ */
+export function createEdgeLogsKey(
+  config: StackConfig,
+  providers: Providers,
+): aws.kms.Key | undefined {
+  if (!serves(config, "webAcls") && edgeAuditSkippedReason(config) !== undefined) return undefined;
+  const provider = providers.usEast1;
+  return createKmsKey(undefined, "edge-logs", {
+    description: "The edges' log groups in us-east-1: CloudFront, Route53 queries, the CDN web ACL",
+    users: [logsKeyUser(CLOUDFRONT_WAF_REGION, keyAccount({ provider }))],
+    alias: true,
+    provider,
+    tags: tierTags("observability"),
   });
+}
+
+export function createCdnWebAcl(
+  config: StackConfig,
+  providers: Providers,
+  logsKey: aws.kms.Key | undefined,
+): WebAcl | undefined {
+  if (!serves(config, "webAcls")) return undefined;
+  return new WebAcl(
+    "assets-waf",
+    { ...webAclSettings(config, "CLOUDFRONT"), ...(logsKey ? { logKmsKeyArn: logsKey.arn } : {}) },
+    { provider: providers.usEast1 },
+  );
 }
 
 export function createCdn(
@@ -283,12 +311,14 @@ export function createEdgeAudit(
   cdn: Cdn,
   zone: DnsZone | undefined,
   providers: Providers,
+  logsKey: aws.kms.Key,
 ): { logs: EdgeLogs; dnssec: DnsSec | undefined } {
   const logs = new EdgeLogs(
     "edge-logs",
     {
       retentionDays: config.logs.retentionDays,
       distributionArn: cdn.distributionArn,
+      kmsKeyArn: logsKey.arn,
       ...(zone ? { zone: { zoneId: zone.zoneId, domain: zone.domain } } : {}),
     },
     { provider: providers.usEast1 },

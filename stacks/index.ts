@@ -16,6 +16,7 @@ import {
   createAppCertificates,
   createCdn,
   createEdgeAudit,
+  createEdgeLogsKey,
   createCookieSigningKey,
   createCdnWebAcl,
   createGeoDns,
@@ -69,7 +70,8 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const edgeLogsKey = createEdgeLogsKey(config, providers);
+  const cdnWebAcl = createCdnWebAcl(config, providers, edgeLogsKey);
   const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const certificates =
     zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
@@ -113,7 +115,9 @@ function deployEverything(config: StackConfig) {
     : undefined;
   const auditSkipped = edgeAuditSkippedReason(config);
   const audit =
-    auditSkipped === undefined ? createEdgeAudit(config, cdn, zone, providers) : undefined;
+    auditSkipped === undefined && edgeLogsKey
+      ? createEdgeAudit(config, cdn, zone, providers, edgeLogsKey)
+      : undefined;
   // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
     ? createGlobalObservability(

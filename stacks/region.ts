@@ -112,6 +112,8 @@ export class Region extends pulumi.ComponentResource {
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
+  /** The key the app's own secrets (the cookie-signing key) are encrypted with in this region. */
+  private readonly secretsKeyArn: pulumi.Output<string>;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
 
@@ -170,6 +172,12 @@ export class Region extends pulumi.ComponentResource {
           );
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
+    // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
+    this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      description: `${name}: the app's secrets in Secrets Manager`,
+      alias: true,
+      tags: tierTags("web"),
+    }).arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
@@ -222,7 +230,11 @@ export class Region extends pulumi.ComponentResource {
 
     // The internet reaches the load balancer through the region's web ACL only.
     this.waf = serves(config, "webAcls")
-      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      ? new WebAcl(
+          `${name}-waf`,
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { parent: this },
+        )
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
@@ -239,6 +251,9 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
     );
+    // Both sign in to the cache with IAM tokens of their own task role (no password).
+    this.cache?.grantConnect("web", this.web.taskRoleName);
+    this.cache?.grantConnect("workers", this.workers.taskRoleName);
     // The web tier enqueues jobs; the workers own the queue and already consume it.
     this.workers.grantSendMessages("web", this.web.taskRoleName);
     // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
@@ -350,14 +365,15 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
-   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
-   * Secrets Manager key, which the execution role may use without a grant).
+   * The cookie-signing key in this region's Secrets Manager, under the region's secrets key
+   * (changing the key updates the secret in place: Secrets Manager re-encrypts its versions).
    */
   private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
     const secret = new aws.secretsmanager.Secret(
       `${name}-cookie-secret`,
       {
         description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        kmsKeyId: this.secretsKeyArn,
         tags: tierTags("web"),
       },
       { parent: this },
@@ -394,6 +410,8 @@ export class Region extends pulumi.ComponentResource {
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+              REDIS_IAM_USER: this.cache.appUserId,
+              REDIS_IAM_CACHE_ID: this.cache.replicationGroupId,
             }
           : {}),
         ASSETS_BUCKET: args.assets.bucketName,
@@ -402,10 +420,9 @@ export class Region extends pulumi.ComponentResource {
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
-        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
         COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
+      secretKmsKeyArns: [this.writer.kmsKeyArn, this.secretsKeyArn],
     };
   }
 }
