@@ -7,6 +7,7 @@ import {
   elasticacheEncryptedAtRest,
   elasticacheEncryptedInTransit,
   elasticacheProdAutomaticFailover,
+  elasticacheNoStaticPassword,
 } from "./rules/cache";
 import { ecsNoPublicIp, ecsTaskLogging } from "./rules/compute";
 import { webAclOnPublicEdge } from "./rules/firewall";
@@ -71,6 +72,7 @@ export const policies: Policies = [
   elasticacheEncryptedAtRest,
   elasticacheEncryptedInTransit,
   elasticacheProdAutomaticFailover,
+  elasticacheNoStaticPassword,
   kmsKeyRotation,
   kmsKeyExplicitPolicy,
   logGroupCustomerKey,

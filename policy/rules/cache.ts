@@ -73,3 +73,36 @@ export const elasticacheProdAutomaticFailover: ResourceValidationPolicy = {
     },
   ),
 };
+
+export const elasticacheNoStaticPassword: ResourceValidationPolicy = {
+  name: "elasticache-no-static-password",
+  description:
+    "ElastiCache replication groups take no AUTH token: clients sign in through a user group (IAM authentication).",
+  enforcementLevel: "mandatory",
+  validateResource: validateResourceOfType(
+    aws.elasticache.ReplicationGroup,
+    (group, args, reportViolation) => {
+      const token = read(() => group.authToken);
+      const userGroups = read(() => group.userGroupIds);
+      if (token === UNKNOWN || userGroups === UNKNOWN) return;
+      if (token !== undefined && token !== null && token !== "") {
+        reportViolation(
+          violation(
+            args,
+            "it takes an AUTH token, a long-lived password shared by every client",
+            'remove authToken and set userGroupIds to a user group whose app user has authenticationMode { type: "iam" } (authTokenUpdateStrategy "DELETE" moves an existing group in place)',
+          ),
+        );
+        return;
+      }
+      if (Array.isArray(userGroups) && userGroups.length > 0) return;
+      reportViolation(
+        violation(
+          args,
+          "it has no user group, so any client that reaches it signs in as the default user",
+          'set userGroupIds to a user group whose app user has authenticationMode { type: "iam" } and whose default user is off',
+        ),
+      );
+    },
+  ),
+};

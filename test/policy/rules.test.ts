@@ -111,6 +111,7 @@ const cache = (changes: Record<string, unknown> = {}) =>
     automaticFailoverEnabled: true,
     multiAzEnabled: true,
     numCacheClusters: 3,
+    userGroupIds: ["zm-prod-sessions-users"],
     ...changes,
   });
 
@@ -493,6 +494,24 @@ const rows: Row[] = [
         environment: "dev",
       },
       { label: "a prod cache with failover", resources: [cache()] },
+    ],
+  },
+  {
+    policy: "elasticache-no-static-password",
+    bad: [
+      {
+        label: "a cache with an AUTH token",
+        resources: [cache({ authToken: "a-long-lived-password", userGroupIds: undefined })],
+      },
+      { label: "a cache without a user group", resources: [cache({ userGroupIds: undefined })] },
+      { label: "a cache with an empty user group list", resources: [cache({ userGroupIds: [] })] },
+    ],
+    good: [
+      { label: "a cache signing in through a user group", resources: [cache()] },
+      {
+        label: "a cache whose user groups are unknown in preview",
+        resources: [cache({ userGroupIds: UNKNOWN_IN_PREVIEW })],
+      },
     ],
   },
   {

@@ -203,7 +203,12 @@ for (const stack of STACKS) {
           (container?.secrets ?? []).map((e) => [e.name, e.valueFrom]),
         );
         assert.match(secrets.DATABASE_PASSWORD ?? "", /^arn:aws:secretsmanager:.*:password::$/);
-        assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
+        // The cache has no password: the task signs in as the cache's IAM user.
+        assert.equal(secrets.REDIS_AUTH_TOKEN, undefined);
+        const cacheUser = s
+          .ofType("aws:elasticache/user:User", task.region)
+          .find((user) => user.name.endsWith("-cache-app-user"))!;
+        assert.equal(env.REDIS_IAM_USER, cacheUser.state.userId);
         // Writes always go to the primary's writer, from either region.
         const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;
         assert.ok(
