@@ -185,6 +185,8 @@ for (const stack of STACKS) {
           "DATABASE_URL",
           "DATABASE_READ_URLS",
           "REDIS_URL",
+          "REDIS_IAM_USER",
+          "REDIS_IAM_CACHE_ID",
           "QUEUE_URL",
           "ASSETS_BUCKET",
           "CDN_DOMAIN",
@@ -206,7 +208,7 @@ for (const stack of STACKS) {
         // The cache has no password: the task signs in as the cache's IAM user.
         assert.equal(secrets.REDIS_AUTH_TOKEN, undefined);
         const cacheUser = s
-          .ofType("aws:elasticache/user:User", task.region)
+          .ofType("aws:elasticache/user:User", task.region ?? undefined)
           .find((user) => user.name.endsWith("-cache-app-user"))!;
         assert.equal(env.REDIS_IAM_USER, cacheUser.state.userId);
         // Writes always go to the primary's writer, from either region.
