@@ -10,6 +10,18 @@ import { stackPhysicalName, tierTags } from "./tags";
 const DNSSEC_PRINCIPAL = "dnssec-route53.amazonaws.com";
 /** Key-signing key names: 3 to 128 letters, digits and underscores, unique per zone. */
 const MAX_KSK_NAME_LENGTH = 128;
+/** A KMS key id is a UUID: 32 hex digits once its hyphens are dropped. */
+const KEY_ID_HEX_LENGTH = 32;
+
+/**
+ * The key-signing key's name: the stack-scoped component name and the KMS key's id, underscores
+ * for hyphens (Route53 allows letters, digits and underscores). The name forces replacement, and
+ * a replacement is created before the old one is deleted, so a new KMS key must bring a new name.
+ */
+export function keySigningKeyName(name: string, keyId: string): string {
+  const base = stackPhysicalName([name], MAX_KSK_NAME_LENGTH - KEY_ID_HEX_LENGTH - 1);
+  return `${base}_${keyId.replace(/-/g, "")}`.replace(/-/g, "_");
+}
 
 export interface DnsSecArgs {
   /** The public hosted zone to sign. */
@@ -24,6 +36,11 @@ export interface DnsSecArgs {
  * The chain of trust is complete only when the parent zone holds the DS record
  * (`dsRecord`): README, "DNSSEC", says how to add it at the registrar and how to turn signing
  * off without making the domain unresolvable (remove the DS record first, wait for its TTL).
+ *
+ * The key-signing key's name carries its KMS key's id (`keySigningKeyName`), so a new key brings
+ * a new key-signing key beside the old one (Route53 allows two per zone) instead of a name clash.
+ * Rolling the key over keeps the chain of trust only with both DS records published for a while:
+ * README, "DNSSEC", rolling the key-signing key over.
  *
  * Must be created with a us-east-1 provider. Cost: $1 a month for the key, plus $0.03 per 10,000
  * signing requests (Route53 caches signatures; a few dollars at the chapter's scale).
@@ -74,7 +91,7 @@ export class DnsSec extends pulumi.ComponentResource {
       {
         hostedZoneId: args.zoneId,
         keyManagementServiceArn: key.arn,
-        name: stackPhysicalName([name], MAX_KSK_NAME_LENGTH).replace(/-/g, "_"),
+        name: key.keyId.apply((keyId) => keySigningKeyName(name, keyId)),
         status: "ACTIVE",
       },
       { parent: this },

@@ -81,6 +81,7 @@ export const BASE_DEFAULTS: Defaults = {
   },
   logs: { retentionDays: 7 },
   dns: {
+    dnssec: "signing",
     recordName: "app",
     routing: "geolocation",
     healthCheckPath: "/healthz",

@@ -302,9 +302,11 @@ export function createGeoDns(
 }
 
 /**
- * The edges' audit trail, in us-east-1: CloudFront's access logs and the zone's DNS query logs
- * (EdgeLogs), and DNSSEC signing of a zone this program created (an existing zone's signing is
- * its owner's: a second key-signing key or a signed zone here would fight theirs).
+ * The edges' audit trail, in us-east-1: CloudFront's access logs (EdgeLogs), and for a zone this
+ * program created its DNS query logs and DNSSEC signing. An existing zone's (`dns.zoneId`) are its
+ * owner's: Route53 allows one query-logging configuration per zone (a second fails the deploy,
+ * and a destroy here would remove theirs), and a second key-signing key would fight theirs.
+ * `dns.dnssec: off` leaves the zone unsigned (README: DNSSEC, turning signing off).
  */
 export function createEdgeAudit(
   config: StackConfig,
@@ -313,19 +315,20 @@ export function createEdgeAudit(
   providers: Providers,
   logsKey: aws.kms.Key,
 ): { logs: EdgeLogs; dnssec: DnsSec | undefined } {
+  const ownZone = zone?.nodes.zone ? zone : undefined;
   const logs = new EdgeLogs(
     "edge-logs",
     {
       retentionDays: config.logs.retentionDays,
       distributionArn: cdn.distributionArn,
       kmsKeyArn: logsKey.arn,
-      ...(zone ? { zone: { zoneId: zone.zoneId, domain: zone.domain } } : {}),
+      ...(ownZone ? { zone: { zoneId: ownZone.zoneId, domain: ownZone.domain } } : {}),
     },
     { provider: providers.usEast1 },
   );
   const dnssec =
-    zone && zone.nodes.zone
-      ? new DnsSec("zone-dnssec", { zoneId: zone.zoneId }, { provider: providers.usEast1 })
+    ownZone && config.dns.dnssec === "signing"
+      ? new DnsSec("zone-dnssec", { zoneId: ownZone.zoneId }, { provider: providers.usEast1 })
       : undefined;
   return { logs, dnssec };
 }

@@ -143,7 +143,7 @@ function deployEverything(config: StackConfig) {
     dnssec: audit?.dnssec
       ? { status: "signing", dsRecord: audit.dnssec.dsRecord }
       : {
-          status: `disabled: ${auditSkipped ?? "no zone created by this stack (dns.domain unset, or dns.zoneId names its owner's zone)"}`,
+          status: `disabled: ${auditSkipped ?? "no zone created by this stack (dns.domain unset, or dns.zoneId names its owner's zone), or dns.dnssec off"}`,
         },
   };
 }

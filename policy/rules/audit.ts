@@ -106,15 +106,27 @@ export const route53QueryLogs: StackValidationPolicy = {
   },
 };
 
+/**
+ * The tag of a zone its stack declares unsigned on purpose (`dns.dnssec: off`, set by
+ * components/dnsZone.ts DNSSEC_OFF_TAG; a test checks the two agree). Policy config is per
+ * environment, not per stack, so the intent travels on the zone itself.
+ */
+export const DNSSEC_OFF_TAG = { key: "dnssec", value: "off" } as const;
+
 export const route53ZoneDnssec: StackValidationPolicy = {
   name: "route53-zone-dnssec",
-  description:
-    "Every public hosted zone the stack creates is signed with DNSSEC (an aws.route53.HostedZoneDnsSec signing it).",
+  description: `Every public hosted zone the stack creates is signed with DNSSEC (an aws.route53.HostedZoneDnsSec signing it), unless the zone is tagged ${DNSSEC_OFF_TAG.key}=${DNSSEC_OFF_TAG.value} (the stack's dns.dnssec: off).`,
   enforcementLevel: "mandatory",
   configSchema: environmentConfig,
   validateStack: (args, reportViolation) => {
     if (environmentOf(args) === "localstack") return;
     for (const zone of publicZones(args.resources)) {
+      const tags = readPlain(() => zone.props.tags as unknown);
+      const declaredOff =
+        typeof tags === "object" &&
+        tags !== null &&
+        (tags as Record<string, unknown>)[DNSSEC_OFF_TAG.key] === DNSSEC_OFF_TAG.value;
+      if (declaredOff) continue;
       const signing = linked(
         args.resources,
         aws.route53.HostedZoneDnsSec,
@@ -131,7 +143,7 @@ export const route53ZoneDnssec: StackValidationPolicy = {
         violation(
           zone,
           "its answers are not signed, so a resolver cannot tell them from forged ones",
-          "sign it with an aws.route53.KeySigningKey on an ECC_NIST_P256 key in us-east-1 and an aws.route53.HostedZoneDnsSec (components/dnsSec.ts), then publish the DS record at the registrar",
+          `sign it with an aws.route53.KeySigningKey on an ECC_NIST_P256 key in us-east-1 and an aws.route53.HostedZoneDnsSec (components/dnsSec.ts), then publish the DS record at the registrar; or, to leave it unsigned on purpose, set dns.dnssec: off (tags it ${DNSSEC_OFF_TAG.key}=${DNSSEC_OFF_TAG.value})`,
         ),
         zone.urn,
       );

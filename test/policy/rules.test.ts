@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { PolicyPackConfig } from "@pulumi/policy";
+import { DNSSEC_OFF_TAG as PROGRAM_DNSSEC_OFF_TAG } from "../../components/dnsZone";
 import { policies } from "../../policy/policies";
+import { DNSSEC_OFF_TAG } from "../../policy/rules/audit";
 import {
   type TestResource,
   UNKNOWN_IN_PREVIEW,
@@ -1583,6 +1585,17 @@ const rows: Row[] = [
     bad: [
       { label: "an unsigned zone", resources: [zone()] },
       {
+        label: "an unsigned zone whose dnssec tag says anything but off",
+        resources: [
+          resource(
+            ZONE,
+            "zone-zone",
+            { name: "example.com", tags: { dnssec: "signing" } },
+            { outputs: { name: "example.com", zoneId: ZONE_ID, tags: { dnssec: "signing" } } },
+          ),
+        ],
+      },
+      {
         label: "a zone whose signing is turned off",
         resources: [
           zone(),
@@ -1607,6 +1620,23 @@ const rows: Row[] = [
       {
         label: "a private zone (DNSSEC signs public zones only)",
         resources: [resource(ZONE, "internal", { name: "internal.", vpcs: [{ vpcId: "vpc-1" }] })],
+      },
+      {
+        label: "a zone its stack declares unsigned (dns.dnssec off: tagged dnssec=off)",
+        resources: [
+          resource(
+            ZONE,
+            "zone-zone",
+            { name: "example.com", tags: { Tier: "dns", dnssec: "off" } },
+            {
+              outputs: {
+                name: "example.com",
+                zoneId: ZONE_ID,
+                tags: { Tier: "dns", dnssec: "off" },
+              },
+            },
+          ),
+        ],
       },
     ],
   },
@@ -2104,6 +2134,12 @@ async function violationsOf(name: string, world: World) {
   });
   return found.filter((violation) => violation.policy === name);
 }
+
+describe("policy pack: the program's declared intents", () => {
+  it("GIVEN dns.dnssec off THEN the tag the zone gets is the one route53-zone-dnssec accepts", () => {
+    assert.deepEqual(DNSSEC_OFF_TAG, PROGRAM_DNSSEC_OFF_TAG);
+  });
+});
 
 describe("policy pack: every rule has a failing fixture", () => {
   it("GIVEN the pack's rules THEN each has a row with at least one bad and one good world", () => {

@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PolicyPackConfig } from "@pulumi/policy";
 import { synth, type Synth, type SynthResource } from "../../harness";
+import { PROJECT_ROOT } from "../../harness/synth";
+import { policies } from "../../policy/policies";
+import { describeViolations, fromSynth, runPolicies } from "../policy/runner";
 
 const T = {
   key: "aws:kms/key:Key",
@@ -284,6 +290,17 @@ describe("prod: the zone is signed", () => {
     assert.equal(signing.inputs.signingStatus, "SIGNING");
   });
 
+  it("GIVEN the key-signing key THEN its name carries its KMS key's id, so a new key brings a new name instead of a clash (the name forces replacement, created before the old one is deleted)", () => {
+    const ksk = prod.ofType(T.ksk)[0]!;
+    const key = byArn(ksk.inputs.keyManagementServiceArn);
+    const name = String(ksk.inputs.name);
+    assert.match(name, /^[A-Za-z0-9_]{3,128}$/);
+    assert.ok(
+      name.endsWith(`_${String(key.state.keyId).replace(/-/g, "")}`),
+      `${name} does not end with the key id ${String(key.state.keyId)}`,
+    );
+  });
+
   it("GIVEN the zone is signed THEN Route53's DNSSEC errors raise alarms in us-east-1 that notify the global topic", () => {
     const zone = prod.ofType(T.zone)[0]!;
     for (const metric of ["DNSSECInternalFailure", "DNSSECKeySigningKeysNeedingAction"]) {
@@ -294,5 +311,61 @@ describe("prod: the zone is signed", () => {
       assert.deepEqual(alarm.inputs.dimensions, { HostedZoneId: zone.state.zoneId });
       assert.equal((alarm.inputs.alarmActions as string[]).length, 1);
     }
+  });
+});
+
+describe("prod with an existing zone (dns.zoneId): the zone is its owner's", () => {
+  it("GIVEN dns.zoneId names an existing zone THEN the stack neither logs its queries (Route53 allows one query-logging configuration per zone) nor signs it", async () => {
+    const s = await synth("prod", { dns: { zoneId: "Z0123456789ABC" } });
+    assert.equal(s.error, undefined, `synth failed: ${s.error}`);
+    assert.deepEqual(s.ofType(T.zone), []);
+    assert.deepEqual(s.ofType(T.queryLog), []);
+    assert.deepEqual(s.ofType(T.ksk), []);
+    assert.deepEqual(s.ofType(T.zoneSigning), []);
+    const delivery = s.named("edge-logs-delivery", T.logPolicy);
+    assert.deepEqual(
+      statements(delivery.inputs.policyDocument).map((statement) => statement.Sid),
+      ["CloudFrontAccessLogs"],
+    );
+  });
+});
+
+describe("prod with dns.dnssec off: the zone is unsigned on purpose", () => {
+  let unsigned: Synth;
+  before(async () => {
+    unsigned = await synth("prod", { dns: { dnssec: "off" } });
+    assert.equal(unsigned.error, undefined, `synth failed: ${unsigned.error}`);
+  });
+
+  it("GIVEN dns.dnssec off THEN no key-signing key, no signing and no DNSSEC alarms, and the zone says so in its tags", () => {
+    assert.deepEqual(unsigned.ofType(T.ksk), []);
+    assert.deepEqual(unsigned.ofType(T.zoneSigning), []);
+    assert.deepEqual(
+      unsigned
+        .ofType(T.alarm)
+        .filter((alarm) => String(alarm.inputs.metricName).startsWith("DNSSEC")),
+      [],
+    );
+    const zone = unsigned.ofType(T.zone)[0]!;
+    assert.equal((zone.inputs.tags as Record<string, string>).dnssec, "off");
+    // The zone's queries are still logged.
+    assert.equal(unsigned.ofType(T.queryLog).length, 1);
+  });
+
+  it("GIVEN dns.dnssec off WHEN the pack runs with policy/config.prod.json THEN route53-zone-dnssec accepts the declared intent", async () => {
+    const config = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, "policy", "config.prod.json"), "utf8"),
+    ) as PolicyPackConfig;
+    const found = await runPolicies(
+      policies.filter((policy) => policy.name === "route53-zone-dnssec"),
+      fromSynth(unsigned),
+      { config },
+    );
+    assert.deepEqual(found, [], describeViolations(found));
+  });
+
+  it("GIVEN the default (signing) THEN the zone carries no dnssec tag", () => {
+    const zone = prod.ofType(T.zone)[0]!;
+    assert.equal((zone.inputs.tags as Record<string, string>).dnssec, undefined);
   });
 });
