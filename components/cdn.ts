@@ -76,7 +76,8 @@ export interface CdnArgs {
   useLegacyCacheSettings?: boolean;
   /**
    * Let `pulumi destroy` delete the buckets with everything in them, users' uploads included.
-   * For dev stacks; without it, destroying fails while the buckets hold objects.
+   * For dev stacks; without it, destroying fails while the buckets hold objects, and the buckets'
+   * KMS keys are retained on delete (a key scheduled for deletion would take the objects with it).
    * @default false
    */
   forceDestroy?: boolean;
@@ -220,10 +221,12 @@ export class Cdn extends pulumi.ComponentResource {
       if (bucket) allowDistributionOnly(this, bucket, this.distribution.arn);
     }
     // Keys after the distribution: their policies name it, the one reader besides the app.
-    this.kmsKey = this.createBucketKey(`${name}-bucket`, args.providers.primary, tags);
+    // A bucket `pulumi destroy` keeps keeps its key too: objects under a deleted key are lost.
+    const retainKeys = !(args.forceDestroy ?? false);
+    this.kmsKey = this.createBucketKey(`${name}-bucket`, args.providers.primary, tags, retainKeys);
     const encryption = [encryptBucket(this, primary, this.kmsKey.arn)];
     const replicaKey = replica
-      ? this.createBucketKey(`${name}-replica`, args.providers.secondary, tags)
+      ? this.createBucketKey(`${name}-replica`, args.providers.secondary, tags, retainKeys)
       : undefined;
     if (replica && replicaKey) encryption.push(encryptBucket(this, replica, replicaKey.arn));
     const replication =
@@ -335,7 +338,12 @@ export class Cdn extends pulumi.ComponentResource {
    * distribution only (CloudFront Developer Guide, "Restricting access to an Amazon S3 origin":
    * SSE-KMS needs kms:Decrypt for cloudfront.amazonaws.com with the distribution as SourceArn).
    */
-  private createBucketKey(name: string, provider: aws.Provider, tags: Record<string, string>) {
+  private createBucketKey(
+    name: string,
+    provider: aws.Provider,
+    tags: Record<string, string>,
+    retainOnDelete: boolean,
+  ) {
     return createKmsKey(this, name, {
       description: `${name}: static files and users' uploads`,
       users: [
@@ -347,6 +355,7 @@ export class Cdn extends pulumi.ComponentResource {
         },
       ],
       alias: true,
+      retainOnDelete,
       provider,
       tags,
     });

@@ -58,6 +58,13 @@ export interface KmsKeyArgs {
    * @default false
    */
   alias?: boolean;
+  /**
+   * Leave the key in AWS when Pulumi deletes it (`retainOnDelete`): for a key whose data outlives
+   * the stack (a bucket `pulumi destroy` keeps), which a scheduled deletion would make unreadable.
+   * Delete a retained key by hand once its data is gone (README: Deploying, destroying a stack).
+   * @default false
+   */
+  retainOnDelete?: boolean;
   /** Where the key lives when not the parent's provider's region (e.g. us-east-1 for Route53). */
   provider?: aws.Provider;
   tags: Tags;
@@ -140,7 +147,7 @@ export function createKmsKey(
       policy: keyPolicy(keyAccount(opts), args.users ?? []),
       tags: args.tags,
     }),
-    opts,
+    { ...opts, retainOnDelete: args.retainOnDelete ?? false },
   );
   if (args.alias ?? false) {
     new aws.kms.Alias(

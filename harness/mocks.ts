@@ -27,6 +27,10 @@ export interface RecordedResource {
   state: Record<string, unknown>;
   /** Whether the program marked it `protect` (Pulumi then refuses to replace or delete it). */
   protect: boolean;
+  /** Whether the program marked it `retainOnDelete` (a delete leaves it in AWS). */
+  retainOnDelete: boolean;
+  /** The URNs it waits for: its `dependsOn` and the resources its inputs' values came from. */
+  dependencies: string[];
 }
 
 interface MockMonitorLike {
@@ -39,6 +43,8 @@ interface RegisterRequest {
   getName(): string;
   getProvider(): string;
   getProtect(): boolean;
+  getRetainondelete(): boolean | undefined;
+  getDependenciesList(): string[];
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -330,7 +336,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   private readonly providerRegions = new Map<string, string>();
   private readonly pending = new Map<
     string,
-    { parent: string | null; providerRef: string; protect: boolean }
+    {
+      parent: string | null;
+      providerRef: string;
+      protect: boolean;
+      retainOnDelete: boolean;
+      dependencies: string[];
+    }
   >();
 
   /** Wraps the mock monitor so that each registration's parent and provider are recorded. */
@@ -342,6 +354,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         parent: req.getParent() || null,
         providerRef: req.getProvider(),
         protect: req.getProtect(),
+        retainOnDelete: req.getRetainondelete() ?? false,
+        dependencies: req.getDependenciesList(),
       });
       return register(req, callback);
     };
@@ -356,6 +370,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       parent: null,
       providerRef: args.provider ?? "",
       protect: false,
+      retainOnDelete: false,
+      dependencies: [],
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -398,6 +414,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs,
       state,
       protect: registration.protect,
+      retainOnDelete: registration.retainOnDelete,
+      dependencies: registration.dependencies,
     });
     return { id, state };
   }

@@ -27,6 +27,10 @@ export interface SynthResource {
   state: Record<string, unknown>;
   /** Whether the program marked it `protect`. */
   protect: boolean;
+  /** Whether the program marked it `retainOnDelete`. */
+  retainOnDelete: boolean;
+  /** The URNs it waits for (`dependsOn` and the resources its inputs came from). */
+  dependencies: string[];
 }
 
 export interface SynthResult {
@@ -87,7 +91,7 @@ export async function synthInProcess(
   }
 
   const resources = [...mocks.resources.values()].map(
-    ({ urn, type, name, parent, region, id, inputs, state, protect }) => ({
+    ({
       urn,
       type,
       name,
@@ -97,6 +101,20 @@ export async function synthInProcess(
       inputs,
       state,
       protect,
+      retainOnDelete,
+      dependencies,
+    }) => ({
+      urn,
+      type,
+      name,
+      parent,
+      region,
+      id,
+      inputs,
+      state,
+      protect,
+      retainOnDelete,
+      dependencies,
     }),
   );
   return { project: PROJECT, stack, resources, outputs, ...(error === undefined ? {} : { error }) };

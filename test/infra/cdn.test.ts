@@ -220,6 +220,20 @@ describe("Cdn: buckets", () => {
     assert.equal(named("cdn-bucket", "aws:s3/bucket:Bucket").inputs.forceDestroy, false);
   });
 
+  it("GIVEN the buckets survive a destroy (forceDestroy false) THEN so do their keys: Pulumi leaves them in AWS instead of scheduling their deletion", async () => {
+    const { named } = await build();
+    for (const bucket of ["cdn-bucket", "cdn-replica"]) {
+      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").retainOnDelete, true, bucket);
+    }
+  });
+
+  it("GIVEN forceDestroy true THEN a destroy deletes the buckets and schedules their keys' deletion", async () => {
+    const { named } = await build({ forceDestroy: true });
+    for (const bucket of ["cdn-bucket", "cdn-replica"]) {
+      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").retainOnDelete, false, bucket);
+    }
+  });
+
   for (const bucket of ["cdn-bucket", "cdn-replica"]) {
     it(`GIVEN ${bucket} THEN it is private (four blocks), owner-enforced, versioned, encrypted under its own region's key with a bucket key, and old versions expire`, async () => {
       const { resources, named } = await build();

@@ -30,6 +30,8 @@ function resource(
     name,
     parent: null,
     protect: false,
+    retainOnDelete: false,
+    dependencies: [],
     region,
     id: `${name}-id`,
     inputs,
