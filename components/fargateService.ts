@@ -240,6 +240,8 @@ export class FargateTasks {
   readonly taskRole: aws.iam.Role;
 
   private readonly context: AwsContext;
+  /** What the execution role may do: a task definition waits for it (see createTaskDefinition). */
+  private readonly executionGrants: pulumi.Resource[] = [];
   private running: RunningTasks | undefined;
 
   constructor(
@@ -348,7 +350,7 @@ export class FargateTasks {
       }),
       { parent: this.owner },
     );
-    new aws.iam.RolePolicyAttachment(
+    const managed = new aws.iam.RolePolicyAttachment(
       `${name}-execution-role`,
       {
         role: role.name,
@@ -356,10 +358,11 @@ export class FargateTasks {
       },
       { parent: this.owner },
     );
+    this.executionGrants.push(managed);
     const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
-      new aws.iam.RolePolicy(
+      const secrets = new aws.iam.RolePolicy(
         `${name}-execution-secrets`,
         {
           role: role.name,
@@ -391,6 +394,7 @@ export class FargateTasks {
         },
         { parent: this.owner },
       );
+      this.executionGrants.push(secrets);
     }
     return role;
   }
@@ -487,7 +491,10 @@ export class FargateTasks {
         containerDefinitions: pulumi.jsonStringify([container]),
         tags,
       }),
-      { parent: this.owner },
+      // Its tasks start as soon as the service points at it: only once the execution role may read
+      // their secrets under the keys they are now encrypted with (a secret moved to another key
+      // and its grant change in the same deploy), pull the image and write the logs.
+      { parent: this.owner, dependsOn: this.executionGrants },
     );
   }
 
