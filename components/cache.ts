@@ -83,8 +83,13 @@ export interface CacheArgs {
    */
   enableParameterGroup?: boolean;
   /**
-   * Apply changes at once instead of in the next maintenance window.
-   * @default false
+   * Apply changes to the group during `pulumi up` instead of in the next maintenance window
+   * (ModifyReplicationGroup's ApplyImmediately): node type and engine version (online, a failover
+   * with replicas; `up` waits for it), parameter group, security groups, snapshot settings and
+   * the user group. On by default because a group moved from its AUTH token to the IAM user group
+   * must have that user group before the new tasks sign in as its user; off defers all of them,
+   * the deployed state then differs from the program's until the window.
+   * @default true
    */
   applyImmediately?: boolean;
   /**
@@ -228,7 +233,10 @@ export class Cache extends pulumi.ComponentResource {
   readonly readerEndpoint: pulumi.Output<string>;
   readonly port = CACHE_PORT;
   readonly securityGroupId: pulumi.Output<string>;
-  /** The ElastiCache user the app signs in as (IAM authentication); its id is also its name. */
+  /**
+   * The ElastiCache user the app signs in as (IAM authentication); its id is also its name.
+   * Known once the replication group has the user group, so whatever uses it waits for that.
+   */
   readonly appUserId: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
   readonly replicationGroupId: pulumi.Output<string>;
@@ -269,7 +277,11 @@ export class Cache extends pulumi.ComponentResource {
     this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
     this.readerEndpoint = this.replicationGroup.readerEndpointAddress;
     this.securityGroupId = this.securityGroup.id;
-    this.appUserId = this.appUser.userId;
+    // The user's id once the group has the user group: tasks that get it wait for the group's
+    // update (a group moved from its AUTH token gets the user group in that update).
+    this.appUserId = pulumi
+      .all([this.appUser.userId, this.replicationGroup.userGroupIds])
+      .apply(([userId]) => userId);
     this.kmsKeyArn = this.kmsKey.arn;
     this.replicationGroupId = this.replicationGroup.replicationGroupId;
     this.memberClusterIds = Array.from({ length: 1 + args.replicas }, (_, index) =>
@@ -496,8 +508,9 @@ export class Cache extends pulumi.ComponentResource {
         authTokenUpdateStrategy: "DELETE",
         snapshotRetentionLimit: args.snapshotRetentionDays,
         autoMinorVersionUpgrade: true,
-        // Node type and version changes wait for the maintenance window rather than failing over mid-deploy.
-        applyImmediately: args.applyImmediately ?? false,
+        // Now, not at the maintenance window: the user group above must be the group's before
+        // tasks sign in as its user (appUserId waits for this update).
+        applyImmediately: args.applyImmediately ?? true,
         tags: parts.tags,
       }),
       // The id is fixed, so a replacement must delete the old group first (a cache can be

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as aws from "@pulumi/aws";
 import { describe, it } from "node:test";
 import {
   APP_USER_ACCESS_STRING,
@@ -193,6 +194,23 @@ describe("Cache: the replication group", () => {
       assert.equal(resource.inputs.engine, "valkey");
     }
     assert.equal(await resolve(cache.appUserId), app.state.userId);
+  });
+
+  it("GIVEN a group moved from its AUTH token to the user group THEN the change applies during the deploy, and whatever uses appUserId waits for the group's update", async () => {
+    const { ofType } = await render(({ provider }) => {
+      const cache = new Cache("cache", baseArgs(), { provider });
+      // A stand-in for a task definition that gets the user in its environment.
+      new aws.ssm.Parameter("consumer", { type: "String", value: cache.appUserId }, { provider });
+      return cache;
+    });
+    const group = ofType(GROUP)[0]!;
+    assert.equal(group.inputs.applyImmediately, true);
+    assert.equal(group.inputs.authTokenUpdateStrategy, "DELETE");
+    const consumer = ofType("aws:ssm/parameter:Parameter")[0]!;
+    assert.ok(
+      consumer.dependencies.includes(group.urn),
+      "a resource given appUserId does not wait for the replication group",
+    );
   });
 
   it("GIVEN grantConnect THEN the role may elasticache:Connect to this group as the app's user, nothing else", async () => {
