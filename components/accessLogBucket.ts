@@ -171,9 +171,10 @@ export class AccessLogBucket extends pulumi.ComponentResource {
               Resource: objects,
             },
             {
-              // SSE-S3 default encryption: S3 server access logs cannot be delivered to a bucket
-              // whose default is SSE-KMS without a key policy for this service, and ELB's logs
-              // need SSE-S3 anyway (S3 User Guide, "Enabling Amazon S3 server access logging").
+              // The bucket stays SSE-S3: S3 server access logs are delivered only to a target
+              // bucket whose default encryption is SSE-S3 (no SSE-KMS target is supported, with
+              // any key policy), as ELB's logs need too (S3 User Guide, "Enabling Amazon S3
+              // server access logging").
               Sid: "S3ServerAccessLogsDeliver",
               Effect: "Allow",
               Principal: { Service: S3_LOG_DELIVERY_PRINCIPAL },
