@@ -90,32 +90,9 @@ export async function synthInProcess(
     error = thrown instanceof Error ? thrown.message : String(thrown);
   }
 
-  const resources = [...mocks.resources.values()].map(
-    ({
-      urn,
-      type,
-      name,
-      parent,
-      region,
-      id,
-      inputs,
-      state,
-      protect,
-      retainOnDelete,
-      dependencies,
-    }) => ({
-      urn,
-      type,
-      name,
-      parent,
-      region,
-      id,
-      inputs,
-      state,
-      protect,
-      retainOnDelete,
-      dependencies,
-    }),
+  // Everything recorded but `custom`, which SynthResource leaves out.
+  const resources: SynthResource[] = [...mocks.resources.values()].map(
+    ({ custom: _custom, ...resource }) => resource,
   );
   return { project: PROJECT, stack, resources, outputs, ...(error === undefined ? {} : { error }) };
 }
