@@ -182,3 +182,26 @@ export function logsKeyUser(
     },
   };
 }
+
+/**
+ * The statement that lets CloudWatch's log delivery (vended logs: CloudFront standard logging v2,
+ * AWS WAF) write into this account's log groups in `region` that the key encrypts: the delivery
+ * acts as itself, pinned to this account's delivery sources (CloudWatch Logs User Guide, "Enabling
+ * logging from AWS services": a customer-managed key must allow delivery.logs.amazonaws.com).
+ */
+export function logDeliveryKeyUser(
+  region: pulumi.Input<string>,
+  account: { accountId: pulumi.Input<string>; partition: pulumi.Input<string> },
+): KeyUser {
+  return {
+    sid: "LogDeliveryWritesVendedLogs",
+    principal: { Service: "delivery.logs.amazonaws.com" },
+    actions: ["kms:Encrypt", "kms:GenerateDataKey*", "kms:Decrypt"],
+    condition: {
+      StringEquals: { "aws:SourceAccount": account.accountId },
+      ArnLike: {
+        "aws:SourceArn": pulumi.interpolate`arn:${account.partition}:logs:${region}:${account.accountId}:*`,
+      },
+    },
+  };
+}
