@@ -16,7 +16,7 @@ import { DnsZone } from "../components/dnsZone";
 import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
-import { createKmsKey, keyAccount, logDeliveryKeyUser, logsKeyUser } from "../components/kmsKey";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
@@ -176,10 +176,7 @@ export function createEdgeLogsKey(
   const account = keyAccount({ provider });
   return createKmsKey(undefined, "edge-logs", {
     description: "The edges' log groups in us-east-1: CloudFront, Route53 queries, the CDN web ACL",
-    users: [
-      logsKeyUser(CLOUDFRONT_WAF_REGION, account),
-      logDeliveryKeyUser(CLOUDFRONT_WAF_REGION, account),
-    ],
+    users: logsKeyUsers(CLOUDFRONT_WAF_REGION, account),
     alias: true,
     provider,
     tags: tierTags("observability"),

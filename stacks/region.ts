@@ -14,7 +14,7 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
-import { createKmsKey, keyAccount, logDeliveryKeyUser, logsKeyUser } from "../components/kmsKey";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
@@ -134,7 +134,7 @@ export class Region extends pulumi.ComponentResource {
     this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
       description: `${name}: the region's CloudWatch log groups`,
       // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
-      users: [logsKeyUser(args.region, account), logDeliveryKeyUser(args.region, account)],
+      users: logsKeyUsers(args.region, account),
       alias: true,
       tags: tierTags("observability"),
     }).arn;
