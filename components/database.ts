@@ -188,7 +188,7 @@ export interface DatabaseArgs {
   logRetentionDays?: number;
   /**
    * The customer-managed KMS key the log groups are encrypted with (its policy must let this
-   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUser). Changing it re-keys new
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Changing it re-keys new
    * log events in place. Unset: CloudWatch Logs' own encryption.
    * @example logsKey.arn
    */

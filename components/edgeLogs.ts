@@ -35,7 +35,7 @@ export interface EdgeLogsArgs {
   zone?: { zoneId: pulumi.Input<string>; domain: string };
   /**
    * The customer-managed key in us-east-1 both log groups are encrypted with; its policy must let
-   * us-east-1's CloudWatch Logs use it (components/kmsKey.ts logsKeyUser). Changing it updates the
+   * us-east-1's CloudWatch Logs use it (components/kmsKey.ts logsKeyUsers). Changing it updates the
    * log groups in place (new events only; older ones stay under the old key).
    */
   kmsKeyArn: pulumi.Input<string>;

@@ -95,7 +95,7 @@ export interface FargateServiceArgs {
   logRetentionDays: number;
   /**
    * The customer-managed KMS key the container logs are encrypted with (its policy must let this
-   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUser). Unset: CloudWatch Logs'
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
    * own encryption.
    */
   logKmsKeyArn?: pulumi.Input<string>;

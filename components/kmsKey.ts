@@ -163,29 +163,42 @@ export function createKmsKey(
 }
 
 /**
- * The statement that lets CloudWatch Logs in `region` encrypt the account's log groups there:
- * the service acts as itself, so the key policy must name it, and the encryption context
- * (the log group's ARN) pins it to this account's log groups (CloudWatch Logs User Guide,
- * "Encrypt log data in CloudWatch Logs using AWS KMS").
+ * The statements of a key that encrypts log groups in `region`; both services act as themselves,
+ * so the key policy must name them:
+ * - CloudWatch Logs encrypts each group's events, pinned by the encryption context (the log
+ *   group's ARN) to this account's groups there (CloudWatch Logs User Guide, "Encrypt log data in
+ *   CloudWatch Logs using AWS KMS");
+ * - CloudWatch's log delivery writes vended logs (CloudFront standard logging v2, AWS WAF), pinned
+ *   to this account's deliveries there ("Enabling logging from AWS services": a customer-managed
+ *   key must allow delivery.logs.amazonaws.com).
  */
-export function logsKeyUser(
+export function logsKeyUsers(
   region: pulumi.Input<string>,
   account: { accountId: pulumi.Input<string>; partition: pulumi.Input<string> },
-): KeyUser {
-  return {
-    sid: "CloudWatchLogsEncryptsLogGroups",
-    principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
-    actions: [
-      "kms:Encrypt*",
-      "kms:Decrypt*",
-      "kms:ReEncrypt*",
-      "kms:GenerateDataKey*",
-      "kms:Describe*",
-    ],
-    condition: {
-      ArnLike: {
-        "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${account.partition}:logs:${region}:${account.accountId}:log-group:*`,
+): KeyUser[] {
+  const arn = (resource: string) =>
+    pulumi.interpolate`arn:${account.partition}:logs:${region}:${account.accountId}:${resource}`;
+  return [
+    {
+      sid: "CloudWatchLogsEncryptsLogGroups",
+      principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
+      actions: [
+        "kms:Encrypt*",
+        "kms:Decrypt*",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:Describe*",
+      ],
+      condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": arn("log-group:*") } },
+    },
+    {
+      sid: "LogDeliveryWritesVendedLogs",
+      principal: { Service: "delivery.logs.amazonaws.com" },
+      actions: ["kms:Encrypt", "kms:GenerateDataKey*", "kms:Decrypt"],
+      condition: {
+        StringEquals: { "aws:SourceAccount": account.accountId },
+        ArnLike: { "aws:SourceArn": arn("*") },
       },
     },
-  };
+  ];
 }

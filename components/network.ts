@@ -51,7 +51,7 @@ export interface NetworkArgs {
   flowLogRetentionDays?: number;
   /**
    * The customer-managed KMS key the flow log group is encrypted with (its policy must let this
-   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUser). Unset: CloudWatch Logs'
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
    * own encryption.
    */
   flowLogKmsKeyArn?: pulumi.Input<string>;

@@ -104,7 +104,7 @@ export interface WebAclArgs {
   /**
    * The customer-managed key the log group is encrypted with, in the ACL's region (us-east-1 for
    * CLOUDFRONT); its policy must let that region's CloudWatch Logs use it (components/kmsKey.ts
-   * logsKeyUser). Changing it updates the log group in place. Unset: CloudWatch Logs' own key.
+   * logsKeyUsers). Changing it updates the log group in place. Unset: CloudWatch Logs' own key.
    */
   logKmsKeyArn?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */

@@ -16,7 +16,7 @@ import { DnsZone } from "../components/dnsZone";
 import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
-import { createKmsKey, keyAccount, logsKeyUser } from "../components/kmsKey";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
@@ -173,9 +173,10 @@ export function createEdgeLogsKey(
 ): aws.kms.Key | undefined {
   if (!serves(config, "webAcls") && edgeAuditSkippedReason(config) !== undefined) return undefined;
   const provider = providers.usEast1;
+  const account = keyAccount({ provider });
   return createKmsKey(undefined, "edge-logs", {
     description: "The edges' log groups in us-east-1: CloudFront, Route53 queries, the CDN web ACL",
-    users: [logsKeyUser(CLOUDFRONT_WAF_REGION, keyAccount({ provider }))],
+    users: logsKeyUsers(CLOUDFRONT_WAF_REGION, account),
     alias: true,
     provider,
     tags: tierTags("observability"),

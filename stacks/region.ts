@@ -14,7 +14,7 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
-import { createKmsKey, keyAccount, logsKeyUser } from "../components/kmsKey";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
@@ -130,9 +130,11 @@ export class Region extends pulumi.ComponentResource {
     this.region = args.region;
 
     // Every log group of the region under a customer-managed key, before anything logs.
+    const account = keyAccount({ parent: this });
     this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
       description: `${name}: the region's CloudWatch log groups`,
-      users: [logsKeyUser(args.region, keyAccount({ parent: this }))],
+      // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
+      users: logsKeyUsers(args.region, account),
       alias: true,
       tags: tierTags("observability"),
     }).arn;

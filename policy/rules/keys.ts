@@ -118,7 +118,7 @@ export const logGroupCustomerKey: ResourceValidationPolicy = {
       violation(
         args,
         "it is encrypted only with CloudWatch Logs' own key, which the account cannot audit, restrict or revoke",
-        "set kmsKeyId to a key of the log group's region whose policy lets logs.<region>.amazonaws.com use it (components/kmsKey.ts logsKeyUser; stacks/region.ts creates one per region)",
+        "set kmsKeyId to a key of the log group's region whose policy lets logs.<region>.amazonaws.com use it (components/kmsKey.ts logsKeyUsers; stacks/region.ts creates one per region)",
       ),
     );
   }),

@@ -180,6 +180,37 @@ describe("prod: every byte under a key the account controls", () => {
     }
   });
 
+  it("GIVEN the log groups AWS's log delivery writes (web ACLs, CloudFront) THEN their key lets delivery.logs.amazonaws.com use it for this account's deliveries in that region only", () => {
+    const delivered = prod
+      .ofType(T.logGroup)
+      .filter((group) => /^(aws-waf-logs-|\/aws\/vendedlogs\/)/.test(String(group.inputs.name)));
+    assert.ok(
+      delivered.length >= 3,
+      "the regional and CloudFront web ACLs' groups and CloudFront's",
+    );
+    for (const group of delivered) {
+      const delivery = statements(byArn(group.inputs.kmsKeyId).inputs.policy).find(
+        (s) =>
+          typeof s.Principal === "object" && s.Principal.Service === "delivery.logs.amazonaws.com",
+      );
+      assert.ok(delivery, `${group.name}: its key does not let log delivery use it`);
+      assert.equal(delivery.Condition?.StringEquals?.["aws:SourceAccount"], "123456789012");
+      assert.equal(
+        delivery.Condition?.ArnLike?.["aws:SourceArn"],
+        `arn:aws:logs:${String(group.region)}:123456789012:*`,
+      );
+    }
+  });
+
+  it("GIVEN every secret the program keeps (the cookie-signing key per region) THEN it is encrypted with a customer-managed key of its own region", () => {
+    const secrets = prod.ofType("aws:secretsmanager/secret:Secret");
+    assert.ok(secrets.length > 0);
+    for (const secret of secrets) {
+      assert.ok(secret.inputs.kmsKeyId, `${secret.name} is under the account's default key`);
+      assert.equal(byArn(secret.inputs.kmsKeyId).region, secret.region, secret.name);
+    }
+  });
+
   it("GIVEN the assets buckets THEN they use SSE-KMS with bucket keys under a key of their region that CloudFront may use for this distribution only, and replication re-encrypts under the replica's key", () => {
     const distribution = prod.ofType(T.distribution)[0]!;
     for (const name of ["assets-bucket", "assets-replica"]) {
