@@ -31,7 +31,11 @@ export interface EdgeLogsArgs {
   retentionDays: number;
   /** The CloudFront distribution whose access logs are delivered (standard logging v2). */
   distributionArn: pulumi.Input<string>;
-  /** The public hosted zone whose DNS queries are logged; unset when the stack has no domain. */
+  /**
+   * The public hosted zone whose DNS queries are logged: one the stack created. Unset without one
+   * (no domain, or an existing zone: Route53 allows one query-logging configuration per zone, and
+   * that one is its owner's).
+   */
   zone?: { zoneId: pulumi.Input<string>; domain: string };
   /**
    * The customer-managed key in us-east-1 both log groups are encrypted with; its policy must let
