@@ -69,7 +69,6 @@ describe("signElastiCacheToken", () => {
 describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () => {
   let admin: Redis;
   const user = uniqueName("iam-user");
-  let issued: string[] = [];
 
   before(async () => {
     admin = new Redis(requireServices("redis").redisUrl);
@@ -80,13 +79,20 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     await admin.quit();
   });
 
-  /** Like ElastiCache: each token it signs is accepted from then on, until the test expires it. */
-  function tokens(refreshEveryMs: number): RedisTokenSource {
+  /**
+   * Like ElastiCache: each token it signs is accepted from then on, until the test expires it.
+   * Each test has its own list, so a closing connection's last renewal cannot land in another's.
+   */
+  function tokens(refreshEveryMs: number): RedisTokenSource & { issued: string[] } {
+    const issued: string[] = [];
+    const prefix = uniqueName(user);
+    let signed = 0;
     return {
+      issued,
       username: user,
       refreshEveryMs,
       token: async () => {
-        const token = `${user}-token-${issued.length + 1}`;
+        const token = `${prefix}-token-${(signed += 1)}`;
         await admin.acl("SETUSER", user, `>${token}`);
         issued.push(token);
         return token;
@@ -99,11 +105,12 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
   }
 
   it("GIVEN a token source THEN the first connection signs in as the user with the first token", async () => {
-    issued = [];
+    const source = tokens(60_000);
+    const { issued } = source;
     const redis = connectRedis({
       url: requireServices("redis").redisUrl,
       authToken: "ignored-when-tokens-are-given",
-      tokens: tokens(60_000),
+      tokens: source,
       logger: captureLogs().logger,
     });
     try {
@@ -116,12 +123,13 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
   });
 
   it("GIVEN renewals WHEN the old tokens expire and the connection drops THEN it reconnects with the newest token, and the live connection re-authenticated meanwhile", async () => {
-    issued = [];
+    const source = tokens(50);
+    const { issued } = source;
     const logs = captureLogs();
     const redis = connectRedis({
       url: requireServices("redis").redisUrl,
       authToken: undefined,
-      tokens: tokens(50),
+      tokens: source,
       logger: logs.logger,
     });
     try {
@@ -130,8 +138,9 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
       // Every token but the newest expires, as ElastiCache's do after 15 minutes.
       const newest = issued.at(-1)!;
       for (const token of issued.slice(0, -1)) await admin.acl("SETUSER", user, `<${token}`);
+      const reconnected = new Promise((resolve) => redis.once("ready", resolve));
       await admin.call("CLIENT", "KILL", "USER", user);
-      await until(async () => redis.status === "ready" && redis.options.password !== undefined);
+      await reconnected;
       await redis.set(`${user}:k`, "v");
       assert.equal(await redis.get(`${user}:k`), "v");
       assert.equal(await redis.call("ACL", "WHOAMI"), user);
@@ -148,9 +157,9 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
   });
 
   it("GIVEN the source fails THEN the failure is logged and the connection keeps its token", async () => {
-    issued = [];
     let calls = 0;
     const source = tokens(50);
+    const { issued } = source;
     const logs = captureLogs();
     const redis = connectRedis({
       url: requireServices("redis").redisUrl,

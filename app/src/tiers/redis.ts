@@ -63,19 +63,36 @@ export function connectRedis(options: RedisOptions): Redis {
 function renewTokens(redis: Redis, tokens: RedisTokenSource, logger: Logger): Promise<void> {
   redis.options.username = tokens.username;
   const renew = async () => {
+    let token: string;
     try {
-      const token = await tokens.token();
-      redis.options.password = token;
-      if (redis.status === "ready") await redis.auth(tokens.username, token);
+      token = await tokens.token();
     } catch (error) {
       logger.warn({ degraded: "redis", err: error }, "could not renew the redis sign-in token");
+      return;
+    }
+    redis.options.password = token;
+    if (redis.status !== "ready") return;
+    try {
+      await redis.auth(tokens.username, token);
+    } catch (error) {
+      // A connection that dropped meanwhile signs in with the new token when it reconnects.
+      logger.warn(
+        { degraded: "redis", err: error },
+        "could not re-authenticate the redis connection",
+      );
     }
   };
-  const timer = setInterval(() => void renew(), tokens.refreshEveryMs);
+  // One renewal at a time: a slow signing is not overtaken by the next tick.
+  let renewing: Promise<void> | undefined;
+  const tick = () => {
+    renewing ??= renew().finally(() => (renewing = undefined));
+    return renewing;
+  };
+  const timer = setInterval(() => void tick(), tokens.refreshEveryMs);
   // A timer alone never keeps the process up; closeRedis ends the connection and the timer.
   timer.unref();
   redis.once("end", () => clearInterval(timer));
-  return renew();
+  return tick();
 }
 
 /** Waits (bounded) for the connection, so a fresh process does not start degraded for nothing. */
