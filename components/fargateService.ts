@@ -94,6 +94,12 @@ export interface FargateServiceArgs {
   /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
   logRetentionDays: number;
   /**
+   * The customer-managed KMS key the container logs are encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
+   * own encryption.
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
    * Run on Fargate Spot: about 70% cheaper, but AWS may stop a task with two minutes' notice.
    * Changing it rolls the tasks over to the other capacity provider.
    * @default false
@@ -234,6 +240,8 @@ export class FargateTasks {
   readonly taskRole: aws.iam.Role;
 
   private readonly context: AwsContext;
+  /** What the execution role may do: a task definition waits for it (see createTaskDefinition). */
+  private readonly executionGrants: pulumi.Resource[] = [];
   private running: RunningTasks | undefined;
   private defined: aws.ecs.TaskDefinition | undefined;
 
@@ -322,7 +330,11 @@ export class FargateTasks {
   ): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
+      transform(args.transform?.logGroup, {
+        retentionInDays: args.logRetentionDays,
+        ...(args.logKmsKeyArn === undefined ? {} : { kmsKeyId: args.logKmsKeyArn }),
+        tags,
+      }),
       { parent: this.owner },
     );
   }
@@ -351,7 +363,7 @@ export class FargateTasks {
       }),
       { parent: this.owner },
     );
-    new aws.iam.RolePolicyAttachment(
+    const managed = new aws.iam.RolePolicyAttachment(
       `${name}-execution-role`,
       {
         role: role.name,
@@ -359,10 +371,11 @@ export class FargateTasks {
       },
       { parent: this.owner },
     );
+    this.executionGrants.push(managed);
     const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
-      new aws.iam.RolePolicy(
+      const secrets = new aws.iam.RolePolicy(
         `${name}-execution-secrets`,
         {
           role: role.name,
@@ -394,6 +407,7 @@ export class FargateTasks {
         },
         { parent: this.owner },
       );
+      this.executionGrants.push(secrets);
     }
     return role;
   }
@@ -490,7 +504,10 @@ export class FargateTasks {
         containerDefinitions: pulumi.jsonStringify([container]),
         tags,
       }),
-      { parent: this.owner },
+      // Its tasks start as soon as the service points at it: only once the execution role may read
+      // their secrets under the keys they are now encrypted with (a secret moved to another key
+      // and its grant change in the same deploy), pull the image and write the logs.
+      { parent: this.owner, dependsOn: this.executionGrants },
     );
   }
 
