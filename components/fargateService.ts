@@ -99,9 +99,19 @@ export interface FargateServiceArgs {
    * @default false
    */
   useSpot?: boolean;
+  /**
+   * The deploy step the tasks need done first: the migrate run's task id (MigrationRun), which
+   * the service takes as its `migrated-by` tag, so it is created and updated only after that run
+   * succeeded. Not for a one-off task.
+   * @default none: the service waits for nothing
+   */
+  migratedBy?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: FargateServiceTransforms;
 }
+
+/** The service tag that names the migrate run its tasks waited for (`migratedBy`). */
+export const MIGRATED_BY_TAG = "migrated-by";
 
 /**
  * What a concrete service adds to the shared task and service: how work reaches its tasks (a load
@@ -527,7 +537,8 @@ export class FargateTasks {
         propagateTags: "SERVICE",
         enableEcsManagedTags: true,
         enableExecuteCommand: false,
-        tags,
+        tags:
+          args.migratedBy === undefined ? tags : { ...tags, [MIGRATED_BY_TAG]: args.migratedBy },
       }),
       { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
     );

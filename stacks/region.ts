@@ -22,7 +22,8 @@ import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
-import type { SecretReference } from "../components/fargateService";
+import { CONTAINER_NAME, type SecretReference } from "../components/fargateService";
+import { MigrationRun } from "../components/migrationRun";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebAcl } from "../components/webAcl";
 import { tierTags } from "../components/tags";
@@ -67,6 +68,11 @@ export interface WriterDatabase {
   address: pulumi.Input<string>;
   /** The writer's instance: a cross-region replica of it is replaced with it. */
   instance: pulumi.Resource;
+  /**
+   * The migrate run that brought the writer's schema up to this deploy's image (MigrationRun's
+   * task id): every region's web and worker services take it, so none starts before it.
+   */
+  migratedBy: pulumi.Input<string>;
 }
 
 export interface RegionArgs {
@@ -164,7 +170,6 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.writer = args.writer ?? this.ownWriter();
     this.readerAddresses = readerAddressesOf(this.database.role);
 
     this.cacheSkipped = cacheSkippedReason(config);
@@ -186,6 +191,14 @@ export class Region extends pulumi.ComponentResource {
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     this.clusterArn = cluster.arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
+    // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
+    if (shape === "writer" || shape === "promotedReplica") {
+      const { task: migration, run } = this.createMigration(name, args, cluster);
+      this.migration = migration;
+      this.writer = this.ownWriter(run);
+    } else {
+      this.writer = args.writer!;
+    }
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -259,9 +272,6 @@ export class Region extends pulumi.ComponentResource {
     this.workers.grantSendMessages("web", this.web.taskRoleName);
     // The web tasks hold the region's cache in use, so they apply its invalidations.
     this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
-    if (shape === "writer" || shape === "promotedReplica") {
-      this.migration = this.createMigration(name, args, cluster);
-    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -324,7 +334,7 @@ export class Region extends pulumi.ComponentResource {
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
       invalidationQueueUrl: this.invalidations.queueUrl,
-      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
+      // What `aws ecs run-task` needs to run the migrations by hand, in the region holding the writer.
       ...(this.migration
         ? {
             migrate: {
@@ -338,7 +348,7 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(): WriterDatabase {
+  private ownWriter(run: MigrationRun): WriterDatabase {
     const role = this.database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
@@ -347,15 +357,21 @@ export class Region extends pulumi.ComponentResource {
       instanceArn: role.writer.arn,
       address: role.writer.address,
       instance: role.writer.instance,
+      migratedBy: run.taskId,
     };
   }
 
   /**
    * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
    * master credential, read from this region's own secret. It creates the app's role
-   * (`database.appUsername`), which the web and worker tasks log in as.
+   * (`database.appUsername`), which the web and worker tasks log in as. The run executes it at
+   * every deploy that changes its task definition and fails the up if it fails (MigrationRun).
    */
-  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+  private createMigration(
+    name: string,
+    args: RegionArgs,
+    cluster: ComputeCluster,
+  ): { task: MigrationTask; run: MigrationRun } {
     const { config } = args;
     const role = this.database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
@@ -374,7 +390,7 @@ export class Region extends pulumi.ComponentResource {
         logRetentionDays: config.logs.retentionDays,
         environment: {
           AWS_REGION: args.region,
-          DATABASE_URL: this.databaseUrl(config.database.masterUsername, this.writer.address),
+          DATABASE_URL: this.databaseUrl(config.database.masterUsername, role.writer.address),
           DATABASE_APP_USER: config.database.appUsername,
         } satisfies MigrateEnvironment<pulumi.Input<string>>,
         secrets: {
@@ -384,12 +400,26 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.database.allowFrom(
+    const admitted = this.database.allowFrom(
       "migrate",
       { securityGroupId: migration.securityGroupId },
       "the migrate step",
     );
-    return migration;
+    const run = new MigrationRun(
+      `${name}-migrate-run`,
+      {
+        region: args.region,
+        clusterArn: cluster.arn,
+        taskDefinitionArn: migration.taskDefinitionArn,
+        subnetIds: this.network.privateSubnetIds,
+        securityGroupId: migration.securityGroupId,
+        containerName: CONTAINER_NAME,
+      },
+      // The task pulls its image through the network's NAT and reaches the writer only once the
+      // database admits its security group.
+      { parent: this, dependsOn: [this.network, ...admitted] },
+    );
+    return { task: migration, run };
   }
 
   /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
@@ -432,6 +462,7 @@ export class Region extends pulumi.ComponentResource {
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
       ...taskSettings(config),
+      migratedBy: this.writer.migratedBy,
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),

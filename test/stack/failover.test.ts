@@ -31,6 +31,9 @@ const T = {
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   record: "aws:route53/record:Record",
   tableReplica: "aws:dynamodb/tableReplica:TableReplica",
+  service: "aws:ecs/service:Service",
+  migrateRun: "pulumi-nodejs:dynamic/migrate:MigrationRun",
+  cluster: "aws:ecs/cluster:Cluster",
 } as const;
 
 /** What a region's checks may depend on: its own tiers (contract: HealthDependency). */
@@ -80,6 +83,51 @@ describe("failover: where each region's database stands", () => {
 /** The web and worker tasks (the migrate step runs as the master user, next to the writer). */
 const appTasks = (s: Synth) =>
   s.ofType(T.taskDefinition).filter((task) => !task.name.endsWith("-migrate-taskdef"));
+
+describe("failover: the migrations run before any web or worker task starts", () => {
+  for (const [label, writerRole] of [
+    ["before any failover", "primary"],
+    ["WHEN database.writerRegion is secondary", "secondary"],
+  ] as const) {
+    it(`GIVEN prod ${label} THEN one migrate run, in the writer's region, runs its migrate task in the private subnets, and every service of both regions waits for it`, () => {
+      const s = writerRole === "primary" ? normal : failedOver;
+      const runs = s.ofType(T.migrateRun);
+      assert.deepEqual(
+        runs.map((run) => run.name),
+        [`${writerRole}-migrate-run`],
+      );
+      const run = runs[0]!;
+      assert.equal(run.inputs.region, config.regions[writerRole]);
+      assert.equal(
+        run.inputs.taskDefinitionArn,
+        s.named(`${writerRole}-migrate-taskdef`, T.taskDefinition).state.arn,
+      );
+      assert.equal(
+        run.inputs.securityGroupId,
+        s.named(`${writerRole}-migrate-tasks-sg`, T.securityGroup).id,
+      );
+      const privateSubnets = s
+        .ofType(T.subnet)
+        .filter((subnet) => subnet.name.startsWith(`${writerRole}-network-private-`))
+        .map((subnet) => subnet.id)
+        .sort();
+      assert.deepEqual([...(run.inputs.subnetIds as string[])].sort(), privateSubnets);
+      const services = s.ofType(T.service);
+      assert.equal(services.length, 4, "web and workers in two regions");
+      for (const service of services) {
+        assert.ok(
+          (service.dependsOn ?? []).includes(run.urn),
+          `${service.name} waits for ${run.name}`,
+        );
+        assert.equal(
+          (service.inputs.tags as Record<string, string>)["migrated-by"],
+          run.state.taskId,
+          `${service.name} takes the run's task id`,
+        );
+      }
+    });
+  }
+});
 
 describe("failover: GIVEN prod before any failover", () => {
   it("THEN both regions' tasks write to the primary's writer as the app's role, with IAM tokens (no password)", () => {
