@@ -91,6 +91,13 @@ export interface FargateServiceArgs {
    * @default []
    */
   secretKmsKeyArns?: pulumi.Input<string>[];
+  /**
+   * The secrets the execution role may read, when they must outlive a change of `secrets` (a
+   * pattern that covers a secret created later, such as the RDS master secret after a failover).
+   * @default the ARNs of `secrets`
+   * @example ["arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-*"]
+   */
+  secretGrantArns?: pulumi.Input<string>[];
   /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
   logRetentionDays: number;
   /**
@@ -369,7 +376,8 @@ export class FargateTasks {
       },
       { parent: this.owner },
     );
-    const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
+    const secretArns =
+      args.secretGrantArns ?? Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
       new aws.iam.RolePolicy(

@@ -131,8 +131,8 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
-  /** The migrate step, in the region holding the writer only. */
-  readonly migration?: MigrationTask;
+  /** The migrate step: its task definition in the region holding the writer only. */
+  readonly migration: MigrationTask;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
@@ -192,13 +192,9 @@ export class Region extends pulumi.ComponentResource {
     this.clusterArn = cluster.arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
-    if (shape === "writer" || shape === "promotedReplica") {
-      const { task: migration, run } = this.createMigration(name, args, cluster);
-      this.migration = migration;
-      this.writer = this.ownWriter(run);
-    } else {
-      this.writer = args.writer!;
-    }
+    const { task: migration, run } = this.createMigration(name, args, cluster);
+    this.migration = migration;
+    this.writer = run ? this.ownWriter(run) : args.writer!;
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -335,7 +331,7 @@ export class Region extends pulumi.ComponentResource {
       alarmTopicArn: this.observability.alarmTopicArn,
       invalidationQueueUrl: this.invalidations.queueUrl,
       // What `aws ecs run-task` needs to run the migrations by hand, in the region holding the writer.
-      ...(this.migration
+      ...(this.migration.taskDefinitionArn
         ? {
             migrate: {
               taskDefinitionArn: this.migration.taskDefinitionArn,
@@ -366,17 +362,21 @@ export class Region extends pulumi.ComponentResource {
    * master credential, read from this region's own secret. It creates the app's role
    * (`database.appUsername`), which the web and worker tasks log in as. The run executes it at
    * every deploy that changes its task definition and fails the up if it fails (MigrationRun).
+   *
+   * Its roles, security group and grants exist in both regions whatever `writerRegion` says, the
+   * grant covering any RDS master secret of this region (decryptable only with this database's
+   * key): a failover adds only the task definition and the run, no IAM resource (IAM's control
+   * plane is in us-east-1).
    */
   private createMigration(
     name: string,
     args: RegionArgs,
     cluster: ComputeCluster,
-  ): { task: MigrationTask; run: MigrationRun } {
+  ): { task: MigrationTask; run: MigrationRun | undefined } {
     const { config } = args;
     const role = this.database.role;
-    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
-      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
-    }
+    const writer =
+      role.kind === "writer" || role.kind === "promotedReplica" ? role.writer : undefined;
     const migration = new MigrationTask(
       `${name}-migrate`,
       {
@@ -388,14 +388,20 @@ export class Region extends pulumi.ComponentResource {
         cpu: config.web.cpu,
         memory: config.web.memory,
         logRetentionDays: config.logs.retentionDays,
-        environment: {
-          AWS_REGION: args.region,
-          DATABASE_URL: this.databaseUrl(config.database.masterUsername, role.writer.address),
-          DATABASE_APP_USER: config.database.appUsername,
-        } satisfies MigrateEnvironment<pulumi.Input<string>>,
-        secrets: {
-          DATABASE_PASSWORD: { arn: role.writer.masterUserSecretArn, jsonKey: "password" },
-        } satisfies MigrateSecrets<SecretReference>,
+        runsHere: writer !== undefined,
+        environment: writer
+          ? ({
+              AWS_REGION: args.region,
+              DATABASE_URL: this.databaseUrl(config.database.masterUsername, writer.address),
+              DATABASE_APP_USER: config.database.appUsername,
+            } satisfies MigrateEnvironment<pulumi.Input<string>>)
+          : {},
+        secrets: writer
+          ? ({
+              DATABASE_PASSWORD: { arn: writer.masterUserSecretArn, jsonKey: "password" },
+            } satisfies MigrateSecrets<SecretReference>)
+          : {},
+        secretGrantArns: [rdsMasterSecretsOf(this.database.kmsKeyArn)],
         secretKmsKeyArns: [this.database.kmsKeyArn],
       },
       { parent: this },
@@ -405,6 +411,9 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: migration.securityGroupId },
       "the migrate step",
     );
+    if (writer === undefined || migration.taskDefinitionArn === undefined) {
+      return { task: migration, run: undefined };
+    }
     const run = new MigrationRun(
       `${name}-migrate-run`,
       {
@@ -494,6 +503,17 @@ export class Region extends pulumi.ComponentResource {
       secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
     };
   }
+}
+
+/**
+ * Every RDS-managed master secret (`rds!db-…`) of the region and account of `kmsKeyArn`: the
+ * promoted writer's secret is created at failover, so its exact ARN is not known ahead.
+ */
+export function rdsMasterSecretsOf(kmsKeyArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.output(kmsKeyArn).apply((arn) => {
+    const [, partition, , region, account] = arn.split(":");
+    return `arn:${partition}:secretsmanager:${region}:${account}:secret:rds!db-*`;
+  });
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

@@ -217,12 +217,11 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
   });
 
   it("THEN the serving tasks' grants are the ones made before: a failover changes no IAM policy of theirs (IAM's control plane is in us-east-1)", () => {
-    // The migrate step follows the writer with a role of its own: it is not needed to serve, and
-    // runs again once IAM answers (README: failover).
+    // The migrate step's too: its roles and grants exist in both regions; only its task
+    // definition follows the writer.
     const policies = (s: Synth) =>
       s
         .ofType(T.rolePolicy)
-        .filter((policy) => !/^(primary|secondary)-migrate-/.test(policy.name))
         .map((policy) => [policy.name, policy.inputs.policy, policy.inputs.role])
         .sort();
     assert.deepEqual(policies(failedOver), policies(normal));
@@ -237,6 +236,33 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
         `${grant.name}: rds-db:connect on the promoted instance`,
       );
     }
+  });
+
+  it("THEN the set of IAM resources is the same, inputs included: a failover creates, changes and deletes none", () => {
+    const iam = (s: Synth) =>
+      s.resources
+        .filter((r) => r.type.startsWith("aws:iam/"))
+        .map((r) => JSON.stringify([r.type, r.name, r.region, r.inputs]))
+        .sort();
+    assert.deepEqual(iam(failedOver), iam(normal));
+  });
+
+  it("THEN the promoted writer's new master secret is one the secondary's migrate execution role may already read", () => {
+    const promoted = failedOver.named(PROMOTED, T.db);
+    const secret = (promoted.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!;
+    const grant = JSON.parse(
+      String(failedOver.named("secondary-migrate-execution-secrets", T.rolePolicy).inputs.policy),
+    ) as { Statement: Array<{ Sid: string; Resource: string[] }> };
+    const readable = grant.Statement.find((st) => st.Sid === "ReadTaskSecrets")!.Resource;
+    assert.ok(
+      // IAM's `*` at the end of an ARN: any suffix.
+      readable.some((pattern) =>
+        pattern.endsWith("*")
+          ? secret.secretArn.startsWith(pattern.slice(0, -1))
+          : secret.secretArn === pattern,
+      ),
+      `${secret.secretArn} in ${readable.join(", ")}`,
+    );
   });
 
   it("THEN the migrate step moves to the promoted writer's region and takes its new secret there", () => {
