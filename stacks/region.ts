@@ -506,14 +506,29 @@ export class Region extends pulumi.ComponentResource {
 }
 
 /**
+ * An ARN of `service` in `region`, in the partition and account of `knownArn` (any ARN of the
+ * stack's): built from config, so it waits for no resource of that region.
+ */
+export function arnInRegion(
+  knownArn: pulumi.Input<string>,
+  service: string,
+  region: string,
+  resource: string,
+): pulumi.Output<string> {
+  return pulumi.output(knownArn).apply((arn) => {
+    const [, partition, , , account] = arn.split(":");
+    return `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  });
+}
+
+/**
  * Every RDS-managed master secret (`rds!db-…`) of the region and account of `kmsKeyArn`: the
  * promoted writer's secret is created at failover, so its exact ARN is not known ahead.
  */
 export function rdsMasterSecretsOf(kmsKeyArn: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.output(kmsKeyArn).apply((arn) => {
-    const [, partition, , region, account] = arn.split(":");
-    return `arn:${partition}:secretsmanager:${region}:${account}:secret:rds!db-*`;
-  });
+  return pulumi
+    .output(kmsKeyArn)
+    .apply((arn) => arnInRegion(arn, "secretsmanager", arn.split(":")[3]!, "secret:rds!db-*"));
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

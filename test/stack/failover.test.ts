@@ -129,6 +129,36 @@ describe("failover: the migrations run before any web or worker task starts", ()
   }
 });
 
+describe("failover: the app's database logins, granted ahead in both regions", () => {
+  for (const [label, writerRole] of [
+    ["before any failover", "primary"],
+    ["WHEN database.writerRegion is secondary", "secondary"],
+  ] as const) {
+    it(`GIVEN prod ${label} THEN each task role may log in as the app in each region, one statement per region, waiting for no database instance`, () => {
+      const s = writerRole === "primary" ? normal : failedOver;
+      const grants = s.ofType(T.rolePolicy).filter((p) => p.name.endsWith("-database-connect"));
+      assert.equal(grants.length, 4, "web and workers in two regions");
+      const account = String(s.named("primary-database-writer", T.db).state.arn).split(":")[4];
+      const instances = new Set(s.ofType(T.db).map((db) => db.urn));
+      for (const grant of grants) {
+        const policy = JSON.parse(String(grant.inputs.policy)) as {
+          Statement: Array<{ Action: string; Resource: string }>;
+        };
+        assert.deepEqual(
+          policy.Statement.map((st) => [st.Action, st.Resource]),
+          [config.regions.primary, config.regions.secondary].map((region) => [
+            "rds-db:connect",
+            `arn:aws:rds-db:${region}:${account}:dbuser:*/${config.database.appUsername}`,
+          ]),
+          grant.name,
+        );
+        const waits = (grant.dependsOn ?? []).filter((urn) => instances.has(urn));
+        assert.deepEqual(waits, [], `${grant.name} waits for no instance`);
+      }
+    });
+  }
+});
+
 describe("failover: GIVEN prod before any failover", () => {
   it("THEN both regions' tasks write to the primary's writer as the app's role, with IAM tokens (no password)", () => {
     const writer = normal.named("primary-database-writer", T.db);
@@ -231,9 +261,9 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
       .filter((p) => p.name.endsWith("-database-connect"))) {
       assert.ok(
         String(grant.inputs.policy).includes(
-          `:dbuser:${String(promoted.state.resourceId)}/${config.database.appUsername}`,
+          `:rds-db:${config.regions.secondary}:${String(promoted.state.arn).split(":")[4]}:dbuser:*/${config.database.appUsername}"`,
         ),
-        `${grant.name}: rds-db:connect on the promoted instance`,
+        `${grant.name}: rds-db:connect on the promoted instance's region, as the app`,
       );
     }
   });
