@@ -436,20 +436,6 @@ export class Database extends pulumi.ComponentResource {
   }
 
   /**
-   * The `rds-db:connect` resources for logging in as `user` with an IAM token on every instance of
-   * this database (writer and replicas): arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER.
-   * The resource id stays when a replica is promoted, so grants made ahead of a failover hold.
-   */
-  connectArns(user: string): pulumi.Output<string>[] {
-    return [...(this.writer ? [this.writer] : []), ...this.replicas].map((instance) =>
-      pulumi.all([instance.arn, instance.resourceId]).apply(([arn, resourceId]) => {
-        const [, partition, , region, account] = arn.split(":");
-        return `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
-      }),
-    );
-  }
-
-  /**
    * Admits PostgreSQL connections (TCP 5432) from a security group of this VPC, or from address
    * ranges (security groups cannot be referenced across regions, so the other region's app
    * subnets are admitted by CIDR over peering). Creates one rule per source or range.

@@ -91,6 +91,13 @@ export interface FargateServiceArgs {
    * @default []
    */
   secretKmsKeyArns?: pulumi.Input<string>[];
+  /**
+   * The secrets the execution role may read, when they must outlive a change of `secrets` (a
+   * pattern that covers a secret created later, such as the RDS master secret after a failover).
+   * @default the ARNs of `secrets`
+   * @example ["arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-*"]
+   */
+  secretGrantArns?: pulumi.Input<string>[];
   /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
   logRetentionDays: number;
   /**
@@ -105,9 +112,19 @@ export interface FargateServiceArgs {
    * @default false
    */
   useSpot?: boolean;
+  /**
+   * The deploy step the tasks need done first: the migrate run's task id (MigrationRun), which
+   * the service takes as its `migrated-by` tag, so it is created and updated only after that run
+   * succeeded. Not for a one-off task.
+   * @default none: the service waits for nothing
+   */
+  migratedBy?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: FargateServiceTransforms;
 }
+
+/** The service tag that names the migrate run its tasks waited for (`migratedBy`). */
+export const MIGRATED_BY_TAG = "migrated-by";
 
 /**
  * What a concrete service adds to the shared task and service: how work reaches its tasks (a load
@@ -372,7 +389,8 @@ export class FargateTasks {
       { parent: this.owner },
     );
     this.executionGrants.push(managed);
-    const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
+    const secretArns =
+      args.secretGrantArns ?? Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
       const secrets = new aws.iam.RolePolicy(
@@ -544,7 +562,8 @@ export class FargateTasks {
         propagateTags: "SERVICE",
         enableEcsManagedTags: true,
         enableExecuteCommand: false,
-        tags,
+        tags:
+          args.migratedBy === undefined ? tags : { ...tags, [MIGRATED_BY_TAG]: args.migratedBy },
       }),
       { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
     );

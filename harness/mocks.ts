@@ -89,6 +89,8 @@ const arn = (service: string, region: string, resource: string) =>
 
 /** Extra state per resource type: what AWS computes and other resources read. */
 const STATE: Record<string, StateFn> = {
+  // The migrate run's only output: the ECS task id of the run (components/migrationRun.ts).
+  "pulumi-nodejs:dynamic/migrate:MigrationRun": ({ name }) => ({ taskId: fakeHex(name, 32) }),
   "aws:ec2/vpc:Vpc": ({ id, region }) => ({
     arn: arn("ec2", region, `vpc/${id}`),
     defaultSecurityGroupId: `sg-${fakeHex(id)}`,

@@ -25,8 +25,9 @@ import { InvalidationQueue } from "../components/invalidationQueue";
 import { tierTags } from "../components/tags";
 import { CLOUDFRONT_WAF_REGION, WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
+import { REGION_ROLES } from "./configSchema";
 import { edgeAuditSkippedReason, serves } from "./emulator";
-import { otherRole, type Region } from "./region";
+import { arnInRegion, otherRole, type Region } from "./region";
 import {
   appDomainName,
   geoDnsRegionSettings,
@@ -338,9 +339,6 @@ export function shareRegionalState(
   regions: Record<RegionRole, Region>,
   sessions: SessionStore,
 ): void {
-  const connectArns = (["primary", "secondary"] as const).flatMap((role) =>
-    regions[role].database.connectArns(config.database.appUsername),
-  );
   for (const role of ["primary", "secondary"] as const) {
     const region = regions[role];
     sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
@@ -358,14 +356,22 @@ export function shareRegionalState(
           role: roleName,
           policy: pulumi.jsonStringify({
             Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "DatabaseLoginAsApp",
-                Effect: "Allow",
-                Action: "rds-db:connect",
-                Resource: connectArns,
-              },
-            ],
+            // One statement per region, on any instance there (dbuser:*): built from config, so
+            // it waits for no instance (the primary's grant would wait for the cross-region
+            // replica). The Service Authorization Reference documents no condition that would
+            // name the instances (versions differ on aws:ResourceTag, and not for dbuser), so
+            // the user name is the scope: the app's role, rows only, never the master user.
+            Statement: REGION_ROLES.map((target) => ({
+              Sid: `DatabaseLoginAsAppIn${target === "primary" ? "Primary" : "Secondary"}`,
+              Effect: "Allow",
+              Action: "rds-db:connect",
+              Resource: arnInRegion(
+                region.database.kmsKeyArn,
+                "rds-db",
+                config.regions[target],
+                `dbuser:*/${config.database.appUsername}`,
+              ),
+            })),
           }),
         },
         { parent: region },

@@ -23,7 +23,8 @@ import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
-import type { SecretReference } from "../components/fargateService";
+import { CONTAINER_NAME, type SecretReference } from "../components/fargateService";
+import { MigrationRun } from "../components/migrationRun";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebAcl } from "../components/webAcl";
 import { tierTags } from "../components/tags";
@@ -68,6 +69,11 @@ export interface WriterDatabase {
   address: pulumi.Input<string>;
   /** The writer's instance: a cross-region replica of it is replaced with it. */
   instance: pulumi.Resource;
+  /**
+   * The migrate run that brought the writer's schema up to this deploy's image (MigrationRun's
+   * task id): every region's web and worker services take it, so none starts before it.
+   */
+  migratedBy: pulumi.Input<string>;
 }
 
 export interface RegionArgs {
@@ -126,8 +132,8 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
-  /** The migrate step, in the region holding the writer only. */
-  readonly migration?: MigrationTask;
+  /** The migrate step: its task definition in the region holding the writer only. */
+  readonly migration: MigrationTask;
   /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
   readonly accessLogs: AccessLogBucket | undefined;
   /** The key every log group of the region is encrypted with. */
@@ -184,7 +190,6 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.writer = args.writer ?? this.ownWriter();
     this.readerAddresses = readerAddressesOf(this.database.role);
 
     this.cacheSkipped = cacheSkippedReason(config);
@@ -212,6 +217,10 @@ export class Region extends pulumi.ComponentResource {
       tags: tierTags("web"),
     }).arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
+    // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
+    const { task: migration, run } = this.createMigration(name, args, cluster);
+    this.migration = migration;
+    this.writer = run ? this.ownWriter(run) : args.writer!;
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -292,9 +301,6 @@ export class Region extends pulumi.ComponentResource {
     this.workers.grantSendMessages("web", this.web.taskRoleName);
     // The web tasks hold the region's cache in use, so they apply its invalidations.
     this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
-    if (shape === "writer" || shape === "promotedReplica") {
-      this.migration = this.createMigration(name, args, cluster);
-    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -357,8 +363,8 @@ export class Region extends pulumi.ComponentResource {
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
       invalidationQueueUrl: this.invalidations.queueUrl,
-      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
-      ...(this.migration
+      // What `aws ecs run-task` needs to run the migrations by hand, in the region holding the writer.
+      ...(this.migration.taskDefinitionArn
         ? {
             migrate: {
               taskDefinitionArn: this.migration.taskDefinitionArn,
@@ -371,7 +377,7 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(): WriterDatabase {
+  private ownWriter(run: MigrationRun): WriterDatabase {
     const role = this.database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
@@ -380,20 +386,30 @@ export class Region extends pulumi.ComponentResource {
       instanceArn: role.writer.arn,
       address: role.writer.address,
       instance: role.writer.instance,
+      migratedBy: run.taskId,
     };
   }
 
   /**
    * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
    * master credential, read from this region's own secret. It creates the app's role
-   * (`database.appUsername`), which the web and worker tasks log in as.
+   * (`database.appUsername`), which the web and worker tasks log in as. The run executes it at
+   * every deploy that changes its task definition and fails the up if it fails (MigrationRun).
+   *
+   * Its roles, security group and grants exist in both regions whatever `writerRegion` says, the
+   * grant covering any RDS master secret of this region (decryptable only with this database's
+   * key): a failover adds only the task definition and the run, no IAM resource (IAM's control
+   * plane is in us-east-1).
    */
-  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+  private createMigration(
+    name: string,
+    args: RegionArgs,
+    cluster: ComputeCluster,
+  ): { task: MigrationTask; run: MigrationRun | undefined } {
     const { config } = args;
     const role = this.database.role;
-    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
-      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
-    }
+    const writer =
+      role.kind === "writer" || role.kind === "promotedReplica" ? role.writer : undefined;
     const migration = new MigrationTask(
       `${name}-migrate`,
       {
@@ -405,24 +421,47 @@ export class Region extends pulumi.ComponentResource {
         cpu: config.web.cpu,
         memory: config.web.memory,
         logRetentionDays: config.logs.retentionDays,
-        environment: {
-          AWS_REGION: args.region,
-          DATABASE_URL: this.databaseUrl(config.database.masterUsername, this.writer.address),
-          DATABASE_APP_USER: config.database.appUsername,
-        } satisfies MigrateEnvironment<pulumi.Input<string>>,
-        secrets: {
-          DATABASE_PASSWORD: { arn: role.writer.masterUserSecretArn, jsonKey: "password" },
-        } satisfies MigrateSecrets<SecretReference>,
+        runsHere: writer !== undefined,
+        environment: writer
+          ? ({
+              AWS_REGION: args.region,
+              DATABASE_URL: this.databaseUrl(config.database.masterUsername, writer.address),
+              DATABASE_APP_USER: config.database.appUsername,
+            } satisfies MigrateEnvironment<pulumi.Input<string>>)
+          : {},
+        secrets: writer
+          ? ({
+              DATABASE_PASSWORD: { arn: writer.masterUserSecretArn, jsonKey: "password" },
+            } satisfies MigrateSecrets<SecretReference>)
+          : {},
+        secretGrantArns: [rdsMasterSecretsOf(this.database.kmsKeyArn)],
         secretKmsKeyArns: [this.database.kmsKeyArn],
       },
       { parent: this },
     );
-    this.database.allowFrom(
+    const admitted = this.database.allowFrom(
       "migrate",
       { securityGroupId: migration.securityGroupId },
       "the migrate step",
     );
-    return migration;
+    if (writer === undefined || migration.taskDefinitionArn === undefined) {
+      return { task: migration, run: undefined };
+    }
+    const run = new MigrationRun(
+      `${name}-migrate-run`,
+      {
+        region: args.region,
+        clusterArn: cluster.arn,
+        taskDefinitionArn: migration.taskDefinitionArn,
+        subnetIds: this.network.privateSubnetIds,
+        securityGroupId: migration.securityGroupId,
+        containerName: CONTAINER_NAME,
+      },
+      // The task pulls its image through the network's NAT and reaches the writer only once the
+      // database admits its security group.
+      { parent: this, dependsOn: [this.network, ...admitted] },
+    );
+    return { task: migration, run };
   }
 
   /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
@@ -467,6 +506,7 @@ export class Region extends pulumi.ComponentResource {
       image: args.image,
       ...taskSettings(config),
       logKmsKeyArn: this.logsKeyArn,
+      migratedBy: this.writer.migratedBy,
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
@@ -499,6 +539,32 @@ export class Region extends pulumi.ComponentResource {
       secretKmsKeyArns: [this.secretsKeyArn],
     };
   }
+}
+
+/**
+ * An ARN of `service` in `region`, in the partition and account of `knownArn` (any ARN of the
+ * stack's): built from config, so it waits for no resource of that region.
+ */
+export function arnInRegion(
+  knownArn: pulumi.Input<string>,
+  service: string,
+  region: string,
+  resource: string,
+): pulumi.Output<string> {
+  return pulumi.output(knownArn).apply((arn) => {
+    const [, partition, , , account] = arn.split(":");
+    return `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  });
+}
+
+/**
+ * Every RDS-managed master secret (`rds!db-…`) of the region and account of `kmsKeyArn`: the
+ * promoted writer's secret is created at failover, so its exact ARN is not known ahead.
+ */
+export function rdsMasterSecretsOf(kmsKeyArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi
+    .output(kmsKeyArn)
+    .apply((arn) => arnInRegion(arn, "secretsmanager", arn.split(":")[3]!, "secret:rds!db-*"));
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

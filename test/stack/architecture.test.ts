@@ -117,8 +117,8 @@ for (const stack of STACKS) {
         );
       const appGroups = groupIds(/-(web|workers|migrate)-tasks-sg$/);
       const dataGroups = groupIds(/-(database|cache)-sg$/);
-      // web and workers in both regions, and the migrate step next to the writer
-      assert.equal(appGroups.size, 5);
+      // web, workers and the migrate step in both regions (migrate's ready for a failover)
+      assert.equal(appGroups.size, 6);
       assert.equal(dataGroups.size, 4);
       const secondaryAppCidrs = s
         .ofType(T.subnet, config.regions.secondary)
@@ -133,8 +133,8 @@ for (const stack of STACKS) {
         (rule) => rule.inputs.referencedSecurityGroupId !== undefined,
       );
       const fromCidrs = rules.filter((rule) => rule.inputs.referencedSecurityGroupId === undefined);
-      // web and workers, to the database and to the cache, in two regions; migrate to the writer
-      assert.equal(fromGroups.length, 9);
+      // web and workers, to the database and to the cache, and migrate to the database, in two regions
+      assert.equal(fromGroups.length, 10);
       for (const rule of fromGroups)
         assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
       assert.deepEqual(

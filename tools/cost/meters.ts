@@ -737,6 +737,8 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:wafv2/webAclAssociation:WebAclAssociation": "billed in the web ACL's requests inspected",
   "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
     "billed as logs ingested by its log group",
+  "pulumi-nodejs:dynamic/migrate:MigrationRun":
+    "runs the migrate task once per image change: seconds of Fargate, nothing between deploys",
   "pulumi-nodejs:dynamic/guard:ChangeGuard":
     "a check the engine runs at preview and update; nothing exists in AWS",
   "pulumi-nodejs:dynamic/cloudfront:Invalidation":
