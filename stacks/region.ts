@@ -421,6 +421,7 @@ export class Region extends pulumi.ComponentResource {
         cpu: config.web.cpu,
         memory: config.web.memory,
         logRetentionDays: config.logs.retentionDays,
+        logKmsKeyArn: this.logsKeyArn,
         runsHere: writer !== undefined,
         environment: writer
           ? ({
