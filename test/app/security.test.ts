@@ -219,6 +219,19 @@ describe("security (embedded)", () => {
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429]);
     });
 
+    it("GIVEN 30 parallel wrong sign-ins from many clients WHEN the account's limit is 6 THEN at most 6 are checked (401), the rest 429", async () => {
+      const { input } = await signUp();
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, guess) =>
+          attempt(input.email, "wrong-password", `192.0.2.${guess + 1}`),
+        ),
+      );
+      const statuses = responses.map((response) => response.statusCode);
+      const checked = statuses.filter((status) => status === 401).length;
+      assert.ok(checked >= 1 && checked <= 6, `401s: ${checked} of ${statuses.join(",")}`);
+      assert.equal(statuses.filter((status) => status === 429).length, 30 - checked);
+    });
+
     it("GIVEN one client guessing one account's password WHEN over the account-and-client limit THEN 429, even for the right password from there", async () => {
       const { input } = await signUp();
       const attacker = nextClient();

@@ -54,9 +54,8 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
   ): Promise<void> {
     const row = await findUserWithPassword(database.writer, { id });
     if (row === undefined) throw userNotFound(id);
-    await failures.check(request, reply, row.email);
+    await failures.reserve(request, reply, row.email);
     if (!(await context.passwords.verify(password, row.password_hash))) {
-      await failures.record(request, row.email);
       throw new HttpError(
         403,
         "wrong_password",
@@ -64,6 +63,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         "currentPassword",
       );
     }
+    await failures.refund(request);
   }
 
   app.post<{ Body: CreateUserBody }>(
