@@ -98,6 +98,8 @@ export interface Config {
     signInFailuresPerAccountClient?: number;
     signInFailuresPerAccount?: number;
     signUpPerClient?: number;
+    accountChangesPerClient?: number;
+    accountChangesPerUser?: number;
   };
 }
 
@@ -110,6 +112,8 @@ function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
     signInFailuresPerAccountClient: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT"),
     signInFailuresPerAccount: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT"),
     signUpPerClient: readVariable(env, "SIGN_UP_LIMIT_PER_CLIENT"),
+    accountChangesPerClient: readVariable(env, "ACCOUNT_CHANGE_LIMIT_PER_CLIENT"),
+    accountChangesPerUser: readVariable(env, "ACCOUNT_CHANGE_LIMIT_PER_USER"),
   };
   const set = Object.fromEntries(
     Object.entries(limits).filter(([, value]) => value !== undefined),

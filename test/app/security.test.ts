@@ -58,6 +58,8 @@ describe("security (embedded)", () => {
           signInFailuresPerAccountClient: 3,
           signInFailuresPerAccount: 6,
           signUpPerClient: 4,
+          accountChangesPerClient: 40,
+          accountChangesPerUser: 5,
         },
       },
     });
@@ -423,6 +425,35 @@ describe("security (embedded)", () => {
         remoteAddress: client,
       });
       assert.equal(signInThere.statusCode, 429, "the PATCH failures count as failed sign-ins");
+    });
+
+    it("GIVEN the right current password WHEN changing the password over and over THEN the account's change limit answers 429 (successes count: each is a hash)", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const change = { password: input.password, currentPassword: input.password };
+      const statuses: number[] = [];
+      for (let round = 0; round < 6; round += 1) {
+        const response = await patch(user.id, jar, change);
+        // A new password starts a new session for this client.
+        jar.store(response.headers["set-cookie"]);
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    });
+
+    it("GIVEN a stranger's PATCHes with a currentPassword WHEN refused 401 THEN the owner's change limit is untouched", async () => {
+      const { user, input } = await signUp();
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        const stranger = await t.app.inject({
+          method: "PATCH",
+          url: `/users/${user.id}`,
+          payload: { email: `x${attempt}-${input.email}`, currentPassword: "a-guess" },
+        });
+        assert.equal(stranger.statusCode, 401);
+      }
+      const jar = await signIn(input.email, input.password);
+      const owner = await patch(user.id, jar, { name: "Renamed", currentPassword: input.password });
+      assert.equal(owner.statusCode, 200, owner.body);
     });
 
     it("GIVEN the OpenAPI document THEN PATCH /users/{id} requires currentPassword with email or password", async () => {

@@ -47,6 +47,16 @@ export interface RateLimitSettings {
   signInFailuresPerAccount: number;
   /** Sign-ups per client address per window. */
   signUpPerClient: number;
+  /**
+   * PATCH /users/:id carrying currentPassword or password (each a hash), right or wrong, per client
+   * address per window.
+   */
+  accountChangesPerClient: number;
+  /**
+   * The same per account: a stolen session is neither unlimited hashing (starving everyone's
+   * sign-ins) nor an unlimited "is this email taken" oracle (409).
+   */
+  accountChangesPerUser: number;
 }
 
 /** Generous for people (a shared office address, a forgotten password), tight for a guesser. */
@@ -56,6 +66,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   signInFailuresPerAccountClient: 10,
   signInFailuresPerAccount: 100,
   signUpPerClient: 20,
+  accountChangesPerClient: 20,
+  accountChangesPerUser: 10,
 };
 
 type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
@@ -274,6 +286,38 @@ export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
     {
       limiter: limiter(app, "signup:ip", limits.signUpPerClient, limits.windowMs, client),
       message: "Too many sign-ups from this address",
+      field: null,
+    },
+  ]);
+}
+
+/**
+ * Every email or password change per client and per account, right or wrong. Called by the route
+ * once the session is the account's: a stranger's request uses up nobody's limit.
+ */
+export function accountChangeRateLimit(app: FastifyInstance, context: RouteContext) {
+  const limits = context.settings.rateLimits;
+  return enforce([
+    {
+      limiter: limiter(
+        app,
+        "account-change:ip",
+        limits.accountChangesPerClient,
+        limits.windowMs,
+        client,
+      ),
+      message: "Too many account changes from this address",
+      field: null,
+    },
+    {
+      limiter: limiter(
+        app,
+        "account-change:user",
+        limits.accountChangesPerUser,
+        limits.windowMs,
+        (request) => (request.params as { id: string }).id,
+      ),
+      message: "Too many account changes for this account",
       field: null,
     },
   ]);
