@@ -509,6 +509,21 @@ export const VARIABLES = {
     example: "20",
     parse: (value) => parsePositiveWholeNumber("SIGN_UP_LIMIT_PER_CLIENT", value),
   }),
+  ACCOUNT_CHANGE_LIMIT_PER_CLIENT: variable({
+    name: "ACCOUNT_CHANGE_LIMIT_PER_CLIENT",
+    delivery: "local",
+    meaning:
+      "email or password changes (PATCH /users/:id with currentPassword or password), right or wrong, per client address per window (app default 20)",
+    example: "20",
+    parse: (value) => parsePositiveWholeNumber("ACCOUNT_CHANGE_LIMIT_PER_CLIENT", value),
+  }),
+  ACCOUNT_CHANGE_LIMIT_PER_USER: variable({
+    name: "ACCOUNT_CHANGE_LIMIT_PER_USER",
+    delivery: "local",
+    meaning: "email or password changes, right or wrong, per account per window (app default 10)",
+    example: "10",
+    parse: (value) => parsePositiveWholeNumber("ACCOUNT_CHANGE_LIMIT_PER_USER", value),
+  }),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;

@@ -246,7 +246,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerErrorHandling(app, allowedMethods);
   await registerSecurityHeaders(app, await tiers.files.browserOrigins());
   await registerCookies(app, cookieSecrets);
-  await registerRateLimits(app, tiers.cache, logger);
+  const refundRateLimit = await registerRateLimits(app, tiers.cache, logger);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-served-by-region", identity.region);
     reply.header("x-served-by-instance", identity.instance);
@@ -273,6 +273,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics: metrics.web,
     settings,
     passwords: new PasswordHasher(settings.passwordHashing),
+    refundRateLimit,
   };
   await app.register(userRoutes, context);
   await app.register(sessionRoutes, context);

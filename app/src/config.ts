@@ -16,6 +16,7 @@ import {
   type SecretRef,
   sqsQueueRegion,
 } from "../../contract";
+import { DEFAULT_RATE_LIMITS } from "./http/rateLimits";
 
 export {
   type DatabaseAuth,
@@ -105,6 +106,8 @@ export interface Config {
     signInFailuresPerAccountClient?: number;
     signInFailuresPerAccount?: number;
     signUpPerClient?: number;
+    accountChangesPerClient?: number;
+    accountChangesPerUser?: number;
   };
 }
 
@@ -117,10 +120,23 @@ function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
     signInFailuresPerAccountClient: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT"),
     signInFailuresPerAccount: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT"),
     signUpPerClient: readVariable(env, "SIGN_UP_LIMIT_PER_CLIENT"),
+    accountChangesPerClient: readVariable(env, "ACCOUNT_CHANGE_LIMIT_PER_CLIENT"),
+    accountChangesPerUser: readVariable(env, "ACCOUNT_CHANGE_LIMIT_PER_USER"),
   };
-  return Object.fromEntries(
+  const set = Object.fromEntries(
     Object.entries(limits).filter(([, value]) => value !== undefined),
   ) as Config["rateLimits"];
+  // The all-addresses cap must outnumber one address's, or one address locks the owner out.
+  const perAccount = set.signInFailuresPerAccount ?? DEFAULT_RATE_LIMITS.signInFailuresPerAccount;
+  const perAccountClient =
+    set.signInFailuresPerAccountClient ?? DEFAULT_RATE_LIMITS.signInFailuresPerAccountClient;
+  if (perAccount <= perAccountClient) {
+    throw new EnvironmentError(
+      "SIGN_IN_LIMIT_PER_ACCOUNT",
+      `(${perAccount}) must be larger than SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT (${perAccountClient}): otherwise one address's failures lock the owner out everywhere. Fix: raise SIGN_IN_LIMIT_PER_ACCOUNT or lower SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT`,
+    );
+  }
+  return set;
 }
 
 const IAM_NEEDS_TLS =

@@ -279,6 +279,29 @@ describe("loadConfig", () => {
     ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "soon" }],
     ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=verify-ca" }],
   ];
+  // The all-addresses cap against one address's, each side set or left at the app's default.
+  const lockoutProne: Record<string, string>[] = [
+    { SIGN_IN_LIMIT_PER_ACCOUNT: "10", SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "10" },
+    { SIGN_IN_LIMIT_PER_ACCOUNT: "5", SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "10" },
+    { SIGN_IN_LIMIT_PER_ACCOUNT: "10" },
+    { SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "100" },
+  ];
+  for (const env of lockoutProne) {
+    it(`GIVEN ${JSON.stringify(env)} THEN the error names both sign-in account limits`, () => {
+      const error = configError(env);
+      assert.equal(error.variable, "SIGN_IN_LIMIT_PER_ACCOUNT");
+      assert.match(error.message, /^SIGN_IN_LIMIT_PER_ACCOUNT .*SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT/);
+    });
+  }
+  it("GIVEN SIGN_IN_LIMIT_PER_ACCOUNT one above SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT THEN both are kept", () => {
+    const config = loadConfig({
+      SIGN_IN_LIMIT_PER_ACCOUNT: "11",
+      SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "10",
+    });
+    assert.equal(config.rateLimits.signInFailuresPerAccount, 11);
+    assert.equal(config.rateLimits.signInFailuresPerAccountClient, 10);
+  });
+
   for (const [variable, env] of bad) {
     it(`GIVEN ${JSON.stringify(env)} THEN the error names ${variable}`, () => {
       const error = configError(env);

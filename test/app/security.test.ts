@@ -58,6 +58,8 @@ describe("security (embedded)", () => {
           signInFailuresPerAccountClient: 3,
           signInFailuresPerAccount: 6,
           signUpPerClient: 4,
+          accountChangesPerClient: 40,
+          accountChangesPerUser: 5,
         },
       },
     });
@@ -217,6 +219,19 @@ describe("security (embedded)", () => {
         statuses.push((await attempt(input.email, "wrong-password", nextClient())).statusCode);
       }
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429]);
+    });
+
+    it("GIVEN 30 parallel wrong sign-ins from many clients WHEN the account's limit is 6 THEN at most 6 are checked (401), the rest 429", async () => {
+      const { input } = await signUp();
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, guess) =>
+          attempt(input.email, "wrong-password", `192.0.2.${guess + 1}`),
+        ),
+      );
+      const statuses = responses.map((response) => response.statusCode);
+      const checked = statuses.filter((status) => status === 401).length;
+      assert.ok(checked >= 1 && checked <= 6, `401s: ${checked} of ${statuses.join(",")}`);
+      assert.equal(statuses.filter((status) => status === 429).length, 30 - checked);
     });
 
     it("GIVEN one client guessing one account's password WHEN over the account-and-client limit THEN 429, even for the right password from there", async () => {
@@ -410,6 +425,35 @@ describe("security (embedded)", () => {
         remoteAddress: client,
       });
       assert.equal(signInThere.statusCode, 429, "the PATCH failures count as failed sign-ins");
+    });
+
+    it("GIVEN the right current password WHEN changing the password over and over THEN the account's change limit answers 429 (successes count: each is a hash)", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const change = { password: input.password, currentPassword: input.password };
+      const statuses: number[] = [];
+      for (let round = 0; round < 6; round += 1) {
+        const response = await patch(user.id, jar, change);
+        // A new password starts a new session for this client.
+        jar.store(response.headers["set-cookie"]);
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    });
+
+    it("GIVEN a stranger's PATCHes with a currentPassword WHEN refused 401 THEN the owner's change limit is untouched", async () => {
+      const { user, input } = await signUp();
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        const stranger = await t.app.inject({
+          method: "PATCH",
+          url: `/users/${user.id}`,
+          payload: { email: `x${attempt}-${input.email}`, currentPassword: "a-guess" },
+        });
+        assert.equal(stranger.statusCode, 401);
+      }
+      const jar = await signIn(input.email, input.password);
+      const owner = await patch(user.id, jar, { name: "Renamed", currentPassword: input.password });
+      assert.equal(owner.statusCode, 200, owner.body);
     });
 
     it("GIVEN the OpenAPI document THEN PATCH /users/{id} requires currentPassword with email or password", async () => {

@@ -169,6 +169,30 @@ describe("security against the real services", () => {
   );
 
   it(
+    "GIVEN two instances sharing Redis WHEN 30 wrong sign-ins for one account arrive at once from many addresses THEN at most the account's limit are checked (401), the rest 429",
+    { skip },
+    async () => {
+      const limit = 3;
+      const [a, b] = await twoInstances({ signInFailuresPerAccount: limit });
+      const { input } = await signUp(a);
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, guess) =>
+          (guess % 2 === 0 ? a : b).app.inject({
+            method: "POST",
+            url: "/sessions",
+            payload: { email: input.email, password: "wrong-password" },
+            remoteAddress: `192.0.2.${guess + 1}`,
+          }),
+        ),
+      );
+      const statuses = responses.map((response) => response.statusCode);
+      const checked = statuses.filter((status) => status === 401).length;
+      assert.ok(checked >= 1 && checked <= limit, `401s: ${checked} of ${statuses.join(",")}`);
+      assert.equal(statuses.filter((status) => status === 429).length, 30 - checked);
+    },
+  );
+
+  it(
     "GIVEN two instances sharing Redis WHEN a session holder guesses the current password on PATCH THEN the failures count on both",
     { skip },
     async () => {

@@ -273,6 +273,8 @@ export async function startServiceApp(
         signInFailuresPerAccountClient: 100_000,
         signInFailuresPerAccount: 100_000,
         signUpPerClient: 100_000,
+        accountChangesPerClient: 100_000,
+        accountChangesPerUser: 100_000,
       },
       ...options.settings,
     },
