@@ -40,12 +40,7 @@ describe("photos (embedded)", () => {
   });
 
   async function startUpload(payload: object = { contentType: "image/png", size: png.length }) {
-    return t.app.inject({
-      method: "POST",
-      url: `/users/${userId}/photo`,
-      headers: { cookie: jar.header() },
-      payload,
-    });
+    return jar.send(t.app, { method: "POST", url: `/users/${userId}/photo`, payload });
   }
 
   async function put(upload: Upload["upload"], body: Buffer) {
@@ -58,10 +53,9 @@ describe("photos (embedded)", () => {
   }
 
   async function complete(key: string) {
-    return t.app.inject({
+    return jar.send(t.app, {
       method: "POST",
       url: `/users/${userId}/photo/complete`,
-      headers: { cookie: jar.header() },
       payload: { key },
     });
   }
@@ -148,10 +142,9 @@ describe("photos (embedded)", () => {
       const id = (await small.app.inject({ method: "POST", url: "/users", payload: user })).json()
         .id;
       const session = await signInTo(small.app, user);
-      const started = await small.app.inject({
+      const started = await session.send(small.app, {
         method: "POST",
         url: `/users/${id}/photo`,
-        headers: { cookie: session.header() },
         payload: { contentType: "image/png", size: 1024 },
       });
       const { upload } = started.json<Upload>();

@@ -169,10 +169,9 @@ describe("caches that agree across regions", () => {
       }
       const key = cacheKeyForUser(userId);
       await withReplayPaused(replicaUrl, async () => {
-        const patched = await primary.t.app.inject({
+        const patched = await owner.send(primary.t.app, {
           method: "PATCH",
           url: `/users/${userId}`,
-          headers: { cookie: owner.header() },
           payload: { name: "After" },
         });
         assert.equal(patched.statusCode, 200, patched.body);

@@ -130,8 +130,7 @@ describe("sessions in DynamoDB", () => {
     return jar;
   }
 
-  const me = (app: FastifyInstance, jar: CookieJar) =>
-    app.inject({ method: "GET", url: "/me", headers: { cookie: jar.header() } });
+  const me = (app: FastifyInstance, jar: CookieJar) => jar.send(app, { method: "GET", url: "/me" });
 
   async function itemsOf(userId: string) {
     const result = await dynamo.send(
@@ -181,11 +180,7 @@ describe("sessions in DynamoDB", () => {
       const { id, jar: laptop } = await signUpAndIn(t.app, "two-devices@example.com");
       const phone = await signIn(t.app, "two-devices@example.com");
       assert.equal((await itemsOf(id)).length, 2);
-      const out = await t.app.inject({
-        method: "DELETE",
-        url: "/sessions",
-        headers: { cookie: laptop.header() },
-      });
+      const out = await laptop.send(t.app, { method: "DELETE", url: "/sessions" });
       assert.equal(out.statusCode, 204);
       assert.equal((await me(t.app, phone)).statusCode, 401);
       assert.equal((await me(t.app, laptop)).statusCode, 401);
@@ -200,11 +195,7 @@ describe("sessions in DynamoDB", () => {
       const t = await regionApp();
       const { id, jar } = await signUpAndIn(t.app, "leaving@example.com");
       await signIn(t.app, "leaving@example.com");
-      const deleted = await t.app.inject({
-        method: "DELETE",
-        url: `/users/${id}`,
-        headers: { cookie: jar.header() },
-      });
+      const deleted = await jar.send(t.app, { method: "DELETE", url: `/users/${id}` });
       assert.equal(deleted.statusCode, 204, deleted.body);
       assert.deepEqual(await itemsOf(id), []);
     },

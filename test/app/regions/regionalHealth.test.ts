@@ -89,11 +89,7 @@ describe("the secondary region when the primary's writer is down", () => {
     const read = await secondary.app.inject({ method: "GET", url: `/users/${userId}` });
     assert.equal(read.statusCode, 200);
     assert.equal(read.json().name, "Grace");
-    const me = await secondary.app.inject({
-      method: "GET",
-      url: "/me",
-      headers: { cookie: signedIn.header() },
-    });
+    const me = await signedIn.send(secondary.app, { method: "GET", url: "/me" });
     assert.equal(me.statusCode, 200, me.body);
   });
 
@@ -113,10 +109,9 @@ describe("the secondary region when the primary's writer is down", () => {
         url: "/users",
         payload: { name: "Ada", email: "ada@example.com", password: "12345678" },
       }),
-      await secondary.app.inject({
+      await signedIn.send(secondary.app, {
         method: "PATCH",
         url: `/users/${userId}`,
-        headers: { cookie: signedIn.header() },
         payload: { name: "Grace Hopper" },
       }),
     ];

@@ -335,10 +335,9 @@ describe("AWS tiers against moto", () => {
         .id as string;
       const jar = await signInTo(t.app, input);
       const png = await makePng();
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: png.length },
       });
       assert.equal(started.statusCode, 201, started.body);
@@ -353,10 +352,9 @@ describe("AWS tiers against moto", () => {
       });
       assert.equal(put.status, 200, await put.text());
 
-      const completed = await t.app.inject({
+      const completed = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(completed.statusCode, 202, completed.body);
@@ -417,29 +415,26 @@ describe("AWS tiers against moto", () => {
       const jar = await signInTo(t.app, input);
       const png = await makePng();
       const { key, upload } = (
-        await t.app.inject({
+        await jar.send(t.app, {
           method: "POST",
           url: `/users/${id}/photo`,
-          headers: { cookie: jar.header() },
           payload: { contentType: "image/png", size: png.length },
         })
       ).json();
       await t.app.inject({ method: "PUT", url: upload.url, headers: upload.headers, payload: png });
 
       proxy.cut();
-      const refused = await t.app.inject({
+      const refused = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(refused.statusCode, 503);
       assert.equal(refused.json().error, "queue_unavailable");
       proxy.restore();
-      const accepted = await t.app.inject({
+      const accepted = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(accepted.statusCode, 202);

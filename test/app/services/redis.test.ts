@@ -101,24 +101,12 @@ describe("Redis as the shared cache and session store", () => {
         payload: { email: input.email, password: input.password },
       });
       jar.store(signIn.headers["set-cookie"]);
-      const me = await b.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const me = await jar.send(b.app, { method: "GET", url: "/me" });
       assert.equal(me.statusCode, 200);
       assert.equal(me.json().user.email, input.email);
-      const signOut = await b.app.inject({
-        method: "DELETE",
-        url: "/sessions",
-        headers: { cookie: jar.header() },
-      });
+      const signOut = await jar.send(b.app, { method: "DELETE", url: "/sessions" });
       assert.equal(signOut.statusCode, 204);
-      const meOnA = await a.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const meOnA = await jar.send(a.app, { method: "GET", url: "/me" });
       assert.equal(meOnA.statusCode, 401, "signed out everywhere");
     },
   );
@@ -140,10 +128,9 @@ describe("Redis as the shared cache and session store", () => {
       );
 
       const jar = await signInTo(b.app, input);
-      const patch = await b.app.inject({
+      const patch = await jar.send(b.app, {
         method: "PATCH",
         url: `/users/${id}`,
-        headers: { cookie: jar.header() },
         payload: { name: "Changed on B" },
       });
       assert.equal(patch.statusCode, 200);

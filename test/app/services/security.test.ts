@@ -177,20 +177,15 @@ describe("security against the real services", () => {
       const jar = await signIn(a, input);
       const statuses: number[] = [];
       for (const t of [a, b, a]) {
-        const response = await t.app.inject({
+        const response = await jar.send(t.app, {
           method: "PATCH",
           url: `/users/${id}`,
-          headers: { cookie: jar.header() },
           payload: { email: `stolen-${input.email}`, currentPassword: "a-guess" },
         });
         statuses.push(response.statusCode);
       }
       assert.deepEqual(statuses, [403, 403, 429]);
-      const me = await b.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const me = await jar.send(b.app, { method: "GET", url: "/me" });
       assert.equal(me.json().user.email, input.email, "the email did not change");
     },
   );
@@ -269,22 +264,13 @@ describe("security against the real services", () => {
       const { id, input } = await signUp(a);
       const onA = await signIn(a, input);
       const onB = await signIn(b, input);
-      const deleted = await a.app.inject({
-        method: "DELETE",
-        url: `/users/${id}`,
-        headers: { cookie: onA.header() },
-      });
+      const deleted = await onA.send(a.app, { method: "DELETE", url: `/users/${id}` });
       assert.equal(deleted.statusCode, 204);
-      const me = await b.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: onB.header() },
-      });
+      const me = await onB.send(b.app, { method: "GET", url: "/me" });
       assert.equal(me.statusCode, 401);
-      const upload = await b.app.inject({
+      const upload = await onB.send(b.app, {
         method: "POST",
         url: `/users/${id}/photo`,
-        headers: { cookie: onB.header() },
         payload: { contentType: "image/png", size: 10 },
       });
       assert.equal(upload.statusCode, 401);
@@ -317,18 +303,16 @@ describe("security against the real services", () => {
       });
       const { id, input } = await signUp(t);
       const jar = await signIn(t, input);
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: 10 },
       });
       assert.equal(started.statusCode, 201, started.body);
       proxy.cut();
-      const completed = await t.app.inject({
+      const completed = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key: started.json().key },
       });
       assert.equal(completed.statusCode, 503, completed.body);
