@@ -3,7 +3,7 @@
  * unreachable, so every read goes to the Postgres replica), over many users in turn: one hot key
  * would let the app's single-flight loading answer most "off" reads without the database.
  */
-import { RunningApp, UNREACHABLE_REDIS_URL, type AppCounts } from "../lib/app";
+import { startStackApp, UNREACHABLE_REDIS_URL, type AppCounts } from "../lib/app";
 import type { Benchmark, Target } from "../lib/context";
 import { httpContender } from "../lib/load";
 import { runRounds, summarizeLoad, type LoadSummary } from "../lib/rounds";
@@ -33,13 +33,7 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
     const stack = await context.appStack();
     const ids = await seedUsers(stack, "Reader", USERS);
     const start = (name: string, redisUrl: string) =>
-      RunningApp.start(name, stack.scratch, {
-        role: "web",
-        queueUrl: stack.queueUrl,
-        bucket: stack.bucket,
-        redisUrl,
-        cpu: context.cpus.server,
-      });
+      startStackApp(context, stack, name, { redisUrl });
     const on = await start("app, cache on", stack.scratch.urls.redisUrl);
     const off = await start("app, cache off", UNREACHABLE_REDIS_URL);
 

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { freePort } from "../../scripts/freePort";
-import { RunningApp, type AppCounts } from "../lib/app";
+import { startStackApp, type AppCounts } from "../lib/app";
 import type { Benchmark, Target } from "../lib/context";
 import { httpContender } from "../lib/load";
 import { nodeScript, startProcess, waitForHttp } from "../lib/processes";
@@ -51,16 +51,9 @@ export const cachedRead: Benchmark<CachedReadData> = {
   usesServices: true,
   async run(context) {
     const stack = await context.appStack();
-    const { scratch, queueUrl, bucket } = stack;
     const [id] = await seedUsers(stack, "Ada", 1);
     const path = `/users/${id}`;
-    const app = await RunningApp.start("app (web)", scratch, {
-      role: "web",
-      queueUrl,
-      bucket,
-      redisUrl: scratch.urls.redisUrl,
-      cpu: context.cpus.server,
-    });
+    const app = await startStackApp(context, stack, "app (web)");
     const body = await warmCache(app.origin, path);
     const port = await freePort();
     const bareOrigin = `http://127.0.0.1:${port}`;

@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import sharp from "sharp";
 import { newThumbnailJob } from "../../app/src/jobs/thumbnail";
-import { RunningApp, type AppCounts } from "../lib/app";
+import { startStackApp, type AppCounts } from "../lib/app";
 import type { AppStack, Benchmark, Target } from "../lib/context";
 import { cpuPercent } from "../lib/load";
 import { nodeScript, startProcess, type Server } from "../lib/processes";
@@ -210,12 +210,9 @@ export const workers: Benchmark<WorkersData> = {
     const appQueue = await scratch.createQueue("worker-app");
     const bareQueue = await scratch.createQueue("worker-bare");
 
-    const app = await RunningApp.start("app (worker)", scratch, {
+    const app = await startStackApp(context, stack, "app (worker)", {
       role: "worker",
       queueUrl: appQueue,
-      bucket: stack.bucket,
-      redisUrl: scratch.urls.redisUrl,
-      cpu: context.cpus.server,
     });
     const bare = startProcess({
       name: "receive/delete loop",
