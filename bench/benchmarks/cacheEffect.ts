@@ -29,8 +29,7 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
   id: "cache-effect",
   title: "Cache effect: GET /users/:id with the cache on vs off",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const ids = await seedUsers(stack, "Reader", USERS);
     const start = (name: string, redisUrl: string) =>
       startStackApp(context, stack, name, { redisUrl });

@@ -49,8 +49,7 @@ export const cachedRead: Benchmark<CachedReadData> = {
   id: "cached-read",
   title: "Cached read: GET /users/:id from Redis vs bare node:http",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const [id] = await seedUsers(stack, "Ada", 1);
     const path = `/users/${id}`;
     const app = await startStackApp(context, stack, "app (web)");

@@ -203,8 +203,7 @@ export const workers: Benchmark<WorkersData> = {
   id: "workers",
   title: "Workers: thumbnail jobs drained by one app worker vs a bare receive/delete loop",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const { scratch } = stack;
     const upload = await prepareUpload(stack);
     const appQueue = await scratch.createQueue("worker-app");

@@ -76,8 +76,7 @@ export const writePath: Benchmark<WritePathData> = {
   id: "write-path",
   title: "Write path: POST /users vs a bare INSERT loop through the same pool",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const { scratch } = stack;
     const app = await startStackApp(context, stack, "app (web)");
     const writerUrl = scratch.scoped(scratch.urls.databaseUrl);
