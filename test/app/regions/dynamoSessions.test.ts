@@ -234,8 +234,7 @@ describe("sessions in DynamoDB", () => {
 
     before(async () => {
       if (skip) return;
-      const moto = new URL(endpoint);
-      proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      proxy = await TcpProxy.start(endpoint);
       t = await regionApp(`http://127.0.0.1:${proxy.port}`);
       ({ id: userId, jar } = await signUpAndIn(t.app, "outage@example.com"));
       proxy.cut();

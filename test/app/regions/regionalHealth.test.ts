@@ -33,9 +33,8 @@ describe("the secondary region when the primary's writer is down", () => {
     if (skip) return;
     const env = requireServices("database", "replica");
     schema = await isolatedSchema(env.databaseUrl);
-    const writer = new URL(env.databaseUrl);
     // The writer in "the other region": reachable only through a link the test can cut.
-    writerProxy = await TcpProxy.start(writer.hostname, Number(writer.port));
+    writerProxy = await TcpProxy.start(env.databaseUrl);
     files = await makeTempDir("regional-health-");
     const logs = captureLogs();
     secondary = await startServiceApp(
@@ -128,8 +127,7 @@ describe("the secondary region when the primary's writer is down", () => {
     async () => {
       // A fresh app whose only reader is cut as well: readiness fails on what this region serves.
       const env = requireServices("database", "replica");
-      const replica = new URL(env.readUrls[0]!);
-      const replicaProxy = await TcpProxy.start(replica.hostname, Number(replica.port));
+      const replicaProxy = await TcpProxy.start(env.readUrls[0]!);
       const logs = captureLogs();
       const database = openTestPostgres(
         writerProxy.urlFor(schema.url(env.databaseUrl)),

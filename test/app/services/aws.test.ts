@@ -246,8 +246,7 @@ describe("AWS tiers against moto", () => {
 
     before(async () => {
       if (skip) return;
-      const moto = new URL(endpoint);
-      proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      proxy = await TcpProxy.start(endpoint);
       queueUrl = (await createQueue()).url;
       queue = new SqsJobQueue({
         queueUrl,
@@ -393,8 +392,7 @@ describe("AWS tiers against moto", () => {
       const dataDir = await makeTempDir("aws-503-");
       cleanups.push(() => dataDir.remove());
       const { url: queueUrl } = await createQueue();
-      const moto = new URL(endpoint);
-      const proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      const proxy = await TcpProxy.start(endpoint);
       cleanups.push(() => proxy.close());
       const t = await startServiceApp({
         database: await openPGlite(join(dataDir.path, "pglite")),

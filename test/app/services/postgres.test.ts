@@ -163,8 +163,7 @@ describe("PostgreSQL primary and replica", () => {
 
     before(async () => {
       if (skip) return;
-      const replica = new URL(replicaUrl);
-      proxy = await TcpProxy.start(replica.hostname, Number(replica.port));
+      proxy = await TcpProxy.start(replicaUrl);
       files = await makeTempDir("pg-down-files-");
       const logs = captureLogs();
       // Two readers: the replica through a proxy the test can cut, and the replica directly.

@@ -168,8 +168,7 @@ describe("Redis as the shared cache and session store", () => {
 
     before(async () => {
       if (skip) return;
-      const target = new URL(redisUrl);
-      proxy = await TcpProxy.start(target.hostname, Number(target.port));
+      proxy = await TcpProxy.start(redisUrl);
       t = await instance({ redisUrl: proxy.urlFor(redisUrl) });
     });
     after(async () => {

@@ -194,8 +194,7 @@ describe("security against the real services", () => {
     "GIVEN a Redis that hangs WHEN the cache keeps being called THEN the breaker opens and calls fail at once, and it closes when Redis is back",
     { skip, timeout: 60_000 },
     async () => {
-      const redisAddress = new URL(env.redisUrl);
-      const proxy = await TcpProxy.start(redisAddress.hostname, Number(redisAddress.port));
+      const proxy = await TcpProxy.start(env.redisUrl);
       cleanups.push(() => proxy.close());
       const redis = await redisConnection(proxy.urlFor(env.redisUrl), 200);
       const cache = createRedisCache(redis);
@@ -281,8 +280,7 @@ describe("security against the real services", () => {
     "GIVEN S3 unreachable WHEN completing a photo THEN 503 with Retry-After and nothing queued",
     { skip, timeout: 60_000 },
     async () => {
-      const moto = new URL(env.awsEndpoint);
-      const proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      const proxy = await TcpProxy.start(env.awsEndpoint);
       cleanups.push(() => proxy.close());
       const bucket = uniqueName("security");
       const s3 = new S3Client({
@@ -325,8 +323,7 @@ describe("security against the real services", () => {
     "GIVEN a writer that accepts connections but never answers WHEN signing up THEN 503 with Retry-After and no user created",
     { skip, timeout: 60_000 },
     async () => {
-      const primary = new URL(env.databaseUrl);
-      const proxy = await TcpProxy.start(primary.hostname, Number(primary.port));
+      const proxy = await TcpProxy.start(env.databaseUrl);
       cleanups.push(() => proxy.close());
       const t = await instance({
         memory: true,

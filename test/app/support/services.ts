@@ -91,8 +91,10 @@ export class TcpProxy {
     this.server = createServer((client) => this.accept(client));
   }
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetHost, targetPort);
+  /** A proxy to the host and port of `target`, a service's URL. */
+  static async start(target: string): Promise<TcpProxy> {
+    const { hostname, port } = new URL(target);
+    const proxy = new TcpProxy(hostname, Number(port));
     await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
     return proxy;
   }
