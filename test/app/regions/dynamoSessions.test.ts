@@ -12,10 +12,8 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import type { FastifyInstance } from "fastify";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { DynamoSessionStore, SESSIONS_TABLE_SCHEMA } from "../../../app/src/tiers/dynamoSessions";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { SessionStoreUnavailableError } from "../../../app/src/tiers/sessions";
 import { captureLogs, CookieJar, makeTempDir } from "../support/helpers";
 import {
@@ -89,14 +87,12 @@ describe("sessions in DynamoDB", () => {
     const t = await startServiceApp(
       {
         database: openTestPostgres(databaseUrl, [], logs.logger),
-        cache: createMemoryCache(),
         sessions: new DynamoSessionStore({
           table,
           region: TEST_AWS_REGION,
           endpoint: sessionsEndpoint,
           requestTimeoutMs: 500,
         }),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: `${dir.path}/files` }),
       },
       { role: "web", logs },

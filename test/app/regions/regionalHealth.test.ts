@@ -4,10 +4,7 @@
 // writes answer 503 with Retry-After until the writer (or its promoted replacement) is back.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../support/helpers";
 import {
   isolatedSchema,
@@ -44,9 +41,6 @@ describe("the secondary region when the primary's writer is down", () => {
           [schema.url(env.readUrls[0]!)],
           logs.logger,
         ),
-        cache: createMemoryCache(),
-        sessions: createMemorySessionStore(),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: files.path }),
       },
       { logs },
@@ -140,9 +134,6 @@ describe("the secondary region when the primary's writer is down", () => {
         probe = await startServiceApp(
           {
             database,
-            cache: createMemoryCache(),
-            sessions: createMemorySessionStore(),
-            queue: new MemoryJobQueue(),
             files: new LocalFileStore({ dir: files.path }),
           },
           { logs, settings: { migrations: "verify" } },

@@ -22,12 +22,10 @@ import sharp from "sharp";
 import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Worker } from "../../../app/src/jobs/worker";
 import { Metrics } from "../../../app/src/metrics";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { openPGlite } from "../../../app/src/tiers/pglite";
 import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
 import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
 import {
@@ -315,8 +313,6 @@ describe("AWS tiers against moto", () => {
       const t = await startServiceApp(
         {
           database: await openPGlite(join(dataDir.path, "pglite")),
-          cache: createMemoryCache(),
-          sessions: createMemorySessionStore(),
           queue: new SqsJobQueue({ queueUrl, region: TEST_AWS_REGION, endpoint }),
           files: new S3FileStore({
             bucket,
@@ -396,8 +392,6 @@ describe("AWS tiers against moto", () => {
       cleanups.push(() => proxy.close());
       const t = await startServiceApp({
         database: await openPGlite(join(dataDir.path, "pglite")),
-        cache: createMemoryCache(),
-        sessions: createMemorySessionStore(),
         queue: new SqsJobQueue({
           queueUrl,
           region: TEST_AWS_REGION,

@@ -4,7 +4,6 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { createRedisCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { closeRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createRedisSessionStore } from "../../../app/src/tiers/sessions";
 import {
@@ -64,7 +63,6 @@ describe("Redis as the shared cache and session store", () => {
         database,
         cache: createRedisCache(redis),
         sessions: createRedisSessionStore(redis),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: files.path }),
       },
       // A generous lock wait: on a slow machine the waiting instance must still not give up early.

@@ -9,7 +9,6 @@ import type { RateLimitSettings } from "../../../app/src/http/rateLimits";
 import { createMemoryCache, createRedisCache, type Cache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
 import { LocalFileStore, type FileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { RedisCircuitOpenError } from "../../../app/src/tiers/redis";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import {
@@ -87,7 +86,6 @@ describe("security against the real services", () => {
         database,
         cache,
         sessions,
-        queue: new MemoryJobQueue(),
         files: options.files ?? new LocalFileStore({ dir: files.path }),
       },
       { logs, ...(options.settings === undefined ? {} : { settings: options.settings }) },
