@@ -96,22 +96,14 @@ describe("security (embedded)", () => {
       const { user } = await signUp();
       const other = await signUp();
       const jar = await signIn(other.input.email, other.input.password);
-      const response = await t.app.inject({
-        method: "GET",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const response = await jar.send(t.app, { method: "GET", url: `/users/${user.id}` });
       assert.equal(response.json().email, undefined);
     });
 
     it("GIVEN the owner WHEN they GET themselves THEN the private fields too", async () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
-      const response = await t.app.inject({
-        method: "GET",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const response = await jar.send(t.app, { method: "GET", url: `/users/${user.id}` });
       assert.equal(response.json().email, input.email);
       assert.ok(response.json().createdAt);
     });
@@ -158,10 +150,9 @@ describe("security (embedded)", () => {
 
         const { user, input } = await signUp();
         const jar = await signIn(input.email, input.password);
-        const patch = await t.app.inject({
+        const patch = await jar.send(t.app, {
           method: "PATCH",
           url: `/users/${user.id}`,
-          headers: { cookie: jar.header() },
           payload: { name: bad },
         });
         assert.equal(patch.statusCode, 400, patch.body);
@@ -327,13 +318,7 @@ describe("security (embedded)", () => {
       payload: Record<string, string>,
       remoteAddress = "203.0.113.9",
     ) {
-      return t.app.inject({
-        method: "PATCH",
-        url: `/users/${id}`,
-        headers: { cookie: jar.header() },
-        payload,
-        remoteAddress,
-      });
+      return jar.send(t.app, { method: "PATCH", url: `/users/${id}`, payload, remoteAddress });
     }
 
     const changes: Record<string, string>[] = [
@@ -381,17 +366,9 @@ describe("security (embedded)", () => {
       const response = await patch(user.id, jar, { password, currentPassword: input.password });
       assert.equal(response.statusCode, 200, response.body);
       jar.store(response.headers["set-cookie"]);
-      const me = await t.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const me = await jar.send(t.app, { method: "GET", url: "/me" });
       assert.equal(me.statusCode, 200, "the client that changed it stays signed in");
-      const other = await t.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: elsewhere.header() },
-      });
+      const other = await elsewhere.send(t.app, { method: "GET", url: "/me" });
       assert.equal(other.statusCode, 401, "every other session is signed out");
       const old = await t.app.inject({
         method: "POST",
@@ -495,11 +472,7 @@ describe("security (embedded)", () => {
       const value = decodeURIComponent(jar.get(READ_YOUR_WRITES_COOKIE) ?? "");
       assert.match(value, /^[0-9A-F]+\/[0-9A-F]+\.[\w+/-]+$/, "LSN.signature");
       t.database.reset();
-      await t.app.inject({
-        method: "GET",
-        url: `/users/${response.json().id}`,
-        headers: { cookie: jar.header() },
-      });
+      await jar.send(t.app, { method: "GET", url: `/users/${response.json().id}` });
       assert.ok(t.database.queries.some((query) => query.side === "writer"));
     });
   });
@@ -509,10 +482,9 @@ describe("security (embedded)", () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
       const png = await makePng(16, 16);
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: png.length },
       });
       const { key, upload } = started.json<Upload>();
@@ -545,16 +517,11 @@ describe("security (embedded)", () => {
       const { user, input } = await signUp();
       const first = await signIn(input.email, input.password);
       const second = await signIn(input.email, input.password);
-      const deleted = await t.app.inject({
-        method: "DELETE",
-        url: `/users/${user.id}`,
-        headers: { cookie: first.header() },
-      });
+      const deleted = await first.send(t.app, { method: "DELETE", url: `/users/${user.id}` });
       assert.equal(deleted.statusCode, 204);
-      const upload = await t.app.inject({
+      const upload = await second.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo`,
-        headers: { cookie: second.header() },
         payload: { contentType: "image/png", size: 10 },
       });
       assert.equal(upload.statusCode, 401, upload.body);
@@ -651,20 +618,18 @@ describe("security (embedded)", () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
       const png = await makePng(16, 16);
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: png.length },
       });
       const { key } = started.json<Upload>();
       // Bypasses the upload route's own checks, as a misbehaving store or emulator would.
       await t.files.write(key, Buffer.concat([png, Buffer.alloc(4096)]), "image/png");
       const depth = t.queue.depth;
-      const completed = await t.app.inject({
+      const completed = await jar.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(completed.statusCode, 400, completed.body);
