@@ -21,6 +21,7 @@ import {
 import { tierTags } from "./tags";
 import type { Transform } from "./transform";
 import { domainNameProblems, throwIfInvalid } from "./validation";
+import { rolePolicy } from "./rolePolicy";
 
 /** Where the app keeps users' files in the bucket (docs/CONTRACT.md). */
 export const APP_FILE_PREFIXES = ["uploads/", "thumbnails/"] as const;
@@ -264,36 +265,31 @@ export class Cdn extends pulumi.ComponentResource {
    * @param name a suffix for the policy's name, unique per grant (e.g. "web-primary")
    */
   grantReadWrite(name: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       `${this.componentName}-${name}`,
-      {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "AppFiles",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:PutObject"],
-              Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].flatMap((bucket) =>
-                APP_FILE_PREFIXES.map((prefix) => pulumi.interpolate`${bucket.arn}/${prefix}*`),
-              ),
-            },
-            {
-              // Without it S3 answers 403, not 404, for a key that does not exist, and the app
-              // cannot tell "not uploaded yet" from "not allowed". These buckets only (the replica
-              // takes uploads after a failover): an s3:prefix condition would not help, since a
-              // HEAD or GET of one key carries no prefix.
-              Sid: "AppFilesExist",
-              Effect: "Allow",
-              Action: "s3:ListBucket",
-              Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].map(
-                (bucket) => bucket.arn,
-              ),
-            },
-          ],
-        }),
-      },
+      roleName,
+      [
+        {
+          Sid: "AppFiles",
+          Effect: "Allow",
+          Action: ["s3:GetObject", "s3:PutObject"],
+          Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].flatMap((bucket) =>
+            APP_FILE_PREFIXES.map((prefix) => pulumi.interpolate`${bucket.arn}/${prefix}*`),
+          ),
+        },
+        {
+          // Without it S3 answers 403, not 404, for a key that does not exist, and the app
+          // cannot tell "not uploaded yet" from "not allowed". These buckets only (the replica
+          // takes uploads after a failover): an s3:prefix condition would not help, since a
+          // HEAD or GET of one key carries no prefix.
+          Sid: "AppFilesExist",
+          Effect: "Allow",
+          Action: "s3:ListBucket",
+          Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].map(
+            (bucket) => bucket.arn,
+          ),
+        },
+      ],
       { parent: this, provider: this.providers.primary },
     );
   }

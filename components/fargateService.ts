@@ -5,6 +5,7 @@ import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { physicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { rolePolicy } from "./rolePolicy";
 
 /** The one container of every task; load balancers name it to reach its port. */
 export const CONTAINER_NAME = "app";
@@ -362,36 +363,31 @@ export class FargateTasks {
     const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
-      new aws.iam.RolePolicy(
+      rolePolicy(
         `${name}-execution-secrets`,
-        {
-          role: role.name,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "ReadTaskSecrets",
-                Effect: "Allow",
-                Action: "secretsmanager:GetSecretValue",
-                Resource: secretArns,
-              },
-              ...(kmsKeyArns.length > 0
-                ? [
-                    {
-                      Sid: "DecryptTaskSecrets",
-                      Effect: "Allow",
-                      Action: "kms:Decrypt",
-                      Resource: kmsKeyArns,
-                      // Only as Secrets Manager decrypts a secret for the role, never directly.
-                      Condition: {
-                        StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
-                      },
-                    },
-                  ]
-                : []),
-            ],
-          }),
-        },
+        role.name,
+        [
+          {
+            Sid: "ReadTaskSecrets",
+            Effect: "Allow",
+            Action: "secretsmanager:GetSecretValue",
+            Resource: secretArns,
+          },
+          ...(kmsKeyArns.length > 0
+            ? [
+                {
+                  Sid: "DecryptTaskSecrets",
+                  Effect: "Allow",
+                  Action: "kms:Decrypt",
+                  Resource: kmsKeyArns,
+                  // Only as Secrets Manager decrypts a secret for the role, never directly.
+                  Condition: {
+                    StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
+                  },
+                },
+              ]
+            : []),
+        ],
         { parent: this.owner },
       );
     }

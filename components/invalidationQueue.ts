@@ -5,6 +5,7 @@ import { visibilityTimeoutSeconds } from "./awsLimits";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
+import { rolePolicy } from "./rolePolicy";
 
 const SECONDS_PER_DAY = 86_400;
 /** SQS keeps a message at most 14 days; an invalidation that failed is kept as long, for a look. */
@@ -157,15 +158,10 @@ export class InvalidationQueue extends pulumi.ComponentResource {
     sid: string,
     actions: string[],
   ): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       name,
-      {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [{ Sid: sid, Effect: "Allow", Action: actions, Resource: this.queueArn }],
-        }),
-      },
+      roleName,
+      [{ Sid: sid, Effect: "Allow", Action: actions, Resource: this.queueArn }],
       { parent: this },
     );
   }

@@ -10,6 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { rolePolicy } from "./rolePolicy";
 
 /** Old versions of overwritten or deleted objects are kept this long, to undo mistakes. */
 const NONCURRENT_VERSION_EXPIRATION_DAYS = 30;
@@ -127,35 +128,30 @@ export function replicateBucket(
     },
     opts,
   );
-  const policy = new aws.iam.RolePolicy(
+  const policy = rolePolicy(
     `${name}-replication`,
-    {
-      role: role.id,
-      policy: pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-            Resource: source.bucket.arn,
-          },
-          {
-            Effect: "Allow",
-            Action: [
-              "s3:GetObjectVersionForReplication",
-              "s3:GetObjectVersionAcl",
-              "s3:GetObjectVersionTagging",
-            ],
-            Resource: pulumi.interpolate`${source.bucket.arn}/*`,
-          },
-          {
-            Effect: "Allow",
-            Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-            Resource: pulumi.interpolate`${destination.bucket.arn}/*`,
-          },
+    role.id,
+    [
+      {
+        Effect: "Allow",
+        Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+        Resource: source.bucket.arn,
+      },
+      {
+        Effect: "Allow",
+        Action: [
+          "s3:GetObjectVersionForReplication",
+          "s3:GetObjectVersionAcl",
+          "s3:GetObjectVersionTagging",
         ],
-      }),
-    },
+        Resource: pulumi.interpolate`${source.bucket.arn}/*`,
+      },
+      {
+        Effect: "Allow",
+        Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+        Resource: pulumi.interpolate`${destination.bucket.arn}/*`,
+      },
+    ],
     opts,
   );
   return new aws.s3.BucketReplicationConfig(

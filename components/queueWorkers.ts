@@ -17,6 +17,7 @@ import {
 } from "./fargateService";
 import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { rolePolicy } from "./rolePolicy";
 
 const SECONDS_PER_DAY = 86_400;
 /** SQS keeps a message at most 14 days. */
@@ -248,22 +249,17 @@ export class QueueWorkers extends pulumi.ComponentResource {
    * @param roleName the role to grant, such as `web.taskRoleName`
    */
   grantSendMessages(name: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       name,
-      {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "SendJobs",
-              Effect: "Allow",
-              Action: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
-              Resource: this.queueArn,
-            },
-          ],
-        }),
-      },
+      roleName,
+      [
+        {
+          Sid: "SendJobs",
+          Effect: "Allow",
+          Action: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+          Resource: this.queueArn,
+        },
+      ],
       { parent: this },
     );
   }
@@ -306,35 +302,30 @@ export class QueueWorkers extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicy(
+    rolePolicy(
       `${name}-consume-jobs`,
-      {
-        role: this.taskRoleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ConsumeJobs",
-              Effect: "Allow",
-              Action: [
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:ChangeMessageVisibility",
-                "sqs:GetQueueAttributes",
-              ],
-              Resource: queue.arn,
-            },
-            {
-              // A job that can never succeed goes to the dead-letter queue at once (the app finds
-              // it through the queue's redrive policy), instead of after every retry.
-              Sid: "DeadLetterUnprocessableJobs",
-              Effect: "Allow",
-              Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
-              Resource: deadLetterQueue.arn,
-            },
+      this.taskRoleName,
+      [
+        {
+          Sid: "ConsumeJobs",
+          Effect: "Allow",
+          Action: [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
           ],
-        }),
-      },
+          Resource: queue.arn,
+        },
+        {
+          // A job that can never succeed goes to the dead-letter queue at once (the app finds
+          // it through the queue's redrive policy), instead of after every retry.
+          Sid: "DeadLetterUnprocessableJobs",
+          Effect: "Allow",
+          Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
+          Resource: deadLetterQueue.arn,
+        },
+      ],
       { parent: this },
     );
     return { queue, deadLetterQueue };
