@@ -232,10 +232,7 @@ export class QueueWorkers extends pulumi.ComponentResource {
   /** The underlying resources, for what the arguments do not cover. */
   get nodes() {
     return {
-      securityGroup: this.tasks.securityGroup,
-      logGroup: this.tasks.logGroup,
-      executionRole: this.tasks.executionRole,
-      taskRole: this.tasks.taskRole,
+      ...this.tasks.nodes,
       ...this.running,
       scalingPolicies: this.scalingPolicies,
       ...this.queues,
