@@ -18,16 +18,14 @@ import {
 import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { rolePolicy } from "./rolePolicy";
+import {
+  createDeadLetterQueue,
+  MAX_RECEIVE_COUNT,
+  MAX_RETENTION_DAYS,
+  RECEIVE_WAIT_TIME_SECONDS,
+  SECONDS_PER_DAY,
+} from "./deadLetterQueue";
 
-const SECONDS_PER_DAY = 86_400;
-/** SQS keeps a message at most 14 days. */
-const MAX_RETENTION_DAYS = 14;
-/** Failed jobs stay in the dead-letter queue as long as SQS allows, for inspection and redrive. */
-const DEAD_LETTER_RETENTION_SECONDS = MAX_RETENTION_DAYS * SECONDS_PER_DAY;
-/** Long polling: a receive waits up to 20 s (SQS's limit) for a message instead of returning empty. */
-const RECEIVE_WAIT_TIME_SECONDS = 20;
-/** SQS's upper limit for a redrive policy's maxReceiveCount. */
-const MAX_RECEIVE_COUNT = 1000;
 /** Scale out within a minute; scale in slowly so a short lull does not stop warm workers. */
 const SCALE_OUT_COOLDOWN_SECONDS = 60;
 const SCALE_IN_COOLDOWN_SECONDS = 300;
@@ -262,14 +260,11 @@ export class QueueWorkers extends pulumi.ComponentResource {
   }
 
   private createQueues(name: string, args: QueueWorkersArgs, tags: Tags): JobQueues {
-    const deadLetterQueue = new aws.sqs.Queue(
-      `${name}-dlq`,
-      transform(args.transform?.deadLetterQueue, {
-        sqsManagedSseEnabled: true,
-        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-        tags,
-      }),
-      { parent: this },
+    const deadLetterQueue = createDeadLetterQueue(
+      this,
+      name,
+      args.transform?.deadLetterQueue,
+      tags,
     );
     const queue = new aws.sqs.Queue(
       `${name}-queue`,
