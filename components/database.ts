@@ -191,6 +191,13 @@ export interface DatabaseArgs {
    */
   logRetentionDays?: number;
   /**
+   * The customer-managed KMS key the log groups are encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Changing it re-keys new
+   * log events in place. Unset: CloudWatch Logs' own encryption.
+   * @example logsKey.arn
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
    * RDS Enhanced Monitoring's granularity in seconds (1, 5, 10, 15, 30 or 60; 0 turns it off): OS
    * metrics per process, through a role of the component's own. RDS writes them to the account's
    * `RDSOSMetrics` log group (one per region, shared by every stack: not created here).
@@ -371,6 +378,7 @@ export class Database extends pulumi.ComponentResource {
   readonly kmsKeyArn: pulumi.Output<string>;
 
   private readonly componentName: string;
+  private readonly logKmsKeyArn: pulumi.Input<string> | undefined;
   private readonly kmsKey: aws.kms.Key;
   private readonly securityGroup: aws.ec2.SecurityGroup;
   private readonly subnetGroup: aws.rds.SubnetGroup;
@@ -385,6 +393,7 @@ export class Database extends pulumi.ComponentResource {
     throwIfInvalid("Database", name, [...validateName(name), ...validateDatabaseArgs(args)]);
     const tags = tierTags("database");
     this.componentName = name;
+    this.logKmsKeyArn = args.logKmsKeyArn;
 
     this.kmsKey = this.createKmsKey(name, args, tags);
     this.subnetGroup = this.createSubnetGroup(name, args, tags);
@@ -590,6 +599,7 @@ export class Database extends pulumi.ComponentResource {
           {
             name: `/aws/rds/instance/${identifier}/${log}`,
             retentionInDays,
+            ...(this.logKmsKeyArn === undefined ? {} : { kmsKeyId: this.logKmsKeyArn }),
             tags: tierTags("database"),
           },
           { parent: this },

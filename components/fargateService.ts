@@ -5,7 +5,6 @@ import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { physicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
-import { rolePolicy } from "./rolePolicy";
 
 /** The one container of every task; load balancers name it to reach its port. */
 export const CONTAINER_NAME = "app";
@@ -94,6 +93,12 @@ export interface FargateServiceArgs {
   secretKmsKeyArns?: pulumi.Input<string>[];
   /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
   logRetentionDays: number;
+  /**
+   * The customer-managed KMS key the container logs are encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
+   * own encryption.
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
   /**
    * Run on Fargate Spot: about 70% cheaper, but AWS may stop a task with two minutes' notice.
    * Changing it rolls the tasks over to the other capacity provider.
@@ -235,6 +240,8 @@ export class FargateTasks {
   readonly taskRole: aws.iam.Role;
 
   private readonly context: AwsContext;
+  /** What the execution role may do: a task definition waits for it (see createTaskDefinition). */
+  private readonly executionGrants: pulumi.Resource[] = [];
   private running: RunningTasks | undefined;
   private defined: aws.ecs.TaskDefinition | undefined;
 
@@ -333,7 +340,11 @@ export class FargateTasks {
   ): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
+      transform(args.transform?.logGroup, {
+        retentionInDays: args.logRetentionDays,
+        ...(args.logKmsKeyArn === undefined ? {} : { kmsKeyId: args.logKmsKeyArn }),
+        tags,
+      }),
       { parent: this.owner },
     );
   }
@@ -362,7 +373,7 @@ export class FargateTasks {
       }),
       { parent: this.owner },
     );
-    new aws.iam.RolePolicyAttachment(
+    const managed = new aws.iam.RolePolicyAttachment(
       `${name}-execution-role`,
       {
         role: role.name,
@@ -370,36 +381,43 @@ export class FargateTasks {
       },
       { parent: this.owner },
     );
+    this.executionGrants.push(managed);
     const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
-      rolePolicy(
+      const secrets = new aws.iam.RolePolicy(
         `${name}-execution-secrets`,
-        role.name,
-        [
-          {
-            Sid: "ReadTaskSecrets",
-            Effect: "Allow",
-            Action: "secretsmanager:GetSecretValue",
-            Resource: secretArns,
-          },
-          ...(kmsKeyArns.length > 0
-            ? [
-                {
-                  Sid: "DecryptTaskSecrets",
-                  Effect: "Allow",
-                  Action: "kms:Decrypt",
-                  Resource: kmsKeyArns,
-                  // Only as Secrets Manager decrypts a secret for the role, never directly.
-                  Condition: {
-                    StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
-                  },
-                },
-              ]
-            : []),
-        ],
+        {
+          role: role.name,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "ReadTaskSecrets",
+                Effect: "Allow",
+                Action: "secretsmanager:GetSecretValue",
+                Resource: secretArns,
+              },
+              ...(kmsKeyArns.length > 0
+                ? [
+                    {
+                      Sid: "DecryptTaskSecrets",
+                      Effect: "Allow",
+                      Action: "kms:Decrypt",
+                      Resource: kmsKeyArns,
+                      // Only as Secrets Manager decrypts a secret for the role, never directly.
+                      Condition: {
+                        StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
+                      },
+                    },
+                  ]
+                : []),
+            ],
+          }),
+        },
         { parent: this.owner },
       );
+      this.executionGrants.push(secrets);
     }
     return role;
   }
@@ -496,7 +514,10 @@ export class FargateTasks {
         containerDefinitions: pulumi.jsonStringify([container]),
         tags,
       }),
-      { parent: this.owner },
+      // Its tasks start as soon as the service points at it: only once the execution role may read
+      // their secrets under the keys they are now encrypted with (a secret moved to another key
+      // and its grant change in the same deploy), pull the image and write the logs.
+      { parent: this.owner, dependsOn: this.executionGrants },
     );
   }
 

@@ -50,6 +50,12 @@ export interface NetworkArgs {
    * @default 30
    */
   flowLogRetentionDays?: number;
+  /**
+   * The customer-managed KMS key the flow log group is encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
+   * own encryption.
+   */
+  flowLogKmsKeyArn?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     vpc?: Transform<aws.ec2.VpcArgs>;
@@ -421,7 +427,11 @@ export class Network extends pulumi.ComponentResource {
   ): aws.ec2.FlowLog {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { retentionInDays: args.flowLogRetentionDays ?? 30, tags },
+      {
+        retentionInDays: args.flowLogRetentionDays ?? 30,
+        ...(args.flowLogKmsKeyArn === undefined ? {} : { kmsKeyId: args.flowLogKmsKeyArn }),
+        tags,
+      },
       { parent: this },
     );
     const role = new aws.iam.Role(

@@ -262,9 +262,25 @@ export const VARIABLES = {
   }),
   REDIS_AUTH_TOKEN: variable({
     name: "REDIS_AUTH_TOKEN",
-    delivery: "secret",
-    meaning: "the ElastiCache AUTH token",
-    example: "a-cache-auth-token",
+    delivery: "local",
+    meaning:
+      "a password for a self-hosted Redis; used when the URL has none and REDIS_IAM_USER is unset (the stacks use IAM authentication)",
+    example: "a-redis-password",
+    parse: text,
+  }),
+  REDIS_IAM_USER: variable({
+    name: "REDIS_IAM_USER",
+    delivery: "environment",
+    meaning:
+      "the ElastiCache user (IAM authentication) the app signs in as, with a SigV4 token for REDIS_IAM_CACHE_ID renewed before its 15-minute expiry",
+    example: "zero-to-millions-prod-primary-cache-app",
+    parse: text,
+  }),
+  REDIS_IAM_CACHE_ID: variable({
+    name: "REDIS_IAM_CACHE_ID",
+    delivery: "environment",
+    meaning: "the replication group id the IAM token is signed for (lowercase)",
+    example: "zero-to-millions-prod-primary-cache",
     parse: text,
   }),
   QUEUE_URL: variable({
@@ -515,13 +531,13 @@ const SHARED_TASK_VARIABLES = [
   "DATABASE_AUTH",
   "DATABASE_MIGRATIONS",
   "REDIS_URL",
+  "REDIS_IAM_USER",
+  "REDIS_IAM_CACHE_ID",
   "ASSETS_BUCKET",
   "ASSETS_BUCKET_REGION",
   "CDN_DOMAIN",
   "METRICS_NAMESPACE",
   "QUEUE_URL",
-  "CACHE_INVALIDATION_QUEUE_URL",
-  "CACHE_INVALIDATION_PUBLISH_URLS",
 ] as const satisfies readonly VariableName[];
 
 /** The plain variables a task of each role gets, in full (the stack spec checks every task against it). */
@@ -533,7 +549,12 @@ export const TASK_VARIABLES = {
     "SHUTDOWN_DEADLINE_SECONDS",
     "TRUSTED_PROXIES",
   ],
-  worker: [...SHARED_TASK_VARIABLES, "SHUTDOWN_DEADLINE_SECONDS"],
+  worker: [
+    ...SHARED_TASK_VARIABLES,
+    "CACHE_INVALIDATION_QUEUE_URL",
+    "CACHE_INVALIDATION_PUBLISH_URLS",
+    "SHUTDOWN_DEADLINE_SECONDS",
+  ],
 } as const satisfies Record<TaskRole, readonly VariableName[]>;
 
 /**
@@ -547,12 +568,10 @@ export const COMPONENT_TASK_VARIABLES = {
 
 /**
  * What every web and worker task reads from Secrets Manager when it starts, all in its own region:
- * no database password (the app logs in with IAM tokens), so nothing of the other region.
+ * no database or cache password (the app signs in to both with IAM tokens), so nothing of the
+ * other region.
  */
-export const TASK_SECRETS = [
-  "REDIS_AUTH_TOKEN",
-  "COOKIE_SECRET",
-] as const satisfies readonly VariableName[];
+export const TASK_SECRETS = ["COOKIE_SECRET"] as const satisfies readonly VariableName[];
 
 /** The migrate step's plain variables (MIGRATE_COMMAND): the writer as the master user, the app's role. */
 export const MIGRATE_VARIABLES = [
@@ -570,7 +589,8 @@ export const MIGRATE_SECRETS = ["DATABASE_PASSWORD"] as const satisfies readonly
  */
 export const OPTIONAL_TIER_VARIABLES = [
   "REDIS_URL",
-  "REDIS_AUTH_TOKEN",
+  "REDIS_IAM_USER",
+  "REDIS_IAM_CACHE_ID",
 ] as const satisfies readonly VariableName[];
 type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number];
 

@@ -32,6 +32,8 @@ export interface RecordedResource {
    * engine creates them first). A resource in it that no input names is an explicit `dependsOn`.
    */
   dependsOn: string[];
+  /** Whether the program marked it `retainOnDelete` (a delete leaves it in AWS). */
+  retainOnDelete: boolean;
   /** `deleteBeforeReplace`: a replacement deletes the old resource before creating the new one. */
   deleteBeforeReplace: boolean;
   /** `replaceWith`: the URNs whose replacement replaces this resource too. */
@@ -59,6 +61,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getReplaceWithList(): string[];
+  getRetainondelete(): boolean | undefined;
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -360,6 +363,7 @@ interface Registration {
   parent: string | null;
   providerRef: string;
   protect: boolean;
+  retainOnDelete: boolean;
   dependsOn: string[];
   deleteBeforeReplace: boolean;
   replaceWith: string[];
@@ -404,6 +408,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         dependsOn: req.getDependenciesList(),
         deleteBeforeReplace: req.getDeletebeforereplace(),
         replaceWith: req.getReplaceWithList(),
+        retainOnDelete: req.getRetainondelete() ?? false,
       });
       return register(req, callback);
     };
@@ -421,6 +426,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       dependsOn: [],
       deleteBeforeReplace: false,
       replaceWith: [],
+      retainOnDelete: false,
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -466,6 +472,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       dependsOn: registration.dependsOn,
       deleteBeforeReplace: registration.deleteBeforeReplace,
       replaceWith: registration.replaceWith,
+      retainOnDelete: registration.retainOnDelete,
     });
     return { id, state };
   }

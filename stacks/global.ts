@@ -11,17 +11,21 @@ import * as random from "@pulumi/random";
 import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
 import { DnsValidatedCertificate } from "../components/certificate";
+import { DnsSec } from "../components/dnsSec";
 import { DnsZone } from "../components/dnsZone";
+import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
 import { SessionStore } from "../components/sessionStore";
 import { InvalidationQueue } from "../components/invalidationQueue";
-import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
+import { CLOUDFRONT_WAF_REGION, WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
-import { serves } from "./emulator";
+import { edgeAuditSkippedReason, serves } from "./emulator";
 import { otherRole, type Region } from "./region";
 import {
   appDomainName,
@@ -162,11 +166,38 @@ export function ecrImageIn(
  * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
  * serves web ACLs (stacks/emulator.ts).
  */
-export function createCdnWebAcl(config: StackConfig, providers: Providers): WebAcl | undefined {
-  if (!serves(config, "webAcls")) return undefined;
-  return new WebAcl("assets-waf", webAclSettings(config, "CLOUDFRONT"), {
-    provider: providers.usEast1,
+/**
+ * The customer-managed key of every edge log group in us-east-1 (CloudFront's access logs,
+ * Route53's query logs, the CDN web ACL's logs); none on an emulator that has none of them.
+ * Created before the CDN: the CDN's web ACL logs under it, the CDN's access logs after it.
+ */
+export function createEdgeLogsKey(
+  config: StackConfig,
+  providers: Providers,
+): aws.kms.Key | undefined {
+  if (!serves(config, "webAcls") && edgeAuditSkippedReason(config) !== undefined) return undefined;
+  const provider = providers.usEast1;
+  const account = keyAccount({ provider });
+  return createKmsKey(undefined, "edge-logs", {
+    description: "The edges' log groups in us-east-1: CloudFront, Route53 queries, the CDN web ACL",
+    users: logsKeyUsers(CLOUDFRONT_WAF_REGION, account),
+    alias: true,
+    provider,
+    tags: tierTags("observability"),
   });
+}
+
+export function createCdnWebAcl(
+  config: StackConfig,
+  providers: Providers,
+  logsKey: aws.kms.Key | undefined,
+): WebAcl | undefined {
+  if (!serves(config, "webAcls")) return undefined;
+  return new WebAcl(
+    "assets-waf",
+    { ...webAclSettings(config, "CLOUDFRONT"), ...(logsKey ? { logKmsKeyArn: logsKey.arn } : {}) },
+    { provider: providers.usEast1 },
+  );
 }
 
 export function createCdn(
@@ -366,12 +397,45 @@ export function createGeoDns(
   );
 }
 
+/**
+ * The edges' audit trail, in us-east-1: CloudFront's access logs (EdgeLogs), and for a zone this
+ * program created its DNS query logs and DNSSEC signing. An existing zone's (`dns.zoneId`) are its
+ * owner's: Route53 allows one query-logging configuration per zone (a second fails the deploy,
+ * and a destroy here would remove theirs), and a second key-signing key would fight theirs.
+ * `dns.dnssec: off` leaves the zone unsigned (README: DNSSEC, turning signing off).
+ */
+export function createEdgeAudit(
+  config: StackConfig,
+  cdn: Cdn,
+  zone: DnsZone | undefined,
+  providers: Providers,
+  logsKey: aws.kms.Key,
+): { logs: EdgeLogs; dnssec: DnsSec | undefined } {
+  const ownZone = zone?.nodes.zone ? zone : undefined;
+  const logs = new EdgeLogs(
+    "edge-logs",
+    {
+      retentionDays: config.logs.retentionDays,
+      distributionArn: cdn.distributionArn,
+      kmsKeyArn: logsKey.arn,
+      ...(ownZone ? { zone: { zoneId: ownZone.zoneId, domain: ownZone.domain } } : {}),
+    },
+    { provider: providers.usEast1 },
+  );
+  const dnssec =
+    ownZone && config.dns.dnssec === "signing"
+      ? new DnsSec("zone-dnssec", { zoneId: ownZone.zoneId }, { provider: providers.usEast1 })
+      : undefined;
+  return { logs, dnssec };
+}
+
 export function createGlobalObservability(
   config: StackConfig,
   cdn: Cdn,
   cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,
+  dnssecZoneId?: pulumi.Input<string>,
 ): GlobalObservability {
   return new GlobalObservability(
     "global-observability",
@@ -379,6 +443,7 @@ export function createGlobalObservability(
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
+      ...(dnssecZoneId === undefined ? {} : { dnssecZoneId }),
       ...(cdnWebAcl
         ? {
             webAcl: {

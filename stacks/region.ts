@@ -17,6 +17,7 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
@@ -127,10 +128,16 @@ export class Region extends pulumi.ComponentResource {
   readonly observability: Observability;
   /** The migrate step, in the region holding the writer only. */
   readonly migration?: MigrationTask;
+  /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
+  readonly accessLogs: AccessLogBucket | undefined;
+  /** The key every log group of the region is encrypted with. */
+  readonly logsKeyArn: pulumi.Output<string>;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
+  /** The key the app's own secrets (the cookie-signing key) are encrypted with in this region. */
+  private readonly secretsKeyArn: pulumi.Output<string>;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
 
@@ -150,9 +157,21 @@ export class Region extends pulumi.ComponentResource {
     this.region = args.region;
     this.config = config;
 
-    this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
-      parent: this,
-    });
+    // Every log group of the region under a customer-managed key, before anything logs.
+    const account = keyAccount({ parent: this });
+    this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      description: `${name}: the region's CloudWatch log groups`,
+      // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
+      users: logsKeyUsers(args.region, account),
+      alias: true,
+      tags: tierTags("observability"),
+    }).arn;
+
+    this.network = new Network(
+      `${name}-network`,
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { parent: this },
+    );
 
     this.database = new Database(
       `${name}-database`,
@@ -160,6 +179,7 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
         ...databaseSettings(config),
+        logKmsKeyArn: this.logsKeyArn,
         role: databaseRole(shape, config, args.writer),
       },
       { parent: this },
@@ -185,6 +205,12 @@ export class Region extends pulumi.ComponentResource {
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     this.clusterArn = cluster.arn;
+    // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
+    this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      description: `${name}: the app's secrets in Secrets Manager`,
+      alias: true,
+      tags: tierTags("web"),
+    }).arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
@@ -203,7 +229,7 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const accessLogs =
+    this.accessLogs =
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
@@ -231,14 +257,18 @@ export class Region extends pulumi.ComponentResource {
         ...(args.https
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
-        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
+        ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
       },
       { parent: this },
     );
 
     // The internet reaches the load balancer through the region's web ACL only.
     this.waf = serves(config, "webAcls")
-      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      ? new WebAcl(
+          `${name}-waf`,
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { parent: this },
+        )
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
@@ -255,6 +285,9 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
     );
+    // Both sign in to the cache with IAM tokens of their own task role (no password).
+    this.cache?.grantConnect("web", this.web.taskRoleName);
+    this.cache?.grantConnect("workers", this.workers.taskRoleName);
     // The web tier enqueues jobs; the workers own the queue and already consume it.
     this.workers.grantSendMessages("web", this.web.taskRoleName);
     // The web tasks hold the region's cache in use, so they apply its invalidations.
@@ -399,14 +432,15 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
-   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
-   * Secrets Manager key, which the execution role may use without a grant).
+   * The cookie-signing key in this region's Secrets Manager, under the region's secrets key
+   * (changing the key updates the secret in place: Secrets Manager re-encrypts its versions).
    */
   private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
     const secret = new aws.secretsmanager.Secret(
       `${name}-cookie-secret`,
       {
         description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        kmsKeyId: this.secretsKeyArn,
         tags: tierTags("web"),
       },
       { parent: this },
@@ -432,6 +466,7 @@ export class Region extends pulumi.ComponentResource {
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
       ...taskSettings(config),
+      logKmsKeyArn: this.logsKeyArn,
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
@@ -445,6 +480,8 @@ export class Region extends pulumi.ComponentResource {
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+              REDIS_IAM_USER: this.cache.appUserId,
+              REDIS_IAM_CACHE_ID: this.cache.replicationGroupId,
             }
           : {}),
         ASSETS_BUCKET: args.assets.bucketName,
@@ -457,10 +494,9 @@ export class Region extends pulumi.ComponentResource {
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
         COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
+      secretKmsKeyArns: [this.secretsKeyArn],
     };
   }
 }

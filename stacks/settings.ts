@@ -233,12 +233,17 @@ export function appDomainName(config: StackConfig): string | undefined {
 /** The hosted zone's arguments, when the stack has a domain. */
 export function zoneArgs(config: StackConfig): DnsZoneArgs | undefined {
   if (!config.dns.domain) return undefined;
-  return { domain: config.dns.domain, ...(config.dns.zoneId ? { zoneId: config.dns.zoneId } : {}) };
+  return {
+    domain: config.dns.domain,
+    ...(config.dns.zoneId ? { zoneId: config.dns.zoneId } : {}),
+    dnssec: config.dns.dnssec,
+  };
 }
 
 export const ZONE_KEYS: ConfigKeys<Omit<DnsZoneArgs, "transform">> = {
   domain: "dns.domain",
   zoneId: "dns.zoneId",
+  dnssec: "dns.dnssec",
 };
 
 /** GeoDNS's settings (the regions' load balancers are added where the regions exist). */

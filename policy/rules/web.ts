@@ -249,3 +249,54 @@ export const cloudfrontHttpsOnly: ResourceValidationPolicy = {
     },
   ),
 };
+
+/** The security headers a response headers policy must set (its securityHeadersConfig keys). */
+export const REQUIRED_SECURITY_HEADERS = [
+  "strictTransportSecurity",
+  "contentTypeOptions",
+  "frameOptions",
+  "referrerPolicy",
+] as const;
+
+export const cloudfrontSecurityHeaders: ResourceValidationPolicy = {
+  name: "cloudfront-security-headers",
+  description:
+    "Every CloudFront cache behavior answers through a response headers policy, and every such policy sets HSTS, X-Content-Type-Options, X-Frame-Options and Referrer-Policy.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.isType(aws.cloudfront.Distribution)) {
+      const behaviors = readPlain(() => [
+        { path: "default", id: args.props.defaultCacheBehavior?.responseHeadersPolicyId },
+        ...((args.props.orderedCacheBehaviors ?? []) as Array<Record<string, unknown>>).map(
+          (behavior) => ({ path: behavior.pathPattern, id: behavior.responseHeadersPolicyId }),
+        ),
+      ]);
+      if (!Array.isArray(behaviors)) return;
+      for (const { path, id } of behaviors as Array<{ path: string; id: unknown }>) {
+        if (typeof id === "string" && id !== "") continue;
+        reportViolation(
+          violation(
+            args,
+            `its cache behavior "${path}" sends no security headers`,
+            "set responseHeadersPolicyId to an aws.cloudfront.ResponseHeadersPolicy with securityHeadersConfig (components/cdnDistribution.ts creates one)",
+          ),
+        );
+      }
+      return;
+    }
+    if (!args.isType(aws.cloudfront.ResponseHeadersPolicy)) return;
+    const config = readPlain(() => args.props.securityHeadersConfig);
+    if (config === UNKNOWN) return;
+    const missing = REQUIRED_SECURITY_HEADERS.filter(
+      (header) => (config as Record<string, unknown> | undefined)?.[header] === undefined,
+    );
+    if (missing.length === 0) return;
+    reportViolation(
+      violation(
+        args,
+        `its securityHeadersConfig leaves out ${missing.join(", ")}`,
+        `set ${REQUIRED_SECURITY_HEADERS.join(", ")} in securityHeadersConfig (HSTS a year with subdomains, nosniff, DENY, and the app's Referrer-Policy)`,
+      ),
+    );
+  },
+};

@@ -179,6 +179,8 @@ for (const stack of STACKS) {
           "DATABASE_URL",
           "DATABASE_READ_URLS",
           "REDIS_URL",
+          "REDIS_IAM_USER",
+          "REDIS_IAM_CACHE_ID",
           "QUEUE_URL",
           "ASSETS_BUCKET",
           "CDN_DOMAIN",
@@ -199,7 +201,12 @@ for (const stack of STACKS) {
         // IAM tokens: no database password reaches a web or worker task.
         assert.equal(secrets.DATABASE_PASSWORD, undefined, task.name);
         assert.equal(env.DATABASE_AUTH, "iam", task.name);
-        assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
+        // The cache has no password: the task signs in as the cache's IAM user.
+        assert.equal(secrets.REDIS_AUTH_TOKEN, undefined);
+        const cacheUser = s
+          .ofType("aws:elasticache/user:User", task.region ?? undefined)
+          .find((user) => user.name.endsWith("-cache-app-user"))!;
+        assert.equal(env.REDIS_IAM_USER, cacheUser.state.userId);
         // Writes always go to the primary's writer, from either region.
         const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;
         assert.ok(
