@@ -302,6 +302,16 @@ export class FargateTasks {
     return this.defined;
   }
 
+  /** The resources made before run(), for the `nodes` of the tier these tasks serve. */
+  get nodes() {
+    return {
+      securityGroup: this.securityGroup,
+      logGroup: this.logGroup,
+      executionRole: this.executionRole,
+      taskRole: this.taskRole,
+    };
+  }
+
   private lookUpContext(): AwsContext {
     const opts = { parent: this.owner };
     return {

@@ -87,10 +87,7 @@ export class MigrationTask extends pulumi.ComponentResource {
 
   get nodes() {
     return {
-      securityGroup: this.tasks.securityGroup,
-      logGroup: this.tasks.logGroup,
-      executionRole: this.tasks.executionRole,
-      taskRole: this.tasks.taskRole,
+      ...this.tasks.nodes,
       taskDefinition: this.taskDefinition,
     };
   }

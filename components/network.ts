@@ -4,6 +4,7 @@ import { parseIpv4Block, subBlock } from "./cidr";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
+import { rolePolicy } from "./rolePolicy";
 
 /** Subnets are carved from the VPC range in blocks this many bits longer than the VPC prefix. */
 const SUBNET_NEWBITS = 4;
@@ -450,21 +451,16 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicy(
+    rolePolicy(
       `${name}-flow-logs`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-              Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
-            },
-          ],
-        }),
-      },
+      role.id,
+      [
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
+        },
+      ],
       { parent: this },
     );
     return new aws.ec2.FlowLog(

@@ -110,11 +110,14 @@ export function parseSecretArn(name: string, value: string): SecretRef {
 /** An AWS region name (eu-west-1, us-gov-west-1). */
 const AWS_REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
-export function parseRegion(name: string, value: string): string {
-  if (!AWS_REGION_NAME.test(value)) {
-    throw new EnvironmentError(name, `${shown(value)}: must be an AWS region such as eu-west-1`);
-  }
+/** `value` when it matches `pattern`, else an error saying what it `must` be. */
+function parseMatching(name: string, value: string, pattern: RegExp, must: string): string {
+  if (!pattern.test(value)) throw new EnvironmentError(name, `${shown(value)}: ${must}`);
   return value;
+}
+
+export function parseRegion(name: string, value: string): string {
+  return parseMatching(name, value, AWS_REGION_NAME, "must be an AWS region such as eu-west-1");
 }
 
 /** sqs.REGION.amazonaws.com/ACCOUNT/NAME (and the legacy REGION.queue.amazonaws.com). */
@@ -232,11 +235,7 @@ export const VARIABLES = {
     meaning: "comma-separated reader URLs, same form as DATABASE_URL (empty: read from the writer)",
     example: "postgres://app@reader.example:5432/app?sslmode=require",
     parse: (value) =>
-      value
-        .split(",")
-        .map((url) => url.trim())
-        .filter((url) => url !== "")
-        .map((url) => parseUrl("DATABASE_READ_URLS", url, POSTGRES_PROTOCOLS)),
+      commaList(value).map((url) => parseUrl("DATABASE_READ_URLS", url, POSTGRES_PROTOCOLS)),
   }),
   DATABASE_PASSWORD: variable({
     name: "DATABASE_PASSWORD",
@@ -359,15 +358,13 @@ export const VARIABLES = {
     meaning:
       "web environment: the DynamoDB global table of sessions; the app uses its replica in AWS_REGION (unset: Redis, else in-process)",
     example: "zero-to-millions-prod-sessions",
-    parse: (value) => {
-      if (!TABLE_NAME.test(value)) {
-        throw new EnvironmentError(
-          "SESSIONS_TABLE",
-          `${shown(value)}: must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`,
-        );
-      }
-      return value;
-    },
+    parse: (value) =>
+      parseMatching(
+        "SESSIONS_TABLE",
+        value,
+        TABLE_NAME,
+        "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)",
+      ),
   }),
   CACHE_INVALIDATION_QUEUE_URL: variable({
     name: "CACHE_INVALIDATION_QUEUE_URL",
@@ -385,11 +382,9 @@ export const VARIABLES = {
     example:
       "https://sqs.us-east-1.amazonaws.com/123456789012/invalidations,https://sqs.eu-west-1.amazonaws.com/123456789012/invalidations",
     parse: (value) =>
-      value
-        .split(",")
-        .map((url) => url.trim())
-        .filter((url) => url !== "")
-        .map((url) => parseUrl("CACHE_INVALIDATION_PUBLISH_URLS", url, ["https:", "http:"])),
+      commaList(value).map((url) =>
+        parseUrl("CACHE_INVALIDATION_PUBLISH_URLS", url, ["https:", "http:"]),
+      ),
   }),
   DATABASE_AUTH: variable({
     name: "DATABASE_AUTH",
@@ -415,15 +410,13 @@ export const VARIABLES = {
     meaning:
       "migrate environment: the app's own database role, which it creates and grants row access (no DDL)",
     example: "app_rt",
-    parse: (value) => {
-      if (!ROLE_NAME.test(value)) {
-        throw new EnvironmentError(
-          "DATABASE_APP_USER",
-          `${shown(value)}: use 1-63 of a-z, 0-9 and _, not starting with a digit`,
-        );
-      }
-      return value;
-    },
+    parse: (value) =>
+      parseMatching(
+        "DATABASE_APP_USER",
+        value,
+        ROLE_NAME,
+        "use 1-63 of a-z, 0-9 and _, not starting with a digit",
+      ),
   }),
   DATABASE_APP_PASSWORD: variable({
     name: "DATABASE_APP_PASSWORD",
@@ -545,43 +538,34 @@ export function readVariable<N extends VariableName>(
   return (value === undefined ? undefined : spec.parse(value)) as never;
 }
 
+/** What every task gets, whatever its role: where the data, the cache, the queues, the assets and the metrics are. */
+const SHARED_TASK_VARIABLES = [
+  "AWS_REGION",
+  "DATABASE_URL",
+  "DATABASE_READ_URLS",
+  "DATABASE_AUTH",
+  "DATABASE_MIGRATIONS",
+  "REDIS_URL",
+  "REDIS_IAM_USER",
+  "REDIS_IAM_CACHE_ID",
+  "ASSETS_BUCKET",
+  "ASSETS_BUCKET_REGION",
+  "CDN_DOMAIN",
+  "METRICS_NAMESPACE",
+  "QUEUE_URL",
+] as const satisfies readonly VariableName[];
+
 /** The plain variables a task of each role gets, in full (the stack spec checks every task against it). */
 export const TASK_VARIABLES = {
   web: [
-    "AWS_REGION",
-    "DATABASE_URL",
-    "DATABASE_READ_URLS",
-    "DATABASE_AUTH",
-    "DATABASE_MIGRATIONS",
-    "REDIS_URL",
-    "REDIS_IAM_USER",
-    "REDIS_IAM_CACHE_ID",
-    "ASSETS_BUCKET",
-    "ASSETS_BUCKET_REGION",
-    "CDN_DOMAIN",
-    "METRICS_NAMESPACE",
-    "QUEUE_URL",
+    ...SHARED_TASK_VARIABLES,
     "SESSIONS_TABLE",
-    "CACHE_INVALIDATION_QUEUE_URL",
-    "CACHE_INVALIDATION_PUBLISH_URLS",
     "PORT",
     "SHUTDOWN_DEADLINE_SECONDS",
     "TRUSTED_PROXIES",
   ],
   worker: [
-    "AWS_REGION",
-    "DATABASE_URL",
-    "DATABASE_READ_URLS",
-    "DATABASE_AUTH",
-    "DATABASE_MIGRATIONS",
-    "REDIS_URL",
-    "REDIS_IAM_USER",
-    "REDIS_IAM_CACHE_ID",
-    "ASSETS_BUCKET",
-    "ASSETS_BUCKET_REGION",
-    "CDN_DOMAIN",
-    "METRICS_NAMESPACE",
-    "QUEUE_URL",
+    ...SHARED_TASK_VARIABLES,
     "CACHE_INVALIDATION_QUEUE_URL",
     "CACHE_INVALIDATION_PUBLISH_URLS",
     "SHUTDOWN_DEADLINE_SECONDS",
