@@ -553,6 +553,8 @@ const SHARED_TASK_VARIABLES = [
   "CDN_DOMAIN",
   "METRICS_NAMESPACE",
   "QUEUE_URL",
+  "CACHE_INVALIDATION_QUEUE_URL",
+  "CACHE_INVALIDATION_PUBLISH_URLS",
 ] as const satisfies readonly VariableName[];
 
 /** The plain variables a task of each role gets, in full (the stack spec checks every task against it). */
@@ -564,12 +566,7 @@ export const TASK_VARIABLES = {
     "SHUTDOWN_DEADLINE_SECONDS",
     "TRUSTED_PROXIES",
   ],
-  worker: [
-    ...SHARED_TASK_VARIABLES,
-    "CACHE_INVALIDATION_QUEUE_URL",
-    "CACHE_INVALIDATION_PUBLISH_URLS",
-    "SHUTDOWN_DEADLINE_SECONDS",
-  ],
+  worker: [...SHARED_TASK_VARIABLES, "SHUTDOWN_DEADLINE_SECONDS"],
 } as const satisfies Record<TaskRole, readonly VariableName[]>;
 
 /**

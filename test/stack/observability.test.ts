@@ -85,6 +85,7 @@ function knownValues(s: Synth, region: string): Record<string, Set<string>> {
     // that their metrics are read in us-east-1).
     HealthCheckId: values(T.healthCheck, idFromArn, undefined),
     DistributionId: values(T.distribution, idFromArn, undefined),
+    HostedZoneId: values("aws:route53/zone:Zone", (r) => r.state.zoneId, undefined),
     Region: new Set(["Global"]),
   };
 }
