@@ -15,6 +15,7 @@ import {
 import {
   CreateUserBody,
   errors,
+  JSON_CONTENT_TYPE,
   jsonSchema,
   UpdateUserBody,
   User,
@@ -42,6 +43,24 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
   const { database, files } = context.tiers;
   const failures = passwordFailures(app, context);
   const accountChanges = accountChangeRateLimit(app, context);
+  /**
+   * The public view's body per cached user value: a cached value is one frozen object for as long
+   * as its cache entry is unchanged (CacheAside), so a hot user is serialized once, not per read
+   * (issue 17). Keyed weakly: a replaced value takes its body with it.
+   */
+  const publicBodies = new WeakMap<User, Buffer>();
+  const publicBody = (reply: FastifyReply, user: User): Buffer => {
+    let body = publicBodies.get(user);
+    if (body === undefined) {
+      // The route's own 200 serializer: the same bytes, and fields, as an object answer would get.
+      const serialized = reply.serialize(toPublicUser(user));
+      body = Buffer.from(
+        serialized instanceof ArrayBuffer ? new Uint8Array(serialized) : serialized,
+      );
+      publicBodies.set(user, body);
+    }
+    return body;
+  };
 
   /**
    * 403 unless `password` is the account's: one scrypt check, as sign-in costs, limited and
@@ -121,7 +140,8 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
               if (error instanceof SessionStoreUnavailableError) return undefined;
               throw error;
             });
-      return session?.data.userId === id ? user : toPublicUser(user);
+      if (session?.data.userId === id) return user;
+      return reply.type(JSON_CONTENT_TYPE).send(publicBody(reply, user));
     },
   );
 
