@@ -1,5 +1,5 @@
-import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+import * as aws from "./aws";
+import * as awsxEcr from "@pulumi/awsx/ecr";
 import * as pulumi from "@pulumi/pulumi";
 import { createKmsKey } from "./kmsKey";
 import { tierTags } from "./tags";
@@ -75,7 +75,7 @@ export class AppImage extends pulumi.ComponentResource {
   readonly imageUris: Record<string, pulumi.Output<string>>;
 
   private readonly repositories: Record<string, aws.ecr.Repository>;
-  private readonly images: Record<string, awsx.ecr.Image>;
+  private readonly images: Record<string, awsxEcr.Image>;
 
   constructor(name: string, args: AppImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:AppImage", name, {}, opts);
@@ -177,8 +177,8 @@ export class AppImage extends pulumi.ComponentResource {
     repository: aws.ecr.Repository,
     args: AppImageArgs,
     provider: aws.Provider,
-  ): awsx.ecr.Image {
-    return new awsx.ecr.Image(
+  ): awsxEcr.Image {
+    return new awsxEcr.Image(
       `${name}-image`,
       {
         repositoryUrl: repository.repositoryUrl,

@@ -7,7 +7,7 @@
  * Functions creating children of the calling component (`parent`), so the resources keep the
  * names and URNs they had inside `Cdn`.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PrivateBucket } from "./privateBucket";
 import type { Tags } from "./tags";

@@ -2,7 +2,7 @@
  * What the data-tier components (Database, Cache) share: who may connect to them, and the KMS key
  * each encrypts its data and secrets with.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Block } from "./cidr";
 import { createKmsKey } from "./kmsKey";

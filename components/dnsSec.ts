@@ -1,7 +1,7 @@
 /**
  * DNSSEC signing of a Route53 public hosted zone.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createKmsKey, keyAccount } from "./kmsKey";
 import { stackPhysicalName, tierTags } from "./tags";

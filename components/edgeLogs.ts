@@ -2,7 +2,7 @@
  * The audit trail of the global edges, in us-east-1: who asked CloudFront for what, and who asked
  * the hosted zone for which name.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { keyAccount } from "./kmsKey";
 import { LOG_RETENTION_DAYS } from "./awsLimits";

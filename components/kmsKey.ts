@@ -3,7 +3,7 @@
  * account's administrators, plus the services that use it, each named), rotating yearly when KMS
  * can rotate it, and recoverable for `KMS_DELETION_WINDOW_DAYS` after a delete.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { stackPhysicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";

@@ -1,4 +1,4 @@
-import type * as aws from "@pulumi/aws";
+import type * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import {

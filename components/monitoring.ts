@@ -5,7 +5,7 @@
  * What a region or the global view watches lives with its component (observability.ts,
  * globalObservability.ts), as tables of these specs.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createKmsKey } from "./kmsKey";
 import { physicalName, tierTags, type Tags } from "./tags";

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SESSIONS_TABLE_ACTIONS, SESSIONS_TABLE_SCHEMA } from "../contract";
 import { createKmsKey } from "./kmsKey";

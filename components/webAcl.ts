@@ -13,7 +13,7 @@
  * - web_acl_logging_configuration.go: the destination list forces replacement; AWS WAF only logs
  *   to a log group named `aws-waf-logs-...`, in the ACL's region (us-east-1 for CloudFront).
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "./awsLimits";
 import { providerRegion } from "./monitoring";

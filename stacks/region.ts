@@ -3,7 +3,7 @@
  * → queue workers → web → observability. The wiring between tiers (who may connect to whom, which
  * env vars and secrets each task gets, which role may send to the queue) is all here.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "../components/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "../components/accessLogBucket";
 import {

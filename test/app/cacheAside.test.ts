@@ -173,7 +173,10 @@ describe("CacheAside", () => {
     assert.equal(first.cache, "hit");
     assert.equal(second.value, first.value, "one parse per cached string");
     assert.ok(Object.isFrozen(first.value), "shared, so nobody may change it");
-    assert.ok(Object.isFrozen((first.value as { photo: object }).photo), "all the way down");
+    assert.ok(
+      Object.isFrozen((first.value as unknown as { photo: object }).photo),
+      "all the way down",
+    );
     await memory.set("k", JSON.stringify({ name: "Grace", photo: null }), 60_000);
     const third = await cache.read("k", async () => undefined);
     assert.deepEqual(third.value, { name: "Grace", photo: null });
