@@ -41,7 +41,8 @@ export function createLogger(
   );
 }
 
-type Level = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+type Level = (typeof LEVELS)[number];
 
 /**
  * A request's logger, made only when the request logs something at an enabled level. Fastify
@@ -50,6 +51,13 @@ type Level = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
  * nothing at the prod level (issue 17). What is logged, and its `reqId`, are unchanged.
  */
 class RequestLogger implements FastifyBaseLogger {
+  // One method per level, on the prototype (below): nothing is allocated per request.
+  declare fatal: LogFn;
+  declare error: LogFn;
+  declare warn: LogFn;
+  declare info: LogFn;
+  declare debug: LogFn;
+  declare trace: LogFn;
   private made: FastifyBaseLogger | undefined;
 
   constructor(
@@ -69,40 +77,22 @@ class RequestLogger implements FastifyBaseLogger {
     return this.logger().child(bindings, options);
   }
 
-  fatal(...args: Parameters<LogFn>): void {
-    this.log("fatal", args);
-  }
-
-  error(...args: Parameters<LogFn>): void {
-    this.log("error", args);
-  }
-
-  warn(...args: Parameters<LogFn>): void {
-    this.log("warn", args);
-  }
-
-  info(...args: Parameters<LogFn>): void {
-    this.log("info", args);
-  }
-
-  debug(...args: Parameters<LogFn>): void {
-    this.log("debug", args);
-  }
-
-  trace(...args: Parameters<LogFn>): void {
-    this.log("trace", args);
-  }
-
   silent(): void {}
+
+  /** Writes at `level` through the request's child, made now unless the level is off. */
+  logAt(level: Level, args: Parameters<LogFn>): void {
+    if (this.made === undefined && !this.parent.isLevelEnabled(level)) return;
+    (this.logger()[level] as (...args: Parameters<LogFn>) => void)(...args);
+  }
 
   private logger(): FastifyBaseLogger {
     return (this.made ??= this.parent.child(this.bindings));
   }
-
-  private log(level: Level, args: Parameters<LogFn>): void {
-    if (this.made === undefined && !this.parent.isLevelEnabled(level)) return;
-    (this.logger()[level] as (...args: Parameters<LogFn>) => void)(...args);
-  }
+}
+for (const level of LEVELS) {
+  RequestLogger.prototype[level] = function (this: RequestLogger, ...args: Parameters<LogFn>) {
+    this.logAt(level, args);
+  } as LogFn;
 }
 
 /**
