@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { parseShardMap, type ShardMap } from "./sharding/shardMap";
 
 export type Role = "web" | "worker" | "all";
 export const ROLES: readonly Role[] = ["web", "worker", "all"];
@@ -18,6 +19,12 @@ export interface PostgresTarget {
   ssl: false | { rejectUnauthorized: boolean };
   /** libpq's `options` parameter (e.g. `-c search_path=...`), passed through. */
   options: string | undefined;
+}
+
+/** One more physical shard: its writer and in-region readers. */
+export interface PhysicalShardTarget {
+  writer: PostgresTarget;
+  readers: PostgresTarget[];
 }
 
 /** A Secrets Manager secret, by ARN; `region` is the ARN's (the secret may live in another region). */
@@ -36,7 +43,11 @@ export interface Config {
         readers: PostgresTarget[];
         /** The RDS-managed master secret (JSON with `password`): read at start and after a rotation. */
         passwordSecret: SecretRef | undefined;
+        /** Physical shards 1..N-1 (DATABASE_SHARDS); shard 0 is the writer and readers above. */
+        shards: PhysicalShardTarget[];
       };
+  /** DATABASE_SHARD_MAP: the map seeded into an empty directory; unset, an even split. */
+  shardMap: ShardMap | undefined;
   redis: { url: string; authToken: string | undefined } | undefined;
   queueUrl: string | undefined;
   files: { kind: "local"; dir: string } | { kind: "s3"; bucket: string; cdnDomain: string };
@@ -156,6 +167,44 @@ function parseUrl(name: string, value: string, protocols: readonly string[]): st
   return value;
 }
 
+const ShardTargetsSchema = z.array(
+  z.strictObject({ url: z.string().min(1), readUrls: z.array(z.string().min(1)).default([]) }),
+);
+
+/**
+ * DATABASE_SHARDS: physical shards 1..N-1 as JSON,
+ * `[{"url":"postgres://...","readUrls":["postgres://..."]}]` (shard 0 is DATABASE_URL).
+ */
+export function parseShardTargets(
+  value: string | undefined,
+  fallbackPassword: string | undefined,
+): PhysicalShardTarget[] {
+  if (value === undefined) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new ConfigError(
+      "DATABASE_SHARDS",
+      'is not JSON; expected [{"url":"postgres://...","readUrls":[...]}] for shards 1..N-1',
+    );
+  }
+  const parsed = ShardTargetsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      "DATABASE_SHARDS",
+      `at ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}; expected [{"url":"postgres://...","readUrls":[...]}]`,
+    );
+  }
+  return parsed.data.map((shard, index) => ({
+    writer: parsePostgresUrl(`DATABASE_SHARDS[${index}].url`, shard.url, fallbackPassword),
+    readers: shard.readUrls.map((url) =>
+      parsePostgresUrl(`DATABASE_SHARDS[${index}].readUrls`, url, fallbackPassword),
+    ),
+  }));
+}
+
 /** Reads and validates the whole environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const port = parseWith(portSchema, "PORT", read(env, "PORT") ?? "3000");
@@ -187,7 +236,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
             parsePostgresUrl("DATABASE_READ_URLS", url, databasePassword),
           ),
           passwordSecret,
+          shards: parseShardTargets(read(env, "DATABASE_SHARDS"), databasePassword),
         };
+  if (databaseUrl === undefined && read(env, "DATABASE_SHARDS") !== undefined) {
+    throw new ConfigError("DATABASE_SHARDS", "is set but DATABASE_URL (physical shard 0) is not");
+  }
+
+  const shardMapText = read(env, "DATABASE_SHARD_MAP");
+  let shardMap: ShardMap | undefined;
+  if (shardMapText !== undefined) {
+    try {
+      shardMap = parseShardMap(
+        shardMapText,
+        database.kind === "postgres" ? database.shards.length + 1 : 1,
+      );
+    } catch (error) {
+      throw new ConfigError("DATABASE_SHARD_MAP", `is unusable: ${(error as Error).message}`);
+    }
+  }
 
   const redisUrl = read(env, "REDIS_URL");
   const redis =
@@ -232,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   return {
     port,
     database,
+    shardMap,
     redis,
     queueUrl,
     files,

@@ -43,24 +43,27 @@ export async function findUser(query: QueryFn, id: string): Promise<UserRow | un
   return row;
 }
 
+/** The user `id` if its email is still `email` (the directory found the id from the email). */
 export async function findUserForSignIn(
   query: QueryFn,
+  id: string,
   email: string,
 ): Promise<UserRowWithPassword | undefined> {
   const [row] = await query<UserRowWithPassword>(
-    `SELECT ${COLUMNS}, password_hash FROM users WHERE email = $1`,
-    [normalizeEmail(email)],
+    `SELECT ${COLUMNS}, password_hash FROM users WHERE id = $1 AND email = $2`,
+    [id, normalizeEmail(email)],
   );
   return row;
 }
 
+/** Inserts a user under the id the email directory issued (app/src/sharding/accounts.ts). */
 export async function insertUser(
   query: QueryFn,
-  user: { name: string; email: string; passwordHash: string },
+  user: { id: string; name: string; email: string; passwordHash: string },
 ): Promise<UserRow> {
   const [row] = await query<UserRow>(
-    `INSERT INTO users (name, email, password_hash) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-    [user.name, normalizeEmail(user.email), user.passwordHash],
+    `INSERT INTO users (id, name, email, password_hash) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+    [user.id, user.name, normalizeEmail(user.email), user.passwordHash],
   );
   if (row === undefined) throw new Error("INSERT ... RETURNING returned no row");
   return row;
@@ -82,7 +85,10 @@ export async function updateUser(
   return row;
 }
 
-export async function deleteUser(query: QueryFn, id: string): Promise<boolean> {
-  const rows = await query("DELETE FROM users WHERE id = $1 RETURNING id", [id]);
-  return rows.length > 0;
+/** Deletes the user; returns the email it had, or undefined when there was no such user. */
+export async function deleteUser(query: QueryFn, id: string): Promise<string | undefined> {
+  const [row] = await query<{ email: string }>("DELETE FROM users WHERE id = $1 RETURNING email", [
+    id,
+  ]);
+  return row?.email;
 }

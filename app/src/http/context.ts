@@ -111,14 +111,14 @@ export async function readUser(
   const key = cacheKeyForUser(id);
   const files = context.tiers.files;
   if (readsFromWriter(request)) {
-    const row = await findUser(context.tiers.database.writer, id);
+    const row = await findUser(context.tiers.shards.forUser(id).writer, id);
     const user = row === undefined ? undefined : toUser(row, files);
     if (user !== undefined) await context.cache.store(key, user);
     context.metrics.count("CacheMiss");
     return { user, cache: "miss" };
   }
   const { value, cache } = await context.cache.read(key, async () => {
-    const row = await findUser(context.tiers.database.reader, id);
+    const row = await findUser(context.tiers.shards.forUser(id).reader, id);
     return row === undefined ? undefined : toUser(row, files);
   });
   context.metrics.count(cache === "hit" ? "CacheHit" : "CacheMiss");

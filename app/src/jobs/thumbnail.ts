@@ -11,7 +11,7 @@ import sharp from "sharp";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { CacheAside } from "../cacheAside";
-import type { Database } from "../tiers/database";
+import type { Shards } from "../sharding/router";
 import type { FileStore } from "../tiers/files";
 import { cacheKeyForUser } from "../users";
 
@@ -41,7 +41,8 @@ export function thumbnailKeyFor(job: ThumbnailJob): string {
 }
 
 export interface ThumbnailContext {
-  db: Database;
+  /** The job's rows go to the user's shard. */
+  shards: Shards;
   files: FileStore;
   cache: CacheAside;
   logger: Logger;
@@ -72,8 +73,10 @@ export async function processThumbnailJob(
   job: ThumbnailJob,
   context: ThumbnailContext,
 ): Promise<JobOutcome> {
-  const { db, files } = context;
-  const done = await db.writer("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
+  const { shards, files } = context;
+  const done = await shards
+    .forUser(job.userId)
+    .writer("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
   if (done.length > 0) return "duplicate";
 
   const size = await files.sizeOf(job.uploadKey);
@@ -85,20 +88,22 @@ export async function processThumbnailJob(
   const thumbnailKey = thumbnailKeyFor(job);
   await files.write(thumbnailKey, thumbnail, "image/webp");
 
-  const applied = await db.transaction(async (tx) => {
-    // A concurrent delivery of the same job that committed first wins; this one changes nothing.
-    const claimed = await tx.query(
-      "INSERT INTO jobs (id, kind) VALUES ($1, 'thumbnail') ON CONFLICT (id) DO NOTHING RETURNING id",
-      [job.id],
-    );
-    if (claimed.length === 0) return false;
-    await tx.query(
-      `UPDATE users SET photo_key = $2, photo_requested_at = $3, updated_at = now()
+  const applied = await shards.route(job.userId, (db) =>
+    db.transaction(async (tx) => {
+      // A concurrent delivery of the same job that committed first wins; this one changes nothing.
+      const claimed = await tx.query(
+        "INSERT INTO jobs (id, kind, user_id) VALUES ($1, 'thumbnail', $2) ON CONFLICT (id) DO NOTHING RETURNING id",
+        [job.id, job.userId],
+      );
+      if (claimed.length === 0) return false;
+      await tx.query(
+        `UPDATE users SET photo_key = $2, photo_requested_at = $3, updated_at = now()
         WHERE id = $1 AND (photo_requested_at IS NULL OR photo_requested_at < $3)`,
-      [job.userId, thumbnailKey, job.requestedAt],
-    );
-    return true;
-  });
+        [job.userId, thumbnailKey, job.requestedAt],
+      );
+      return true;
+    }),
+  );
   if (!applied) return "duplicate";
   await context.cache.invalidate(cacheKeyForUser(job.userId));
   context.logger.info(

@@ -1,4 +1,7 @@
-/** POST /users, GET|PATCH|DELETE /users/:id. Writes go to the writer, reads through the cache. */
+/**
+ * POST /users, GET|PATCH|DELETE /users/:id. Writes go to the writer of the user's shard, reads
+ * through the cache; the email directory keeps emails unique across shards (sharding/accounts.ts).
+ */
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/errors";
 import {
@@ -19,15 +22,15 @@ import {
   UserIdParams,
 } from "../http/schemas";
 import { hashPassword } from "../passwords";
-import { errorCode, UNIQUE_VIOLATION } from "../tiers/database";
-import { cacheKeyForUser, deleteUser, insertUser, toUser, updateUser } from "../users";
+import { createAccount, deleteAccount, EmailTakenError, updateAccount } from "../sharding/accounts";
+import { cacheKeyForUser, toUser } from "../users";
 
 function emailTaken(): HttpError {
   return new HttpError(409, "email_taken", "An account with this email already exists.", "email");
 }
 
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
-  const { database, files } = context.tiers;
+  const { shards, files } = context.tiers;
 
   app.post<{ Body: CreateUserBody }>(
     "/users",
@@ -44,9 +47,9 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const passwordHash = await hashPassword(password);
       let row;
       try {
-        row = await insertUser(database.writer, { name, email, passwordHash });
+        row = await createAccount(shards, { name, email, passwordHash });
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
+        if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       context.metrics.count("Signups");
@@ -92,9 +95,9 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       await requireSelf(request, context, id);
       let row;
       try {
-        row = await updateUser(database.writer, id, request.body);
+        row = await updateAccount(shards, id, request.body);
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
+        if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
@@ -117,7 +120,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     async (request, reply) => {
       const { id } = request.params;
       const session = await requireSelf(request, context, id);
-      if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
+      if (!(await deleteAccount(shards, id))) throw userNotFound(id);
       await context.cache.invalidate(cacheKeyForUser(id));
       await context.tiers.sessions.delete(session.sessionId);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
