@@ -18,11 +18,16 @@ END $$;
 CREATE FUNCTION logical_shard_of(id bigint) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ((id >> 10) & 8191)::integer $$;
 
--- New users go round-robin over the logical shards: an even spread, whatever the traffic.
+-- New users go round-robin over the logical shards: every 8192 sign-ups visit each logical shard
+-- once (an even spread, whatever the traffic). The stride, odd and near 8192 / golden ratio, makes
+-- that a permutation in which consecutive sign-ups land far apart, so on different physical shards
+-- under a map of contiguous ranges.
 CREATE SEQUENCE new_user_shard_sequence;
 
 CREATE FUNCTION next_user_id() RETURNS bigint
-LANGUAGE sql VOLATILE AS $$ SELECT make_shard_id((nextval('new_user_shard_sequence') % 8192)::integer) $$;
+LANGUAGE sql VOLATILE AS $$
+  SELECT make_shard_id(((nextval('new_user_shard_sequence') * 5063) % 8192)::integer)
+$$;
 
 -- Users keep the ids they had; new ones come from the directory's next_user_id().
 ALTER TABLE users ALTER COLUMN id DROP IDENTITY;
@@ -38,6 +43,9 @@ CREATE TABLE user_directory (
 );
 CREATE INDEX user_directory_user_id ON user_directory (user_id);
 INSERT INTO user_directory (email, user_id, reserved_at) SELECT email, id, created_at FROM users;
+-- The directory is now what keeps emails unique; a per-shard constraint could only get in the way
+-- of a move (a user's old address still on the target for a moment).
+ALTER TABLE users DROP CONSTRAINT users_email_unique;
 
 -- The live shard map, seeded from configuration on first start; `version` tells pollers it moved.
 CREATE TABLE shard_map (
@@ -52,7 +60,6 @@ CREATE TABLE shard_map_version (
 -- Jobs belong to the user they changed, so they live (and move) with the user's shard.
 ALTER TABLE jobs ADD COLUMN user_id bigint NOT NULL DEFAULT 0;
 ALTER TABLE jobs ALTER COLUMN user_id DROP DEFAULT;
-CREATE INDEX jobs_user_id ON jobs (user_id);
 
 -- Resharding (app/src/sharding/reshard.ts). shard_state marks the logical shards of this physical
 -- shard that are not simply "here": capturing (being copied away; changes are logged), moved (gone;
@@ -61,6 +68,25 @@ CREATE TABLE shard_state (
   logical_shard integer PRIMARY KEY,
   state text NOT NULL CHECK (state IN ('capturing', 'moved', 'incoming'))
 );
+-- The reshard command's moves and their progress, on the directory database: a rerun after a crash
+-- resumes the unfinished move from its last step.
+CREATE TABLE reshard_moves (
+  id bigserial PRIMARY KEY,
+  logical_shards integer[] NOT NULL,
+  source integer NOT NULL,
+  target integer NOT NULL,
+  step text NOT NULL CHECK (step IN ('capture', 'copy', 'catchup', 'flipped', 'done')),
+  copy_cursor jsonb,
+  change_seq bigint NOT NULL DEFAULT 0,
+  rows_copied bigint NOT NULL DEFAULT 0,
+  pause_ms double precision,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+-- Row lookups by logical shard: the copy, the cleanup and the hot-shard report.
+CREATE INDEX users_logical_shard ON users (logical_shard_of(id), id);
+CREATE INDEX jobs_logical_shard ON jobs (logical_shard_of(user_id), id);
+
 CREATE TABLE shard_changes (
   seq bigserial PRIMARY KEY,
   logical_shard integer NOT NULL,

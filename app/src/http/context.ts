@@ -110,6 +110,7 @@ export async function readUser(
 ): Promise<{ user: User | undefined; cache: CacheOutcome }> {
   const key = cacheKeyForUser(id);
   const files = context.tiers.files;
+  context.tiers.shards.countRequest(id);
   if (readsFromWriter(request)) {
     const row = await findUser(context.tiers.shards.forUser(id).writer, id);
     const user = row === undefined ? undefined : toUser(row, files);

@@ -14,7 +14,6 @@
  * than any statement may take, so a sign-up still in flight is never robbed). Email changes reserve
  * the new address first and release the old one after; deletions release after the row is gone.
  */
-import { errorCode, UNIQUE_VIOLATION } from "../tiers/database";
 import {
   deleteUser,
   findUser,
@@ -99,7 +98,6 @@ async function orRelease<T>(
     return await write();
   } catch (error) {
     await releaseEmail(shards, email, userId);
-    if (errorCode(error) === UNIQUE_VIOLATION) throw new EmailTakenError();
     throw error;
   }
 }
