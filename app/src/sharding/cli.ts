@@ -14,7 +14,7 @@ import { ConfigError, loadConfig, type PostgresTarget } from "../config";
 import { createLogger } from "../logger";
 import { loadDatabasePassword } from "../tiers";
 import { DEFAULT_MAP_POLL_MS } from "./router";
-import { reshard, ReshardRefused } from "./reshard";
+import { clientConfig, reshard, ReshardRefused } from "./reshard";
 import { formatShardList, parseShardList } from "./shardMap";
 
 /** Comfortably more than two map polls: every live process has switched before the cleanup. */
@@ -28,15 +28,11 @@ async function physicalShards(): Promise<pg.ClientConfig[]> {
     );
   }
   const password = await loadDatabasePassword(config, createLogger("silent"));
-  const toClient = (target: PostgresTarget): pg.ClientConfig => ({
-    host: target.host,
-    port: target.port,
-    database: target.database,
-    user: target.user,
-    password: password === undefined ? target.password : password.passwordFor(target.password),
-    ssl: target.ssl,
-    ...(target.options === undefined ? {} : { options: target.options }),
-  });
+  const toClient = (target: PostgresTarget) =>
+    clientConfig(
+      target,
+      password === undefined ? target.password : password.passwordFor(target.password),
+    );
   return [config.database.writer, ...config.database.shards.map((shard) => shard.writer)].map(
     toClient,
   );

@@ -18,6 +18,7 @@
  * Verification happens inside the fence: afterwards the target legitimately moves on.
  */
 import pg from "pg";
+import type { PostgresTarget } from "../config";
 import { formatShardList, shardMapProblems } from "./shardMap";
 import { LOGICAL_SHARDS } from "./ids";
 
@@ -26,6 +27,22 @@ export const OWNED_TABLES = [
   { table: "users", owner: "id", key: "id" },
   { table: "jobs", owner: "user_id", key: "id" },
 ] as const;
+
+/** Client settings for one physical shard's writer; `password` may be the rotating one's getter. */
+export function clientConfig(
+  target: PostgresTarget,
+  password: string | (() => Promise<string>) | undefined = target.password,
+): pg.ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    ...(password === undefined ? {} : { password }),
+    ssl: target.ssl,
+    ...(target.options === undefined ? {} : { options: target.options }),
+  };
+}
 
 type Step = "capture" | "copy" | "catchup" | "flipped" | "done";
 const STEPS: readonly Step[] = ["capture", "copy", "catchup", "flipped", "done"];
@@ -93,13 +110,16 @@ async function columnsOf(client: pg.Client, table: string): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-/** Upserts rows (as JSON objects) into `table` on `client`. */
+/**
+ * Upserts rows into `table` on `client`. Rows travel as PostgreSQL's own JSON text, never parsed
+ * in JavaScript: a bigint id would lose digits as a JS number.
+ */
 async function upsert(
   client: pg.Client,
   table: string,
   key: string,
   columns: string[],
-  rows: unknown[],
+  rows: string[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const list = columns.map((column) => `"${column}"`).join(", ");
@@ -108,7 +128,7 @@ async function upsert(
     `INSERT INTO ${table} (${list})
      SELECT ${list} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
      ON CONFLICT ("${key}") DO UPDATE SET ${updates}`,
-    [JSON.stringify(rows)],
+    [`[${rows.join(",")}]`],
   );
 }
 
@@ -153,7 +173,13 @@ export async function reshard(options: ReshardOptions): Promise<MoveReport> {
     /** Replays logged changes after `changeSeq`; returns how many it replayed. */
     const catchUp = async (on: pg.Client = source): Promise<number> => {
       let replayed = 0;
-      for (;;) {
+      // Up to the changes logged so far: under a steady stream of writes a pass must still end.
+      const { rows: high } = await on.query<{ seq: string | null }>(
+        "SELECT max(seq)::text AS seq FROM shard_changes WHERE logical_shard = ANY($1)",
+        [logical],
+      );
+      const upTo = Number(high[0]?.seq ?? 0);
+      while (changeSeq < upTo) {
         const { rows: changes } = await on.query<{
           seq: string;
           table_name: string;
@@ -163,14 +189,15 @@ export async function reshard(options: ReshardOptions): Promise<MoveReport> {
             WHERE seq > $1 AND logical_shard = ANY($2) ORDER BY seq LIMIT $3`,
           [changeSeq, logical, batchRows * 5],
         );
-        if (changes.length === 0) return replayed;
+        if (changes.length === 0) break;
         for (const owned of OWNED_TABLES) {
           const keys = [
             ...new Set(changes.filter((c) => c.table_name === owned.table).map((c) => c.row_key)),
           ];
           if (keys.length === 0) continue;
-          const { rows } = await on.query<{ row: Record<string, unknown> }>(
-            `SELECT to_jsonb(t) AS row FROM ${owned.table} t WHERE "${owned.key}" = ANY($1)`,
+          const { rows } = await on.query<{ row: string; key: string }>(
+            `SELECT to_jsonb(t)::text AS row, "${owned.key}"::text AS key
+               FROM ${owned.table} t WHERE "${owned.key}" = ANY($1)`,
             [keys],
           );
           await upsert(
@@ -180,7 +207,7 @@ export async function reshard(options: ReshardOptions): Promise<MoveReport> {
             await columnsOf(target, owned.table),
             rows.map((r) => r.row),
           );
-          const present = new Set(rows.map((r) => String(r.row[owned.key])));
+          const present = new Set(rows.map((r) => r.key));
           const gone = keys.filter((key) => !present.has(key));
           if (gone.length > 0) {
             await target.query(`DELETE FROM ${owned.table} WHERE "${owned.key}" = ANY($1)`, [gone]);
@@ -193,6 +220,7 @@ export async function reshard(options: ReshardOptions): Promise<MoveReport> {
           [move.id, changeSeq],
         );
       }
+      return replayed;
     };
 
     if (move.step === "capture" || move.step === "copy" || move.step === "catchup") {
@@ -243,8 +271,8 @@ export async function reshard(options: ReshardOptions): Promise<MoveReport> {
           continue;
         }
         const columns = await columnsOf(target, owned.table);
-        const { rows } = await source.query<{ row: Record<string, unknown>; key: string }>(
-          `SELECT to_jsonb(t) AS row, "${owned.key}"::text AS key FROM ${owned.table} t
+        const { rows } = await source.query<{ row: string; key: string }>(
+          `SELECT to_jsonb(t)::text AS row, "${owned.key}"::text AS key FROM ${owned.table} t
             WHERE logical_shard_of("${owned.owner}") = $1
               ${cursor.key === null ? "" : `AND "${owned.key}" > $3`}
             ORDER BY "${owned.key}" LIMIT $2`,
