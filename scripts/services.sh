@@ -6,6 +6,10 @@
 #
 # State (data, pidfiles, logs) lives under $SERVICES_DIR (default /tmp/zero-to-millions-services).
 # $SERVICES_TIMEOUT (default 60) bounds, in seconds, each wait for a service to become ready.
+#
+# Sharding: the primary is physical shard 0; shard1 and shard2 are two more PostgreSQL instances (each
+# its own initdb, ports 55434 and 55435, or $SERVICES_SHARD1_PORT / $SERVICES_SHARD2_PORT), exported as
+# TEST_DATABASE_SHARD_URLS. `start shards` starts only those two.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,22 +26,34 @@ readonly PG_DIR=$STATE_DIR/postgres
 readonly PG_SOCKET_DIR=$PG_DIR/run
 readonly PRIMARY_DATA=$PG_DIR/primary
 readonly REPLICA_DATA=$PG_DIR/replica
+readonly SHARD1_DATA=$PG_DIR/shard1
+readonly SHARD2_DATA=$PG_DIR/shard2
 readonly REDIS_DIR=$STATE_DIR/redis
 readonly MOTO_DIR=$STATE_DIR/moto
 
-readonly SERVICES=(postgres replica redis moto) # start order; stop goes in reverse
-declare -rA PORT=([postgres]=55432 [replica]=55433 [redis]=56379 [moto]=55000)
+readonly SERVICES=(postgres replica shard1 shard2 redis moto) # start order; stop goes in reverse
+readonly SHARDS=(shard1 shard2)
+declare -rA PORT=(
+  [postgres]=55432 [replica]=55433 [redis]=56379 [moto]=55000
+  [shard1]=${SERVICES_SHARD1_PORT:-55434} [shard2]=${SERVICES_SHARD2_PORT:-55435}
+)
+declare -rA DATA=([shard1]=$SHARD1_DATA [shard2]=$SHARD2_DATA)
 declare -rA LOG=(
   [postgres]=$PG_DIR/primary.log [replica]=$PG_DIR/replica.log
+  [shard1]=$PG_DIR/shard1.log [shard2]=$PG_DIR/shard2.log
   [redis]=$REDIS_DIR/redis.log [moto]=$MOTO_DIR/moto.log
 )
 # The first line of a pidfile is the pid; postmaster.pid follows that convention too.
 declare -rA PIDFILE=(
   [postgres]=$PRIMARY_DATA/postmaster.pid [replica]=$REPLICA_DATA/postmaster.pid
+  [shard1]=$SHARD1_DATA/postmaster.pid [shard2]=$SHARD2_DATA/postmaster.pid
   [redis]=$REDIS_DIR/redis.pid [moto]=$MOTO_DIR/moto.pid
 )
 # A word of the process's command line, so that a stale pidfile whose pid was reused does not count.
-declare -rA PROCESS=([postgres]=bin/postgres [replica]=bin/postgres [redis]=redis-server [moto]=moto.server)
+declare -rA PROCESS=(
+  [postgres]=bin/postgres [replica]=bin/postgres [shard1]=bin/postgres [shard2]=bin/postgres
+  [redis]=redis-server [moto]=moto.server
+)
 
 log() { echo "services: $*"; }
 die() {
@@ -46,7 +62,7 @@ die() {
 }
 
 usage() {
-  echo "usage: scripts/services.sh start|stop|restart|status [postgres|replica|redis|moto|all]"
+  echo "usage: scripts/services.sh start|stop|restart|status [postgres|replica|shard1|shard2|shards|redis|moto|all]"
   echo "  start writes $ENV_FILE; stop all removes it."
 }
 
@@ -162,7 +178,7 @@ append_primary_settings() {
   cat >>"$1/postgresql.conf" <<EOF
 
 # --- scripts/services.sh ---
-port = ${PORT[postgres]}
+port = ${2:-${PORT[postgres]}}
 listen_addresses = '$HOST'
 unix_socket_directories = '$PG_SOCKET_DIR'
 wal_level = replica
@@ -201,7 +217,7 @@ init_primary() {
 # Idempotent, and run on every start of the primary, so a first start interrupted after initdb is
 # completed by the next one. The database's owner may create tables in its public schema.
 provision_primary() {
-  psql_admin "${PORT[postgres]}" <<'SQL'
+  psql_admin "${1:-${PORT[postgres]}}" <<'SQL'
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN
@@ -256,6 +272,29 @@ start_replica() {
   pg_start replica "$REPLICA_DATA"
   wait_ready replica replica_streaming
 }
+
+# A further physical shard: a primary of its own (no replica), provisioned like the first one.
+init_shard() {
+  local name=$1 scratch=${DATA[$1]}.new
+  log "$name: initdb ${DATA[$name]}"
+  rm -rf "$scratch"
+  pg initdb -D "$scratch" -U postgres -E UTF8 --no-locale --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+  append_primary_settings "$scratch" "${PORT[$name]}"
+  write_pg_hba "$scratch"
+  mv "$scratch" "${DATA[$name]}"
+}
+
+start_shard() {
+  local name=$1
+  prepare_pg_dirs
+  [[ -d ${DATA[$name]} ]] || init_shard "$name"
+  pg_start "$name" "${DATA[$name]}"
+  provision_primary "${PORT[$name]}"
+}
+start_shard1() { start_shard shard1; }
+start_shard2() { start_shard shard2; }
+stop_shard1() { pg pg_ctl -D "$SHARD1_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
+stop_shard2() { pg pg_ctl -D "$SHARD2_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
 
 stop_postgres() { pg pg_ctl -D "$PRIMARY_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
 stop_replica() { pg pg_ctl -D "$REPLICA_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
@@ -331,6 +370,7 @@ write_env_file() {
   cat >"$ENV_FILE.new" <<EOF
 export TEST_DATABASE_URL=postgres://app:app@$HOST:${PORT[postgres]}/app
 export TEST_DATABASE_READ_URLS=postgres://app:app@$HOST:${PORT[replica]}/app
+export TEST_DATABASE_SHARD_URLS=postgres://app:app@$HOST:${PORT[shard1]}/app,postgres://app:app@$HOST:${PORT[shard2]}/app
 export TEST_REDIS_URL=redis://$HOST:${PORT[redis]}
 export TEST_AWS_ENDPOINT_URL=http://$HOST:${PORT[moto]}
 export AWS_ACCESS_KEY_ID=test
@@ -372,7 +412,8 @@ main() {
   local command=$1 target=${2:-all} services
   case $target in
     all) services=("${SERVICES[@]}") ;;
-    postgres | replica | redis | moto) services=("$target") ;;
+    postgres | replica | shard1 | shard2 | redis | moto) services=("$target") ;;
+    shards) services=("${SHARDS[@]}") ;;
     *) usage_error "unknown service '$target'" ;;
   esac
 
