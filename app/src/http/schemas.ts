@@ -28,7 +28,7 @@ export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
 const NOT_BLANK = /\S/;
-const USER_ID = /^[1-9][0-9]{0,17}$/;
+const USER_ID = /^[1-9][0-9]{0,18}$/;
 
 /** What a failed `pattern` means, by pattern source: the JSON Schema itself cannot say it. */
 export const PATTERN_MESSAGES: Record<string, string> = {

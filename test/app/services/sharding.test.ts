@@ -122,7 +122,11 @@ describe("sharding by user id (three physical shards)", { skip }, () => {
       ),
     );
     const codes = responses.map((response) => response.statusCode).sort();
-    assert.deepEqual(codes, [201, ...Array.from({ length: 15 }, () => 409)]);
+    assert.deepEqual(
+      codes,
+      [201, ...Array.from({ length: 15 }, () => 409)],
+      responses.map((response) => response.body).join("\n"),
+    );
     let rows = 0;
     for (let shard = 0; shard < PHYSICAL_SHARDS; shard += 1) {
       rows += (await s.sql(shard, "SELECT 1 FROM users WHERE email = $1", [user.email])).length;

@@ -9,7 +9,9 @@ import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { captureLogs, makeTempDir } from "./helpers";
-import { isolatedSchema, openTestPostgres, startServiceApp, type ServiceApp } from "./services";
+import { parsePostgresUrl } from "../../../app/src/config";
+import { openPostgres } from "../../../app/src/tiers/postgres";
+import { isolatedSchema, startServiceApp, type ServiceApp } from "./services";
 
 export const PHYSICAL_SHARDS = 3;
 
@@ -41,7 +43,15 @@ export async function startShardedStack(databaseUrl: string): Promise<ShardedSta
     schema.url(shard === 0 ? databaseUrl : (instances[shard - 1] ?? databaseUrl)),
   );
   const logs = captureLogs();
-  const physical = urls.map((url) => openTestPostgres(url, [], logs.logger));
+  // A generous connect timeout: bursts of sign-ups open many connections at once on a busy machine.
+  const physical = urls.map((url) =>
+    openPostgres({
+      writer: parsePostgresUrl("TEST_DATABASE_URL", url, undefined),
+      readers: [],
+      logger: logs.logger,
+      connectTimeoutMs: 10_000,
+    }),
+  );
   const shards = new Shards({
     physical,
     logger: logs.logger,
