@@ -14,6 +14,10 @@ import type { LoadSummary } from "./lib/rounds";
 import type { Summary } from "./lib/stats";
 import type { CacheEffectData } from "./benchmarks/cacheEffect";
 import type { CachedReadData } from "./benchmarks/cachedRead";
+import { backlogPerTaskTarget } from "../components/queueWorkers";
+import { WORKER_CONCURRENCY } from "../contract";
+import { parseConfig, rawConfigFromPulumi } from "../stacks/config";
+import { stackConfig } from "../harness/synth";
 import { APP_POOL_SIZE, type CapacityData, type Throughput } from "./benchmarks/capacity";
 import type { ShardingData } from "./benchmarks/sharding";
 import type { ProgramSummary, SynthesisData } from "./benchmarks/synthesis";
@@ -181,7 +185,7 @@ function synthesisSection(record: BenchmarkRecord<SynthesisData> | undefined): s
   const { prod, empty } = record.data;
   return `## 5. Synthesis
 
-The \`prod\` program evaluated under Pulumi's mocks by the synth harness (\`node --import tsx test/harness/cli.ts --stack
+The \`prod\` program evaluated under Pulumi's mocks by the synth harness (\`node --import tsx harness/cli.ts --stack
 prod --out FILE\`, a process per run), against an empty program under the same \`RecordingMocks\` and prod config
 (bench/servers/emptyProgram.ts). Wall time from spawn to exit; peak RSS and CPU time from \`process.resourceUsage()\`
 at exit (bench/servers/usageHook.ts). Both include starting Node and tsx (TypeScript compiled on the fly, cached
@@ -261,7 +265,24 @@ What else decides what the stack carries (estimates, not measured here), roughly
    for a 16 GiB class such as db.r6g.large.
 4. **The load balancer.** An ALB has no fixed request ceiling but scales out by itself over minutes; a sudden step to
    the figures above would see errors first unless capacity is reserved ahead (ALB LCU reservation).
+5. ${workersItem()}
 `;
+}
+
+/**
+ * The workers' scaling arithmetic, from Pulumi.prod.yaml (read with parseConfig when the report is
+ * written) and the contract's worker concurrency: what backlog-per-task scaling asks for.
+ */
+function workersItem(): string {
+  const { workers } = parseConfig(rawConfigFromPulumi(stackConfig("prod")));
+  const jobsPerSecondPerTask = WORKER_CONCURRENCY / workers.averageJobSeconds;
+  const backlog = backlogPerTaskTarget(workers);
+  return `**The workers.** A worker task runs ${WORKER_CONCURRENCY} jobs at once (\`WORKER_CONCURRENCY\`, contract/process.ts), so
+   at \`workers.averageJobSeconds\` ${num(workers.averageJobSeconds)} s it gets through ${num(jobsPerSecondPerTask, Number.isInteger(jobsPerSecondPerTask) ? 0 : 1)} jobs per second. Backlog-per-task scaling keeps
+   (waiting + in-flight jobs) / tasks at ${num(workers.latencyGoalSeconds)} s × ${WORKER_CONCURRENCY} / ${num(workers.averageJobSeconds)} s = **${num(backlog)} jobs per task**
+   (\`workers.latencyGoalSeconds\`; counting one job at a time it would be ${num(backlogPerTaskTarget(workers, 1))}, and scale out about ${WORKER_CONCURRENCY} times too far).
+   ${workers.maxTasks} tasks per region then start about ${num(workers.maxTasks * jobsPerSecondPerTask)} jobs per second (from the configured job time, not
+   measured: benchmark 4 measures one process on this machine).`;
 }
 
 interface SummaryRow {

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { wholeNumberProblems } from "./validation";
+import { throwIfInvalid, wholeNumberProblems } from "./validation";
 import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { physicalName, tierTags } from "./tags";
@@ -218,10 +218,7 @@ export class Cache extends pulumi.ComponentResource {
 
   constructor(name: string, args: CacheArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Cache", name, {}, opts);
-    const problems = [...validateName(name), ...validateCacheArgs(args)];
-    if (problems.length > 0) {
-      throw new Error(`Cache "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("Cache", name, [...validateName(name), ...validateCacheArgs(args)]);
     const groupId = physicalName([pulumi.getStack(), name], MAX_REPLICATION_GROUP_ID_LENGTH);
     const tags = tierTags("cache");
     this.componentName = name;

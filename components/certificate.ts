@@ -2,10 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { domainNameProblems, throwIfInvalid } from "./validation";
 
-/** A DNS name ACM can issue for: lowercase labels, optionally under one leading wildcard. */
-const CERTIFICATE_NAME_PATTERN =
-  /^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** ACM's default quota of names per certificate (domainName included). */
 const MAX_NAMES_PER_CERTIFICATE = 10;
 /** Validation records only matter while ACM checks them, so a short TTL lets a fix take effect fast. */
@@ -37,18 +35,16 @@ export interface DnsValidatedCertificateArgs {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateDnsValidatedCertificateArgs(args: DnsValidatedCertificateArgs): string[] {
-  const problems: string[] = [];
-  if (!CERTIFICATE_NAME_PATTERN.test(args.domainName)) {
-    problems.push(
-      `domainName: "${args.domainName}" must be a lowercase DNS name such as app.example.com (or *.example.com)`,
-    );
-  }
+  // ACM issues for lowercase names, optionally under one leading wildcard.
+  const problems = domainNameProblems("domainName", args.domainName, "app.example.com", {
+    wildcard: true,
+  });
   for (const alternative of args.subjectAlternativeNames ?? []) {
-    if (!CERTIFICATE_NAME_PATTERN.test(alternative)) {
-      problems.push(
-        `subjectAlternativeNames: "${alternative}" must be a lowercase DNS name such as www.example.com`,
-      );
-    }
+    problems.push(
+      ...domainNameProblems("subjectAlternativeNames", alternative, "www.example.com", {
+        wildcard: true,
+      }),
+    );
   }
   const names = new Set([args.domainName, ...(args.subjectAlternativeNames ?? [])]);
   if (names.size > MAX_NAMES_PER_CERTIFICATE) {
@@ -101,12 +97,7 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
     opts: pulumi.ComponentResourceOptions = {},
   ) {
     super("zero-to-millions:components:DnsValidatedCertificate", name, {}, opts);
-    const problems = validateDnsValidatedCertificateArgs(args);
-    if (problems.length > 0) {
-      throw new Error(
-        `DnsValidatedCertificate "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`,
-      );
-    }
+    throwIfInvalid("DnsValidatedCertificate", name, validateDnsValidatedCertificateArgs(args));
     this.certificate = this.createCertificate(name, args);
     this.validationRecords = this.createValidationRecords(name, args);
     this.validation = this.createValidation(name);

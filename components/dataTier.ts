@@ -4,13 +4,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { physicalName, type Tags, type Tier, tierTags } from "./tags";
-import { type Transform, transform } from "./transform";
-
-/** How long a deleted key can still be recovered (and data encrypted with it read). */
-export const KMS_DELETION_WINDOW_DAYS = 30;
-/** KMS alias names are at most 256 characters, `alias/` included. */
-const MAX_ALIAS_NAME_LENGTH = 250;
+import { parseIpv4Block } from "./cidr";
+import { createKmsKey } from "./kmsKey";
+import { type Tags, type Tier, tierTags } from "./tags";
+import type { Transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** Who may connect: another security group in this VPC, or address ranges (another region over peering). */
 export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: string[] };
@@ -19,10 +17,9 @@ export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBl
 export function cidrProblems(cidrBlocks: string[], what: string): string[] {
   if (cidrBlocks.length === 0) return ["cidrBlocks is empty; name at least one range"];
   return cidrBlocks.flatMap((cidr) => {
-    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
-      return [`"${cidr}" is not an IPv4 CIDR such as 10.21.64.0/20`];
-    }
-    if (cidr.endsWith("/0")) return [`"${cidr}" would open the ${what} to every address`];
+    const block = parseIpv4Block(cidr);
+    if (block === undefined) return [`"${cidr}" is not an IPv4 CIDR such as 10.21.64.0/20`];
+    if (block.prefix === 0) return [`"${cidr}" would open the ${what} to every address`];
     return [];
   });
 }
@@ -63,16 +60,17 @@ export function createIngressRules(args: IngressRulesArgs): aws.vpc.SecurityGrou
   if ("securityGroupId" in args.source) {
     return [rule(prefix, { referencedSecurityGroupId: args.source.securityGroupId })];
   }
-  const problems = cidrProblems(args.source.cidrBlocks, args.what);
-  if (problems.length > 0) {
-    throw new Error(
-      `${args.owner.constructor.name} "${args.ownerName}": allowFrom("${args.label}"): ${problems.join("; ")}`,
-    );
-  }
+  throwIfInvalid(
+    args.owner.constructor.name,
+    args.ownerName,
+    cidrProblems(args.source.cidrBlocks, args.what).map(
+      (problem) => `allowFrom("${args.label}"): ${problem}`,
+    ),
+  );
   return args.source.cidrBlocks.map((cidrIpv4, index) => rule(`${prefix}-${index}`, { cidrIpv4 }));
 }
 
-/** A rotating customer-managed key with a readable alias, child of `owner`. */
+/** The component's data key: rotating, with a readable alias (see createKmsKey). */
 export function createEncryptionKey(
   owner: pulumi.ComponentResource,
   name: string,
@@ -80,23 +78,10 @@ export function createEncryptionKey(
   hook: Transform<aws.kms.KeyArgs> | undefined,
   tags: Tags,
 ): aws.kms.Key {
-  const key = new aws.kms.Key(
-    `${name}-key`,
-    transform(hook, {
-      description,
-      enableKeyRotation: true,
-      deletionWindowInDays: KMS_DELETION_WINDOW_DAYS,
-      tags,
-    }),
-    { parent: owner },
-  );
-  new aws.kms.Alias(
-    `${name}-key`,
-    {
-      name: `alias/${physicalName([pulumi.getStack(), name], MAX_ALIAS_NAME_LENGTH)}`,
-      targetKeyId: key.keyId,
-    },
-    { parent: owner },
-  );
-  return key;
+  return createKmsKey(owner, name, {
+    description,
+    alias: true,
+    tags,
+    ...(hook === undefined ? {} : { transform: hook }),
+  });
 }

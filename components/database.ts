@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { physicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** PostgreSQL's port, fixed so that security group rules, connection URLs and alarms agree. */
 export const POSTGRES_PORT = 5432;
@@ -323,10 +324,7 @@ export class Database extends pulumi.ComponentResource {
 
   constructor(name: string, args: DatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Database", name, {}, opts);
-    const problems = [...validateName(name), ...validateDatabaseArgs(args)];
-    if (problems.length > 0) {
-      throw new Error(`Database "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("Database", name, [...validateName(name), ...validateDatabaseArgs(args)]);
     const tags = tierTags("database");
     this.componentName = name;
 

@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { domainNameProblems, throwIfInvalid } from "./validation";
 
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
 
 export interface DnsZoneArgs {
@@ -33,12 +33,7 @@ export interface DnsZoneArgs {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateDnsZoneArgs(args: DnsZoneArgs): string[] {
-  const problems: string[] = [];
-  if (!DOMAIN_PATTERN.test(args.domain)) {
-    problems.push(
-      `domain: "${args.domain}" must be a lowercase DNS name without a trailing dot, such as example.com`,
-    );
-  }
+  const problems = domainNameProblems("domain", args.domain, "example.com");
   if (args.zoneId !== undefined && !ZONE_ID_PATTERN.test(args.zoneId)) {
     problems.push(
       `zoneId: "${args.zoneId}" must be a Route53 zone id such as Z0123456789ABC, or be left unset to create a zone`,
@@ -89,10 +84,7 @@ export class DnsZone extends pulumi.ComponentResource {
 
   constructor(name: string, args: DnsZoneArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:DnsZone", name, {}, opts);
-    const problems = validateDnsZoneArgs(args);
-    if (problems.length > 0) {
-      throw new Error(`DnsZone "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("DnsZone", name, validateDnsZoneArgs(args));
     this.domain = args.domain;
     if (args.zoneId === undefined) {
       this.zone = this.createZone(name, args);

@@ -1,16 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
-import { physicalName, type Tags, type Tier, tierTags } from "./tags";
+import { physicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** The one container of every task; load balancers name it to reach its port. */
 export const CONTAINER_NAME = "app";
-/** How long ECS waits after SIGTERM before it kills the container, unless a service says otherwise. */
-export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
-/** Fargate's upper limit for a container's stop timeout. */
-export const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** Fargate's upper limit for a container's stop timeout (the contract's, where deadlines are set). */
+export { MAX_STOP_TIMEOUT_SECONDS };
 /** ECS limits a task definition family to 255 characters. */
 const MAX_FAMILY_LENGTH = 255;
 /** The root filesystem is read-only; this volume on the task's ephemeral storage is its only scratch space. */
@@ -106,7 +105,7 @@ export interface FargateServiceArgs {
 
 /**
  * What a concrete service adds to the shared task and service: how work reaches its tasks (a load
- * balancer, a queue). `createWorkSource` returns it before the task definition exists.
+ * balancer, a queue). The service creates it after `FargateTasks` and gives it to `run()`.
  */
 export interface WorkSource {
   /** Variables the container needs to find its work; they win over `environment`. */
@@ -117,8 +116,11 @@ export interface WorkSource {
   loadBalancers?: aws.types.input.ecs.ServiceLoadBalancer[];
   /** How long ECS ignores failing load balancer health checks of a new task. */
   healthCheckGracePeriodSeconds?: number;
-  /** @default DEFAULT_STOP_TIMEOUT_SECONDS */
-  stopTimeoutSeconds?: number;
+  /**
+   * How long ECS waits after SIGTERM before it kills the container: the role's deadline from the
+   * contract (contract/process.ts), which the app's own deadline nests inside.
+   */
+  stopTimeoutSeconds: number;
   /** What the service must wait for (ECS rejects a target group no listener uses yet). */
   dependsOn?: pulumi.Resource[];
 }
@@ -188,24 +190,33 @@ interface AwsContext {
   region: pulumi.Output<string>;
 }
 
+/** The ECS resources `FargateTasks.run()` creates. */
+export interface RunningTasks {
+  taskDefinition: aws.ecs.TaskDefinition;
+  service: aws.ecs.Service;
+  scalableTarget: aws.appautoscaling.Target;
+}
+
 /**
- * The base of the app's Fargate services (after CDK's ecs-patterns): everything a service of
- * this app needs, with the differences left to a subclass through three hooks.
+ * What every Fargate service of the app is made of (after CDK's ecs-patterns), as a part its
+ * component owns: every resource is a child of `owner`. It works in two steps, because what brings
+ * work to the tasks (a load balancer, a queue) needs the tasks' security group and role, and the
+ * task definition needs what that work source tells the container:
  *
- * It creates, in order:
- * - a security group for the tasks: egress allowed, no ingress (a subclass adds what it needs);
- * - a log group with retention, which the container writes to through awslogs (non-blocking);
- * - an execution role (pull the image, write logs, read exactly the given secrets and decrypt
- *   them with exactly the given keys) and a task role that starts empty: the owner of each
- *   resource the app uses grants it access (for example `QueueWorkers.grantSendMessages`);
- * - `createWorkSource()`: the subclass's load balancer or queue;
- * - the task definition: one container, read-only root filesystem with a scratch `/tmp`, an init
- *   process that forwards SIGTERM, and a stop timeout long enough to finish in-flight work;
- * - the ECS service in private subnets without public IPs, rolled out with a circuit breaker that
- *   rolls back, and `minTasks` tasks on the first deploy only: afterwards the count belongs to the
- *   autoscaler (`desiredCount` changes are ignored), so a deploy never scales a busy service down;
- * - an Application Auto Scaling target from `minTasks` to `maxTasks`, then
- *   `createScalingPolicies()`.
+ * 1. the constructor creates
+ *    - a security group for the tasks: egress allowed, no ingress (the owner adds what it needs);
+ *    - a log group with retention, which the container writes to through awslogs (non-blocking);
+ *    - an execution role (pull the image, write logs, read exactly the given secrets and decrypt
+ *      them with exactly the given keys) and a task role that starts empty: the owner of each
+ *      resource the app uses grants it access (for example `QueueWorkers.grantSendMessages`);
+ * 2. `run(source)` creates
+ *    - the task definition: one container, read-only root filesystem with a scratch `/tmp`, an
+ *      init process that forwards SIGTERM, and the role's stop timeout (`source.stopTimeoutSeconds`);
+ *    - the ECS service in private subnets without public IPs, rolled out with a circuit breaker
+ *      that rolls back, and `minTasks` tasks on the first deploy only: afterwards the count belongs
+ *      to the autoscaler (`desiredCount` changes are ignored), so a deploy never scales a busy
+ *      service down;
+ *    - an Application Auto Scaling target from `minTasks` to `maxTasks`, for the owner's policies.
  *
  * The app publishes its metrics as CloudWatch embedded-metric-format log lines, which need no
  * permission beyond writing logs.
@@ -214,98 +225,47 @@ interface AwsContext {
  * 0.5 GB task is about $9 a month and a 1 vCPU / 2 GB task about $36; Spot is about 70% less.
  * Logs are $0.50 per GB ingested.
  */
-export abstract class FargateService<Args extends FargateServiceArgs, Source extends WorkSource>
-  extends pulumi.ComponentResource
-{
-  readonly serviceName: pulumi.Output<string>;
+export class FargateTasks {
   /** The tasks' security group, for rules of the tiers they connect to. */
-  readonly securityGroupId: pulumi.Output<string>;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly executionRole: aws.iam.Role;
   /** The role the app runs as, for grants by the owners of what it uses. */
-  readonly taskRoleName: pulumi.Output<string>;
-  readonly taskRoleArn: pulumi.Output<string>;
-  readonly logGroupName: pulumi.Output<string>;
+  readonly taskRole: aws.iam.Role;
 
-  /** What `createWorkSource` created (the web tier's load balancer, the workers' queue). */
-  protected readonly source: Source;
+  private readonly context: AwsContext;
+  private running: RunningTasks | undefined;
 
-  private readonly securityGroup: aws.ec2.SecurityGroup;
-  private readonly logGroup: aws.cloudwatch.LogGroup;
-  private readonly executionRole: aws.iam.Role;
-  private readonly taskRole: aws.iam.Role;
-  private readonly taskDefinition: aws.ecs.TaskDefinition;
-  private readonly service: aws.ecs.Service;
-  private readonly scalableTarget: aws.appautoscaling.Target;
-  private readonly scalingPolicies: aws.appautoscaling.Policy[];
-
-  protected constructor(
-    type: string,
-    tier: Tier,
-    name: string,
-    args: Args,
-    opts: pulumi.ComponentResourceOptions,
+  constructor(
+    private readonly owner: pulumi.ComponentResource,
+    private readonly name: string,
+    private readonly args: FargateServiceArgs,
+    private readonly tags: Tags,
   ) {
-    super(type, name, {}, opts);
-    const problems = this.validate(args);
-    if (problems.length > 0) {
-      const kind = type.split(":").pop();
-      throw new Error(`${kind} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
-    const tags = tierTags(tier);
-    const context = this.lookUpContext();
-
+    this.context = this.lookUpContext();
     this.securityGroup = this.createSecurityGroup(name, args, tags);
     this.logGroup = this.createLogGroup(name, args, tags);
-    this.executionRole = this.createExecutionRole(name, args, context, tags);
-    this.taskRole = this.createTaskRole(name, args, context, tags);
-    this.securityGroupId = this.securityGroup.id;
-    this.taskRoleName = this.taskRole.name;
-    this.taskRoleArn = this.taskRole.arn;
-    this.logGroupName = this.logGroup.name;
-
-    this.source = this.createWorkSource(name, args, tags);
-    this.taskDefinition = this.createTaskDefinition(name, args, context, tags);
-    this.service = this.createService(name, args, tags);
-    this.serviceName = this.service.name;
-    this.scalableTarget = this.createScalableTarget(name, args, tags);
-    this.scalingPolicies = this.createScalingPolicies(name, args, this.scalableTarget, tags);
+    this.executionRole = this.createExecutionRole(name, args, this.context, tags);
+    this.taskRole = this.createTaskRole(name, args, this.context, tags);
   }
 
-  /** The underlying resources, for what the arguments do not cover. */
-  get nodes() {
-    return {
-      securityGroup: this.securityGroup,
-      logGroup: this.logGroup,
-      executionRole: this.executionRole,
-      taskRole: this.taskRole,
-      taskDefinition: this.taskDefinition,
-      service: this.service,
-      scalableTarget: this.scalableTarget,
-      scalingPolicies: this.scalingPolicies,
-    };
+  /** Creates the task definition, the service and its scalable target, fed by `source`; once. */
+  run(source: WorkSource): RunningTasks {
+    if (this.running !== undefined) {
+      throw new Error(
+        `${this.name}: FargateTasks.run() was already called; a service runs one task definition`,
+      );
+    }
+    const { name, args, tags } = this;
+    const taskDefinition = this.createTaskDefinition(name, args, source, this.context, tags);
+    const service = this.createService(name, args, source, taskDefinition, tags);
+    const scalableTarget = this.createScalableTarget(name, args, service, tags);
+    this.running = { taskDefinition, service, scalableTarget };
+    return this.running;
   }
-
-  // The hooks below run inside this constructor, before the subclass's own constructor body:
-  // they may use their arguments and what this class has set, never the subclass's fields.
-
-  /** Every problem with `args`, the shared ones (`validateFargateServiceArgs`) included. */
-  protected abstract validate(args: Args): string[];
-
-  /**
-   * Creates what brings work to the tasks (and any rule that lets it in through
-   * `securityGroupId`); runs after the roles exist and before the task definition does.
-   */
-  protected abstract createWorkSource(name: string, args: Args, tags: Tags): Source;
-
-  /** Creates the policies that move the service between `minTasks` and `maxTasks`. */
-  protected abstract createScalingPolicies(
-    name: string,
-    args: Args,
-    target: aws.appautoscaling.Target,
-    tags: Tags,
-  ): aws.appautoscaling.Policy[];
 
   private lookUpContext(): AwsContext {
-    const opts = { parent: this };
+    const opts = { parent: this.owner };
     return {
       partition: aws.getPartitionOutput({}, opts).partition,
       accountId: aws.getCallerIdentityOutput({}, opts).accountId,
@@ -313,7 +273,11 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
     };
   }
 
-  private createSecurityGroup(name: string, args: Args, tags: Tags): aws.ec2.SecurityGroup {
+  private createSecurityGroup(
+    name: string,
+    args: FargateServiceArgs,
+    tags: Tags,
+  ): aws.ec2.SecurityGroup {
     const group = new aws.ec2.SecurityGroup(
       `${name}-tasks-sg`,
       transform(args.transform?.securityGroup, {
@@ -321,7 +285,7 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         description: "Fargate tasks: outbound only, inbound from their load balancer if any",
         tags: { ...tags, Name: `${name}-tasks` },
       }),
-      { parent: this },
+      { parent: this.owner },
     );
     // Tasks call AWS APIs through NAT and reach the data tier, whose own groups decide who gets in.
     new aws.vpc.SecurityGroupEgressRule(
@@ -333,22 +297,26 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         description: "AWS APIs, the data tier and the internet (through NAT)",
         tags,
       },
-      { parent: this },
+      { parent: this.owner },
     );
     return group;
   }
 
-  private createLogGroup(name: string, args: Args, tags: Tags): aws.cloudwatch.LogGroup {
+  private createLogGroup(
+    name: string,
+    args: FargateServiceArgs,
+    tags: Tags,
+  ): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
-      { parent: this },
+      { parent: this.owner },
     );
   }
 
   private createExecutionRole(
     name: string,
-    args: Args,
+    args: FargateServiceArgs,
     context: AwsContext,
     tags: Tags,
   ): aws.iam.Role {
@@ -368,7 +336,7 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         }),
         tags,
       }),
-      { parent: this },
+      { parent: this.owner },
     );
     new aws.iam.RolePolicyAttachment(
       `${name}-execution-role`,
@@ -376,7 +344,7 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         role: role.name,
         policyArn: pulumi.interpolate`arn:${context.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
       },
-      { parent: this },
+      { parent: this.owner },
     );
     const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
@@ -411,13 +379,18 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
             ],
           }),
         },
-        { parent: this },
+        { parent: this.owner },
       );
     }
     return role;
   }
 
-  private createTaskRole(name: string, args: Args, context: AwsContext, tags: Tags): aws.iam.Role {
+  private createTaskRole(
+    name: string,
+    args: FargateServiceArgs,
+    context: AwsContext,
+    tags: Tags,
+  ): aws.iam.Role {
     return new aws.iam.Role(
       `${name}-task-role`,
       transform(args.transform?.taskRole, {
@@ -441,24 +414,25 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         }),
         tags,
       }),
-      { parent: this },
+      { parent: this.owner },
     );
   }
 
   private createTaskDefinition(
     name: string,
-    args: Args,
+    args: FargateServiceArgs,
+    source: WorkSource,
     context: AwsContext,
     tags: Tags,
   ): aws.ecs.TaskDefinition {
-    const environment = { ...args.environment, ...this.source.environment };
+    const environment = { ...args.environment, ...source.environment };
     const secrets = args.secrets ?? {};
     const container = {
       name: CONTAINER_NAME,
       image: args.image,
       command: args.command,
       essential: true,
-      portMappings: (this.source.containerPorts ?? []).map((containerPort) => ({
+      portMappings: (source.containerPorts ?? []).map((containerPort) => ({
         containerPort,
         protocol: "tcp",
       })),
@@ -476,7 +450,7 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
       ],
       // An init process as PID 1 forwards SIGTERM to the app and reaps zombies.
       linuxParameters: { initProcessEnabled: true },
-      stopTimeout: this.source.stopTimeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS,
+      stopTimeout: source.stopTimeoutSeconds,
       logConfiguration: {
         logDriver: "awslogs",
         options: {
@@ -503,18 +477,24 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         containerDefinitions: pulumi.jsonStringify([container]),
         tags,
       }),
-      { parent: this },
+      { parent: this.owner },
     );
   }
 
-  private createService(name: string, args: Args, tags: Tags): aws.ecs.Service {
+  private createService(
+    name: string,
+    args: FargateServiceArgs,
+    source: WorkSource,
+    taskDefinition: aws.ecs.TaskDefinition,
+    tags: Tags,
+  ): aws.ecs.Service {
     const capacityProvider: FargateCapacityProvider = args.useSpot ? "FARGATE_SPOT" : "FARGATE";
-    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn } = this.source;
+    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn } = source;
     return new aws.ecs.Service(
       `${name}-service`,
       transform(args.transform?.service, {
         cluster: args.cluster.arn,
-        taskDefinition: this.taskDefinition.arn,
+        taskDefinition: taskDefinition.arn,
         // The first deploy's count only: later ones leave it to the autoscaler (ignoreChanges below).
         desiredCount: args.minTasks,
         capacityProviderStrategies: [{ capacityProvider, weight: 1 }],
@@ -536,22 +516,27 @@ export abstract class FargateService<Args extends FargateServiceArgs, Source ext
         enableExecuteCommand: false,
         tags,
       }),
-      { parent: this, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
+      { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
     );
   }
 
-  private createScalableTarget(name: string, args: Args, tags: Tags): aws.appautoscaling.Target {
+  private createScalableTarget(
+    name: string,
+    args: FargateServiceArgs,
+    service: aws.ecs.Service,
+    tags: Tags,
+  ): aws.appautoscaling.Target {
     return new aws.appautoscaling.Target(
       `${name}-scaling`,
       transform(args.transform?.scalableTarget, {
         serviceNamespace: "ecs",
         scalableDimension: "ecs:service:DesiredCount",
-        resourceId: pulumi.interpolate`service/${args.cluster.name}/${this.service.name}`,
+        resourceId: pulumi.interpolate`service/${args.cluster.name}/${service.name}`,
         minCapacity: args.minTasks,
         maxCapacity: args.maxTasks,
         tags,
       }),
-      { parent: this },
+      { parent: this.owner },
     );
   }
 }

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { domainNameProblems, throwIfInvalid } from "./validation";
 
 /** Route53's geolocation continent codes; any other two letters are an ISO 3166-1 country. */
 const CONTINENT_CODES = ["AF", "AN", "AS", "EU", "OC", "NA", "SA"] as const;
@@ -22,7 +23,6 @@ const TOTAL_WEIGHT = 100;
 /** The label under the app's name that holds the primary/secondary failover pair. */
 const FAILOVER_LABEL = "failover";
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 export type RegionRole = "primary" | "secondary";
 const ROLES: readonly RegionRole[] = ["primary", "secondary"];
@@ -129,12 +129,9 @@ export function weightsFor(primaryWeight: number): Record<RegionRole, number> {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateGeoDnsArgs(args: GeoDnsArgs): string[] {
-  const problems: string[] = [];
+  const problems = domainNameProblems("domain", args.domain, "example.com");
   if (!LABEL_PATTERN.test(args.recordName)) {
     problems.push(`recordName: "${args.recordName}" must be one lowercase DNS label such as app`);
-  }
-  if (!DOMAIN_PATTERN.test(args.domain)) {
-    problems.push(`domain: "${args.domain}" must be a lowercase DNS name such as example.com`);
   }
   const roles = args.regions.map((region) => region.role).sort();
   if (roles.join() !== ROLES.join()) {
@@ -212,10 +209,7 @@ export class GeoDns extends pulumi.ComponentResource {
 
   constructor(name: string, args: GeoDnsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:GeoDns", name, {}, opts);
-    const problems = validateGeoDnsArgs(args);
-    if (problems.length > 0) {
-      throw new Error(`GeoDns "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("GeoDns", name, validateGeoDnsArgs(args));
     const regions = { primary: regionOf(args, "primary"), secondary: regionOf(args, "secondary") };
     this.fqdn = `${args.recordName}.${args.domain}`;
 

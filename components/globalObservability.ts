@@ -9,9 +9,9 @@ import {
   MINUTE,
   MonitoringComponent,
   type ObservabilityTransforms,
-  throwIfInvalid,
-} from "./observability";
+} from "./monitoring";
 import { type Transform, transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** Route53 health-check metrics and CloudFront metrics are published in us-east-1 only. */
 const GLOBAL_METRICS_REGION = "us-east-1";

@@ -1,13 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { parseIpv4Block, subBlock } from "./cidr";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 
 /** Subnets are carved from the VPC range in blocks this many bits longer than the VPC prefix. */
 const SUBNET_NEWBITS = 4;
 /** Block offsets of each subnet kind inside the VPC range (room for up to four AZs each). */
 const SUBNET_BLOCK_OFFSET = { public: 0, private: 4, isolated: 8 } as const;
 const MAX_AVAILABILITY_ZONES = 3;
+/** The VPC prefixes allowed: AWS's largest VPC (/16), and the smallest with room for the layout's blocks. */
+export const MIN_VPC_PREFIX = 16;
+export const MAX_VPC_PREFIX = 20;
 const MIN_AVAILABILITY_ZONES = 2;
 const ANYWHERE = "0.0.0.0/0";
 
@@ -66,12 +71,8 @@ export interface SubnetLayout {
  */
 export function validateNetworkArgs(args: NetworkArgs): string[] {
   const problems: string[] = [];
-  const prefix = Number(args.cidrBlock.split("/")[1]);
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(args.cidrBlock) || prefix < 16 || prefix > 20) {
-    problems.push(
-      `cidrBlock: "${args.cidrBlock}" must be an IPv4 CIDR from /16 to /20, such as 10.0.0.0/16`,
-    );
-  }
+  const cidrProblem = vpcCidrProblem(args.cidrBlock);
+  if (cidrProblem !== undefined) problems.push(`cidrBlock: ${cidrProblem}`);
   const zones = args.availabilityZoneCount ?? MIN_AVAILABILITY_ZONES;
   if (
     !Number.isInteger(zones) ||
@@ -85,23 +86,28 @@ export function validateNetworkArgs(args: NetworkArgs): string[] {
   return problems;
 }
 
+/**
+ * What is wrong with `value` as a VPC range this component accepts (an IPv4 CIDR block, no host
+ * bits set, from /16 to /20), or undefined when nothing is.
+ */
+export function vpcCidrProblem(value: string): string | undefined {
+  const block = parseIpv4Block(value);
+  return block !== undefined && block.prefix >= MIN_VPC_PREFIX && block.prefix <= MAX_VPC_PREFIX
+    ? undefined
+    : `"${value}" must be an IPv4 CIDR from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} with no host bits set, such as 10.0.0.0/16`;
+}
+
 /** Splits a VPC range into public, private and isolated subnet ranges, one of each per zone. */
 export function subnetLayout(cidrBlock: string, zoneCount: number): SubnetLayout {
-  const [address, prefixText] = cidrBlock.split("/") as [string, string];
-  const base = address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
-  const subnetPrefix = Number(prefixText) + SUBNET_NEWBITS;
-  const blockSize = 2 ** (32 - subnetPrefix);
-  const block = (index: number) => `${toDottedQuad(base + index * blockSize)}/${subnetPrefix}`;
+  const vpc = parseIpv4Block(cidrBlock);
+  if (vpc === undefined) throw new Error(`cidrBlock: "${cidrBlock}" is not an IPv4 CIDR block`);
+  const block = (index: number) => subBlock(vpc, SUBNET_NEWBITS, index);
   const zones = Array.from({ length: zoneCount }, (_, zone) => zone);
   return {
     public: zones.map((zone) => block(SUBNET_BLOCK_OFFSET.public + zone)),
     private: zones.map((zone) => block(SUBNET_BLOCK_OFFSET.private + zone)),
     isolated: zones.map((zone) => block(SUBNET_BLOCK_OFFSET.isolated + zone)),
   };
-}
-
-function toDottedQuad(address: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }
 
 /**
@@ -147,10 +153,7 @@ export class Network extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Network", name, {}, opts);
-    const problems = validateNetworkArgs(args);
-    if (problems.length > 0) {
-      throw new Error(`Network "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
+    throwIfInvalid("Network", name, validateNetworkArgs(args));
     const zoneCount = args.availabilityZoneCount ?? MIN_AVAILABILITY_ZONES;
     const layout = subnetLayout(args.cidrBlock, zoneCount);
     const tags = tierTags("network");

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tierTags } from "./tags";
+import { throwIfInvalid } from "./validation";
 
 /** One side of the peering: a VPC, the route tables that get a route to the other side, and its ranges. */
 export interface PeeringSide {
@@ -62,12 +63,7 @@ export class RegionPeering extends pulumi.ComponentResource {
 
   constructor(name: string, args: RegionPeeringArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:RegionPeering", name, {}, opts);
-    const problems = validateRegionPeeringArgs(args);
-    if (problems.length > 0) {
-      throw new Error(
-        `RegionPeering "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`,
-      );
-    }
+    throwIfInvalid("RegionPeering", name, validateRegionPeeringArgs(args));
     const connection = this.createConnection(name, args);
     const accepted = this.acceptConnection(name, args, connection);
     this.createRoutes(name, "requester", args.requester, args.accepter.reachableCidrs, accepted);

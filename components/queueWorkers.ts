@@ -1,20 +1,21 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { wholeNumberProblems } from "./validation";
+import { type ComponentTaskEnvironment, WORKER_CONCURRENCY, workerShutdown } from "../contract";
+import { throwIfInvalid, wholeNumberProblems } from "./validation";
 import {
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   VISIBILITY_MARGIN_SECONDS,
   visibilityTimeoutSeconds,
 } from "./awsLimits";
 import {
-  FargateService,
   type FargateServiceArgs,
   type FargateServiceTransforms,
-  MAX_STOP_TIMEOUT_SECONDS,
+  FargateTasks,
+  type RunningTasks,
   validateFargateServiceArgs,
   type WorkSource,
 } from "./fargateService";
-import type { Tags } from "./tags";
+import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 const SECONDS_PER_DAY = 86_400;
@@ -26,8 +27,6 @@ const DEAD_LETTER_RETENTION_SECONDS = MAX_RETENTION_DAYS * SECONDS_PER_DAY;
 const RECEIVE_WAIT_TIME_SECONDS = 20;
 /** SQS's upper limit for a redrive policy's maxReceiveCount. */
 const MAX_RECEIVE_COUNT = 1000;
-/** What a stopping worker gets beyond the job timeout to finish the job in hand and exit. */
-const SHUTDOWN_MARGIN_SECONDS = 10;
 /** Scale out within a minute; scale in slowly so a short lull does not stop warm workers. */
 const SCALE_OUT_COOLDOWN_SECONDS = 60;
 const SCALE_IN_COOLDOWN_SECONDS = 300;
@@ -64,18 +63,15 @@ export interface QueueWorkersArgs extends FargateServiceArgs {
 
 /**
  * The jobs one worker task may hold (waiting or in progress) and still start each within the
- * latency goal, processing one at a time: latencyGoal / averageJob, rounded down, at least 1
- * (AWS's "acceptable backlog per instance").
+ * latency goal (AWS's "acceptable backlog per instance"). A task runs `concurrency` jobs at once
+ * (the app's worker, contract/process.ts), so it gets through concurrency / averageJob jobs a
+ * second: latencyGoal × concurrency / averageJob, rounded down, at least 1.
  */
 export function backlogPerTaskTarget(
   args: Pick<QueueWorkersArgs, "latencyGoalSeconds" | "averageJobSeconds">,
+  concurrency: number = WORKER_CONCURRENCY,
 ): number {
-  return Math.max(1, Math.floor(args.latencyGoalSeconds / args.averageJobSeconds));
-}
-
-/** A stopping worker may finish the job in hand (up to Fargate's limit of 120 s). */
-export function workerStopTimeoutSeconds(jobTimeoutSeconds: number): number {
-  return Math.min(MAX_STOP_TIMEOUT_SECONDS, jobTimeoutSeconds + SHUTDOWN_MARGIN_SECONDS);
+  return Math.max(1, Math.floor((args.latencyGoalSeconds * concurrency) / args.averageJobSeconds));
 }
 
 /**
@@ -119,14 +115,14 @@ export function validateQueueWorkersArgs(args: QueueWorkersArgs): string[] {
 }
 
 /** The queues the workers consume. */
-interface JobQueues extends WorkSource {
+interface JobQueues {
   queue: aws.sqs.Queue;
   deadLetterQueue: aws.sqs.Queue;
 }
 
 /**
  * The job queue of one region and the workers that drain it: an SQS queue with a dead-letter
- * queue, and a Fargate service running the app's `worker` command (see FargateService for the
+ * queue, and a Fargate service running the app's `worker` command (see FargateTasks for the
  * shared task, roles and deploy settings).
  *
  * - Both queues are encrypted (SQS-managed keys). A message delivered `maxReceiveCount` times
@@ -135,9 +131,12 @@ interface JobQueues extends WorkSource {
  * - The workers' task role may receive, delete and extend jobs of this queue and nothing else;
  *   `grantSendMessages()` lets another role (the web tier's) enqueue.
  * - Scaling on backlog per task (AWS's "scaling based on Amazon SQS"): target tracking keeps
- *   (waiting + in-flight messages) / running tasks at `backlogPerTaskTarget()`. In-flight messages
+ *   (waiting + in-flight messages) / running tasks at `backlogPerTaskTarget()`, which counts the
+ *   jobs a task runs at once (the contract's WORKER_CONCURRENCY). In-flight messages
  *   count so that a burst a worker has already received does not look like an empty queue. The
  *   running task count comes from Container Insights (on in ComputeCluster by default).
+ * - Stopping: a worker finishes the jobs in hand; its deadlines come from the contract's
+ *   `workerShutdown(jobTimeoutSeconds)` (the app exits before ECS's stop timeout).
  * - With `minTasks` 0, target tracking has nothing to divide by once the service is at zero, so an
  *   alarm ("messages wait and none is in flight": nobody is working) adds one task through a step
  *   policy, and target tracking takes over from there.
@@ -157,10 +156,17 @@ interface JobQueues extends WorkSource {
  * ```
  *
  * Cost: SQS is $0.40 per million requests after the first million a month (an idle worker's long
- * polls are about 130,000); the wake-up alarm about $0.30 a month; tasks as in FargateService, and
+ * polls are about 130,000); the wake-up alarm about $0.30 a month; tasks as in FargateTasks, and
  * nothing at all while a `minTasks: 0` service sleeps.
  */
-export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
+export class QueueWorkers extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+  /** The tasks' security group, for rules of the tiers they connect to. */
+  readonly securityGroupId: pulumi.Output<string>;
+  /** The role the app runs as, for grants by the owners of what it uses. */
+  readonly taskRoleName: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
   readonly queueUrl: pulumi.Output<string>;
   readonly queueArn: pulumi.Output<string>;
   /** The `QueueName` dimension of the queue's CloudWatch metrics. */
@@ -169,9 +175,32 @@ export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
   readonly deadLetterQueueArn: pulumi.Output<string>;
   readonly deadLetterQueueName: pulumi.Output<string>;
 
+  private readonly tasks: FargateTasks;
+  private readonly queues: JobQueues;
+  private readonly running: RunningTasks;
+  private readonly scalingPolicies: aws.appautoscaling.Policy[];
+
   constructor(name: string, args: QueueWorkersArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("zero-to-millions:components:QueueWorkers", "queue", name, args, opts);
-    const { queue, deadLetterQueue } = this.source;
+    super("zero-to-millions:components:QueueWorkers", name, {}, opts);
+    throwIfInvalid("QueueWorkers", name, validateQueueWorkersArgs(args));
+    const tags = tierTags("queue");
+
+    this.tasks = new FargateTasks(this, name, args, tags);
+    this.taskRoleName = this.tasks.taskRole.name;
+    this.queues = this.createQueues(name, args, tags);
+    this.running = this.tasks.run(this.workSource(args));
+    this.serviceName = this.running.service.name;
+    this.scalingPolicies = this.createScalingPolicies(
+      name,
+      args,
+      this.running.scalableTarget,
+      tags,
+    );
+
+    const { queue, deadLetterQueue } = this.queues;
+    this.securityGroupId = this.tasks.securityGroup.id;
+    this.taskRoleArn = this.tasks.taskRole.arn;
+    this.logGroupName = this.tasks.logGroup.name;
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queue.name;
@@ -188,9 +217,16 @@ export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
   }
 
   /** The underlying resources, for what the arguments do not cover. */
-  override get nodes() {
-    const { queue, deadLetterQueue } = this.source;
-    return { ...super.nodes, queue, deadLetterQueue };
+  get nodes() {
+    return {
+      securityGroup: this.tasks.securityGroup,
+      logGroup: this.tasks.logGroup,
+      executionRole: this.tasks.executionRole,
+      taskRole: this.tasks.taskRole,
+      ...this.running,
+      scalingPolicies: this.scalingPolicies,
+      ...this.queues,
+    };
   }
 
   /**
@@ -220,11 +256,7 @@ export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
     );
   }
 
-  protected override validate(args: QueueWorkersArgs): string[] {
-    return validateQueueWorkersArgs(args);
-  }
-
-  protected override createWorkSource(name: string, args: QueueWorkersArgs, tags: Tags): JobQueues {
+  private createQueues(name: string, args: QueueWorkersArgs, tags: Tags): JobQueues {
     const deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
       transform(args.transform?.deadLetterQueue, {
@@ -285,15 +317,20 @@ export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
       },
       { parent: this },
     );
-    return {
-      queue,
-      deadLetterQueue,
-      environment: { QUEUE_URL: queue.url },
-      stopTimeoutSeconds: workerStopTimeoutSeconds(args.jobTimeoutSeconds),
-    };
+    return { queue, deadLetterQueue };
   }
 
-  protected override createScalingPolicies(
+  /** What the tasks get from the queue: its URL, and the deadlines to finish the jobs in hand. */
+  private workSource(args: QueueWorkersArgs): WorkSource {
+    const shutdown = workerShutdown(args.jobTimeoutSeconds);
+    const environment: ComponentTaskEnvironment<"worker", pulumi.Input<string>> = {
+      QUEUE_URL: this.queues.queue.url,
+      SHUTDOWN_DEADLINE_SECONDS: String(shutdown.appSeconds),
+    };
+    return { environment, stopTimeoutSeconds: shutdown.stopTimeoutSeconds };
+  }
+
+  private createScalingPolicies(
     name: string,
     args: QueueWorkersArgs,
     target: aws.appautoscaling.Target,
@@ -309,7 +346,7 @@ export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
     args: QueueWorkersArgs,
     target: aws.appautoscaling.Target,
   ): aws.appautoscaling.Policy {
-    const queueName = this.source.queue.name;
+    const queueName = this.queues.queue.name;
     const queueMetric = (id: string, metricName: string) => ({
       id,
       metricStat: {
@@ -389,7 +426,7 @@ export class QueueWorkers extends FargateService<QueueWorkersArgs, JobQueues> {
       },
       { parent: this },
     );
-    const queueName = this.source.queue.name;
+    const queueName = this.queues.queue.name;
     const queueMetric = (id: string, metricName: string) => ({
       id,
       metric: {

@@ -1,15 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { wholeNumberProblems } from "./validation";
+import { type ComponentTaskEnvironment, WEB_SHUTDOWN } from "../contract";
+import { throwIfInvalid, wholeNumberProblems } from "./validation";
 import {
   CONTAINER_NAME,
-  FargateService,
   type FargateServiceArgs,
   type FargateServiceTransforms,
+  FargateTasks,
+  type RunningTasks,
   validateFargateServiceArgs,
   type WorkSource,
 } from "./fargateService";
-import type { Tags } from "./tags";
+import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** TLS 1.3, and TLS 1.2 with forward-secret ciphers only. */
@@ -34,8 +36,6 @@ const HEALTH_CHECK = {
 };
 /** How long ECS ignores failing health checks of a new task while the app starts. */
 const HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60;
-/** In-flight requests get this long to finish before a stopping task is cut off (the default is 300). */
-const DEREGISTRATION_DELAY_SECONDS = 30;
 /** How long the load balancer keeps an idle connection open. */
 const IDLE_TIMEOUT_SECONDS = 60;
 /** Scale out within a minute; scale in slowly so a short lull does not drop warm tasks. */
@@ -77,8 +77,9 @@ export interface WebServiceArgs extends FargateServiceArgs {
    */
   certificateArn?: pulumi.Input<string>;
   /**
-   * The name the certificate covers and DNS points at, for `url`.
-   * @default the load balancer's DNS name
+   * The name the certificate covers and DNS points at: `url` is `https://<domainName>`. Required
+   * with `certificateArn` (the certificate does not cover the load balancer's own name); without a
+   * domain `url` is `http://<the load balancer's DNS name>`.
    * @example "app.example.com"
    */
   domainName?: pulumi.Input<string>;
@@ -125,6 +126,13 @@ export function validateWebServiceArgs(args: WebServiceArgs): string[] {
       `healthCheckPath: "${args.healthCheckPath}" must be a path starting with "/", such as /readyz`,
     );
   }
+  if ((args.certificateArn === undefined) !== (args.domainName === undefined)) {
+    problems.push(
+      args.certificateArn === undefined
+        ? "domainName: given without certificateArn; HTTPS needs the name's certificate (or omit domainName)"
+        : "domainName: missing; with certificateArn give the name the certificate covers, which the site's URL uses",
+    );
+  }
   if (!(LOAD_BALANCING_ALGORITHMS as readonly string[]).includes(args.loadBalancingAlgorithm)) {
     problems.push(
       `loadBalancingAlgorithm: "${args.loadBalancingAlgorithm}" must be one of ${LOAD_BALANCING_ALGORITHMS.join(", ")}`,
@@ -147,7 +155,7 @@ export function validateWebServiceArgs(args: WebServiceArgs): string[] {
 }
 
 /** What the web tier puts in front of its tasks. */
-interface LoadBalancing extends WorkSource {
+interface LoadBalancing {
   securityGroup: aws.ec2.SecurityGroup;
   loadBalancer: aws.lb.LoadBalancer;
   targetGroup: aws.lb.TargetGroup;
@@ -156,7 +164,7 @@ interface LoadBalancing extends WorkSource {
 
 /**
  * The web tier of one region: an internet-facing application load balancer in the public
- * subnets in front of an autoscaled Fargate service in the private subnets (see FargateService
+ * subnets in front of an autoscaled Fargate service in the private subnets (see FargateTasks
  * for the shared task, roles and deploy settings).
  *
  * - The load balancer's security group admits 80 (and 443 with a certificate) from anywhere and
@@ -165,6 +173,8 @@ interface LoadBalancing extends WorkSource {
  *   from 80. Without: plain HTTP on 80.
  * - Malformed headers are dropped, never passed to the app; deletion protection on request.
  * - Targets are task IPs, checked on `healthCheckPath`; no stickiness (sessions live in the cache).
+ * - Stopping: a leaving task's requests get the contract's `WEB_SHUTDOWN.drainSeconds`; the app gets
+ *   its deadline (`SHUTDOWN_DEADLINE_SECONDS`), which ends before that and before ECS's SIGKILL.
  * - Scaling: target tracking on average CPU and on requests per task, whichever asks for more.
  *
  * @example
@@ -177,7 +187,7 @@ interface LoadBalancing extends WorkSource {
  *   image, command: ["web"], cpu: 1024, memory: 2048, minTasks: 3, maxTasks: 30,
  *   containerPort: 3000, healthCheckPath: "/readyz",
  *   loadBalancingAlgorithm: "least_outstanding_requests",
- *   certificateArn: certificate.certificateArn,
+ *   certificateArn: certificate.certificateArn, domainName: "app.example.com",
  *   enableDeletionProtection: true,
  *   cpuTargetPercent: 50, requestsPerTargetPerMinute: 6000,
  *   logRetentionDays: 90,
@@ -185,9 +195,16 @@ interface LoadBalancing extends WorkSource {
  * ```
  *
  * Cost (us-east-1): the load balancer is about $16 a month plus $5.84 per LCU-month of traffic;
- * tasks as in FargateService (prod's three 1 vCPU / 2 GB tasks about $108 a month).
+ * tasks as in FargateTasks (prod's three 1 vCPU / 2 GB tasks about $108 a month).
  */
-export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
+export class WebService extends pulumi.ComponentResource {
+  readonly serviceName: pulumi.Output<string>;
+  /** The tasks' security group, for rules of the tiers they connect to. */
+  readonly securityGroupId: pulumi.Output<string>;
+  /** The role the app runs as, for grants by the owners of what it uses. */
+  readonly taskRoleName: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
   readonly albDnsName: pulumi.Output<string>;
   readonly albZoneId: pulumi.Output<string>;
   readonly albArn: pulumi.Output<string>;
@@ -196,12 +213,33 @@ export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
   /** The `TargetGroup` dimension of the target group's CloudWatch metrics. */
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   readonly albSecurityGroupId: pulumi.Output<string>;
-  /** Where the site answers: `https://<domainName>` with a certificate, else `http://<albDnsName>`. */
+  /**
+   * Where the site answers: `https://<domainName>` with a domain (and its certificate); without
+   * one, `http://<albDnsName>`, the only name the load balancer has then.
+   */
   readonly url: pulumi.Output<string>;
 
+  private readonly tasks: FargateTasks;
+  private readonly loadBalancing: LoadBalancing;
+  private readonly running: RunningTasks;
+  private readonly scalingPolicies: aws.appautoscaling.Policy[];
+
   constructor(name: string, args: WebServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("zero-to-millions:components:WebService", "web", name, args, opts);
-    const { loadBalancer, targetGroup, securityGroup } = this.source;
+    super("zero-to-millions:components:WebService", name, {}, opts);
+    throwIfInvalid("WebService", name, validateWebServiceArgs(args));
+    const tags = tierTags("web");
+
+    this.tasks = new FargateTasks(this, name, args, tags);
+    this.securityGroupId = this.tasks.securityGroup.id;
+    this.loadBalancing = this.createLoadBalancing(name, args, tags);
+    this.running = this.tasks.run(this.workSource(args));
+    this.scalingPolicies = this.createScalingPolicies(name, args, this.running.scalableTarget);
+
+    const { loadBalancer, targetGroup, securityGroup } = this.loadBalancing;
+    this.serviceName = this.running.service.name;
+    this.taskRoleName = this.tasks.taskRole.name;
+    this.taskRoleArn = this.tasks.taskRole.arn;
+    this.logGroupName = this.tasks.logGroup.name;
     this.albDnsName = loadBalancer.dnsName;
     this.albZoneId = loadBalancer.zoneId;
     this.albArn = loadBalancer.arn;
@@ -209,9 +247,9 @@ export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
     this.targetGroupArnSuffix = targetGroup.arnSuffix;
     this.albSecurityGroupId = securityGroup.id;
     this.url =
-      args.certificateArn === undefined
+      args.domainName === undefined
         ? pulumi.interpolate`http://${loadBalancer.dnsName}`
-        : pulumi.interpolate`https://${args.domainName ?? loadBalancer.dnsName}`;
+        : pulumi.interpolate`https://${args.domainName}`;
     this.registerOutputs({
       serviceName: this.serviceName,
       securityGroupId: this.securityGroupId,
@@ -224,10 +262,15 @@ export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
   }
 
   /** The underlying resources, for what the arguments do not cover. */
-  override get nodes() {
-    const { securityGroup, loadBalancer, targetGroup, listeners } = this.source;
+  get nodes() {
+    const { securityGroup, loadBalancer, targetGroup, listeners } = this.loadBalancing;
     return {
-      ...super.nodes,
+      securityGroup: this.tasks.securityGroup,
+      logGroup: this.tasks.logGroup,
+      executionRole: this.tasks.executionRole,
+      taskRole: this.tasks.taskRole,
+      ...this.running,
+      scalingPolicies: this.scalingPolicies,
       loadBalancerSecurityGroup: securityGroup,
       loadBalancer,
       targetGroup,
@@ -235,25 +278,23 @@ export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
     };
   }
 
-  protected override validate(args: WebServiceArgs): string[] {
-    return validateWebServiceArgs(args);
-  }
-
-  protected override createWorkSource(
-    name: string,
-    args: WebServiceArgs,
-    tags: Tags,
-  ): LoadBalancing {
+  private createLoadBalancing(name: string, args: WebServiceArgs, tags: Tags): LoadBalancing {
     const securityGroup = this.createLoadBalancerSecurityGroup(name, args, tags);
     const loadBalancer = this.createLoadBalancer(name, args, securityGroup, tags);
     const targetGroup = this.createTargetGroup(name, args, tags);
     const listeners = this.createListeners(name, args, loadBalancer, targetGroup, tags);
+    return { securityGroup, loadBalancer, targetGroup, listeners };
+  }
+
+  /** What the tasks get from the load balancer: the port, the target group, and their deadlines. */
+  private workSource(args: WebServiceArgs): WorkSource {
+    const { targetGroup, listeners } = this.loadBalancing;
+    const environment: ComponentTaskEnvironment<"web", string> = {
+      PORT: String(args.containerPort),
+      SHUTDOWN_DEADLINE_SECONDS: String(WEB_SHUTDOWN.appSeconds),
+    };
     return {
-      securityGroup,
-      loadBalancer,
-      targetGroup,
-      listeners,
-      environment: { PORT: String(args.containerPort) },
+      environment,
       containerPorts: [args.containerPort],
       loadBalancers: [
         {
@@ -263,16 +304,17 @@ export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
         },
       ],
       healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_PERIOD_SECONDS,
+      stopTimeoutSeconds: WEB_SHUTDOWN.stopTimeoutSeconds,
       dependsOn: listeners,
     };
   }
 
-  protected override createScalingPolicies(
+  private createScalingPolicies(
     name: string,
     args: WebServiceArgs,
     target: aws.appautoscaling.Target,
   ): aws.appautoscaling.Policy[] {
-    const { loadBalancer, targetGroup } = this.source;
+    const { loadBalancer, targetGroup } = this.loadBalancing;
     const trackingPolicy = (
       role: string,
       targetValue: number,
@@ -398,7 +440,7 @@ export class WebService extends FargateService<WebServiceArgs, LoadBalancing> {
         port: args.containerPort,
         loadBalancingAlgorithmType: args.loadBalancingAlgorithm,
         stickiness: { type: "lb_cookie", enabled: false },
-        deregistrationDelay: DEREGISTRATION_DELAY_SECONDS,
+        deregistrationDelay: WEB_SHUTDOWN.drainSeconds,
         healthCheck: {
           enabled: true,
           protocol: "HTTP",

@@ -3,7 +3,6 @@
  * (policy/index.ts is the one place that turns the list into a running PolicyPack).
  */
 import type { Policies } from "@pulumi/policy";
-import { awsguardPolicies } from "./awsguard";
 import {
   elasticacheEncryptedAtRest,
   elasticacheEncryptedInTransit,
@@ -19,6 +18,7 @@ import {
   rdsProdMultiAz,
 } from "./rules/database";
 import { iamNoStarOnStar } from "./rules/identity";
+import { kmsKeyRotation } from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { alarmHasAction, logGroupRetention } from "./rules/observability";
 import { sqsDeadLetterQueue, sqsEncryptedAtRest } from "./rules/queue";
@@ -49,6 +49,7 @@ export const policies: Policies = [
   elasticacheEncryptedAtRest,
   elasticacheEncryptedInTransit,
   elasticacheProdAutomaticFailover,
+  kmsKeyRotation,
   sqsEncryptedAtRest,
   sqsDeadLetterQueue,
   s3EncryptedAtRest,
@@ -68,7 +69,6 @@ export const policies: Policies = [
   iamNoStarOnStar,
   logGroupRetention,
   alarmHasAction,
-  ...awsguardPolicies,
 ];
 
 /** The rules whose demands depend on the environment (their config has `environment`). */

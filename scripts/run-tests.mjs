@@ -1,27 +1,16 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ (or the paths given) with Node's own test runner and tsx.
-// Node 20's --test does not expand globs or pick up .ts files, so the list is built here.
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+// Runs every *.test.ts under test/ (or under the folders and files given) with Node's own test
+// runner and tsx. Node 24's runner expands the globs itself; a folder becomes `<folder>/**/*.test.ts`.
+import { statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
-function collect(path) {
-  if (statSync(path).isFile()) return path.endsWith(".test.ts") ? [path] : [];
-  return readdirSync(path)
-    .filter((entry) => entry !== "node_modules")
-    .sort()
-    .flatMap((entry) => collect(join(path, entry)));
-}
-
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ["test"]).flatMap(collect);
-if (files.length === 0) {
-  console.error(`no *.test.ts files under ${roots.join(", ") || "test"}`);
-  process.exit(1);
-}
+const patterns = (roots.length > 0 ? roots : ["test"]).map((path) =>
+  statSync(path).isDirectory() ? `${path.replace(/\/+$/, "")}/**/*.test.ts` : path,
+);
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--test", "--test-reporter=spec", ...patterns],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);

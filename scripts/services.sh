@@ -20,6 +20,9 @@ STATE_DIR=$(realpath -m "${SERVICES_DIR:-/tmp/zero-to-millions-services}")
 readonly STATE_DIR
 readonly TIMEOUT=${SERVICES_TIMEOUT:-60}
 readonly HOST=127.0.0.1
+# Ports and credentials, shared with docker-compose.yml.
+# shellcheck source=../.env
+source "$REPO_ROOT/.env"
 
 # PostgreSQL refuses to run as root, so everything under PG_DIR belongs to the postgres user.
 readonly PG_DIR=$STATE_DIR/postgres
@@ -34,7 +37,7 @@ readonly MOTO_DIR=$STATE_DIR/moto
 readonly SERVICES=(postgres replica shard1 shard2 redis moto) # start order; stop goes in reverse
 readonly SHARDS=(shard1 shard2)
 declare -rA PORT=(
-  [postgres]=55432 [replica]=55433 [redis]=56379 [moto]=55000
+  [postgres]=$LOCAL_POSTGRES_PORT [replica]=$LOCAL_REPLICA_PORT [redis]=$LOCAL_REDIS_PORT [moto]=$LOCAL_MOTO_PORT
   [shard1]=${SERVICES_SHARD1_PORT:-55434} [shard2]=${SERVICES_SHARD2_PORT:-55435}
 )
 declare -rA DATA=([shard1]=$SHARD1_DATA [shard2]=$SHARD2_DATA)
@@ -63,6 +66,7 @@ die() {
 
 usage() {
   echo "usage: scripts/services.sh start|stop|restart|status [postgres|replica|shard1|shard2|shards|redis|moto|all]"
+  echo "       scripts/services.sh env   (prints what start writes to .services/env; starts nothing)"
   echo "  start writes $ENV_FILE; stop all removes it."
 }
 
@@ -198,7 +202,7 @@ write_pg_hba() {
 # TYPE  DATABASE     USER        ADDRESS       METHOD
 local   all          postgres                  peer
 host    all          all         $HOST/32  scram-sha-256
-host    replication  replicator  $HOST/32  scram-sha-256
+host    replication  $LOCAL_REPLICATION_USER  $HOST/32  scram-sha-256
 EOF
 }
 
@@ -217,20 +221,21 @@ init_primary() {
 # Idempotent, and run on every start of the primary, so a first start interrupted after initdb is
 # completed by the next one. The database's owner may create tables in its public schema.
 provision_primary() {
-  psql_admin "${1:-${PORT[postgres]}}" <<'SQL'
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN
-    CREATE ROLE app LOGIN PASSWORD 'app';
-  END IF;
-  -- The password-rotation test creates (and drops) a throwaway login role of its own.
-  ALTER ROLE app CREATEROLE;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'replicator') THEN
-    CREATE ROLE replicator LOGIN REPLICATION PASSWORD 'replicator';
-  END IF;
-END
-$$;
-SELECT 'CREATE DATABASE app OWNER app' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'app')
+  # Names and passwords go in as psql variables (:'x' quotes a literal, :"x" an identifier); \gexec
+  # runs the statements the SELECTs build.
+  psql_admin "${1:-${PORT[postgres]}}" -v user="$LOCAL_DB_USER" -v password="$LOCAL_DB_PASSWORD" \
+    -v replicator="$LOCAL_REPLICATION_USER" -v replicator_password="$LOCAL_REPLICATION_PASSWORD" \
+    -v db="$LOCAL_DB_NAME" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'password')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user')
+\gexec
+-- The password-rotation test creates (and drops) a throwaway login role of its own.
+ALTER ROLE :"user" CREATEROLE;
+SELECT format('CREATE ROLE %I LOGIN REPLICATION PASSWORD %L', :'replicator', :'replicator_password')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'replicator')
+\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
 \gexec
 SQL
 }
@@ -241,7 +246,7 @@ clone_replica() {
   log "replica: pg_basebackup from $HOST:${PORT[postgres]}"
   rm -rf "$scratch"
   pg pg_basebackup -D "$scratch" -R -X stream -c fast \
-    -d "host=$HOST port=${PORT[postgres]} user=replicator password=replicator application_name=replica"
+    -d "host=$HOST port=${PORT[postgres]} user=$LOCAL_REPLICATION_USER password=$LOCAL_REPLICATION_PASSWORD application_name=replica"
   echo "port = ${PORT[replica]}" >>"$scratch/postgresql.conf"
   mv "$scratch" "$REPLICA_DATA"
 }
@@ -365,19 +370,24 @@ status_service() {
 
 # Written whole and renamed, so a test run reading it never sees half a file. AWS_DEFAULT_REGION is for
 # Python's boto3 (handy for poking at moto), which does not read AWS_REGION.
-write_env_file() {
-  mkdir -p "$(dirname "$ENV_FILE")"
-  cat >"$ENV_FILE.new" <<EOF
-export TEST_DATABASE_URL=postgres://app:app@$HOST:${PORT[postgres]}/app
-export TEST_DATABASE_READ_URLS=postgres://app:app@$HOST:${PORT[replica]}/app
-export TEST_DATABASE_SHARD_URLS=postgres://app:app@$HOST:${PORT[shard1]}/app,postgres://app:app@$HOST:${PORT[shard2]}/app
+env_lines() {
+  local login="$LOCAL_DB_USER:$LOCAL_DB_PASSWORD"
+  cat <<EOF
+export TEST_DATABASE_URL=postgres://$login@$HOST:${PORT[postgres]}/$LOCAL_DB_NAME
+export TEST_DATABASE_READ_URLS=postgres://$login@$HOST:${PORT[replica]}/$LOCAL_DB_NAME
+export TEST_DATABASE_SHARD_URLS=postgres://$login@$HOST:${PORT[shard1]}/$LOCAL_DB_NAME,postgres://$login@$HOST:${PORT[shard2]}/$LOCAL_DB_NAME
 export TEST_REDIS_URL=redis://$HOST:${PORT[redis]}
 export TEST_AWS_ENDPOINT_URL=http://$HOST:${PORT[moto]}
-export AWS_ACCESS_KEY_ID=test
-export AWS_SECRET_ACCESS_KEY=test
-export AWS_REGION=us-east-1
-export AWS_DEFAULT_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=$LOCAL_AWS_ACCESS_KEY_ID
+export AWS_SECRET_ACCESS_KEY=$LOCAL_AWS_SECRET_ACCESS_KEY
+export AWS_REGION=$LOCAL_AWS_REGION
+export AWS_DEFAULT_REGION=$LOCAL_AWS_REGION
 EOF
+}
+
+write_env_file() {
+  mkdir -p "$(dirname "$ENV_FILE")"
+  env_lines >"$ENV_FILE.new"
   mv "$ENV_FILE.new" "$ENV_FILE"
 }
 
@@ -404,6 +414,7 @@ run_locked() {
 main() {
   case ${1:-} in
     -h | --help) usage && exit 0 ;;
+    env) env_lines && exit 0 ;;
     start | stop | restart | status) ;;
     '') usage_error "missing command" ;;
     *) usage_error "unknown command '$1'" ;;

@@ -4,7 +4,7 @@
  * stack calls to it, and nothing else (README: "Integration tests").
  */
 import type * as aws from "@pulumi/aws";
-import type { StackConfig } from "./config";
+import type { EmulatorFlavor, StackConfig } from "./configSchema";
 
 /** Emulators take any credentials; these are their documented convention, not a secret. */
 const EMULATOR_ACCESS_KEY = "test";
@@ -33,6 +33,34 @@ const TIER_SERVICES = [
   "sqs",
   "sts",
 ] as const;
+
+/**
+ * Features of AWS the stack uses where they exist, and works without where an emulator lacks them
+ * (README: "Integration tests"): moto has no ElastiCache parameter groups, CloudFront origin
+ * groups, cache policies or monitoring subscriptions.
+ */
+export type EmulatedFeature =
+  | "elastiCacheParameterGroups"
+  | "cloudFrontOriginGroups"
+  | "cloudFrontCachePolicies"
+  | "cloudFrontMonitoringSubscriptions";
+
+/**
+ * What each flavor serves of those. LocalStack's paid plan is held to moto's set, so that the
+ * integration suite checks one shape on both; its free plan deploys none of the tiers that use them.
+ */
+const EMULATOR_FEATURES: Readonly<Record<EmulatorFlavor, readonly EmulatedFeature[]>> = {
+  moto: [],
+  localstack: [],
+  "localstack-free": [],
+};
+
+/** Whether the stack's AWS serves `feature`: AWS always; an emulator per its flavor. */
+export function serves(config: StackConfig, feature: EmulatedFeature): boolean {
+  return (
+    config.emulator === undefined || EMULATOR_FEATURES[config.emulator.flavor].includes(feature)
+  );
+}
 
 /**
  * Whether the stack deploys every tier. False on LocalStack's free plan, which gets the networks,

@@ -12,17 +12,25 @@ import { Cdn } from "../components/cdn";
 import { DnsZone } from "../components/dnsZone";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
+import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
 import type { RegionRole, StackConfig } from "./config";
+import { serves } from "./emulator";
 import { otherRole, type Region } from "./region";
+import { appDomainName, geoDnsRegionSettings, geoDnsSettings, zoneArgs } from "./settings";
 
 export const PROJECT_ROOT = join(__dirname, "..");
-/** The page's build output (npm run build:public), uploaded to the CDN. */
-export const STATIC_FILES_DIR = join(PROJECT_ROOT, "app", "public", "dist");
+/** The page the CDN serves: its sources, its build script, and where the build writes. */
+export const STATIC_SITE_BUILD: StaticSiteBuild = {
+  script: join(PROJECT_ROOT, "app", "scripts", "build-public.mjs"),
+  sourceDir: join(PROJECT_ROOT, "app", "public"),
+  outDir: join(PROJECT_ROOT, "app", "public", "dist"),
+};
 /** What the image is built from; its hash is the image tag. */
 const IMAGE_SOURCES = [
   "app",
+  "contract",
   "package.json",
   "package-lock.json",
   "tsconfig.json",
@@ -37,18 +45,10 @@ export interface Providers {
   usEast1: aws.Provider;
 }
 
-export function appDomainName(config: StackConfig): string | undefined {
-  return config.dns.domain ? `${config.dns.recordName}.${config.dns.domain}` : undefined;
-}
-
 /** The hosted zone, when the stack has a domain. */
 export function createZone(config: StackConfig, providers: Providers): DnsZone | undefined {
-  if (!config.dns.domain) return undefined;
-  return new DnsZone(
-    "zone",
-    { domain: config.dns.domain, ...(config.dns.zoneId ? { zoneId: config.dns.zoneId } : {}) },
-    { provider: providers.primary },
-  );
+  const args = zoneArgs(config);
+  return args ? new DnsZone("zone", args, { provider: providers.primary }) : undefined;
 }
 
 /**
@@ -95,14 +95,16 @@ export function createCdn(
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
     providers,
-    staticFilesDir: STATIC_FILES_DIR,
+    // Built here, as part of the program: a fresh clone previews without a separate build step.
+    staticFilesDir: buildStaticSite(STATIC_SITE_BUILD),
     priceClass: config.cdn.priceClass,
     defaultTtlSeconds: config.cdn.defaultTtlSeconds,
     maxTtlSeconds: config.cdn.maxTtlSeconds,
     entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
-    enableReplication: config.cdn.enableReplication,
-    useLegacyCacheSettings: config.cdn.useLegacyCacheSettings,
+    // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
+    enableReplication: serves(config, "cloudFrontOriginGroups"),
+    useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
     // Browsers upload photos straight to the bucket with presigned URLs from the app's origin.
     // Without a domain the origins are the load balancers' generated names, which do not exist
     // yet here; the presigned signature still authorizes each upload on its own.
@@ -172,23 +174,17 @@ export function createGeoDns(
   regions: Region[],
   providers: Providers,
 ): GeoDns {
-  const domain = config.dns.domain;
-  if (!domain) throw new Error("createGeoDns needs dns.domain");
   return new GeoDns(
     "app-dns",
     {
       zoneId: zone.zoneId,
-      recordName: config.dns.recordName,
-      domain,
-      routing: config.dns.routing,
-      primaryWeight: config.dns.primaryWeight,
+      ...geoDnsSettings(config, zone.domain),
       regions: regions.map((region) => ({
         role: region.role,
         region: region.region,
         albDnsName: region.web.albDnsName,
         albZoneId: region.web.albZoneId,
-        healthCheck: { protocol: "HTTPS" as const, path: config.dns.healthCheckPath },
-        locations: config.dns.locations[region.role],
+        ...geoDnsRegionSettings(config, region.role),
       })),
     },
     { provider: providers.primary },

@@ -10,9 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
-import { deploysEveryTier } from "./emulator";
+import { deploysEveryTier, serves } from "./emulator";
 import {
-  appDomainName,
   connectRegions,
   createCdn,
   createGeoDns,
@@ -22,7 +21,8 @@ import {
   peerNetworks,
   type Providers,
 } from "./global";
-import { networkArgs, otherRole, Region, regionProvider } from "./region";
+import { otherRole, Region, regionProvider } from "./region";
+import { appDomainName, networkArgs } from "./settings";
 
 const US_EAST_1 = "us-east-1";
 const ROLES: readonly RegionRole[] = ["primary", "secondary"];
@@ -97,7 +97,8 @@ function deployEverything(config: StackConfig) {
   const geoDns = zone
     ? createGeoDns(config, zone, [regions.primary, regions.secondary], providers)
     : undefined;
-  const globalObservability = config.alarms.enableGlobal
+  // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
+  const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
     ? createGlobalObservability(config, cdn, geoDns, providers)
     : undefined;
   return {
@@ -107,7 +108,10 @@ function deployEverything(config: StackConfig) {
     assetsBucket: cdn.bucketName,
     regions: { primary: regions.primary.summary(), secondary: regions.secondary.summary() },
     globalDashboardUrl:
-      globalObservability?.dashboardUrl ?? pulumi.output("disabled: alarms.enableGlobal is off"),
+      globalObservability?.dashboardUrl ??
+      pulumi.output(
+        `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`,
+      ),
   };
 }
 

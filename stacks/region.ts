@@ -5,22 +5,31 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  COMMANDS,
+  METRICS_NAMESPACE,
+  type StackTaskEnvironment,
+  type TaskSecrets,
+} from "../contract";
 import { Cache } from "../components/cache";
 import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
 import { Database } from "../components/database";
-import { Network, type NetworkArgs } from "../components/network";
+import { Network } from "../components/network";
 import { Observability } from "../components/observability";
+import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { emulatorProviderArgs } from "./emulator";
-
-/** The app's command per role (docs/CONTRACT.md). */
-const WEB_COMMAND = ["web"];
-const WORKER_COMMAND = ["worker"];
-/** The app's CloudWatch embedded-metric-format namespace. */
-export const APP_METRICS_NAMESPACE = "ZeroToMillions";
+import {
+  cacheSettings,
+  databaseSettings,
+  networkArgs,
+  taskSettings,
+  webSettings,
+  workerSettings,
+} from "./settings";
 
 /**
  * What a region's database is, given where the writer is (`database.writerRegion`):
@@ -103,12 +112,7 @@ export class Region extends pulumi.ComponentResource {
       {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
-        engineVersion: config.database.engineVersion,
-        instanceClass: config.database.instanceClass,
-        allocatedStorageGb: config.database.allocatedStorageGb,
-        maxAllocatedStorageGb: config.database.maxAllocatedStorageGb,
-        databaseName: config.database.databaseName,
-        masterUsername: config.database.masterUsername,
+        ...databaseSettings(config),
         // A cross-region replica, promoted or not, has no in-region replicas of its own.
         readReplicas:
           shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
@@ -116,11 +120,6 @@ export class Region extends pulumi.ComponentResource {
           ? { replicaOf: { arn: args.writer.instanceArn } }
           : {}),
         ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
-        enableMultiAz: config.database.enableMultiAz,
-        backupRetentionDays: config.database.backupRetentionDays,
-        enableDeletionProtection: config.database.enableDeletionProtection,
-        skipFinalSnapshot: config.database.skipFinalSnapshot,
-        enablePerformanceInsights: config.database.enablePerformanceInsights,
       },
       { parent: this },
     );
@@ -133,12 +132,7 @@ export class Region extends pulumi.ComponentResource {
       {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
-        engine: config.cache.engine,
-        engineVersion: config.cache.engineVersion,
-        nodeType: config.cache.nodeType,
-        replicas: config.cache.replicas,
-        snapshotRetentionDays: config.cache.snapshotRetentionDays,
-        enableParameterGroup: config.cache.enableParameterGroup,
+        ...cacheSettings(config),
       },
       { parent: this },
     );
@@ -150,18 +144,13 @@ export class Region extends pulumi.ComponentResource {
       `${name}-workers`,
       {
         ...task,
+        environment: task.environment satisfies StackTaskEnvironment<
+          "worker",
+          pulumi.Input<string>
+        >,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WORKER_COMMAND,
-        cpu: config.workers.cpu,
-        memory: config.workers.memory,
-        minTasks: config.workers.minTasks,
-        maxTasks: config.workers.maxTasks,
-        useSpot: config.workers.enableSpot,
-        jobTimeoutSeconds: config.workers.jobTimeoutSeconds,
-        averageJobSeconds: config.workers.averageJobSeconds,
-        latencyGoalSeconds: config.workers.latencyGoalSeconds,
-        maxReceiveCount: config.workers.maxReceiveCount,
-        messageRetentionDays: config.workers.messageRetentionDays,
+        command: [...COMMANDS.worker],
+        ...workerSettings(config),
       },
       { parent: this },
     );
@@ -178,21 +167,18 @@ export class Region extends pulumi.ComponentResource {
       `${name}-web`,
       {
         ...task,
-        environment: { ...task.environment, QUEUE_URL: this.workers.queueUrl },
+        environment: {
+          ...task.environment,
+          QUEUE_URL: this.workers.queueUrl,
+        } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: WEB_COMMAND,
-        cpu: config.web.cpu,
-        memory: config.web.memory,
-        minTasks: config.web.minTasks,
-        maxTasks: config.web.maxTasks,
+        command: [...COMMANDS.web],
+        ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
-        containerPort: config.web.containerPort,
-        healthCheckPath: config.web.healthCheckPath,
-        loadBalancingAlgorithm: config.web.loadBalancingAlgorithm,
-        ...(certificate ? { certificateArn: certificate.certificateArn } : {}),
-        enableDeletionProtection: config.web.enableDeletionProtection,
-        cpuTargetPercent: config.web.cpuTargetPercent,
-        requestsPerTargetPerMinute: config.web.requestsPerTargetPerMinute,
+        // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
+        ...(certificate && args.dns
+          ? { certificateArn: certificate.certificateArn, domainName: args.dns.appDomainName }
+          : {}),
       },
       { parent: this },
     );
@@ -244,7 +230,7 @@ export class Region extends pulumi.ComponentResource {
           replicationGroupId: this.cache.replicationGroupId,
           memberClusterIds: this.cache.memberClusterIds,
         },
-        appMetricsNamespace: APP_METRICS_NAMESPACE,
+        appMetricsNamespace: METRICS_NAMESPACE,
       },
       { parent: this },
     );
@@ -313,7 +299,10 @@ export class Region extends pulumi.ComponentResource {
     );
   }
 
-  /** What web and worker tasks share: where they run, the image, and how to reach each tier. */
+  /**
+   * What web and worker tasks share: where they run, the image, and how to reach each tier. The
+   * variables and secrets are the contract's (contract/environment.ts): one value for each.
+   */
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
@@ -322,7 +311,7 @@ export class Region extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
-      logRetentionDays: config.logs.retentionDays,
+      ...taskSettings(config),
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
@@ -333,26 +322,15 @@ export class Region extends pulumi.ComponentResource {
         REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
         ASSETS_BUCKET: args.assets.bucketName,
         CDN_DOMAIN: args.assets.cdnDomain,
-        METRICS_NAMESPACE: APP_METRICS_NAMESPACE,
-      } as Record<string, pulumi.Input<string>>,
+        METRICS_NAMESPACE,
+      } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
-      },
+      } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
     };
   }
-}
-
-/** The network of one region, from config (the free-plan emulator stack builds it alone). */
-export function networkArgs(config: StackConfig, role: RegionRole): NetworkArgs {
-  return {
-    cidrBlock: config.network.cidrs[role],
-    availabilityZoneCount: config.network.availabilityZones,
-    natGateways: config.network.natGateways,
-    enableFlowLogs: config.network.enableFlowLogs,
-    flowLogRetentionDays: config.logs.retentionDays,
-  };
 }
 
 /**

@@ -93,9 +93,13 @@ export async function buildPublic({ srcDir, outDir }) {
 
   await mkdir(outDir, { recursive: true });
   for (const [name, contents] of outputs) await writeAtomically(join(outDir, name), contents);
-  // Drop what earlier builds emitted, so the CDN upload only ever sees the current files.
+  // Drop what earlier builds emitted, so the CDN upload only ever sees the current files. Another
+  // build may be writing the same files at the same time (the infrastructure program builds on
+  // every synth): its temporary files are left alone, and it writes the same bytes.
   for (const entry of await readdir(outDir)) {
-    if (!outputs.has(entry)) await rm(join(outDir, entry), { recursive: true, force: true });
+    if (!outputs.has(entry) && !entry.endsWith(".tmp")) {
+      await rm(join(outDir, entry), { recursive: true, force: true });
+    }
   }
   return manifest;
 }
@@ -106,6 +110,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   });
   const srcDir = resolve(values.src ?? join(here, "..", "public"));
   const outDir = resolve(values.out ?? join(srcDir, "dist"));
-  const manifest = await buildPublic({ srcDir, outDir });
-  console.log(`built ${Object.keys(manifest).length} assets into ${outDir}`);
+  try {
+    const manifest = await buildPublic({ srcDir, outDir });
+    console.log(`built ${Object.keys(manifest).length} assets into ${outDir}`);
+  } catch (error) {
+    console.error(`build-public: ${error.message}`);
+    process.exitCode = 1;
+  }
 }

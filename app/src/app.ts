@@ -66,7 +66,6 @@ export function defaultSettings(): AppSettings {
     sessionTtlMs: 7 * 24 * 60 * 60 * 1000,
     maxUploadBytes: 5 * 1024 * 1024,
     bodyLimitBytes: 16 * 1024,
-    queueRetry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
     cache: {},
     worker: {},
     metricsNamespace: "ZeroToMillions",

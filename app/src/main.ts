@@ -1,16 +1,14 @@
 /**
  * The process entry point: `main.ts [web|worker|all]` (default all). Reads and validates the
  * environment once (a bad variable stops the process with a message naming it), builds the tiers
- * and the app, serves on PORT, and shuts down cleanly on SIGTERM/SIGINT as ECS expects.
+ * and the app, serves on PORT, and shuts down cleanly on SIGTERM/SIGINT as ECS expects, within
+ * SHUTDOWN_DEADLINE_SECONDS.
  */
 import { hostname } from "node:os";
 import { buildApp } from "./app";
 import { checkRole, ConfigError, loadConfig, parseRole } from "./config";
 import { createLogger } from "./logger";
 import { createTiers } from "./tiers";
-
-/** If a clean shutdown hangs (a stuck connection), exit anyway before ECS's SIGKILL. */
-const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   let role;
@@ -53,10 +51,15 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, "shutting down: finishing in-flight work");
+    // If a clean shutdown hangs (a stuck connection, a job past its time), exit anyway before
+    // ECS's SIGKILL: the stack sets the deadline per role (SHUTDOWN_DEADLINE_SECONDS).
     setTimeout(() => {
-      logger.error("shutdown took too long; exiting");
+      logger.error(
+        { deadlineSeconds: config.shutdownDeadlineSeconds },
+        "shutdown took too long; exiting",
+      );
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, config.shutdownDeadlineSeconds * 1_000).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

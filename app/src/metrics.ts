@@ -1,23 +1,20 @@
 /**
  * Metrics in CloudWatch embedded metric format (EMF): each flush writes JSON lines to stdout whose
  * `_aws` metadata tells CloudWatch Logs which fields are metrics, so no agent or API call is needed.
- * Names, units and the `[["Service"]]` dimension set are fixed by docs/CONTRACT.md.
+ * Names, units and the `[["Service"]]` dimension set are the contract's (contract/metrics.ts).
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
+import {
+  METRIC_DIMENSION,
+  METRIC_DIMENSION_SETS,
+  METRIC_UNITS,
+  type MetricName,
+  type MetricService,
+} from "../../contract";
 
-export const METRIC_UNITS = {
-  RequestLatency: "Milliseconds",
-  CacheHit: "Count",
-  CacheMiss: "Count",
-  Signups: "Count",
-  ActiveUsers: "Count",
-  JobsProcessed: "Count",
-  JobsFailed: "Count",
-} as const;
-
-export type MetricName = keyof typeof METRIC_UNITS;
+export { METRIC_UNITS, type MetricName } from "../../contract";
 export type CountMetric = Exclude<MetricName, "RequestLatency" | "ActiveUsers">;
-export type Service = "web" | "worker";
+export type Service = MetricService;
 
 /** EMF allows at most 100 values in one metric's array. */
 export const MAX_VALUES_PER_LINE = 100;
@@ -145,12 +142,12 @@ export class Metrics {
         CloudWatchMetrics: [
           {
             Namespace: this.options.namespace,
-            Dimensions: [["Service"]],
+            Dimensions: METRIC_DIMENSION_SETS.map((set) => [...set]),
             Metrics: names.map((name) => ({ Name: name, Unit: METRIC_UNITS[name] })),
           },
         ],
       },
-      Service: this.options.service,
+      [METRIC_DIMENSION]: this.options.service,
       ...values,
     };
   }

@@ -4,7 +4,7 @@
  * parseConfig the program uses. Arithmetic only; the assumptions travel with the numbers.
  */
 import { parseConfig, rawConfigFromPulumi } from "../../stacks/config";
-import { stackConfig } from "../../test/harness/synth";
+import { stackConfig } from "../../harness/synth";
 import type { Benchmark } from "../lib/context";
 import type { LoadResult } from "../lib/load";
 import { readRecord } from "../lib/record";

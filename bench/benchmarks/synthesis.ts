@@ -15,7 +15,7 @@ import { summarize, type Summary } from "../lib/stats";
 
 const USAGE_HOOK = pathToFileURL(join(__dirname, "..", "servers", "usageHook.ts")).href;
 const PROGRAMS = {
-  prod: [join(REPO_ROOT, "test", "harness", "cli.ts"), "--stack", "prod"],
+  prod: [join(REPO_ROOT, "harness", "cli.ts"), "--stack", "prod"],
   empty: [join(__dirname, "..", "servers", "emptyProgram.ts")],
 };
 const RUN_TIMEOUT_MS = 120_000;

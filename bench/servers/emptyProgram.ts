@@ -5,8 +5,8 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks } from "../../test/harness/mocks";
-import { PROJECT, stackConfig } from "../../test/harness/synth";
+import { RecordingMocks } from "../../harness/mocks";
+import { PROJECT, stackConfig } from "../../harness/synth";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: "string" } }, strict: true });

@@ -1,7 +1,14 @@
 // Unit tests of the environment parsing: defaults, full stack, and errors that name the variable.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkRole, ConfigError, loadConfig, parseRole } from "../../app/src/config";
+import {
+  checkRole,
+  ConfigError,
+  loadConfig,
+  parsePostgresUrl,
+  parseRole,
+} from "../../app/src/config";
+import { WEB_SHUTDOWN } from "../../contract";
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -54,6 +61,28 @@ describe("loadConfig", () => {
       [0, 4095, 4096, 6000, 6001, 8191].map((logical) => config.shardMap?.[logical]),
       [0, 0, 1, 1, 2, 2],
     );
+  });
+
+  it("GIVEN no SHUTDOWN_DEADLINE_SECONDS THEN the web role's deadline applies; GIVEN one THEN it is kept", () => {
+    assert.equal(loadConfig({}).shutdownDeadlineSeconds, WEB_SHUTDOWN.appSeconds);
+    assert.equal(loadConfig({ SHUTDOWN_DEADLINE_SECONDS: "65" }).shutdownDeadlineSeconds, 65);
+  });
+
+  it("GIVEN a URL with an encoded password, an IPv6 host, verify-full and options THEN pg's parser reads each part", () => {
+    const target = parsePostgresUrl(
+      "DATABASE_URL",
+      "postgresql://app:p%40ss@[::1]:6432/db?sslmode=verify-full&options=-c%20search_path%3Dt1",
+      "fallback",
+    );
+    assert.deepEqual(target, {
+      host: "::1",
+      port: 6432,
+      database: "db",
+      user: "app",
+      password: "p@ss",
+      ssl: { rejectUnauthorized: true },
+      options: "-c search_path=t1",
+    });
   });
 
   it("GIVEN PORT=0 THEN port 0 is kept (0 is a value: pick a free port)", () => {
@@ -198,6 +227,9 @@ describe("loadConfig", () => {
     ["CDN_DOMAIN", { ASSETS_BUCKET: "b", CDN_DOMAIN: "https://d.cloudfront.net", AWS_REGION: "x" }],
     ["AWS_ENDPOINT_URL", { AWS_ENDPOINT_URL: "localhost:4566" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "0" }],
+    ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "soon" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=verify-ca" }],
   ];
   for (const [variable, env] of bad) {
     it(`GIVEN ${JSON.stringify(env)} THEN the error names ${variable}`, () => {

@@ -1,12 +1,7 @@
-// Unit tests of the in-process queue's SQS semantics and of the retrying submission.
+// Unit tests of the in-process queue's SQS semantics (the SQS queue's retries: sqsQueue.test.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  MemoryJobQueue,
-  QueueUnavailableError,
-  submitWithRetry,
-  type JobQueue,
-} from "../../app/src/tiers/queue";
+import { MemoryJobQueue } from "../../app/src/tiers/queue";
 
 describe("MemoryJobQueue", () => {
   it("GIVEN a message WHEN received and deleted THEN it is gone", async () => {
@@ -59,53 +54,5 @@ describe("MemoryJobQueue", () => {
       queue.deadLetters.map((message) => message.body),
       ["poison"],
     );
-  });
-});
-
-function flakyQueue(failures: number): JobQueue & { sent: string[]; attempts: number } {
-  const queue = new MemoryJobQueue();
-  const flaky = Object.assign(queue, { sent: [] as string[], attempts: 0 });
-  flaky.send = async (body: string) => {
-    flaky.attempts += 1;
-    if (flaky.attempts <= failures) throw new Error("queue down");
-    flaky.sent.push(body);
-  };
-  return flaky;
-}
-
-describe("submitWithRetry", () => {
-  it("GIVEN a queue that fails twice THEN the third attempt delivers, after growing delays", async () => {
-    const queue = flakyQueue(2);
-    const delays: number[] = [];
-    await submitWithRetry(queue, "job", {
-      baseDelayMs: 10,
-      random: () => 1,
-      onRetry: (_attempt, _error, delayMs) => delays.push(delayMs),
-    });
-    assert.deepEqual(queue.sent, ["job"]);
-    assert.deepEqual(delays, [20, 40]);
-  });
-
-  it("GIVEN a queue that stays down THEN it gives up after the attempts with QueueUnavailableError", async () => {
-    const queue = flakyQueue(Infinity);
-    await assert.rejects(
-      submitWithRetry(queue, "job", { attempts: 3, baseDelayMs: 1 }),
-      (error: unknown) => error instanceof QueueUnavailableError && error.attempts === 3,
-    );
-    assert.equal(queue.attempts, 3);
-    assert.deepEqual(queue.sent, []);
-  });
-
-  it("GIVEN a max delay THEN no backoff exceeds it", async () => {
-    const queue = flakyQueue(5);
-    const delays: number[] = [];
-    await submitWithRetry(queue, "job", {
-      attempts: 6,
-      baseDelayMs: 5,
-      maxDelayMs: 20,
-      random: () => 1,
-      onRetry: (_attempt, _error, delayMs) => delays.push(delayMs),
-    });
-    assert.ok(delays.every((delay) => delay <= 20));
   });
 });

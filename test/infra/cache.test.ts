@@ -7,7 +7,7 @@ import {
   cacheParameterGroupFamily,
   validateCacheArgs,
 } from "../../components/cache";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";

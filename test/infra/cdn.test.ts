@@ -3,18 +3,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { Cdn, type CdnArgs, validateCdnArgs } from "../../components/cdn";
 import {
-  Cdn,
-  type CdnArgs,
   ENTRY_PATHS,
   IMMUTABLE_CACHE_CONTROL,
+  buildStaticSite,
   contentTypeOf,
   entryContentHash,
   staticFilesIn,
-  validateCdnArgs,
-} from "../../components/cdn";
-import { type RenderContext, render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+  staticFilesProblems,
+} from "../../components/staticSite";
+import { STATIC_SITE_BUILD } from "../../stacks/global";
+import { type RenderContext, render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const INVALIDATION_TYPE = "pulumi-nodejs:dynamic/cloudfront:Invalidation";
 const scratch = mkdtempSync(join(tmpdir(), "cdn-test-"));
@@ -81,16 +82,40 @@ describe("Cdn: static files", () => {
     ["index.html", "text/html; charset=utf-8"],
     ["app.1a2b.js", "text/javascript; charset=utf-8"],
     ["styles.1a2b.css", "text/css; charset=utf-8"],
-    ["manifest.json", "application/json"],
+    ["manifest.json", "application/json; charset=utf-8"],
+    ["icon.1a2b.png", "image/png"],
     ["favicon.1a2b.svg", "image/svg+xml"],
     ["font.1a2b.WOFF2", "font/woff2"],
     ["data.1a2b.bin", "application/octet-stream"],
+    ["LICENSE", "application/octet-stream"],
   ];
   for (const [key, expected] of types) {
     it(`GIVEN ${key} THEN it is served as ${expected}`, () => {
       assert.equal(contentTypeOf(key), expected);
     });
   }
+
+  it("GIVEN the page's sources and no build yet WHEN the program builds the site THEN the folder is a valid static build", () => {
+    const outDir = join(scratch, "fresh-build");
+    const dir = buildStaticSite({ ...STATIC_SITE_BUILD, outDir });
+    assert.equal(dir, outDir);
+    assert.deepEqual(staticFilesProblems(dir, "staticFilesDir"), []);
+    // The same sources build to the same names: a preview after a preview changes nothing.
+    const files = (build: string) => staticFilesIn(build, 60).map((file) => file.key);
+    assert.deepEqual(
+      files(buildStaticSite({ ...STATIC_SITE_BUILD, outDir: join(scratch, "fresh-build-2") })),
+      files(dir),
+    );
+  });
+
+  it("GIVEN sources without index.html WHEN the program builds the site THEN the error names the build and the cause", () => {
+    const sourceDir = join(scratch, "no-page");
+    mkdirSync(sourceDir, { recursive: true });
+    assert.throws(
+      () => buildStaticSite({ ...STATIC_SITE_BUILD, sourceDir, outDir: join(sourceDir, "dist") }),
+      /the static site's build \(.*build-public\.mjs\) failed for .*no-page: .*index\.html/,
+    );
+  });
 
   it("GIVEN two builds WHEN only a hashed file differs THEN the entry hash is the same, and it changes with index.html", () => {
     const base = entryContentHash(staticFilesIn(BUILD, 60));

@@ -5,7 +5,7 @@ import {
   validateDnsValidatedCertificateArgs,
   validationNames,
 } from "../../components/certificate";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 describe("DnsValidatedCertificate: the names that need a validation record", () => {
   const cases: Array<[string, string, string[], string[]]> = [

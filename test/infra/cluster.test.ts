@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ComputeCluster } from "../../components/cluster";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 const CLUSTER = "aws:ecs/cluster:Cluster";
 const CAPACITY = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Database, type DatabaseArgs, validateDatabaseArgs } from "../../components/database";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 const RDS_INSTANCE = "aws:rds/instance:Instance";
 const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";

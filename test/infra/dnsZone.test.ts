@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DnsZone, existingZoneProblem, validateDnsZoneArgs } from "../../components/dnsZone";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 /**
  * The errors a deployment fails with when an Output the engine reads rejects: Pulumi's runtime

@@ -8,8 +8,8 @@ import {
   validateGeoDnsArgs,
   weightsFor,
 } from "../../components/geoDns";
-import { render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const ZONE_ID = "Z0123456789ABC";
 const PRIMARY_ALB = "web-primary-123.us-east-1.elb.amazonaws.com";

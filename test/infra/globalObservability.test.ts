@@ -5,7 +5,7 @@ import {
   type GlobalObservabilityArgs,
   validateGlobalObservabilityArgs,
 } from "../../components/globalObservability";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DISTRIBUTION_ID = "E2QWRUHEXAMPLE";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Network, subnetLayout, validateNetworkArgs } from "../../components/network";
-import { render, resolve } from "../harness/component";
+import { render, resolve } from "../../harness/component";
 
 describe("Network: subnet layout", () => {
   const cases: Array<[string, number, Partial<ReturnType<typeof subnetLayout>>]> = [
@@ -44,6 +44,11 @@ describe("Network: argument validation", () => {
       /cidrBlock: "10.0.0.0\/8" must be an IPv4 CIDR from \/16 to \/20/,
     ],
     ["text that is no CIDR", { cidrBlock: "ten/16" }, /cidrBlock/],
+    [
+      "host bits set (AWS would round the range down)",
+      { cidrBlock: "10.0.1.0/16" },
+      /cidrBlock: "10.0.1.0\/16" .*no host bits set/,
+    ],
     [
       "one zone",
       { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 1 },

@@ -5,8 +5,9 @@ import {
   type ObservabilityArgs,
   validateObservabilityArgs,
 } from "../../components/observability";
-import { render, resolve, type Rendered } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { KMS_DELETION_WINDOW_DAYS } from "../../components/kmsKey";
+import { render, resolve, type Rendered } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
@@ -364,6 +365,8 @@ describe("Observability: the alarm topic", () => {
     const key = ofType("aws:kms/key:Key")[0]!;
     const topic = ofType("aws:sns/topic:Topic")[0]!;
     assert.equal(key.inputs.enableKeyRotation, true);
+    // The one key factory's window, the same as the data tier's keys.
+    assert.equal(key.inputs.deletionWindowInDays, KMS_DELETION_WINDOW_DAYS);
     assert.equal(topic.inputs.kmsMasterKeyId, key.state.arn);
     const condition = {
       StringEquals: { "aws:SourceAccount": "123456789012" },

@@ -6,10 +6,10 @@ import {
   QueueWorkers,
   type QueueWorkersArgs,
   validateQueueWorkersArgs,
-  workerStopTimeoutSeconds,
 } from "../../components/queueWorkers";
-import { render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { WORKER_CONCURRENCY, workerShutdown } from "../../contract";
+import { render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const T = {
   queue: "aws:sqs/queue:Queue",
@@ -81,32 +81,31 @@ async function renderWorkers(overrides: Partial<QueueWorkersArgs> = {}, grantWeb
 }
 
 describe("QueueWorkers: derived numbers", () => {
-  const backlogs: Array<[number, number, number]> = [
-    // latency goal, average job, jobs one task may hold
-    [60, 2, 30],
-    [30, 2, 15],
-    [10, 3, 3],
-    [5, 0.5, 10],
-    [1, 2, 1],
-    [2, 2, 1],
+  const backlogs: Array<[number, number, number, number]> = [
+    // latency goal, average job, jobs run at once, jobs one task may hold
+    [60, 2, 1, 30],
+    [30, 2, 1, 15],
+    [30, 2, 10, 150],
+    [10, 3, 10, 33],
+    [5, 0.5, 1, 10],
+    [1, 2, 1, 1],
+    [1, 20, 10, 1],
   ];
-  for (const [latencyGoalSeconds, averageJobSeconds, expected] of backlogs) {
-    it(`GIVEN a ${latencyGoalSeconds} s latency goal and ${averageJobSeconds} s jobs THEN a task may hold ${expected}`, () => {
-      assert.equal(backlogPerTaskTarget({ latencyGoalSeconds, averageJobSeconds }), expected);
+  for (const [latencyGoalSeconds, averageJobSeconds, concurrency, expected] of backlogs) {
+    it(`GIVEN a ${latencyGoalSeconds} s latency goal, ${averageJobSeconds} s jobs and ${concurrency} at once THEN a task may hold ${expected}`, () => {
+      assert.equal(
+        backlogPerTaskTarget({ latencyGoalSeconds, averageJobSeconds }, concurrency),
+        expected,
+      );
     });
   }
 
-  const stopTimeouts: Array<[number, number]> = [
-    [30, 40],
-    [60, 70],
-    [110, 120],
-    [900, 120],
-  ];
-  for (const [jobTimeout, expected] of stopTimeouts) {
-    it(`GIVEN a ${jobTimeout} s job timeout THEN a stopping worker gets ${expected} s`, () => {
-      assert.equal(workerStopTimeoutSeconds(jobTimeout), expected);
-    });
-  }
+  it("GIVEN no concurrency THEN the backlog counts the jobs the app's worker runs at once (the contract's)", () => {
+    assert.equal(
+      backlogPerTaskTarget({ latencyGoalSeconds: 30, averageJobSeconds: 2 }),
+      backlogPerTaskTarget({ latencyGoalSeconds: 30, averageJobSeconds: 2 }, WORKER_CONCURRENCY),
+    );
+  });
 });
 
 describe("QueueWorkers: argument validation", () => {
@@ -297,12 +296,13 @@ describe("QueueWorkers: task and service", () => {
       { name: "ASSETS_BUCKET", value: "assets" },
       { name: "AWS_REGION", value: "us-east-1" },
       { name: "QUEUE_URL", value: await resolve(workers.queueUrl) },
+      { name: "SHUTDOWN_DEADLINE_SECONDS", value: String(workerShutdown(60).appSeconds) },
     ]);
     assert.deepEqual(container!.secrets, [
       { name: "DATABASE_PASSWORD", valueFrom: `${PASSWORD_SECRET}:password::` },
     ]);
     assert.deepEqual(container!.portMappings, []);
-    assert.equal(container!.stopTimeout, workerStopTimeoutSeconds(60));
+    assert.equal(container!.stopTimeout, workerShutdown(60).stopTimeoutSeconds);
   });
 
   it("GIVEN useSpot and minTasks 0 THEN the service runs on Spot, starts with no task and leaves the count to the autoscaler", async () => {
@@ -348,7 +348,8 @@ describe("QueueWorkers: autoscaling", () => {
     const policy = named("workers-backlog-scaling", T.scalingPolicy);
     assert.equal(policy.inputs.policyType, "TargetTrackingScaling");
     const config = policy.inputs.targetTrackingScalingPolicyConfiguration as Tracking;
-    assert.equal(config.targetValue, 15);
+    // 10 jobs at once, 2 s each: a task gets through 5 a second, 150 within the 30 s goal.
+    assert.equal(config.targetValue, (30 * WORKER_CONCURRENCY) / 2);
     const metrics = config.customizedMetricSpecification.metrics;
     const [queueName, serviceName] = await Promise.all([
       resolve(workers.queueName),

@@ -7,8 +7,9 @@ import {
   WebService,
   type WebServiceArgs,
 } from "../../components/webService";
-import { render, resolve } from "../harness/component";
-import type { RecordedResource } from "../harness/mocks";
+import { WEB_SHUTDOWN } from "../../contract";
+import { render, resolve } from "../../harness/component";
+import type { RecordedResource } from "../../harness/mocks";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
@@ -131,6 +132,16 @@ describe("WebService: argument validation", () => {
       "a health path without a leading /",
       { healthCheckPath: "readyz" },
       /healthCheckPath: "readyz" must be a path starting with "\/"/,
+    ],
+    [
+      "a certificate without the name it covers",
+      { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/1" },
+      /domainName: missing; with certificateArn give the name the certificate covers/,
+    ],
+    [
+      "a domain without its certificate",
+      { domainName: "app.example.com" },
+      /domainName: given without certificateArn/,
     ],
     [
       "a privileged container port",
@@ -346,7 +357,7 @@ describe("WebService: target group", () => {
         ["/healthz", "200", "traffic-port"],
       );
       assert.equal((group.inputs.stickiness as { enabled: boolean }).enabled, false);
-      assert.ok(Number(group.inputs.deregistrationDelay) <= 60);
+      assert.equal(Number(group.inputs.deregistrationDelay), WEB_SHUTDOWN.drainSeconds);
     });
   }
 });
@@ -366,7 +377,10 @@ describe("WebService: the ECS service", () => {
   });
 
   it("GIVEN the listeners THEN the service waits for them and registers its container port in the target group", async () => {
-    const { ofType, optionsOf } = await renderWeb({ certificateArn: CERTIFICATE_ARN });
+    const { ofType, optionsOf } = await renderWeb({
+      certificateArn: CERTIFICATE_ARN,
+      domainName: "app.example.com",
+    });
     const service = ofType(T.service)[0]!;
     const targetGroupArn = ofType(T.targetGroup)[0]!.state.arn;
     assert.deepEqual(service.inputs.loadBalancers, [
@@ -403,6 +417,7 @@ describe("WebService: task definition", () => {
       { name: "AWS_REGION", value: "us-east-1" },
       { name: "PORT", value: "3000" },
       { name: "REDIS_URL", value: "rediss://cache:6379" },
+      { name: "SHUTDOWN_DEADLINE_SECONDS", value: String(WEB_SHUTDOWN.appSeconds) },
     ]);
     assert.deepEqual(container.secrets, [
       { name: "DATABASE_PASSWORD", valueFrom: `${PASSWORD_SECRET}:password::` },
@@ -429,7 +444,8 @@ describe("WebService: task definition", () => {
       await resolve(web.logGroupName),
     );
     assert.equal(container.logConfiguration.options["awslogs-region"], "us-east-1");
-    assert.ok(container.stopTimeout >= 30 && container.stopTimeout <= 120);
+    // The contract's deadlines: the app (SHUTDOWN_DEADLINE_SECONDS) exits before ECS kills it.
+    assert.equal(container.stopTimeout, WEB_SHUTDOWN.stopTimeoutSeconds);
     assert.deepEqual(
       [
         task.inputs.networkMode,
@@ -539,7 +555,10 @@ describe("WebService: autoscaling", () => {
 
 describe("WebService: tags", () => {
   it("GIVEN any taggable child THEN it carries the web tier", async () => {
-    const { resources } = await renderWeb({ certificateArn: CERTIFICATE_ARN });
+    const { resources } = await renderWeb({
+      certificateArn: CERTIFICATE_ARN,
+      domainName: "app.example.com",
+    });
     const untagged = resources.filter(
       (r) =>
         r.type.startsWith("aws:") &&

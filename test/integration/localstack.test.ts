@@ -71,7 +71,7 @@ import {
   type StackConfig,
 } from "../../stacks/config";
 import { deploysEveryTier } from "../../stacks/emulator";
-import { stackConfig } from "../harness/synth";
+import { stackConfig } from "../../harness/synth";
 import { clientConfig, preflight, PROJECT_ROOT } from "./emulator";
 
 const STACK = "localstack";

@@ -1,7 +1,6 @@
 /**
  * The pack as a whole: its rules are well formed, its config files cover every rule that reads
- * the environment, every @pulumi/awsguard rule is either adopted or skipped with a reason, and
- * policy/ boots the way `pulumi preview --policy-pack policy` boots it (the nodejs language host
+ * the environment, and policy/ boots the way `pulumi preview --policy-pack policy` boots it (the nodejs language host
  * runs @pulumi/pulumi's run-policy-pack in the pack's directory, which serves the analyzer over
  * gRPC), answering the engine's own requests.
  */
@@ -24,7 +23,6 @@ import {
 } from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { AWSGUARD_SKIPPED, awsguardPolicies } from "../../policy/awsguard";
 import { PACK_NAME, environmentPolicyNames, policies } from "../../policy/policies";
 import { UNKNOWN_IN_PREVIEW, urnOf } from "./runner";
 
@@ -56,33 +54,6 @@ describe("policy pack: rules", () => {
       for (const entry of Object.values(config)) assert.deepEqual(entry, { environment });
     });
   }
-
-  it("GIVEN awsguard 0.3 THEN each of its rules is adopted or skipped with a reason, never both", () => {
-    const modules = [
-      "apiGateway",
-      "compute",
-      "database",
-      "elasticsearch",
-      "network",
-      "security",
-      "storage",
-    ];
-    const awsguardNames = modules.flatMap((module) =>
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      Object.values(require(`@pulumi/awsguard/${module}`) as Record<string, { name?: unknown }>)
-        .map((rule) => rule.name)
-        .filter((name): name is string => typeof name === "string"),
-    );
-    const adopted = awsguardPolicies.map((policy) => policy.name.replace(/^awsguard-/, ""));
-    assert.deepEqual(
-      [...adopted, ...Object.keys(AWSGUARD_SKIPPED)].sort(),
-      [...new Set(awsguardNames)].sort(),
-    );
-    assert.deepEqual(
-      adopted.filter((name) => name in AWSGUARD_SKIPPED),
-      [],
-    );
-  });
 
   it("GIVEN policy/ THEN only index.ts constructs a PolicyPack (a second one would exit the process)", () => {
     const files = (dir: string): string[] =>
@@ -159,11 +130,8 @@ describe("policy pack: booted as the Pulumi CLI boots it", () => {
       deletionProtection: UNKNOWN_IN_PREVIEW,
       skipFinalSnapshot: UNKNOWN_IN_PREVIEW,
     });
-    const ours = response
-      .getDiagnosticsList()
-      .filter((d) => !d.getPolicyname().startsWith("awsguard-"));
     assert.deepEqual(
-      ours.map((d) => d.getMessage()),
+      response.getDiagnosticsList().map((d) => d.getMessage()),
       [],
     );
   });

@@ -1185,36 +1185,40 @@ const rows: Row[] = [
     ],
   },
   {
-    policy: "awsguard-rds-storage-encrypted",
-    bad: [{ label: "an unencrypted writer", resources: [writer({ storageEncrypted: false })] }],
-    good: [{ label: "an encrypted writer", resources: [writer()] }],
-  },
-  {
-    policy: "awsguard-rds-instance-public-access",
-    bad: [{ label: "a public writer", resources: [writer({ publiclyAccessible: true })] }],
-    good: [{ label: "a private writer", resources: [writer()] }],
-  },
-  {
-    policy: "awsguard-rds-instance-backup-enabled",
-    bad: [
-      { label: "a writer with backups off", resources: [writer({ backupRetentionPeriod: 0 })] },
-    ],
-    good: [
-      { label: "a replica with backups off (checkReadReplicas is off)", resources: [replica()] },
-    ],
-  },
-  {
-    policy: "awsguard-cmk-backing-key-rotation-enabled",
+    policy: "kms-key-rotation",
     bad: [
       {
         label: "a KMS key without rotation",
         resources: [resource(KMS_KEY, "db-key", { description: "db" })],
+      },
+      {
+        label: "a symmetric key with rotation off",
+        resources: [
+          resource(KMS_KEY, "db-key", {
+            customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+            keyUsage: "ENCRYPT_DECRYPT",
+            enableKeyRotation: false,
+          }),
+        ],
       },
     ],
     good: [
       {
         label: "a rotated KMS key",
         resources: [resource(KMS_KEY, "db-key", { description: "db", enableKeyRotation: true })],
+      },
+      {
+        label: "an asymmetric signing key (KMS cannot rotate it)",
+        resources: [
+          resource(KMS_KEY, "signing-key", {
+            customerMasterKeySpec: "ECC_NIST_P256",
+            keyUsage: "SIGN_VERIFY",
+          }),
+        ],
+      },
+      {
+        label: "preview: rotation set from an unknown value",
+        resources: [resource(KMS_KEY, "db-key", { enableKeyRotation: UNKNOWN_IN_PREVIEW })],
       },
     ],
   },

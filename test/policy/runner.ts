@@ -21,7 +21,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import type { Synth } from "../harness";
+import type { Synth } from "../../harness";
 
 // @pulumi/policy exports these at run time; its typings lose them.
 const { unknownCheckingProxy, UnknownValueError } = policySdk as unknown as {

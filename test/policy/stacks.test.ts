@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { policies } from "../../policy/policies";
-import { synth } from "../harness";
+import { synth } from "../../harness";
 import { describeViolations, fromSynth, runPolicies } from "./runner";
 
 const PROJECT_ROOT = join(__dirname, "..", "..");

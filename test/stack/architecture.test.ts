@@ -10,8 +10,8 @@ import {
   rawConfigFromPulumi,
   type StackConfig,
 } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { synth, type Synth, type SynthResource } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 
 const T = {
   vpc: "aws:ec2/vpc:Vpc",

@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { blocksOverlap, parseIpv4Block, subBlock } from "../../components/cidr";
+import { vpcCidrProblem } from "../../components/network";
+import { synth } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 import {
+  BASE_DEFAULTS,
   ConfigError,
   ENVIRONMENT_DEFAULTS,
-  cidrsOverlap,
-  parseCidr,
+  ENVIRONMENT_OVERRIDES,
+  ENVIRONMENTS,
   parseConfig,
   rawConfigFromPulumi,
 } from "../../stacks/config";
-import { synth } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { deepMerge } from "../../stacks/deepMerge";
+
+const STACKS = ["dev", "prod", "localstack"] as const;
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {
@@ -46,7 +52,12 @@ describe("stack config: each invalid setting is named with its key path and what
     [
       "a CIDR that does not parse",
       { environment: "dev", network: { cidrs: { primary: "10.0.0.0/33" } } },
-      /^network\.cidrs\.primary: must be an IPv4 CIDR/,
+      /^network\.cidrs\.primary: "10\.0\.0\.0\/33" must be an IPv4 CIDR/,
+    ],
+    [
+      "a CIDR with host bits set",
+      { environment: "dev", network: { cidrs: { primary: "10.10.1.0/16" } } },
+      /^network\.cidrs\.primary: .*no host bits set/,
     ],
     [
       "overlapping region CIDRs",
@@ -103,6 +114,31 @@ describe("stack config: each invalid setting is named with its key path and what
       { environment: "dev", database: { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } },
       /^database\.maxAllocatedStorageGb: 50 is below/,
     ],
+    [
+      "backups off while the writer feeds replicas",
+      { environment: "dev", database: { backupRetentionDays: 0 } },
+      /^database\.backupRetentionDays: 0 turns backups off/,
+    ],
+    [
+      "a job timeout shorter than the average job",
+      { environment: "dev", workers: { jobTimeoutSeconds: 1, averageJobSeconds: 2 } },
+      /^workers\.jobTimeoutSeconds: 1 is shorter than workers\.averageJobSeconds \(2\)/,
+    ],
+    [
+      "a default TTL above the longest",
+      { environment: "dev", cdn: { defaultTtlSeconds: 600, maxTtlSeconds: 60 } },
+      /^cdn\.defaultTtlSeconds: 600 is above cdn\.maxTtlSeconds \(60\)/,
+    ],
+    [
+      "a domain with a trailing dot",
+      { environment: "dev", dns: { domain: "example.com." } },
+      /^dns\.domain: must be a lowercase DNS name without a trailing dot/,
+    ],
+    [
+      "an emulator-only switch offered as a setting",
+      { environment: "dev", cache: { enableParameterGroup: false } },
+      /^cache\.enableParameterGroup: unknown key/,
+    ],
   ];
   for (const [label, raw, expected] of cases) {
     it(`GIVEN ${label} THEN the error names it`, () => {
@@ -135,6 +171,165 @@ describe("stack config: each invalid setting is named with its key path and what
     ]) {
       assert.match(message, new RegExp(`- ${key.replace(/\./g, "\\.")}`));
     }
+  });
+});
+
+describe("stack config: the components' own checks run with config validation, naming the config key", () => {
+  // Settings the schema's types allow but a component refuses: reported by parseConfig, before any
+  // resource exists, with the config key instead of the component's argument name.
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    [
+      "a storage ceiling less than 10% above the storage (Database)",
+      { environment: "dev", database: { maxAllocatedStorageGb: 21 } },
+      /^database\.maxAllocatedStorageGb: 21 must be at least 22 .*\(Database's check\)$/,
+    ],
+    [
+      "a PostgreSQL major out of RDS standard support (Database)",
+      { environment: "dev", database: { engineVersion: "12" } },
+      /^database\.engineVersion: "12" is out of RDS standard support/,
+    ],
+    [
+      "a master user name RDS reserves (Database)",
+      { environment: "dev", database: { masterUsername: "rdsadmin" } },
+      /^database\.masterUsername: "rdsadmin" .*reserved/,
+    ],
+    [
+      "an engine version the cache engine lacks (Cache)",
+      { environment: "dev", cache: { engine: "redis", engineVersion: "7.2" } },
+      /^cache\.engineVersion: "7\.2" is not a version of redis/,
+    ],
+    [
+      "a subdivision Route53 cannot route (GeoDns)",
+      {
+        environment: "dev",
+        dns: { domain: "example.com", locations: { primary: ["NA"], secondary: ["FR-75"] } },
+      },
+      /^dns\.locations\.secondary: location "FR-75": Route53 supports subdivisions only for US states/,
+    ],
+  ];
+  for (const [label, raw, expected] of cases) {
+    it(`GIVEN ${label} THEN parseConfig names the config key`, () => {
+      const problems = problemsOf(raw);
+      assert.ok(
+        problems.some((problem) => expected.test(problem)),
+        `no problem matched ${expected}:\n${problems.join("\n")}`,
+      );
+    });
+  }
+
+  it("GIVEN a schema problem and a component problem THEN both are reported at once", () => {
+    const problems = problemsOf({
+      environment: "dev",
+      regions: { primary: "mars-1" },
+      database: { maxAllocatedStorageGb: 21 },
+    });
+    assert.equal(problems.length, 2, problems.join("\n"));
+    assert.match(problems[0]!, /^regions\.primary: /);
+    assert.match(problems[1]!, /^database\.maxAllocatedStorageGb: 21 must be at least 22/);
+  });
+
+  it("GIVEN a problem both the schema and a component find THEN it is reported once, as the schema words it", () => {
+    const problems = problemsOf({ environment: "dev", web: { minTasks: 5, maxTasks: 2 } });
+    assert.deepEqual(problems, [
+      "web.minTasks: 5 is greater than web.maxTasks (2); lower minTasks or raise maxTasks",
+    ]);
+  });
+
+  for (const stack of STACKS) {
+    it(`GIVEN the ${stack} defaults THEN every component accepts them`, () => {
+      assert.deepEqual(problemsOf(rawConfigFromPulumi(stackConfig(stack))), []);
+    });
+  }
+
+  it("GIVEN invalid component settings WHEN the program runs THEN it fails with the config key and registers no resource", async () => {
+    const result = await synth("dev", { database: { maxAllocatedStorageGb: 21 } });
+    assert.match(result.error ?? "", /Invalid configuration/);
+    assert.match(result.error ?? "", /database\.maxAllocatedStorageGb: 21 must be at least 22/);
+    assert.deepEqual(result.resources, []);
+  });
+});
+
+/** Every leaf of `raw` (lists are leaves) as [dotted key, value]. */
+function leaves(raw: unknown, path: string[] = []): Array<[string, unknown]> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return [[path.join("."), raw]];
+  }
+  return Object.entries(raw).flatMap(([key, value]) => leaves(value, [...path, key]));
+}
+
+function valueAt(root: unknown, key: string): unknown {
+  return key
+    .split(".")
+    .reduce<unknown>(
+      (node, part) =>
+        typeof node === "object" && node !== null
+          ? (node as Record<string, unknown>)[part]
+          : undefined,
+      root,
+    );
+}
+
+/** The keys of `raw` (a stack's raw config) whose value equals its environment's default. */
+function restatedDefaults(raw: Record<string, unknown>): string[] {
+  const defaults = ENVIRONMENT_DEFAULTS[raw.environment as (typeof ENVIRONMENTS)[number]];
+  return leaves(raw)
+    .filter(([key]) => key !== "environment")
+    .filter(([key, value]) => JSON.stringify(valueAt(defaults, key)) === JSON.stringify(value))
+    .map(([key]) => key);
+}
+
+describe("stack config: every default in one place", () => {
+  for (const stack of STACKS) {
+    it(`GIVEN Pulumi.${stack}.yaml THEN it states only what differs from the ${stack} defaults`, () => {
+      const raw = rawConfigFromPulumi(stackConfig(stack));
+      assert.deepEqual(
+        restatedDefaults(raw),
+        [],
+        `Pulumi.${stack}.yaml restates defaults; remove those keys (the defaults live in stacks/configDefaults.ts)`,
+      );
+    });
+  }
+
+  it("GIVEN a stack file that restates a default THEN the check above names it", () => {
+    const raw = {
+      environment: "prod",
+      web: { maxTasks: 30, minTasks: 5 },
+      dns: { domain: "x.io" },
+    };
+    assert.deepEqual(restatedDefaults(raw), ["web.maxTasks"]);
+  });
+
+  for (const environment of ENVIRONMENTS) {
+    it(`GIVEN the ${environment} overrides THEN each changes the base (none restates it)`, () => {
+      const restated = leaves(ENVIRONMENT_OVERRIDES[environment]).filter(
+        ([key, value]) => JSON.stringify(valueAt(BASE_DEFAULTS, key)) === JSON.stringify(value),
+      );
+      assert.deepEqual(restated, []);
+    });
+  }
+
+  it("GIVEN the base and an environment's overrides THEN its defaults are their merge", () => {
+    for (const environment of ENVIRONMENTS) {
+      assert.deepEqual(
+        ENVIRONMENT_DEFAULTS[environment],
+        deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]),
+      );
+    }
+  });
+});
+
+describe("stack config: one deep merge", () => {
+  it("GIVEN nested objects THEN keys merge, lists and scalars are replaced, null removes", () => {
+    const base = { a: { b: 1, c: [1, 2], d: "x" }, e: true };
+    const merged = deepMerge(base, { a: { b: 2, c: [3], d: null }, f: 1 });
+    assert.deepEqual(merged, { a: { b: 2, c: [3] }, e: true, f: 1 });
+    assert.deepEqual(base, { a: { b: 1, c: [1, 2], d: "x" }, e: true }, "base untouched");
+  });
+
+  it("GIVEN --config with null THEN the harness unsets the stack file's key too", () => {
+    const config = stackConfig("prod", { alarms: { email: null }, dns: null });
+    assert.equal(config["zero-to-millions:dns"], undefined);
+    assert.deepEqual(JSON.parse(config["zero-to-millions:alarms"]!), {});
   });
 });
 
@@ -177,7 +372,7 @@ describe("stack config: defaults per environment", () => {
     assert.deepEqual(raw, { environment: "dev", web: { minTasks: 2 } });
   });
 
-  for (const stack of ["dev", "prod"]) {
+  for (const stack of STACKS) {
     it(`GIVEN Pulumi.${stack}.yaml THEN it is valid`, () => {
       const config = parseConfig(rawConfigFromPulumi(stackConfig(stack)));
       assert.equal(config.environment, stack);
@@ -185,24 +380,47 @@ describe("stack config: defaults per environment", () => {
   }
 });
 
-describe("stack config: CIDR helpers", () => {
-  const cases: Array<[string, boolean]> = [
-    ["10.0.0.0/16", true],
-    ["10.0.0.0/20", true],
-    ["10.0.0.0/21", false],
-    ["10.0.0.0/15", false],
-    ["10.0.1.0/16", false],
-    ["256.0.0.0/16", false],
-    ["10.0.0/16", false],
+describe("CIDR arithmetic (components/cidr.ts, on ipaddr.js) and the VPC ranges it allows", () => {
+  const cases: Array<[string, { block: boolean; vpc: boolean }]> = [
+    ["10.0.0.0/16", { block: true, vpc: true }],
+    ["10.0.0.0/20", { block: true, vpc: true }],
+    ["10.0.0.0/21", { block: true, vpc: false }],
+    ["10.0.0.0/15", { block: true, vpc: false }],
+    ["10.0.1.0/16", { block: false, vpc: false }],
+    ["256.0.0.0/16", { block: false, vpc: false }],
+    ["10.0.0/16", { block: false, vpc: false }],
+    ["10.0.0.0/33", { block: false, vpc: false }],
   ];
-  for (const [cidr, valid] of cases) {
-    it(`GIVEN ${cidr} THEN it ${valid ? "parses" : "is rejected"}`, () => {
-      assert.equal(parseCidr(cidr) !== undefined, valid);
+  for (const [cidr, expected] of cases) {
+    it(`GIVEN ${cidr} THEN it ${expected.block ? "parses" : "is rejected"}${expected.vpc ? " and is a VPC range" : ""}`, () => {
+      assert.equal(parseIpv4Block(cidr) !== undefined, expected.block);
+      assert.equal(vpcCidrProblem(cidr) === undefined, expected.vpc);
     });
   }
   it("GIVEN nested and disjoint ranges THEN overlap is detected only for the nested", () => {
-    assert.equal(cidrsOverlap(parseCidr("10.0.0.0/16")!, parseCidr("10.0.16.0/20")!), true);
-    assert.equal(cidrsOverlap(parseCidr("10.0.0.0/16")!, parseCidr("10.1.0.0/16")!), false);
+    const block = (cidr: string) => parseIpv4Block(cidr)!;
+    assert.equal(blocksOverlap(block("10.0.0.0/16"), block("10.0.16.0/20")), true);
+    assert.equal(blocksOverlap(block("10.0.16.0/20"), block("10.0.0.0/16")), true);
+    assert.equal(blocksOverlap(block("10.0.0.0/16"), block("10.1.0.0/16")), false);
+  });
+  it("GIVEN a /16 THEN its blocks of 4 more bits are numbered from its start", () => {
+    const vpc = parseIpv4Block("10.20.0.0/16")!;
+    assert.deepEqual(
+      [0, 1, 15].map((index) => subBlock(vpc, 4, index)),
+      ["10.20.0.0/20", "10.20.16.0/20", "10.20.240.0/20"],
+    );
+    assert.throws(() => subBlock(vpc, 4, 16), /has no block 16 of \/20/);
+  });
+});
+
+describe("stack config: a setting reaches its resource", () => {
+  it("GIVEN web.maxTasks in the stack's config THEN both regions' web scalable targets take it as their ceiling", async () => {
+    const result = await synth("prod", { web: { maxTasks: 60 } });
+    assert.equal(result.error, undefined);
+    for (const role of ["primary", "secondary"]) {
+      const target = result.named(`${role}-web-scaling`, "aws:appautoscaling/target:Target");
+      assert.equal(target.inputs.maxCapacity, 60);
+    }
   });
 });
 

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
 import { databaseShape } from "../../stacks/region";
-import { synth, type Synth, type SynthResource } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { synth, type Synth, type SynthResource } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 
 const T = {
   db: "aws:rds/instance:Instance",

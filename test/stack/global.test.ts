@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../harness";
-import { stackConfig } from "../harness/synth";
+import { synth, type Synth, type SynthResource } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 
 const RECORD = "aws:route53/record:Record";
 const HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { synth, type Synth, type SynthResource } from "../harness";
+import { synth, type Synth, type SynthResource } from "../../harness";
 
 const T = {
   dashboard: "aws:cloudwatch/dashboard:Dashboard",

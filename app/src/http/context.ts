@@ -5,7 +5,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { CacheAside, CacheOutcome } from "../cacheAside";
 import type { Metrics } from "../metrics";
-import type { RetryOptions } from "../tiers/queue";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
 import { cacheKeyForUser, findUser, toUser } from "../users";
@@ -22,7 +21,6 @@ export interface WebSettings {
   readYourWritesMs: number;
   sessionTtlMs: number;
   maxUploadBytes: number;
-  queueRetry: RetryOptions;
 }
 
 export interface RouteContext {

@@ -5,6 +5,7 @@
  * once and waits for the jobs in hand, which is what ECS's SIGTERM-then-wait expects.
  */
 import type { Logger } from "pino";
+import { WORKER_CONCURRENCY } from "../../../contract";
 import type { Metrics } from "../metrics";
 import type { JobQueue, QueueMessage } from "../tiers/queue";
 import type { JobOutcome } from "./thumbnail";
@@ -24,8 +25,9 @@ export interface WorkerOptions {
   errorBackoffMs?: number;
   /**
    * Jobs taken per receive and run side by side. A job mostly waits on S3 and the database, so
-   * one at a time would leave the task's CPU idle; SQS hands out at most 10 per receive.
-   * @default 10
+   * one at a time would leave the task's CPU idle; SQS hands out at most 10 per receive. The
+   * stack's backlog-per-task scaling counts on the default (the contract's WORKER_CONCURRENCY).
+   * @default WORKER_CONCURRENCY
    */
   batchSize?: number;
 }
@@ -47,7 +49,7 @@ export class Worker {
   private readonly batchSize: number;
 
   constructor(private readonly options: WorkerOptions) {
-    const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
+    const batchSize = options.batchSize ?? WORKER_CONCURRENCY;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
       throw new Error(`batchSize: ${batchSize} must be a whole number from 1 to ${MAX_BATCH_SIZE}`);
     }

@@ -21,7 +21,6 @@ import {
 } from "../http/schemas";
 import { newThumbnailJob } from "../jobs/thumbnail";
 import { LocalFileStore } from "../tiers/files";
-import { submitWithRetry } from "../tiers/queue";
 
 const EXTENSIONS: Record<ImageType, string> = {
   "image/png": "png",
@@ -94,14 +93,8 @@ export async function photoRoutes(app: FastifyInstance, context: RouteContext): 
         );
       }
       const job = newThumbnailJob(id, key);
-      await submitWithRetry(queue, JSON.stringify(job), {
-        ...context.settings.queueRetry,
-        onRetry: (attempt, error, delayMs) =>
-          request.log.warn(
-            { err: error, attempt, delayMs, jobId: job.id },
-            "queue send failed; retrying",
-          ),
-      });
+      // The queue retries what is worth retrying; giving up is a 503 (http/errors.ts).
+      await queue.send(JSON.stringify(job));
       request.log.info({ jobId: job.id, userId: id }, "thumbnail job queued");
       return reply.status(202).send({ jobId: job.id });
     },

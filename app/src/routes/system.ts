@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import { HEALTH } from "../../../contract";
 import type { RouteContext } from "../http/context";
 import { Health, jsonSchema, Meta } from "../http/schemas";
 import { LocalFileStore } from "../tiers/files";
@@ -25,10 +26,10 @@ export async function systemRoutes(
   const { database, cache, queue, files } = context.tiers;
 
   app.get(
-    "/healthz",
+    HEALTH.liveness.path,
     {
       schema: {
-        summary: "Liveness: the process answers (no dependencies)",
+        summary: `Liveness: ${HEALTH.liveness.meaning}`,
         tags: ["health"],
         response: { 200: jsonSchema(Health) },
       },
@@ -37,10 +38,10 @@ export async function systemRoutes(
   );
 
   app.get(
-    "/readyz",
+    HEALTH.readiness.path,
     {
       schema: {
-        summary: "Readiness: the writer database and, when configured, the shared cache answer",
+        summary: `Readiness: ${HEALTH.readiness.meaning}`,
         tags: ["health"],
         response: { 200: jsonSchema(Health), 503: jsonSchema(Health) },
       },

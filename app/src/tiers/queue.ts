@@ -24,7 +24,11 @@ export interface ReceiveOptions {
 
 export interface JobQueue {
   readonly kind: "memory" | "sqs";
-  /** One attempt; see submitWithRetry for the retrying caller. */
+  /**
+   * Sends one message, retrying what is worth retrying (the SQS queue through the AWS SDK's retry
+   * strategy). Throws QueueUnavailableError when the queue did not accept it for a passing reason
+   * (throttled, unreachable, server errors); other errors (such as AccessDenied) as they are.
+   */
   send(body: string): Promise<void>;
   receive(options: ReceiveOptions): Promise<QueueMessage[]>;
   delete(message: QueueMessage): Promise<void>;
@@ -35,51 +39,13 @@ export interface JobQueue {
 
 export class QueueUnavailableError extends Error {
   constructor(
+    /** How many times the send was tried. */
     readonly attempts: number,
     cause: unknown,
   ) {
     super(`the job queue did not accept the job after ${attempts} attempts`, { cause });
     this.name = "QueueUnavailableError";
   }
-}
-
-export interface RetryOptions {
-  attempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  random?: () => number;
-  onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Sends with bounded retries: exponential backoff with full jitter, so many instances retrying at
- * once do not hammer a recovering queue in lockstep. Throws QueueUnavailableError when it gives up.
- */
-export async function submitWithRetry(
-  queue: JobQueue,
-  body: string,
-  options: RetryOptions = {},
-): Promise<void> {
-  const attempts = options.attempts ?? 5;
-  const baseDelayMs = options.baseDelayMs ?? 100;
-  const maxDelayMs = options.maxDelayMs ?? 2_000;
-  const random = options.random ?? Math.random;
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    try {
-      await queue.send(body);
-      return;
-    } catch (error) {
-      lastError = error;
-      if (attempt === attempts) break;
-      const delayMs = Math.round(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
-      options.onRetry?.(attempt, error, delayMs);
-      await sleep(delayMs);
-    }
-  }
-  throw new QueueUnavailableError(attempts, lastError);
 }
 
 interface StoredMessage {

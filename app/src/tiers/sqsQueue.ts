@@ -6,39 +6,94 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { JobQueue, QueueMessage, ReceiveOptions } from "./queue";
+import {
+  ConfiguredRetryStrategy,
+  isRetryableByTrait,
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+} from "@smithy/core/retry";
+import {
+  type JobQueue,
+  QueueUnavailableError,
+  type QueueMessage,
+  type ReceiveOptions,
+} from "./queue";
+
+/** How a web request's send is retried: bounded, so the request's worst-case wait is known. */
+export interface SendRetry {
+  /** Tries in all, the first included. */
+  attempts: number;
+  /** The backoff before retry n is random in [0, min(maxDelayMs, baseDelayMs * 2^n)] (full jitter). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_SEND_RETRY: SendRetry = { attempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 };
+/** A send attempt that takes longer is abandoned (and retried, a timeout being transient). */
+export const DEFAULT_SEND_TIMEOUT_MS = 5_000;
 
 export interface SqsQueueOptions {
   queueUrl: string;
   region: string | undefined;
   endpoint: string | undefined;
-  /** A send that takes longer is abandoned and retried by submitWithRetry. */
+  /** @default DEFAULT_SEND_RETRY */
+  sendRetry?: SendRetry;
+  /** @default DEFAULT_SEND_TIMEOUT_MS */
   sendTimeoutMs?: number;
+}
+
+/**
+ * Whether the SDK's standard retry strategy retries an error: throttling, transient (timeouts,
+ * connection resets) and server errors. The same classification decides 503 against 500 when
+ * the retries run out, so AccessDenied or a missing queue fail at once, as what they are.
+ */
+export function isRetryableSendError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return (
+    isRetryableByTrait(sdkError) ||
+    isThrottlingError(sdkError) ||
+    isTransientError(sdkError) ||
+    isServerError(sdkError)
+  );
 }
 
 export class SqsJobQueue implements JobQueue {
   readonly kind = "sqs";
-  // Sends get exactly one attempt each: submitWithRetry owns the retry policy, so a request's
-  // worst-case wait is known. Worker calls keep the SDK's own retries.
+  // Sends retry with the SDK's standard strategy (which errors, a retry quota) on our bounded
+  // backoff, so a web request's worst-case wait is known. Worker calls keep the SDK's defaults.
   private readonly sendClient: SQSClient;
   private readonly workerClient: SQSClient;
-  private readonly sendTimeoutMs: number;
+  private readonly sendAttempts: number;
 
   constructor(private readonly options: SqsQueueOptions) {
     const common = {
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     };
-    this.sendClient = new SQSClient({ ...common, maxAttempts: 1 });
+    const retry = options.sendRetry ?? DEFAULT_SEND_RETRY;
+    this.sendAttempts = retry.attempts;
+    this.sendClient = new SQSClient({
+      ...common,
+      retryStrategy: new ConfiguredRetryStrategy(retry.attempts, (attempt) =>
+        Math.round(Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt)),
+      ),
+      requestHandler: { requestTimeout: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS },
+    });
     this.workerClient = new SQSClient(common);
-    this.sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
   }
 
   async send(body: string): Promise<void> {
-    await this.sendClient.send(
-      new SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: body }),
-      { abortSignal: AbortSignal.timeout(this.sendTimeoutMs) },
-    );
+    try {
+      await this.sendClient.send(
+        new SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: body }),
+      );
+    } catch (error) {
+      if (!isRetryableSendError(error)) throw error;
+      const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+      throw new QueueUnavailableError(attempts ?? this.sendAttempts, error);
+    }
   }
 
   async receive(options: ReceiveOptions): Promise<QueueMessage[]> {

@@ -24,7 +24,7 @@ import { Metrics } from "../../../app/src/metrics";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { openPGlite } from "../../../app/src/tiers/pglite";
-import { QueueUnavailableError, submitWithRetry } from "../../../app/src/tiers/queue";
+import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
@@ -208,6 +208,7 @@ describe("AWS tiers against moto", () => {
         region: TEST_AWS_REGION,
         endpoint: `http://127.0.0.1:${proxy.port}`,
         sendTimeoutMs: 2_000,
+        sendRetry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 100 },
       });
     });
     after(async () => {
@@ -219,20 +220,23 @@ describe("AWS tiers against moto", () => {
       "GIVEN the queue cut off WHEN it comes back during the retries THEN the job is accepted and on the queue",
       { skip },
       async () => {
-        proxy.cut();
-        const retries: number[] = [];
-        const submitted = submitWithRetry(queue, "job-during-blip", {
-          attempts: 20,
-          baseDelayMs: 50,
-          maxDelayMs: 200,
-          onRetry: (attempt) => retries.push(attempt),
+        const patient = new SqsJobQueue({
+          queueUrl,
+          region: TEST_AWS_REGION,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+          sendTimeoutMs: 2_000,
+          sendRetry: { attempts: 20, baseDelayMs: 50, maxDelayMs: 200 },
         });
+        const refusedBefore = proxy.refusedConnections;
+        proxy.cut();
+        const submitted = patient.send("job-during-blip");
         await eventually(
-          async () => (retries.length >= 2 ? true : undefined),
+          async () => (proxy.refusedConnections - refusedBefore >= 2 ? true : undefined),
           "a few failed attempts",
         );
         proxy.restore();
         await submitted;
+        await patient.close();
         assert.deepEqual(await drain(queueUrl), ["job-during-blip"]);
       },
     );
@@ -243,14 +247,11 @@ describe("AWS tiers against moto", () => {
       async () => {
         const accepted: string[] = [];
         for (const body of ["accepted-1", "accepted-2"]) {
-          await submitWithRetry(queue, body, { attempts: 3, baseDelayMs: 50 });
+          await queue.send(body);
           accepted.push(body);
         }
         proxy.cut();
-        await assert.rejects(
-          submitWithRetry(queue, "refused", { attempts: 3, baseDelayMs: 50, maxDelayMs: 100 }),
-          QueueUnavailableError,
-        );
+        await assert.rejects(queue.send("refused"), QueueUnavailableError);
         proxy.restore();
         assert.deepEqual((await drain(queueUrl)).sort(), accepted);
       },
@@ -360,20 +361,18 @@ describe("AWS tiers against moto", () => {
       const moto = new URL(endpoint);
       const proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
       cleanups.push(() => proxy.close());
-      const t = await startServiceApp(
-        {
-          database: await openPGlite(join(dataDir.path, "pglite")),
-          cache: createMemoryCache(),
-          sessions: createMemorySessionStore(),
-          queue: new SqsJobQueue({
-            queueUrl,
-            region: TEST_AWS_REGION,
-            endpoint: `http://127.0.0.1:${proxy.port}`,
-          }),
-          files: new LocalFileStore({ dir: join(dataDir.path, "files") }),
-        },
-        { settings: { queueRetry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } } },
-      );
+      const t = await startServiceApp({
+        database: await openPGlite(join(dataDir.path, "pglite")),
+        cache: createMemoryCache(),
+        sessions: createMemorySessionStore(),
+        queue: new SqsJobQueue({
+          queueUrl,
+          region: TEST_AWS_REGION,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+          sendRetry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 },
+        }),
+        files: new LocalFileStore({ dir: join(dataDir.path, "files") }),
+      });
       cleanups.push(() => t.app.close());
       const input = { name: "Q", email: "q@example.com", password: "12345678" };
       const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()

@@ -75,6 +75,8 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private isCut = false;
+  /** Connections reset because the proxy was cut: how many times a client tried meanwhile. */
+  refusedConnections = 0;
 
   private constructor(
     private readonly targetHost: string,
@@ -120,6 +122,7 @@ export class TcpProxy {
 
   private accept(client: Socket): void {
     if (this.isCut) {
+      this.refusedConnections += 1;
       client.resetAndDestroy();
       return;
     }

@@ -375,7 +375,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     const answer = CALLS[args.token];
     if (!answer) {
       throw new Error(
-        `the test mocks do not know the data source ${args.token}; add it to CALLS in test/harness/mocks.ts`,
+        `the test mocks do not know the data source ${args.token}; add it to CALLS in harness/mocks.ts`,
       );
     }
     const providerUrn = (args.provider ?? "").split("::").slice(0, -1).join("::");

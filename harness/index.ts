@@ -34,7 +34,7 @@ async function runSynth(stack: string, overrides: ConfigOverrides): Promise<Synt
         [
           "--import",
           "tsx",
-          join(PROJECT_ROOT, "test/harness/cli.ts"),
+          join(PROJECT_ROOT, "harness/cli.ts"),
           "--stack",
           stack,
           "--out",

@@ -7,10 +7,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { PROJECT } from "../stacks/configSchema";
+import { deepMerge } from "../stacks/deepMerge";
 import { RecordingMocks } from "./mocks";
 
-export const PROJECT_ROOT = join(__dirname, "..", "..");
-export const PROJECT = "zero-to-millions";
+export const PROJECT_ROOT = join(__dirname, "..");
+export { PROJECT };
 
 export interface SynthResource {
   urn: string;
@@ -34,7 +36,7 @@ export interface SynthResult {
   error?: string;
 }
 
-/** Raw stack config: the project's keys without prefix, deep-merged over the stack file. */
+/** Raw stack config: the project's keys without prefix, deep-merged over the stack file (`null` unsets a key). */
 export type ConfigOverrides = Record<string, unknown>;
 
 /** Reads Pulumi.<stack>.yaml into the `key -> string` map that `setAllConfig` takes. */
@@ -49,26 +51,16 @@ export function stackConfig(
   const values: Record<string, unknown> = { ...(document?.config ?? {}) };
   for (const [key, value] of Object.entries(overrides)) {
     const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
-    values[fullKey] = value === null ? undefined : mergeOverride(values[fullKey], value);
+    values[fullKey] = deepMerge(values[fullKey], value);
   }
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
+    // null unsets a key of the stack file, as it unsets a nested one.
+    if (value === undefined || value === null) continue;
     const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
     config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return config;
-}
-
-function mergeOverride(base: unknown, override: unknown): unknown {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  if (!isObject(base) || !isObject(override)) return override;
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    merged[key] = value === null ? undefined : mergeOverride(base[key], value);
-  }
-  return merged;
 }
 
 /** Evaluates the program for `stack` and returns every registered resource and the stack outputs. */

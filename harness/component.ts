@@ -75,7 +75,7 @@ async function settle(value: unknown): Promise<void> {
   // waitForRPCs is exported at runtime but missing from the SDK's typings.
   const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
   if (!runtime.waitForRPCs)
-    throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs; update test/harness");
+    throw new Error("@pulumi/pulumi no longer exports runtime.waitForRPCs; update harness/");
   await runtime.waitForRPCs();
   await new Promise((done) => setImmediate(done));
 }

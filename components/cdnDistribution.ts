@@ -1,0 +1,186 @@
+/**
+ * The CDN's CloudFront distribution: Origin Access Control signing every request to the private
+ * buckets, an origin group that fails over to the replica, a cache policy (or, for emulators
+ * without cache policies, the same TTLs on the behaviour), HTTPS only, and the A/AAAA aliases of a
+ * custom domain.
+ *
+ * Functions creating children of the calling component (`parent`), so the resources keep the
+ * names and URNs they had inside `Cdn`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { PrivateBucket } from "./privateBucket";
+import type { Tags } from "./tags";
+import { type Transform, transform } from "./transform";
+
+/** No floor on TTLs, so the origin's Cache-Control (a minute for index.html) is obeyed. */
+const MIN_TTL_SECONDS = 0;
+/**
+ * The replica is only tried when the primary bucket's region answers with a server error. Not on
+ * 403/404: without s3:ListBucket a missing object is a 403, and the replica holds a (slightly
+ * late) copy of the same objects, so retrying there would double every miss and find nothing.
+ */
+const FAILOVER_STATUS_CODES = [500, 502, 503, 504];
+const ORIGIN_IDS = {
+  primary: "assets-primary",
+  replica: "assets-replica",
+  group: "assets",
+} as const;
+
+export interface DistributionArgs {
+  /** us-east-1: CloudFront's API. */
+  provider: aws.Provider;
+  primary: PrivateBucket;
+  /** Fail over to this bucket when the primary's S3 errors. */
+  replica: PrivateBucket | undefined;
+  /** The page served for `/`. */
+  rootObject: string;
+  priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+  useLegacyCacheSettings: boolean;
+  /** A custom name and its us-east-1 certificate; unset: the cloudfront.net name. */
+  customDomain: { name: string; certificateArn: pulumi.Input<string> } | undefined;
+  tags: Tags;
+  transform?: Transform<aws.cloudfront.DistributionArgs> | undefined;
+}
+
+/** `${name}-oac`, `${name}-cache` (unless legacy settings) and `${name}-distribution`. */
+export function createDistribution(
+  parent: pulumi.Resource,
+  name: string,
+  args: DistributionArgs,
+): aws.cloudfront.Distribution {
+  const opts = { parent, provider: args.provider };
+  const accessControl = new aws.cloudfront.OriginAccessControl(
+    `${name}-oac`,
+    {
+      description: `${name}: CloudFront signs every request to the assets buckets`,
+      originAccessControlOriginType: "s3",
+      signingBehavior: "always",
+      signingProtocol: "sigv4",
+    },
+    opts,
+  );
+  const origin = (originId: string, bucket: PrivateBucket) => ({
+    originId,
+    domainName: bucket.bucket.bucketRegionalDomainName,
+    originAccessControlId: accessControl.id,
+  });
+  const { primary, replica, customDomain } = args;
+  return new aws.cloudfront.Distribution(
+    `${name}-distribution`,
+    transform(args.transform, {
+      enabled: true,
+      comment: `${name}: static files and uploads`,
+      origins: replica
+        ? [origin(ORIGIN_IDS.primary, primary), origin(ORIGIN_IDS.replica, replica)]
+        : [origin(ORIGIN_IDS.primary, primary)],
+      originGroups: replica
+        ? [
+            {
+              originId: ORIGIN_IDS.group,
+              failoverCriteria: { statusCodes: FAILOVER_STATUS_CODES },
+              members: [{ originId: ORIGIN_IDS.primary }, { originId: ORIGIN_IDS.replica }],
+            },
+          ]
+        : [],
+      defaultRootObject: args.rootObject,
+      defaultCacheBehavior: {
+        targetOriginId: replica ? ORIGIN_IDS.group : ORIGIN_IDS.primary,
+        viewerProtocolPolicy: "redirect-to-https",
+        // Origin groups serve only reads; OPTIONS answers CORS preflights.
+        allowedMethods: ["GET", "HEAD", "OPTIONS"],
+        cachedMethods: ["GET", "HEAD"],
+        compress: true,
+        ...cacheSettings(parent, name, args),
+      },
+      priceClass: args.priceClass,
+      httpVersion: "http2and3",
+      isIpv6Enabled: true,
+      aliases: customDomain ? [customDomain.name] : [],
+      viewerCertificate: customDomain
+        ? {
+            acmCertificateArn: customDomain.certificateArn,
+            sslSupportMethod: "sni-only",
+            minimumProtocolVersion: "TLSv1.2_2021",
+          }
+        : { cloudfrontDefaultCertificate: true },
+      restrictions: { geoRestriction: { restrictionType: "none" } },
+      tags: args.tags,
+    }),
+    opts,
+  );
+}
+
+/** A cache policy with the TTLs, or the same TTLs on the behaviour for emulators without cache policies. */
+function cacheSettings(
+  parent: pulumi.Resource,
+  name: string,
+  args: DistributionArgs,
+): Pick<
+  aws.types.input.cloudfront.DistributionDefaultCacheBehavior,
+  "cachePolicyId" | "forwardedValues" | "minTtl" | "defaultTtl" | "maxTtl"
+> {
+  if (args.useLegacyCacheSettings) {
+    return {
+      forwardedValues: { queryString: false, cookies: { forward: "none" } },
+      minTtl: MIN_TTL_SECONDS,
+      defaultTtl: args.defaultTtlSeconds,
+      maxTtl: args.maxTtlSeconds,
+    };
+  }
+  const policy = new aws.cloudfront.CachePolicy(
+    `${name}-cache`,
+    {
+      comment: `${name}: static files and uploads, keyed on the path alone`,
+      minTtl: MIN_TTL_SECONDS,
+      defaultTtl: args.defaultTtlSeconds,
+      maxTtl: args.maxTtlSeconds,
+      parametersInCacheKeyAndForwardedToOrigin: {
+        cookiesConfig: { cookieBehavior: "none" },
+        headersConfig: { headerBehavior: "none" },
+        queryStringsConfig: { queryStringBehavior: "none" },
+        enableAcceptEncodingGzip: true,
+        enableAcceptEncodingBrotli: true,
+      },
+    },
+    { parent, provider: args.provider },
+  );
+  return { cachePolicyId: policy.id };
+}
+
+/** `${name}-alias-a` and `-alias-aaaa`: the custom domain pointing at the distribution. */
+export function createAliasRecords(
+  parent: pulumi.Resource,
+  name: string,
+  {
+    domain,
+    distribution,
+    provider,
+  }: {
+    domain: { name: string; zoneId: pulumi.Input<string> };
+    distribution: aws.cloudfront.Distribution;
+    provider: aws.Provider;
+  },
+): void {
+  for (const type of ["A", "AAAA"] as const) {
+    new aws.route53.Record(
+      `${name}-alias-${type.toLowerCase()}`,
+      {
+        zoneId: domain.zoneId,
+        name: domain.name,
+        type,
+        // CloudFront aliases cannot evaluate target health; the distribution is always "healthy".
+        aliases: [
+          {
+            name: distribution.domainName,
+            zoneId: distribution.hostedZoneId,
+            evaluateTargetHealth: false,
+          },
+        ],
+      },
+      { parent, provider },
+    );
+  }
+}

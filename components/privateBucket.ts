@@ -1,0 +1,246 @@
+/**
+ * The CDN's private S3 bucket: versioned, SSE-S3 encrypted, no ACLs, every public path blocked,
+ * old versions and abandoned uploads expired; its cross-region replication, its CORS rules for
+ * browser uploads, and the policy that lets one CloudFront distribution alone read it.
+ *
+ * These are functions creating children of the calling component (`parent`), not a component of
+ * their own, so the resources keep the names and URNs they had inside `Cdn`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { Tags } from "./tags";
+import { type Transform, transform } from "./transform";
+
+/** Old versions of overwritten or deleted objects are kept this long, to undo mistakes. */
+const NONCURRENT_VERSION_EXPIRATION_DAYS = 30;
+/** Parts of uploads the browser never completed are removed after this many days. */
+const INCOMPLETE_UPLOAD_EXPIRATION_DAYS = 7;
+/** How long browsers may cache a CORS preflight answer. */
+const CORS_MAX_AGE_SECONDS = 3600;
+
+/** A bucket with the guards other children depend on. */
+export interface PrivateBucket {
+  /** The bucket's logical name, the prefix of its guards' names. */
+  name: string;
+  bucket: aws.s3.Bucket;
+  versioning: aws.s3.BucketVersioning;
+  publicAccessBlock: aws.s3.BucketPublicAccessBlock;
+  provider: aws.Provider;
+}
+
+export interface PrivateBucketArgs {
+  /** The bucket's region. */
+  provider: aws.Provider;
+  /** Let `pulumi destroy` delete the bucket with its objects. */
+  forceDestroy: boolean;
+  tags: Tags;
+  transform?: Transform<aws.s3.BucketArgs> | undefined;
+}
+
+/** The bucket `name` and its guards (`${name}-public-access`, -ownership, -versioning, -encryption, -lifecycle). */
+export function createPrivateBucket(
+  parent: pulumi.Resource,
+  name: string,
+  args: PrivateBucketArgs,
+): PrivateBucket {
+  const opts = { parent, provider: args.provider };
+  const bucket = new aws.s3.Bucket(
+    name,
+    transform(args.transform, { forceDestroy: args.forceDestroy, tags: args.tags }),
+    opts,
+  );
+  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+    `${name}-public-access`,
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    opts,
+  );
+  // ACLs off: the bucket owner owns every object, access is decided by policies alone.
+  new aws.s3.BucketOwnershipControls(
+    `${name}-ownership`,
+    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    opts,
+  );
+  const versioning = new aws.s3.BucketVersioning(
+    `${name}-versioning`,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    opts,
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-encryption`,
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    },
+    opts,
+  );
+  new aws.s3.BucketLifecycleConfiguration(
+    `${name}-lifecycle`,
+    {
+      bucket: bucket.id,
+      rules: [
+        {
+          id: "expire-old-versions",
+          status: "Enabled",
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_EXPIRATION_DAYS },
+          abortIncompleteMultipartUpload: {
+            daysAfterInitiation: INCOMPLETE_UPLOAD_EXPIRATION_DAYS,
+          },
+        },
+      ],
+    },
+    { ...opts, dependsOn: [versioning] },
+  );
+  return { name, bucket, versioning, publicAccessBlock, provider: args.provider };
+}
+
+/**
+ * Replicates every object (and delete marker) of `source` to `destination`, with a role of its
+ * own in the source's region (`${name}-replication`: the role, its policy and the configuration).
+ */
+export function replicateBucket(
+  parent: pulumi.Resource,
+  name: string,
+  { source, destination, tags }: { source: PrivateBucket; destination: PrivateBucket; tags: Tags },
+): aws.s3.BucketReplicationConfig {
+  const opts = { parent, provider: source.provider };
+  const role = new aws.iam.Role(
+    `${name}-replication`,
+    {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "s3.amazonaws.com" },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+      tags,
+    },
+    opts,
+  );
+  const policy = new aws.iam.RolePolicy(
+    `${name}-replication`,
+    {
+      role: role.id,
+      policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            Resource: source.bucket.arn,
+          },
+          {
+            Effect: "Allow",
+            Action: [
+              "s3:GetObjectVersionForReplication",
+              "s3:GetObjectVersionAcl",
+              "s3:GetObjectVersionTagging",
+            ],
+            Resource: pulumi.interpolate`${source.bucket.arn}/*`,
+          },
+          {
+            Effect: "Allow",
+            Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            Resource: pulumi.interpolate`${destination.bucket.arn}/*`,
+          },
+        ],
+      }),
+    },
+    opts,
+  );
+  return new aws.s3.BucketReplicationConfig(
+    `${name}-replication`,
+    {
+      bucket: source.bucket.id,
+      role: role.arn,
+      rules: [
+        {
+          id: "everything",
+          status: "Enabled",
+          filter: {},
+          // Deletes reach the replica too, so a failover never serves what was removed.
+          deleteMarkerReplication: { status: "Enabled" },
+          destination: { bucket: destination.bucket.arn, storageClass: "STANDARD" },
+        },
+      ],
+    },
+    // S3 refuses replication until both buckets are versioned.
+    { ...opts, dependsOn: [source.versioning, destination.versioning, policy] },
+  );
+}
+
+/**
+ * Lets pages from `origins` GET and PUT (presigned uploads) objects from the browser
+ * (`${target.name}-cors`). No origins: no CORS rules at all.
+ */
+export function allowBrowserAccess(
+  parent: pulumi.Resource,
+  target: PrivateBucket,
+  origins: pulumi.Input<string>[],
+): void {
+  if (origins.length === 0) return;
+  new aws.s3.BucketCorsConfiguration(
+    `${target.name}-cors`,
+    {
+      bucket: target.bucket.id,
+      corsRules: [
+        {
+          allowedMethods: ["GET", "PUT"],
+          allowedOrigins: origins,
+          allowedHeaders: ["*"],
+          exposeHeaders: ["ETag"],
+          maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+        },
+      ],
+    },
+    { parent, provider: target.provider },
+  );
+}
+
+/** Only the distribution `distributionArn` may read the bucket, and only over TLS (`${target.name}-policy`). */
+export function allowDistributionOnly(
+  parent: pulumi.Resource,
+  target: PrivateBucket,
+  distributionArn: pulumi.Input<string>,
+): void {
+  const { bucket } = target;
+  new aws.s3.BucketPolicy(
+    `${target.name}-policy`,
+    {
+      bucket: bucket.id,
+      policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "CloudFrontReadsThroughOac",
+            Effect: "Allow",
+            Principal: { Service: "cloudfront.amazonaws.com" },
+            Action: "s3:GetObject",
+            Resource: pulumi.interpolate`${bucket.arn}/*`,
+            Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
+          },
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
+      }),
+    },
+    // S3 rejects policy changes while the bucket's public access block is being applied.
+    { parent, provider: target.provider, dependsOn: [target.publicAccessBlock] },
+  );
+}

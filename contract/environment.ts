@@ -1,0 +1,398 @@
+/**
+ * The environment variables the app reads, each with its parser, and which of them the stack sets
+ * for a task of each role. The app's loader (app/src/config.ts) reads through `readVariable`; the
+ * stack (stacks/region.ts, components/webService.ts, components/queueWorkers.ts) builds each task's
+ * environment and secrets from the typed records below. Dependency-free: both sides import it.
+ */
+import { METRICS_NAMESPACE } from "./metrics";
+import { type TaskRole, WEB_SHUTDOWN } from "./process";
+
+/** A bad or inconsistent environment; `variable` names the culprit. */
+export class EnvironmentError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = "EnvironmentError";
+  }
+}
+
+/**
+ * How a variable reaches a task: `environment` (a plain value in the task definition), `secret`
+ * (the task definition's `secrets`, read from Secrets Manager when the task starts) or `local`
+ * (never set by the stack: development, tests and the embedded mode).
+ */
+export type Delivery = "environment" | "secret" | "local";
+
+export interface Variable<T> {
+  readonly name: string;
+  readonly delivery: Delivery;
+  readonly meaning: string;
+  /** A value of the right form: the docs show it, and specs use it for a secret's value. */
+  readonly example: string;
+  /** What an unset (or empty) variable means; without it, unset is `undefined`. */
+  readonly default?: string;
+  /** Parses a set, non-empty value; throws EnvironmentError naming the variable. */
+  parse(value: string): T;
+}
+
+/** A Secrets Manager secret, by ARN; `region` is the ARN's (the secret may live in another region). */
+export interface SecretRef {
+  arn: string;
+  region: string;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const MAX_PORT = 65_535;
+/** arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME (RDS-managed names look like rds!db-...). */
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:secret:[^\s:]+$/;
+const HOST_NAME = /^[a-z0-9.-]+(:\d+)?$/i;
+
+function shown(value: string): string {
+  return `is ${JSON.stringify(value)}`;
+}
+
+export function parsePort(name: string, value: string): number {
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= MAX_PORT)) {
+    throw new EnvironmentError(
+      name,
+      `${shown(value)}: must be a whole number from 0 to ${MAX_PORT}`,
+    );
+  }
+  return port;
+}
+
+export function parseWholeSeconds(name: string, value: string): number {
+  const seconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds >= 1)) {
+    throw new EnvironmentError(
+      name,
+      `${shown(value)}: must be a whole number of seconds, 1 or more`,
+    );
+  }
+  return seconds;
+}
+
+/** A URL whose scheme is one of `protocols` (such as "redis:"); returns it unchanged. */
+export function parseUrl(name: string, value: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EnvironmentError(name, `is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new EnvironmentError(
+      name,
+      `must start with ${protocols.map((p) => `${p}//`).join(" or ")}, not ${url.protocol}//`,
+    );
+  }
+  return value;
+}
+
+/** Parses a Secrets Manager secret ARN; the region comes from the ARN, not from AWS_REGION. */
+export function parseSecretArn(name: string, value: string): SecretRef {
+  const region = SECRET_ARN.exec(value)?.[1];
+  if (region === undefined) {
+    throw new EnvironmentError(
+      name,
+      `${shown(value)}: must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)`,
+    );
+  }
+  return { arn: value, region };
+}
+
+const POSTGRES_PROTOCOLS = ["postgres:", "postgresql:"];
+
+/** One more physical shard's URLs, as DATABASE_SHARDS lists them. */
+export interface ShardUrls {
+  url: string;
+  readUrls: string[];
+}
+
+const SHARDS_FORM =
+  'expected [{"url":"postgres://...","readUrls":["postgres://..."]}] for shards 1..N-1';
+
+/** DATABASE_SHARDS: a JSON array of {url, readUrls?}, each URL a postgres:// one. */
+export function parseShardUrls(name: string, value: string): ShardUrls[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new EnvironmentError(name, `is not JSON; ${SHARDS_FORM}`);
+  }
+  if (!Array.isArray(json)) throw new EnvironmentError(name, `is not a JSON array; ${SHARDS_FORM}`);
+  return json.map((entry: unknown, index) => {
+    const where = `${name}[${index}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw new EnvironmentError(name, `at [${index}] is not an object; ${SHARDS_FORM}`);
+    }
+    const { url, readUrls = [], ...rest } = entry as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (typeof url !== "string" || unknown.length > 0) {
+      throw new EnvironmentError(
+        name,
+        `at [${index}] needs "url"${unknown.length > 0 ? ` and has unknown keys ${unknown.join(", ")}` : ""}; ${SHARDS_FORM}`,
+      );
+    }
+    if (!Array.isArray(readUrls) || readUrls.some((reader) => typeof reader !== "string")) {
+      throw new EnvironmentError(name, `at [${index}]: "readUrls" must be a list of URLs`);
+    }
+    return {
+      url: parseUrl(`${where}.url`, url, POSTGRES_PROTOCOLS),
+      readUrls: (readUrls as string[]).map((reader) =>
+        parseUrl(`${where}.readUrls`, reader, POSTGRES_PROTOCOLS),
+      ),
+    };
+  });
+}
+
+/** Keeps whether a variable has a default in its type, so that `readVariable` can say "never undefined". */
+function variable<T, D extends string | undefined = undefined>(
+  spec: Variable<T> & { default?: D },
+): Variable<T> & { default: D } {
+  return spec as Variable<T> & { default: D };
+}
+
+const text = (value: string) => value;
+
+/** Every variable the app reads, by name. */
+export const VARIABLES = {
+  PORT: variable({
+    name: "PORT",
+    delivery: "environment",
+    meaning: "the web listener's port; the ALB target group and the container port use it",
+    example: "3000",
+    default: "3000",
+    parse: (value) => parsePort("PORT", value),
+  }),
+  DATABASE_URL: variable({
+    name: "DATABASE_URL",
+    delivery: "environment",
+    meaning: "the writer, postgres://USER@HOST:5432/DB?sslmode=require, no password",
+    example: "postgres://app@writer.example:5432/app?sslmode=require",
+    parse: (value) => parseUrl("DATABASE_URL", value, POSTGRES_PROTOCOLS),
+  }),
+  DATABASE_READ_URLS: variable({
+    name: "DATABASE_READ_URLS",
+    delivery: "environment",
+    meaning: "comma-separated reader URLs, same form as DATABASE_URL (empty: read from the writer)",
+    example: "postgres://app@reader.example:5432/app?sslmode=require",
+    parse: (value) =>
+      value
+        .split(",")
+        .map((url) => url.trim())
+        .filter((url) => url !== "")
+        .map((url) => parseUrl("DATABASE_READ_URLS", url, POSTGRES_PROTOCOLS)),
+  }),
+  DATABASE_PASSWORD: variable({
+    name: "DATABASE_PASSWORD",
+    delivery: "secret",
+    meaning: "key `password` of the RDS-managed secret; used when a URL has no password",
+    example: "a-database-password",
+    parse: text,
+  }),
+  DATABASE_SECRET_ARN: variable({
+    name: "DATABASE_SECRET_ARN",
+    delivery: "environment",
+    meaning: "ARN of the RDS-managed master secret, re-read after a rotation (docs/CONTRACT.md)",
+    example: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf",
+    parse: (value) => parseSecretArn("DATABASE_SECRET_ARN", value),
+  }),
+  DATABASE_SHARDS: variable({
+    name: "DATABASE_SHARDS",
+    // The program does not create more than one physical shard yet (README, Sharding).
+    delivery: "local",
+    meaning:
+      "physical shards 1..N-1 as JSON [{url, readUrls}], same URL form; physical shard 0 is DATABASE_URL (README, Sharding)",
+    example: '[{"url":"postgres://app@shard1.example:5432/app?sslmode=require","readUrls":[]}]',
+    parse: (value) => parseShardUrls("DATABASE_SHARDS", value),
+  }),
+  DATABASE_SHARD_MAP: variable({
+    name: "DATABASE_SHARD_MAP",
+    delivery: "local",
+    meaning:
+      "the shard map seeded into an empty directory, FROM-TO:PHYSICAL ranges over logical shards 0-8191 (unset: an even split)",
+    example: "0-4095:0,4096-8191:1",
+    parse: text,
+  }),
+  REDIS_URL: variable({
+    name: "REDIS_URL",
+    delivery: "environment",
+    meaning: "rediss://HOST:6379 (TLS) or redis://",
+    example: "rediss://cache.example:6379",
+    parse: (value) => parseUrl("REDIS_URL", value, ["redis:", "rediss:"]),
+  }),
+  REDIS_AUTH_TOKEN: variable({
+    name: "REDIS_AUTH_TOKEN",
+    delivery: "secret",
+    meaning: "the ElastiCache AUTH token",
+    example: "a-cache-auth-token",
+    parse: text,
+  }),
+  QUEUE_URL: variable({
+    name: "QUEUE_URL",
+    delivery: "environment",
+    meaning: "the SQS queue of jobs",
+    example: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+    parse: (value) => parseUrl("QUEUE_URL", value, ["https:", "http:"]),
+  }),
+  AWS_REGION: variable({
+    name: "AWS_REGION",
+    delivery: "environment",
+    meaning: 'the region the task runs in (also shown as "served by")',
+    example: "us-east-1",
+    parse: text,
+  }),
+  AWS_ENDPOINT_URL: variable({
+    name: "AWS_ENDPOINT_URL",
+    delivery: "local",
+    meaning: "an AWS API emulator (moto), for tests",
+    example: "http://127.0.0.1:55000",
+    parse: (value) => parseUrl("AWS_ENDPOINT_URL", value, ["http:", "https:"]),
+  }),
+  ASSETS_BUCKET: variable({
+    name: "ASSETS_BUCKET",
+    delivery: "environment",
+    meaning: "the S3 bucket for uploads and thumbnails (together with CDN_DOMAIN)",
+    example: "zero-to-millions-assets",
+    parse: text,
+  }),
+  CDN_DOMAIN: variable({
+    name: "CDN_DOMAIN",
+    delivery: "environment",
+    meaning: "the CloudFront domain that serves the bucket (thumbnail links)",
+    example: "d123.cloudfront.net",
+    parse: (value) => {
+      if (!HOST_NAME.test(value)) {
+        throw new EnvironmentError(
+          "CDN_DOMAIN",
+          "must be a bare host name such as d123.cloudfront.net",
+        );
+      }
+      return value;
+    },
+  }),
+  METRICS_NAMESPACE: variable({
+    name: "METRICS_NAMESPACE",
+    delivery: "environment",
+    meaning: "the CloudWatch embedded-metric-format namespace",
+    example: METRICS_NAMESPACE,
+    default: METRICS_NAMESPACE,
+    parse: text,
+  }),
+  SHUTDOWN_DEADLINE_SECONDS: variable({
+    name: "SHUTDOWN_DEADLINE_SECONDS",
+    delivery: "environment",
+    meaning:
+      "after SIGTERM the app exits within this, before ECS kills it (contract/process.ts: shutdown deadlines)",
+    example: "65",
+    // Unset (local development, `all`): the web role's deadline.
+    default: String(WEB_SHUTDOWN.appSeconds),
+    parse: (value) => parseWholeSeconds("SHUTDOWN_DEADLINE_SECONDS", value),
+  }),
+  DATA_DIR: variable({
+    name: "DATA_DIR",
+    delivery: "local",
+    meaning: "PGlite data and local files of the embedded mode",
+    example: "./data",
+    default: "./data",
+    parse: text,
+  }),
+  LOG_LEVEL: variable({
+    name: "LOG_LEVEL",
+    delivery: "local",
+    meaning: "the pino level",
+    example: "info",
+    default: "info",
+    parse: (value) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+        throw new EnvironmentError(
+          "LOG_LEVEL",
+          `${shown(value)}: use one of ${LOG_LEVELS.join(", ")}`,
+        );
+      }
+      return value as LogLevel;
+    },
+  }),
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+type ValueOf<V> = V extends Variable<infer T> ? T : never;
+
+/**
+ * Reads one variable: unset and empty are the same ("not configured"), and fall back to the
+ * variable's default when it has one.
+ */
+export function readVariable<N extends VariableName>(
+  env: Readonly<Record<string, string | undefined>>,
+  name: N,
+): (typeof VARIABLES)[N] extends { default: string }
+  ? ValueOf<(typeof VARIABLES)[N]>
+  : ValueOf<(typeof VARIABLES)[N]> | undefined {
+  const spec = VARIABLES[name] as Variable<unknown>;
+  const raw = env[name]?.trim();
+  const value = raw === undefined || raw === "" ? spec.default : raw;
+  return (value === undefined ? undefined : spec.parse(value)) as never;
+}
+
+/** The plain variables a task of each role gets, in full (the stack spec checks every task against it). */
+export const TASK_VARIABLES = {
+  web: [
+    "AWS_REGION",
+    "DATABASE_URL",
+    "DATABASE_READ_URLS",
+    "DATABASE_SECRET_ARN",
+    "REDIS_URL",
+    "ASSETS_BUCKET",
+    "CDN_DOMAIN",
+    "METRICS_NAMESPACE",
+    "QUEUE_URL",
+    "PORT",
+    "SHUTDOWN_DEADLINE_SECONDS",
+  ],
+  worker: [
+    "AWS_REGION",
+    "DATABASE_URL",
+    "DATABASE_READ_URLS",
+    "DATABASE_SECRET_ARN",
+    "REDIS_URL",
+    "ASSETS_BUCKET",
+    "CDN_DOMAIN",
+    "METRICS_NAMESPACE",
+    "QUEUE_URL",
+    "SHUTDOWN_DEADLINE_SECONDS",
+  ],
+} as const satisfies Record<TaskRole, readonly VariableName[]>;
+
+/**
+ * The part of each role's variables its component sets, because only it knows the value: the web
+ * tier's port and deadline (WebService), the workers' own queue and deadline (QueueWorkers).
+ */
+export const COMPONENT_TASK_VARIABLES = {
+  web: ["PORT", "SHUTDOWN_DEADLINE_SECONDS"],
+  worker: ["QUEUE_URL", "SHUTDOWN_DEADLINE_SECONDS"],
+} as const satisfies { [R in TaskRole]: readonly (typeof TASK_VARIABLES)[R][number][] };
+
+/** What every task reads from Secrets Manager when it starts. */
+export const TASK_SECRETS = [
+  "DATABASE_PASSWORD",
+  "REDIS_AUTH_TOKEN",
+] as const satisfies readonly VariableName[];
+
+type TaskVariable<R extends TaskRole> = (typeof TASK_VARIABLES)[R][number];
+type ComponentVariable<R extends TaskRole> = (typeof COMPONENT_TASK_VARIABLES)[R][number];
+
+/** The stack's part of a role's environment (stacks/region.ts): one value per variable, no more, no less. */
+export type StackTaskEnvironment<R extends TaskRole, V> = {
+  [K in Exclude<TaskVariable<R>, ComponentVariable<R>>]: V;
+};
+/** The component's part of a role's environment. */
+export type ComponentTaskEnvironment<R extends TaskRole, V> = { [K in ComponentVariable<R>]: V };
+/** Every task's secrets, one reference per variable. */
+export type TaskSecrets<S> = { [K in (typeof TASK_SECRETS)[number]]: S };

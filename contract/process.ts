@@ -1,0 +1,89 @@
+/**
+ * The app as a process: its roles and the command of each, its health paths and what each means,
+ * how many jobs a worker runs at once, and the shutdown deadlines that must nest inside ECS's.
+ */
+
+/** What a task runs. `all` (web + worker loop in one process) is the single-server step only. */
+export const TASK_ROLES = ["web", "worker"] as const;
+export type TaskRole = (typeof TASK_ROLES)[number];
+export const PROCESS_ROLES = [...TASK_ROLES, "all"] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+/** The role of `main.ts` run with no argument (npm start, local development). */
+export const DEFAULT_PROCESS_ROLE: ProcessRole = "all";
+
+/**
+ * The container command per role: the image's entrypoint is `node dist/app/src/main.js`, and its
+ * argument is the role. There is no migrate role: the app migrates under an advisory lock at start.
+ */
+export const COMMANDS: { readonly [R in TaskRole]: readonly [R] } = {
+  web: ["web"],
+  worker: ["worker"],
+};
+
+/** The app's health endpoints. */
+export const HEALTH = {
+  liveness: {
+    path: "/healthz",
+    meaning: "the process answers; no dependency is checked",
+  },
+  readiness: {
+    path: "/readyz",
+    meaning: "the writer database and, when configured, the shared cache answer",
+  },
+} as const;
+
+/**
+ * Which health endpoint each checker uses, and why (the stack config's defaults follow it):
+ * - the load balancer takes a task out of rotation while it cannot serve (readiness);
+ * - Route53 fails a whole region over only when its tasks are down (liveness): a region's
+ *   readiness depends on the writer, which lives in one region, so readiness would fail both
+ *   regions over at once when the writer is unreachable.
+ */
+export const HEALTH_CHECKERS = {
+  loadBalancer: HEALTH.readiness,
+  dnsFailover: HEALTH.liveness,
+} as const;
+
+/**
+ * Jobs one worker process runs at once: one receive of up to SQS's largest batch, run side by side
+ * (a job mostly waits on S3 and the database). Backlog-per-task scaling divides by it.
+ */
+export const WORKER_CONCURRENCY = 10;
+
+/** Fargate's upper limit for a container's stop timeout (SIGTERM to SIGKILL). */
+export const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** What the app keeps between its own forced exit and ECS's SIGKILL (flushing logs, closing pools). */
+export const EXIT_MARGIN_SECONDS = 5;
+/** What a stopping worker gets beyond the job timeout to finish the job in hand. */
+export const JOB_SHUTDOWN_MARGIN_SECONDS = 10;
+
+/** When a stopping task must be gone, in seconds after it is told to stop. */
+export interface ShutdownDeadlines {
+  /** The app force-exits this long after SIGTERM (SHUTDOWN_DEADLINE_SECONDS). */
+  appSeconds: number;
+  /** ECS sends SIGKILL this long after SIGTERM (the container's stopTimeout). */
+  stopTimeoutSeconds: number;
+}
+
+/**
+ * The web tier: in-flight requests get the load balancer's deregistration delay to finish, and the
+ * app exits before that delay ends and before ECS's stop timeout.
+ */
+export const WEB_SHUTDOWN = {
+  /** The target group's deregistration delay: how long a leaving task's requests may run. */
+  drainSeconds: 30,
+  stopTimeoutSeconds: 30,
+  appSeconds: 30 - EXIT_MARGIN_SECONDS,
+} as const satisfies ShutdownDeadlines & { drainSeconds: number };
+
+/**
+ * A worker may finish the jobs in hand (each at most `jobTimeoutSeconds`), within Fargate's limit;
+ * the app exits `EXIT_MARGIN_SECONDS` before ECS kills it.
+ */
+export function workerShutdown(jobTimeoutSeconds: number): ShutdownDeadlines {
+  const stopTimeoutSeconds = Math.min(
+    MAX_STOP_TIMEOUT_SECONDS,
+    jobTimeoutSeconds + JOB_SHUTDOWN_MARGIN_SECONDS,
+  );
+  return { stopTimeoutSeconds, appSeconds: stopTimeoutSeconds - EXIT_MARGIN_SECONDS };
+}

@@ -1,0 +1,490 @@
+/**
+ * The stack configuration's schema: every key, its type, its limits and what it means, and the
+ * rules that relate keys to each other (refinements on the area they belong to), so that one
+ * parse reports every problem with its key path. Defaults are in ./configDefaults.ts.
+ */
+import { z } from "zod";
+import {
+  FARGATE_MEMORY_BY_CPU,
+  LOG_RETENTION_DAYS,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+  VISIBILITY_MARGIN_SECONDS,
+  visibilityTimeoutSeconds,
+} from "../components/awsLimits"; // AWS's limits, which the components respect too
+import { blocksOverlap, parseIpv4Block } from "../components/cidr";
+import { vpcCidrProblem } from "../components/network";
+import { isDomainName } from "../components/validation";
+
+export const PROJECT = "zero-to-millions";
+
+export const ENVIRONMENTS = ["dev", "prod", "localstack"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Commercial regions with at least three availability zones, Fargate, RDS and ElastiCache. */
+export const AWS_REGIONS = [
+  "us-east-1",
+  "us-east-2",
+  "us-west-2",
+  "ca-central-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-north-1",
+  "ap-south-1",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "sa-east-1",
+] as const;
+export type AwsRegion = (typeof AWS_REGIONS)[number];
+
+export const REGION_ROLES = ["primary", "secondary"] as const;
+export type RegionRole = (typeof REGION_ROLES)[number];
+
+/**
+ * The AWS emulators the localstack environment deploys to, by what they serve (README:
+ * "Integration tests"): moto (free; no ElastiCache parameter groups, CloudFront cache policies or
+ * CloudFront monitoring subscriptions), LocalStack with a paid plan's auth token, and LocalStack's
+ * free plan (no ECS, ELBv2, Application Auto Scaling, RDS, ElastiCache or CloudFront).
+ */
+export const EMULATOR_FLAVORS = ["moto", "localstack", "localstack-free"] as const;
+export type EmulatorFlavor = (typeof EMULATOR_FLAVORS)[number];
+
+/** Route53 geolocation continent codes. */
+export const CONTINENT_CODES = ["AF", "AN", "AS", "EU", "OC", "NA", "SA"] as const;
+
+const count = (max: number) => z.number().int().min(0).max(max);
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/** A VPC range as the Network component takes it. */
+const vpcCidr = z.string().superRefine((value, ctx) => {
+  const problem = vpcCidrProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const fargateTask = (role: string) => ({
+  cpu: z.number().int().describe(`CPU units per ${role} task (1024 = one vCPU); a Fargate size`),
+  memory: z.number().int().describe(`memory (MiB) per ${role} task; must fit \`cpu\` on Fargate`),
+  minTasks: count(1000).describe(`the fewest ${role} tasks the autoscaler keeps`),
+  maxTasks: positiveInt(1000).describe(`the most ${role} tasks the autoscaler may run`),
+});
+
+type Refinement<T> = (value: T, ctx: z.RefinementCtx) => void;
+
+/** A problem at `key` of the area being refined (the key path is prefixed when reported). */
+const issue = (ctx: z.RefinementCtx, key: string, message: string) =>
+  ctx.addIssue({ code: "custom", path: [key], message });
+
+/** What a Fargate tier's keys must agree on: the task size Fargate offers, and the task range. */
+const fargateTaskRules =
+  (tier: string): Refinement<{ cpu: number; memory: number; minTasks: number; maxTasks: number }> =>
+  (task, ctx) => {
+    if (task.minTasks > task.maxTasks) {
+      issue(
+        ctx,
+        "minTasks",
+        `${task.minTasks} is greater than ${tier}.maxTasks (${task.maxTasks}); lower minTasks or raise maxTasks`,
+      );
+    }
+    const allowed = FARGATE_MEMORY_BY_CPU[task.cpu];
+    if (allowed === undefined) {
+      issue(
+        ctx,
+        "cpu",
+        `${task.cpu} is not a Fargate CPU size; allowed: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
+      );
+    } else if (!allowed.includes(task.memory)) {
+      issue(
+        ctx,
+        "memory",
+        `${task.memory} MiB does not fit ${tier}.cpu ${task.cpu}; allowed: ${allowed.join(", ")}`,
+      );
+    }
+  };
+
+const logRetention = z
+  .number()
+  .int()
+  .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+    message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  });
+
+const domainName = z.string().refine(isDomainName, {
+  message: "must be a lowercase DNS name without a trailing dot, such as example.com",
+});
+
+const locationCode = z.string().regex(/^([A-Z]{2}|[A-Z]{2}-[A-Z0-9]{1,3})$/, {
+  message: `must be a continent code (${CONTINENT_CODES.join(", ")}) or an ISO 3166 country code`,
+});
+
+const dnsLabel = (example: string) =>
+  z.string().regex(/^[a-z0-9-]{1,63}$/, { message: `must be one DNS label such as ${example}` });
+
+/** Every key, its type, its limits and what it means (`describe`: the README's reference reads it). */
+export const configSchema = z
+  .object({
+    environment: z
+      .enum(ENVIRONMENTS)
+      .describe("which defaults apply: dev, prod or localstack (required)"),
+    regions: z
+      .object({
+        primary: z
+          .enum(AWS_REGIONS)
+          .describe(
+            "the region that holds the database writer (until `database.writerRegion` moves it)",
+          ),
+        secondary: z
+          .enum(AWS_REGIONS)
+          .describe("the second region: its own web tier, cache and queue, a read replica"),
+      })
+      .strict()
+      .superRefine((regions, ctx) => {
+        if (regions.primary === regions.secondary) {
+          issue(ctx, "secondary", `must differ from regions.primary (both are ${regions.primary})`);
+        }
+      }),
+    network: z
+      .object({
+        cidrs: z
+          .object({
+            primary: vpcCidr.describe("the primary VPC's range (/16 to /20)"),
+            secondary: vpcCidr.describe(
+              "the secondary VPC's range; must not overlap the primary's",
+            ),
+          })
+          .strict()
+          .superRefine((cidrs, ctx) => {
+            const [primary, secondary] = [cidrs.primary, cidrs.secondary].map(parseIpv4Block);
+            if (primary && secondary && blocksOverlap(primary, secondary)) {
+              issue(
+                ctx,
+                "secondary",
+                "overlaps network.cidrs.primary; the regions' VPCs need distinct ranges",
+              );
+            }
+          }),
+        availabilityZones: z
+          .number()
+          .int()
+          .min(2)
+          .max(3)
+          .describe("availability zones per region (2 or 3)"),
+        natGateways: z
+          .enum(["single", "perAz"])
+          .describe("one NAT gateway per VPC (cheap) or one per AZ (sturdy)"),
+        enableFlowLogs: z.boolean().describe("VPC flow logs to CloudWatch Logs"),
+      })
+      .strict(),
+    image: z
+      .object({
+        uri: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "a prebuilt image (`repo@sha256:…`); an ECR image of the primary region is pulled in the secondary from its ECR replica; unset: built from app/Dockerfile at deploy time",
+          ),
+      })
+      .strict(),
+    web: z
+      .object({
+        ...fargateTask("web"),
+        minTasks: count(1000)
+          .min(1, { message: "must be at least 1 (the load balancer needs a healthy target)" })
+          .describe("the fewest web tasks the autoscaler keeps (at least 1)"),
+        containerPort: z
+          .number()
+          .int()
+          .min(1024)
+          .max(65535)
+          .describe("the port the app listens on (PORT)"),
+        healthCheckPath: z
+          .string()
+          .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /readyz" })
+          .describe(
+            "the load balancer's health check path (readiness: a task gets requests only while it answers)",
+          ),
+        loadBalancingAlgorithm: z
+          .enum(["round_robin", "least_outstanding_requests"])
+          .describe("how the ALB picks a task"),
+        cpuTargetPercent: z
+          .number()
+          .min(10)
+          .max(90)
+          .describe("target-tracking goal for average CPU"),
+        requestsPerTargetPerMinute: positiveInt(100_000).describe(
+          "target-tracking goal for ALB requests per task per minute (a ceiling for floods of cheap requests; CPU tracking leads for typical traffic, see BENCHMARKS.md)",
+        ),
+        enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
+      })
+      .strict()
+      .superRefine(fargateTaskRules("web")),
+    workers: z
+      .object({
+        ...fargateTask("worker"),
+        averageJobSeconds: z
+          .number()
+          .positive()
+          .max(900)
+          .describe(
+            "how long one job takes; with the latency goal it sets the backlog each task may hold",
+          ),
+        latencyGoalSeconds: z
+          .number()
+          .positive()
+          .max(86_400)
+          .describe("how long a job may wait in the queue"),
+        jobTimeoutSeconds: positiveInt(40_000).describe(
+          "the longest a job may run (sets the queue's visibility timeout)",
+        ),
+        maxReceiveCount: positiveInt(1000).describe(
+          "deliveries before a message moves to the dead-letter queue",
+        ),
+        messageRetentionDays: positiveInt(14).describe("how long the queue keeps a message"),
+        enableSpot: z
+          .boolean()
+          .describe("run workers on Fargate Spot (cheaper; interrupted jobs are retried)"),
+      })
+      .strict()
+      .superRefine(fargateTaskRules("workers"))
+      .superRefine((workers, ctx) => {
+        if (workers.jobTimeoutSeconds < workers.averageJobSeconds) {
+          issue(
+            ctx,
+            "jobTimeoutSeconds",
+            `${workers.jobTimeoutSeconds} is shorter than workers.averageJobSeconds (${workers.averageJobSeconds})`,
+          );
+        }
+        if (visibilityTimeoutSeconds(workers.jobTimeoutSeconds) > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+          issue(
+            ctx,
+            "jobTimeoutSeconds",
+            `${workers.jobTimeoutSeconds} needs a visibility timeout above SQS's ${MAX_VISIBILITY_TIMEOUT_SECONDS} s; at most ${MAX_VISIBILITY_TIMEOUT_SECONDS - VISIBILITY_MARGIN_SECONDS} s`,
+          );
+        }
+      }),
+    database: z
+      .object({
+        engineVersion: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, { message: "must be a PostgreSQL version such as 16 or 16.4" })
+          .describe("PostgreSQL version; a major alone takes minor upgrades automatically"),
+        instanceClass: z
+          .string()
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, {
+            message: "must be an RDS class such as db.t4g.micro",
+          })
+          .describe("RDS instance class of the writer and replicas"),
+        allocatedStorageGb: z.number().int().min(20).max(65_536).describe("initial gp3 storage"),
+        maxAllocatedStorageGb: z
+          .number()
+          .int()
+          .min(20)
+          .max(65_536)
+          .describe("storage autoscaling ceiling"),
+        readReplicas: count(5).describe("read replicas next to the writer, in the primary region"),
+        enableMultiAz: z
+          .boolean()
+          .describe("a standby in another AZ for the writer (and the cross-region replica)"),
+        backupRetentionDays: count(35)
+          .min(1, {
+            message:
+              "0 turns backups off, but the writer feeds read replicas (in-region and the secondary region's), which needs backups; use 1 or more",
+          })
+          .describe("automated backups (at least 1: replicas need them)"),
+        enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
+        skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
+        enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        writerRegion: z
+          .enum(REGION_ROLES)
+          .describe(
+            "where the writer is: `secondary` promotes the secondary's replica when the primary region is lost (README: Deploying)",
+          ),
+        databaseName: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" })
+          .describe("the app's database"),
+        masterUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,15}$/, {
+            message: "must be a lowercase identifier of up to 16 characters",
+          })
+          .describe("the master user; its password is managed by RDS in Secrets Manager"),
+      })
+      .strict()
+      .superRefine((database, ctx) => {
+        if (database.maxAllocatedStorageGb < database.allocatedStorageGb) {
+          issue(
+            ctx,
+            "maxAllocatedStorageGb",
+            `${database.maxAllocatedStorageGb} is below database.allocatedStorageGb (${database.allocatedStorageGb}); storage autoscaling can only grow`,
+          );
+        }
+      }),
+    cache: z
+      .object({
+        engine: z.enum(["valkey", "redis"]).describe("ElastiCache engine"),
+        engineVersion: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, { message: "must be a version such as 7.2" })
+          .describe("engine version"),
+        nodeType: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, {
+            message: "must be a node type such as cache.t4g.micro",
+          })
+          .describe("node type"),
+        replicas: count(5).describe(
+          "replicas beside the primary node; 1 or more turns on failover and multi-AZ",
+        ),
+        snapshotRetentionDays: count(35).describe("daily snapshots kept (0: none)"),
+      })
+      .strict(),
+    logs: z
+      .object({
+        retentionDays: logRetention.describe("retention of every log group (a CloudWatch value)"),
+      })
+      .strict(),
+    dns: z
+      .object({
+        domain: domainName
+          .optional()
+          .describe("the apex domain; unset: no DNS, certificates or HTTPS"),
+        zoneId: z
+          .string()
+          .regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route53 zone id such as Z123ABC" })
+          .optional()
+          .describe("an existing hosted zone for `domain`; unset: a new zone is created"),
+        recordName: dnsLabel("app").describe(
+          "the app's name under the domain (app → app.example.com)",
+        ),
+        routing: z
+          .enum(["geolocation", "weighted"])
+          .describe("how users are split between the regions"),
+        healthCheckPath: z
+          .string()
+          .regex(/^\/[\w\-/]*$/, { message: "must be a path such as /healthz" })
+          .describe(
+            "Route53's health check path per region (liveness: a region's readiness depends on the primary's writer)",
+          ),
+        primaryWeight: count(100).describe(
+          "weighted routing: the primary's percent; the secondary gets the rest",
+        ),
+        locations: z
+          .object({
+            primary: z
+              .array(locationCode)
+              .describe("geolocation: continents/countries served by the primary"),
+            secondary: z
+              .array(locationCode)
+              .describe("geolocation: continents/countries served by the secondary"),
+          })
+          .strict()
+          .superRefine((locations, ctx) => {
+            const shared = locations.primary.filter((code) => locations.secondary.includes(code));
+            if (shared.length > 0) {
+              ctx.addIssue({
+                code: "custom",
+                message: `${shared.join(", ")} listed for both regions; each location routes to one region`,
+              });
+            }
+          }),
+      })
+      .strict()
+      .superRefine((dns, ctx) => {
+        if (dns.zoneId !== undefined && dns.domain === undefined) {
+          issue(ctx, "zoneId", "set dns.domain too (the zone's domain), or remove dns.zoneId");
+        }
+      }),
+    cdn: z
+      .object({
+        recordName: dnsLabel("static").describe(
+          "the CDN's name under the domain (static → static.example.com)",
+        ),
+        priceClass: z
+          .enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"])
+          .describe("CloudFront edge locations used"),
+        defaultTtlSeconds: count(31_536_000).describe("cache TTL when the object says nothing"),
+        maxTtlSeconds: count(31_536_000).describe("longest cache TTL"),
+        entryTtlSeconds: count(31_536_000).describe(
+          "cache TTL of index.html (hashed files are immutable)",
+        ),
+        forceDestroy: z
+          .boolean()
+          .describe("let `pulumi destroy` delete the asset buckets with their objects"),
+      })
+      .strict()
+      .superRefine((cdn, ctx) => {
+        if (cdn.defaultTtlSeconds > cdn.maxTtlSeconds) {
+          issue(
+            ctx,
+            "defaultTtlSeconds",
+            `${cdn.defaultTtlSeconds} is above cdn.maxTtlSeconds (${cdn.maxTtlSeconds})`,
+          );
+        }
+      }),
+    alarms: z
+      .object({
+        email: z
+          .string()
+          .email()
+          .optional()
+          .describe("where alarms are emailed (SNS subscription); unset: none"),
+        http5xxPercent: z.number().positive().max(100).describe("ALB target 5xx rate"),
+        p99LatencySeconds: z.number().positive().describe("ALB p99 target response time"),
+        databaseCpuPercent: z.number().positive().max(100).describe("RDS CPU per instance"),
+        databaseFreeStorageGb: z.number().positive().describe("RDS free storage on the writer"),
+        replicaLagSeconds: z.number().positive().describe("RDS replica lag"),
+        cacheMemoryPercent: z.number().positive().max(100).describe("ElastiCache memory use"),
+        cacheEvictionsPerMinute: z.number().min(0).describe("ElastiCache evictions"),
+        oldestMessageSeconds: z.number().positive().describe("age of the oldest queued job"),
+      })
+      .strict(),
+    emulator: z
+      .object({
+        flavor: z
+          .enum(EMULATOR_FLAVORS)
+          .describe(
+            "what the emulator serves: `moto`, `localstack` (a paid plan) or `localstack-free` (networks, peering and DNS zone only); what it lacks is switched off (README: Integration tests)",
+          ),
+        endpoint: z
+          .url({
+            protocol: /^https?$/,
+            message: "must be an http(s) URL such as http://localhost:4566",
+          })
+          .describe(
+            "where the emulator answers; every AWS endpoint of the stack's providers points here",
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "the AWS emulator of the localstack environment (required there, refused elsewhere)",
+      ),
+  })
+  .strict()
+  .superRefine(
+    (config, ctx) => {
+      // Runs even when other keys failed (`when`), so it reads its two keys defensively.
+      const raw = config as { environment?: unknown; emulator?: unknown };
+      if (raw.emulator !== undefined && raw.environment !== "localstack") {
+        issue(
+          ctx,
+          "emulator",
+          `only the localstack environment deploys to an emulator (this is ${String(raw.environment)}); remove emulator`,
+        );
+      }
+      if (raw.environment === "localstack" && raw.emulator === undefined) {
+        issue(
+          ctx,
+          "emulator",
+          "required with environment localstack; set emulator.flavor and emulator.endpoint",
+        );
+      }
+    },
+    { when: () => true },
+  );
+
+export type StackConfig = z.infer<typeof configSchema>;

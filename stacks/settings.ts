@@ -1,0 +1,232 @@
+/**
+ * What each component takes from config, and which config key each of those arguments comes
+ * from. The composition (region.ts, global.ts) passes these settings to the components; config
+ * validation (./componentChecks.ts) runs the components' own validators on the same settings and
+ * names the config key in what they report.
+ */
+import type { CacheArgs } from "../components/cache";
+import type { DatabaseArgs } from "../components/database";
+import type { DnsZoneArgs } from "../components/dnsZone";
+import type { GeoDnsArgs } from "../components/geoDns";
+import type { NetworkArgs } from "../components/network";
+import type { QueueWorkersArgs } from "../components/queueWorkers";
+import type { WebServiceArgs } from "../components/webService";
+import type { RegionRole, StackConfig } from "./configSchema";
+import { serves } from "./emulator";
+
+/** The config key behind each argument a component takes from config. */
+export type ConfigKeys<T> = Readonly<Record<keyof T & string, string>>;
+
+/** The network of one region (the free-plan emulator stack builds it alone). */
+export function networkArgs(config: StackConfig, role: RegionRole) {
+  return {
+    cidrBlock: config.network.cidrs[role],
+    availabilityZoneCount: config.network.availabilityZones,
+    natGateways: config.network.natGateways,
+    enableFlowLogs: config.network.enableFlowLogs,
+    flowLogRetentionDays: config.logs.retentionDays,
+  } satisfies NetworkArgs;
+}
+
+export const networkKeys = (role: RegionRole): ConfigKeys<ReturnType<typeof networkArgs>> => ({
+  cidrBlock: `network.cidrs.${role}`,
+  availabilityZoneCount: "network.availabilityZones",
+  natGateways: "network.natGateways",
+  enableFlowLogs: "network.enableFlowLogs",
+  flowLogRetentionDays: "logs.retentionDays",
+});
+
+/**
+ * A region's database settings, as its writer has them (the region decides the rest from where
+ * the writer is: a cross-region replica has no in-region replicas of its own).
+ */
+export function databaseSettings(config: StackConfig) {
+  const database = config.database;
+  return {
+    engineVersion: database.engineVersion,
+    instanceClass: database.instanceClass,
+    allocatedStorageGb: database.allocatedStorageGb,
+    maxAllocatedStorageGb: database.maxAllocatedStorageGb,
+    databaseName: database.databaseName,
+    masterUsername: database.masterUsername,
+    readReplicas: database.readReplicas,
+    enableMultiAz: database.enableMultiAz,
+    backupRetentionDays: database.backupRetentionDays,
+    enableDeletionProtection: database.enableDeletionProtection,
+    skipFinalSnapshot: database.skipFinalSnapshot,
+    enablePerformanceInsights: database.enablePerformanceInsights,
+  } satisfies Partial<DatabaseArgs>;
+}
+
+export const DATABASE_KEYS: ConfigKeys<ReturnType<typeof databaseSettings>> = {
+  engineVersion: "database.engineVersion",
+  instanceClass: "database.instanceClass",
+  allocatedStorageGb: "database.allocatedStorageGb",
+  maxAllocatedStorageGb: "database.maxAllocatedStorageGb",
+  databaseName: "database.databaseName",
+  masterUsername: "database.masterUsername",
+  readReplicas: "database.readReplicas",
+  enableMultiAz: "database.enableMultiAz",
+  backupRetentionDays: "database.backupRetentionDays",
+  enableDeletionProtection: "database.enableDeletionProtection",
+  skipFinalSnapshot: "database.skipFinalSnapshot",
+  enablePerformanceInsights: "database.enablePerformanceInsights",
+};
+
+export function cacheSettings(config: StackConfig) {
+  const cache = config.cache;
+  return {
+    engine: cache.engine,
+    engineVersion: cache.engineVersion,
+    nodeType: cache.nodeType,
+    replicas: cache.replicas,
+    snapshotRetentionDays: cache.snapshotRetentionDays,
+    // Off where the emulator has no parameter groups: the engine's default group serves.
+    enableParameterGroup: serves(config, "elastiCacheParameterGroups"),
+  } satisfies Partial<CacheArgs>;
+}
+
+export const CACHE_KEYS: ConfigKeys<ReturnType<typeof cacheSettings>> = {
+  engine: "cache.engine",
+  engineVersion: "cache.engineVersion",
+  nodeType: "cache.nodeType",
+  replicas: "cache.replicas",
+  snapshotRetentionDays: "cache.snapshotRetentionDays",
+  enableParameterGroup: "emulator.flavor",
+};
+
+/** What the web and worker tasks share from config. */
+export function taskSettings(config: StackConfig) {
+  return { logRetentionDays: config.logs.retentionDays };
+}
+
+const TASK_KEYS: ConfigKeys<ReturnType<typeof taskSettings>> = {
+  logRetentionDays: "logs.retentionDays",
+};
+
+export function workerSettings(config: StackConfig) {
+  const workers = config.workers;
+  return {
+    cpu: workers.cpu,
+    memory: workers.memory,
+    minTasks: workers.minTasks,
+    maxTasks: workers.maxTasks,
+    useSpot: workers.enableSpot,
+    jobTimeoutSeconds: workers.jobTimeoutSeconds,
+    averageJobSeconds: workers.averageJobSeconds,
+    latencyGoalSeconds: workers.latencyGoalSeconds,
+    maxReceiveCount: workers.maxReceiveCount,
+    messageRetentionDays: workers.messageRetentionDays,
+  } satisfies Partial<QueueWorkersArgs>;
+}
+
+export const WORKER_KEYS: ConfigKeys<
+  ReturnType<typeof workerSettings> & ReturnType<typeof taskSettings>
+> = {
+  ...TASK_KEYS,
+  cpu: "workers.cpu",
+  memory: "workers.memory",
+  minTasks: "workers.minTasks",
+  maxTasks: "workers.maxTasks",
+  useSpot: "workers.enableSpot",
+  jobTimeoutSeconds: "workers.jobTimeoutSeconds",
+  averageJobSeconds: "workers.averageJobSeconds",
+  latencyGoalSeconds: "workers.latencyGoalSeconds",
+  maxReceiveCount: "workers.maxReceiveCount",
+  messageRetentionDays: "workers.messageRetentionDays",
+};
+
+export function webSettings(config: StackConfig) {
+  const web = config.web;
+  return {
+    cpu: web.cpu,
+    memory: web.memory,
+    minTasks: web.minTasks,
+    maxTasks: web.maxTasks,
+    containerPort: web.containerPort,
+    healthCheckPath: web.healthCheckPath,
+    loadBalancingAlgorithm: web.loadBalancingAlgorithm,
+    enableDeletionProtection: web.enableDeletionProtection,
+    cpuTargetPercent: web.cpuTargetPercent,
+    requestsPerTargetPerMinute: web.requestsPerTargetPerMinute,
+  } satisfies Partial<WebServiceArgs>;
+}
+
+export const WEB_KEYS: ConfigKeys<
+  ReturnType<typeof webSettings> & ReturnType<typeof taskSettings>
+> = {
+  ...TASK_KEYS,
+  cpu: "web.cpu",
+  memory: "web.memory",
+  minTasks: "web.minTasks",
+  maxTasks: "web.maxTasks",
+  containerPort: "web.containerPort",
+  healthCheckPath: "web.healthCheckPath",
+  loadBalancingAlgorithm: "web.loadBalancingAlgorithm",
+  enableDeletionProtection: "web.enableDeletionProtection",
+  cpuTargetPercent: "web.cpuTargetPercent",
+  requestsPerTargetPerMinute: "web.requestsPerTargetPerMinute",
+};
+
+/** The app's name (`<recordName>.<domain>`), when the stack has a domain. */
+export function appDomainName(config: StackConfig): string | undefined {
+  return config.dns.domain ? `${config.dns.recordName}.${config.dns.domain}` : undefined;
+}
+
+/** The hosted zone's arguments, when the stack has a domain. */
+export function zoneArgs(config: StackConfig): DnsZoneArgs | undefined {
+  if (!config.dns.domain) return undefined;
+  return { domain: config.dns.domain, ...(config.dns.zoneId ? { zoneId: config.dns.zoneId } : {}) };
+}
+
+export const ZONE_KEYS: ConfigKeys<Omit<DnsZoneArgs, "transform">> = {
+  domain: "dns.domain",
+  zoneId: "dns.zoneId",
+};
+
+/** GeoDNS's settings (the regions' load balancers are added where the regions exist). */
+export function geoDnsSettings(config: StackConfig, domain: string) {
+  return {
+    recordName: config.dns.recordName,
+    domain,
+    routing: config.dns.routing,
+    primaryWeight: config.dns.primaryWeight,
+  } satisfies Partial<GeoDnsArgs>;
+}
+
+/** GeoDNS's view of one region from config: its health check and the locations it serves. */
+export function geoDnsRegionSettings(config: StackConfig, role: RegionRole) {
+  return {
+    healthCheck: { protocol: "HTTPS" as const, path: config.dns.healthCheckPath },
+    locations: config.dns.locations[role],
+  };
+}
+
+export const GEO_DNS_KEYS: Readonly<Record<string, string>> = {
+  recordName: "dns.recordName",
+  domain: "dns.domain",
+  routing: "dns.routing",
+  primaryWeight: "dns.primaryWeight",
+  "regions.primary.locations": "dns.locations.primary",
+  "regions.secondary.locations": "dns.locations.secondary",
+  "regions.primary.healthCheck.path": "dns.healthCheckPath",
+  "regions.secondary.healthCheck.path": "dns.healthCheckPath",
+};
+
+/** The alarm keys as the observability components name their arguments. */
+export const OBSERVABILITY_KEYS: Readonly<Record<string, string>> = {
+  alarmEmail: "alarms.email",
+  cdn5xxPercent: "alarms.http5xxPercent",
+  ...Object.fromEntries(
+    [
+      "http5xxPercent",
+      "p99LatencySeconds",
+      "databaseCpuPercent",
+      "databaseFreeStorageGb",
+      "replicaLagSeconds",
+      "cacheMemoryPercent",
+      "cacheEvictionsPerMinute",
+      "oldestMessageSeconds",
+    ].map((key) => [`thresholds.${key}`, `alarms.${key}`]),
+  ),
+};

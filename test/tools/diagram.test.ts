@@ -1,0 +1,139 @@
+/**
+ * `npm run diagram`: the picture holds every tier the synth holds, in the regions that hold it,
+ * with the edges of the request path, and the SVG is well-formed.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import { XMLValidator } from "fast-xml-parser";
+import { drawArchitecture } from "../../tools/diagram/draw";
+import { layOut, type Layout } from "../../tools/diagram/layout";
+import { architectureOf, type Architecture } from "../../tools/diagram/model";
+import { renderSvg } from "../../tools/diagram/svg";
+import { DIAGRAM, DIAGRAM_STACK } from "../../tools/readme";
+import { assignTiers } from "../../tools/tiers";
+import { synth, type Synth } from "../../harness";
+
+const STACKS = ["dev", "prod"] as const;
+const loaded: Record<
+  string,
+  { synth: Synth; architecture: Architecture; layout: Layout; svg: string }
+> = {};
+
+before(async () => {
+  for (const stack of STACKS) {
+    const s = await synth(stack);
+    assert.equal(s.error, undefined, `synth of ${stack} failed`);
+    const architecture = architectureOf({
+      project: s.project,
+      stack,
+      resources: [...s.resources],
+      outputs: s.outputs,
+    });
+    const layout = await layOut(architecture);
+    loaded[stack] = { synth: s, architecture, layout, svg: renderSvg(layout, `stack ${stack}`) };
+  }
+});
+
+/** The tiers of the synth's AWS resources (what a tier tag or a tiered component gives them). */
+function tiersIn(s: Synth): Set<string> {
+  const tiers = assignTiers(s.resources);
+  return new Set(
+    s.resources
+      .filter((r) => r.type.startsWith("aws:"))
+      .map((r) => tiers.get(r.urn))
+      .filter((t): t is NonNullable<typeof t> => t !== undefined),
+  );
+}
+
+for (const stack of STACKS) {
+  describe(`GIVEN the ${stack} synth`, () => {
+    it("THEN every tier in the synth is drawn, in every region that holds it", () => {
+      const { synth: s, svg } = loaded[stack]!;
+      const tiers = assignTiers(s.resources);
+      const drawn = new Set([...svg.matchAll(/data-tier="([a-z]+)"/g)].map((m) => m[1]));
+      for (const tier of tiersIn(s)) {
+        assert.ok(drawn.has(tier), `tier ${tier} is in the ${stack} synth but not in the diagram`);
+      }
+      const regional = new Set(["network", "web", "database", "cache", "queue", "observability"]);
+      for (const resource of s.resources) {
+        const tier = tiers.get(resource.urn);
+        if (!resource.type.startsWith("aws:") || !regional.has(tier ?? "")) continue;
+        assert.match(
+          svg,
+          new RegExp(`data-node="${resource.region}/[a-z]+" data-tier="${tier}"`),
+          `${resource.name}: no ${tier} box in ${resource.region}`,
+        );
+      }
+    });
+
+    it("THEN the request path is drawn: DNS or users → ALB → web → cache, database, queue → workers", () => {
+      const { architecture } = loaded[stack]!;
+      const has = (from: string, to: string) =>
+        architecture.edges.some((e) => e.from.endsWith(`/${from}`) && e.to.endsWith(`/${to}`));
+      for (const [from, to] of [
+        ["alb", "web"],
+        ["web", "cache"],
+        ["web", "database"],
+        ["web", "queue"],
+        ["queue", "workers"],
+        ["cdn", "buckets"],
+      ]) {
+        assert.ok(has(from!, to!), `no edge ${from} → ${to} in ${stack}`);
+      }
+      if (stack === "prod") assert.ok(has("dns", "alb"), "no edge dns → alb in prod");
+      const replication = architecture.edges.filter((e) => e.label === "replication");
+      assert.ok(
+        replication.some((e) => e.from.endsWith("/database") && e.to.endsWith("/database")),
+        "no cross-region database replication edge",
+      );
+    });
+
+    it("THEN the SVG is well-formed XML with a box per part and a path per routed edge", () => {
+      const { svg, layout } = loaded[stack]!;
+      assert.equal(XMLValidator.validate(svg), true);
+      assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.equal([...svg.matchAll(/class="node"/g)].length, layout.nodes.length);
+      assert.equal(
+        [...svg.matchAll(/class="edge"/g)].length,
+        layout.edges.filter((e) => e.points.length >= 2).length,
+      );
+      assert.ok(
+        layout.edges.every((e) => e.points.length >= 2),
+        "ELK left an edge unrouted",
+      );
+    });
+
+    if (stack === DIAGRAM_STACK) {
+      it("THEN the README's picture is this synth's (npm run docs:cost)", async () => {
+        const { synth: s } = loaded[stack]!;
+        const fresh = await drawArchitecture({
+          project: s.project,
+          stack,
+          resources: [...s.resources],
+          outputs: s.outputs,
+        });
+        assert.equal(
+          readFileSync(DIAGRAM, "utf8"),
+          fresh,
+          "docs/architecture-prod.svg is stale: run `npm run docs:cost`",
+        );
+      });
+    }
+
+    it("THEN no two boxes overlap", () => {
+      const { layout } = loaded[stack]!;
+      for (const a of layout.nodes) {
+        for (const b of layout.nodes) {
+          if (a === b) continue;
+          const apart =
+            a.x + a.width <= b.x ||
+            b.x + b.width <= a.x ||
+            a.y + a.height <= b.y ||
+            b.y + b.height <= a.y;
+          assert.ok(apart, `${a.id} overlaps ${b.id}`);
+        }
+      }
+    });
+  });
+}
