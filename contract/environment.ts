@@ -160,6 +160,49 @@ export function parsePositiveWholeNumber(name: string, value: string): number {
   return Number(value);
 }
 
+/** One more physical shard's URLs, as DATABASE_SHARDS lists them. */
+export interface ShardUrls {
+  url: string;
+  readUrls: string[];
+}
+
+const SHARDS_FORM =
+  'expected [{"url":"postgres://...","readUrls":["postgres://..."]}] for shards 1..N-1';
+
+/** DATABASE_SHARDS: a JSON array of {url, readUrls?}, each URL a postgres:// one. */
+export function parseShardUrls(name: string, value: string): ShardUrls[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new EnvironmentError(name, `is not JSON; ${SHARDS_FORM}`);
+  }
+  if (!Array.isArray(json)) throw new EnvironmentError(name, `is not a JSON array; ${SHARDS_FORM}`);
+  return json.map((entry: unknown, index) => {
+    const where = `${name}[${index}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw new EnvironmentError(name, `at [${index}] is not an object; ${SHARDS_FORM}`);
+    }
+    const { url, readUrls = [], ...rest } = entry as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (typeof url !== "string" || unknown.length > 0) {
+      throw new EnvironmentError(
+        name,
+        `at [${index}] needs "url"${unknown.length > 0 ? ` and has unknown keys ${unknown.join(", ")}` : ""}; ${SHARDS_FORM}`,
+      );
+    }
+    if (!Array.isArray(readUrls) || readUrls.some((reader) => typeof reader !== "string")) {
+      throw new EnvironmentError(name, `at [${index}]: "readUrls" must be a list of URLs`);
+    }
+    return {
+      url: parseUrl(`${where}.url`, url, POSTGRES_PROTOCOLS),
+      readUrls: (readUrls as string[]).map((reader) =>
+        parseUrl(`${where}.readUrls`, reader, POSTGRES_PROTOCOLS),
+      ),
+    };
+  });
+}
+
 /** Keeps whether a variable has a default in its type, so that `readVariable` can say "never undefined". */
 function variable<T, D extends string | undefined = undefined>(
   spec: Variable<T> & { default?: D },
@@ -211,6 +254,23 @@ export const VARIABLES = {
     meaning: "ARN of the RDS-managed master secret, re-read after a rotation (docs/CONTRACT.md)",
     example: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf",
     parse: (value) => parseSecretArn("DATABASE_SECRET_ARN", value),
+  }),
+  DATABASE_SHARDS: variable({
+    name: "DATABASE_SHARDS",
+    // The program does not create more than one physical shard yet (README, Sharding).
+    delivery: "local",
+    meaning:
+      "physical shards 1..N-1 as JSON [{url, readUrls}], same URL form; physical shard 0 is DATABASE_URL (README, Sharding)",
+    example: '[{"url":"postgres://app@shard1.example:5432/app?sslmode=require","readUrls":[]}]',
+    parse: (value) => parseShardUrls("DATABASE_SHARDS", value),
+  }),
+  DATABASE_SHARD_MAP: variable({
+    name: "DATABASE_SHARD_MAP",
+    delivery: "local",
+    meaning:
+      "the shard map seeded into an empty directory, FROM-TO:PHYSICAL ranges over logical shards 0-8191 (unset: an even split)",
+    example: "0-4095:0,4096-8191:1",
+    parse: text,
   }),
   REDIS_URL: variable({
     name: "REDIS_URL",

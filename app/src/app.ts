@@ -157,7 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : new Worker({
           queue: tiers.queue,
           handle: createJobHandler({
-            db: tiers.database,
+            shards: tiers.shards,
             files: tiers.files,
             cache,
             logger: workerLogger,
@@ -173,8 +173,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Lifecycle. onReady hooks run in order; the single onClose hook runs after the server has
   // stopped accepting connections and the in-flight requests have finished.
   app.addHook("onReady", async () => {
-    const applied = await migrate(tiers.database, settings.migrationsDir, logger);
-    logger.info({ applied }, "database schema up to date");
+    for (const [shard, database] of tiers.shards.physical.entries()) {
+      const applied = await migrate(database, settings.migrationsDir, logger);
+      logger.info({ applied, physicalShard: shard }, "database schema up to date");
+    }
+    await tiers.shards.start();
+    logger.info({ shardMap: tiers.shards.describe() }, "shard map loaded");
     if (role !== "worker") metrics.web.start();
     if (worker !== undefined) {
       metrics.worker.start();

@@ -13,6 +13,7 @@ import {
   readVariable,
   type SecretRef,
 } from "../../contract";
+import { parseShardMap, type ShardMap } from "./sharding/shardMap";
 
 export { EnvironmentError as ConfigError, parseSecretArn, type SecretRef } from "../../contract";
 
@@ -31,6 +32,12 @@ export interface PostgresTarget {
   options: string | undefined;
 }
 
+/** One more physical shard: its writer and in-region readers. */
+export interface PhysicalShardTarget {
+  writer: PostgresTarget;
+  readers: PostgresTarget[];
+}
+
 export interface Config {
   port: number;
   database:
@@ -41,7 +48,11 @@ export interface Config {
         readers: PostgresTarget[];
         /** The RDS-managed master secret (JSON with `password`): read at start and after a rotation. */
         passwordSecret: SecretRef | undefined;
+        /** Physical shards 1..N-1 (DATABASE_SHARDS); shard 0 is the writer and readers above. */
+        shards: PhysicalShardTarget[];
       };
+  /** DATABASE_SHARD_MAP: the map seeded into an empty directory; unset, an even split. */
+  shardMap: ShardMap | undefined;
   redis: { url: string; authToken: string | undefined } | undefined;
   queueUrl: string | undefined;
   files: { kind: "local"; dir: string } | { kind: "s3"; bucket: string; cdnDomain: string };
@@ -173,7 +184,31 @@ export function loadConfig(
             parsePostgresUrl("DATABASE_READ_URLS", url, databasePassword),
           ),
           passwordSecret,
+          shards: (readVariable(env, "DATABASE_SHARDS") ?? []).map((shard, index) => ({
+            writer: parsePostgresUrl(`DATABASE_SHARDS[${index}].url`, shard.url, databasePassword),
+            readers: shard.readUrls.map((url) =>
+              parsePostgresUrl(`DATABASE_SHARDS[${index}].readUrls`, url, databasePassword),
+            ),
+          })),
         };
+  if (databaseUrl === undefined && readVariable(env, "DATABASE_SHARDS") !== undefined) {
+    throw new EnvironmentError(
+      "DATABASE_SHARDS",
+      "is set but DATABASE_URL (physical shard 0) is not",
+    );
+  }
+  const shardMapText = readVariable(env, "DATABASE_SHARD_MAP");
+  let shardMap: ShardMap | undefined;
+  if (shardMapText !== undefined) {
+    try {
+      shardMap = parseShardMap(
+        shardMapText,
+        database.kind === "postgres" ? database.shards.length + 1 : 1,
+      );
+    } catch (error) {
+      throw new EnvironmentError("DATABASE_SHARD_MAP", `is unusable: ${(error as Error).message}`);
+    }
+  }
 
   const redisUrl = readVariable(env, "REDIS_URL");
   const redisAuthToken = readVariable(env, "REDIS_AUTH_TOKEN");
@@ -202,6 +237,7 @@ export function loadConfig(
   return {
     port,
     database,
+    shardMap,
     redis,
     queueUrl,
     files,

@@ -33,6 +33,36 @@ describe("loadConfig", () => {
     assert.equal(config.logLevel, "info");
   });
 
+  it("GIVEN DATABASE_SHARDS and DATABASE_SHARD_MAP THEN the physical shards and the seed map are parsed", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://app@s0.example/app",
+      DATABASE_PASSWORD: "pw",
+      DATABASE_SHARDS: JSON.stringify([
+        { url: "postgres://app@s1.example/app", readUrls: ["postgres://app@s1r.example/app"] },
+        { url: "postgres://app@s2.example:6432/app" },
+      ]),
+      DATABASE_SHARD_MAP: "0-4095:0,4096-6000:1,6001-8191:2",
+    });
+    assert.equal(config.database.kind, "postgres");
+    if (config.database.kind !== "postgres") return;
+    assert.deepEqual(
+      config.database.shards.map((shard) => [
+        shard.writer.host,
+        shard.writer.port,
+        shard.writer.password,
+        shard.readers.map((reader) => reader.host),
+      ]),
+      [
+        ["s1.example", 5432, "pw", ["s1r.example"]],
+        ["s2.example", 6432, "pw", []],
+      ],
+    );
+    assert.deepEqual(
+      [0, 4095, 4096, 6000, 6001, 8191].map((logical) => config.shardMap?.[logical]),
+      [0, 0, 1, 1, 2, 2],
+    );
+  });
+
   it("GIVEN no SHUTDOWN_DEADLINE_SECONDS THEN the web role's deadline applies; GIVEN one THEN it is kept", () => {
     assert.equal(loadConfig({}).shutdownDeadlineSeconds, WEB_SHUTDOWN.appSeconds);
     assert.equal(loadConfig({ SHUTDOWN_DEADLINE_SECONDS: "65" }).shutdownDeadlineSeconds, 65);
@@ -188,6 +218,19 @@ describe("loadConfig", () => {
     ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=sometimes" }],
     ["DATABASE_READ_URLS", { DATABASE_URL: "postgres://app@h/app", DATABASE_READ_URLS: "nope" }],
     ["DATABASE_READ_URLS", { DATABASE_READ_URLS: "postgres://app@h/app" }],
+    ["DATABASE_SHARDS", { DATABASE_SHARDS: '[{"url":"postgres://app@s1/app"}]' }],
+    [
+      "DATABASE_SHARDS",
+      { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: "postgres://app@s1/app" },
+    ],
+    ["DATABASE_SHARDS", { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: '[{"uri":"x"}]' }],
+    [
+      "DATABASE_SHARDS[0].url",
+      { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: '[{"url":"nope"}]' },
+    ],
+    ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-8190:0" }],
+    ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-8191:1" }],
+    ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-100:0,100-8191:0" }],
     ...[
       "my-db-secret",
       "arn:aws:secretsmanager:us-east-1:123456789012:secret:",

@@ -181,7 +181,7 @@ describe("photos (embedded)", () => {
     await put(upload, png);
     const job = newThumbnailJob(userId, key);
     const context = {
-      db: t.database,
+      shards: t.app.services.tiers.shards,
       files: t.files,
       cache: t.app.services.cache,
       logger: t.logs.logger,
@@ -223,7 +223,7 @@ describe("photos (embedded)", () => {
     };
     const newer = newThumbnailJob(userId, uploads[1]!);
     const context = {
-      db: t.database,
+      shards: t.app.services.tiers.shards,
       files: t.files,
       cache: t.app.services.cache,
       logger: t.logs.logger,

@@ -9,7 +9,8 @@ import type { PasswordHasher } from "../passwords";
 import type { RateLimitSettings } from "./rateLimits";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
-import { cacheKeyForUser, findUser, toUser } from "../users";
+import { userIdOf } from "../sharding/accounts";
+import { cacheKeyForUser, findUser, toUser, type CachedUser } from "../users";
 import { HttpError } from "./errors";
 import type { User } from "./schemas";
 
@@ -123,9 +124,10 @@ export async function requireSelf(
 }
 
 /**
- * One user through the cache. A client inside its read-your-writes window skips the cache and
- * reads the writer (whatever a replica or the cache hold may predate its write), then refreshes
- * the cache with what it read.
+ * One user, by public id, through the cache. On a miss the directory maps the public id to the
+ * internal id, which names the shard to read. A client inside its read-your-writes window skips the
+ * cache and reads the writers (whatever a replica or the cache hold may predate its write), then
+ * refreshes the cache with what it read. Every read counts for its logical shard's heat.
  */
 export async function readUser(
   request: FastifyRequest,
@@ -133,20 +135,26 @@ export async function readUser(
   id: string,
 ): Promise<{ user: User | undefined; cache: CacheOutcome }> {
   const key = cacheKeyForUser(id);
-  const files = context.tiers.files;
+  const { files, shards } = context.tiers;
+  const load = async (side: "writer" | "reader"): Promise<CachedUser | undefined> => {
+    const userId = await userIdOf(shards, id, side);
+    if (userId === undefined) return undefined;
+    const row = await findUser(shards.forUser(userId)[side], userId);
+    return row === undefined ? undefined : { userId, user: toUser(row, files) };
+  };
   if (readsFromWriter(request, context)) {
-    const row = await findUser(context.tiers.database.writer, id);
-    const user = row === undefined ? undefined : toUser(row, files);
-    if (user !== undefined) await context.cache.store(key, user);
+    const found = await load("writer");
+    if (found !== undefined) {
+      shards.countRequest(found.userId);
+      await context.cache.store(key, found);
+    }
     context.metrics.count("CacheMiss");
-    return { user, cache: "miss" };
+    return { user: found?.user, cache: "miss" };
   }
-  const { value, cache } = await context.cache.read(key, async () => {
-    const row = await findUser(context.tiers.database.reader, id);
-    return row === undefined ? undefined : toUser(row, files);
-  });
+  const { value, cache } = await context.cache.read(key, () => load("reader"));
+  if (value !== undefined) shards.countRequest(value.userId);
   context.metrics.count(cache === "hit" ? "CacheHit" : "CacheMiss");
-  return { user: value, cache };
+  return { user: value?.user, cache };
 }
 
 export function userNotFound(id: string): HttpError {

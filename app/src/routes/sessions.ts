@@ -11,10 +11,11 @@ import {
 import { HttpError } from "../http/errors";
 import { errors, jsonSchema, SignInBody, UserEnvelope } from "../http/schemas";
 import { signInRateLimit } from "../http/rateLimits";
-import { findUserForSignIn, toUser } from "../users";
+import { findAccountForSignIn } from "../sharding/accounts";
+import { toUser } from "../users";
 
 export async function sessionRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
-  const { sessions, database, files } = context.tiers;
+  const { sessions, shards, files } = context.tiers;
   const sessionTtlSeconds = Math.floor(context.settings.sessionTtlMs / 1000);
 
   app.post<{ Body: SignInBody }>(
@@ -30,8 +31,7 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     },
     async (request, reply) => {
       const { email, password } = request.body;
-      // The writer: an account created a moment ago must be able to sign in at once.
-      const row = await findUserForSignIn(database.writer, email);
+      const row = await findAccountForSignIn(shards, email);
       const { passwords } = context;
       const valid =
         row === undefined

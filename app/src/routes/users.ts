@@ -1,4 +1,8 @@
-/** POST /users, GET|PATCH|DELETE /users/:id. Writes go to the writer, reads through the cache. */
+/**
+ * POST /users, GET|PATCH|DELETE /users/:id, by public id. Writes go to the writer of the user's
+ * shard, reads through the cache; the directory maps public ids to shards and keeps emails unique
+ * across shards (sharding/accounts.ts).
+ */
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/errors";
 import {
@@ -20,24 +24,30 @@ import {
   UserIdParams,
   UserOrPublicUser,
 } from "../http/schemas";
-import { errorCode, UNIQUE_VIOLATION } from "../tiers/database";
 import { SessionStoreUnavailableError } from "../tiers/sessions";
 import {
-  cacheKeyForUser,
-  deleteUser,
-  insertUser,
-  toPublicUser,
-  toUser,
-  updateUser,
-} from "../users";
+  createAccount,
+  deleteAccount,
+  EmailTakenError,
+  updateAccount,
+  userIdOf,
+} from "../sharding/accounts";
+import { cacheKeyForUser, toPublicUser, toUser } from "../users";
 import { signUpRateLimit } from "../http/rateLimits";
+
+/** The internal id of the signed-in owner's account, from the directory's writer; 404 when gone. */
+async function ownAccountId(context: RouteContext, id: string): Promise<string> {
+  const userId = await userIdOf(context.tiers.shards, id, "writer");
+  if (userId === undefined) throw userNotFound(id);
+  return userId;
+}
 
 function emailTaken(): HttpError {
   return new HttpError(409, "email_taken", "An account with this email already exists.", "email");
 }
 
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
-  const { database, files } = context.tiers;
+  const { shards, files } = context.tiers;
 
   app.post<{ Body: CreateUserBody }>(
     "/users",
@@ -55,9 +65,9 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const passwordHash = await context.passwords.hash(password);
       let row;
       try {
-        row = await insertUser(database.writer, { name, email, passwordHash });
+        row = await createAccount(shards, { name, email, passwordHash });
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
+        if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       context.metrics.count("Signups");
@@ -112,11 +122,12 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
+      const userId = await ownAccountId(context, id);
       let row;
       try {
-        row = await updateUser(database.writer, id, request.body);
+        row = await updateAccount(shards, userId, request.body);
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
+        if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
@@ -139,7 +150,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
-      if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
+      if (!(await deleteAccount(shards, await ownAccountId(context, id)))) throw userNotFound(id);
       await context.cache.invalidate(cacheKeyForUser(id));
       // Every session of the account, not just this one: a second browser must not live on.
       await context.tiers.sessions.deleteAllFor(id);

@@ -13,9 +13,13 @@ import { S3FileStore } from "./s3Files";
 import { secretsManagerPassword } from "./secretsManager";
 import { createMemorySessionStore, createRedisSessionStore, type SessionStore } from "./sessions";
 import { SqsJobQueue } from "./sqsQueue";
+import { Shards } from "../sharding/router";
 
 export interface Tiers {
+  /** Physical shard 0: the directory (emails, live shard map); user data goes through `shards`. */
   database: Database;
+  /** Every physical shard and the map that routes a user id to one. */
+  shards: Shards;
   cache: Cache;
   sessions: SessionStore;
   queue: JobQueue;
@@ -24,17 +28,24 @@ export interface Tiers {
   close(): Promise<void>;
 }
 
-export type TierParts = Omit<Tiers, "close">;
+/** `shards` defaults to one physical shard: `database`. */
+export type TierParts = Omit<Tiers, "close" | "shards"> & { shards?: Shards };
 
 /** Tiers whose close() closes each part, then whatever `alsoClose` holds (shared connections). */
 export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)[] = []): Tiers {
+  const shards = parts.shards ?? new Shards({ physical: [parts.database] });
+  if (shards.directory !== parts.database) {
+    throw new Error("tiers: physical shard 0 of `shards` must be `database` (the directory)");
+  }
   return {
     ...parts,
+    shards,
     close: async () => {
       await parts.queue.close();
       await parts.files.close();
       await parts.cache.close();
       for (const close of alsoClose) await close();
+      await shards.close();
       await parts.database.close();
     },
   };
@@ -63,6 +74,7 @@ export async function loadDatabasePassword(
 }
 
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
+  const password = await loadDatabasePassword(config, logger);
   const database =
     config.database.kind === "pglite"
       ? await openPGlite(config.database.dataDir)
@@ -70,8 +82,18 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
           writer: config.database.writer,
           readers: config.database.readers,
           logger,
-          password: await loadDatabasePassword(config, logger),
+          password,
         });
+  // Further physical shards share the master password (one secret for now: see README, Sharding).
+  const moreShards =
+    config.database.kind === "pglite"
+      ? []
+      : config.database.shards.map((shard) => openPostgres({ ...shard, logger, password }));
+  const shards = new Shards({
+    physical: [database, ...moreShards],
+    seedMap: config.shardMap,
+    logger,
+  });
 
   const redis =
     config.redis === undefined
@@ -109,6 +131,7 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
   return assembleTiers(
     {
       database,
+      shards,
       cache: redis === undefined ? createMemoryCache() : createRedisCache(redis),
       sessions: redis === undefined ? createMemorySessionStore() : createRedisSessionStore(redis),
       queue,
