@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
 import { DnsValidatedCertificate } from "../components/certificate";
@@ -16,10 +17,17 @@ import { GlobalObservability } from "../components/globalObservability";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
+import { WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
 import { otherRole, type Region } from "./region";
-import { appDomainName, geoDnsRegionSettings, geoDnsSettings, zoneArgs } from "./settings";
+import {
+  appDomainName,
+  geoDnsRegionSettings,
+  geoDnsSettings,
+  webAclSettings,
+  zoneArgs,
+} from "./settings";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 /** The page the CDN serves: its sources, its build script, and where the build writes. */
@@ -146,10 +154,22 @@ export function ecrImageIn(
   };
 }
 
+/**
+ * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
+ * serves web ACLs (stacks/emulator.ts).
+ */
+export function createCdnWebAcl(config: StackConfig, providers: Providers): WebAcl | undefined {
+  if (!serves(config, "webAcls")) return undefined;
+  return new WebAcl("assets-waf", webAclSettings(config, "CLOUDFRONT"), {
+    provider: providers.usEast1,
+  });
+}
+
 export function createCdn(
   config: StackConfig,
   providers: Providers,
   zone: DnsZone | undefined,
+  webAcl: WebAcl | undefined,
 ): Cdn {
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
@@ -161,6 +181,7 @@ export function createCdn(
     maxTtlSeconds: config.cdn.maxTtlSeconds,
     entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
+    ...(webAcl ? { webAclArn: webAcl.arn } : {}),
     // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
     enableReplication: serves(config, "cloudFrontOriginGroups"),
     useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
@@ -253,6 +274,7 @@ export function createGeoDns(
 export function createGlobalObservability(
   config: StackConfig,
   cdn: Cdn,
+  cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,
 ): GlobalObservability {
@@ -262,6 +284,14 @@ export function createGlobalObservability(
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
+      ...(cdnWebAcl
+        ? {
+            webAcl: {
+              ...cdnWebAcl.metrics,
+              blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+            },
+          }
+        : {}),
       healthChecks: dns
         ? (["primary", "secondary"] as const).map((role) => ({
             role,
@@ -288,4 +318,20 @@ export function sourceHash(paths: string[]): string {
   };
   paths.forEach(visit);
   return hash.digest("hex").slice(0, 16);
+}
+
+/** The cookie-signing key: 48 characters of [A-Za-z0-9], about 285 bits. */
+const COOKIE_SIGNING_KEY_LENGTH = 48;
+
+/**
+ * The app's cookie-signing key (COOKIE_SECRET), one for the stack: both regions sign and verify
+ * with it, so a client routed to the other region keeps its signed cookies. Rotate by replacing
+ * it (`pulumi up --replace`); cookies signed with the old key then stop counting.
+ */
+export function createCookieSigningKey(): pulumi.Output<string> {
+  const key = new random.RandomPassword("cookie-signing-key", {
+    length: COOKIE_SIGNING_KEY_LENGTH,
+    special: false,
+  });
+  return pulumi.secret(key.result);
 }

@@ -15,6 +15,8 @@ import {
   connectRegions,
   createAppCertificates,
   createCdn,
+  createCookieSigningKey,
+  createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
   createImage,
@@ -64,9 +66,11 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = createCdn(config, providers, zone);
+  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const certificates =
     zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
+  const cookieSigningKey = createCookieSigningKey();
   const region = (role: RegionRole, writer?: Region) =>
     new Region(
       role,
@@ -80,6 +84,7 @@ function deployEverything(config: StackConfig) {
           ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
         ...(writer ? { writer: writer.writer } : {}),
+        cookieSigningKey,
       },
       { providers: [providers[role]] },
     );
@@ -102,7 +107,7 @@ function deployEverything(config: StackConfig) {
     : undefined;
   // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(config, cdn, geoDns, providers)
+    ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
     : undefined;
   return {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,

@@ -19,14 +19,17 @@ import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
+import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs, serves } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
   networkArgs,
   taskSettings,
+  webAclSettings,
   webSettings,
   workerSettings,
 } from "./settings";
@@ -74,6 +77,12 @@ export interface RegionArgs {
    * database is a `replica` or a `formerWriter` (`databaseShape`).
    */
   writer?: WriterDatabase;
+  /**
+   * The stack's cookie-signing key (stacks/global.ts: createCookieSigningKey): the same in every
+   * region, so a cookie signed in one verifies in the other; kept in a secret of each region, so
+   * no task reads the other region at start.
+   */
+  cookieSigningKey: pulumi.Input<string>;
 }
 
 /**
@@ -91,9 +100,13 @@ export class Region extends pulumi.ComponentResource {
   readonly cache: Cache | undefined;
   readonly workers: QueueWorkers;
   readonly web: WebService;
+  /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
+  readonly waf: WebAcl | undefined;
   readonly observability: Observability;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
+  /** The region's copy of the cookie-signing key, read by its tasks at start. */
+  private readonly cookieSecret: aws.secretsmanager.Secret;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
 
@@ -141,6 +154,7 @@ export class Region extends pulumi.ComponentResource {
           );
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
+    this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -174,6 +188,8 @@ export class Region extends pulumi.ComponentResource {
         environment: {
           ...task.environment,
           QUEUE_URL: this.workers.queueUrl,
+          // Only the load balancer (inside the VPC) may say who the client is (X-Forwarded-*).
+          TRUSTED_PROXIES: config.network.cidrs[args.role],
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.web],
@@ -187,6 +203,12 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // The internet reaches the load balancer through the region's web ACL only.
+    this.waf = serves(config, "webAcls")
+      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      : undefined;
+    this.waf?.associate("web", this.web.albArn);
 
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
@@ -235,6 +257,14 @@ export class Region extends pulumi.ComponentResource {
             }
           : {}),
         appMetricsNamespace: METRICS_NAMESPACE,
+        ...(this.waf
+          ? {
+              webAcl: {
+                ...this.waf.metrics,
+                blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+              },
+            }
+          : {}),
       },
       { parent: this },
     );
@@ -304,6 +334,27 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
+   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
+   * Secrets Manager key, which the execution role may use without a grant).
+   */
+  private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
+    const secret = new aws.secretsmanager.Secret(
+      `${name}-cookie-secret`,
+      {
+        description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        tags: tierTags("web"),
+      },
+      { parent: this },
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-cookie-secret`,
+      { secretId: secret.id, secretString: pulumi.secret(key) },
+      { parent: this },
+    );
+    return secret;
+  }
+
+  /**
    * What web and worker tasks share: where they run, the image, and how to reach each tier. The
    * variables and secrets are the contract's (contract/environment.ts): one value for each.
    */
@@ -335,6 +386,7 @@ export class Region extends pulumi.ComponentResource {
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
+        COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };

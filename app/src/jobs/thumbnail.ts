@@ -11,6 +11,7 @@ import sharp from "sharp";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { CacheAside } from "../cacheAside";
+import { writerLsn } from "../replication/lsn";
 import type { Shards } from "../sharding/router";
 import type { FileStore } from "../tiers/files";
 import { userIdOf } from "../sharding/accounts";
@@ -77,7 +78,7 @@ export async function processThumbnailJob(
 ): Promise<JobOutcome> {
   const { shards, files } = context;
   // The job names the user by public id; the directory gives the internal id, which names the shard.
-  const userId = await userIdOf(shards, job.userId, "writer");
+  const userId = await userIdOf(shards.directory.writer, job.userId);
   if (userId === undefined) {
     // The account was deleted after the upload: there is no one to point at the photo.
     context.logger.info({ jobId: job.id, userId: job.userId }, "thumbnail skipped: no such user");
@@ -112,7 +113,11 @@ export async function processThumbnailJob(
     }),
   );
   if (!applied) return "duplicate";
-  await context.cache.invalidate(cacheKeyForUser(job.userId));
+  // Every region drops the cached user once its replica of the user's shard shows the new photo
+  // (see afterWrite).
+  const shard = shards.physicalShardOfUser(userId);
+  const lsn = await writerLsn(shards.physical[shard]!.writer).catch(() => undefined);
+  await context.cache.invalidate(cacheKeyForUser(job.userId), lsn, shard);
   context.logger.info(
     { jobId: job.id, userId: job.userId, thumbnailKey, bytes: thumbnail.length },
     "thumbnail stored",

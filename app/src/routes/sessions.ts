@@ -31,6 +31,7 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     },
     async (request, reply) => {
       const { email, password } = request.body;
+      // Replicas first, then writers (findAccountForSignIn): sign-in outlives a writer outage.
       const row = await findAccountForSignIn(shards, email);
       const { passwords } = context;
       const valid =
@@ -84,14 +85,14 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     "/sessions",
     {
       schema: {
-        summary: "Sign out",
+        summary: "Sign out: ends every session of the signed-in user, in every region",
         tags: ["sessions"],
         response: { 204: { type: "null" }, ...errors(503) },
       },
     },
     async (request, reply) => {
-      const sessionId = cookie(request, SESSION_COOKIE);
-      if (sessionId !== undefined && sessionId !== "") await sessions.delete(sessionId);
+      const session = await currentSession(request, context);
+      if (session !== undefined) await sessions.revokeUser(session.data.userId);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
       return reply.status(204).send();
     },

@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/errors";
 import {
   currentSession,
-  markWrite,
+  afterWrite,
   readUser,
   requireSelf,
   SESSION_COOKIE,
@@ -37,7 +37,7 @@ import { signUpRateLimit } from "../http/rateLimits";
 
 /** The internal id of the signed-in owner's account, from the directory's writer; 404 when gone. */
 async function ownAccountId(context: RouteContext, id: string): Promise<string> {
-  const userId = await userIdOf(context.tiers.shards, id, "writer");
+  const userId = await userIdOf(context.tiers.shards.directory.writer, id);
   if (userId === undefined) throw userNotFound(id);
   return userId;
 }
@@ -72,8 +72,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       }
       context.metrics.count("Signups");
       // A read of this id may have cached "not there yet" moments ago on another path.
-      await context.cache.invalidate(cacheKeyForUser(row.id));
-      markWrite(request, reply, context);
+      await afterWrite(request, reply, context, row.user_id, [cacheKeyForUser(row.id)]);
       request.log.info({ userId: row.id }, "user signed up");
       return reply.status(201).header("location", `/users/${row.id}`).send(toUser(row, files));
     },
@@ -131,8 +130,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
-      await context.cache.invalidate(cacheKeyForUser(id));
-      markWrite(request, reply, context);
+      await afterWrite(request, reply, context, userId, [cacheKeyForUser(id)]);
       return toUser(row, files);
     },
   );
@@ -150,12 +148,12 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
-      if (!(await deleteAccount(shards, await ownAccountId(context, id)))) throw userNotFound(id);
-      await context.cache.invalidate(cacheKeyForUser(id));
-      // Every session of the account, not just this one: a second browser must not live on.
-      await context.tiers.sessions.deleteAllFor(id);
+      const userId = await ownAccountId(context, id);
+      if (!(await deleteAccount(shards, userId))) throw userNotFound(id);
+      await afterWrite(request, reply, context, userId, [cacheKeyForUser(id)]);
+      // Every session of the account, on every device and in every region.
+      await context.tiers.sessions.revokeUser(id);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
-      markWrite(request, reply, context);
       request.log.info({ userId: id }, "user deleted");
       return reply.status(204).send();
     },

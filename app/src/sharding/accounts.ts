@@ -24,6 +24,7 @@ import {
   normalizeEmail,
   updateUser,
 } from "../users";
+import type { QueryFn } from "../tiers/database";
 import type { Shards } from "./router";
 
 /** Longer than the 15 s query timeout: a reservation this old whose sign-up left no row is dead. */
@@ -120,15 +121,11 @@ export async function releaseEmail(shards: Shards, email: string, userId: string
 }
 
 /**
- * The internal id of the user with this public id, from the directory: the writer when the
- * caller must see an account created a moment ago, a replica otherwise (the mapping never changes).
+ * The internal id of the user with this public id, from a server of the directory: its writer when
+ * the caller must see an account created a moment ago, a replica otherwise (the mapping never changes).
  */
-export async function userIdOf(
-  shards: Shards,
-  publicId: string,
-  from: "writer" | "reader",
-): Promise<string | undefined> {
-  const [row] = await shards.directory[from]<{ user_id: string }>(
+export async function userIdOf(directory: QueryFn, publicId: string): Promise<string | undefined> {
+  const [row] = await directory<{ user_id: string }>(
     "SELECT user_id::text AS user_id FROM user_public_ids WHERE public_id = $1",
     [publicId],
   );
@@ -161,16 +158,27 @@ export async function createAccount(
   );
 }
 
-/** The account for a sign-in: the directory finds the id, the user's shard confirms the email. */
+/**
+ * The account for a sign-in: the directory finds the id, the user's shard confirms the email. The
+ * region's replicas first (sign-in keeps working while a writer, perhaps in the other region, is
+ * down), then the writers: an account created a moment ago signs in at once.
+ */
 export async function findAccountForSignIn(shards: Shards, email: string) {
   const normalized = normalizeEmail(email);
-  // The writers: an account created a moment ago must be able to sign in at once.
-  const [entry] = await shards.directory.writer<{ user_id: string }>(
-    "SELECT user_id::text AS user_id FROM user_directory WHERE email = $1",
-    [normalized],
-  );
-  if (entry === undefined) return undefined;
-  return findUserForSignIn(shards.forUser(entry.user_id).writer, entry.user_id, normalized);
+  for (const side of ["reader", "writer"] as const) {
+    const [entry] = await shards.directory[side]<{ user_id: string }>(
+      "SELECT user_id::text AS user_id FROM user_directory WHERE email = $1",
+      [normalized],
+    );
+    if (entry === undefined) continue;
+    const row = await findUserForSignIn(
+      shards.forUser(entry.user_id)[side],
+      entry.user_id,
+      normalized,
+    );
+    if (row !== undefined) return row;
+  }
+  return undefined;
 }
 
 export async function updateAccount(

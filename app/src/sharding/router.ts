@@ -7,10 +7,12 @@
  * 004_sharding.sql); route() then re-reads the map at once and retries on the new shard.
  */
 import type { Logger } from "pino";
-import { errorCode, type Database } from "../tiers/database";
+import { errorCode, type Database, type QueryFn } from "../tiers/database";
 import { LOGICAL_SHARDS, logicalShardOf } from "./ids";
 import { evenShardMap, formatShardList, shardMapProblems, type ShardMap } from "./shardMap";
 
+/** The physical shard that also holds the directory (emails, public ids, the live shard map). */
+export const DIRECTORY_SHARD = 0;
 /** SQLSTATE raised by shard_write_guard() for a write to a logical shard that is not here. */
 export const SHARD_MOVED = "ZS001";
 /** How often processes look for a new map version (one tiny query). */
@@ -79,7 +81,7 @@ export class Shards {
 
   /** The directory database: the email directory and the live shard map. */
   get directory(): Database {
-    return this.physical[0]!;
+    return this.physical[DIRECTORY_SHARD]!;
   }
 
   get mapVersion(): string | undefined {
@@ -98,6 +100,11 @@ export class Shards {
   /** The database holding this user's rows. */
   forUser(userId: string): Database {
     return this.forLogical(logicalShardOf(userId));
+  }
+
+  /** The number of the physical shard holding this user's rows. */
+  physicalShardOfUser(userId: string): number {
+    return this.physicalShardOf(logicalShardOf(userId));
   }
 
   /** Counts one request for this user's logical shard (cache hits too) for the hot-shard report. */
@@ -128,24 +135,21 @@ export class Shards {
     }
   }
 
-  /** Seeds the directory's map if it has none, loads it, and starts polling for changes. */
+  /**
+   * Loads the map, seeding the directory with it first if it has none, and starts polling for
+   * changes. A map that has reached the directory's replica is enough to start: a task starts (and
+   * serves reads) while the directory's writer, perhaps in the other region, is down.
+   */
   async start(): Promise<void> {
-    await this.directory.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock($1)", [SEED_LOCK_KEY]);
-      const [row] = await tx.query<{ count: number }>(
-        "SELECT count(*)::int AS count FROM shard_map",
+    await this.refresh(this.directory.reader).catch(() => false);
+    if (this.version === undefined) {
+      await this.seed();
+      await this.refresh();
+    } else {
+      await this.refresh().catch((error: unknown) =>
+        this.logger?.warn({ err: error }, "shard map read from the directory's replica only"),
       );
-      if (row !== undefined && row.count > 0) return;
-      await tx.query(
-        `INSERT INTO shard_map (logical_shard, physical_shard)
-         SELECT logical - 1, physical FROM unnest($1::int[]) WITH ORDINALITY AS m(physical, logical)`,
-        [this.seedMap],
-      );
-      await tx.query(
-        "INSERT INTO shard_map_version (version) VALUES (1) ON CONFLICT (singleton) DO NOTHING",
-      );
-    });
-    await this.refresh();
+    }
     if (this.pollIntervalMs > 0 && this.poller === undefined) {
       this.poller = setInterval(() => {
         this.refresh().catch((error: unknown) =>
@@ -164,13 +168,35 @@ export class Shards {
     }
   }
 
-  /** Re-reads the map if its version changed; true when it did. */
-  async refresh(): Promise<boolean> {
-    const [row] = await this.directory.writer<{ version: string }>(
+  /** Writes the seed map into an empty directory (processes starting together seed it once). */
+  private async seed(): Promise<void> {
+    await this.directory.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [SEED_LOCK_KEY]);
+      const [row] = await tx.query<{ count: number }>(
+        "SELECT count(*)::int AS count FROM shard_map",
+      );
+      if (row !== undefined && row.count > 0) return;
+      await tx.query(
+        `INSERT INTO shard_map (logical_shard, physical_shard)
+         SELECT logical - 1, physical FROM unnest($1::int[]) WITH ORDINALITY AS m(physical, logical)`,
+        [this.seedMap],
+      );
+      await tx.query(
+        "INSERT INTO shard_map_version (version) VALUES (1) ON CONFLICT (singleton) DO NOTHING",
+      );
+    });
+  }
+
+  /**
+   * Re-reads the map if its version changed; true when it did. From the directory's writer (where
+   * a resharding flip lands) unless told otherwise.
+   */
+  async refresh(from: QueryFn = this.directory.writer): Promise<boolean> {
+    const [row] = await from<{ version: string }>(
       "SELECT version::text AS version FROM shard_map_version",
     );
     if (row === undefined || row.version === this.version) return false;
-    const rows = await this.directory.writer<{ logical_shard: number; physical_shard: number }>(
+    const rows = await from<{ logical_shard: number; physical_shard: number }>(
       "SELECT logical_shard, physical_shard FROM shard_map",
     );
     const map: (number | undefined)[] = Array.from({ length: LOGICAL_SHARDS }, () => undefined);
