@@ -13,6 +13,7 @@ import pg from "pg";
 import { ConfigError, loadConfig, type PostgresTarget } from "../config";
 import { createLogger } from "../logger";
 import { loadDatabasePassword } from "../tiers";
+import { iamTokenPassword } from "../tiers/iamAuth";
 import { DEFAULT_MAP_POLL_MS } from "./router";
 import { clientConfig, reshard, ReshardRefused } from "./reshard";
 import { formatShardList, parseShardList } from "./shardMap";
@@ -27,11 +28,18 @@ async function physicalShards(): Promise<pg.ClientConfig[]> {
       "DATABASE_URL is not set: the embedded database has one shard and nothing to move",
     );
   }
-  const password = await loadDatabasePassword(config, createLogger("silent"));
+  // Authenticated like the app (and the migrate command): an IAM token per connection, or the
+  // master password (DATABASE_SECRET_ARN) shared by every shard.
+  const iam = config.database.auth === "iam";
+  const password = iam ? undefined : await loadDatabasePassword(config, createLogger("silent"));
   const toClient = (target: PostgresTarget) =>
     clientConfig(
       target,
-      password === undefined ? target.password : password.passwordFor(target.password),
+      iam
+        ? iamTokenPassword(target, { fallbackRegion: config.aws.region })
+        : password === undefined
+          ? target.password
+          : password.passwordFor(target.password),
     );
   return [config.database.writer, ...config.database.shards.map((shard) => shard.writer)].map(
     toClient,
