@@ -206,10 +206,12 @@ export function parsePositiveWholeNumber(name: string, value: string): number {
 export interface ShardUrls {
   url: string;
   readUrls: string[];
+  /** The shard writer's own RDS-managed master secret; absent: DATABASE_URL's password applies. */
+  secretArn: SecretRef | undefined;
 }
 
 const SHARDS_FORM =
-  'expected [{"url":"postgres://...","readUrls":["postgres://..."]}] for shards 1..N-1';
+  'expected [{"url":"postgres://...","readUrls":["postgres://..."],"secretArn":"arn:..."}] for shards 1..N-1 (secretArn optional)';
 
 /** DATABASE_SHARDS: a JSON array of {url, readUrls?}, each URL a postgres:// one. */
 export function parseShardUrls(name: string, value: string): ShardUrls[] {
@@ -225,7 +227,7 @@ export function parseShardUrls(name: string, value: string): ShardUrls[] {
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       throw new EnvironmentError(name, `at [${index}] is not an object; ${SHARDS_FORM}`);
     }
-    const { url, readUrls = [], ...rest } = entry as Record<string, unknown>;
+    const { url, readUrls = [], secretArn, ...rest } = entry as Record<string, unknown>;
     const unknown = Object.keys(rest);
     if (typeof url !== "string" || unknown.length > 0) {
       throw new EnvironmentError(
@@ -236,11 +238,16 @@ export function parseShardUrls(name: string, value: string): ShardUrls[] {
     if (!Array.isArray(readUrls) || readUrls.some((reader) => typeof reader !== "string")) {
       throw new EnvironmentError(name, `at [${index}]: "readUrls" must be a list of URLs`);
     }
+    if (secretArn !== undefined && typeof secretArn !== "string") {
+      throw new EnvironmentError(name, `at [${index}]: "secretArn" must be a secret's ARN`);
+    }
     return {
       url: parseUrl(`${where}.url`, url, POSTGRES_PROTOCOLS),
       readUrls: (readUrls as string[]).map((reader) =>
         parseUrl(`${where}.readUrls`, reader, POSTGRES_PROTOCOLS),
       ),
+      secretArn:
+        secretArn === undefined ? undefined : parseSecretArn(`${where}.secretArn`, secretArn),
     };
   });
 }
@@ -299,16 +306,16 @@ export const VARIABLES = {
   }),
   DATABASE_SHARDS: variable({
     name: "DATABASE_SHARDS",
-    // The program does not create more than one physical shard yet (README, Sharding).
-    delivery: "local",
+    // Set by the stack with database.shards above 1; absent, the one shard is DATABASE_URL.
+    delivery: "environment",
     meaning:
-      "physical shards 1..N-1 as JSON [{url, readUrls}], same URL form; physical shard 0 is DATABASE_URL (README, Sharding)",
+      "physical shards 1..N-1 as JSON [{url, readUrls, secretArn}], same URL form, secretArn the shard writer's master secret; physical shard 0 is DATABASE_URL (README, Sharding)",
     example: '[{"url":"postgres://app@shard1.example:5432/app?sslmode=require","readUrls":[]}]',
     parse: (value) => parseShardUrls("DATABASE_SHARDS", value),
   }),
   DATABASE_SHARD_MAP: variable({
     name: "DATABASE_SHARD_MAP",
-    delivery: "local",
+    delivery: "environment",
     meaning:
       "the shard map seeded into an empty directory, FROM-TO:PHYSICAL ranges over logical shards 0-8191 (unset: an even split)",
     example: "0-4095:0,4096-8191:1",
@@ -574,6 +581,8 @@ export const TASK_VARIABLES = {
     "DATABASE_URL",
     "DATABASE_READ_URLS",
     "DATABASE_SECRET_ARN",
+    "DATABASE_SHARDS",
+    "DATABASE_SHARD_MAP",
     "REDIS_URL",
     "ASSETS_BUCKET",
     "CDN_DOMAIN",
@@ -588,6 +597,8 @@ export const TASK_VARIABLES = {
     "DATABASE_URL",
     "DATABASE_READ_URLS",
     "DATABASE_SECRET_ARN",
+    "DATABASE_SHARDS",
+    "DATABASE_SHARD_MAP",
     "REDIS_URL",
     "ASSETS_BUCKET",
     "CDN_DOMAIN",
@@ -621,7 +632,12 @@ export const OPTIONAL_TIER_VARIABLES = [
   "REDIS_URL",
   "REDIS_AUTH_TOKEN",
 ] as const satisfies readonly VariableName[];
-type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number];
+/** Variables a stack sets only with more than one physical shard (database.shards > 1). */
+export const SHARD_VARIABLES = [
+  "DATABASE_SHARDS",
+  "DATABASE_SHARD_MAP",
+] as const satisfies readonly VariableName[];
+type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number] | (typeof SHARD_VARIABLES)[number];
 
 type TaskVariable<R extends TaskRole> = (typeof TASK_VARIABLES)[R][number];
 type ComponentVariable<R extends TaskRole> = (typeof COMPONENT_TASK_VARIABLES)[R][number];

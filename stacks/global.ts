@@ -240,11 +240,13 @@ export function connectRegions(
   );
   const writer = regions[config.database.writerRegion];
   const other = regions[otherRole(config.database.writerRegion)];
-  writer.database.allowFrom(
-    `${other.role}-app`,
-    { cidrBlocks: other.network.privateSubnetCidrs },
-    `app tasks in ${other.region} writing over peering`,
-  );
+  for (const database of writer.databases) {
+    database.allowFrom(
+      `${other.role}-app`,
+      { cidrBlocks: other.network.privateSubnetCidrs },
+      `app tasks in ${other.region} writing over peering`,
+    );
+  }
   return peering;
 }
 

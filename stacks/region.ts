@@ -73,10 +73,10 @@ export interface RegionArgs {
    */
   https?: { certificateArn: pulumi.Input<string>; domainName: string };
   /**
-   * The other region's writer, which this region writes to: given exactly when this region's
-   * database is a `replica` or a `formerWriter` (`databaseShape`).
+   * The other region's writers, one per physical shard, which this region writes to: given
+   * exactly when this region's databases are `replica`s or `formerWriter`s (`databaseShape`).
    */
-  writer?: WriterDatabase;
+  writers?: WriterDatabase[];
   /**
    * The stack's cookie-signing key (stacks/global.ts: createCookieSigningKey): the same in every
    * region, so a cookie signed in one verifies in the other; kept in a secret of each region, so
@@ -95,6 +95,9 @@ export class Region extends pulumi.ComponentResource {
   private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
+  /** One database per physical shard (`database.shards`); shard 0 also holds the directory. */
+  readonly databases: Database[];
+  /** Physical shard 0's database (named as before sharding). */
   readonly database: Database;
   /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
   readonly cache: Cache | undefined;
@@ -103,20 +106,29 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
-  /** Where this region's app writes: its own writer, or the other region's. */
+  /** Where this region's app writes, per physical shard: its own writers, or the other region's. */
+  readonly writers: WriterDatabase[];
+  /** Physical shard 0's writer. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
-  /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
+  /** Where this region's app reads, per physical shard: its replicas, unless they follow a former writer. */
+  readonly shardReaderAddresses: pulumi.Output<string>[][];
+  /** Physical shard 0's reader addresses. */
   readonly readerAddresses: pulumi.Output<string>[];
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
     const { config } = args;
     const shape = databaseShape(args.role, config.database.writerRegion);
-    if ((shape === "replica" || shape === "formerWriter") !== (args.writer !== undefined)) {
+    if ((shape === "replica" || shape === "formerWriter") !== (args.writers !== undefined)) {
       throw new Error(
-        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writer must ${args.writer ? "not " : ""}be given`,
+        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writers must ${args.writers ? "not " : ""}be given`,
+      );
+    }
+    if (args.writers !== undefined && args.writers.length !== config.database.shards) {
+      throw new Error(
+        `region ${args.region} (${args.role}): args.writers has ${args.writers.length} writers for database.shards ${config.database.shards}; give one per physical shard`,
       );
     }
     this.role = args.role;
@@ -126,18 +138,26 @@ export class Region extends pulumi.ComponentResource {
       parent: this,
     });
 
-    this.database = new Database(
-      `${name}-database`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        ...databaseSettings(config),
-        role: databaseRole(shape, config, args.writer),
-      },
-      { parent: this },
+    // One database of the same shape per physical shard; shard 0 keeps the name (and URNs) it had
+    // before sharding, so adding shards never touches it.
+    this.databases = physicalShards(config).map(
+      (shard) =>
+        new Database(
+          shardName(`${name}-database`, shard),
+          {
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.isolatedSubnetIds,
+            ...databaseSettings(config),
+            role: databaseRole(shape, config, args.writers?.[shard]),
+          },
+          { parent: this },
+        ),
     );
-    this.writer = args.writer ?? this.ownWriter();
-    this.readerAddresses = readerAddressesOf(this.database.role);
+    this.database = this.databases[0]!;
+    this.writers = args.writers ?? this.databases.map((database) => this.ownWriter(database));
+    this.writer = this.writers[0]!;
+    this.shardReaderAddresses = this.databases.map((database) => readerAddressesOf(database.role));
+    this.readerAddresses = this.shardReaderAddresses[0]!;
 
     this.cacheSkipped = cacheSkippedReason(config);
     this.cache =
@@ -210,13 +230,15 @@ export class Region extends pulumi.ComponentResource {
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
-    // Who may talk to whom: the app tiers reach the data tier, nothing else does.
-    this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.database.allowFrom(
-      "workers",
-      { securityGroupId: this.workers.securityGroupId },
-      "worker tasks",
-    );
+    // Who may talk to whom: the app tiers reach the data tier (every shard), nothing else does.
+    for (const database of this.databases) {
+      database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+      database.allowFrom(
+        "workers",
+        { securityGroupId: this.workers.securityGroupId },
+        "worker tasks",
+      );
+    }
     this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.cache?.allowFrom(
       "workers",
@@ -248,6 +270,7 @@ export class Region extends pulumi.ComponentResource {
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
         database: observedInstances(this.database.role),
+        databaseShards: this.databases.slice(1).map((database) => observedInstances(database.role)),
         ...(this.cache
           ? {
               cache: {
@@ -288,8 +311,8 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(): WriterDatabase {
-    const role = this.database.role;
+  private ownWriter(database: Database): WriterDatabase {
+    const role = database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
@@ -297,13 +320,13 @@ export class Region extends pulumi.ComponentResource {
       instanceArn: role.writer.arn,
       address: role.writer.address,
       masterUserSecretArn: role.writer.masterUserSecretArn,
-      kmsKeyArn: this.database.kmsKeyArn,
+      kmsKeyArn: database.kmsKeyArn,
     };
   }
 
   /**
-   * Lets a task role read the writer's master password itself (docs/CONTRACT.md): the secret, and
-   * its key only as Secrets Manager decrypts it.
+   * Lets a task role read every shard writer's master password itself (docs/CONTRACT.md): the
+   * secrets, and their keys only as Secrets Manager decrypts them.
    */
   private grantReadDatabasePassword(name: string, roleName: pulumi.Input<string>): void {
     new aws.iam.RolePolicy(
@@ -317,13 +340,13 @@ export class Region extends pulumi.ComponentResource {
               Sid: "ReadDatabasePassword",
               Effect: "Allow",
               Action: "secretsmanager:GetSecretValue",
-              Resource: this.writer.masterUserSecretArn,
+              Resource: oneOrMany(this.writers.map((writer) => writer.masterUserSecretArn)),
             },
             {
               Sid: "DecryptDatabasePassword",
               Effect: "Allow",
               Action: "kms:Decrypt",
-              Resource: this.writer.kmsKeyArn,
+              Resource: oneOrMany(this.writers.map((writer) => writer.kmsKeyArn)),
               Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
             },
           ],
@@ -374,6 +397,23 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
+        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding).
+        ...(config.database.shards > 1
+          ? {
+              DATABASE_SHARDS: pulumi.jsonStringify(
+                this.writers.slice(1).map((writer, index) => ({
+                  url: databaseUrl(writer.address),
+                  readUrls: this.shardReaderAddresses[index + 1]!.map((address) =>
+                    databaseUrl(address),
+                  ),
+                  secretArn: writer.masterUserSecretArn,
+                })),
+              ),
+            }
+          : {}),
+        ...(config.database.shardMap === undefined
+          ? {}
+          : { DATABASE_SHARD_MAP: config.database.shardMap }),
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
@@ -391,6 +431,24 @@ export class Region extends pulumi.ComponentResource {
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
   }
+}
+
+/** Physical shard numbers, 0 to database.shards - 1. */
+export function physicalShards(config: StackConfig): number[] {
+  return Array.from({ length: config.database.shards }, (_, shard) => shard);
+}
+
+/**
+ * A physical shard's component name: shard 0 keeps the name it had before sharding (so its URNs,
+ * and the writer behind them, never change); shard N is `<name>-shardN`.
+ */
+export function shardName(name: string, shard: number): string {
+  return shard === 0 ? name : `${name}-shard${shard}`;
+}
+
+/** One value as itself, several as a list: a policy with one resource reads as before sharding. */
+function oneOrMany<T>(values: T[]): T | T[] {
+  return values.length === 1 ? values[0]! : values;
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

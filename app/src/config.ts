@@ -58,6 +58,8 @@ export interface PostgresTarget {
 export interface PhysicalShardTarget {
   writer: PostgresTarget;
   readers: PostgresTarget[];
+  /** The shard writer's own master secret; undefined: shard 0's password (DATABASE_SECRET_ARN). */
+  passwordSecret?: SecretRef | undefined;
 }
 
 export interface Config {
@@ -211,6 +213,15 @@ export function loadConfig(
     );
   }
   const auth = readVariable(env, "DATABASE_AUTH");
+  if (
+    auth === "iam" &&
+    (readVariable(env, "DATABASE_SHARDS") ?? []).some((shard) => shard.secretArn !== undefined)
+  ) {
+    throw new EnvironmentError(
+      "DATABASE_SHARDS",
+      "names a secretArn with DATABASE_AUTH=iam: IAM authentication uses no password; drop the secretArns",
+    );
+  }
   if (auth === "iam" && passwordSecret !== undefined) {
     throw new EnvironmentError(
       "DATABASE_SECRET_ARN",
@@ -232,6 +243,7 @@ export function loadConfig(
             readers: shard.readUrls.map((url) =>
               parsePostgresUrl(`DATABASE_SHARDS[${index}].readUrls`, url, databasePassword),
             ),
+            passwordSecret: shard.secretArn,
           })),
           auth,
           migrations: readVariable(env, "DATABASE_MIGRATIONS"),

@@ -10,9 +10,9 @@
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { ConfigError, loadConfig, type PostgresTarget } from "../config";
+import { ConfigError, loadConfig, type PostgresTarget, type SecretRef } from "../config";
 import { createLogger } from "../logger";
-import { loadDatabasePassword } from "../tiers";
+import { loadDatabasePassword, loadRotatingPassword } from "../tiers";
 import { iamTokenPassword } from "../tiers/iamAuth";
 import { DEFAULT_MAP_POLL_MS } from "./router";
 import { clientConfig, reshard, ReshardRefused } from "./reshard";
@@ -32,18 +32,23 @@ async function physicalShards(): Promise<pg.ClientConfig[]> {
   // master password (DATABASE_SECRET_ARN) shared by every shard.
   const iam = config.database.auth === "iam";
   const password = iam ? undefined : await loadDatabasePassword(config, createLogger("silent"));
-  const toClient = (target: PostgresTarget) =>
-    clientConfig(
+  const toClient = async (target: PostgresTarget, secret: SecretRef | undefined) => {
+    if (iam)
+      return clientConfig(target, iamTokenPassword(target, { fallbackRegion: config.aws.region }));
+    // A shard with its own master secret (DATABASE_SHARDS' secretArn) uses it; others share shard 0's.
+    const rotating =
+      secret === undefined
+        ? password
+        : await loadRotatingPassword(secret, config, createLogger("silent"));
+    return clientConfig(
       target,
-      iam
-        ? iamTokenPassword(target, { fallbackRegion: config.aws.region })
-        : password === undefined
-          ? target.password
-          : password.passwordFor(target.password),
+      rotating === undefined ? target.password : rotating.passwordFor(target.password),
     );
-  return [config.database.writer, ...config.database.shards.map((shard) => shard.writer)].map(
-    toClient,
-  );
+  };
+  return Promise.all([
+    toClient(config.database.writer, undefined),
+    ...config.database.shards.map((shard) => toClient(shard.writer, shard.passwordSecret)),
+  ]);
 }
 
 function wholeNumber(name: string, value: string | undefined, fallback: number): number {

@@ -1,6 +1,6 @@
 /** Builds every tier from the validated environment: embedded defaults or full-stack services. */
 import type { Logger } from "pino";
-import type { Config, PhysicalShardTarget, QueueRef } from "../config";
+import type { Config, PhysicalShardTarget, QueueRef, SecretRef } from "../config";
 import {
   createMemoryFenceStore,
   createRedisFenceStore,
@@ -83,11 +83,17 @@ export async function loadDatabasePassword(
   if (config.database.kind !== "postgres" || config.database.passwordSecret === undefined) {
     return undefined;
   }
+  return loadRotatingPassword(config.database.passwordSecret, config, logger);
+}
+
+/** A master secret's password, read once now and again after a rotation. */
+export async function loadRotatingPassword(
+  secret: SecretRef,
+  config: Config,
+  logger: Logger,
+): Promise<RotatingPassword> {
   const password = new RotatingPassword({
-    source: secretsManagerPassword({
-      secret: config.database.passwordSecret,
-      endpoint: config.aws.endpoint,
-    }),
+    source: secretsManagerPassword({ secret, endpoint: config.aws.endpoint }),
     logger,
   });
   await password.load();
@@ -108,9 +114,10 @@ export async function openShardDatabases(
   if (config.database.kind === "pglite") return [await openPGlite(config.database.dataDir)];
   const { database } = config;
   const iam = database.auth === "iam";
-  // Every shard shares the master password (one secret for now: see README, Sharding).
+  // Each shard's writer has its own master secret (DATABASE_SHARDS' secretArn); without one, a
+  // shard shares shard 0's password.
   const password = iam ? undefined : await loadDatabasePassword(config, logger);
-  const open = (target: PhysicalShardTarget) =>
+  const open = async (target: PhysicalShardTarget) =>
     openPostgres({
       writer: target.writer,
       readers: options.readers ? target.readers : [],
@@ -120,9 +127,14 @@ export async function openShardDatabases(
             passwordFor: (server) =>
               iamTokenPassword(server, { fallbackRegion: config.aws.region }),
           }
-        : { password }),
+        : {
+            password:
+              target.passwordSecret === undefined
+                ? password
+                : await loadRotatingPassword(target.passwordSecret, config, logger),
+          }),
     });
-  return [open(database), ...database.shards.map(open)];
+  return [await open(database), ...(await Promise.all(database.shards.map(open)))];
 }
 
 /** An SQS queue in its own region (the other region's invalidation queue is in that region). */
