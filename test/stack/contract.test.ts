@@ -14,6 +14,7 @@ import {
   HEALTH_CHECKERS,
   MAX_STOP_TIMEOUT_SECONDS,
   OPTIONAL_TIER_VARIABLES,
+  SHARD_VARIABLES,
   TASK_ROLES,
   TASK_SECRETS,
   TASK_VARIABLES,
@@ -40,6 +41,11 @@ const STACKS = [
     label: "prod with the writer in the secondary",
     stack: "prod",
     overrides: { database: { writerRegion: "secondary" } },
+  },
+  {
+    label: "prod with 3 shards",
+    stack: "prod",
+    overrides: { database: { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } },
   },
 ] as const;
 
@@ -100,7 +106,9 @@ before(async () => {
   });
 });
 
-for (const { label } of STACKS) {
+for (const { label, overrides } of STACKS) {
+  const shards =
+    "database" in overrides && "shards" in overrides.database ? overrides.database.shards : 1;
   describe(`contract: ${label}`, () => {
     const tasks = () => synths.get(label)!.ofType(T.taskDefinition);
     // A region without a cache (the emulator cannot host one) leaves the cache's variables out.
@@ -109,12 +117,14 @@ for (const { label } of STACKS) {
         .get(label)!
         .ofType(T.cacheGroup)
         .some((group) => group.region === task.region);
+    // The shards' variables are set exactly when there is more than one physical shard.
     const expected = (names: readonly string[], task: SynthResource) =>
       names
         .filter(
           (name) =>
             hasCache(task) || !(OPTIONAL_TIER_VARIABLES as readonly string[]).includes(name),
         )
+        .filter((name) => shards > 1 || !(SHARD_VARIABLES as readonly string[]).includes(name))
         .sort();
 
     it("GIVEN the synth THEN it runs a web and a worker task per region", () => {
@@ -131,6 +141,20 @@ for (const { label } of STACKS) {
           task.name,
         );
         assert.equal(config.files.kind, "s3", task.name);
+        // Every physical shard reaches the app: shards 1..N-1 beside DATABASE_URL, and the map.
+        assert.equal(
+          config.database.kind === "postgres" ? config.database.shards.length + 1 : 0,
+          shards,
+          `${task.name}: physical shards`,
+        );
+        if (shards > 1) {
+          assert.equal(config.shardMap?.length, 8192, `${task.name}: the shard map`);
+          assert.equal(
+            new Set(config.shardMap).size,
+            shards,
+            `${task.name}: the map uses each shard`,
+          );
+        }
       }
     });
 
