@@ -193,13 +193,23 @@ describe("the invalidation handler", () => {
     QueueMessage,
     "body"
   >;
-  const handler = () =>
+  const handler = (cache = createMemoryCache(), fences = createMemoryFenceStore()) =>
     createInvalidationHandler({
       shards: [fakeDatabase([]).database],
-      cache: createMemoryCache(),
-      fences: createMemoryFenceStore(),
+      cache,
+      fences,
       logger: captureLogs().logger,
       metrics: new Metrics({ namespace: "Test", service: "web", write: () => undefined }),
+    });
+  const invalidation = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      type: "cache-invalidation",
+      version: 1,
+      key: "user:1",
+      lsn: "0/3000060",
+      origin: "eu-west-1",
+      sentAt: new Date().toISOString(),
+      ...fields,
     });
 
   const bad: [string, string][] = [
@@ -238,22 +248,8 @@ describe("the invalidation handler", () => {
     const cache = createMemoryCache();
     const fences = createMemoryFenceStore();
     await cache.set("user:1", "{}", 60_000);
-    const handle = createInvalidationHandler({
-      shards: [fakeDatabase([]).database],
-      cache,
-      fences,
-      logger: captureLogs().logger,
-      metrics: new Metrics({ namespace: "Test", service: "web", write: () => undefined }),
-    });
-    const body = JSON.stringify({
-      type: "cache-invalidation",
-      version: 1,
-      key: "user:1",
-      lsn: "0/3000060",
-      origin: "eu-west-1",
-      sentAt: new Date().toISOString(),
-    });
-    assert.equal(await handle(body, { ...message, body }), "processed");
+    const body = invalidation({});
+    assert.equal(await handler(cache, fences)(body, { ...message, body }), "processed");
     assert.equal(await cache.get("user:1"), undefined);
     assert.equal(await fences.get("user:1"), "0/3000060");
   });
@@ -261,23 +257,8 @@ describe("the invalidation handler", () => {
   it("GIVEN an invalidation naming a physical shard this region does not have THEN the key goes and the message is unprocessable", async () => {
     const cache = createMemoryCache();
     await cache.set("user:1", "{}", 60_000);
-    const handle = createInvalidationHandler({
-      shards: [fakeDatabase([]).database],
-      cache,
-      fences: createMemoryFenceStore(),
-      logger: captureLogs().logger,
-      metrics: new Metrics({ namespace: "Test", service: "web", write: () => undefined }),
-    });
-    const body = JSON.stringify({
-      type: "cache-invalidation",
-      version: 1,
-      key: "user:1",
-      shard: 2,
-      lsn: "0/3000060",
-      origin: "eu-west-1",
-      sentAt: new Date().toISOString(),
-    });
-    await assert.rejects(handle(body, { ...message, body }), /physical shard 2/);
+    const body = invalidation({ shard: 2 });
+    await assert.rejects(handler(cache)(body, { ...message, body }), /physical shard 2/);
     assert.equal(await cache.get("user:1"), undefined);
   });
 });
