@@ -20,6 +20,9 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
   assert.fail("expected a ConfigError");
 }
 
+/** A shard writer's RDS-managed master secret, as the stack passes it in DATABASE_SHARDS. */
+const SHARD_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-AbCdEf";
+
 describe("loadConfig", () => {
   it("GIVEN an empty environment THEN every tier is embedded under ./data on port 3000", () => {
     const config = loadConfig({}, "/srv");
@@ -38,7 +41,11 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgres://app@s0.example/app",
       DATABASE_PASSWORD: "pw",
       DATABASE_SHARDS: JSON.stringify([
-        { url: "postgres://app@s1.example/app", readUrls: ["postgres://app@s1r.example/app"] },
+        {
+          url: "postgres://app@s1.example/app",
+          readUrls: ["postgres://app@s1r.example/app"],
+          secretArn: SHARD_SECRET,
+        },
         { url: "postgres://app@s2.example:6432/app" },
       ]),
       DATABASE_SHARD_MAP: "0-4095:0,4096-6000:1,6001-8191:2",
@@ -56,6 +63,11 @@ describe("loadConfig", () => {
         ["s1.example", 5432, "pw", ["s1r.example"]],
         ["s2.example", 6432, "pw", []],
       ],
+    );
+    // Shard 1 reads its own master secret; shard 2 shares shard 0's password.
+    assert.deepEqual(
+      config.database.shards.map((shard) => shard.passwordSecret?.arn),
+      [SHARD_SECRET, undefined],
     );
     assert.deepEqual(
       [0, 4095, 4096, 6000, 6001, 8191].map((logical) => config.shardMap?.[logical]),
@@ -228,6 +240,29 @@ describe("loadConfig", () => {
     [
       "DATABASE_SHARDS[0].url",
       { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: '[{"url":"nope"}]' },
+    ],
+    [
+      "DATABASE_SHARDS[0].secretArn",
+      {
+        DATABASE_URL: "postgres://app@h/app",
+        DATABASE_SHARDS: '[{"url":"postgres://app@s1/app","secretArn":"my-db-secret"}]',
+      },
+    ],
+    [
+      "DATABASE_SHARDS",
+      {
+        DATABASE_URL: "postgres://app@h/app?sslmode=require",
+        DATABASE_AUTH: "iam",
+        DATABASE_SHARDS: `[{"url":"postgres://app@s1/app?sslmode=require","secretArn":"${SHARD_SECRET}"}]`,
+      },
+    ],
+    [
+      "DATABASE_SHARDS[0]",
+      {
+        DATABASE_URL: "postgres://app@h/app?sslmode=require",
+        DATABASE_AUTH: "iam",
+        DATABASE_SHARDS: '[{"url":"postgres://app@s1/app"}]',
+      },
     ],
     ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-8190:0" }],
     ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-8191:1" }],

@@ -138,6 +138,29 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
   });
 });
 
+describe("sharding: GIVEN 2 shards WHEN the primary region is lost (database.writerRegion secondary)", () => {
+  let failedOver: Synth;
+  before(async () => {
+    failedOver = await synth("prod", {
+      database: { shards: 2, shardMap: "0-8191:0", writerRegion: "secondary" },
+    });
+    assert.equal(failedOver.error, undefined, failedOver.error);
+  });
+
+  it("THEN each shard's cross-region replica is promoted in place and every task writes to it", () => {
+    for (const prefix of ["database", "database-shard1"]) {
+      const promoted = failedOver.named(`secondary-${prefix}-replica-0`, INSTANCE);
+      assert.equal(promoted.inputs.replicateSourceDb, undefined, `${prefix}: promoted`);
+    }
+    for (const task of failedOver.ofType(TASK)) {
+      const env = environmentOf(task);
+      assert.match(env.DATABASE_URL!, /secondary-database-replica-0\./, task.name);
+      const [shard1] = JSON.parse(env.DATABASE_SHARDS!) as Array<{ url: string }>;
+      assert.match(shard1!.url, /secondary-database-shard1-replica-0\./, task.name);
+    }
+  });
+});
+
 describe("sharding config: database.shards and database.shardMap", () => {
   const problemsOf = (database: Record<string, unknown>) => {
     try {
