@@ -134,7 +134,9 @@ export async function openShardDatabases(
                 : await loadRotatingPassword(target.passwordSecret, config, logger),
           }),
     });
-  return [await open(database), ...(await Promise.all(database.shards.map(open)))];
+  // Shard 0's own secret (DATABASE_SECRET_ARN) is `password`, already read.
+  const shard0 = { writer: database.writer, readers: database.readers };
+  return [await open(shard0), ...(await Promise.all(database.shards.map(open)))];
 }
 
 /** An SQS queue in its own region (the other region's invalidation queue is in that region). */
