@@ -397,9 +397,22 @@ export const configSchema = z
             message: "must be a lowercase identifier of up to 16 characters",
           })
           .describe("the master user; its password is managed by RDS in Secrets Manager"),
+        appUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" })
+          .describe(
+            "the app's own role: rows only, no DDL; created by the migrate step, logs in with IAM tokens",
+          ),
       })
       .strict()
       .superRefine((database, ctx) => {
+        if (database.appUsername === database.masterUsername) {
+          issue(
+            ctx,
+            "appUsername",
+            `is the master user (${database.masterUsername}); the app runs as a role of its own, so pick another name`,
+          );
+        }
         if (database.maxAllocatedStorageGb < database.allocatedStorageGb) {
           issue(
             ctx,
@@ -427,11 +440,35 @@ export const configSchema = z
           "replicas beside the primary node; 1 or more turns on failover and multi-AZ",
         ),
         snapshotRetentionDays: count(35).describe("daily snapshots kept (0: none)"),
+        invalidationRetentionSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(1_209_600)
+          .describe(
+            "how long a cross-region cache invalidation may wait in a region's queue (past the cache's TTL it no longer matters)",
+          ),
+        invalidationMaxReceiveCount: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .describe("deliveries of one invalidation before its dead-letter queue"),
         allowReplacement: z
           .boolean()
           .describe(
             "let a deploy replace the cache group (an outage: deleted first, refilled empty); false: Pulumi refuses such a change, and a destroy (README: Deploying)",
           ),
+      })
+      .strict(),
+    sessions: z
+      .object({
+        enablePointInTimeRecovery: z
+          .boolean()
+          .describe("continuous backups (35 days) of every replica of the sessions table"),
+        enableDeletionProtection: z
+          .boolean()
+          .describe("DynamoDB deletion protection on the sessions table and its replicas"),
       })
       .strict(),
     logs: z

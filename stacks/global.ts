@@ -17,6 +17,8 @@ import { GlobalObservability } from "../components/globalObservability";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
+import { SessionStore } from "../components/sessionStore";
+import { InvalidationQueue } from "../components/invalidationQueue";
 import { WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
@@ -25,6 +27,8 @@ import {
   appDomainName,
   geoDnsRegionSettings,
   geoDnsSettings,
+  invalidationQueueSettings,
+  sessionStoreSettings,
   webAclSettings,
   zoneArgs,
 } from "./settings";
@@ -248,6 +252,99 @@ export function connectRegions(
     );
   }
   return peering;
+}
+
+/**
+ * The sessions table: its home in the primary, a replica in the secondary. Both are full
+ * read/write copies, so which region holds the database writer does not matter to it.
+ */
+export function createSessionStore(config: StackConfig, providers: Providers): SessionStore {
+  return new SessionStore("sessions", {
+    regions: (["primary", "secondary"] as const).map((role) => ({
+      region: config.regions[role],
+      provider: providers[role],
+    })),
+    ...sessionStoreSettings(config),
+  });
+}
+
+/** Each region's cache-invalidation queue, with its region's provider (every region sends to each). */
+export function createInvalidationQueues(
+  config: StackConfig,
+  providers: Providers,
+): Record<RegionRole, InvalidationQueue> {
+  const queue = (role: RegionRole) =>
+    new InvalidationQueue(`${role}-invalidations`, invalidationQueueSettings(config), {
+      provider: providers[role],
+    });
+  return { primary: queue("primary"), secondary: queue("secondary") };
+}
+
+/**
+ * Where every region's app puts files: the bucket of the region holding the writer. Replication
+ * runs from the primary bucket to the replica, so after a failover (the primary lost) uploads go
+ * to the replica, which CloudFront's origin group reads while the primary's S3 fails.
+ */
+export function assetsBucketFor(
+  config: StackConfig,
+  cdn: Cdn,
+): { bucketName: pulumi.Output<string>; bucketRegion: string } {
+  if (config.database.writerRegion === "secondary" && cdn.replicaBucketName) {
+    return { bucketName: cdn.replicaBucketName, bucketRegion: config.regions.secondary };
+  }
+  return { bucketName: cdn.bucketName, bucketRegion: config.regions.primary };
+}
+
+/**
+ * What each region's tasks may use of the state shared across regions, granted ahead of any
+ * failover so that a failover changes no IAM policy (IAM's control plane is in us-east-1):
+ * - sessions: the web tasks, on their own region's replica only;
+ * - cache invalidations: web and worker tasks (every writer) send to every region's queue;
+ * - the database: web and worker tasks log in as the app's role with IAM tokens on every
+ *   instance of every physical shard in both regions (writer, replicas, the cross-region replica that a failover
+ *   promotes), so no password is fetched at task start.
+ */
+export function shareRegionalState(
+  config: StackConfig,
+  regions: Record<RegionRole, Region>,
+  sessions: SessionStore,
+): void {
+  const connectArns = (["primary", "secondary"] as const).flatMap((role) =>
+    regions[role].databases.flatMap((database) =>
+      database.connectArns(config.database.appUsername),
+    ),
+  );
+  for (const role of ["primary", "secondary"] as const) {
+    const region = regions[role];
+    sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
+    const tasks = [
+      { tier: "web", roleName: region.web.taskRoleName },
+      { tier: "workers", roleName: region.workers.taskRoleName },
+    ];
+    for (const { tier, roleName } of tasks) {
+      for (const target of ["primary", "secondary"] as const) {
+        regions[target].invalidations.grantSend(`${role}-${tier}-invalidates-${target}`, roleName);
+      }
+      new aws.iam.RolePolicy(
+        `${role}-${tier}-database-connect`,
+        {
+          role: roleName,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "DatabaseLoginAsApp",
+                Effect: "Allow",
+                Action: "rds-db:connect",
+                Resource: connectArns,
+              },
+            ],
+          }),
+        },
+        { parent: region },
+      );
+    }
+  }
 }
 
 export function createGeoDns(

@@ -19,9 +19,13 @@ import {
   createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
+  assetsBucketFor,
   createImage,
+  createInvalidationQueues,
+  createSessionStore,
   createZone,
   peerNetworks,
+  shareRegionalState,
   type Providers,
 } from "./global";
 import { otherRole, Region, regionProvider } from "./region";
@@ -68,6 +72,9 @@ function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
   const cdnWebAcl = createCdnWebAcl(config, providers);
   const cdn = createCdn(config, providers, zone, cdnWebAcl);
+  const sessions = createSessionStore(config, providers);
+  const invalidationQueues = createInvalidationQueues(config, providers);
+  const publishUrls = ROLES.map((role) => invalidationQueues[role].queueUrl);
   const certificates =
     zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
   const cookieSigningKey = createCookieSigningKey();
@@ -79,7 +86,9 @@ function deployEverything(config: StackConfig) {
         region: config.regions[role],
         config,
         image: images[role],
-        assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
+        assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName },
+        sessionsTableName: sessions.tableName,
+        invalidations: { queue: invalidationQueues[role], publishUrls },
         ...(certificates && appDomain
           ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
@@ -97,6 +106,7 @@ function deployEverything(config: StackConfig) {
       : { primary: otherRegion, secondary: writerRegion };
 
   connectRegions(config, regions, providers);
+  shareRegionalState(config, regions, sessions);
   for (const role of ROLES) {
     cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
     cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);

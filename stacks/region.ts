@@ -9,12 +9,17 @@ import { AccessLogBucket } from "../components/accessLogBucket";
 import {
   COMMANDS,
   METRICS_NAMESPACE,
+  MIGRATE_COMMAND,
+  type MigrateEnvironment,
+  type MigrateSecrets,
   type StackTaskEnvironment,
   type TaskSecrets,
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
+import type { InvalidationQueue } from "../components/invalidationQueue";
+import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
@@ -53,12 +58,15 @@ export function otherRole(role: RegionRole): RegionRole {
   return role === "primary" ? "secondary" : "primary";
 }
 
-/** What a region needs from the region holding the writer: where writes go. */
+/**
+ * What a region needs from the region holding the writer: where writes go. No secret: the app
+ * logs in with IAM tokens it signs itself.
+ */
 export interface WriterDatabase {
   instanceArn: pulumi.Input<string>;
   address: pulumi.Input<string>;
-  masterUserSecretArn: pulumi.Input<string>;
-  kmsKeyArn: pulumi.Input<string>;
+  /** The writer's instance: a cross-region replica of it is replaced with it. */
+  instance: pulumi.Resource;
 }
 
 export interface RegionArgs {
@@ -66,7 +74,19 @@ export interface RegionArgs {
   region: string;
   config: StackConfig;
   image: pulumi.Input<string>;
-  assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
+  /** Where the app's files go: the bucket of the region holding the writer, and that region. */
+  assets: {
+    bucketName: pulumi.Input<string>;
+    bucketRegion: string;
+    cdnDomain: pulumi.Input<string>;
+  };
+  /** The sessions global table's name (the same in every region; the app uses its own region's copy). */
+  sessionsTableName: pulumi.Input<string>;
+  /**
+   * This region's cache-invalidation queue (its web tasks apply it), and every region's queue
+   * URL, this one's included (every write is sent to each).
+   */
+  invalidations: { queue: InvalidationQueue; publishUrls: pulumi.Input<string>[] };
   /**
    * The app's name and its certificate in this region, for the load balancer's HTTPS listener,
    * when the stack has a domain (stacks/global.ts: createAppCertificates).
@@ -101,6 +121,8 @@ export class Region extends pulumi.ComponentResource {
   readonly database: Database;
   /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
   readonly cache: Cache | undefined;
+  /** Where every region sends invalidations of this region's cache; its web tasks apply them. */
+  readonly invalidations: InvalidationQueue;
   readonly workers: QueueWorkers;
   readonly web: WebService;
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
@@ -108,6 +130,8 @@ export class Region extends pulumi.ComponentResource {
   readonly observability: Observability;
   /** Where this region's app writes, per physical shard: its own writers, or the other region's. */
   readonly writers: WriterDatabase[];
+  /** The migrate step (every physical shard), in the region holding the writers only. */
+  readonly migration?: MigrationTask;
   /** Physical shard 0's writer. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
@@ -116,6 +140,9 @@ export class Region extends pulumi.ComponentResource {
   readonly shardReaderAddresses: pulumi.Output<string>[][];
   /** Physical shard 0's reader addresses. */
   readonly readerAddresses: pulumi.Output<string>[];
+
+  private readonly config: StackConfig;
+  private readonly clusterArn: pulumi.Output<string>;
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
@@ -133,6 +160,7 @@ export class Region extends pulumi.ComponentResource {
     }
     this.role = args.role;
     this.region = args.region;
+    this.config = config;
 
     this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
       parent: this,
@@ -173,7 +201,10 @@ export class Region extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    this.invalidations = args.invalidations.queue;
+
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
+    this.clusterArn = cluster.arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
@@ -208,6 +239,7 @@ export class Region extends pulumi.ComponentResource {
         environment: {
           ...task.environment,
           QUEUE_URL: this.workers.queueUrl,
+          SESSIONS_TABLE: args.sessionsTableName,
           // Only the load balancer (inside the VPC) may say who the client is (X-Forwarded-*).
           TRUSTED_PROXIES: config.network.cidrs[args.role],
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
@@ -247,9 +279,11 @@ export class Region extends pulumi.ComponentResource {
     );
     // The web tier enqueues jobs; the workers own the queue and already consume it.
     this.workers.grantSendMessages("web", this.web.taskRoleName);
-    // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
-    this.grantReadDatabasePassword(`${name}-web`, this.web.taskRoleName);
-    this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
+    // The web tasks hold the region's cache in use, so they apply its invalidations.
+    this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
+    if (shape === "writer" || shape === "promotedReplica") {
+      this.migration = this.createMigration(name, args, cluster);
+    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -279,6 +313,10 @@ export class Region extends pulumi.ComponentResource {
               },
             }
           : {}),
+        invalidations: {
+          queueName: this.invalidations.queueName,
+          deadLetterQueueName: this.invalidations.deadLetterQueueName,
+        },
         appMetricsNamespace: METRICS_NAMESPACE,
         ...(this.waf
           ? {
@@ -308,6 +346,18 @@ export class Region extends pulumi.ComponentResource {
       deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
+      invalidationQueueUrl: this.invalidations.queueUrl,
+      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
+      ...(this.migration
+        ? {
+            migrate: {
+              taskDefinitionArn: this.migration.taskDefinitionArn,
+              clusterArn: this.clusterArn,
+              subnetIds: this.network.privateSubnetIds,
+              securityGroupId: this.migration.securityGroupId,
+            },
+          }
+        : {}),
     };
   }
 
@@ -319,34 +369,112 @@ export class Region extends pulumi.ComponentResource {
     return {
       instanceArn: role.writer.arn,
       address: role.writer.address,
-      masterUserSecretArn: role.writer.masterUserSecretArn,
-      kmsKeyArn: database.kmsKeyArn,
+      instance: role.writer.instance,
     };
   }
 
   /**
-   * Lets a task role read every shard writer's master password itself (docs/CONTRACT.md): the
-   * secrets, and their keys only as Secrets Manager decrypts them.
+   * The migrate step (contract: MIGRATE_COMMAND), next to the writers: the only task with the
+   * master credential, read from this region's own secrets. It migrates every physical shard in
+   * turn (shard 0's writer is DATABASE_URL, the others DATABASE_SHARDS) and creates the app's role
+   * (`database.appUsername`) on each, which the web and worker tasks log in as.
    */
-  private grantReadDatabasePassword(name: string, roleName: pulumi.Input<string>): void {
+  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+    const { config } = args;
+    const masterUrl = (host: pulumi.Input<string>) =>
+      this.databaseUrl(config.database.masterUsername, host);
+    const shardWriters = this.databases.map((database) => {
+      const role = database.role;
+      if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+        throw new Error(
+          `region ${this.region}: this region's database (${role.kind}) has no writer`,
+        );
+      }
+      return { database, writer: role.writer };
+    });
+    const [shard0, ...otherShards] = shardWriters;
+    const migration = new MigrationTask(
+      `${name}-migrate`,
+      {
+        cluster: { arn: cluster.arn, name: cluster.name },
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        image: args.image,
+        command: [...MIGRATE_COMMAND],
+        cpu: config.web.cpu,
+        memory: config.web.memory,
+        logRetentionDays: config.logs.retentionDays,
+        environment: {
+          AWS_REGION: args.region,
+          DATABASE_URL: masterUrl(shard0!.writer.address),
+          DATABASE_APP_USER: config.database.appUsername,
+          // Shards 1..N-1, each read with its own master secret by the task itself.
+          ...(otherShards.length > 0
+            ? {
+                DATABASE_SHARDS: pulumi.jsonStringify(
+                  otherShards.map(({ writer }) => ({
+                    url: masterUrl(writer.address),
+                    readUrls: [],
+                    secretArn: writer.masterUserSecretArn,
+                  })),
+                ),
+              }
+            : {}),
+        } satisfies MigrateEnvironment<pulumi.Input<string>>,
+        secrets: {
+          DATABASE_PASSWORD: { arn: shard0!.writer.masterUserSecretArn, jsonKey: "password" },
+        } satisfies MigrateSecrets<SecretReference>,
+        secretKmsKeyArns: [shard0!.database.kmsKeyArn],
+      },
+      { parent: this },
+    );
+    if (otherShards.length > 0) {
+      this.grantReadShardPasswords(
+        `${name}-migrate`,
+        migration.taskRoleName,
+        otherShards.map(({ database, writer }) => ({
+          secretArn: writer.masterUserSecretArn,
+          kmsKeyArn: database.kmsKeyArn,
+        })),
+      );
+    }
+    for (const { database } of shardWriters) {
+      database.allowFrom(
+        "migrate",
+        { securityGroupId: migration.securityGroupId },
+        "the migrate step",
+      );
+    }
+    return migration;
+  }
+
+  /**
+   * Lets the migrate task read the master passwords of shards 1..N-1 itself (DATABASE_SHARDS'
+   * secretArn): the secrets, and their keys only as Secrets Manager decrypts them.
+   */
+  private grantReadShardPasswords(
+    name: string,
+    roleName: pulumi.Input<string>,
+    secrets: { secretArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> }[],
+  ): void {
     new aws.iam.RolePolicy(
-      `${name}-database-password`,
+      `${name}-shard-passwords`,
       {
         role: roleName,
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
             {
-              Sid: "ReadDatabasePassword",
+              Sid: "ReadShardPasswords",
               Effect: "Allow",
               Action: "secretsmanager:GetSecretValue",
-              Resource: oneOrMany(this.writers.map((writer) => writer.masterUserSecretArn)),
+              Resource: secrets.map((secret) => secret.secretArn),
             },
             {
-              Sid: "DecryptDatabasePassword",
+              Sid: "DecryptShardPasswords",
               Effect: "Allow",
               Action: "kms:Decrypt",
-              Resource: oneOrMany(this.writers.map((writer) => writer.kmsKeyArn)),
+              Resource: secrets.map((secret) => secret.kmsKeyArn),
               Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
             },
           ],
@@ -354,6 +482,12 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
+
+  /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
+  private databaseUrl(user: string, host: pulumi.Input<string>): pulumi.Output<string> {
+    const { config } = this;
+    return pulumi.interpolate`postgres://${user}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
   }
 
   /**
@@ -384,7 +518,7 @@ export class Region extends pulumi.ComponentResource {
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
-      pulumi.interpolate`postgres://${config.database.masterUsername}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
+      this.databaseUrl(config.database.appUsername, host);
     return {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
@@ -393,7 +527,10 @@ export class Region extends pulumi.ComponentResource {
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
-        DATABASE_SECRET_ARN: this.writer.masterUserSecretArn,
+        // IAM tokens, signed with the task role: no password to fetch, from either region.
+        DATABASE_AUTH: "iam",
+        // The migrate step owns the schema; a task only checks it is current.
+        DATABASE_MIGRATIONS: "verify",
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
@@ -406,7 +543,6 @@ export class Region extends pulumi.ComponentResource {
                   readUrls: this.shardReaderAddresses[index + 1]!.map((address) =>
                     databaseUrl(address),
                   ),
-                  secretArn: writer.masterUserSecretArn,
                 })),
               ),
             }
@@ -420,15 +556,19 @@ export class Region extends pulumi.ComponentResource {
             }
           : {}),
         ASSETS_BUCKET: args.assets.bucketName,
+        ASSETS_BUCKET_REGION: args.assets.bucketRegion,
+        CACHE_INVALIDATION_QUEUE_URL: this.invalidations.queueUrl,
+        CACHE_INVALIDATION_PUBLISH_URLS: pulumi
+          .all(args.invalidations.publishUrls)
+          .apply((urls) => urls.join(",")),
         CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
         COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
+      secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
     };
   }
 }
@@ -446,11 +586,6 @@ export function shardName(name: string, shard: number): string {
   return shard === 0 ? name : `${name}-shard${shard}`;
 }
 
-/** One value as itself, several as a list: a policy with one resource reads as before sharding. */
-function oneOrMany<T>(values: T[]): T | T[] {
-  return values.length === 1 ? values[0]! : values;
-}
-
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */
 export function databaseRole(
   shape: DatabaseShape,
@@ -466,7 +601,7 @@ export function databaseRole(
     case "replica":
       if (writer === undefined)
         throw new Error("a cross-region replica needs the writer it follows");
-      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn, source: writer.instance };
   }
 }
 

@@ -63,15 +63,18 @@ export async function findUser(query: QueryFn, userId: string): Promise<UserRow 
   return row;
 }
 
-/** The user `userId` if its email is still `email` (the directory found the id from the email). */
-export async function findUserForSignIn(
+/**
+ * The account with its password hash, for checking a password: by internal id (the directory maps
+ * public ids and emails to it) and, for a sign-in, only while its email is still `email`.
+ */
+export async function findUserWithPassword(
   query: QueryFn,
   userId: string,
-  email: string,
+  email?: string,
 ): Promise<UserRowWithPassword | undefined> {
   const [row] = await query<UserRowWithPassword>(
-    `SELECT ${COLUMNS}, password_hash FROM users WHERE id = $1 AND email = $2`,
-    [userId, normalizeEmail(email)],
+    `SELECT ${COLUMNS}, password_hash FROM users WHERE id = $1 AND ($2::text IS NULL OR email = $2)`,
+    [userId, email === undefined ? null : normalizeEmail(email)],
   );
   return row;
 }
@@ -93,18 +96,20 @@ export async function insertUser(
 export async function updateUser(
   query: QueryFn,
   userId: string,
-  changes: { name?: string | undefined; email?: string | undefined },
+  changes: { name?: string | undefined; email?: string | undefined; passwordHash?: string },
 ): Promise<UserRow | undefined> {
   // COALESCE keeps a column whose change is absent (null), so one statement covers every subset.
   const [row] = await query<UserRow>(
     `UPDATE users
-        SET name = COALESCE($2, name), email = COALESCE($3, email), updated_at = now()
+        SET name = COALESCE($2, name), email = COALESCE($3, email),
+            password_hash = COALESCE($4, password_hash), updated_at = now()
       WHERE id = $1
       RETURNING ${COLUMNS}`,
     [
       userId,
       changes.name ?? null,
       changes.email === undefined ? null : normalizeEmail(changes.email),
+      changes.passwordHash ?? null,
     ],
   );
   return row;

@@ -7,6 +7,7 @@ import {
   validateDatabaseArgs,
 } from "../../components/database";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const RDS_INSTANCE = "aws:rds/instance:Instance";
 const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -122,40 +123,19 @@ describe("Database: argument validation", () => {
     ["a database name with capitals", { databaseName: "App" }, /databaseName: "App"/],
     ["a reserved user name", { masterUsername: "rdsadmin" }, /masterUsername: "rdsadmin"/],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateDatabaseArgs(baseArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateDatabaseArgs(baseArgs(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () =>
-          new Database("bad", baseArgs({ role: { kind: "writer", readReplicas: 9 } }), {
-            provider,
-          }),
-        /Database "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) =>
+      new Database("bad", baseArgs({ role: { kind: "writer", readReplicas: 9 } }), { provider }),
+    /Database "bad": invalid arguments/,
+  );
 
-  it("GIVEN a name RDS identifiers cannot carry WHEN the component is built THEN it names the name", async () => {
-    await render(({ provider }) => {
-      assert.throws(
-        () => new Database("Primary_DB", baseArgs(), { provider }),
-        /name: "Primary_DB" must be lowercase/,
-      );
-      return null;
-    });
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Database("Primary_DB", baseArgs(), { provider }),
+    /name: "Primary_DB" must be lowercase/,
+    "a name RDS identifiers cannot carry",
+  );
 });
 
 describe("Database: the writer", () => {
@@ -599,5 +579,87 @@ describe("Database: each role takes only its own settings, and offers only its o
     const { role } = database;
     assert.equal(role.kind, "formerWriter");
     assert.ok(!("writer" in role) && !("readers" in role));
+  });
+});
+
+describe("Database: what a replacement or IAM's delay must not break", () => {
+  it("GIVEN enhancedMonitoringSeconds 60 THEN every instance waits for the monitoring role's policy attachment (IAM propagation: RDS refuses a role it cannot use yet)", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database(
+          "db",
+          baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
+          { provider },
+        ),
+    );
+    const [attachment] = ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+    assert.ok(attachment, "no policy attachment");
+    const instances = ofType(RDS_INSTANCE);
+    assert.equal(instances.length, 2);
+    for (const instance of instances) {
+      // No input of the instance names the attachment, so only an explicit dependsOn puts it here.
+      assert.ok(instance.dependsOn.includes(attachment.urn), `${instance.name} does not wait`);
+    }
+  });
+
+  it("GIVEN a writer with replicas THEN each replica is replaced with the writer (same identifier, so the same replicateSourceDb: RDS would leave it detached, serving the old writer's data)", async () => {
+    const { ofType, named } = await render(
+      ({ provider }) =>
+        new Database("db", prodArgs({ role: { kind: "writer", readReplicas: 2 } }), { provider }),
+    );
+    const writer = named("db-writer", RDS_INSTANCE);
+    const replicas = ofType(RDS_INSTANCE).filter((r) => r.name.startsWith("db-replica-"));
+    assert.equal(replicas.length, 2);
+    for (const replica of replicas) {
+      assert.deepEqual(replica.replaceWith, [writer.urn], replica.name);
+      assert.equal(replica.deleteBeforeReplace, true, replica.name);
+    }
+    assert.deepEqual(writer.replaceWith, []);
+  });
+
+  it("GIVEN a cross-region replica of another region's writer THEN it is replaced with that writer, and once promoted it no longer is", async () => {
+    const { ofType } = await render(({ provider, providerFor }) => {
+      const primary = new Database("primary", prodArgs(), { provider });
+      const source = writerOf(primary);
+      new Database(
+        "secondary",
+        prodArgs({
+          role: { kind: "crossRegionReplica", sourceArn: source.arn, source: source.instance },
+        }),
+        { provider: providerFor("eu-west-1") },
+      );
+      new Database("promoted", prodArgs({ role: { kind: "promotedReplica" } }), {
+        provider: providerFor("eu-west-1"),
+      });
+    });
+    const instances = ofType(RDS_INSTANCE);
+    const writer = instances.find((r) => r.name === "primary-writer")!;
+    const replica = instances.find((r) => r.name === "secondary-replica-0")!;
+    const promoted = instances.find((r) => r.name === "promoted-replica-0")!;
+    assert.deepEqual(replica.replaceWith, [writer.urn]);
+    assert.deepEqual(promoted.replaceWith, []);
+  });
+
+  it("GIVEN dev with skipFinalSnapshot false THEN the writer and a promoted replica keep a final snapshot and their backups on delete, the replicas take none (RDS snapshots no replica)", async () => {
+    const { ofType } = await render(({ provider }) => {
+      new Database(
+        "db",
+        baseArgs({ role: { kind: "writer", readReplicas: 1 }, skipFinalSnapshot: false }),
+        { provider },
+      );
+      new Database(
+        "promoted",
+        baseArgs({ role: { kind: "promotedReplica" }, skipFinalSnapshot: false }),
+        { provider },
+      );
+    });
+    for (const name of ["db-writer", "promoted-replica-0"]) {
+      const instance = ofType(RDS_INSTANCE).find((r) => r.name === name)!;
+      assert.equal(instance.inputs.skipFinalSnapshot, false, name);
+      assert.match(String(instance.inputs.finalSnapshotIdentifier), /-final-[0-9a-f]+$/, name);
+      assert.equal(instance.inputs.deleteAutomatedBackups, false, name);
+    }
+    const replica = ofType(RDS_INSTANCE).find((r) => r.name === "db-replica-0")!;
+    assert.equal(replica.inputs.skipFinalSnapshot, true);
   });
 });

@@ -9,10 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { checkRole, loadConfig, parseRole } from "../../app/src/config";
+import { checkRole, loadConfig, loadMigrateConfig, parseRole } from "../../app/src/config";
 import {
   HEALTH_CHECKERS,
   MAX_STOP_TIMEOUT_SECONDS,
+  MIGRATE_COMMAND,
+  MIGRATE_SECRETS,
+  MIGRATE_VARIABLES,
   OPTIONAL_TIER_VARIABLES,
   SHARD_VARIABLES,
   TASK_ROLES,
@@ -58,6 +61,10 @@ interface Container {
 
 const containerOf = (task: SynthResource) =>
   (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
+
+const isMigrate = (task: SynthResource) => containerOf(task).command[0] === MIGRATE_COMMAND[0];
+/** The web and worker tasks; the migrate step has its own spec below. */
+const roleTasks = (s: Synth) => s.ofType(T.taskDefinition).filter((task) => !isMigrate(task));
 
 const roleOf = (task: SynthResource): TaskRole => {
   const role = containerOf(task).command[0];
@@ -110,7 +117,7 @@ for (const { label, overrides } of STACKS) {
   const shards =
     "database" in overrides && "shards" in overrides.database ? overrides.database.shards : 1;
   describe(`contract: ${label}`, () => {
-    const tasks = () => synths.get(label)!.ofType(T.taskDefinition);
+    const tasks = () => roleTasks(synths.get(label)!);
     // A region without a cache (the emulator cannot host one) leaves the cache's variables out.
     const hasCache = (task: SynthResource) =>
       synths
@@ -241,6 +248,42 @@ for (const { label, overrides } of STACKS) {
     });
   });
 }
+
+describe("contract: the migrate step", () => {
+  for (const { label } of STACKS) {
+    it(`GIVEN ${label} THEN one migrate task gets exactly its variables and secrets, and the app's loaders read each`, () => {
+      const migrates = synths.get(label)!.ofType(T.taskDefinition).filter(isMigrate);
+      assert.equal(migrates.length, 1);
+      const task = migrates[0]!;
+      const container = containerOf(task);
+      assert.deepEqual(
+        container.environment.map(({ name }) => name).sort(),
+        [...MIGRATE_VARIABLES].sort(),
+      );
+      assert.deepEqual(
+        container.secrets.map(({ name }) => name).sort(),
+        [...MIGRATE_SECRETS].sort(),
+      );
+      const env = taskEnvironment(task);
+      const read = new Set<string>();
+      const watched = new Proxy(env, {
+        get(target, key) {
+          if (typeof key === "string") read.add(key);
+          return target[key as string];
+        },
+      });
+      const config = loadConfig(watched, "/srv");
+      const migrate = loadMigrateConfig(watched);
+      assert.equal(config.database.kind, "postgres");
+      assert.ok(migrate.appRole, "DATABASE_APP_USER");
+      assert.deepEqual(
+        Object.keys(env).filter((name) => !read.has(name)),
+        [],
+        "variables the migrate command never reads",
+      );
+    });
+  }
+});
 
 describe("contract: the site's URL", () => {
   it("GIVEN prod with a domain THEN each region's albUrl is https on that domain, a name its certificate covers", () => {

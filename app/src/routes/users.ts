@@ -3,7 +3,7 @@
  * shard, reads through the cache; the directory maps public ids to shards and keeps emails unique
  * across shards (sharding/accounts.ts).
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../http/errors";
 import {
   currentSession,
@@ -12,6 +12,7 @@ import {
   requireSelf,
   SESSION_COOKIE,
   setCookie,
+  startSession,
   userNotFound,
   type RouteContext,
 } from "../http/context";
@@ -32,8 +33,8 @@ import {
   updateAccount,
   userIdOf,
 } from "../sharding/accounts";
-import { cacheKeyForUser, toPublicUser, toUser } from "../users";
-import { signUpRateLimit } from "../http/rateLimits";
+import { cacheKeyForUser, findUserWithPassword, toPublicUser, toUser } from "../users";
+import { passwordFailures, signUpRateLimit } from "../http/rateLimits";
 
 /** The internal id of the signed-in owner's account, from the directory's writer; 404 when gone. */
 async function ownAccountId(context: RouteContext, id: string): Promise<string> {
@@ -48,6 +49,32 @@ function emailTaken(): HttpError {
 
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { shards, files } = context.tiers;
+  const failures = passwordFailures(app, context);
+
+  /**
+   * 403 unless `password` is the account's: one scrypt check, as sign-in costs, limited and
+   * counted as a sign-in of the account (a stolen session is no unlimited password oracle).
+   * `userId` is the internal id the directory maps public id `id` to; the row is on its shard.
+   */
+  async function requireCurrentPassword(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ids: { id: string; userId: string },
+    password: string,
+  ): Promise<void> {
+    const row = await findUserWithPassword(shards.forUser(ids.userId).writer, ids.userId);
+    if (row === undefined) throw userNotFound(ids.id);
+    await failures.check(request, reply, row.email);
+    if (!(await context.passwords.verify(password, row.password_hash))) {
+      await failures.record(request, row.email);
+      throw new HttpError(
+        403,
+        "wrong_password",
+        "The current password is wrong.",
+        "currentPassword",
+      );
+    }
+  }
 
   app.post<{ Body: CreateUserBody }>(
     "/users",
@@ -111,26 +138,44 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     "/users/:id",
     {
       schema: {
-        summary: "Change your name or email",
+        summary:
+          "Change your name, email or password (email and password need currentPassword; a new password ends your other sessions)",
         tags: ["users"],
         params: jsonSchema(UserIdParams),
         body: jsonSchema(UpdateUserBody),
-        response: { 200: jsonSchema(User), ...errors(400, 401, 403, 404, 409, 413, 503) },
+        response: { 200: jsonSchema(User), ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
       const userId = await ownAccountId(context, id);
+      const { currentPassword, password, ...changes } = request.body;
+      // The schema requires currentPassword with email or password; given with a name, it is checked too.
+      if (currentPassword !== undefined) {
+        await requireCurrentPassword(request, reply, { id, userId }, currentPassword);
+      }
+      const passwordHash =
+        password === undefined ? undefined : await context.passwords.hash(password);
       let row;
       try {
-        row = await updateAccount(shards, userId, request.body);
+        row = await updateAccount(shards, userId, {
+          ...changes,
+          ...(passwordHash === undefined ? {} : { passwordHash }),
+        });
       } catch (error) {
         if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
       await afterWrite(request, reply, context, userId, [cacheKeyForUser(id)]);
+      if (passwordHash !== undefined) {
+        // Whoever else held a session (perhaps the reason for the change) is signed out; this
+        // client keeps going on a new session.
+        await context.tiers.sessions.revokeUser(id);
+        await startSession(request, reply, context, id);
+        request.log.info({ userId: id }, "password changed");
+      }
       return toUser(row, files);
     },
   );

@@ -19,7 +19,7 @@
 import {
   deleteUser,
   findUser,
-  findUserForSignIn,
+  findUserWithPassword,
   insertUser,
   normalizeEmail,
   updateUser,
@@ -171,7 +171,7 @@ export async function findAccountForSignIn(shards: Shards, email: string) {
       [normalized],
     );
     if (entry === undefined) continue;
-    const row = await findUserForSignIn(
+    const row = await findUserWithPassword(
       shards.forUser(entry.user_id)[side],
       entry.user_id,
       normalized,
@@ -184,7 +184,7 @@ export async function findAccountForSignIn(shards: Shards, email: string) {
 export async function updateAccount(
   shards: Shards,
   id: string,
-  changes: { name?: string | undefined; email?: string | undefined },
+  changes: { name?: string | undefined; email?: string | undefined; passwordHash?: string },
 ): Promise<UserRow | undefined> {
   const newEmail = changes.email === undefined ? undefined : normalizeEmail(changes.email);
   const current =
