@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { replacingChanges } from "../../components/replacementInputs";
 import { synth, type Synth, type SynthResource } from "../../harness";
+import { MIGRATE_COMMAND } from "../../contract";
 import { ConfigError, parseConfig, shardMapProblem } from "../../stacks/config";
 
 const INSTANCE = "aws:rds/instance:Instance";
@@ -17,6 +18,20 @@ const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 const POLICY = "aws:iam/rolePolicy:RolePolicy";
 const THREE = { database: { shards: 3, shardMap: "0-8191:0" } };
 const FIRST_WRITER = "primary-database-writer";
+
+const containerOf = (task: SynthResource) =>
+  (
+    JSON.parse(String(task.inputs.containerDefinitions)) as Array<{
+      command?: string[];
+    }>
+  )[0]!;
+const isMigrate = (task: SynthResource) => containerOf(task).command?.[0] === MIGRATE_COMMAND[0];
+const statementsOf = (policy: SynthResource) =>
+  (
+    JSON.parse(String(policy.inputs.policy)) as {
+      Statement: Array<{ Sid: string; Action: string | string[]; Resource: string | string[] }>;
+    }
+  ).Statement;
 
 const environmentOf = (task: SynthResource) =>
   Object.fromEntries(
@@ -92,14 +107,15 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
     );
   });
 
-  it("THEN every task gets shards 1 and 2 (writer, its region's readers, its own master secret) and the map", () => {
+  it("THEN every web and worker task gets shards 1 and 2 (writer, its region's readers, no secret: IAM tokens) and the map", () => {
     const config = parseConfig({ environment: "prod", ...THREE });
-    for (const task of three.ofType(TASK)) {
+    for (const task of three.ofType(TASK).filter((task) => !isMigrate(task))) {
       const env = environmentOf(task);
+      assert.equal(env.DATABASE_AUTH, "iam", task.name);
       const shards = JSON.parse(env.DATABASE_SHARDS ?? "[]") as Array<{
         url: string;
         readUrls: string[];
-        secretArn: string;
+        secretArn?: string;
       }>;
       assert.equal(shards.length, 2, task.name);
       shards.forEach((shard, index) => {
@@ -112,7 +128,7 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
             new RegExp(`database-shard${index + 1}-replica-\\d\\..*\\.${task.region}\\.`),
           );
         }
-        assert.match(shard.secretArn, /^arn:aws:secretsmanager:/);
+        assert.equal(shard.secretArn, undefined, `${task.name}: DATABASE_AUTH=iam refuses one`);
       });
       assert.equal(env.DATABASE_SHARD_MAP, config.database.shardMap, task.name);
     }
@@ -123,18 +139,62 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
     }
   });
 
-  it("THEN the tasks may read every shard's master secret, and only those", () => {
-    const passwordPolicies = three
+  it("THEN the one migrate task migrates every shard: shards 1 and 2 as the master user, each with its own master secret", () => {
+    const [migrate, ...others] = three.ofType(TASK).filter(isMigrate);
+    assert.ok(migrate);
+    assert.equal(others.length, 0, "one migrate task, in the writer's region");
+    const shards = JSON.parse(environmentOf(migrate).DATABASE_SHARDS ?? "[]") as Array<{
+      url: string;
+      secretArn: string;
+    }>;
+    assert.equal(shards.length, 2);
+    shards.forEach((shard, index) => {
+      assert.match(
+        shard.url,
+        new RegExp(`^postgres://[^@]+@primary-database-shard${index + 1}-writer\\.`),
+      );
+      assert.match(shard.secretArn, /^arn:aws:secretsmanager:/);
+    });
+    assert.equal(new Set(shards.map((shard) => shard.secretArn)).size, 2, "one secret per shard");
+  });
+
+  it("THEN only the migrate task may read shards 1 and 2's master secrets, and only those", () => {
+    const secretPolicies = three
       .ofType(POLICY)
-      .filter((policy) => policy.name.endsWith("-database-password"));
-    assert.ok(passwordPolicies.length > 0);
-    for (const policy of passwordPolicies) {
-      const document = JSON.parse(String(policy.inputs.policy)) as {
-        Statement: Array<{ Sid: string; Resource: string | string[] }>;
-      };
-      const read = document.Statement.find((statement) => statement.Sid === "ReadDatabasePassword");
-      assert.equal([read!.Resource].flat().length, 3, policy.name);
-    }
+      .filter((policy) =>
+        statementsOf(policy).some((statement) =>
+          [statement.Action].flat().includes("secretsmanager:GetSecretValue"),
+        ),
+      );
+    assert.deepEqual(
+      secretPolicies.map((policy) => policy.name),
+      ["primary-migrate-shard-passwords"],
+    );
+    const read = statementsOf(secretPolicies[0]!).find(
+      (statement) => statement.Sid === "ReadShardPasswords",
+    );
+    assert.equal([read!.Resource].flat().length, 2);
+  });
+
+  it("THEN web and worker tasks may log in with IAM tokens on every shard's instances in both regions", () => {
+    const connectResources = (s: Synth) =>
+      s
+        .ofType(POLICY)
+        .filter((policy) => policy.name.endsWith("-database-connect"))
+        .map((policy) => {
+          const connect = statementsOf(policy).find(
+            (statement) => statement.Action === "rds-db:connect",
+          );
+          return [connect!.Resource].flat().length;
+        });
+    const before = connectResources(one);
+    const after = connectResources(three);
+    assert.ok(before.length > 0);
+    assert.deepEqual(
+      after,
+      before.map((count) => 3 * count),
+      "three times the instances, each granted",
+    );
   });
 });
 

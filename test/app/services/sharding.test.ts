@@ -179,9 +179,11 @@ describe("sharding by user id (three physical shards)", { skip }, () => {
     const jars: CookieJar[] = [];
     const ids: string[] = [];
     const userIds: string[] = [];
+    const passwords: string[] = [];
     for (let index = 0; index < 2; index += 1) {
       const user = newUser();
       const created = await signUp(user);
+      passwords.push(user.password);
       ids.push(created.id);
       userIds.push(created.userId);
       const jar = new CookieJar();
@@ -201,7 +203,7 @@ describe("sharding by user id (three physical shards)", { skip }, () => {
           method: "PATCH",
           url: `/users/${id}`,
           headers: { cookie: jars[index]!.header() },
-          payload: { email: wanted },
+          payload: { email: wanted, currentPassword: passwords[index] },
         }),
       ),
     );
