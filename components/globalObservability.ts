@@ -30,6 +30,8 @@ export interface GlobalObservabilityArgs {
   distributionId: pulumi.Input<string>;
   /** The Route53 health checks of the regions' load balancers; empty when the stack has no domain. */
   healthChecks: Array<{ role: "primary" | "secondary"; id: pulumi.Input<string> }>;
+  /** The hosted zone Route53 signs (DnsSec), whose DNSSEC errors raise alarms; unset: none. */
+  dnssecZoneId?: pulumi.Input<string>;
   /**
    * The share of CloudFront responses that may be 5xx, in percent, before the alarm fires.
    * @default 5
@@ -114,6 +116,40 @@ function globalDashboardRows(args: GlobalObservabilityArgs): DashboardRow[] {
   ];
 }
 
+/**
+ * Route53's DNSSEC errors (published in us-east-1 per signed zone): a failure here is a domain
+ * that validating resolvers may soon refuse to resolve at all (SERVFAIL), so any one alarms.
+ */
+function dnssecAlarmSpecs(zoneId: pulumi.Input<string>): AlarmSpec[] {
+  const zone = { HostedZoneId: zoneId };
+  return [
+    {
+      role: "dnssec-internal-failure",
+      what: "Route53 cannot sign the zone (DNSSECInternalFailure): signatures expire and validating resolvers stop answering for the domain.",
+      lookAt:
+        "the zone's DNSSEC signing status in the Route53 console and the key-signing key's KMS key (enabled, policy unchanged)",
+      line: metric("AWS/Route53", "DNSSECInternalFailure", zone, "Maximum"),
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: FIVE_MINUTES,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching", // published only while the zone is signed
+    },
+    {
+      role: "dnssec-ksk-needs-action",
+      what: "A key-signing key needs action (DNSSECKeySigningKeysNeedingAction): its KMS key is disabled, deleted, or no longer lets Route53 sign.",
+      lookAt:
+        "the key-signing key's status in Route53 and its KMS key's state and key policy (dnssec-route53.amazonaws.com)",
+      line: metric("AWS/Route53", "DNSSECKeySigningKeysNeedingAction", zone, "Maximum"),
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: FIVE_MINUTES,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching", // published only while the zone is signed
+    },
+  ];
+}
+
 function globalAlarmSpecs(args: GlobalObservabilityArgs): AlarmSpec[] {
   const percent = args.cdn5xxPercent ?? DEFAULT_CDN_5XX_PERCENT;
   return [
@@ -128,6 +164,7 @@ function globalAlarmSpecs(args: GlobalObservabilityArgs): AlarmSpec[] {
       evaluationPeriods: 2,
       treatMissingData: "breaching", // Route53 reports every minute while the check exists; silence must not look healthy
     })),
+    ...(args.dnssecZoneId === undefined ? [] : dnssecAlarmSpecs(args.dnssecZoneId)),
     {
       role: "cdn-5xx-rate",
       what: `Over ${percent}% of CloudFront responses are 5xx.`,

@@ -10,11 +10,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
-import { deploysEveryTier, serves } from "./emulator";
+import { deploysEveryTier, edgeAuditSkippedReason, serves } from "./emulator";
 import {
   connectRegions,
   createAppCertificates,
   createCdn,
+  createEdgeAudit,
+  createEdgeLogsKey,
   createCookieSigningKey,
   createCdnWebAcl,
   createGeoDns,
@@ -54,6 +56,8 @@ export const cdnDomain = outputs.cdnDomain;
 export const assetsBucket = outputs.assetsBucket;
 export const regions = outputs.regions;
 export const globalDashboardUrl = outputs.globalDashboardUrl;
+/** The DS record to publish at the registrar once the zone is signed (README: DNSSEC). */
+export const dnssec = outputs.dnssec;
 
 /** One provider per region, and us-east-1's for CloudFront (one of the two when it is). */
 function createProviders(config: StackConfig): Providers {
@@ -70,7 +74,8 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdnWebAcl = createCdnWebAcl(config, providers);
+  const edgeLogsKey = createEdgeLogsKey(config, providers);
+  const cdnWebAcl = createCdnWebAcl(config, providers, edgeLogsKey);
   const cdn = createCdn(config, providers, zone, cdnWebAcl);
   const sessions = createSessionStore(config, providers);
   const invalidationQueues = createInvalidationQueues(config, providers);
@@ -110,14 +115,29 @@ function deployEverything(config: StackConfig) {
   for (const role of ROLES) {
     cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
     cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);
+    // The assets bucket of each region logs its requests into that region's access-log bucket.
+    const accessLogs = regions[role].accessLogs;
+    if (accessLogs) cdn.logServerAccess(role, accessLogs.serverAccessLogs);
   }
 
   const geoDns = zone
     ? createGeoDns(config, zone, [regions.primary, regions.secondary], providers)
     : undefined;
+  const auditSkipped = edgeAuditSkippedReason(config);
+  const audit =
+    auditSkipped === undefined && edgeLogsKey
+      ? createEdgeAudit(config, cdn, zone, providers, edgeLogsKey)
+      : undefined;
   // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
+    ? createGlobalObservability(
+        config,
+        cdn,
+        cdnWebAcl,
+        geoDns,
+        providers,
+        audit?.dnssec ? zone?.zoneId : undefined,
+      )
     : undefined;
   return {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,
@@ -130,6 +150,11 @@ function deployEverything(config: StackConfig) {
       pulumi.output(
         `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`,
       ),
+    dnssec: audit?.dnssec
+      ? { status: "signing", dsRecord: audit.dnssec.dsRecord }
+      : {
+          status: `disabled: ${auditSkipped ?? "no zone created by this stack (dns.domain unset, or dns.zoneId names its owner's zone), or dns.dnssec off"}`,
+        },
   };
 }
 
@@ -154,5 +179,6 @@ function deployNetworksOnly(config: StackConfig) {
       ROLES.map((role) => [role, { region: config.regions[role], vpcId: networks[role].vpcId }]),
     ),
     globalDashboardUrl: skipped,
+    dnssec: { status: skipped },
   };
 }

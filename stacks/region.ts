@@ -17,12 +17,14 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
-import type { SecretReference } from "../components/fargateService";
+import { CONTAINER_NAME, type SecretReference } from "../components/fargateService";
+import { MigrationRun } from "../components/migrationRun";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebAcl } from "../components/webAcl";
 import { tierTags } from "../components/tags";
@@ -67,6 +69,11 @@ export interface WriterDatabase {
   address: pulumi.Input<string>;
   /** The writer's instance: a cross-region replica of it is replaced with it. */
   instance: pulumi.Resource;
+  /**
+   * The migrate run that brought the writer's schema up to this deploy's image (MigrationRun's
+   * task id): every region's web and worker services take it, so none starts before it.
+   */
+  migratedBy: pulumi.Input<string>;
 }
 
 export interface RegionArgs {
@@ -128,14 +135,20 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
+  /** The migrate step (every physical shard): its task definition in the region holding the writers only. */
+  readonly migration: MigrationTask;
+  /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
+  readonly accessLogs: AccessLogBucket | undefined;
+  /** The key every log group of the region is encrypted with. */
+  readonly logsKeyArn: pulumi.Output<string>;
   /** Where this region's app writes, per physical shard: its own writers, or the other region's. */
   readonly writers: WriterDatabase[];
-  /** The migrate step (every physical shard), in the region holding the writers only. */
-  readonly migration?: MigrationTask;
   /** Physical shard 0's writer. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
+  /** The key the app's own secrets (the cookie-signing key) are encrypted with in this region. */
+  private readonly secretsKeyArn: pulumi.Output<string>;
   /** Where this region's app reads, per physical shard: its replicas, unless they follow a former writer. */
   readonly shardReaderAddresses: pulumi.Output<string>[][];
   /** Physical shard 0's reader addresses. */
@@ -162,9 +175,21 @@ export class Region extends pulumi.ComponentResource {
     this.region = args.region;
     this.config = config;
 
-    this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
-      parent: this,
-    });
+    // Every log group of the region under a customer-managed key, before anything logs.
+    const account = keyAccount({ parent: this });
+    this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      description: `${name}: the region's CloudWatch log groups`,
+      // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
+      users: logsKeyUsers(args.region, account),
+      alias: true,
+      tags: tierTags("observability"),
+    }).arn;
+
+    this.network = new Network(
+      `${name}-network`,
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { parent: this },
+    );
 
     // One database of the same shape per physical shard; shard 0 keeps the name (and URNs) it had
     // before sharding, so adding shards never touches it.
@@ -176,14 +201,13 @@ export class Region extends pulumi.ComponentResource {
             vpcId: this.network.vpcId,
             subnetIds: this.network.isolatedSubnetIds,
             ...databaseSettings(config),
+            logKmsKeyArn: this.logsKeyArn,
             role: databaseRole(shape, config, args.writers?.[shard]),
           },
           { parent: this },
         ),
     );
     this.database = this.databases[0]!;
-    this.writers = args.writers ?? this.databases.map((database) => this.ownWriter(database));
-    this.writer = this.writers[0]!;
     this.shardReaderAddresses = this.databases.map((database) => readerAddressesOf(database.role));
     this.readerAddresses = this.shardReaderAddresses[0]!;
 
@@ -205,7 +229,21 @@ export class Region extends pulumi.ComponentResource {
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     this.clusterArn = cluster.arn;
+    // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
+    this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      description: `${name}: the app's secrets in Secrets Manager`,
+      alias: true,
+      tags: tierTags("web"),
+    }).arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
+    // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
+    const { task: migration, run } = this.createMigration(name, args, cluster);
+    this.migration = migration;
+    // Every shard's writer carries the one run that migrated them all.
+    this.writers = run
+      ? this.databases.map((database) => this.ownWriter(database, run))
+      : args.writers!;
+    this.writer = this.writers[0]!;
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -223,7 +261,7 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const accessLogs =
+    this.accessLogs =
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
@@ -251,14 +289,18 @@ export class Region extends pulumi.ComponentResource {
         ...(args.https
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
-        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
+        ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
       },
       { parent: this },
     );
 
     // The internet reaches the load balancer through the region's web ACL only.
     this.waf = serves(config, "webAcls")
-      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      ? new WebAcl(
+          `${name}-waf`,
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { parent: this },
+        )
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
@@ -277,13 +319,13 @@ export class Region extends pulumi.ComponentResource {
       { securityGroupId: this.workers.securityGroupId },
       "worker tasks",
     );
+    // Both sign in to the cache with IAM tokens of their own task role (no password).
+    this.cache?.grantConnect("web", this.web.taskRoleName);
+    this.cache?.grantConnect("workers", this.workers.taskRoleName);
     // The web tier enqueues jobs; the workers own the queue and already consume it.
     this.workers.grantSendMessages("web", this.web.taskRoleName);
     // The web tasks hold the region's cache in use, so they apply its invalidations.
     this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
-    if (shape === "writer" || shape === "promotedReplica") {
-      this.migration = this.createMigration(name, args, cluster);
-    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -347,8 +389,8 @@ export class Region extends pulumi.ComponentResource {
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
       invalidationQueueUrl: this.invalidations.queueUrl,
-      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
-      ...(this.migration
+      // What `aws ecs run-task` needs to run the migrations by hand, in the region holding the writer.
+      ...(this.migration.taskDefinitionArn
         ? {
             migrate: {
               taskDefinitionArn: this.migration.taskDefinitionArn,
@@ -361,7 +403,7 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(database: Database): WriterDatabase {
+  private ownWriter(database: Database, run: MigrationRun): WriterDatabase {
     const role = database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
@@ -370,6 +412,7 @@ export class Region extends pulumi.ComponentResource {
       instanceArn: role.writer.arn,
       address: role.writer.address,
       instance: role.writer.instance,
+      migratedBy: run.taskId,
     };
   }
 
@@ -377,22 +420,28 @@ export class Region extends pulumi.ComponentResource {
    * The migrate step (contract: MIGRATE_COMMAND), next to the writers: the only task with the
    * master credential, read from this region's own secrets. It migrates every physical shard in
    * turn (shard 0's writer is DATABASE_URL, the others DATABASE_SHARDS) and creates the app's role
-   * (`database.appUsername`) on each, which the web and worker tasks log in as.
+   * (`database.appUsername`) on each, which the web and worker tasks log in as. The run executes
+   * it at every deploy that changes its task definition and fails the up if it fails (MigrationRun).
+   *
+   * Its roles, security group and grants exist in both regions whatever `writerRegion` says, the
+   * grants covering any RDS master secret of this region (decryptable only with its databases'
+   * keys): a failover adds only the task definition and the run, no IAM resource (IAM's control
+   * plane is in us-east-1).
    */
-  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+  private createMigration(
+    name: string,
+    args: RegionArgs,
+    cluster: ComputeCluster,
+  ): { task: MigrationTask; run: MigrationRun | undefined } {
     const { config } = args;
     const masterUrl = (host: pulumi.Input<string>) =>
       this.databaseUrl(config.database.masterUsername, host);
-    const shardWriters = this.databases.map((database) => {
+    // Every physical shard has the region's shape: all of them have a writer here, or none does.
+    const shardWriters = this.databases.flatMap((database) => {
       const role = database.role;
-      if (role.kind !== "writer" && role.kind !== "promotedReplica") {
-        throw new Error(
-          `region ${this.region}: this region's database (${role.kind}) has no writer`,
-        );
-      }
-      return { database, writer: role.writer };
+      return role.kind === "writer" || role.kind === "promotedReplica" ? [role.writer] : [];
     });
-    const [shard0, ...otherShards] = shardWriters;
+    const [writer, ...otherWriters] = shardWriters;
     const migration = new MigrationTask(
       `${name}-migrate`,
       {
@@ -404,58 +453,81 @@ export class Region extends pulumi.ComponentResource {
         cpu: config.web.cpu,
         memory: config.web.memory,
         logRetentionDays: config.logs.retentionDays,
-        environment: {
-          AWS_REGION: args.region,
-          DATABASE_URL: masterUrl(shard0!.writer.address),
-          DATABASE_APP_USER: config.database.appUsername,
-          // Shards 1..N-1, each read with its own master secret by the task itself.
-          ...(otherShards.length > 0
-            ? {
-                DATABASE_SHARDS: pulumi.jsonStringify(
-                  otherShards.map(({ writer }) => ({
-                    url: masterUrl(writer.address),
-                    readUrls: [],
-                    secretArn: writer.masterUserSecretArn,
-                  })),
-                ),
-              }
-            : {}),
-        } satisfies MigrateEnvironment<pulumi.Input<string>>,
-        secrets: {
-          DATABASE_PASSWORD: { arn: shard0!.writer.masterUserSecretArn, jsonKey: "password" },
-        } satisfies MigrateSecrets<SecretReference>,
-        secretKmsKeyArns: [shard0!.database.kmsKeyArn],
+        logKmsKeyArn: this.logsKeyArn,
+        runsHere: writer !== undefined,
+        environment: writer
+          ? ({
+              AWS_REGION: args.region,
+              DATABASE_URL: masterUrl(writer.address),
+              DATABASE_APP_USER: config.database.appUsername,
+              // Shards 1..N-1, each read with its own master secret by the task itself.
+              ...(otherWriters.length > 0
+                ? {
+                    DATABASE_SHARDS: pulumi.jsonStringify(
+                      otherWriters.map((shardWriter) => ({
+                        url: masterUrl(shardWriter.address),
+                        readUrls: [],
+                        secretArn: shardWriter.masterUserSecretArn,
+                      })),
+                    ),
+                  }
+                : {}),
+            } satisfies MigrateEnvironment<pulumi.Input<string>>)
+          : {},
+        secrets: writer
+          ? ({
+              DATABASE_PASSWORD: { arn: writer.masterUserSecretArn, jsonKey: "password" },
+            } satisfies MigrateSecrets<SecretReference>)
+          : {},
+        secretGrantArns: [rdsMasterSecretsOf(this.database.kmsKeyArn)],
+        secretKmsKeyArns: [this.database.kmsKeyArn],
       },
       { parent: this },
     );
-    if (otherShards.length > 0) {
+    if (this.databases.length > 1) {
       this.grantReadShardPasswords(
         `${name}-migrate`,
         migration.taskRoleName,
-        otherShards.map(({ database, writer }) => ({
-          secretArn: writer.masterUserSecretArn,
-          kmsKeyArn: database.kmsKeyArn,
-        })),
+        this.databases.slice(1).map((database) => database.kmsKeyArn),
       );
     }
-    for (const { database } of shardWriters) {
+    const admitted = this.databases.flatMap((database) =>
       database.allowFrom(
         "migrate",
         { securityGroupId: migration.securityGroupId },
         "the migrate step",
-      );
+      ),
+    );
+    if (writer === undefined || migration.taskDefinitionArn === undefined) {
+      return { task: migration, run: undefined };
     }
-    return migration;
+    const run = new MigrationRun(
+      `${name}-migrate-run`,
+      {
+        region: args.region,
+        clusterArn: cluster.arn,
+        taskDefinitionArn: migration.taskDefinitionArn,
+        subnetIds: this.network.privateSubnetIds,
+        securityGroupId: migration.securityGroupId,
+        containerName: CONTAINER_NAME,
+      },
+      // The task pulls its image through the network's NAT and reaches every shard's writer only
+      // once its database admits the task's security group.
+      { parent: this, dependsOn: [this.network, ...admitted] },
+    );
+    return { task: migration, run };
   }
 
   /**
    * Lets the migrate task read the master passwords of shards 1..N-1 itself (DATABASE_SHARDS'
-   * secretArn): the secrets, and their keys only as Secrets Manager decrypts them.
+   * secretArn): any RDS master secret of this region (a promoted writer's is created at failover,
+   * so its ARN is not known ahead), decryptable only with those shards' keys and only as Secrets
+   * Manager decrypts them. In both regions, like the migrate step's other grants.
    */
   private grantReadShardPasswords(
     name: string,
     roleName: pulumi.Input<string>,
-    secrets: { secretArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> }[],
+    kmsKeyArns: pulumi.Input<string>[],
   ): void {
     new aws.iam.RolePolicy(
       `${name}-shard-passwords`,
@@ -468,13 +540,13 @@ export class Region extends pulumi.ComponentResource {
               Sid: "ReadShardPasswords",
               Effect: "Allow",
               Action: "secretsmanager:GetSecretValue",
-              Resource: secrets.map((secret) => secret.secretArn),
+              Resource: rdsMasterSecretsOf(this.database.kmsKeyArn),
             },
             {
               Sid: "DecryptShardPasswords",
               Effect: "Allow",
               Action: "kms:Decrypt",
-              Resource: secrets.map((secret) => secret.kmsKeyArn),
+              Resource: kmsKeyArns,
               Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
             },
           ],
@@ -491,14 +563,15 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
-   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
-   * Secrets Manager key, which the execution role may use without a grant).
+   * The cookie-signing key in this region's Secrets Manager, under the region's secrets key
+   * (changing the key updates the secret in place: Secrets Manager re-encrypts its versions).
    */
   private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
     const secret = new aws.secretsmanager.Secret(
       `${name}-cookie-secret`,
       {
         description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        kmsKeyId: this.secretsKeyArn,
         tags: tierTags("web"),
       },
       { parent: this },
@@ -524,6 +597,8 @@ export class Region extends pulumi.ComponentResource {
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
       ...taskSettings(config),
+      logKmsKeyArn: this.logsKeyArn,
+      migratedBy: this.writer.migratedBy,
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
@@ -553,6 +628,8 @@ export class Region extends pulumi.ComponentResource {
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+              REDIS_IAM_USER: this.cache.appUserId,
+              REDIS_IAM_CACHE_ID: this.cache.replicationGroupId,
             }
           : {}),
         ASSETS_BUCKET: args.assets.bucketName,
@@ -565,10 +642,9 @@ export class Region extends pulumi.ComponentResource {
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
         COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
+      secretKmsKeyArns: [this.secretsKeyArn],
     };
   }
 }
@@ -584,6 +660,32 @@ export function physicalShards(config: StackConfig): number[] {
  */
 export function shardName(name: string, shard: number): string {
   return shard === 0 ? name : `${name}-shard${shard}`;
+}
+
+/**
+ * An ARN of `service` in `region`, in the partition and account of `knownArn` (any ARN of the
+ * stack's): built from config, so it waits for no resource of that region.
+ */
+export function arnInRegion(
+  knownArn: pulumi.Input<string>,
+  service: string,
+  region: string,
+  resource: string,
+): pulumi.Output<string> {
+  return pulumi.output(knownArn).apply((arn) => {
+    const [, partition, , , account] = arn.split(":");
+    return `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  });
+}
+
+/**
+ * Every RDS-managed master secret (`rds!db-…`) of the region and account of `kmsKeyArn`: the
+ * promoted writer's secret is created at failover, so its exact ARN is not known ahead.
+ */
+export function rdsMasterSecretsOf(kmsKeyArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi
+    .output(kmsKeyArn)
+    .apply((arn) => arnInRegion(arn, "secretsmanager", arn.split(":")[3]!, "secret:rds!db-*"));
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

@@ -78,8 +78,7 @@ export const sharding: Benchmark<ShardingData> = {
   id: "sharding",
   title: "Sharding: routing overhead, spread of new ids, resharding speed and write pause",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const base = stack.scratch.urls.databaseUrl;
     const schemas = Array.from(
       { length: PHYSICAL_SHARDS },

@@ -87,9 +87,8 @@ function taskEnvironment(task: SynthResource): Record<string, string> {
   return env;
 }
 
-/** Loads `env` with the app's loader and returns what it read. */
-function loadAsTheApp(task: SynthResource) {
-  const env = taskEnvironment(task);
+/** `env` as a loader sees it, and the names of the variables it has read so far. */
+function watchReads(env: Record<string, string>) {
   const read = new Set<string>();
   const watched = new Proxy(env, {
     get(target, key) {
@@ -97,6 +96,13 @@ function loadAsTheApp(task: SynthResource) {
       return target[key as string];
     },
   });
+  return { read, watched };
+}
+
+/** Loads `env` with the app's loader and returns what it read. */
+function loadAsTheApp(task: SynthResource) {
+  const env = taskEnvironment(task);
+  const { read, watched } = watchReads(env);
   const role = parseRole(roleOf(task));
   const config = loadConfig(watched, "/srv");
   checkRole(role, config);
@@ -270,13 +276,7 @@ describe("contract: the migrate step", () => {
         [...MIGRATE_SECRETS].sort(),
       );
       const env = taskEnvironment(task);
-      const read = new Set<string>();
-      const watched = new Proxy(env, {
-        get(target, key) {
-          if (typeof key === "string") read.add(key);
-          return target[key as string];
-        },
-      });
+      const { read, watched } = watchReads(env);
       const config = loadConfig(watched, "/srv");
       const migrate = loadMigrateConfig(watched);
       assert.equal(config.database.kind, "postgres");

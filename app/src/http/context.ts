@@ -8,7 +8,7 @@ import { parseLsn, readAtLeast, writerLsn, type AtLeastRead, type Lsn } from "..
 import { DIRECTORY_SHARD } from "../sharding/router";
 import type { Metrics } from "../metrics";
 import type { PasswordHasher } from "../passwords";
-import type { RateLimitSettings } from "./rateLimits";
+import type { RateLimitSettings, RefundRateLimit } from "./rateLimits";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
 import { userIdOf } from "../sharding/accounts";
@@ -52,6 +52,8 @@ export interface RouteContext {
   metrics: Metrics;
   settings: WebSettings;
   passwords: PasswordHasher;
+  /** Gives back a reserved rate-limit count (http/rateLimits.ts). */
+  refundRateLimit: RefundRateLimit;
 }
 
 function isHttps(request: FastifyRequest): boolean {

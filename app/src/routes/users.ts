@@ -34,7 +34,7 @@ import {
   userIdOf,
 } from "../sharding/accounts";
 import { cacheKeyForUser, findUserWithPassword, toPublicUser, toUser } from "../users";
-import { passwordFailures, signUpRateLimit } from "../http/rateLimits";
+import { accountChangeRateLimit, passwordFailures, signUpRateLimit } from "../http/rateLimits";
 
 /** The internal id of the signed-in owner's account, from the directory's writer; 404 when gone. */
 async function ownAccountId(context: RouteContext, id: string): Promise<string> {
@@ -50,6 +50,7 @@ function emailTaken(): HttpError {
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { shards, files } = context.tiers;
   const failures = passwordFailures(app, context);
+  const accountChanges = accountChangeRateLimit(app, context);
 
   /**
    * 403 unless `password` is the account's: one scrypt check, as sign-in costs, limited and
@@ -64,9 +65,8 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
   ): Promise<void> {
     const row = await findUserWithPassword(shards.forUser(ids.userId).writer, ids.userId);
     if (row === undefined) throw userNotFound(ids.id);
-    await failures.check(request, reply, row.email);
+    await failures.reserve(request, reply, row.email);
     if (!(await context.passwords.verify(password, row.password_hash))) {
-      await failures.record(request, row.email);
       throw new HttpError(
         403,
         "wrong_password",
@@ -74,6 +74,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         "currentPassword",
       );
     }
+    await failures.refund(request);
   }
 
   app.post<{ Body: CreateUserBody }>(
@@ -151,6 +152,10 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       await requireSelf(request, context, id);
       const userId = await ownAccountId(context, id);
       const { currentPassword, password, ...changes } = request.body;
+      // Each costs a hash; successes count too (a name alone costs nothing and is not limited).
+      if (currentPassword !== undefined || password !== undefined) {
+        await accountChanges(request, reply);
+      }
       // The schema requires currentPassword with email or password; given with a name, it is checked too.
       if (currentPassword !== undefined) {
         await requireCurrentPassword(request, reply, { id, userId }, currentPassword);
