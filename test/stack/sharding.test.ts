@@ -16,6 +16,7 @@ const INSTANCE = "aws:rds/instance:Instance";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 const POLICY = "aws:iam/rolePolicy:RolePolicy";
+const KEY = "aws:kms/key:Key";
 const THREE = { database: { shards: 3, shardMap: "0-8191:0" } };
 const FIRST_WRITER = "primary-database-writer";
 
@@ -140,6 +141,7 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
   });
 
   it("THEN the one migrate task migrates every shard: shards 1 and 2 as the master user, each with its own master secret", () => {
+    const config = parseConfig({ environment: "prod", ...THREE });
     const [migrate, ...others] = three.ofType(TASK).filter(isMigrate);
     assert.ok(migrate);
     assert.equal(others.length, 0, "one migrate task, in the writer's region");
@@ -149,52 +151,82 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
     }>;
     assert.equal(shards.length, 2);
     shards.forEach((shard, index) => {
-      assert.match(
-        shard.url,
-        new RegExp(`^postgres://[^@]+@primary-database-shard${index + 1}-writer\\.`),
+      const writer = three.named(`primary-database-shard${index + 1}-writer`, INSTANCE);
+      assert.ok(
+        shard.url.startsWith(
+          `postgres://${config.database.masterUsername}@${String(writer.state.address)}:`,
+        ),
+        `${shard.url}: the master user on shard ${index + 1}'s writer`,
       );
       assert.match(shard.secretArn, /^arn:aws:secretsmanager:/);
     });
     assert.equal(new Set(shards.map((shard) => shard.secretArn)).size, 2, "one secret per shard");
   });
 
-  it("THEN only the migrate task may read shards 1 and 2's master secrets, and only those", () => {
-    const secretPolicies = three
-      .ofType(POLICY)
-      .filter((policy) =>
-        statementsOf(policy).some((statement) =>
-          [statement.Action].flat().includes("secretsmanager:GetSecretValue"),
-        ),
+  it("THEN only the migrate step, in each region, may read RDS master secrets: shards 1 and 2's with their own keys", () => {
+    const readsMasterSecrets = (policy: SynthResource) =>
+      statementsOf(policy).some(
+        (statement) =>
+          [statement.Action].flat().includes("secretsmanager:GetSecretValue") &&
+          [statement.Resource].flat().some((arn) => arn.includes(":secret:rds!db-")),
       );
     assert.deepEqual(
-      secretPolicies.map((policy) => policy.name),
-      ["primary-migrate-shard-passwords"],
+      three
+        .ofType(POLICY)
+        .filter(readsMasterSecrets)
+        .map((policy) => policy.name)
+        .sort(),
+      [
+        // shard 0's, injected at task start; shards 1 and 2's, read by the task itself
+        "primary-migrate-execution-secrets",
+        "primary-migrate-shard-passwords",
+        "secondary-migrate-execution-secrets",
+        "secondary-migrate-shard-passwords",
+      ],
     );
-    const read = statementsOf(secretPolicies[0]!).find(
-      (statement) => statement.Sid === "ReadShardPasswords",
+    for (const region of ["primary", "secondary"] as const) {
+      const policy = three.named(`${region}-migrate-shard-passwords`, POLICY);
+      const read = statementsOf(policy).find((statement) => statement.Sid === "ReadShardPasswords");
+      assert.deepEqual(
+        [read!.Resource].flat(),
+        [
+          `arn:aws:secretsmanager:${policy.region}:${String(read!.Resource).split(":")[4]}:secret:rds!db-*`,
+        ],
+        "the region's RDS master secrets: a promoted writer's is created at failover",
+      );
+      const decrypt = statementsOf(policy).find(
+        (statement) => statement.Sid === "DecryptShardPasswords",
+      );
+      const shardKeys = three
+        .ofType(KEY)
+        .filter((key) => new RegExp(`^${region}-database-shard[12]\\b`).test(key.name))
+        .map((key) => String(key.state.arn));
+      assert.equal(shardKeys.length, 2, `${region}: shards 1 and 2 have a key each`);
+      assert.deepEqual([decrypt!.Resource].flat().sort(), shardKeys.sort());
+    }
+    assert.deepEqual(
+      one
+        .ofType(POLICY)
+        .filter((policy) => policy.name.endsWith("-shard-passwords"))
+        .map((policy) => policy.name),
+      [],
+      "one shard: no further secret to read",
     );
-    assert.equal([read!.Resource].flat().length, 2);
   });
 
-  it("THEN web and worker tasks may log in with IAM tokens on every shard's instances in both regions", () => {
-    const connectResources = (s: Synth) =>
+  it("THEN the web and worker tasks' database logins are unchanged: one grant per region on the app user covers every shard", () => {
+    const connectPolicies = (s: Synth) =>
       s
         .ofType(POLICY)
         .filter((policy) => policy.name.endsWith("-database-connect"))
-        .map((policy) => {
-          const connect = statementsOf(policy).find(
-            (statement) => statement.Action === "rds-db:connect",
-          );
-          return [connect!.Resource].flat().length;
-        });
-    const before = connectResources(one);
-    const after = connectResources(three);
+        .map((policy) => [policy.name, policy.inputs.policy]);
+    const before = connectPolicies(one);
     assert.ok(before.length > 0);
-    assert.deepEqual(
-      after,
-      before.map((count) => 3 * count),
-      "three times the instances, each granted",
-    );
+    assert.deepEqual(connectPolicies(three), before);
+    const { appUsername } = parseConfig({ environment: "prod", ...THREE }).database;
+    for (const [, policy] of before) {
+      assert.ok(String(policy).includes(`:dbuser:*/${appUsername}"`), String(policy));
+    }
   });
 });
 
