@@ -239,8 +239,9 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
 \gexec
 SQL
   # The cross-region cache test pauses the replica's replay for a moment (function privileges are
-  # per database, and the replica replays this grant).
-  psql_admin "${PORT[postgres]}" -d "$LOCAL_DB_NAME" -v user="$LOCAL_DB_USER" <<'SQL'
+  # per database, and the replica replays this grant). On the instance just provisioned: a shard
+  # started alone must not need the primary.
+  psql_admin "${1:-${PORT[postgres]}}" -d "$LOCAL_DB_NAME" -v user="$LOCAL_DB_USER" <<'SQL'
 GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO :"user";
 SQL
 }
