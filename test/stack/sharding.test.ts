@@ -17,6 +17,7 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 const POLICY = "aws:iam/rolePolicy:RolePolicy";
 const KEY = "aws:kms/key:Key";
+const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
 const THREE = { database: { shards: 3, shardMap: "0-8191:0" } };
 const FIRST_WRITER = "primary-database-writer";
 
@@ -83,6 +84,26 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
       }
       assert.ok(three.named(`secondary-observability-db-lag-shard${shard}-replica-0`, ALARM));
     }
+  });
+
+  it("THEN every instance of every shard is on its region's dashboard", () => {
+    const regional = three.ofType(DASHBOARD).filter((d) => /^(primary|secondary)-/.test(d.name));
+    assert.equal(regional.length, 2, "one dashboard per region");
+    for (const dashboard of regional) {
+      const body = String(dashboard.inputs.dashboardBody);
+      const instances = three.ofType(INSTANCE).filter((db) => db.region === dashboard.region);
+      assert.equal(
+        instances.length,
+        3 * one.ofType(INSTANCE).filter((db) => db.region === dashboard.region).length,
+      );
+      for (const instance of instances) {
+        assert.ok(
+          body.includes(`"${String(instance.inputs.identifier)}"`),
+          `${dashboard.name} shows ${instance.name}`,
+        );
+      }
+    }
+    assert.equal(three.ofType(DASHBOARD).length, one.ofType(DASHBOARD).length, "no new dashboard");
   });
 
   it("THEN each shard is today's shape: a writer with its replicas, and a cross-region replica of that writer", () => {
