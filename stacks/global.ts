@@ -276,11 +276,13 @@ export function connectRegions(
   );
   const writer = regions[config.database.writerRegion];
   const other = regions[otherRole(config.database.writerRegion)];
-  writer.database.allowFrom(
-    `${other.role}-app`,
-    { cidrBlocks: other.network.privateSubnetCidrs },
-    `app tasks in ${other.region} writing over peering`,
-  );
+  for (const database of writer.databases) {
+    database.allowFrom(
+      `${other.role}-app`,
+      { cidrBlocks: other.network.privateSubnetCidrs },
+      `app tasks in ${other.region} writing over peering`,
+    );
+  }
   return peering;
 }
 
@@ -331,7 +333,7 @@ export function assetsBucketFor(
  * - sessions: the web tasks, on their own region's replica only;
  * - cache invalidations: web and worker tasks (every writer) send to every region's queue;
  * - the database: web and worker tasks log in as the app's role with IAM tokens on every
- *   instance of both regions (writer, replicas, the cross-region replica that a failover
+ *   instance of every physical shard in both regions (writer, replicas, the cross-region replica that a failover
  *   promotes), so no password is fetched at task start.
  */
 export function shareRegionalState(

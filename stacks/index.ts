@@ -97,7 +97,7 @@ function deployEverything(config: StackConfig) {
         ...(certificates && appDomain
           ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
-        ...(writer ? { writer: writer.writer } : {}),
+        ...(writer ? { writers: writer.writers } : {}),
         cookieSigningKey,
       },
       { providers: [providers[role]] },

@@ -100,10 +100,10 @@ export interface RegionArgs {
    */
   https?: { certificateArn: pulumi.Input<string>; domainName: string };
   /**
-   * The other region's writer, which this region writes to: given exactly when this region's
-   * database is a `replica` or a `formerWriter` (`databaseShape`).
+   * The other region's writers, one per physical shard, which this region writes to: given
+   * exactly when this region's databases are `replica`s or `formerWriter`s (`databaseShape`).
    */
-  writer?: WriterDatabase;
+  writers?: WriterDatabase[];
   /**
    * The stack's cookie-signing key (stacks/global.ts: createCookieSigningKey): the same in every
    * region, so a cookie signed in one verifies in the other; kept in a secret of each region, so
@@ -122,6 +122,9 @@ export class Region extends pulumi.ComponentResource {
   private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
+  /** One database per physical shard (`database.shards`); shard 0 also holds the directory. */
+  readonly databases: Database[];
+  /** Physical shard 0's database (named as before sharding). */
   readonly database: Database;
   /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
   readonly cache: Cache | undefined;
@@ -132,19 +135,23 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
-  /** The migrate step: its task definition in the region holding the writer only. */
+  /** The migrate step (every physical shard): its task definition in the region holding the writers only. */
   readonly migration: MigrationTask;
   /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
   readonly accessLogs: AccessLogBucket | undefined;
   /** The key every log group of the region is encrypted with. */
   readonly logsKeyArn: pulumi.Output<string>;
-  /** Where this region's app writes: its own writer, or the other region's. */
+  /** Where this region's app writes, per physical shard: its own writers, or the other region's. */
+  readonly writers: WriterDatabase[];
+  /** Physical shard 0's writer. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
   /** The key the app's own secrets (the cookie-signing key) are encrypted with in this region. */
   private readonly secretsKeyArn: pulumi.Output<string>;
-  /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
+  /** Where this region's app reads, per physical shard: its replicas, unless they follow a former writer. */
+  readonly shardReaderAddresses: pulumi.Output<string>[][];
+  /** Physical shard 0's reader addresses. */
   readonly readerAddresses: pulumi.Output<string>[];
 
   private readonly config: StackConfig;
@@ -154,9 +161,14 @@ export class Region extends pulumi.ComponentResource {
     super("zero-to-millions:stacks:Region", name, {}, opts);
     const { config } = args;
     const shape = databaseShape(args.role, config.database.writerRegion);
-    if ((shape === "replica" || shape === "formerWriter") !== (args.writer !== undefined)) {
+    if ((shape === "replica" || shape === "formerWriter") !== (args.writers !== undefined)) {
       throw new Error(
-        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writer must ${args.writer ? "not " : ""}be given`,
+        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writers must ${args.writers ? "not " : ""}be given`,
+      );
+    }
+    if (args.writers !== undefined && args.writers.length !== config.database.shards) {
+      throw new Error(
+        `region ${args.region} (${args.role}): args.writers has ${args.writers.length} writers for database.shards ${config.database.shards}; give one per physical shard`,
       );
     }
     this.role = args.role;
@@ -179,18 +191,25 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.database = new Database(
-      `${name}-database`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        ...databaseSettings(config),
-        logKmsKeyArn: this.logsKeyArn,
-        role: databaseRole(shape, config, args.writer),
-      },
-      { parent: this },
+    // One database of the same shape per physical shard; shard 0 keeps the name (and URNs) it had
+    // before sharding, so adding shards never touches it.
+    this.databases = physicalShards(config).map(
+      (shard) =>
+        new Database(
+          shardName(`${name}-database`, shard),
+          {
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.isolatedSubnetIds,
+            ...databaseSettings(config),
+            logKmsKeyArn: this.logsKeyArn,
+            role: databaseRole(shape, config, args.writers?.[shard]),
+          },
+          { parent: this },
+        ),
     );
-    this.readerAddresses = readerAddressesOf(this.database.role);
+    this.database = this.databases[0]!;
+    this.shardReaderAddresses = this.databases.map((database) => readerAddressesOf(database.role));
+    this.readerAddresses = this.shardReaderAddresses[0]!;
 
     this.cacheSkipped = cacheSkippedReason(config);
     this.cache =
@@ -220,7 +239,11 @@ export class Region extends pulumi.ComponentResource {
     // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
     const { task: migration, run } = this.createMigration(name, args, cluster);
     this.migration = migration;
-    this.writer = run ? this.ownWriter(run) : args.writer!;
+    // Every shard's writer carries the one run that migrated them all.
+    this.writers = run
+      ? this.databases.map((database) => this.ownWriter(database, run))
+      : args.writers!;
+    this.writer = this.writers[0]!;
     const task = this.taskSettings(args);
 
     this.workers = new QueueWorkers(
@@ -281,13 +304,15 @@ export class Region extends pulumi.ComponentResource {
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
-    // Who may talk to whom: the app tiers reach the data tier, nothing else does.
-    this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.database.allowFrom(
-      "workers",
-      { securityGroupId: this.workers.securityGroupId },
-      "worker tasks",
-    );
+    // Who may talk to whom: the app tiers reach the data tier (every shard), nothing else does.
+    for (const database of this.databases) {
+      database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+      database.allowFrom(
+        "workers",
+        { securityGroupId: this.workers.securityGroupId },
+        "worker tasks",
+      );
+    }
     this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.cache?.allowFrom(
       "workers",
@@ -321,6 +346,7 @@ export class Region extends pulumi.ComponentResource {
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
         database: observedInstances(this.database.role),
+        databaseShards: this.databases.slice(1).map((database) => observedInstances(database.role)),
         ...(this.cache
           ? {
               cache: {
@@ -377,8 +403,8 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(run: MigrationRun): WriterDatabase {
-    const role = this.database.role;
+  private ownWriter(database: Database, run: MigrationRun): WriterDatabase {
+    const role = database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
@@ -391,14 +417,15 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
-   * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
-   * master credential, read from this region's own secret. It creates the app's role
-   * (`database.appUsername`), which the web and worker tasks log in as. The run executes it at
-   * every deploy that changes its task definition and fails the up if it fails (MigrationRun).
+   * The migrate step (contract: MIGRATE_COMMAND), next to the writers: the only task with the
+   * master credential, read from this region's own secrets. It migrates every physical shard in
+   * turn (shard 0's writer is DATABASE_URL, the others DATABASE_SHARDS) and creates the app's role
+   * (`database.appUsername`) on each, which the web and worker tasks log in as. The run executes
+   * it at every deploy that changes its task definition and fails the up if it fails (MigrationRun).
    *
    * Its roles, security group and grants exist in both regions whatever `writerRegion` says, the
-   * grant covering any RDS master secret of this region (decryptable only with this database's
-   * key): a failover adds only the task definition and the run, no IAM resource (IAM's control
+   * grants covering any RDS master secret of this region (decryptable only with its databases'
+   * keys): a failover adds only the task definition and the run, no IAM resource (IAM's control
    * plane is in us-east-1).
    */
   private createMigration(
@@ -407,9 +434,14 @@ export class Region extends pulumi.ComponentResource {
     cluster: ComputeCluster,
   ): { task: MigrationTask; run: MigrationRun | undefined } {
     const { config } = args;
-    const role = this.database.role;
-    const writer =
-      role.kind === "writer" || role.kind === "promotedReplica" ? role.writer : undefined;
+    const masterUrl = (host: pulumi.Input<string>) =>
+      this.databaseUrl(config.database.masterUsername, host);
+    // Every physical shard has the region's shape: all of them have a writer here, or none does.
+    const shardWriters = this.databases.flatMap((database) => {
+      const role = database.role;
+      return role.kind === "writer" || role.kind === "promotedReplica" ? [role.writer] : [];
+    });
+    const [writer, ...otherWriters] = shardWriters;
     const migration = new MigrationTask(
       `${name}-migrate`,
       {
@@ -426,8 +458,20 @@ export class Region extends pulumi.ComponentResource {
         environment: writer
           ? ({
               AWS_REGION: args.region,
-              DATABASE_URL: this.databaseUrl(config.database.masterUsername, writer.address),
+              DATABASE_URL: masterUrl(writer.address),
               DATABASE_APP_USER: config.database.appUsername,
+              // Shards 1..N-1, each read with its own master secret by the task itself.
+              ...(otherWriters.length > 0
+                ? {
+                    DATABASE_SHARDS: pulumi.jsonStringify(
+                      otherWriters.map((shardWriter) => ({
+                        url: masterUrl(shardWriter.address),
+                        readUrls: [],
+                        secretArn: shardWriter.masterUserSecretArn,
+                      })),
+                    ),
+                  }
+                : {}),
             } satisfies MigrateEnvironment<pulumi.Input<string>>)
           : {},
         secrets: writer
@@ -440,10 +484,19 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const admitted = this.database.allowFrom(
-      "migrate",
-      { securityGroupId: migration.securityGroupId },
-      "the migrate step",
+    if (this.databases.length > 1) {
+      this.grantReadShardPasswords(
+        `${name}-migrate`,
+        migration.taskRoleName,
+        this.databases.slice(1).map((database) => database.kmsKeyArn),
+      );
+    }
+    const admitted = this.databases.flatMap((database) =>
+      database.allowFrom(
+        "migrate",
+        { securityGroupId: migration.securityGroupId },
+        "the migrate step",
+      ),
     );
     if (writer === undefined || migration.taskDefinitionArn === undefined) {
       return { task: migration, run: undefined };
@@ -458,11 +511,49 @@ export class Region extends pulumi.ComponentResource {
         securityGroupId: migration.securityGroupId,
         containerName: CONTAINER_NAME,
       },
-      // The task pulls its image through the network's NAT and reaches the writer only once the
-      // database admits its security group.
+      // The task pulls its image through the network's NAT and reaches every shard's writer only
+      // once its database admits the task's security group.
       { parent: this, dependsOn: [this.network, ...admitted] },
     );
     return { task: migration, run };
+  }
+
+  /**
+   * Lets the migrate task read the master passwords of shards 1..N-1 itself (DATABASE_SHARDS'
+   * secretArn): any RDS master secret of this region (a promoted writer's is created at failover,
+   * so its ARN is not known ahead), decryptable only with those shards' keys and only as Secrets
+   * Manager decrypts them. In both regions, like the migrate step's other grants.
+   */
+  private grantReadShardPasswords(
+    name: string,
+    roleName: pulumi.Input<string>,
+    kmsKeyArns: pulumi.Input<string>[],
+  ): void {
+    new aws.iam.RolePolicy(
+      `${name}-shard-passwords`,
+      {
+        role: roleName,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ReadShardPasswords",
+              Effect: "Allow",
+              Action: "secretsmanager:GetSecretValue",
+              Resource: rdsMasterSecretsOf(this.database.kmsKeyArn),
+            },
+            {
+              Sid: "DecryptShardPasswords",
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: kmsKeyArns,
+              Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
   }
 
   /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
@@ -518,6 +609,22 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
+        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding).
+        ...(config.database.shards > 1
+          ? {
+              DATABASE_SHARDS: pulumi.jsonStringify(
+                this.writers.slice(1).map((writer, index) => ({
+                  url: databaseUrl(writer.address),
+                  readUrls: this.shardReaderAddresses[index + 1]!.map((address) =>
+                    databaseUrl(address),
+                  ),
+                })),
+              ),
+            }
+          : {}),
+        ...(config.database.shardMap === undefined
+          ? {}
+          : { DATABASE_SHARD_MAP: config.database.shardMap }),
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
@@ -540,6 +647,19 @@ export class Region extends pulumi.ComponentResource {
       secretKmsKeyArns: [this.secretsKeyArn],
     };
   }
+}
+
+/** Physical shard numbers, 0 to database.shards - 1. */
+export function physicalShards(config: StackConfig): number[] {
+  return Array.from({ length: config.database.shards }, (_, shard) => shard);
+}
+
+/**
+ * A physical shard's component name: shard 0 keeps the name it had before sharding (so its URNs,
+ * and the writer behind them, never change); shard N is `<name>-shardN`.
+ */
+export function shardName(name: string, shard: number): string {
+  return shard === 0 ? name : `${name}-shard${shard}`;
 }
 
 /**

@@ -180,7 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : new Worker({
           queue: tiers.invalidations.inbox,
           handle: createInvalidationHandler({
-            database: tiers.database,
+            shards: tiers.shards.physical,
             cache: tiers.cache,
             fences,
             logger: invalidationLogger,
@@ -199,7 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : new Worker({
           queue: tiers.queue,
           handle: createJobHandler({
-            db: tiers.database,
+            shards: tiers.shards,
             files: tiers.files,
             cache,
             logger: workerLogger,
@@ -215,13 +215,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Lifecycle. onReady hooks run in order; the single onClose hook runs after the server has
   // stopped accepting connections and the in-flight requests have finished.
   app.addHook("onReady", async () => {
-    if (settings.migrations === "on-start") {
-      const applied = await migrate(tiers.database, settings.migrationsDir, logger);
-      logger.info({ applied }, "database schema up to date");
-    } else {
-      await verifySchema(tiers.database, settings.migrationsDir);
-      logger.info("database schema verified: no migration pending");
+    // Every physical shard has the same schema: migrated (or checked) one after the other.
+    for (const [physicalShard, database] of tiers.shards.physical.entries()) {
+      if (settings.migrations === "on-start") {
+        const applied = await migrate(database, settings.migrationsDir, logger);
+        logger.info({ applied, physicalShard }, "database schema up to date");
+      } else {
+        await verifySchema(database, settings.migrationsDir);
+        logger.info({ physicalShard }, "database schema verified: no migration pending");
+      }
     }
+    await tiers.shards.start();
+    logger.info({ shardMap: tiers.shards.describe() }, "shard map loaded");
     if (role !== "worker") metrics.web.start();
     invalidations?.start();
     if (worker !== undefined) {

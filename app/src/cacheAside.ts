@@ -155,17 +155,18 @@ export class CacheAside {
   }
 
   /**
-   * Deletes `key` now and once more after the replication lag has passed. Given the write's LSN,
-   * also fences the key here and sends the invalidation to every region (this one included), whose
-   * consumers delete it once their replicas have replayed the write.
+   * Deletes `key` now and once more after the replication lag has passed. Given the write's LSN
+   * (on physical shard `shard`, whose writer took the write), also fences the key here and sends
+   * the invalidation to every region (this one included), whose consumers delete it once their
+   * replicas of that shard have replayed the write.
    */
-  async invalidate(key: string, lsn?: Lsn): Promise<void> {
+  async invalidate(key: string, lsn?: Lsn, shard = 0): Promise<void> {
     await this.attempt(() => this.cache.delete(key));
     const fences = this.fences;
     if (lsn !== undefined && fences !== undefined) {
       await this.attempt(() => fences.raise(key, lsn, DEFAULT_INVALIDATION_TIMING.fenceTtlMs));
     }
-    if (lsn !== undefined) this.publisher?.publish(key, lsn);
+    if (lsn !== undefined) this.publisher?.publish(key, lsn, shard);
     const timer = setTimeout(() => {
       this.pendingSecondDeletes.delete(timer);
       void this.attempt(() => this.cache.delete(key));

@@ -512,7 +512,7 @@ describe("security (embedded)", () => {
       const jar = new CookieJar();
       jar.store(response.headers["set-cookie"]);
       const value = decodeURIComponent(jar.get(READ_YOUR_WRITES_COOKIE) ?? "");
-      assert.match(value, /^[0-9A-F]+\/[0-9A-F]+\.[\w+/-]+$/, "LSN.signature");
+      assert.match(value, /^(\d+:[0-9A-F]+\/[0-9A-F]+,?)+\.[\w+/-]+$/, "shard:LSN,….signature");
       t.database.reset();
       await jar.send(t.app, { method: "GET", url: `/users/${response.json().id}` });
       assert.ok(t.database.queries.some((query) => query.side === "writer"));
