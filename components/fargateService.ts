@@ -119,6 +119,15 @@ export interface FargateServiceArgs {
    * @default none: the service waits for nothing
    */
   migratedBy?: pulumi.Input<string>;
+  /**
+   * The policies other components grant the task role (their `grant*` methods), which the service
+   * waits for: ECS starts no task before its role may read what the app reads at start. Those
+   * grants need `taskRoleName`, which exists only once the service's component does, so the
+   * composition passes a deferred output (`pulumi.deferredOutput`) and resolves it once every
+   * grant is made; the service is registered only then. Not for a one-off task.
+   * @default none: the service waits for no grant
+   */
+  taskRoleGrants?: pulumi.Input<pulumi.Resource[]>;
   /** Change the arguments of a child resource before it is created. */
   transform?: FargateServiceTransforms;
 }
@@ -547,7 +556,13 @@ export class FargateTasks {
     tags: Tags,
   ): aws.ecs.Service {
     const capacityProvider: FargateCapacityProvider = args.useSpot ? "FARGATE_SPOT" : "FARGATE";
-    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn } = source;
+    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn = [] } = source;
+    const waitsFor =
+      args.taskRoleGrants === undefined
+        ? dependsOn
+        : pulumi
+            .output(args.taskRoleGrants)
+            .apply((grants): pulumi.Resource[] => [...dependsOn, ...grants]);
     return new aws.ecs.Service(
       `${name}-service`,
       transform(args.transform?.service, {
@@ -575,7 +590,7 @@ export class FargateTasks {
         tags:
           args.migratedBy === undefined ? tags : { ...tags, [MIGRATED_BY_TAG]: args.migratedBy },
       }),
-      { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
+      { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: waitsFor },
     );
   }
 

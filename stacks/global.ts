@@ -27,7 +27,7 @@ import { CLOUDFRONT_WAF_REGION, WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { REGION_ROLES } from "./configSchema";
 import { edgeAuditSkippedReason, serves } from "./emulator";
-import { arnInRegion, otherRole, type Region } from "./region";
+import { arnInRegion, otherRole, type Region, type TaskRoleGrants } from "./region";
 import {
   appDomainName,
   geoDnsRegionSettings,
@@ -333,24 +333,36 @@ export function assetsBucketFor(
  * - the database: web and worker tasks log in as the app's role with IAM tokens on every
  *   instance of both regions (writer, replicas, the cross-region replica that a failover
  *   promotes), so no password is fetched at task start.
+ * @returns the grants, per region and tier, for the services to wait for (Region.startServices)
  */
 export function shareRegionalState(
   config: StackConfig,
   regions: Record<RegionRole, Region>,
   sessions: SessionStore,
-): void {
+): Record<RegionRole, TaskRoleGrants> {
+  const grants = {
+    primary: { web: [], workers: [] },
+    secondary: { web: [], workers: [] },
+  } as Record<RegionRole, TaskRoleGrants>;
   for (const role of ["primary", "secondary"] as const) {
     const region = regions[role];
-    sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
+    grants[role].web.push(
+      sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region),
+    );
     const tasks = [
       { tier: "web", roleName: region.web.taskRoleName },
       { tier: "workers", roleName: region.workers.taskRoleName },
-    ];
+    ] as const;
     for (const { tier, roleName } of tasks) {
       for (const target of ["primary", "secondary"] as const) {
-        regions[target].invalidations.grantSend(`${role}-${tier}-invalidates-${target}`, roleName);
+        grants[role][tier].push(
+          regions[target].invalidations.grantSend(
+            `${role}-${tier}-invalidates-${target}`,
+            roleName,
+          ),
+        );
       }
-      new aws.iam.RolePolicy(
+      const login = new aws.iam.RolePolicy(
         `${role}-${tier}-database-connect`,
         {
           role: roleName,
@@ -376,8 +388,10 @@ export function shareRegionalState(
         },
         { parent: region },
       );
+      grants[role][tier].push(login);
     }
   }
+  return grants;
 }
 
 export function createGeoDns(

@@ -111,10 +111,14 @@ function deployEverything(config: StackConfig) {
       : { primary: otherRegion, secondary: writerRegion };
 
   connectRegions(config, regions, providers);
-  shareRegionalState(config, regions, sessions);
+  const grants = shareRegionalState(config, regions, sessions);
   for (const role of ROLES) {
-    cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
-    cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);
+    grants[role].web.push(cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName));
+    grants[role].workers.push(
+      cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName),
+    );
+    // Every grant of a region's task roles exists: its services may start (and wait for them).
+    regions[role].startServices(grants[role]);
     // The assets bucket of each region logs its requests into that region's access-log bucket.
     const accessLogs = regions[role].accessLogs;
     if (accessLogs) cdn.logServerAccess(role, accessLogs.serverAccessLogs);

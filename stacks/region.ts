@@ -56,6 +56,12 @@ export function databaseShape(role: RegionRole, writerRegion: RegionRole): Datab
   return writerRegion === "primary" ? "replica" : "promotedReplica";
 }
 
+/** The region's app tiers whose task roles other tiers grant to. */
+export type AppTier = "web" | "workers";
+
+/** The policies granted to each app tier's task role, which its service waits for. */
+export type TaskRoleGrants = Record<AppTier, pulumi.Resource[]>;
+
 export function otherRole(role: RegionRole): RegionRole {
   return role === "primary" ? "secondary" : "primary";
 }
@@ -149,6 +155,14 @@ export class Region extends pulumi.ComponentResource {
 
   private readonly config: StackConfig;
   private readonly clusterArn: pulumi.Output<string>;
+  /** What each service waits for (its `taskRoleGrants`), resolved by `startServices`. */
+  private readonly resolveGrants: Record<
+    AppTier,
+    (grants: pulumi.Output<pulumi.Resource[]>) => void
+  >;
+  /** The grants this region makes its own task roles (cache, job queue, invalidations). */
+  private readonly ownGrants: TaskRoleGrants;
+  private servicesStarted = false;
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
@@ -222,6 +236,10 @@ export class Region extends pulumi.ComponentResource {
     this.migration = migration;
     this.writer = run ? this.ownWriter(run) : args.writer!;
     const task = this.taskSettings(args);
+    // Each service waits for every grant of its task role (startServices), made after it.
+    const [webGrants, resolveWebGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
+    const [workerGrants, resolveWorkerGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
+    this.resolveGrants = { web: resolveWebGrants, workers: resolveWorkerGrants };
 
     this.workers = new QueueWorkers(
       `${name}-workers`,
@@ -234,6 +252,7 @@ export class Region extends pulumi.ComponentResource {
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.worker],
         ...workerSettings(config),
+        taskRoleGrants: workerGrants,
       },
       { parent: this },
     );
@@ -267,6 +286,7 @@ export class Region extends pulumi.ComponentResource {
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
         ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
+        taskRoleGrants: webGrants,
       },
       { parent: this },
     );
@@ -295,12 +315,20 @@ export class Region extends pulumi.ComponentResource {
       "worker tasks",
     );
     // Both sign in to the cache with IAM tokens of their own task role (no password).
-    this.cache?.grantConnect("web", this.web.taskRoleName);
-    this.cache?.grantConnect("workers", this.workers.taskRoleName);
-    // The web tier enqueues jobs; the workers own the queue and already consume it.
-    this.workers.grantSendMessages("web", this.web.taskRoleName);
-    // The web tasks hold the region's cache in use, so they apply its invalidations.
-    this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
+    const cacheGrants = {
+      web: this.cache?.grantConnect("web", this.web.taskRoleName),
+      workers: this.cache?.grantConnect("workers", this.workers.taskRoleName),
+    };
+    this.ownGrants = {
+      web: [
+        ...(cacheGrants.web ? [cacheGrants.web] : []),
+        // The web tier enqueues jobs; the workers own the queue and already consume it.
+        this.workers.grantSendMessages("web", this.web.taskRoleName),
+        // The web tasks hold the region's cache in use, so they apply its invalidations.
+        this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName),
+      ],
+      workers: cacheGrants.workers ? [cacheGrants.workers] : [],
+    };
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -347,6 +375,20 @@ export class Region extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({});
+  }
+
+  /**
+   * Lets the region's web and worker services start, each once every grant of its task role
+   * exists: the ones this region made, and `grants`, made where the regions are composed (the
+   * CDN's files, sessions, database logins, invalidation sends). Call it once, after the last
+   * grant: until then the services are not registered, and without it the program never ends.
+   */
+  startServices(grants: TaskRoleGrants): void {
+    if (this.servicesStarted) throw new Error(`region ${this.region}: startServices called twice`);
+    this.servicesStarted = true;
+    for (const tier of ["web", "workers"] as const) {
+      this.resolveGrants[tier](pulumi.output([...this.ownGrants[tier], ...grants[tier]]));
+    }
   }
 
   /** Outputs for the caller, named after what they are (docs and README list them). */
