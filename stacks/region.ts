@@ -17,7 +17,8 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
-import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
+import type { AwsContext } from "../components/awsContext";
+import { createKmsKey, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
@@ -116,6 +117,13 @@ export interface RegionArgs {
    * no task reads the other region at start.
    */
   cookieSigningKey: pulumi.Input<string>;
+  /**
+   * The account, partition and this region's name, which its components take instead of looking
+   * them up through this region's provider (a lost region, after a failover).
+   */
+  context: AwsContext;
+  /** The provider lookups that name this region go through (the writer region's). */
+  lookups: aws.Provider;
 }
 
 /**
@@ -178,18 +186,19 @@ export class Region extends pulumi.ComponentResource {
     this.config = config;
 
     // Every log group of the region under a customer-managed key, before anything logs.
-    const account = keyAccount({ parent: this });
+    const { context } = args;
     this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      account: context,
       description: `${name}: the region's CloudWatch log groups`,
       // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
-      users: logsKeyUsers(args.region, account),
+      users: logsKeyUsers(args.region, context),
       alias: true,
       tags: tierTags("observability"),
     }).arn;
 
     this.network = new Network(
       `${name}-network`,
-      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn, region: args.region },
       { parent: this },
     );
 
@@ -201,6 +210,7 @@ export class Region extends pulumi.ComponentResource {
         ...databaseSettings(config),
         logKmsKeyArn: this.logsKeyArn,
         role: databaseRole(shape, config, args.writer),
+        account: context,
       },
       { parent: this },
     );
@@ -216,6 +226,7 @@ export class Region extends pulumi.ComponentResource {
               vpcId: this.network.vpcId,
               subnetIds: this.network.isolatedSubnetIds,
               ...cacheSettings(config),
+              account: context,
             },
             { parent: this },
           );
@@ -226,6 +237,7 @@ export class Region extends pulumi.ComponentResource {
     this.clusterArn = cluster.arn;
     // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
     this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      account: context,
       description: `${name}: the app's secrets in Secrets Manager`,
       alias: true,
       tags: tierTags("web"),
@@ -261,7 +273,15 @@ export class Region extends pulumi.ComponentResource {
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
-            { retentionDays: config.web.accessLogRetentionDays },
+            {
+              retentionDays: config.web.accessLogRetentionDays,
+              account: context,
+              // ELB's account of this region, from the provider's table (no request to it).
+              elbAccountArn: aws.elb.getServiceAccountOutput(
+                { region: args.region },
+                { provider: args.lookups },
+              ).arn,
+            },
             { parent: this },
           )
         : undefined;
@@ -295,7 +315,7 @@ export class Region extends pulumi.ComponentResource {
     this.waf = serves(config, "webAcls")
       ? new WebAcl(
           `${name}-waf`,
-          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn, context },
           { parent: this },
         )
       : undefined;
@@ -334,6 +354,7 @@ export class Region extends pulumi.ComponentResource {
       `${name}-observability`,
       {
         region: args.region,
+        context,
         ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
         thresholds: config.alarms,
         web: {
@@ -459,6 +480,7 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.privateSubnetIds,
         image: args.image,
+        context: args.context,
         command: [...MIGRATE_COMMAND],
         cpu: config.web.cpu,
         memory: config.web.memory,
@@ -547,6 +569,7 @@ export class Region extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
+      context: args.context,
       ...taskSettings(config),
       logKmsKeyArn: this.logsKeyArn,
       migratedBy: this.writer.migratedBy,
