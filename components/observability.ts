@@ -18,6 +18,7 @@ import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../contract";
 import { visibilityTimeoutSeconds } from "./awsLimits";
 import { throwIfInvalid } from "./validation";
 import type { WebAclMetrics } from "./webAcl";
+import type { AwsContext } from "./awsContext";
 
 const BYTES_PER_GIB = 1024 ** 3;
 
@@ -138,6 +139,11 @@ export function webAclAlarmSpec(webAcl: WebAclWatch): AlarmSpec {
 }
 
 export interface ObservabilityArgs {
+  /**
+   * The account, partition and region the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  context?: AwsContext;
   /**
    * The region the dashboard's graphs read from: the region of this component's provider.
    * @example "us-east-1"
@@ -762,6 +768,7 @@ export class Observability extends MonitoringComponent {
         rows: regionDashboardRows(args),
         alarms: regionAlarmSpecs(args),
         transform: args.transform,
+        context: args.context,
       },
       opts,
     );

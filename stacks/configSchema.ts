@@ -48,6 +48,49 @@ export const AWS_REGIONS = [
 ] as const;
 export type AwsRegion = (typeof AWS_REGIONS)[number];
 
+/**
+ * The availability zones a region's network takes when `network.availabilityZoneNames` does not
+ * name them: the region's first three zones as every account sees them (zone letters map to
+ * physical zones per account, but these names exist in every account; ap-northeast-1 has no
+ * `b` and ca-central-1 no `c` for accounts made since those zones closed to new ones).
+ */
+export const DEFAULT_ZONE_LETTERS: Readonly<Record<AwsRegion, string>> = {
+  ...(Object.fromEntries(AWS_REGIONS.map((region) => [region, "abc"])) as Record<
+    AwsRegion,
+    string
+  >),
+  "ap-northeast-1": "acd",
+  "ca-central-1": "abd",
+};
+
+/** A region's default zone names, the first `count` of `DEFAULT_ZONE_LETTERS`. */
+export function defaultZoneNames(region: AwsRegion, count: number): string[] {
+  return [...DEFAULT_ZONE_LETTERS[region].slice(0, count)].map((letter) => `${region}${letter}`);
+}
+
+/** What is wrong with `names` as `count` zones of `region`, one message each; empty when nothing. */
+export function zoneNameProblems(
+  region: string,
+  count: number,
+  names: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  if (names.length !== count) {
+    problems.push(
+      `${names.length} names for network.availabilityZones ${count}; give one zone per subnet`,
+    );
+  }
+  for (const name of names) {
+    if (!new RegExp(`^${region}[a-z]$`).test(name)) {
+      problems.push(
+        `${name} is not an availability zone of ${region}; name one like ${region}a (aws ec2 describe-availability-zones --region ${region})`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length) problems.push(`${names.join(", ")} names a zone twice`);
+  return problems;
+}
+
 export const REGION_ROLES = ["primary", "secondary"] as const;
 export type RegionRole = (typeof REGION_ROLES)[number];
 
@@ -226,6 +269,21 @@ export const configSchema = z
           .min(2)
           .max(3)
           .describe("availability zones per region (2 or 3)"),
+        availabilityZoneNames: z
+          .object({
+            primary: z
+              .array(z.string())
+              .optional()
+              .describe(
+                "the primary's zones, one per network.availabilityZones, named so that none is looked up (a failover plans without the lost region); changing one replaces its subnets; unset: the region's zones a, b, c (ap-northeast-1: a, c, d; ca-central-1: a, b, d)",
+              ),
+            secondary: z
+              .array(z.string())
+              .optional()
+              .describe("the secondary's zones, as network.availabilityZoneNames.primary"),
+          })
+          .strict()
+          .optional(),
         natGateways: z
           .enum(["single", "perAz"])
           .describe("one NAT gateway per VPC (cheap) or one per AZ (sturdy)"),
@@ -625,6 +683,23 @@ export const configSchema = z
       ),
   })
   .strict()
+  .superRefine((config, ctx) => {
+    for (const role of REGION_ROLES) {
+      const names = config.network.availabilityZoneNames?.[role];
+      if (names === undefined) continue;
+      for (const problem of zoneNameProblems(
+        config.regions[role],
+        config.network.availabilityZones,
+        names,
+      )) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["network", "availabilityZoneNames", role],
+          message: problem,
+        });
+      }
+    }
+  })
   .superRefine(
     (config, ctx) => {
       // Runs even when other keys failed (`when`), so it reads its two keys defensively.

@@ -17,7 +17,8 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
-import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
+import type { AwsContext } from "../components/awsContext";
+import { createKmsKey, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
@@ -55,6 +56,12 @@ export function databaseShape(role: RegionRole, writerRegion: RegionRole): Datab
   if (role === "primary") return writerRegion === "primary" ? "writer" : "formerWriter";
   return writerRegion === "primary" ? "replica" : "promotedReplica";
 }
+
+/** The region's app tiers whose task roles other tiers grant to. */
+export type AppTier = "web" | "workers";
+
+/** The policies granted to each app tier's task role, which its service waits for. */
+export type TaskRoleGrants = Record<AppTier, pulumi.Resource[]>;
 
 export function otherRole(role: RegionRole): RegionRole {
   return role === "primary" ? "secondary" : "primary";
@@ -110,6 +117,13 @@ export interface RegionArgs {
    * no task reads the other region at start.
    */
   cookieSigningKey: pulumi.Input<string>;
+  /**
+   * The account, partition and this region's name, which its components take instead of looking
+   * them up through this region's provider (a lost region, after a failover).
+   */
+  context: AwsContext;
+  /** The provider lookups that name this region go through (the writer region's). */
+  lookups: aws.Provider;
 }
 
 /**
@@ -156,6 +170,14 @@ export class Region extends pulumi.ComponentResource {
 
   private readonly config: StackConfig;
   private readonly clusterArn: pulumi.Output<string>;
+  /** What each service waits for (its `taskRoleGrants`), resolved by `startServices`. */
+  private readonly resolveGrants: Record<
+    AppTier,
+    (grants: pulumi.Output<pulumi.Resource[]>) => void
+  >;
+  /** The grants this region makes its own task roles (cache, job queue, invalidations). */
+  private readonly ownGrants: TaskRoleGrants;
+  private servicesStarted = false;
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
@@ -176,18 +198,19 @@ export class Region extends pulumi.ComponentResource {
     this.config = config;
 
     // Every log group of the region under a customer-managed key, before anything logs.
-    const account = keyAccount({ parent: this });
+    const { context } = args;
     this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      account: context,
       description: `${name}: the region's CloudWatch log groups`,
       // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
-      users: logsKeyUsers(args.region, account),
+      users: logsKeyUsers(args.region, context),
       alias: true,
       tags: tierTags("observability"),
     }).arn;
 
     this.network = new Network(
       `${name}-network`,
-      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn, region: args.region },
       { parent: this },
     );
 
@@ -203,6 +226,7 @@ export class Region extends pulumi.ComponentResource {
             ...databaseSettings(config),
             logKmsKeyArn: this.logsKeyArn,
             role: databaseRole(shape, config, args.writers?.[shard]),
+            account: context,
           },
           { parent: this },
         ),
@@ -221,6 +245,7 @@ export class Region extends pulumi.ComponentResource {
               vpcId: this.network.vpcId,
               subnetIds: this.network.isolatedSubnetIds,
               ...cacheSettings(config),
+              account: context,
             },
             { parent: this },
           );
@@ -231,6 +256,7 @@ export class Region extends pulumi.ComponentResource {
     this.clusterArn = cluster.arn;
     // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
     this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      account: context,
       description: `${name}: the app's secrets in Secrets Manager`,
       alias: true,
       tags: tierTags("web"),
@@ -245,6 +271,10 @@ export class Region extends pulumi.ComponentResource {
       : args.writers!;
     this.writer = this.writers[0]!;
     const task = this.taskSettings(args);
+    // Each service waits for every grant of its task role (startServices), made after it.
+    const [webGrants, resolveWebGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
+    const [workerGrants, resolveWorkerGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
+    this.resolveGrants = { web: resolveWebGrants, workers: resolveWorkerGrants };
 
     this.workers = new QueueWorkers(
       `${name}-workers`,
@@ -257,6 +287,7 @@ export class Region extends pulumi.ComponentResource {
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.worker],
         ...workerSettings(config),
+        taskRoleGrants: workerGrants,
       },
       { parent: this },
     );
@@ -265,7 +296,15 @@ export class Region extends pulumi.ComponentResource {
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
-            { retentionDays: config.web.accessLogRetentionDays },
+            {
+              retentionDays: config.web.accessLogRetentionDays,
+              account: context,
+              // ELB's account of this region, from the provider's table (no request to it).
+              elbAccountArn: aws.elb.getServiceAccountOutput(
+                { region: args.region },
+                { provider: args.lookups },
+              ).arn,
+            },
             { parent: this },
           )
         : undefined;
@@ -290,6 +329,7 @@ export class Region extends pulumi.ComponentResource {
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
         ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
+        taskRoleGrants: webGrants,
       },
       { parent: this },
     );
@@ -298,7 +338,7 @@ export class Region extends pulumi.ComponentResource {
     this.waf = serves(config, "webAcls")
       ? new WebAcl(
           `${name}-waf`,
-          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn, context },
           { parent: this },
         )
       : undefined;
@@ -320,17 +360,26 @@ export class Region extends pulumi.ComponentResource {
       "worker tasks",
     );
     // Both sign in to the cache with IAM tokens of their own task role (no password).
-    this.cache?.grantConnect("web", this.web.taskRoleName);
-    this.cache?.grantConnect("workers", this.workers.taskRoleName);
-    // The web tier enqueues jobs; the workers own the queue and already consume it.
-    this.workers.grantSendMessages("web", this.web.taskRoleName);
-    // The web tasks hold the region's cache in use, so they apply its invalidations.
-    this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
+    const cacheGrants = {
+      web: this.cache?.grantConnect("web", this.web.taskRoleName),
+      workers: this.cache?.grantConnect("workers", this.workers.taskRoleName),
+    };
+    this.ownGrants = {
+      web: [
+        ...(cacheGrants.web ? [cacheGrants.web] : []),
+        // The web tier enqueues jobs; the workers own the queue and already consume it.
+        this.workers.grantSendMessages("web", this.web.taskRoleName),
+        // The web tasks hold the region's cache in use, so they apply its invalidations.
+        this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName),
+      ],
+      workers: cacheGrants.workers ? [cacheGrants.workers] : [],
+    };
 
     this.observability = new Observability(
       `${name}-observability`,
       {
         region: args.region,
+        context,
         ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
         thresholds: config.alarms,
         web: {
@@ -373,6 +422,20 @@ export class Region extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({});
+  }
+
+  /**
+   * Lets the region's web and worker services start, each once every grant of its task role
+   * exists: the ones this region made, and `grants`, made where the regions are composed (the
+   * CDN's files, sessions, database logins, invalidation sends). Call it once, after the last
+   * grant: until then the services are not registered, and without it the program never ends.
+   */
+  startServices(grants: TaskRoleGrants): void {
+    if (this.servicesStarted) throw new Error(`region ${this.region}: startServices called twice`);
+    this.servicesStarted = true;
+    for (const tier of ["web", "workers"] as const) {
+      this.resolveGrants[tier](pulumi.output([...this.ownGrants[tier], ...grants[tier]]));
+    }
   }
 
   /** Outputs for the caller, named after what they are (docs and README list them). */
@@ -449,6 +512,7 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.privateSubnetIds,
         image: args.image,
+        context: args.context,
         command: [...MIGRATE_COMMAND],
         cpu: config.web.cpu,
         memory: config.web.memory,
@@ -596,6 +660,7 @@ export class Region extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
+      context: args.context,
       ...taskSettings(config),
       logKmsKeyArn: this.logsKeyArn,
       migratedBy: this.writer.migratedBy,

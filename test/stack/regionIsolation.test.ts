@@ -74,7 +74,13 @@ export const ALLOWED: readonly Allowed[] = [
     reference:
       /^aws:cloudfront\/distribution:Distribution assets-distribution \.origins\[1\]\.domainName$/,
     writerRegion: "either",
-    why: "CloudFront is global; its origin group falls back to the replica bucket when the primary's S3 fails",
+    why: "CloudFront is global; its origin group reads the bucket uploads land in first and the other when that one's S3 fails",
+  },
+  {
+    reference:
+      /^aws:cloudfront\/responseHeadersPolicy:ResponseHeadersPolicy assets-headers \.securityHeadersConfig\.contentSecurityPolicy\.contentSecurityPolicy$/,
+    writerRegion: "either",
+    why: "the static page's CSP lets the browser upload to either bucket's regional name (the replica's after a failover)",
   },
   {
     reference:
