@@ -75,7 +75,8 @@ export interface ObservabilityArgs {
     clusterName: pulumi.Input<string>;
     serviceName: pulumi.Input<string>;
   };
-  workers: {
+  /** The worker service and its queues; absent where jobs run in the web task (no queue). */
+  workers?: {
     clusterName: pulumi.Input<string>;
     serviceName: pulumi.Input<string>;
     queueName: pulumi.Input<string>;
@@ -87,7 +88,7 @@ export interface ObservabilityArgs {
     replicaIdentifiers: pulumi.Input<string>[];
   };
   /** The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...). */
-  cache: {
+  cache?: {
     replicationGroupId: pulumi.Input<string>;
     memberClusterIds: pulumi.Input<string>[];
   };
@@ -133,7 +134,7 @@ export function validateObservabilityArgs(args: ObservabilityArgs): string[] {
       "database: no writerIdentifier and no replicaIdentifiers; pass the region's database instances",
     );
   }
-  if (args.cache.memberClusterIds.length === 0) {
+  if (args.cache !== undefined && args.cache.memberClusterIds.length === 0) {
     problems.push(
       "cache.memberClusterIds: empty; pass the replication group's member clusters (one per node)",
     );
@@ -175,11 +176,59 @@ function databaseInstances(database: ObservabilityArgs["database"]): {
 
 /** The cache's member clusters (one node each), as the dashboard and alarms name them. */
 function cacheMembers(cache: ObservabilityArgs["cache"]) {
-  return cache.memberClusterIds.map((id, index) => ({
+  return (cache?.memberClusterIds ?? []).map((id, index) => ({
     role: `node-${index}`,
     label: `node ${index + 1}`,
     id,
   }));
+}
+
+/** The cache's row of the dashboard, when the region has a cache. */
+function cacheRows(args: ObservabilityArgs): DashboardRow[] {
+  if (args.cache === undefined) return [];
+  const perNode = (name: string, stat: string) =>
+    cacheMembers(args.cache).map((node) =>
+      metric("AWS/ElastiCache", name, { CacheClusterId: node.id }, stat, node.label),
+    );
+  return [
+    {
+      title: "Cache",
+      graphs: [
+        { title: "Engine CPU (%)", lines: perNode("EngineCPUUtilization", "Average") },
+        { title: "Memory used (%)", lines: perNode("DatabaseMemoryUsagePercentage", "Average") },
+        { title: "Hit rate (%)", lines: perNode("CacheHitRate", "Average") },
+        { title: "Evictions", lines: perNode("Evictions", "Sum") },
+      ],
+    },
+  ];
+}
+
+/** The queue's row of the dashboard, when the region has a queue and workers. */
+function queueRows({ workers }: ObservabilityArgs): DashboardRow[] {
+  if (workers === undefined) return [];
+  const sqs = (name: string, queueName: pulumi.Input<string>, label: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum", label);
+  return [
+    {
+      title: "Queue",
+      graphs: [
+        {
+          title: "Jobs waiting",
+          lines: [sqs("ApproximateNumberOfMessagesVisible", workers.queueName, "jobs")],
+        },
+        {
+          title: "Age of oldest job (s)",
+          lines: [sqs("ApproximateAgeOfOldestMessage", workers.queueName, "oldest")],
+        },
+        {
+          title: "Dead-letter queue",
+          lines: [
+            sqs("ApproximateNumberOfMessagesVisible", workers.deadLetterQueueName, "failed jobs"),
+          ],
+        },
+      ],
+    },
+  ];
 }
 
 /** The dashboard of one region: a row per tier, each graph on the identifiers passed in. */
@@ -196,13 +245,16 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
       label,
     );
   const services = (namespace: string, name: string, stat: string) =>
-    [web, workers].map((service, index) =>
+    [
+      { label: "web", service: web },
+      ...(workers ? [{ label: "workers", service: workers }] : []),
+    ].map(({ label, service }) =>
       metric(
         namespace,
         name,
         { ClusterName: service.clusterName, ServiceName: service.serviceName },
         stat,
-        ["web", "workers"][index],
+        label,
       ),
     );
   const db = databaseInstances(args.database);
@@ -210,12 +262,6 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
     instances.map((instance) =>
       metric("AWS/RDS", name, { DBInstanceIdentifier: instance.identifier }, stat, instance.label),
     );
-  const perNode = (name: string, stat: string) =>
-    cacheMembers(args.cache).map((node) =>
-      metric("AWS/ElastiCache", name, { CacheClusterId: node.id }, stat, node.label),
-    );
-  const sqs = (name: string, queueName: pulumi.Input<string>, label: string) =>
-    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum", label);
   const app = (name: string, service: "web" | "worker", label?: string) =>
     metric(args.appMetricsNamespace, name, { Service: service }, "Sum", label);
 
@@ -270,34 +316,8 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
         },
       ],
     },
-    {
-      title: "Cache",
-      graphs: [
-        { title: "Engine CPU (%)", lines: perNode("EngineCPUUtilization", "Average") },
-        { title: "Memory used (%)", lines: perNode("DatabaseMemoryUsagePercentage", "Average") },
-        { title: "Hit rate (%)", lines: perNode("CacheHitRate", "Average") },
-        { title: "Evictions", lines: perNode("Evictions", "Sum") },
-      ],
-    },
-    {
-      title: "Queue",
-      graphs: [
-        {
-          title: "Jobs waiting",
-          lines: [sqs("ApproximateNumberOfMessagesVisible", workers.queueName, "jobs")],
-        },
-        {
-          title: "Age of oldest job (s)",
-          lines: [sqs("ApproximateAgeOfOldestMessage", workers.queueName, "oldest")],
-        },
-        {
-          title: "Dead-letter queue",
-          lines: [
-            sqs("ApproximateNumberOfMessagesVisible", workers.deadLetterQueueName, "failed jobs"),
-          ],
-        },
-      ],
-    },
+    ...cacheRows(args),
+    ...queueRows(args),
     {
       title: "App",
       graphs: [
@@ -340,8 +360,6 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
   const nodes = cacheMembers(args.cache);
   const node = (id: pulumi.Input<string>, name: string, stat: string) =>
     metric("AWS/ElastiCache", name, { CacheClusterId: id }, stat);
-  const sqs = (queueName: pulumi.Input<string>, name: string) =>
-    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum");
 
   return [
     {
@@ -456,6 +474,18 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
         treatMissingData: "missing", // a gap means the node is being replaced, which ElastiCache events report
       },
     ]),
+    ...(workers ? queueAlarmSpecs(t, workers) : []),
+  ];
+}
+
+/** The queue's alarms: jobs waiting too long, and jobs that failed every retry. */
+function queueAlarmSpecs(
+  t: AlarmThresholds,
+  workers: NonNullable<ObservabilityArgs["workers"]>,
+): AlarmSpec[] {
+  const sqs = (queueName: pulumi.Input<string>, name: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum");
+  return [
     {
       role: "queue-oldest-job",
       what: `A job has waited over ${t.oldestMessageSeconds} s.`,

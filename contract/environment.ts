@@ -325,14 +325,50 @@ export const TASK_SECRETS = [
   "REDIS_AUTH_TOKEN",
 ] as const satisfies readonly VariableName[];
 
+/**
+ * The variables of the tiers a stack may leave out (README: The path), by tier: the stack omits
+ * them when the tier is absent, and the app falls back to its in-process implementation (cache
+ * and sessions in memory, files on the task's disk, jobs in the web process).
+ */
+export const TIER_VARIABLES = {
+  cache: ["REDIS_URL", "REDIS_AUTH_TOKEN"],
+  cdn: ["ASSETS_BUCKET", "CDN_DOMAIN"],
+  queue: ["QUEUE_URL"],
+} as const satisfies Record<string, readonly VariableName[]>;
+export type Tier = keyof typeof TIER_VARIABLES;
+type TierVariable = (typeof TIER_VARIABLES)[Tier][number];
+
 type TaskVariable<R extends TaskRole> = (typeof TASK_VARIABLES)[R][number];
 type ComponentVariable<R extends TaskRole> = (typeof COMPONENT_TASK_VARIABLES)[R][number];
+type StackVariable<R extends TaskRole> = Exclude<TaskVariable<R>, ComponentVariable<R>>;
 
-/** The stack's part of a role's environment (stacks/region.ts): one value per variable, no more, no less. */
+/**
+ * The stack's part of a role's environment (stacks/region.ts): one value per variable, no more,
+ * no less; a tier's variables only where the tier exists.
+ */
 export type StackTaskEnvironment<R extends TaskRole, V> = {
-  [K in Exclude<TaskVariable<R>, ComponentVariable<R>>]: V;
-};
+  [K in Exclude<StackVariable<R>, TierVariable>]: V;
+} & { [K in Extract<StackVariable<R>, TierVariable>]?: V };
 /** The component's part of a role's environment. */
 export type ComponentTaskEnvironment<R extends TaskRole, V> = { [K in ComponentVariable<R>]: V };
-/** Every task's secrets, one reference per variable. */
-export type TaskSecrets<S> = { [K in (typeof TASK_SECRETS)[number]]: S };
+/** Every task's secrets, one reference per variable; a tier's only where the tier exists. */
+export type TaskSecrets<S> = {
+  [K in Exclude<(typeof TASK_SECRETS)[number], TierVariable>]: S;
+} & { [K in Extract<(typeof TASK_SECRETS)[number], TierVariable>]?: S };
+
+/** The variables a task of `role` gets when only the tiers in `present` exist. */
+export function taskVariablesWith(role: TaskRole, present: readonly Tier[]): VariableName[] {
+  return TASK_VARIABLES[role].filter((name) => tierPresent(name, present));
+}
+
+/** The secrets a task gets when only the tiers in `present` exist. */
+export function taskSecretsWith(present: readonly Tier[]): VariableName[] {
+  return TASK_SECRETS.filter((name) => tierPresent(name, present));
+}
+
+function tierPresent(name: VariableName, present: readonly Tier[]): boolean {
+  const tier = (Object.keys(TIER_VARIABLES) as Tier[]).find((candidate) =>
+    (TIER_VARIABLES[candidate] as readonly string[]).includes(name),
+  );
+  return tier === undefined || present.includes(tier);
+}

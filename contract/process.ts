@@ -15,9 +15,11 @@ export const DEFAULT_PROCESS_ROLE: ProcessRole = "all";
  * The container command per role: the image's entrypoint is `node dist/app/src/main.js`, and its
  * argument is the role. There is no migrate role: the app migrates under an advisory lock at start.
  */
-export const COMMANDS: { readonly [R in TaskRole]: readonly [R] } = {
+export const COMMANDS: { readonly [R in ProcessRole]: readonly [R] } = {
   web: ["web"],
   worker: ["worker"],
+  // A web task that runs the jobs too, with the in-process queue (stacks without a queue).
+  all: ["all"],
 };
 
 /** The app's health endpoints. */

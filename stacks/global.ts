@@ -72,7 +72,8 @@ export function createImage(
       context: PROJECT_ROOT,
       dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
       tag: `src-${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
-      replicaRegions: [config.regions.secondary],
+      // One region: nothing to replicate to (the secondary's replica comes with the region).
+      replicaRegions: config.regions.count === 2 ? [config.regions.secondary] : [],
     },
     { provider: providers.primary },
   );
@@ -189,6 +190,35 @@ export function createGeoDns(
     },
     { provider: providers.primary },
   );
+}
+
+/**
+ * The app's name in a stack of one region: an alias to that region's load balancer (no routing
+ * policy, no health check: there is no other region to fail over to).
+ */
+export function createAppAlias(
+  config: StackConfig,
+  zone: DnsZone,
+  region: Region,
+  providers: Providers,
+): { fqdn: pulumi.Output<string> } {
+  const record = new aws.route53.Record(
+    "app-alias",
+    {
+      zoneId: zone.zoneId,
+      name: `${config.dns.recordName}.${zone.domain}`,
+      type: "A",
+      aliases: [
+        {
+          name: region.web.albDnsName,
+          zoneId: region.web.albZoneId,
+          evaluateTargetHealth: true,
+        },
+      ],
+    },
+    { provider: providers.primary },
+  );
+  return { fqdn: record.fqdn };
 }
 
 export function createGlobalObservability(

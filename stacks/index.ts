@@ -16,6 +16,7 @@ import {
   createCdn,
   createGeoDns,
   createGlobalObservability,
+  createAppAlias,
   createImage,
   createZone,
   peerNetworks,
@@ -63,7 +64,7 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = createCdn(config, providers, zone);
+  const cdn = config.cdn.enabled ? createCdn(config, providers, zone) : undefined;
   const dnsForRegions =
     zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
   const region = (role: RegionRole, writer?: Region) =>
@@ -74,7 +75,7 @@ function deployEverything(config: StackConfig) {
         region: config.regions[role],
         config,
         image: images[role],
-        assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName },
+        ...(cdn ? { assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName } } : {}),
         ...(dnsForRegions ? { dns: dnsForRegions } : {}),
         ...(writer ? { writer: writer.writer } : {}),
       },
@@ -82,35 +83,48 @@ function deployEverything(config: StackConfig) {
     );
   // The region holding the writer first: the other one's app writes to it.
   const writerRegion = region(config.database.writerRegion);
-  const otherRegion = region(otherRole(config.database.writerRegion), writerRegion);
-  const regions: Record<RegionRole, Region> =
-    writerRegion.role === "primary"
-      ? { primary: writerRegion, secondary: otherRegion }
-      : { primary: otherRegion, secondary: writerRegion };
+  const otherRegion =
+    config.regions.count === 2
+      ? region(otherRole(config.database.writerRegion), writerRegion)
+      : undefined;
+  const regions: Partial<Record<RegionRole, Region>> = Object.fromEntries(
+    [writerRegion, otherRegion].flatMap((r) => (r ? [[r.role, r]] : [])),
+  );
+  const { primary, secondary } = regions;
+  if (primary === undefined) throw new Error("the primary region was not built");
 
-  connectRegions(config, regions, providers);
-  for (const role of ROLES) {
-    cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
-    cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);
+  if (secondary) connectRegions(config, { primary, secondary }, providers);
+  for (const r of Object.values(regions)) {
+    cdn?.grantReadWrite(`${r.role}-web-assets`, r.web.taskRoleName);
+    if (r.workers) cdn?.grantReadWrite(`${r.role}-workers-assets`, r.workers.taskRoleName);
   }
 
-  const geoDns = zone
-    ? createGeoDns(config, zone, [regions.primary, regions.secondary], providers)
-    : undefined;
-  // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
-  const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(config, cdn, geoDns, providers)
-    : undefined;
+  // Two regions: GeoDNS with a health check per region; one: a plain alias to its load balancer.
+  const geoDns =
+    zone && secondary ? createGeoDns(config, zone, [primary, secondary], providers) : undefined;
+  const alias = zone && !secondary ? createAppAlias(config, zone, primary, providers) : undefined;
+  // The global dashboard watches the CDN and needs CloudFront monitoring subscriptions, which emulators lack.
+  const globalObservability =
+    cdn && serves(config, "cloudFrontMonitoringSubscriptions")
+      ? createGlobalObservability(config, cdn, geoDns, providers)
+      : undefined;
+  const noCdn = pulumi.output("disabled: cdn.enabled is false");
   return {
-    publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,
+    publicUrl: geoDns
+      ? pulumi.interpolate`https://${geoDns.fqdn}`
+      : alias
+        ? pulumi.interpolate`https://${alias.fqdn}`
+        : primary.web.url,
     imageUri: pulumi.output(images.primary),
-    cdnDomain: cdn.domainName,
-    assetsBucket: cdn.bucketName,
-    regions: { primary: regions.primary.summary(), secondary: regions.secondary.summary() },
+    cdnDomain: cdn?.domainName ?? noCdn,
+    assetsBucket: cdn?.bucketName ?? noCdn,
+    regions: Object.fromEntries(Object.values(regions).map((r) => [r.role, r.summary()])),
     globalDashboardUrl:
       globalObservability?.dashboardUrl ??
       pulumi.output(
-        `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`,
+        cdn
+          ? `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`
+          : "disabled: cdn.enabled is false (the global dashboard watches the CDN)",
       ),
   };
 }

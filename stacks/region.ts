@@ -63,7 +63,8 @@ export interface RegionArgs {
   region: string;
   config: StackConfig;
   image: pulumi.Input<string>;
-  assets: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
+  /** The CDN's bucket and domain, when the stack has a CDN (else uploads stay on the task's disk). */
+  assets?: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
   /** The zone and name the region's load balancer answers for, when the stack has a domain. */
   dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
   /**
@@ -82,8 +83,10 @@ export class Region extends pulumi.ComponentResource {
   readonly region: string;
   readonly network: Network;
   readonly database: Database;
-  readonly cache: Cache;
-  readonly workers: QueueWorkers;
+  /** The shared cache, when `cache.enabled` (else each task keeps its cache and sessions). */
+  readonly cache: Cache | undefined;
+  /** The queue and workers, when `workers.mode` is `service` (else the web task runs the jobs). */
+  readonly workers: QueueWorkers | undefined;
   readonly web: WebService;
   readonly observability: Observability;
   /** Where this region's app writes: its own writer, or the other region's. */
@@ -127,33 +130,38 @@ export class Region extends pulumi.ComponentResource {
     // A former writer's replicas follow it, not the current writer: their data is stale.
     this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
 
-    this.cache = new Cache(
-      `${name}-cache`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        ...cacheSettings(config),
-      },
-      { parent: this },
-    );
+    this.cache = config.cache.enabled
+      ? new Cache(
+          `${name}-cache`,
+          {
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.isolatedSubnetIds,
+            ...cacheSettings(config),
+          },
+          { parent: this },
+        )
+      : undefined;
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     const task = this.taskSettings(args);
 
-    this.workers = new QueueWorkers(
-      `${name}-workers`,
-      {
-        ...task,
-        environment: task.environment satisfies StackTaskEnvironment<
-          "worker",
-          pulumi.Input<string>
-        >,
-        cluster: { arn: cluster.arn, name: cluster.name },
-        command: [...COMMANDS.worker],
-        ...workerSettings(config),
-      },
-      { parent: this },
-    );
+    this.workers =
+      config.workers.mode === "service"
+        ? new QueueWorkers(
+            `${name}-workers`,
+            {
+              ...task,
+              environment: task.environment satisfies StackTaskEnvironment<
+                "worker",
+                pulumi.Input<string>
+              >,
+              cluster: { arn: cluster.arn, name: cluster.name },
+              command: [...COMMANDS.worker],
+              ...workerSettings(config),
+            },
+            { parent: this },
+          )
+        : undefined;
 
     const certificate = args.dns
       ? new DnsValidatedCertificate(
@@ -169,10 +177,11 @@ export class Region extends pulumi.ComponentResource {
         ...task,
         environment: {
           ...task.environment,
-          QUEUE_URL: this.workers.queueUrl,
+          ...(this.workers ? { QUEUE_URL: this.workers.queueUrl } : {}),
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: [...COMMANDS.web],
+        // Without a queue the web task runs the jobs too, on the app's in-process queue.
+        command: [...(this.workers ? COMMANDS.web : COMMANDS.all)],
         ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
         // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
@@ -185,22 +194,24 @@ export class Region extends pulumi.ComponentResource {
 
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.database.allowFrom(
-      "workers",
-      { securityGroupId: this.workers.securityGroupId },
-      "worker tasks",
-    );
-    this.cache.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache.allowFrom(
-      "workers",
-      { securityGroupId: this.workers.securityGroupId },
-      "worker tasks",
-    );
-    // The web tier enqueues jobs; the workers own the queue and already consume it.
-    this.workers.grantSendMessages("web", this.web.taskRoleName);
-    // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
+    this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.grantReadDatabasePassword(`${name}-web`, this.web.taskRoleName);
-    this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
+    if (this.workers) {
+      this.database.allowFrom(
+        "workers",
+        { securityGroupId: this.workers.securityGroupId },
+        "worker tasks",
+      );
+      this.cache?.allowFrom(
+        "workers",
+        { securityGroupId: this.workers.securityGroupId },
+        "worker tasks",
+      );
+      // The web tier enqueues jobs; the workers own the queue and already consume it.
+      this.workers.grantSendMessages("web", this.web.taskRoleName);
+      // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
+      this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
+    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -214,22 +225,30 @@ export class Region extends pulumi.ComponentResource {
           clusterName: cluster.name,
           serviceName: this.web.serviceName,
         },
-        workers: {
-          clusterName: cluster.name,
-          serviceName: this.workers.serviceName,
-          queueName: this.workers.queueName,
-          deadLetterQueueName: this.workers.deadLetterQueueName,
-        },
+        ...(this.workers
+          ? {
+              workers: {
+                clusterName: cluster.name,
+                serviceName: this.workers.serviceName,
+                queueName: this.workers.queueName,
+                deadLetterQueueName: this.workers.deadLetterQueueName,
+              },
+            }
+          : {}),
         database: {
           ...(this.database.writerIdentifier
             ? { writerIdentifier: this.database.writerIdentifier }
             : {}),
           replicaIdentifiers: this.database.readerIdentifiers,
         },
-        cache: {
-          replicationGroupId: this.cache.replicationGroupId,
-          memberClusterIds: this.cache.memberClusterIds,
-        },
+        ...(this.cache
+          ? {
+              cache: {
+                replicationGroupId: this.cache.replicationGroupId,
+                memberClusterIds: this.cache.memberClusterIds,
+              },
+            }
+          : {}),
         appMetricsNamespace: METRICS_NAMESPACE,
       },
       { parent: this },
@@ -246,9 +265,9 @@ export class Region extends pulumi.ComponentResource {
       albDnsName: this.web.albDnsName,
       writerEndpoint: this.writer.address,
       readerEndpoints: this.readerAddresses,
-      cacheEndpoint: this.cache.primaryEndpoint,
-      queueUrl: this.workers.queueUrl,
-      deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
+      cacheEndpoint: this.cache?.primaryEndpoint ?? "disabled: cache.enabled is false",
+      queueUrl: this.workers?.queueUrl ?? "disabled: workers.mode is inProcess",
+      deadLetterQueueUrl: this.workers?.deadLetterQueueUrl ?? "disabled: workers.mode is inProcess",
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
     };
@@ -319,16 +338,22 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
-        REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
-        ASSETS_BUCKET: args.assets.bucketName,
-        CDN_DOMAIN: args.assets.cdnDomain,
+        // A tier's variables only where it exists; the app falls back to its in-process tier.
+        ...(this.cache
+          ? {
+              REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+            }
+          : {}),
+        ...(args.assets
+          ? { ASSETS_BUCKET: args.assets.bucketName, CDN_DOMAIN: args.assets.cdnDomain }
+          : {}),
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
-        REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn },
+        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: [this.writer.kmsKeyArn, this.cache.kmsKeyArn],
+      secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
   }
 }
