@@ -104,7 +104,8 @@ export function createCdn(
     entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
     // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
-    enableReplication: serves(config, "cloudFrontOriginGroups"),
+    // One region: no second region to fail over to (the replica bucket comes with regions.count 2).
+    enableReplication: serves(config, "cloudFrontOriginGroups") && config.regions.count === 2,
     useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
     // Browsers upload photos straight to the bucket with presigned URLs from the app's origin.
     // Without a domain the origins are the load balancers' generated names, which do not exist

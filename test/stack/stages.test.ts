@@ -1,7 +1,7 @@
 /**
  * The path from one server to millions (stacks/stages.ts), as a specification: what each stage's
  * config turns on and what config refuses (no synth), then over the synth of every stage of the
- * prod stack (one synth per stage, shared by every assertion): what exists at each stage, that each
+ * dev stack, as the README prices it (one synth per stage, shared by every assertion): what exists at each stage, that each
  * task's environment loads in the app's own loader with the tiers that exist, that the policy pack
  * finds no mandatory violation, and that every step up keeps every stateful resource in place.
  */
@@ -31,10 +31,12 @@ import {
 import { defaultsFor } from "../../stacks/configDefaults";
 import { STAGES } from "../../stacks/stages";
 import { describeViolations, fromSynth, runPolicies } from "../policy/runner";
+import { estimate } from "../../tools/cost/estimate";
+import { README, readmeWithStageTable, STAGE_STACK } from "../../tools/readme";
 import { replacingChanges } from "./replacementInputs";
 
 const PROJECT_ROOT = join(__dirname, "..", "..");
-const STACK = "prod";
+const STACK = STAGE_STACK;
 
 const T = {
   db: "aws:rds/instance:Instance",
@@ -43,23 +45,19 @@ const T = {
   queue: "aws:sqs/queue:Queue",
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
   peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
-  healthCheck: "aws:route53/healthCheck:HealthCheck",
-  record: "aws:route53/record:Record",
-  listener: "aws:lb/listener:Listener",
-  flowLog: "aws:ec2/flowLog:FlowLog",
 } as const;
 
-/** What exists at each stage of prod: regions, cache groups, CDNs, job queues, in-region replicas. */
+/** What exists at each stage of dev: regions, cache groups, CDNs, job queues, in-region replicas. */
 const EXPECTED: Record<number, [number, number, number, number, number, string]> = {
   //  regions, cache groups, distributions, job queues, writer's replicas, web command
   1: [1, 0, 0, 0, 0, "all"],
-  2: [1, 0, 0, 0, 2, "all"],
-  3: [1, 1, 0, 0, 2, "all"],
-  4: [1, 1, 1, 0, 2, "all"],
-  5: [1, 1, 1, 0, 2, "all"],
-  6: [2, 2, 1, 0, 2, "all"],
-  7: [2, 2, 1, 2, 2, "web"],
-  8: [2, 2, 1, 2, 2, "web"],
+  2: [1, 0, 0, 0, 1, "all"],
+  3: [1, 1, 0, 0, 1, "all"],
+  4: [1, 1, 1, 0, 1, "all"],
+  5: [1, 1, 1, 0, 1, "all"],
+  6: [2, 2, 1, 0, 1, "all"],
+  7: [2, 2, 1, 2, 1, "web"],
+  8: [2, 2, 1, 2, 1, "web"],
 };
 
 const configAt = (stage: number, raw: Record<string, unknown> = {}) =>
@@ -112,7 +110,7 @@ describe("stages: config", () => {
   const refused: Array<[string, Record<string, unknown>, RegExp]> = [
     [
       "more than one web task with sessions in memory",
-      { stage: 4, web: { maxTasks: 2 }, cdn: { enabled: true } },
+      { stage: 2, web: { maxTasks: 2 }, cdn: { enabled: true } },
       /cache\.enabled: false, but web\.maxTasks is 2.*Fix:/,
     ],
     [
@@ -175,7 +173,7 @@ before(async () => {
       `synth of ${STACK} at stage ${stage} failed: ${result.error}`,
     );
     synths.set(stage, result);
-    configs.set(stage, parseConfig({ environment: STACK, stage, dns: { domain: "example.com" } }));
+    configs.set(stage, parseConfig({ environment: STACK, stage }));
   });
 });
 
@@ -237,18 +235,8 @@ for (const { stage, step } of STAGES) {
       assert.equal(writers.length, 1, "one writer");
     });
 
-    it("GIVEN the domain THEN users reach it over HTTPS: GeoDNS across two regions, a plain alias in one", () => {
-      const config = configs.get(stage)!;
-      const https = s()
-        .ofType(T.listener)
-        .filter((listener) => listener.inputs.protocol === "HTTPS");
-      assert.equal(https.length, config.regions.count);
-      assert.equal(s().ofType(T.peering).length, config.regions.count - 1);
-      assert.equal(s().ofType(T.healthCheck).length, config.regions.count === 2 ? 2 : 0);
-      const alias = s()
-        .ofType(T.record)
-        .filter((record) => record.name === "app-alias");
-      assert.equal(alias.length, config.regions.count === 2 ? 0 : 1);
+    it("GIVEN one region THEN nothing is peered; two THEN the regions are peered", () => {
+      assert.equal(s().ofType(T.peering).length, configs.get(stage)!.regions.count - 1);
     });
 
     it("GIVEN every task's environment and secrets THEN the app's loader accepts them with the stage's tiers and the in-process fallback for the rest", () => {
@@ -293,7 +281,7 @@ for (const { stage, step } of STAGES) {
       }
     });
 
-    it("GIVEN the policy pack with policy/config.prod.json THEN there is no mandatory violation", async () => {
+    it("GIVEN the policy pack with policy/config.dev.json THEN there is no mandatory violation", async () => {
       const config = JSON.parse(
         readFileSync(join(PROJECT_ROOT, "policy", `config.${STACK}.json`), "utf8"),
       ) as PolicyPackConfig;
@@ -303,6 +291,18 @@ for (const { stage, step } of STAGES) {
     });
   });
 }
+
+describe("stages: the README", () => {
+  it("GIVEN each stage's synth THEN the README's stage table shows its monthly cost (npm run docs:cost)", async () => {
+    const readme = readFileSync(README, "utf8");
+    const estimates = STAGES.map(({ stage }) => estimate(synths.get(stage)!));
+    assert.equal(
+      readme,
+      await readmeWithStageTable(readme, estimates),
+      "README.md's stage table is stale: run `npm run docs:cost`",
+    );
+  });
+});
 
 for (const { stage } of STAGES.slice(0, -1)) {
   describe(`stage ${stage} → ${stage + 1}: an in-place update`, () => {
