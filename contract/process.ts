@@ -3,7 +3,7 @@
  * how many jobs a worker runs at once, and the shutdown deadlines that must nest inside ECS's.
  */
 
-/** What a task runs. `all` (web + worker loop in one process) is the single-server step only. */
+/** What a task runs. `all` (web + worker loop in one process): local development, and stacks without a queue (`workers.mode` inProcess). */
 export const TASK_ROLES = ["web", "worker"] as const;
 export type TaskRole = (typeof TASK_ROLES)[number];
 export const PROCESS_ROLES = [...TASK_ROLES, "all"] as const;

@@ -26,7 +26,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 1,
     step: "single server, data tier apart",
-    adds: "one region; one web task running web and jobs in one process (role `all`), behind an HTTPS load balancer; a PostgreSQL writer on RDS (backups, encrypted); cache, sessions and uploads in the task",
+    adds: "one region; one web task that also runs the jobs (role `all`; a job in hand is lost if the task stops), behind an HTTPS load balancer; a PostgreSQL writer on RDS (backups, encrypted); cache, sessions and uploads in the task",
     before: {},
   },
   {
