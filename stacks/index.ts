@@ -2,7 +2,9 @@
  * The program's entry: read and validate the stack's config (before any resource exists), then
  * build what spans the regions first (zone, image, CDN), each region (the one holding the
  * database writer first, since the other writes to it), the links between them, GeoDNS in front
- * of them, and the global dashboard; export what users need.
+ * of them, and the global dashboard; export what users need. Only what the tier switches enable
+ * is built (README: The path): one region has no peering and a plain alias instead of GeoDNS; no
+ * CDN, no buckets or global dashboard.
  *
  * On LocalStack's free plan (the localstack environment's `localstack-free` emulator) only the
  * networks, their peering and the zone are built: the other tiers need APIs that plan lacks.
