@@ -3,15 +3,20 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { tierTags } from "./tags";
 
-/** Untagged images older than this are expired; tagged releases are kept. */
+/** Untagged images (a tag pushed again leaves its earlier image untagged) are expired after this. */
 const UNTAGGED_IMAGE_EXPIRY_DAYS = 14;
+/** Builds kept per repository, newest first: how far back a rollback by digest can reach. */
+const KEPT_RELEASES = 100;
+/** The tag prefix of the builds the stack makes (`src-<hash of the image's sources>`). */
+export const RELEASE_TAG_PREFIX = "src-";
 /** Fargate runs x86_64 tasks unless told otherwise. */
 const TARGET_PLATFORM = "linux/amd64";
 
 export interface AppImageArgs {
   /**
-   * The image's tag, which must change whenever its content does (tags are immutable here).
-   * The stack passes a hash of the files the image is built from.
+   * The image's tag: a hash of the files it is built from, so the same sources get the same tag.
+   * Tags are mutable: rolling back to earlier sources pushes their tag again, which an immutable
+   * repository would refuse. Tasks pull by digest, so a moved tag never changes what runs.
    * @example "src-3f9a1c2b7d4e"
    */
   tag: string;
@@ -26,81 +31,98 @@ export interface AppImageArgs {
    */
   dockerfile: string;
   /**
-   * Regions the image is replicated to, besides the one it is pushed to, so that each region
-   * pulls from its own registry (and keeps scaling out when another region is down).
-   * @default []
+   * Where the image is pushed: a repository of its own in each region, keyed by a label (the
+   * region's role), with that region's provider. Each region's tasks pull from their own
+   * registry, so a region keeps starting tasks while another is down.
+   *
+   * Not ECR replication: it is asynchronous (nothing would order the secondary's task definition
+   * after the copy), covers only pushes made after it is configured, and is one configuration per
+   * registry and region, so two stacks in one account would overwrite each other's. A push per
+   * region finishes before `imageUris` resolves; the second build is a Docker cache hit.
+   *
+   * Adding or removing a label creates or deletes that region's repository (with its images).
+   * @example { primary: usEast1, secondary: euWest1 }
    */
-  replicaRegions?: string[];
+  registries: Record<string, aws.Provider>;
 }
 
 /**
- * The app's container image: an ECR repository in the primary region, the image built from the
- * repo's Dockerfile and pushed at deploy time (awsx.ecr.Image, which needs a Docker engine where
- * `pulumi up` runs), and registry replication to the other regions.
+ * The app's container image: an ECR repository per region, and the image built from the repo's
+ * Dockerfile and pushed to each at deploy time (awsx.ecr.Image, which needs a Docker engine where
+ * `pulumi up` runs).
  *
- * Tasks pull by digest (`repo@sha256:…`), so a deploy changes the service exactly when the image's
- * content changed, and every region runs the same bytes.
+ * Tasks pull by digest (`repo@sha256:…`), so a deploy changes a service exactly when its image's
+ * content changed. The repositories are deleted with their images on `destroy` (`forceDelete`):
+ * every image can be rebuilt from its commit, and a repository that refuses deletion
+ * (RepositoryNotEmptyException) would stop the destroy halfway.
  *
  * @example
  * ```ts
  * const image = new AppImage("app", {
- *   context: ".", dockerfile: "app/Dockerfile", tag: "src-3f9a1c2b", replicaRegions: ["eu-west-1"],
- * }, { provider });
- * image.uriIn("eu-west-1");
+ *   context: ".", dockerfile: "app/Dockerfile", tag: "src-3f9a1c2b",
+ *   registries: { primary: usEast1, secondary: euWest1 },
+ * });
+ * image.imageUris.secondary;
  * ```
  *
- * Cost: ECR storage at $0.10 per GB-month per region (a ~200 MB image: about $0.02 a month each).
+ * Cost: ECR storage at $0.10 per GB-month per region (a ~200 MB image: about $0.02 a month each,
+ * so up to about $2 a month per region for the 100 builds kept).
  */
 export class AppImage extends pulumi.ComponentResource {
-  /** The pushed image by digest, in the region it was pushed to. */
-  readonly imageUri: pulumi.Output<string>;
+  /** The pushed image by digest, per label of `registries`. */
+  readonly imageUris: Record<string, pulumi.Output<string>>;
 
-  private readonly repository: aws.ecr.Repository;
-  private readonly image: awsx.ecr.Image;
+  private readonly repositories: Record<string, aws.ecr.Repository>;
+  private readonly images: Record<string, awsx.ecr.Image>;
 
   constructor(name: string, args: AppImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:AppImage", name, {}, opts);
-    this.repository = this.createRepository(name);
-    this.createLifecyclePolicy(name);
-    this.createReplication(name, args.replicaRegions ?? []);
-    this.image = this.buildImage(name, args);
-    this.imageUri = this.image.imageUri;
-    this.registerOutputs({ imageUri: this.imageUri });
+    const labels = Object.keys(args.registries);
+    if (labels.length === 0) {
+      throw new Error(`AppImage "${name}": registries is empty; name at least one region`);
+    }
+    this.repositories = {};
+    this.images = {};
+    this.imageUris = {};
+    for (const label of labels) {
+      const provider = args.registries[label]!;
+      const repository = this.createRepository(`${name}-${label}`, provider);
+      this.createLifecyclePolicy(`${name}-${label}`, repository, provider);
+      const image = this.buildImage(`${name}-${label}`, repository, args, provider);
+      this.repositories[label] = repository;
+      this.images[label] = image;
+      this.imageUris[label] = image.imageUri;
+    }
+    this.registerOutputs({ imageUris: this.imageUris });
   }
 
   get nodes() {
-    return { repository: this.repository, image: this.image };
+    return { repositories: this.repositories, images: this.images };
   }
 
-  /**
-   * The same image (same digest) in a replica region's registry. ECR replication creates the
-   * repository there under the same name.
-   */
-  uriIn(region: string): pulumi.Output<string> {
-    return this.imageUri.apply((uri) =>
-      uri.replace(/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//, `.dkr.ecr.${region}.amazonaws.com/`),
-    );
-  }
-
-  private createRepository(name: string): aws.ecr.Repository {
+  private createRepository(name: string, provider: aws.Provider): aws.ecr.Repository {
     return new aws.ecr.Repository(
       `${name}-repository`,
       {
-        // Tags never move, so a tag names one build; tasks still pull by digest.
-        imageTagMutability: "IMMUTABLE",
+        imageTagMutability: "MUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "AES256" }],
+        forceDelete: true,
         tags: tierTags("web"),
       },
-      { parent: this },
+      { parent: this, provider },
     );
   }
 
-  private createLifecyclePolicy(name: string): void {
+  private createLifecyclePolicy(
+    name: string,
+    repository: aws.ecr.Repository,
+    provider: aws.Provider,
+  ): void {
     new aws.ecr.LifecyclePolicy(
       `${name}-lifecycle`,
       {
-        repository: this.repository.name,
+        repository: repository.name,
         policy: JSON.stringify({
           rules: [
             {
@@ -114,43 +136,40 @@ export class AppImage extends pulumi.ComponentResource {
               },
               action: { type: "expire" },
             },
+            {
+              rulePriority: 2,
+              description: `keep the last ${KEPT_RELEASES} builds (the reach of a rollback)`,
+              selection: {
+                tagStatus: "tagged",
+                tagPrefixList: [RELEASE_TAG_PREFIX],
+                countType: "imageCountMoreThan",
+                countNumber: KEPT_RELEASES,
+              },
+              action: { type: "expire" },
+            },
           ],
         }),
       },
-      { parent: this },
+      { parent: this, provider },
     );
   }
 
-  private createReplication(name: string, regions: string[]): void {
-    if (regions.length === 0) return;
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
-    new aws.ecr.ReplicationConfiguration(
-      `${name}-replication`,
-      {
-        replicationConfiguration: {
-          rules: [
-            {
-              destinations: regions.map((region) => ({ region, registryId: account.accountId })),
-              repositoryFilters: [{ filter: this.repository.name, filterType: "PREFIX_MATCH" }],
-            },
-          ],
-        },
-      },
-      { parent: this },
-    );
-  }
-
-  private buildImage(name: string, args: AppImageArgs): awsx.ecr.Image {
+  private buildImage(
+    name: string,
+    repository: aws.ecr.Repository,
+    args: AppImageArgs,
+    provider: aws.Provider,
+  ): awsx.ecr.Image {
     return new awsx.ecr.Image(
       `${name}-image`,
       {
-        repositoryUrl: this.repository.repositoryUrl,
+        repositoryUrl: repository.repositoryUrl,
         context: args.context,
         dockerfile: args.dockerfile,
         imageTag: args.tag,
         platform: TARGET_PLATFORM,
       },
-      { parent: this },
+      { parent: this, providers: [provider] },
     );
   }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
 import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
-import { physicalName, tierTags } from "./tags";
+import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** The Redis protocol's port, fixed so that security group rules and connection URLs agree. */
@@ -80,6 +80,17 @@ export interface CacheArgs {
    * @default false
    */
   applyImmediately?: boolean;
+  /**
+   * Refuse any change that would replace the replication group (Pulumi's `protect`: the engine
+   * compares with the deployed state and fails the preview; it also refuses a `destroy`). A
+   * replacement deletes the group first (its id is fixed), so it is an outage and an empty cache.
+   * What replaces it (components/replacementInputs.ts): a new group id (the project, stack or
+   * component name changes), engine valkey back to redis, a lower engineVersion, another KMS key,
+   * port or subnet group. Turn it off for the one deploy that is meant to replace it (Pulumi
+   * allows unprotecting and replacing in the same update).
+   * @default false
+   */
+  protectFromReplacement?: boolean;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     kmsKey?: Transform<aws.kms.KeyArgs>;
@@ -171,8 +182,9 @@ export function cacheParameterGroupFamily(
  *   parameter group of its own (`enableParameterGroup`).
  * - The security group admits nothing until `allowFrom()` names a source.
  *
- * The replication group has a physical id, `<stack>-<name>` (40 characters at most), so that
- * dashboards can name its nodes (`memberClusterIds`); a replacement deletes the old group first.
+ * The replication group has a physical id, `<project>-<stack>-<name>` (40 characters at most,
+ * stackPhysicalName), so that dashboards can name its nodes (`memberClusterIds`); a replacement
+ * deletes the old group first, an outage, which `protectFromReplacement` refuses.
  *
  * @example
  * ```ts
@@ -219,7 +231,7 @@ export class Cache extends pulumi.ComponentResource {
   constructor(name: string, args: CacheArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Cache", name, {}, opts);
     throwIfInvalid("Cache", name, [...validateName(name), ...validateCacheArgs(args)]);
-    const groupId = physicalName([pulumi.getStack(), name], MAX_REPLICATION_GROUP_ID_LENGTH);
+    const groupId = stackPhysicalName([name], MAX_REPLICATION_GROUP_ID_LENGTH);
     const tags = tierTags("cache");
     this.componentName = name;
 
@@ -422,10 +434,13 @@ export class Cache extends pulumi.ComponentResource {
         applyImmediately: args.applyImmediately ?? false,
         tags: parts.tags,
       }),
-      // The id is fixed, so a replacement must delete the old group first (a cache can be refilled).
-      { parent: this, deleteBeforeReplace: true },
+      // The id is fixed, so a replacement must delete the old group first (a cache can be
+      // refilled, after an outage: protectFromReplacement refuses it where that matters).
+      {
+        parent: this,
+        deleteBeforeReplace: true,
+        protect: args.protectFromReplacement ?? false,
+      },
     );
   }
 }
-
-/** Why address ranges cannot be admitted; empty when they can. */

@@ -270,6 +270,15 @@ export class Cdn extends pulumi.ComponentResource {
                 (prefix) => pulumi.interpolate`${this.bucketArn}/${prefix}*`,
               ),
             },
+            {
+              // Without it S3 answers 403, not 404, for a key that does not exist, and the app
+              // cannot tell "not uploaded yet" from "not allowed". This bucket only: an s3:prefix
+              // condition would not help, since a HEAD or GET of one key carries no prefix.
+              Sid: "AppFilesExist",
+              Effect: "Allow",
+              Action: "s3:ListBucket",
+              Resource: this.bucketArn,
+            },
           ],
         }),
       },

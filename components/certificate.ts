@@ -24,6 +24,15 @@ export interface DnsValidatedCertificateArgs {
   subjectAlternativeNames?: string[];
   /** The public hosted zone that serves every name, where validation records are written. */
   zoneId: pulumi.Input<string>;
+  /**
+   * Another certificate for exactly the same names (in another region) whose validation records
+   * this one relies on instead of writing its own. ACM gives one account the same validation
+   * record for a name in every region (terraform-provider-aws issue #13653), so two certificates
+   * writing it would each own it: destroying or replacing either deletes the record the other
+   * needs to renew. With this set the record has one owner, the certificate named here.
+   * @default undefined (this certificate writes its own records)
+   */
+  validationRecordsOf?: DnsValidatedCertificate;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     certificate?: Transform<aws.acm.CertificateArgs>;
@@ -47,6 +56,15 @@ export function validateDnsValidatedCertificateArgs(args: DnsValidatedCertificat
     );
   }
   const names = new Set([args.domainName, ...(args.subjectAlternativeNames ?? [])]);
+  const owner = args.validationRecordsOf;
+  if (owner !== undefined) {
+    const ours = validationNames(args.domainName, args.subjectAlternativeNames);
+    if (ours.join(" ") !== owner.validatedNames.join(" ")) {
+      problems.push(
+        `validationRecordsOf: that certificate validates ${owner.validatedNames.join(", ")}, this one ${ours.join(", ")}; share records only between certificates for the same names`,
+      );
+    }
+  }
   if (names.size > MAX_NAMES_PER_CERTIFICATE) {
     problems.push(
       `subjectAlternativeNames: ${names.size} names exceed ACM's default quota of ${MAX_NAMES_PER_CERTIFICATE} per certificate; split them over more certificates`,
@@ -86,6 +104,10 @@ export function validationNames(
  */
 export class DnsValidatedCertificate extends pulumi.ComponentResource {
   readonly certificateArn: pulumi.Output<string>;
+  /** The names validated, one per validation record (`validationNames`). */
+  readonly validatedNames: string[];
+  /** The fully qualified names of the validation records this certificate waits on. */
+  readonly validationRecordFqdns: pulumi.Output<string>[];
 
   private readonly certificate: aws.acm.Certificate;
   private readonly validationRecords: aws.route53.Record[];
@@ -98,8 +120,13 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
   ) {
     super("zero-to-millions:components:DnsValidatedCertificate", name, {}, opts);
     throwIfInvalid("DnsValidatedCertificate", name, validateDnsValidatedCertificateArgs(args));
+    this.validatedNames = validationNames(args.domainName, args.subjectAlternativeNames);
     this.certificate = this.createCertificate(name, args);
-    this.validationRecords = this.createValidationRecords(name, args);
+    this.validationRecords =
+      args.validationRecordsOf === undefined ? this.createValidationRecords(name, args) : [];
+    this.validationRecordFqdns =
+      args.validationRecordsOf?.validationRecordFqdns ??
+      this.validationRecords.map((record) => record.fqdn);
     this.validation = this.createValidation(name);
 
     this.certificateArn = this.validation.certificateArn;
@@ -152,10 +179,9 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
           type: option.resourceRecordType,
           records: [option.resourceRecordValue],
           ttl: VALIDATION_RECORD_TTL_SECONDS,
-          // ACM gives one account the same validation record for a name in every region, so the
-          // regional certificates for app.<domain> all write this one record. Removing one of them
-          // deletes it for all: `pulumi up --refresh` writes it back (ACM needs it to renew).
-          allowOverwrite: true,
+          // One owner (see validationRecordsOf): a record already there belongs to someone else,
+          // and creating fails with Route 53's error rather than taking it over.
+          allowOverwrite: false,
         },
         { parent: this },
       );
@@ -167,7 +193,7 @@ export class DnsValidatedCertificate extends pulumi.ComponentResource {
       `${name}-validation`,
       {
         certificateArn: this.certificate.arn,
-        validationRecordFqdns: this.validationRecords.map((record) => record.fqdn),
+        validationRecordFqdns: this.validationRecordFqdns,
       },
       { parent: this },
     );

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ChangeGuard } from "./changeGuard";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
-import { physicalName, tierTags } from "./tags";
+import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
 
@@ -26,12 +27,71 @@ const PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7;
 const CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1";
 /** Bytes of randomness in the final snapshot's name (8 hex characters). */
 const FINAL_SNAPSHOT_SUFFIX_BYTES = 4;
+/** The PostgreSQL logs RDS exports to CloudWatch Logs, each to a log group created here. */
+const EXPORTED_LOGS = ["postgresql", "upgrade"] as const;
+const DEFAULT_LOG_RETENTION_DAYS = 30;
+/** The granularities Enhanced Monitoring accepts, in seconds (0: off). */
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+/** The AWS-managed policy that lets RDS publish Enhanced Monitoring metrics. */
+const ENHANCED_MONITORING_POLICY_ARN =
+  "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+/** RDS instance identifiers are at most 63 characters. */
+const MAX_IDENTIFIER_LENGTH = 63;
 /** The cross-region replica's logical name, which it keeps when promoted (so it is not replaced). */
 const CROSS_REGION_REPLICA_NAME = "replica-0";
 /** RDS identifiers are at most 63 characters; Pulumi's autonaming appends "-" and 7 characters. */
 const MAX_NAME_LENGTH = 63 - 8 - "-replica-0".length;
 
 export type { IngressSource };
+
+/**
+ * What a region's database is. Each role has the settings only it takes, so no combination of
+ * optional fields can describe an impossible database:
+ * - `writer`: the writer, with `readReplicas` (0 to 5) read replicas in its region; lowering it
+ *   deletes the highest-numbered replicas.
+ * - `crossRegionReplica`: one read replica of another region's writer (`sourceArn`), encrypted with
+ *   this region's key; databaseName, masterUsername and skipFinalSnapshot come from, or do not
+ *   apply to, the source. Changing `sourceArn` replaces it.
+ * - `promotedReplica`: that replica promoted in place into this region's writer, for when the
+ *   source's region is lost. The provider promotes a replica whose `replicateSourceDb` goes away
+ *   (PromoteReadReplica): same instance, data and endpoint. It then takes the writer's settings:
+ *   backups, final snapshot, and a master password that RDS manages in this region's Secrets
+ *   Manager (the source's secret is in the lost region). One way: a promoted instance never
+ *   becomes a replica again (README: Deploying, failing back).
+ * - `formerWriter`: the writer after a failover moved writes to the other region, kept as it was
+ *   (same resources as `writer`) for forensics and the way back; its data stops at the failover,
+ *   so its outputs offer no endpoint to write to or read from.
+ */
+export type DatabaseRole =
+  | { kind: "writer"; readReplicas: number }
+  | { kind: "crossRegionReplica"; sourceArn: pulumi.Input<string> }
+  | { kind: "promotedReplica" }
+  | { kind: "formerWriter"; readReplicas: number };
+
+/** One instance: its identifier (dashboards, alarms) and host name. */
+export interface InstanceOutputs {
+  identifier: pulumi.Output<string>;
+  address: pulumi.Output<string>;
+}
+
+/** The instance that takes writes, and what a client needs to write to it. */
+export interface WriterOutputs extends InstanceOutputs {
+  arn: pulumi.Output<string>;
+  /** The RDS-managed secret holding the master user's `username` and `password`. */
+  masterUserSecretArn: pulumi.Output<string>;
+}
+
+/** What the database offers, by role: only a writer or a promoted replica has a writer. */
+export type DatabaseRoleOutputs =
+  | { kind: "writer"; writer: WriterOutputs; readers: InstanceOutputs[] }
+  | { kind: "crossRegionReplica"; replica: InstanceOutputs }
+  | { kind: "promotedReplica"; writer: WriterOutputs }
+  | { kind: "formerWriter"; formerWriter: InstanceOutputs; replicas: InstanceOutputs[] };
+
+/** The in-region read replicas a role asks for (only a writer, current or former, has any). */
+function readReplicasOf(role: DatabaseRole): number {
+  return role.kind === "writer" || role.kind === "formerWriter" ? role.readReplicas : 0;
+}
 
 export interface DatabaseArgs {
   /** The VPC of `subnetIds`; the database's security group is created in it. */
@@ -68,45 +128,27 @@ export interface DatabaseArgs {
    */
   maxAllocatedStorageGb: number;
   /**
-   * The database created on the writer (unused with `replicaOf`).
+   * What this database is in its region, and what only that role takes (see DatabaseRole).
+   * Moving from `crossRegionReplica` to `promotedReplica` promotes the replica in place; the other
+   * moves replace instances.
+   * @example { kind: "writer", readReplicas: 2 }
+   */
+  role: DatabaseRole;
+  /**
+   * The database created on the writer (unused by a cross-region replica, which has its source's).
    *
    * Changing it replaces the writer: a new, empty database.
    * @example "app"
    */
   databaseName: string;
   /**
-   * The master user (unused with `replicaOf`). Its password is generated and rotated by RDS in
+   * The master user (unused by a cross-region replica). Its password is generated and rotated by RDS in
    * Secrets Manager (`masterUserSecretArn`); it is never in config or state.
    *
    * Changing it replaces the writer: a new, empty database.
    * @example "app"
    */
   masterUsername: string;
-  /**
-   * Read replicas of the writer in this region, 0 to 5. Lowering it deletes the highest-numbered
-   * replicas.
-   */
-  readReplicas: number;
-  /**
-   * Set to make this region hold one cross-region read replica of that instance instead of a
-   * writer (databaseName, masterUsername and skipFinalSnapshot come from, or do not apply to, the
-   * source). The replica is encrypted with this region's key.
-   *
-   * Changing it replaces the replica.
-   * @example { arn: primaryDatabase.writerArn! }
-   */
-  replicaOf?: { arn: pulumi.Input<string> };
-  /**
-   * The cross-region replica that `replicaOf` made, promoted in place into this region's writer
-   * (instead of `replicaOf`), for when the source's region is lost. The provider promotes a
-   * replica whose `replicateSourceDb` goes away (PromoteReadReplica): same instance, data and
-   * endpoint. It then takes the writer's settings: backups, final snapshot, and a master password
-   * that RDS manages in this region's Secrets Manager (the source's secret is in the lost region).
-   *
-   * One way: a promoted instance never becomes a replica again (README: Deploying, failing back).
-   * @default false
-   */
-  promotedReplica?: boolean;
   /**
    * A standby in another availability zone with automatic failover (doubles the instance's
    * cost). Applies to the writer, or to the cross-region replica (which becomes the writer if
@@ -115,14 +157,14 @@ export interface DatabaseArgs {
   enableMultiAz: boolean;
   /**
    * Days of automated backups (point-in-time recovery), 0 to 35. A replication source needs at
-   * least 1: set it whenever this writer has replicas, in this region or another. With
-   * `replicaOf`, the cross-region replica keeps its own backups, so a promoted replica is
+   * least 1: set it whenever this writer has replicas, in this region or another. A
+   * cross-region replica keeps its own backups, so a promoted replica is
    * already backed up.
    */
   backupRetentionDays: number;
   /**
    * Refuse to delete the writer (or the cross-region replica). In-region replicas are not
-   * protected, so that lowering `readReplicas` just works.
+   * protected, so that lowering a writer's `readReplicas` just works.
    */
   enableDeletionProtection: boolean;
   /**
@@ -137,6 +179,30 @@ export interface DatabaseArgs {
    * @default false
    */
   applyImmediately?: boolean;
+  /**
+   * Days of PostgreSQL and upgrade logs kept in CloudWatch Logs. The log groups
+   * (`/aws/rds/instance/<identifier>/postgresql` and `/upgrade`) are created here, before the
+   * instances: RDS would otherwise create them on first export, kept forever.
+   * @default 30
+   */
+  logRetentionDays?: number;
+  /**
+   * RDS Enhanced Monitoring's granularity in seconds (1, 5, 10, 15, 30 or 60; 0 turns it off): OS
+   * metrics per process, through a role of the component's own. RDS writes them to the account's
+   * `RDSOSMetrics` log group (one per region, shared by every stack: not created here).
+   * @default 0
+   */
+  enhancedMonitoringSeconds?: number;
+  /**
+   * Acknowledges a change of engineVersion's major version for this deploy. Without it a
+   * ChangeGuard (components/changeGuard.ts) refuses the change at preview, since the deployed major
+   * is known only to the engine. With it the writer applies the upgrade at once (RDS upgrades its
+   * read replicas with it: RDS User Guide, USER_UpgradeDBInstance.PostgreSQL.MajorVersion), so
+   * that the replicas move to the new parameter-group family only once they run the new major.
+   * Set it back to false after the deploy.
+   * @default false
+   */
+  allowMajorVersionUpgrade?: boolean;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     kmsKey?: Transform<aws.kms.KeyArgs>;
@@ -158,24 +224,16 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
   const problems: string[] = [];
   const isCount = (value: number, max: number) =>
     Number.isInteger(value) && value >= 0 && value <= max;
-  if (!isCount(args.readReplicas, MAX_READ_REPLICAS)) {
+  const readReplicas = readReplicasOf(args.role);
+  if (!isCount(readReplicas, MAX_READ_REPLICAS)) {
     problems.push(
-      `readReplicas: ${args.readReplicas} must be a whole number from 0 to ${MAX_READ_REPLICAS}`,
+      `role.readReplicas: ${readReplicas} must be a whole number from 0 to ${MAX_READ_REPLICAS}`,
     );
   }
-  if (args.promotedReplica === true && args.replicaOf !== undefined) {
+  const monitoring = args.enhancedMonitoringSeconds ?? 0;
+  if (!MONITORING_INTERVALS.includes(monitoring)) {
     problems.push(
-      "promotedReplica and replicaOf: a promoted replica has no source any more; remove replicaOf",
-    );
-  }
-  if (args.promotedReplica === true && args.readReplicas > 0) {
-    problems.push(
-      `promotedReplica and readReplicas: a promoted cross-region replica has no in-region replicas; set readReplicas to 0 (it is ${args.readReplicas})`,
-    );
-  }
-  if (args.replicaOf !== undefined && args.readReplicas > 0) {
-    problems.push(
-      `replicaOf and readReplicas: a cross-region replica has no in-region replicas; set readReplicas to 0 (it is ${args.readReplicas})`,
+      `enhancedMonitoringSeconds: ${monitoring} must be one of ${MONITORING_INTERVALS.join(", ")} (0 turns it off)`,
     );
   }
   if (args.subnetIds.length < MIN_SUBNETS) {
@@ -218,9 +276,9 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
     problems.push(
       `backupRetentionDays: ${args.backupRetentionDays} must be a whole number from 0 to ${MAX_BACKUP_RETENTION_DAYS}`,
     );
-  } else if (args.backupRetentionDays < 1 && args.readReplicas > 0) {
+  } else if (args.backupRetentionDays < 1 && readReplicas > 0) {
     problems.push(
-      `backupRetentionDays: 0 with readReplicas ${args.readReplicas}; RDS needs backups on a replication source, set at least 1`,
+      `backupRetentionDays: 0 with role.readReplicas ${readReplicas}; RDS needs backups on a replication source, set at least 1`,
     );
   }
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(args.databaseName)) {
@@ -254,8 +312,8 @@ function engineMajorVersion(engineVersion: string): number | undefined {
 
 /**
  * The data tier of one region: RDS for PostgreSQL in isolated subnets, either a writer with
- * in-region read replicas, or (with `replicaOf`) a cross-region read replica of another region's
- * writer, which `promotedReplica` turns into this region's writer when that region is lost.
+ * in-region read replicas, or a cross-region read replica of another region's writer, which
+ * promotion turns into this region's writer when that region is lost (`role`, DatabaseRole).
  * Writes always go to the one writer; reads spread over the replicas.
  *
  * - Storage, Performance Insights and the master password's secret are encrypted with the
@@ -267,9 +325,12 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * - TLS is required (`rds.force_ssl`); statements slower than 500 ms are logged.
  * - The security group admits nothing until `allowFrom()` names a source.
  *
- * Instance identifiers are autonamed (`<name>-writer-<random>`): stacks sharing an account never
- * collide, and a replaced replica is created before the old one is deleted. Dashboards and alarms
- * read them from `writerIdentifier` and `readerIdentifiers`.
+ * Instance identifiers are `<project>-<stack>-<name>-<role>` (stacks and projects sharing an
+ * account never collide), chosen here so that each instance's log groups exist, with the stack's
+ * retention, before RDS exports to them; a replaced instance is deleted before its successor is
+ * created. Dashboards and alarms read them from `writerIdentifier` and `readerIdentifiers`.
+ * A change of the major version is refused at preview unless acknowledged
+ * (`allowMajorVersionUpgrade`). Enhanced Monitoring is on with `enhancedMonitoringSeconds`.
  *
  * @example
  * ```ts
@@ -282,7 +343,7 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  *   maxAllocatedStorageGb: 1000,
  *   databaseName: "app",
  *   masterUsername: "app",
- *   readReplicas: 2,
+ *   role: { kind: "writer", readReplicas: 2 },
  *   enableMultiAz: true,
  *   backupRetentionDays: 14,
  *   enableDeletionProtection: true,
@@ -298,27 +359,18 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * $1,050 a month for the prod shape, before backup storage beyond the database's size.
  */
 export class Database extends pulumi.ComponentResource {
-  /**
-   * The writer's (or promoted replica's) host name; undefined with `replicaOf` (writes go to the
-   * source's region).
-   */
-  readonly writerAddress?: pulumi.Output<string>;
-  readonly writerArn?: pulumi.Output<string>;
-  readonly writerIdentifier?: pulumi.Output<string>;
-  /** Host names of the read replicas: the in-region ones, or the one cross-region replica. */
-  readonly readerAddresses: pulumi.Output<string>[];
-  readonly readerIdentifiers: pulumi.Output<string>[];
+  /** What the database offers in its role: a writer and readers, one replica, or a former writer. */
+  readonly role: DatabaseRoleOutputs;
   readonly port = POSTGRES_PORT;
   readonly securityGroupId: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
-  /** The RDS-managed secret holding the master user's `username` and `password`; undefined with `replicaOf`. */
-  readonly masterUserSecretArn?: pulumi.Output<string>;
 
   private readonly componentName: string;
   private readonly kmsKey: aws.kms.Key;
   private readonly securityGroup: aws.ec2.SecurityGroup;
   private readonly subnetGroup: aws.rds.SubnetGroup;
   private readonly parameterGroup: aws.rds.ParameterGroup;
+  private readonly monitoringRole: aws.iam.Role | undefined;
   private readonly writer: aws.rds.Instance | undefined;
   private readonly replicas: aws.rds.Instance[];
 
@@ -331,31 +383,26 @@ export class Database extends pulumi.ComponentResource {
     this.kmsKey = this.createKmsKey(name, args, tags);
     this.subnetGroup = this.createSubnetGroup(name, args, tags);
     this.securityGroup = this.createSecurityGroup(name, args, tags);
-    this.parameterGroup = this.createParameterGroup(name, args, tags);
-    if (args.promotedReplica === true) {
+    const guard = this.createMajorVersionGuard(name, args);
+    this.parameterGroup = this.createParameterGroup(name, args, tags, guard);
+    this.monitoringRole =
+      (args.enhancedMonitoringSeconds ?? 0) > 0 ? this.createMonitoringRole(name, tags) : undefined;
+    const role = args.role;
+    if (role.kind === "crossRegionReplica") {
+      this.writer = undefined;
+      this.replicas = [this.createCrossRegionReplica(name, args, role.sourceArn, tags)];
+    } else if (role.kind === "promotedReplica") {
       this.writer = this.createPromotedReplica(name, args, tags);
       this.replicas = [];
-    } else if (args.replicaOf === undefined) {
-      this.writer = this.createWriter(name, args, tags);
-      this.replicas = this.createInRegionReplicas(name, args, this.writer, tags);
     } else {
-      this.writer = undefined;
-      this.replicas = [this.createCrossRegionReplica(name, args, args.replicaOf, tags)];
+      this.writer = this.createWriter(name, args, tags);
+      this.replicas = this.createInRegionReplicas(name, args, role.readReplicas, this.writer, tags);
     }
-
-    this.writerAddress = this.writer?.address;
-    this.writerArn = this.writer?.arn;
-    this.writerIdentifier = this.writer?.identifier;
-    this.masterUserSecretArn = this.writer?.masterUserSecrets.apply(
-      (secrets) => secrets[0]!.secretArn,
-    );
-    this.readerAddresses = this.replicas.map((replica) => replica.address);
-    this.readerIdentifiers = this.replicas.map((replica) => replica.identifier);
+    this.role = roleOutputs(role.kind, this.writer, this.replicas);
     this.securityGroupId = this.securityGroup.id;
     this.kmsKeyArn = this.kmsKey.arn;
     this.registerOutputs({
-      writerAddress: this.writerAddress,
-      readerAddresses: this.readerAddresses,
+      role: this.role,
       securityGroupId: this.securityGroupId,
       kmsKeyArn: this.kmsKeyArn,
     });
@@ -445,10 +492,93 @@ export class Database extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * Refuses an unacknowledged change of the major version at preview (see
+   * allowMajorVersionUpgrade); the parameter group, the first thing a major upgrade changes, and so
+   * every instance, wait for it.
+   */
+  private createMajorVersionGuard(name: string, args: DatabaseArgs): ChangeGuard {
+    return new ChangeGuard(
+      `${name}-major-version`,
+      {
+        values: {
+          "the PostgreSQL major version": {
+            value: String(engineMajorVersion(args.engineVersion)),
+            configKey: "database.engineVersion",
+            acknowledgeKey: "database.allowMajorVersionUpgrade",
+            acknowledged: args.allowMajorVersionUpgrade ?? false,
+            procedure:
+              "A major upgrade runs pg_upgrade on the writer and its read replicas, with minutes of downtime, and cannot be undone: test it on a snapshot restore first (README: Deploying, major upgrades).",
+          },
+        },
+      },
+      { parent: this },
+    );
+  }
+
+  private createMonitoringRole(name: string, tags: Record<string, string>): aws.iam.Role {
+    const role = new aws.iam.Role(
+      `${name}-monitoring`,
+      {
+        description: `${name}: RDS Enhanced Monitoring`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "monitoring.rds.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-monitoring`,
+      { role: role.name, policyArn: ENHANCED_MONITORING_POLICY_ARN },
+      { parent: this },
+    );
+    return role;
+  }
+
+  /**
+   * One instance with a physical identifier chosen here (`<project>-<stack>-<name>-<role>`), so
+   * that its log groups exist, with the stack's retention, before RDS exports to them. A fixed
+   * identifier means a replacement deletes the old instance first.
+   */
+  private createInstance(
+    name: string,
+    role: string,
+    inputs: aws.rds.InstanceArgs,
+    retentionInDays: number,
+  ): aws.rds.Instance {
+    const identifier = stackPhysicalName([name, role], MAX_IDENTIFIER_LENGTH);
+    const logGroups = EXPORTED_LOGS.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-${role}-${log}-logs`,
+          {
+            name: `/aws/rds/instance/${identifier}/${log}`,
+            retentionInDays,
+            tags: tierTags("database"),
+          },
+          { parent: this },
+        ),
+    );
+    return new aws.rds.Instance(
+      `${name}-${role}`,
+      { ...inputs, identifier },
+      { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
+    );
+  }
+
   private createParameterGroup(
     name: string,
     args: DatabaseArgs,
     tags: Record<string, string>,
+    guard: ChangeGuard,
   ): aws.rds.ParameterGroup {
     // Autonamed, so a major upgrade's new family creates the new group before deleting the old one.
     return new aws.rds.ParameterGroup(
@@ -462,7 +592,7 @@ export class Database extends pulumi.ComponentResource {
         ],
         tags,
       }),
-      { parent: this },
+      { parent: this, dependsOn: [guard] },
     );
   }
 
@@ -487,7 +617,13 @@ export class Database extends pulumi.ComponentResource {
       port: POSTGRES_PORT,
       publiclyAccessible: false,
       caCertIdentifier: CA_CERT_IDENTIFIER,
-      enabledCloudwatchLogsExports: ["postgresql"],
+      enabledCloudwatchLogsExports: [...EXPORTED_LOGS],
+      ...(this.monitoringRole
+        ? {
+            monitoringInterval: args.enhancedMonitoringSeconds,
+            monitoringRoleArn: this.monitoringRole.arn,
+          }
+        : {}),
       performanceInsightsEnabled: args.enablePerformanceInsights,
       ...insights,
       // Only a major-only engineVersion may follow minor upgrades (see engineVersion).
@@ -505,8 +641,9 @@ export class Database extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): aws.rds.Instance {
     const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
-    return new aws.rds.Instance(
-      `${name}-writer`,
+    return this.createInstance(
+      name,
+      "writer",
       transform(args.transform?.writer, {
         ...this.instanceDefaults(args, tags),
         engine: "postgres",
@@ -527,8 +664,10 @@ export class Database extends pulumi.ComponentResource {
         finalSnapshotIdentifier: finalSnapshot,
         // Whoever wants a final snapshot also wants point-in-time backups to outlive the instance.
         deleteAutomatedBackups: args.skipFinalSnapshot,
+        // An acknowledged major upgrade runs now, replicas with it (allowMajorVersionUpgrade).
+        ...(args.allowMajorVersionUpgrade === true ? { applyImmediately: true } : {}),
       }),
-      { parent: this },
+      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
 
@@ -539,47 +678,48 @@ export class Database extends pulumi.ComponentResource {
       { byteLength: FINAL_SNAPSHOT_SUFFIX_BYTES },
       { parent: this },
     );
-    return pulumi.interpolate`${physicalName([pulumi.getStack(), name, "final"], 200)}-${suffix.hex}`;
+    return pulumi.interpolate`${stackPhysicalName([name, "final"], 200)}-${suffix.hex}`;
   }
 
   private createInRegionReplicas(
     name: string,
     args: DatabaseArgs,
+    count: number,
     writer: aws.rds.Instance,
     tags: Record<string, string>,
   ): aws.rds.Instance[] {
-    return Array.from(
-      { length: args.readReplicas },
-      (_, index) =>
-        new aws.rds.Instance(
-          `${name}-replica-${index}`,
-          transform(args.transform?.replica, {
-            ...this.instanceDefaults(args, tags),
-            // Same region: the writer's identifier, and no subnet group or key of its own (RDS places
-            // the replica in the writer's subnet group and encrypts it with the writer's key).
-            replicateSourceDb: writer.identifier,
-            multiAz: false,
-            // The writer's backups hold the data; a lost replica is rebuilt from the writer.
-            backupRetentionPeriod: 0,
-            deletionProtection: false,
-            skipFinalSnapshot: true,
-          }),
-          { parent: this },
-        ),
+    return Array.from({ length: count }, (_, index) =>
+      this.createInstance(
+        name,
+        `replica-${index}`,
+        transform(args.transform?.replica, {
+          ...this.instanceDefaults(args, tags),
+          // Same region: the writer's identifier, and no subnet group or key of its own (RDS places
+          // the replica in the writer's subnet group and encrypts it with the writer's key).
+          replicateSourceDb: writer.identifier,
+          multiAz: false,
+          // The writer's backups hold the data; a lost replica is rebuilt from the writer.
+          backupRetentionPeriod: 0,
+          deletionProtection: false,
+          skipFinalSnapshot: true,
+        }),
+        args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+      ),
     );
   }
 
   private createCrossRegionReplica(
     name: string,
     args: DatabaseArgs,
-    source: { arn: pulumi.Input<string> },
+    sourceArn: pulumi.Input<string>,
     tags: Record<string, string>,
   ): aws.rds.Instance {
-    return new aws.rds.Instance(
-      `${name}-${CROSS_REGION_REPLICA_NAME}`,
+    return this.createInstance(
+      name,
+      CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
-        replicateSourceDb: source.arn,
+        replicateSourceDb: sourceArn,
         // A cross-region replica cannot use the source's key; it is encrypted with this region's.
         kmsKeyId: this.kmsKey.arn,
         dbSubnetGroupName: this.subnetGroup.name,
@@ -588,7 +728,7 @@ export class Database extends pulumi.ComponentResource {
         deletionProtection: args.enableDeletionProtection,
         skipFinalSnapshot: true,
       }),
-      { parent: this },
+      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
 
@@ -604,8 +744,9 @@ export class Database extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): aws.rds.Instance {
     const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
-    return new aws.rds.Instance(
-      `${name}-${CROSS_REGION_REPLICA_NAME}`,
+    return this.createInstance(
+      name,
+      CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
         kmsKeyId: this.kmsKey.arn,
@@ -622,9 +763,31 @@ export class Database extends pulumi.ComponentResource {
         // A failover cannot wait for the maintenance window.
         applyImmediately: true,
       }),
-      { parent: this },
+      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     );
   }
 }
 
-/** Why address ranges cannot be admitted; empty when they can. */
+/** The typed outputs of a role, from the instances the component made for it. */
+function roleOutputs(
+  kind: DatabaseRole["kind"],
+  writer: aws.rds.Instance | undefined,
+  replicas: aws.rds.Instance[],
+): DatabaseRoleOutputs {
+  const instance = (db: aws.rds.Instance): InstanceOutputs => ({
+    identifier: db.identifier,
+    address: db.address,
+  });
+  const writerOf = (db: aws.rds.Instance): WriterOutputs => ({
+    ...instance(db),
+    arn: db.arn,
+    masterUserSecretArn: db.masterUserSecrets.apply((secrets) => secrets[0]!.secretArn),
+  });
+  if (kind === "crossRegionReplica") return { kind, replica: instance(replicas[0]!) };
+  if (writer === undefined) throw new Error(`a ${kind} database has a writer instance`);
+  if (kind === "promotedReplica") return { kind, writer: writerOf(writer) };
+  if (kind === "formerWriter") {
+    return { kind, formerWriter: instance(writer), replicas: replicas.map(instance) };
+  }
+  return { kind, writer: writerOf(writer), readers: replicas.map(instance) };
+}

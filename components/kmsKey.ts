@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { physicalName, type Tags } from "./tags";
+import { stackPhysicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /**
@@ -25,7 +25,7 @@ export interface KmsKeyArgs {
    */
   policy?: pulumi.Input<string>;
   /**
-   * Adds `alias/<stack>-<name>-key`, a readable name for the console and CLI.
+   * Adds `alias/<project>-<stack>-<name>`, a readable name for the console and CLI.
    * @default false
    */
   alias?: boolean;
@@ -54,7 +54,7 @@ export function createKmsKey(parent: pulumi.Resource, name: string, args: KmsKey
     new aws.kms.Alias(
       `${name}-key`,
       {
-        name: `alias/${physicalName([pulumi.getStack(), name], MAX_ALIAS_NAME_LENGTH)}`,
+        name: `alias/${stackPhysicalName([name], MAX_ALIAS_NAME_LENGTH)}`,
         targetKeyId: key.keyId,
       },
       { parent },

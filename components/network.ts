@@ -270,13 +270,10 @@ export class Network extends pulumi.ComponentResource {
     internetGateway: aws.ec2.InternetGateway,
     tags: Record<string, string>,
   ): void {
-    const table = new aws.ec2.RouteTable(
-      `${name}-public-rt`,
-      {
-        vpcId: this.vpc.id,
-        routes: [{ cidrBlock: ANYWHERE, gatewayId: internetGateway.id }],
-        tags: { ...tags, Name: `${name}-public` },
-      },
+    const table = this.createRouteTable(`${name}-public-rt`, `${name}-public`, tags);
+    new aws.ec2.Route(
+      `${name}-public-internet`,
+      { routeTableId: table.id, destinationCidrBlock: ANYWHERE, gatewayId: internetGateway.id },
       { parent: this },
     );
     this.associate(name, "public", subnets, () => table);
@@ -316,15 +313,17 @@ export class Network extends pulumi.ComponentResource {
     const tables = subnets.map((_, zone) => {
       // With a single NAT gateway every zone shares it; otherwise each zone uses its own.
       const nat = this.natGatewayResources[zone] ?? this.natGatewayResources[0]!;
-      return new aws.ec2.RouteTable(
+      const table = this.createRouteTable(
         `${name}-private-rt-${zone}`,
-        {
-          vpcId: this.vpc.id,
-          routes: [{ cidrBlock: ANYWHERE, natGatewayId: nat.id }],
-          tags: { ...tags, Name: `${name}-private-${zone}` },
-        },
+        `${name}-private-${zone}`,
+        tags,
+      );
+      new aws.ec2.Route(
+        `${name}-private-nat-${zone}`,
+        { routeTableId: table.id, destinationCidrBlock: ANYWHERE, natGatewayId: nat.id },
         { parent: this },
       );
+      return table;
     });
     this.associate(name, "private", subnets, (zone) => tables[zone]!);
     return tables;
@@ -335,13 +334,26 @@ export class Network extends pulumi.ComponentResource {
     subnets: aws.ec2.Subnet[],
     tags: Record<string, string>,
   ): aws.ec2.RouteTable {
-    const table = new aws.ec2.RouteTable(
-      `${name}-isolated-rt`,
-      { vpcId: this.vpc.id, tags: { ...tags, Name: `${name}-isolated` } },
-      { parent: this },
-    );
+    const table = this.createRouteTable(`${name}-isolated-rt`, `${name}-isolated`, tags);
     this.associate(name, "isolated", subnets, () => table);
     return table;
+  }
+
+  /**
+   * A route table with no inline `routes`: every route is a separate aws.ec2.Route (here, and the
+   * peering's in another component). The provider manages an inline list authoritatively, so a
+   * refresh of a table that had one would plan to delete every route added beside it.
+   */
+  private createRouteTable(
+    logicalName: string,
+    nameTag: string,
+    tags: Record<string, string>,
+  ): aws.ec2.RouteTable {
+    return new aws.ec2.RouteTable(
+      logicalName,
+      { vpcId: this.vpc.id, tags: { ...tags, Name: nameTag } },
+      { parent: this },
+    );
   }
 
   private associate(
@@ -366,16 +378,24 @@ export class Network extends pulumi.ComponentResource {
     tags: Record<string, string>,
   ): void {
     const region = aws.getRegionOutput({}, { parent: this });
-    new aws.ec2.VpcEndpoint(
+    const endpoint = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
         vpcId: this.vpc.id,
         serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
         vpcEndpointType: "Gateway",
-        routeTableIds: routeTables.map((table) => table.id),
         tags: { ...tags, Name: `${name}-s3` },
       },
       { parent: this },
+    );
+    // Separate associations, not inline routeTableIds (which the provider manages as the whole list).
+    routeTables.forEach(
+      (table, index) =>
+        new aws.ec2.VpcEndpointRouteTableAssociation(
+          `${name}-s3-${index}`,
+          { vpcEndpointId: endpoint.id, routeTableId: table.id },
+          { parent: this },
+        ),
     );
   }
 

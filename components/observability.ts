@@ -87,7 +87,11 @@ export interface ObservabilityArgs {
     writerIdentifier?: pulumi.Input<string>;
     replicaIdentifiers: pulumi.Input<string>[];
   };
-  /** The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...). */
+  /**
+   * The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...).
+   * Undefined when the region runs without a cache (`cache.enabled` false, or an emulator without ElastiCache): no cache
+   * row, no cache alarms.
+   */
   cache?: {
     replicationGroupId: pulumi.Input<string>;
     memberClusterIds: pulumi.Input<string>[];

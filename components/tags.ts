@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * Tags and names shared by every component.
  *
@@ -47,4 +50,28 @@ export function physicalName(parts: readonly string[], maxLength: number): strin
     );
   }
   return name;
+}
+
+/** Hex characters of the hash that ends a shortened name. */
+const NAME_HASH_LENGTH = 8;
+
+/**
+ * A physical name unique in the account and region: `<project>-<stack>-<parts>`. Names without
+ * the project collide across projects (two projects' `prod` stacks in one account); names without
+ * the stack collide across stacks. When the full name is longer than `maxLength`, its end is
+ * replaced by a hash of the whole, so two long names never shorten to the same one.
+ * policy/rules/naming.ts checks every physical name the program chooses.
+ *
+ * Changing the project, stack or parts changes the name, which replaces resources whose name
+ * forces replacement (most of them: a cache group's id, a KMS alias, a bucket).
+ */
+export function stackPhysicalName(parts: readonly string[], maxLength: number): string {
+  const full = physicalName(
+    [pulumi.getProject(), pulumi.getStack(), ...parts],
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (full.length <= maxLength) return full;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, NAME_HASH_LENGTH);
+  const kept = full.slice(0, maxLength - NAME_HASH_LENGTH - 1).replace(/-+$/, "");
+  return `${kept}-${hash}`;
 }

@@ -85,6 +85,12 @@ export interface WebServiceArgs extends FargateServiceArgs {
   domainName?: pulumi.Input<string>;
   /** Refuse to delete the load balancer (turn off before destroying the stack). */
   enableDeletionProtection: boolean;
+  /**
+   * Where the load balancer writes its access logs (an AccessLogBucket's `destination`: a bucket
+   * in its region, SSE-S3, that ELB may write to).
+   * @default undefined (no access logs)
+   */
+  accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
   /** The average CPU (percent) the autoscaler keeps the tasks at. */
   cpuTargetPercent: number;
   /** The requests per task per minute the autoscaler keeps the tasks at (from a load test). */
@@ -424,6 +430,15 @@ export class WebService extends pulumi.ComponentResource {
         dropInvalidHeaderFields: true,
         enableDeletionProtection: args.enableDeletionProtection,
         idleTimeout: IDLE_TIMEOUT_SECONDS,
+        ...(args.accessLogs
+          ? {
+              accessLogs: {
+                bucket: args.accessLogs.bucket,
+                prefix: args.accessLogs.prefix,
+                enabled: true,
+              },
+            }
+          : {}),
         tags,
       }),
       { parent: this },

@@ -25,6 +25,8 @@ export interface RecordedResource {
   id: string | null;
   inputs: Record<string, unknown>;
   state: Record<string, unknown>;
+  /** Whether the program marked it `protect` (Pulumi then refuses to replace or delete it). */
+  protect: boolean;
 }
 
 interface MockMonitorLike {
@@ -36,6 +38,7 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getProvider(): string;
+  getProtect(): boolean;
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -294,6 +297,19 @@ const CALLS: Record<
   }),
   "aws:index/getRegion:getRegion": (_args, region) => ({ name: region, region, id: region }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+  // The image is in the calling region's registry (tests of a missing image stub this call).
+  "aws:ecr/getImage:getImage": (args, region) => ({
+    registryId: String(args.registryId ?? ACCOUNT_ID),
+    repositoryName: String(args.repositoryName),
+    imageDigest: String(args.imageDigest),
+    imageUri: `${String(args.registryId ?? ACCOUNT_ID)}.dkr.ecr.${region}.amazonaws.com/${String(args.repositoryName)}@${String(args.imageDigest)}`,
+    imageTags: [],
+  }),
+  // The region's Elastic Load Balancing account (us-east-1's; the mocks need not know the others).
+  "aws:elb/getServiceAccount:getServiceAccount": () => ({
+    arn: "arn:aws:iam::127311923021:root",
+    id: "127311923021",
+  }),
   "aws:route53/getZone:getZone": (args) => ({
     zoneId: String(args.zoneId ?? `Z${fakeHex(String(args.name), 13).toUpperCase()}`),
     name: String(args.name ?? "example.com"),
@@ -303,7 +319,10 @@ const CALLS: Record<
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources = new Map<string, RecordedResource>();
   private readonly providerRegions = new Map<string, string>();
-  private readonly pending = new Map<string, { parent: string | null; providerRef: string }>();
+  private readonly pending = new Map<
+    string,
+    { parent: string | null; providerRef: string; protect: boolean }
+  >();
 
   /** Wraps the mock monitor so that each registration's parent and provider are recorded. */
   attach(): void {
@@ -313,6 +332,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       this.pending.set(`${req.getType()}::${req.getName()}`, {
         parent: req.getParent() || null,
         providerRef: req.getProvider(),
+        protect: req.getProtect(),
       });
       return register(req, callback);
     };
@@ -326,6 +346,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     const registration = this.pending.get(key) ?? {
       parent: null,
       providerRef: args.provider ?? "",
+      protect: false,
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -367,6 +388,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       id: id ?? null,
       inputs: args.inputs,
       state,
+      protect: registration.protect,
     });
     return { id, state };
   }

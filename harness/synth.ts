@@ -25,6 +25,8 @@ export interface SynthResource {
   inputs: Record<string, unknown>;
   /** What the mocks answered: inputs plus the attributes AWS would compute (ids, ARNs, endpoints). */
   state: Record<string, unknown>;
+  /** Whether the program marked it `protect`. */
+  protect: boolean;
 }
 
 export interface SynthResult {
@@ -85,7 +87,7 @@ export async function synthInProcess(
   }
 
   const resources = [...mocks.resources.values()].map(
-    ({ urn, type, name, parent, region, id, inputs, state }) => ({
+    ({ urn, type, name, parent, region, id, inputs, state, protect }) => ({
       urn,
       type,
       name,
@@ -94,6 +96,7 @@ export async function synthInProcess(
       id,
       inputs,
       state,
+      protect,
     }),
   );
   return { project: PROJECT, stack, resources, outputs, ...(error === undefined ? {} : { error }) };

@@ -17,10 +17,18 @@ import {
   rdsProdFinalSnapshot,
   rdsProdMultiAz,
 } from "./rules/database";
-import { iamNoStarOnStar } from "./rules/identity";
+import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
 import { kmsKeyRotation } from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
-import { alarmHasAction, logGroupRetention } from "./rules/observability";
+import { physicalNamesScoped } from "./rules/naming";
+import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
+import {
+  alarmHasAction,
+  albProdAccessLogs,
+  logGroupRetention,
+  rdsLogGroupsManaged,
+  rdsProdEnhancedMonitoring,
+} from "./rules/observability";
 import { sqsDeadLetterQueue, sqsEncryptedAtRest } from "./rules/queue";
 import {
   s3AclsDisabled,
@@ -67,8 +75,16 @@ export const policies: Policies = [
   ecsNoPublicIp,
   ecsTaskLogging,
   iamNoStarOnStar,
+  iamS3ReadWithList,
   logGroupRetention,
   alarmHasAction,
+  rdsLogGroupsManaged,
+  albProdAccessLogs,
+  rdsProdEnhancedMonitoring,
+  // Day two: what a refresh, a replacement or a destroy would break.
+  noAuthoritativeInlineLists,
+  route53RecordOneOwner,
+  physicalNamesScoped,
 ];
 
 /** The rules whose demands depend on the environment (their config has `environment`). */

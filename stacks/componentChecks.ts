@@ -169,7 +169,9 @@ export function atConfigKeys(
 ): string[] {
   return problems.map((problem) => {
     const argument = /^([\w.]+)(?=:)/.exec(problem)?.[1];
-    const key = argument === undefined ? undefined : keys[argument];
+    // A nested argument (`role.readReplicas`) maps through its top-level argument's key.
+    const key =
+      argument === undefined ? undefined : (keys[argument] ?? keys[argument.split(".")[0] ?? ""]);
     return key === undefined || argument === undefined
       ? `${component}: ${problem}`
       : `${key}${problem.slice(argument.length)} (${component}'s check)`;

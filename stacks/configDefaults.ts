@@ -43,6 +43,7 @@ export const BASE_DEFAULTS: Defaults = {
     cpuTargetPercent: 60,
     requestsPerTargetPerMinute: 15000,
     enableDeletionProtection: false,
+    accessLogRetentionDays: 0,
   },
   workers: {
     cpu: 256,
@@ -71,6 +72,8 @@ export const BASE_DEFAULTS: Defaults = {
     databaseName: "app",
     masterUsername: "app",
     writerRegion: "primary",
+    enhancedMonitoringSeconds: 0,
+    allowMajorVersionUpgrade: false,
   },
   cache: {
     enabled: true,
@@ -79,6 +82,7 @@ export const BASE_DEFAULTS: Defaults = {
     nodeType: "cache.t4g.micro",
     replicas: 0,
     snapshotRetentionDays: 0,
+    allowReplacement: true,
   },
   logs: { retentionDays: 7 },
   dns: {
@@ -132,6 +136,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       cpuTargetPercent: 50,
       requestsPerTargetPerMinute: 60000,
       enableDeletionProtection: true,
+      accessLogRetentionDays: 90,
     },
     workers: {
       cpu: 512,
@@ -151,8 +156,14 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       backupRetentionDays: 14,
       enableDeletionProtection: true,
       skipFinalSnapshot: false,
+      enhancedMonitoringSeconds: 60,
     },
-    cache: { nodeType: "cache.r7g.large", replicas: 2, snapshotRetentionDays: 7 },
+    cache: {
+      nodeType: "cache.r7g.large",
+      replicas: 2,
+      snapshotRetentionDays: 7,
+      allowReplacement: false,
+    },
     logs: { retentionDays: 90 },
     dns: { locations: { primary: ["NA", "SA", "AS", "OC"] } },
     cdn: { priceClass: "PriceClass_All", forceDestroy: false },

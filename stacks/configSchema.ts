@@ -244,6 +244,9 @@ export const configSchema = z
           "target-tracking goal for ALB requests per task per minute (a ceiling for floods of cheap requests; CPU tracking leads for typical traffic, see BENCHMARKS.md)",
         ),
         enableDeletionProtection: z.boolean().describe("ALB deletion protection"),
+        accessLogRetentionDays: count(3653).describe(
+          "days the load balancers' access logs are kept in a bucket per region (0: no access logs)",
+        ),
       })
       .strict()
       .superRefine(fargateTaskRules("web")),
@@ -328,6 +331,19 @@ export const configSchema = z
         enableDeletionProtection: z.boolean().describe("RDS deletion protection"),
         skipFinalSnapshot: z.boolean().describe("delete without a final snapshot"),
         enablePerformanceInsights: z.boolean().describe("Performance Insights (7 days, free tier)"),
+        enhancedMonitoringSeconds: z
+          .union(
+            [0, 1, 5, 10, 15, 30, 60].map((seconds) => z.literal(seconds)) as [
+              z.ZodLiteral<number>,
+              z.ZodLiteral<number>,
+            ],
+          )
+          .describe("RDS Enhanced Monitoring granularity in seconds (0: off)"),
+        allowMajorVersionUpgrade: z
+          .boolean()
+          .describe(
+            "acknowledges a change of engineVersion's major version for one deploy; otherwise the preview refuses it (README: Deploying)",
+          ),
         writerRegion: z
           .enum(REGION_ROLES)
           .describe(
@@ -376,6 +392,11 @@ export const configSchema = z
           "replicas beside the primary node; 1 or more turns on failover and multi-AZ",
         ),
         snapshotRetentionDays: count(35).describe("daily snapshots kept (0: none)"),
+        allowReplacement: z
+          .boolean()
+          .describe(
+            "let a deploy replace the cache group (an outage: deleted first, refilled empty); false: Pulumi refuses such a change, and a destroy (README: Deploying)",
+          ),
       })
       .strict(),
     logs: z

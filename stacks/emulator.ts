@@ -70,6 +70,17 @@ export function deploysEveryTier(config: StackConfig): boolean {
   return config.emulator?.flavor !== "localstack-free";
 }
 
+/**
+ * Why a region runs without its cache on this emulator, or undefined when it has one. moto keeps
+ * no cache clusters for a replication group's members, which the AWS provider reads back after
+ * creating a group, so the cache tier cannot be deployed there; the app then keeps its cache in
+ * each process (no REDIS_URL), as it does without Redis anywhere.
+ */
+export function cacheSkippedReason(config: StackConfig): string | undefined {
+  if (config.emulator?.flavor !== "moto") return undefined;
+  return "emulator.flavor moto keeps no cache clusters for a replication group's members, which the AWS provider reads after creating a group; the app keeps its cache in process";
+}
+
 /** The AWS APIs the stack calls, as the provider's endpoint keys, sorted. */
 export function servicesUsed(config: StackConfig): string[] {
   const services = new Set<string>(["ec2"]);
@@ -77,7 +88,10 @@ export function servicesUsed(config: StackConfig): string[] {
   if (config.network.enableFlowLogs) add("logs", "iam");
   if (config.dns.domain) add("route53");
   if (deploysEveryTier(config)) {
-    add(...TIER_SERVICES);
+    // Only the cache creates a secret (its AUTH token); RDS keeps its password's secret itself.
+    const cacheServices = ["elasticache", "secretsmanager"];
+    add(...TIER_SERVICES.filter((service) => !cacheServices.includes(service)));
+    if (config.cache.enabled && cacheSkippedReason(config) === undefined) add(...cacheServices);
     if (config.dns.domain) add("acm");
     if (!config.image.uri) add("ecr");
   }

@@ -7,8 +7,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AppImage } from "../components/appImage";
+import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
+import { DnsValidatedCertificate } from "../components/certificate";
 import { DnsZone } from "../components/dnsZone";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
@@ -52,40 +53,106 @@ export function createZone(config: StackConfig, providers: Providers): DnsZone |
 }
 
 /**
- * The image the tasks run: the one named in config, or one built from app/Dockerfile. Either way
- * each region pulls from its own registry when the image is in ECR (replicated from the primary),
- * so the secondary keeps starting tasks while the primary region is down.
+ * Each region's load balancer certificate for the app's name. ACM gives both the same validation
+ * record, so the primary's certificate writes it and the secondary's waits on it: one owner,
+ * whichever region holds the writer (a failover changes nothing here).
+ */
+export function createAppCertificates(
+  appDomain: string,
+  zone: DnsZone,
+  providers: Providers,
+  regionCount: 1 | 2,
+): { primary: DnsValidatedCertificate; secondary?: DnsValidatedCertificate } {
+  const primary = new DnsValidatedCertificate(
+    "primary-certificate",
+    { domainName: appDomain, zoneId: zone.zoneId },
+    { provider: providers.primary },
+  );
+  if (regionCount === 1) return { primary };
+  const secondary = new DnsValidatedCertificate(
+    "secondary-certificate",
+    { domainName: appDomain, zoneId: zone.zoneId, validationRecordsOf: primary },
+    { provider: providers.secondary },
+  );
+  return { primary, secondary };
+}
+
+/**
+ * The image each region's tasks run: the one named in config, or one built from app/Dockerfile
+ * and pushed to a repository in each region (components/appImage.ts). Either way each region
+ * pulls from its own registry, so the secondary keeps starting tasks while the primary is down.
+ *
+ * A configured ECR image of the primary region is taken from the secondary region's repository of
+ * the same name, by the same digest (the pipeline's registry replicates it there, README:
+ * Deploying). The program looks it up before any task definition uses it: an image that has not
+ * arrived fails the preview with ECR's error, instead of a task that cannot pull it tripping the
+ * deployment circuit breaker halfway through `up`.
  */
 export function createImage(
   config: StackConfig,
   providers: Providers,
-): Record<RegionRole, pulumi.Input<string>> {
+): { primary: pulumi.Input<string>; secondary?: pulumi.Input<string> } {
   if (config.image.uri) {
+    const { primary, secondary } = config.regions;
+    const regional = ecrImageIn(config.image.uri, primary, secondary);
     return {
       primary: config.image.uri,
-      secondary: ecrReplicaUri(config.image.uri, config.regions.primary, config.regions.secondary),
+      secondary:
+        config.regions.count === 1
+          ? undefined
+          : regional === undefined
+            ? config.image.uri
+            : aws.ecr
+                .getImageOutput(
+                  {
+                    registryId: regional.registryId,
+                    repositoryName: regional.repositoryName,
+                    imageDigest: regional.digest,
+                  },
+                  { provider: providers.secondary },
+                )
+                .apply(() => regional.uri),
     };
   }
-  const image = new AppImage(
-    "app",
-    {
-      context: PROJECT_ROOT,
-      dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
-      tag: `src-${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
-      // One region: nothing to replicate to (the secondary's replica comes with the region).
-      replicaRegions: config.regions.count === 2 ? [config.regions.secondary] : [],
-    },
-    { provider: providers.primary },
-  );
-  return { primary: image.imageUri, secondary: image.uriIn(config.regions.secondary) };
+  // One region: the image is pushed to the primary's registry alone.
+  const registries: Record<string, aws.Provider> =
+    config.regions.count === 2
+      ? { primary: providers.primary, secondary: providers.secondary }
+      : { primary: providers.primary };
+  const image = new AppImage("app", {
+    context: PROJECT_ROOT,
+    dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
+    tag: `${RELEASE_TAG_PREFIX}${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
+    registries,
+  });
+  return { primary: image.imageUris.primary!, secondary: image.imageUris.secondary };
 }
 
-/** An ECR image of region `from` as registry replication names it in `to`; other images as they are. */
-export function ecrReplicaUri(uri: string, from: string, to: string): string {
-  return uri.replace(
-    new RegExp(`^(\\d{12}\\.dkr\\.ecr\\.)${from}(\\.amazonaws\\.com/)`),
-    `$1${to}$2`,
-  );
+/**
+ * An ECR image of region `from`, pinned by digest, as the same repository and digest in region
+ * `to`; undefined for any other image (a public one, or one named by tag only).
+ */
+export function ecrImageIn(
+  uri: string,
+  from: string,
+  to: string,
+): { uri: string; registryId: string; repositoryName: string; digest: string } | undefined {
+  const match = new RegExp(
+    `^(\\d{12})\\.dkr\\.ecr\\.${from}\\.amazonaws\\.com/([^@:]+)@(sha256:[0-9a-f]{64})$`,
+  ).exec(uri);
+  if (!match) return undefined;
+  const [, registryId, repositoryName, digest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    uri: `${registryId}.dkr.ecr.${to}.amazonaws.com/${repositoryName}@${digest}`,
+    registryId,
+    repositoryName,
+    digest,
+  };
 }
 
 export function createCdn(

@@ -15,6 +15,7 @@ import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } f
 import { deploysEveryTier, serves } from "./emulator";
 import {
   connectRegions,
+  createAppCertificates,
   createCdn,
   createGeoDns,
   createGlobalObservability,
@@ -67,22 +68,30 @@ function createProviders(config: StackConfig): Providers {
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
   const cdn = config.cdn.enabled ? createCdn(config, providers, zone) : undefined;
-  const dnsForRegions =
-    zone && appDomain ? { zoneId: zone.zoneId, appDomainName: appDomain } : undefined;
-  const region = (role: RegionRole, writer?: Region) =>
-    new Region(
+  const certificates =
+    zone && appDomain
+      ? createAppCertificates(appDomain, zone, providers, config.regions.count)
+      : undefined;
+  const region = (role: RegionRole, writer?: Region) => {
+    const certificate = certificates?.[role];
+    const image = images[role];
+    if (image === undefined) throw new Error(`no image for the ${role} region`);
+    return new Region(
       role,
       {
         role,
         region: config.regions[role],
         config,
-        image: images[role],
+        image,
         ...(cdn ? { assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName } } : {}),
-        ...(dnsForRegions ? { dns: dnsForRegions } : {}),
+        ...(certificate && appDomain
+          ? { https: { certificateArn: certificate.certificateArn, domainName: appDomain } }
+          : {}),
         ...(writer ? { writer: writer.writer } : {}),
       },
       { providers: [providers[role]] },
     );
+  };
   // The region holding the writer first: the other one's app writes to it.
   const writerRegion = region(config.database.writerRegion);
   const otherRegion =

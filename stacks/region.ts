@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AccessLogBucket } from "../components/accessLogBucket";
 import {
   COMMANDS,
   METRICS_NAMESPACE,
@@ -12,16 +13,15 @@ import {
   type TaskSecrets,
 } from "../contract";
 import { Cache } from "../components/cache";
-import { DnsValidatedCertificate } from "../components/certificate";
 import { ComputeCluster } from "../components/cluster";
-import { Database } from "../components/database";
+import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
@@ -65,8 +65,11 @@ export interface RegionArgs {
   image: pulumi.Input<string>;
   /** The CDN's bucket and domain, when the stack has a CDN (else uploads stay on the task's disk). */
   assets?: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
-  /** The zone and name the region's load balancer answers for, when the stack has a domain. */
-  dns?: { zoneId: pulumi.Input<string>; appDomainName: string };
+  /**
+   * The app's name and its certificate in this region, for the load balancer's HTTPS listener,
+   * when the stack has a domain (stacks/global.ts: createAppCertificates).
+   */
+  https?: { certificateArn: pulumi.Input<string>; domainName: string };
   /**
    * The other region's writer, which this region writes to: given exactly when this region's
    * database is a `replica` or a `formerWriter` (`databaseShape`).
@@ -80,10 +83,15 @@ export interface RegionArgs {
  */
 export class Region extends pulumi.ComponentResource {
   readonly role: RegionRole;
+  /** Why the region has no cache, when it has none. */
+  private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
   readonly database: Database;
-  /** The shared cache, when `cache.enabled` (else each task keeps its cache and sessions). */
+  /**
+   * The shared cache, unless `cache.enabled` is false or the emulator cannot host one
+   * (stacks/emulator.ts: cacheSkippedReason); then each task keeps its cache and sessions.
+   */
   readonly cache: Cache | undefined;
   /** The queue and workers, when `workers.mode` is `service` (else the web task runs the jobs). */
   readonly workers: QueueWorkers | undefined;
@@ -116,31 +124,28 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
         ...databaseSettings(config),
-        // A cross-region replica, promoted or not, has no in-region replicas of its own.
-        readReplicas:
-          shape === "writer" || shape === "formerWriter" ? config.database.readReplicas : 0,
-        ...(shape === "replica" && args.writer
-          ? { replicaOf: { arn: args.writer.instanceArn } }
-          : {}),
-        ...(shape === "promotedReplica" ? { promotedReplica: true } : {}),
+        role: databaseRole(shape, config, args.writer),
       },
       { parent: this },
     );
     this.writer = args.writer ?? this.ownWriter();
-    // A former writer's replicas follow it, not the current writer: their data is stale.
-    this.readerAddresses = shape === "formerWriter" ? [] : this.database.readerAddresses;
+    this.readerAddresses = readerAddressesOf(this.database.role);
 
-    this.cache = config.cache.enabled
-      ? new Cache(
-          `${name}-cache`,
-          {
-            vpcId: this.network.vpcId,
-            subnetIds: this.network.isolatedSubnetIds,
-            ...cacheSettings(config),
-          },
-          { parent: this },
-        )
-      : undefined;
+    this.cacheSkipped = config.cache.enabled
+      ? cacheSkippedReason(config)
+      : "cache.enabled is false; the app keeps its cache and sessions in process";
+    this.cache =
+      this.cacheSkipped !== undefined
+        ? undefined
+        : new Cache(
+            `${name}-cache`,
+            {
+              vpcId: this.network.vpcId,
+              subnetIds: this.network.isolatedSubnetIds,
+              ...cacheSettings(config),
+            },
+            { parent: this },
+          );
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     const task = this.taskSettings(args);
@@ -163,13 +168,14 @@ export class Region extends pulumi.ComponentResource {
           )
         : undefined;
 
-    const certificate = args.dns
-      ? new DnsValidatedCertificate(
-          `${name}-certificate`,
-          { domainName: args.dns.appDomainName, zoneId: args.dns.zoneId },
-          { parent: this },
-        )
-      : undefined;
+    const accessLogs =
+      config.web.accessLogRetentionDays > 0
+        ? new AccessLogBucket(
+            `${name}-alb-logs`,
+            { retentionDays: config.web.accessLogRetentionDays },
+            { parent: this },
+          )
+        : undefined;
 
     this.web = new WebService(
       `${name}-web`,
@@ -185,9 +191,10 @@ export class Region extends pulumi.ComponentResource {
         ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
         // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
-        ...(certificate && args.dns
-          ? { certificateArn: certificate.certificateArn, domainName: args.dns.appDomainName }
+        ...(args.https
+          ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
+        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
       },
       { parent: this },
     );
@@ -235,12 +242,7 @@ export class Region extends pulumi.ComponentResource {
               },
             }
           : {}),
-        database: {
-          ...(this.database.writerIdentifier
-            ? { writerIdentifier: this.database.writerIdentifier }
-            : {}),
-          replicaIdentifiers: this.database.readerIdentifiers,
-        },
+        database: observedInstances(this.database.role),
         ...(this.cache
           ? {
               cache: {
@@ -265,7 +267,7 @@ export class Region extends pulumi.ComponentResource {
       albDnsName: this.web.albDnsName,
       writerEndpoint: this.writer.address,
       readerEndpoints: this.readerAddresses,
-      cacheEndpoint: this.cache?.primaryEndpoint ?? "disabled: cache.enabled is false",
+      cacheEndpoint: this.cache?.primaryEndpoint ?? pulumi.output(`disabled: ${this.cacheSkipped}`),
       queueUrl: this.workers?.queueUrl ?? "disabled: workers.mode is inProcess",
       deadLetterQueueUrl: this.workers?.deadLetterQueueUrl ?? "disabled: workers.mode is inProcess",
       dashboardUrl: this.observability.dashboardUrl,
@@ -274,14 +276,14 @@ export class Region extends pulumi.ComponentResource {
   }
 
   private ownWriter(): WriterDatabase {
-    const { writerArn, writerAddress, masterUserSecretArn } = this.database;
-    if (!writerArn || !writerAddress || !masterUserSecretArn) {
-      throw new Error(`region ${this.region}: this region's database has no writer`);
+    const role = this.database.role;
+    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
     return {
-      instanceArn: writerArn,
-      address: writerAddress,
-      masterUserSecretArn,
+      instanceArn: role.writer.arn,
+      address: role.writer.address,
+      masterUserSecretArn: role.writer.masterUserSecretArn,
       kmsKeyArn: this.database.kmsKeyArn,
     };
   }
@@ -355,6 +357,58 @@ export class Region extends pulumi.ComponentResource {
       } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };
+  }
+}
+
+/** The component's role for a region's database shape; a replica's source is the other region's writer. */
+export function databaseRole(
+  shape: DatabaseShape,
+  config: StackConfig,
+  writer: WriterDatabase | undefined,
+): DatabaseRole {
+  switch (shape) {
+    case "writer":
+    case "formerWriter":
+      return { kind: shape, readReplicas: config.database.readReplicas };
+    case "promotedReplica":
+      return { kind: "promotedReplica" };
+    case "replica":
+      if (writer === undefined)
+        throw new Error("a cross-region replica needs the writer it follows");
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+  }
+}
+
+/**
+ * Where a region's app reads: the writer's in-region replicas, or the cross-region replica; none
+ * for a promoted replica (it has none) or a former writer (its replicas follow stale data).
+ */
+function readerAddressesOf(role: DatabaseRoleOutputs): pulumi.Output<string>[] {
+  if (role.kind === "writer") return role.readers.map((reader) => reader.address);
+  if (role.kind === "crossRegionReplica") return [role.replica.address];
+  return [];
+}
+
+/** The instances the region's dashboard and alarms watch, whatever their role. */
+function observedInstances(role: DatabaseRoleOutputs): {
+  writerIdentifier?: pulumi.Output<string>;
+  replicaIdentifiers: pulumi.Output<string>[];
+} {
+  switch (role.kind) {
+    case "writer":
+      return {
+        writerIdentifier: role.writer.identifier,
+        replicaIdentifiers: role.readers.map((reader) => reader.identifier),
+      };
+    case "promotedReplica":
+      return { writerIdentifier: role.writer.identifier, replicaIdentifiers: [] };
+    case "crossRegionReplica":
+      return { replicaIdentifiers: [role.replica.identifier] };
+    case "formerWriter":
+      return {
+        writerIdentifier: role.formerWriter.identifier,
+        replicaIdentifiers: role.replicas.map((replica) => replica.identifier),
+      };
   }
 }
 

@@ -49,12 +49,15 @@ export function databaseSettings(config: StackConfig) {
     maxAllocatedStorageGb: database.maxAllocatedStorageGb,
     databaseName: database.databaseName,
     masterUsername: database.masterUsername,
-    readReplicas: database.readReplicas,
+    role: { kind: "writer" as const, readReplicas: database.readReplicas },
     enableMultiAz: database.enableMultiAz,
     backupRetentionDays: database.backupRetentionDays,
     enableDeletionProtection: database.enableDeletionProtection,
     skipFinalSnapshot: database.skipFinalSnapshot,
     enablePerformanceInsights: database.enablePerformanceInsights,
+    enhancedMonitoringSeconds: database.enhancedMonitoringSeconds,
+    allowMajorVersionUpgrade: database.allowMajorVersionUpgrade,
+    logRetentionDays: config.logs.retentionDays,
   } satisfies Partial<DatabaseArgs>;
 }
 
@@ -65,12 +68,15 @@ export const DATABASE_KEYS: ConfigKeys<ReturnType<typeof databaseSettings>> = {
   maxAllocatedStorageGb: "database.maxAllocatedStorageGb",
   databaseName: "database.databaseName",
   masterUsername: "database.masterUsername",
-  readReplicas: "database.readReplicas",
+  role: "database.readReplicas",
   enableMultiAz: "database.enableMultiAz",
   backupRetentionDays: "database.backupRetentionDays",
   enableDeletionProtection: "database.enableDeletionProtection",
   skipFinalSnapshot: "database.skipFinalSnapshot",
   enablePerformanceInsights: "database.enablePerformanceInsights",
+  enhancedMonitoringSeconds: "database.enhancedMonitoringSeconds",
+  allowMajorVersionUpgrade: "database.allowMajorVersionUpgrade",
+  logRetentionDays: "logs.retentionDays",
 };
 
 export function cacheSettings(config: StackConfig) {
@@ -83,6 +89,7 @@ export function cacheSettings(config: StackConfig) {
     snapshotRetentionDays: cache.snapshotRetentionDays,
     // Off where the emulator has no parameter groups: the engine's default group serves.
     enableParameterGroup: serves(config, "elastiCacheParameterGroups"),
+    protectFromReplacement: !cache.allowReplacement,
   } satisfies Partial<CacheArgs>;
 }
 
@@ -93,6 +100,7 @@ export const CACHE_KEYS: ConfigKeys<ReturnType<typeof cacheSettings>> = {
   replicas: "cache.replicas",
   snapshotRetentionDays: "cache.snapshotRetentionDays",
   enableParameterGroup: "emulator.flavor",
+  protectFromReplacement: "cache.allowReplacement",
 };
 
 /** What the web and worker tasks share from config. */

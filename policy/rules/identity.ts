@@ -91,3 +91,51 @@ export const iamNoStarOnStar: ResourceValidationPolicy = {
     }
   },
 };
+
+/** The bucket of an object ARN (`arn:aws:s3:::bucket/key*`); undefined for anything else. */
+function bucketOfObjectArn(resource: string): string | undefined {
+  return /^arn:aws[\w-]*:s3:::([^/*]+)\/.+$/.exec(resource)?.[1];
+}
+
+/**
+ * Buckets whose objects a policy document lets the principal read (s3:GetObject, s3:Get*, s3:*)
+ * without also letting it list the bucket (s3:ListBucket on `arn:aws:s3:::bucket`).
+ */
+export function bucketsReadWithoutList(document: unknown): string[] {
+  const allows = (policyStatements(document) ?? []).filter((s) => s.effect === "Allow");
+  const grants = (action: RegExp) =>
+    allows.filter((statement) => statement.actions.some((candidate) => action.test(candidate)));
+  const read = grants(/^s3:(GetObject|Get\*|\*)$|^\*$/i).flatMap((statement) =>
+    statement.resources.map(bucketOfObjectArn),
+  );
+  const listed = grants(/^s3:(ListBucket|List\*|\*)$|^\*$/i).flatMap(
+    (statement) => statement.resources,
+  );
+  return [...new Set(read.filter((bucket): bucket is string => bucket !== undefined))].filter(
+    (bucket) =>
+      !listed.some(
+        (resource) =>
+          resource === "*" || new RegExp(`^arn:aws[\\w-]*:s3:::${bucket}$`).test(resource),
+      ),
+  );
+}
+
+export const iamS3ReadWithList: ResourceValidationPolicy = {
+  name: "iam-s3-read-with-list",
+  description:
+    "A policy that lets a principal read a bucket's objects also lets it list that bucket, so a missing key is a 404 rather than a 403.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    for (const { where, document } of documentsOf(args)) {
+      for (const bucket of bucketsReadWithoutList(document)) {
+        reportViolation(
+          violation(
+            args,
+            `its ${where} allows s3:GetObject in bucket ${bucket} but not s3:ListBucket on it, so S3 answers 403 for a key that does not exist and the app cannot tell "missing" from "denied"`,
+            `add a statement allowing s3:ListBucket on arn:aws:s3:::${bucket} (the bucket itself, not its objects)`,
+          ),
+        );
+      }
+    }
+  },
+};

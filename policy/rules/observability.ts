@@ -5,8 +5,13 @@
  * AWS-owned keys unless kmsKeyId names a customer-managed one), and that cannot be turned off.
  */
 import * as aws from "@pulumi/aws";
-import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { UNKNOWN, read, violation } from "../values";
+import {
+  type ResourceValidationPolicy,
+  type StackValidationPolicy,
+  validateResourceOfType,
+} from "@pulumi/policy";
+import { environmentConfig, environmentOf } from "../environment";
+import { UNKNOWN, read, readSetting, violation } from "../values";
 
 export const logGroupRetention: ResourceValidationPolicy = {
   name: "log-group-retention",
@@ -49,4 +54,86 @@ export const alarmHasAction: ResourceValidationPolicy = {
       ),
     );
   },
+};
+
+/**
+ * RDS exports each log type in `enabledCloudwatchLogsExports` to `/aws/rds/instance/<id>/<type>`,
+ * creating the group itself, kept forever, unless the program created it first.
+ */
+export const rdsLogGroupsManaged: StackValidationPolicy = {
+  name: "rds-log-groups-managed",
+  description:
+    "Every log an RDS instance exports to CloudWatch Logs goes to a log group the program creates (with a retention), not one RDS creates and keeps forever.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const groups = new Set(
+      args.resources
+        .filter((resource) => resource.isType(aws.cloudwatch.LogGroup))
+        .map((resource) => readSetting(resource, "name"))
+        .filter((name): name is string => typeof name === "string"),
+    );
+    for (const instance of args.resources.filter((resource) => resource.isType(aws.rds.Instance))) {
+      const exports = readSetting(instance, "enabledCloudwatchLogsExports");
+      const identifier = read(() => instance.props.identifier as unknown);
+      if (!Array.isArray(exports) || exports.length === 0 || identifier === UNKNOWN) continue;
+      for (const log of exports.map(String)) {
+        const expected = `/aws/rds/instance/${String(identifier)}/${log}`;
+        if (typeof identifier === "string" && groups.has(expected)) continue;
+        reportViolation(
+          violation(
+            instance,
+            typeof identifier === "string"
+              ? `it exports its ${log} log, but the stack has no log group ${expected}, so RDS creates one that keeps every event forever`
+              : `it exports its ${log} log under an identifier RDS or autonaming picks, so no log group can be created for it first and RDS creates one that keeps every event forever`,
+            `give the instance an identifier and create aws.cloudwatch.LogGroup "/aws/rds/instance/<identifier>/${log}" with retentionInDays, and make the instance depend on it`,
+          ),
+          instance.urn,
+        );
+      }
+    }
+  },
+};
+
+export const albProdAccessLogs: ResourceValidationPolicy = {
+  name: "alb-prod-access-logs",
+  description: "In prod, application load balancers write access logs to S3.",
+  enforcementLevel: "mandatory",
+  configSchema: environmentConfig,
+  validateResource: validateResourceOfType(aws.lb.LoadBalancer, (lb, args, reportViolation) => {
+    if (environmentOf(args) !== "prod") return;
+    const kind = read(() => lb.loadBalancerType);
+    if (kind !== undefined && kind !== "application") return;
+    const enabled = read(() => lb.accessLogs?.enabled);
+    const bucket = read(() => lb.accessLogs?.bucket);
+    if (enabled === UNKNOWN || bucket === UNKNOWN) return;
+    if (enabled === true && typeof bucket === "string" && bucket !== "") return;
+    reportViolation(
+      violation(
+        args,
+        "the prod load balancer writes no access logs, so a bad request or a client's errors leave no trace",
+        "set accessLogs { bucket, prefix, enabled: true } to a bucket in its region with SSE-S3 encryption that ELB may write to (components/accessLogBucket.ts)",
+      ),
+    );
+  }),
+};
+
+export const rdsProdEnhancedMonitoring: ResourceValidationPolicy = {
+  name: "rds-prod-enhanced-monitoring",
+  description: "In prod, RDS instances report OS metrics through Enhanced Monitoring.",
+  enforcementLevel: "mandatory",
+  configSchema: environmentConfig,
+  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
+    if (environmentOf(args) !== "prod") return;
+    const interval = read(() => instance.monitoringInterval);
+    const role = read(() => instance.monitoringRoleArn);
+    if (interval === UNKNOWN || role === UNKNOWN) return;
+    if (typeof interval === "number" && interval > 0 && typeof role === "string") return;
+    reportViolation(
+      violation(
+        args,
+        "the prod instance has no Enhanced Monitoring, so CPU steal, memory and per-process load are invisible",
+        "set monitoringInterval (60 is enough) and monitoringRoleArn to a role monitoring.rds.amazonaws.com may assume, with AmazonRDSEnhancedMonitoringRole attached",
+      ),
+    );
+  }),
 };

@@ -1,6 +1,7 @@
 // Unit tests of the worker loop: delete on success, leave on failure, clean stop mid-job.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { UnprocessableJobError } from "../../app/src/jobs/thumbnail";
 import { Worker, defaultRetryDelaySeconds } from "../../app/src/jobs/worker";
 import { Metrics } from "../../app/src/metrics";
 import { MemoryJobQueue } from "../../app/src/tiers/queue";
@@ -121,6 +122,22 @@ describe("Worker", () => {
     const [document] = metrics.flush();
     assert.equal(document?.JobsFailed, 1);
     assert.equal(document?.JobsProcessed, 1);
+  });
+
+  it("GIVEN a job that can never succeed (no upload at its key) THEN it is dropped at once, not retried into the dead-letter queue", async () => {
+    const queue = new MemoryJobQueue();
+    let calls = 0;
+    const { worker, metrics } = newWorker(queue, async () => {
+      calls += 1;
+      throw new UnprocessableJobError("no upload at uploads/1/x.png");
+    });
+    await queue.send("a");
+    worker.start();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the job to be dropped");
+    await worker.stop();
+    assert.equal(calls, 1);
+    assert.deepEqual(queue.deadLetters, []);
+    assert.equal(metrics.flush()[0]?.JobsFailed, 1);
   });
 
   it("GIVEN a job in progress WHEN stop() is called THEN the job finishes and is deleted before stop resolves", async () => {

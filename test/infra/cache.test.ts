@@ -116,17 +116,23 @@ describe("Cache: argument validation", () => {
     });
   });
 
-  it("GIVEN a stack and name too long for a 40-character group id WHEN the component is built THEN it says to shorten them", async () => {
-    await render(
-      ({ provider }) => {
-        assert.throws(
-          () => new Cache("a-very-long-secondary-region-cache", baseArgs(), { provider }),
-          /1\.\.40 characters/,
-        );
-        return null;
-      },
-      { stack: "localstack-experiment" },
+  it("GIVEN a project, stack and name longer than a group id's 40 characters THEN the id keeps project and stack and ends in a hash of the whole", async () => {
+    const ids = await Promise.all(
+      ["a-very-long-secondary-region-cache", "a-very-long-secondary-region-cache-2"].map(
+        async (name) => {
+          const { value: cache } = await render(
+            ({ provider }) => new Cache(name, baseArgs(), { provider }),
+            { stack: "localstack-experiment" },
+          );
+          return resolve(cache.replicationGroupId);
+        },
+      ),
     );
+    for (const id of ids) {
+      assert.ok(id.length <= 40, id);
+      assert.match(id, /^zero-to-millions-localstack-[a-z0-9-]*-[0-9a-f]{8}$/);
+    }
+    assert.notEqual(ids[0], ids[1], "two long names never shorten to the same id");
   });
 });
 
@@ -149,9 +155,9 @@ describe("Cache: the replication group", () => {
     assert.equal(await resolve(cache.kmsKeyArn), key.state.arn);
     assert.match(
       await resolve(cache.primaryEndpoint),
-      /^master\.test-cache\..*\.cache\.amazonaws\.com$/,
+      /^master\.zero-to-millions-test-cache\..*\.cache\.amazonaws\.com$/,
     );
-    assert.match(await resolve(cache.readerEndpoint), /^replica\.test-cache\./);
+    assert.match(await resolve(cache.readerEndpoint), /^replica\.zero-to-millions-test-cache\./);
   });
 
   it("GIVEN the auth token THEN the group and the KMS-encrypted secret hold the same token, which is a secret and never an output", async () => {
@@ -193,11 +199,11 @@ describe("Cache: the replication group", () => {
       assert.equal(group.inputs.numCacheClusters, nodes);
       assert.equal(group.inputs.automaticFailoverEnabled, highlyAvailable);
       assert.equal(group.inputs.multiAzEnabled, highlyAvailable);
-      assert.equal(await resolve(cache.replicationGroupId), "prod-cache");
+      assert.equal(await resolve(cache.replicationGroupId), "zero-to-millions-prod-cache");
       const ids = await Promise.all(cache.memberClusterIds.map((id) => resolve(id)));
       assert.deepEqual(
         ids,
-        Array.from({ length: nodes }, (_, i) => `prod-cache-00${i + 1}`),
+        Array.from({ length: nodes }, (_, i) => `zero-to-millions-prod-cache-00${i + 1}`),
       );
       assert.deepEqual(ids, group.state.memberClusters);
     });

@@ -538,7 +538,7 @@ describe("Cdn: uploads and invalidation", () => {
 });
 
 describe("Cdn: grants", () => {
-  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/", async () => {
+  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, and list the bucket (so a missing key is a 404, not a 403)", async () => {
     const { ofType } = await render((context) => {
       const cdn = new Cdn("cdn", cdnArgs(context));
       cdn.grantReadWrite("web", "web-task-role");
@@ -555,6 +555,12 @@ describe("Cdn: grants", () => {
           "arn:aws:s3:::cdn-bucket-id/uploads/*",
           "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
         ],
+      },
+      {
+        Sid: "AppFilesExist",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: "arn:aws:s3:::cdn-bucket-id",
       },
     ]);
   });

@@ -105,7 +105,7 @@ describe("DnsValidatedCertificate: resources", () => {
     );
   });
 
-  it("GIVEN a name, its wildcard and another name THEN there is one overwritable validation record per distinct name, from ACM's options", async () => {
+  it("GIVEN a name, its wildcard and another name THEN there is one validation record per distinct name, from ACM's options, taking over none", async () => {
     const { ofType } = await build();
     const records = ofType("aws:route53/record:Record");
     assert.deepEqual(records.map((r) => r.name).sort(), [
@@ -121,7 +121,7 @@ describe("DnsValidatedCertificate: resources", () => {
       assert.equal(record.inputs.name, option.resourceRecordName);
       assert.equal(record.inputs.type, "CNAME");
       assert.deepEqual(record.inputs.records, [option.resourceRecordValue]);
-      assert.equal(record.inputs.allowOverwrite, true);
+      assert.equal(record.inputs.allowOverwrite, false);
     }
   });
 
@@ -136,5 +136,57 @@ describe("DnsValidatedCertificate: resources", () => {
     const arn = await resolve(certificate.certificateArn);
     assert.equal(arn, ofType("aws:acm/certificate:Certificate")[0]!.state.arn);
     assert.match(arn, /^arn:aws:acm:eu-west-1:/);
+  });
+});
+
+describe("DnsValidatedCertificate: one validation record for the certificates of every region", () => {
+  const zoneId = "Z0123456789ABC";
+  const build = () =>
+    render(({ providerFor }) => {
+      const primary = new DnsValidatedCertificate(
+        "primary-cert",
+        { domainName: "app.example.com", zoneId },
+        { provider: providerFor("us-east-1") },
+      );
+      const secondary = new DnsValidatedCertificate(
+        "secondary-cert",
+        { domainName: "app.example.com", zoneId, validationRecordsOf: primary },
+        { provider: providerFor("eu-west-1") },
+      );
+      return { primary, secondary };
+    });
+
+  it("GIVEN a second region's certificate for the same name THEN it writes no record and waits on the first one's", async () => {
+    const { ofType } = await build();
+    const records = ofType("aws:route53/record:Record");
+    assert.deepEqual(
+      records.map((record) => record.name),
+      ["primary-cert-validation-app.example.com"],
+    );
+    const validations = ofType("aws:acm/certificateValidation:CertificateValidation");
+    assert.equal(validations.length, 2);
+    for (const validation of validations) {
+      assert.deepEqual(validation.inputs.validationRecordFqdns, [records[0]!.state.fqdn]);
+    }
+  });
+
+  it("GIVEN certificates for different names THEN sharing records is refused, naming both sets", async () => {
+    await render(({ provider }) => {
+      const primary = new DnsValidatedCertificate(
+        "primary-cert",
+        { domainName: "app.example.com", zoneId },
+        { provider },
+      );
+      assert.throws(
+        () =>
+          new DnsValidatedCertificate(
+            "other-cert",
+            { domainName: "www.example.com", zoneId, validationRecordsOf: primary },
+            { provider },
+          ),
+        /validationRecordsOf: that certificate validates app\.example\.com, this one www\.example\.com/,
+      );
+      return primary;
+    });
   });
 });

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Database, type DatabaseArgs, validateDatabaseArgs } from "../../components/database";
+import {
+  Database,
+  type DatabaseArgs,
+  type DatabaseRoleOutputs,
+  validateDatabaseArgs,
+} from "../../components/database";
 import { render, resolve } from "../../harness/component";
 
 const RDS_INSTANCE = "aws:rds/instance:Instance";
@@ -19,7 +24,7 @@ function baseArgs(overrides: Partial<DatabaseArgs> = {}): DatabaseArgs {
     maxAllocatedStorageGb: 50,
     databaseName: "app",
     masterUsername: "app",
-    readReplicas: 0,
+    role: { kind: "writer", readReplicas: 0 },
     enableMultiAz: false,
     backupRetentionDays: 1,
     enableDeletionProtection: false,
@@ -29,12 +34,26 @@ function baseArgs(overrides: Partial<DatabaseArgs> = {}): DatabaseArgs {
   };
 }
 
+/** The writer's outputs; fails the test when the database has no writer. */
+function writerOf(database: Database) {
+  const { role } = database;
+  assert.ok(role.kind === "writer" || role.kind === "promotedReplica", `a ${role.kind}`);
+  return role.writer;
+}
+
+/** A writer's in-region readers; fails the test for any other role. */
+function readersOf(database: Database) {
+  const { role } = database;
+  assert.ok(role.kind === "writer", `a ${role.kind}`);
+  return role.readers;
+}
+
 const prodArgs = (overrides: Partial<DatabaseArgs> = {}) =>
   baseArgs({
     instanceClass: "db.r6g.large",
     allocatedStorageGb: 100,
     maxAllocatedStorageGb: 1000,
-    readReplicas: 2,
+    role: { kind: "writer", readReplicas: 2 },
     enableMultiAz: true,
     backupRetentionDays: 14,
     enableDeletionProtection: true,
@@ -53,8 +72,16 @@ describe("Database: argument validation", () => {
     ],
     ["storage autoscaling off (ceiling equals allocation)", { maxAllocatedStorageGb: 20 }, null],
     ["a pinned minor version", { engineVersion: "16.4" }, null],
-    ["six replicas", { readReplicas: 6 }, /readReplicas: 6 must be a whole number from 0 to 5/],
-    ["a fractional replica count", { readReplicas: 1.5 }, /readReplicas: 1.5/],
+    [
+      "six replicas",
+      { role: { kind: "writer", readReplicas: 6 } },
+      /readReplicas: 6 must be a whole number from 0 to 5/,
+    ],
+    [
+      "a fractional replica count",
+      { role: { kind: "writer", readReplicas: 1.5 } },
+      /readReplicas: 1.5/,
+    ],
     [
       "a version that is no version",
       { engineVersion: "16.x" },
@@ -87,15 +114,10 @@ describe("Database: argument validation", () => {
     ],
     [
       "replicas without backups",
-      { readReplicas: 1, backupRetentionDays: 0 },
-      /backupRetentionDays: 0 with readReplicas 1/,
+      { role: { kind: "writer", readReplicas: 1 }, backupRetentionDays: 0 },
+      /backupRetentionDays: 0 with role\.readReplicas 1/,
     ],
     ["backups longer than RDS keeps", { backupRetentionDays: 36 }, /backupRetentionDays: 36/],
-    [
-      "a cross-region replica with in-region replicas",
-      { replicaOf: { arn: SOURCE_ARN }, readReplicas: 2 },
-      /replicaOf and readReplicas/,
-    ],
     ["one subnet", { subnetIds: ["subnet-a"] }, /subnetIds: 1 given/],
     ["a database name with capitals", { databaseName: "App" }, /databaseName: "App"/],
     ["a reserved user name", { masterUsername: "rdsadmin" }, /masterUsername: "rdsadmin"/],
@@ -111,7 +133,10 @@ describe("Database: argument validation", () => {
   it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
     const rendered = await render(({ provider }) => {
       assert.throws(
-        () => new Database("bad", baseArgs({ readReplicas: 9 }), { provider }),
+        () =>
+          new Database("bad", baseArgs({ role: { kind: "writer", readReplicas: 9 } }), {
+            provider,
+          }),
         /Database "bad": invalid arguments/,
       );
       return null;
@@ -158,8 +183,8 @@ describe("Database: the writer", () => {
     );
     assert.equal(await resolve(database.kmsKeyArn), key.state.arn);
     assert.match(
-      await resolve(database.writerAddress!),
-      /^db-writer-id\.c[0-9a-f]+\.us-east-1\.rds\.amazonaws\.com$/,
+      await resolve(writerOf(database).address),
+      /^zero-to-millions-test-db-writer\.c[0-9a-f]+\.us-east-1\.rds\.amazonaws\.com$/,
     );
   });
 
@@ -178,7 +203,7 @@ describe("Database: the writer", () => {
     }
     assert.equal(ofType("random:index/randomPassword:RandomPassword").length, 0);
     assert.match(
-      await resolve(database.masterUserSecretArn!),
+      await resolve(writerOf(database).masterUserSecretArn),
       /^arn:aws:secretsmanager:us-east-1:\d{12}:secret:rds!db-/,
     );
   });
@@ -202,7 +227,10 @@ describe("Database: the writer", () => {
         assert.equal(writer.inputs.finalSnapshotIdentifier, undefined);
         assert.equal(ofType("random:index/randomId:RandomId").length, 0);
       } else {
-        assert.match(String(writer.inputs.finalSnapshotIdentifier), /^prod-db-final-[0-9a-f]{8}$/);
+        assert.match(
+          String(writer.inputs.finalSnapshotIdentifier),
+          /^zero-to-millions-prod-db-final-[0-9a-f]{8}$/,
+        );
       }
     });
   }
@@ -258,7 +286,8 @@ describe("Database: in-region replicas", () => {
       ofType,
       named,
     } = await render(
-      ({ provider }) => new Database("db", prodArgs({ readReplicas: 2 }), { provider }),
+      ({ provider }) =>
+        new Database("db", prodArgs({ role: { kind: "writer", readReplicas: 2 } }), { provider }),
     );
     const writer = named("db-writer", RDS_INSTANCE);
     const replicas = ofType(RDS_INSTANCE).filter((r) => r.name.startsWith("db-replica-"));
@@ -280,15 +309,15 @@ describe("Database: in-region replicas", () => {
       assert.equal(replica.inputs.deletionProtection, false);
     }
     const addresses = await Promise.all(
-      database.readerAddresses.map((address) => resolve(address)),
+      readersOf(database).map((reader) => resolve(reader.address)),
     );
     assert.deepEqual(
       addresses.map((address) => address.split(".")[0]),
-      ["db-replica-0-id", "db-replica-1-id"],
+      ["zero-to-millions-test-db-replica-0", "zero-to-millions-test-db-replica-1"],
     );
-    assert.deepEqual(await Promise.all(database.readerIdentifiers.map((id) => resolve(id))), [
-      "db-replica-0-id",
-      "db-replica-1-id",
+    assert.deepEqual(await Promise.all(readersOf(database).map((r) => resolve(r.identifier))), [
+      "zero-to-millions-test-db-replica-0",
+      "zero-to-millions-test-db-replica-1",
     ]);
   });
 
@@ -300,17 +329,21 @@ describe("Database: in-region replicas", () => {
       ofType(RDS_INSTANCE).map((r) => r.name),
       ["db-writer"],
     );
-    assert.deepEqual(database.readerAddresses, []);
+    assert.deepEqual(readersOf(database), []);
   });
 });
 
 describe("Database: cross-region replica", () => {
-  it("GIVEN replicaOf in eu-west-1 THEN exactly one replica references the source ARN, encrypted with this region's key, and there is no writer", async () => {
+  it("GIVEN a cross-region replica in eu-west-1 THEN exactly one replica references the source ARN, encrypted with this region's key, and there is no writer", async () => {
     const { value: database, ofType } = await render(
       ({ providerFor }) =>
-        new Database("db", prodArgs({ readReplicas: 0, replicaOf: { arn: SOURCE_ARN } }), {
-          provider: providerFor("eu-west-1"),
-        }),
+        new Database(
+          "db",
+          prodArgs({ role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN } }),
+          {
+            provider: providerFor("eu-west-1"),
+          },
+        ),
     );
     const instances = ofType(RDS_INSTANCE);
     assert.equal(instances.length, 1);
@@ -333,18 +366,24 @@ describe("Database: cross-region replica", () => {
     for (const rejected of ["manageMasterUserPassword", "username", "dbName", "password"]) {
       assert.equal(replica.inputs[rejected], undefined, rejected);
     }
-    assert.equal(database.writerAddress, undefined);
-    assert.equal(database.masterUserSecretArn, undefined);
-    assert.equal(database.readerAddresses.length, 1);
-    assert.match(await resolve(database.readerAddresses[0]!), /\.eu-west-1\.rds\.amazonaws\.com$/);
+    assert.equal(database.role.kind, "crossRegionReplica");
+    const { replica: outputs } = database.role as Extract<
+      DatabaseRoleOutputs,
+      { kind: "crossRegionReplica" }
+    >;
+    assert.match(await resolve(outputs.address), /\.eu-west-1\.rds\.amazonaws\.com$/);
   });
 
-  it("GIVEN replicaOf with prod safety settings THEN the replica keeps backups, multi-AZ and deletion protection (it may be promoted)", async () => {
+  it("GIVEN a cross-region replica with prod safety settings THEN the replica keeps backups, multi-AZ and deletion protection (it may be promoted)", async () => {
     const { ofType } = await render(
       ({ providerFor }) =>
-        new Database("db", prodArgs({ readReplicas: 0, replicaOf: { arn: SOURCE_ARN } }), {
-          provider: providerFor("eu-west-1"),
-        }),
+        new Database(
+          "db",
+          prodArgs({ role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN } }),
+          {
+            provider: providerFor("eu-west-1"),
+          },
+        ),
     );
     const replica = ofType(RDS_INSTANCE)[0]!;
     assert.equal(replica.inputs.backupRetentionPeriod, 14);
@@ -412,4 +451,148 @@ describe("Database: network access", () => {
       assert.deepEqual(ofType(INGRESS_RULE), []);
     });
   }
+});
+
+describe("Database: logs, monitoring and major upgrades", () => {
+  const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+  const INSTANCE = "aws:rds/instance:Instance";
+
+  it("GIVEN a writer and a replica THEN each instance's postgresql and upgrade log groups exist first, with the retention given", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database(
+          "db",
+          baseArgs({ role: { kind: "writer", readReplicas: 1 }, logRetentionDays: 14 }),
+          { provider },
+        ),
+    );
+    const instances = ofType(INSTANCE);
+    assert.equal(instances.length, 2);
+    const groups = ofType(LOG_GROUP);
+    for (const instance of instances) {
+      const identifier = String(instance.inputs.identifier);
+      assert.deepEqual(instance.inputs.enabledCloudwatchLogsExports, ["postgresql", "upgrade"]);
+      for (const log of ["postgresql", "upgrade"]) {
+        const group = groups.find(
+          (candidate) => candidate.inputs.name === `/aws/rds/instance/${identifier}/${log}`,
+        );
+        assert.ok(group, `no ${log} log group for ${identifier}`);
+        assert.equal(group.inputs.retentionInDays, 14);
+      }
+    }
+  });
+
+  it("GIVEN enhancedMonitoringSeconds 60 THEN every instance reports through a role RDS monitoring may assume", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database(
+          "db",
+          baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
+          {
+            provider,
+          },
+        ),
+    );
+    const [role] = ofType("aws:iam/role:Role");
+    assert.match(String(role!.inputs.assumeRolePolicy), /monitoring\.rds\.amazonaws\.com/);
+    assert.equal(
+      ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")[0]!.inputs.policyArn,
+      "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+    );
+    for (const instance of ofType(INSTANCE)) {
+      assert.equal(instance.inputs.monitoringInterval, 60);
+      assert.equal(instance.inputs.monitoringRoleArn, role!.state.arn);
+    }
+  });
+
+  it("GIVEN no enhancedMonitoringSeconds THEN there is no monitoring role and no interval", async () => {
+    const { ofType } = await render(({ provider }) => new Database("db", baseArgs(), { provider }));
+    assert.deepEqual(ofType("aws:iam/role:Role"), []);
+    assert.equal(ofType(INSTANCE)[0]!.inputs.monitoringInterval, undefined);
+  });
+
+  it("GIVEN enhancedMonitoringSeconds 7 THEN validation names the allowed values", () => {
+    assert.match(
+      validateDatabaseArgs(baseArgs({ enhancedMonitoringSeconds: 7 })).join("\n"),
+      /enhancedMonitoringSeconds: 7 must be one of 0, 1, 5, 10, 15, 30, 60/,
+    );
+  });
+
+  it("GIVEN any database THEN a guard records its major version, unacknowledged", async () => {
+    const { ofType } = await render(
+      ({ provider }) => new Database("db", baseArgs({ engineVersion: "16.4" }), { provider }),
+    );
+    const [guard] = ofType("pulumi-nodejs:dynamic/guard:ChangeGuard");
+    const values = guard!.inputs.values as Record<string, { value: string; acknowledged: boolean }>;
+    assert.deepEqual(
+      Object.values(values).map(({ value, acknowledged }) => [value, acknowledged]),
+      [["16", false]],
+    );
+  });
+
+  it("GIVEN allowMajorVersionUpgrade THEN the guard is acknowledged and the writer applies the upgrade at once", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database(
+          "db",
+          baseArgs({ allowMajorVersionUpgrade: true, role: { kind: "writer", readReplicas: 1 } }),
+          {
+            provider,
+          },
+        ),
+    );
+    const [guard] = ofType("pulumi-nodejs:dynamic/guard:ChangeGuard");
+    const values = guard!.inputs.values as Record<string, { acknowledged: boolean }>;
+    assert.equal(Object.values(values)[0]!.acknowledged, true);
+    const writer = ofType(INSTANCE).find((instance) => instance.name === "db-writer")!;
+    assert.equal(writer.inputs.applyImmediately, true);
+    const replica = ofType(INSTANCE).find((instance) => instance.name === "db-replica-0")!;
+    assert.equal(replica.inputs.applyImmediately, false);
+  });
+});
+
+describe("Database: each role takes only its own settings, and offers only its own outputs", () => {
+  it("GIVEN a cross-region replica with in-region replicas THEN it does not compile (the union has no such database)", () => {
+    const impossible: DatabaseArgs = baseArgs({
+      // @ts-expect-error a cross-region replica has no readReplicas
+      role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN, readReplicas: 2 },
+    });
+    assert.equal(impossible.role.kind, "crossRegionReplica");
+  });
+
+  it("GIVEN a promoted replica THEN it offers a writer and no readers", async () => {
+    const { value: database, ofType } = await render(
+      ({ providerFor }) =>
+        new Database("db", prodArgs({ role: { kind: "promotedReplica" } }), {
+          provider: providerFor("eu-west-1"),
+        }),
+    );
+    assert.deepEqual(
+      ofType(RDS_INSTANCE).map((instance) => instance.name),
+      ["db-replica-0"],
+    );
+    assert.equal(database.role.kind, "promotedReplica");
+    assert.match(
+      await resolve(writerOf(database).masterUserSecretArn),
+      /^arn:aws:secretsmanager:eu-west-1:/,
+    );
+  });
+
+  it("GIVEN a former writer THEN it keeps the writer's instances but offers no writer or readers to an app", async () => {
+    const { value: database, ofType } = await render(
+      ({ provider }) =>
+        new Database("db", prodArgs({ role: { kind: "formerWriter", readReplicas: 2 } }), {
+          provider,
+        }),
+    );
+    assert.deepEqual(
+      ofType(RDS_INSTANCE)
+        .map((instance) => instance.name)
+        .sort(),
+      ["db-replica-0", "db-replica-1", "db-writer"],
+    );
+    const { role } = database;
+    assert.equal(role.kind, "formerWriter");
+    assert.ok(!("writer" in role) && !("readers" in role));
+  });
 });

@@ -99,10 +99,17 @@ describe("Network: resources", () => {
     const privateTables = ofType("aws:ec2/routeTable:RouteTable").filter((t) =>
       t.name.startsWith("net-private-rt"),
     );
+    const routes = ofType("aws:ec2/route:Route");
     const natIds = privateTables.map(
-      (t) => (t.inputs.routes as Array<{ natGatewayId: string }>)[0]!.natGatewayId,
+      (table) =>
+        routes.find(
+          (route) =>
+            route.inputs.routeTableId === table.id &&
+            route.inputs.destinationCidrBlock === "0.0.0.0/0",
+        )?.inputs.natGatewayId,
     );
     assert.equal(new Set(natIds).size, 3);
+    assert.ok(natIds.every((id) => nats.some((nat) => nat.id === id)));
     assert.deepEqual(await resolve(network.availabilityZones[2]!), "us-east-1c");
   });
 
@@ -120,6 +127,29 @@ describe("Network: resources", () => {
       (t) => t.name === "net-isolated-rt",
     )!;
     assert.equal(isolated.inputs.routes, undefined);
+    assert.deepEqual(
+      ofType("aws:ec2/route:Route").filter((route) => route.inputs.routeTableId === isolated.id),
+      [],
+    );
+  });
+
+  it("GIVEN any network THEN no route table or endpoint manages its list inline, so routes added beside them (peering) survive a refresh", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Network("net", { cidrBlock: "10.10.0.0/16", natGateways: "perAz" }, { provider }),
+    );
+    for (const table of ofType("aws:ec2/routeTable:RouteTable")) {
+      assert.equal(table.inputs.routes, undefined, table.name);
+    }
+    const endpoint = ofType("aws:ec2/vpcEndpoint:VpcEndpoint")[0]!;
+    assert.equal(endpoint.inputs.routeTableIds, undefined);
+    const associated = ofType(
+      "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation",
+    ).map((association) => association.inputs.routeTableId);
+    const privateAndIsolated = ofType("aws:ec2/routeTable:RouteTable")
+      .filter((table) => !table.name.includes("public"))
+      .map((table) => table.id);
+    assert.deepEqual([...associated].sort(), [...privateAndIsolated].sort());
   });
 
   it("GIVEN defaults THEN subnets never assign public IPs, the default SG is emptied, S3 has a gateway endpoint and flow logs are kept", async () => {

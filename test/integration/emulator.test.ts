@@ -13,7 +13,8 @@ import { after, before, describe, it } from "node:test";
 import { checkEmulator, PROJECT_ROOT } from "./emulator";
 
 const EMULATOR_SCRIPT = join(PROJECT_ROOT, "scripts", "emulator.sh");
-const START_TIMEOUT_MS = 60_000;
+/** moto's first start imports its whole package; on a busy two-core machine that takes minutes. */
+const START_TIMEOUT_MS = 300_000;
 const motoMissing = spawnSync("python3", ["-c", "import moto.server"]).status !== 0;
 const skip = motoMissing ? "moto is not installed (pip install 'moto[server]>=5,<6')" : false;
 
@@ -41,7 +42,12 @@ describe(
     const script = (command: string, port: number) =>
       spawnSync("bash", [EMULATOR_SCRIPT, command, "moto"], {
         encoding: "utf8",
-        env: { ...process.env, EMULATOR_PORT: String(port), EMULATOR_DIR: state },
+        env: {
+          ...process.env,
+          EMULATOR_PORT: String(port),
+          EMULATOR_DIR: state,
+          EMULATOR_TIMEOUT: String(START_TIMEOUT_MS / 1000),
+        },
       });
 
     before(async () => {
@@ -68,15 +74,9 @@ describe(
       rmSync(state, { recursive: true, force: true });
     });
 
-    it("GIVEN moto started by scripts/emulator.sh THEN it is flavor moto, or refused for what it cannot host", async () => {
+    it("GIVEN moto started by scripts/emulator.sh THEN it is ready, flavor moto (the stack leaves out the cache tier moto cannot host)", async () => {
       const result = await checkEmulator(scripted, "moto");
-      if (result.ready) {
-        assert.deepEqual(result, { ready: true, endpoint: scripted, flavor: "moto" });
-      } else {
-        // moto 5.2 keeps no cache clusters for a replication group's members; a later one may.
-        assert.match(result.reason, /keeps no cache clusters for a replication group's members/);
-        assert.equal(result.unsupported, true);
-      }
+      assert.deepEqual(result, { ready: true, endpoint: scripted, flavor: "moto" });
     });
 
     it("GIVEN moto without AWS-managed IAM policies THEN the reason names the setting that loads them", async () => {

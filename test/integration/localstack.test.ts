@@ -70,7 +70,7 @@ import {
   rawConfigFromPulumi,
   type StackConfig,
 } from "../../stacks/config";
-import { deploysEveryTier } from "../../stacks/emulator";
+import { cacheSkippedReason, deploysEveryTier } from "../../stacks/emulator";
 import { stackConfig } from "../../harness/synth";
 import { clientConfig, preflight, PROJECT_ROOT } from "./emulator";
 
@@ -228,8 +228,11 @@ async function runChecks(t: TestContext, deployed: Deployed): Promise<void> {
     tiers,
     () => checkDatabases(deployed),
   );
-  await t.test("each region has an encrypted cache group with an AUTH token", tiers, () =>
-    checkCaches(deployed),
+  const cacheSkipped = cacheSkippedReason(deployed.config);
+  await t.test(
+    "each region has an encrypted cache group with an AUTH token",
+    cacheSkipped === undefined ? tiers : { skip: `not deployed: ${cacheSkipped}` },
+    () => checkCaches(deployed),
   );
   await t.test("Route53 routes by geolocation to the regions' load balancers", tiers, () =>
     checkDns(deployed),

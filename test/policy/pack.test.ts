@@ -129,6 +129,8 @@ describe("policy pack: booted as the Pulumi CLI boots it", () => {
       multiAz: UNKNOWN_IN_PREVIEW,
       deletionProtection: UNKNOWN_IN_PREVIEW,
       skipFinalSnapshot: UNKNOWN_IN_PREVIEW,
+      monitoringInterval: UNKNOWN_IN_PREVIEW,
+      monitoringRoleArn: UNKNOWN_IN_PREVIEW,
     });
     assert.deepEqual(
       response.getDiagnosticsList().map((d) => d.getMessage()),

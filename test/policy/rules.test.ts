@@ -48,6 +48,12 @@ const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const KMS_KEY = "aws:kms/key:Key";
+const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
+const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
+const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
+const DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup";
+const RECORD = "aws:route53/record:Record";
+const KMS_ALIAS = "aws:kms/alias:Alias";
 
 const resource = (
   type: string,
@@ -1220,6 +1226,359 @@ const rows: Row[] = [
         label: "preview: rotation set from an unknown value",
         resources: [resource(KMS_KEY, "db-key", { enableKeyRotation: UNKNOWN_IN_PREVIEW })],
       },
+    ],
+  },
+  {
+    policy: "no-authoritative-inline-lists",
+    bad: [
+      {
+        label: "a route table with an inline route (peering routes beside it vanish on refresh)",
+        resources: [
+          resource(ROUTE_TABLE, "private-rt", {
+            vpcId: "vpc-1",
+            routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: "nat-1" }],
+          }),
+        ],
+      },
+      {
+        label: "a route table with an explicit empty routes list",
+        resources: [resource(ROUTE_TABLE, "isolated-rt", { vpcId: "vpc-1", routes: [] })],
+      },
+      {
+        label: "preview: inline routes to a NAT gateway whose id is unknown",
+        resources: [resource(ROUTE_TABLE, "private-rt", { routes: UNKNOWN_IN_PREVIEW })],
+      },
+      {
+        label: "a security group with inline ingress",
+        resources: [
+          resource(SECURITY_GROUP, "db-sg", {
+            ingress: [
+              { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"] },
+            ],
+          }),
+        ],
+      },
+      {
+        label: "a security group with inline egress",
+        resources: [resource(SECURITY_GROUP, "db-sg", { egress: [] })],
+      },
+      {
+        label: "a network ACL with inline rules",
+        resources: [resource(NETWORK_ACL, "isolated-acl", { ingress: [{ ruleNo: 100 }] })],
+      },
+      {
+        label: "a gateway endpoint with inline route tables",
+        resources: [resource(VPC_ENDPOINT, "s3", { routeTableIds: ["rtb-1"] })],
+      },
+      {
+        label: "a role with inline policies",
+        resources: [
+          resource(ROLE, "task-role", {
+            inlinePolicies: [{ name: "s3", policy: document({ Effect: "Allow" }) }],
+          }),
+        ],
+      },
+      {
+        label: "a role with managedPolicyArns",
+        resources: [resource(ROLE, "task-role", { managedPolicyArns: [ADMINISTRATOR_ACCESS] })],
+      },
+    ],
+    good: [
+      { label: "a route table without routes", resources: [resource(ROUTE_TABLE, "rt", {})] },
+      {
+        label: "a security group without inline rules",
+        resources: [resource(SECURITY_GROUP, "sg", {})],
+      },
+      {
+        label: "the default security group adopted with no rules (a lock, managed whole)",
+        resources: [resource(DEFAULT_SECURITY_GROUP, "default-sg", { ingress: [], egress: [] })],
+      },
+      {
+        label: "a gateway endpoint without route tables",
+        resources: [resource(VPC_ENDPOINT, "s3", { vpcEndpointType: "Gateway" })],
+      },
+    ],
+  },
+  {
+    policy: "route53-record-one-owner",
+    bad: [
+      {
+        label: "two regions' certificates each writing the same validation CNAME",
+        resources: [
+          resource(RECORD, "primary-cert-validation", {
+            zoneId: "Z1",
+            name: "_abc.app.example.com.",
+            type: "CNAME",
+          }),
+          resource(RECORD, "secondary-cert-validation", {
+            zoneId: "Z1",
+            name: "_abc.app.example.com",
+            type: "CNAME",
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "one validation record",
+        resources: [
+          resource(RECORD, "cert-validation", {
+            zoneId: "Z1",
+            name: "_abc.app.example.com",
+            type: "CNAME",
+          }),
+        ],
+      },
+      {
+        label: "geolocation records of one name with distinct set identifiers",
+        resources: [
+          resource(RECORD, "app-primary", {
+            zoneId: "Z1",
+            name: "app.example.com",
+            type: "A",
+            setIdentifier: "primary",
+          }),
+          resource(RECORD, "app-secondary", {
+            zoneId: "Z1",
+            name: "app.example.com",
+            type: "A",
+            setIdentifier: "secondary",
+          }),
+        ],
+      },
+      {
+        label: "the same name as A and AAAA",
+        resources: [
+          resource(RECORD, "cdn-a", { zoneId: "Z1", name: "static.example.com", type: "A" }),
+          resource(RECORD, "cdn-aaaa", { zoneId: "Z1", name: "static.example.com", type: "AAAA" }),
+        ],
+      },
+      {
+        label: "preview: names from certificates not issued yet",
+        resources: [
+          resource(RECORD, "primary-cert-validation", {
+            zoneId: "Z1",
+            name: UNKNOWN_IN_PREVIEW,
+            type: "CNAME",
+          }),
+          resource(RECORD, "secondary-cert-validation", {
+            zoneId: "Z1",
+            name: UNKNOWN_IN_PREVIEW,
+            type: "CNAME",
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "physical-names-scoped",
+    bad: [
+      {
+        label: "a KMS alias of <stack>-<name> (two projects' prod stacks collide)",
+        resources: [
+          resource(KMS_ALIAS, "primary-database-key", { name: "alias/test-primary-database" }),
+        ],
+      },
+      {
+        label: "a cache replication group id without the project",
+        resources: [cache({ replicationGroupId: "test-primary-cache" })],
+      },
+      {
+        label: "a queue named for the project but not the stack",
+        resources: [queue("jobs", { name: "zero-to-millions-jobs" })],
+      },
+      {
+        label: "a writer's final snapshot without the project",
+        resources: [writer({ finalSnapshotIdentifier: "test-primary-database-final-1a2b3c4d" })],
+      },
+    ],
+    good: [
+      {
+        label: "an alias of <project>-<stack>-<name>",
+        resources: [
+          resource(KMS_ALIAS, "primary-database-key", {
+            name: "alias/zero-to-millions-test-primary-database",
+          }),
+        ],
+      },
+      {
+        label: "a cache group id shortened with a hash, keeping project and stack",
+        resources: [cache({ replicationGroupId: "zero-to-millions-test-second-1a2b3c4d" })],
+      },
+      {
+        label: "a name left to Pulumi's autonaming",
+        resources: [queue("jobs", { name: "jobs-4f9c2e1" })],
+      },
+      {
+        label: "preview: a name built from an unknown output",
+        resources: [resource(KMS_ALIAS, "key", { name: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
+    policy: "iam-s3-read-with-list",
+    bad: [
+      {
+        label:
+          "a task role that reads uploads/ but cannot list the bucket (missing keys answer 403)",
+        resources: [
+          resource(ROLE_POLICY, "web-assets", {
+            policy: document({
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:PutObject"],
+              Resource: ["arn:aws:s3:::assets-bucket/uploads/*"],
+            }),
+          }),
+        ],
+      },
+      {
+        label: "a list grant on another bucket",
+        resources: [
+          resource(ROLE_POLICY, "web-assets", {
+            policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Action: "s3:GetObject",
+                  Resource: "arn:aws:s3:::assets-bucket/*",
+                },
+                { Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::other-bucket" },
+              ],
+            }),
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "reads with s3:ListBucket on the bucket",
+        resources: [
+          resource(ROLE_POLICY, "web-assets", {
+            policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Action: "s3:GetObject",
+                  Resource: "arn:aws:s3:::assets-bucket/uploads/*",
+                },
+                {
+                  Effect: "Allow",
+                  Action: "s3:ListBucket",
+                  Resource: "arn:aws:s3:::assets-bucket",
+                },
+              ],
+            }),
+          }),
+        ],
+      },
+      {
+        label: "writes only (nothing is read)",
+        resources: [
+          resource(ROLE_POLICY, "uploader", {
+            policy: document({
+              Effect: "Allow",
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::assets-bucket/*",
+            }),
+          }),
+        ],
+      },
+      {
+        label: "preview: the bucket's ARN is unknown",
+        resources: [resource(ROLE_POLICY, "web-assets", { policy: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
+    policy: "rds-log-groups-managed",
+    bad: [
+      {
+        label:
+          "a writer exporting postgresql logs with no log group of its own (RDS keeps them forever)",
+        resources: [
+          writer({
+            identifier: "zero-to-millions-test-db-writer",
+            enabledCloudwatchLogsExports: ["postgresql"],
+          }),
+        ],
+      },
+      {
+        label: "an autonamed writer exporting logs (no group can be created first)",
+        resources: [writer({ enabledCloudwatchLogsExports: ["postgresql"] })],
+      },
+      {
+        label: "a writer with the postgresql group but not the upgrade one",
+        resources: [
+          writer({
+            identifier: "db-1",
+            enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+          }),
+          resource(LOG_GROUP, "db-1-postgresql", {
+            name: "/aws/rds/instance/db-1/postgresql",
+            retentionInDays: 30,
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a writer whose exported logs each have a group",
+        resources: [
+          writer({ identifier: "db-1", enabledCloudwatchLogsExports: ["postgresql", "upgrade"] }),
+          ...["postgresql", "upgrade"].map((log) =>
+            resource(LOG_GROUP, `db-1-${log}`, {
+              name: `/aws/rds/instance/db-1/${log}`,
+              retentionInDays: 30,
+            }),
+          ),
+        ],
+      },
+      { label: "a writer that exports nothing", resources: [writer()] },
+    ],
+  },
+  {
+    policy: "alb-prod-access-logs",
+    bad: [
+      { label: "a prod ALB without access logs", resources: [alb()] },
+      {
+        label: "a prod ALB with access logs disabled",
+        resources: [alb({ accessLogs: { bucket: "logs", enabled: false } })],
+      },
+    ],
+    good: [
+      {
+        label: "a prod ALB logging to a bucket",
+        resources: [alb({ accessLogs: { bucket: "logs", prefix: "alb", enabled: true } })],
+      },
+      { label: "a dev ALB without access logs", resources: [alb()], environment: "dev" },
+      {
+        label: "preview: the bucket's name is unknown",
+        resources: [alb({ accessLogs: { bucket: UNKNOWN_IN_PREVIEW, enabled: true } })],
+      },
+    ],
+  },
+  {
+    policy: "rds-prod-enhanced-monitoring",
+    bad: [
+      { label: "a prod writer without Enhanced Monitoring", resources: [writer()] },
+      {
+        label: "a prod replica with an interval but no role",
+        resources: [replica({ monitoringInterval: 60 })],
+      },
+    ],
+    good: [
+      {
+        label: "a prod writer reporting every 60 s through its role",
+        resources: [
+          writer({
+            monitoringInterval: 60,
+            monitoringRoleArn: "arn:aws:iam::123456789012:role/db-monitoring",
+          }),
+        ],
+      },
+      { label: "a dev writer without it", resources: [writer()], environment: "dev" },
     ],
   },
 ];

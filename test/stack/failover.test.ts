@@ -94,7 +94,7 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
     assert.equal(promoted.inputs.skipFinalSnapshot, config.database.skipFinalSnapshot);
     assert.match(
       String(promoted.inputs.finalSnapshotIdentifier),
-      /^prod-secondary-database-final-/,
+      /^zero-to-millions-prod-secondary-database-final-/,
     );
     assert.equal(promoted.inputs.deletionProtection, config.database.enableDeletionProtection);
     assert.equal(promoted.inputs.manageMasterUserPassword, true);
@@ -200,7 +200,11 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
           .filter((t) => pattern.test(t.name))
           .map((t) => t.id),
       );
-    const routes = (region: string) => failedOver.ofType(T.route, region);
+    // The peering's routes (the internet and NAT routes are aws.ec2.Route resources too).
+    const routes = (region: string) =>
+      failedOver
+        .ofType(T.route, region)
+        .filter((route) => route.inputs.vpcPeeringConnectionId !== undefined);
     const { primary, secondary } = config.regions;
     const primaryApp = tableIds(primary, /^primary-network-private-rt-\d$/);
     const secondaryData = tableIds(secondary, /^secondary-network-isolated-rt$/);

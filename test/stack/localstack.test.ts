@@ -168,8 +168,35 @@ describe("localstack: providers point at the emulator, for exactly what the stac
 });
 
 describe("localstack: GIVEN moto THEN what moto lacks is switched off", () => {
-  it("the cache uses the engine's default parameter group (moto has no cache parameter groups)", () => {
+  it("there is no cache tier (moto keeps no member clusters of a replication group): tasks get no Redis settings and keep their cache in process, and the outputs say why", () => {
     const s = synths.moto!;
+    assert.deepEqual(
+      s.resources.filter((r) => r.type.startsWith("aws:elasticache")).map((r) => r.name),
+      [],
+    );
+    for (const task of s.ofType(T.taskDefinition)) {
+      const [container] = JSON.parse(String(task.inputs.containerDefinitions)) as Array<{
+        environment?: Array<{ name: string }>;
+        secrets?: Array<{ name: string }>;
+      }>;
+      const names = [...(container!.environment ?? []), ...(container!.secrets ?? [])].map(
+        (entry) => entry.name,
+      );
+      assert.ok(!names.includes("REDIS_URL") && !names.includes("REDIS_AUTH_TOKEN"), task.name);
+    }
+    const regions = s.outputs.regions as Record<string, { cacheEndpoint: string }>;
+    for (const region of Object.values(regions))
+      assert.match(
+        region.cacheEndpoint,
+        /^disabled: emulator\.flavor moto keeps no cache clusters/,
+      );
+    for (const dashboard of s.ofType("aws:cloudwatch/dashboard:Dashboard"))
+      assert.doesNotMatch(String(dashboard.inputs.dashboardBody), /AWS\/ElastiCache/);
+  });
+
+  it("GIVEN flavor localstack (a paid plan) THEN the cache is there, on the engine's default parameter group", () => {
+    const s = synths.localstack!;
+    assert.equal(s.ofType(T.cacheGroup).length, 2);
     assert.equal(s.ofType(T.cacheParameterGroup).length, 0);
     for (const group of s.ofType(T.cacheGroup))
       assert.equal(group.inputs.parameterGroupName, undefined);
@@ -232,9 +259,14 @@ describe("localstack: GIVEN moto THEN what moto lacks is switched off", () => {
     for (const record of geo) assert.match(String(record.inputs.name), /\.zero-to-millions\.test$/);
   });
 
-  it("GIVEN flavor localstack (a paid plan) THEN the stack is the same as with moto", () => {
-    const shape = (s: Synth) => s.resources.map((r) => `${r.type} ${r.name}`).sort();
-    assert.deepEqual(shape(synths.localstack!), shape(synths.moto!));
+  it("GIVEN flavor localstack (a paid plan) THEN the stack is the same as with moto, plus the cache tier", () => {
+    // The cache component, its children, its ingress rules and its alarms all carry "cache".
+    const withoutCache = (s: Synth) =>
+      s.resources
+        .filter((r) => !/(^|-)cache(-|$)/.test(r.name))
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+    assert.deepEqual(withoutCache(synths.localstack!), withoutCache(synths.moto!));
   });
 });
 

@@ -33,7 +33,7 @@ import { STAGES } from "../../stacks/stages";
 import { describeViolations, fromSynth, runPolicies } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACK } from "../../tools/readme";
-import { replacingChanges } from "./replacementInputs";
+import { replacingChanges } from "../../components/replacementInputs";
 
 const PROJECT_ROOT = join(__dirname, "..", "..");
 const STACK = STAGE_STACK;

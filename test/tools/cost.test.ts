@@ -29,6 +29,7 @@ function resource(
     type,
     name,
     parent: null,
+    protect: false,
     region,
     id: `${name}-id`,
     inputs,

@@ -1,14 +1,15 @@
 /**
  * The worker loop: long-polls the queue for a batch of jobs, runs the batch's jobs side by side,
  * deletes each on success and leaves it on failure (visible again after a backoff), so the queue's
- * redrive policy moves a job that keeps failing to the dead-letter queue. stop() ends the poll at
+ * redrive policy moves a job that keeps failing to the dead-letter queue; a job that can never
+ * succeed (UnprocessableJobError) is dropped at once. stop() ends the poll at
  * once and waits for the jobs in hand, which is what ECS's SIGTERM-then-wait expects.
  */
 import type { Logger } from "pino";
 import { WORKER_CONCURRENCY } from "../../../contract";
 import type { Metrics } from "../metrics";
 import type { JobQueue, QueueMessage } from "../tiers/queue";
-import type { JobOutcome } from "./thumbnail";
+import { type JobOutcome, UnprocessableJobError } from "./thumbnail";
 
 export type JobHandler = (body: string, message: QueueMessage) => Promise<JobOutcome>;
 
@@ -101,6 +102,14 @@ export class Worker {
       else log.info("job already done; dropping the redelivery");
     } catch (error) {
       metrics.count("JobsFailed");
+      if (error instanceof UnprocessableJobError) {
+        // Permanent (no upload at the key, not an image, not a job): a retry cannot change the
+        // outcome, so the job is dropped now rather than retried into the dead-letter queue, which
+        // then holds (and alarms on) only jobs that failed for reasons a fix or a retry can cure.
+        log.warn({ err: error }, "job cannot be processed; dropping it");
+        await this.drop(message, log);
+        return;
+      }
       const delaySeconds = this.retryDelaySeconds(message.receiveCount);
       log.error(
         { err: error, retryInSeconds: delaySeconds },
@@ -112,11 +121,15 @@ export class Worker {
       });
       return;
     }
+    await this.drop(message, log);
+  }
+
+  private async drop(message: QueueMessage, log: Logger): Promise<void> {
     try {
-      await queue.delete(message);
+      await this.options.queue.delete(message);
     } catch (error) {
-      // The job took effect; its redelivery will find it done and be dropped.
-      log.warn({ err: error }, "could not delete a finished job");
+      // Its redelivery will find it done (or unprocessable again) and drop it then.
+      log.warn({ err: error }, "could not delete the job");
     }
   }
 
