@@ -312,6 +312,14 @@ export class QueueWorkers extends pulumi.ComponentResource {
               ],
               Resource: queue.arn,
             },
+            {
+              // A job that can never succeed goes to the dead-letter queue at once (the app finds
+              // it through the queue's redrive policy), instead of after every retry.
+              Sid: "DeadLetterUnprocessableJobs",
+              Effect: "Allow",
+              Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
+              Resource: deadLetterQueue.arn,
+            },
           ],
         }),
       },

@@ -109,6 +109,57 @@ export function parseSecretArn(name: string, value: string): SecretRef {
 
 const POSTGRES_PROTOCOLS = ["postgres:", "postgresql:"];
 
+function commaList(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const IPV6 = /^[0-9a-f:]*:[0-9a-f:.]*$/i;
+
+/** Comma-separated IP addresses or CIDR ranges, such as the VPC's 10.0.0.0/16. */
+export function parseAddressRanges(name: string, value: string): string[] {
+  const entries = commaList(value);
+  for (const entry of entries) {
+    const [address = "", prefix, ...rest] = entry.split("/");
+    const family = IPV4.test(address) ? 4 : IPV6.test(address) ? 6 : 0;
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixOk =
+      prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new EnvironmentError(
+        name,
+        `has ${JSON.stringify(entry)}: use IP addresses or CIDR ranges (e.g. the VPC's 10.0.0.0/16), comma-separated`,
+      );
+    }
+  }
+  return entries;
+}
+
+/** A cookie secret must resist guessing: at least 32 characters (e.g. 32 random bytes, base64). */
+export const MIN_COOKIE_SECRET_LENGTH = 32;
+
+/** Comma-separated secrets, the one that signs first (rotation: prepend the new one). */
+export function parseCookieSecrets(name: string, value: string): string[] {
+  const secrets = commaList(value);
+  if (secrets.some((secret) => secret.length < MIN_COOKIE_SECRET_LENGTH)) {
+    throw new EnvironmentError(
+      name,
+      `has a secret shorter than ${MIN_COOKIE_SECRET_LENGTH} characters; use e.g. 32 random bytes in base64`,
+    );
+  }
+  return secrets;
+}
+
+export function parsePositiveWholeNumber(name: string, value: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(value)) {
+    throw new EnvironmentError(name, `${shown(value)}: must be a whole number from 1 to 999999999`);
+  }
+  return Number(value);
+}
+
 /** Keeps whether a variable has a default in its type, so that `readVariable` can say "never undefined". */
 function variable<T, D extends string | undefined = undefined>(
   spec: Variable<T> & { default?: D },
@@ -259,6 +310,52 @@ export const VARIABLES = {
       }
       return value as LogLevel;
     },
+  }),
+  // Issue 12. Delivered "local" until the stack sets them: TRUSTED_PROXIES should become an
+  // environment value (the VPC's CIDR) and COOKIE_SECRET a task secret, for every web task.
+  TRUSTED_PROXIES: variable({
+    name: "TRUSTED_PROXIES",
+    delivery: "local",
+    meaning:
+      "peers (addresses or CIDR ranges, the VPC's) allowed to set X-Forwarded-For/-Proto; unset: none",
+    example: "10.0.0.0/16",
+    parse: (value) => parseAddressRanges("TRUSTED_PROXIES", value),
+  }),
+  COOKIE_SECRET: variable({
+    name: "COOKIE_SECRET",
+    delivery: "local",
+    meaning:
+      "cookie-signing secrets, comma-separated, newest first, each 32+ characters; unset: one per process",
+    example: "c2lnbmluZy1zZWNyZXQtb2YtYXQtbGVhc3QtMzItY2hhcnM",
+    parse: (value) => parseCookieSecrets("COOKIE_SECRET", value),
+  }),
+  RATE_LIMIT_WINDOW_SECONDS: variable({
+    name: "RATE_LIMIT_WINDOW_SECONDS",
+    delivery: "local",
+    meaning: "the window of the sign-in and sign-up limits (app default 900)",
+    example: "900",
+    parse: (value) => parseWholeSeconds("RATE_LIMIT_WINDOW_SECONDS", value),
+  }),
+  SIGN_IN_LIMIT_PER_CLIENT: variable({
+    name: "SIGN_IN_LIMIT_PER_CLIENT",
+    delivery: "local",
+    meaning: "sign-in attempts per client address per window (app default 50)",
+    example: "50",
+    parse: (value) => parsePositiveWholeNumber("SIGN_IN_LIMIT_PER_CLIENT", value),
+  }),
+  SIGN_IN_LIMIT_PER_ACCOUNT: variable({
+    name: "SIGN_IN_LIMIT_PER_ACCOUNT",
+    delivery: "local",
+    meaning: "sign-in attempts per account per window (app default 10)",
+    example: "10",
+    parse: (value) => parsePositiveWholeNumber("SIGN_IN_LIMIT_PER_ACCOUNT", value),
+  }),
+  SIGN_UP_LIMIT_PER_CLIENT: variable({
+    name: "SIGN_UP_LIMIT_PER_CLIENT",
+    delivery: "local",
+    meaning: "sign-ups per client address per window (app default 20)",
+    example: "20",
+    parse: (value) => parsePositiveWholeNumber("SIGN_UP_LIMIT_PER_CLIENT", value),
   }),
 } as const;
 

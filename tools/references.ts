@@ -39,7 +39,12 @@ function identifiersOf(resource: SynthResource): string[] {
         !given.has(value) &&
         (value.includes(resource.id!) || value.startsWith("arn:") || HOSTNAME.test(value)),
     );
-  return [resource.id, ...computed].filter((value) => value.length >= MIN_IDENTIFIER_LENGTH);
+  // A fixed physical identifier (an RDS instance's) names it too: its replicas use it as source.
+  const physical =
+    typeof resource.inputs.identifier === "string" ? [resource.inputs.identifier] : [];
+  return [resource.id, ...physical, ...computed].filter(
+    (value) => value.length >= MIN_IDENTIFIER_LENGTH,
+  );
 }
 
 function containsIdentifier(text: string, identifier: string): boolean {

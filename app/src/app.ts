@@ -4,7 +4,7 @@
  * The app owns the tiers: ready() applies the migrations, close() stops taking requests, lets
  * in-flight ones finish, stops the worker after its current job, flushes metrics, closes the tiers.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fastifySwagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -12,10 +12,18 @@ import { CacheAside, type CacheAsideOptions } from "./cacheAside";
 import type { Role } from "./config";
 import type { RouteContext, WebSettings } from "./http/context";
 import { registerErrorHandling } from "./http/errors";
+import { DEFAULT_RATE_LIMITS, registerRateLimits, type RateLimitSettings } from "./http/rateLimits";
+import {
+  registerCookies,
+  registerSecurityHeaders,
+  requestIdFrom,
+  trackAllowedMethods,
+} from "./http/security";
 import { createJobHandler } from "./jobs/handler";
 import { Worker, type WorkerOptions } from "./jobs/worker";
 import { Metrics } from "./metrics";
 import { migrate } from "./migrations";
+import { PasswordHasher, type PasswordHashingOptions } from "./passwords";
 import { migrationsDir, publicDistDir } from "./paths";
 import { photoRoutes } from "./routes/photos";
 import { sessionRoutes } from "./routes/sessions";
@@ -33,14 +41,32 @@ export interface AppSettings extends WebSettings {
   /** The built page; undefined serves a hint to build it. */
   publicDir: string | undefined;
   migrationsDir: string;
+  /**
+   * The peers allowed to set X-Forwarded-For/-Proto: the load balancer only, as addresses or CIDR
+   * ranges (the VPC's, where only the ALB reaches the tasks). None by default (empty): a client's
+   * own X-Forwarded-* headers never change its address or the cookies' Secure flag.
+   */
+  trustedProxies: string[];
+  /**
+   * Cookie-signing secrets: the first signs, all verify (rotate by putting the new one first).
+   * Every instance must share them; undefined makes a random one for this process, which is
+   * right for one embedded process and logged as a warning on the full stack.
+   */
+  cookieSecrets: string[] | undefined;
+  passwordHashing: PasswordHashingOptions;
 }
+
+/** What a caller may override: any setting, and any single rate limit. */
+export type AppSettingsOverrides = Partial<Omit<AppSettings, "rateLimits">> & {
+  rateLimits?: Partial<RateLimitSettings>;
+};
 
 export interface AppOptions {
   tiers: Tiers;
   logger: Logger;
   role?: Role;
   identity: Identity;
-  settings?: Partial<AppSettings>;
+  settings?: AppSettingsOverrides;
   /** Where EMF lines go (stdout by default). */
   writeMetrics?: (line: string) => void;
 }
@@ -66,6 +92,10 @@ export function defaultSettings(): AppSettings {
     sessionTtlMs: 7 * 24 * 60 * 60 * 1000,
     maxUploadBytes: 5 * 1024 * 1024,
     bodyLimitBytes: 16 * 1024,
+    rateLimits: DEFAULT_RATE_LIMITS,
+    trustedProxies: [],
+    cookieSecrets: undefined,
+    passwordHashing: {},
     cache: {},
     worker: {},
     metricsNamespace: "ZeroToMillions",
@@ -80,17 +110,27 @@ const HEALTH_PATHS = new Set(["/healthz", "/readyz"]);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const role = options.role ?? "all";
-  const settings: AppSettings = { ...defaultSettings(), ...options.settings };
+  const defaults = defaultSettings();
+  const settings: AppSettings = {
+    ...defaults,
+    ...options.settings,
+    rateLimits: { ...defaults.rateLimits, ...options.settings?.rateLimits },
+  };
   const { tiers, logger, identity } = options;
 
   const fastifyLogger: FastifyBaseLogger = logger;
+  if (settings.cookieSecrets?.length === 0) {
+    throw new Error("cookieSecrets: give at least one secret to sign cookies with");
+  }
+  const cookieSecrets = settings.cookieSecrets ?? [randomBytes(32).toString("base64url")];
   const app = Fastify({
     loggerInstance: fastifyLogger,
-    // Behind the ALB: protocol (for Secure cookies) and client address come from X-Forwarded-*.
-    trustProxy: true,
+    // Protocol (for Secure cookies) and client address come from X-Forwarded-* only when the
+    // peer is a trusted proxy (the load balancer); see AppSettings.trustedProxies.
+    trustProxy: settings.trustedProxies.length === 0 ? false : settings.trustedProxies,
     bodyLimit: settings.bodyLimitBytes,
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestIdFrom,
     ajv: {
       // "wrong types" are errors, not something to coerce; unknown fields are refused, not dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
@@ -153,7 +193,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (role === "worker") return app;
 
-  registerErrorHandling(app);
+  if (settings.cookieSecrets === undefined && tiers.database.kind === "postgres") {
+    logger.warn(
+      "COOKIE_SECRET is not set: cookies are signed with this process's own secret, so another instance will not honour them (read-your-writes holds per instance only)",
+    );
+  }
+
+  const allowedMethods = trackAllowedMethods(app);
+  registerErrorHandling(app, allowedMethods);
+  await registerSecurityHeaders(app, await tiers.files.browserOrigins());
+  await registerCookies(app, cookieSecrets);
+  await registerRateLimits(app, tiers.cache, logger);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-served-by-region", identity.region);
     reply.header("x-served-by-instance", identity.instance);
@@ -169,12 +219,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         title: "zero-to-millions",
         version: "1.0.0",
         description:
-          "Users, sessions and profile photos. Errors are {error, message, field}. Responses carry x-served-by-region and x-served-by-instance; GET /users/:id also x-cache (hit|miss).",
+          "Users, sessions and profile photos. Errors are {error, message, field}. Responses carry x-served-by-region and x-served-by-instance; GET /users/:id also x-cache (hit|miss). User ids are random UUIDs; a user's email and createdAt are answered only to that user (User), everyone else sees the public view (PublicUser). Sign-in and sign-up are rate limited (429 with Retry-After); a tier outage answers 503 with Retry-After.",
       },
     },
   });
 
-  const context: RouteContext = { tiers, cache, metrics: metrics.web, settings };
+  const context: RouteContext = {
+    tiers,
+    cache,
+    metrics: metrics.web,
+    settings,
+    passwords: new PasswordHasher(settings.passwordHashing),
+  };
   await app.register(userRoutes, context);
   await app.register(sessionRoutes, context);
   await app.register(photoRoutes, context);

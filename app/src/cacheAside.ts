@@ -5,6 +5,8 @@
  *   put back the old row it had just read from a lagging replica;
  * - stampede protection for a hot key: one load per key per process (single flight), and across
  *   processes a short lock in the cache so one instance loads while the others wait for its result;
+ * - negative caching: "there is no such key" is cached too, briefly, so a miss for a missing row
+ *   does not make every other instance wait out the lock and then ask the database again;
  * - degradation: any cache error is logged (`degraded: cache`) and the read goes to the database.
  */
 import type { Logger } from "pino";
@@ -22,6 +24,12 @@ export interface CacheAsideOptions {
   /** How long a request waits for another instance's load before loading itself. */
   lockWaitMs?: number;
   lockPollMs?: number;
+  /**
+   * How long "not found" is cached. Short: a write invalidates the key anyway, this only bounds
+   * how long a missing row costs nothing.
+   * @default 5000
+   */
+  negativeTtlMs?: number;
   /** When the second delete after a write runs; about the replication lag. */
   secondDeleteAfterMs?: number;
   random?: () => number;
@@ -34,6 +42,9 @@ export interface CachedRead<T> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the cache holds for "loaded, and there is nothing": JSON null, never a stored value. */
+const ABSENT = "null";
+
 export class CacheAside {
   private readonly inFlight = new Map<string, Promise<CachedRead<unknown>>>();
   private readonly pendingSecondDeletes = new Set<NodeJS.Timeout>();
@@ -43,6 +54,7 @@ export class CacheAside {
   private readonly lockTtlMs: number;
   private readonly lockWaitMs: number;
   private readonly lockPollMs: number;
+  private readonly negativeTtlMs: number;
   private readonly secondDeleteAfterMs: number;
   private readonly random: () => number;
 
@@ -57,6 +69,7 @@ export class CacheAside {
     this.lockTtlMs = options.lockTtlMs ?? 3_000;
     this.lockWaitMs = options.lockWaitMs ?? 1_000;
     this.lockPollMs = options.lockPollMs ?? 25;
+    this.negativeTtlMs = options.negativeTtlMs ?? 5_000;
     this.secondDeleteAfterMs = options.secondDeleteAfterMs ?? 3_000;
     this.random = options.random ?? Math.random;
   }
@@ -69,7 +82,7 @@ export class CacheAside {
   /** Reads `key` from the cache, or loads it (once, however many ask at the same time) and stores it. */
   async read<T>(key: string, load: () => Promise<T | undefined>): Promise<CachedRead<T>> {
     const cached = await this.get<T>(key);
-    if (cached !== undefined) return { value: cached, cache: "hit" };
+    if (cached !== undefined) return { value: cached ?? undefined, cache: "hit" };
 
     // Requests that join a load in progress share its result, outcome included.
     const running = this.inFlight.get(key) as Promise<CachedRead<T>> | undefined;
@@ -116,22 +129,24 @@ export class CacheAside {
       while (Date.now() < deadline) {
         await sleep(this.lockPollMs);
         const cached = await this.get<T>(key);
-        if (cached !== undefined) return { value: cached, cache: "hit" };
+        if (cached !== undefined) return { value: cached ?? undefined, cache: "hit" };
         if (this.degraded.isDegraded) break;
       }
     }
     try {
       const value = await load();
       if (value !== undefined) await this.store(key, value);
+      else await this.attempt(() => this.cache.set(key, ABSENT, this.negativeTtlMs));
       return { value, cache: "miss" };
     } finally {
       if (token !== undefined) await this.attempt(() => this.cache.unlock(key, token));
     }
   }
 
-  private async get<T>(key: string): Promise<T | undefined> {
+  /** The cached value, null for a cached "not found", undefined when the cache has nothing. */
+  private async get<T>(key: string): Promise<T | null | undefined> {
     const raw = await this.attempt(() => this.cache.get(key));
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T | null);
   }
 
   /** Runs one cache operation; on failure logs the degradation and returns undefined. */

@@ -53,6 +53,31 @@ export interface Config {
   shutdownDeadlineSeconds: number;
   dataDir: string;
   logLevel: string;
+  /** TRUSTED_PROXIES: the load balancer's addresses or CIDR ranges (the VPC's); none when unset. */
+  trustedProxies: string[];
+  /** COOKIE_SECRET: signing secrets, newest first; undefined means one random per process. */
+  cookieSecrets: string[] | undefined;
+  /** Sign-in and sign-up limits that are set; the rest keep the app's defaults (http/rateLimits.ts). */
+  rateLimits: {
+    windowMs?: number;
+    signInPerClient?: number;
+    signInPerAccount?: number;
+    signUpPerClient?: number;
+  };
+}
+
+/** The rate limits that are set; the rest keep the app's defaults (app/src/http/rateLimits.ts). */
+function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
+  const windowSeconds = readVariable(env, "RATE_LIMIT_WINDOW_SECONDS");
+  const limits = {
+    windowMs: windowSeconds === undefined ? undefined : windowSeconds * 1000,
+    signInPerClient: readVariable(env, "SIGN_IN_LIMIT_PER_CLIENT"),
+    signInPerAccount: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT"),
+    signUpPerClient: readVariable(env, "SIGN_UP_LIMIT_PER_CLIENT"),
+  };
+  return Object.fromEntries(
+    Object.entries(limits).filter(([, value]) => value !== undefined),
+  ) as Config["rateLimits"];
 }
 
 const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
@@ -186,6 +211,9 @@ export function loadConfig(
     shutdownDeadlineSeconds: readVariable(env, "SHUTDOWN_DEADLINE_SECONDS"),
     dataDir,
     logLevel: readVariable(env, "LOG_LEVEL"),
+    trustedProxies: readVariable(env, "TRUSTED_PROXIES") ?? [],
+    cookieSecrets: readVariable(env, "COOKIE_SECRET"),
+    rateLimits: readRateLimits(env),
   };
 }
 

@@ -43,7 +43,12 @@ async function main(): Promise<void> {
     logger,
     role,
     identity,
-    settings: { metricsNamespace: config.metricsNamespace },
+    settings: {
+      metricsNamespace: config.metricsNamespace,
+      trustedProxies: config.trustedProxies,
+      rateLimits: config.rateLimits,
+      ...(config.cookieSecrets === undefined ? {} : { cookieSecrets: config.cookieSecrets }),
+    },
   });
 
   let shuttingDown = false;

@@ -1,10 +1,14 @@
-/** SQL for users, the same on PGlite and PostgreSQL. Ids travel as text: bigint exceeds JS numbers. */
+/**
+ * SQL for users, the same on PGlite and PostgreSQL. The app knows users by `public_id`, a random
+ * UUID: the bigint primary key never leaves the database, so ids in URLs cannot be walked.
+ */
 import type { QueryFn } from "./tiers/database";
 import type { FileStore } from "./tiers/files";
-import type { User } from "./http/schemas";
+import type { PublicUser, User } from "./http/schemas";
 
 interface UserRow {
   [column: string]: unknown;
+  /** The public id (users.public_id). */
   id: string;
   name: string;
   email: string;
@@ -16,7 +20,7 @@ interface UserRowWithPassword extends UserRow {
   password_hash: string;
 }
 
-const COLUMNS = "id::text AS id, name, email, created_at, photo_key";
+const COLUMNS = "public_id::text AS id, name, email, created_at, photo_key";
 
 export function cacheKeyForUser(id: string): string {
   return `user:${id}`;
@@ -27,7 +31,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** The public view of a user: never the password hash. */
+/** The account as its owner sees it: never the password hash. */
 export function toUser(row: UserRow, files: FileStore): User {
   return {
     id: row.id,
@@ -38,8 +42,13 @@ export function toUser(row: UserRow, files: FileStore): User {
   };
 }
 
+/** What anyone but the owner sees: built field by field, so a new private field stays private. */
+export function toPublicUser(user: User): PublicUser {
+  return { id: user.id, name: user.name, photo: user.photo };
+}
+
 export async function findUser(query: QueryFn, id: string): Promise<UserRow | undefined> {
-  const [row] = await query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  const [row] = await query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE public_id = $1`, [id]);
   return row;
 }
 
@@ -75,7 +84,7 @@ export async function updateUser(
   const [row] = await query<UserRow>(
     `UPDATE users
         SET name = COALESCE($2, name), email = COALESCE($3, email), updated_at = now()
-      WHERE id = $1
+      WHERE public_id = $1
       RETURNING ${COLUMNS}`,
     [id, changes.name ?? null, changes.email === undefined ? null : normalizeEmail(changes.email)],
   );
@@ -83,6 +92,6 @@ export async function updateUser(
 }
 
 export async function deleteUser(query: QueryFn, id: string): Promise<boolean> {
-  const rows = await query("DELETE FROM users WHERE id = $1 RETURNING id", [id]);
+  const rows = await query("DELETE FROM users WHERE public_id = $1 RETURNING id", [id]);
   return rows.length > 0;
 }

@@ -16,6 +16,7 @@ function brokenCache(): Cache {
     delete: fail,
     tryLock: fail,
     unlock: fail,
+    increment: fail,
     ping: fail,
     close: async () => undefined,
   };
@@ -80,16 +81,39 @@ describe("CacheAside", () => {
     assert.deepEqual(result, { value: "loaded", cache: "miss" });
   });
 
-  it("GIVEN a value that does not exist THEN nothing is cached", async () => {
-    const cache = new CacheAside(createMemoryCache(), captureLogs().logger);
+  it("GIVEN a value that does not exist THEN 'not found' is cached for negativeTtlMs, then loaded again", async () => {
+    const cache = new CacheAside(createMemoryCache(), captureLogs().logger, { negativeTtlMs: 50 });
     let loads = 0;
     const load = async () => {
       loads += 1;
       return undefined;
     };
-    await cache.read("missing", load);
+    assert.deepEqual(await cache.read("missing", load), { value: undefined, cache: "miss" });
+    assert.deepEqual(await cache.read("missing", load), { value: undefined, cache: "hit" });
+    assert.equal(loads, 1);
+    await sleep(80);
     await cache.read("missing", load);
     assert.equal(loads, 2);
+  });
+
+  it("GIVEN another instance is loading a missing key WHEN this one asks THEN it takes the cached 'not found' instead of waiting out the lock", async () => {
+    const shared = createMemoryCache();
+    const logger = captureLogs().logger;
+    const first = new CacheAside(shared, logger, { lockWaitMs: 60_000, lockPollMs: 5 });
+    const second = new CacheAside(shared, logger, { lockWaitMs: 60_000, lockPollMs: 5 });
+    let loads = 0;
+    const slowMissing = async () => {
+      loads += 1;
+      await sleep(30);
+      return undefined;
+    };
+    const [a, b] = await Promise.all([
+      first.read("gone", slowMissing),
+      sleep(5).then(() => second.read("gone", slowMissing)),
+    ]);
+    assert.equal(a.value, undefined);
+    assert.deepEqual(b, { value: undefined, cache: "hit" }, "served by the first one's result");
+    assert.equal(loads, 1);
   });
 
   it("GIVEN a cached value WHEN invalidated THEN the next read loads again, and a second delete follows later", async () => {

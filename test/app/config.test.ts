@@ -151,6 +151,33 @@ describe("loadConfig", () => {
     }
   });
 
+  it("GIVEN nothing about proxies, cookies or limits THEN no proxy is trusted, secrets are per process, limits are the app's", () => {
+    const config = loadConfig({});
+    assert.deepEqual(config.trustedProxies, []);
+    assert.equal(config.cookieSecrets, undefined);
+    assert.deepEqual(config.rateLimits, {});
+  });
+
+  it("GIVEN the VPC range, two cookie secrets and limits THEN each is read as given", () => {
+    const secrets = ["n".repeat(32), "o".repeat(40)];
+    const config = loadConfig({
+      TRUSTED_PROXIES: "10.0.0.0/16, 192.0.2.7, fd00::/8",
+      COOKIE_SECRET: secrets.join(","),
+      RATE_LIMIT_WINDOW_SECONDS: "60",
+      SIGN_IN_LIMIT_PER_CLIENT: "5",
+      SIGN_IN_LIMIT_PER_ACCOUNT: "3",
+      SIGN_UP_LIMIT_PER_CLIENT: "2",
+    });
+    assert.deepEqual(config.trustedProxies, ["10.0.0.0/16", "192.0.2.7", "fd00::/8"]);
+    assert.deepEqual(config.cookieSecrets, secrets);
+    assert.deepEqual(config.rateLimits, {
+      windowMs: 60_000,
+      signInPerClient: 5,
+      signInPerAccount: 3,
+      signUpPerClient: 2,
+    });
+  });
+
   const bad: [string, NodeJS.ProcessEnv][] = [
     ["PORT", { PORT: "abc" }],
     ["PORT", { PORT: "70000" }],
@@ -184,6 +211,15 @@ describe("loadConfig", () => {
     ["CDN_DOMAIN", { ASSETS_BUCKET: "b", CDN_DOMAIN: "https://d.cloudfront.net", AWS_REGION: "x" }],
     ["AWS_ENDPOINT_URL", { AWS_ENDPOINT_URL: "localhost:4566" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["TRUSTED_PROXIES", { TRUSTED_PROXIES: "alb.internal" }],
+    ["TRUSTED_PROXIES", { TRUSTED_PROXIES: "10.0.0.0/33" }],
+    ["TRUSTED_PROXIES", { TRUSTED_PROXIES: "10.0.0.0/16, 1" }],
+    ["COOKIE_SECRET", { COOKIE_SECRET: "short" }],
+    ["COOKIE_SECRET", { COOKIE_SECRET: `${"a".repeat(32)},short` }],
+    ["RATE_LIMIT_WINDOW_SECONDS", { RATE_LIMIT_WINDOW_SECONDS: "0" }],
+    ["SIGN_IN_LIMIT_PER_CLIENT", { SIGN_IN_LIMIT_PER_CLIENT: "-1" }],
+    ["SIGN_IN_LIMIT_PER_ACCOUNT", { SIGN_IN_LIMIT_PER_ACCOUNT: "ten" }],
+    ["SIGN_UP_LIMIT_PER_CLIENT", { SIGN_UP_LIMIT_PER_CLIENT: "1.5" }],
     ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "0" }],
     ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "soon" }],
     ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=verify-ca" }],

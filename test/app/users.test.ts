@@ -56,7 +56,7 @@ describe("users API (embedded)", () => {
     assert.deepEqual(Object.keys(user).sort(), ["createdAt", "email", "id", "name", "photo"]);
     assert.equal(user.email, input.email, "emails are stored lower-cased");
     assert.equal(user.photo, null);
-    assert.match(user.id, /^\d+$/);
+    assert.match(user.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(!Number.isNaN(Date.parse(user.createdAt)));
     assert.equal(response.headers.location, `/users/${user.id}`);
     assert.doesNotMatch(response.body, /scrypt|password/);
@@ -184,11 +184,12 @@ describe("users API (embedded)", () => {
     });
 
     it("GIVEN an unknown id WHEN GET /users/:id THEN 404 naming id", async () => {
-      const response = await t.app.inject({ method: "GET", url: "/users/987654321" });
+      const missing = "00000000-0000-4000-8000-000000000000";
+      const response = await t.app.inject({ method: "GET", url: `/users/${missing}` });
       assert.equal(response.statusCode, 404);
       assert.deepEqual(response.json(), {
         error: "not_found",
-        message: "There is no user with id 987654321.",
+        message: `There is no user with id ${missing}.`,
         field: "id",
       });
     });

@@ -124,7 +124,7 @@ describe("Worker", () => {
     assert.equal(document?.JobsProcessed, 1);
   });
 
-  it("GIVEN a job that can never succeed (no upload at its key) THEN it is dropped at once, not retried into the dead-letter queue", async () => {
+  it("GIVEN a job that can never succeed (no upload at its key) THEN it is tried once and moved to the dead-letter queue with the reason, not retried", async () => {
     const queue = new MemoryJobQueue();
     let calls = 0;
     const { worker, metrics } = newWorker(queue, async () => {
@@ -133,10 +133,17 @@ describe("Worker", () => {
     });
     await queue.send("a");
     worker.start();
-    await eventually(async () => (queue.depth === 0 ? true : undefined), "the job to be dropped");
+    await eventually(
+      async () => (queue.deadLetters.length === 1 ? true : undefined),
+      "the job to be dead-lettered",
+    );
     await worker.stop();
     assert.equal(calls, 1);
-    assert.deepEqual(queue.deadLetters, []);
+    assert.equal(queue.depth, 0);
+    assert.deepEqual(
+      queue.deadLetters.map(({ body, reason }) => ({ body, reason })),
+      [{ body: "a", reason: "no upload at uploads/1/x.png" }],
+    );
     assert.equal(metrics.flush()[0]?.JobsFailed, 1);
   });
 

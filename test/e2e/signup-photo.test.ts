@@ -167,9 +167,15 @@ test(
       page.setDefaultTimeout(STEP_TIMEOUT_MS);
       const pageErrors: string[] = [];
       page.on("pageerror", (error) => pageErrors.push(String(error)));
+      // The Content-Security-Policy must let the page do everything it does.
+      const cspViolations: string[] = [];
+      page.on("console", (message) => {
+        if (/content security policy/i.test(message.text())) cspViolations.push(message.text());
+      });
       try {
         await journey(page, app.url);
         assert.deepEqual(pageErrors, [], "the page threw");
+        assert.deepEqual(cspViolations, [], "the page broke its own Content-Security-Policy");
       } catch (error) {
         // Kept after the run (unlike the other temp dirs) so the failure can be looked at.
         const screenshot = join(await mkdtemp(join(tmpdir(), "e2e-failure-")), "page.png");

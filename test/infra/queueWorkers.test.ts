@@ -228,7 +228,7 @@ describe("QueueWorkers: queues", () => {
 });
 
 describe("QueueWorkers: permissions", () => {
-  it("GIVEN the workers' task role THEN it may consume jobs of its own queue and touch nothing else", async () => {
+  it("GIVEN the workers' task role THEN it may consume jobs of its own queue, dead-letter the ones that can never succeed, and touch nothing else", async () => {
     const { value: workers, ofType } = await renderWorkers();
     const taskRoleName = await resolve(workers.taskRoleName);
     const policies = ofType(T.rolePolicy).filter((policy) => policy.inputs.role === taskRoleName);
@@ -245,6 +245,7 @@ describe("QueueWorkers: permissions", () => {
           ],
           await resolve(workers.queueArn),
         ],
+        [["sqs:GetQueueUrl", "sqs:SendMessage"], await resolve(workers.deadLetterQueueArn)],
       ],
     );
     assert.deepEqual(

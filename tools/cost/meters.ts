@@ -666,6 +666,7 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:ec2/route:Route": NETWORK_PLUMBING,
   "aws:ec2/routeTable:RouteTable": NETWORK_PLUMBING,
   "aws:ec2/routeTableAssociation:RouteTableAssociation": NETWORK_PLUMBING,
+  "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": NETWORK_PLUMBING,
   "aws:ec2/securityGroup:SecurityGroup": NETWORK_PLUMBING,
   "aws:ec2/subnet:Subnet": NETWORK_PLUMBING,
   "aws:ec2/vpc:Vpc": NETWORK_PLUMBING,
@@ -704,6 +705,8 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:sns/topicSubscription:TopicSubscription":
     "email notifications: the first 1,000 a month are free",
   "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": CONFIGURATION,
+  "pulumi-nodejs:dynamic/guard:ChangeGuard":
+    "a check the engine runs at preview and update; nothing exists in AWS",
   "pulumi-nodejs:dynamic/cloudfront:Invalidation":
     "the first 1,000 invalidation paths a month are free",
   "pulumi:providers:aws": "a Pulumi provider, not an AWS resource",

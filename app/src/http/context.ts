@@ -5,15 +5,23 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { CacheAside, CacheOutcome } from "../cacheAside";
 import type { Metrics } from "../metrics";
+import type { PasswordHasher } from "../passwords";
+import type { RateLimitSettings } from "./rateLimits";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
 import { cacheKeyForUser, findUser, toUser } from "../users";
-import { readCookies, serializeCookie } from "./cookies";
 import { HttpError } from "./errors";
 import type { User } from "./schemas";
 
+/**
+ * The session id: a random 256-bit key into the server-side session store, so it needs no
+ * signature (a forged one finds nothing).
+ */
 export const SESSION_COOKIE = "sid";
-/** Holds the time until which this client's reads go to the writer. */
+/**
+ * Holds the time until which this client's reads go to the writer. Signed (HMAC, @fastify/cookie),
+ * and honoured only up to readYourWritesMs ahead: a client cannot send its reads to the writer.
+ */
 export const READ_YOUR_WRITES_COOKIE = "rw_until";
 
 export interface WebSettings {
@@ -21,6 +29,7 @@ export interface WebSettings {
   readYourWritesMs: number;
   sessionTtlMs: number;
   maxUploadBytes: number;
+  rateLimits: RateLimitSettings;
 }
 
 export interface RouteContext {
@@ -28,10 +37,11 @@ export interface RouteContext {
   cache: CacheAside;
   metrics: Metrics;
   settings: WebSettings;
+  passwords: PasswordHasher;
 }
 
 function isHttps(request: FastifyRequest): boolean {
-  // With trustProxy, request.protocol follows the load balancer's x-forwarded-proto.
+  // request.protocol follows X-Forwarded-Proto only from a trusted proxy (the load balancer).
   return request.protocol === "https";
 }
 
@@ -41,26 +51,42 @@ export function setCookie(
   name: string,
   value: string,
   maxAgeSeconds: number,
+  signed = false,
 ): void {
-  reply.header(
-    "set-cookie",
-    serializeCookie(name, value, { maxAgeSeconds, httpOnly: true, secure: isHttps(request) }),
-  );
+  reply.setCookie(name, value, {
+    path: "/",
+    maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
+    sameSite: "lax",
+    httpOnly: true,
+    secure: isHttps(request),
+    signed,
+  });
 }
 
 export function cookie(request: FastifyRequest, name: string): string | undefined {
-  return readCookies(request.headers.cookie).get(name);
+  return request.cookies[name];
+}
+
+/** A signed cookie's value, or undefined when it is missing or its signature does not verify. */
+function signedCookie(request: FastifyRequest, name: string): string | undefined {
+  const raw = request.cookies[name];
+  if (raw === undefined) return undefined;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
 }
 
 /** After a write: this client's reads use the writer until the replicas have caught up. */
 export function markWrite(request: FastifyRequest, reply: FastifyReply, context: RouteContext) {
   const ms = context.settings.readYourWritesMs;
-  setCookie(request, reply, READ_YOUR_WRITES_COOKIE, String(Date.now() + ms), Math.ceil(ms / 1000));
+  const until = String(Date.now() + ms);
+  setCookie(request, reply, READ_YOUR_WRITES_COOKIE, until, Math.ceil(ms / 1000), true);
 }
 
-export function readsFromWriter(request: FastifyRequest): boolean {
-  const until = Number(cookie(request, READ_YOUR_WRITES_COOKIE));
-  return Number.isFinite(until) && until > Date.now();
+export function readsFromWriter(request: FastifyRequest, context: RouteContext): boolean {
+  const until = Number(signedCookie(request, READ_YOUR_WRITES_COOKIE));
+  const now = Date.now();
+  // Bounded even when signed: a cookie minted under a longer setting ends at today's window.
+  return Number.isFinite(until) && until > now && until <= now + context.settings.readYourWritesMs;
 }
 
 export interface CurrentSession {
@@ -80,7 +106,7 @@ export async function currentSession(
   return { sessionId, data };
 }
 
-/** The signed-in user must be `userId`: 401 when nobody is signed in, 403 for someone else. */
+/** The signed-in user must be `userId` (a public id): 401 when nobody is signed in, 403 for someone else. */
 export async function requireSelf(
   request: FastifyRequest,
   context: RouteContext,
@@ -108,7 +134,7 @@ export async function readUser(
 ): Promise<{ user: User | undefined; cache: CacheOutcome }> {
   const key = cacheKeyForUser(id);
   const files = context.tiers.files;
-  if (readsFromWriter(request)) {
+  if (readsFromWriter(request, context)) {
     const row = await findUser(context.tiers.database.writer, id);
     const user = row === undefined ? undefined : toUser(row, files);
     if (user !== undefined) await context.cache.store(key, user);

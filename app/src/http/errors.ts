@@ -4,8 +4,12 @@
  * naming the field; only the server's own failures are 5xx.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { PasswordHashingBusyError } from "../passwords";
+import { FileStoreUnavailableError } from "../tiers/files";
+import { isConnectionError } from "../tiers/postgres";
 import { QueueUnavailableError } from "../tiers/queue";
 import { PATTERN_MESSAGES } from "./schemas";
+import { methodNotAllowed } from "./security";
 import { SessionStoreUnavailableError } from "../tiers/sessions";
 
 export interface ErrorBody {
@@ -100,8 +104,75 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyRepl
   return reply.status(status).type("application/json; charset=utf-8").send(body);
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** Seconds a client is told to wait after a tier outage: about one breaker or reader reset. */
+const OUTAGE_RETRY_AFTER_SECONDS = "5";
+
+/** Tier outages that leave nothing half-done: the request can be repeated as it was. */
+function outage(error: unknown): { code: string; message: string; logAs: string } | undefined {
+  if (error instanceof QueueUnavailableError) {
+    return {
+      code: "queue_unavailable",
+      message:
+        "The job queue is not accepting jobs right now; nothing was queued. Try again shortly.",
+      logAs: "job not queued",
+    };
+  }
+  if (error instanceof SessionStoreUnavailableError) {
+    return {
+      code: "sessions_unavailable",
+      message: "Sign-in is unavailable right now. Try again shortly.",
+      logAs: "session store unavailable",
+    };
+  }
+  if (error instanceof FileStoreUnavailableError) {
+    return {
+      code: "files_unavailable",
+      message: "File storage is not answering right now; nothing was changed. Try again shortly.",
+      logAs: "file store unavailable",
+    };
+  }
+  if (error instanceof PasswordHashingBusyError) {
+    return {
+      code: "busy",
+      message: "Too many sign-ins are being checked right now. Try again in a few seconds.",
+      logAs: "password hashing saturated",
+    };
+  }
+  if (isConnectionError(error)) {
+    return {
+      code: "database_unavailable",
+      message: "The database is not answering right now. Try again shortly.",
+      logAs: "database unavailable",
+    };
+  }
+  return undefined;
+}
+
+export function registerErrorHandling(
+  app: FastifyInstance,
+  allowedMethods: (path: string) => string[],
+): void {
+  /** 405 with Allow when the path exists under other methods, else 404. */
+  const notFound = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = request.url.split("?")[0];
+    const notAllowed = methodNotAllowed(request, reply, allowedMethods);
+    if (notAllowed !== undefined) {
+      return send(reply, 405, {
+        error: "method_not_allowed",
+        message: `${path} does not take ${request.method}; it takes ${notAllowed.allow.join(", ")}`,
+        field: null,
+      });
+    }
+    return send(reply, 404, {
+      error: "not_found",
+      message: `There is no ${request.method} ${path}`,
+      field: null,
+    });
+  };
+
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // A body error on a request no route takes (QUERY with no content-type): the route is the answer.
+    if (request.is404) return notFound(request, reply);
     if (error.validation !== undefined) return send(reply, 400, validationBody(error));
     if (error instanceof HttpError) {
       return send(reply, error.statusCode, {
@@ -110,22 +181,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
         field: error.field,
       });
     }
-    if (error instanceof QueueUnavailableError) {
-      request.log.error({ err: error }, "job not queued");
-      reply.header("retry-after", "5");
+    const unavailable = outage(error);
+    if (unavailable !== undefined) {
+      request.log.error({ err: error }, unavailable.logAs);
+      reply.header("retry-after", OUTAGE_RETRY_AFTER_SECONDS);
       return send(reply, 503, {
-        error: "queue_unavailable",
-        message:
-          "The job queue is not accepting jobs right now; nothing was queued. Try again shortly.",
-        field: null,
-      });
-    }
-    if (error instanceof SessionStoreUnavailableError) {
-      request.log.error({ err: error }, "session store unavailable");
-      reply.header("retry-after", "5");
-      return send(reply, 503, {
-        error: "sessions_unavailable",
-        message: "Sign-in is unavailable right now. Try again shortly.",
+        error: unavailable.code,
+        message: unavailable.message,
         field: null,
       });
     }
@@ -146,11 +208,5 @@ export function registerErrorHandling(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    send(reply, 404, {
-      error: "not_found",
-      message: `There is no ${request.method} ${request.url.split("?")[0]}`,
-      field: null,
-    }),
-  );
+  app.setNotFoundHandler(notFound);
 }

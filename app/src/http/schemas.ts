@@ -28,15 +28,26 @@ export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
 const NOT_BLANK = /\S/;
-const USER_ID = /^[1-9][0-9]{0,17}$/;
+/**
+ * No C0/C1 controls (NUL among them: PostgreSQL cannot store it), no bidirectional overrides,
+ * embeddings, isolates or marks (they make "gpj.exe" read as "exe.jpg"), no line or paragraph
+ * separators. Written as \u escapes so the same source works in JavaScript, Ajv and Python.
+ * Matching control characters is the point, hence the lint exception.
+ */
+// eslint-disable-next-line no-control-regex
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]*$/;
+/** Public user ids: random UUIDs (v4), so ids in URLs cannot be walked. */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** What a failed `pattern` means, by pattern source: the JSON Schema itself cannot say it. */
 export const PATTERN_MESSAGES: Record<string, string> = {
   [NOT_BLANK.source]: "must not be blank",
-  [USER_ID.source]: "must be a user id (a positive whole number)",
+  [PRINTABLE.source]: "must not contain control or bidirectional-formatting characters",
+  [USER_ID.source]: "must be a user id (a lower-case UUID, as POST /users returned it)",
 };
 
-const name = z.string().min(1).max(100).regex(NOT_BLANK);
+const name = z.string().min(1).max(100).regex(NOT_BLANK).regex(PRINTABLE);
+// zod's email pattern is ASCII only: it already refuses every character PRINTABLE does.
 const email = z.email().max(254);
 
 export const CreateUserBody = z.strictObject({
@@ -53,7 +64,7 @@ export const UpdateUserBody = z
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
 export const SignInBody = z.strictObject({
-  email: z.string().min(1).max(254),
+  email: z.string().min(1).max(254).regex(PRINTABLE),
   password: z.string().min(1).max(200),
 });
 export type SignInBody = z.infer<typeof SignInBody>;
@@ -73,14 +84,28 @@ export type StartPhotoBody = z.infer<ReturnType<typeof StartPhotoBody>>;
 export const CompletePhotoBody = z.strictObject({ key: z.string().min(1).max(300) });
 export type CompletePhotoBody = z.infer<typeof CompletePhotoBody>;
 
-export const User = z.object({
-  id: z.string(),
-  name: z.string(),
-  email: z.string(),
-  createdAt: z.string(),
-  photo: z.object({ thumbnailUrl: z.string() }).nullable(),
+/** What anyone may see of a user. */
+export const PublicUser = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    photo: z.object({ thumbnailUrl: z.string() }).nullable(),
+  })
+  .meta({
+    title: "PublicUser",
+    description: "The public view of a user: what anyone but the account's owner sees.",
+  });
+export type PublicUser = z.infer<typeof PublicUser>;
+
+/** The whole account, answered only to its owner. */
+export const User = PublicUser.extend({ email: z.string(), createdAt: z.string() }).meta({
+  title: "User",
+  description: "The account as its owner sees it: the public view plus the private fields.",
 });
 export type User = z.infer<typeof User>;
+
+/** GET /users/:id: the owner gets User, everyone else PublicUser. */
+export const UserOrPublicUser = z.union([User, PublicUser]);
 
 export const UserEnvelope = z.object({ user: User });
 

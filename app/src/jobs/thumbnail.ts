@@ -20,7 +20,8 @@ export const THUMBNAIL_SIZE = 128;
 export const ThumbnailJob = z.object({
   type: z.literal("thumbnail"),
   id: z.uuid(),
-  userId: z.string().regex(/^\d+$/),
+  /** The user's public id. */
+  userId: z.uuid(),
   uploadKey: z.string().min(1),
   requestedAt: z.iso.datetime(),
 });
@@ -76,7 +77,7 @@ export async function processThumbnailJob(
   const done = await db.writer("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
   if (done.length > 0) return "duplicate";
 
-  const size = await files.sizeOf(job.uploadKey);
+  const size = (await files.head(job.uploadKey))?.size;
   if (size === undefined) throw new UnprocessableJobError(`no upload at ${job.uploadKey}`);
   if (size > context.maxUploadBytes) {
     throw new UnprocessableJobError(`the upload is ${size} bytes, over ${context.maxUploadBytes}`);
@@ -94,7 +95,7 @@ export async function processThumbnailJob(
     if (claimed.length === 0) return false;
     await tx.query(
       `UPDATE users SET photo_key = $2, photo_requested_at = $3, updated_at = now()
-        WHERE id = $1 AND (photo_requested_at IS NULL OR photo_requested_at < $3)`,
+        WHERE public_id = $1 AND (photo_requested_at IS NULL OR photo_requested_at < $3)`,
       [job.userId, thumbnailKey, job.requestedAt],
     );
     return true;

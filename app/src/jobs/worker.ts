@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { WORKER_CONCURRENCY } from "../../../contract";
 import type { Metrics } from "../metrics";
 import type { JobQueue, QueueMessage } from "../tiers/queue";
-import { type JobOutcome, UnprocessableJobError } from "./thumbnail";
+import { UnprocessableJobError, type JobOutcome } from "./thumbnail";
 
 export type JobHandler = (body: string, message: QueueMessage) => Promise<JobOutcome>;
 
@@ -102,13 +102,18 @@ export class Worker {
       else log.info("job already done; dropping the redelivery");
     } catch (error) {
       metrics.count("JobsFailed");
+      // A job that can never succeed goes to the dead-letter queue now, not after every retry.
       if (error instanceof UnprocessableJobError) {
-        // Permanent (no upload at the key, not an image, not a job): a retry cannot change the
-        // outcome, so the job is dropped now rather than retried into the dead-letter queue, which
-        // then holds (and alarms on) only jobs that failed for reasons a fix or a retry can cure.
-        log.warn({ err: error }, "job cannot be processed; dropping it");
-        await this.drop(message, log);
-        return;
+        try {
+          await queue.deadLetter(message, error.message);
+          log.error({ err: error }, "job can never succeed; moved to the dead-letter queue");
+          return;
+        } catch (deadLetterError) {
+          log.warn(
+            { err: deadLetterError },
+            "could not dead-letter the job; retrying it until the redrive policy does",
+          );
+        }
       }
       const delaySeconds = this.retryDelaySeconds(message.receiveCount);
       log.error(

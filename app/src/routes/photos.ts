@@ -28,8 +28,27 @@ const EXTENSIONS: Record<ImageType, string> = {
   "image/webp": "webp",
 };
 
-function uploadKeyPattern(userId: string): RegExp {
-  return new RegExp(`^uploads/${userId}/[0-9a-f-]{36}\\.(?:png|jpg|webp)$`);
+const TYPES_BY_EXTENSION: Record<string, ImageType> = Object.fromEntries(
+  Object.entries(EXTENSIONS).map(([type, extension]) => [extension, type as ImageType]),
+);
+
+/**
+ * An upload's key carries what its ticket announced: `uploads/USER/UUID.SIZE.EXT`. Completing
+ * checks the stored object against it without keeping the ticket anywhere; a client cannot
+ * change it, because the presigned URL (or the local signature) is for exactly that key.
+ */
+function uploadKey(userId: string, size: number, contentType: ImageType): string {
+  return `uploads/${userId}/${randomUUID()}.${size}.${EXTENSIONS[contentType]}`;
+}
+
+function parseUploadKey(
+  userId: string,
+  key: string,
+): { size: number; contentType: ImageType } | undefined {
+  const match = /^uploads\/([^/]+)\/[0-9a-f-]{36}\.([1-9][0-9]{0,9})\.(png|jpg|webp)$/.exec(key);
+  if (match === null || match[1] !== userId) return undefined;
+  const contentType = TYPES_BY_EXTENSION[match[3]!];
+  return contentType === undefined ? undefined : { size: Number(match[2]), contentType };
 }
 
 export async function photoRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
@@ -51,7 +70,7 @@ export async function photoRoutes(app: FastifyInstance, context: RouteContext): 
       const { id } = request.params;
       await requireSelf(request, context, id);
       const { contentType, size } = request.body;
-      const key = `uploads/${id}/${randomUUID()}.${EXTENSIONS[contentType]}`;
+      const key = uploadKey(id, size, contentType);
       const upload = await files.createUpload({ key, contentType, size });
       return reply.status(201).send({ key, upload });
     },
@@ -65,14 +84,15 @@ export async function photoRoutes(app: FastifyInstance, context: RouteContext): 
         tags: ["photos"],
         params: jsonSchema(UserIdParams),
         body: jsonSchema(CompletePhotoBody),
-        response: { 202: jsonSchema(JobAccepted), ...errors(400, 401, 403, 413, 503) },
+        response: { 202: jsonSchema(JobAccepted), ...errors(400, 401, 403, 503) },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
       const { key } = request.body;
-      if (!uploadKeyPattern(id).test(key)) {
+      const announced = parseUploadKey(id, key);
+      if (announced === undefined) {
         throw new HttpError(
           400,
           "invalid_request",
@@ -80,15 +100,23 @@ export async function photoRoutes(app: FastifyInstance, context: RouteContext): 
           "key",
         );
       }
-      const size = await files.sizeOf(key);
-      if (size === undefined) {
+      const stored = await files.head(key);
+      if (stored === undefined) {
         throw new HttpError(400, "invalid_request", "key: nothing was uploaded there yet", "key");
       }
-      if (size > maxBytes) {
+      if (stored.size !== announced.size) {
         throw new HttpError(
-          413,
-          "payload_too_large",
-          `the upload is over ${maxBytes} bytes`,
+          400,
+          "invalid_request",
+          `key: the stored file is ${stored.size} bytes, but the upload was announced as ${announced.size}`,
+          "key",
+        );
+      }
+      if (stored.contentType !== undefined && stored.contentType !== announced.contentType) {
+        throw new HttpError(
+          400,
+          "invalid_request",
+          `key: the stored file is ${stored.contentType}, but the upload was announced as ${announced.contentType}`,
           "key",
         );
       }

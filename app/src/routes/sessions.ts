@@ -10,7 +10,7 @@ import {
 } from "../http/context";
 import { HttpError } from "../http/errors";
 import { errors, jsonSchema, SignInBody, UserEnvelope } from "../http/schemas";
-import { verifyAgainstDecoy, verifyPassword } from "../passwords";
+import { signInRateLimit } from "../http/rateLimits";
 import { findUserForSignIn, toUser } from "../users";
 
 export async function sessionRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
@@ -24,17 +24,19 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
         summary: "Sign in: sets the sid cookie",
         tags: ["sessions"],
         body: jsonSchema(SignInBody),
-        response: { 201: jsonSchema(UserEnvelope), ...errors(400, 401, 413, 503) },
+        response: { 201: jsonSchema(UserEnvelope), ...errors(400, 401, 413, 429, 503) },
       },
+      preHandler: signInRateLimit(app, context),
     },
     async (request, reply) => {
       const { email, password } = request.body;
       // The writer: an account created a moment ago must be able to sign in at once.
       const row = await findUserForSignIn(database.writer, email);
+      const { passwords } = context;
       const valid =
         row === undefined
-          ? await verifyAgainstDecoy(password)
-          : await verifyPassword(password, row.password_hash);
+          ? await passwords.verifyAgainstDecoy(password)
+          : await passwords.verify(password, row.password_hash);
       if (row === undefined || !valid) {
         throw new HttpError(401, "invalid_credentials", "The email or password is wrong.");
       }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { HEALTH } from "../../../contract";
 import type { RouteContext } from "../http/context";
 import { Health, jsonSchema, Meta } from "../http/schemas";
-import { LocalFileStore } from "../tiers/files";
+import { isPublicFilePath, LocalFileStore } from "../tiers/files";
 
 export interface Identity {
   region: string;
@@ -100,7 +100,7 @@ export async function systemRoutes(
       decorateReply: false,
       index: false,
       // Uploaded originals stay private; only the generated thumbnails are public.
-      allowedPath: (pathName) => pathName.startsWith("/thumbnails/"),
+      allowedPath: (pathName) => isPublicFilePath(pathName),
       immutable: true,
       maxAge: "365d",
     });

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/errors";
 import {
+  currentSession,
   markWrite,
   readUser,
   requireSelf,
@@ -17,10 +18,19 @@ import {
   UpdateUserBody,
   User,
   UserIdParams,
+  UserOrPublicUser,
 } from "../http/schemas";
-import { hashPassword } from "../passwords";
 import { errorCode, UNIQUE_VIOLATION } from "../tiers/database";
-import { cacheKeyForUser, deleteUser, insertUser, toUser, updateUser } from "../users";
+import { SessionStoreUnavailableError } from "../tiers/sessions";
+import {
+  cacheKeyForUser,
+  deleteUser,
+  insertUser,
+  toPublicUser,
+  toUser,
+  updateUser,
+} from "../users";
+import { signUpRateLimit } from "../http/rateLimits";
 
 function emailTaken(): HttpError {
   return new HttpError(409, "email_taken", "An account with this email already exists.", "email");
@@ -36,12 +46,13 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         summary: "Sign up",
         tags: ["users"],
         body: jsonSchema(CreateUserBody),
-        response: { 201: jsonSchema(User), ...errors(400, 409, 413) },
+        response: { 201: jsonSchema(User), ...errors(400, 409, 413, 429, 503) },
       },
+      preHandler: signUpRateLimit(app, context),
     },
     async (request, reply) => {
       const { name, email, password } = request.body;
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await context.passwords.hash(password);
       let row;
       try {
         row = await insertUser(database.writer, { name, email, passwordHash });
@@ -62,17 +73,28 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     "/users/:id",
     {
       schema: {
-        summary: "Read a user (cached; x-cache says hit or miss)",
+        summary:
+          "Read a user (cached; x-cache says hit or miss): the whole account to its owner, the public view to everyone else",
         tags: ["users"],
         params: jsonSchema(UserIdParams),
-        response: { 200: jsonSchema(User), ...errors(400, 404) },
+        response: { 200: jsonSchema(UserOrPublicUser), ...errors(400, 404, 503) },
       },
     },
     async (request, reply) => {
-      const { user, cache } = await readUser(request, context, request.params.id);
+      const { id } = request.params;
+      const { user, cache } = await readUser(request, context, id);
       reply.header("x-cache", cache);
-      if (user === undefined) throw userNotFound(request.params.id);
-      return user;
+      if (user === undefined) throw userNotFound(id);
+      // Only a request that carries a session cookie costs a session lookup; if the session store
+      // is down, the reader gets the public view rather than an error.
+      const session =
+        request.cookies[SESSION_COOKIE] === undefined
+          ? undefined
+          : await currentSession(request, context).catch((error: unknown) => {
+              if (error instanceof SessionStoreUnavailableError) return undefined;
+              throw error;
+            });
+      return session?.data.userId === id ? user : toPublicUser(user);
     },
   );
 
@@ -84,7 +106,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         tags: ["users"],
         params: jsonSchema(UserIdParams),
         body: jsonSchema(UpdateUserBody),
-        response: { 200: jsonSchema(User), ...errors(400, 401, 403, 404, 409, 413) },
+        response: { 200: jsonSchema(User), ...errors(400, 401, 403, 404, 409, 413, 503) },
       },
     },
     async (request, reply) => {
@@ -111,15 +133,16 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         summary: "Delete your account (and sign out)",
         tags: ["users"],
         params: jsonSchema(UserIdParams),
-        response: { 204: { type: "null" }, ...errors(400, 401, 403, 404) },
+        response: { 204: { type: "null" }, ...errors(400, 401, 403, 404, 503) },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      const session = await requireSelf(request, context, id);
+      await requireSelf(request, context, id);
       if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
       await context.cache.invalidate(cacheKeyForUser(id));
-      await context.tiers.sessions.delete(session.sessionId);
+      // Every session of the account, not just this one: a second browser must not live on.
+      await context.tiers.sessions.deleteAllFor(id);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
       markWrite(request, reply, context);
       request.log.info({ userId: id }, "user deleted");

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { Redis } from "ioredis";
+import { redisGuard } from "./redis";
 
 export interface Cache {
   readonly kind: "memory" | "redis";
@@ -14,6 +15,11 @@ export interface Cache {
   /** Takes the lock `key` for `ttlMs` unless someone holds it; the token releases it. */
   tryLock(key: string, ttlMs: number): Promise<string | undefined>;
   unlock(key: string, token: string): Promise<void>;
+  /**
+   * Adds one to the counter `key`, which starts at 1 and lasts `windowMs` from its first increment
+   * (a fixed window); returns the count and the time left in the window.
+   */
+  increment(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -22,6 +28,7 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
   const entries = new LRUCache<string, string>({ max: maxEntries });
   // Expiring entries here, not in the LRU, keeps a lock alive even when the LRU is full.
   const locks = new Map<string, { token: string; expiresAt: number }>();
+  const counters = new LRUCache<string, { count: number; expiresAt: number }>({ max: maxEntries });
   return {
     kind: "memory",
     get: async (key) => entries.get(key),
@@ -41,10 +48,22 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
     unlock: async (key, token) => {
       if (locks.get(key)?.token === token) locks.delete(key);
     },
+    increment: async (key, windowMs) => {
+      const now = Date.now();
+      const held = counters.get(key);
+      const counter =
+        held === undefined || held.expiresAt <= now
+          ? { count: 0, expiresAt: now + windowMs }
+          : held;
+      counter.count += 1;
+      counters.set(key, counter);
+      return { count: counter.count, ttlMs: counter.expiresAt - now };
+    },
     ping: async () => undefined,
     close: async () => {
       entries.clear();
       locks.clear();
+      counters.clear();
     },
   };
 }
@@ -52,10 +71,19 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
 /** Deletes the key only if it still holds our token, so an expired lock is never freed for another. */
 const UNLOCK_SCRIPT = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
+/** INCR, starting the window on the first increment; returns the count and the window's time left. */
+const INCREMENT_SCRIPT = `local count = redis.call("incr", KEYS[1])
+if count == 1 then redis.call("pexpire", KEYS[1], ARGV[1]) end
+local ttl = redis.call("pttl", KEYS[1])
+if ttl < 0 then redis.call("pexpire", KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
+return {count, ttl}`;
+
 /** Invalidations that failed while Redis was unreachable, kept to retry; bounded by memory. */
 const MAX_PENDING_DELETES = 10_000;
 
+/** Every call goes through the connection's circuit breaker (tiers/redis.ts). */
 export function createRedisCache(redis: Redis, keyPrefix = "cache:"): Cache {
+  const guard = redisGuard(redis);
   // A delete that fails leaves a stale entry behind if Redis kept its data; it is retried as
   // soon as Redis answers again, and the TTL bounds the staleness if even that is lost.
   const pendingDeletes = new Set<string>();
@@ -70,21 +98,23 @@ export function createRedisCache(redis: Redis, keyPrefix = "cache:"): Cache {
   };
   redis.on("ready", retryPendingDeletes);
 
-  const withRetry = async <T>(operation: Promise<T>): Promise<T> => {
-    const result = await operation;
+  const withRetry = async <T>(operation: () => Promise<T>): Promise<T> => {
+    const result = await guard(operation);
     retryPendingDeletes();
     return result;
   };
 
   return {
     kind: "redis",
-    get: async (key) => (await withRetry(redis.get(keyPrefix + key))) ?? undefined,
+    get: async (key) => (await withRetry(() => redis.get(keyPrefix + key))) ?? undefined,
     set: async (key, value, ttlMs) => {
-      await withRetry(redis.set(keyPrefix + key, value, "PX", Math.max(1, Math.round(ttlMs))));
+      await withRetry(() =>
+        redis.set(keyPrefix + key, value, "PX", Math.max(1, Math.round(ttlMs))),
+      );
     },
     delete: async (key) => {
       try {
-        await redis.del(keyPrefix + key);
+        await guard(() => redis.del(keyPrefix + key));
       } catch (error) {
         rememberDelete(keyPrefix + key);
         throw error;
@@ -92,12 +122,22 @@ export function createRedisCache(redis: Redis, keyPrefix = "cache:"): Cache {
     },
     tryLock: async (key, ttlMs) => {
       const token = randomUUID();
-      const result = await redis.set(`lock:${keyPrefix}${key}`, token, "PX", ttlMs, "NX");
+      const result = await guard(() =>
+        redis.set(`lock:${keyPrefix}${key}`, token, "PX", ttlMs, "NX"),
+      );
       return result === "OK" ? token : undefined;
     },
     unlock: async (key, token) => {
-      await redis.eval(UNLOCK_SCRIPT, 1, `lock:${keyPrefix}${key}`, token);
+      await guard(() => redis.eval(UNLOCK_SCRIPT, 1, `lock:${keyPrefix}${key}`, token));
     },
+    increment: async (key, windowMs) => {
+      const window = Math.max(1, Math.round(windowMs));
+      const [count, ttlMs] = (await guard(() =>
+        redis.eval(INCREMENT_SCRIPT, 1, `counter:${keyPrefix}${key}`, window),
+      )) as [number, number];
+      return { count, ttlMs };
+    },
+    // Not through the breaker: readiness must see Redis itself, not the breaker's opinion of it.
     ping: async () => {
       await redis.ping();
     },

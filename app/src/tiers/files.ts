@@ -20,15 +20,32 @@ export interface UploadTicket {
   headers: Record<string, string>;
 }
 
+/** What is stored under a key. */
+export interface StoredFile {
+  size: number;
+  /** As stored (S3 keeps it); undefined where the store keeps none (a folder). */
+  contentType: string | undefined;
+}
+
+/** The store did not answer (after its bounded retry): nothing was changed, try again later. */
+export class FileStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super("the file store is unavailable", { cause });
+    this.name = "FileStoreUnavailableError";
+  }
+}
+
 export interface FileStore {
   readonly kind: "local" | "s3";
   createUpload(request: UploadRequest): Promise<UploadTicket>;
-  /** The stored size, or undefined when there is no such file. */
-  sizeOf(key: string): Promise<number | undefined>;
+  /** What is stored under `key`, or undefined when there is no such file. */
+  head(key: string): Promise<StoredFile | undefined>;
   read(key: string): Promise<Buffer>;
   write(key: string, bytes: Buffer, contentType: string): Promise<void>;
   /** Where browsers load the file from. */
   publicUrl(key: string): string;
+  /** Origins besides the app's own that the page loads images from and uploads to (for the CSP). */
+  browserOrigins(): Promise<{ images: string[]; uploads: string[] }>;
   close(): Promise<void>;
 }
 
@@ -37,6 +54,25 @@ const SAFE_KEY = /^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*[A-Za-z0-9_-][A-Za-z0-9_.-
 
 export function isSafeKey(key: string): boolean {
   return SAFE_KEY.test(key) && !key.split("/").includes("..");
+}
+
+/** The only folder browsers may read from; uploaded originals stay private. */
+const PUBLIC_FOLDER = "thumbnails/";
+
+/**
+ * Whether the static route may serve `pathName` (relative to the files folder, with a leading
+ * slash, as the client sent it). Decoded first and then held to the same rules as a key, so
+ * `thumbnails/../uploads/...` is refused however its dots are spelt (`%2e%2e`, `..%2f`).
+ */
+export function isPublicFilePath(pathName: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathName);
+  } catch {
+    return false;
+  }
+  const key = decoded.replace(/^\//, "");
+  return key.startsWith(PUBLIC_FOLDER) && isSafeKey(key);
 }
 
 export interface UploadPermit {
@@ -100,9 +136,9 @@ export class LocalFileStore implements FileStore {
     return { contentType: type, size: Number(size) };
   }
 
-  async sizeOf(key: string): Promise<number | undefined> {
+  async head(key: string): Promise<StoredFile | undefined> {
     try {
-      return (await stat(this.pathOf(key))).size;
+      return { size: (await stat(this.pathOf(key))).size, contentType: undefined };
     } catch {
       return undefined;
     }
@@ -124,6 +160,11 @@ export class LocalFileStore implements FileStore {
 
   publicUrl(key: string): string {
     return `${this.publicPath}/${key}`;
+  }
+
+  /** Served by the app itself: nothing beyond 'self'. */
+  async browserOrigins(): Promise<{ images: string[]; uploads: string[] }> {
+    return { images: [], uploads: [] };
   }
 
   async close(): Promise<void> {}

@@ -34,6 +34,11 @@ export interface JobQueue {
   delete(message: QueueMessage): Promise<void>;
   /** Leaves a failed message on the queue, visible again after `delaySeconds`. */
   retryLater(message: QueueMessage, delaySeconds: number): Promise<void>;
+  /**
+   * Moves a message that can never succeed to the dead-letter queue now, instead of letting it
+   * use up its retries first. Throws when it cannot; the message then stays where it was.
+   */
+  deadLetter(message: QueueMessage, reason: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,7 +71,7 @@ export interface MemoryQueueOptions {
 export class MemoryJobQueue implements JobQueue {
   readonly kind = "memory";
   /** Messages that failed `maxReceiveCount` times: the in-process dead-letter queue. */
-  readonly deadLetters: { messageId: string; body: string }[] = [];
+  readonly deadLetters: { messageId: string; body: string; reason?: string }[] = [];
   private readonly messages: StoredMessage[] = [];
   private readonly wakers = new Set<() => void>();
   private readonly visibilityTimeoutMs: number;
@@ -119,6 +124,14 @@ export class MemoryJobQueue implements JobQueue {
     if (stored === undefined) return;
     stored.visibleAt = Date.now() + delaySeconds * 1000;
     this.wake();
+  }
+
+  async deadLetter(message: QueueMessage, reason: string): Promise<void> {
+    const index = this.messages.findIndex((m) => m.receiptHandle === message.receiptHandle);
+    if (index < 0)
+      throw new Error(`message ${message.messageId} is no longer held by this receipt`);
+    const [stored] = this.messages.splice(index, 1);
+    this.deadLetters.push({ messageId: stored!.messageId, body: stored!.body, reason });
   }
 
   async close(): Promise<void> {

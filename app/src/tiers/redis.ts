@@ -1,5 +1,6 @@
 /** One Redis connection per process, shared by the cache and the session store. */
 import { Redis } from "ioredis";
+import CircuitBreaker from "opossum";
 import type { Logger } from "pino";
 
 export interface RedisOptions {
@@ -66,4 +67,65 @@ export async function closeRedis(redis: Redis): Promise<void> {
   } catch {
     redis.disconnect();
   }
+}
+
+export interface RedisBreakerOptions {
+  /**
+   * Share of failed calls in the rolling window that opens the breaker.
+   * @default 50
+   */
+  errorThresholdPercentage?: number;
+  /**
+   * Calls in the window before the share counts, so one early failure does not open it.
+   * @default 5
+   */
+  volumeThreshold?: number;
+  /**
+   * How long the breaker stays open before one trial call may go through (half-open).
+   * @default 5000
+   */
+  resetTimeoutMs?: number;
+}
+
+/** Thrown instead of calling Redis while the breaker is open. */
+export class RedisCircuitOpenError extends Error {
+  constructor() {
+    super("redis circuit breaker is open: not calling a Redis that keeps failing");
+    this.name = "RedisCircuitOpenError";
+  }
+}
+
+export type RedisGuard = <T>(operation: () => Promise<T>) => Promise<T>;
+
+const guards = new WeakMap<Redis, RedisGuard>();
+
+/**
+ * The circuit breaker around one connection, shared by everything that uses it (cache, sessions,
+ * rate limits). A Redis that hangs fails each command only after commandTimeout; without the
+ * breaker every request would wait that long. Once enough calls fail, calls fail at once for
+ * `resetTimeoutMs`, then one trial call decides whether Redis is back.
+ */
+export function redisGuard(redis: Redis, options: RedisBreakerOptions = {}): RedisGuard {
+  const existing = guards.get(redis);
+  if (existing !== undefined) return existing;
+  const breaker = new CircuitBreaker((operation: () => Promise<unknown>) => operation(), {
+    // ioredis's commandTimeout already bounds each call.
+    timeout: false,
+    errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
+    volumeThreshold: options.volumeThreshold ?? 5,
+    resetTimeout: options.resetTimeoutMs ?? 5_000,
+    rollingCountTimeout: 10_000,
+  });
+  const guard: RedisGuard = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return (await breaker.fire(operation)) as T;
+    } catch (error) {
+      if (breaker.opened && (error as { code?: unknown }).code === "EOPENBREAKER") {
+        throw new RedisCircuitOpenError();
+      }
+      throw error;
+    }
+  };
+  guards.set(redis, guard);
+  return guard;
 }

@@ -7,7 +7,21 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { FileStore, UploadRequest, UploadTicket } from "./files";
+import {
+  FileStoreUnavailableError,
+  type FileStore,
+  type StoredFile,
+  type UploadRequest,
+  type UploadTicket,
+} from "./files";
+
+/**
+ * One retry at most, and no call waits long: a request that finds S3 down answers 503 within
+ * seconds instead of hanging on the SDK's default retries.
+ */
+const MAX_ATTEMPTS = 2;
+const CONNECTION_TIMEOUT_MS = 2_000;
+const REQUEST_TIMEOUT_MS = 5_000;
 
 export interface S3FileStoreOptions {
   bucket: string;
@@ -26,6 +40,11 @@ export class S3FileStore implements FileStore {
       // Otherwise the SDK presigns a CRC32 of the (still empty) body into the upload URL, and S3
       // rejects the browser's PUT of the real bytes as a bad digest.
       requestChecksumCalculation: "WHEN_REQUIRED",
+      maxAttempts: MAX_ATTEMPTS,
+      requestHandler: {
+        connectionTimeout: CONNECTION_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+      },
       ...(options.region === undefined ? {} : { region: options.region }),
       ...(options.endpoint === undefined
         ? {}
@@ -53,16 +72,18 @@ export class S3FileStore implements FileStore {
     return { method: "PUT", url, headers: { "content-type": request.contentType } };
   }
 
-  async sizeOf(key: string): Promise<number | undefined> {
+  async head(key: string): Promise<StoredFile | undefined> {
     try {
       const head = await this.client.send(
         new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }),
       );
-      return head.ContentLength;
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType };
     } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) {
-        return undefined;
-      }
+      const status =
+        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (status === 404) return undefined;
+      // 4xx other than 404 is our own mistake (permissions, bucket name): a 500 that gets fixed.
+      if (status === undefined || status >= 500) throw new FileStoreUnavailableError(error);
       throw error;
     }
   }
@@ -90,6 +111,16 @@ export class S3FileStore implements FileStore {
 
   publicUrl(key: string): string {
     return `https://${this.options.cdnDomain}/${key}`;
+  }
+
+  /** Thumbnails come from the CDN; uploads go to the bucket's own endpoint (presigned PUT). */
+  async browserOrigins(): Promise<{ images: string[]; uploads: string[] }> {
+    const { endpoint, bucket } = this.options;
+    const upload =
+      endpoint !== undefined
+        ? new URL(endpoint).origin
+        : `https://${bucket}.s3.${await this.client.config.region()}.amazonaws.com`;
+    return { images: [`https://${this.options.cdnDomain}`], uploads: [upload] };
   }
 
   async close(): Promise<void> {

@@ -2,15 +2,21 @@
  * The session store. Session data lives in the shared store (Redis) on the full stack so any
  * instance can serve any request; the in-process store is for the single-server (embedded) step.
  * Keys are hashes of the session id, so whoever can read the store cannot replay a session.
+ * Each user's sessions are also indexed by user, so deleting an account ends all of them.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
+import { redisGuard } from "./redis";
 
 export interface SessionData {
+  /** The user's public id. */
   userId: string;
   createdAt: string;
 }
+
+/** Sessions from before public ids (a numeric userId) read as signed out, not as an error. */
+const PUBLIC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SessionStore {
   readonly kind: "memory" | "redis";
@@ -18,6 +24,8 @@ export interface SessionStore {
   create(data: SessionData, ttlMs: number): Promise<string>;
   get(sessionId: string): Promise<SessionData | undefined>;
   delete(sessionId: string): Promise<void>;
+  /** Ends every session of `userId` (the account is gone). */
+  deleteAllFor(userId: string): Promise<void>;
 }
 
 /** Thrown when the store cannot be reached: the request gets a 503, never a silent sign-out. */
@@ -39,31 +47,48 @@ function storageKey(sessionId: string): string {
 function parse(raw: string | null | undefined): SessionData | undefined {
   if (raw === null || raw === undefined) return undefined;
   const data = JSON.parse(raw) as Partial<SessionData>;
-  return typeof data.userId === "string" && typeof data.createdAt === "string"
+  return typeof data.userId === "string" &&
+    PUBLIC_ID.test(data.userId) &&
+    typeof data.createdAt === "string"
     ? { userId: data.userId, createdAt: data.createdAt }
     : undefined;
 }
 
+function userIndexKey(userId: string): string {
+  return `user-sessions:${userId}`;
+}
+
 export function createMemorySessionStore(maxSessions = 100_000): SessionStore {
   const sessions = new LRUCache<string, string>({ max: maxSessions });
+  // Storage keys per user; an entry whose session has expired is simply gone from `sessions`.
+  const byUser = new LRUCache<string, Set<string>>({ max: maxSessions });
   return {
     kind: "memory",
     create: async (data, ttlMs) => {
       const sessionId = newSessionId();
-      sessions.set(storageKey(sessionId), JSON.stringify(data), { ttl: ttlMs });
+      const key = storageKey(sessionId);
+      sessions.set(key, JSON.stringify(data), { ttl: ttlMs });
+      const keys = byUser.get(data.userId) ?? new Set<string>();
+      for (const old of keys) if (!sessions.has(old)) keys.delete(old);
+      byUser.set(data.userId, keys.add(key));
       return sessionId;
     },
     get: async (sessionId) => parse(sessions.get(storageKey(sessionId))),
     delete: async (sessionId) => {
       sessions.delete(storageKey(sessionId));
     },
+    deleteAllFor: async (userId) => {
+      for (const key of byUser.get(userId) ?? []) sessions.delete(key);
+      byUser.delete(userId);
+    },
   };
 }
 
 export function createRedisSessionStore(redis: Redis): SessionStore {
+  const guard = redisGuard(redis);
   const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
     try {
-      return await operation();
+      return await guard(operation);
     } catch (error) {
       throw new SessionStoreUnavailableError(error);
     }
@@ -73,13 +98,27 @@ export function createRedisSessionStore(redis: Redis): SessionStore {
     create: (data, ttlMs) =>
       guarded(async () => {
         const sessionId = newSessionId();
-        await redis.set(storageKey(sessionId), JSON.stringify(data), "PX", ttlMs);
+        const key = storageKey(sessionId);
+        const index = userIndexKey(data.userId);
+        // The index lives as long as the newest session; every session has the same TTL.
+        await redis
+          .multi()
+          .set(key, JSON.stringify(data), "PX", ttlMs)
+          .sadd(index, key)
+          .pexpire(index, ttlMs)
+          .exec();
         return sessionId;
       }),
     get: (sessionId) => guarded(async () => parse(await redis.get(storageKey(sessionId)))),
     delete: (sessionId) =>
       guarded(async () => {
         await redis.del(storageKey(sessionId));
+      }),
+    deleteAllFor: (userId) =>
+      guarded(async () => {
+        const index = userIndexKey(userId);
+        const keys = await redis.smembers(index);
+        await redis.del(index, ...keys);
       }),
   };
 }

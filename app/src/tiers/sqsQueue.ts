@@ -2,6 +2,8 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -66,6 +68,8 @@ export class SqsJobQueue implements JobQueue {
   private readonly sendClient: SQSClient;
   private readonly workerClient: SQSClient;
   private readonly sendAttempts: number;
+  /** The dead-letter queue's URL, from the queue's own redrive policy, looked up once. */
+  private deadLetterQueueUrl: Promise<string> | undefined;
 
   constructor(private readonly options: SqsQueueOptions) {
     const common = {
@@ -149,6 +153,49 @@ export class SqsJobQueue implements JobQueue {
         VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(delaySeconds))),
       }),
     );
+  }
+
+  /**
+   * Sends the body to the queue's dead-letter queue (found through its redrive policy), then
+   * deletes it here. Needs sqs:GetQueueAttributes on this queue and sqs:SendMessage on the DLQ.
+   */
+  async deadLetter(message: QueueMessage, reason: string): Promise<void> {
+    this.deadLetterQueueUrl ??= this.findDeadLetterQueue();
+    const deadLetterQueueUrl = await this.deadLetterQueueUrl.catch((error: unknown) => {
+      this.deadLetterQueueUrl = undefined;
+      throw error;
+    });
+    await this.workerClient.send(
+      new SendMessageCommand({
+        QueueUrl: deadLetterQueueUrl,
+        MessageBody: message.body,
+        MessageAttributes: {
+          DeadLetterReason: { DataType: "String", StringValue: reason.slice(0, 1_000) },
+        },
+      }),
+    );
+    await this.delete(message);
+  }
+
+  private async findDeadLetterQueue(): Promise<string> {
+    const { Attributes } = await this.workerClient.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.options.queueUrl,
+        AttributeNames: ["RedrivePolicy"],
+      }),
+    );
+    const policy = JSON.parse(Attributes?.RedrivePolicy ?? "{}") as {
+      deadLetterTargetArn?: string;
+    };
+    const arn = policy.deadLetterTargetArn;
+    if (arn === undefined) throw new Error(`${this.options.queueUrl} has no redrive policy`);
+    // arn:aws:sqs:REGION:ACCOUNT:NAME
+    const [, , , , account, name] = arn.split(":");
+    const { QueueUrl } = await this.workerClient.send(
+      new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }),
+    );
+    if (QueueUrl === undefined) throw new Error(`no URL for the dead-letter queue ${arn}`);
+    return QueueUrl;
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import sharp from "sharp";
+import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Worker } from "../../../app/src/jobs/worker";
 import { Metrics } from "../../../app/src/metrics";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
@@ -190,6 +191,58 @@ describe("AWS tiers against moto", () => {
         await worker.stop();
       }
       assert.equal(attempts, 2, "tried maxReceiveCount times, then dead-lettered");
+    },
+  );
+
+  it(
+    "GIVEN a job that can never succeed WHEN the worker takes it THEN it is in the DLQ after one attempt, with the reason",
+    { skip },
+    async () => {
+      const dlq = await createQueue();
+      const { url } = await createQueue({
+        VisibilityTimeout: "30",
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "5" }),
+      });
+      const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
+      cleanups.push(() => queue.close());
+      let attempts = 0;
+      const worker = new Worker({
+        queue,
+        handle: async () => {
+          attempts += 1;
+          throw new UnprocessableJobError("not a known job");
+        },
+        logger: captureLogs().logger,
+        metrics: new Metrics({ namespace: "Test", service: "worker", write: () => undefined }),
+        waitSeconds: 1,
+        // A retry would come back only after the test's patience: the DLQ must not wait for it.
+        retryDelaySeconds: () => 300,
+      });
+      await queue.send("never-works");
+      worker.start();
+      try {
+        const dead = await eventually(async () => {
+          const received = await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: dlq.url,
+              WaitTimeSeconds: 1,
+              MessageAttributeNames: ["All"],
+            }),
+          );
+          const message = received.Messages?.[0];
+          return message === undefined
+            ? undefined
+            : {
+                body: message.Body,
+                reason: message.MessageAttributes?.DeadLetterReason?.StringValue,
+              };
+        }, "the job in the DLQ");
+        assert.deepEqual(dead, { body: "never-works", reason: "not a known job" });
+      } finally {
+        await worker.stop();
+      }
+      assert.equal(attempts, 1);
+      assert.deepEqual(await drain(url), [], "gone from the job queue");
     },
   );
 

@@ -2,6 +2,7 @@
 // processes configured only through the CONTRACT.md variables, against every local service.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { freePort } from "../../../scripts/freePort";
 import { resolve } from "node:path";
@@ -92,6 +93,13 @@ describe("web and worker processes on the full stack", () => {
         ASSETS_BUCKET: bucket,
         CDN_DOMAIN,
         LOG_LEVEL: "info",
+        // Shared by every instance; two, as during a rotation (the first signs).
+        COOKIE_SECRET: `${randomBytes(32).toString("base64url")},${randomBytes(32).toString("base64url")}`,
+        // The test's fetch() stands where the load balancer would.
+        TRUSTED_PROXIES: "127.0.0.1",
+        // Every test run on the machine shares Redis and signs up from 127.0.0.1.
+        SIGN_UP_LIMIT_PER_CLIENT: "100000",
+        SIGN_IN_LIMIT_PER_CLIENT: "100000",
       };
       web = startMain("web", env);
       worker = startMain("worker", env);
@@ -148,6 +156,12 @@ describe("web and worker processes on the full stack", () => {
         files: "s3",
       });
       assert.equal(meta.region, TEST_AWS_REGION);
+      const csp = (await fetch(baseUrl)).headers.get("content-security-policy") ?? "";
+      assert.match(csp, new RegExp(`img-src 'self' data: https://${CDN_DOMAIN}`));
+      assert.ok(
+        csp.includes(`connect-src 'self' ${new URL(process.env.TEST_AWS_ENDPOINT_URL!).origin}`),
+        `uploads go to the bucket's endpoint: ${csp}`,
+      );
 
       const input = { name: "Dorothy", email: "dorothy@example.com", password: "crystallography" };
       const created = await fetch(`${baseUrl}/users`, {
@@ -193,6 +207,7 @@ describe("web and worker processes on the full stack", () => {
       const thumbnailUrl = await eventually(
         async () => {
           const user = await (await fetch(`${baseUrl}/users/${id}`)).json();
+          assert.equal(user.email, undefined, "a stranger gets the public view");
           return user.photo?.thumbnailUrl as string | undefined;
         },
         "the worker process's thumbnail",

@@ -122,9 +122,10 @@ describe("PostgreSQL primary and replica", () => {
         assert.equal(created.statusCode, 201);
         const id = created.json().id as string;
         const [row] = await eventually(async () => {
-          const rows = await db.reader<{ name: string }>("SELECT name FROM users WHERE id = $1", [
-            id,
-          ]);
+          const rows = await db.reader<{ name: string }>(
+            "SELECT name FROM users WHERE public_id = $1",
+            [id],
+          );
           return rows.length > 0 ? rows : undefined;
         }, "the row on the replica");
         assert.equal(row?.name, "Replicated");

@@ -1,7 +1,7 @@
 // Builds the app on the embedded tiers (PGlite in a temp DATA_DIR, LRU, in-process queue, folder).
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { buildApp, type AppSettings } from "../../../app/src/app";
+import { buildApp, type AppSettingsOverrides } from "../../../app/src/app";
 import type { Role } from "../../../app/src/config";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
@@ -15,7 +15,7 @@ export const TEST_IDENTITY = { region: "test-region-1", instance: "test-instance
 
 export interface EmbeddedAppOptions {
   role?: Role;
-  settings?: Partial<AppSettings>;
+  settings?: AppSettingsOverrides;
   queue?: MemoryQueueOptions;
   readerDelayMs?: number;
 }

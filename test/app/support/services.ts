@@ -5,7 +5,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import type { Logger } from "pino";
-import { buildApp, type AppSettings } from "../../../app/src/app";
+import { buildApp, type AppSettingsOverrides } from "../../../app/src/app";
 import { parsePostgresUrl, type Role } from "../../../app/src/config";
 import { assembleTiers, type TierParts } from "../../../app/src/tiers";
 import type { Database } from "../../../app/src/tiers/database";
@@ -75,6 +75,7 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private isCut = false;
+  private isHung = false;
   /** Connections reset because the proxy was cut: how many times a client tried meanwhile. */
   refusedConnections = 0;
 
@@ -111,8 +112,20 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  /**
+   * A service that hangs: connections stay open and nothing moves either way, like a black-holed
+   * host or a stuck server. New connections are accepted and hang too.
+   */
+  hang(): void {
+    this.isCut = false;
+    this.isHung = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
   restore(): void {
     this.isCut = false;
+    this.isHung = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   async close(): Promise<void> {
@@ -124,6 +137,13 @@ export class TcpProxy {
     if (this.isCut) {
       this.refusedConnections += 1;
       client.resetAndDestroy();
+      return;
+    }
+    if (this.isHung) {
+      client.pause();
+      this.sockets.add(client);
+      client.on("close", () => this.sockets.delete(client));
+      client.on("error", () => client.destroy());
       return;
     }
     const upstream = connect(this.targetPort, this.targetHost);
@@ -194,7 +214,7 @@ export async function startServiceApp(
   parts: TierParts,
   options: {
     role?: Role;
-    settings?: Partial<AppSettings>;
+    settings?: AppSettingsOverrides;
     alsoClose?: (() => Promise<void>)[];
     logs?: ReturnType<typeof captureLogs>;
   } = {},
@@ -209,6 +229,9 @@ export async function startServiceApp(
     writeMetrics: (line) => metricLines.push(line),
     settings: {
       worker: { waitSeconds: 1, retryDelaySeconds: () => 0, errorBackoffMs: 100 },
+      // Every test run on the machine shares Redis and signs up from 127.0.0.1: limits that only
+      // a test about limits reaches (it passes its own).
+      rateLimits: { signInPerClient: 100_000, signInPerAccount: 100_000, signUpPerClient: 100_000 },
       ...options.settings,
     },
   });

@@ -1,0 +1,106 @@
+/**
+ * What the app does about a hostile client, in one place:
+ * - security headers (@fastify/helmet) with a Content-Security-Policy the page works under;
+ * - signed cookies (@fastify/cookie): the secrets sign, the first one signs new cookies, all of
+ *   them verify, so a secret can be rotated by putting the new one first;
+ * - request ids: a client's x-request-id is kept only when short and plain, else a new one;
+ * - 405 with Allow for a method a known path does not declare (404 stays for unknown paths).
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import fastifyCookie from "@fastify/cookie";
+import fastifyHelmet from "@fastify/helmet";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
+
+/** Origins the page loads from besides its own: where thumbnails and uploads live. */
+export interface BrowserOrigins {
+  images: string[];
+  uploads: string[];
+}
+
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  origins: BrowserOrigins,
+): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:", ...origins.images],
+        connectSrc: ["'self'", ...origins.uploads],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: "deny" },
+    // HSTS is ignored over plain http (embedded on a laptop) and holds behind HTTPS.
+    strictTransportSecurity: { maxAge: 365 * 24 * 60 * 60, includeSubDomains: true },
+    referrerPolicy: { policy: "no-referrer" },
+  });
+}
+
+export async function registerCookies(app: FastifyInstance, secrets: string[]): Promise<void> {
+  await app.register(fastifyCookie, { secret: secrets });
+}
+
+/** Short and plain: an ALB trace id or a UUID fits; markup, spaces and 8 kB do not. */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:=+/-]{1,64}$/;
+
+export function requestIdFrom(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Turns a route URL into a matcher: `:param` is one segment, `*` the rest. */
+function routePattern(url: string): RegExp {
+  const source = url
+    .split("/")
+    .map((segment) =>
+      segment.startsWith(":")
+        ? "[^/]+"
+        : segment === "*"
+          ? ".*"
+          : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("/");
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * Collects every route's path and methods (call before the routes are registered) and returns the
+ * methods a path allows. The static page's catch-all (`/*`) is left out: it would make every path
+ * "allow" GET.
+ */
+export function trackAllowedMethods(app: FastifyInstance): (path: string) => string[] {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook("onRoute", (route: RouteOptions) => {
+    if (route.url === "/*" || route.url === "*") return;
+    routes.push({ pattern: routePattern(route.url), methods: [route.method].flat() });
+  });
+  return (path) => {
+    const allowed = new Set<string>();
+    for (const route of routes) {
+      if (route.pattern.test(path)) for (const method of route.methods) allowed.add(method);
+    }
+    return [...allowed].sort();
+  };
+}
+
+/** 405 when the path is known under other methods; undefined when a 404 is the right answer. */
+export function methodNotAllowed(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  allowedMethods: (path: string) => string[],
+): { allow: string[] } | undefined {
+  const path = request.url.split("?")[0] ?? "";
+  const allow = allowedMethods(path);
+  if (allow.length === 0 || allow.includes(request.method)) return undefined;
+  reply.header("allow", allow.join(", "));
+  return { allow };
+}

@@ -1,0 +1,330 @@
+// Issue 12 against the real services: limits shared through Redis, the Redis circuit breaker,
+// negative caching across instances, session revocation, and tier outages answered as 503.
+import assert from "node:assert/strict";
+import { randomInt, randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { Redis } from "ioredis";
+import type { AppSettingsOverrides } from "../../../app/src/app";
+import { migrate } from "../../../app/src/migrations";
+import { migrationsDir } from "../../../app/src/paths";
+import { createMemoryCache, createRedisCache, type Cache } from "../../../app/src/tiers/cache";
+import type { Database } from "../../../app/src/tiers/database";
+import { LocalFileStore, type FileStore } from "../../../app/src/tiers/files";
+import { MemoryJobQueue } from "../../../app/src/tiers/queue";
+import { connectRedis, RedisCircuitOpenError, waitForRedis } from "../../../app/src/tiers/redis";
+import { S3FileStore } from "../../../app/src/tiers/s3Files";
+import {
+  createMemorySessionStore,
+  createRedisSessionStore,
+  SessionStoreUnavailableError,
+  type SessionStore,
+} from "../../../app/src/tiers/sessions";
+import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
+import {
+  isolatedSchema,
+  openTestPostgres,
+  requireServices,
+  skipUnless,
+  startServiceApp,
+  TcpProxy,
+  TEST_AWS_REGION,
+  uniqueName,
+  type ServiceApp,
+} from "../support/services";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+
+const skip = skipUnless("database", "redis", "aws");
+
+describe("security against the real services", () => {
+  let env: ReturnType<typeof requireServices>;
+  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let writerUrl: string;
+  let files: { path: string; remove(): Promise<void> };
+  const cleanups: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    if (skip) return;
+    env = requireServices("database", "redis", "aws");
+    schema = await isolatedSchema(env.databaseUrl);
+    writerUrl = schema.url(env.databaseUrl);
+    files = await makeTempDir("security-files-");
+    const db = openTestPostgres(writerUrl, [], captureLogs().logger);
+    try {
+      await migrate(db, migrationsDir(), captureLogs().logger);
+    } finally {
+      await db.close();
+    }
+  });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await schema?.drop();
+    await files?.remove();
+  });
+
+  async function redisConnection(url = env.redisUrl, commandTimeoutMs?: number): Promise<Redis> {
+    const redis = connectRedis({
+      url,
+      authToken: undefined,
+      logger: captureLogs().logger,
+      ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
+    });
+    // disconnect, not QUIT: a connection that went through a hung proxy may never see the reply.
+    cleanups.push(async () => redis.disconnect());
+    assert.ok(await waitForRedis(redis, 5_000), "redis is reachable");
+    return redis;
+  }
+
+  /** One app instance with its own connections, as a separate task would have. */
+  async function instance(
+    options: {
+      settings?: AppSettingsOverrides;
+      database?: Database;
+      files?: FileStore;
+      redis?: Redis;
+      memory?: boolean;
+    } = {},
+  ) {
+    const logs = captureLogs();
+    const redis =
+      options.memory === true ? undefined : (options.redis ?? (await redisConnection()));
+    const database = spyDatabase(options.database ?? openTestPostgres(writerUrl, [], logs.logger));
+    const cache: Cache = redis === undefined ? createMemoryCache() : createRedisCache(redis);
+    const sessions: SessionStore =
+      redis === undefined ? createMemorySessionStore() : createRedisSessionStore(redis);
+    const t: ServiceApp = await startServiceApp(
+      {
+        database,
+        cache,
+        sessions,
+        queue: new MemoryJobQueue(),
+        files: options.files ?? new LocalFileStore({ dir: files.path }),
+      },
+      { logs, ...(options.settings === undefined ? {} : { settings: options.settings }) },
+    );
+    cleanups.push(() => t.app.close());
+    return { ...t, database };
+  }
+
+  let counter = 0;
+  async function signUp(t: ServiceApp) {
+    counter += 1;
+    const input = {
+      name: `S${counter}`,
+      email: `${uniqueName("sec")}@example.com`,
+      password: "12345678",
+    };
+    const response = await t.app.inject({ method: "POST", url: "/users", payload: input });
+    assert.equal(response.statusCode, 201, response.body);
+    return { id: response.json().id as string, input };
+  }
+
+  async function signIn(t: ServiceApp, input: { email: string; password: string }) {
+    const response = await t.app.inject({
+      method: "POST",
+      url: "/sessions",
+      payload: { email: input.email, password: input.password },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    const jar = new CookieJar();
+    jar.store(response.headers["set-cookie"]);
+    return jar;
+  }
+
+  it(
+    "GIVEN two instances sharing Redis WHEN one client's sign-ins alternate between them THEN the limit counts them together",
+    { skip },
+    async () => {
+      // A window of its own, so earlier runs' counters on the shared Redis do not count.
+      const settings = {
+        rateLimits: { signInPerClient: 3, windowMs: 600_000 + randomInt(1_000_000) },
+      };
+      const a = await instance({ settings });
+      const b = await instance({ settings });
+      const client = `203.0.113.${randomInt(1, 250)}`;
+      const statuses: number[] = [];
+      for (const t of [a, b, a, b]) {
+        const response = await t.app.inject({
+          method: "POST",
+          url: "/sessions",
+          payload: { email: "nobody@example.com", password: "wrong-password" },
+          remoteAddress: client,
+        });
+        statuses.push(response.statusCode);
+        if (response.statusCode === 429) assert.ok(Number(response.headers["retry-after"]) > 0);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+    },
+  );
+
+  it(
+    "GIVEN a Redis that hangs WHEN the cache keeps being called THEN the breaker opens and calls fail at once, and it closes when Redis is back",
+    { skip, timeout: 60_000 },
+    async () => {
+      const redisAddress = new URL(env.redisUrl);
+      const proxy = await TcpProxy.start(redisAddress.hostname, Number(redisAddress.port));
+      cleanups.push(() => proxy.close());
+      const redis = await redisConnection(proxy.urlFor(env.redisUrl), 200);
+      const cache = createRedisCache(redis);
+      const sessions = createRedisSessionStore(redis);
+      await cache.set("breaker-probe", "1", 60_000);
+
+      proxy.hang();
+      const failures: unknown[] = [];
+      for (let call = 0; call < 12; call += 1) {
+        failures.push(
+          await cache.get("breaker-probe").then(
+            () => undefined,
+            (error) => error,
+          ),
+        );
+      }
+      assert.ok(
+        failures.some((error) => !(error instanceof RedisCircuitOpenError)),
+        "the first calls reach Redis and time out",
+      );
+      assert.ok(failures.at(-1) instanceof RedisCircuitOpenError, "then the breaker answers");
+      // The session store shares the connection's breaker: sign-in fails fast too (→ 503).
+      const sessionError = await sessions.get("any").then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(sessionError instanceof SessionStoreUnavailableError);
+      assert.ok(sessionError.cause instanceof RedisCircuitOpenError);
+
+      proxy.restore();
+      await eventually(
+        async () =>
+          (await cache.get("breaker-probe").catch(() => undefined)) === "1" ? true : undefined,
+        "the breaker to let calls through again",
+        30_000,
+        250,
+      );
+    },
+  );
+
+  it(
+    "GIVEN a missing user read on instance A WHEN instance B reads it THEN B gets the cached not-found without asking the database",
+    { skip },
+    async () => {
+      const a = await instance();
+      const b = await instance();
+      const missing = randomUUID();
+      assert.equal(
+        (await a.app.inject({ method: "GET", url: `/users/${missing}` })).statusCode,
+        404,
+      );
+      b.database.reset();
+      const second = await b.app.inject({ method: "GET", url: `/users/${missing}` });
+      assert.equal(second.statusCode, 404);
+      assert.equal(second.headers["x-cache"], "hit");
+      assert.deepEqual(b.database.queries, []);
+    },
+  );
+
+  it(
+    "GIVEN sessions on two instances WHEN the account is deleted on one THEN the other session is revoked",
+    { skip },
+    async () => {
+      const a = await instance();
+      const b = await instance();
+      const { id, input } = await signUp(a);
+      const onA = await signIn(a, input);
+      const onB = await signIn(b, input);
+      const deleted = await a.app.inject({
+        method: "DELETE",
+        url: `/users/${id}`,
+        headers: { cookie: onA.header() },
+      });
+      assert.equal(deleted.statusCode, 204);
+      const me = await b.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: onB.header() },
+      });
+      assert.equal(me.statusCode, 401);
+      const upload = await b.app.inject({
+        method: "POST",
+        url: `/users/${id}/photo`,
+        headers: { cookie: onB.header() },
+        payload: { contentType: "image/png", size: 10 },
+      });
+      assert.equal(upload.statusCode, 401);
+    },
+  );
+
+  it(
+    "GIVEN S3 unreachable WHEN completing a photo THEN 503 with Retry-After and nothing queued",
+    { skip, timeout: 60_000 },
+    async () => {
+      const moto = new URL(env.awsEndpoint);
+      const proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      cleanups.push(() => proxy.close());
+      const bucket = uniqueName("security");
+      const s3 = new S3Client({
+        region: TEST_AWS_REGION,
+        endpoint: env.awsEndpoint,
+        forcePathStyle: true,
+      });
+      cleanups.push(async () => s3.destroy());
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const t = await instance({
+        memory: true,
+        files: new S3FileStore({
+          bucket,
+          cdnDomain: "cdn.example",
+          region: TEST_AWS_REGION,
+          endpoint: `http://127.0.0.1:${proxy.port}`,
+        }),
+      });
+      const { id, input } = await signUp(t);
+      const jar = await signIn(t, input);
+      const started = await t.app.inject({
+        method: "POST",
+        url: `/users/${id}/photo`,
+        headers: { cookie: jar.header() },
+        payload: { contentType: "image/png", size: 10 },
+      });
+      assert.equal(started.statusCode, 201, started.body);
+      proxy.cut();
+      const completed = await t.app.inject({
+        method: "POST",
+        url: `/users/${id}/photo/complete`,
+        headers: { cookie: jar.header() },
+        payload: { key: started.json().key },
+      });
+      assert.equal(completed.statusCode, 503, completed.body);
+      assert.equal(completed.json().error, "files_unavailable");
+      assert.ok(Number(completed.headers["retry-after"]) > 0);
+    },
+  );
+
+  it(
+    "GIVEN a writer that accepts connections but never answers WHEN signing up THEN 503 with Retry-After and no user created",
+    { skip, timeout: 60_000 },
+    async () => {
+      const primary = new URL(env.databaseUrl);
+      const proxy = await TcpProxy.start(primary.hostname, Number(primary.port));
+      cleanups.push(() => proxy.close());
+      const t = await instance({
+        memory: true,
+        database: openTestPostgres(proxy.urlFor(writerUrl), [], captureLogs().logger),
+      });
+      // Existing pooled connections drop; every new one hangs until the connect timeout.
+      proxy.cut();
+      proxy.hang();
+      const email = `${uniqueName("slow")}@example.com`;
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/users",
+        payload: { name: "Slow", email, password: "12345678" },
+      });
+      assert.equal(response.statusCode, 503, response.body);
+      assert.equal(response.json().error, "database_unavailable");
+      assert.ok(Number(response.headers["retry-after"]) > 0);
+      proxy.restore();
+      const direct = openTestPostgres(writerUrl, [], captureLogs().logger);
+      cleanups.push(() => direct.close());
+      assert.deepEqual(await direct.writer("SELECT 1 FROM users WHERE email = $1", [email]), []);
+    },
+  );
+});
