@@ -648,8 +648,9 @@ export class Database extends pulumi.ComponentResource {
         ...this.instanceDefaults(args, tags),
         engine: "postgres",
         engineVersion: args.engineVersion,
-        // Only lets a deliberate change of engineVersion's major go through; nothing upgrades by itself.
-        allowMajorVersionUpgrade: true,
+        // Only an acknowledged deploy may upgrade the major: otherwise RDS refuses, so a failed
+        // upgrade can never be left queued for the maintenance window by a later, unacknowledged up.
+        allowMajorVersionUpgrade: args.allowMajorVersionUpgrade ?? false,
         allocatedStorage: args.allocatedStorageGb,
         kmsKeyId: this.kmsKey.arn,
         dbName: args.databaseName,

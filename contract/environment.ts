@@ -311,11 +311,10 @@ export const VARIABLES = {
       return value as LogLevel;
     },
   }),
-  // Issue 12. Delivered "local" until the stack sets them: TRUSTED_PROXIES should become an
-  // environment value (the VPC's CIDR) and COOKIE_SECRET a task secret, for every web task.
+  // The load balancer's nodes are in the VPC, so the stack trusts the VPC's range, and nobody else.
   TRUSTED_PROXIES: variable({
     name: "TRUSTED_PROXIES",
-    delivery: "local",
+    delivery: "environment",
     meaning:
       "peers (addresses or CIDR ranges, the VPC's) allowed to set X-Forwarded-For/-Proto; unset: none",
     example: "10.0.0.0/16",
@@ -323,7 +322,7 @@ export const VARIABLES = {
   }),
   COOKIE_SECRET: variable({
     name: "COOKIE_SECRET",
-    delivery: "local",
+    delivery: "secret",
     meaning:
       "cookie-signing secrets, comma-separated, newest first, each 32+ characters; unset: one per process",
     example: "c2lnbmluZy1zZWNyZXQtb2YtYXQtbGVhc3QtMzItY2hhcnM",
@@ -392,6 +391,7 @@ export const TASK_VARIABLES = {
     "QUEUE_URL",
     "PORT",
     "SHUTDOWN_DEADLINE_SECONDS",
+    "TRUSTED_PROXIES",
   ],
   worker: [
     "AWS_REGION",
@@ -420,6 +420,7 @@ export const COMPONENT_TASK_VARIABLES = {
 export const TASK_SECRETS = [
   "DATABASE_PASSWORD",
   "REDIS_AUTH_TOKEN",
+  "COOKIE_SECRET",
 ] as const satisfies readonly VariableName[];
 
 /**

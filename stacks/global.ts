@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
 import { DnsValidatedCertificate } from "../components/certificate";
@@ -327,4 +328,20 @@ export function sourceHash(paths: string[]): string {
   };
   paths.forEach(visit);
   return hash.digest("hex").slice(0, 16);
+}
+
+/** The cookie-signing key: 48 characters of [A-Za-z0-9], about 285 bits. */
+const COOKIE_SIGNING_KEY_LENGTH = 48;
+
+/**
+ * The app's cookie-signing key (COOKIE_SECRET), one for the stack: both regions sign and verify
+ * with it, so a client routed to the other region keeps its signed cookies. Rotate by replacing
+ * it (`pulumi up --replace`); cookies signed with the old key then stop counting.
+ */
+export function createCookieSigningKey(): pulumi.Output<string> {
+  const key = new random.RandomPassword("cookie-signing-key", {
+    length: COOKIE_SIGNING_KEY_LENGTH,
+    special: false,
+  });
+  return pulumi.secret(key.result);
 }

@@ -17,6 +17,7 @@ import {
   connectRegions,
   createAppCertificates,
   createCdn,
+  createCookieSigningKey,
   createGeoDns,
   createGlobalObservability,
   createAppAlias,
@@ -72,6 +73,7 @@ function deployEverything(config: StackConfig) {
     zone && appDomain
       ? createAppCertificates(appDomain, zone, providers, config.regions.count)
       : undefined;
+  const cookieSigningKey = createCookieSigningKey();
   const region = (role: RegionRole, writer?: Region) => {
     const certificate = certificates?.[role];
     const image = images[role];
@@ -88,6 +90,7 @@ function deployEverything(config: StackConfig) {
           ? { https: { certificateArn: certificate.certificateArn, domainName: appDomain } }
           : {}),
         ...(writer ? { writer: writer.writer } : {}),
+        cookieSigningKey,
       },
       { providers: [providers[role]] },
     );

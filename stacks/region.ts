@@ -75,6 +75,12 @@ export interface RegionArgs {
    * database is a `replica` or a `formerWriter` (`databaseShape`).
    */
   writer?: WriterDatabase;
+  /**
+   * The stack's cookie-signing key (stacks/global.ts: createCookieSigningKey): the same in every
+   * region, so a cookie signed in one verifies in the other; kept in a secret of each region, so
+   * no task reads the other region at start.
+   */
+  cookieSigningKey: pulumi.Input<string>;
 }
 
 /**
@@ -99,6 +105,8 @@ export class Region extends pulumi.ComponentResource {
   readonly observability: Observability;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
+  /** The region's copy of the cookie-signing key, read by its tasks at start. */
+  private readonly cookieSecret: aws.secretsmanager.Secret;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
 
@@ -148,6 +156,7 @@ export class Region extends pulumi.ComponentResource {
           );
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
+    this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
     this.workers =
@@ -184,6 +193,8 @@ export class Region extends pulumi.ComponentResource {
         environment: {
           ...task.environment,
           ...(this.workers ? { QUEUE_URL: this.workers.queueUrl } : {}),
+          // Only the load balancer (inside the VPC) may say who the client is (X-Forwarded-*).
+          TRUSTED_PROXIES: config.network.cidrs[args.role],
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
         // Without a queue the web task runs the jobs too, on the app's in-process queue.
@@ -321,6 +332,24 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
+   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
+   * Secrets Manager key, which the execution role may use without a grant).
+   */
+  private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
+    const secret = new aws.secretsmanager.Secret(
+      `${name}-cookie-secret`,
+      { description: `${name}: the app's cookie-signing key (COOKIE_SECRET)` },
+      { parent: this },
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-cookie-secret`,
+      { secretId: secret.id, secretString: pulumi.secret(key) },
+      { parent: this },
+    );
+    return secret;
+  }
+
+  /**
    * What web and worker tasks share: where they run, the image, and how to reach each tier. The
    * variables and secrets are the contract's (contract/environment.ts): one value for each.
    */
@@ -354,6 +383,7 @@ export class Region extends pulumi.ComponentResource {
       secrets: {
         DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
+        COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
       secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
     };

@@ -528,6 +528,10 @@ describe("Database: logs, monitoring and major upgrades", () => {
       Object.values(values).map(({ value, acknowledged }) => [value, acknowledged]),
       [["16", false]],
     );
+    // RDS itself refuses a major upgrade the deploy did not acknowledge (review: a failed upgrade
+    // recorded by the guard must not be queued for the maintenance window by the next up).
+    const writer = ofType("aws:rds/instance:Instance").find((i) => i.name === "db-writer")!;
+    assert.equal(writer.inputs.allowMajorVersionUpgrade, false);
   });
 
   it("GIVEN allowMajorVersionUpgrade THEN the guard is acknowledged and the writer applies the upgrade at once", async () => {
@@ -546,6 +550,7 @@ describe("Database: logs, monitoring and major upgrades", () => {
     assert.equal(Object.values(values)[0]!.acknowledged, true);
     const writer = ofType(INSTANCE).find((instance) => instance.name === "db-writer")!;
     assert.equal(writer.inputs.applyImmediately, true);
+    assert.equal(writer.inputs.allowMajorVersionUpgrade, true);
     const replica = ofType(INSTANCE).find((instance) => instance.name === "db-replica-0")!;
     assert.equal(replica.inputs.applyImmediately, false);
   });

@@ -29,6 +29,7 @@ const T = {
   targetGroup: "aws:lb/targetGroup:TargetGroup",
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   cacheGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  vpc: "aws:ec2/vpc:Vpc",
 } as const;
 
 const STACKS = [
@@ -146,6 +147,23 @@ for (const { label } of STACKS) {
         );
         const unread = Object.keys(taskEnvironment(task)).filter((name) => !read.has(name));
         assert.deepEqual(unread, [], `${task.name}: variables the app never reads`);
+      }
+    });
+
+    it("GIVEN the web tasks THEN only their own VPC (the load balancer) may forward client addresses, and the cookie key is a secret of their own region", () => {
+      const s = synths.get(label)!;
+      for (const task of tasks().filter((candidate) => roleOf(candidate) === "web")) {
+        const vpc = s.ofType(T.vpc).find((candidate) => candidate.region === task.region);
+        assert.ok(vpc, `${task.name}: no VPC in ${task.region}`);
+        const container = containerOf(task);
+        const plain = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+        assert.equal(plain.TRUSTED_PROXIES, vpc.inputs.cidrBlock, task.name);
+        const cookie = container.secrets.find(({ name }) => name === "COOKIE_SECRET");
+        assert.ok(cookie, `${task.name}: no COOKIE_SECRET`);
+        assert.match(
+          String(cookie.valueFrom),
+          new RegExp(`^arn:aws:secretsmanager:${task.region}:`),
+        );
       }
     });
 
