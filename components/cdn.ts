@@ -78,6 +78,11 @@ export interface CdnArgs {
    * @default false
    */
   forceDestroy?: boolean;
+  /**
+   * The ARN of a CLOUDFRONT-scope AWS WAF web ACL (in us-east-1) to put in front of the
+   * distribution (its `webAclId`). Changing it updates the distribution in place.
+   */
+  webAclArn?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     bucket?: Transform<aws.s3.BucketArgs>;
@@ -207,6 +212,7 @@ export class Cdn extends pulumi.ComponentResource {
           ? { name: args.customDomain.name, certificateArn: certificate.certificateArn }
           : undefined,
       tags,
+      webAclArn: args.webAclArn,
       transform: args.transform?.distribution,
     });
     for (const bucket of [primary, replica]) {

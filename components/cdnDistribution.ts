@@ -42,6 +42,8 @@ export interface DistributionArgs {
   /** A custom name and its us-east-1 certificate; unset: the cloudfront.net name. */
   customDomain: { name: string; certificateArn: pulumi.Input<string> } | undefined;
   tags: Tags;
+  /** A CLOUDFRONT-scope web ACL's ARN; unset: none. */
+  webAclArn: pulumi.Input<string> | undefined;
   transform?: Transform<aws.cloudfront.DistributionArgs> | undefined;
 }
 
@@ -107,6 +109,8 @@ export function createDistribution(
           }
         : { cloudfrontDefaultCertificate: true },
       restrictions: { geoRestriction: { restrictionType: "none" } },
+      // For WAFv2 the ACL's ARN, not its id (the provider's webAclId documentation).
+      ...(args.webAclArn === undefined ? {} : { webAclId: args.webAclArn }),
       tags: args.tags,
     }),
     opts,

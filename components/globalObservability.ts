@@ -10,10 +10,16 @@ import {
   MonitoringComponent,
   type ObservabilityTransforms,
 } from "./monitoring";
+import {
+  webAclAlarmSpec,
+  webAclDashboardRow,
+  type WebAclWatch,
+  webAclWatchProblems,
+} from "./observability";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
 
-/** Route53 health-check metrics and CloudFront metrics are published in us-east-1 only. */
+/** Route53 health-check, CloudFront and CloudFront web ACL metrics are published in us-east-1 only. */
 const GLOBAL_METRICS_REGION = "us-east-1";
 const DEFAULT_CDN_5XX_PERCENT = 5;
 
@@ -29,6 +35,8 @@ export interface GlobalObservabilityArgs {
    * @default 5
    */
   cdn5xxPercent?: number;
+  /** The distribution's web ACL (WebAcl.metrics, scope CLOUDFRONT), when it has one. */
+  webAcl?: WebAclWatch;
   /** Change the arguments of a child resource before it is created. */
   transform?: ObservabilityTransforms & {
     monitoringSubscription?: Transform<aws.cloudfront.MonitoringSubscriptionArgs>;
@@ -40,7 +48,7 @@ export interface GlobalObservabilityArgs {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateGlobalObservabilityArgs(args: GlobalObservabilityArgs): string[] {
-  const problems = alarmEmailProblems(args.alarmEmail);
+  const problems = [...alarmEmailProblems(args.alarmEmail), ...webAclWatchProblems(args.webAcl)];
   const roles = args.healthChecks.map((check) => check.role);
   if (new Set(roles).size !== roles.length) {
     problems.push(
@@ -102,6 +110,7 @@ function globalDashboardRows(args: GlobalObservabilityArgs): DashboardRow[] {
         { title: "Cache hit rate (%)", lines: [cdn("CacheHitRate", "Average", "hit rate")] },
       ],
     },
+    ...(args.webAcl ? [webAclDashboardRow(args.webAcl)] : []),
   ];
 }
 
@@ -135,6 +144,7 @@ function globalAlarmSpecs(args: GlobalObservabilityArgs): AlarmSpec[] {
       evaluationPeriods: 2,
       treatMissingData: "notBreaching", // CloudFront publishes only when it serves requests
     },
+    ...(args.webAcl ? [webAclAlarmSpec(args.webAcl)] : []),
   ];
 }
 

@@ -242,7 +242,7 @@ function createAlarms(
  * The provider's region, checked against the one the component was told (a dashboard reading
  * another region's metrics shows nothing, and alarms only see metrics of their own region).
  */
-function providerRegion(
+export function providerRegion(
   parent: pulumi.Resource,
   expected: string,
   why: string,

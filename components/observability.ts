@@ -15,6 +15,7 @@ import {
   type ObservabilityTransforms,
 } from "./monitoring";
 import { throwIfInvalid } from "./validation";
+import type { WebAclMetrics } from "./webAcl";
 
 const BYTES_PER_GIB = 1024 ** 3;
 
@@ -56,6 +57,83 @@ const THRESHOLD_RANGES: Record<keyof AlarmThresholds, ThresholdRange> = {
   cacheEvictionsPerMinute: { allowsZero: true, text: "of 0 or more" },
   oldestMessageSeconds: POSITIVE,
 };
+
+/** A web ACL as the dashboards and alarms watch it: its metrics, and when a spike pages. */
+export interface WebAclWatch extends WebAclMetrics {
+  /**
+   * Requests blocked (counted, in count mode) per minute, for 3 of 5 minutes, before the alarm
+   * fires: an attack, or a rule turning real users away.
+   * @example 300
+   */
+  blockedRequestsPerMinute: number;
+}
+
+/** Problems with a web ACL watch (the threshold; the metrics come from the WebAcl component). */
+export function webAclWatchProblems(webAcl: WebAclWatch | undefined): string[] {
+  const threshold = webAcl?.blockedRequestsPerMinute;
+  if (threshold === undefined || (Number.isFinite(threshold) && threshold > 0)) return [];
+  return [`webAcl.blockedRequestsPerMinute: ${threshold} must be a number above 0`];
+}
+
+/** A web ACL's metric: the whole ACL (`Rule` ALL) or one rule, in the ACL's region when regional. */
+function wafMetric(webAcl: WebAclMetrics, name: string, rule: string, label?: string) {
+  return metric(
+    "AWS/WAFV2",
+    name,
+    {
+      WebACL: webAcl.webAclMetricName,
+      Rule: rule,
+      ...(webAcl.region === undefined ? {} : { Region: webAcl.region }),
+    },
+    "Sum",
+    label,
+  );
+}
+
+/** What the ACL's rules act on: blocked requests, or counted ones in count mode. */
+const wafActedOn = (webAcl: WebAclMetrics) =>
+  webAcl.mode === "block" ? "BlockedRequests" : "CountedRequests";
+
+/** The dashboard row of a web ACL: requests by action, and what each rule matched. */
+export function webAclDashboardRow(webAcl: WebAclMetrics): DashboardRow {
+  return {
+    title: `Edge firewall (AWS WAF, ${webAcl.mode} mode)`,
+    graphs: [
+      {
+        title: "Requests by action",
+        lines: [
+          wafMetric(webAcl, "AllowedRequests", "ALL", "allowed"),
+          wafMetric(webAcl, "BlockedRequests", "ALL", "blocked"),
+          wafMetric(webAcl, "CountedRequests", "ALL", "counted (would be blocked)"),
+        ],
+      },
+      {
+        title: webAcl.mode === "block" ? "Blocked, by rule" : "Counted, by rule",
+        lines: webAcl.rules.map((rule) =>
+          wafMetric(webAcl, wafActedOn(webAcl), rule.metricName, rule.label),
+        ),
+      },
+    ],
+  };
+}
+
+/** The alarm on a spike of what the web ACL blocks (or counts, in count mode). */
+export function webAclAlarmSpec(webAcl: WebAclWatch): AlarmSpec {
+  const verb = webAcl.mode === "block" ? "blocks" : "counts (count mode: would block)";
+  return {
+    role: "waf-blocked-spike",
+    what: `The web ACL ${verb} over ${webAcl.blockedRequestsPerMinute} requests a minute: an attack, or a rule turning real users away.`,
+    lookAt:
+      "the dashboard's rule graph and the ACL's aws-waf-logs-* log group (terminatingRuleId, client IPs, URIs); a legitimate path blocked needs a rule override in components/webAcl.ts",
+    line: wafMetric(webAcl, wafActedOn(webAcl), "ALL"),
+    comparison: "GreaterThanThreshold",
+    threshold: webAcl.blockedRequestsPerMinute,
+    periodSeconds: MINUTE,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+    treatMissingData: "notBreaching", // AWS WAF publishes a count only when a rule matched something
+  };
+}
 
 export interface ObservabilityArgs {
   /**
@@ -101,6 +179,8 @@ export interface ObservabilityArgs {
    * @example "ZeroToMillions"
    */
   appMetricsNamespace: string;
+  /** The region's web ACL (WebAcl.metrics), when its load balancer has one. */
+  webAcl?: WebAclWatch;
   /** Change the arguments of a child resource before it is created. */
   transform?: ObservabilityTransforms;
 }
@@ -110,7 +190,7 @@ export interface ObservabilityArgs {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateObservabilityArgs(args: ObservabilityArgs): string[] {
-  const problems = alarmEmailProblems(args.alarmEmail);
+  const problems = [...alarmEmailProblems(args.alarmEmail), ...webAclWatchProblems(args.webAcl)];
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(args.region)) {
     problems.push(
       `region: "${args.region}" is not an AWS region; pass the provider's region such as us-east-1`,
@@ -350,6 +430,7 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
         },
       ],
     },
+    ...(args.webAcl ? [webAclDashboardRow(args.webAcl)] : []),
   ];
 }
 
@@ -479,6 +560,7 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
       },
     ]),
     ...(workers ? queueAlarmSpecs(t, workers) : []),
+    ...(args.webAcl ? [webAclAlarmSpec(args.webAcl)] : []),
   ];
 }
 

@@ -20,10 +20,12 @@ export class EnvironmentError extends Error {
 
 /**
  * How a variable reaches a task: `environment` (a plain value in the task definition), `secret`
- * (the task definition's `secrets`, read from Secrets Manager when the task starts) or `local`
- * (never set by the stack: development, tests and the embedded mode).
+ * (the task definition's `secrets`, read from Secrets Manager when the task starts), `local`
+ * (never set by the stack: development, tests and the embedded mode) or `unwired` (the app reads
+ * it, the stack does not set it yet: the two-region work of issue #11 whose infrastructure side
+ * is still to come; each such variable says which role and delivery it is for).
  */
-export type Delivery = "environment" | "secret" | "local";
+export type Delivery = "environment" | "secret" | "local" | "unwired";
 
 export interface Variable<T> {
   readonly name: string;
@@ -106,6 +108,46 @@ export function parseSecretArn(name: string, value: string): SecretRef {
   }
   return { arn: value, region };
 }
+
+/** An AWS region name (eu-west-1, us-gov-west-1). */
+const AWS_REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+export function parseRegion(name: string, value: string): string {
+  if (!AWS_REGION_NAME.test(value)) {
+    throw new EnvironmentError(name, `${shown(value)}: must be an AWS region such as eu-west-1`);
+  }
+  return value;
+}
+
+/** sqs.REGION.amazonaws.com/ACCOUNT/NAME (and the legacy REGION.queue.amazonaws.com). */
+const SQS_HOST =
+  /^(?:sqs\.([a-z]{2}(?:-[a-z]+)+-\d+)|([a-z]{2}(?:-[a-z]+)+-\d+)\.queue)\.amazonaws\.com(?:\.cn)?$/;
+
+/** The region in an SQS queue URL's host; undefined for an emulator's URL. */
+export function sqsQueueRegion(url: string): string | undefined {
+  const match = SQS_HOST.exec(new URL(url).hostname);
+  return match?.[1] ?? match?.[2];
+}
+
+/** One of `allowed`, or an error listing them. */
+function parseChoice<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new EnvironmentError(name, `${shown(value)}; use one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
+/** How the app authenticates to PostgreSQL: a password, or an RDS IAM token per connection. */
+export const DATABASE_AUTHS = ["password", "iam"] as const;
+export type DatabaseAuth = (typeof DATABASE_AUTHS)[number];
+/** Whether a task applies migrations when it starts, or only checks that none are pending. */
+export const MIGRATIONS_MODES = ["verify", "on-start"] as const;
+export type MigrationsMode = (typeof MIGRATIONS_MODES)[number];
+
+/** DynamoDB's rule for table names. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+/** A PostgreSQL role name the migrate step can create without quoting surprises. */
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const POSTGRES_PROTOCOLS = ["postgres:", "postgresql:"];
 
@@ -286,6 +328,94 @@ export const VARIABLES = {
     // Unset (local development, `all`): the web role's deadline.
     default: String(WEB_SHUTDOWN.appSeconds),
     parse: (value) => parseWholeSeconds("SHUTDOWN_DEADLINE_SECONDS", value),
+  }),
+  ASSETS_BUCKET_REGION: variable({
+    name: "ASSETS_BUCKET_REGION",
+    delivery: "unwired",
+    meaning:
+      "web and worker environment: the region of ASSETS_BUCKET (default AWS_REGION): S3 calls and presigned URLs are signed for it; each region's tasks use their own region's bucket",
+    example: "eu-west-1",
+    parse: (value) => parseRegion("ASSETS_BUCKET_REGION", value),
+  }),
+  SESSIONS_TABLE: variable({
+    name: "SESSIONS_TABLE",
+    delivery: "unwired",
+    meaning:
+      "web environment: the DynamoDB global table of sessions; the app uses its replica in AWS_REGION (unset: Redis, else in-process)",
+    example: "zero-to-millions-prod-sessions",
+    parse: (value) => {
+      if (!TABLE_NAME.test(value)) {
+        throw new EnvironmentError(
+          "SESSIONS_TABLE",
+          `${shown(value)}: must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`,
+        );
+      }
+      return value;
+    },
+  }),
+  CACHE_INVALIDATION_QUEUE_URL: variable({
+    name: "CACHE_INVALIDATION_QUEUE_URL",
+    delivery: "unwired",
+    meaning:
+      "web and worker environment: this region's cache-invalidation SQS queue, consumed by its web tasks (with CACHE_INVALIDATION_PUBLISH_URLS)",
+    example: "https://sqs.eu-west-1.amazonaws.com/123456789012/invalidations",
+    parse: (value) => parseUrl("CACHE_INVALIDATION_QUEUE_URL", value, ["https:", "http:"]),
+  }),
+  CACHE_INVALIDATION_PUBLISH_URLS: variable({
+    name: "CACHE_INVALIDATION_PUBLISH_URLS",
+    delivery: "unwired",
+    meaning:
+      "web and worker environment: comma-separated: every region's cache-invalidation queue, this region's included; each write sends {key, lsn} to all",
+    example:
+      "https://sqs.us-east-1.amazonaws.com/123456789012/invalidations,https://sqs.eu-west-1.amazonaws.com/123456789012/invalidations",
+    parse: (value) =>
+      value
+        .split(",")
+        .map((url) => url.trim())
+        .filter((url) => url !== "")
+        .map((url) => parseUrl("CACHE_INVALIDATION_PUBLISH_URLS", url, ["https:", "http:"])),
+  }),
+  DATABASE_AUTH: variable({
+    name: "DATABASE_AUTH",
+    delivery: "unwired",
+    meaning:
+      "web, worker and migrate environment: `password` (URL, DATABASE_PASSWORD, DATABASE_SECRET_ARN) or `iam`: an RDS IAM token per connection, signed for each endpoint's region",
+    example: "iam",
+    default: "password",
+    parse: (value) => parseChoice("DATABASE_AUTH", value, DATABASE_AUTHS),
+  }),
+  DATABASE_MIGRATIONS: variable({
+    name: "DATABASE_MIGRATIONS",
+    delivery: "unwired",
+    meaning:
+      "web and worker environment: `verify` (set it with the migrate step): a task only checks, on a reader, that no migration is pending; `on-start` (until then): it applies them",
+    example: "verify",
+    default: "on-start",
+    parse: (value) => parseChoice("DATABASE_MIGRATIONS", value, MIGRATIONS_MODES),
+  }),
+  DATABASE_APP_USER: variable({
+    name: "DATABASE_APP_USER",
+    delivery: "unwired",
+    meaning:
+      "migrate environment: the app's own database role, which it creates and grants row access (no DDL)",
+    example: "app_rt",
+    parse: (value) => {
+      if (!ROLE_NAME.test(value)) {
+        throw new EnvironmentError(
+          "DATABASE_APP_USER",
+          `${shown(value)}: use 1-63 of a-z, 0-9 and _, not starting with a digit`,
+        );
+      }
+      return value;
+    },
+  }),
+  DATABASE_APP_PASSWORD: variable({
+    name: "DATABASE_APP_PASSWORD",
+    delivery: "unwired",
+    meaning:
+      "migrate secret, optional: the app role's password; unset, the role gets rds_iam (when the server has it) and logs in with IAM tokens",
+    example: "an-app-role-password",
+    parse: text,
   }),
   DATA_DIR: variable({
     name: "DATA_DIR",

@@ -19,6 +19,10 @@ export const METRIC_UNITS = {
   ActiveUsers: "Count",
   JobsProcessed: "Count",
   JobsFailed: "Count",
+  /** A region deleted a cache key before its replicas had replayed the write (the wait ran out). */
+  InvalidationWaitExceeded: "Count",
+  /** A cache invalidation could not be sent to a region's queue: it may serve the old row until the TTL. */
+  InvalidationPublishFailed: "Count",
 } as const;
 
 export type MetricName = keyof typeof METRIC_UNITS;

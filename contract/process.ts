@@ -13,7 +13,7 @@ export const DEFAULT_PROCESS_ROLE: ProcessRole = "all";
 
 /**
  * The container command per role: the image's entrypoint is `node dist/app/src/main.js`, and its
- * argument is the role. There is no migrate role: the app migrates under an advisory lock at start.
+ * argument is the role.
  */
 export const COMMANDS: { readonly [R in ProcessRole]: readonly [R] } = {
   web: ["web"],
@@ -21,6 +21,13 @@ export const COMMANDS: { readonly [R in ProcessRole]: readonly [R] } = {
   // A web task that runs the jobs too, with the in-process queue (stacks without a queue).
   all: ["all"],
 };
+
+/**
+ * The deploy step, run once before the tasks of a new version start (a one-off task), with the
+ * master credential: applies the migrations, then creates DATABASE_APP_USER and grants it row
+ * access only. Idempotent. The web and worker tasks run as that role and only verify the schema.
+ */
+export const MIGRATE_COMMAND = ["migrate"] as const;
 
 /** The app's health endpoints. */
 export const HEALTH = {
@@ -30,16 +37,26 @@ export const HEALTH = {
   },
   readiness: {
     path: "/readyz",
-    meaning: "the writer database and, when configured, the shared cache answer",
+    meaning:
+      "what this region serves answers: its database reader (its replica, or the writer when it has none) and, when configured, its cache; never the writer in another region",
   },
+} as const;
+
+/**
+ * The routes that check or create a password: each costs a deliberately slow hash, so besides the
+ * app's own limits the load balancers' web ACLs rate-limit them per client IP (components/webAcl.ts).
+ */
+export const CREDENTIAL_ROUTES = {
+  signIn: { method: "POST", path: "/sessions" },
+  signUp: { method: "POST", path: "/users" },
 } as const;
 
 /**
  * Which health endpoint each checker uses, and why (the stack config's defaults follow it):
  * - the load balancer takes a task out of rotation while it cannot serve (readiness);
- * - Route53 fails a whole region over only when its tasks are down (liveness): a region's
- *   readiness depends on the writer, which lives in one region, so readiness would fail both
- *   regions over at once when the writer is unreachable.
+ * - Route53 fails a whole region over only when its tasks are down (liveness). Readiness is
+ *   regional too (it never checks the writer, which lives in one region), so a writer outage
+ *   fails neither region's checks whichever path DNS uses.
  */
 export const HEALTH_CHECKERS = {
   loadBalancer: HEALTH.readiness,

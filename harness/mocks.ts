@@ -245,6 +245,15 @@ const STATE: Record<string, StateFn> = {
     arn: arn("ecr", region, `repository/${String(inputs.name ?? id)}`),
     repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${String(inputs.name ?? id)}`,
   }),
+  // CloudFront's ACLs are `global` (in us-east-1), the others `regional`.
+  "aws:wafv2/webAcl:WebAcl": ({ inputs, id, region }) => ({
+    arn: arn(
+      "wafv2",
+      region,
+      `${inputs.scope === "CLOUDFRONT" ? "global" : "regional"}/webacl/${String(inputs.name ?? id)}/${fakeHex(id, 36)}`,
+    ),
+    capacity: 0,
+  }),
   "aws:cloudfront/originAccessControl:OriginAccessControl": ({ id }) => ({ etag: fakeHex(id) }),
   "aws:cloudfront/cachePolicy:CachePolicy": ({ id }) => ({ etag: fakeHex(id) }),
   "random:index/randomPassword:RandomPassword": ({ inputs, name }) => ({

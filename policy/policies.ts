@@ -9,6 +9,7 @@ import {
   elasticacheProdAutomaticFailover,
 } from "./rules/cache";
 import { ecsNoPublicIp, ecsTaskLogging } from "./rules/compute";
+import { webAclOnPublicEdge } from "./rules/firewall";
 import {
   rdsAutomatedBackups,
   rdsEncryptedAtRest,
@@ -71,6 +72,7 @@ export const policies: Policies = [
   httpListenerRedirects,
   httpListenerWithoutTls,
   cloudfrontHttpsOnly,
+  webAclOnPublicEdge,
   // Compute, identity, observability.
   ecsNoPublicIp,
   ecsTaskLogging,

@@ -222,6 +222,11 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
 \gexec
 SQL
+  # The cross-region cache test pauses the replica's replay for a moment (function privileges are
+  # per database, and the replica replays this grant).
+  psql_admin "${PORT[postgres]}" -d "$LOCAL_DB_NAME" -v user="$LOCAL_DB_USER" <<'SQL'
+GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO :"user";
+SQL
 }
 
 # -R writes primary_conninfo (with the password given here) and standby.signal into the copy.

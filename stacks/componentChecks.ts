@@ -13,8 +13,10 @@ import { validateGlobalObservabilityArgs } from "../components/globalObservabili
 import { validateNetworkArgs } from "../components/network";
 import { validateObservabilityArgs } from "../components/observability";
 import { validateQueueWorkersArgs } from "../components/queueWorkers";
+import { validateWebAclArgs, WEB_ACL_SCOPES } from "../components/webAcl";
 import { validateWebServiceArgs } from "../components/webService";
 import { REGION_ROLES, type StackConfig } from "./configSchema";
+import { serves } from "./emulator";
 import {
   appDomainName,
   CACHE_KEYS,
@@ -28,7 +30,9 @@ import {
   networkKeys,
   OBSERVABILITY_KEYS,
   taskSettings,
+  WEB_ACL_KEYS,
   WEB_KEYS,
+  webAclSettings,
   webSettings,
   WORKER_KEYS,
   workerSettings,
@@ -124,6 +128,11 @@ export function componentProblems(config: StackConfig): string[] {
       OBSERVABILITY_KEYS,
     ),
     ...dnsProblems(config),
+    ...(serves(config, "webAcls")
+      ? WEB_ACL_SCOPES.flatMap((scope) =>
+          atConfigKeys("WebAcl", validateWebAclArgs(webAclSettings(config, scope)), WEB_ACL_KEYS),
+        )
+      : []),
   ];
   return [...new Set(problems)];
 }

@@ -101,6 +101,8 @@ export const BASE_DEFAULTS: Defaults = {
     entryTtlSeconds: 60,
     forceDestroy: true,
   },
+  // Count first: dev shows what the managed rules would block without breaking anything.
+  waf: { mode: "count", signInRequestsPerWindow: 100, rateWindowSeconds: 300 },
   alarms: {
     http5xxPercent: 5,
     p99LatencySeconds: 2,
@@ -110,6 +112,7 @@ export const BASE_DEFAULTS: Defaults = {
     cacheMemoryPercent: 90,
     cacheEvictionsPerMinute: 1000,
     oldestMessageSeconds: 900,
+    wafBlockedRequestsPerMinute: 100,
   },
 };
 
@@ -118,7 +121,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
   dev: {},
   /**
    * Sturdy: three AZs, a NAT gateway per AZ, multi-AZ database with two replicas, cache with two
-   * replicas, deletion protection, 14-day backups, and tighter alarms.
+   * replicas, deletion protection, 14-day backups, web ACLs that block, and tighter alarms.
    */
   prod: {
     regions: { secondary: "eu-west-1" },
@@ -167,6 +170,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
     logs: { retentionDays: 90 },
     dns: { locations: { primary: ["NA", "SA", "AS", "OC"] } },
     cdn: { priceClass: "PriceClass_All", forceDestroy: false },
+    waf: { mode: "block" },
     alarms: {
       http5xxPercent: 1,
       p99LatencySeconds: 1,
@@ -176,6 +180,7 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
       cacheMemoryPercent: 80,
       cacheEvictionsPerMinute: 100,
       oldestMessageSeconds: 300,
+      wafBlockedRequestsPerMinute: 300,
     },
   },
   /**

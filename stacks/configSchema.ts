@@ -13,6 +13,12 @@ import {
 } from "../components/awsLimits"; // AWS's limits, which the components respect too
 import { blocksOverlap, parseIpv4Block } from "../components/cidr";
 import { vpcCidrProblem } from "../components/network";
+import {
+  MAX_RATE_LIMIT,
+  MIN_RATE_LIMIT,
+  RATE_WINDOWS_SECONDS,
+  WEB_ACL_MODES,
+} from "../components/webAcl";
 import { isDomainName } from "../components/validation";
 
 export const PROJECT = "zero-to-millions";
@@ -487,6 +493,26 @@ export const configSchema = z
           );
         }
       }),
+    waf: z
+      .object({
+        mode: z
+          .enum(WEB_ACL_MODES)
+          .describe(
+            "what the web ACLs (AWS WAF on the load balancers and the CDN) do with a request a rule matches: `block` it, or only `count` it (see what would be blocked, block nothing)",
+          ),
+        signInRequestsPerWindow: z
+          .number()
+          .int()
+          .min(MIN_RATE_LIMIT)
+          .max(MAX_RATE_LIMIT)
+          .describe(
+            "sign-in and sign-up requests (POST /sessions, POST /users) one client IP may make per window before the load balancers' web ACLs answer 429",
+          ),
+        rateWindowSeconds: z
+          .literal(RATE_WINDOWS_SECONDS)
+          .describe("the window the sign-in rate rule counts over: 60, 120, 300 or 600 seconds"),
+      })
+      .strict(),
     alarms: z
       .object({
         email: z
@@ -502,6 +528,12 @@ export const configSchema = z
         cacheMemoryPercent: z.number().positive().max(100).describe("ElastiCache memory use"),
         cacheEvictionsPerMinute: z.number().min(0).describe("ElastiCache evictions"),
         oldestMessageSeconds: z.number().positive().describe("age of the oldest queued job"),
+        wafBlockedRequestsPerMinute: z
+          .number()
+          .positive()
+          .describe(
+            "requests a web ACL blocks (or, in count mode, counts) per minute before its alarm fires",
+          ),
       })
       .strict(),
     emulator: z

@@ -37,13 +37,16 @@ const TIER_SERVICES = [
 /**
  * Features of AWS the stack uses where they exist, and works without where an emulator lacks them
  * (README: "Integration tests"): moto has no ElastiCache parameter groups, CloudFront origin
- * groups, cache policies or monitoring subscriptions.
+ * groups, cache policies or monitoring subscriptions. Neither emulator puts web ACLs in front of
+ * anything (moto 5.2 stores WAFv2 ACLs but evaluates none of their rules), so an emulated ACL
+ * would prove nothing the synth specs do not: emulator stacks build none.
  */
 export type EmulatedFeature =
   | "elastiCacheParameterGroups"
   | "cloudFrontOriginGroups"
   | "cloudFrontCachePolicies"
-  | "cloudFrontMonitoringSubscriptions";
+  | "cloudFrontMonitoringSubscriptions"
+  | "webAcls";
 
 /**
  * What each flavor serves of those. LocalStack's paid plan is held to moto's set, so that the
@@ -88,11 +91,13 @@ export function servicesUsed(config: StackConfig): string[] {
   if (config.network.enableFlowLogs) add("logs", "iam");
   if (config.dns.domain) add("route53");
   if (deploysEveryTier(config)) {
-    // Only the cache creates a secret (its AUTH token); RDS keeps its password's secret itself.
-    const cacheServices = ["elasticache", "secretsmanager"];
+    // Secrets Manager serves every stack (the cookie-signing key's copy in each region).
+    const cacheServices = ["elasticache"];
     add(...TIER_SERVICES.filter((service) => !cacheServices.includes(service)));
     if (config.cache.enabled && cacheSkippedReason(config) === undefined) add(...cacheServices);
     if (config.dns.domain) add("acm");
+    // Never to AWS with the emulator's fake credentials: WAF calls go to the emulator too.
+    if (serves(config, "webAcls")) add("wafv2");
     if (!config.image.uri) add("ecr");
   }
   return [...services].sort();

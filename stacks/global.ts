@@ -17,10 +17,17 @@ import { GlobalObservability } from "../components/globalObservability";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
+import { WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
 import { otherRole, type Region } from "./region";
-import { appDomainName, geoDnsRegionSettings, geoDnsSettings, zoneArgs } from "./settings";
+import {
+  appDomainName,
+  geoDnsRegionSettings,
+  geoDnsSettings,
+  webAclSettings,
+  zoneArgs,
+} from "./settings";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 /** The page the CDN serves: its sources, its build script, and where the build writes. */
@@ -156,10 +163,22 @@ export function ecrImageIn(
   };
 }
 
+/**
+ * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
+ * serves web ACLs (stacks/emulator.ts).
+ */
+export function createCdnWebAcl(config: StackConfig, providers: Providers): WebAcl | undefined {
+  if (!serves(config, "webAcls")) return undefined;
+  return new WebAcl("assets-waf", webAclSettings(config, "CLOUDFRONT"), {
+    provider: providers.usEast1,
+  });
+}
+
 export function createCdn(
   config: StackConfig,
   providers: Providers,
   zone: DnsZone | undefined,
+  webAcl: WebAcl | undefined,
 ): Cdn {
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
@@ -171,6 +190,7 @@ export function createCdn(
     maxTtlSeconds: config.cdn.maxTtlSeconds,
     entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
+    ...(webAcl ? { webAclArn: webAcl.arn } : {}),
     // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
     // One region: no second region to fail over to (the replica bucket comes with regions.count 2).
     enableReplication: serves(config, "cloudFrontOriginGroups") && config.regions.count === 2,
@@ -293,6 +313,7 @@ export function createAppAlias(
 export function createGlobalObservability(
   config: StackConfig,
   cdn: Cdn,
+  cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,
 ): GlobalObservability {
@@ -302,6 +323,14 @@ export function createGlobalObservability(
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
       distributionId: cdn.distributionId,
+      ...(cdnWebAcl
+        ? {
+            webAcl: {
+              ...cdnWebAcl.metrics,
+              blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+            },
+          }
+        : {}),
       healthChecks: dns
         ? (["primary", "secondary"] as const).map((role) => ({
             role,

@@ -18,6 +18,7 @@ import {
   createAppCertificates,
   createCdn,
   createCookieSigningKey,
+  createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
   createAppAlias,
@@ -68,7 +69,9 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const cdn = config.cdn.enabled ? createCdn(config, providers, zone) : undefined;
+  // No CDN, no web ACL in front of it.
+  const cdnWebAcl = config.cdn.enabled ? createCdnWebAcl(config, providers) : undefined;
+  const cdn = config.cdn.enabled ? createCdn(config, providers, zone, cdnWebAcl) : undefined;
   const certificates =
     zone && appDomain
       ? createAppCertificates(appDomain, zone, providers, config.regions.count)
@@ -120,7 +123,7 @@ function deployEverything(config: StackConfig) {
   // The global dashboard watches the CDN and needs CloudFront monitoring subscriptions, which emulators lack.
   const globalObservability =
     cdn && serves(config, "cloudFrontMonitoringSubscriptions")
-      ? createGlobalObservability(config, cdn, geoDns, providers)
+      ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
       : undefined;
   const noCdn = pulumi.output("disabled: cdn.enabled is false");
   return {

@@ -19,14 +19,17 @@ import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
 import { QueueWorkers } from "../components/queueWorkers";
+import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
-import { cacheSkippedReason, emulatorProviderArgs } from "./emulator";
+import { cacheSkippedReason, emulatorProviderArgs, serves } from "./emulator";
 import {
   cacheSettings,
   databaseSettings,
   networkArgs,
   taskSettings,
+  webAclSettings,
   webSettings,
   workerSettings,
 } from "./settings";
@@ -102,6 +105,8 @@ export class Region extends pulumi.ComponentResource {
   /** The queue and workers, when `workers.mode` is `service` (else the web task runs the jobs). */
   readonly workers: QueueWorkers | undefined;
   readonly web: WebService;
+  /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
+  readonly waf: WebAcl | undefined;
   readonly observability: Observability;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
@@ -210,6 +215,12 @@ export class Region extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The internet reaches the load balancer through the region's web ACL only.
+    this.waf = serves(config, "webAcls")
+      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      : undefined;
+    this.waf?.associate("web", this.web.albArn);
+
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
@@ -263,6 +274,14 @@ export class Region extends pulumi.ComponentResource {
             }
           : {}),
         appMetricsNamespace: METRICS_NAMESPACE,
+        ...(this.waf
+          ? {
+              webAcl: {
+                ...this.waf.metrics,
+                blockedRequestsPerMinute: config.alarms.wafBlockedRequestsPerMinute,
+              },
+            }
+          : {}),
       },
       { parent: this },
     );
@@ -338,7 +357,10 @@ export class Region extends pulumi.ComponentResource {
   private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
     const secret = new aws.secretsmanager.Secret(
       `${name}-cookie-secret`,
-      { description: `${name}: the app's cookie-signing key (COOKIE_SECRET)` },
+      {
+        description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        tags: tierTags("web"),
+      },
       { parent: this },
     );
     new aws.secretsmanager.SecretVersion(

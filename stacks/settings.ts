@@ -10,7 +10,9 @@ import type { DnsZoneArgs } from "../components/dnsZone";
 import type { GeoDnsArgs } from "../components/geoDns";
 import type { NetworkArgs } from "../components/network";
 import type { QueueWorkersArgs } from "../components/queueWorkers";
+import type { WebAclArgs } from "../components/webAcl";
 import type { WebServiceArgs } from "../components/webService";
+import { CREDENTIAL_ROUTES } from "../contract";
 import type { RegionRole, StackConfig } from "./configSchema";
 import { serves } from "./emulator";
 
@@ -176,6 +178,35 @@ export const WEB_KEYS: ConfigKeys<
   requestsPerTargetPerMinute: "web.requestsPerTargetPerMinute",
 };
 
+/**
+ * A web ACL in front of the load balancers (`REGIONAL`, with the sign-in rate rule: the app's
+ * credential routes are served there) or the CDN (`CLOUDFRONT`, without it: the CDN serves static
+ * files only, so a rate rule there would count nothing and cost $1 a month).
+ */
+export function webAclSettings(config: StackConfig, scope: WebAclArgs["scope"]) {
+  return {
+    scope,
+    mode: config.waf.mode,
+    logRetentionDays: config.logs.retentionDays,
+    ...(scope === "REGIONAL"
+      ? {
+          rateLimit: {
+            routes: [CREDENTIAL_ROUTES.signIn, CREDENTIAL_ROUTES.signUp],
+            requestsPerWindow: config.waf.signInRequestsPerWindow,
+            windowSeconds: config.waf.rateWindowSeconds,
+          },
+        }
+      : {}),
+  } satisfies WebAclArgs;
+}
+
+export const WEB_ACL_KEYS: Readonly<Record<string, string>> = {
+  mode: "waf.mode",
+  logRetentionDays: "logs.retentionDays",
+  "rateLimit.requestsPerWindow": "waf.signInRequestsPerWindow",
+  "rateLimit.windowSeconds": "waf.rateWindowSeconds",
+};
+
 /** The app's name (`<recordName>.<domain>`), when the stack has a domain. */
 export function appDomainName(config: StackConfig): string | undefined {
   return config.dns.domain ? `${config.dns.recordName}.${config.dns.domain}` : undefined;
@@ -237,4 +268,5 @@ export const OBSERVABILITY_KEYS: Readonly<Record<string, string>> = {
       "oldestMessageSeconds",
     ].map((key) => [`thresholds.${key}`, `alarms.${key}`]),
   ),
+  "webAcl.blockedRequestsPerMinute": "alarms.wafBlockedRequestsPerMinute",
 };

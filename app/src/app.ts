@@ -9,7 +9,7 @@ import fastifySwagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { CacheAside, type CacheAsideOptions } from "./cacheAside";
-import type { Role } from "./config";
+import type { MigrationsMode, Role } from "./config";
 import type { RouteContext, WebSettings } from "./http/context";
 import { registerErrorHandling } from "./http/errors";
 import { DEFAULT_RATE_LIMITS, registerRateLimits, type RateLimitSettings } from "./http/rateLimits";
@@ -22,7 +22,9 @@ import {
 import { createJobHandler } from "./jobs/handler";
 import { Worker, type WorkerOptions } from "./jobs/worker";
 import { Metrics } from "./metrics";
-import { migrate } from "./migrations";
+import { createMemoryFenceStore } from "./replication/fences";
+import { createInvalidationHandler, type InvalidationTiming } from "./replication/invalidation";
+import { migrate, verifySchema } from "./migrations";
 import { PasswordHasher, type PasswordHashingOptions } from "./passwords";
 import { migrationsDir, publicDistDir } from "./paths";
 import { photoRoutes } from "./routes/photos";
@@ -54,6 +56,14 @@ export interface AppSettings extends WebSettings {
    */
   cookieSecrets: string[] | undefined;
   passwordHashing: PasswordHashingOptions;
+  /**
+   * `on-start` applies pending migrations when the app starts (embedded, tests); `verify` only
+   * checks, on a reader, that none are pending: the full stack's tasks run as a role without DDL,
+   * and the migrate command applies migrations with the master credential beforehand.
+   */
+  migrations: MigrationsMode;
+  /** Cross-region invalidation timings (replication/invalidation.ts has the defaults). */
+  invalidation: Partial<InvalidationTiming>;
 }
 
 /** What a caller may override: any setting, and any single rate limit. */
@@ -102,6 +112,8 @@ export function defaultSettings(): AppSettings {
     metricsFlushIntervalMs: 60_000,
     publicDir: publicDistDir(),
     migrationsDir: migrationsDir(),
+    migrations: "on-start",
+    invalidation: {},
   };
 }
 
@@ -145,10 +157,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.writeMetrics === undefined ? {} : { write: options.writeMetrics }),
     });
   const metrics = { web: metricsFor("web"), worker: metricsFor("worker") };
+  tiers.invalidations?.publisher.countFailuresIn(role === "worker" ? metrics.worker : metrics.web);
+  const fences = tiers.fences ?? createMemoryFenceStore();
   const cache = new CacheAside(tiers.cache, logger, {
     secondDeleteAfterMs: settings.readYourWritesMs,
+    fences,
+    ...(tiers.invalidations === undefined ? {} : { publisher: tiers.invalidations.publisher }),
     ...settings.cache,
   });
+
+  // The web tasks hold the region's cache in use, so they apply its invalidations.
+  const invalidationLogger = logger.child({ service: "invalidations" });
+  const invalidations =
+    role === "worker" || tiers.invalidations === undefined
+      ? undefined
+      : new Worker({
+          queue: tiers.invalidations.inbox,
+          handle: createInvalidationHandler({
+            database: tiers.database,
+            cache: tiers.cache,
+            fences,
+            logger: invalidationLogger,
+            metrics: metrics.web,
+            timing: settings.invalidation,
+          }),
+          logger: invalidationLogger,
+          metrics: metrics.web,
+          ...settings.worker,
+        });
 
   const workerLogger = logger.child({ service: "worker" });
   const worker =
@@ -173,9 +209,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Lifecycle. onReady hooks run in order; the single onClose hook runs after the server has
   // stopped accepting connections and the in-flight requests have finished.
   app.addHook("onReady", async () => {
-    const applied = await migrate(tiers.database, settings.migrationsDir, logger);
-    logger.info({ applied }, "database schema up to date");
+    if (settings.migrations === "on-start") {
+      const applied = await migrate(tiers.database, settings.migrationsDir, logger);
+      logger.info({ applied }, "database schema up to date");
+    } else {
+      await verifySchema(tiers.database, settings.migrationsDir);
+      logger.info("database schema verified: no migration pending");
+    }
     if (role !== "worker") metrics.web.start();
+    invalidations?.start();
     if (worker !== undefined) {
       metrics.worker.start();
       worker.start();
@@ -183,6 +225,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook("onClose", async () => {
     await worker?.stop();
+    await invalidations?.stop();
     cache.close();
     // Only the services this process ran report: a worker's zero ActiveUsers would skew averages.
     if (role !== "worker") metrics.web.stop();

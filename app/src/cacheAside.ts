@@ -3,6 +3,9 @@
  * - TTL with jitter, so entries written together do not all expire (and reload) together;
  * - delete on write, plus a second delete a little later: a read that raced the write could have
  *   put back the old row it had just read from a lagging replica;
+ * - with the write's LSN, exact instead: the key is fenced at that LSN (in every region, through the
+ *   invalidation queues), a loader tells whether its row was read past the fence (else it is served
+ *   but not cached), and a store that an invalidation overtook is deleted again;
  * - stampede protection for a hot key: one load per key per process (single flight), and across
  *   processes a short lock in the cache so one instance loads while the others wait for its result;
  * - negative caching: "there is no such key" is cached too, briefly, so a miss for a missing row
@@ -11,6 +14,12 @@
  */
 import type { Logger } from "pino";
 import { DegradedReporter } from "./degraded";
+import type { FenceStore } from "./replication/fences";
+import {
+  DEFAULT_INVALIDATION_TIMING,
+  type InvalidationPublisher,
+} from "./replication/invalidation";
+import type { Lsn } from "./replication/lsn";
 import type { Cache } from "./tiers/cache";
 
 export type CacheOutcome = "hit" | "miss";
@@ -33,7 +42,19 @@ export interface CacheAsideOptions {
   /** When the second delete after a write runs; about the replication lag. */
   secondDeleteAfterMs?: number;
   random?: () => number;
+  /** Invalidation fences of this region (replication/fences.ts); without them, no fence applies. */
+  fences?: FenceStore;
+  /** Sends each write's invalidation to every region's queue; without it, this region only. */
+  publisher?: InvalidationPublisher;
 }
+
+/** What a loader returns when its value may be served but not cached (read behind the fence). */
+export class Uncached<T> {
+  constructor(readonly value: T | undefined) {}
+}
+
+/** Loads a key's value, given the key's fence (the LSN the source must have replayed to cache). */
+export type Loader<T> = (fence: Lsn | undefined) => Promise<T | undefined | Uncached<T>>;
 
 export interface CachedRead<T> {
   value: T | undefined;
@@ -57,6 +78,8 @@ export class CacheAside {
   private readonly negativeTtlMs: number;
   private readonly secondDeleteAfterMs: number;
   private readonly random: () => number;
+  private readonly fences: FenceStore | undefined;
+  private readonly publisher: InvalidationPublisher | undefined;
 
   constructor(
     private readonly cache: Cache,
@@ -72,6 +95,8 @@ export class CacheAside {
     this.negativeTtlMs = options.negativeTtlMs ?? 5_000;
     this.secondDeleteAfterMs = options.secondDeleteAfterMs ?? 3_000;
     this.random = options.random ?? Math.random;
+    this.fences = options.fences;
+    this.publisher = options.publisher;
   }
 
   /** The TTL for one entry: the base plus up to `jitterRatio` of it. */
@@ -80,7 +105,7 @@ export class CacheAside {
   }
 
   /** Reads `key` from the cache, or loads it (once, however many ask at the same time) and stores it. */
-  async read<T>(key: string, load: () => Promise<T | undefined>): Promise<CachedRead<T>> {
+  async read<T>(key: string, load: Loader<T>): Promise<CachedRead<T>> {
     const cached = await this.get<T>(key);
     if (cached !== undefined) return { value: cached ?? undefined, cache: "hit" };
 
@@ -102,9 +127,24 @@ export class CacheAside {
     await this.attempt(() => this.cache.set(key, JSON.stringify(value), this.ttlWithJitter()));
   }
 
-  /** Deletes `key` now and once more after the replication lag has passed. */
-  async invalidate(key: string): Promise<void> {
+  /** The key's fence in this region: the LSN a source must have replayed for its row to be cached. */
+  async fence(key: string): Promise<Lsn | undefined> {
+    const fences = this.fences;
+    return fences === undefined ? undefined : this.attempt(() => fences.get(key));
+  }
+
+  /**
+   * Deletes `key` now and once more after the replication lag has passed. Given the write's LSN,
+   * also fences the key here and sends the invalidation to every region (this one included), whose
+   * consumers delete it once their replicas have replayed the write.
+   */
+  async invalidate(key: string, lsn?: Lsn): Promise<void> {
     await this.attempt(() => this.cache.delete(key));
+    const fences = this.fences;
+    if (lsn !== undefined && fences !== undefined) {
+      await this.attempt(() => fences.raise(key, lsn, DEFAULT_INVALIDATION_TIMING.fenceTtlMs));
+    }
+    if (lsn !== undefined) this.publisher?.publish(key, lsn);
     const timer = setTimeout(() => {
       this.pendingSecondDeletes.delete(timer);
       void this.attempt(() => this.cache.delete(key));
@@ -118,10 +158,7 @@ export class CacheAside {
     this.pendingSecondDeletes.clear();
   }
 
-  private async loadUnderLock<T>(
-    key: string,
-    load: () => Promise<T | undefined>,
-  ): Promise<CachedRead<T>> {
+  private async loadUnderLock<T>(key: string, load: Loader<T>): Promise<CachedRead<T>> {
     const token = await this.attempt(() => this.cache.tryLock(key, this.lockTtlMs));
     if (token === undefined && !this.degraded.isDegraded) {
       // Another instance is loading this key: its result lands in the cache shortly.
@@ -134,10 +171,16 @@ export class CacheAside {
       }
     }
     try {
-      const value = await load();
-      if (value !== undefined) await this.store(key, value);
+      const fence = await this.fence(key);
+      const loaded = await load(fence);
+      if (loaded instanceof Uncached) return { value: loaded.value, cache: "miss" };
+      // A row is stored; "not found" is stored briefly too (negative caching).
+      if (loaded !== undefined) await this.store(key, loaded);
       else await this.attempt(() => this.cache.set(key, ABSENT, this.negativeTtlMs));
-      return { value, cache: "miss" };
+      // An invalidation that fenced the key while we loaded may have deleted before our store:
+      // whatever we stored may predate it, so it goes (the next read loads behind the new fence).
+      if ((await this.fence(key)) !== fence) await this.attempt(() => this.cache.delete(key));
+      return { value: loaded, cache: "miss" };
     } finally {
       if (token !== undefined) await this.attempt(() => this.cache.unlock(key, token));
     }

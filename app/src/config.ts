@@ -6,15 +6,37 @@
 import { isAbsolute, resolve } from "node:path";
 import { parse as parseConnectionString } from "pg-connection-string";
 import {
+  type DatabaseAuth,
   DEFAULT_PROCESS_ROLE,
   EnvironmentError,
+  type MigrationsMode,
   PROCESS_ROLES,
   type ProcessRole,
   readVariable,
   type SecretRef,
+  sqsQueueRegion,
 } from "../../contract";
 
-export { EnvironmentError as ConfigError, parseSecretArn, type SecretRef } from "../../contract";
+export {
+  type DatabaseAuth,
+  EnvironmentError as ConfigError,
+  type MigrationsMode,
+  parseSecretArn,
+  type SecretRef,
+} from "../../contract";
+
+/** An SQS queue and the region its client must use (the URL's own, else AWS_REGION). */
+export interface QueueRef {
+  url: string;
+  region: string;
+}
+
+export interface InvalidationConfig {
+  /** CACHE_INVALIDATION_QUEUE_URL: this region's queue, which this region's web tasks consume. */
+  queue: QueueRef;
+  /** CACHE_INVALIDATION_PUBLISH_URLS: every region's queue (this one's included); writes publish to all. */
+  publishTo: QueueRef[];
+}
 
 export type Role = ProcessRole;
 export const ROLES: readonly Role[] = PROCESS_ROLES;
@@ -41,10 +63,21 @@ export interface Config {
         readers: PostgresTarget[];
         /** The RDS-managed master secret (JSON with `password`): read at start and after a rotation. */
         passwordSecret: SecretRef | undefined;
+        /** DATABASE_AUTH: a password (URL, DATABASE_PASSWORD, secret) or an RDS IAM token per connection. */
+        auth: DatabaseAuth;
+        /** DATABASE_MIGRATIONS: apply pending migrations at start, or only check that none are pending. */
+        migrations: MigrationsMode;
       };
   redis: { url: string; authToken: string | undefined } | undefined;
   queueUrl: string | undefined;
-  files: { kind: "local"; dir: string } | { kind: "s3"; bucket: string; cdnDomain: string };
+  files:
+    | { kind: "local"; dir: string }
+    /** `region` is the bucket's (ASSETS_BUCKET_REGION, else AWS_REGION), not necessarily the task's. */
+    | { kind: "s3"; bucket: string; region: string; cdnDomain: string };
+  /** SESSIONS_TABLE: sessions in this region's replica of a DynamoDB global table. */
+  sessionsTable: string | undefined;
+  /** Cross-region cache invalidation (docs/CONTRACT.md); undefined: this region only. */
+  invalidation: InvalidationConfig | undefined;
   aws: { region: string | undefined; endpoint: string | undefined };
   /** Shown as "served by"; `local` when AWS_REGION is unset. */
   region: string;
@@ -79,6 +112,9 @@ function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
     Object.entries(limits).filter(([, value]) => value !== undefined),
   ) as Config["rateLimits"];
 }
+
+const IAM_NEEDS_TLS =
+  "has no TLS (sslmode unset or disable) but DATABASE_AUTH=iam: RDS takes IAM tokens over TLS only. Fix: add ?sslmode=verify-full";
 
 const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
 const DEFAULT_POSTGRES_PORT = 5432;
@@ -163,6 +199,13 @@ export function loadConfig(
       "is set but DATABASE_URL (the writer) is not",
     );
   }
+  const auth = readVariable(env, "DATABASE_AUTH");
+  if (auth === "iam" && passwordSecret !== undefined) {
+    throw new EnvironmentError(
+      "DATABASE_SECRET_ARN",
+      "is set with DATABASE_AUTH=iam: IAM authentication uses no password; unset one of them",
+    );
+  }
   const database: Config["database"] =
     databaseUrl === undefined
       ? { kind: "pglite", dataDir: resolve(dataDir, "pglite") }
@@ -173,7 +216,16 @@ export function loadConfig(
             parsePostgresUrl("DATABASE_READ_URLS", url, databasePassword),
           ),
           passwordSecret,
+          auth,
+          migrations: readVariable(env, "DATABASE_MIGRATIONS"),
         };
+  if (database.kind === "postgres" && auth === "iam") {
+    // RDS accepts IAM tokens over TLS only.
+    if (database.writer.ssl === false) throw new EnvironmentError("DATABASE_URL", IAM_NEEDS_TLS);
+    if (database.readers.some((reader) => reader.ssl === false)) {
+      throw new EnvironmentError("DATABASE_READ_URLS", IAM_NEEDS_TLS);
+    }
+  }
 
   const redisUrl = readVariable(env, "REDIS_URL");
   const redisAuthToken = readVariable(env, "REDIS_AUTH_TOKEN");
@@ -188,16 +240,58 @@ export function loadConfig(
     const present = bucket === undefined ? "CDN_DOMAIN" : "ASSETS_BUCKET";
     throw new EnvironmentError(missing, `is missing; it is needed together with ${present}`);
   }
-  const files: Config["files"] =
-    bucket !== undefined && cdnDomain !== undefined
-      ? { kind: "s3", bucket, cdnDomain }
-      : { kind: "local", dir: resolve(dataDir, "files") };
-
   const awsRegion = readVariable(env, "AWS_REGION");
-  if (awsRegion === undefined && (queueUrl !== undefined || files.kind === "s3")) {
+  if (awsRegion === undefined && (queueUrl !== undefined || bucket !== undefined)) {
     throw new EnvironmentError("AWS_REGION", "is missing; QUEUE_URL and ASSETS_BUCKET need it");
   }
+  const bucketRegion = readVariable(env, "ASSETS_BUCKET_REGION");
+  if (bucketRegion !== undefined && bucket === undefined) {
+    throw new EnvironmentError("ASSETS_BUCKET_REGION", "is set but ASSETS_BUCKET is not");
+  }
+  const files: Config["files"] =
+    bucket !== undefined && cdnDomain !== undefined && awsRegion !== undefined
+      ? { kind: "s3", bucket, region: bucketRegion ?? awsRegion, cdnDomain }
+      : { kind: "local", dir: resolve(dataDir, "files") };
   const endpoint = readVariable(env, "AWS_ENDPOINT_URL");
+
+  const sessionsTable = readVariable(env, "SESSIONS_TABLE");
+  if (sessionsTable !== undefined && awsRegion === undefined) {
+    throw new EnvironmentError(
+      "AWS_REGION",
+      "is missing; SESSIONS_TABLE needs it (this region's replica)",
+    );
+  }
+
+  const invalidationQueue = readVariable(env, "CACHE_INVALIDATION_QUEUE_URL");
+  const publishUrls = readVariable(env, "CACHE_INVALIDATION_PUBLISH_URLS") ?? [];
+  if ((invalidationQueue === undefined) !== (publishUrls.length === 0)) {
+    throw new EnvironmentError(
+      invalidationQueue === undefined
+        ? "CACHE_INVALIDATION_QUEUE_URL"
+        : "CACHE_INVALIDATION_PUBLISH_URLS",
+      "is missing; CACHE_INVALIDATION_QUEUE_URL and CACHE_INVALIDATION_PUBLISH_URLS go together",
+    );
+  }
+  const queueRef = (name: string, url: string): QueueRef => {
+    const region = sqsQueueRegion(url) ?? awsRegion;
+    if (region === undefined) {
+      throw new EnvironmentError(name, `names no region (${url}) and AWS_REGION is unset`);
+    }
+    return { url, region };
+  };
+  const invalidation: InvalidationConfig | undefined =
+    invalidationQueue === undefined
+      ? undefined
+      : {
+          queue: queueRef("CACHE_INVALIDATION_QUEUE_URL", invalidationQueue),
+          publishTo: publishUrls.map((url) => queueRef("CACHE_INVALIDATION_PUBLISH_URLS", url)),
+        };
+  if (invalidation !== undefined && !publishUrls.includes(invalidation.queue.url)) {
+    throw new EnvironmentError(
+      "CACHE_INVALIDATION_PUBLISH_URLS",
+      "must include CACHE_INVALIDATION_QUEUE_URL: this region's cache needs the LSN-gated delete too",
+    );
+  }
 
   return {
     port,
@@ -205,6 +299,8 @@ export function loadConfig(
     redis,
     queueUrl,
     files,
+    sessionsTable,
+    invalidation,
     aws: { region: awsRegion, endpoint },
     region: awsRegion ?? "local",
     metricsNamespace: readVariable(env, "METRICS_NAMESPACE"),
@@ -240,4 +336,21 @@ export function checkRole(role: Role, config: Config): void {
       `is missing; the ${role} role runs apart from the ${role === "web" ? "worker" : "web"} tier and needs the shared queue (or run "all")`,
     );
   }
+}
+
+/** What only the migrate command reads, besides the database variables (docs/CONTRACT.md). */
+export interface MigrateConfig {
+  /** DATABASE_APP_USER (+ DATABASE_APP_PASSWORD): the app's role to create and grant. */
+  appRole: { name: string; password: string | undefined } | undefined;
+}
+
+export function loadMigrateConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): MigrateConfig {
+  const name = readVariable(env, "DATABASE_APP_USER");
+  const password = readVariable(env, "DATABASE_APP_PASSWORD");
+  if (name === undefined && password !== undefined) {
+    throw new EnvironmentError("DATABASE_APP_PASSWORD", "is set but DATABASE_APP_USER is not");
+  }
+  return { appRole: name === undefined ? undefined : { name, password } };
 }

@@ -1,16 +1,46 @@
 /**
- * The process entry point: `main.ts [web|worker|all]` (default all). Reads and validates the
+ * The process entry point: `main.ts [web|worker|all]` (default all), or `main.ts migrate` (the
+ * deploy step that applies migrations and the app role's grants). Reads and validates the
  * environment once (a bad variable stops the process with a message naming it), builds the tiers
  * and the app, serves on PORT, and shuts down cleanly on SIGTERM/SIGINT as ECS expects, within
  * SHUTDOWN_DEADLINE_SECONDS.
  */
 import { hostname } from "node:os";
+import { MIGRATE_COMMAND } from "../../contract";
 import { buildApp } from "./app";
-import { checkRole, ConfigError, loadConfig, parseRole } from "./config";
+import { checkRole, ConfigError, loadConfig, loadMigrateConfig, parseRole } from "./config";
 import { createLogger } from "./logger";
+import { runMigrateCommand } from "./migrateCommand";
 import { createTiers } from "./tiers";
 
+/** A bad environment stops the process with exit code 2 and a message naming the variable. */
+function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+/** `main.ts migrate`: apply migrations and the app role's grants with the master credential. */
+async function migrateCommand(): Promise<void> {
+  let config;
+  let migrateConfig;
+  try {
+    config = loadConfig(process.env);
+    migrateConfig = loadMigrateConfig(process.env);
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const logger = createLogger(config.logLevel, undefined, {
+    role: "migrate",
+    region: config.region,
+  });
+  await runMigrateCommand(config, migrateConfig, logger).catch(exitOnConfigError);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === MIGRATE_COMMAND[0]) return migrateCommand();
   let role;
   let config;
   try {
@@ -18,11 +48,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
     checkRole(role, config);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    exitOnConfigError(error);
   }
 
   const identity = { region: config.region, instance: hostname() };
@@ -48,6 +74,8 @@ async function main(): Promise<void> {
       trustedProxies: config.trustedProxies,
       rateLimits: config.rateLimits,
       ...(config.cookieSecrets === undefined ? {} : { cookieSecrets: config.cookieSecrets }),
+      // The embedded database is the app's own; on the full stack the migrate step owns the schema.
+      migrations: config.database.kind === "pglite" ? "on-start" : config.database.migrations,
     },
   });
 

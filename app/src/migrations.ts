@@ -84,3 +84,37 @@ export async function migrate(db: Database, dir: string, logger: Logger): Promis
     return appliedNow;
   });
 }
+
+/**
+ * The migrations this code expects that the database has not applied, read with `query` (a reader
+ * will do: a task can start while the writer, perhaps in another region, is unreachable). A
+ * database never migrated has none applied.
+ */
+export async function pendingMigrations(
+  query: Database["reader"],
+  dir: string,
+): Promise<Migration[]> {
+  const migrations = await loadMigrations(dir);
+  const [table] = await query<{ exists: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS exists",
+  );
+  if (table?.exists !== true) return migrations;
+  const applied = new Map(
+    (
+      await query<{ version: string; checksum: string }>(
+        "SELECT version, checksum FROM schema_migrations",
+      )
+    ).map((row) => [row.version, row.checksum]),
+  );
+  return migrations.filter((migration) => applied.get(migration.version) !== migration.checksum);
+}
+
+/** The start of a task that may not run DDL: refuses to serve a schema older than its code. */
+export async function verifySchema(db: Database, dir: string): Promise<void> {
+  const pending = await pendingMigrations(db.reader, dir);
+  if (pending.length > 0) {
+    throw new Error(
+      `the database schema is behind this code: ${pending.map((m) => `${m.version}_${m.name}`).join(", ")} not applied; run the migrate command (main.ts migrate) with the master credential first`,
+    );
+  }
+}

@@ -96,6 +96,7 @@ describe("loadConfig", () => {
     assert.deepEqual(config.files, {
       kind: "s3",
       bucket: "assets",
+      region: "eu-west-1",
       cdnDomain: "d123.cloudfront.net",
     });
     assert.equal(config.region, "eu-west-1");

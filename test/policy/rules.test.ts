@@ -18,7 +18,7 @@ import {
 } from "./runner";
 
 const PROJECT_ROOT = join(__dirname, "..", "..");
-const packConfig = (environment: "dev" | "prod") =>
+const packConfig = (environment: "dev" | "prod" | "localstack") =>
   JSON.parse(
     readFileSync(join(PROJECT_ROOT, "policy", `config.${environment}.json`), "utf8"),
   ) as PolicyPackConfig;
@@ -54,6 +54,8 @@ const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
 const DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup";
 const RECORD = "aws:route53/record:Record";
 const KMS_ALIAS = "aws:kms/alias:Alias";
+const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
+const WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation";
 
 const resource = (
   type: string,
@@ -215,6 +217,25 @@ const distribution = (changes: Record<string, unknown> = {}) =>
     viewerCertificate: { cloudfrontDefaultCertificate: true },
     ...changes,
   });
+/** A deployed internet-facing ALB: its ARN is known, as associations name it. */
+const deployedAlb = (inputs: Record<string, unknown> = {}) =>
+  resource(
+    LOAD_BALANCER,
+    "web-alb",
+    { loadBalancerType: "application", internal: false, ...inputs },
+    { outputs: { loadBalancerType: "application", internal: false, ...inputs, arn: ALB_ARN } },
+  );
+const CDN_WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/assets-waf/1";
+const association = (resourceArn: unknown, extra: Partial<TestResource> = {}) =>
+  resource(
+    WEB_ACL_ASSOCIATION,
+    "web-waf-association",
+    {
+      resourceArn,
+      webAclArn: "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/web-waf/1",
+    },
+    extra,
+  );
 const containers = (definitions: unknown) =>
   resource(TASK, "web-task", { containerDefinitions: JSON.stringify(definitions) });
 const AWSLOGS = {
@@ -235,7 +256,7 @@ interface World {
   label: string;
   resources: TestResource[];
   /** The environment whose policy/config.<environment>.json applies (default prod). */
-  environment?: "dev" | "prod";
+  environment?: "dev" | "prod" | "localstack";
   /** The resource a violation must name (default: the first). */
   offender?: string;
 }
@@ -933,6 +954,78 @@ const rows: Row[] = [
         resources: [
           listener("web-http", { protocol: "HTTP", port: 80, defaultActions: UNKNOWN_IN_PREVIEW }),
         ],
+      },
+    ],
+  },
+  {
+    policy: "web-acl-on-public-edge",
+    bad: [
+      { label: "an internet-facing ALB with no web ACL", resources: [deployedAlb()] },
+      {
+        label: "an ALB that never says internal, with no web ACL",
+        resources: [resource(LOAD_BALANCER, "web-alb", { loadBalancerType: "application" })],
+      },
+      {
+        label: "an ALB whose only association names another load balancer",
+        resources: [
+          deployedAlb(),
+          association(
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/2",
+          ),
+        ],
+      },
+      {
+        label: "a distribution without webAclId",
+        resources: [distribution()],
+      },
+      {
+        label: "dev: a distribution with an empty webAclId (count mode is fine; no ACL is not)",
+        environment: "dev",
+        resources: [distribution({ webAclId: "" })],
+      },
+    ],
+    good: [
+      {
+        label: "an ALB associated by its ARN",
+        resources: [deployedAlb(), association(ALB_ARN)],
+      },
+      { label: "an internal ALB", resources: [deployedAlb({ internal: true })] },
+      {
+        label: "a network load balancer",
+        resources: [deployedAlb({ loadBalancerType: "network" })],
+      },
+      {
+        label: "a distribution with a CLOUDFRONT web ACL's ARN",
+        resources: [distribution({ webAclId: CDN_WEB_ACL_ARN })],
+      },
+      {
+        label:
+          "preview: the association's resourceArn and the ALB's ARN are unknown, but it was set from the ALB",
+        resources: [
+          resource(LOAD_BALANCER, "web-alb", {
+            loadBalancerType: "application",
+            internal: false,
+            arn: UNKNOWN_IN_PREVIEW,
+          }),
+          association(UNKNOWN_IN_PREVIEW, {
+            propertyDependencies: { resourceArn: [urnOf(LOAD_BALANCER, "web-alb")] },
+          }),
+        ],
+      },
+      {
+        label: "preview: the distribution's webAclId comes from an ACL not created yet",
+        resources: [
+          resource(WEB_ACL, "assets-waf-acl", { scope: "CLOUDFRONT" }),
+          {
+            ...distribution({ webAclId: UNKNOWN_IN_PREVIEW }),
+            propertyDependencies: { webAclId: [urnOf(WEB_ACL, "assets-waf-acl")] },
+          },
+        ],
+      },
+      {
+        label: "localstack: the emulator builds no web ACLs",
+        environment: "localstack",
+        resources: [deployedAlb(), distribution()],
       },
     ],
   },

@@ -23,6 +23,7 @@ const T = {
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   distribution: "aws:cloudfront/distribution:Distribution",
   scalingPolicy: "aws:appautoscaling/policy:Policy",
+  webAcl: "aws:wafv2/webAcl:WebAcl",
 } as const;
 
 /** Route53 health-check and CloudFront metrics exist only in us-east-1, whichever region holds the resource. */
@@ -160,9 +161,32 @@ function alarmMetrics(alarm: SynthResource): MetricRef[] {
   }));
 }
 
+/**
+ * AWS WAF's metrics: `WebACL` is an ACL's metric name in the region read, `Rule` ALL or one of its
+ * rules, and `Region` the region for a REGIONAL ACL, absent for a CLOUDFRONT one (us-east-1).
+ */
+function webAclProblems(s: Synth, metric: MetricRef, label: string): string[] {
+  const { WebACL: webAcl, Rule: rule, Region: region, ...others } = metric.dimensions;
+  const acl = s
+    .ofType(T.webAcl, metric.region)
+    .find(
+      (candidate) =>
+        (candidate.inputs.visibilityConfig as { metricName: string }).metricName === webAcl,
+    );
+  if (!acl) return [`${label}: no web ACL in ${metric.region} has the metric name ${webAcl}`];
+  const rules = ["ALL", ...(acl.inputs.rules as Array<{ name: string }>).map((r) => r.name)];
+  const wantedRegion = acl.inputs.scope === "REGIONAL" ? metric.region : undefined;
+  return [
+    ...(rules.includes(String(rule)) ? [] : [`${label}: ${acl.name} has no rule ${rule}`]),
+    ...(region === wantedRegion ? [] : [`${label}: Region should be ${wantedRegion ?? "absent"}`]),
+    ...Object.keys(others).map((dimension) => `${label}: AWS/WAFV2 has no ${dimension} dimension`),
+  ];
+}
+
 /** The problems of one metric reference: a dimension the namespace does not publish, or a value no resource has. */
 function problemsOf(s: Synth, metric: MetricRef): string[] {
   const label = `${metric.where}: ${metric.namespace} ${metric.name} ${JSON.stringify(metric.dimensions)}`;
+  if (metric.namespace === "AWS/WAFV2") return webAclProblems(s, metric, label);
   if (GLOBAL_NAMESPACES.has(metric.namespace) && metric.region !== GLOBAL_METRICS_REGION) {
     return [
       `${label} is read in ${metric.region}; these metrics exist only in ${GLOBAL_METRICS_REGION}`,

@@ -660,6 +660,7 @@ export const FREE: Readonly<Record<string, string>> = {
     "Application Auto Scaling is free (its bounds size the ECS services)",
   "aws:cloudfront/cachePolicy:CachePolicy": CONFIGURATION,
   "aws:cloudfront/originAccessControl:OriginAccessControl": CONFIGURATION,
+  "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": CONFIGURATION,
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": NETWORK_PLUMBING,
   "aws:ec2/flowLog:FlowLog": "billed as logs ingested by its log group",
   "aws:ec2/internetGateway:InternetGateway": NETWORK_PLUMBING,
@@ -705,6 +706,9 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:sns/topicSubscription:TopicSubscription":
     "email notifications: the first 1,000 a month are free",
   "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": CONFIGURATION,
+  "aws:wafv2/webAclAssociation:WebAclAssociation": "billed in the web ACL's requests inspected",
+  "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+    "billed as logs ingested by its log group",
   "pulumi-nodejs:dynamic/guard:ChangeGuard":
     "a check the engine runs at preview and update; nothing exists in AWS",
   "pulumi-nodejs:dynamic/cloudfront:Invalidation":

@@ -3,7 +3,9 @@
  * client just wrote (read-your-writes), and the cached, replica-aware read of one user.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { CacheAside, CacheOutcome } from "../cacheAside";
+import { Uncached, type CacheAside, type CacheOutcome } from "../cacheAside";
+import { parseLsn, readAtLeast, writerLsn, type Lsn } from "../replication/lsn";
+import type { QueryFn } from "../tiers/database";
 import type { Metrics } from "../metrics";
 import type { PasswordHasher } from "../passwords";
 import type { RateLimitSettings } from "./rateLimits";
@@ -19,13 +21,17 @@ import type { User } from "./schemas";
  */
 export const SESSION_COOKIE = "sid";
 /**
- * Holds the time until which this client's reads go to the writer. Signed (HMAC, @fastify/cookie),
- * and honoured only up to readYourWritesMs ahead: a client cannot send its reads to the writer.
+ * Holds the WAL position (LSN) of this client's last write: its reads go to a replica only once
+ * that replica has replayed it, else to the writer. Signed (HMAC, @fastify/cookie): a client cannot
+ * send its reads to the writer with a made-up LSN. A genuine one kept past its Max-Age needs no
+ * time bound: once the replicas have replayed it, its reads go to them again.
  */
-export const READ_YOUR_WRITES_COOKIE = "rw_until";
+export const READ_YOUR_WRITES_COOKIE = "rw_lsn";
+/** The cookie's value when a write's LSN could not be read: every read goes to the writer. */
+const LSN_UNKNOWN = "FFFFFFFF/FFFFFFFF";
 
 export interface WebSettings {
-  /** How long after a write the writing client reads from the writer (replication lag). */
+  /** How long after a write the client's reads check its LSN (past any plausible lag). */
   readYourWritesMs: number;
   sessionTtlMs: number;
   maxUploadBytes: number;
@@ -75,18 +81,44 @@ function signedCookie(request: FastifyRequest, name: string): string | undefined
   return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
 }
 
-/** After a write: this client's reads use the writer until the replicas have caught up. */
-export function markWrite(request: FastifyRequest, reply: FastifyReply, context: RouteContext) {
+/** After a write: this client's reads need a server that has replayed `lsn`. */
+export function markWrite(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: RouteContext,
+  lsn: Lsn | undefined,
+) {
   const ms = context.settings.readYourWritesMs;
-  const until = String(Date.now() + ms);
-  setCookie(request, reply, READ_YOUR_WRITES_COOKIE, until, Math.ceil(ms / 1000), true);
+  const value = lsn ?? LSN_UNKNOWN;
+  setCookie(request, reply, READ_YOUR_WRITES_COOKIE, value, Math.ceil(ms / 1000), true);
 }
 
-export function readsFromWriter(request: FastifyRequest, context: RouteContext): boolean {
-  const until = Number(signedCookie(request, READ_YOUR_WRITES_COOKIE));
-  const now = Date.now();
-  // Bounded even when signed: a cookie minted under a longer setting ends at today's window.
-  return Number.isFinite(until) && until > now && until <= now + context.settings.readYourWritesMs;
+/** The LSN of this client's last write, while its signed cookie lasts. */
+export function clientWriteLsn(request: FastifyRequest): Lsn | undefined {
+  return parseLsn(signedCookie(request, READ_YOUR_WRITES_COOKIE));
+}
+
+/**
+ * After a write has committed: invalidates `keys` in every region at the write's LSN and marks
+ * this client's reads. The write stands even if its LSN cannot be read: then the keys are
+ * invalidated here only (the other region's entries expire with their TTL) and this client reads
+ * from the writer until its cookie expires.
+ */
+export async function afterWrite(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: RouteContext,
+  keys: string[],
+): Promise<void> {
+  const lsn = await writerLsn(context.tiers.database.writer).catch((error: unknown) => {
+    request.log.warn(
+      { err: error, keys },
+      "the write's LSN could not be read; invalidating here only",
+    );
+    return undefined;
+  });
+  for (const key of keys) await context.cache.invalidate(key, lsn);
+  markWrite(request, reply, context, lsn);
 }
 
 export interface CurrentSession {
@@ -123,9 +155,10 @@ export async function requireSelf(
 }
 
 /**
- * One user through the cache. A client inside its read-your-writes window skips the cache and
- * reads the writer (whatever a replica or the cache hold may predate its write), then refreshes
- * the cache with what it read.
+ * One user through the cache. A client that wrote recently skips the cache (it may predate the
+ * write) and reads a replica that has replayed its write, else the writer. Everyone else reads
+ * through the cache, which is filled only from a source that has replayed the key's latest
+ * invalidation (its fence); a row read from a replica behind the fence is served, not cached.
  */
 export async function readUser(
   request: FastifyRequest,
@@ -133,17 +166,22 @@ export async function readUser(
   id: string,
 ): Promise<{ user: User | undefined; cache: CacheOutcome }> {
   const key = cacheKeyForUser(id);
-  const files = context.tiers.files;
-  if (readsFromWriter(request, context)) {
-    const row = await findUser(context.tiers.database.writer, id);
-    const user = row === undefined ? undefined : toUser(row, files);
-    if (user !== undefined) await context.cache.store(key, user);
-    context.metrics.count("CacheMiss");
-    return { user, cache: "miss" };
-  }
-  const { value, cache } = await context.cache.read(key, async () => {
-    const row = await findUser(context.tiers.database.reader, id);
+  const { database, files } = context.tiers;
+  const find = async (query: QueryFn) => {
+    const row = await findUser(query, id);
     return row === undefined ? undefined : toUser(row, files);
+  };
+  const written = clientWriteLsn(request);
+  if (written !== undefined) {
+    const { value, source } = await readAtLeast(database, written, find, "writer");
+    // The writer's row is the newest there is; a replica's may still be behind the key's fence.
+    if (value !== undefined && source === "writer") await context.cache.store(key, value);
+    context.metrics.count("CacheMiss");
+    return { user: value, cache: "miss" };
+  }
+  const { value, cache } = await context.cache.read(key, async (fence) => {
+    const read = await readAtLeast(database, fence, find, "stale");
+    return read.source === "stale" ? new Uncached(read.value) : read.value;
   });
   context.metrics.count(cache === "hit" ? "CacheHit" : "CacheMiss");
   return { user: value, cache };

@@ -104,7 +104,7 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyRepl
   return reply.status(status).type("application/json; charset=utf-8").send(body);
 }
 
-/** Seconds a client is told to wait after a tier outage: about one breaker or reader reset. */
+/** Seconds a client is told to wait after a tier outage: about one breaker reset or writer failover. */
 const OUTAGE_RETRY_AFTER_SECONDS = "5";
 
 /** Tier outages that leave nothing half-done: the request can be repeated as it was. */
@@ -139,6 +139,8 @@ function outage(error: unknown): { code: string; message: string; logAs: string 
     };
   }
   if (isConnectionError(error)) {
+    // The writer (perhaps in the other region) or every reader is unreachable: reads that can be
+    // served still are; this request could not, and may succeed once the database is back.
     return {
       code: "database_unavailable",
       message: "The database is not answering right now. Try again shortly.",

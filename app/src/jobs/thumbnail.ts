@@ -11,6 +11,7 @@ import sharp from "sharp";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { CacheAside } from "../cacheAside";
+import { writerLsn } from "../replication/lsn";
 import type { Database } from "../tiers/database";
 import type { FileStore } from "../tiers/files";
 import { cacheKeyForUser } from "../users";
@@ -101,7 +102,9 @@ export async function processThumbnailJob(
     return true;
   });
   if (!applied) return "duplicate";
-  await context.cache.invalidate(cacheKeyForUser(job.userId));
+  // Every region drops the cached user once its replica shows the new photo (see afterWrite).
+  const lsn = await writerLsn(db.writer).catch(() => undefined);
+  await context.cache.invalidate(cacheKeyForUser(job.userId), lsn);
   context.logger.info(
     { jobId: job.id, userId: job.userId, thumbnailKey, bytes: thumbnail.length },
     "thumbnail stored",

@@ -30,8 +30,11 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     },
     async (request, reply) => {
       const { email, password } = request.body;
-      // The writer: an account created a moment ago must be able to sign in at once.
-      const row = await findUserForSignIn(database.writer, email);
+      // This region's replica first (sign-in keeps working while the writer, perhaps in the other
+      // region, is down), then the writer: an account created a moment ago signs in at once.
+      const row =
+        (await findUserForSignIn(database.reader, email)) ??
+        (await findUserForSignIn(database.writer, email));
       const { passwords } = context;
       const valid =
         row === undefined
@@ -84,14 +87,14 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     "/sessions",
     {
       schema: {
-        summary: "Sign out",
+        summary: "Sign out: ends every session of the signed-in user, in every region",
         tags: ["sessions"],
         response: { 204: { type: "null" }, ...errors(503) },
       },
     },
     async (request, reply) => {
-      const sessionId = cookie(request, SESSION_COOKIE);
-      if (sessionId !== undefined && sessionId !== "") await sessions.delete(sessionId);
+      const session = await currentSession(request, context);
+      if (session !== undefined) await sessions.revokeUser(session.data.userId);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
       return reply.status(204).send();
     },

@@ -49,7 +49,9 @@ export async function systemRoutes(
     async (request, reply) => {
       const checks: Record<string, string> = {};
       const probes: Promise<void>[] = [
-        database.ping().then(
+        // The reader, not the writer: a writer outage (or one in the other region) must not take
+        // this region's targets out of service or fail its DNS records; reads go on, writes get 503.
+        database.reader("SELECT 1").then(
           () => void (checks.database = "ok"),
           (error: unknown) => {
             checks.database = "unavailable";

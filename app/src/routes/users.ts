@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/errors";
 import {
   currentSession,
-  markWrite,
+  afterWrite,
   readUser,
   requireSelf,
   SESSION_COOKIE,
@@ -62,8 +62,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       }
       context.metrics.count("Signups");
       // A read of this id may have cached "not there yet" moments ago on another path.
-      await context.cache.invalidate(cacheKeyForUser(row.id));
-      markWrite(request, reply, context);
+      await afterWrite(request, reply, context, [cacheKeyForUser(row.id)]);
       request.log.info({ userId: row.id }, "user signed up");
       return reply.status(201).header("location", `/users/${row.id}`).send(toUser(row, files));
     },
@@ -120,8 +119,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
-      await context.cache.invalidate(cacheKeyForUser(id));
-      markWrite(request, reply, context);
+      await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
       return toUser(row, files);
     },
   );
@@ -140,11 +138,10 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const { id } = request.params;
       await requireSelf(request, context, id);
       if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
-      await context.cache.invalidate(cacheKeyForUser(id));
-      // Every session of the account, not just this one: a second browser must not live on.
-      await context.tiers.sessions.deleteAllFor(id);
+      await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
+      // Every session of the account, on every device and in every region.
+      await context.tiers.sessions.revokeUser(id);
       setCookie(request, reply, SESSION_COOKIE, "", 0);
-      markWrite(request, reply, context);
       request.log.info({ userId: id }, "user deleted");
       return reply.status(204).send();
     },

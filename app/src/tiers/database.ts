@@ -19,6 +19,11 @@ export interface Database {
   readonly kind: "pglite" | "postgres";
   readonly writer: QueryFn;
   readonly reader: QueryFn;
+  /**
+   * Each replica of this region on its own (empty when reads go to the writer): for reads that
+   * must come from a replica that has replayed the WAL up to a given LSN (replication/lsn.ts).
+   */
+  readonly replicas: readonly QueryFn[];
   /** Runs `work` in one transaction on the writer: committed if it resolves, rolled back if not. */
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Throws unless the writer answers. */

@@ -1,10 +1,18 @@
 /** Builds every tier from the validated environment: embedded defaults or full-stack services. */
 import type { Logger } from "pino";
-import type { Config } from "../config";
+import type { Config, QueueRef } from "../config";
+import {
+  createMemoryFenceStore,
+  createRedisFenceStore,
+  type FenceStore,
+} from "../replication/fences";
+import { InvalidationPublisher } from "../replication/invalidation";
 import { createMemoryCache, createRedisCache, type Cache } from "./cache";
 import type { Database } from "./database";
 import { RotatingPassword } from "./databasePassword";
+import { DynamoSessionStore } from "./dynamoSessions";
 import { LocalFileStore, type FileStore } from "./files";
+import { iamTokenPassword } from "./iamAuth";
 import { openPGlite } from "./pglite";
 import { openPostgres } from "./postgres";
 import { MemoryJobQueue, type JobQueue } from "./queue";
@@ -14,12 +22,22 @@ import { secretsManagerPassword } from "./secretsManager";
 import { createMemorySessionStore, createRedisSessionStore, type SessionStore } from "./sessions";
 import { SqsJobQueue } from "./sqsQueue";
 
+/** Cross-region cache invalidation: this region's queue, and the sender to every region's. */
+export interface InvalidationTier {
+  inbox: JobQueue;
+  publisher: InvalidationPublisher;
+}
+
 export interface Tiers {
   database: Database;
   cache: Cache;
   sessions: SessionStore;
   queue: JobQueue;
   files: FileStore;
+  /** The region's invalidation fences, next to its cache; in process memory when unset. */
+  fences?: FenceStore;
+  /** Unset: invalidations stay in this region (one region, or embedded). */
+  invalidations?: InvalidationTier;
   /** Closes every tier, the database last (the others may still be finishing work that uses it). */
   close(): Promise<void>;
 }
@@ -32,8 +50,11 @@ export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)
     ...parts,
     close: async () => {
       await parts.queue.close();
+      await parts.invalidations?.inbox.close();
+      await parts.invalidations?.publisher.close();
       await parts.files.close();
       await parts.cache.close();
+      await parts.sessions.close?.();
       for (const close of alsoClose) await close();
       await parts.database.close();
     },
@@ -62,16 +83,41 @@ export async function loadDatabasePassword(
   return password;
 }
 
+/**
+ * The configured database: PGlite, or PostgreSQL authenticated by password (DATABASE_PASSWORD,
+ * DATABASE_SECRET_ARN) or by an IAM token per connection (DATABASE_AUTH=iam). The migrate command
+ * opens the writer alone (`readers: false`).
+ */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: { readers: boolean } = { readers: true },
+): Promise<Database> {
+  if (config.database.kind === "pglite") return openPGlite(config.database.dataDir);
+  const iam = config.database.auth === "iam";
+  return openPostgres({
+    writer: config.database.writer,
+    readers: options.readers ? config.database.readers : [],
+    logger,
+    ...(iam
+      ? {
+          passwordFor: (target) => iamTokenPassword(target, { fallbackRegion: config.aws.region }),
+        }
+      : { password: await loadDatabasePassword(config, logger) }),
+  });
+}
+
+/** An SQS queue in its own region (the other region's invalidation queue is in that region). */
+function sqsQueueFor(queue: QueueRef, config: Config): SqsJobQueue {
+  return new SqsJobQueue({
+    queueUrl: queue.url,
+    region: queue.region,
+    endpoint: config.aws.endpoint,
+  });
+}
+
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
-  const database =
-    config.database.kind === "pglite"
-      ? await openPGlite(config.database.dataDir)
-      : openPostgres({
-          writer: config.database.writer,
-          readers: config.database.readers,
-          logger,
-          password: await loadDatabasePassword(config, logger),
-        });
+  const database = await openDatabase(config, logger);
 
   const redis =
     config.redis === undefined
@@ -96,23 +142,50 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
       : new S3FileStore({
           bucket: config.files.bucket,
           cdnDomain: config.files.cdnDomain,
-          region: config.aws.region,
+          region: config.files.region,
           endpoint: config.aws.endpoint,
         });
 
-  if (config.database.kind === "postgres" && redis === undefined) {
+  const sessions: SessionStore =
+    config.sessionsTable !== undefined && config.aws.region !== undefined
+      ? new DynamoSessionStore({
+          table: config.sessionsTable,
+          region: config.aws.region,
+          endpoint: config.aws.endpoint,
+        })
+      : redis === undefined
+        ? createMemorySessionStore()
+        : createRedisSessionStore(redis);
+
+  if (config.database.kind === "postgres" && sessions.kind === "memory") {
     // Sessions in process memory work for one instance only; behind a load balancer a user would
     // be signed in on one task and not on the next.
-    logger.warn("DATABASE_URL is set but REDIS_URL is not: sessions stay in this process's memory");
+    logger.warn(
+      "DATABASE_URL is set but neither SESSIONS_TABLE nor REDIS_URL: sessions stay in this process's memory",
+    );
   }
+
+  const invalidations: InvalidationTier | undefined =
+    config.invalidation === undefined
+      ? undefined
+      : {
+          inbox: sqsQueueFor(config.invalidation.queue, config),
+          publisher: new InvalidationPublisher({
+            queues: config.invalidation.publishTo.map((queue) => sqsQueueFor(queue, config)),
+            origin: config.region,
+            logger,
+          }),
+        };
 
   return assembleTiers(
     {
       database,
       cache: redis === undefined ? createMemoryCache() : createRedisCache(redis),
-      sessions: redis === undefined ? createMemorySessionStore() : createRedisSessionStore(redis),
+      sessions,
       queue,
       files,
+      fences: redis === undefined ? createMemoryFenceStore() : createRedisFenceStore(redis),
+      ...(invalidations === undefined ? {} : { invalidations }),
     },
     redis === undefined ? [] : [() => closeRedis(redis)],
   );

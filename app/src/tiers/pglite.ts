@@ -18,6 +18,7 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
     // One process, one copy of the data: there is no replica to read from.
     writer: query,
     reader: query,
+    replicas: [],
     // PGlite runs one transaction at a time, which is what keeps concurrent migrators in one
     // process apart (the advisory lock is re-entrant within its single session).
     transaction: <T>(work: (tx: Transaction) => Promise<T>) =>

@@ -52,34 +52,66 @@ export interface ReadRouterOptions {
   now?: () => number;
 }
 
+/** A reader found down: skipped without a connection attempt until its back-off ends. */
+export class ReaderDownError extends Error {
+  readonly code = "ECONNREFUSED";
+  constructor(reader: string) {
+    super(`reader ${reader} is skipped after a connection failure`);
+    this.name = "ReaderDownError";
+  }
+}
+
+/**
+ * Each reader on its own, sharing the router's view of which readers are down: a reader that
+ * failed to connect is skipped (a ReaderDownError at once) for `downForMs`, and its failure is
+ * logged once. Reads that must come from one particular replica go through these.
+ */
+export function guardReaders(options: ReadRouterOptions): ReaderTarget[] {
+  const { readers, logger } = options;
+  const downForMs = options.downForMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const downUntil = readers.map(() => 0);
+  return readers.map((reader, index) => ({
+    name: reader.name,
+    query: async <R extends Row = Row>(sql: string, params?: unknown[]) => {
+      if (downUntil[index]! > now()) throw new ReaderDownError(reader.name);
+      try {
+        return await reader.query<R>(sql, params);
+      } catch (error) {
+        if (isConnectionError(error)) {
+          downUntil[index] = now() + downForMs;
+          logger.warn(
+            { degraded: "reader", reader: reader.name, err: error, downForMs },
+            "reader unreachable; trying the next reader, then the writer",
+          );
+        }
+        throw error;
+      }
+    },
+  }));
+}
+
 /**
  * Spreads reads round-robin over the readers. A reader that fails with a connection error is
  * skipped for `downForMs` and the read moves on to the next one, then to the writer, so one lost
  * replica never fails a request. Other errors (bad SQL, constraint) are the caller's and propagate.
  */
 export function createReadRouter(options: ReadRouterOptions): QueryFn {
-  const { readers, writer, logger } = options;
-  const downForMs = options.downForMs ?? 5_000;
-  const now = options.now ?? Date.now;
-  const downUntil = readers.map(() => 0);
-  let next = 0;
+  return routeOver(guardReaders(options), options.writer);
+}
 
+/** Round-robin over readers already guarded (guardReaders), then the writer. */
+export function routeOver(readers: ReaderTarget[], writer: ReaderTarget): QueryFn {
+  let next = 0;
   return async <R extends Row = Row>(sql: string, params?: unknown[]) => {
     const start = next;
     next = readers.length === 0 ? 0 : (next + 1) % readers.length;
     for (let offset = 0; offset < readers.length; offset += 1) {
-      const index = (start + offset) % readers.length;
-      const reader = readers[index];
-      if (reader === undefined || downUntil[index]! > now()) continue;
+      const reader = readers[(start + offset) % readers.length]!;
       try {
         return await reader.query<R>(sql, params);
       } catch (error) {
         if (!isConnectionError(error)) throw error;
-        downUntil[index] = now() + downForMs;
-        logger.warn(
-          { degraded: "reader", reader: reader.name, err: error, downForMs },
-          "reader unreachable; trying the next reader, then the writer",
-        );
       }
     }
     return writer.query<R>(sql, params);
@@ -102,6 +134,11 @@ export interface PostgresOptions {
    * a re-read of the secret. The database owns it from here (close() closes it).
    */
   password?: RotatingPassword;
+  /**
+   * Where each pool's connections get their password, when not from `password` or the target's
+   * own: IAM authentication's per-connection token (DATABASE_AUTH=iam, see iamAuth.ts).
+   */
+  passwordFor?: (target: PostgresTarget) => () => Promise<string>;
 }
 
 function poolFor(target: PostgresTarget, options: PostgresOptions, role: string): pg.Pool {
@@ -111,9 +148,11 @@ function poolFor(target: PostgresTarget, options: PostgresOptions, role: string)
     database: target.database,
     user: target.user,
     password:
-      options.password === undefined
-        ? target.password
-        : options.password.passwordFor(target.password),
+      options.passwordFor !== undefined
+        ? options.passwordFor(target)
+        : options.password === undefined
+          ? target.password
+          : options.password.passwordFor(target.password),
     ssl: target.ssl,
     ...(target.options === undefined ? {} : { options: target.options }),
     max: options.poolSize ?? 10,
@@ -150,8 +189,9 @@ export function openPostgres(options: PostgresOptions): Database {
   );
   const { password } = options;
   const writer = queryOnPool(writerPool, password);
-  const reader = createReadRouter({
-    writer: { name: `${options.writer.host}:${options.writer.port}`, query: writer },
+  const writerTarget = { name: `${options.writer.host}:${options.writer.port}`, query: writer };
+  const replicas = guardReaders({
+    writer: writerTarget,
     readers: readerPools.map((pool, index) => ({
       name: `${options.readers[index]!.host}:${options.readers[index]!.port}`,
       query: queryOnPool(pool, password),
@@ -159,11 +199,13 @@ export function openPostgres(options: PostgresOptions): Database {
     logger: options.logger,
     ...(options.readerDownForMs === undefined ? {} : { downForMs: options.readerDownForMs }),
   });
+  const reader = routeOver(replicas, writerTarget);
 
   return {
     kind: "postgres",
     writer,
     reader,
+    replicas: replicas.map((replica) => replica.query),
     transaction: async <T>(work: (tx: Transaction) => Promise<T>) => {
       const connect = () => writerPool.connect();
       const client = await (password === undefined

@@ -26,7 +26,11 @@ const REQUEST_TIMEOUT_MS = 5_000;
 export interface S3FileStoreOptions {
   bucket: string;
   cdnDomain: string;
-  region: string | undefined;
+  /**
+   * The bucket's region (ASSETS_BUCKET_REGION), which may differ from the task's: the SDK does not
+   * follow S3's 301 to another region, and a URL presigned for the wrong region is refused.
+   */
+  region: string;
   endpoint: string | undefined;
   uploadTtlSeconds?: number;
 }
@@ -45,7 +49,7 @@ export class S3FileStore implements FileStore {
         connectionTimeout: CONNECTION_TIMEOUT_MS,
         requestTimeout: REQUEST_TIMEOUT_MS,
       },
-      ...(options.region === undefined ? {} : { region: options.region }),
+      region: options.region,
       ...(options.endpoint === undefined
         ? {}
         : // An emulator on one host cannot answer for bucket.host names.

@@ -19,13 +19,14 @@ export interface SessionData {
 const PUBLIC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SessionStore {
-  readonly kind: "memory" | "redis";
+  readonly kind: "memory" | "redis" | "dynamodb";
   /** Stores the session and returns its id, the secret that goes in the cookie. */
   create(data: SessionData, ttlMs: number): Promise<string>;
   get(sessionId: string): Promise<SessionData | undefined>;
   delete(sessionId: string): Promise<void>;
-  /** Ends every session of `userId` (the account is gone). */
-  deleteAllFor(userId: string): Promise<void>;
+  /** Ends every session of the user (sign-out, account deletion), wherever it was created. */
+  revokeUser(userId: string): Promise<void>;
+  close?(): Promise<void>;
 }
 
 /** Thrown when the store cannot be reached: the request gets a 503, never a silent sign-out. */
@@ -36,12 +37,21 @@ export class SessionStoreUnavailableError extends Error {
   }
 }
 
-function newSessionId(): string {
+export function newSessionId(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** The hash under which a session is stored: the store never holds the id that opens it. */
+export function sessionHash(sessionId: string): string {
+  return createHash("sha256").update(sessionId).digest("base64url");
+}
+
 function storageKey(sessionId: string): string {
-  return `session:${createHash("sha256").update(sessionId).digest("base64url")}`;
+  return `session:${sessionHash(sessionId)}`;
+}
+
+function userSessionsKey(userId: string): string {
+  return `sessions-of:${userId}`;
 }
 
 function parse(raw: string | null | undefined): SessionData | undefined {
@@ -54,32 +64,34 @@ function parse(raw: string | null | undefined): SessionData | undefined {
     : undefined;
 }
 
-function userIndexKey(userId: string): string {
-  return `user-sessions:${userId}`;
-}
-
 export function createMemorySessionStore(maxSessions = 100_000): SessionStore {
-  const sessions = new LRUCache<string, string>({ max: maxSessions });
-  // Storage keys per user; an entry whose session has expired is simply gone from `sessions`.
-  const byUser = new LRUCache<string, Set<string>>({ max: maxSessions });
+  // Each user's session keys, so that revokeUser finds them; pruned as sessions leave the LRU.
+  const byUser = new Map<string, Set<string>>();
+  const forget = (key: string, raw: string) => {
+    const userId = parse(raw)?.userId;
+    const keys = userId === undefined ? undefined : byUser.get(userId);
+    keys?.delete(key);
+    if (userId !== undefined && keys?.size === 0) byUser.delete(userId);
+  };
+  const sessions = new LRUCache<string, string>({
+    max: maxSessions,
+    dispose: (raw, key) => forget(key, raw),
+  });
   return {
     kind: "memory",
     create: async (data, ttlMs) => {
       const sessionId = newSessionId();
       const key = storageKey(sessionId);
       sessions.set(key, JSON.stringify(data), { ttl: ttlMs });
-      const keys = byUser.get(data.userId) ?? new Set<string>();
-      for (const old of keys) if (!sessions.has(old)) keys.delete(old);
-      byUser.set(data.userId, keys.add(key));
+      byUser.set(data.userId, (byUser.get(data.userId) ?? new Set()).add(key));
       return sessionId;
     },
     get: async (sessionId) => parse(sessions.get(storageKey(sessionId))),
     delete: async (sessionId) => {
       sessions.delete(storageKey(sessionId));
     },
-    deleteAllFor: async (userId) => {
-      for (const key of byUser.get(userId) ?? []) sessions.delete(key);
-      byUser.delete(userId);
+    revokeUser: async (userId) => {
+      for (const key of [...(byUser.get(userId) ?? [])]) sessions.delete(key);
     },
   };
 }
@@ -98,13 +110,12 @@ export function createRedisSessionStore(redis: Redis): SessionStore {
     create: (data, ttlMs) =>
       guarded(async () => {
         const sessionId = newSessionId();
-        const key = storageKey(sessionId);
-        const index = userIndexKey(data.userId);
-        // The index lives as long as the newest session; every session has the same TTL.
+        const index = userSessionsKey(data.userId);
+        // The user's index lives as long as their newest session; revokeUser reads it.
         await redis
           .multi()
-          .set(key, JSON.stringify(data), "PX", ttlMs)
-          .sadd(index, key)
+          .set(storageKey(sessionId), JSON.stringify(data), "PX", ttlMs)
+          .sadd(index, storageKey(sessionId))
           .pexpire(index, ttlMs)
           .exec();
         return sessionId;
@@ -114,11 +125,10 @@ export function createRedisSessionStore(redis: Redis): SessionStore {
       guarded(async () => {
         await redis.del(storageKey(sessionId));
       }),
-    deleteAllFor: (userId) =>
+    revokeUser: (userId) =>
       guarded(async () => {
-        const index = userIndexKey(userId);
-        const keys = await redis.smembers(index);
-        await redis.del(index, ...keys);
+        const keys = await redis.smembers(userSessionsKey(userId));
+        await redis.del(userSessionsKey(userId), ...keys);
       }),
   };
 }

@@ -1,5 +1,6 @@
-// The real entry point on the full stack, split as on ECS: `main.ts web` and `main.ts worker` as two
-// processes configured only through the CONTRACT.md variables, against every local service.
+// The real entry point on the full stack, as deployed: `main.ts migrate` (master credential) once,
+// then `main.ts web` and `main.ts worker` as two processes on the app's own database role,
+// configured only through the CONTRACT.md variables, against every local service.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,6 +16,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import pg from "pg";
 import { eventually, makePng, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
@@ -52,6 +54,21 @@ function startMain(role: string, env: NodeJS.ProcessEnv): Process {
   return { child, exited: once(child, "exit"), output: () => output };
 }
 
+/** Drops the app role the migrate step created (after its schema is gone). */
+async function dropRole(role: string): Promise<void> {
+  if (skip) return;
+  const admin = new pg.Client({ connectionString: requireServices("database").databaseUrl });
+  await admin.connect();
+  try {
+    await admin
+      .query(`REVOKE CONNECT ON DATABASE ${admin.database!} FROM ${role}`)
+      .catch(() => undefined);
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+  } finally {
+    await admin.end();
+  }
+}
+
 describe("web and worker processes on the full stack", () => {
   let schema: Awaited<ReturnType<typeof isolatedSchema>>;
   let sqs: SQSClient;
@@ -62,6 +79,8 @@ describe("web and worker processes on the full stack", () => {
   let web: Process;
   let worker: Process;
   let baseUrl: string;
+  const appRole = `fullstack_${randomBytes(5).toString("hex")}`;
+  const appPassword = randomBytes(12).toString("hex");
 
   before(
     async () => {
@@ -101,8 +120,29 @@ describe("web and worker processes on the full stack", () => {
         SIGN_UP_LIMIT_PER_CLIENT: "100000",
         SIGN_IN_LIMIT_PER_CLIENT: "100000",
       };
-      web = startMain("web", env);
-      worker = startMain("worker", env);
+      // The deploy order: the migrate step with the master credential, then the tasks on the
+      // app's own role (row access only; they verify the schema version instead of migrating).
+      const migrate = startMain("migrate", {
+        ...env,
+        DATABASE_APP_USER: appRole,
+        DATABASE_APP_PASSWORD: appPassword,
+      });
+      const [code] = await migrate.exited;
+      assert.equal(code, 0, migrate.output());
+      const asAppRole = (url: string) => {
+        const scoped = new URL(url);
+        scoped.username = appRole;
+        scoped.password = appPassword;
+        return scoped.toString();
+      };
+      const taskEnv: NodeJS.ProcessEnv = {
+        ...env,
+        DATABASE_URL: asAppRole(env.DATABASE_URL!),
+        DATABASE_MIGRATIONS: "verify",
+        DATABASE_READ_URLS: services.readUrls.map((url) => asAppRole(schema.url(url))).join(","),
+      };
+      web = startMain("web", taskEnv);
+      worker = startMain("worker", taskEnv);
       await eventually(
         async () => {
           for (const process of [web, worker]) {
@@ -141,6 +181,7 @@ describe("web and worker processes on the full stack", () => {
     sqs?.destroy();
     s3?.destroy();
     await schema?.drop();
+    await dropRole(appRole);
     await dataDir?.remove();
   });
 

@@ -118,6 +118,7 @@ export function spyDatabase(
     kind: database.kind,
     writer: wrap("writer", database.writer),
     reader: wrap("reader", database.reader),
+    replicas: database.replicas.map((replica) => wrap("reader", replica)),
     transaction: (work) => database.transaction(work),
     ping: () => database.ping(),
     close: () => database.close(),
