@@ -1,27 +1,27 @@
 /**
  * The contract between the app and the infrastructure, as a specification over the synth: every
- * task definition of every stack (dev, prod, localstack, and prod after a regional failover) is
- * fed, environment and secrets, to the app's own config loader (app/src/config.ts), in the role
- * its command names. Adding a variable on one side only fails here: a task variable the app does
- * not read, a variable the app reads that the contract does not declare, or one the contract says
- * a role gets that its task lacks. The deadlines, health paths and URL the stack derives from the
- * contract are checked against the synthesized values too.
+ * task definition of every stack (dev, prod, localstack, prod after a regional failover, and dev
+ * at every stage of the path) is fed, environment and secrets, to the app's own config loader
+ * (app/src/config.ts), in the role its command names. Adding a variable on one side only fails
+ * here: a task variable the app does not read, a variable the app reads that the contract does
+ * not declare, or one the contract says a role gets that its task lacks. A tier the synth lacks
+ * (a stage below it, or an emulator without it) leaves its variables out, and the app falls back
+ * to its in-process implementation. The deadlines, health paths and URL the stack derives from
+ * the contract are checked against the synthesized values too.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { checkRole, loadConfig, parseRole } from "../../app/src/config";
 import {
   HEALTH_CHECKERS,
   MAX_STOP_TIMEOUT_SECONDS,
-  TASK_ROLES,
-  type TaskRole,
   taskSecretsWith,
   taskVariablesWith,
   type Tier,
-  type Variable,
   VARIABLES,
 } from "../../contract";
 import { synth, type Synth, type SynthResource } from "../../harness";
+import { STAGES } from "../../stacks/stages";
+import { containerOf, loadAsTheApp, processRoleOf, taskEnvironment, taskRoleOf } from "./tasks";
 
 const T = {
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -29,6 +29,7 @@ const T = {
   targetGroup: "aws:lb/targetGroup:TargetGroup",
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   cacheGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  distribution: "aws:cloudfront/distribution:Distribution",
   vpc: "aws:ec2/vpc:Vpc",
 } as const;
 
@@ -41,54 +42,12 @@ const STACKS = [
     stack: "prod",
     overrides: { database: { writerRegion: "secondary" } },
   },
+  ...STAGES.map(({ stage }) => ({
+    label: `dev at stage ${stage}`,
+    stack: "dev",
+    overrides: { stage },
+  })),
 ] as const;
-
-interface Container {
-  command: string[];
-  environment: Array<{ name: string; value: string }>;
-  secrets: Array<{ name: string; valueFrom: string }>;
-  stopTimeout: number;
-}
-
-const containerOf = (task: SynthResource) =>
-  (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
-
-const roleOf = (task: SynthResource): TaskRole => {
-  const role = containerOf(task).command[0];
-  assert.ok((TASK_ROLES as readonly string[]).includes(role ?? ""), `${task.name}: role ${role}`);
-  return role as TaskRole;
-};
-
-/**
- * The environment a task starts with: its plain variables, and for each secret (a `valueFrom`
- * ARN that only ECS resolves) the contract's example value for that variable.
- */
-function taskEnvironment(task: SynthResource): Record<string, string> {
-  const container = containerOf(task);
-  const env = Object.fromEntries(container.environment.map(({ name, value }) => [name, value]));
-  for (const { name } of container.secrets) {
-    const variable = (VARIABLES as Record<string, Variable<unknown> | undefined>)[name];
-    assert.ok(variable, `${task.name}: secret ${name} is not a variable of the contract`);
-    env[name] = variable.example;
-  }
-  return env;
-}
-
-/** Loads `env` with the app's loader and returns what it read. */
-function loadAsTheApp(task: SynthResource) {
-  const env = taskEnvironment(task);
-  const read = new Set<string>();
-  const watched = new Proxy(env, {
-    get(target, key) {
-      if (typeof key === "string") read.add(key);
-      return target[key as string];
-    },
-  });
-  const role = parseRole(roleOf(task));
-  const config = loadConfig(watched, "/srv");
-  checkRole(role, config);
-  return { env, read, config };
-}
 
 const synths = new Map<string, Synth>();
 before(async () => {
@@ -103,36 +62,61 @@ before(async () => {
 for (const { label } of STACKS) {
   describe(`contract: ${label}`, () => {
     const tasks = () => synths.get(label)!.ofType(T.taskDefinition);
-    // A region without a cache (the emulator cannot host one) leaves the cache's variables out.
-    const hasCache = (task: SynthResource) =>
-      synths
-        .get(label)!
-        .ofType(T.cacheGroup)
-        .some((group) => group.region === task.region);
-    // These stacks have every tier but, on moto, the cache (stages: test/stack/stages.test.ts).
-    const tiersOf = (task: SynthResource): Tier[] =>
-      hasCache(task) ? ["cache", "cdn", "queue"] : ["cdn", "queue"];
+    const inRegionOf = (task: SynthResource, resources: readonly SynthResource[]) =>
+      resources.some((resource) => resource.region === task.region);
+    // The tiers the synth gives a task beyond the database: a cache group in its region (none on
+    // the emulator, nor below the cache's stage), a CDN, a worker service in its region.
+    const tiersOf = (task: SynthResource): Tier[] => {
+      const s = synths.get(label)!;
+      const workers = s.ofType(T.taskDefinition).filter((t) => processRoleOf(t) === "worker");
+      return [
+        ...(inRegionOf(task, s.ofType(T.cacheGroup)) ? (["cache"] as const) : []),
+        ...(s.ofType(T.distribution).length > 0 ? (["cdn"] as const) : []),
+        ...(inRegionOf(task, workers) ? (["queue"] as const) : []),
+      ];
+    };
 
-    it("GIVEN the synth THEN it runs a web and a worker task per region", () => {
-      const roles = tasks().map(roleOf);
-      for (const role of TASK_ROLES) assert.ok(roles.includes(role), `no ${role} task`);
+    it("GIVEN the synth THEN each region runs a web and a worker task, or (below the queue's stage) one task running both", () => {
+      const byRegion = new Map<string | null, string[]>();
+      for (const task of tasks()) {
+        byRegion.set(task.region, [...(byRegion.get(task.region) ?? []), processRoleOf(task)]);
+      }
+      assert.ok(byRegion.size > 0, "no task");
+      const full = !label.startsWith("dev at stage");
+      for (const [region, roles] of byRegion) {
+        const expected = full ? [["web", "worker"]] : [["web", "worker"], ["all"]];
+        assert.ok(
+          expected.some((shape) => shape.join() === roles.sort().join()),
+          `${region}: ${roles.join()}`,
+        );
+      }
     });
 
-    it("GIVEN every task's environment and secrets THEN the app's loader accepts them in the task's role, every tier out of the embedded mode", () => {
+    it("GIVEN every task's environment and secrets THEN the app's loader accepts them in the task's role, out of the embedded mode for every tier the synth has", () => {
       for (const task of tasks()) {
         const { config } = loadAsTheApp(task);
+        const tiers = tiersOf(task);
         assert.deepEqual(
-          [config.database.kind, config.redis !== undefined, config.queueUrl !== undefined],
-          ["postgres", hasCache(task), true],
+          [
+            config.database.kind,
+            config.redis !== undefined,
+            config.files.kind,
+            config.queueUrl !== undefined,
+          ],
+          [
+            "postgres",
+            tiers.includes("cache"),
+            tiers.includes("cdn") ? "s3" : "local",
+            tiers.includes("queue"),
+          ],
           task.name,
         );
-        assert.equal(config.files.kind, "s3", task.name);
       }
     });
 
     it("GIVEN every task THEN it gets exactly its role's variables and secrets, and the app reads each of them", () => {
       for (const task of tasks()) {
-        const role = roleOf(task);
+        const role = taskRoleOf(task);
         const container = containerOf(task);
         const { read } = loadAsTheApp(task);
         assert.deepEqual(
@@ -152,7 +136,7 @@ for (const { label } of STACKS) {
 
     it("GIVEN the web tasks THEN only their own VPC (the load balancer) may forward client addresses, and the cookie key is a secret of their own region", () => {
       const s = synths.get(label)!;
-      for (const task of tasks().filter((candidate) => roleOf(candidate) === "web")) {
+      for (const task of tasks().filter((candidate) => taskRoleOf(candidate) === "web")) {
         const vpc = s.ofType(T.vpc).find((candidate) => candidate.region === task.region);
         assert.ok(vpc, `${task.name}: no VPC in ${task.region}`);
         const container = containerOf(task);
@@ -184,7 +168,7 @@ for (const { label } of STACKS) {
           appSeconds < container.stopTimeout && container.stopTimeout <= MAX_STOP_TIMEOUT_SECONDS,
           `${task.name}: app ${appSeconds} s, stopTimeout ${container.stopTimeout} s`,
         );
-        if (roleOf(task) !== "web") continue;
+        if (taskRoleOf(task) !== "web") continue;
         const service = s
           .ofType(T.service)
           .find((candidate) => candidate.inputs.taskDefinition === task.state.arn);
@@ -201,7 +185,11 @@ for (const { label } of STACKS) {
 
     it("GIVEN the health checks THEN the load balancer asks for readiness and Route53 for liveness (contract: HEALTH_CHECKERS)", () => {
       const s = synths.get(label)!;
-      assert.equal(s.ofType(T.targetGroup).length, 2, "one target group per region");
+      assert.equal(
+        s.ofType(T.targetGroup).length,
+        s.ofType(T.vpc).length,
+        "one target group per region",
+      );
       if (label.startsWith("prod")) assert.equal(s.ofType(T.healthCheck).length, 2);
       for (const group of s.ofType(T.targetGroup)) {
         const healthCheck = group.inputs.healthCheck as { path: string };

@@ -1,26 +1,17 @@
 /**
  * The path from one server to millions (stacks/stages.ts), as a specification: what each stage's
  * config turns on and what config refuses (no synth), then over the synth of every stage of the
- * dev stack, as the README prices it (one synth per stage, shared by every assertion): what exists at each stage, that each
- * task's environment loads in the app's own loader with the tiers that exist, that the policy pack
- * finds no mandatory violation, and that every step up keeps every stateful resource in place.
+ * dev stack, as the README prices it (one synth per stage, shared by every assertion): what exists
+ * at each stage, that once a stage runs more than one web task no user state lives in one task's
+ * memory, that the policy pack finds no mandatory violation, and that every step up keeps every
+ * stateful resource in place. That each task's environment loads in the app's own loader with the
+ * stage's tiers is the contract spec's (test/stack/contract.test.ts runs every stage).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import type { PolicyPackConfig } from "@pulumi/policy";
-import { checkRole, loadConfig, parseRole } from "../../app/src/config";
-import {
-  type Tier,
-  type TaskRole,
-  taskSecretsWith,
-  taskVariablesWith,
-  type Variable,
-  VARIABLES,
-} from "../../contract";
+import { userStateHomes } from "../../app/src/tiers";
 import { synth, type Synth, type SynthResource } from "../../harness";
-import { policies } from "../../policy/policies";
 import {
   ConfigError,
   ENVIRONMENT_DEFAULTS,
@@ -29,13 +20,13 @@ import {
   type StackConfig,
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
-import { STAGES } from "../../stacks/stages";
-import { describeViolations, fromSynth, runPolicies } from "../policy/runner";
+import { STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
+import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACK } from "../../tools/readme";
 import { replacingChanges } from "../../components/replacementInputs";
+import { containerOf, loadAsTheApp, taskRoleOf } from "./tasks";
 
-const PROJECT_ROOT = join(__dirname, "..", "..");
 const STACK = STAGE_STACK;
 
 const T = {
@@ -44,20 +35,26 @@ const T = {
   distribution: "aws:cloudfront/distribution:Distribution",
   queue: "aws:sqs/queue:Queue",
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  service: "aws:ecs/service:Service",
+  scalingTarget: "aws:appautoscaling/target:Target",
   peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+  listener: "aws:lb/listener:Listener",
 } as const;
 
-/** What exists at each stage of dev: regions, cache groups, CDNs, job queues, in-region replicas. */
-const EXPECTED: Record<number, [number, number, number, number, number, string]> = {
-  //  regions, cache groups, distributions, job queues, writer's replicas, web command
-  1: [1, 0, 0, 0, 0, "all"],
-  2: [1, 0, 0, 0, 1, "all"],
-  3: [1, 1, 0, 0, 1, "all"],
-  4: [1, 1, 1, 0, 1, "all"],
-  5: [1, 1, 1, 0, 1, "all"],
-  6: [2, 2, 1, 0, 1, "all"],
-  7: [2, 2, 1, 2, 1, "web"],
-  8: [2, 2, 1, 2, 1, "web"],
+/**
+ * What exists at each stage of dev: regions, cache groups, CDNs, job queues, in-region replicas,
+ * the web command, and the most web tasks the stack runs (every region's at its maximum).
+ */
+const EXPECTED: Record<number, [number, number, number, number, number, string, number]> = {
+  //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks
+  1: [1, 0, 0, 0, 0, "all", 1],
+  2: [1, 0, 0, 0, 1, "all", 1],
+  3: [1, 1, 0, 0, 1, "all", 1],
+  4: [1, 1, 1, 0, 1, "all", 1],
+  5: [1, 1, 1, 0, 1, "all", 4],
+  6: [2, 2, 1, 0, 1, "all", 8],
+  7: [2, 2, 1, 2, 1, "web", 8],
+  8: [2, 2, 1, 2, 1, "web", 8],
 };
 
 const configAt = (stage: number, raw: Record<string, unknown> = {}) =>
@@ -133,16 +130,6 @@ describe("stages: config", () => {
       { stage: 5, database: { writerRegion: "secondary" } },
       /database\.writerRegion: secondary, but regions\.count is 1/,
     ],
-    [
-      "the cache switched off below its stage",
-      { stage: 5, web: { maxTasks: 1 }, cache: { enabled: false } },
-      /cache\.enabled: switched off below its stage.*allowDataLoss/,
-    ],
-    [
-      "the second region switched off on the full path",
-      { regions: { count: 1 } },
-      /regions\.count: switched off below its stage/,
-    ],
     ["a stage off the path", { stage: STAGES.length + 1 }, /stage: /],
   ];
   for (const [what, raw, message] of refused) {
@@ -155,9 +142,50 @@ describe("stages: config", () => {
     });
   }
 
-  it("GIVEN a step down acknowledged with allowDataLoss THEN config accepts it", () => {
-    const config = parseConfig({ environment: "dev", regions: { count: 1 }, allowDataLoss: true });
-    assert.equal(config.regions.count, 1);
+  /** Each stateful switch turned off at the first stage that has it on, the rest left consistent. */
+  const stepDowns: Array<[string, Record<string, unknown>]> = [
+    ["cache.enabled", { stage: 3, cache: { enabled: false } }],
+    ["cdn.enabled", { stage: 4, cdn: { enabled: false } }],
+    ["regions.count", { stage: 6, regions: { count: 1 } }],
+    ["workers.mode", { stage: 7, workers: { mode: "inProcess" } }],
+  ];
+  it("GIVEN the step-down table THEN it has a row for every stateful switch", () => {
+    assert.deepEqual(
+      stepDowns.map(([key]) => key).sort(),
+      STATEFUL_SWITCHES.map(({ key }) => key).sort(),
+    );
+  });
+  for (const [key, raw] of stepDowns) {
+    it(`GIVEN ${key} switched off at stage ${String(raw.stage)} THEN config refuses the step down alone, naming what it deletes and allowDataLoss`, () => {
+      assert.throws(
+        () => parseConfig({ environment: "dev", ...raw }),
+        (error: ConfigError) =>
+          error instanceof ConfigError &&
+          error.problems.length === 1 &&
+          new RegExp(
+            `^${key.replace(".", "\\.")}: switched off below its stage, which deletes .*Fix: .*allowDataLoss: true`,
+          ).test(error.problems[0]!),
+      );
+    });
+    it(`GIVEN ${key} switched off at stage ${String(raw.stage)} with allowDataLoss THEN config accepts it, the switch off`, () => {
+      const config = parseConfig({ environment: "dev", ...raw, allowDataLoss: true });
+      const row = STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
+      assert.equal(row.on(config), false);
+    });
+    it(`GIVEN ${key} off at the stage below ${String(raw.stage)} THEN it is no step down (nothing to delete)`, () => {
+      const below = parseConfig({ environment: "dev", ...raw, stage: Number(raw.stage) - 1 });
+      const row = STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
+      assert.equal(row.on(below), false);
+    });
+  }
+
+  it("GIVEN the full path and one region THEN config refuses it (no stage is the top stage)", () => {
+    assert.throws(
+      () => parseConfig({ environment: "dev", regions: { count: 1 } }),
+      (error: ConfigError) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith("regions.count: switched off below its stage")),
+    );
   });
 });
 
@@ -177,21 +205,25 @@ before(async () => {
   });
 });
 
-interface Container {
-  command: string[];
-  environment: Array<{ name: string; value: string }>;
-  secrets: Array<{ name: string; valueFrom: string }>;
-}
-const containerOf = (task: SynthResource) =>
-  (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
-
-/** The tiers a stage's config gives the app beyond the database. */
-function tiersOf(config: StackConfig): Tier[] {
-  return [
-    ...(config.cache.enabled ? (["cache"] as const) : []),
-    ...(config.cdn.enabled ? (["cdn"] as const) : []),
-    ...(config.workers.mode === "service" ? (["queue"] as const) : []),
-  ];
+/** The web tasks (role `web` or `all`) and the most of them the stack runs: each service's scaling maximum. */
+function webTasks(s: Synth) {
+  const tasks = s.ofType(T.taskDefinition).filter((task) => taskRoleOf(task) === "web");
+  const most = tasks
+    .map((task) => {
+      const service = s
+        .ofType(T.service)
+        .find((candidate) => candidate.inputs.taskDefinition === task.state.arn);
+      assert.ok(service, `${task.name}: no service runs it`);
+      const target = s
+        .ofType(T.scalingTarget)
+        .find((candidate) =>
+          String(candidate.inputs.resourceId).endsWith(`/${service.state.name}`),
+        );
+      assert.ok(target, `${service.name}: no scaling target`);
+      return Number(target.inputs.maxCapacity);
+    })
+    .reduce((sum, count) => sum + count, 0);
+  return { tasks, most };
 }
 
 for (const { stage, step } of STAGES) {
@@ -229,6 +261,7 @@ for (const { stage, step } of STAGES) {
           queues.length,
           writerReplicas.length,
           [...commands].join(),
+          webTasks(s()).most,
         ],
         EXPECTED[stage],
       );
@@ -239,58 +272,76 @@ for (const { stage, step } of STAGES) {
       assert.equal(s().ofType(T.peering).length, configs.get(stage)!.regions.count - 1);
     });
 
-    it("GIVEN every task's environment and secrets THEN the app's loader accepts them with the stage's tiers and the in-process fallback for the rest", () => {
-      const tiers = tiersOf(configs.get(stage)!);
-      for (const task of s().ofType(T.taskDefinition)) {
-        const container = containerOf(task);
-        const processRole = parseRole(container.command[0]);
-        const role: TaskRole = processRole === "worker" ? "worker" : "web";
+    it("GIVEN more than one web task THEN no user state lives in one task's memory: the app's loader puts sessions, rate limits, the cache and uploads in shared tiers, and cookies are signed with the stack's key", () => {
+      const { tasks, most } = webTasks(s());
+      if (most <= 1) return;
+      for (const task of tasks) {
+        const homes = userStateHomes(loadAsTheApp(task).config);
+        const inTask = Object.entries(homes).filter(([, home]) => home === "process");
         assert.deepEqual(
-          container.environment.map(({ name }) => name).sort(),
-          taskVariablesWith(role, tiers).sort(),
-          `${task.name}: plain variables`,
-        );
-        assert.deepEqual(
-          container.secrets.map(({ name }) => name).sort(),
-          taskSecretsWith(tiers).sort(),
-          `${task.name}: secrets`,
-        );
-        const env = Object.fromEntries(
-          container.environment.map(({ name, value }) => [name, value]),
-        );
-        for (const { name } of container.secrets) {
-          env[name] = (VARIABLES as Record<string, Variable<unknown>>)[name]!.example;
-        }
-        const config = loadConfig(env, "/srv");
-        checkRole(processRole, config);
-        assert.deepEqual(
-          [
-            config.database.kind,
-            config.redis !== undefined,
-            config.files.kind,
-            config.queueUrl !== undefined,
-          ],
-          [
-            "postgres",
-            tiers.includes("cache"),
-            tiers.includes("cdn") ? "s3" : "local",
-            tiers.includes("queue"),
-          ],
-          task.name,
+          inTask,
+          [],
+          `${task.name}: user state in the task, with ${most} web tasks`,
         );
       }
     });
 
     it("GIVEN the policy pack with policy/config.dev.json THEN there is no mandatory violation", async () => {
-      const config = JSON.parse(
-        readFileSync(join(PROJECT_ROOT, "policy", `config.${STACK}.json`), "utf8"),
-      ) as PolicyPackConfig;
-      const violations = await runPolicies(policies, fromSynth(s()), { config });
+      const violations = await runPackOver(s(), STACK);
       const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
       assert.deepEqual(mandatory, [], describeViolations(mandatory));
     });
   });
 }
+
+describe("stage 1 of prod: the smallest real deployment with a domain", () => {
+  const prod = parseConfig({ environment: "prod", stage: 1 });
+  let s: Synth;
+  before(async () => {
+    s = await synth("prod", { stage: 1 });
+    assert.equal(s.error, undefined, `synth of prod at stage 1 failed: ${s.error}`);
+  });
+
+  it("GIVEN the synth THEN one region serves HTTPS with its certificate, and plain HTTP only redirects", () => {
+    const listeners = s.ofType(T.listener);
+    assert.deepEqual(
+      listeners.map((l) => [
+        l.inputs.port,
+        l.inputs.protocol,
+        l.inputs.certificateArn !== undefined,
+      ]),
+      [
+        [80, "HTTP", false],
+        [443, "HTTPS", true],
+      ],
+    );
+    const [http] = listeners as [SynthResource];
+    assert.deepEqual(
+      (http.inputs.defaultActions as Array<{ type: string }>).map((a) => a.type),
+      ["redirect"],
+    );
+  });
+
+  it("GIVEN the synth THEN the writer is encrypted with its own key, keeps prod's backups and is Multi-AZ", () => {
+    const [writer, ...others] = s.ofType(T.db);
+    assert.deepEqual(others, [], "stage 1 has no replica");
+    assert.deepEqual(
+      [
+        writer!.inputs.storageEncrypted,
+        String(writer!.inputs.kmsKeyId).startsWith("arn:aws:kms:"),
+        writer!.inputs.backupRetentionPeriod,
+        writer!.inputs.multiAz,
+      ],
+      [true, true, prod.database.backupRetentionDays, true],
+    );
+  });
+
+  it("GIVEN the policy pack with policy/config.prod.json THEN there is no mandatory violation", async () => {
+    const violations = await runPackOver(s, "prod");
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
+    assert.deepEqual(mandatory, [], describeViolations(mandatory));
+  });
+});
 
 describe("stages: the README", () => {
   it("GIVEN each stage's synth THEN the README's stage table shows its monthly cost (npm run docs:cost)", async () => {

@@ -1,0 +1,70 @@
+/**
+ * A synthesized ECS task as the app sees it: its container, the role its command names, and its
+ * environment loaded with the app's own loader (app/src/config.ts). Shared by the contract spec
+ * and the stage spec, which both read every task of a synth this way.
+ */
+import assert from "node:assert/strict";
+import { checkRole, loadConfig, parseRole } from "../../app/src/config";
+import {
+  PROCESS_ROLES,
+  type ProcessRole,
+  type TaskRole,
+  type Variable,
+  VARIABLES,
+} from "../../contract";
+import type { SynthResource } from "../../harness";
+
+export interface Container {
+  command: string[];
+  environment: Array<{ name: string; value: string }>;
+  secrets: Array<{ name: string; valueFrom: string }>;
+  stopTimeout: number;
+}
+
+export const containerOf = (task: SynthResource) =>
+  (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
+
+/** The role the task's command starts: `web`, `worker`, or `all` (web and jobs in one task). */
+export const processRoleOf = (task: SynthResource): ProcessRole => {
+  const role = containerOf(task).command[0];
+  assert.ok(
+    (PROCESS_ROLES as readonly string[]).includes(role ?? ""),
+    `${task.name}: role ${role}`,
+  );
+  return role as ProcessRole;
+};
+
+/** The contract's role whose variables the task gets: a task running `all` serves the web. */
+export const taskRoleOf = (task: SynthResource): TaskRole =>
+  processRoleOf(task) === "worker" ? "worker" : "web";
+
+/**
+ * The environment a task starts with: its plain variables, and for each secret (a `valueFrom`
+ * ARN that only ECS resolves) the contract's example value for that variable.
+ */
+export function taskEnvironment(task: SynthResource): Record<string, string> {
+  const container = containerOf(task);
+  const env = Object.fromEntries(container.environment.map(({ name, value }) => [name, value]));
+  for (const { name } of container.secrets) {
+    const variable = (VARIABLES as Record<string, Variable<unknown> | undefined>)[name];
+    assert.ok(variable, `${task.name}: secret ${name} is not a variable of the contract`);
+    env[name] = variable.example;
+  }
+  return env;
+}
+
+/** Loads the task's environment with the app's loader, in its role, and returns what it read. */
+export function loadAsTheApp(task: SynthResource) {
+  const env = taskEnvironment(task);
+  const read = new Set<string>();
+  const watched = new Proxy(env, {
+    get(target, key) {
+      if (typeof key === "string") read.add(key);
+      return target[key as string];
+    },
+  });
+  const role = parseRole(processRoleOf(task));
+  const config = loadConfig(watched, "/srv");
+  checkRole(role, config);
+  return { env, read, config };
+}
