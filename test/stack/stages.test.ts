@@ -11,23 +11,22 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import { userStateHomes } from "../../app/src/tiers";
-import { synth, type Synth, type SynthResource } from "../../harness";
+import { synth, type Synth } from "../../harness";
+import { stackConfig } from "../../harness/synth";
 import {
   ConfigError,
   ENVIRONMENT_DEFAULTS,
   ENVIRONMENTS,
   parseConfig,
-  type StackConfig,
+  rawConfigFromPulumi,
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
 import { STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
 import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
-import { README, readmeWithStageTable, STAGE_STACK } from "../../tools/readme";
+import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
 import { replacingChanges } from "../../components/replacementInputs";
 import { containerOf, loadAsTheApp, taskRoleOf } from "./tasks";
-
-const STACK = STAGE_STACK;
 
 const T = {
   db: "aws:rds/instance:Instance",
@@ -42,19 +41,33 @@ const T = {
 } as const;
 
 /**
- * What exists at each stage of dev: regions, cache groups, CDNs, job queues, in-region replicas,
- * the web command, and the most web tasks the stack runs (every region's at its maximum).
+ * What exists at each stage of each stack: regions, cache groups, CDNs, job queues, replicas
+ * next to the writer, the web command, and the most web tasks the stack runs (every region's at
+ * its maximum).
  */
-const EXPECTED: Record<number, [number, number, number, number, number, string, number]> = {
-  //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks
-  1: [1, 0, 0, 0, 0, "all", 1],
-  2: [1, 0, 0, 0, 1, "all", 1],
-  3: [1, 1, 0, 0, 1, "all", 1],
-  4: [1, 1, 1, 0, 1, "all", 1],
-  5: [1, 1, 1, 0, 1, "all", 4],
-  6: [2, 2, 1, 0, 1, "all", 8],
-  7: [2, 2, 1, 2, 1, "web", 8],
-  8: [2, 2, 1, 2, 1, "web", 8],
+type Shape = [number, number, number, number, number, string, number];
+const EXPECTED: Record<(typeof STAGE_STACKS)[number], Record<number, Shape>> = {
+  dev: {
+    //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks
+    1: [1, 0, 0, 0, 0, "all", 1],
+    2: [1, 0, 0, 0, 1, "all", 1],
+    3: [1, 1, 0, 0, 1, "all", 1],
+    4: [1, 1, 1, 0, 1, "all", 1],
+    5: [1, 1, 1, 0, 1, "all", 4],
+    6: [2, 2, 1, 0, 1, "all", 8],
+    7: [2, 2, 1, 2, 1, "web", 8],
+    8: [2, 2, 1, 2, 1, "web", 8],
+  },
+  prod: {
+    1: [1, 0, 0, 0, 0, "all", 1],
+    2: [1, 0, 0, 0, 2, "all", 1],
+    3: [1, 1, 0, 0, 2, "all", 1],
+    4: [1, 1, 1, 0, 2, "all", 1],
+    5: [1, 1, 1, 0, 2, "all", 30],
+    6: [2, 2, 1, 0, 2, "all", 60],
+    7: [2, 2, 1, 2, 2, "web", 60],
+    8: [2, 2, 1, 2, 2, "web", 60],
+  },
 };
 
 const configAt = (stage: number, raw: Record<string, unknown> = {}) =>
@@ -67,10 +80,13 @@ describe("stages: config", () => {
       STAGES.map((_, index) => index + 1),
     );
     for (const row of STAGES.slice(1)) assert.notDeepEqual(row.before, {}, `stage ${row.stage}`);
-    assert.deepEqual(
-      Object.keys(EXPECTED).map(Number),
-      STAGES.map((row) => row.stage),
-    );
+    for (const stack of STAGE_STACKS) {
+      assert.deepEqual(
+        Object.keys(EXPECTED[stack]).map(Number),
+        STAGES.map((row) => row.stage),
+        stack,
+      );
+    }
   });
 
   it("GIVEN each environment THEN its top stage is its defaults without a stage (dev and prod walk the whole path)", () => {
@@ -189,19 +205,21 @@ describe("stages: config", () => {
   });
 });
 
-const synths = new Map<number, Synth>();
-const configs = new Map<number, StackConfig>();
+/** Each stack's synth at each stage (one per stage, shared by every assertion), keyed `stack:stage`. */
+const synths = new Map<string, Synth>();
+const key = (stack: string, stage: number) => `${stack}:${stage}`;
+/** Every stage of every stack priced in the README. */
+const RUNS = STAGE_STACKS.flatMap((stack) => STAGES.map((row) => ({ stack, ...row })));
 before(async () => {
-  const results = await Promise.all(STAGES.map(({ stage }) => synth(STACK, { stage })));
-  STAGES.forEach(({ stage }, index) => {
+  const results = await Promise.all(RUNS.map(({ stack, stage }) => synth(stack, { stage })));
+  RUNS.forEach(({ stack, stage }, index) => {
     const result = results[index]!;
     assert.equal(
       result.error,
       undefined,
-      `synth of ${STACK} at stage ${stage} failed: ${result.error}`,
+      `synth of ${stack} at stage ${stage} failed: ${result.error}`,
     );
-    synths.set(stage, result);
-    configs.set(stage, parseConfig({ environment: STACK, stage }));
+    synths.set(key(stack, stage), result);
   });
 });
 
@@ -226,9 +244,10 @@ function webTasks(s: Synth) {
   return { tasks, most };
 }
 
-for (const { stage, step } of STAGES) {
-  describe(`stage ${stage} (${step}) of ${STACK}`, () => {
-    const s = () => synths.get(stage)!;
+for (const { stack, stage, step } of RUNS) {
+  describe(`stage ${stage} (${step}) of ${stack}`, () => {
+    const s = () => synths.get(key(stack, stage))!;
+    const config = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
 
     it("GIVEN the synth THEN exactly the stage's tiers exist", () => {
       const regions = new Set(
@@ -263,13 +282,13 @@ for (const { stage, step } of STAGES) {
           [...commands].join(),
           webTasks(s()).most,
         ],
-        EXPECTED[stage],
+        EXPECTED[stack][stage],
       );
       assert.equal(writers.length, 1, "one writer");
     });
 
     it("GIVEN one region THEN nothing is peered; two THEN the regions are peered", () => {
-      assert.equal(s().ofType(T.peering).length, configs.get(stage)!.regions.count - 1);
+      assert.equal(s().ofType(T.peering).length, config.regions.count - 1);
     });
 
     it("GIVEN more than one web task THEN no user state lives in one task's memory: the app's loader puts sessions, rate limits, the cache and uploads in shared tiers, and cookies are signed with the stack's key", () => {
@@ -286,70 +305,68 @@ for (const { stage, step } of STAGES) {
       }
     });
 
-    it("GIVEN the policy pack with policy/config.dev.json THEN there is no mandatory violation", async () => {
-      const violations = await runPackOver(s(), STACK);
+    it("GIVEN a domain THEN every region serves HTTPS with its certificate and plain HTTP only redirects; without one, plain HTTP on the load balancer's name", () => {
+      const expected = config.dns.domain
+        ? ["80 HTTP redirect", "443 HTTPS certificate forward"]
+        : ["80 HTTP forward"];
+      const regions = [
+        ...new Set(
+          s()
+            .ofType(T.listener)
+            .map((l) => l.region),
+        ),
+      ];
+      assert.equal(regions.length, config.regions.count);
+      for (const region of regions) {
+        const listeners = s()
+          .ofType(T.listener)
+          .filter((l) => l.region === region)
+          .map((l) =>
+            [
+              l.inputs.port,
+              l.inputs.protocol,
+              ...(l.inputs.certificateArn === undefined ? [] : ["certificate"]),
+              ...(l.inputs.defaultActions as Array<{ type: string }>).map((a) => a.type),
+            ].join(" "),
+          );
+        assert.deepEqual(listeners.sort(), expected, String(region));
+      }
+    });
+
+    it("GIVEN the writer and its replicas THEN each is encrypted, the writer and a cross-region replica with a key of their region, and the writer keeps the environment's backups", () => {
+      const instances = s().ofType(T.db);
+      const writer = instances.find((db) => db.inputs.replicateSourceDb === undefined);
+      assert.ok(writer, "no writer");
+      for (const db of instances) {
+        // A replica in the writer's region is encrypted with the writer's key (RDS picks it).
+        const ownKey = db === writer || db.region !== writer.region;
+        assert.equal(db.inputs.storageEncrypted, true, db.name);
+        if (!ownKey) continue;
+        assert.match(String(db.inputs.kmsKeyId), new RegExp(`^arn:aws:kms:${db.region}:`), db.name);
+      }
+      assert.equal(writer.inputs.backupRetentionPeriod, config.database.backupRetentionDays);
+    });
+
+    it(`GIVEN the policy pack with policy/config.${stack}.json THEN there is no mandatory violation`, async () => {
+      const violations = await runPackOver(s(), stack);
       const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
       assert.deepEqual(mandatory, [], describeViolations(mandatory));
     });
   });
 }
 
-describe("stage 1 of prod: the smallest real deployment with a domain", () => {
-  const prod = parseConfig({ environment: "prod", stage: 1 });
-  let s: Synth;
-  before(async () => {
-    s = await synth("prod", { stage: 1 });
-    assert.equal(s.error, undefined, `synth of prod at stage 1 failed: ${s.error}`);
-  });
-
-  it("GIVEN the synth THEN one region serves HTTPS with its certificate, and plain HTTP only redirects", () => {
-    const listeners = s.ofType(T.listener);
-    assert.deepEqual(
-      listeners.map((l) => [
-        l.inputs.port,
-        l.inputs.protocol,
-        l.inputs.certificateArn !== undefined,
-      ]),
-      [
-        [80, "HTTP", false],
-        [443, "HTTPS", true],
-      ],
-    );
-    const [http] = listeners as [SynthResource];
-    assert.deepEqual(
-      (http.inputs.defaultActions as Array<{ type: string }>).map((a) => a.type),
-      ["redirect"],
-    );
-  });
-
-  it("GIVEN the synth THEN the writer is encrypted with its own key, keeps prod's backups and is Multi-AZ", () => {
-    const [writer, ...others] = s.ofType(T.db);
-    assert.deepEqual(others, [], "stage 1 has no replica");
-    assert.deepEqual(
-      [
-        writer!.inputs.storageEncrypted,
-        String(writer!.inputs.kmsKeyId).startsWith("arn:aws:kms:"),
-        writer!.inputs.backupRetentionPeriod,
-        writer!.inputs.multiAz,
-      ],
-      [true, true, prod.database.backupRetentionDays, true],
-    );
-  });
-
-  it("GIVEN the policy pack with policy/config.prod.json THEN there is no mandatory violation", async () => {
-    const violations = await runPackOver(s, "prod");
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
-    assert.deepEqual(mandatory, [], describeViolations(mandatory));
-  });
-});
-
 describe("stages: the README", () => {
-  it("GIVEN each stage's synth THEN the README's stage table shows its monthly cost (npm run docs:cost)", async () => {
+  it("GIVEN each stage's synth of each stack THEN the README's stage table shows its monthly cost (npm run docs:cost)", async () => {
     const readme = readFileSync(README, "utf8");
-    const estimates = STAGES.map(({ stage }) => {
-      const s = synths.get(stage)!;
-      return estimate({ ...s, resources: [...s.resources] });
-    });
+    const estimates = Object.fromEntries(
+      STAGE_STACKS.map((stack) => [
+        stack,
+        STAGES.map(({ stage }) => {
+          const s = synths.get(key(stack, stage))!;
+          return estimate({ ...s, resources: [...s.resources] });
+        }),
+      ]),
+    );
     assert.equal(
       readme,
       await readmeWithStageTable(readme, estimates),
@@ -358,11 +375,11 @@ describe("stages: the README", () => {
   });
 });
 
-for (const { stage } of STAGES.slice(0, -1)) {
-  describe(`stage ${stage} → ${stage + 1}: an in-place update`, () => {
+for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) {
+  describe(`${stack}, stage ${stage} → ${stage + 1}: an in-place update`, () => {
     it("GIVEN both synths THEN every stateful resource of the lower stage exists in the higher one, with no replacement-forcing input changed, and the writer stays", () => {
-      const lower = synths.get(stage)!;
-      const higher = synths.get(stage + 1)!;
+      const lower = synths.get(key(stack, stage))!;
+      const higher = synths.get(key(stack, stage + 1))!;
       // A step up adds stateful resources (that is the step); it must not delete or replace one.
       const replaced = replacingChanges(lower.resources, higher.resources).filter(
         (change) => change.input !== "(created)",
