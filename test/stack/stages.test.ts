@@ -307,7 +307,7 @@ for (const { stack, stage, step } of RUNS) {
 
     it("GIVEN a domain THEN every region serves HTTPS with its certificate and plain HTTP only redirects; without one, plain HTTP on the load balancer's name", () => {
       const expected = config.dns.domain
-        ? ["80 HTTP redirect", "443 HTTPS certificate forward"]
+        ? ["443 HTTPS certificate forward", "80 HTTP redirect"]
         : ["80 HTTP forward"];
       const regions = [
         ...new Set(
