@@ -472,11 +472,18 @@ export const VARIABLES = {
     example: "50",
     parse: (value) => parsePositiveWholeNumber("SIGN_IN_LIMIT_PER_CLIENT", value),
   }),
+  SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: variable({
+    name: "SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT",
+    delivery: "local",
+    meaning: "failed sign-ins of one account from one client address per window (app default 10)",
+    example: "10",
+    parse: (value) => parsePositiveWholeNumber("SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT", value),
+  }),
   SIGN_IN_LIMIT_PER_ACCOUNT: variable({
     name: "SIGN_IN_LIMIT_PER_ACCOUNT",
     delivery: "local",
-    meaning: "sign-in attempts per account per window (app default 10)",
-    example: "10",
+    meaning: "failed sign-ins of one account from all addresses per window (app default 100)",
+    example: "100",
     parse: (value) => parsePositiveWholeNumber("SIGN_IN_LIMIT_PER_ACCOUNT", value),
   }),
   SIGN_UP_LIMIT_PER_CLIENT: variable({

@@ -176,6 +176,7 @@ async function main(): Promise<number> {
       // also keep its counters apart from other runs on the shared Redis.
       SIGN_UP_LIMIT_PER_CLIENT: "1000000",
       SIGN_IN_LIMIT_PER_CLIENT: "1000000",
+      SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "1000000",
       SIGN_IN_LIMIT_PER_ACCOUNT: "1000000",
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -17,11 +17,7 @@ export async function synthesize(
   stack: string,
   overrides: ConfigOverrides = {},
 ): Promise<SynthResult> {
-  const result = await synthInProcess(stack, overrides);
-  if (result.error !== undefined) {
-    throw new Error(`synth of stack ${stack} failed: ${result.error}`);
-  }
-  return result;
+  return succeeded(stack, await synthInProcess(stack, overrides));
 }
 
 /**
@@ -33,16 +29,20 @@ export async function synthesizeInChild(
   stack: string,
   overrides: ConfigOverrides = {},
 ): Promise<SynthResult> {
-  const result = await synth(stack, overrides);
-  if (result.error !== undefined) {
-    throw new Error(`synth of stack ${stack} failed: ${result.error}`);
-  }
+  const result = succeeded(stack, await synth(stack, overrides));
   return {
     project: result.project,
     stack: result.stack,
     resources: [...result.resources],
     outputs: result.outputs,
   };
+}
+
+/** The synth's result, or the program's failure as an error naming the stack. */
+function succeeded<R extends { error?: string | undefined }>(stack: string, result: R): R {
+  if (result.error !== undefined)
+    throw new Error(`synth of stack ${stack} failed: ${result.error}`);
+  return result;
 }
 
 /** Parses a `--config` argument: a JSON object of raw project config. */

@@ -94,7 +94,8 @@ export interface Config {
   rateLimits: {
     windowMs?: number;
     signInPerClient?: number;
-    signInPerAccount?: number;
+    signInFailuresPerAccountClient?: number;
+    signInFailuresPerAccount?: number;
     signUpPerClient?: number;
   };
 }
@@ -105,7 +106,8 @@ function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
   const limits = {
     windowMs: windowSeconds === undefined ? undefined : windowSeconds * 1000,
     signInPerClient: readVariable(env, "SIGN_IN_LIMIT_PER_CLIENT"),
-    signInPerAccount: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT"),
+    signInFailuresPerAccountClient: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT"),
+    signInFailuresPerAccount: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT"),
     signUpPerClient: readVariable(env, "SIGN_UP_LIMIT_PER_CLIENT"),
   };
   return Object.fromEntries(

@@ -52,13 +52,16 @@ export async function findUser(query: QueryFn, id: string): Promise<UserRow | un
   return row;
 }
 
-export async function findUserForSignIn(
+/** The account with its password hash, for checking a password: by email (sign-in) or by id. */
+export async function findUserWithPassword(
   query: QueryFn,
-  email: string,
+  by: { email: string } | { id: string },
 ): Promise<UserRowWithPassword | undefined> {
+  const [column, value] =
+    "email" in by ? ["email", normalizeEmail(by.email)] : ["public_id", by.id];
   const [row] = await query<UserRowWithPassword>(
-    `SELECT ${COLUMNS}, password_hash FROM users WHERE email = $1`,
-    [normalizeEmail(email)],
+    `SELECT ${COLUMNS}, password_hash FROM users WHERE ${column} = $1`,
+    [value],
   );
   return row;
 }
@@ -78,15 +81,21 @@ export async function insertUser(
 export async function updateUser(
   query: QueryFn,
   id: string,
-  changes: { name?: string | undefined; email?: string | undefined },
+  changes: { name?: string | undefined; email?: string | undefined; passwordHash?: string },
 ): Promise<UserRow | undefined> {
   // COALESCE keeps a column whose change is absent (null), so one statement covers every subset.
   const [row] = await query<UserRow>(
     `UPDATE users
-        SET name = COALESCE($2, name), email = COALESCE($3, email), updated_at = now()
+        SET name = COALESCE($2, name), email = COALESCE($3, email),
+            password_hash = COALESCE($4, password_hash), updated_at = now()
       WHERE public_id = $1
       RETURNING ${COLUMNS}`,
-    [id, changes.name ?? null, changes.email === undefined ? null : normalizeEmail(changes.email)],
+    [
+      id,
+      changes.name ?? null,
+      changes.email === undefined ? null : normalizeEmail(changes.email),
+      changes.passwordHash ?? null,
+    ],
   );
   return row;
 }

@@ -4,72 +4,54 @@
  * its security group, which security-group-no-world-ingress checks.)
  */
 import * as aws from "@pulumi/aws";
-import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { environmentConfig, environmentOf } from "../environment";
-import { UNKNOWN, read, violation } from "../values";
+import { resourceRule, unlessOn } from "../resourceRule";
+import { UNKNOWN, read } from "../values";
 
-export const elasticacheEncryptedAtRest: ResourceValidationPolicy = {
+export const elasticacheEncryptedAtRest = resourceRule({
   name: "elasticache-encrypted-at-rest",
   description: "ElastiCache replication groups encrypt their data and snapshots at rest.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(
-    aws.elasticache.ReplicationGroup,
-    (group, args, reportViolation) => {
-      const encrypted = read(() => group.atRestEncryptionEnabled);
-      if (encrypted === true || encrypted === UNKNOWN) return;
-      reportViolation(
-        violation(
-          args,
-          "its data and snapshots are not encrypted at rest",
-          "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key); this replaces the replication group",
-        ),
-      );
-    },
-  ),
-};
+  resource: aws.elasticache.ReplicationGroup,
+  check: (group) =>
+    unlessOn(
+      read(() => group.atRestEncryptionEnabled),
+      {
+        problem: "its data and snapshots are not encrypted at rest",
+        fix: "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key); this replaces the replication group",
+      },
+    ),
+});
 
-export const elasticacheEncryptedInTransit: ResourceValidationPolicy = {
+export const elasticacheEncryptedInTransit = resourceRule({
   name: "elasticache-encrypted-in-transit",
   description: "ElastiCache replication groups accept TLS connections only.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(
-    aws.elasticache.ReplicationGroup,
-    (group, args, reportViolation) => {
-      const enabled = read(() => group.transitEncryptionEnabled);
-      const mode = read(() => group.transitEncryptionMode);
-      if (enabled === UNKNOWN || mode === UNKNOWN) return;
-      if (enabled === true && mode !== "preferred") return;
-      reportViolation(
-        violation(
-          args,
-          enabled === true
-            ? 'transitEncryptionMode "preferred" still accepts plaintext connections'
-            : "it accepts plaintext connections",
-          'set transitEncryptionEnabled: true with transitEncryptionMode "required" (or unset), and connect with TLS (rediss://)',
-        ),
-      );
-    },
-  ),
-};
+  resource: aws.elasticache.ReplicationGroup,
+  check: (group) => {
+    const enabled = read(() => group.transitEncryptionEnabled);
+    const mode = read(() => group.transitEncryptionMode);
+    if (enabled === UNKNOWN || mode === UNKNOWN) return undefined;
+    if (enabled === true && mode !== "preferred") return undefined;
+    return {
+      problem:
+        enabled === true
+          ? 'transitEncryptionMode "preferred" still accepts plaintext connections'
+          : "it accepts plaintext connections",
+      fix: 'set transitEncryptionEnabled: true with transitEncryptionMode "required" (or unset), and connect with TLS (rediss://)',
+    };
+  },
+});
 
-export const elasticacheProdAutomaticFailover: ResourceValidationPolicy = {
+export const elasticacheProdAutomaticFailover = resourceRule({
   name: "elasticache-prod-automatic-failover",
   description: "In prod, ElastiCache replication groups fail over to a replica automatically.",
-  enforcementLevel: "mandatory",
-  configSchema: environmentConfig,
-  validateResource: validateResourceOfType(
-    aws.elasticache.ReplicationGroup,
-    (group, args, reportViolation) => {
-      if (environmentOf(args) !== "prod") return;
-      const failover = read(() => group.automaticFailoverEnabled);
-      if (failover === true || failover === UNKNOWN) return;
-      reportViolation(
-        violation(
-          args,
+  resource: aws.elasticache.ReplicationGroup,
+  prodOnly: true,
+  check: (group) =>
+    unlessOn(
+      read(() => group.automaticFailoverEnabled),
+      {
+        problem:
           "the prod cache has no automatic failover, so losing its primary node stops writes",
-          "set automaticFailoverEnabled: true and multiAzEnabled: true, with at least one replica (numCacheClusters of 2 or more)",
-        ),
-      );
-    },
-  ),
-};
+        fix: "set automaticFailoverEnabled: true and multiAzEnabled: true, with at least one replica (numCacheClusters of 2 or more)",
+      },
+    ),
+});

@@ -3,24 +3,21 @@
  * every container ships its logs somewhere.
  */
 import * as aws from "@pulumi/aws";
-import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { UNKNOWN, parseJson, read, violation } from "../values";
+import { resourceRule } from "../resourceRule";
+import { UNKNOWN, parseJson, read } from "../values";
 
-export const ecsNoPublicIp: ResourceValidationPolicy = {
+export const ecsNoPublicIp = resourceRule({
   name: "ecs-no-public-ip",
   description: "ECS services do not give their tasks public IP addresses.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(aws.ecs.Service, (service, args, reportViolation) => {
-    if (read(() => service.networkConfiguration?.assignPublicIp) !== true) return;
-    reportViolation(
-      violation(
-        args,
-        "its tasks get public IP addresses",
-        "set networkConfiguration.assignPublicIp: false and run the tasks in private subnets (they reach out through NAT and take traffic from the load balancer)",
-      ),
-    );
-  }),
-};
+  resource: aws.ecs.Service,
+  check: (service) =>
+    read(() => service.networkConfiguration?.assignPublicIp) !== true
+      ? undefined
+      : {
+          problem: "its tasks get public IP addresses",
+          fix: "set networkConfiguration.assignPublicIp: false and run the tasks in private subnets (they reach out through NAT and take traffic from the load balancer)",
+        },
+});
 
 /**
  * The containers of a task definition that send their logs nowhere; undefined when the
@@ -37,27 +34,20 @@ export function containersWithoutLogging(containerDefinitions: unknown): string[
   });
 }
 
-export const ecsTaskLogging: ResourceValidationPolicy = {
+export const ecsTaskLogging = resourceRule({
   name: "ecs-task-logging",
   description: "Every container of an ECS task definition has a log configuration.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(
-    aws.ecs.TaskDefinition,
-    (task, args, reportViolation) => {
-      const definitions = read(() => task.containerDefinitions);
-      if (definitions === UNKNOWN) return;
-      const silent = containersWithoutLogging(definitions);
-      const fix =
-        'give each container a logConfiguration (logDriver "awslogs" with awslogs-group, awslogs-region and awslogs-stream-prefix)';
-      if (silent === undefined) {
-        reportViolation(
-          violation(args, "its containerDefinitions are not a JSON array of containers", fix),
-        );
-      } else if (silent.length > 0) {
-        reportViolation(
-          violation(args, `container(s) ${silent.join(", ")} send their logs nowhere`, fix),
-        );
-      }
-    },
-  ),
-};
+  resource: aws.ecs.TaskDefinition,
+  check: (task) => {
+    const definitions = read(() => task.containerDefinitions);
+    if (definitions === UNKNOWN) return undefined;
+    const silent = containersWithoutLogging(definitions);
+    const fix =
+      'give each container a logConfiguration (logDriver "awslogs" with awslogs-group, awslogs-region and awslogs-stream-prefix)';
+    if (silent === undefined)
+      return { problem: "its containerDefinitions are not a JSON array of containers", fix };
+    if (silent.length > 0)
+      return { problem: `container(s) ${silent.join(", ")} send their logs nowhere`, fix };
+    return undefined;
+  },
+});

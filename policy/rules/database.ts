@@ -9,6 +9,7 @@
 import * as aws from "@pulumi/aws";
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { type Environment, environmentConfig, environmentOf } from "../environment";
+import { resourceRule, unlessOn } from "../resourceRule";
 import { UNKNOWN, nonEmptyString, read, violation } from "../values";
 
 /** Fewest days of automated backups per environment (prod: AWS Security Hub RDS.11's default). */
@@ -24,42 +25,37 @@ function isReplica(instance: { replicateSourceDb?: string }): boolean {
   return source === UNKNOWN || nonEmptyString(source) !== undefined;
 }
 
-export const rdsEncryptedAtRest: ResourceValidationPolicy = {
+export const rdsEncryptedAtRest = resourceRule({
   name: "rds-encrypted-at-rest",
   description:
     "RDS instances encrypt their storage: writers set storageEncrypted; replicas set it or name the KMS key of their region.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
+  resource: aws.rds.Instance,
+  check: (instance) => {
     const encrypted = read(() => instance.storageEncrypted);
-    if (encrypted === true || encrypted === UNKNOWN) return;
+    if (encrypted === true || encrypted === UNKNOWN) return undefined;
     const key = read(() => instance.kmsKeyId);
     // A cross-region replica ignores storageEncrypted and is encrypted by its kmsKeyId.
-    if (isReplica(instance) && (key === UNKNOWN || nonEmptyString(key) !== undefined)) return;
-    reportViolation(
-      violation(
-        args,
-        "its storage is not encrypted at rest",
-        "set storageEncrypted: true (with kmsKeyId for a customer-managed key); an existing instance cannot be encrypted in place, so restore an encrypted copy of its snapshot",
-      ),
-    );
-  }),
-};
+    if (isReplica(instance) && (key === UNKNOWN || nonEmptyString(key) !== undefined))
+      return undefined;
+    return {
+      problem: "its storage is not encrypted at rest",
+      fix: "set storageEncrypted: true (with kmsKeyId for a customer-managed key); an existing instance cannot be encrypted in place, so restore an encrypted copy of its snapshot",
+    };
+  },
+});
 
-export const rdsNotPubliclyAccessible: ResourceValidationPolicy = {
+export const rdsNotPubliclyAccessible = resourceRule({
   name: "rds-not-publicly-accessible",
   description: "RDS instances have no public endpoint.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
-    if (read(() => instance.publiclyAccessible) !== true) return;
-    reportViolation(
-      violation(
-        args,
-        "it is publicly accessible",
-        "set publiclyAccessible: false and keep it in isolated subnets; the app reaches it through its security group",
-      ),
-    );
-  }),
-};
+  resource: aws.rds.Instance,
+  check: (instance) =>
+    read(() => instance.publiclyAccessible) !== true
+      ? undefined
+      : {
+          problem: "it is publicly accessible",
+          fix: "set publiclyAccessible: false and keep it in isolated subnets; the app reaches it through its security group",
+        },
+});
 
 export const rdsAutomatedBackups: ResourceValidationPolicy = {
   name: "rds-automated-backups",
@@ -85,71 +81,61 @@ export const rdsAutomatedBackups: ResourceValidationPolicy = {
   }),
 };
 
-export const rdsProdMultiAz: ResourceValidationPolicy = {
+export const rdsProdMultiAz = resourceRule({
   name: "rds-prod-multi-az",
   description:
     "In prod, RDS writers run multi-AZ, so a zone failure fails over instead of stopping writes.",
-  enforcementLevel: "mandatory",
-  configSchema: environmentConfig,
-  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
-    if (environmentOf(args) !== "prod" || isReplica(instance)) return;
-    const multiAz = read(() => instance.multiAz);
-    if (multiAz === true || multiAz === UNKNOWN) return;
-    reportViolation(
-      violation(
-        args,
-        "the prod writer runs in a single availability zone",
-        "set multiAz: true (a standby in another zone; about double the instance cost)",
-      ),
+  resource: aws.rds.Instance,
+  prodOnly: true,
+  check: (instance) => {
+    if (isReplica(instance)) return undefined;
+    return unlessOn(
+      read(() => instance.multiAz),
+      {
+        problem: "the prod writer runs in a single availability zone",
+        fix: "set multiAz: true (a standby in another zone; about double the instance cost)",
+      },
     );
-  }),
-};
+  },
+});
 
-export const rdsProdDeletionProtection: ResourceValidationPolicy = {
+export const rdsProdDeletionProtection = resourceRule({
   name: "rds-prod-deletion-protection",
   description: "In prod, RDS writers have deletion protection.",
-  enforcementLevel: "mandatory",
-  configSchema: environmentConfig,
-  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
-    if (environmentOf(args) !== "prod" || isReplica(instance)) return;
-    const protectedFromDeletion = read(() => instance.deletionProtection);
-    if (protectedFromDeletion === true || protectedFromDeletion === UNKNOWN) return;
-    reportViolation(
-      violation(
-        args,
-        "the prod writer can be deleted by one destroy or replacement",
-        "set deletionProtection: true (turn it off in a separate update before an intended deletion)",
-      ),
+  resource: aws.rds.Instance,
+  prodOnly: true,
+  check: (instance) => {
+    if (isReplica(instance)) return undefined;
+    return unlessOn(
+      read(() => instance.deletionProtection),
+      {
+        problem: "the prod writer can be deleted by one destroy or replacement",
+        fix: "set deletionProtection: true (turn it off in a separate update before an intended deletion)",
+      },
     );
-  }),
-};
+  },
+});
 
-export const rdsProdFinalSnapshot: ResourceValidationPolicy = {
+export const rdsProdFinalSnapshot = resourceRule({
   name: "rds-prod-final-snapshot",
   description: "In prod, deleting an RDS writer leaves a final snapshot.",
-  enforcementLevel: "mandatory",
-  configSchema: environmentConfig,
-  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
-    if (environmentOf(args) !== "prod" || isReplica(instance)) return;
+  resource: aws.rds.Instance,
+  prodOnly: true,
+  check: (instance) => {
+    if (isReplica(instance)) return undefined;
     const skip = read(() => instance.skipFinalSnapshot);
     const identifier = read(() => instance.finalSnapshotIdentifier);
-    if (skip === UNKNOWN || identifier === UNKNOWN) return;
-    if (skip === true) {
-      reportViolation(
-        violation(
-          args,
-          "deleting the prod writer would keep no final snapshot",
-          "set skipFinalSnapshot: false and a finalSnapshotIdentifier",
-        ),
-      );
-    } else if (nonEmptyString(identifier) === undefined) {
-      reportViolation(
-        violation(
-          args,
-          "it keeps a final snapshot but names none, so deleting it fails",
-          "set finalSnapshotIdentifier (unique per deletion, e.g. with a random suffix)",
-        ),
-      );
-    }
-  }),
-};
+    if (skip === UNKNOWN || identifier === UNKNOWN) return undefined;
+    if (skip === true)
+      return {
+        problem: "deleting the prod writer would keep no final snapshot",
+        fix: "set skipFinalSnapshot: false and a finalSnapshotIdentifier",
+      };
+    if (nonEmptyString(identifier) === undefined)
+      return {
+        problem: "it keeps a final snapshot but names none, so deleting it fails",
+        fix: "set finalSnapshotIdentifier (unique per deletion, e.g. with a random suffix)",
+      };
+    return undefined;
+  },
+});

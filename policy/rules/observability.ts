@@ -5,33 +5,23 @@
  * AWS-owned keys unless kmsKeyId names a customer-managed one), and that cannot be turned off.
  */
 import * as aws from "@pulumi/aws";
-import {
-  type ResourceValidationPolicy,
-  type StackValidationPolicy,
-  validateResourceOfType,
-} from "@pulumi/policy";
-import { environmentConfig, environmentOf } from "../environment";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { resourceRule } from "../resourceRule";
 import { UNKNOWN, read, readSetting, violation } from "../values";
 
-export const logGroupRetention: ResourceValidationPolicy = {
+export const logGroupRetention = resourceRule({
   name: "log-group-retention",
   description: "Every CloudWatch log group expires its events after a set number of days.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(
-    aws.cloudwatch.LogGroup,
-    (group, args, reportViolation) => {
-      const days = read(() => group.retentionInDays);
-      if (days === UNKNOWN || (typeof days === "number" && days > 0)) return;
-      reportViolation(
-        violation(
-          args,
-          "it keeps log events forever",
-          "set retentionInDays (e.g. 7 or 30 in dev, 90 or more in prod); stored logs cost about $0.03 per GB-month",
-        ),
-      );
-    },
-  ),
-};
+  resource: aws.cloudwatch.LogGroup,
+  check: (group) => {
+    const days = read(() => group.retentionInDays);
+    if (days === UNKNOWN || (typeof days === "number" && days > 0)) return undefined;
+    return {
+      problem: "it keeps log events forever",
+      fix: "set retentionInDays (e.g. 7 or 30 in dev, 90 or more in prod); stored logs cost about $0.03 per GB-month",
+    };
+  },
+});
 
 export const alarmHasAction: ResourceValidationPolicy = {
   name: "alarm-has-action",
@@ -94,46 +84,40 @@ export const rdsLogGroupsManaged: StackValidationPolicy = {
   },
 };
 
-export const albProdAccessLogs: ResourceValidationPolicy = {
+export const albProdAccessLogs = resourceRule({
   name: "alb-prod-access-logs",
   description: "In prod, application load balancers write access logs to S3.",
-  enforcementLevel: "mandatory",
-  configSchema: environmentConfig,
-  validateResource: validateResourceOfType(aws.lb.LoadBalancer, (lb, args, reportViolation) => {
-    if (environmentOf(args) !== "prod") return;
+  resource: aws.lb.LoadBalancer,
+  prodOnly: true,
+  check: (lb) => {
     const kind = read(() => lb.loadBalancerType);
-    if (kind !== undefined && kind !== "application") return;
+    if (kind !== undefined && kind !== "application") return undefined;
     const enabled = read(() => lb.accessLogs?.enabled);
     const bucket = read(() => lb.accessLogs?.bucket);
-    if (enabled === UNKNOWN || bucket === UNKNOWN) return;
-    if (enabled === true && typeof bucket === "string" && bucket !== "") return;
-    reportViolation(
-      violation(
-        args,
+    if (enabled === UNKNOWN || bucket === UNKNOWN) return undefined;
+    if (enabled === true && typeof bucket === "string" && bucket !== "") return undefined;
+    return {
+      problem:
         "the prod load balancer writes no access logs, so a bad request or a client's errors leave no trace",
-        "set accessLogs { bucket, prefix, enabled: true } to a bucket in its region with SSE-S3 encryption that ELB may write to (components/accessLogBucket.ts)",
-      ),
-    );
-  }),
-};
+      fix: "set accessLogs { bucket, prefix, enabled: true } to a bucket in its region with SSE-S3 encryption that ELB may write to (components/accessLogBucket.ts)",
+    };
+  },
+});
 
-export const rdsProdEnhancedMonitoring: ResourceValidationPolicy = {
+export const rdsProdEnhancedMonitoring = resourceRule({
   name: "rds-prod-enhanced-monitoring",
   description: "In prod, RDS instances report OS metrics through Enhanced Monitoring.",
-  enforcementLevel: "mandatory",
-  configSchema: environmentConfig,
-  validateResource: validateResourceOfType(aws.rds.Instance, (instance, args, reportViolation) => {
-    if (environmentOf(args) !== "prod") return;
+  resource: aws.rds.Instance,
+  prodOnly: true,
+  check: (instance) => {
     const interval = read(() => instance.monitoringInterval);
     const role = read(() => instance.monitoringRoleArn);
-    if (interval === UNKNOWN || role === UNKNOWN) return;
-    if (typeof interval === "number" && interval > 0 && typeof role === "string") return;
-    reportViolation(
-      violation(
-        args,
+    if (interval === UNKNOWN || role === UNKNOWN) return undefined;
+    if (typeof interval === "number" && interval > 0 && typeof role === "string") return undefined;
+    return {
+      problem:
         "the prod instance has no Enhanced Monitoring, so CPU steal, memory and per-process load are invisible",
-        "set monitoringInterval (60 is enough) and monitoringRoleArn to a role monitoring.rds.amazonaws.com may assume, with AmazonRDSEnhancedMonitoringRole attached",
-      ),
-    );
-  }),
-};
+      fix: "set monitoringInterval (60 is enough) and monitoringRoleArn to a role monitoring.rds.amazonaws.com may assume, with AmazonRDSEnhancedMonitoringRole attached",
+    };
+  },
+});

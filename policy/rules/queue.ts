@@ -3,12 +3,8 @@
  * dead-letter queue or is one.
  */
 import * as aws from "@pulumi/aws";
-import {
-  type PolicyResource,
-  type ResourceValidationPolicy,
-  type StackValidationPolicy,
-  validateResourceOfType,
-} from "@pulumi/policy";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { resourceRule } from "../resourceRule";
 import {
   type Link,
   UNKNOWN,
@@ -21,24 +17,21 @@ import {
   violation,
 } from "../values";
 
-export const sqsEncryptedAtRest: ResourceValidationPolicy = {
+export const sqsEncryptedAtRest = resourceRule({
   name: "sqs-encrypted-at-rest",
   description: "SQS queues encrypt messages at rest, with SQS-managed keys or a KMS key.",
-  enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(aws.sqs.Queue, (queue, args, reportViolation) => {
+  resource: aws.sqs.Queue,
+  check: (queue) => {
     const managed = read(() => queue.sqsManagedSseEnabled);
     const key = read(() => queue.kmsMasterKeyId);
-    if (managed === true || managed === UNKNOWN || key === UNKNOWN) return;
-    if (nonEmptyString(key) !== undefined) return;
-    reportViolation(
-      violation(
-        args,
-        "its messages are not encrypted at rest",
-        "set sqsManagedSseEnabled: true (free), or kmsMasterKeyId for a customer-managed key",
-      ),
-    );
-  }),
-};
+    if (managed === true || managed === UNKNOWN || key === UNKNOWN) return undefined;
+    if (nonEmptyString(key) !== undefined) return undefined;
+    return {
+      problem: "its messages are not encrypted at rest",
+      fix: "set sqsManagedSseEnabled: true (free), or kmsMasterKeyId for a customer-managed key",
+    };
+  },
+});
 
 /** The dead-letter target named by a redrive policy (JSON text or object). */
 export function deadLetterTargetOf(redrivePolicy: unknown): unknown[] {

@@ -17,6 +17,7 @@ function brokenCache(): Cache {
     tryLock: fail,
     unlock: fail,
     increment: fail,
+    count: fail,
     ping: fail,
     close: async () => undefined,
   };

@@ -166,7 +166,8 @@ describe("loadConfig", () => {
       COOKIE_SECRET: secrets.join(","),
       RATE_LIMIT_WINDOW_SECONDS: "60",
       SIGN_IN_LIMIT_PER_CLIENT: "5",
-      SIGN_IN_LIMIT_PER_ACCOUNT: "3",
+      SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "3",
+      SIGN_IN_LIMIT_PER_ACCOUNT: "30",
       SIGN_UP_LIMIT_PER_CLIENT: "2",
     });
     assert.deepEqual(config.trustedProxies, ["10.0.0.0/16", "192.0.2.7", "fd00::/8"]);
@@ -174,7 +175,8 @@ describe("loadConfig", () => {
     assert.deepEqual(config.rateLimits, {
       windowMs: 60_000,
       signInPerClient: 5,
-      signInPerAccount: 3,
+      signInFailuresPerAccountClient: 3,
+      signInFailuresPerAccount: 30,
       signUpPerClient: 2,
     });
   });
@@ -220,6 +222,7 @@ describe("loadConfig", () => {
     ["RATE_LIMIT_WINDOW_SECONDS", { RATE_LIMIT_WINDOW_SECONDS: "0" }],
     ["SIGN_IN_LIMIT_PER_CLIENT", { SIGN_IN_LIMIT_PER_CLIENT: "-1" }],
     ["SIGN_IN_LIMIT_PER_ACCOUNT", { SIGN_IN_LIMIT_PER_ACCOUNT: "ten" }],
+    ["SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT", { SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "0" }],
     ["SIGN_UP_LIMIT_PER_CLIENT", { SIGN_UP_LIMIT_PER_CLIENT: "1.5" }],
     ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "0" }],
     ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "soon" }],

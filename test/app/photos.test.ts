@@ -9,7 +9,7 @@ import {
 } from "../../app/src/jobs/thumbnail";
 import { QueueUnavailableError } from "../../app/src/tiers/queue";
 import { startEmbeddedApp, type EmbeddedApp } from "./support/embedded";
-import { CookieJar, eventually, makePng } from "./support/helpers";
+import { CookieJar, eventually, makePng, signInTo } from "./support/helpers";
 
 interface Upload {
   key: string;
@@ -147,16 +147,7 @@ describe("photos (embedded)", () => {
       const user = { name: "Small", email: "small@example.com", password: "12345678" };
       const id = (await small.app.inject({ method: "POST", url: "/users", payload: user })).json()
         .id;
-      const session = new CookieJar();
-      session.store(
-        (
-          await small.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: user.email, password: user.password },
-          })
-        ).headers["set-cookie"],
-      );
+      const session = await signInTo(small.app, user);
       const started = await small.app.inject({
         method: "POST",
         url: `/users/${id}/photo`,

@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
+import { DEFAULT_RATE_LIMITS } from "../../app/src/http/rateLimits";
 import { startEmbeddedApp, type EmbeddedApp } from "./support/embedded";
-import { CookieJar, makePng } from "./support/helpers";
+import { CookieJar, makePng, signInTo } from "./support/helpers";
 
 let counter = 0;
 function newUser() {
@@ -54,7 +55,8 @@ describe("security (embedded)", () => {
         rateLimits: {
           windowMs: 60_000,
           signInPerClient: 5,
-          signInPerAccount: 3,
+          signInFailuresPerAccountClient: 3,
+          signInFailuresPerAccount: 6,
           signUpPerClient: 4,
         },
       },
@@ -76,16 +78,7 @@ describe("security (embedded)", () => {
   }
 
   async function signIn(email: string, password: string, remoteAddress = nextClient()) {
-    const jar = new CookieJar();
-    const response = await t.app.inject({
-      method: "POST",
-      url: "/sessions",
-      payload: { email, password },
-      remoteAddress,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    jar.store(response.headers["set-cookie"]);
-    return jar;
+    return signInTo(t.app, { email, password }, { remoteAddress });
   }
 
   describe("1. private fields and enumerable ids", () => {
@@ -207,19 +200,78 @@ describe("security (embedded)", () => {
       assert.equal(last!.json().error, "rate_limited");
     });
 
-    it("GIVEN many clients guessing one account's password WHEN over the account's limit THEN 429", async () => {
+    /** POST /sessions with the account's email (upper-cased: the limits see one account). */
+    async function attempt(email: string, password: string, remoteAddress: string) {
+      return t.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email: email.toUpperCase(), password },
+        remoteAddress,
+      });
+    }
+
+    it("GIVEN many clients guessing one account's password WHEN over the account's failure limit THEN 429", async () => {
       const { input } = await signUp();
       const statuses: number[] = [];
-      for (let attempt = 0; attempt < 4; attempt += 1) {
-        const response = await t.app.inject({
-          method: "POST",
-          url: "/sessions",
-          payload: { email: input.email.toUpperCase(), password: "wrong-password" },
-          remoteAddress: nextClient(),
-        });
-        statuses.push(response.statusCode);
+      for (let guess = 0; guess < 7; guess += 1) {
+        statuses.push((await attempt(input.email, "wrong-password", nextClient())).statusCode);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429]);
+    });
+
+    it("GIVEN one client guessing one account's password WHEN over the account-and-client limit THEN 429, even for the right password from there", async () => {
+      const { input } = await signUp();
+      const attacker = nextClient();
+      const statuses: number[] = [];
+      for (let guess = 0; guess < 4; guess += 1) {
+        statuses.push((await attempt(input.email, "wrong-password", attacker)).statusCode);
       }
       assert.deepEqual(statuses, [401, 401, 401, 429]);
+      const right = await attempt(input.email, input.password, attacker);
+      assert.equal(right.statusCode, 429, "a guess that happens to be right is refused too");
+      assert.equal(right.json().field, "email");
+    });
+
+    it("GIVEN the default limits and an attacker guessing from one address until refused WHEN the owner signs in from another THEN 201 (no lockout DoS)", async () => {
+      const defaults = await startEmbeddedApp();
+      try {
+        const owner = newUser();
+        const created = await defaults.app.inject({
+          method: "POST",
+          url: "/users",
+          payload: owner,
+        });
+        assert.equal(created.statusCode, 201, created.body);
+        const guess = (password: string, remoteAddress: string) =>
+          defaults.app.inject({
+            method: "POST",
+            url: "/sessions",
+            payload: { email: owner.email, password },
+            remoteAddress,
+          });
+        const attacker = nextClient();
+        const statuses: number[] = [];
+        for (let attempt = 0; attempt < 11; attempt += 1) {
+          statuses.push((await guess("wrong-password", attacker)).statusCode);
+        }
+        assert.equal(statuses.at(-1), 429, "the attacker's address is refused");
+        const signedIn = await guess(owner.password, nextClient());
+        assert.equal(signedIn.statusCode, 201, signedIn.body);
+        const limit = DEFAULT_RATE_LIMITS.signInFailuresPerAccountClient;
+        assert.deepEqual(statuses, [...Array<number>(limit).fill(401), 429]);
+      } finally {
+        await defaults.close();
+      }
+    });
+
+    it("GIVEN the owner signing in right, again and again THEN the account's limits do not count it", async () => {
+      const { input } = await signUp();
+      const statuses: number[] = [];
+      // More than either account limit (3 per client, 6 in all), fewer than the client's (5).
+      for (let round = 0; round < 12; round += 1) {
+        statuses.push((await attempt(input.email, input.password, nextClient())).statusCode);
+      }
+      assert.deepEqual(statuses, Array<number>(12).fill(201));
     });
 
     it("GIVEN one IPv6 host rotating through its /64 WHEN guessing THEN it is one client to the limit", async () => {
@@ -250,6 +302,124 @@ describe("security (embedded)", () => {
         statuses.push(response.statusCode);
       }
       assert.deepEqual(statuses, [201, 201, 201, 201, 429]);
+    });
+  });
+
+  describe("changing the email or password needs the current password", () => {
+    async function patch(
+      id: string,
+      jar: CookieJar,
+      payload: Record<string, string>,
+      remoteAddress = "203.0.113.9",
+    ) {
+      return t.app.inject({
+        method: "PATCH",
+        url: `/users/${id}`,
+        headers: { cookie: jar.header() },
+        payload,
+        remoteAddress,
+      });
+    }
+
+    const changes: Record<string, string>[] = [
+      { email: "taken-over@example.com" },
+      { password: "attacker-chosen" },
+    ];
+    for (const change of changes) {
+      const field = Object.keys(change)[0]!;
+      it(`GIVEN only a session WHEN PATCHing ${field} without currentPassword THEN 400 naming currentPassword`, async () => {
+        const { user, input } = await signUp();
+        const jar = await signIn(input.email, input.password);
+        const response = await patch(user.id, jar, change);
+        assert.equal(response.statusCode, 400, response.body);
+        assert.equal(response.json().field, "currentPassword");
+        assert.match(response.json().message, new RegExp(`required to change ${field}`));
+        await signIn(input.email, input.password);
+      });
+
+      it(`GIVEN a wrong currentPassword WHEN PATCHing ${field} THEN 403 and nothing changes`, async () => {
+        const { user, input } = await signUp();
+        const jar = await signIn(input.email, input.password);
+        const response = await patch(user.id, jar, { ...change, currentPassword: "not-it-at-all" });
+        assert.equal(response.statusCode, 403, response.body);
+        assert.equal(response.json().error, "wrong_password");
+        assert.equal(response.json().field, "currentPassword");
+        await signIn(input.email, input.password);
+      });
+    }
+
+    it("GIVEN the right currentPassword WHEN PATCHing the email THEN 200 and the account signs in with the new one", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const email = `moved-${input.email}`;
+      const response = await patch(user.id, jar, { email, currentPassword: input.password });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.equal(response.json().email, email);
+      await signIn(email, input.password);
+    });
+
+    it("GIVEN the right currentPassword WHEN PATCHing the password THEN the new one signs in, the old one does not, and other sessions end", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const elsewhere = await signIn(input.email, input.password);
+      const password = "a-brand-new-password";
+      const response = await patch(user.id, jar, { password, currentPassword: input.password });
+      assert.equal(response.statusCode, 200, response.body);
+      jar.store(response.headers["set-cookie"]);
+      const me = await t.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(me.statusCode, 200, "the client that changed it stays signed in");
+      const other = await t.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: elsewhere.header() },
+      });
+      assert.equal(other.statusCode, 401, "every other session is signed out");
+      const old = await t.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email: input.email, password: input.password },
+        remoteAddress: nextClient(),
+      });
+      assert.equal(old.statusCode, 401);
+      await signIn(input.email, password);
+    });
+
+    it("GIVEN wrong currentPasswords from one client WHEN over the account-and-client limit THEN 429, for PATCH and sign-in alike", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const client = nextClient();
+      const statuses: number[] = [];
+      for (let guess = 0; guess < 4; guess += 1) {
+        const response = await patch(
+          user.id,
+          jar,
+          { email: `x${guess}-${input.email}`, currentPassword: `guess-${guess}` },
+          client,
+        );
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [403, 403, 403, 429]);
+      const signInThere = await t.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email: input.email, password: input.password },
+        remoteAddress: client,
+      });
+      assert.equal(signInThere.statusCode, 429, "the PATCH failures count as failed sign-ins");
+    });
+
+    it("GIVEN the OpenAPI document THEN PATCH /users/{id} requires currentPassword with email or password", async () => {
+      const spec = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+      const body = spec.paths["/users/{id}"].patch.requestBody.content["application/json"].schema;
+      assert.deepEqual(body.dependencies, {
+        email: ["currentPassword"],
+        password: ["currentPassword"],
+      });
+      assert.ok("currentPassword" in body.properties);
     });
   });
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
 import { startEmbeddedApp, TEST_IDENTITY, type EmbeddedApp } from "./support/embedded";
-import { CookieJar } from "./support/helpers";
+import { CookieJar, signInTo } from "./support/helpers";
 
 let counter = 0;
 function newUser() {
@@ -34,14 +34,7 @@ describe("users API (embedded)", () => {
   }
 
   async function signIn(email: string, password: string, jar = new CookieJar()) {
-    const response = await t.app.inject({
-      method: "POST",
-      url: "/sessions",
-      payload: { email, password },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    jar.store(response.headers["set-cookie"]);
-    return jar;
+    return signInTo(t.app, { email, password }, { jar });
   }
 
   it("GIVEN a new user WHEN POST /users THEN 201 with the public user and no password hash", async () => {
@@ -356,7 +349,7 @@ describe("users API (embedded)", () => {
         method: "PATCH",
         url: `/users/${user.id}`,
         headers: { cookie: jar.header() },
-        payload: { email: first.input.email },
+        payload: { email: first.input.email, currentPassword: input.password },
       });
       assert.equal(taken.statusCode, 409);
       assert.equal(taken.json().field, "email");

@@ -8,6 +8,7 @@ import {
   validateCacheArgs,
 } from "../../components/cache";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -69,13 +70,7 @@ describe("Cache: argument validation", () => {
     ],
     ["no subnets", { subnetIds: [] }, /subnetIds: empty/],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateCacheArgs(baseArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateCacheArgs(baseArgs(overrides)), cases);
 
   const families: Array<[CacheArgs["engine"], string, string | undefined]> = [
     ["valkey", "7.2", "valkey7"],
@@ -92,29 +87,16 @@ describe("Cache: argument validation", () => {
     });
   }
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new Cache("bad", baseArgs({ replicas: 9 }), { provider }),
-        /Cache "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Cache("bad", baseArgs({ replicas: 9 }), { provider }),
+    /Cache "bad": invalid arguments/,
+  );
 
-  it("GIVEN a name with capitals WHEN the component is built THEN it names the name", async () => {
-    await render(({ provider }) => {
-      assert.throws(
-        () => new Cache("Primary-Cache", baseArgs(), { provider }),
-        /name: "Primary-Cache" must be lowercase/,
-      );
-      return null;
-    });
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Cache("Primary-Cache", baseArgs(), { provider }),
+    /name: "Primary-Cache" must be lowercase/,
+    "a name with capitals",
+  );
 
   it("GIVEN a project, stack and name longer than a group id's 40 characters THEN the id keeps project and stack and ends in a hash of the whole", async () => {
     const ids = await Promise.all(

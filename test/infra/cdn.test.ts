@@ -16,6 +16,7 @@ import {
 import { STATIC_SITE_BUILD } from "../../stacks/global";
 import { type RenderContext, render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const INVALIDATION_TYPE = "pulumi-nodejs:dynamic/cloudfront:Invalidation";
 const scratch = mkdtempSync(join(tmpdir(), "cdn-test-"));
@@ -177,13 +178,7 @@ describe("Cdn: argument validation", () => {
       /customDomain.name: "Static.example.com"/,
     ],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument and the fix" : "there is no problem"}`, () => {
-      const problems = validateCdnArgs({ ...valid, ...overrides } as CdnArgs);
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateCdnArgs({ ...valid, ...overrides } as CdnArgs), cases);
 
   it("GIVEN a build without index.html THEN it is named as the missing root object", () => {
     const dir = join(scratch, "no-index");
@@ -195,19 +190,10 @@ describe("Cdn: argument validation", () => {
     );
   });
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render((context) => {
-      assert.throws(
-        () => new Cdn("bad", cdnArgs(context, { staticFilesDir: join(scratch, "missing") })),
-        /Cdn "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    (context) => new Cdn("bad", cdnArgs(context, { staticFilesDir: join(scratch, "missing") })),
+    /Cdn "bad": invalid arguments/,
+  );
 });
 
 describe("Cdn: buckets", () => {

@@ -6,6 +6,7 @@ import {
   validationNames,
 } from "../../components/certificate";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 describe("DnsValidatedCertificate: the names that need a validation record", () => {
   const cases: Array<[string, string, string[], string[]]> = [
@@ -54,27 +55,13 @@ describe("DnsValidatedCertificate: argument validation", () => {
       /11 names exceed ACM's default quota of 10/,
     ],
   ];
-  for (const [label, args, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateDnsValidatedCertificateArgs(args);
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase(validateDnsValidatedCertificateArgs, cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new DnsValidatedCertificate("bad", { domainName: "App", zoneId }, { provider }),
-        /DnsValidatedCertificate "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) =>
+      new DnsValidatedCertificate("bad", { domainName: "App", zoneId }, { provider }),
+    /DnsValidatedCertificate "bad": invalid arguments/,
+  );
 });
 
 describe("DnsValidatedCertificate: resources", () => {

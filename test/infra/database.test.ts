@@ -7,6 +7,7 @@ import {
   validateDatabaseArgs,
 } from "../../components/database";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const RDS_INSTANCE = "aws:rds/instance:Instance";
 const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -122,40 +123,19 @@ describe("Database: argument validation", () => {
     ["a database name with capitals", { databaseName: "App" }, /databaseName: "App"/],
     ["a reserved user name", { masterUsername: "rdsadmin" }, /masterUsername: "rdsadmin"/],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateDatabaseArgs(baseArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateDatabaseArgs(baseArgs(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () =>
-          new Database("bad", baseArgs({ role: { kind: "writer", readReplicas: 9 } }), {
-            provider,
-          }),
-        /Database "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) =>
+      new Database("bad", baseArgs({ role: { kind: "writer", readReplicas: 9 } }), { provider }),
+    /Database "bad": invalid arguments/,
+  );
 
-  it("GIVEN a name RDS identifiers cannot carry WHEN the component is built THEN it names the name", async () => {
-    await render(({ provider }) => {
-      assert.throws(
-        () => new Database("Primary_DB", baseArgs(), { provider }),
-        /name: "Primary_DB" must be lowercase/,
-      );
-      return null;
-    });
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Database("Primary_DB", baseArgs(), { provider }),
+    /name: "Primary_DB" must be lowercase/,
+    "a name RDS identifiers cannot carry",
+  );
 });
 
 describe("Database: the writer", () => {

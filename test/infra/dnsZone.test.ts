@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DnsZone, existingZoneProblem, validateDnsZoneArgs } from "../../components/dnsZone";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 /**
  * The errors a deployment fails with when an Output the engine reads rejects: Pulumi's runtime
@@ -43,27 +44,12 @@ describe("DnsZone: argument validation", () => {
       /zoneId: "hostedzone\/Z1" must be a Route53 zone id/,
     ],
   ];
-  for (const [label, args, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateDnsZoneArgs(args);
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase(validateDnsZoneArgs, cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new DnsZone("bad", { domain: "EXAMPLE" }, { provider }),
-        /DnsZone "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new DnsZone("bad", { domain: "EXAMPLE" }, { provider }),
+    /DnsZone "bad": invalid arguments/,
+  );
 });
 
 describe("DnsZone: an existing zone's check", () => {

@@ -10,6 +10,7 @@ import {
 } from "../../components/geoDns";
 import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const ZONE_ID = "Z0123456789ABC";
 const PRIMARY_ALB = "web-primary-123.us-east-1.elb.amazonaws.com";
@@ -147,13 +148,7 @@ describe("GeoDns: argument validation", () => {
       /recordName: "app.eu" must be one lowercase DNS label/,
     ],
   ];
-  for (const [label, args, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateGeoDnsArgs(args);
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase(validateGeoDnsArgs, cases);
 
   const rejected: Array<[string, GeoDnsArgs]> = [
     [
@@ -162,21 +157,12 @@ describe("GeoDns: argument validation", () => {
     ],
     ["a bad weight", geoArgs({ routing: "weighted", primaryWeight: -5 })],
   ];
-  for (const [label, args] of rejected) {
-    it(`GIVEN ${label} WHEN the component is built THEN it throws before creating any child`, async () => {
-      const rendered = await render(({ provider }) => {
-        assert.throws(
-          () => new GeoDns("bad", args, { provider }),
-          /GeoDns "bad": invalid arguments/,
-        );
-        return null;
-      });
-      assert.deepEqual(
-        rendered.resources.filter((r) => r.type.startsWith("aws:")),
-        [],
-      );
-    });
-  }
+  for (const [label, args] of rejected)
+    itThrowsBeforeAnyChild(
+      ({ provider }) => new GeoDns("bad", args, { provider }),
+      /GeoDns "bad": invalid arguments/,
+      label,
+    );
 });
 
 describe("GeoDns: geolocation routing", () => {

@@ -6,6 +6,7 @@ import {
   validateGlobalObservabilityArgs,
 } from "../../components/globalObservability";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DISTRIBUTION_ID = "E2QWRUHEXAMPLE";
@@ -49,27 +50,12 @@ describe("GlobalObservability: argument validation", () => {
     ],
     ["a malformed alarm email", { alarmEmail: "ops" }, /alarmEmail: "ops" is not an email address/],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateGlobalObservabilityArgs(args(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateGlobalObservabilityArgs(args(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new GlobalObservability("bad", args({ cdn5xxPercent: 200 }), { provider }),
-        /GlobalObservability "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new GlobalObservability("bad", args({ cdn5xxPercent: 200 }), { provider }),
+    /GlobalObservability "bad": invalid arguments/,
+  );
 });
 
 describe("GlobalObservability: resources", () => {

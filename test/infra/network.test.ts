@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Network, subnetLayout, validateNetworkArgs } from "../../components/network";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 describe("Network: subnet layout", () => {
   const cases: Array<[string, number, Partial<ReturnType<typeof subnetLayout>>]> = [
@@ -60,27 +61,12 @@ describe("Network: argument validation", () => {
       /availabilityZoneCount: 4/,
     ],
   ];
-  for (const [label, args, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateNetworkArgs(args);
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase(validateNetworkArgs, cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new Network("bad", { cidrBlock: "10.0.0.0/8" }, { provider }),
-        /Network "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Network("bad", { cidrBlock: "10.0.0.0/8" }, { provider }),
+    /Network "bad": invalid arguments/,
+  );
 });
 
 describe("Network: resources", () => {

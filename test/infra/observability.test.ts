@@ -8,6 +8,7 @@ import {
 import { KMS_DELETION_WINDOW_DAYS } from "../../components/kmsKey";
 import { render, resolve, type Rendered } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
@@ -133,32 +134,17 @@ describe("Observability: argument validation", () => {
       /appMetricsNamespace: "AWS\/App" is not a custom CloudWatch namespace/,
     ],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateObservabilityArgs(args(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateObservabilityArgs(args(overrides)), cases);
 
   it("GIVEN thresholds from a wider config object (with the alarm email in it) THEN only the thresholds are checked", () => {
     const config = { ...THRESHOLDS, email: "ops@example.com" };
     assert.deepEqual(validateObservabilityArgs(args({ thresholds: config })), []);
   });
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new Observability("bad", args({ region: "nowhere" }), { provider }),
-        /Observability "bad": invalid arguments/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new Observability("bad", args({ region: "nowhere" }), { provider }),
+    /Observability "bad": invalid arguments/,
+  );
 });
 
 describe("Observability: alarms", () => {

@@ -10,6 +10,8 @@ import {
 import { WORKER_CONCURRENCY, workerShutdown } from "../../contract";
 import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { devTasks, PASSWORD_SECRET } from "./support/fargate";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const T = {
   queue: "aws:sqs/queue:Queue",
@@ -24,24 +26,17 @@ const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;
 
-const PASSWORD_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf";
 const WEB_TASK_ROLE = "web-task-role-1234567";
 
 /** The dev workers; each test states what it changes. */
 function workerArgs(overrides: Partial<QueueWorkersArgs> = {}): QueueWorkersArgs {
   return {
-    cluster: { arn: "arn:aws:ecs:us-east-1:123456789012:cluster/app", name: "app" },
-    vpcId: "vpc-123",
-    subnetIds: ["subnet-private-a", "subnet-private-b"],
-    image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:0123",
+    ...devTasks(),
     command: ["worker"],
-    cpu: 256,
-    memory: 512,
     minTasks: 0,
     maxTasks: 2,
     environment: { AWS_REGION: "us-east-1", ASSETS_BUCKET: "assets" },
     secrets: { DATABASE_PASSWORD: { arn: PASSWORD_SECRET, jsonKey: "password" } },
-    logRetentionDays: 7,
     useSpot: true,
     jobTimeoutSeconds: 60,
     averageJobSeconds: 2,
@@ -158,27 +153,12 @@ describe("QueueWorkers: argument validation", () => {
     ["no latency goal", { latencyGoalSeconds: 0 }, /latencyGoalSeconds: 0 must be above 0/],
     ["no average job time", { averageJobSeconds: 0 }, /averageJobSeconds: 0 must be above 0/],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateQueueWorkersArgs(workerArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateQueueWorkersArgs(workerArgs(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new QueueWorkers("bad", workerArgs({ maxReceiveCount: 0 }), { provider }),
-        /QueueWorkers "bad": invalid arguments:\n {2}- maxReceiveCount: 0/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new QueueWorkers("bad", workerArgs({ maxReceiveCount: 0 }), { provider }),
+    /QueueWorkers "bad": invalid arguments:\n {2}- maxReceiveCount: 0/,
+  );
 });
 
 describe("QueueWorkers: queues", () => {

@@ -19,6 +19,7 @@ import {
 } from "../../components/observability";
 import type { Metric } from "../../components/monitoring";
 import { render, resolve } from "../../harness/component";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const T = {
   webAcl: "aws:wafv2/webAcl:WebAcl",
@@ -111,13 +112,7 @@ describe("WebAcl: argument validation", () => {
       /rateLimit.routes\[1\].method: "post" must be one of/,
     ],
   ];
-  for (const [label, args, expected] of rows) {
-    it(`GIVEN ${label} THEN ${expected ? "the problem names the argument" : "there is no problem"}`, () => {
-      const problems = validateWebAclArgs(args);
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase(validateWebAclArgs, rows);
 
   it("GIVEN several bad arguments THEN every problem is reported at once", () => {
     const problems = validateWebAclArgs({
@@ -129,16 +124,10 @@ describe("WebAcl: argument validation", () => {
     assert.equal(problems.length, 5, problems.join("\n"));
   });
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () => new WebAcl("bad", { ...REGIONAL, logRetentionDays: 10 }, { provider }),
-        /WebAcl "bad": invalid arguments:\n {2}- logRetentionDays/,
-      );
-      return null;
-    });
-    assert.deepEqual(rendered.ofType(T.webAcl), []);
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) => new WebAcl("bad", { ...REGIONAL, logRetentionDays: 10 }, { provider }),
+    /WebAcl "bad": invalid arguments:\n {2}- logRetentionDays/,
+  );
 });
 
 describe("WebAcl: the rules, as data", () => {

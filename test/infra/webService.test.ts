@@ -10,6 +10,8 @@ import {
 import { WEB_SHUTDOWN } from "../../contract";
 import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
+import { devTasks, PASSWORD_SECRET } from "./support/fargate";
+import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
@@ -29,21 +31,15 @@ const T = {
 } as const;
 
 const CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
-const PASSWORD_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf";
 const TOKEN_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cache-token-GhIjKl";
 const KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1111";
 
 /** The dev web tier without a domain; each test states what it changes. */
 function webArgs(overrides: Partial<WebServiceArgs> = {}): WebServiceArgs {
   return {
-    cluster: { arn: "arn:aws:ecs:us-east-1:123456789012:cluster/app", name: "app" },
-    vpcId: "vpc-123",
-    subnetIds: ["subnet-private-a", "subnet-private-b"],
+    ...devTasks(),
     publicSubnetIds: ["subnet-public-a", "subnet-public-b"],
-    image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:0123",
     command: ["web"],
-    cpu: 256,
-    memory: 512,
     minTasks: 1,
     maxTasks: 4,
     environment: { AWS_REGION: "us-east-1", REDIS_URL: "rediss://cache:6379" },
@@ -52,7 +48,6 @@ function webArgs(overrides: Partial<WebServiceArgs> = {}): WebServiceArgs {
       REDIS_AUTH_TOKEN: { arn: TOKEN_SECRET },
     },
     secretKmsKeyArns: [KMS_KEY],
-    logRetentionDays: 7,
     containerPort: 3000,
     healthCheckPath: "/readyz",
     loadBalancingAlgorithm: "round_robin",
@@ -75,6 +70,13 @@ interface Container {
   logConfiguration: { logDriver: string; options: Record<string, string> };
 }
 
+/** What a security-group rule opens: its port range and its source or destination. */
+const opening = (rule: RecordedResource) => [
+  rule.inputs.fromPort,
+  rule.inputs.toPort,
+  rule.inputs.referencedSecurityGroupId,
+  rule.inputs.cidrIpv4,
+];
 const containerOf = (task: RecordedResource) =>
   (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
 const policyOf = (resource: RecordedResource) =>
@@ -183,30 +185,15 @@ describe("WebService: argument validation", () => {
       /secrets.DATABASE_PASSWORD.jsonKey: empty/,
     ],
   ];
-  for (const [label, overrides, expected] of cases) {
-    it(`GIVEN ${label} THEN ${expected ? "it names the argument" : "there is no problem"}`, () => {
-      const problems = validateWebServiceArgs(webArgs(overrides));
-      if (expected === null) assert.deepEqual(problems, []);
-      else assert.match(problems.join("\n"), expected);
-    });
-  }
+  itValidatesEachCase((overrides) => validateWebServiceArgs(webArgs(overrides)), cases);
 
-  it("GIVEN invalid arguments WHEN the component is built THEN it throws before creating any child", async () => {
-    const rendered = await render(({ provider }) => {
-      assert.throws(
-        () =>
-          new WebService("bad", webArgs({ minTasks: 5, maxTasks: 2, healthCheckPath: "x" }), {
-            provider,
-          }),
-        /WebService "bad": invalid arguments:\n {2}- minTasks: 5 is greater than maxTasks[\s\S]*healthCheckPath/,
-      );
-      return null;
-    });
-    assert.deepEqual(
-      rendered.resources.filter((r) => r.type.startsWith("aws:")),
-      [],
-    );
-  });
+  itThrowsBeforeAnyChild(
+    ({ provider }) =>
+      new WebService("bad", webArgs({ minTasks: 5, maxTasks: 2, healthCheckPath: "x" }), {
+        provider,
+      }),
+    /WebService "bad": invalid arguments:\n {2}- minTasks: 5 is greater than maxTasks[\s\S]*healthCheckPath/,
+  );
 });
 
 describe("WebService: network exposure", () => {
@@ -277,27 +264,11 @@ describe("WebService: network exposure", () => {
       resolve(web.securityGroupId),
     ]);
     const albEgress = ofType(T.egress).filter((rule) => rule.inputs.securityGroupId === albGroup);
-    assert.deepEqual(
-      albEgress.map((rule) => [
-        rule.inputs.fromPort,
-        rule.inputs.toPort,
-        rule.inputs.referencedSecurityGroupId,
-        rule.inputs.cidrIpv4,
-      ]),
-      [[3000, 3000, taskGroup, undefined]],
-    );
+    assert.deepEqual(albEgress.map(opening), [[3000, 3000, taskGroup, undefined]]);
     const taskIngress = ofType(T.ingress).filter(
       (rule) => rule.inputs.securityGroupId === taskGroup,
     );
-    assert.deepEqual(
-      taskIngress.map((rule) => [
-        rule.inputs.fromPort,
-        rule.inputs.toPort,
-        rule.inputs.referencedSecurityGroupId,
-        rule.inputs.cidrIpv4,
-      ]),
-      [[3000, 3000, albGroup, undefined]],
-    );
+    assert.deepEqual(taskIngress.map(opening), [[3000, 3000, albGroup, undefined]]);
     // Apart from the load balancer, only the ALB's own HTTP(S) rules open anything to the world.
     for (const rule of ofType(T.ingress).filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0")) {
       assert.equal(rule.inputs.securityGroupId, albGroup);

@@ -3,15 +3,10 @@
  * how the tiers are wired, and how dev differs from prod.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import {
-  ENVIRONMENT_DEFAULTS,
-  parseConfig,
-  rawConfigFromPulumi,
-  type StackConfig,
-} from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import { describe, it } from "node:test";
+import { ENVIRONMENT_DEFAULTS, type StackConfig } from "../../stacks/config";
+import type { SynthResource } from "../../harness";
+import { loadStacksBefore } from "./support/stacks";
 
 const T = {
   vpc: "aws:ec2/vpc:Vpc",
@@ -31,15 +26,7 @@ const T = {
 } as const;
 
 const STACKS = ["dev", "prod"] as const;
-const loaded: Record<string, { synth: Synth; config: StackConfig }> = {};
-
-before(async () => {
-  for (const stack of STACKS) {
-    const result = await synth(stack);
-    assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
-    loaded[stack] = { synth: result, config: parseConfig(rawConfigFromPulumi(stackConfig(stack))) };
-  }
-});
+const loaded = loadStacksBefore(STACKS);
 
 const regionsOf = (config: StackConfig) => [config.regions.primary, config.regions.secondary];
 const isWriter = (db: SynthResource) => db.inputs.replicateSourceDb === undefined;

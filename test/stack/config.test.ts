@@ -14,18 +14,9 @@ import {
   rawConfigFromPulumi,
 } from "../../stacks/config";
 import { deepMerge } from "../../stacks/deepMerge";
+import { configProblems, itReportsEachConfigProblem } from "./support/config";
 
 const STACKS = ["dev", "prod", "localstack"] as const;
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return [...error.problems];
-  }
-  return [];
-}
 
 describe("stack config: each invalid setting is named with its key path and what is allowed", () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -140,18 +131,10 @@ describe("stack config: each invalid setting is named with its key path and what
       /^cache\.enableParameterGroup: unknown key/,
     ],
   ];
-  for (const [label, raw, expected] of cases) {
-    it(`GIVEN ${label} THEN the error names it`, () => {
-      const problems = problemsOf(raw);
-      assert.ok(
-        problems.some((problem) => expected.test(problem)),
-        `no problem matched ${expected}:\n${problems.join("\n")}`,
-      );
-    });
-  }
+  itReportsEachConfigProblem(cases);
 
   it("GIVEN several mistakes at once THEN ONE error lists every one of them", () => {
-    const problems = problemsOf({
+    const problems = configProblems({
       environment: "dev",
       regions: { primary: "mars-1" },
       web: { minTasks: 5, maxTasks: 2 },
@@ -207,18 +190,10 @@ describe("stack config: the components' own checks run with config validation, n
       /^dns\.locations\.secondary: location "FR-75": Route53 supports subdivisions only for US states/,
     ],
   ];
-  for (const [label, raw, expected] of cases) {
-    it(`GIVEN ${label} THEN parseConfig names the config key`, () => {
-      const problems = problemsOf(raw);
-      assert.ok(
-        problems.some((problem) => expected.test(problem)),
-        `no problem matched ${expected}:\n${problems.join("\n")}`,
-      );
-    });
-  }
+  itReportsEachConfigProblem(cases, "parseConfig names the config key");
 
   it("GIVEN a schema problem and a component problem THEN both are reported at once", () => {
-    const problems = problemsOf({
+    const problems = configProblems({
       environment: "dev",
       regions: { primary: "mars-1" },
       database: { maxAllocatedStorageGb: 21 },
@@ -229,7 +204,7 @@ describe("stack config: the components' own checks run with config validation, n
   });
 
   it("GIVEN a problem both the schema and a component find THEN it is reported once, as the schema words it", () => {
-    const problems = problemsOf({ environment: "dev", web: { minTasks: 5, maxTasks: 2 } });
+    const problems = configProblems({ environment: "dev", web: { minTasks: 5, maxTasks: 2 } });
     assert.deepEqual(problems, [
       "web.minTasks: 5 is greater than web.maxTasks (2); lower minTasks or raise maxTasks",
     ]);
@@ -237,7 +212,7 @@ describe("stack config: the components' own checks run with config validation, n
 
   for (const stack of STACKS) {
     it(`GIVEN the ${stack} defaults THEN every component accepts them`, () => {
-      assert.deepEqual(problemsOf(rawConfigFromPulumi(stackConfig(stack))), []);
+      assert.deepEqual(configProblems(rawConfigFromPulumi(stackConfig(stack))), []);
     });
   }
 

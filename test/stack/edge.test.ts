@@ -5,12 +5,11 @@
  * the dashboards graph and alarm on what they block. The emulator stack builds none of it.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CREDENTIAL_ROUTES } from "../../contract";
 import { WAF_LOG_GROUP_PREFIX } from "../../components/webAcl";
-import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import type { Synth, SynthResource } from "../../harness";
+import { loadStacksBefore } from "./support/stacks";
 
 const T = {
   alb: "aws:lb/loadBalancer:LoadBalancer",
@@ -24,15 +23,7 @@ const T = {
 } as const;
 
 const STACKS = ["dev", "prod"] as const;
-const loaded: Record<string, { synth: Synth; config: StackConfig }> = {};
-
-before(async () => {
-  for (const stack of [...STACKS, "localstack"]) {
-    const result = await synth(stack);
-    assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
-    loaded[stack] = { synth: result, config: parseConfig(rawConfigFromPulumi(stackConfig(stack))) };
-  }
-});
+const loaded = loadStacksBefore([...STACKS, "localstack"]);
 
 const stateArn = (resource: SynthResource) => String(resource.state.arn);
 const publicAlbs = (s: Synth) => s.ofType(T.alb).filter((alb) => alb.inputs.internal === false);

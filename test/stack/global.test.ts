@@ -4,10 +4,9 @@
  * stack outputs users read.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
-import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import { describe, it } from "node:test";
+import type { Synth, SynthResource } from "../../harness";
+import { loadStacksBefore } from "./support/stacks";
 
 const RECORD = "aws:route53/record:Record";
 const HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck";
@@ -19,14 +18,7 @@ const BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy";
 type Alias = { name: string; zoneId: string; evaluateTargetHealth: boolean };
 const aliasOf = (record: SynthResource) => (record.inputs.aliases as Alias[] | undefined)?.[0];
 
-const stacks: Record<string, { synth: Synth; config: StackConfig }> = {};
-before(async () => {
-  for (const stack of ["dev", "prod"]) {
-    const result = await synth(stack);
-    assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
-    stacks[stack] = { synth: result, config: parseConfig(rawConfigFromPulumi(stackConfig(stack))) };
-  }
-});
+const stacks = loadStacksBefore(["dev", "prod"]);
 
 describe("prod (with a domain): GeoDNS sends each user to a healthy region", () => {
   const appName = () => `${stacks.prod!.config.dns.recordName}.${stacks.prod!.config.dns.domain}`;

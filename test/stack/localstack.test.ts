@@ -5,14 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import {
-  ConfigError,
-  ENVIRONMENT_DEFAULTS,
-  parseConfig,
-  rawConfigFromPulumi,
-} from "../../stacks/config";
+import { ENVIRONMENT_DEFAULTS, parseConfig, rawConfigFromPulumi } from "../../stacks/config";
 import { synth, type Synth, type SynthResource } from "../../harness";
 import { stackConfig } from "../../harness/synth";
+import { itReportsEachConfigProblem } from "./support/config";
 
 const T = {
   provider: "pulumi:providers:aws",
@@ -324,15 +320,6 @@ describe("localstack: GIVEN LocalStack's free plan", () => {
 });
 
 describe("localstack: config", () => {
-  const problemsOf = (raw: Record<string, unknown>) => {
-    try {
-      parseConfig(raw);
-      return [];
-    } catch (error) {
-      assert.ok(error instanceof ConfigError);
-      return [...error.problems];
-    }
-  };
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     [
       "an emulator on dev",
@@ -350,15 +337,7 @@ describe("localstack: config", () => {
       /^emulator\.endpoint: /,
     ],
   ];
-  for (const [label, raw, expected] of cases) {
-    it(`GIVEN ${label} THEN the error names it`, () => {
-      const problems = problemsOf(raw);
-      assert.ok(
-        problems.some((problem) => expected.test(problem)),
-        problems.join("\n"),
-      );
-    });
-  }
+  itReportsEachConfigProblem(cases);
 
   it("GIVEN Pulumi.localstack.yaml THEN it is valid and names moto on the default endpoint", () => {
     const config = parseConfig(rawConfigFromPulumi(stackConfig("localstack")));

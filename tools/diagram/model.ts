@@ -147,6 +147,11 @@ const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? on
 const tasks = (r: Range) => (r.min === r.max ? `${r.min}` : `${r.min}–${r.max}`);
 const ofType = (resources: readonly SynthResource[], type: string) =>
   resources.filter((r) => r.type === type);
+/** How many resources of each type, in words: `9 subnets · 3 NAT gateways`. */
+const tally = (
+  resources: readonly SynthResource[],
+  kinds: ReadonlyArray<[type: string, one: string]>,
+) => kinds.map(([type, one]) => count(ofType(resources, type).length, one)).join(" · ");
 
 /** The title and a line or two of what a part holds, from its resources. */
 function describe(
@@ -204,7 +209,7 @@ function describe(
     case "queue":
       return {
         title: "SQS",
-        details: [count(ofType(resources, "aws:sqs/queue:Queue").length, "queue")],
+        details: [tally(resources, [["aws:sqs/queue:Queue", "queue"]])],
       };
     case "cache": {
       const group = first("aws:elasticache/replicationGroup:ReplicationGroup");
@@ -228,22 +233,26 @@ function describe(
         details: [parts.join(" + "), String(instances[0]?.inputs.instanceClass ?? "")],
       };
     }
-    case "network": {
-      const nats = ofType(resources, "aws:ec2/natGateway:NatGateway").length;
-      const subnets = ofType(resources, "aws:ec2/subnet:Subnet").length;
+    case "network":
       return {
         title: "VPC",
-        details: [`${count(subnets, "subnet")} · ${count(nats, "NAT gateway")}`],
+        details: [
+          tally(resources, [
+            ["aws:ec2/subnet:Subnet", "subnet"],
+            ["aws:ec2/natGateway:NatGateway", "NAT gateway"],
+          ]),
+        ],
       };
-    }
-    case "observability": {
-      const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").length;
-      const dashboards = ofType(resources, "aws:cloudwatch/dashboard:Dashboard").length;
+    case "observability":
       return {
         title: "CloudWatch → SNS",
-        details: [`${count(alarms, "alarm")} · ${count(dashboards, "dashboard")}`],
+        details: [
+          tally(resources, [
+            ["aws:cloudwatch/metricAlarm:MetricAlarm", "alarm"],
+            ["aws:cloudwatch/dashboard:Dashboard", "dashboard"],
+          ]),
+        ],
       };
-    }
   }
 }
 

@@ -69,6 +69,21 @@ export function setCookie(
   });
 }
 
+/** A new session for `userId`, sent as the session cookie. */
+export async function startSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: RouteContext,
+  userId: string,
+): Promise<void> {
+  const { sessionTtlMs } = context.settings;
+  const sessionId = await context.tiers.sessions.create(
+    { userId, createdAt: new Date().toISOString() },
+    sessionTtlMs,
+  );
+  setCookie(request, reply, SESSION_COOKIE, sessionId, sessionTtlMs / 1000);
+}
+
 export function cookie(request: FastifyRequest, name: string): string | undefined {
   return request.cookies[name];
 }

@@ -65,6 +65,8 @@ function describe(issue: ValidationIssue, field: string | null): string {
       return `${subject} ${PATTERN_MESSAGES[String(issue.params.pattern)] ?? "is not in the expected form"}`;
     case "minProperties":
       return `${subject} must contain at least one field`;
+    case "dependencies":
+      return `${subject} is required to change ${String(issue.params.property)}`;
     default:
       return `${subject} ${issue.message ?? "is invalid"}`;
   }

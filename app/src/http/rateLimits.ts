@@ -1,12 +1,27 @@
 /**
- * Rate limits on the two routes that cost a password hash: sign-in (per client address and per
- * account) and sign-up (per client address). Counting is @fastify/rate-limit's; the counters live
- * in the cache tier, so on the full stack every task and instance shares them (Redis), and when
- * embedded they are in-process. If the shared store fails (or its circuit breaker is open) the
- * counters fall back to this process's memory: limits loosen to per task, they never vanish.
+ * Rate limits on the routes that cost a password hash. Counting is @fastify/rate-limit's; the
+ * counters live in the cache tier, so on the full stack every task and instance shares them
+ * (Redis), and when embedded they are in-process. If the shared store fails (or its circuit breaker
+ * is open) the counters fall back to this process's memory: limits loosen to per task, they never
+ * vanish.
+ *
+ * Sign-in is limited three ways:
+ * - every attempt per client address (`signInPerClient`): one address cannot guess at scale, over
+ *   any number of accounts;
+ * - failed attempts per account from one client address (`signInFailuresPerAccountClient`): the
+ *   tight limit on guessing one account's password;
+ * - failed attempts per account from all addresses (`signInFailuresPerAccount`, looser): stops
+ *   guessing spread over many addresses.
+ * Only failures count against an account, and an attacker's failures are counted against their
+ * own address first: the owner signing in from elsewhere is not locked out (a lockout DoS) unless
+ * the attacker spends `signInFailuresPerAccount / signInFailuresPerAccountClient` distinct
+ * addresses (IPv6: /64s) within one window, and then only for that window. A wrong current password
+ * on PATCH /users/:id counts as a failed sign-in of that account.
  *
  * The limits run after validation (preHandler): a malformed request costs no hash and is not
- * counted, and the per-account key needs the parsed email.
+ * counted, and the per-account keys need the parsed email. Failure limits are checked before the
+ * hash (without counting) and counted after it; concurrent guesses that all pass the check are
+ * still bounded by the per-client limit and the hasher's queue (passwords.ts).
  */
 import { createHash } from "node:crypto";
 import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore } from "@fastify/rate-limit";
@@ -21,10 +36,15 @@ import { HttpError } from "./errors";
 export interface RateLimitSettings {
   /** The fixed window every limit below counts in. */
   windowMs: number;
-  /** Sign-in attempts per client address per window (any accounts). */
+  /** Sign-in attempts, right or wrong, per client address per window (any accounts). */
   signInPerClient: number;
-  /** Sign-in attempts per account per window (from any addresses): stops distributed guessing. */
-  signInPerAccount: number;
+  /** Failed sign-ins of one account from one client address per window. */
+  signInFailuresPerAccountClient: number;
+  /**
+   * Failed sign-ins of one account from all addresses per window: stops distributed guessing.
+   * Kept well above the per-client one, so locking the owner out takes many addresses.
+   */
+  signInFailuresPerAccount: number;
   /** Sign-ups per client address per window. */
   signUpPerClient: number;
 }
@@ -33,32 +53,42 @@ export interface RateLimitSettings {
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   windowMs: 15 * 60 * 1000,
   signInPerClient: 50,
-  signInPerAccount: 10,
+  signInFailuresPerAccountClient: 10,
+  signInFailuresPerAccount: 100,
   signUpPerClient: 20,
 };
+
+type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 /** A @fastify/rate-limit store over the cache tier, with an in-process fallback. */
 function cacheStore(cache: Cache, logger: Logger) {
   const fallback = createMemoryCache();
   const degraded = new DegradedReporter(logger, "rate-limits");
+  /** Runs `operation` on the shared store, else on this process's fallback. */
+  const counter = (
+    callback: StoreCallback,
+    operation: (store: Cache) => Promise<{ count: number; ttlMs: number }>,
+  ) => {
+    const counted = (result: { count: number; ttlMs: number }) =>
+      callback(null, { current: result.count, ttl: result.ttlMs });
+    operation(cache)
+      .then((result) => {
+        degraded.succeeded();
+        counted(result);
+      })
+      .catch((error: unknown) => {
+        degraded.failed(error, "shared rate-limit counters unavailable; counting per process");
+        operation(fallback).then(counted, callback);
+      });
+  };
   return class CacheRateLimitStore implements FastifyRateLimitStore {
-    incr(
-      key: string,
-      callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
-      timeWindow: number,
-    ): void {
-      const counted = (result: { count: number; ttlMs: number }) =>
-        callback(null, { current: result.count, ttl: result.ttlMs });
-      cache
-        .increment(`ratelimit:${key}`, timeWindow)
-        .then((result) => {
-          degraded.succeeded();
-          counted(result);
-        })
-        .catch((error: unknown) => {
-          degraded.failed(error, "shared rate-limit counters unavailable; counting per process");
-          fallback.increment(key, timeWindow).then(counted, callback);
-        });
+    incr(key: string, callback: StoreCallback, timeWindow: number): void {
+      counter(callback, (store) => store.increment(`ratelimit:${key}`, timeWindow));
+    }
+
+    /** The count so far, not counting this request (`{ increment: false }`). */
+    read(key: string, callback: StoreCallback): void {
+      counter(callback, (store) => store.count(`ratelimit:${key}`));
     }
 
     child(): FastifyRateLimitStore {
@@ -96,19 +126,25 @@ function limiter(
   });
 }
 
-/** Runs the limiters in order; the first one exceeded answers 429 with Retry-After. */
-function enforce(limits: { limiter: Limiter; message: string; field: string | null }[]) {
+interface Limit {
+  limiter: Limiter;
+  message: string;
+  field: string | null;
+}
+
+/** Answers 429 with Retry-After. */
+function refuse(reply: FastifyReply, { message, field }: Limit, ttlInSeconds: number): never {
+  const seconds = Math.max(1, ttlInSeconds);
+  reply.header("retry-after", String(seconds));
+  throw new HttpError(429, "rate_limited", `${message}; try again in ${seconds} seconds.`, field);
+}
+
+/** Counts this request against each limit in order; the first one exceeded answers 429. */
+function enforce(limits: Limit[]) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    for (const { limiter: check, message, field } of limits) {
-      const result = await check(request);
-      if (result.isAllowed || !result.isExceeded) continue;
-      reply.header("retry-after", String(Math.max(1, result.ttlInSeconds)));
-      throw new HttpError(
-        429,
-        "rate_limited",
-        `${message}; try again in ${Math.max(1, result.ttlInSeconds)} seconds.`,
-        field,
-      );
+    for (const limit of limits) {
+      const result = await limit.limiter(request);
+      if (!result.isAllowed && result.isExceeded) refuse(reply, limit, result.ttlInSeconds);
     }
   };
 }
@@ -126,22 +162,82 @@ function accountKey(email: string): string {
   return createHash("sha256").update(normalizeEmail(email)).digest("base64url");
 }
 
-export function signInRateLimit(app: FastifyInstance, context: RouteContext) {
+/** The failed password checks of an account (see the file comment), shared by every route. */
+export interface PasswordFailures {
+  /** 429 if this client, or everyone, has failed too often on the account's password. */
+  check(request: FastifyRequest, reply: FastifyReply, email: string): Promise<void>;
+  /** Counts one wrong password for the account from this client. */
+  record(request: FastifyRequest, email: string): Promise<void>;
+}
+
+export function passwordFailures(app: FastifyInstance, context: RouteContext): PasswordFailures {
   const limits = context.settings.rateLimits;
-  return enforce([
+  // The limiter's key generator sees only the request: the account it is about is noted here.
+  const accounts = new WeakMap<FastifyRequest, string>();
+  const account = (request: FastifyRequest) => accounts.get(request) ?? "";
+  const failureLimits: Limit[] = [
     {
-      limiter: limiter(app, "signin:ip", limits.signInPerClient, limits.windowMs, client),
+      limiter: limiter(
+        app,
+        "signin-failures:account-client",
+        limits.signInFailuresPerAccountClient,
+        limits.windowMs,
+        (request) => `${account(request)}:${client(request)}`,
+      ),
+      message: "Too many failed sign-ins for this account from this address",
+      field: "email",
+    },
+    {
+      limiter: limiter(
+        app,
+        "signin-failures:account",
+        limits.signInFailuresPerAccount,
+        limits.windowMs,
+        account,
+      ),
+      message: "Too many failed sign-ins for this account",
+      field: "email",
+    },
+  ];
+  return {
+    async check(request, reply, email) {
+      accounts.set(request, accountKey(email));
+      for (const limit of failureLimits) {
+        const result = await limit.limiter(request, { increment: false });
+        // A read does not count this attempt: refuse once the failures so far reach the limit.
+        if (!result.isAllowed && result.remaining === 0) refuse(reply, limit, result.ttlInSeconds);
+      }
+    },
+    async record(request, email) {
+      accounts.set(request, accountKey(email));
+      for (const { limiter: count } of failureLimits) await count(request);
+    },
+  };
+}
+
+/** Every attempt per client, then the account's failures (counted by the route after the hash). */
+export function signInRateLimit(
+  app: FastifyInstance,
+  context: RouteContext,
+  failures: PasswordFailures,
+) {
+  const perClient = enforce([
+    {
+      limiter: limiter(
+        app,
+        "signin:ip",
+        context.settings.rateLimits.signInPerClient,
+        context.settings.rateLimits.windowMs,
+        client,
+      ),
       message: "Too many sign-in attempts from this address",
       field: null,
     },
-    {
-      limiter: limiter(app, "signin:account", limits.signInPerAccount, limits.windowMs, (r) =>
-        accountKey((r.body as { email: string }).email),
-      ),
-      message: "Too many sign-in attempts for this account",
-      field: "email",
-    },
   ]);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await perClient(request, reply);
+    await failures.check(request, reply, (request.body as { email: string }).email);
+  };
 }
 
 export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {

@@ -49,23 +49,38 @@ export const PATTERN_MESSAGES: Record<string, string> = {
 const name = z.string().min(1).max(100).regex(NOT_BLANK).regex(PRINTABLE);
 // zod's email pattern is ASCII only: it already refuses every character PRINTABLE does.
 const email = z.email().max(254);
+/** A password being set: the length rules apply. */
+const newPassword = z.string().min(8).max(200);
+/** A password being checked: whatever was set (rules may have changed since). */
+const givenPassword = z.string().min(1).max(200);
 
 export const CreateUserBody = z.strictObject({
   name,
   email,
-  password: z.string().min(8).max(200),
+  password: newPassword,
 });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 
 export const UpdateUserBody = z
-  .strictObject({ name: name.optional(), email: email.optional() })
-  // Emitted into the JSON Schema, where Ajv enforces it: a PATCH must change something.
-  .meta({ minProperties: 1 });
+  .strictObject({
+    name: name.optional(),
+    email: email.optional(),
+    password: newPassword.optional(),
+    currentPassword: givenPassword
+      .optional()
+      .describe("the account's password now: required to change email or password"),
+  })
+  // Emitted into the JSON Schema, where Ajv enforces them: a PATCH must change something, and a
+  // stolen session alone cannot take the account over by changing its email or password.
+  .meta({
+    minProperties: 1,
+    dependencies: { email: ["currentPassword"], password: ["currentPassword"] },
+  });
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
 export const SignInBody = z.strictObject({
   email: z.string().min(1).max(254).regex(PRINTABLE),
-  password: z.string().min(1).max(200),
+  password: givenPassword,
 });
 export type SignInBody = z.infer<typeof SignInBody>;
 

@@ -6,16 +6,17 @@ import {
   readUser,
   SESSION_COOKIE,
   setCookie,
+  startSession,
   type RouteContext,
 } from "../http/context";
 import { HttpError } from "../http/errors";
 import { errors, jsonSchema, SignInBody, UserEnvelope } from "../http/schemas";
-import { signInRateLimit } from "../http/rateLimits";
-import { findUserForSignIn, toUser } from "../users";
+import { passwordFailures, signInRateLimit } from "../http/rateLimits";
+import { findUserWithPassword, toUser } from "../users";
 
 export async function sessionRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { sessions, database, files } = context.tiers;
-  const sessionTtlSeconds = Math.floor(context.settings.sessionTtlMs / 1000);
+  const failures = passwordFailures(app, context);
 
   app.post<{ Body: SignInBody }>(
     "/sessions",
@@ -26,31 +27,29 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
         body: jsonSchema(SignInBody),
         response: { 201: jsonSchema(UserEnvelope), ...errors(400, 401, 413, 429, 503) },
       },
-      preHandler: signInRateLimit(app, context),
+      preHandler: signInRateLimit(app, context, failures),
     },
     async (request, reply) => {
       const { email, password } = request.body;
       // This region's replica first (sign-in keeps working while the writer, perhaps in the other
       // region, is down), then the writer: an account created a moment ago signs in at once.
       const row =
-        (await findUserForSignIn(database.reader, email)) ??
-        (await findUserForSignIn(database.writer, email));
+        (await findUserWithPassword(database.reader, { email })) ??
+        (await findUserWithPassword(database.writer, { email }));
       const { passwords } = context;
       const valid =
         row === undefined
           ? await passwords.verifyAgainstDecoy(password)
           : await passwords.verify(password, row.password_hash);
       if (row === undefined || !valid) {
+        // Only failures count against the account: the owner's own sign-ins never lock it.
+        await failures.record(request, email);
         throw new HttpError(401, "invalid_credentials", "The email or password is wrong.");
       }
       // A new id at every sign-in: a session id planted before sign-in is worth nothing after.
       const previous = cookie(request, SESSION_COOKIE);
       if (previous !== undefined && previous !== "") await sessions.delete(previous);
-      const sessionId = await sessions.create(
-        { userId: row.id, createdAt: new Date().toISOString() },
-        context.settings.sessionTtlMs,
-      );
-      setCookie(request, reply, SESSION_COOKIE, sessionId, sessionTtlSeconds);
+      await startSession(request, reply, context, row.id);
       context.metrics.sawUser(row.id);
       request.log.info({ userId: row.id }, "signed in");
       return reply.status(201).send({ user: toUser(row, files) });

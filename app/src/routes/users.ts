@@ -1,5 +1,5 @@
 /** POST /users, GET|PATCH|DELETE /users/:id. Writes go to the writer, reads through the cache. */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../http/errors";
 import {
   currentSession,
@@ -8,6 +8,7 @@ import {
   requireSelf,
   SESSION_COOKIE,
   setCookie,
+  startSession,
   userNotFound,
   type RouteContext,
 } from "../http/context";
@@ -25,12 +26,13 @@ import { SessionStoreUnavailableError } from "../tiers/sessions";
 import {
   cacheKeyForUser,
   deleteUser,
+  findUserWithPassword,
   insertUser,
   toPublicUser,
   toUser,
   updateUser,
 } from "../users";
-import { signUpRateLimit } from "../http/rateLimits";
+import { passwordFailures, signUpRateLimit } from "../http/rateLimits";
 
 function emailTaken(): HttpError {
   return new HttpError(409, "email_taken", "An account with this email already exists.", "email");
@@ -38,6 +40,31 @@ function emailTaken(): HttpError {
 
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { database, files } = context.tiers;
+  const failures = passwordFailures(app, context);
+
+  /**
+   * 403 unless `password` is the account's: one scrypt check, as sign-in costs, limited and
+   * counted as a sign-in of the account (a stolen session is no unlimited password oracle).
+   */
+  async function requireCurrentPassword(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    password: string,
+  ): Promise<void> {
+    const row = await findUserWithPassword(database.writer, { id });
+    if (row === undefined) throw userNotFound(id);
+    await failures.check(request, reply, row.email);
+    if (!(await context.passwords.verify(password, row.password_hash))) {
+      await failures.record(request, row.email);
+      throw new HttpError(
+        403,
+        "wrong_password",
+        "The current password is wrong.",
+        "currentPassword",
+      );
+    }
+  }
 
   app.post<{ Body: CreateUserBody }>(
     "/users",
@@ -101,25 +128,43 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     "/users/:id",
     {
       schema: {
-        summary: "Change your name or email",
+        summary:
+          "Change your name, email or password (email and password need currentPassword; a new password ends your other sessions)",
         tags: ["users"],
         params: jsonSchema(UserIdParams),
         body: jsonSchema(UpdateUserBody),
-        response: { 200: jsonSchema(User), ...errors(400, 401, 403, 404, 409, 413, 503) },
+        response: { 200: jsonSchema(User), ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
+      const { currentPassword, password, ...changes } = request.body;
+      // The schema requires currentPassword with email or password; given with a name, it is checked too.
+      if (currentPassword !== undefined) {
+        await requireCurrentPassword(request, reply, id, currentPassword);
+      }
+      const passwordHash =
+        password === undefined ? undefined : await context.passwords.hash(password);
       let row;
       try {
-        row = await updateUser(database.writer, id, request.body);
+        row = await updateUser(database.writer, id, {
+          ...changes,
+          ...(passwordHash === undefined ? {} : { passwordHash }),
+        });
       } catch (error) {
         if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
       await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
+      if (passwordHash !== undefined) {
+        // Whoever else held a session (perhaps the reason for the change) is signed out; this
+        // client keeps going on a new session.
+        await context.tiers.sessions.revokeUser(id);
+        await startSession(request, reply, context, id);
+        request.log.info({ userId: id }, "password changed");
+      }
       return toUser(row, files);
     },
   );

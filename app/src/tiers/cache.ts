@@ -20,6 +20,8 @@ export interface Cache {
    * (a fixed window); returns the count and the time left in the window.
    */
   increment(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
+  /** The counter `key` as `increment` left it, without counting: 0 when absent or expired. */
+  count(key: string): Promise<{ count: number; ttlMs: number }>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -59,6 +61,13 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
       counters.set(key, counter);
       return { count: counter.count, ttlMs: counter.expiresAt - now };
     },
+    count: async (key) => {
+      const now = Date.now();
+      const held = counters.get(key);
+      return held === undefined || held.expiresAt <= now
+        ? { count: 0, ttlMs: 0 }
+        : { count: held.count, ttlMs: held.expiresAt - now };
+    },
     ping: async () => undefined,
     close: async () => {
       entries.clear();
@@ -77,6 +86,11 @@ if count == 1 then redis.call("pexpire", KEYS[1], ARGV[1]) end
 local ttl = redis.call("pttl", KEYS[1])
 if ttl < 0 then redis.call("pexpire", KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
+
+/** The counter and its window's time left, or {0, 0} when there is none. */
+const COUNT_SCRIPT = `local count = redis.call("get", KEYS[1])
+if not count then return {0, 0} end
+return {tonumber(count), math.max(0, redis.call("pttl", KEYS[1]))}`;
 
 /** Invalidations that failed while Redis was unreachable, kept to retry; bounded by memory. */
 const MAX_PENDING_DELETES = 10_000;
@@ -134,6 +148,12 @@ export function createRedisCache(redis: Redis, keyPrefix = "cache:"): Cache {
       const window = Math.max(1, Math.round(windowMs));
       const [count, ttlMs] = (await guard(() =>
         redis.eval(INCREMENT_SCRIPT, 1, `counter:${keyPrefix}${key}`, window),
+      )) as [number, number];
+      return { count, ttlMs };
+    },
+    count: async (key) => {
+      const [count, ttlMs] = (await guard(() =>
+        redis.eval(COUNT_SCRIPT, 1, `counter:${keyPrefix}${key}`),
       )) as [number, number];
       return { count, ttlMs };
     },

@@ -16,7 +16,7 @@ import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { cacheKeyForUser } from "../../../app/src/users";
-import { captureLogs, CookieJar, eventually, makeTempDir } from "../support/helpers";
+import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../support/helpers";
 import {
   isolatedSchema,
   openTestPostgres,
@@ -136,15 +136,7 @@ describe("caches that agree across regions", () => {
     const user = { name: "Before", email: "regions@example.com", password: "12345678" };
     userId = (await primary.t.app.inject({ method: "POST", url: "/users", payload: user })).json()
       .id as string;
-    owner.store(
-      (
-        await primary.t.app.inject({
-          method: "POST",
-          url: "/sessions",
-          payload: { email: user.email, password: user.password },
-        })
-      ).headers["set-cookie"],
-    );
+    await signInTo(primary.t.app, user, { jar: owner });
     // The secondary has the user cached, from its replica.
     await eventually(async () => {
       const read = await get(secondary.t.app, userId);

@@ -16,9 +16,9 @@ import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Metrics } from "../../../app/src/metrics";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database, QueryFn, Row } from "../../../app/src/tiers/database";
-import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { closeRedis } from "../../../app/src/tiers/redis";
 import { captureLogs } from "../support/helpers";
-import { requireServices, skipUnless, uniqueName } from "../support/services";
+import { openTestRedis, skipUnless, uniqueName } from "../support/services";
 import type { JobQueue, QueueMessage } from "../../../app/src/tiers/queue";
 
 describe("LSNs", () => {
@@ -141,13 +141,8 @@ describe("fence stores", () => {
     "GIVEN the Redis store THEN a fence only moves forward (compared as LSNs in one step)",
     { skip },
     async () => {
-      const redis = connectRedis({
-        url: requireServices("redis").redisUrl,
-        authToken: undefined,
-        logger: captureLogs().logger,
-      });
+      const redis = await openTestRedis();
       closers.push(() => closeRedis(redis));
-      assert.ok(await waitForRedis(redis, 5_000));
       await fencesMoveOnlyForward(createRedisFenceStore(redis, `${uniqueName("fence")}:`));
     },
   );

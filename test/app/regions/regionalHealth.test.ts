@@ -8,7 +8,7 @@ import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
-import { captureLogs, CookieJar, eventually, makeTempDir } from "../support/helpers";
+import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../support/helpers";
 import {
   isolatedSchema,
   openTestPostgres,
@@ -55,15 +55,7 @@ describe("the secondary region when the primary's writer is down", () => {
     const user = { name: "Grace", email: "grace@example.com", password: "12345678" };
     const created = await secondary.app.inject({ method: "POST", url: "/users", payload: user });
     userId = created.json().id as string;
-    signedIn.store(
-      (
-        await secondary.app.inject({
-          method: "POST",
-          url: "/sessions",
-          payload: { email: user.email, password: user.password },
-        })
-      ).headers["set-cookie"],
-    );
+    await signInTo(secondary.app, user, { jar: signedIn });
     // The user has reached this region's replica before the writer is lost.
     await eventually(async () => {
       const read = await secondary.app.inject({ method: "GET", url: `/users/${userId}` });

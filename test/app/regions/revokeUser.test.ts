@@ -2,14 +2,13 @@
 import { randomUUID } from "node:crypto";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { closeRedis } from "../../../app/src/tiers/redis";
 import {
   createMemorySessionStore,
   createRedisSessionStore,
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
-import { captureLogs } from "../support/helpers";
-import { requireServices, skipUnless } from "../support/services";
+import { openTestRedis, skipUnless } from "../support/services";
 
 async function revokesOnlyThatUser(store: SessionStore): Promise<void> {
   const user = randomUUID();
@@ -37,13 +36,8 @@ describe("revokeUser", () => {
     "GIVEN the Redis store THEN it ends every session of the user and no other",
     { skip },
     async () => {
-      const redis = connectRedis({
-        url: requireServices("redis").redisUrl,
-        authToken: undefined,
-        logger: captureLogs().logger,
-      });
+      const redis = await openTestRedis();
       closers.push(() => closeRedis(redis));
-      assert.ok(await waitForRedis(redis, 5_000));
       await revokesOnlyThatUser(createRedisSessionStore(redis));
     },
   );

@@ -29,14 +29,7 @@ import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
-import {
-  captureLogs,
-  CookieJar,
-  eventually,
-  makePng,
-  makeTempDir,
-  sleep,
-} from "../support/helpers";
+import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
 import {
   requireServices,
   skipUnless,
@@ -340,16 +333,7 @@ describe("AWS tiers against moto", () => {
       const input = { name: "Katherine", email: "katherine@example.com", password: "trajectories" };
       const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
         .id as string;
-      const jar = new CookieJar();
-      jar.store(
-        (
-          await t.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          })
-        ).headers["set-cookie"],
-      );
+      const jar = await signInTo(t.app, input);
       const png = await makePng();
       const started = await t.app.inject({
         method: "POST",
@@ -430,16 +414,7 @@ describe("AWS tiers against moto", () => {
       const input = { name: "Q", email: "q@example.com", password: "12345678" };
       const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
         .id as string;
-      const jar = new CookieJar();
-      jar.store(
-        (
-          await t.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          })
-        ).headers["set-cookie"],
-      );
+      const jar = await signInTo(t.app, input);
       const png = await makePng();
       const { key, upload } = (
         await t.app.inject({

@@ -11,6 +11,7 @@ import { LocalFileStore } from "../../../app/src/tiers/files";
 import { captureLogs, eventually, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
+  migratedSchema,
   openTestPostgres,
   requireServices,
   skipUnless,
@@ -27,22 +28,16 @@ async function inRecovery(query: Database["reader"]): Promise<boolean> {
 }
 
 describe("PostgreSQL primary and replica", () => {
-  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let replicaUrl: string;
 
   before(async () => {
     if (skip) return;
     const env = requireServices("database", "replica");
-    schema = await isolatedSchema(env.databaseUrl);
-    writerUrl = schema.url(env.databaseUrl);
+    schema = await migratedSchema(env.databaseUrl);
+    writerUrl = schema.writerUrl;
     replicaUrl = schema.url(env.readUrls[0]!);
-    const db = openTestPostgres(writerUrl, [], captureLogs().logger);
-    try {
-      await migrate(db, migrationsDir(), captureLogs().logger);
-    } finally {
-      await db.close();
-    }
   });
   after(async () => {
     await schema?.drop();

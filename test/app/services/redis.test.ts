@@ -2,17 +2,23 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
-import { migrate } from "../../../app/src/migrations";
-import { migrationsDir } from "../../../app/src/paths";
 import { createRedisCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { closeRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createRedisSessionStore } from "../../../app/src/tiers/sessions";
-import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
 import {
-  isolatedSchema,
+  captureLogs,
+  CookieJar,
+  eventually,
+  makeTempDir,
+  spyDatabase,
+  signInTo,
+} from "../support/helpers";
+import {
+  migratedSchema,
   openTestPostgres,
+  openTestRedis,
   requireServices,
   skipUnless,
   startServiceApp,
@@ -23,7 +29,7 @@ import {
 const skip = skipUnless("database", "redis");
 
 describe("Redis as the shared cache and session store", () => {
-  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let redisUrl: string;
   let files: { path: string; remove(): Promise<void> };
@@ -32,16 +38,10 @@ describe("Redis as the shared cache and session store", () => {
   before(async () => {
     if (skip) return;
     const env = requireServices("database", "redis");
-    schema = await isolatedSchema(env.databaseUrl);
-    writerUrl = schema.url(env.databaseUrl);
+    schema = await migratedSchema(env.databaseUrl);
+    writerUrl = schema.writerUrl;
     redisUrl = env.redisUrl;
     files = await makeTempDir("redis-files-");
-    const db = openTestPostgres(writerUrl, [], captureLogs().logger);
-    try {
-      await migrate(db, migrationsDir(), captureLogs().logger);
-    } finally {
-      await db.close();
-    }
   });
   after(async () => {
     for (const close of running) await close();
@@ -52,12 +52,10 @@ describe("Redis as the shared cache and session store", () => {
   /** One app instance with its own pools and Redis connection, as a separate task would have. */
   async function instance(options: { redisUrl?: string; readerDelayMs?: number } = {}) {
     const logs = captureLogs();
-    const redis: Redis = connectRedis({
+    const redis: Redis = await openTestRedis({
       url: options.redisUrl ?? redisUrl,
-      authToken: undefined,
       logger: logs.logger,
     });
-    await waitForRedis(redis, 5_000);
     const database = spyDatabase(openTestPostgres(writerUrl, [], logs.logger), {
       ...(options.readerDelayMs === undefined ? {} : { readerDelayMs: options.readerDelayMs }),
     });
@@ -141,16 +139,7 @@ describe("Redis as the shared cache and session store", () => {
         "hit",
       );
 
-      const jar = new CookieJar();
-      jar.store(
-        (
-          await b.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          })
-        ).headers["set-cookie"],
-      );
+      const jar = await signInTo(b.app, input);
       const patch = await b.app.inject({
         method: "PATCH",
         url: `/users/${id}`,

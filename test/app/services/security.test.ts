@@ -5,13 +5,12 @@ import { randomInt, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import type { AppSettingsOverrides } from "../../../app/src/app";
-import { migrate } from "../../../app/src/migrations";
-import { migrationsDir } from "../../../app/src/paths";
+import type { RateLimitSettings } from "../../../app/src/http/rateLimits";
 import { createMemoryCache, createRedisCache, type Cache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
 import { LocalFileStore, type FileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { connectRedis, RedisCircuitOpenError, waitForRedis } from "../../../app/src/tiers/redis";
+import { RedisCircuitOpenError } from "../../../app/src/tiers/redis";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import {
   createMemorySessionStore,
@@ -19,10 +18,11 @@ import {
   SessionStoreUnavailableError,
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
-import { captureLogs, CookieJar, eventually, makeTempDir, spyDatabase } from "../support/helpers";
+import { captureLogs, eventually, makeTempDir, spyDatabase, signInTo } from "../support/helpers";
 import {
-  isolatedSchema,
+  migratedSchema,
   openTestPostgres,
+  openTestRedis,
   requireServices,
   skipUnless,
   startServiceApp,
@@ -37,7 +37,7 @@ const skip = skipUnless("database", "redis", "aws");
 
 describe("security against the real services", () => {
   let env: ReturnType<typeof requireServices>;
-  let schema: Awaited<ReturnType<typeof isolatedSchema>>;
+  let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let files: { path: string; remove(): Promise<void> };
   const cleanups: (() => Promise<void>)[] = [];
@@ -45,15 +45,9 @@ describe("security against the real services", () => {
   before(async () => {
     if (skip) return;
     env = requireServices("database", "redis", "aws");
-    schema = await isolatedSchema(env.databaseUrl);
-    writerUrl = schema.url(env.databaseUrl);
+    schema = await migratedSchema(env.databaseUrl);
+    writerUrl = schema.writerUrl;
     files = await makeTempDir("security-files-");
-    const db = openTestPostgres(writerUrl, [], captureLogs().logger);
-    try {
-      await migrate(db, migrationsDir(), captureLogs().logger);
-    } finally {
-      await db.close();
-    }
   });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -62,15 +56,12 @@ describe("security against the real services", () => {
   });
 
   async function redisConnection(url = env.redisUrl, commandTimeoutMs?: number): Promise<Redis> {
-    const redis = connectRedis({
+    const redis = await openTestRedis({
       url,
-      authToken: undefined,
-      logger: captureLogs().logger,
       ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
     });
     // disconnect, not QUIT: a connection that went through a hung proxy may never see the reply.
     cleanups.push(async () => redis.disconnect());
-    assert.ok(await waitForRedis(redis, 5_000), "redis is reachable");
     return redis;
   }
 
@@ -118,28 +109,21 @@ describe("security against the real services", () => {
     return { id: response.json().id as string, input };
   }
 
-  async function signIn(t: ServiceApp, input: { email: string; password: string }) {
-    const response = await t.app.inject({
-      method: "POST",
-      url: "/sessions",
-      payload: { email: input.email, password: input.password },
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    const jar = new CookieJar();
-    jar.store(response.headers["set-cookie"]);
-    return jar;
+  const signIn = (t: ServiceApp, input: { email: string; password: string }) =>
+    signInTo(t.app, input);
+
+  /** Two instances, as two tasks, with these limits in a window of their own: earlier runs'
+   * counters on the shared Redis do not count. */
+  async function twoInstances(rateLimits: Partial<RateLimitSettings>) {
+    const settings = { rateLimits: { ...rateLimits, windowMs: 600_000 + randomInt(1_000_000) } };
+    return [await instance({ settings }), await instance({ settings })] as const;
   }
 
   it(
     "GIVEN two instances sharing Redis WHEN one client's sign-ins alternate between them THEN the limit counts them together",
     { skip },
     async () => {
-      // A window of its own, so earlier runs' counters on the shared Redis do not count.
-      const settings = {
-        rateLimits: { signInPerClient: 3, windowMs: 600_000 + randomInt(1_000_000) },
-      };
-      const a = await instance({ settings });
-      const b = await instance({ settings });
+      const [a, b] = await twoInstances({ signInPerClient: 3 });
       const client = `203.0.113.${randomInt(1, 250)}`;
       const statuses: number[] = [];
       for (const t of [a, b, a, b]) {
@@ -153,6 +137,61 @@ describe("security against the real services", () => {
         if (response.statusCode === 429) assert.ok(Number(response.headers["retry-after"]) > 0);
       }
       assert.deepEqual(statuses, [401, 401, 401, 429]);
+    },
+  );
+
+  it(
+    "GIVEN two instances sharing Redis WHEN an attacker's address is refused an account THEN on both, while the owner signs in from another address (no lockout DoS)",
+    { skip },
+    async () => {
+      const [a, b] = await twoInstances({
+        signInFailuresPerAccountClient: 3,
+        signInFailuresPerAccount: 20,
+      });
+      const { input } = await signUp(a);
+      const attempt = (t: ServiceApp, password: string, remoteAddress: string) =>
+        t.app.inject({
+          method: "POST",
+          url: "/sessions",
+          payload: { email: input.email, password },
+          remoteAddress,
+        });
+      const attacker = `203.0.113.${randomInt(1, 250)}`;
+      const statuses: number[] = [];
+      for (const t of [a, b, a, b]) {
+        statuses.push((await attempt(t, "wrong-password", attacker)).statusCode);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429], "failures from one address are shared");
+      const owner = await attempt(b, input.password, `198.51.100.${randomInt(1, 250)}`);
+      assert.equal(owner.statusCode, 201, owner.body);
+      assert.equal((await attempt(a, input.password, attacker)).statusCode, 429);
+    },
+  );
+
+  it(
+    "GIVEN two instances sharing Redis WHEN a session holder guesses the current password on PATCH THEN the failures count on both",
+    { skip },
+    async () => {
+      const [a, b] = await twoInstances({ signInFailuresPerAccountClient: 2 });
+      const { id, input } = await signUp(a);
+      const jar = await signIn(a, input);
+      const statuses: number[] = [];
+      for (const t of [a, b, a]) {
+        const response = await t.app.inject({
+          method: "PATCH",
+          url: `/users/${id}`,
+          headers: { cookie: jar.header() },
+          payload: { email: `stolen-${input.email}`, currentPassword: "a-guess" },
+        });
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [403, 403, 429]);
+      const me = await b.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { cookie: jar.header() },
+      });
+      assert.equal(me.json().user.email, input.email, "the email did not change");
     },
   );
 

@@ -1,8 +1,10 @@
 // Shared test helpers: temp dirs, log capture, a cookie jar for inject(), a spying database, images.
+import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import sharp from "sharp";
 import { createLogger } from "../../../app/src/logger";
@@ -92,6 +94,24 @@ export class CookieJar {
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
   }
+}
+
+/** POST /sessions, which must answer 201; the session cookie lands in `jar`, which is returned. */
+export async function signInTo(
+  app: FastifyInstance,
+  credentials: { email: string; password: string },
+  options: { jar?: CookieJar; remoteAddress?: string } = {},
+): Promise<CookieJar> {
+  const response = await app.inject({
+    method: "POST",
+    url: "/sessions",
+    payload: { email: credentials.email, password: credentials.password },
+    ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
+  });
+  assert.equal(response.statusCode, 201, response.body);
+  const jar = options.jar ?? new CookieJar();
+  jar.store(response.headers["set-cookie"]);
+  return jar;
 }
 
 export interface QueryRecord {

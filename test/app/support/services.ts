@@ -1,15 +1,20 @@
 // Helpers for the service-backed tests: the TEST_* variables (docs/CONTRACT.md), a cuttable TCP
 // proxy, an isolated Postgres schema per test file, and full-stack app assembly.
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
 import { buildApp, type AppSettingsOverrides } from "../../../app/src/app";
 import { parsePostgresUrl, type Role } from "../../../app/src/config";
+import { migrate } from "../../../app/src/migrations";
+import { migrationsDir } from "../../../app/src/paths";
 import { assembleTiers, type TierParts } from "../../../app/src/tiers";
 import type { Database } from "../../../app/src/tiers/database";
 import { openPostgres } from "../../../app/src/tiers/postgres";
+import { connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { TEST_IDENTITY } from "./embedded";
 import { captureLogs } from "./helpers";
 
@@ -188,6 +193,38 @@ export async function isolatedSchema(databaseUrl: string) {
   };
 }
 
+/**
+ * A connection to the test Redis (or `url`, e.g. through a TcpProxy), answering before it is
+ * returned. The caller closes it (closeRedis; disconnect() through a hung proxy).
+ */
+export async function openTestRedis(
+  options: { url?: string; commandTimeoutMs?: number; logger?: Logger } = {},
+): Promise<Redis> {
+  const redis = connectRedis({
+    url: options.url ?? requireServices("redis").redisUrl,
+    authToken: undefined,
+    logger: options.logger ?? captureLogs().logger,
+    ...(options.commandTimeoutMs === undefined
+      ? {}
+      : { commandTimeoutMs: options.commandTimeoutMs }),
+  });
+  assert.ok(await waitForRedis(redis, 5_000), "redis is reachable");
+  return redis;
+}
+
+/** An isolated schema with the app's migrations applied; `writerUrl` is the writer, scoped to it. */
+export async function migratedSchema(databaseUrl: string) {
+  const schema = await isolatedSchema(databaseUrl);
+  const writerUrl = schema.url(databaseUrl);
+  const db = openTestPostgres(writerUrl, [], captureLogs().logger);
+  try {
+    await migrate(db, migrationsDir(), captureLogs().logger);
+  } finally {
+    await db.close();
+  }
+  return { ...schema, writerUrl };
+}
+
 export function openTestPostgres(
   writerUrl: string,
   readerUrls: string[],
@@ -231,7 +268,12 @@ export async function startServiceApp(
       worker: { waitSeconds: 1, retryDelaySeconds: () => 0, errorBackoffMs: 100 },
       // Every test run on the machine shares Redis and signs up from 127.0.0.1: limits that only
       // a test about limits reaches (it passes its own).
-      rateLimits: { signInPerClient: 100_000, signInPerAccount: 100_000, signUpPerClient: 100_000 },
+      rateLimits: {
+        signInPerClient: 100_000,
+        signInFailuresPerAccountClient: 100_000,
+        signInFailuresPerAccount: 100_000,
+        signUpPerClient: 100_000,
+      },
       ...options.settings,
     },
   });
