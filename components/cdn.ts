@@ -256,8 +256,11 @@ export class Cdn extends pulumi.ComponentResource {
   }
 
   /**
-   * Lets a role read and write the app's files (uploads/ and thumbnails/) in the primary bucket,
-   * and nothing else: no listing, no deleting, no static files.
+   * Lets a role read and write the app's files (uploads/ and thumbnails/) in the primary bucket
+   * and in its replica, and nothing else: no deleting, no static files, and listing only so that a
+   * missing key is a 404. The replica is granted ahead of time: with `database.writerRegion:
+   * secondary` the app uploads there, and a failover then changes no IAM policy (IAM's control
+   * plane is in us-east-1).
    * @param name a suffix for the policy's name, unique per grant (e.g. "web-primary")
    */
   grantReadWrite(name: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
@@ -272,18 +275,21 @@ export class Cdn extends pulumi.ComponentResource {
               Sid: "AppFiles",
               Effect: "Allow",
               Action: ["s3:GetObject", "s3:PutObject"],
-              Resource: APP_FILE_PREFIXES.map(
-                (prefix) => pulumi.interpolate`${this.bucketArn}/${prefix}*`,
+              Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].flatMap((bucket) =>
+                APP_FILE_PREFIXES.map((prefix) => pulumi.interpolate`${bucket.arn}/${prefix}*`),
               ),
             },
             {
               // Without it S3 answers 403, not 404, for a key that does not exist, and the app
-              // cannot tell "not uploaded yet" from "not allowed". This bucket only: an s3:prefix
-              // condition would not help, since a HEAD or GET of one key carries no prefix.
+              // cannot tell "not uploaded yet" from "not allowed". These buckets only (the replica
+              // takes uploads after a failover): an s3:prefix condition would not help, since a
+              // HEAD or GET of one key carries no prefix.
               Sid: "AppFilesExist",
               Effect: "Allow",
               Action: "s3:ListBucket",
-              Resource: this.bucketArn,
+              Resource: [this.bucket, ...(this.replica ? [this.replica] : [])].map(
+                (bucket) => bucket.arn,
+              ),
             },
           ],
         }),

@@ -51,7 +51,9 @@ export type { IngressSource };
  *   deletes the highest-numbered replicas.
  * - `crossRegionReplica`: one read replica of another region's writer (`sourceArn`), encrypted with
  *   this region's key; databaseName, masterUsername and skipFinalSnapshot come from, or do not
- *   apply to, the source. Changing `sourceArn` replaces it.
+ *   apply to, the source. Changing `sourceArn` replaces it, and so does replacing `source` (the
+ *   writer's instance, WriterOutputs.instance): its ARN stays the same (a fixed identifier), but
+ *   RDS detaches a deleted source's replicas, which would go on serving its old data.
  * - `promotedReplica`: that replica promoted in place into this region's writer, for when the
  *   source's region is lost. The provider promotes a replica whose `replicateSourceDb` goes away
  *   (PromoteReadReplica): same instance, data and endpoint. It then takes the writer's settings:
@@ -64,7 +66,7 @@ export type { IngressSource };
  */
 export type DatabaseRole =
   | { kind: "writer"; readReplicas: number }
-  | { kind: "crossRegionReplica"; sourceArn: pulumi.Input<string> }
+  | { kind: "crossRegionReplica"; sourceArn: pulumi.Input<string>; source?: pulumi.Resource }
   | { kind: "promotedReplica" }
   | { kind: "formerWriter"; readReplicas: number };
 
@@ -77,6 +79,8 @@ export interface InstanceOutputs {
 /** The instance that takes writes, and what a client needs to write to it. */
 export interface WriterOutputs extends InstanceOutputs {
   arn: pulumi.Output<string>;
+  /** The writer's instance, for a cross-region replica's `source` (replaced with it). */
+  instance: pulumi.Resource;
   /** The RDS-managed secret holding the master user's `username` and `password`. */
   masterUserSecretArn: pulumi.Output<string>;
 }
@@ -328,7 +332,8 @@ function engineMajorVersion(engineVersion: string): number | undefined {
  * Instance identifiers are `<project>-<stack>-<name>-<role>` (stacks and projects sharing an
  * account never collide), chosen here so that each instance's log groups exist, with the stack's
  * retention, before RDS exports to them; a replaced instance is deleted before its successor is
- * created. Dashboards and alarms read them from `writerIdentifier` and `readerIdentifiers`.
+ * created, and a replaced writer takes its replicas with it (RDS would detach them, still under
+ * the same identifier, serving the old data). Dashboards and alarms read them from `writerIdentifier` and `readerIdentifiers`.
  * A change of the major version is refused at preview unless acknowledged
  * (`allowMajorVersionUpgrade`). Enhanced Monitoring is on with `enhancedMonitoringSeconds`.
  *
@@ -370,7 +375,8 @@ export class Database extends pulumi.ComponentResource {
   private readonly securityGroup: aws.ec2.SecurityGroup;
   private readonly subnetGroup: aws.rds.SubnetGroup;
   private readonly parameterGroup: aws.rds.ParameterGroup;
-  private readonly monitoringRole: aws.iam.Role | undefined;
+  private readonly monitoring:
+    { role: aws.iam.Role; attachment: aws.iam.RolePolicyAttachment } | undefined;
   private readonly writer: aws.rds.Instance | undefined;
   private readonly replicas: aws.rds.Instance[];
 
@@ -385,12 +391,12 @@ export class Database extends pulumi.ComponentResource {
     this.securityGroup = this.createSecurityGroup(name, args, tags);
     const guard = this.createMajorVersionGuard(name, args);
     this.parameterGroup = this.createParameterGroup(name, args, tags, guard);
-    this.monitoringRole =
+    this.monitoring =
       (args.enhancedMonitoringSeconds ?? 0) > 0 ? this.createMonitoringRole(name, tags) : undefined;
     const role = args.role;
     if (role.kind === "crossRegionReplica") {
       this.writer = undefined;
-      this.replicas = [this.createCrossRegionReplica(name, args, role.sourceArn, tags)];
+      this.replicas = [this.createCrossRegionReplica(name, args, role, tags)];
     } else if (role.kind === "promotedReplica") {
       this.writer = this.createPromotedReplica(name, args, tags);
       this.replicas = [];
@@ -418,6 +424,20 @@ export class Database extends pulumi.ComponentResource {
       writer: this.writer,
       replicas: this.replicas,
     };
+  }
+
+  /**
+   * The `rds-db:connect` resources for logging in as `user` with an IAM token on every instance of
+   * this database (writer and replicas): arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER.
+   * The resource id stays when a replica is promoted, so grants made ahead of a failover hold.
+   */
+  connectArns(user: string): pulumi.Output<string>[] {
+    return [...(this.writer ? [this.writer] : []), ...this.replicas].map((instance) =>
+      pulumi.all([instance.arn, instance.resourceId]).apply(([arn, resourceId]) => {
+        const [, partition, , region, account] = arn.split(":");
+        return `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
+      }),
+    );
   }
 
   /**
@@ -516,7 +536,14 @@ export class Database extends pulumi.ComponentResource {
     );
   }
 
-  private createMonitoringRole(name: string, tags: Record<string, string>): aws.iam.Role {
+  /**
+   * The role RDS assumes to publish Enhanced Monitoring, with its policy attached. Instances wait
+   * for the attachment (IAM is eventually consistent: RDS refuses a role it cannot yet use).
+   */
+  private createMonitoringRole(
+    name: string,
+    tags: Record<string, string>,
+  ): { role: aws.iam.Role; attachment: aws.iam.RolePolicyAttachment } {
     const role = new aws.iam.Role(
       `${name}-monitoring`,
       {
@@ -535,12 +562,12 @@ export class Database extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicyAttachment(
+    const attachment = new aws.iam.RolePolicyAttachment(
       `${name}-monitoring`,
       { role: role.name, policyArn: ENHANCED_MONITORING_POLICY_ARN },
       { parent: this },
     );
-    return role;
+    return { role, attachment };
   }
 
   /**
@@ -553,6 +580,7 @@ export class Database extends pulumi.ComponentResource {
     role: string,
     inputs: aws.rds.InstanceArgs,
     retentionInDays: number,
+    replaceWith: pulumi.Resource[] = [],
   ): aws.rds.Instance {
     const identifier = stackPhysicalName([name, role], MAX_IDENTIFIER_LENGTH);
     const logGroups = EXPORTED_LOGS.map(
@@ -570,7 +598,13 @@ export class Database extends pulumi.ComponentResource {
     return new aws.rds.Instance(
       `${name}-${role}`,
       { ...inputs, identifier },
-      { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
+      {
+        parent: this,
+        dependsOn: [...logGroups, ...(this.monitoring ? [this.monitoring.attachment] : [])],
+        deleteBeforeReplace: true,
+        // A replica of a replaced source would keep its old identifier and serve old data.
+        replaceWith,
+      },
     );
   }
 
@@ -616,12 +650,15 @@ export class Database extends pulumi.ComponentResource {
       parameterGroupName: this.parameterGroup.name,
       port: POSTGRES_PORT,
       publiclyAccessible: false,
+      // The app logs in with IAM tokens (rds-db:connect), signed locally by its task role: no
+      // password to fetch at task start, from this region or the other. Updated in place.
+      iamDatabaseAuthenticationEnabled: true,
       caCertIdentifier: CA_CERT_IDENTIFIER,
       enabledCloudwatchLogsExports: [...EXPORTED_LOGS],
-      ...(this.monitoringRole
+      ...(this.monitoring
         ? {
             monitoringInterval: args.enhancedMonitoringSeconds,
-            monitoringRoleArn: this.monitoringRole.arn,
+            monitoringRoleArn: this.monitoring.role.arn,
           }
         : {}),
       performanceInsightsEnabled: args.enablePerformanceInsights,
@@ -705,6 +742,8 @@ export class Database extends pulumi.ComponentResource {
           skipFinalSnapshot: true,
         }),
         args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+        // Same identifier, so the same replicateSourceDb: only this makes them follow a new writer.
+        [writer],
       ),
     );
   }
@@ -712,7 +751,7 @@ export class Database extends pulumi.ComponentResource {
   private createCrossRegionReplica(
     name: string,
     args: DatabaseArgs,
-    sourceArn: pulumi.Input<string>,
+    role: Extract<DatabaseRole, { kind: "crossRegionReplica" }>,
     tags: Record<string, string>,
   ): aws.rds.Instance {
     return this.createInstance(
@@ -720,7 +759,7 @@ export class Database extends pulumi.ComponentResource {
       CROSS_REGION_REPLICA_NAME,
       transform(args.transform?.replica, {
         ...this.instanceDefaults(args, tags),
-        replicateSourceDb: sourceArn,
+        replicateSourceDb: role.sourceArn,
         // A cross-region replica cannot use the source's key; it is encrypted with this region's.
         kmsKeyId: this.kmsKey.arn,
         dbSubnetGroupName: this.subnetGroup.name,
@@ -730,6 +769,7 @@ export class Database extends pulumi.ComponentResource {
         skipFinalSnapshot: true,
       }),
       args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+      role.source ? [role.source] : [],
     );
   }
 
@@ -782,6 +822,7 @@ function roleOutputs(
   const writerOf = (db: aws.rds.Instance): WriterOutputs => ({
     ...instance(db),
     arn: db.arn,
+    instance: db,
     masterUserSecretArn: db.masterUserSecrets.apply((secrets) => secrets[0]!.secretArn),
   });
   if (kind === "crossRegionReplica") return { kind, replica: instance(replicas[0]!) };

@@ -235,6 +235,7 @@ export class FargateTasks {
 
   private readonly context: AwsContext;
   private running: RunningTasks | undefined;
+  private defined: aws.ecs.TaskDefinition | undefined;
 
   constructor(
     private readonly owner: pulumi.ComponentResource,
@@ -251,7 +252,7 @@ export class FargateTasks {
 
   /** Creates the task definition, the service and its scalable target, fed by `source`; once. */
   run(source: WorkSource): RunningTasks {
-    if (this.running !== undefined) {
+    if (this.running !== undefined || this.defined !== undefined) {
       throw new Error(
         `${this.name}: FargateTasks.run() was already called; a service runs one task definition`,
       );
@@ -262,6 +263,18 @@ export class FargateTasks {
     const scalableTarget = this.createScalableTarget(name, args, service, tags);
     this.running = { taskDefinition, service, scalableTarget };
     return this.running;
+  }
+
+  /**
+   * Creates the task definition alone, for a one-off task that something else starts (`aws ecs
+   * run-task`), such as a deploy step; no service, nothing scales. Once, like `run()`.
+   */
+  define(source: WorkSource): aws.ecs.TaskDefinition {
+    if (this.running !== undefined || this.defined !== undefined) {
+      throw new Error(`${this.name}: FargateTasks already has its task definition`);
+    }
+    this.defined = this.createTaskDefinition(this.name, this.args, source, this.context, this.tags);
+    return this.defined;
   }
 
   private lookUpContext(): AwsContext {

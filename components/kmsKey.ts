@@ -32,6 +32,11 @@ export interface KmsKeyArgs {
   tags: Tags;
   /** Change the key's arguments before it is created. */
   transform?: Transform<aws.kms.KeyArgs>;
+  /**
+   * The key's region, when the parent spans regions (a key is regional: a replica in another
+   * region needs a key there). Unset: the parent's provider.
+   */
+  provider?: pulumi.ProviderResource;
 }
 
 /**
@@ -39,6 +44,7 @@ export interface KmsKeyArgs {
  * KMS keeps the older material for decryption, so rotating never breaks a reader.
  */
 export function createKmsKey(parent: pulumi.Resource, name: string, args: KmsKeyArgs): aws.kms.Key {
+  const opts = args.provider === undefined ? { parent } : { parent, provider: args.provider };
   const key = new aws.kms.Key(
     `${name}-key`,
     transform(args.transform, {
@@ -48,7 +54,7 @@ export function createKmsKey(parent: pulumi.Resource, name: string, args: KmsKey
       ...(args.policy === undefined ? {} : { policy: args.policy }),
       tags: args.tags,
     }),
-    { parent },
+    opts,
   );
   if (args.alias ?? false) {
     new aws.kms.Alias(
@@ -57,7 +63,7 @@ export function createKmsKey(parent: pulumi.Resource, name: string, args: KmsKey
         name: `alias/${stackPhysicalName([name], MAX_ALIAS_NAME_LENGTH)}`,
         targetKeyId: key.keyId,
       },
-      { parent },
+      opts,
     );
   }
   return key;

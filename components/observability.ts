@@ -14,6 +14,8 @@ import {
   MonitoringComponent,
   type ObservabilityTransforms,
 } from "./monitoring";
+import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../contract";
+import { visibilityTimeoutSeconds } from "./awsLimits";
 import { throwIfInvalid } from "./validation";
 import type { WebAclMetrics } from "./webAcl";
 
@@ -173,6 +175,14 @@ export interface ObservabilityArgs {
   cache?: {
     replicationGroupId: pulumi.Input<string>;
     memberClusterIds: pulumi.Input<string>[];
+  };
+  /**
+   * The region's cache-invalidation queue (InvalidationQueue), whose consumers are this region's
+   * web tasks; unset: no cross-region invalidation, no alarms on it.
+   */
+  invalidations?: {
+    queueName: pulumi.Input<string>;
+    deadLetterQueueName: pulumi.Input<string>;
   };
   /**
    * The app's embedded-metric-format namespace (docs/CONTRACT.md; dimension `Service` = web|worker).
@@ -402,6 +412,9 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
     },
     ...cacheRows(args),
     ...queueRows(args),
+    ...(args.invalidations === undefined
+      ? []
+      : [invalidationDashboardRow(args.invalidations, args.appMetricsNamespace)]),
     {
       title: "App",
       graphs: [
@@ -432,6 +445,50 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
     },
     ...(args.webAcl ? [webAclDashboardRow(args.webAcl)] : []),
   ];
+}
+
+/**
+ * Cross-region cache invalidation (contract/invalidation.ts): this region's queue, its dead
+ * letters, and what the app counts when a wait runs out or a send fails.
+ */
+function invalidationDashboardRow(
+  queues: NonNullable<ObservabilityArgs["invalidations"]>,
+  appMetricsNamespace: string,
+): DashboardRow {
+  const sqs = (name: string, queueName: pulumi.Input<string>, label: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum", label);
+  const app = (name: string, service: "web" | "worker", label: string) =>
+    metric(appMetricsNamespace, name, { Service: service }, "Sum", label);
+  return {
+    title: "Cache invalidations",
+    graphs: [
+      {
+        title: "Waiting, and age of the oldest (s)",
+        lines: [
+          sqs("ApproximateNumberOfMessagesVisible", queues.queueName, "waiting"),
+          sqs("ApproximateAgeOfOldestMessage", queues.queueName, "oldest"),
+        ],
+      },
+      {
+        title: "Dead-letter queue",
+        lines: [
+          sqs(
+            "ApproximateNumberOfMessagesVisible",
+            queues.deadLetterQueueName,
+            "failed invalidations",
+          ),
+        ],
+      },
+      {
+        title: "Stale-row risks",
+        lines: [
+          app("InvalidationWaitExceeded", "web", "replay wait ran out"),
+          app("InvalidationPublishFailed", "web", "sends failed (web)"),
+          app("InvalidationPublishFailed", "worker", "sends failed (workers)"),
+        ],
+      },
+    ],
+  };
 }
 
 /** The alarms of one region, thresholds from `args.thresholds`. */
@@ -560,6 +617,7 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
       },
     ]),
     ...(workers ? queueAlarmSpecs(t, workers) : []),
+    ...invalidationAlarmSpecs(args),
     ...(args.webAcl ? [webAclAlarmSpec(args.webAcl)] : []),
   ];
 }
@@ -590,6 +648,78 @@ function queueAlarmSpecs(
       what: "Jobs failed every retry and landed in the dead-letter queue.",
       lookAt: "the workers' logs for the error; fix it, then redrive the queue",
       line: sqs(workers.deadLetterQueueName, "ApproximateNumberOfMessagesVisible"),
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: MINUTE,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching", // SQS stops publishing for an idle, empty queue
+    },
+  ];
+}
+
+/**
+ * Cross-region cache invalidation (contract/invalidation.ts): a region deletes a key only once its
+ * replica has replayed the write, or after a bounded wait. Each alarm is a way a region may serve
+ * a stale row until the cache's TTL: the wait ran out, a send failed, or the queue is behind.
+ */
+function invalidationAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
+  const queues = args.invalidations;
+  if (queues === undefined) return [];
+  const app = (name: string, service: "web" | "worker") =>
+    metric(args.appMetricsNamespace, name, { Service: service }, "Sum");
+  const sqs = (queueName: pulumi.Input<string>, name: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum");
+  // An invalidation older than one full processing cycle (the replay wait plus SQS's margin)
+  // means the consumers are behind or failing.
+  const behindSeconds = visibilityTimeoutSeconds(INVALIDATION_MAX_REPLAY_WAIT_SECONDS);
+  return [
+    {
+      role: "invalidation-wait-exceeded",
+      what: `The replica here had not replayed a write after ${INVALIDATION_MAX_REPLAY_WAIT_SECONDS} s; the key was deleted anyway, so a stale row may be cached until its TTL.`,
+      lookAt:
+        "the replica lag of this region's database (RPO during a loss); the web logs with invalidationWaitExceeded",
+      line: app("InvalidationWaitExceeded", "web"),
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: MINUTE,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching", // the app emits the count only when it happens
+    },
+    {
+      role: "invalidation-publish-failed",
+      what: "A write's cache invalidation could not be sent to a region's queue; that region may serve the old row until its TTL.",
+      lookAt:
+        "the web and worker logs with degraded=invalidation: which region's queue, and SQS's error there",
+      line: {
+        expression: "FILL(web, 0) + FILL(worker, 0)",
+        metrics: {
+          web: app("InvalidationPublishFailed", "web"),
+          worker: app("InvalidationPublishFailed", "worker"),
+        },
+        label: "invalidations not sent",
+      },
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: MINUTE,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching", // the app emits the count only when it happens
+    },
+    {
+      role: "invalidation-queue-behind",
+      what: `An invalidation has waited over ${behindSeconds} s in this region's queue: its web tasks are not applying them.`,
+      lookAt: "the web tasks' logs (service=invalidations) and their running count",
+      line: sqs(queues.queueName, "ApproximateAgeOfOldestMessage"),
+      comparison: "GreaterThanThreshold",
+      threshold: behindSeconds,
+      periodSeconds: MINUTE,
+      evaluationPeriods: 3,
+      treatMissingData: "notBreaching", // SQS stops publishing for a queue idle for hours
+    },
+    {
+      role: "invalidation-dlq-not-empty",
+      what: "Invalidations failed every retry and landed in the dead-letter queue.",
+      lookAt: "the web logs (service=invalidations) for the error; the message body names the key",
+      line: sqs(queues.deadLetterQueueName, "ApproximateNumberOfMessagesVisible"),
       comparison: "GreaterThanThreshold",
       threshold: 0,
       periodSeconds: MINUTE,

@@ -46,7 +46,9 @@ export function validateRegionPeeringArgs(args: RegionPeeringArgs): string[] {
  * the primary's database writer over AWS's backbone, never over the internet).
  *
  * Security groups cannot reference groups across regions, so the data tier admits the other
- * region by CIDR where the stack composes it.
+ * region by CIDR where the stack composes it. Both sides are in one account: the requester's
+ * provider names it, so the requester's side plans and applies while the accepter's region is
+ * unreachable (the failover of README: Deploying).
  *
  * @example
  * ```ts
@@ -73,9 +75,11 @@ export class RegionPeering extends pulumi.ComponentResource {
   }
 
   private createConnection(name: string, args: RegionPeeringArgs): aws.ec2.VpcPeeringConnection {
-    const accepterAccount = aws.getCallerIdentityOutput(
+    // One account holds both sides, so the requester's own provider names it: the requester's
+    // region plans and applies with the accepter's region unreachable (a regional failover).
+    const account = aws.getCallerIdentityOutput(
       {},
-      { parent: this, provider: args.accepter.provider },
+      { parent: this, provider: args.requester.provider },
     );
     return new aws.ec2.VpcPeeringConnection(
       `${name}-connection`,
@@ -83,7 +87,7 @@ export class RegionPeering extends pulumi.ComponentResource {
         vpcId: args.requester.vpcId,
         peerVpcId: args.accepter.vpcId,
         peerRegion: args.accepter.region,
-        peerOwnerId: accepterAccount.accountId,
+        peerOwnerId: account.accountId,
         // Cross-region peering cannot be auto-accepted by the requester; the accepter below does it.
         autoAccept: false,
         tags: { ...tierTags("network"), Name: name },

@@ -62,15 +62,27 @@ export interface QueueWorkersArgs extends FargateServiceArgs {
 }
 
 /**
+ * Jobs one worker task gets through per second: it runs `concurrency` jobs at once (the app's
+ * worker, contract/process.ts), each taking `averageJobSeconds`. BENCHMARKS.md compares this with
+ * the rate benchmark 4 measures.
+ */
+export function jobsPerSecondPerTask(
+  args: Pick<QueueWorkersArgs, "averageJobSeconds">,
+  concurrency: number = WORKER_CONCURRENCY,
+): number {
+  return concurrency / args.averageJobSeconds;
+}
+
+/**
  * The jobs one worker task may hold (waiting or in progress) and still start each within the
- * latency goal (AWS's "acceptable backlog per instance"). A task runs `concurrency` jobs at once
- * (the app's worker, contract/process.ts), so it gets through concurrency / averageJob jobs a
- * second: latencyGoal × concurrency / averageJob, rounded down, at least 1.
+ * latency goal (AWS's "acceptable backlog per instance"): latencyGoal × the task's jobs per second
+ * (`jobsPerSecondPerTask`), rounded down, at least 1.
  */
 export function backlogPerTaskTarget(
   args: Pick<QueueWorkersArgs, "latencyGoalSeconds" | "averageJobSeconds">,
   concurrency: number = WORKER_CONCURRENCY,
 ): number {
+  // latencyGoal × concurrency / averageJob, multiplied first: 30 × (10 / 3) would floor to 99.
   return Math.max(1, Math.floor((args.latencyGoalSeconds * concurrency) / args.averageJobSeconds));
 }
 

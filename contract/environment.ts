@@ -20,12 +20,10 @@ export class EnvironmentError extends Error {
 
 /**
  * How a variable reaches a task: `environment` (a plain value in the task definition), `secret`
- * (the task definition's `secrets`, read from Secrets Manager when the task starts), `local`
- * (never set by the stack: development, tests and the embedded mode) or `unwired` (the app reads
- * it, the stack does not set it yet: the two-region work of issue #11 whose infrastructure side
- * is still to come; each such variable says which role and delivery it is for).
+ * (the task definition's `secrets`, read from Secrets Manager when the task starts) or `local`
+ * (never set by the stack: development, tests, the embedded mode and password-based setups).
  */
-export type Delivery = "environment" | "secret" | "local" | "unwired";
+export type Delivery = "environment" | "secret" | "local";
 
 export interface Variable<T> {
   readonly name: string;
@@ -243,13 +241,15 @@ export const VARIABLES = {
   DATABASE_PASSWORD: variable({
     name: "DATABASE_PASSWORD",
     delivery: "secret",
-    meaning: "key `password` of the RDS-managed secret; used when a URL has no password",
+    meaning:
+      "key `password` of the RDS-managed master secret, for the migrate step only; used when a URL has no password",
     example: "a-database-password",
     parse: text,
   }),
   DATABASE_SECRET_ARN: variable({
     name: "DATABASE_SECRET_ARN",
-    delivery: "environment",
+    // The stack's tasks log in with IAM tokens (DATABASE_AUTH=iam); a password setup may use it.
+    delivery: "local",
     meaning: "ARN of the RDS-managed master secret, re-read after a rotation (docs/CONTRACT.md)",
     example: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf",
     parse: (value) => parseSecretArn("DATABASE_SECRET_ARN", value),
@@ -331,15 +331,15 @@ export const VARIABLES = {
   }),
   ASSETS_BUCKET_REGION: variable({
     name: "ASSETS_BUCKET_REGION",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
-      "web and worker environment: the region of ASSETS_BUCKET (default AWS_REGION): S3 calls and presigned URLs are signed for it; each region's tasks use their own region's bucket",
+      "web and worker environment: the region of ASSETS_BUCKET (default AWS_REGION): S3 calls and presigned URLs are signed for it; every region's tasks use the bucket of the region holding the writer (the replica after a failover)",
     example: "eu-west-1",
     parse: (value) => parseRegion("ASSETS_BUCKET_REGION", value),
   }),
   SESSIONS_TABLE: variable({
     name: "SESSIONS_TABLE",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
       "web environment: the DynamoDB global table of sessions; the app uses its replica in AWS_REGION (unset: Redis, else in-process)",
     example: "zero-to-millions-prod-sessions",
@@ -355,7 +355,7 @@ export const VARIABLES = {
   }),
   CACHE_INVALIDATION_QUEUE_URL: variable({
     name: "CACHE_INVALIDATION_QUEUE_URL",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
       "web and worker environment: this region's cache-invalidation SQS queue, consumed by its web tasks (with CACHE_INVALIDATION_PUBLISH_URLS)",
     example: "https://sqs.eu-west-1.amazonaws.com/123456789012/invalidations",
@@ -363,7 +363,7 @@ export const VARIABLES = {
   }),
   CACHE_INVALIDATION_PUBLISH_URLS: variable({
     name: "CACHE_INVALIDATION_PUBLISH_URLS",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
       "web and worker environment: comma-separated: every region's cache-invalidation queue, this region's included; each write sends {key, lsn} to all",
     example:
@@ -377,7 +377,7 @@ export const VARIABLES = {
   }),
   DATABASE_AUTH: variable({
     name: "DATABASE_AUTH",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
       "web, worker and migrate environment: `password` (URL, DATABASE_PASSWORD, DATABASE_SECRET_ARN) or `iam`: an RDS IAM token per connection, signed for each endpoint's region",
     example: "iam",
@@ -386,16 +386,16 @@ export const VARIABLES = {
   }),
   DATABASE_MIGRATIONS: variable({
     name: "DATABASE_MIGRATIONS",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
-      "web and worker environment: `verify` (set it with the migrate step): a task only checks, on a reader, that no migration is pending; `on-start` (until then): it applies them",
+      "web and worker environment: `verify` (the stack runs the migrate step): a task only checks, on a reader, that no migration is pending; `on-start`: it applies them (embedded, local)",
     example: "verify",
     default: "on-start",
     parse: (value) => parseChoice("DATABASE_MIGRATIONS", value, MIGRATIONS_MODES),
   }),
   DATABASE_APP_USER: variable({
     name: "DATABASE_APP_USER",
-    delivery: "unwired",
+    delivery: "environment",
     meaning:
       "migrate environment: the app's own database role, which it creates and grants row access (no DDL)",
     example: "app_rt",
@@ -411,7 +411,7 @@ export const VARIABLES = {
   }),
   DATABASE_APP_PASSWORD: variable({
     name: "DATABASE_APP_PASSWORD",
-    delivery: "unwired",
+    delivery: "local",
     meaning:
       "migrate secret, optional: the app role's password; unset, the role gets rds_iam (when the server has it) and logs in with IAM tokens",
     example: "an-app-role-password",
@@ -520,12 +520,17 @@ export const TASK_VARIABLES = {
     "AWS_REGION",
     "DATABASE_URL",
     "DATABASE_READ_URLS",
-    "DATABASE_SECRET_ARN",
+    "DATABASE_AUTH",
+    "DATABASE_MIGRATIONS",
     "REDIS_URL",
     "ASSETS_BUCKET",
+    "ASSETS_BUCKET_REGION",
     "CDN_DOMAIN",
     "METRICS_NAMESPACE",
     "QUEUE_URL",
+    "SESSIONS_TABLE",
+    "CACHE_INVALIDATION_QUEUE_URL",
+    "CACHE_INVALIDATION_PUBLISH_URLS",
     "PORT",
     "SHUTDOWN_DEADLINE_SECONDS",
     "TRUSTED_PROXIES",
@@ -534,12 +539,16 @@ export const TASK_VARIABLES = {
     "AWS_REGION",
     "DATABASE_URL",
     "DATABASE_READ_URLS",
-    "DATABASE_SECRET_ARN",
+    "DATABASE_AUTH",
+    "DATABASE_MIGRATIONS",
     "REDIS_URL",
     "ASSETS_BUCKET",
+    "ASSETS_BUCKET_REGION",
     "CDN_DOMAIN",
     "METRICS_NAMESPACE",
     "QUEUE_URL",
+    "CACHE_INVALIDATION_QUEUE_URL",
+    "CACHE_INVALIDATION_PUBLISH_URLS",
     "SHUTDOWN_DEADLINE_SECONDS",
   ],
 } as const satisfies Record<TaskRole, readonly VariableName[]>;
@@ -553,12 +562,24 @@ export const COMPONENT_TASK_VARIABLES = {
   worker: ["QUEUE_URL", "SHUTDOWN_DEADLINE_SECONDS"],
 } as const satisfies { [R in TaskRole]: readonly (typeof TASK_VARIABLES)[R][number][] };
 
-/** What every task reads from Secrets Manager when it starts. */
+/**
+ * What every web and worker task reads from Secrets Manager when it starts, all in its own region:
+ * no database password (the app logs in with IAM tokens), so nothing of the other region.
+ */
 export const TASK_SECRETS = [
-  "DATABASE_PASSWORD",
   "REDIS_AUTH_TOKEN",
   "COOKIE_SECRET",
 ] as const satisfies readonly VariableName[];
+
+/** The migrate step's plain variables (MIGRATE_COMMAND): the writer as the master user, the app's role. */
+export const MIGRATE_VARIABLES = [
+  "AWS_REGION",
+  "DATABASE_URL",
+  "DATABASE_APP_USER",
+] as const satisfies readonly VariableName[];
+
+/** The migrate step alone gets the master password, from the writer's own region. */
+export const MIGRATE_SECRETS = ["DATABASE_PASSWORD"] as const satisfies readonly VariableName[];
 
 /**
  * The variables of the tiers a stack may leave out (README: The path), by tier: the stack omits
@@ -567,7 +588,7 @@ export const TASK_SECRETS = [
  */
 export const TIER_VARIABLES = {
   cache: ["REDIS_URL", "REDIS_AUTH_TOKEN"],
-  cdn: ["ASSETS_BUCKET", "CDN_DOMAIN"],
+  cdn: ["ASSETS_BUCKET", "ASSETS_BUCKET_REGION", "CDN_DOMAIN"],
   queue: ["QUEUE_URL"],
 } as const satisfies Record<string, readonly VariableName[]>;
 export type Tier = keyof typeof TIER_VARIABLES;
@@ -607,3 +628,6 @@ function tierPresent(name: VariableName, present: readonly Tier[]): boolean {
   );
   return tier === undefined || present.includes(tier);
 }
+/** The migrate step's environment and secrets, one value per variable. */
+export type MigrateEnvironment<V> = { [K in (typeof MIGRATE_VARIABLES)[number]]: V };
+export type MigrateSecrets<S> = { [K in (typeof MIGRATE_SECRETS)[number]]: S };

@@ -4,5 +4,7 @@
  * deadlines. Both sides import it; it imports nothing. docs/CONTRACT.md describes it.
  */
 export * from "./environment";
+export * from "./invalidation";
 export * from "./metrics";
 export * from "./process";
+export * from "./sessions";

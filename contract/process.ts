@@ -29,18 +29,32 @@ export const COMMANDS: { readonly [R in ProcessRole]: readonly [R] } = {
  */
 export const MIGRATE_COMMAND = ["migrate"] as const;
 
+/**
+ * What a health endpoint may check: this region's own tiers, never the writer (which may be in
+ * the other region, or failing over), so no checker's verdict depends on the other region.
+ */
+export type HealthDependency = "regionReader" | "regionCache";
+
+export interface HealthEndpoint {
+  readonly path: string;
+  readonly meaning: string;
+  readonly dependsOn: readonly HealthDependency[];
+}
+
 /** The app's health endpoints. */
 export const HEALTH = {
   liveness: {
     path: "/healthz",
     meaning: "the process answers; no dependency is checked",
+    dependsOn: [],
   },
   readiness: {
     path: "/readyz",
+    dependsOn: ["regionReader", "regionCache"],
     meaning:
       "what this region serves answers: its database reader (its replica, or the writer when it has none) and, when configured, its cache; never the writer in another region",
   },
-} as const;
+} as const satisfies Record<string, HealthEndpoint>;
 
 /**
  * The routes that check or create a password: each costs a deliberately slow hash, so besides the

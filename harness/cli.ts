@@ -3,6 +3,7 @@
  *
  * Prints (or writes to FILE) the program's resources and outputs under Pulumi's mocks as JSON.
  * `--config` deep-merges raw project config over the stack file (tests use it for bad config).
+ * `--mark-calls-in REGION` marks what that region's data sources answer (harness/mocks.ts).
  * Exits 1, with the problem on stderr, when the program fails (for example invalid config).
  */
 import { writeFileSync } from "node:fs";
@@ -15,6 +16,7 @@ async function main(): Promise<number> {
       stack: { type: "string" },
       out: { type: "string" },
       config: { type: "string" },
+      "mark-calls-in": { type: "string" },
     },
     strict: true,
   });
@@ -25,7 +27,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const overrides = values.config ? (JSON.parse(values.config) as Record<string, unknown>) : {};
-  const result = await synthInProcess(values.stack, overrides);
+  const markCallsIn = values["mark-calls-in"];
+  const result = await synthInProcess(
+    values.stack,
+    overrides,
+    markCallsIn === undefined ? {} : { markCallsIn },
+  );
   const json = JSON.stringify(result, null, 2);
   if (values.out) writeFileSync(values.out, json);
   else process.stdout.write(`${json}\n`);

@@ -5,13 +5,15 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks, type RecordedResource } from "./mocks";
+import { type RecordedCall, RecordingMocks, type RecordedResource } from "./mocks";
 
 export interface Rendered<T> {
   /** What the build function returned, e.g. the component. */
   value: T;
   /** Every resource registered, the provider(s) included. */
   resources: RecordedResource[];
+  /** Every data source call (invoke), with the region of the provider it went to. */
+  calls: RecordedCall[];
   /** Resources of one type. */
   ofType(type: string): RecordedResource[];
   /** The one resource of `type` whose logical name is `name`. */
@@ -51,6 +53,7 @@ export async function render<T>(
   return {
     value,
     resources,
+    calls: mocks.calls,
     ofType: (type) => resources.filter((r) => r.type === type),
     named: (name, type) => {
       const found = resources.filter(

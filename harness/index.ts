@@ -7,24 +7,38 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConfigOverrides, SynthResource, SynthResult } from "./synth";
+import type {
+  ConfigOverrides,
+  RecordedCall,
+  SynthOptions,
+  SynthResource,
+  SynthResult,
+} from "./synth";
 import { PROJECT_ROOT } from "./synth";
 
-export type { SynthResource, SynthResult } from "./synth";
+export type { RecordedCall, SynthResource, SynthResult } from "./synth";
 
 const cache = new Map<string, Promise<Synth>>();
 
-export function synth(stack: string, overrides: ConfigOverrides = {}): Promise<Synth> {
-  const key = JSON.stringify([stack, overrides]);
+export function synth(
+  stack: string,
+  overrides: ConfigOverrides = {},
+  options: SynthOptions = {},
+): Promise<Synth> {
+  const key = JSON.stringify([stack, overrides, options]);
   let result = cache.get(key);
   if (!result) {
-    result = runSynth(stack, overrides);
+    result = runSynth(stack, overrides, options);
     cache.set(key, result);
   }
   return result;
 }
 
-async function runSynth(stack: string, overrides: ConfigOverrides): Promise<Synth> {
+async function runSynth(
+  stack: string,
+  overrides: ConfigOverrides,
+  options: SynthOptions,
+): Promise<Synth> {
   const dir = mkdtempSync(join(tmpdir(), "synth-"));
   const out = join(dir, "synth.json");
   try {
@@ -41,6 +55,7 @@ async function runSynth(stack: string, overrides: ConfigOverrides): Promise<Synt
           out,
           "--config",
           JSON.stringify(overrides),
+          ...(options.markCallsIn ? ["--mark-calls-in", options.markCallsIn] : []),
         ],
         { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] },
       );
@@ -70,6 +85,8 @@ export class Synth {
   readonly stack: string;
   readonly resources: readonly SynthResource[];
   readonly outputs: Record<string, unknown>;
+  /** Every data source call (invoke) the program made, with its provider's region. */
+  readonly calls: readonly RecordedCall[];
   readonly error: string | undefined;
   readonly warnings: string;
 
@@ -78,6 +95,7 @@ export class Synth {
     this.stack = result.stack;
     this.resources = result.resources;
     this.outputs = result.outputs;
+    this.calls = result.calls ?? [];
     this.error = result.error;
     this.warnings = result.warnings ?? "";
   }

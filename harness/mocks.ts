@@ -27,6 +27,23 @@ export interface RecordedResource {
   state: Record<string, unknown>;
   /** Whether the program marked it `protect` (Pulumi then refuses to replace or delete it). */
   protect: boolean;
+  /**
+   * The URNs it waits for: its explicit `dependsOn` and the resources its inputs come from (the
+   * engine creates them first). A resource in it that no input names is an explicit `dependsOn`.
+   */
+  dependsOn: string[];
+  /** `deleteBeforeReplace`: a replacement deletes the old resource before creating the new one. */
+  deleteBeforeReplace: boolean;
+  /** `replaceWith`: the URNs whose replacement replaces this resource too. */
+  replaceWith: string[];
+}
+
+/** One data source call ("invoke") the program made, with the region of the provider it went to. */
+export interface RecordedCall {
+  token: string;
+  /** The aws provider's region; null for other packages' calls. */
+  region: string | null;
+  inputs: Record<string, unknown>;
 }
 
 interface MockMonitorLike {
@@ -39,6 +56,9 @@ interface RegisterRequest {
   getName(): string;
   getProvider(): string;
   getProtect(): boolean;
+  getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getReplaceWithList(): string[];
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -176,6 +196,14 @@ const STATE: Record<string, StateFn> = {
       url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${name}`,
     };
   },
+  "aws:dynamodb/table:Table": ({ inputs, id, region }) => {
+    const name = String(inputs.name ?? id);
+    return { name, arn: arn("dynamodb", region, `table/${name}`) };
+  },
+  // A replica has its global table's name; the provider derives its ARN from the global table's.
+  "aws:dynamodb/tableReplica:TableReplica": ({ inputs, region }) => ({
+    arn: String(inputs.globalTableArn).replace(/^(arn:aws:dynamodb:)[^:]+/, `$1${region}`),
+  }),
   "aws:sns/topic:Topic": ({ inputs, id, region }) => ({
     name: inputs.name ?? id,
     arn: arn("sns", region, String(inputs.name ?? id)),
@@ -288,6 +316,8 @@ function mockId(type: string, name: string): string {
 }
 
 /** Data sources the program may call, answered for the calling provider's region. */
+const GET_REGION = "aws:index/getRegion:getRegion";
+
 const CALLS: Record<
   string,
   (args: Record<string, unknown>, region: string) => Record<string, unknown>
@@ -304,7 +334,7 @@ const CALLS: Record<
     arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`,
     userId: "AIDAMOCK",
   }),
-  "aws:index/getRegion:getRegion": (_args, region) => ({ name: region, region, id: region }),
+  [GET_REGION]: (_args, region) => ({ name: region, region, id: region }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   // The image is in the calling region's registry (tests of a missing image stub this call).
   "aws:ecr/getImage:getImage": (args, region) => ({
@@ -325,13 +355,42 @@ const CALLS: Record<
   }),
 };
 
+/** What the wrapped monitor saw of a registration, before the mocks' newResource. */
+interface Registration {
+  parent: string | null;
+  providerRef: string;
+  protect: boolean;
+  dependsOn: string[];
+  deleteBeforeReplace: boolean;
+  replaceWith: string[];
+}
+
+/**
+ * What the mocks put in front of every string a marked region's data sources answer (see
+ * `markCallsIn`), so that a spec can find each value taken from a lookup in that region.
+ */
+export const LOOKUP_MARK = "looked-up-in-marked-region:";
+
+function marked(value: unknown): unknown {
+  if (typeof value === "string") return `${LOOKUP_MARK}${value}`;
+  if (Array.isArray(value)) return value.map(marked);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, marked(item)]));
+  }
+  return value;
+}
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources = new Map<string, RecordedResource>();
+  readonly calls: RecordedCall[] = [];
   private readonly providerRegions = new Map<string, string>();
-  private readonly pending = new Map<
-    string,
-    { parent: string | null; providerRef: string; protect: boolean }
-  >();
+  private readonly pending = new Map<string, Registration>();
+
+  /**
+   * @param markCallsIn a region whose data sources answer with every string marked (LOOKUP_MARK):
+   *   specs then see which resources take a value looked up through that region's provider.
+   */
+  constructor(private readonly markCallsIn?: string) {}
 
   /** Wraps the mock monitor so that each registration's parent and provider are recorded. */
   attach(): void {
@@ -342,6 +401,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         parent: req.getParent() || null,
         providerRef: req.getProvider(),
         protect: req.getProtect(),
+        dependsOn: req.getDependenciesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        replaceWith: req.getReplaceWithList(),
       });
       return register(req, callback);
     };
@@ -352,10 +414,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     state: Record<string, unknown>;
   } {
     const key = `${args.type}::${args.name}`;
-    const registration = this.pending.get(key) ?? {
+    const registration: Registration = this.pending.get(key) ?? {
       parent: null,
       providerRef: args.provider ?? "",
       protect: false,
+      dependsOn: [],
+      deleteBeforeReplace: false,
+      replaceWith: [],
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -398,6 +463,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs,
       state,
       protect: registration.protect,
+      dependsOn: registration.dependsOn,
+      deleteBeforeReplace: registration.deleteBeforeReplace,
+      replaceWith: registration.replaceWith,
     });
     return { id, state };
   }
@@ -416,7 +484,17 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         `${args.token} was called without an explicit aws provider (no ambient region is allowed)`,
       );
     }
-    return answer(args.inputs as Record<string, unknown>, region ?? "");
+    this.calls.push({
+      token: args.token,
+      region: region ?? null,
+      inputs: args.inputs as Record<string, unknown>,
+    });
+    const answered = answer(args.inputs as Record<string, unknown>, region ?? "");
+    // A region's name stays unmarked: components check it, and the region isolation spec already
+    // finds any other region's name in a region's inputs.
+    return region !== undefined && region === this.markCallsIn && args.token !== GET_REGION
+      ? (marked(answered) as Record<string, unknown>)
+      : answered;
   }
 
   private urnOf(parent: string | null, type: string, name: string): string {

@@ -9,7 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { PROJECT } from "../stacks/configSchema";
 import { deepMerge } from "../stacks/deepMerge";
-import { RecordingMocks } from "./mocks";
+import { type RecordedCall, RecordingMocks } from "./mocks";
+
+export type { RecordedCall } from "./mocks";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 export { PROJECT };
@@ -27,6 +29,14 @@ export interface SynthResource {
   state: Record<string, unknown>;
   /** Whether the program marked it `protect`. */
   protect: boolean;
+  /**
+   * What it waits for: its explicit `dependsOn` and the resources its inputs come from (URNs);
+   * recorded by the synth (absent from hand-made fixtures).
+   */
+  dependsOn?: string[];
+  deleteBeforeReplace?: boolean;
+  /** `replaceWith`: the URNs whose replacement replaces it too. */
+  replaceWith?: string[];
 }
 
 export interface SynthResult {
@@ -34,8 +44,19 @@ export interface SynthResult {
   stack: string;
   resources: SynthResource[];
   outputs: Record<string, unknown>;
+  /** Every data source call (invoke), with the region of the provider it went to. */
+  calls?: RecordedCall[];
   /** Set when the program threw (for example a config error); then `resources` is what registered before. */
   error?: string;
+}
+
+/** How the mocks answer, beyond the stack's config. */
+export interface SynthOptions {
+  /**
+   * A region whose data sources (invokes) answer with marked strings (mocks.ts: LOOKUP_MARK), to
+   * find every resource that takes a value looked up through that region's provider.
+   */
+  markCallsIn?: string;
 }
 
 /** Raw stack config: the project's keys without prefix, deep-merged over the stack file (`null` unsets a key). */
@@ -69,8 +90,9 @@ export function stackConfig(
 export async function synthInProcess(
   stack: string,
   overrides: ConfigOverrides = {},
+  options: SynthOptions = {},
 ): Promise<SynthResult> {
-  const mocks = new RecordingMocks();
+  const mocks = new RecordingMocks(options.markCallsIn);
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   mocks.attach();
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
@@ -86,20 +108,18 @@ export async function synthInProcess(
     error = thrown instanceof Error ? thrown.message : String(thrown);
   }
 
-  const resources = [...mocks.resources.values()].map(
-    ({ urn, type, name, parent, region, id, inputs, state, protect }) => ({
-      urn,
-      type,
-      name,
-      parent,
-      region,
-      id,
-      inputs,
-      state,
-      protect,
-    }),
+  // Everything recorded but `custom` (whether it is a custom resource), which specs never need.
+  const resources: SynthResource[] = [...mocks.resources.values()].map(
+    ({ custom: _custom, ...resource }) => resource,
   );
-  return { project: PROJECT, stack, resources, outputs, ...(error === undefined ? {} : { error }) };
+  return {
+    project: PROJECT,
+    stack,
+    resources,
+    outputs,
+    calls: mocks.calls,
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
 /** Resolves Outputs and promises anywhere in a value (stack outputs are often nested objects). */

@@ -12,6 +12,7 @@ import { validateGeoDnsArgs } from "../components/geoDns";
 import { validateGlobalObservabilityArgs } from "../components/globalObservability";
 import { validateNetworkArgs } from "../components/network";
 import { validateObservabilityArgs } from "../components/observability";
+import { validateInvalidationQueueArgs } from "../components/invalidationQueue";
 import { validateQueueWorkersArgs } from "../components/queueWorkers";
 import { validateWebAclArgs, WEB_ACL_SCOPES } from "../components/webAcl";
 import { validateWebServiceArgs } from "../components/webService";
@@ -25,6 +26,8 @@ import {
   databaseSettings,
   GEO_DNS_KEYS,
   geoDnsRegionSettings,
+  INVALIDATION_QUEUE_KEYS,
+  invalidationQueueSettings,
   geoDnsSettings,
   networkArgs,
   networkKeys,
@@ -72,6 +75,11 @@ export function componentProblems(config: StackConfig): string[] {
       DATABASE_KEYS,
     ),
     ...atConfigKeys("Cache", validateCacheArgs({ ...cacheSettings(config), ...inVpc }), CACHE_KEYS),
+    ...atConfigKeys(
+      "InvalidationQueue",
+      validateInvalidationQueueArgs(invalidationQueueSettings(config)),
+      INVALIDATION_QUEUE_KEYS,
+    ),
     ...atConfigKeys(
       "QueueWorkers",
       validateQueueWorkersArgs({

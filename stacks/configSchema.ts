@@ -365,9 +365,22 @@ export const configSchema = z
             message: "must be a lowercase identifier of up to 16 characters",
           })
           .describe("the master user; its password is managed by RDS in Secrets Manager"),
+        appUsername: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must be a lowercase identifier" })
+          .describe(
+            "the app's own role: rows only, no DDL; created by the migrate step, logs in with IAM tokens",
+          ),
       })
       .strict()
       .superRefine((database, ctx) => {
+        if (database.appUsername === database.masterUsername) {
+          issue(
+            ctx,
+            "appUsername",
+            `is the master user (${database.masterUsername}); the app runs as a role of its own, so pick another name`,
+          );
+        }
         if (database.maxAllocatedStorageGb < database.allocatedStorageGb) {
           issue(
             ctx,
@@ -381,7 +394,7 @@ export const configSchema = z
         enabled: z
           .boolean()
           .describe(
-            "an ElastiCache group per region, the shared store of cache and sessions; off: each web task keeps its own (one web task only)",
+            "an ElastiCache group per region, the shared cache and rate limits; off: each web task keeps its own (one web task only)",
           ),
         engine: z.enum(["valkey", "redis"]).describe("ElastiCache engine"),
         engineVersion: z
@@ -398,11 +411,35 @@ export const configSchema = z
           "replicas beside the primary node; 1 or more turns on failover and multi-AZ",
         ),
         snapshotRetentionDays: count(35).describe("daily snapshots kept (0: none)"),
+        invalidationRetentionSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(1_209_600)
+          .describe(
+            "how long a cross-region cache invalidation may wait in a region's queue (past the cache's TTL it no longer matters)",
+          ),
+        invalidationMaxReceiveCount: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .describe("deliveries of one invalidation before its dead-letter queue"),
         allowReplacement: z
           .boolean()
           .describe(
             "let a deploy replace the cache group (an outage: deleted first, refilled empty); false: Pulumi refuses such a change, and a destroy (README: Deploying)",
           ),
+      })
+      .strict(),
+    sessions: z
+      .object({
+        enablePointInTimeRecovery: z
+          .boolean()
+          .describe("continuous backups (35 days) of every replica of the sessions table"),
+        enableDeletionProtection: z
+          .boolean()
+          .describe("DynamoDB deletion protection on the sessions table and its replicas"),
       })
       .strict(),
     logs: z
@@ -590,8 +627,8 @@ export type StackConfig = z.infer<typeof configSchema>;
 
 /**
  * What the tier switches must agree on (README: The path): as soon as more than one web task
- * serves users, no user state lives in one task (sessions in the shared cache, uploads in the
- * bucket), and a tier that runs apart from the web task reaches the same files.
+ * serves users, no user state lives in one task (sessions in the DynamoDB table at every stage,
+ * rate limits and the cache in the shared cache, uploads in the bucket), and a tier that runs apart from the web task reaches the same files.
  */
 export function tierProblems(
   config: Pick<StackConfig, "web" | "cache" | "cdn" | "regions" | "workers" | "database">,
@@ -606,7 +643,7 @@ export function tierProblems(
   if (manyWebTasks && !config.cache.enabled) {
     problems.push({
       key: "cache.enabled",
-      message: `false, but ${manyWebTasks}: each task would keep its own sessions and rate limits in memory. Fix: set cache.enabled true (the shared store), or web.maxTasks 1 and regions.count 1`,
+      message: `false, but ${manyWebTasks}: each task would keep its own rate limits and cache in memory. Fix: set cache.enabled true (the shared store), or web.maxTasks 1 and regions.count 1`,
     });
   }
   if (manyWebTasks && !config.cdn.enabled) {

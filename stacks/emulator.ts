@@ -20,6 +20,8 @@ const TIER_SERVICES = [
   "appautoscaling",
   "cloudfront",
   "cloudwatch",
+  // The sessions table and its replica in each region.
+  "dynamodb",
   "ecs",
   "elasticache",
   "elbv2",

@@ -17,6 +17,8 @@ import { GlobalObservability } from "../components/globalObservability";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
+import { SessionStore } from "../components/sessionStore";
+import { InvalidationQueue } from "../components/invalidationQueue";
 import { WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { serves } from "./emulator";
@@ -25,6 +27,8 @@ import {
   appDomainName,
   geoDnsRegionSettings,
   geoDnsSettings,
+  invalidationQueueSettings,
+  sessionStoreSettings,
   webAclSettings,
   zoneArgs,
 } from "./settings";
@@ -256,6 +260,110 @@ export function connectRegions(
     `app tasks in ${other.region} writing over peering`,
   );
   return peering;
+}
+
+/**
+ * The sessions table: its home in the primary, a replica in the secondary. Both are full
+ * read/write copies, so which region holds the database writer does not matter to it.
+ */
+export function createSessionStore(config: StackConfig, providers: Providers): SessionStore {
+  return new SessionStore("sessions", {
+    // One region: the table alone, no replica (nothing crosses regions).
+    regions: stackRoles(config).map((role) => ({
+      region: config.regions[role],
+      provider: providers[role],
+    })),
+    ...sessionStoreSettings(config),
+  });
+}
+
+/**
+ * Each region's cache-invalidation queue, with its region's provider (every region sends to each);
+ * one region: its own queue only.
+ */
+export function createInvalidationQueues(
+  config: StackConfig,
+  providers: Providers,
+): Partial<Record<RegionRole, InvalidationQueue>> {
+  return Object.fromEntries(
+    stackRoles(config).map((role) => [
+      role,
+      new InvalidationQueue(`${role}-invalidations`, invalidationQueueSettings(config), {
+        provider: providers[role],
+      }),
+    ]),
+  );
+}
+
+/** The regions the stack runs in: the primary, and the secondary when `regions.count` is 2. */
+export function stackRoles(config: StackConfig): RegionRole[] {
+  return config.regions.count === 2 ? ["primary", "secondary"] : ["primary"];
+}
+
+/**
+ * Where every region's app puts files: the bucket of the region holding the writer. Replication
+ * runs from the primary bucket to the replica, so after a failover (the primary lost) uploads go
+ * to the replica, which CloudFront's origin group reads while the primary's S3 fails.
+ */
+export function assetsBucketFor(
+  config: StackConfig,
+  cdn: Cdn,
+): { bucketName: pulumi.Output<string>; bucketRegion: string } {
+  if (config.database.writerRegion === "secondary" && cdn.replicaBucketName) {
+    return { bucketName: cdn.replicaBucketName, bucketRegion: config.regions.secondary };
+  }
+  return { bucketName: cdn.bucketName, bucketRegion: config.regions.primary };
+}
+
+/**
+ * What each region's tasks may use of the state shared across regions, granted ahead of any
+ * failover so that a failover changes no IAM policy (IAM's control plane is in us-east-1):
+ * - sessions: the web tasks, on their own region's replica only;
+ * - cache invalidations: web and worker tasks (every writer) send to every region's queue;
+ * - the database: web and worker tasks log in as the app's role with IAM tokens on every
+ *   instance of both regions (writer, replicas, the cross-region replica that a failover
+ *   promotes), so no password is fetched at task start.
+ */
+export function shareRegionalState(
+  config: StackConfig,
+  regions: Partial<Record<RegionRole, Region>>,
+  sessions: SessionStore,
+): void {
+  const present = Object.values(regions);
+  const connectArns = present.flatMap((region) =>
+    region.database.connectArns(config.database.appUsername),
+  );
+  for (const region of present) {
+    const role = region.role;
+    sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
+    const tasks = [
+      { tier: "web", roleName: region.web.taskRoleName },
+      ...(region.workers ? [{ tier: "workers", roleName: region.workers.taskRoleName }] : []),
+    ];
+    for (const { tier, roleName } of tasks) {
+      for (const target of present) {
+        target.invalidations.grantSend(`${role}-${tier}-invalidates-${target.role}`, roleName);
+      }
+      new aws.iam.RolePolicy(
+        `${role}-${tier}-database-connect`,
+        {
+          role: roleName,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "DatabaseLoginAsApp",
+                Effect: "Allow",
+                Action: "rds-db:connect",
+                Resource: connectArns,
+              },
+            ],
+          }),
+        },
+        { parent: region },
+      );
+    }
+  }
 }
 
 export function createGeoDns(

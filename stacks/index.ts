@@ -21,10 +21,14 @@ import {
   createCdnWebAcl,
   createGeoDns,
   createGlobalObservability,
+  assetsBucketFor,
   createAppAlias,
   createImage,
+  createInvalidationQueues,
+  createSessionStore,
   createZone,
   peerNetworks,
+  shareRegionalState,
   type Providers,
 } from "./global";
 import { otherRole, Region, regionProvider } from "./region";
@@ -72,6 +76,10 @@ function deployEverything(config: StackConfig) {
   // No CDN, no web ACL in front of it.
   const cdnWebAcl = config.cdn.enabled ? createCdnWebAcl(config, providers) : undefined;
   const cdn = config.cdn.enabled ? createCdn(config, providers, zone, cdnWebAcl) : undefined;
+  // One region: the table without a replica, one queue that this region's writes publish to.
+  const sessions = createSessionStore(config, providers);
+  const invalidationQueues = createInvalidationQueues(config, providers);
+  const publishUrls = Object.values(invalidationQueues).map((queue) => queue.queueUrl);
   const certificates =
     zone && appDomain
       ? createAppCertificates(appDomain, zone, providers, config.regions.count)
@@ -81,6 +89,9 @@ function deployEverything(config: StackConfig) {
     const certificate = certificates?.[role];
     const image = images[role];
     if (image === undefined) throw new Error(`no image for the ${role} region`);
+    const invalidationQueue = invalidationQueues[role];
+    if (invalidationQueue === undefined)
+      throw new Error(`no invalidation queue for the ${role} region`);
     return new Region(
       role,
       {
@@ -88,7 +99,9 @@ function deployEverything(config: StackConfig) {
         region: config.regions[role],
         config,
         image,
-        ...(cdn ? { assets: { bucketName: cdn.bucketName, cdnDomain: cdn.domainName } } : {}),
+        ...(cdn ? { assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName } } : {}),
+        sessionsTableName: sessions.tableName,
+        invalidations: { queue: invalidationQueue, publishUrls },
         ...(certificate && appDomain
           ? { https: { certificateArn: certificate.certificateArn, domainName: appDomain } }
           : {}),
@@ -111,6 +124,7 @@ function deployEverything(config: StackConfig) {
   if (primary === undefined) throw new Error("the primary region was not built");
 
   if (secondary) connectRegions(config, { primary, secondary }, providers);
+  shareRegionalState(config, regions, sessions);
   for (const r of Object.values(regions)) {
     cdn?.grantReadWrite(`${r.role}-web-assets`, r.web.taskRoleName);
     if (r.workers) cdn?.grantReadWrite(`${r.role}-workers-assets`, r.workers.taskRoleName);

@@ -9,12 +9,17 @@ import { AccessLogBucket } from "../components/accessLogBucket";
 import {
   COMMANDS,
   METRICS_NAMESPACE,
+  MIGRATE_COMMAND,
+  type MigrateEnvironment,
+  type MigrateSecrets,
   type StackTaskEnvironment,
   type TaskSecrets,
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
+import type { InvalidationQueue } from "../components/invalidationQueue";
+import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
 import type { SecretReference } from "../components/fargateService";
@@ -53,12 +58,15 @@ export function otherRole(role: RegionRole): RegionRole {
   return role === "primary" ? "secondary" : "primary";
 }
 
-/** What a region needs from the region holding the writer: where writes go. */
+/**
+ * What a region needs from the region holding the writer: where writes go. No secret: the app
+ * logs in with IAM tokens it signs itself.
+ */
 export interface WriterDatabase {
   instanceArn: pulumi.Input<string>;
   address: pulumi.Input<string>;
-  masterUserSecretArn: pulumi.Input<string>;
-  kmsKeyArn: pulumi.Input<string>;
+  /** The writer's instance: a cross-region replica of it is replaced with it. */
+  instance: pulumi.Resource;
 }
 
 export interface RegionArgs {
@@ -67,7 +75,19 @@ export interface RegionArgs {
   config: StackConfig;
   image: pulumi.Input<string>;
   /** The CDN's bucket and domain, when the stack has a CDN (else uploads stay on the task's disk). */
-  assets?: { bucketName: pulumi.Input<string>; cdnDomain: pulumi.Input<string> };
+  assets?: {
+    /** The bucket of the region holding the writer, and that region. */
+    bucketName: pulumi.Input<string>;
+    bucketRegion: string;
+    cdnDomain: pulumi.Input<string>;
+  };
+  /** The sessions global table's name (the same in every region; the app uses its own region's copy). */
+  sessionsTableName: pulumi.Input<string>;
+  /**
+   * This region's cache-invalidation queue (its web tasks apply it), and every region's queue
+   * URL, this one's included (every write is sent to each; one region: its own only).
+   */
+  invalidations: { queue: InvalidationQueue; publishUrls: pulumi.Input<string>[] };
   /**
    * The app's name and its certificate in this region, for the load balancer's HTTPS listener,
    * when the stack has a domain (stacks/global.ts: createAppCertificates).
@@ -102,18 +122,25 @@ export class Region extends pulumi.ComponentResource {
    * (stacks/emulator.ts: cacheSkippedReason); then each task keeps its cache and sessions.
    */
   readonly cache: Cache | undefined;
+  /** Where every region sends invalidations of this region's cache; its web tasks apply them. */
+  readonly invalidations: InvalidationQueue;
   /** The queue and workers, when `workers.mode` is `service` (else the web task runs the jobs). */
   readonly workers: QueueWorkers | undefined;
   readonly web: WebService;
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
+  /** The migrate step, in the region holding the writer only. */
+  readonly migration?: MigrationTask;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
+
+  private readonly config: StackConfig;
+  private readonly clusterArn: pulumi.Output<string>;
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
@@ -126,6 +153,7 @@ export class Region extends pulumi.ComponentResource {
     }
     this.role = args.role;
     this.region = args.region;
+    this.config = config;
 
     this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
       parent: this,
@@ -160,7 +188,10 @@ export class Region extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    this.invalidations = args.invalidations.queue;
+
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
+    this.clusterArn = cluster.arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
     const task = this.taskSettings(args);
 
@@ -198,6 +229,7 @@ export class Region extends pulumi.ComponentResource {
         environment: {
           ...task.environment,
           ...(this.workers ? { QUEUE_URL: this.workers.queueUrl } : {}),
+          SESSIONS_TABLE: args.sessionsTableName,
           // Only the load balancer (inside the VPC) may say who the client is (X-Forwarded-*).
           TRUSTED_PROXIES: config.network.cidrs[args.role],
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
@@ -224,7 +256,6 @@ export class Region extends pulumi.ComponentResource {
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.grantReadDatabasePassword(`${name}-web`, this.web.taskRoleName);
     if (this.workers) {
       this.database.allowFrom(
         "workers",
@@ -238,8 +269,11 @@ export class Region extends pulumi.ComponentResource {
       );
       // The web tier enqueues jobs; the workers own the queue and already consume it.
       this.workers.grantSendMessages("web", this.web.taskRoleName);
-      // The app re-reads the writer's password after RDS rotates it (DATABASE_SECRET_ARN).
-      this.grantReadDatabasePassword(`${name}-workers`, this.workers.taskRoleName);
+    }
+    // The web tasks hold the region's cache in use, so they apply its invalidations.
+    this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
+    if (shape === "writer" || shape === "promotedReplica") {
+      this.migration = this.createMigration(name, args, cluster);
     }
 
     this.observability = new Observability(
@@ -273,6 +307,10 @@ export class Region extends pulumi.ComponentResource {
               },
             }
           : {}),
+        invalidations: {
+          queueName: this.invalidations.queueName,
+          deadLetterQueueName: this.invalidations.deadLetterQueueName,
+        },
         appMetricsNamespace: METRICS_NAMESPACE,
         ...(this.waf
           ? {
@@ -302,6 +340,18 @@ export class Region extends pulumi.ComponentResource {
       deadLetterQueueUrl: this.workers?.deadLetterQueueUrl ?? "disabled: workers.mode is inProcess",
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
+      invalidationQueueUrl: this.invalidations.queueUrl,
+      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
+      ...(this.migration
+        ? {
+            migrate: {
+              taskDefinitionArn: this.migration.taskDefinitionArn,
+              clusterArn: this.clusterArn,
+              subnetIds: this.network.privateSubnetIds,
+              securityGroupId: this.migration.securityGroupId,
+            },
+          }
+        : {}),
     };
   }
 
@@ -313,41 +363,56 @@ export class Region extends pulumi.ComponentResource {
     return {
       instanceArn: role.writer.arn,
       address: role.writer.address,
-      masterUserSecretArn: role.writer.masterUserSecretArn,
-      kmsKeyArn: this.database.kmsKeyArn,
+      instance: role.writer.instance,
     };
   }
 
   /**
-   * Lets a task role read the writer's master password itself (docs/CONTRACT.md): the secret, and
-   * its key only as Secrets Manager decrypts it.
+   * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
+   * master credential, read from this region's own secret. It creates the app's role
+   * (`database.appUsername`), which the web and worker tasks log in as.
    */
-  private grantReadDatabasePassword(name: string, roleName: pulumi.Input<string>): void {
-    new aws.iam.RolePolicy(
-      `${name}-database-password`,
+  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+    const { config } = args;
+    const role = this.database.role;
+    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
+      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
+    }
+    const migration = new MigrationTask(
+      `${name}-migrate`,
       {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ReadDatabasePassword",
-              Effect: "Allow",
-              Action: "secretsmanager:GetSecretValue",
-              Resource: this.writer.masterUserSecretArn,
-            },
-            {
-              Sid: "DecryptDatabasePassword",
-              Effect: "Allow",
-              Action: "kms:Decrypt",
-              Resource: this.writer.kmsKeyArn,
-              Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
-            },
-          ],
-        }),
+        cluster: { arn: cluster.arn, name: cluster.name },
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        image: args.image,
+        command: [...MIGRATE_COMMAND],
+        cpu: config.web.cpu,
+        memory: config.web.memory,
+        logRetentionDays: config.logs.retentionDays,
+        environment: {
+          AWS_REGION: args.region,
+          DATABASE_URL: this.databaseUrl(config.database.masterUsername, this.writer.address),
+          DATABASE_APP_USER: config.database.appUsername,
+        } satisfies MigrateEnvironment<pulumi.Input<string>>,
+        secrets: {
+          DATABASE_PASSWORD: { arn: role.writer.masterUserSecretArn, jsonKey: "password" },
+        } satisfies MigrateSecrets<SecretReference>,
+        secretKmsKeyArns: [this.database.kmsKeyArn],
       },
       { parent: this },
     );
+    this.database.allowFrom(
+      "migrate",
+      { securityGroupId: migration.securityGroupId },
+      "the migrate step",
+    );
+    return migration;
+  }
+
+  /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
+  private databaseUrl(user: string, host: pulumi.Input<string>): pulumi.Output<string> {
+    const { config } = this;
+    return pulumi.interpolate`postgres://${user}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
   }
 
   /**
@@ -378,7 +443,7 @@ export class Region extends pulumi.ComponentResource {
   private taskSettings(args: RegionArgs) {
     const { config } = args;
     const databaseUrl = (host: pulumi.Input<string>) =>
-      pulumi.interpolate`postgres://${config.database.masterUsername}@${host}:${this.database.port}/${config.database.databaseName}?sslmode=require`;
+      this.databaseUrl(config.database.appUsername, host);
     return {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
@@ -387,7 +452,10 @@ export class Region extends pulumi.ComponentResource {
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
-        DATABASE_SECRET_ARN: this.writer.masterUserSecretArn,
+        // IAM tokens, signed with the task role: no password to fetch, from either region.
+        DATABASE_AUTH: "iam",
+        // The migrate step owns the schema; a task only checks it is current.
+        DATABASE_MIGRATIONS: "verify",
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
@@ -398,16 +466,23 @@ export class Region extends pulumi.ComponentResource {
             }
           : {}),
         ...(args.assets
-          ? { ASSETS_BUCKET: args.assets.bucketName, CDN_DOMAIN: args.assets.cdnDomain }
+          ? {
+              ASSETS_BUCKET: args.assets.bucketName,
+              ASSETS_BUCKET_REGION: args.assets.bucketRegion,
+              CDN_DOMAIN: args.assets.cdnDomain,
+            }
           : {}),
+        CACHE_INVALIDATION_QUEUE_URL: this.invalidations.queueUrl,
+        CACHE_INVALIDATION_PUBLISH_URLS: pulumi
+          .all(args.invalidations.publishUrls)
+          .apply((urls) => urls.join(",")),
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        DATABASE_PASSWORD: { arn: this.writer.masterUserSecretArn, jsonKey: "password" },
         ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
         COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: [this.writer.kmsKeyArn, ...(this.cache ? [this.cache.kmsKeyArn] : [])],
+      secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
     };
   }
 }
@@ -427,7 +502,7 @@ export function databaseRole(
     case "replica":
       if (writer === undefined)
         throw new Error("a cross-region replica needs the writer it follows");
-      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn };
+      return { kind: "crossRegionReplica", sourceArn: writer.instanceArn, source: writer.instance };
   }
 }
 

@@ -9,7 +9,9 @@ import type { DatabaseArgs } from "../components/database";
 import type { DnsZoneArgs } from "../components/dnsZone";
 import type { GeoDnsArgs } from "../components/geoDns";
 import type { NetworkArgs } from "../components/network";
+import type { InvalidationQueueArgs } from "../components/invalidationQueue";
 import type { QueueWorkersArgs } from "../components/queueWorkers";
+import type { SessionStoreArgs } from "../components/sessionStore";
 import type { WebAclArgs } from "../components/webAcl";
 import type { WebServiceArgs } from "../components/webService";
 import { CREDENTIAL_ROUTES } from "../contract";
@@ -103,6 +105,32 @@ export const CACHE_KEYS: ConfigKeys<ReturnType<typeof cacheSettings>> = {
   snapshotRetentionDays: "cache.snapshotRetentionDays",
   enableParameterGroup: "emulator.flavor",
   protectFromReplacement: "cache.allowReplacement",
+};
+
+/** The sessions table (a global table across both regions). */
+export function sessionStoreSettings(config: StackConfig) {
+  return {
+    pointInTimeRecovery: config.sessions.enablePointInTimeRecovery,
+    deletionProtection: config.sessions.enableDeletionProtection,
+  } satisfies Partial<SessionStoreArgs>;
+}
+
+export const SESSION_STORE_KEYS: ConfigKeys<ReturnType<typeof sessionStoreSettings>> = {
+  pointInTimeRecovery: "sessions.enablePointInTimeRecovery",
+  deletionProtection: "sessions.enableDeletionProtection",
+};
+
+/** Each region's cache-invalidation queue. */
+export function invalidationQueueSettings(config: StackConfig) {
+  return {
+    messageRetentionSeconds: config.cache.invalidationRetentionSeconds,
+    maxReceiveCount: config.cache.invalidationMaxReceiveCount,
+  } satisfies InvalidationQueueArgs;
+}
+
+export const INVALIDATION_QUEUE_KEYS: ConfigKeys<ReturnType<typeof invalidationQueueSettings>> = {
+  messageRetentionSeconds: "cache.invalidationRetentionSeconds",
+  maxReceiveCount: "cache.invalidationMaxReceiveCount",
 };
 
 /** What the web and worker tasks share from config. */

@@ -26,7 +26,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 1,
     step: "single server, data tier apart",
-    adds: "one region; one web task that also runs the jobs (role `all`; a job in hand is lost if the task stops), behind an HTTPS load balancer; a PostgreSQL writer on RDS (backups, encrypted); cache, sessions and uploads in the task",
+    adds: "one region; one web task that also runs the jobs (role `all`; a job in hand is lost if the task stops), behind an HTTPS load balancer; a PostgreSQL writer on RDS (backups, encrypted, IAM login, a migrate task); sessions in a DynamoDB table (no replica); a cache-invalidation queue; cache, rate limits and uploads in the task",
     before: {},
   },
   {
@@ -38,7 +38,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 3,
     step: "cache",
-    adds: "an ElastiCache group (TLS, AUTH, encrypted): the shared cache, and sessions out of the task's memory",
+    adds: "an ElastiCache group (TLS, AUTH, encrypted): the shared cache and rate limits out of the task's memory",
     before: { cache: { enabled: false } },
   },
   {
@@ -56,7 +56,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 6,
     step: "second data center",
-    adds: "the secondary region with its own web tier, cache and cross-region read replica; VPC peering; GeoDNS with health checks",
+    adds: "the secondary region with its own web tier, cache, invalidation queue and cross-region read replica; the sessions table's replica; VPC peering; GeoDNS with health checks",
     before: { regions: { count: 1 } },
   },
   {

@@ -1,8 +1,12 @@
 /**
  * 2. Cache effect: the same `GET /users/:id` with the cache on (Redis) and off (the app's Redis
  * unreachable, so every read goes to the Postgres replica), over many users in turn: one hot key
- * would let the app's single-flight loading answer most "off" reads without the database.
+ * would let the app's single-flight loading answer most "off" reads without the database. The
+ * replica is behind a delay proxy with a cross-AZ round trip (lib/delayProxy.ts), as an RDS replica
+ * in another availability zone is; on loopback it would answer in microseconds.
  */
+import pg from "pg";
+import { CROSS_AZ_ROUND_TRIP_MS, startDelayProxy } from "../lib/delayProxy";
 import { RunningApp, UNREACHABLE_REDIS_URL, type AppCounts } from "../lib/app";
 import type { Benchmark, Target } from "../lib/context";
 import { httpContender } from "../lib/load";
@@ -14,8 +18,30 @@ export const SPEED_UP_GOAL = 5;
 /** Enough users that no two of the 50 connections read the same one at the same time. */
 const USERS = 1_000;
 
+/** Queries timed to tell the round trip the proxy really adds (timers run late on a busy machine). */
+const PINGS = 200;
+
+/** Median time of `SELECT 1` over one connection to `url`, in ms. */
+async function pingMs(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const times: number[] = [];
+    for (let index = 0; index < PINGS; index += 1) {
+      const started = performance.now();
+      await client.query("SELECT 1");
+      times.push(performance.now() - started);
+    }
+    return summarize(times).median;
+  } finally {
+    await client.end();
+  }
+}
+
 export interface CacheEffectData {
   users: number;
+  /** The round trip added in front of the replica, and `SELECT 1` timed without and with it. */
+  replica: { addedRoundTripMs: number; directQueryMs: number; proxiedQueryMs: number };
   connections: number;
   on: LoadSummary;
   off: LoadSummary;
@@ -32,12 +58,28 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
   async run(context) {
     const stack = await context.appStack();
     const ids = await seedUsers(stack, "Reader", USERS);
+    const direct = new URL(stack.scratch.urls.replicaUrl);
+    const proxy = await startDelayProxy(
+      direct.hostname,
+      Number(direct.port),
+      CROSS_AZ_ROUND_TRIP_MS,
+    );
+    const replicaUrl = proxy.urlFor(stack.scratch.urls.replicaUrl);
+    const replica = {
+      addedRoundTripMs: CROSS_AZ_ROUND_TRIP_MS,
+      directQueryMs: await pingMs(stack.scratch.urls.replicaUrl),
+      proxiedQueryMs: await pingMs(replicaUrl),
+    };
+    context.log(
+      `replica: SELECT 1 in ${replica.directQueryMs.toFixed(2)} ms direct, ${replica.proxiedQueryMs.toFixed(2)} ms through the delay proxy`,
+    );
     const start = (name: string, redisUrl: string) =>
       RunningApp.start(name, stack.scratch, {
         role: "web",
         queueUrl: stack.queueUrl,
         bucket: stack.bucket,
         redisUrl,
+        replicaUrl,
         cpu: context.cpus.server,
       });
     const on = await start("app, cache on", stack.scratch.urls.redisUrl);
@@ -56,6 +98,7 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
       context.log,
     );
     const counts = { on: await on.stop(), off: await off.stop() };
+    await proxy.close();
 
     const speedUp = summarize(
       pairedRatios(
@@ -65,6 +108,7 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
     );
     return {
       users: ids.length,
+      replica,
       connections: context.settings.connections,
       on: summarizeLoad(rounds.on!),
       off: summarizeLoad(rounds.off!),

@@ -1,8 +1,8 @@
 /**
  * 5. Synthesis: wall time and peak memory to evaluate the `prod` program under Pulumi's mocks
- * (the synth harness's CLI, in a process of its own), against a program that registers nothing
- * under the same mocks and config. Both pay for Node, tsx and @pulumi/pulumi; the difference is
- * the program itself.
+ * (the synth harness's CLI, in a process of its own), against a program that registers as many
+ * trivial resources under the same mocks and config. Both pay for Node, tsx, @pulumi/pulumi and
+ * the engine's per-resource work; the difference is the program's own.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,8 @@ const PROGRAMS = {
   empty: [join(__dirname, "..", "servers", "emptyProgram.ts")],
 };
 const RUN_TIMEOUT_MS = 120_000;
+/** Target (issue 17): prod within twice the empty program's wall time. */
+export const SYNTHESIS_GOAL = 2;
 
 export interface SynthesisRun {
   wallMs: number;
@@ -43,7 +45,10 @@ export interface SynthesisData {
   empty: ProgramSummary;
 }
 
-async function evaluate(program: keyof typeof PROGRAMS): Promise<SynthesisRun> {
+async function evaluate(
+  program: keyof typeof PROGRAMS,
+  extraArgs: string[] = [],
+): Promise<SynthesisRun> {
   const dir = mkdtempSync(join(tmpdir(), "bench-synth-"));
   const out = join(dir, "synth.json");
   const usageFile = join(dir, "usage.json");
@@ -52,7 +57,16 @@ async function evaluate(program: keyof typeof PROGRAMS): Promise<SynthesisRun> {
     const child = startProcess({
       name: `synth (${program})`,
       command: process.execPath,
-      args: ["--import", "tsx", "--import", USAGE_HOOK, ...PROGRAMS[program], "--out", out],
+      args: [
+        "--import",
+        "tsx",
+        "--import",
+        USAGE_HOOK,
+        ...PROGRAMS[program],
+        ...extraArgs,
+        "--out",
+        out,
+      ],
       env: { BENCH_USAGE_FILE: usageFile },
     });
     const timer = setTimeout(() => void child.stop(), RUN_TIMEOUT_MS);
@@ -98,9 +112,12 @@ export const synthesis: Benchmark<SynthesisData> = {
   title: "Synthesis: the prod program under mocks vs an empty program",
   usesServices: false,
   async run(context) {
+    // How many resources the empty program must register: as many as prod has.
+    const { resources } = await evaluate("prod");
+    const extraArgs = { prod: [], empty: ["--resources", String(resources)] };
     const contender = (name: keyof typeof PROGRAMS): Contender<SynthesisRun> => ({
       name,
-      run: () => evaluate(name),
+      run: () => evaluate(name, extraArgs[name]),
       describe: (run) => `${Math.round(run.wallMs)} ms, ${Math.round(run.maxRssMiB)} MiB`,
     });
     const rounds = await runRounds(

@@ -26,6 +26,8 @@ export const APP_LOG_LEVEL = "warn";
 /** A port nothing listens on: the app's Redis client fails at once there (the "cache off" case). */
 export const UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1";
 const CDN_DOMAIN = "cdn.bench.invalid";
+/** Requests per client and window the benchmarks allow: the most the app accepts, more than any run sends. */
+const BENCH_RATE_LIMIT = 999_999_999;
 
 /** Compiles the app as its Dockerfile does (tsc -p tsconfig.build.json), into BUILD_DIR. */
 export function compileApp(): void {
@@ -59,9 +61,14 @@ export interface AppSettings {
   role: "web" | "worker";
   queueUrl: string;
   bucket: string;
-  /** The cache's Redis; UNREACHABLE_REDIS_URL for none. */
-  redisUrl: string;
+  /**
+   * The cache's Redis; UNREACHABLE_REDIS_URL for one that is down; undefined for none (the
+   * embedded configuration: the cache in process memory).
+   */
+  redisUrl: string | undefined;
   cpu: number | undefined;
+  /** The replica to read from, when not the scratch space's own (benchmark 2's delay proxy). */
+  replicaUrl?: string;
 }
 
 export class RunningApp implements Server {
@@ -87,8 +94,8 @@ export class RunningApp implements Server {
         LOG_LEVEL: APP_LOG_LEVEL,
         PORT: String(port),
         DATABASE_URL: scratch.scoped(scratch.urls.databaseUrl),
-        DATABASE_READ_URLS: scratch.scoped(scratch.urls.replicaUrl),
-        REDIS_URL: settings.redisUrl,
+        DATABASE_READ_URLS: scratch.scoped(settings.replicaUrl ?? scratch.urls.replicaUrl),
+        REDIS_URL: settings.redisUrl ?? "",
         QUEUE_URL: settings.queueUrl,
         AWS_REGION: BENCH_REGION,
         AWS_ENDPOINT_URL: scratch.urls.awsEndpoint,
@@ -96,6 +103,9 @@ export class RunningApp implements Server {
         AWS_SECRET_ACCESS_KEY: "test",
         ASSETS_BUCKET: settings.bucket,
         CDN_DOMAIN,
+        // The load generator is one client: per-client limits would refuse nearly every sign-up.
+        SIGN_UP_LIMIT_PER_CLIENT: String(BENCH_RATE_LIMIT),
+        SIGN_IN_LIMIT_PER_CLIENT: String(BENCH_RATE_LIMIT),
         // Empty is unset for the app: credentials from the caller's shell must not leak in.
         DATABASE_PASSWORD: "",
         REDIS_AUTH_TOKEN: "",

@@ -39,7 +39,9 @@ export async function runRounds<R>(
 
 export function describeLoad(result: LoadResult): string {
   const { requestsPerSecond, latencyMs } = result;
-  return `${Math.round(requestsPerSecond)}/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms`;
+  // A short warm-up on a loaded machine may complete no request at all (then no latency).
+  const ms = (value: number | null) => (value === null ? "n/a" : `${value.toFixed(2)} ms`);
+  return `${Math.round(requestsPerSecond)}/s, p50 ${ms(latencyMs.p50)}, p99 ${ms(latencyMs.p99)}`;
 }
 
 /** A contender's rounds of HTTP load, summarised. */

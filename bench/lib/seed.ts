@@ -6,7 +6,7 @@ const REPLICA_WAIT_MS = 10_000;
 
 /**
  * Inserts `count` users named after `label` and waits until the replica has them, since the
- * app reads users from the replica. Returns their ids.
+ * app reads users from the replica. Returns their public ids (what the routes take).
  */
 export async function seedUsers(stack: AppStack, label: string, count: number): Promise<string[]> {
   const db = stack.scratch.openDatabase();
@@ -14,7 +14,7 @@ export async function seedUsers(stack: AppStack, label: string, count: number): 
     `INSERT INTO users (name, email, password_hash)
      SELECT $1 || ' ' || n, lower($1) || '-' || n || '@example.com', 'not-a-real-hash'
        FROM generate_series(1, $2::int) AS n
-     RETURNING id::text AS id`,
+     RETURNING public_id::text AS id`,
     [label, count],
   );
   await db.close();
@@ -26,7 +26,7 @@ export async function seedUsers(stack: AppStack, label: string, count: number): 
   try {
     const deadline = Date.now() + REPLICA_WAIT_MS;
     while (Date.now() < deadline) {
-      const { rows: found } = await replica.query("SELECT 1 FROM users WHERE id = $1", [
+      const { rows: found } = await replica.query("SELECT 1 FROM users WHERE public_id = $1", [
         ids.at(-1),
       ]);
       if (found.length > 0) return ids;

@@ -12,6 +12,8 @@ import {
   HEALTH,
   HEALTH_CHECKERS,
   MAX_STOP_TIMEOUT_SECONDS,
+  MIGRATE_SECRETS,
+  MIGRATE_VARIABLES,
   readVariable,
   TASK_ROLES,
   TASK_SECRETS,
@@ -33,8 +35,11 @@ describe("contract: environment variables", () => {
   });
 
   it("GIVEN the task variables THEN each stack-delivered variable reaches some task, as it says, and no local one does", () => {
-    const plain = new Set<string>(TASK_ROLES.flatMap((role) => [...TASK_VARIABLES[role]]));
-    const secret = new Set<string>(TASK_SECRETS);
+    const plain = new Set<string>([
+      ...TASK_ROLES.flatMap((role) => [...TASK_VARIABLES[role]]),
+      ...MIGRATE_VARIABLES,
+    ]);
+    const secret = new Set<string>([...TASK_SECRETS, ...MIGRATE_SECRETS]);
     for (const variable of all) {
       assert.equal(plain.has(variable.name), variable.delivery === "environment", variable.name);
       assert.equal(secret.has(variable.name), variable.delivery === "secret", variable.name);

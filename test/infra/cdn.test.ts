@@ -524,7 +524,7 @@ describe("Cdn: uploads and invalidation", () => {
 });
 
 describe("Cdn: grants", () => {
-  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, and list the bucket (so a missing key is a 404, not a 403)", async () => {
+  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, in the bucket and its replica (where uploads go after a failover), and list both (so a missing key is a 404, not a 403)", async () => {
     const { ofType } = await render((context) => {
       const cdn = new Cdn("cdn", cdnArgs(context));
       cdn.grantReadWrite("web", "web-task-role");
@@ -540,13 +540,15 @@ describe("Cdn: grants", () => {
         Resource: [
           "arn:aws:s3:::cdn-bucket-id/uploads/*",
           "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
+          "arn:aws:s3:::cdn-replica-id/uploads/*",
+          "arn:aws:s3:::cdn-replica-id/thumbnails/*",
         ],
       },
       {
         Sid: "AppFilesExist",
         Effect: "Allow",
         Action: "s3:ListBucket",
-        Resource: "arn:aws:s3:::cdn-bucket-id",
+        Resource: ["arn:aws:s3:::cdn-bucket-id", "arn:aws:s3:::cdn-replica-id"],
       },
     ]);
   });

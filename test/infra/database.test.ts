@@ -581,3 +581,85 @@ describe("Database: each role takes only its own settings, and offers only its o
     assert.ok(!("writer" in role) && !("readers" in role));
   });
 });
+
+describe("Database: what a replacement or IAM's delay must not break", () => {
+  it("GIVEN enhancedMonitoringSeconds 60 THEN every instance waits for the monitoring role's policy attachment (IAM propagation: RDS refuses a role it cannot use yet)", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new Database(
+          "db",
+          baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
+          { provider },
+        ),
+    );
+    const [attachment] = ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+    assert.ok(attachment, "no policy attachment");
+    const instances = ofType(RDS_INSTANCE);
+    assert.equal(instances.length, 2);
+    for (const instance of instances) {
+      // No input of the instance names the attachment, so only an explicit dependsOn puts it here.
+      assert.ok(instance.dependsOn.includes(attachment.urn), `${instance.name} does not wait`);
+    }
+  });
+
+  it("GIVEN a writer with replicas THEN each replica is replaced with the writer (same identifier, so the same replicateSourceDb: RDS would leave it detached, serving the old writer's data)", async () => {
+    const { ofType, named } = await render(
+      ({ provider }) =>
+        new Database("db", prodArgs({ role: { kind: "writer", readReplicas: 2 } }), { provider }),
+    );
+    const writer = named("db-writer", RDS_INSTANCE);
+    const replicas = ofType(RDS_INSTANCE).filter((r) => r.name.startsWith("db-replica-"));
+    assert.equal(replicas.length, 2);
+    for (const replica of replicas) {
+      assert.deepEqual(replica.replaceWith, [writer.urn], replica.name);
+      assert.equal(replica.deleteBeforeReplace, true, replica.name);
+    }
+    assert.deepEqual(writer.replaceWith, []);
+  });
+
+  it("GIVEN a cross-region replica of another region's writer THEN it is replaced with that writer, and once promoted it no longer is", async () => {
+    const { ofType } = await render(({ provider, providerFor }) => {
+      const primary = new Database("primary", prodArgs(), { provider });
+      const source = writerOf(primary);
+      new Database(
+        "secondary",
+        prodArgs({
+          role: { kind: "crossRegionReplica", sourceArn: source.arn, source: source.instance },
+        }),
+        { provider: providerFor("eu-west-1") },
+      );
+      new Database("promoted", prodArgs({ role: { kind: "promotedReplica" } }), {
+        provider: providerFor("eu-west-1"),
+      });
+    });
+    const instances = ofType(RDS_INSTANCE);
+    const writer = instances.find((r) => r.name === "primary-writer")!;
+    const replica = instances.find((r) => r.name === "secondary-replica-0")!;
+    const promoted = instances.find((r) => r.name === "promoted-replica-0")!;
+    assert.deepEqual(replica.replaceWith, [writer.urn]);
+    assert.deepEqual(promoted.replaceWith, []);
+  });
+
+  it("GIVEN dev with skipFinalSnapshot false THEN the writer and a promoted replica keep a final snapshot and their backups on delete, the replicas take none (RDS snapshots no replica)", async () => {
+    const { ofType } = await render(({ provider }) => {
+      new Database(
+        "db",
+        baseArgs({ role: { kind: "writer", readReplicas: 1 }, skipFinalSnapshot: false }),
+        { provider },
+      );
+      new Database(
+        "promoted",
+        baseArgs({ role: { kind: "promotedReplica" }, skipFinalSnapshot: false }),
+        { provider },
+      );
+    });
+    for (const name of ["db-writer", "promoted-replica-0"]) {
+      const instance = ofType(RDS_INSTANCE).find((r) => r.name === name)!;
+      assert.equal(instance.inputs.skipFinalSnapshot, false, name);
+      assert.match(String(instance.inputs.finalSnapshotIdentifier), /-final-[0-9a-f]+$/, name);
+      assert.equal(instance.inputs.deleteAutomatedBackups, false, name);
+    }
+    const replica = ofType(RDS_INSTANCE).find((r) => r.name === "db-replica-0")!;
+    assert.equal(replica.inputs.skipFinalSnapshot, true);
+  });
+});

@@ -20,6 +20,8 @@ const T = {
   db: "aws:rds/instance:Instance",
   cache: "aws:elasticache/replicationGroup:ReplicationGroup",
   queue: "aws:sqs/queue:Queue",
+  table: "aws:dynamodb/table:Table",
+  tableReplica: "aws:dynamodb/tableReplica:TableReplica",
   ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   provider: "pulumi:providers:aws",
@@ -66,7 +68,7 @@ for (const stack of STACKS) {
     });
 
     for (const role of ["primary", "secondary"] as const) {
-      it(`${role} region: a VPC with subnets in ${ENVIRONMENT_DEFAULTS[stack].network.availabilityZones} AZs, an ALB, web and worker services, a queue with a DLQ and a cache`, () => {
+      it(`${role} region: a VPC with subnets in ${ENVIRONMENT_DEFAULTS[stack].network.availabilityZones} AZs, an ALB, web and worker services, a job queue and a cache-invalidation queue each with a DLQ, a cache and a copy of the sessions table`, () => {
         const { synth: s, config } = loaded[stack]!;
         const region = config.regions[role];
         const azs = config.network.availabilityZones;
@@ -78,8 +80,10 @@ for (const stack of STACKS) {
         );
         assert.equal(s.ofType(T.alb, region).length, 1);
         assert.equal(s.ofType(T.ecsService, region).length, 2);
-        assert.equal(s.ofType(T.queue, region).length, 2);
+        assert.equal(s.ofType(T.queue, region).length, 4);
         assert.equal(s.ofType(T.cache, region).length, 1);
+        const sessionCopies = [...s.ofType(T.table, region), ...s.ofType(T.tableReplica, region)];
+        assert.equal(sessionCopies.length, 1);
       });
     }
 
@@ -111,9 +115,10 @@ for (const stack of STACKS) {
             .filter((g) => pattern.test(g.name))
             .map((g) => g.id),
         );
-      const appGroups = groupIds(/-(web|workers)-tasks-sg$/);
+      const appGroups = groupIds(/-(web|workers|migrate)-tasks-sg$/);
       const dataGroups = groupIds(/-(database|cache)-sg$/);
-      assert.equal(appGroups.size, 4);
+      // web and workers in both regions, and the migrate step next to the writer
+      assert.equal(appGroups.size, 5);
       assert.equal(dataGroups.size, 4);
       const secondaryAppCidrs = s
         .ofType(T.subnet, config.regions.secondary)
@@ -128,8 +133,8 @@ for (const stack of STACKS) {
         (rule) => rule.inputs.referencedSecurityGroupId !== undefined,
       );
       const fromCidrs = rules.filter((rule) => rule.inputs.referencedSecurityGroupId === undefined);
-      // web and workers, to the database and to the cache, in two regions
-      assert.equal(fromGroups.length, 8);
+      // web and workers, to the database and to the cache, in two regions; migrate to the writer
+      assert.equal(fromGroups.length, 9);
       for (const rule of fromGroups)
         assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
       assert.deepEqual(
@@ -165,6 +170,8 @@ for (const stack of STACKS) {
       const { synth: s, config } = loaded[stack]!;
       for (const task of s.ofType(T.taskDefinition)) {
         const [container] = containers(task);
+        // The migrate step has its own spec (test/stack/contract.test.ts, failover.test.ts).
+        if (container?.command?.[0] === "migrate") continue;
         const env = Object.fromEntries(
           (container?.environment ?? []).map((e) => [e.name, e.value]),
         );
@@ -189,7 +196,9 @@ for (const stack of STACKS) {
         const secrets = Object.fromEntries(
           (container?.secrets ?? []).map((e) => [e.name, e.valueFrom]),
         );
-        assert.match(secrets.DATABASE_PASSWORD ?? "", /^arn:aws:secretsmanager:.*:password::$/);
+        // IAM tokens: no database password reaches a web or worker task.
+        assert.equal(secrets.DATABASE_PASSWORD, undefined, task.name);
+        assert.equal(env.DATABASE_AUTH, "iam", task.name);
         assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
         // Writes always go to the primary's writer, from either region.
         const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;

@@ -11,9 +11,12 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { loadConfig, loadMigrateConfig } from "../../app/src/config";
 import {
   HEALTH_CHECKERS,
   MAX_STOP_TIMEOUT_SECONDS,
+  MIGRATE_SECRETS,
+  MIGRATE_VARIABLES,
   taskSecretsWith,
   taskVariablesWith,
   type Tier,
@@ -21,7 +24,15 @@ import {
 } from "../../contract";
 import { synth, type Synth, type SynthResource } from "../../harness";
 import { STAGES } from "../../stacks/stages";
-import { containerOf, loadAsTheApp, processRoleOf, taskEnvironment, taskRoleOf } from "./tasks";
+import {
+  containerOf,
+  isMigrate,
+  loadAsTheApp,
+  processRoleOf,
+  roleTasks,
+  taskEnvironment,
+  taskRoleOf,
+} from "./tasks";
 
 const T = {
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -61,14 +72,14 @@ before(async () => {
 
 for (const { label } of STACKS) {
   describe(`contract: ${label}`, () => {
-    const tasks = () => synths.get(label)!.ofType(T.taskDefinition);
+    const tasks = () => roleTasks(synths.get(label)!);
     const inRegionOf = (task: SynthResource, resources: readonly SynthResource[]) =>
       resources.some((resource) => resource.region === task.region);
     // The tiers the synth gives a task beyond the database: a cache group in its region (none on
     // the emulator, nor below the cache's stage), a CDN, a worker service in its region.
     const tiersOf = (task: SynthResource): Tier[] => {
       const s = synths.get(label)!;
-      const workers = s.ofType(T.taskDefinition).filter((t) => processRoleOf(t) === "worker");
+      const workers = roleTasks(s).filter((t) => processRoleOf(t) === "worker");
       return [
         ...(inRegionOf(task, s.ofType(T.cacheGroup)) ? (["cache"] as const) : []),
         ...(s.ofType(T.distribution).length > 0 ? (["cdn"] as const) : []),
@@ -201,6 +212,42 @@ for (const { label } of STACKS) {
     });
   });
 }
+
+describe("contract: the migrate step", () => {
+  for (const { label } of STACKS) {
+    it(`GIVEN ${label} THEN one migrate task gets exactly its variables and secrets, and the app's loaders read each`, () => {
+      const migrates = synths.get(label)!.ofType(T.taskDefinition).filter(isMigrate);
+      assert.equal(migrates.length, 1);
+      const task = migrates[0]!;
+      const container = containerOf(task);
+      assert.deepEqual(
+        container.environment.map(({ name }) => name).sort(),
+        [...MIGRATE_VARIABLES].sort(),
+      );
+      assert.deepEqual(
+        container.secrets.map(({ name }) => name).sort(),
+        [...MIGRATE_SECRETS].sort(),
+      );
+      const env = taskEnvironment(task);
+      const read = new Set<string>();
+      const watched = new Proxy(env, {
+        get(target, key) {
+          if (typeof key === "string") read.add(key);
+          return target[key as string];
+        },
+      });
+      const config = loadConfig(watched, "/srv");
+      const migrate = loadMigrateConfig(watched);
+      assert.equal(config.database.kind, "postgres");
+      assert.ok(migrate.appRole, "DATABASE_APP_USER");
+      assert.deepEqual(
+        Object.keys(env).filter((name) => !read.has(name)),
+        [],
+        "variables the migrate command never reads",
+      );
+    });
+  }
+});
 
 describe("contract: the site's URL", () => {
   it("GIVEN prod with a domain THEN each region's albUrl is https on that domain, a name its certificate covers", () => {

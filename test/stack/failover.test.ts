@@ -5,11 +5,15 @@
  * is left as it was.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { HEALTH, type HealthDependency, type HealthEndpoint } from "../../contract";
 import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
 import { databaseShape } from "../../stacks/region";
 import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import { PROJECT_ROOT, stackConfig } from "../../harness/synth";
+import { LOOKUP_MARK } from "../../harness/mocks";
 
 const T = {
   db: "aws:rds/instance:Instance",
@@ -22,7 +26,15 @@ const T = {
   vpc: "aws:ec2/vpc:Vpc",
   ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  targetGroup: "aws:lb/targetGroup:TargetGroup",
+  alb: "aws:lb/loadBalancer:LoadBalancer",
+  healthCheck: "aws:route53/healthCheck:HealthCheck",
+  record: "aws:route53/record:Record",
+  tableReplica: "aws:dynamodb/tableReplica:TableReplica",
 } as const;
+
+/** What a region's checks may depend on: its own tiers (contract: HealthDependency). */
+const REGIONAL_DEPENDENCIES = new Set<HealthDependency>(["regionReader", "regionCache"]);
 
 const FAILOVER = { database: { writerRegion: "secondary" } };
 const PROMOTED = "secondary-database-replica-0";
@@ -65,15 +77,35 @@ describe("failover: where each region's database stands", () => {
   }
 });
 
+/** The web and worker tasks (the migrate step runs as the master user, next to the writer). */
+const appTasks = (s: Synth) =>
+  s.ofType(T.taskDefinition).filter((task) => !task.name.endsWith("-migrate-taskdef"));
+
 describe("failover: GIVEN prod before any failover", () => {
-  it("THEN both regions' tasks write to the primary's writer and name its password's secret", () => {
+  it("THEN both regions' tasks write to the primary's writer as the app's role, with IAM tokens (no password)", () => {
     const writer = normal.named("primary-database-writer", T.db);
-    const secret = (writer.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!.secretArn;
-    for (const task of normal.ofType(T.taskDefinition)) {
-      const { env } = appEnv(task);
-      assert.ok(env.DATABASE_URL!.includes(`@${String(writer.state.address)}:`), task.name);
-      assert.equal(env.DATABASE_SECRET_ARN, secret, task.name);
+    for (const task of appTasks(normal)) {
+      const { env, secrets } = appEnv(task);
+      assert.ok(
+        env.DATABASE_URL!.startsWith(
+          `postgres://${config.database.appUsername}@${String(writer.state.address)}:`,
+        ),
+        task.name,
+      );
+      assert.equal(env.DATABASE_AUTH, "iam", task.name);
+      assert.equal(secrets.DATABASE_PASSWORD, undefined, task.name);
     }
+  });
+
+  it("THEN the migrate step runs next to the writer, as the master user, with the writer's own secret", () => {
+    const writer = normal.named("primary-database-writer", T.db);
+    const migrate = normal.named("primary-migrate-taskdef", T.taskDefinition);
+    assert.equal(migrate.region, config.regions.primary);
+    const { env, secrets } = appEnv(migrate);
+    assert.ok(env.DATABASE_URL!.startsWith(`postgres://${config.database.masterUsername}@`));
+    const secret = (writer.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!;
+    assert.equal(secrets.DATABASE_PASSWORD, `${secret.secretArn}:password::`);
+    assert.equal(env.DATABASE_APP_USER, config.database.appUsername);
   });
 });
 
@@ -116,9 +148,9 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
     }
   });
 
-  it("THEN both regions' tasks write to it, read from it and take its password", () => {
+  it("THEN both regions' tasks write to it and read from it, with IAM tokens (no password)", () => {
     const promoted = failedOver.named(PROMOTED, T.db);
-    const tasks = failedOver.ofType(T.taskDefinition);
+    const tasks = appTasks(failedOver);
     assert.deepEqual(
       [...new Set(tasks.map((task) => task.region))].sort(),
       [config.regions.primary, config.regions.secondary].sort(),
@@ -131,45 +163,52 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
       );
       // No replica follows the new writer, and the primary's replicas follow the former one.
       assert.equal(env.DATABASE_READ_URLS, "", task.name);
-      const secret = (promoted.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!;
-      assert.equal(secrets.DATABASE_PASSWORD, `${secret.secretArn}:password::`, task.name);
+      assert.equal(env.DATABASE_AUTH, "iam", task.name);
+      assert.equal(secrets.DATABASE_PASSWORD, undefined, task.name);
     }
   });
 
-  it("THEN both regions' tasks name its secret, and their task roles may read it (rotation)", () => {
+  it("THEN the serving tasks' grants are the ones made before: a failover changes no IAM policy of theirs (IAM's control plane is in us-east-1)", () => {
+    // The migrate step follows the writer with a role of its own: it is not needed to serve, and
+    // runs again once IAM answers (README: failover).
+    const policies = (s: Synth) =>
+      s
+        .ofType(T.rolePolicy)
+        .filter((policy) => !/^(primary|secondary)-migrate-/.test(policy.name))
+        .map((policy) => [policy.name, policy.inputs.policy, policy.inputs.role])
+        .sort();
+    assert.deepEqual(policies(failedOver), policies(normal));
     const promoted = failedOver.named(PROMOTED, T.db);
-    const secret = (promoted.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!.secretArn;
-    for (const task of failedOver.ofType(T.taskDefinition)) {
-      assert.equal(appEnv(task).env.DATABASE_SECRET_ARN, secret, task.name);
-    }
-    const grants = failedOver
+    for (const grant of failedOver
       .ofType(T.rolePolicy)
-      .filter((p) => p.name.endsWith("-database-password"));
-    assert.equal(grants.length, 4, "web and workers, in both regions");
-    for (const grant of grants) {
-      const policy = JSON.parse(String(grant.inputs.policy)) as {
-        Statement: Array<{ Action: string; Resource: string }>;
-      };
-      assert.deepEqual(
-        policy.Statement.map((statement) => [statement.Action, statement.Resource]),
-        [
-          ["secretsmanager:GetSecretValue", secret],
-          ["kms:Decrypt", promoted.inputs.kmsKeyId],
-        ],
-        grant.name,
-      );
-    }
-  });
-
-  it("THEN every task's execution role may decrypt the password with the secondary database's key", () => {
-    const promoted = failedOver.named(PROMOTED, T.db);
-    for (const policy of failedOver
-      .ofType(T.rolePolicy)
-      .filter((p) => p.name.endsWith("-execution-secrets"))) {
+      .filter((p) => p.name.endsWith("-database-connect"))) {
       assert.ok(
-        String(policy.inputs.policy).includes(String(promoted.inputs.kmsKeyId)),
-        policy.name,
+        String(grant.inputs.policy).includes(
+          `:dbuser:${String(promoted.state.resourceId)}/${config.database.appUsername}`,
+        ),
+        `${grant.name}: rds-db:connect on the promoted instance`,
       );
+    }
+  });
+
+  it("THEN the migrate step moves to the promoted writer's region and takes its new secret there", () => {
+    const promoted = failedOver.named(PROMOTED, T.db);
+    const migrate = failedOver.named("secondary-migrate-taskdef", T.taskDefinition);
+    assert.equal(migrate.region, config.regions.secondary);
+    const secret = (promoted.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!;
+    assert.equal(appEnv(migrate).secrets.DATABASE_PASSWORD, `${secret.secretArn}:password::`);
+    assert.equal(
+      failedOver.ofType(T.taskDefinition).filter((t) => t.name.endsWith("-migrate-taskdef")).length,
+      1,
+    );
+  });
+
+  it("THEN uploads land in the surviving region's bucket (the replica), signed for its region", () => {
+    const replica = failedOver.named("assets-replica", "aws:s3/bucket:Bucket");
+    for (const task of appTasks(failedOver)) {
+      const { env } = appEnv(task);
+      assert.equal(env.ASSETS_BUCKET, replica.state.bucket, task.name);
+      assert.equal(env.ASSETS_BUCKET_REGION, config.regions.secondary, task.name);
     }
   });
 
@@ -251,6 +290,41 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
   });
 });
 
+describe("failover: GIVEN prod WHEN database.writerRegion is secondary, every lookup through the primary's provider marked", () => {
+  let marked: Synth;
+  before(async () => {
+    marked = await synth("prod", FAILOVER, { markCallsIn: config.regions.primary });
+    assert.equal(marked.error, undefined, marked.error);
+  });
+
+  /** The secondary's resources, and the policies of its roles wherever their provider is. */
+  const secondaryResources = (s: Synth): SynthResource[] => {
+    const secondary = config.regions.secondary;
+    const roles = new Set(
+      s.ofType("aws:iam/role:Role", secondary).map((role) => String(role.state.name ?? role.name)),
+    );
+    return s.resources.filter(
+      (r) =>
+        r.region === secondary || (r.type === T.rolePolicy && roles.has(String(r.inputs.role))),
+    );
+  };
+
+  it("THEN no resource of the secondary, nor any policy of its roles, takes a value looked up through the primary's provider (account, zones, partition): the secondary plans without the lost region", () => {
+    const primary = config.regions.primary;
+    // The spec sees what it looks for: the primary's own resources do take its lookups.
+    assert.ok(marked.calls.some((call) => call.region === primary));
+    assert.ok(
+      marked.resources.some(
+        (r) => r.region === primary && JSON.stringify(r.inputs).includes(LOOKUP_MARK),
+      ),
+    );
+    const taking = secondaryResources(marked)
+      .filter((r) => JSON.stringify(r.inputs).includes(LOOKUP_MARK))
+      .map((r) => `${r.type} ${r.name}`);
+    assert.deepEqual(taking, []);
+  });
+});
+
 describe("failover: GIVEN a prebuilt image in the primary region's ECR", () => {
   const repository = "zero-to-millions@sha256:" + "0".repeat(64);
   const ecr = (region: string) => `123456789012.dkr.ecr.${region}.amazonaws.com/${repository}`;
@@ -274,6 +348,107 @@ describe("failover: GIVEN a prebuilt image in the primary region's ECR", () => {
         String(task.inputs.containerDefinitions),
         /"image":"public\.ecr\.aws\/docker\/library\/node:20-slim"/,
       );
+    }
+  });
+});
+
+/**
+ * An alias record has no TTL of its own: resolvers keep the load balancer's answer for the ALB's
+ * own TTL, 60 s (Elastic Load Balancing, "Configure DNS for your load balancer").
+ */
+const ALB_DNS_TTL_SECONDS = 60;
+
+describe("failover: GIVEN the primary's writer is down (prod, writer in the primary)", () => {
+  const endpointAt = (path: string): HealthEndpoint => {
+    const endpoint = Object.values(HEALTH).find((candidate) => candidate.path === path);
+    assert.ok(endpoint, `no health endpoint of the contract at ${path}`);
+    return endpoint;
+  };
+  const secondary = () => config.regions.secondary;
+
+  it("THEN the secondary's load balancer checks a path that depends on the secondary's own tiers only", () => {
+    const [group] = normal.ofType(T.targetGroup, secondary());
+    const { path } = group!.inputs.healthCheck as { path: string };
+    assert.deepEqual(endpointAt(path).dependsOn, HEALTH.readiness.dependsOn);
+    for (const dependency of endpointAt(path).dependsOn) {
+      assert.ok(REGIONAL_DEPENDENCIES.has(dependency), dependency);
+    }
+  });
+
+  it("THEN Route53 checks the secondary's own load balancer on a path that depends on nothing, and its alias records evaluate the same load balancer", () => {
+    const alb = normal.ofType(T.alb, secondary())[0]!;
+    const check = normal.named("app-dns-secondary-health", T.healthCheck);
+    assert.equal(check.inputs.fqdn, alb.state.dnsName);
+    assert.deepEqual(endpointAt(String(check.inputs.resourcePath)).dependsOn, []);
+    const records = normal
+      .ofType(T.record)
+      .filter(
+        (record) =>
+          record.name.startsWith("app-dns-secondary-") ||
+          record.name === "app-dns-failover-secondary",
+      );
+    assert.ok(records.length > 0);
+    for (const record of records) {
+      const [alias] = record.inputs.aliases as Array<{
+        name: string;
+        evaluateTargetHealth: boolean;
+      }>;
+      assert.equal(alias!.name, alb.state.dnsName, record.name);
+      // Target health is the load balancer's verdict on /readyz: regional, as above.
+      assert.equal(alias!.evaluateTargetHealth, true, record.name);
+      assert.equal(record.inputs.healthCheckId, check.state.id ?? check.id, record.name);
+    }
+  });
+
+  it("THEN the secondary's tasks find their sessions in the secondary's own copy of the table", () => {
+    const replica = normal.ofType(T.tableReplica, secondary());
+    assert.equal(replica.length, 1);
+    const grant = normal.named("sessions-secondary-web", T.rolePolicy);
+    assert.ok(String(grant.inputs.policy).includes(String(replica[0]!.state.arn)));
+    assert.ok(!String(grant.inputs.policy).includes(`:dynamodb:${config.regions.primary}:`));
+  });
+
+  it("THEN README states the RTO the synthesized checks give: interval × failure threshold + the ALB's DNS TTL", () => {
+    const check = normal.named("app-dns-primary-health", T.healthCheck);
+    const interval = Number(check.inputs.requestInterval);
+    const threshold = Number(check.inputs.failureThreshold);
+    const rto = interval * threshold + ALB_DNS_TTL_SECONDS;
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    assert.ok(
+      readme.includes(`${interval} s × ${threshold} + ${ALB_DNS_TTL_SECONDS} s ≈ ${rto} s`),
+      `README's failover section must state the RTO as "${interval} s × ${threshold} + ${ALB_DNS_TTL_SECONDS} s ≈ ${rto} s"`,
+    );
+    assert.ok(
+      readme.includes(`\`alarms.replicaLagSeconds\`, ${config.alarms.replicaLagSeconds} s in prod`),
+      "README states the RPO as the alarmed replica lag",
+    );
+  });
+});
+
+describe("failover: failing back (README: failback)", () => {
+  it("GIVEN the writer back in the primary THEN the secondary's promoted instance becomes a replica again under the same name, which is a replacement the runbook orders explicitly", () => {
+    // writerRegion primary again: the same logical name is a cross-region replica (replicateSourceDb
+    // set), so the provider replaces the standalone instance; README says to pass --replace.
+    const back = normal.named(PROMOTED, T.db);
+    const promoted = failedOver.named(PROMOTED, T.db);
+    assert.equal(back.urn, promoted.urn);
+    assert.ok(back.inputs.replicateSourceDb);
+    assert.equal(promoted.inputs.replicateSourceDb, undefined);
+  });
+
+  it("GIVEN the writer back in the primary THEN the migrate step and uploads return to the primary", () => {
+    assert.equal(
+      normal.named("primary-migrate-taskdef", T.taskDefinition).region,
+      config.regions.primary,
+    );
+    assert.equal(
+      normal.ofType(T.taskDefinition).filter((t) => t.name === "secondary-migrate-taskdef").length,
+      0,
+    );
+    const bucket = normal.named("assets-bucket", "aws:s3/bucket:Bucket");
+    for (const task of appTasks(normal)) {
+      assert.equal(appEnv(task).env.ASSETS_BUCKET, bucket.state.bucket, task.name);
+      assert.equal(appEnv(task).env.ASSETS_BUCKET_REGION, config.regions.primary, task.name);
     }
   });
 });

@@ -35,6 +35,7 @@ const ENDPOINT_OF_MODULE: Readonly<Record<string, string>> = {
   appautoscaling: "appautoscaling",
   cloudfront: "cloudfront",
   cloudwatch: "cloudwatch",
+  dynamodb: "dynamodb",
   ec2: "ec2",
   vpc: "ec2",
   ecr: "ecr",

@@ -26,13 +26,14 @@ import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
 import { replacingChanges } from "../../components/replacementInputs";
-import { containerOf, loadAsTheApp, taskRoleOf } from "./tasks";
+import { containerOf, loadAsTheApp, roleTasks, taskRoleOf } from "./tasks";
 
 const T = {
   db: "aws:rds/instance:Instance",
   cache: "aws:elasticache/replicationGroup:ReplicationGroup",
   distribution: "aws:cloudfront/distribution:Distribution",
   queue: "aws:sqs/queue:Queue",
+  tableReplica: "aws:dynamodb/tableReplica:TableReplica",
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
   service: "aws:ecs/service:Service",
   scalingTarget: "aws:appautoscaling/target:Target",
@@ -42,31 +43,35 @@ const T = {
 
 /**
  * What exists at each stage of each stack: regions, cache groups, CDNs, job queues, replicas
- * next to the writer, the web command, and the most web tasks the stack runs (every region's at
- * its maximum).
+ * next to the writer, the web command, the most web tasks the stack runs (every region's at
+ * its maximum), the cache-invalidation queues, and the sessions table's replicas. The sessions
+ * table and an invalidation queue exist from stage 1 (sessions never live in a task); the
+ * second region (stage 6) adds its own queue and the table's only replica: with one region
+ * nothing crosses regions.
  */
-type Shape = [number, number, number, number, number, string, number];
+type Shape = [number, number, number, number, number, string, number, number, number];
 const EXPECTED: Record<(typeof STAGE_STACKS)[number], Record<number, Shape>> = {
   dev: {
-    //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks
-    1: [1, 0, 0, 0, 0, "all", 1],
-    2: [1, 0, 0, 0, 1, "all", 1],
-    3: [1, 1, 0, 0, 1, "all", 1],
-    4: [1, 1, 1, 0, 1, "all", 1],
-    5: [1, 1, 1, 0, 1, "all", 4],
-    6: [2, 2, 1, 0, 1, "all", 8],
-    7: [2, 2, 1, 2, 1, "web", 8],
-    8: [2, 2, 1, 2, 1, "web", 8],
+    //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks,
+    //  invalidation queues, sessions table replicas
+    1: [1, 0, 0, 0, 0, "all", 1, 1, 0],
+    2: [1, 0, 0, 0, 1, "all", 1, 1, 0],
+    3: [1, 1, 0, 0, 1, "all", 1, 1, 0],
+    4: [1, 1, 1, 0, 1, "all", 1, 1, 0],
+    5: [1, 1, 1, 0, 1, "all", 4, 1, 0],
+    6: [2, 2, 1, 0, 1, "all", 8, 2, 1],
+    7: [2, 2, 1, 2, 1, "web", 8, 2, 1],
+    8: [2, 2, 1, 2, 1, "web", 8, 2, 1],
   },
   prod: {
-    1: [1, 0, 0, 0, 0, "all", 1],
-    2: [1, 0, 0, 0, 2, "all", 1],
-    3: [1, 1, 0, 0, 2, "all", 1],
-    4: [1, 1, 1, 0, 2, "all", 1],
-    5: [1, 1, 1, 0, 2, "all", 30],
-    6: [2, 2, 1, 0, 2, "all", 60],
-    7: [2, 2, 1, 2, 2, "web", 60],
-    8: [2, 2, 1, 2, 2, "web", 60],
+    1: [1, 0, 0, 0, 0, "all", 1, 1, 0],
+    2: [1, 0, 0, 0, 2, "all", 1, 1, 0],
+    3: [1, 1, 0, 0, 2, "all", 1, 1, 0],
+    4: [1, 1, 1, 0, 2, "all", 1, 1, 0],
+    5: [1, 1, 1, 0, 2, "all", 30, 1, 0],
+    6: [2, 2, 1, 0, 2, "all", 60, 2, 1],
+    7: [2, 2, 1, 2, 2, "web", 60, 2, 1],
+    8: [2, 2, 1, 2, 2, "web", 60, 2, 1],
   },
 };
 
@@ -122,7 +127,7 @@ describe("stages: config", () => {
 
   const refused: Array<[string, Record<string, unknown>, RegExp]> = [
     [
-      "more than one web task with sessions in memory",
+      "more than one web task with rate limits in memory",
       { stage: 2, web: { maxTasks: 2 }, cdn: { enabled: true } },
       /cache\.enabled: false, but web\.maxTasks is 2.*Fix:/,
     ],
@@ -132,7 +137,7 @@ describe("stages: config", () => {
       /cdn\.enabled: false, but web\.maxTasks is 2/,
     ],
     [
-      "a second region with sessions in memory",
+      "a second region with rate limits in memory",
       { stage: 1, regions: { count: 2 }, cdn: { enabled: true } },
       /cache\.enabled: false, but regions\.count is 2/,
     ],
@@ -225,7 +230,7 @@ before(async () => {
 
 /** The web tasks (role `web` or `all`) and the most of them the stack runs: each service's scaling maximum. */
 function webTasks(s: Synth) {
-  const tasks = s.ofType(T.taskDefinition).filter((task) => taskRoleOf(task) === "web");
+  const tasks = roleTasks(s).filter((task) => taskRoleOf(task) === "web");
   const most = tasks
     .map((task) => {
       const service = s
@@ -258,6 +263,7 @@ for (const { stack, stage, step } of RUNS) {
       const queues = s()
         .ofType(T.queue)
         .filter((q) => !String(q.name).includes("dlq"));
+      const isInvalidations = (q: { name: string }) => q.name.endsWith("-invalidations-queue");
       const writers = s()
         .ofType(T.db)
         .filter((db) => db.inputs.replicateSourceDb === undefined);
@@ -267,8 +273,7 @@ for (const { stack, stage, step } of RUNS) {
           (db) => db.inputs.replicateSourceDb !== undefined && db.region === writers[0]?.region,
         );
       const commands = new Set(
-        s()
-          .ofType(T.taskDefinition)
+        roleTasks(s())
           .map((task) => containerOf(task).command[0])
           .filter((command) => command !== "worker"),
       );
@@ -277,10 +282,12 @@ for (const { stack, stage, step } of RUNS) {
           regions.size,
           s().ofType(T.cache).length,
           s().ofType(T.distribution).length,
-          queues.length,
+          queues.filter((q) => !isInvalidations(q)).length,
           writerReplicas.length,
           [...commands].join(),
           webTasks(s()).most,
+          queues.filter(isInvalidations).length,
+          s().ofType(T.tableReplica).length,
         ],
         EXPECTED[stack][stage],
       );
@@ -363,7 +370,7 @@ describe("stages: the README", () => {
         stack,
         STAGES.map(({ stage }) => {
           const s = synths.get(key(stack, stage))!;
-          return estimate({ ...s, resources: [...s.resources] });
+          return estimate({ ...s, resources: [...s.resources], calls: [...s.calls] });
         }),
       ]),
     );

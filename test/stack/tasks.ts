@@ -6,13 +6,14 @@
 import assert from "node:assert/strict";
 import { checkRole, loadConfig, parseRole } from "../../app/src/config";
 import {
+  MIGRATE_COMMAND,
   PROCESS_ROLES,
   type ProcessRole,
   type TaskRole,
   type Variable,
   VARIABLES,
 } from "../../contract";
-import type { SynthResource } from "../../harness";
+import type { Synth, SynthResource } from "../../harness";
 
 export interface Container {
   command: string[];
@@ -23,6 +24,15 @@ export interface Container {
 
 export const containerOf = (task: SynthResource) =>
   (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
+
+const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+
+/** The one-off migrate step (MIGRATE_COMMAND), which is no web or worker task. */
+export const isMigrate = (task: SynthResource) =>
+  containerOf(task).command[0] === MIGRATE_COMMAND[0];
+
+/** The web, worker and `all` tasks of a synth; the migrate step has its own spec. */
+export const roleTasks = (s: Synth) => s.ofType(TASK_DEFINITION).filter((task) => !isMigrate(task));
 
 /** The role the task's command starts: `web`, `worker`, or `all` (web and jobs in one task). */
 export const processRoleOf = (task: SynthResource): ProcessRole => {

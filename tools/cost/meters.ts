@@ -551,6 +551,20 @@ const peering: Meter = (resource, ctx) => {
   ];
 };
 
+/** A global table's replica in its own region (TableReplica): every write replicated, and a copy of the data. */
+const dynamodbTableReplica: Meter = (resource, ctx) => {
+  const p = prices(resource, ctx).dynamodb;
+  const { writeUnitsPerWebTaskSecond, storedGb } = ctx.usage.dynamodb;
+  const writes = scale(
+    ctx.capacity.webTasks(),
+    (writeUnitsPerWebTaskSecond * SECONDS_PER_MONTH) / 1_000_000,
+  );
+  return [
+    charge("replicated writes (millions)", writes, p.millionWriteRequestUnits),
+    charge("storage", range(storedGb), p.storageGbMonth),
+  ];
+};
+
 const dynamodbTable: Meter = (resource, ctx) => {
   const p = prices(resource, ctx).dynamodb;
   const { writeUnitsPerWebTaskSecond, readUnitsPerWebTaskSecond, storedGb } = ctx.usage.dynamodb;
@@ -644,6 +658,7 @@ export const PRICED: Readonly<Record<string, Meter>> = {
   "aws:ecr/repository:Repository": ecrRepository,
   "aws:ecr/replicationConfiguration:ReplicationConfiguration": ecrReplication,
   "aws:dynamodb/table:Table": dynamodbTable,
+  "aws:dynamodb/tableReplica:TableReplica": dynamodbTableReplica,
   "aws:wafv2/webAcl:WebAcl": webAcl,
 };
 

@@ -1,15 +1,17 @@
 /**
  * What the app does about a hostile client, in one place:
- * - security headers (@fastify/helmet) with a Content-Security-Policy the page works under;
+ * - security headers (helmet) with a Content-Security-Policy the page works under, worked out once
+ *   at start-up: @fastify/helmet rebuilt the middleware (and parsed the policy) on every request,
+ *   a tenth of a cached read's CPU (issue 17, BENCHMARKS.md);
  * - signed cookies (@fastify/cookie): the secrets sign, the first one signs new cookies, all of
  *   them verify, so a secret can be rotated by putting the new one first;
  * - request ids: a client's x-request-id is kept only when short and plain, else a new one;
  * - 405 with Allow for a method a known path does not declare (404 stays for unknown paths).
  */
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import fastifyCookie from "@fastify/cookie";
-import fastifyHelmet from "@fastify/helmet";
+import helmet, { type HelmetOptions } from "helmet";
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 
 /** Origins the page loads from besides its own: where thumbnails and uploads live. */
@@ -18,11 +20,35 @@ export interface BrowserOrigins {
   uploads: string[];
 }
 
+/**
+ * The headers helmet sets for `options`, worked out once: helmet's middleware only sets and removes
+ * headers, and with no per-request nonce it sets the same ones on every response.
+ */
+export function securityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string) => {
+      headers[name] = value;
+    },
+    removeHeader: (name: string) => {
+      delete headers[name];
+    },
+  };
+  helmet(options)(
+    {} as IncomingMessage,
+    recorder as unknown as ServerResponse,
+    (error?: unknown) => {
+      if (error !== undefined) throw error;
+    },
+  );
+  return headers;
+}
+
 export async function registerSecurityHeaders(
   app: FastifyInstance,
   origins: BrowserOrigins,
 ): Promise<void> {
-  await app.register(fastifyHelmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -42,6 +68,10 @@ export async function registerSecurityHeaders(
     // HSTS is ignored over plain http (embedded on a laptop) and holds behind HTTPS.
     strictTransportSecurity: { maxAge: 365 * 24 * 60 * 60, includeSubDomains: true },
     referrerPolicy: { policy: "no-referrer" },
+  });
+  app.addHook("onRequest", (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
 }
 

@@ -13,6 +13,7 @@
  */
 import type { Logger } from "pino";
 import { z } from "zod";
+import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../../../contract";
 import type { JobHandler } from "../jobs/worker";
 import { UnprocessableJobError } from "../jobs/thumbnail";
 import type { Metrics } from "../metrics";
@@ -48,7 +49,7 @@ export interface InvalidationTiming {
 
 /** The replica-lag alarm fires at 30 s; waiting as long covers every lag short of an incident. */
 export const DEFAULT_INVALIDATION_TIMING: InvalidationTiming = {
-  maxReplayWaitMs: 30_000,
+  maxReplayWaitMs: INVALIDATION_MAX_REPLAY_WAIT_SECONDS * 1000,
   replayPollMs: 100,
   fenceTtlMs: 10 * 60_000,
 };

@@ -24,23 +24,8 @@ import {
   type SessionStore,
 } from "./sessions";
 
-/**
- * The table's schema, which the infrastructure creates: both keys are strings, TTL is on
- * `expiresAt` (epoch seconds). No index is needed.
- */
-export const SESSIONS_TABLE_SCHEMA = {
-  partitionKey: "userId",
-  sortKey: "sessionHash",
-  ttlAttribute: "expiresAt",
-} as const;
-
-/** The DynamoDB actions the web role needs on the table (this region's replica). */
-export const SESSIONS_TABLE_ACTIONS = [
-  "dynamodb:GetItem",
-  "dynamodb:PutItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:Query",
-] as const;
+/** The table's keys and TTL attribute, and what the web role may do on it: the contract's. */
+export { SESSIONS_TABLE_ACTIONS, SESSIONS_TABLE_SCHEMA } from "../../../contract";
 
 export interface DynamoSessionStoreOptions {
   table: string;

@@ -14,6 +14,7 @@ import { DynamoSessionStore } from "./dynamoSessions";
 import { LocalFileStore, type FileStore } from "./files";
 import { iamTokenPassword } from "./iamAuth";
 import { openPGlite } from "./pglite";
+import { createNearCache, redisInvalidationBus } from "./nearCache";
 import { openPostgres } from "./postgres";
 import { MemoryJobQueue, type JobQueue } from "./queue";
 import { closeRedis, connectRedis, waitForRedis } from "./redis";
@@ -211,7 +212,11 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
   return assembleTiers(
     {
       database,
-      cache: redis === undefined ? createMemoryCache() : createRedisCache(redis),
+      // Hot keys are read from process memory; pub/sub keeps every instance's copies coherent.
+      cache:
+        redis === undefined
+          ? createMemoryCache()
+          : createNearCache(createRedisCache(redis), redisInvalidationBus(redis)),
       sessions,
       queue,
       files,
