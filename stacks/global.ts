@@ -329,7 +329,8 @@ export function shareRegionalState(
   regions: Partial<Record<RegionRole, Region>>,
   sessions: SessionStore,
 ): void {
-  const present = Object.values(regions);
+  // In role order, whichever region holds the writer: a failover changes no policy document.
+  const present = stackRoles(config).flatMap((role) => regions[role] ?? []);
   const connectArns = present.flatMap((region) =>
     region.database.connectArns(config.database.appUsername),
   );
