@@ -121,24 +121,20 @@ async function main(): Promise<void> {
       compileApp();
     }
     const machine = describeMachine(cpus.description, versions);
-    const context: BenchContext = {
-      settings,
-      cpus,
-      log,
-      appStack: async () => {
-        if (services === undefined) throw new Error("this benchmark did not declare usesServices");
-        if (stack === undefined) {
-          const created = await Scratch.create(services);
-          scratch = created;
-          log(`scratch space: schema ${created.schema}, its own Redis database, queues and bucket`);
-          stack = {
-            scratch: created,
-            queueUrl: await created.createQueue("web"),
-            bucket: await created.createBucket(),
-          };
-        }
-        return stack;
-      },
+    const context: BenchContext = { settings, cpus, log };
+    const appStack = async (): Promise<AppStack> => {
+      if (services === undefined) throw new Error("services were not started");
+      if (stack === undefined) {
+        const created = await Scratch.create(services);
+        scratch = created;
+        log(`scratch space: schema ${created.schema}, its own Redis database, queues and bucket`);
+        stack = {
+          scratch: created,
+          queueUrl: await created.createQueue("web"),
+          bucket: await created.createBucket(),
+        };
+      }
+      return stack;
     };
 
     for (const benchmark of selected) {
@@ -147,7 +143,9 @@ async function main(): Promise<void> {
       const before = loadAverage();
       let data: unknown;
       try {
-        data = await benchmark.run(context);
+        data = benchmark.usesServices
+          ? await benchmark.run(context, await appStack())
+          : await benchmark.run(context);
       } finally {
         await stopAll();
       }

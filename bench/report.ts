@@ -606,11 +606,9 @@ ${mixed}
 ## Machine
 
 - ${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}, ${machine.memoryGiB} GiB memory, Node ${machine.node}, ${machine.os}.
-- **A shared, loaded machine**: about six other agents' builds and tests ran on the same ${machine.cpus} cores during this
-  run (1-minute load average up to ${num(maxLoad, 1)}), so each benchmark lists the load average before and after it; a load
-  above ${machine.cpus} means work queued for the CPUs. The absolute rates here are a fraction of what the same code does
-  on a quiet machine, and other runs will differ by tens of percent; the round-by-round ratios hold better than the
-  absolute numbers, but a contender that drew a busier moment still loses its round.
+- ${loadNote(maxLoad, machine.cpus)} Each benchmark lists the 1-minute load average before and after it; a load
+  above ${machine.cpus} means work queued for the CPUs. Other runs will differ by tens of percent; the round-by-round ratios
+  hold better than the absolute numbers, but a contender that drew a busier moment still loses its round.
 - Placement: ${machine.pinning}.
 - Services (scripts/services.sh, loopback, \`fsync = off\`): PostgreSQL ${machine.services.postgres ?? "?"} primary and
   streaming replica, Redis ${machine.services.redis ?? "?"}, moto ${machine.services.moto ?? "?"} for SQS and S3.
@@ -671,4 +669,12 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+/** How loaded the machine was, from the highest 1-minute load average any benchmark saw. */
+function loadNote(maxLoad: number, cpus: number): string {
+  const seen = `the 1-minute load average reached ${num(maxLoad, 1)} on ${cpus} cores during this run, counting the benchmark's own server, load generator and services`;
+  return maxLoad > cpus
+    ? `**A shared machine, loaded at times**: ${seen}.`
+    : `**A shared machine, quiet during this run**: ${seen}.`;
 }

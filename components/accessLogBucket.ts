@@ -4,6 +4,10 @@ import { tierTags } from "./tags";
 
 /** The service principal ELB uses to deliver access logs in Regions opened since August 2022. */
 const ELB_LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com";
+/** The service S3 delivers server access logs as (S3 User Guide, "Enabling Amazon S3 server access logging"). */
+const S3_LOG_DELIVERY_PRINCIPAL = "logging.s3.amazonaws.com";
+/** Where S3 server access logs land: `s3/<source bucket>/...`, apart from the load balancers'. */
+const SERVER_ACCESS_LOG_PREFIX = "s3";
 /** Uploads ELB abandoned half-way are cleaned up after this. */
 const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
 
@@ -54,6 +58,12 @@ export function validateAccessLogBucketArgs(args: AccessLogBucketArgs): string[]
 export class AccessLogBucket extends pulumi.ComponentResource {
   /** Where a load balancer sends its access logs. */
   readonly destination: { bucket: pulumi.Output<string>; prefix: string };
+  /**
+   * Where the region's buckets send their S3 server access logs (`aws.s3.BucketLogging`'s
+   * `targetBucket` and a `targetPrefix` under `prefix`). This bucket itself logs nowhere: logging
+   * it into itself would log every log write, without end.
+   */
+  readonly serverAccessLogs: { bucket: pulumi.Output<string>; prefix: string };
 
   private readonly bucket: aws.s3.Bucket;
 
@@ -119,6 +129,10 @@ export class AccessLogBucket extends pulumi.ComponentResource {
       bucket: pulumi.all([this.bucket.bucket, policy.id]).apply(([bucket]) => bucket),
       prefix,
     };
+    this.serverAccessLogs = {
+      bucket: this.destination.bucket,
+      prefix: `${SERVER_ACCESS_LOG_PREFIX}/`,
+    };
     this.registerOutputs({ bucket: this.destination.bucket });
   }
 
@@ -155,6 +169,18 @@ export class AccessLogBucket extends pulumi.ComponentResource {
               Principal: { Service: ELB_LOG_DELIVERY_PRINCIPAL },
               Action: "s3:PutObject",
               Resource: objects,
+            },
+            {
+              // The bucket stays SSE-S3: S3 server access logs are delivered only to a target
+              // bucket whose default encryption is SSE-S3 (no SSE-KMS target is supported, with
+              // any key policy), as ELB's logs need too (S3 User Guide, "Enabling Amazon S3
+              // server access logging").
+              Sid: "S3ServerAccessLogsDeliver",
+              Effect: "Allow",
+              Principal: { Service: S3_LOG_DELIVERY_PRINCIPAL },
+              Action: "s3:PutObject",
+              Resource: pulumi.interpolate`${this.bucket.arn}/${SERVER_ACCESS_LOG_PREFIX}/*`,
+              Condition: { StringEquals: { "aws:SourceAccount": account.accountId } },
             },
             {
               Sid: "TlsOnly",

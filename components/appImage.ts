@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { createKmsKey } from "./kmsKey";
 import { tierTags } from "./tags";
 
 /** Untagged images (a tag pushed again leaves its earlier image untagged) are expired after this. */
@@ -66,7 +67,8 @@ export interface AppImageArgs {
  * ```
  *
  * Cost: ECR storage at $0.10 per GB-month per region (a ~200 MB image: about $0.02 a month each,
- * so up to about $2 a month per region for the 100 builds kept).
+ * so up to about $2 a month per region for the 100 builds kept), and $1 a month per region for
+ * the repository's KMS key.
  */
 export class AppImage extends pulumi.ComponentResource {
   /** The pushed image by digest, per label of `registries`. */
@@ -100,13 +102,29 @@ export class AppImage extends pulumi.ComponentResource {
     return { repositories: this.repositories, images: this.images };
   }
 
+  /**
+   * A repository whose layers are encrypted under a customer-managed key of its region. ECR reads
+   * the key through a grant it creates with the deployer's permissions, so the key policy names
+   * no one else, and pulling needs no KMS permission on the tasks' roles.
+   *
+   * The encryption configuration forces a new repository (ForceNew in the provider's
+   * aws_ecr_repository): the repository is autonamed, so the new one is created, the image pushed
+   * to it and the services rolled to it before the old one is deleted with its images, which can
+   * all be rebuilt.
+   */
   private createRepository(name: string, provider: aws.Provider): aws.ecr.Repository {
+    const key = createKmsKey(this, `${name}-repository`, {
+      description: `${name}: the app's container image layers`,
+      alias: true,
+      provider,
+      tags: tierTags("web"),
+    });
     return new aws.ecr.Repository(
       `${name}-repository`,
       {
         imageTagMutability: "MUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfigurations: [{ encryptionType: "AES256" }],
+        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
         forceDelete: true,
         tags: tierTags("web"),
       },

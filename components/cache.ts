@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
-import * as random from "@pulumi/random";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
@@ -12,11 +11,19 @@ const MAX_REPLICAS = 5;
 const MAX_SNAPSHOT_RETENTION_DAYS = 35;
 /** ElastiCache limits a replication group's id to 40 characters. */
 const MAX_REPLICATION_GROUP_ID_LENGTH = 40;
+/** ElastiCache user and user group ids are at most 40 characters. */
+const MAX_USER_ID_LENGTH = 40;
 /**
- * Letters and digits only: AUTH tokens reject most punctuation, and a plain token needs no
- * escaping in URLs or shells. 64 of them carry about 380 bits.
+ * What the app's user may do: every key and channel, every command but the dangerous ones
+ * (FLUSHALL, KEYS, CONFIG, DEBUG, ...). The cache, sessions, rate limits and fences need no more.
  */
-const AUTH_TOKEN_LENGTH = 64;
+export const APP_USER_ACCESS_STRING = "on ~* &* +@all -@dangerous";
+/**
+ * Every user group must hold a user named `default`, the one a connection is before it signs in.
+ * Here it is switched off: no password, no commands, so only the app's IAM user gets in.
+ */
+const DEFAULT_USER_ACCESS_STRING = "off -@all";
+const DEFAULT_USER_NAME = "default";
 
 /** The eviction policies Redis and Valkey accept for `maxmemory-policy`. */
 export const MAXMEMORY_POLICIES = [
@@ -47,8 +54,8 @@ export interface CacheArgs {
    */
   engine: CacheEngine;
   /**
-   * `major.minor`: valkey 7.2 or 8.x; redis 6.x or 7.0/7.1. The parameter group's family follows
-   * the major version (valkey7, valkey8, redis6.x, redis7).
+   * `major.minor`: valkey 7.2 or 8.x; redis 7.0/7.1 (IAM authentication needs Redis OSS 7 or
+   * Valkey). The parameter group's family follows the major version (valkey7, valkey8, redis7).
    * @example "7.2"
    */
   engineVersion: string;
@@ -76,8 +83,13 @@ export interface CacheArgs {
    */
   enableParameterGroup?: boolean;
   /**
-   * Apply changes at once instead of in the next maintenance window.
-   * @default false
+   * Apply changes to the group during `pulumi up` instead of in the next maintenance window
+   * (ModifyReplicationGroup's ApplyImmediately): node type and engine version (online, a failover
+   * with replicas; `up` waits for it), parameter group, security groups, snapshot settings and
+   * the user group. On by default because a group moved from its AUTH token to the IAM user group
+   * must have that user group before the new tasks sign in as its user; off defers all of them,
+   * the deployed state then differs from the program's until the window.
+   * @default true
    */
   applyImmediately?: boolean;
   /**
@@ -86,7 +98,9 @@ export interface CacheArgs {
    * replacement deletes the group first (its id is fixed), so it is an outage and an empty cache.
    * What replaces it (components/replacementInputs.ts): a new group id (the project, stack or
    * component name changes), engine valkey back to redis, a lower engineVersion, another KMS key,
-   * port or subnet group. Turn it off for the one deploy that is meant to replace it (Pulumi
+   * port or subnet group. Moving an existing group from its AUTH token to the IAM user group
+   * does not: the provider modifies it in place (ModifyReplicationGroup with UserGroupIdsToAdd
+   * and AuthTokenUpdateStrategy DELETE). Turn it off for the one deploy that is meant to replace it (Pulumi
    * allows unprotecting and replacing in the same update).
    * @default false
    */
@@ -97,7 +111,9 @@ export interface CacheArgs {
     subnetGroup?: Transform<aws.elasticache.SubnetGroupArgs>;
     securityGroup?: Transform<aws.ec2.SecurityGroupArgs>;
     parameterGroup?: Transform<aws.elasticache.ParameterGroupArgs>;
-    authTokenSecret?: Transform<aws.secretsmanager.SecretArgs>;
+    appUser?: Transform<aws.elasticache.UserArgs>;
+    defaultUser?: Transform<aws.elasticache.UserArgs>;
+    userGroup?: Transform<aws.elasticache.UserGroupArgs>;
     replicationGroup?: Transform<aws.elasticache.ReplicationGroupArgs>;
   };
 }
@@ -120,9 +136,14 @@ export function validateCacheArgs(args: CacheArgs): string[] {
   if (args.subnetIds.length === 0) {
     problems.push("subnetIds: empty; name the isolated subnets the nodes run in");
   }
-  if (cacheParameterGroupFamily(args.engine, args.engineVersion) === undefined) {
+  const family = cacheParameterGroupFamily(args.engine, args.engineVersion);
+  if (family === undefined) {
     problems.push(
-      `engineVersion: "${args.engineVersion}" is not a version of ${args.engine}; use ${args.engine === "valkey" ? "7.2 or 8.x" : "6.x, 7.0 or 7.1"}`,
+      `engineVersion: "${args.engineVersion}" is not a version of ${args.engine}; use ${args.engine === "valkey" ? "7.2 or 8.x" : "7.0 or 7.1"}`,
+    );
+  } else if (family === "redis6.x") {
+    problems.push(
+      `engineVersion: "${args.engineVersion}": the app signs in with IAM authentication, which needs Redis OSS 7.0 or later; use 7.0 or 7.1 (an in-place upgrade), or engine valkey`,
     );
   }
   if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(args.nodeType)) {
@@ -174,9 +195,9 @@ export function cacheParameterGroupFamily(
  * one primary, `replicas` read replicas) in isolated subnets.
  *
  * - Encrypted at rest with the component's own KMS key, and in transit (TLS required).
- * - An AUTH token generated here and kept in Secrets Manager (`authTokenSecretArn`, encrypted
- *   with the same key); the secret's value is the token itself, so an ECS task maps it with
- *   `valueFrom: authTokenSecretArn` and its execution role needs `kms:Decrypt` on `kmsKeyArn`.
+ * - No password anywhere: the app signs in as `appUserId`, an ElastiCache user with IAM
+ *   authentication, with a SigV4 token that lives 15 minutes (app/src/tiers/redisIamAuth.ts);
+ *   `grantConnect()` lets a role sign such tokens. The group's `default` user is switched off.
  * - With replicas: automatic failover to a replica in another availability zone.
  * - Evicts least-recently-used keys when full (`maxmemoryPolicy`), as a cache should, through a
  *   parameter group of its own (`enableParameterGroup`).
@@ -212,8 +233,11 @@ export class Cache extends pulumi.ComponentResource {
   readonly readerEndpoint: pulumi.Output<string>;
   readonly port = CACHE_PORT;
   readonly securityGroupId: pulumi.Output<string>;
-  /** The Secrets Manager secret whose value is the AUTH token. */
-  readonly authTokenSecretArn: pulumi.Output<string>;
+  /**
+   * The ElastiCache user the app signs in as (IAM authentication); its id is also its name.
+   * Known once the replication group has the user group, so whatever uses it waits for that.
+   */
+  readonly appUserId: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
   readonly replicationGroupId: pulumi.Output<string>;
   /**
@@ -225,7 +249,8 @@ export class Cache extends pulumi.ComponentResource {
   private readonly componentName: string;
   private readonly kmsKey: aws.kms.Key;
   private readonly securityGroup: aws.ec2.SecurityGroup;
-  private readonly authTokenSecret: aws.secretsmanager.Secret;
+  private readonly appUser: aws.elasticache.User;
+  private readonly userGroup: aws.elasticache.UserGroup;
   private readonly replicationGroup: aws.elasticache.ReplicationGroup;
 
   constructor(name: string, args: CacheArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -240,20 +265,23 @@ export class Cache extends pulumi.ComponentResource {
     this.securityGroup = this.createSecurityGroup(name, args, tags);
     const parameterGroup =
       (args.enableParameterGroup ?? true) ? this.createParameterGroup(name, args, tags) : undefined;
-    const authToken = this.createAuthToken(name);
-    this.authTokenSecret = this.createAuthTokenSecret(name, args, authToken, tags);
+    this.appUser = this.createAppUser(name, args, tags);
+    this.userGroup = this.createUserGroup(name, args, tags);
     this.replicationGroup = this.createReplicationGroup(name, args, {
       groupId,
       subnetGroup,
       parameterGroup,
-      authToken,
       tags,
     });
 
     this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
     this.readerEndpoint = this.replicationGroup.readerEndpointAddress;
     this.securityGroupId = this.securityGroup.id;
-    this.authTokenSecretArn = this.authTokenSecret.arn;
+    // The user's id once the group has the user group: tasks that get it wait for the group's
+    // update (a group moved from its AUTH token gets the user group in that update).
+    this.appUserId = pulumi
+      .all([this.appUser.userId, this.replicationGroup.userGroupIds])
+      .apply(([userId]) => userId);
     this.kmsKeyArn = this.kmsKey.arn;
     this.replicationGroupId = this.replicationGroup.replicationGroupId;
     this.memberClusterIds = Array.from({ length: 1 + args.replicas }, (_, index) =>
@@ -263,7 +291,7 @@ export class Cache extends pulumi.ComponentResource {
       primaryEndpoint: this.primaryEndpoint,
       readerEndpoint: this.readerEndpoint,
       securityGroupId: this.securityGroupId,
-      authTokenSecretArn: this.authTokenSecretArn,
+      appUserId: this.appUserId,
     });
   }
 
@@ -272,7 +300,8 @@ export class Cache extends pulumi.ComponentResource {
     return {
       kmsKey: this.kmsKey,
       securityGroup: this.securityGroup,
-      authTokenSecret: this.authTokenSecret,
+      appUser: this.appUser,
+      userGroup: this.userGroup,
       replicationGroup: this.replicationGroup,
     };
   }
@@ -300,11 +329,36 @@ export class Cache extends pulumi.ComponentResource {
     });
   }
 
+  /**
+   * Lets a role sign IAM authentication tokens for the app's user on this cache, as
+   * `${this.componentName}-connect-${label}` (ElastiCache checks both ARNs: the group and the user).
+   */
+  grantConnect(label: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
+    return new aws.iam.RolePolicy(
+      `${this.componentName}-connect-${label}`,
+      {
+        role: roleName,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ConnectAsTheAppUser",
+              Effect: "Allow",
+              Action: "elasticache:Connect",
+              Resource: [this.replicationGroup.arn, this.appUser.arn],
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+  }
+
   private createKmsKey(name: string, args: CacheArgs, tags: Record<string, string>): aws.kms.Key {
     return createEncryptionKey(
       this,
       name,
-      `${name}: ElastiCache data at rest and the AUTH token's secret`,
+      `${name}: ElastiCache data at rest`,
       args.transform?.kmsKey,
       tags,
     );
@@ -362,37 +416,59 @@ export class Cache extends pulumi.ComponentResource {
     );
   }
 
-  private createAuthToken(name: string): pulumi.Output<string> {
-    const password = new random.RandomPassword(
-      `${name}-auth-token`,
-      { length: AUTH_TOKEN_LENGTH, special: false },
-      { parent: this },
-    );
-    // The provider marks `result` secret; saying so here keeps it secret wherever it flows.
-    return pulumi.secret(password.result);
-  }
-
-  private createAuthTokenSecret(
+  /**
+   * The app's user: IAM authentication, so no password exists. ElastiCache requires its id and
+   * name to be equal for IAM users; both are fixed, so a rename replaces the user (and the app's
+   * REDIS_IAM_USER follows in the same deploy).
+   */
+  private createAppUser(
     name: string,
     args: CacheArgs,
-    authToken: pulumi.Output<string>,
     tags: Record<string, string>,
-  ): aws.secretsmanager.Secret {
-    const secret = new aws.secretsmanager.Secret(
-      `${name}-auth-token`,
-      transform(args.transform?.authTokenSecret, {
-        description: `${name}: ElastiCache AUTH token`,
-        kmsKeyId: this.kmsKey.arn,
+  ): aws.elasticache.User {
+    const userId = stackPhysicalName([name, "app"], MAX_USER_ID_LENGTH);
+    return new aws.elasticache.User(
+      `${name}-app-user`,
+      transform(args.transform?.appUser, {
+        userId,
+        userName: userId,
+        engine: args.engine,
+        accessString: APP_USER_ACCESS_STRING,
+        authenticationMode: { type: "iam" },
         tags,
       }),
       { parent: this },
     );
-    new aws.secretsmanager.SecretVersion(
-      `${name}-auth-token`,
-      { secretId: secret.id, secretString: authToken },
+  }
+
+  /** The group's switched-off `default` user and the app's user; the replication group uses it. */
+  private createUserGroup(
+    name: string,
+    args: CacheArgs,
+    tags: Record<string, string>,
+  ): aws.elasticache.UserGroup {
+    const defaultUser = new aws.elasticache.User(
+      `${name}-default-user`,
+      transform(args.transform?.defaultUser, {
+        userId: stackPhysicalName([name, "default"], MAX_USER_ID_LENGTH),
+        userName: DEFAULT_USER_NAME,
+        engine: args.engine,
+        accessString: DEFAULT_USER_ACCESS_STRING,
+        authenticationMode: { type: "no-password-required" },
+        tags,
+      }),
       { parent: this },
     );
-    return secret;
+    return new aws.elasticache.UserGroup(
+      `${name}-users`,
+      transform(args.transform?.userGroup, {
+        userGroupId: stackPhysicalName([name, "users"], MAX_USER_ID_LENGTH),
+        engine: args.engine,
+        userIds: [defaultUser.userId, this.appUser.userId],
+        tags,
+      }),
+      { parent: this },
+    );
   }
 
   private createReplicationGroup(
@@ -402,7 +478,6 @@ export class Cache extends pulumi.ComponentResource {
       groupId: string;
       subnetGroup: aws.elasticache.SubnetGroup;
       parameterGroup: aws.elasticache.ParameterGroup | undefined;
-      authToken: pulumi.Output<string>;
       tags: Record<string, string>;
     },
   ): aws.elasticache.ReplicationGroup {
@@ -425,13 +500,17 @@ export class Cache extends pulumi.ComponentResource {
         parameterGroupName: parts.parameterGroup?.name,
         atRestEncryptionEnabled: true,
         kmsKeyId: this.kmsKey.arn,
-        // The mode defaults to "required" (TLS only); the setting itself exists only from Redis 7.0.5.
+        // The mode defaults to "required" (TLS only); IAM authentication needs TLS.
         transitEncryptionEnabled: true,
-        authToken: parts.authToken,
+        // Sign-in through the user group only. DELETE removes the AUTH token a group made before
+        // IAM authentication had, in place; on a new group it has nothing to remove.
+        userGroupIds: [this.userGroup.userGroupId],
+        authTokenUpdateStrategy: "DELETE",
         snapshotRetentionLimit: args.snapshotRetentionDays,
         autoMinorVersionUpgrade: true,
-        // Node type and version changes wait for the maintenance window rather than failing over mid-deploy.
-        applyImmediately: args.applyImmediately ?? false,
+        // Now, not at the maintenance window: the user group above must be the group's before
+        // tasks sign in as its user (appUserId waits for this update).
+        applyImmediately: args.applyImmediately ?? true,
         tags: parts.tags,
       }),
       // The id is fixed, so a replacement must delete the old group first (a cache can be

@@ -7,6 +7,7 @@ import {
   allowBrowserAccess,
   allowDistributionOnly,
   createPrivateBucket,
+  encryptBucket,
   type PrivateBucket,
   replicateBucket,
 } from "./privateBucket";
@@ -18,6 +19,7 @@ import {
   staticFilesIn,
   staticFilesProblems,
 } from "./staticSite";
+import { createKmsKey } from "./kmsKey";
 import { tierTags } from "./tags";
 import type { Transform } from "./transform";
 import { domainNameProblems, throwIfInvalid } from "./validation";
@@ -74,7 +76,8 @@ export interface CdnArgs {
   useLegacyCacheSettings?: boolean;
   /**
    * Let `pulumi destroy` delete the buckets with everything in them, users' uploads included.
-   * For dev stacks; without it, destroying fails while the buckets hold objects.
+   * For dev stacks; without it, destroying fails while the buckets hold objects, and the buckets'
+   * KMS keys are retained on delete (a key scheduled for deletion would take the objects with it).
    * @default false
    */
   forceDestroy?: boolean;
@@ -123,8 +126,9 @@ export function validateCdnArgs(args: CdnArgs): string[] {
  *   index.html and manifest.json get `entryTtlSeconds` and are invalidated when they change.
  * - HTTPS only (HTTP redirects), compressed, IPv6, HTTP/3; TLS 1.2 (2021 ciphers) as the minimum
  *   on a custom domain.
- * - Encryption is SSE-S3 (AES-256), not KMS: reading through OAC and replicating across regions
- *   with KMS needs key policies for CloudFront and a key per region, for no gain here.
+ * - Encrypted with SSE-KMS under a customer-managed key per region (with S3 bucket keys), whose
+ *   policy lets CloudFront decrypt for this distribution only; replicas are re-encrypted under
+ *   the replica's key. Each bucket logs its requests (`logServerAccess`).
  * - `grantReadWrite` lets the app's role read and write its prefixes (uploads/, thumbnails/).
  *
  * `/api/*` is not routed through this distribution: the app's API lives at the root of
@@ -167,6 +171,8 @@ export class Cdn extends pulumi.ComponentResource {
   private readonly bucket: aws.s3.Bucket;
   private readonly replica: aws.s3.Bucket | undefined;
   private readonly distribution: aws.cloudfront.Distribution;
+  private readonly kmsKey: aws.kms.Key;
+  private readonly replicaKmsKey: aws.kms.Key | undefined;
 
   constructor(name: string, args: CdnArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Cdn", name, {}, opts);
@@ -187,9 +193,6 @@ export class Cdn extends pulumi.ComponentResource {
       (args.enableReplication ?? true)
         ? createPrivateBucket(this, `${name}-replica`, bucketArgs(args.providers.secondary))
         : undefined;
-    const replication = replica
-      ? replicateBucket(this, name, { source: primary, destination: replica, tags })
-      : undefined;
     allowBrowserAccess(this, primary, args.corsAllowedOrigins);
     const certificate = args.customDomain
       ? new DnsValidatedCertificate(
@@ -218,6 +221,24 @@ export class Cdn extends pulumi.ComponentResource {
     for (const bucket of [primary, replica]) {
       if (bucket) allowDistributionOnly(this, bucket, this.distribution.arn);
     }
+    // Keys after the distribution: their policies name it, the one reader besides the app.
+    // A bucket `pulumi destroy` keeps keeps its key too: objects under a deleted key are lost.
+    const retainKeys = !(args.forceDestroy ?? false);
+    this.kmsKey = this.createBucketKey(`${name}-bucket`, args.providers.primary, tags, retainKeys);
+    const encryption = [encryptBucket(this, primary, this.kmsKey.arn)];
+    const replicaKey = replica
+      ? this.createBucketKey(`${name}-replica`, args.providers.secondary, tags, retainKeys)
+      : undefined;
+    if (replica && replicaKey) encryption.push(encryptBucket(this, replica, replicaKey.arn));
+    const replication =
+      replica && replicaKey
+        ? replicateBucket(this, name, {
+            source: { bucket: primary, kmsKeyArn: this.kmsKey.arn },
+            destination: { bucket: replica, kmsKeyArn: replicaKey.arn },
+            tags,
+            dependsOn: encryption,
+          })
+        : undefined;
     if (args.customDomain) {
       createAliasRecords(this, name, {
         domain: args.customDomain,
@@ -225,11 +246,15 @@ export class Cdn extends pulumi.ComponentResource {
         provider: args.providers.usEast1,
       });
     }
-    const entryObjects = this.uploadStaticFiles(name, files, primary, replication);
+    const entryObjects = this.uploadStaticFiles(name, files, primary, [
+      ...encryption,
+      ...(replication ? [replication] : []),
+    ]);
     this.invalidateEntryPaths(name, files, entryObjects);
 
     this.bucket = primary.bucket;
     this.replica = replica?.bucket;
+    this.replicaKmsKey = replicaKey;
     this.bucketName = primary.bucket.bucket;
     this.bucketArn = primary.bucket.arn;
     this.replicaBucketName = replica?.bucket.bucket;
@@ -291,10 +316,82 @@ export class Cdn extends pulumi.ComponentResource {
                 (bucket) => bucket.arn,
               ),
             },
+            {
+              // SSE-KMS: reading decrypts, writing (presigned PUTs too) asks for a data key;
+              // only through S3, for these buckets (the replica's key too, for after a failover).
+              Sid: "AppFilesKey",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+              Resource: [this.kmsKey, ...(this.replicaKmsKey ? [this.replicaKmsKey] : [])].map(
+                (key) => key.arn,
+              ),
+              Condition: {
+                StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
+                ArnLike: {
+                  "kms:EncryptionContext:aws:s3:arn": [
+                    this.bucket,
+                    ...(this.replica ? [this.replica] : []),
+                  ].flatMap((bucket) => [bucket.arn, pulumi.interpolate`${bucket.arn}/*`]),
+                },
+              },
+            },
           ],
         }),
       },
       { parent: this, provider: this.providers.primary },
+    );
+  }
+
+  /**
+   * A bucket's key, in its region: the app's roles use it through S3 (`grantReadWrite`), the
+   * replication role through its IAM policy, and CloudFront reads through OAC for this
+   * distribution only (CloudFront Developer Guide, "Restricting access to an Amazon S3 origin":
+   * SSE-KMS needs kms:Decrypt for cloudfront.amazonaws.com with the distribution as SourceArn).
+   */
+  private createBucketKey(
+    name: string,
+    provider: aws.Provider,
+    tags: Record<string, string>,
+    retainOnDelete: boolean,
+  ) {
+    return createKmsKey(this, name, {
+      description: `${name}: static files and users' uploads`,
+      users: [
+        {
+          sid: "CloudFrontReadsThroughOac",
+          principal: { Service: "cloudfront.amazonaws.com" },
+          actions: ["kms:Decrypt"],
+          condition: { StringEquals: { "aws:SourceArn": this.distribution.arn } },
+        },
+      ],
+      alias: true,
+      retainOnDelete,
+      provider,
+      tags,
+    });
+  }
+
+  /**
+   * Logs every request to the bucket of `role`'s region (the primary bucket, or its replica) into
+   * `target`, under `<prefix><bucket logical name>/` (`${bucket}-access-logs`). S3 delivers server
+   * access logs only to a bucket of the same region and account.
+   */
+  logServerAccess(
+    role: "primary" | "secondary",
+    target: { bucket: pulumi.Input<string>; prefix: string },
+  ): aws.s3.BucketLogging | undefined {
+    const source = role === "primary" ? this.bucket : this.replica;
+    if (source === undefined) return undefined;
+    const logicalName =
+      role === "primary" ? `${this.componentName}-bucket` : `${this.componentName}-replica`;
+    return new aws.s3.BucketLogging(
+      `${logicalName}-access-logs`,
+      {
+        bucket: source.id,
+        targetBucket: target.bucket,
+        targetPrefix: `${target.prefix}${logicalName}/`,
+      },
+      { parent: this, provider: this.providers[role] },
     );
   }
 
@@ -306,10 +403,9 @@ export class Cdn extends pulumi.ComponentResource {
     name: string,
     files: readonly StaticFile[],
     primary: PrivateBucket,
-    replication: aws.s3.BucketReplicationConfig | undefined,
+    /** Encryption and replication: S3 encrypts and replicates only objects written after them. */
+    afterReplication: pulumi.Resource[],
   ): aws.s3.BucketObjectv2[] {
-    // S3 replicates only objects written after replication is configured.
-    const afterReplication = replication ? [replication] : [];
     const upload = (file: StaticFile, dependsOn: pulumi.Resource[]) =>
       new aws.s3.BucketObjectv2(
         `${name}-file-${file.key}`,

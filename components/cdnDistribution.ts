@@ -21,6 +21,11 @@ const MIN_TTL_SECONDS = 0;
  * late) copy of the same objects, so retrying there would double every miss and find nothing.
  */
 const FAILOVER_STATUS_CODES = [500, 502, 503, 504];
+/**
+ * HSTS for a year, subdomains included: the same policy the app sends (app/src/http/security.ts).
+ * No `preload`: that is a promise to browsers' preload lists the domain's owner makes, not the program.
+ */
+const HSTS_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
 const ORIGIN_IDS = {
   primary: "assets-primary",
   replica: "assets-replica",
@@ -47,7 +52,65 @@ export interface DistributionArgs {
   transform?: Transform<aws.cloudfront.DistributionArgs> | undefined;
 }
 
-/** `${name}-oac`, `${name}-cache` (unless legacy settings) and `${name}-distribution`. */
+/**
+ * The Content-Security-Policy of the page CloudFront serves: the app's own directives
+ * (app/src/http/security.ts, @fastify/helmet), with the CDN's origins for what the app takes from
+ * config. The page loads only its own hashed files; uploads go to the primary bucket's regional
+ * name with presigned URLs.
+ */
+export function staticSiteCsp(uploadOrigins: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    ["connect-src 'self'", ...uploadOrigins].join(" "),
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+/**
+ * `${name}-headers`: the security headers every response carries, overriding whatever an object's
+ * metadata says: HSTS, nosniff, frames denied, no referrer, and the page's CSP.
+ */
+function createSecurityHeaders(
+  parent: pulumi.Resource,
+  name: string,
+  args: DistributionArgs,
+): aws.cloudfront.ResponseHeadersPolicy {
+  return new aws.cloudfront.ResponseHeadersPolicy(
+    `${name}-headers`,
+    {
+      comment: `${name}: security headers of the static page (mirrors the app's)`,
+      securityHeadersConfig: {
+        strictTransportSecurity: {
+          accessControlMaxAgeSec: HSTS_MAX_AGE_SECONDS,
+          includeSubdomains: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: "DENY", override: true },
+        referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: args.primary.bucket.bucketRegionalDomainName.apply((domain) =>
+            staticSiteCsp([`https://${domain}`]),
+          ),
+          override: true,
+        },
+      },
+    },
+    { parent, provider: args.provider },
+  );
+}
+
+/**
+ * `${name}-oac`, `${name}-cache` (unless legacy settings), `${name}-headers` and
+ * `${name}-distribution`.
+ */
 export function createDistribution(
   parent: pulumi.Resource,
   name: string,
@@ -95,6 +158,7 @@ export function createDistribution(
         allowedMethods: ["GET", "HEAD", "OPTIONS"],
         cachedMethods: ["GET", "HEAD"],
         compress: true,
+        responseHeadersPolicyId: createSecurityHeaders(parent, name, args).id,
         ...cacheSettings(parent, name, args),
       },
       priceClass: args.priceClass,

@@ -191,6 +191,13 @@ export interface DatabaseArgs {
    */
   logRetentionDays?: number;
   /**
+   * The customer-managed KMS key the log groups are encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Changing it re-keys new
+   * log events in place. Unset: CloudWatch Logs' own encryption.
+   * @example logsKey.arn
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
    * RDS Enhanced Monitoring's granularity in seconds (1, 5, 10, 15, 30 or 60; 0 turns it off): OS
    * metrics per process, through a role of the component's own. RDS writes them to the account's
    * `RDSOSMetrics` log group (one per region, shared by every stack: not created here).
@@ -371,6 +378,7 @@ export class Database extends pulumi.ComponentResource {
   readonly kmsKeyArn: pulumi.Output<string>;
 
   private readonly componentName: string;
+  private readonly logKmsKeyArn: pulumi.Input<string> | undefined;
   private readonly kmsKey: aws.kms.Key;
   private readonly securityGroup: aws.ec2.SecurityGroup;
   private readonly subnetGroup: aws.rds.SubnetGroup;
@@ -385,6 +393,7 @@ export class Database extends pulumi.ComponentResource {
     throwIfInvalid("Database", name, [...validateName(name), ...validateDatabaseArgs(args)]);
     const tags = tierTags("database");
     this.componentName = name;
+    this.logKmsKeyArn = args.logKmsKeyArn;
 
     this.kmsKey = this.createKmsKey(name, args, tags);
     this.subnetGroup = this.createSubnetGroup(name, args, tags);
@@ -424,20 +433,6 @@ export class Database extends pulumi.ComponentResource {
       writer: this.writer,
       replicas: this.replicas,
     };
-  }
-
-  /**
-   * The `rds-db:connect` resources for logging in as `user` with an IAM token on every instance of
-   * this database (writer and replicas): arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/USER.
-   * The resource id stays when a replica is promoted, so grants made ahead of a failover hold.
-   */
-  connectArns(user: string): pulumi.Output<string>[] {
-    return [...(this.writer ? [this.writer] : []), ...this.replicas].map((instance) =>
-      pulumi.all([instance.arn, instance.resourceId]).apply(([arn, resourceId]) => {
-        const [, partition, , region, account] = arn.split(":");
-        return `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
-      }),
-    );
   }
 
   /**
@@ -590,6 +585,7 @@ export class Database extends pulumi.ComponentResource {
           {
             name: `/aws/rds/instance/${identifier}/${log}`,
             retentionInDays,
+            ...(this.logKmsKeyArn === undefined ? {} : { kmsKeyId: this.logKmsKeyArn }),
             tags: tierTags("database"),
           },
           { parent: this },

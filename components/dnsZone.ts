@@ -5,6 +5,12 @@ import { type Transform, transform } from "./transform";
 import { domainNameProblems, throwIfInvalid } from "./validation";
 
 const ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
+/**
+ * The tag a created zone carries when it is meant to be unsigned (`dnssec: "off"`): the policy
+ * pack's route53-zone-dnssec rule reads it as the stack's declared intent (policy/rules/audit.ts
+ * spells the same tag; test/policy/rules.test.ts checks that they agree).
+ */
+export const DNSSEC_OFF_TAG = { key: "dnssec", value: "off" } as const;
 
 export interface DnsZoneArgs {
   /**
@@ -22,6 +28,13 @@ export interface DnsZoneArgs {
    * @example "Z0123456789ABCDEFGHIJ"
    */
   zoneId?: string;
+  /**
+   * Whether a zone this component creates is meant to be signed with DNSSEC (components/dnsSec.ts
+   * signs it). `"off"` tags the zone `dnssec=off`, the declared intent the policy pack accepts for
+   * an unsigned zone; changing it updates the tags in place. Ignored for an existing zone.
+   * @default "signing"
+   */
+  dnssec?: "signing" | "off";
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     zone?: Transform<aws.route53.ZoneArgs>;
@@ -116,7 +129,10 @@ export class DnsZone extends pulumi.ComponentResource {
         // Records added outside this program (mail, domain verification) make `pulumi destroy`
         // fail instead of vanishing with the zone; remove them by hand to destroy on purpose.
         forceDestroy: false,
-        tags: tierTags("dns"),
+        tags: {
+          ...tierTags("dns"),
+          ...(args.dnssec === "off" ? { [DNSSEC_OFF_TAG.key]: DNSSEC_OFF_TAG.value } : {}),
+        },
       }),
       { parent: this },
     );

@@ -91,17 +91,40 @@ export interface FargateServiceArgs {
    * @default []
    */
   secretKmsKeyArns?: pulumi.Input<string>[];
+  /**
+   * The secrets the execution role may read, when they must outlive a change of `secrets` (a
+   * pattern that covers a secret created later, such as the RDS master secret after a failover).
+   * @default the ARNs of `secrets`
+   * @example ["arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-*"]
+   */
+  secretGrantArns?: pulumi.Input<string>[];
   /** How long the container logs are kept, in days (a period CloudWatch Logs accepts). */
   logRetentionDays: number;
+  /**
+   * The customer-managed KMS key the container logs are encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
+   * own encryption.
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
   /**
    * Run on Fargate Spot: about 70% cheaper, but AWS may stop a task with two minutes' notice.
    * Changing it rolls the tasks over to the other capacity provider.
    * @default false
    */
   useSpot?: boolean;
+  /**
+   * The deploy step the tasks need done first: the migrate run's task id (MigrationRun), which
+   * the service takes as its `migrated-by` tag, so it is created and updated only after that run
+   * succeeded. Not for a one-off task.
+   * @default none: the service waits for nothing
+   */
+  migratedBy?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: FargateServiceTransforms;
 }
+
+/** The service tag that names the migrate run its tasks waited for (`migratedBy`). */
+export const MIGRATED_BY_TAG = "migrated-by";
 
 /**
  * What a concrete service adds to the shared task and service: how work reaches its tasks (a load
@@ -234,6 +257,8 @@ export class FargateTasks {
   readonly taskRole: aws.iam.Role;
 
   private readonly context: AwsContext;
+  /** What the execution role may do: a task definition waits for it (see createTaskDefinition). */
+  private readonly executionGrants: pulumi.Resource[] = [];
   private running: RunningTasks | undefined;
   private defined: aws.ecs.TaskDefinition | undefined;
 
@@ -275,6 +300,16 @@ export class FargateTasks {
     }
     this.defined = this.createTaskDefinition(this.name, this.args, source, this.context, this.tags);
     return this.defined;
+  }
+
+  /** The resources made before run(), for the `nodes` of the tier these tasks serve. */
+  get nodes() {
+    return {
+      securityGroup: this.securityGroup,
+      logGroup: this.logGroup,
+      executionRole: this.executionRole,
+      taskRole: this.taskRole,
+    };
   }
 
   private lookUpContext(): AwsContext {
@@ -322,7 +357,11 @@ export class FargateTasks {
   ): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      transform(args.transform?.logGroup, { retentionInDays: args.logRetentionDays, tags }),
+      transform(args.transform?.logGroup, {
+        retentionInDays: args.logRetentionDays,
+        ...(args.logKmsKeyArn === undefined ? {} : { kmsKeyId: args.logKmsKeyArn }),
+        tags,
+      }),
       { parent: this.owner },
     );
   }
@@ -351,7 +390,7 @@ export class FargateTasks {
       }),
       { parent: this.owner },
     );
-    new aws.iam.RolePolicyAttachment(
+    const managed = new aws.iam.RolePolicyAttachment(
       `${name}-execution-role`,
       {
         role: role.name,
@@ -359,10 +398,12 @@ export class FargateTasks {
       },
       { parent: this.owner },
     );
-    const secretArns = Object.values(args.secrets ?? {}).map((secret) => secret.arn);
+    this.executionGrants.push(managed);
+    const secretArns =
+      args.secretGrantArns ?? Object.values(args.secrets ?? {}).map((secret) => secret.arn);
     const kmsKeyArns = args.secretKmsKeyArns ?? [];
     if (secretArns.length > 0) {
-      new aws.iam.RolePolicy(
+      const secrets = new aws.iam.RolePolicy(
         `${name}-execution-secrets`,
         {
           role: role.name,
@@ -394,6 +435,7 @@ export class FargateTasks {
         },
         { parent: this.owner },
       );
+      this.executionGrants.push(secrets);
     }
     return role;
   }
@@ -490,7 +532,10 @@ export class FargateTasks {
         containerDefinitions: pulumi.jsonStringify([container]),
         tags,
       }),
-      { parent: this.owner },
+      // Its tasks start as soon as the service points at it: only once the execution role may read
+      // their secrets under the keys they are now encrypted with (a secret moved to another key
+      // and its grant change in the same deploy), pull the image and write the logs.
+      { parent: this.owner, dependsOn: this.executionGrants },
     );
   }
 
@@ -527,7 +572,8 @@ export class FargateTasks {
         propagateTags: "SERVICE",
         enableEcsManagedTags: true,
         enableExecuteCommand: false,
-        tags,
+        tags:
+          args.migratedBy === undefined ? tags : { ...tags, [MIGRATED_BY_TAG]: args.migratedBy },
       }),
       { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
     );

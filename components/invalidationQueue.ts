@@ -5,14 +5,14 @@ import { visibilityTimeoutSeconds } from "./awsLimits";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
+import { rolePolicy } from "./rolePolicy";
+import {
+  createDeadLetterQueue,
+  DEAD_LETTER_RETENTION_SECONDS,
+  MAX_RECEIVE_COUNT,
+  RECEIVE_WAIT_TIME_SECONDS,
+} from "./deadLetterQueue";
 
-const SECONDS_PER_DAY = 86_400;
-/** SQS keeps a message at most 14 days; an invalidation that failed is kept as long, for a look. */
-const DEAD_LETTER_RETENTION_SECONDS = 14 * SECONDS_PER_DAY;
-/** Long polling: a receive waits up to 20 s (SQS's limit) instead of returning empty. */
-const RECEIVE_WAIT_TIME_SECONDS = 20;
-/** SQS's upper limit for a redrive policy's maxReceiveCount. */
-const MAX_RECEIVE_COUNT = 1000;
 /** SQS keeps a message at least 60 s. */
 const MIN_RETENTION_SECONDS = 60;
 
@@ -88,15 +88,7 @@ export class InvalidationQueue extends pulumi.ComponentResource {
     throwIfInvalid("InvalidationQueue", name, validateInvalidationQueueArgs(args));
     const tags = tierTags("cache");
 
-    this.deadLetterQueue = new aws.sqs.Queue(
-      `${name}-dlq`,
-      transform(args.transform?.deadLetterQueue, {
-        sqsManagedSseEnabled: true,
-        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-        tags,
-      }),
-      { parent: this },
-    );
+    this.deadLetterQueue = createDeadLetterQueue(this, name, args.transform?.deadLetterQueue, tags);
     this.queue = new aws.sqs.Queue(
       `${name}-queue`,
       transform(args.transform?.queue, {
@@ -157,15 +149,10 @@ export class InvalidationQueue extends pulumi.ComponentResource {
     sid: string,
     actions: string[],
   ): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       name,
-      {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [{ Sid: sid, Effect: "Allow", Action: actions, Resource: this.queueArn }],
-        }),
-      },
+      roleName,
+      [{ Sid: sid, Effect: "Allow", Action: actions, Resource: this.queueArn }],
       { parent: this },
     );
   }

@@ -282,27 +282,14 @@ function createAlarmTopic(
 
   const key = createKmsKey(parent, `${name}-alarms`, {
     description: `Encrypts the alarm notifications of ${name}`,
-    policy: pulumi.jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          // The default key policy: the account's IAM policies decide who else may use the key.
-          Sid: "AccountAdministersKey",
-          Effect: "Allow",
-          Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${account}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
-        {
-          Sid: "CloudWatchAlarmsEncryptNotifications",
-          Effect: "Allow",
-          Principal: { Service: CLOUDWATCH_PRINCIPAL },
-          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-          Resource: "*",
-          Condition: fromOurAlarms,
-        },
-      ],
-    }),
+    users: [
+      {
+        sid: "CloudWatchAlarmsEncryptNotifications",
+        principal: { Service: CLOUDWATCH_PRINCIPAL },
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        condition: fromOurAlarms,
+      },
+    ],
     tags: args.tags,
   });
   const topic = new aws.sns.Topic(

@@ -4,6 +4,7 @@ import { parseIpv4Block, subBlock } from "./cidr";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
+import { rolePolicy } from "./rolePolicy";
 
 /** Subnets are carved from the VPC range in blocks this many bits longer than the VPC prefix. */
 const SUBNET_NEWBITS = 4;
@@ -49,6 +50,12 @@ export interface NetworkArgs {
    * @default 30
    */
   flowLogRetentionDays?: number;
+  /**
+   * The customer-managed KMS key the flow log group is encrypted with (its policy must let this
+   * region's CloudWatch Logs use it: components/kmsKey.ts logsKeyUsers). Unset: CloudWatch Logs'
+   * own encryption.
+   */
+  flowLogKmsKeyArn?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     vpc?: Transform<aws.ec2.VpcArgs>;
@@ -420,7 +427,11 @@ export class Network extends pulumi.ComponentResource {
   ): aws.ec2.FlowLog {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { retentionInDays: args.flowLogRetentionDays ?? 30, tags },
+      {
+        retentionInDays: args.flowLogRetentionDays ?? 30,
+        ...(args.flowLogKmsKeyArn === undefined ? {} : { kmsKeyId: args.flowLogKmsKeyArn }),
+        tags,
+      },
       { parent: this },
     );
     const role = new aws.iam.Role(
@@ -440,21 +451,16 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicy(
+    rolePolicy(
       `${name}-flow-logs`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-              Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
-            },
-          ],
-        }),
-      },
+      role.id,
+      [
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
+        },
+      ],
       { parent: this },
     );
     return new aws.ec2.FlowLog(

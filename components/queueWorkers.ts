@@ -17,16 +17,15 @@ import {
 } from "./fargateService";
 import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { rolePolicy } from "./rolePolicy";
+import {
+  createDeadLetterQueue,
+  MAX_RECEIVE_COUNT,
+  MAX_RETENTION_DAYS,
+  RECEIVE_WAIT_TIME_SECONDS,
+  SECONDS_PER_DAY,
+} from "./deadLetterQueue";
 
-const SECONDS_PER_DAY = 86_400;
-/** SQS keeps a message at most 14 days. */
-const MAX_RETENTION_DAYS = 14;
-/** Failed jobs stay in the dead-letter queue as long as SQS allows, for inspection and redrive. */
-const DEAD_LETTER_RETENTION_SECONDS = MAX_RETENTION_DAYS * SECONDS_PER_DAY;
-/** Long polling: a receive waits up to 20 s (SQS's limit) for a message instead of returning empty. */
-const RECEIVE_WAIT_TIME_SECONDS = 20;
-/** SQS's upper limit for a redrive policy's maxReceiveCount. */
-const MAX_RECEIVE_COUNT = 1000;
 /** Scale out within a minute; scale in slowly so a short lull does not stop warm workers. */
 const SCALE_OUT_COOLDOWN_SECONDS = 60;
 const SCALE_IN_COOLDOWN_SECONDS = 300;
@@ -231,10 +230,7 @@ export class QueueWorkers extends pulumi.ComponentResource {
   /** The underlying resources, for what the arguments do not cover. */
   get nodes() {
     return {
-      securityGroup: this.tasks.securityGroup,
-      logGroup: this.tasks.logGroup,
-      executionRole: this.tasks.executionRole,
-      taskRole: this.tasks.taskRole,
+      ...this.tasks.nodes,
       ...this.running,
       scalingPolicies: this.scalingPolicies,
       ...this.queues,
@@ -248,35 +244,27 @@ export class QueueWorkers extends pulumi.ComponentResource {
    * @param roleName the role to grant, such as `web.taskRoleName`
    */
   grantSendMessages(name: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       name,
-      {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "SendJobs",
-              Effect: "Allow",
-              Action: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
-              Resource: this.queueArn,
-            },
-          ],
-        }),
-      },
+      roleName,
+      [
+        {
+          Sid: "SendJobs",
+          Effect: "Allow",
+          Action: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+          Resource: this.queueArn,
+        },
+      ],
       { parent: this },
     );
   }
 
   private createQueues(name: string, args: QueueWorkersArgs, tags: Tags): JobQueues {
-    const deadLetterQueue = new aws.sqs.Queue(
-      `${name}-dlq`,
-      transform(args.transform?.deadLetterQueue, {
-        sqsManagedSseEnabled: true,
-        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-        tags,
-      }),
-      { parent: this },
+    const deadLetterQueue = createDeadLetterQueue(
+      this,
+      name,
+      args.transform?.deadLetterQueue,
+      tags,
     );
     const queue = new aws.sqs.Queue(
       `${name}-queue`,
@@ -306,35 +294,30 @@ export class QueueWorkers extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicy(
+    rolePolicy(
       `${name}-consume-jobs`,
-      {
-        role: this.taskRoleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ConsumeJobs",
-              Effect: "Allow",
-              Action: [
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:ChangeMessageVisibility",
-                "sqs:GetQueueAttributes",
-              ],
-              Resource: queue.arn,
-            },
-            {
-              // A job that can never succeed goes to the dead-letter queue at once (the app finds
-              // it through the queue's redrive policy), instead of after every retry.
-              Sid: "DeadLetterUnprocessableJobs",
-              Effect: "Allow",
-              Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
-              Resource: deadLetterQueue.arn,
-            },
+      this.taskRoleName,
+      [
+        {
+          Sid: "ConsumeJobs",
+          Effect: "Allow",
+          Action: [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
           ],
-        }),
-      },
+          Resource: queue.arn,
+        },
+        {
+          // A job that can never succeed goes to the dead-letter queue at once (the app finds
+          // it through the queue's redrive policy), instead of after every retry.
+          Sid: "DeadLetterUnprocessableJobs",
+          Effect: "Allow",
+          Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
+          Resource: deadLetterQueue.arn,
+        },
+      ],
       { parent: this },
     );
     return { queue, deadLetterQueue };

@@ -5,6 +5,7 @@ import { createKmsKey } from "./kmsKey";
 import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
+import { rolePolicy } from "./rolePolicy";
 
 /** Global tables (version 2019.11.21) replicate through the table's stream, which must carry both images. */
 const GLOBAL_TABLE_STREAM_VIEW = "NEW_AND_OLD_IMAGES";
@@ -171,29 +172,24 @@ export class SessionStore extends pulumi.ComponentResource {
    */
   grantReadWrite(name: string, roleName: pulumi.Input<string>, region: string): aws.iam.RolePolicy {
     const replica = this.replicaIn(region);
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       `${this.componentName}-${name}`,
-      {
-        role: roleName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "Sessions",
-              Effect: "Allow",
-              Action: [...SESSIONS_TABLE_ACTIONS],
-              Resource: replica.arn,
-            },
-            {
-              Sid: "SessionsKey",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-              Resource: replica.key.arn,
-              Condition: { StringEquals: { "kms:ViaService": `dynamodb.${region}.amazonaws.com` } },
-            },
-          ],
-        }),
-      },
+      roleName,
+      [
+        {
+          Sid: "Sessions",
+          Effect: "Allow",
+          Action: [...SESSIONS_TABLE_ACTIONS],
+          Resource: replica.arn,
+        },
+        {
+          Sid: "SessionsKey",
+          Effect: "Allow",
+          Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+          Resource: replica.key.arn,
+          Condition: { StringEquals: { "kms:ViaService": `dynamodb.${region}.amazonaws.com` } },
+        },
+      ],
       { parent: this, provider: replica.provider },
     );
   }

@@ -101,6 +101,12 @@ export interface WebAclArgs {
    * @example 90
    */
   logRetentionDays: number;
+  /**
+   * The customer-managed key the log group is encrypted with, in the ACL's region (us-east-1 for
+   * CLOUDFRONT); its policy must let that region's CloudWatch Logs use it (components/kmsKey.ts
+   * logsKeyUsers). Changing it updates the log group in place. Unset: CloudWatch Logs' own key.
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: WebAclTransforms;
 }
@@ -418,6 +424,7 @@ export class WebAcl extends pulumi.ComponentResource {
       transform(this.args.transform?.logGroup, {
         name: `${WAF_LOG_GROUP_PREFIX}${aclName}`,
         retentionInDays: this.args.logRetentionDays,
+        ...(this.args.logKmsKeyArn === undefined ? {} : { kmsKeyId: this.args.logKmsKeyArn }),
         tags: tierTags("observability"),
       }),
       { parent: this },

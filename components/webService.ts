@@ -271,10 +271,7 @@ export class WebService extends pulumi.ComponentResource {
   get nodes() {
     const { securityGroup, loadBalancer, targetGroup, listeners } = this.loadBalancing;
     return {
-      securityGroup: this.tasks.securityGroup,
-      logGroup: this.tasks.logGroup,
-      executionRole: this.tasks.executionRole,
-      taskRole: this.tasks.taskRole,
+      ...this.tasks.nodes,
       ...this.running,
       scalingPolicies: this.scalingPolicies,
       loadBalancerSecurityGroup: securityGroup,

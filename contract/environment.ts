@@ -110,11 +110,14 @@ export function parseSecretArn(name: string, value: string): SecretRef {
 /** An AWS region name (eu-west-1, us-gov-west-1). */
 const AWS_REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
-export function parseRegion(name: string, value: string): string {
-  if (!AWS_REGION_NAME.test(value)) {
-    throw new EnvironmentError(name, `${shown(value)}: must be an AWS region such as eu-west-1`);
-  }
+/** `value` when it matches `pattern`, else an error saying what it `must` be. */
+function parseMatching(name: string, value: string, pattern: RegExp, must: string): string {
+  if (!pattern.test(value)) throw new EnvironmentError(name, `${shown(value)}: ${must}`);
   return value;
+}
+
+export function parseRegion(name: string, value: string): string {
+  return parseMatching(name, value, AWS_REGION_NAME, "must be an AWS region such as eu-west-1");
 }
 
 /** sqs.REGION.amazonaws.com/ACCOUNT/NAME (and the legacy REGION.queue.amazonaws.com). */
@@ -232,11 +235,7 @@ export const VARIABLES = {
     meaning: "comma-separated reader URLs, same form as DATABASE_URL (empty: read from the writer)",
     example: "postgres://app@reader.example:5432/app?sslmode=require",
     parse: (value) =>
-      value
-        .split(",")
-        .map((url) => url.trim())
-        .filter((url) => url !== "")
-        .map((url) => parseUrl("DATABASE_READ_URLS", url, POSTGRES_PROTOCOLS)),
+      commaList(value).map((url) => parseUrl("DATABASE_READ_URLS", url, POSTGRES_PROTOCOLS)),
   }),
   DATABASE_PASSWORD: variable({
     name: "DATABASE_PASSWORD",
@@ -263,9 +262,25 @@ export const VARIABLES = {
   }),
   REDIS_AUTH_TOKEN: variable({
     name: "REDIS_AUTH_TOKEN",
-    delivery: "secret",
-    meaning: "the ElastiCache AUTH token",
-    example: "a-cache-auth-token",
+    delivery: "local",
+    meaning:
+      "a password for a self-hosted Redis; used when the URL has none and REDIS_IAM_USER is unset (the stacks use IAM authentication)",
+    example: "a-redis-password",
+    parse: text,
+  }),
+  REDIS_IAM_USER: variable({
+    name: "REDIS_IAM_USER",
+    delivery: "environment",
+    meaning:
+      "the ElastiCache user (IAM authentication) the app signs in as, with a SigV4 token for REDIS_IAM_CACHE_ID renewed before its 15-minute expiry",
+    example: "zero-to-millions-prod-primary-cache-app",
+    parse: text,
+  }),
+  REDIS_IAM_CACHE_ID: variable({
+    name: "REDIS_IAM_CACHE_ID",
+    delivery: "environment",
+    meaning: "the replication group id the IAM token is signed for (lowercase)",
+    example: "zero-to-millions-prod-primary-cache",
     parse: text,
   }),
   QUEUE_URL: variable({
@@ -343,15 +358,13 @@ export const VARIABLES = {
     meaning:
       "web environment: the DynamoDB global table of sessions; the app uses its replica in AWS_REGION (unset: Redis, else in-process)",
     example: "zero-to-millions-prod-sessions",
-    parse: (value) => {
-      if (!TABLE_NAME.test(value)) {
-        throw new EnvironmentError(
-          "SESSIONS_TABLE",
-          `${shown(value)}: must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`,
-        );
-      }
-      return value;
-    },
+    parse: (value) =>
+      parseMatching(
+        "SESSIONS_TABLE",
+        value,
+        TABLE_NAME,
+        "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)",
+      ),
   }),
   CACHE_INVALIDATION_QUEUE_URL: variable({
     name: "CACHE_INVALIDATION_QUEUE_URL",
@@ -369,11 +382,9 @@ export const VARIABLES = {
     example:
       "https://sqs.us-east-1.amazonaws.com/123456789012/invalidations,https://sqs.eu-west-1.amazonaws.com/123456789012/invalidations",
     parse: (value) =>
-      value
-        .split(",")
-        .map((url) => url.trim())
-        .filter((url) => url !== "")
-        .map((url) => parseUrl("CACHE_INVALIDATION_PUBLISH_URLS", url, ["https:", "http:"])),
+      commaList(value).map((url) =>
+        parseUrl("CACHE_INVALIDATION_PUBLISH_URLS", url, ["https:", "http:"]),
+      ),
   }),
   DATABASE_AUTH: variable({
     name: "DATABASE_AUTH",
@@ -399,15 +410,13 @@ export const VARIABLES = {
     meaning:
       "migrate environment: the app's own database role, which it creates and grants row access (no DDL)",
     example: "app_rt",
-    parse: (value) => {
-      if (!ROLE_NAME.test(value)) {
-        throw new EnvironmentError(
-          "DATABASE_APP_USER",
-          `${shown(value)}: use 1-63 of a-z, 0-9 and _, not starting with a digit`,
-        );
-      }
-      return value;
-    },
+    parse: (value) =>
+      parseMatching(
+        "DATABASE_APP_USER",
+        value,
+        ROLE_NAME,
+        "use 1-63 of a-z, 0-9 and _, not starting with a digit",
+      ),
   }),
   DATABASE_APP_PASSWORD: variable({
     name: "DATABASE_APP_PASSWORD",
@@ -493,6 +502,21 @@ export const VARIABLES = {
     example: "20",
     parse: (value) => parsePositiveWholeNumber("SIGN_UP_LIMIT_PER_CLIENT", value),
   }),
+  ACCOUNT_CHANGE_LIMIT_PER_CLIENT: variable({
+    name: "ACCOUNT_CHANGE_LIMIT_PER_CLIENT",
+    delivery: "local",
+    meaning:
+      "email or password changes (PATCH /users/:id with currentPassword or password), right or wrong, per client address per window (app default 20)",
+    example: "20",
+    parse: (value) => parsePositiveWholeNumber("ACCOUNT_CHANGE_LIMIT_PER_CLIENT", value),
+  }),
+  ACCOUNT_CHANGE_LIMIT_PER_USER: variable({
+    name: "ACCOUNT_CHANGE_LIMIT_PER_USER",
+    delivery: "local",
+    meaning: "email or password changes, right or wrong, per account per window (app default 10)",
+    example: "10",
+    parse: (value) => parsePositiveWholeNumber("ACCOUNT_CHANGE_LIMIT_PER_USER", value),
+  }),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -514,43 +538,35 @@ export function readVariable<N extends VariableName>(
   return (value === undefined ? undefined : spec.parse(value)) as never;
 }
 
+/** What every task gets, whatever its role: where the data, the cache, the queues, the assets and the metrics are. */
+const SHARED_TASK_VARIABLES = [
+  "AWS_REGION",
+  "DATABASE_URL",
+  "DATABASE_READ_URLS",
+  "DATABASE_AUTH",
+  "DATABASE_MIGRATIONS",
+  "REDIS_URL",
+  "REDIS_IAM_USER",
+  "REDIS_IAM_CACHE_ID",
+  "ASSETS_BUCKET",
+  "ASSETS_BUCKET_REGION",
+  "CDN_DOMAIN",
+  "METRICS_NAMESPACE",
+  "QUEUE_URL",
+  "CACHE_INVALIDATION_QUEUE_URL",
+  "CACHE_INVALIDATION_PUBLISH_URLS",
+] as const satisfies readonly VariableName[];
+
 /** The plain variables a task of each role gets, in full (the stack spec checks every task against it). */
 export const TASK_VARIABLES = {
   web: [
-    "AWS_REGION",
-    "DATABASE_URL",
-    "DATABASE_READ_URLS",
-    "DATABASE_AUTH",
-    "DATABASE_MIGRATIONS",
-    "REDIS_URL",
-    "ASSETS_BUCKET",
-    "ASSETS_BUCKET_REGION",
-    "CDN_DOMAIN",
-    "METRICS_NAMESPACE",
-    "QUEUE_URL",
+    ...SHARED_TASK_VARIABLES,
     "SESSIONS_TABLE",
-    "CACHE_INVALIDATION_QUEUE_URL",
-    "CACHE_INVALIDATION_PUBLISH_URLS",
     "PORT",
     "SHUTDOWN_DEADLINE_SECONDS",
     "TRUSTED_PROXIES",
   ],
-  worker: [
-    "AWS_REGION",
-    "DATABASE_URL",
-    "DATABASE_READ_URLS",
-    "DATABASE_AUTH",
-    "DATABASE_MIGRATIONS",
-    "REDIS_URL",
-    "ASSETS_BUCKET",
-    "ASSETS_BUCKET_REGION",
-    "CDN_DOMAIN",
-    "METRICS_NAMESPACE",
-    "QUEUE_URL",
-    "CACHE_INVALIDATION_QUEUE_URL",
-    "CACHE_INVALIDATION_PUBLISH_URLS",
-    "SHUTDOWN_DEADLINE_SECONDS",
-  ],
+  worker: [...SHARED_TASK_VARIABLES, "SHUTDOWN_DEADLINE_SECONDS"],
 } as const satisfies Record<TaskRole, readonly VariableName[]>;
 
 /**
@@ -564,12 +580,10 @@ export const COMPONENT_TASK_VARIABLES = {
 
 /**
  * What every web and worker task reads from Secrets Manager when it starts, all in its own region:
- * no database password (the app logs in with IAM tokens), so nothing of the other region.
+ * no database or cache password (the app signs in to both with IAM tokens), so nothing of the
+ * other region.
  */
-export const TASK_SECRETS = [
-  "REDIS_AUTH_TOKEN",
-  "COOKIE_SECRET",
-] as const satisfies readonly VariableName[];
+export const TASK_SECRETS = ["COOKIE_SECRET"] as const satisfies readonly VariableName[];
 
 /** The migrate step's plain variables (MIGRATE_COMMAND): the writer as the master user, the app's role. */
 export const MIGRATE_VARIABLES = [
@@ -587,7 +601,7 @@ export const MIGRATE_SECRETS = ["DATABASE_PASSWORD"] as const satisfies readonly
  * and sessions in memory, files on the task's disk, jobs in the web process).
  */
 export const TIER_VARIABLES = {
-  cache: ["REDIS_URL", "REDIS_AUTH_TOKEN"],
+  cache: ["REDIS_URL", "REDIS_IAM_USER", "REDIS_IAM_CACHE_ID"],
   cdn: ["ASSETS_BUCKET", "ASSETS_BUCKET_REGION", "CDN_DOMAIN"],
   queue: ["QUEUE_URL"],
 } as const satisfies Record<string, readonly VariableName[]>;

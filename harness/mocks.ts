@@ -32,6 +32,8 @@ export interface RecordedResource {
    * engine creates them first). A resource in it that no input names is an explicit `dependsOn`.
    */
   dependsOn: string[];
+  /** Whether the program marked it `retainOnDelete` (a delete leaves it in AWS). */
+  retainOnDelete: boolean;
   /** `deleteBeforeReplace`: a replacement deletes the old resource before creating the new one. */
   deleteBeforeReplace: boolean;
   /** `replaceWith`: the URNs whose replacement replaces this resource too. */
@@ -59,6 +61,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getReplaceWithList(): string[];
+  getRetainondelete(): boolean | undefined;
 }
 
 /** A stable, hex-looking suffix derived from a resource's name, so runs are reproducible. */
@@ -86,6 +89,8 @@ const arn = (service: string, region: string, resource: string) =>
 
 /** Extra state per resource type: what AWS computes and other resources read. */
 const STATE: Record<string, StateFn> = {
+  // The migrate run's only output: the ECS task id of the run (components/migrationRun.ts).
+  "pulumi-nodejs:dynamic/migrate:MigrationRun": ({ name }) => ({ taskId: fakeHex(name, 32) }),
   "aws:ec2/vpc:Vpc": ({ id, region }) => ({
     arn: arn("ec2", region, `vpc/${id}`),
     defaultSecurityGroupId: `sg-${fakeHex(id)}`,
@@ -360,6 +365,7 @@ interface Registration {
   parent: string | null;
   providerRef: string;
   protect: boolean;
+  retainOnDelete: boolean;
   dependsOn: string[];
   deleteBeforeReplace: boolean;
   replaceWith: string[];
@@ -404,6 +410,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         dependsOn: req.getDependenciesList(),
         deleteBeforeReplace: req.getDeletebeforereplace(),
         replaceWith: req.getReplaceWithList(),
+        retainOnDelete: req.getRetainondelete() ?? false,
       });
       return register(req, callback);
     };
@@ -421,6 +428,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       dependsOn: [],
       deleteBeforeReplace: false,
       replaceWith: [],
+      retainOnDelete: false,
     };
     this.pending.delete(key);
     const providerUrn = (args.provider ?? registration.providerRef)
@@ -466,6 +474,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       dependsOn: registration.dependsOn,
       deleteBeforeReplace: registration.deleteBeforeReplace,
       replaceWith: registration.replaceWith,
+      retainOnDelete: registration.retainOnDelete,
     });
     return { id, state };
   }

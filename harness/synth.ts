@@ -37,6 +37,8 @@ export interface SynthResource {
   deleteBeforeReplace?: boolean;
   /** `replaceWith`: the URNs whose replacement replaces it too. */
   replaceWith?: string[];
+  /** Whether the program marked it `retainOnDelete` (absent from hand-made fixtures). */
+  retainOnDelete?: boolean;
 }
 
 export interface SynthResult {

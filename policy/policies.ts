@@ -7,6 +7,7 @@ import {
   elasticacheEncryptedAtRest,
   elasticacheEncryptedInTransit,
   elasticacheProdAutomaticFailover,
+  elasticacheNoStaticPassword,
 } from "./rules/cache";
 import { ecsNoPublicIp, ecsTaskLogging } from "./rules/compute";
 import { webAclOnPublicEdge } from "./rules/firewall";
@@ -19,7 +20,19 @@ import {
   rdsProdMultiAz,
 } from "./rules/database";
 import { iamNoStarOnStar, iamS3ReadWithList } from "./rules/identity";
-import { kmsKeyRotation } from "./rules/keys";
+import {
+  cloudfrontAccessLogs,
+  route53QueryLogs,
+  route53ZoneDnssec,
+  s3ProdServerAccessLogs,
+} from "./rules/audit";
+import {
+  ecrCustomerKey,
+  kmsKeyExplicitPolicy,
+  kmsKeyRotation,
+  logGroupCustomerKey,
+  s3CustomerKey,
+} from "./rules/keys";
 import { securityGroupNoWorldIngress } from "./rules/network";
 import { physicalNamesScoped } from "./rules/naming";
 import { noAuthoritativeInlineLists, route53RecordOneOwner } from "./rules/ownership";
@@ -40,6 +53,7 @@ import {
 import {
   albDropsInvalidHeaders,
   cloudfrontHttpsOnly,
+  cloudfrontSecurityHeaders,
   httpListenerRedirects,
   httpListenerWithoutTls,
   listenerModernTls,
@@ -58,7 +72,12 @@ export const policies: Policies = [
   elasticacheEncryptedAtRest,
   elasticacheEncryptedInTransit,
   elasticacheProdAutomaticFailover,
+  elasticacheNoStaticPassword,
   kmsKeyRotation,
+  kmsKeyExplicitPolicy,
+  logGroupCustomerKey,
+  ecrCustomerKey,
+  s3CustomerKey,
   sqsEncryptedAtRest,
   sqsDeadLetterQueue,
   s3EncryptedAtRest,
@@ -72,7 +91,13 @@ export const policies: Policies = [
   httpListenerRedirects,
   httpListenerWithoutTls,
   cloudfrontHttpsOnly,
+  cloudfrontSecurityHeaders,
   webAclOnPublicEdge,
+  // Audit: every way in is logged, the zone is signed.
+  cloudfrontAccessLogs,
+  s3ProdServerAccessLogs,
+  route53QueryLogs,
+  route53ZoneDnssec,
   // Compute, identity, observability.
   ecsNoPublicIp,
   ecsTaskLogging,

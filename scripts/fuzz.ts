@@ -177,7 +177,9 @@ async function main(): Promise<number> {
       SIGN_UP_LIMIT_PER_CLIENT: "1000000",
       SIGN_IN_LIMIT_PER_CLIENT: "1000000",
       SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "1000000",
-      SIGN_IN_LIMIT_PER_ACCOUNT: "1000000",
+      SIGN_IN_LIMIT_PER_ACCOUNT: "2000000",
+      ACCOUNT_CHANGE_LIMIT_PER_CLIENT: "1000000",
+      ACCOUNT_CHANGE_LIMIT_PER_USER: "1000000",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

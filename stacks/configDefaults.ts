@@ -90,6 +90,7 @@ export const BASE_DEFAULTS: Defaults = {
   sessions: { enablePointInTimeRecovery: false, enableDeletionProtection: false },
   logs: { retentionDays: 7 },
   dns: {
+    dnssec: "signing",
     recordName: "app",
     routing: "geolocation",
     healthCheckPath: "/healthz",

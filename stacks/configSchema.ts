@@ -457,6 +457,11 @@ export const configSchema = z
           .regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route53 zone id such as Z123ABC" })
           .optional()
           .describe("an existing hosted zone for `domain`; unset: a new zone is created"),
+        dnssec: z
+          .enum(["signing", "off"])
+          .describe(
+            "DNSSEC of a zone this stack creates: signing, or off to unsign it (README: DNSSEC; an existing zone's is its owner's)",
+          ),
         recordName: dnsLabel("app").describe(
           "the app's name under the domain (app → app.example.com)",
         ),

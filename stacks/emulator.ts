@@ -86,6 +86,16 @@ export function cacheSkippedReason(config: StackConfig): string | undefined {
   return "emulator.flavor moto keeps no cache clusters for a replication group's members, which the AWS provider reads after creating a group; the app keeps its cache in process";
 }
 
+/**
+ * Why the stack runs without the edges' audit trail (CloudFront access logs through CloudWatch's
+ * vended-log deliveries, Route53 query logs, DNSSEC signing) on this emulator, or undefined
+ * on AWS: the emulators implement neither log deliveries nor DNSSEC key-signing keys.
+ */
+export function edgeAuditSkippedReason(config: StackConfig): string | undefined {
+  if (config.emulator === undefined) return undefined;
+  return `emulator.flavor ${config.emulator.flavor} implements neither CloudWatch log deliveries nor Route53 DNSSEC signing`;
+}
+
 /** The AWS APIs the stack calls, as the provider's endpoint keys, sorted. */
 export function servicesUsed(config: StackConfig): string[] {
   const services = new Set<string>(["ec2"]);

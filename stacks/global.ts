@@ -11,18 +11,23 @@ import * as random from "@pulumi/random";
 import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
 import { Cdn } from "../components/cdn";
 import { DnsValidatedCertificate } from "../components/certificate";
+import { DnsSec } from "../components/dnsSec";
 import { DnsZone } from "../components/dnsZone";
+import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
 import { SessionStore } from "../components/sessionStore";
 import { InvalidationQueue } from "../components/invalidationQueue";
-import { WebAcl } from "../components/webAcl";
+import { tierTags } from "../components/tags";
+import { CLOUDFRONT_WAF_REGION, WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
-import { serves } from "./emulator";
-import { otherRole, type Region } from "./region";
+import { REGION_ROLES } from "./configSchema";
+import { edgeAuditSkippedReason, serves } from "./emulator";
+import { arnInRegion, otherRole, type Region } from "./region";
 import {
   appDomainName,
   geoDnsRegionSettings,
@@ -168,14 +173,47 @@ export function ecrImageIn(
 }
 
 /**
- * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
- * serves web ACLs (stacks/emulator.ts).
+ * The customer-managed key of every edge log group in us-east-1 (CloudFront's access logs,
+ * Route53's query logs, the CDN web ACL's logs); none where no edge logs: on an emulator that has
+ * none of them, or below the CDN's stage without a zone of the stack's own. Once created, every
+ * higher stage keeps it (more edges only add log groups under it).
+ * Created before the CDN: the CDN's web ACL logs under it, the CDN's access logs after it.
  */
-export function createCdnWebAcl(config: StackConfig, providers: Providers): WebAcl | undefined {
-  if (!serves(config, "webAcls")) return undefined;
-  return new WebAcl("assets-waf", webAclSettings(config, "CLOUDFRONT"), {
-    provider: providers.usEast1,
+export function createEdgeLogsKey(
+  config: StackConfig,
+  providers: Providers,
+  zone: DnsZone | undefined,
+): aws.kms.Key | undefined {
+  const webAclLogs = config.cdn.enabled && serves(config, "webAcls");
+  const auditLogs =
+    edgeAuditSkippedReason(config) === undefined && (config.cdn.enabled || ownZoneOf(zone));
+  if (!webAclLogs && !auditLogs) return undefined;
+  const provider = providers.usEast1;
+  const account = keyAccount({ provider });
+  return createKmsKey(undefined, "edge-logs", {
+    description: "The edges' log groups in us-east-1: CloudFront, Route53 queries, the CDN web ACL",
+    users: logsKeyUsers(CLOUDFRONT_WAF_REGION, account),
+    alias: true,
+    provider,
+    tags: tierTags("observability"),
   });
+}
+
+/**
+ * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
+ * serves web ACLs (stacks/emulator.ts) and the stack has a CDN.
+ */
+export function createCdnWebAcl(
+  config: StackConfig,
+  providers: Providers,
+  logsKey: aws.kms.Key | undefined,
+): WebAcl | undefined {
+  if (!config.cdn.enabled || !serves(config, "webAcls")) return undefined;
+  return new WebAcl(
+    "assets-waf",
+    { ...webAclSettings(config, "CLOUDFRONT"), ...(logsKey ? { logKmsKeyArn: logsKey.arn } : {}) },
+    { provider: providers.usEast1 },
+  );
 }
 
 export function createCdn(
@@ -331,9 +369,6 @@ export function shareRegionalState(
 ): void {
   // In role order, whichever region holds the writer: a failover changes no policy document.
   const present = stackRoles(config).flatMap((role) => regions[role] ?? []);
-  const connectArns = present.flatMap((region) =>
-    region.database.connectArns(config.database.appUsername),
-  );
   for (const region of present) {
     const role = region.role;
     sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
@@ -351,14 +386,22 @@ export function shareRegionalState(
           role: roleName,
           policy: pulumi.jsonStringify({
             Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "DatabaseLoginAsApp",
-                Effect: "Allow",
-                Action: "rds-db:connect",
-                Resource: connectArns,
-              },
-            ],
+            // One statement per region, on any instance there (dbuser:*): built from config, so
+            // it waits for no instance (the primary's grant would wait for the cross-region
+            // replica). The Service Authorization Reference documents no condition that would
+            // name the instances (versions differ on aws:ResourceTag, and not for dbuser), so
+            // the user name is the scope: the app's role, rows only, never the master user.
+            Statement: REGION_ROLES.map((target) => ({
+              Sid: `DatabaseLoginAsAppIn${target === "primary" ? "Primary" : "Secondary"}`,
+              Effect: "Allow",
+              Action: "rds-db:connect",
+              Resource: arnInRegion(
+                region.database.kmsKeyArn,
+                "rds-db",
+                config.regions[target],
+                `dbuser:*/${config.database.appUsername}`,
+              ),
+            })),
           }),
         },
         { parent: region },
@@ -419,19 +462,60 @@ export function createAppAlias(
   return { fqdn: record.fqdn };
 }
 
+/**
+ * The edges' audit trail, in us-east-1: CloudFront's access logs (EdgeLogs), and for a zone this
+ * program created its DNS query logs and DNSSEC signing. An existing zone's (`dns.zoneId`) are its
+ * owner's: Route53 allows one query-logging configuration per zone (a second fails the deploy,
+ * and a destroy here would remove theirs), and a second key-signing key would fight theirs.
+ * `dns.dnssec: off` leaves the zone unsigned (README: DNSSEC, turning signing off).
+ */
+export function createEdgeAudit(
+  config: StackConfig,
+  cdn: Cdn | undefined,
+  zone: DnsZone | undefined,
+  providers: Providers,
+  logsKey: aws.kms.Key,
+): { logs: EdgeLogs; dnssec: DnsSec | undefined } | undefined {
+  const ownZone = ownZoneOf(zone) ? zone : undefined;
+  // Below the CDN's stage without a zone of its own, the stack has no edge to audit.
+  if (!cdn && !ownZone) return undefined;
+  const logs = new EdgeLogs(
+    "edge-logs",
+    {
+      retentionDays: config.logs.retentionDays,
+      ...(cdn ? { distributionArn: cdn.distributionArn } : {}),
+      kmsKeyArn: logsKey.arn,
+      ...(ownZone ? { zone: { zoneId: ownZone.zoneId, domain: ownZone.domain } } : {}),
+    },
+    { provider: providers.usEast1 },
+  );
+  const dnssec =
+    ownZone && config.dns.dnssec === "signing"
+      ? new DnsSec("zone-dnssec", { zoneId: ownZone.zoneId }, { provider: providers.usEast1 })
+      : undefined;
+  return { logs, dnssec };
+}
+
+/** Whether the stack created the zone (`dns.domain` without `dns.zoneId`): its logs and DNSSEC are ours. */
+function ownZoneOf(zone: DnsZone | undefined): zone is DnsZone {
+  return zone?.nodes.zone !== undefined;
+}
+
 export function createGlobalObservability(
   config: StackConfig,
-  cdn: Cdn,
+  cdn: Cdn | undefined,
   cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,
+  dnssecZoneId?: pulumi.Input<string>,
 ): GlobalObservability {
   return new GlobalObservability(
     "global-observability",
     {
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
-      distributionId: cdn.distributionId,
+      ...(cdn ? { distributionId: cdn.distributionId } : {}),
+      ...(dnssecZoneId === undefined ? {} : { dnssecZoneId }),
       ...(cdnWebAcl
         ? {
             webAcl: {

@@ -12,11 +12,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Network } from "../components/network";
 import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
-import { deploysEveryTier, serves } from "./emulator";
+import { deploysEveryTier, edgeAuditSkippedReason, serves } from "./emulator";
 import {
   connectRegions,
   createAppCertificates,
   createCdn,
+  createEdgeAudit,
+  createEdgeLogsKey,
   createCookieSigningKey,
   createCdnWebAcl,
   createGeoDns,
@@ -57,6 +59,8 @@ export const cdnDomain = outputs.cdnDomain;
 export const assetsBucket = outputs.assetsBucket;
 export const regions = outputs.regions;
 export const globalDashboardUrl = outputs.globalDashboardUrl;
+/** The DS record to publish at the registrar once the zone is signed (README: DNSSEC). */
+export const dnssec = outputs.dnssec;
 
 /** One provider per region, and us-east-1's for CloudFront (one of the two when it is). */
 function createProviders(config: StackConfig): Providers {
@@ -73,8 +77,9 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
+  const edgeLogsKey = createEdgeLogsKey(config, providers, zone);
   // No CDN, no web ACL in front of it.
-  const cdnWebAcl = config.cdn.enabled ? createCdnWebAcl(config, providers) : undefined;
+  const cdnWebAcl = createCdnWebAcl(config, providers, edgeLogsKey);
   const cdn = config.cdn.enabled ? createCdn(config, providers, zone, cdnWebAcl) : undefined;
   // One region: the table without a replica, one queue that this region's writes publish to.
   const sessions = createSessionStore(config, providers);
@@ -128,16 +133,35 @@ function deployEverything(config: StackConfig) {
   for (const r of Object.values(regions)) {
     cdn?.grantReadWrite(`${r.role}-web-assets`, r.web.taskRoleName);
     if (r.workers) cdn?.grantReadWrite(`${r.role}-workers-assets`, r.workers.taskRoleName);
+    // The assets bucket of each region logs its requests into that region's access-log bucket.
+    if (r.accessLogs) cdn?.logServerAccess(r.role, r.accessLogs.serverAccessLogs);
   }
 
   // Two regions: GeoDNS with a health check per region; one: a plain alias to its load balancer.
   const geoDns =
     zone && secondary ? createGeoDns(config, zone, [primary, secondary], providers) : undefined;
   const alias = zone && !secondary ? createAppAlias(config, zone, primary, providers) : undefined;
-  // The global dashboard watches the CDN and needs CloudFront monitoring subscriptions, which emulators lack.
+  // The edges' audit trail wherever an edge exists: the CDN's logs with the CDN, the zone's query
+  // logs and DNSSEC signing whenever the stack owns its zone.
+  const auditSkipped = edgeAuditSkippedReason(config);
+  const audit =
+    auditSkipped === undefined && edgeLogsKey
+      ? createEdgeAudit(config, cdn, zone, providers, edgeLogsKey)
+      : undefined;
+  const dnssecZoneId = audit?.dnssec ? zone?.zoneId : undefined;
+  // The global dashboard watches the CDN (it needs CloudFront monitoring subscriptions, which
+  // emulators lack) and the signed zone.
+  const watchesCdn = cdn !== undefined && serves(config, "cloudFrontMonitoringSubscriptions");
   const globalObservability =
-    cdn && serves(config, "cloudFrontMonitoringSubscriptions")
-      ? createGlobalObservability(config, cdn, cdnWebAcl, geoDns, providers)
+    watchesCdn || dnssecZoneId !== undefined
+      ? createGlobalObservability(
+          config,
+          watchesCdn ? cdn : undefined,
+          cdnWebAcl,
+          geoDns,
+          providers,
+          dnssecZoneId,
+        )
       : undefined;
   const noCdn = pulumi.output("disabled: cdn.enabled is false");
   return {
@@ -155,8 +179,13 @@ function deployEverything(config: StackConfig) {
       pulumi.output(
         cdn
           ? `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`
-          : "disabled: cdn.enabled is false (the global dashboard watches the CDN)",
+          : "disabled: cdn.enabled is false and no zone is signed (the global dashboard watches the CDN and DNSSEC)",
       ),
+    dnssec: audit?.dnssec
+      ? { status: "signing", dsRecord: audit.dnssec.dsRecord }
+      : {
+          status: `disabled: ${auditSkipped ?? "no zone created by this stack (dns.domain unset, or dns.zoneId names its owner's zone), or dns.dnssec off"}`,
+        },
   };
 }
 
@@ -181,5 +210,6 @@ function deployNetworksOnly(config: StackConfig) {
       ROLES.map((role) => [role, { region: config.regions[role], vpcId: networks[role].vpcId }]),
     ),
     globalDashboardUrl: skipped,
+    dnssec: { status: skipped },
   };
 }

@@ -17,12 +17,14 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
+import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
 import { Network } from "../components/network";
 import { Observability } from "../components/observability";
-import type { SecretReference } from "../components/fargateService";
+import { CONTAINER_NAME, type SecretReference } from "../components/fargateService";
+import { MigrationRun } from "../components/migrationRun";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebAcl } from "../components/webAcl";
 import { tierTags } from "../components/tags";
@@ -67,6 +69,11 @@ export interface WriterDatabase {
   address: pulumi.Input<string>;
   /** The writer's instance: a cross-region replica of it is replaced with it. */
   instance: pulumi.Resource;
+  /**
+   * The migrate run that brought the writer's schema up to this deploy's image (MigrationRun's
+   * task id): every region's web and worker services take it, so none starts before it.
+   */
+  migratedBy: pulumi.Input<string>;
 }
 
 export interface RegionArgs {
@@ -130,12 +137,18 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
-  /** The migrate step, in the region holding the writer only. */
-  readonly migration?: MigrationTask;
+  /** The migrate step: its task definition in the region holding the writer only. */
+  readonly migration: MigrationTask;
+  /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
+  readonly accessLogs: AccessLogBucket | undefined;
+  /** The key every log group of the region is encrypted with. */
+  readonly logsKeyArn: pulumi.Output<string>;
   /** Where this region's app writes: its own writer, or the other region's. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
+  /** The key the app's own secrets (the cookie-signing key) are encrypted with in this region. */
+  private readonly secretsKeyArn: pulumi.Output<string>;
   /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
   readonly readerAddresses: pulumi.Output<string>[];
 
@@ -155,9 +168,21 @@ export class Region extends pulumi.ComponentResource {
     this.region = args.region;
     this.config = config;
 
-    this.network = new Network(`${name}-network`, networkArgs(config, args.role), {
-      parent: this,
-    });
+    // Every log group of the region under a customer-managed key, before anything logs.
+    const account = keyAccount({ parent: this });
+    this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      description: `${name}: the region's CloudWatch log groups`,
+      // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
+      users: logsKeyUsers(args.region, account),
+      alias: true,
+      tags: tierTags("observability"),
+    }).arn;
+
+    this.network = new Network(
+      `${name}-network`,
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { parent: this },
+    );
 
     this.database = new Database(
       `${name}-database`,
@@ -165,11 +190,11 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.isolatedSubnetIds,
         ...databaseSettings(config),
+        logKmsKeyArn: this.logsKeyArn,
         role: databaseRole(shape, config, args.writer),
       },
       { parent: this },
     );
-    this.writer = args.writer ?? this.ownWriter();
     this.readerAddresses = readerAddressesOf(this.database.role);
 
     this.cacheSkipped = config.cache.enabled
@@ -192,7 +217,17 @@ export class Region extends pulumi.ComponentResource {
 
     const cluster = new ComputeCluster(`${name}-cluster`, {}, { parent: this });
     this.clusterArn = cluster.arn;
+    // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
+    this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      description: `${name}: the app's secrets in Secrets Manager`,
+      alias: true,
+      tags: tierTags("web"),
+    }).arn;
     this.cookieSecret = this.createCookieSecret(name, args.cookieSigningKey);
+    // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
+    const { task: migration, run } = this.createMigration(name, args, cluster);
+    this.migration = migration;
+    this.writer = run ? this.ownWriter(run) : args.writer!;
     const task = this.taskSettings(args);
 
     this.workers =
@@ -213,7 +248,7 @@ export class Region extends pulumi.ComponentResource {
           )
         : undefined;
 
-    const accessLogs =
+    this.accessLogs =
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
@@ -242,20 +277,26 @@ export class Region extends pulumi.ComponentResource {
         ...(args.https
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
-        ...(accessLogs ? { accessLogs: accessLogs.destination } : {}),
+        ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
       },
       { parent: this },
     );
 
     // The internet reaches the load balancer through the region's web ACL only.
     this.waf = serves(config, "webAcls")
-      ? new WebAcl(`${name}-waf`, webAclSettings(config, "REGIONAL"), { parent: this })
+      ? new WebAcl(
+          `${name}-waf`,
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { parent: this },
+        )
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
     // Who may talk to whom: the app tiers reach the data tier, nothing else does.
     this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    // Both sign in to the cache with IAM tokens of their own task role (no password).
+    this.cache?.grantConnect("web", this.web.taskRoleName);
     if (this.workers) {
       this.database.allowFrom(
         "workers",
@@ -267,14 +308,12 @@ export class Region extends pulumi.ComponentResource {
         { securityGroupId: this.workers.securityGroupId },
         "worker tasks",
       );
+      this.cache?.grantConnect("workers", this.workers.taskRoleName);
       // The web tier enqueues jobs; the workers own the queue and already consume it.
       this.workers.grantSendMessages("web", this.web.taskRoleName);
     }
     // The web tasks hold the region's cache in use, so they apply its invalidations.
     this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
-    if (shape === "writer" || shape === "promotedReplica") {
-      this.migration = this.createMigration(name, args, cluster);
-    }
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -341,8 +380,8 @@ export class Region extends pulumi.ComponentResource {
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
       invalidationQueueUrl: this.invalidations.queueUrl,
-      // What the deploy pipeline's `aws ecs run-task` needs, in the region holding the writer.
-      ...(this.migration
+      // What `aws ecs run-task` needs to run the migrations by hand, in the region holding the writer.
+      ...(this.migration.taskDefinitionArn
         ? {
             migrate: {
               taskDefinitionArn: this.migration.taskDefinitionArn,
@@ -355,7 +394,7 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(): WriterDatabase {
+  private ownWriter(run: MigrationRun): WriterDatabase {
     const role = this.database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
@@ -364,20 +403,30 @@ export class Region extends pulumi.ComponentResource {
       instanceArn: role.writer.arn,
       address: role.writer.address,
       instance: role.writer.instance,
+      migratedBy: run.taskId,
     };
   }
 
   /**
    * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
    * master credential, read from this region's own secret. It creates the app's role
-   * (`database.appUsername`), which the web and worker tasks log in as.
+   * (`database.appUsername`), which the web and worker tasks log in as. The run executes it at
+   * every deploy that changes its task definition and fails the up if it fails (MigrationRun).
+   *
+   * Its roles, security group and grants exist in both regions whatever `writerRegion` says, the
+   * grant covering any RDS master secret of this region (decryptable only with this database's
+   * key): a failover adds only the task definition and the run, no IAM resource (IAM's control
+   * plane is in us-east-1).
    */
-  private createMigration(name: string, args: RegionArgs, cluster: ComputeCluster): MigrationTask {
+  private createMigration(
+    name: string,
+    args: RegionArgs,
+    cluster: ComputeCluster,
+  ): { task: MigrationTask; run: MigrationRun | undefined } {
     const { config } = args;
     const role = this.database.role;
-    if (role.kind !== "writer" && role.kind !== "promotedReplica") {
-      throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
-    }
+    const writer =
+      role.kind === "writer" || role.kind === "promotedReplica" ? role.writer : undefined;
     const migration = new MigrationTask(
       `${name}-migrate`,
       {
@@ -389,24 +438,48 @@ export class Region extends pulumi.ComponentResource {
         cpu: config.web.cpu,
         memory: config.web.memory,
         logRetentionDays: config.logs.retentionDays,
-        environment: {
-          AWS_REGION: args.region,
-          DATABASE_URL: this.databaseUrl(config.database.masterUsername, this.writer.address),
-          DATABASE_APP_USER: config.database.appUsername,
-        } satisfies MigrateEnvironment<pulumi.Input<string>>,
-        secrets: {
-          DATABASE_PASSWORD: { arn: role.writer.masterUserSecretArn, jsonKey: "password" },
-        } satisfies MigrateSecrets<SecretReference>,
+        logKmsKeyArn: this.logsKeyArn,
+        runsHere: writer !== undefined,
+        environment: writer
+          ? ({
+              AWS_REGION: args.region,
+              DATABASE_URL: this.databaseUrl(config.database.masterUsername, writer.address),
+              DATABASE_APP_USER: config.database.appUsername,
+            } satisfies MigrateEnvironment<pulumi.Input<string>>)
+          : {},
+        secrets: writer
+          ? ({
+              DATABASE_PASSWORD: { arn: writer.masterUserSecretArn, jsonKey: "password" },
+            } satisfies MigrateSecrets<SecretReference>)
+          : {},
+        secretGrantArns: [rdsMasterSecretsOf(this.database.kmsKeyArn)],
         secretKmsKeyArns: [this.database.kmsKeyArn],
       },
       { parent: this },
     );
-    this.database.allowFrom(
+    const admitted = this.database.allowFrom(
       "migrate",
       { securityGroupId: migration.securityGroupId },
       "the migrate step",
     );
-    return migration;
+    if (writer === undefined || migration.taskDefinitionArn === undefined) {
+      return { task: migration, run: undefined };
+    }
+    const run = new MigrationRun(
+      `${name}-migrate-run`,
+      {
+        region: args.region,
+        clusterArn: cluster.arn,
+        taskDefinitionArn: migration.taskDefinitionArn,
+        subnetIds: this.network.privateSubnetIds,
+        securityGroupId: migration.securityGroupId,
+        containerName: CONTAINER_NAME,
+      },
+      // The task pulls its image through the network's NAT and reaches the writer only once the
+      // database admits its security group.
+      { parent: this, dependsOn: [this.network, ...admitted] },
+    );
+    return { task: migration, run };
   }
 
   /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
@@ -416,14 +489,15 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
-   * The cookie-signing key in this region's Secrets Manager (encrypted with the account's
-   * Secrets Manager key, which the execution role may use without a grant).
+   * The cookie-signing key in this region's Secrets Manager, under the region's secrets key
+   * (changing the key updates the secret in place: Secrets Manager re-encrypts its versions).
    */
   private createCookieSecret(name: string, key: pulumi.Input<string>): aws.secretsmanager.Secret {
     const secret = new aws.secretsmanager.Secret(
       `${name}-cookie-secret`,
       {
         description: `${name}: the app's cookie-signing key (COOKIE_SECRET)`,
+        kmsKeyId: this.secretsKeyArn,
         tags: tierTags("web"),
       },
       { parent: this },
@@ -449,6 +523,8 @@ export class Region extends pulumi.ComponentResource {
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
       ...taskSettings(config),
+      logKmsKeyArn: this.logsKeyArn,
+      migratedBy: this.writer.migratedBy,
       environment: {
         AWS_REGION: args.region,
         DATABASE_URL: databaseUrl(this.writer.address),
@@ -463,6 +539,8 @@ export class Region extends pulumi.ComponentResource {
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
+              REDIS_IAM_USER: this.cache.appUserId,
+              REDIS_IAM_CACHE_ID: this.cache.replicationGroupId,
             }
           : {}),
         ...(args.assets
@@ -479,12 +557,37 @@ export class Region extends pulumi.ComponentResource {
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {
-        ...(this.cache ? { REDIS_AUTH_TOKEN: { arn: this.cache.authTokenSecretArn } } : {}),
         COOKIE_SECRET: { arn: this.cookieSecret.arn },
       } satisfies TaskSecrets<SecretReference>,
-      secretKmsKeyArns: this.cache ? [this.cache.kmsKeyArn] : [],
+      secretKmsKeyArns: [this.secretsKeyArn],
     };
   }
+}
+
+/**
+ * An ARN of `service` in `region`, in the partition and account of `knownArn` (any ARN of the
+ * stack's): built from config, so it waits for no resource of that region.
+ */
+export function arnInRegion(
+  knownArn: pulumi.Input<string>,
+  service: string,
+  region: string,
+  resource: string,
+): pulumi.Output<string> {
+  return pulumi.output(knownArn).apply((arn) => {
+    const [, partition, , , account] = arn.split(":");
+    return `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  });
+}
+
+/**
+ * Every RDS-managed master secret (`rds!db-…`) of the region and account of `kmsKeyArn`: the
+ * promoted writer's secret is created at failover, so its exact ARN is not known ahead.
+ */
+export function rdsMasterSecretsOf(kmsKeyArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi
+    .output(kmsKeyArn)
+    .apply((arn) => arnInRegion(arn, "secretsmanager", arn.split(":")[3]!, "secret:rds!db-*"));
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

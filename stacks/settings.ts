@@ -21,6 +21,16 @@ import { serves } from "./emulator";
 /** The config key behind each argument a component takes from config. */
 export type ConfigKeys<T> = Readonly<Record<keyof T & string, string>>;
 
+/** The settings a component takes from a config section under the settings' own names. */
+function sameNamed<T, K extends keyof T>(section: T, names: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(names.map((name) => [name, section[name]])) as Pick<T, K>;
+}
+
+/** The config key of each setting `sameNamed` takes from `section`. */
+function sameNamedKeys<K extends string>(section: string, names: readonly K[]): Record<K, string> {
+  return Object.fromEntries(names.map((name) => [name, `${section}.${name}`])) as Record<K, string>;
+}
+
 /** The network of one region (the free-plan emulator stack builds it alone). */
 export function networkArgs(config: StackConfig, role: RegionRole) {
   return {
@@ -40,6 +50,22 @@ export const networkKeys = (role: RegionRole): ConfigKeys<ReturnType<typeof netw
   flowLogRetentionDays: "logs.retentionDays",
 });
 
+const DATABASE_SAME_NAMED = [
+  "engineVersion",
+  "instanceClass",
+  "allocatedStorageGb",
+  "maxAllocatedStorageGb",
+  "databaseName",
+  "masterUsername",
+  "enableMultiAz",
+  "backupRetentionDays",
+  "enableDeletionProtection",
+  "skipFinalSnapshot",
+  "enablePerformanceInsights",
+  "enhancedMonitoringSeconds",
+  "allowMajorVersionUpgrade",
+] as const;
+
 /**
  * A region's database settings, as its writer has them (the region decides the rest from where
  * the writer is: a cross-region replica has no in-region replicas of its own).
@@ -47,50 +73,30 @@ export const networkKeys = (role: RegionRole): ConfigKeys<ReturnType<typeof netw
 export function databaseSettings(config: StackConfig) {
   const database = config.database;
   return {
-    engineVersion: database.engineVersion,
-    instanceClass: database.instanceClass,
-    allocatedStorageGb: database.allocatedStorageGb,
-    maxAllocatedStorageGb: database.maxAllocatedStorageGb,
-    databaseName: database.databaseName,
-    masterUsername: database.masterUsername,
+    ...sameNamed(database, DATABASE_SAME_NAMED),
     role: { kind: "writer" as const, readReplicas: database.readReplicas },
-    enableMultiAz: database.enableMultiAz,
-    backupRetentionDays: database.backupRetentionDays,
-    enableDeletionProtection: database.enableDeletionProtection,
-    skipFinalSnapshot: database.skipFinalSnapshot,
-    enablePerformanceInsights: database.enablePerformanceInsights,
-    enhancedMonitoringSeconds: database.enhancedMonitoringSeconds,
-    allowMajorVersionUpgrade: database.allowMajorVersionUpgrade,
     logRetentionDays: config.logs.retentionDays,
   } satisfies Partial<DatabaseArgs>;
 }
 
 export const DATABASE_KEYS: ConfigKeys<ReturnType<typeof databaseSettings>> = {
-  engineVersion: "database.engineVersion",
-  instanceClass: "database.instanceClass",
-  allocatedStorageGb: "database.allocatedStorageGb",
-  maxAllocatedStorageGb: "database.maxAllocatedStorageGb",
-  databaseName: "database.databaseName",
-  masterUsername: "database.masterUsername",
+  ...sameNamedKeys("database", DATABASE_SAME_NAMED),
   role: "database.readReplicas",
-  enableMultiAz: "database.enableMultiAz",
-  backupRetentionDays: "database.backupRetentionDays",
-  enableDeletionProtection: "database.enableDeletionProtection",
-  skipFinalSnapshot: "database.skipFinalSnapshot",
-  enablePerformanceInsights: "database.enablePerformanceInsights",
-  enhancedMonitoringSeconds: "database.enhancedMonitoringSeconds",
-  allowMajorVersionUpgrade: "database.allowMajorVersionUpgrade",
   logRetentionDays: "logs.retentionDays",
 };
+
+const CACHE_SAME_NAMED = [
+  "engine",
+  "engineVersion",
+  "nodeType",
+  "replicas",
+  "snapshotRetentionDays",
+] as const;
 
 export function cacheSettings(config: StackConfig) {
   const cache = config.cache;
   return {
-    engine: cache.engine,
-    engineVersion: cache.engineVersion,
-    nodeType: cache.nodeType,
-    replicas: cache.replicas,
-    snapshotRetentionDays: cache.snapshotRetentionDays,
+    ...sameNamed(cache, CACHE_SAME_NAMED),
     // Off where the emulator has no parameter groups: the engine's default group serves.
     enableParameterGroup: serves(config, "elastiCacheParameterGroups"),
     protectFromReplacement: !cache.allowReplacement,
@@ -98,11 +104,7 @@ export function cacheSettings(config: StackConfig) {
 }
 
 export const CACHE_KEYS: ConfigKeys<ReturnType<typeof cacheSettings>> = {
-  engine: "cache.engine",
-  engineVersion: "cache.engineVersion",
-  nodeType: "cache.nodeType",
-  replicas: "cache.replicas",
-  snapshotRetentionDays: "cache.snapshotRetentionDays",
+  ...sameNamedKeys("cache", CACHE_SAME_NAMED),
   enableParameterGroup: "emulator.flavor",
   protectFromReplacement: "cache.allowReplacement",
 };
@@ -142,19 +144,23 @@ const TASK_KEYS: ConfigKeys<ReturnType<typeof taskSettings>> = {
   logRetentionDays: "logs.retentionDays",
 };
 
+const WORKER_SAME_NAMED = [
+  "cpu",
+  "memory",
+  "minTasks",
+  "maxTasks",
+  "jobTimeoutSeconds",
+  "averageJobSeconds",
+  "latencyGoalSeconds",
+  "maxReceiveCount",
+  "messageRetentionDays",
+] as const;
+
 export function workerSettings(config: StackConfig) {
   const workers = config.workers;
   return {
-    cpu: workers.cpu,
-    memory: workers.memory,
-    minTasks: workers.minTasks,
-    maxTasks: workers.maxTasks,
+    ...sameNamed(workers, WORKER_SAME_NAMED),
     useSpot: workers.enableSpot,
-    jobTimeoutSeconds: workers.jobTimeoutSeconds,
-    averageJobSeconds: workers.averageJobSeconds,
-    latencyGoalSeconds: workers.latencyGoalSeconds,
-    maxReceiveCount: workers.maxReceiveCount,
-    messageRetentionDays: workers.messageRetentionDays,
   } satisfies Partial<QueueWorkersArgs>;
 }
 
@@ -162,48 +168,32 @@ export const WORKER_KEYS: ConfigKeys<
   ReturnType<typeof workerSettings> & ReturnType<typeof taskSettings>
 > = {
   ...TASK_KEYS,
-  cpu: "workers.cpu",
-  memory: "workers.memory",
-  minTasks: "workers.minTasks",
-  maxTasks: "workers.maxTasks",
+  ...sameNamedKeys("workers", WORKER_SAME_NAMED),
   useSpot: "workers.enableSpot",
-  jobTimeoutSeconds: "workers.jobTimeoutSeconds",
-  averageJobSeconds: "workers.averageJobSeconds",
-  latencyGoalSeconds: "workers.latencyGoalSeconds",
-  maxReceiveCount: "workers.maxReceiveCount",
-  messageRetentionDays: "workers.messageRetentionDays",
 };
 
+const WEB_SAME_NAMED = [
+  "cpu",
+  "memory",
+  "minTasks",
+  "maxTasks",
+  "containerPort",
+  "healthCheckPath",
+  "loadBalancingAlgorithm",
+  "enableDeletionProtection",
+  "cpuTargetPercent",
+  "requestsPerTargetPerMinute",
+] as const;
+
 export function webSettings(config: StackConfig) {
-  const web = config.web;
-  return {
-    cpu: web.cpu,
-    memory: web.memory,
-    minTasks: web.minTasks,
-    maxTasks: web.maxTasks,
-    containerPort: web.containerPort,
-    healthCheckPath: web.healthCheckPath,
-    loadBalancingAlgorithm: web.loadBalancingAlgorithm,
-    enableDeletionProtection: web.enableDeletionProtection,
-    cpuTargetPercent: web.cpuTargetPercent,
-    requestsPerTargetPerMinute: web.requestsPerTargetPerMinute,
-  } satisfies Partial<WebServiceArgs>;
+  return sameNamed(config.web, WEB_SAME_NAMED) satisfies Partial<WebServiceArgs>;
 }
 
 export const WEB_KEYS: ConfigKeys<
   ReturnType<typeof webSettings> & ReturnType<typeof taskSettings>
 > = {
   ...TASK_KEYS,
-  cpu: "web.cpu",
-  memory: "web.memory",
-  minTasks: "web.minTasks",
-  maxTasks: "web.maxTasks",
-  containerPort: "web.containerPort",
-  healthCheckPath: "web.healthCheckPath",
-  loadBalancingAlgorithm: "web.loadBalancingAlgorithm",
-  enableDeletionProtection: "web.enableDeletionProtection",
-  cpuTargetPercent: "web.cpuTargetPercent",
-  requestsPerTargetPerMinute: "web.requestsPerTargetPerMinute",
+  ...sameNamedKeys("web", WEB_SAME_NAMED),
 };
 
 /**
@@ -243,12 +233,17 @@ export function appDomainName(config: StackConfig): string | undefined {
 /** The hosted zone's arguments, when the stack has a domain. */
 export function zoneArgs(config: StackConfig): DnsZoneArgs | undefined {
   if (!config.dns.domain) return undefined;
-  return { domain: config.dns.domain, ...(config.dns.zoneId ? { zoneId: config.dns.zoneId } : {}) };
+  return {
+    domain: config.dns.domain,
+    ...(config.dns.zoneId ? { zoneId: config.dns.zoneId } : {}),
+    dnssec: config.dns.dnssec,
+  };
 }
 
 export const ZONE_KEYS: ConfigKeys<Omit<DnsZoneArgs, "transform">> = {
   domain: "dns.domain",
   zoneId: "dns.zoneId",
+  dnssec: "dns.dnssec",
 };
 
 /** GeoDNS's settings (the regions' load balancers are added where the regions exist). */

@@ -16,6 +16,7 @@ import {
   type SecretRef,
   sqsQueueRegion,
 } from "../../contract";
+import { DEFAULT_RATE_LIMITS } from "./http/rateLimits";
 
 export {
   type DatabaseAuth,
@@ -68,7 +69,15 @@ export interface Config {
         /** DATABASE_MIGRATIONS: apply pending migrations at start, or only check that none are pending. */
         migrations: MigrationsMode;
       };
-  redis: { url: string; authToken: string | undefined } | undefined;
+  redis:
+    | {
+        url: string;
+        /** REDIS_AUTH_TOKEN: a self-hosted Redis's password, when the URL has none. */
+        authToken: string | undefined;
+        /** REDIS_IAM_USER and REDIS_IAM_CACHE_ID: ElastiCache IAM authentication (no password). */
+        iam: { userId: string; cacheId: string; region: string } | undefined;
+      }
+    | undefined;
   queueUrl: string | undefined;
   files:
     | { kind: "local"; dir: string }
@@ -97,6 +106,8 @@ export interface Config {
     signInFailuresPerAccountClient?: number;
     signInFailuresPerAccount?: number;
     signUpPerClient?: number;
+    accountChangesPerClient?: number;
+    accountChangesPerUser?: number;
   };
 }
 
@@ -109,10 +120,23 @@ function readRateLimits(env: NodeJS.ProcessEnv): Config["rateLimits"] {
     signInFailuresPerAccountClient: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT"),
     signInFailuresPerAccount: readVariable(env, "SIGN_IN_LIMIT_PER_ACCOUNT"),
     signUpPerClient: readVariable(env, "SIGN_UP_LIMIT_PER_CLIENT"),
+    accountChangesPerClient: readVariable(env, "ACCOUNT_CHANGE_LIMIT_PER_CLIENT"),
+    accountChangesPerUser: readVariable(env, "ACCOUNT_CHANGE_LIMIT_PER_USER"),
   };
-  return Object.fromEntries(
+  const set = Object.fromEntries(
     Object.entries(limits).filter(([, value]) => value !== undefined),
   ) as Config["rateLimits"];
+  // The all-addresses cap must outnumber one address's, or one address locks the owner out.
+  const perAccount = set.signInFailuresPerAccount ?? DEFAULT_RATE_LIMITS.signInFailuresPerAccount;
+  const perAccountClient =
+    set.signInFailuresPerAccountClient ?? DEFAULT_RATE_LIMITS.signInFailuresPerAccountClient;
+  if (perAccount <= perAccountClient) {
+    throw new EnvironmentError(
+      "SIGN_IN_LIMIT_PER_ACCOUNT",
+      `(${perAccount}) must be larger than SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT (${perAccountClient}): otherwise one address's failures lock the owner out everywhere. Fix: raise SIGN_IN_LIMIT_PER_ACCOUNT or lower SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT`,
+    );
+  }
+  return set;
 }
 
 const IAM_NEEDS_TLS =
@@ -125,6 +149,33 @@ const DEFAULT_POSTGRES_PORT = 5432;
  * Parses one `postgres://user[:password]@host[:port]/database?sslmode=...` URL with pg's own
  * parser (pg-connection-string, libpq semantics), then checks what the app needs of it.
  */
+/** ElastiCache IAM authentication, when REDIS_IAM_USER says so; every problem named. */
+function readRedisIam(
+  env: Readonly<Record<string, string | undefined>>,
+  redisUrl: string,
+): { userId: string; cacheId: string; region: string } | undefined {
+  const userId = readVariable(env, "REDIS_IAM_USER");
+  const cacheId = readVariable(env, "REDIS_IAM_CACHE_ID");
+  if (userId === undefined && cacheId === undefined) return undefined;
+  if (userId === undefined) {
+    throw new EnvironmentError("REDIS_IAM_USER", "is missing; REDIS_IAM_CACHE_ID needs it");
+  }
+  if (cacheId === undefined) {
+    throw new EnvironmentError("REDIS_IAM_CACHE_ID", "is missing; REDIS_IAM_USER needs it");
+  }
+  if (new URL(redisUrl).protocol !== "rediss:") {
+    throw new EnvironmentError(
+      "REDIS_URL",
+      "must be rediss:// (TLS): ElastiCache accepts IAM tokens over TLS only",
+    );
+  }
+  const region = readVariable(env, "AWS_REGION");
+  if (region === undefined) {
+    throw new EnvironmentError("AWS_REGION", "is missing; REDIS_IAM_USER signs its tokens for it");
+  }
+  return { userId, cacheId: cacheId.toLowerCase(), region };
+}
+
 export function parsePostgresUrl(
   name: string,
   value: string,
@@ -230,8 +281,14 @@ export function loadConfig(
   }
 
   const redisUrl = readVariable(env, "REDIS_URL");
-  const redisAuthToken = readVariable(env, "REDIS_AUTH_TOKEN");
-  const redis = redisUrl === undefined ? undefined : { url: redisUrl, authToken: redisAuthToken };
+  const redis =
+    redisUrl === undefined
+      ? undefined
+      : {
+          url: redisUrl,
+          authToken: readVariable(env, "REDIS_AUTH_TOKEN"),
+          iam: readRedisIam(env, redisUrl),
+        };
 
   const queueUrl = readVariable(env, "QUEUE_URL");
 

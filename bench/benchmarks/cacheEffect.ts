@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { CROSS_AZ_ROUND_TRIP_MS, startDelayProxy } from "../lib/delayProxy";
-import { RunningApp, UNREACHABLE_REDIS_URL, type AppCounts } from "../lib/app";
+import { startStackApp, UNREACHABLE_REDIS_URL, type AppCounts } from "../lib/app";
 import type { Benchmark, Target } from "../lib/context";
 import { httpContender } from "../lib/load";
 import { runRounds, summarizeLoad, type LoadSummary } from "../lib/rounds";
@@ -55,8 +55,7 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
   id: "cache-effect",
   title: "Cache effect: GET /users/:id with the cache on vs off",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const ids = await seedUsers(stack, "Reader", USERS);
     const direct = new URL(stack.scratch.urls.replicaUrl);
     const proxy = await startDelayProxy(
@@ -74,14 +73,7 @@ export const cacheEffect: Benchmark<CacheEffectData> = {
       `replica: SELECT 1 in ${replica.directQueryMs.toFixed(2)} ms direct, ${replica.proxiedQueryMs.toFixed(2)} ms through the delay proxy`,
     );
     const start = (name: string, redisUrl: string) =>
-      RunningApp.start(name, stack.scratch, {
-        role: "web",
-        queueUrl: stack.queueUrl,
-        bucket: stack.bucket,
-        redisUrl,
-        replicaUrl,
-        cpu: context.cpus.server,
-      });
+      startStackApp(context, stack, name, { redisUrl, replicaUrl });
     const on = await start("app, cache on", stack.scratch.urls.redisUrl);
     const off = await start("app, cache off", UNREACHABLE_REDIS_URL);
 

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { freePort } from "../../scripts/freePort";
-import { RunningApp, type AppCounts } from "../lib/app";
+import { startStackApp, type AppCounts } from "../lib/app";
 import type { Benchmark, Target } from "../lib/context";
 import { httpContender } from "../lib/load";
 import { nodeScript, startProcess, waitForHttp } from "../lib/processes";
@@ -79,20 +79,12 @@ export const cachedRead: Benchmark<CachedReadData> = {
   id: "cached-read",
   title: "Cached read: GET /users/:id from the cache vs bare node:http",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
-    const { scratch, queueUrl, bucket } = stack;
+  async run(context, stack) {
     const [id] = await seedUsers(stack, "Ada", 1);
     const path = `/users/${id}`;
     const start = (name: string, redisUrl: string | undefined) =>
-      RunningApp.start(name, scratch, {
-        role: "web",
-        queueUrl,
-        bucket,
-        redisUrl,
-        cpu: context.cpus.server,
-      });
-    const app = await start("app (web)", scratch.urls.redisUrl);
+      startStackApp(context, stack, name, { redisUrl });
+    const app = await start("app (web)", stack.scratch.urls.redisUrl);
     const embedded = await start("app (web, embedded cache)", undefined);
     const { body, headers } = await warmCache(app.origin, path);
     if ((await warmCache(embedded.origin, path)).body !== body) {

@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import sharp from "sharp";
 import { newThumbnailJob } from "../../app/src/jobs/thumbnail";
-import { RunningApp, type AppCounts } from "../lib/app";
+import { startStackApp, type AppCounts } from "../lib/app";
 import type { AppStack, Benchmark, Target } from "../lib/context";
 import { cpuPercent } from "../lib/load";
 import { nodeScript, startProcess, type Server } from "../lib/processes";
@@ -211,20 +211,16 @@ export const workers: Benchmark<WorkersData> = {
   id: "workers",
   title: "Workers: thumbnail jobs drained by one app worker vs a bare receive/delete loop",
   usesServices: true,
-  async run(context) {
-    const stack = await context.appStack();
+  async run(context, stack) {
     const { scratch } = stack;
     const upload = await prepareUpload(stack);
     const appQueue = await scratch.createQueue("worker-app");
     const bareQueue = await scratch.createQueue("worker-bare");
     const queueOnlyQueue = await scratch.createQueue("worker-queue-only");
 
-    const app = await RunningApp.start("app (worker)", scratch, {
+    const app = await startStackApp(context, stack, "app (worker)", {
       role: "worker",
       queueUrl: appQueue,
-      bucket: stack.bucket,
-      redisUrl: scratch.urls.redisUrl,
-      cpu: context.cpus.server,
     });
     const awsEnv = {
       AWS_REGION: BENCH_REGION,

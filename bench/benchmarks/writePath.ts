@@ -4,7 +4,7 @@
  * goes: sign-up hashes with scrypt on purpose, and that, not the database, sets its pace.
  */
 import { join } from "node:path";
-import { RunningApp, type AppCounts } from "../lib/app";
+import { startStackApp, type AppCounts } from "../lib/app";
 import type { BenchContext, Benchmark } from "../lib/context";
 import { cpuPercent, httpContender, type LoadResult } from "../lib/load";
 import { nodeScript, startProcess, type Child } from "../lib/processes";
@@ -76,15 +76,9 @@ export const writePath: Benchmark<WritePathData> = {
   id: "write-path",
   title: "Write path: POST /users vs a bare INSERT loop through the same pool",
   usesServices: true,
-  async run(context) {
-    const { scratch, queueUrl, bucket } = await context.appStack();
-    const app = await RunningApp.start("app (web)", scratch, {
-      role: "web",
-      queueUrl,
-      bucket,
-      redisUrl: scratch.urls.redisUrl,
-      cpu: context.cpus.server,
-    });
+  async run(context, stack) {
+    const { scratch } = stack;
+    const app = await startStackApp(context, stack, "app (web)");
     const writerUrl = scratch.scoped(scratch.urls.databaseUrl);
     const insertLoop = startLoop("insert", writerUrl, context);
     const hashingLoop = startLoop("hash-and-insert", writerUrl, context);

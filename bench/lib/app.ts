@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { freePort } from "../../scripts/freePort";
 import { join } from "node:path";
+import type { AppStack, BenchContext } from "./context";
 import { PrerequisiteError } from "./errors";
 import { REPO_ROOT, startProcess, waitForHttp, type Child, type Server } from "./processes";
 import { BENCH_REGION, type Scratch } from "./services";
@@ -69,6 +70,27 @@ export interface AppSettings {
   cpu: number | undefined;
   /** The replica to read from, when not the scratch space's own (benchmark 2's delay proxy). */
   replicaUrl?: string;
+}
+
+/**
+ * The app on a benchmark's stack and the server's CPUs: by default the web role, sending to the
+ * stack's queue, caching in the scratch Redis.
+ */
+export function startStackApp(
+  context: BenchContext,
+  stack: AppStack,
+  name: string,
+  settings: Partial<Pick<AppSettings, "role" | "queueUrl" | "redisUrl" | "replicaUrl">> = {},
+): Promise<RunningApp> {
+  return RunningApp.start(name, stack.scratch, {
+    role: settings.role ?? "web",
+    queueUrl: settings.queueUrl ?? stack.queueUrl,
+    bucket: stack.bucket,
+    // undefined is a value here: the embedded cache.
+    redisUrl: "redisUrl" in settings ? settings.redisUrl : stack.scratch.urls.redisUrl,
+    cpu: context.cpus.server,
+    ...(settings.replicaUrl === undefined ? {} : { replicaUrl: settings.replicaUrl }),
+  });
 }
 
 export class RunningApp implements Server {

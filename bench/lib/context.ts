@@ -15,16 +15,16 @@ export interface BenchContext {
   settings: BenchSettings;
   cpus: CpuPlan;
   log: (message: string) => void;
-  /** Created on first use: the synthesis benchmark needs no services. */
-  appStack(): Promise<AppStack>;
 }
 
-export interface Benchmark<D> {
-  id: string;
-  title: string;
-  usesServices: boolean;
-  run(context: BenchContext): Promise<D>;
-}
+/**
+ * A benchmark that says it uses the services is handed the app's stack in them (created once,
+ * on first use); the others (synthesis, capacity) need no services and get none.
+ */
+export type Benchmark<D> = { id: string; title: string } & (
+  | { usesServices: false; run(context: BenchContext): Promise<D> }
+  | { usesServices: true; run(context: BenchContext, stack: AppStack): Promise<D> }
+);
 
 /** A goal from the issue and whether the median met it (reported, never asserted). */
 export interface Target {

@@ -55,3 +55,26 @@ export const elasticacheProdAutomaticFailover = resourceRule({
       },
     ),
 });
+
+export const elasticacheNoStaticPassword = resourceRule({
+  name: "elasticache-no-static-password",
+  description:
+    "ElastiCache replication groups take no AUTH token: clients sign in through a user group (IAM authentication).",
+  resource: aws.elasticache.ReplicationGroup,
+  check: (group) => {
+    const token = read(() => group.authToken);
+    const userGroups = read(() => group.userGroupIds);
+    if (token === UNKNOWN || userGroups === UNKNOWN) return undefined;
+    if (token !== undefined && token !== null && token !== "") {
+      return {
+        problem: "it takes an AUTH token, a long-lived password shared by every client",
+        fix: 'remove authToken and set userGroupIds to a user group whose app user has authenticationMode { type: "iam" } (authTokenUpdateStrategy "DELETE" moves an existing group in place)',
+      };
+    }
+    if (Array.isArray(userGroups) && userGroups.length > 0) return undefined;
+    return {
+      problem: "it has no user group, so any client that reaches it signs in as the default user",
+      fix: 'set userGroupIds to a user group whose app user has authenticationMode { type: "iam" } and whose default user is off',
+    };
+  },
+});

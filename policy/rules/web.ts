@@ -140,47 +140,50 @@ export function forwardingHttpListeners(
     .map((listener) => ({ listener, tls: tlsAvailable(listener, resources) }));
 }
 
-export const httpListenerRedirects: StackValidationPolicy = {
+/** A stack rule over the plain-HTTP listeners that forward, judging those whose TLS is `tls`. */
+function forwardingHttpListenerRule(rule: {
+  name: string;
+  description: string;
+  enforcementLevel: "mandatory" | "advisory";
+  tls: Link;
+  problem: string;
+  fix: string;
+}): StackValidationPolicy {
+  return {
+    name: rule.name,
+    description: rule.description,
+    enforcementLevel: rule.enforcementLevel,
+    validateStack: (args, reportViolation) => {
+      for (const { listener, tls } of forwardingHttpListeners(args.resources)) {
+        if (tls !== rule.tls) continue;
+        reportViolation(violation(listener, rule.problem, rule.fix), listener.urn);
+      }
+    },
+  };
+}
+
+export const httpListenerRedirects = forwardingHttpListenerRule({
   name: "lb-http-redirects-to-https",
   description:
     "Where the stack has TLS (an HTTPS listener on the same load balancer, or a certificate in the region), plain-HTTP listeners only redirect to HTTPS.",
   enforcementLevel: "mandatory",
-  validateStack: (args, reportViolation) => {
-    for (const { listener, tls } of forwardingHttpListeners(args.resources)) {
-      if (tls !== "yes") continue;
-      reportViolation(
-        violation(
-          listener,
-          "it serves plain HTTP although the stack has a certificate for HTTPS",
-          'make its only default action a redirect with protocol "HTTPS", port "443" and statusCode "HTTP_301"',
-        ),
-        listener.urn,
-      );
-    }
-  },
-};
+  tls: "yes",
+  problem: "it serves plain HTTP although the stack has a certificate for HTTPS",
+  fix: 'make its only default action a redirect with protocol "HTTPS", port "443" and statusCode "HTTP_301"',
+});
 
-export const httpListenerWithoutTls: StackValidationPolicy = {
+export const httpListenerWithoutTls = forwardingHttpListenerRule({
   name: "lb-http-without-tls",
   description:
     "Reports plain-HTTP listeners in a stack with no certificate: traffic is unencrypted, which may be acceptable for a dev stack without a domain.",
   // Advisory: without a domain there is no certificate to serve HTTPS with, so plain HTTP is the
   // only way to reach the app; a stack with a certificate is held by lb-http-redirects-to-https.
   enforcementLevel: "advisory",
-  validateStack: (args, reportViolation) => {
-    for (const { listener, tls } of forwardingHttpListeners(args.resources)) {
-      if (tls !== "no") continue;
-      reportViolation(
-        violation(
-          listener,
-          "it serves plain HTTP: the stack has no certificate, so traffic to the app is unencrypted",
-          "give the stack a domain (dns.domain) so it gets a certificate and an HTTPS listener; this listener then redirects",
-        ),
-        listener.urn,
-      );
-    }
-  },
-};
+  tls: "no",
+  problem:
+    "it serves plain HTTP: the stack has no certificate, so traffic to the app is unencrypted",
+  fix: "give the stack a domain (dns.domain) so it gets a certificate and an HTTPS listener; this listener then redirects",
+});
 
 export const cloudfrontHttpsOnly: ResourceValidationPolicy = {
   name: "cloudfront-https-only",
@@ -245,4 +248,55 @@ export const cloudfrontHttpsOnly: ResourceValidationPolicy = {
       }
     },
   ),
+};
+
+/** The security headers a response headers policy must set (its securityHeadersConfig keys). */
+export const REQUIRED_SECURITY_HEADERS = [
+  "strictTransportSecurity",
+  "contentTypeOptions",
+  "frameOptions",
+  "referrerPolicy",
+] as const;
+
+export const cloudfrontSecurityHeaders: ResourceValidationPolicy = {
+  name: "cloudfront-security-headers",
+  description:
+    "Every CloudFront cache behavior answers through a response headers policy, and every such policy sets HSTS, X-Content-Type-Options, X-Frame-Options and Referrer-Policy.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.isType(aws.cloudfront.Distribution)) {
+      const behaviors = readPlain(() => [
+        { path: "default", id: args.props.defaultCacheBehavior?.responseHeadersPolicyId },
+        ...((args.props.orderedCacheBehaviors ?? []) as Array<Record<string, unknown>>).map(
+          (behavior) => ({ path: behavior.pathPattern, id: behavior.responseHeadersPolicyId }),
+        ),
+      ]);
+      if (!Array.isArray(behaviors)) return;
+      for (const { path, id } of behaviors as Array<{ path: string; id: unknown }>) {
+        if (typeof id === "string" && id !== "") continue;
+        reportViolation(
+          violation(
+            args,
+            `its cache behavior "${path}" sends no security headers`,
+            "set responseHeadersPolicyId to an aws.cloudfront.ResponseHeadersPolicy with securityHeadersConfig (components/cdnDistribution.ts creates one)",
+          ),
+        );
+      }
+      return;
+    }
+    if (!args.isType(aws.cloudfront.ResponseHeadersPolicy)) return;
+    const config = readPlain(() => args.props.securityHeadersConfig);
+    if (config === UNKNOWN) return;
+    const missing = REQUIRED_SECURITY_HEADERS.filter(
+      (header) => (config as Record<string, unknown> | undefined)?.[header] === undefined,
+    );
+    if (missing.length === 0) return;
+    reportViolation(
+      violation(
+        args,
+        `its securityHeadersConfig leaves out ${missing.join(", ")}`,
+        `set ${REQUIRED_SECURITY_HEADERS.join(", ")} in securityHeadersConfig (HSTS a year with subdomains, nosniff, DENY, and the app's Referrer-Policy)`,
+      ),
+    );
+  },
 };

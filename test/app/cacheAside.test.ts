@@ -18,6 +18,7 @@ function brokenCache(): Cache {
     unlock: fail,
     increment: fail,
     count: fail,
+    decrement: fail,
     ping: fail,
     close: async () => undefined,
   };

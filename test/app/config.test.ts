@@ -59,6 +59,53 @@ describe("loadConfig", () => {
     assert.equal(loadConfig({ PORT: "0" }).port, 0);
   });
 
+  it("GIVEN REDIS_IAM_USER and REDIS_IAM_CACHE_ID THEN the cache signs in with IAM tokens for the task's region", () => {
+    const config = loadConfig(
+      {
+        REDIS_URL: "rediss://cache.example:6379",
+        REDIS_IAM_USER: "zero-to-millions-prod-primary-cache-app",
+        REDIS_IAM_CACHE_ID: "Zero-To-Millions-Prod-Primary-Cache",
+        AWS_REGION: "eu-west-1",
+      },
+      "/srv",
+    );
+    assert.deepEqual(config.redis?.iam, {
+      userId: "zero-to-millions-prod-primary-cache-app",
+      cacheId: "zero-to-millions-prod-primary-cache",
+      region: "eu-west-1",
+    });
+  });
+
+  const redisIamProblems: Array<[string, NodeJS.ProcessEnv, string, RegExp]> = [
+    [
+      "a user without a cache id",
+      { REDIS_IAM_CACHE_ID: undefined },
+      "REDIS_IAM_CACHE_ID",
+      /is missing/,
+    ],
+    ["a cache id without a user", { REDIS_IAM_USER: undefined }, "REDIS_IAM_USER", /is missing/],
+    [
+      "IAM over plain TCP",
+      { REDIS_URL: "redis://cache.example:6379" },
+      "REDIS_URL",
+      /must be rediss:\/\/ \(TLS\)/,
+    ],
+    ["IAM without a region", { AWS_REGION: undefined }, "AWS_REGION", /signs its tokens for it/],
+  ];
+  for (const [label, changes, variable, problem] of redisIamProblems) {
+    it(`GIVEN ${label} THEN the error names ${variable}`, () => {
+      const base: NodeJS.ProcessEnv = {
+        REDIS_URL: "rediss://cache.example:6379",
+        REDIS_IAM_USER: "app",
+        REDIS_IAM_CACHE_ID: "cache",
+        AWS_REGION: "eu-west-1",
+      };
+      const error = configError({ ...base, ...changes });
+      assert.equal(error.variable, variable);
+      assert.match(error.message, problem);
+    });
+  }
+
   it("GIVEN the full stack THEN writer, readers, redis, queue and bucket are parsed", () => {
     const config = loadConfig({
       DATABASE_URL: "postgres://app@writer.example:5432/app?sslmode=require",
@@ -92,7 +139,11 @@ describe("loadConfig", () => {
         ["r2.example", 6432, false],
       ],
     );
-    assert.deepEqual(config.redis, { url: "rediss://cache.example:6379", authToken: "token" });
+    assert.deepEqual(config.redis, {
+      url: "rediss://cache.example:6379",
+      authToken: "token",
+      iam: undefined,
+    });
     assert.deepEqual(config.files, {
       kind: "s3",
       bucket: "assets",
@@ -228,6 +279,29 @@ describe("loadConfig", () => {
     ["SHUTDOWN_DEADLINE_SECONDS", { SHUTDOWN_DEADLINE_SECONDS: "soon" }],
     ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=verify-ca" }],
   ];
+  // The all-addresses cap against one address's, each side set or left at the app's default.
+  const lockoutProne: Record<string, string>[] = [
+    { SIGN_IN_LIMIT_PER_ACCOUNT: "10", SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "10" },
+    { SIGN_IN_LIMIT_PER_ACCOUNT: "5", SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "10" },
+    { SIGN_IN_LIMIT_PER_ACCOUNT: "10" },
+    { SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "100" },
+  ];
+  for (const env of lockoutProne) {
+    it(`GIVEN ${JSON.stringify(env)} THEN the error names both sign-in account limits`, () => {
+      const error = configError(env);
+      assert.equal(error.variable, "SIGN_IN_LIMIT_PER_ACCOUNT");
+      assert.match(error.message, /^SIGN_IN_LIMIT_PER_ACCOUNT .*SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT/);
+    });
+  }
+  it("GIVEN SIGN_IN_LIMIT_PER_ACCOUNT one above SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT THEN both are kept", () => {
+    const config = loadConfig({
+      SIGN_IN_LIMIT_PER_ACCOUNT: "11",
+      SIGN_IN_LIMIT_PER_ACCOUNT_CLIENT: "10",
+    });
+    assert.equal(config.rateLimits.signInFailuresPerAccount, 11);
+    assert.equal(config.rateLimits.signInFailuresPerAccountClient, 10);
+  });
+
   for (const [variable, env] of bad) {
     it(`GIVEN ${JSON.stringify(env)} THEN the error names ${variable}`, () => {
       const error = configError(env);

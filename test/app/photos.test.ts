@@ -40,12 +40,7 @@ describe("photos (embedded)", () => {
   });
 
   async function startUpload(payload: object = { contentType: "image/png", size: png.length }) {
-    return t.app.inject({
-      method: "POST",
-      url: `/users/${userId}/photo`,
-      headers: { cookie: jar.header() },
-      payload,
-    });
+    return jar.send(t.app, { method: "POST", url: `/users/${userId}/photo`, payload });
   }
 
   async function put(upload: Upload["upload"], body: Buffer) {
@@ -58,12 +53,22 @@ describe("photos (embedded)", () => {
   }
 
   async function complete(key: string) {
-    return t.app.inject({
+    return jar.send(t.app, {
       method: "POST",
       url: `/users/${userId}/photo/complete`,
-      headers: { cookie: jar.header() },
       payload: { key },
     });
+  }
+
+  /** What the worker hands a thumbnail job, for tests that run jobs directly. */
+  function jobContext() {
+    return {
+      db: t.database,
+      files: t.files,
+      cache: t.app.services.cache,
+      logger: t.logs.logger,
+      maxUploadBytes: 5 * 1024 * 1024,
+    };
   }
 
   async function photoOf(id: string): Promise<string | undefined> {
@@ -148,10 +153,9 @@ describe("photos (embedded)", () => {
       const id = (await small.app.inject({ method: "POST", url: "/users", payload: user })).json()
         .id;
       const session = await signInTo(small.app, user);
-      const started = await small.app.inject({
+      const started = await session.send(small.app, {
         method: "POST",
         url: `/users/${id}/photo`,
-        headers: { cookie: session.header() },
         payload: { contentType: "image/png", size: 1024 },
       });
       const { upload } = started.json<Upload>();
@@ -171,13 +175,7 @@ describe("photos (embedded)", () => {
     const { key, upload } = (await startUpload()).json<Upload>();
     await put(upload, png);
     const job = newThumbnailJob(userId, key);
-    const context = {
-      db: t.database,
-      files: t.files,
-      cache: t.app.services.cache,
-      logger: t.logs.logger,
-      maxUploadBytes: 5 * 1024 * 1024,
-    };
+    const context = jobContext();
     const first = await processThumbnailJob(job, context);
     const second = await processThumbnailJob(job, context);
     assert.equal(first, "processed");
@@ -213,13 +211,7 @@ describe("photos (embedded)", () => {
       requestedAt: "2020-01-01T00:00:00.000Z",
     };
     const newer = newThumbnailJob(userId, uploads[1]!);
-    const context = {
-      db: t.database,
-      files: t.files,
-      cache: t.app.services.cache,
-      logger: t.logs.logger,
-      maxUploadBytes: 5 * 1024 * 1024,
-    };
+    const context = jobContext();
     assert.equal(await processThumbnailJob(newer, context), "processed");
     assert.equal(await processThumbnailJob(older, context), "processed");
     assert.equal(await photoOf(userId), `/files/${thumbnailKeyFor(newer)}`);
@@ -249,25 +241,34 @@ describe("photos (embedded)", () => {
   // Retrying belongs to the queue (SQS: the AWS SDK's strategy, test/app/sqsQueue.test.ts); the
   // route sends once and maps what the queue reports.
   describe("queue outages at submission", () => {
-    it("GIVEN the queue gives up WHEN completing an upload THEN 503 with a clear message, nothing queued, and the same upload completes once it is back", async () => {
-      const { key, upload } = (await startUpload()).json<Upload>();
-      await put(upload, png);
+    /** Completes the upload while every send to the queue fails with `error`, then restores it. */
+    async function completeWhileQueueFails(key: string, error: Error) {
       const realSend = t.queue.send.bind(t.queue);
       let sends = 0;
       t.queue.send = async () => {
         sends += 1;
-        throw new QueueUnavailableError(5, new Error("queue down"));
+        throw error;
       };
       try {
         const response = await complete(key);
-        assert.equal(response.statusCode, 503);
-        assert.equal(response.json().error, "queue_unavailable");
-        assert.match(response.json().message, /nothing was queued/);
-        assert.equal(response.headers["retry-after"], "5");
-        assert.equal(sends, 1, "the route leaves retrying to the queue");
+        return { response, sends };
       } finally {
         t.queue.send = realSend;
       }
+    }
+
+    it("GIVEN the queue gives up WHEN completing an upload THEN 503 with a clear message, nothing queued, and the same upload completes once it is back", async () => {
+      const { key, upload } = (await startUpload()).json<Upload>();
+      await put(upload, png);
+      const { response, sends } = await completeWhileQueueFails(
+        key,
+        new QueueUnavailableError(5, new Error("queue down")),
+      );
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.json().error, "queue_unavailable");
+      assert.match(response.json().message, /nothing was queued/);
+      assert.equal(response.headers["retry-after"], "5");
+      assert.equal(sends, 1, "the route leaves retrying to the queue");
       const retried = await complete(key);
       assert.equal(
         retried.statusCode,
@@ -279,19 +280,12 @@ describe("photos (embedded)", () => {
     it("GIVEN the queue refuses for good (AccessDenied) WHEN completing an upload THEN 500, sent once", async () => {
       const { key, upload } = (await startUpload()).json<Upload>();
       await put(upload, png);
-      const realSend = t.queue.send.bind(t.queue);
-      let sends = 0;
-      t.queue.send = async () => {
-        sends += 1;
-        throw Object.assign(new Error("not allowed"), { name: "AccessDenied" });
-      };
-      try {
-        const response = await complete(key);
-        assert.equal(response.statusCode, 500);
-        assert.equal(sends, 1);
-      } finally {
-        t.queue.send = realSend;
-      }
+      const { response, sends } = await completeWhileQueueFails(
+        key,
+        Object.assign(new Error("not allowed"), { name: "AccessDenied" }),
+      );
+      assert.equal(response.statusCode, 500);
+      assert.equal(sends, 1);
     });
   });
 });

@@ -58,6 +58,8 @@ describe("security (embedded)", () => {
           signInFailuresPerAccountClient: 3,
           signInFailuresPerAccount: 6,
           signUpPerClient: 4,
+          accountChangesPerClient: 40,
+          accountChangesPerUser: 5,
         },
       },
     });
@@ -94,22 +96,14 @@ describe("security (embedded)", () => {
       const { user } = await signUp();
       const other = await signUp();
       const jar = await signIn(other.input.email, other.input.password);
-      const response = await t.app.inject({
-        method: "GET",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const response = await jar.send(t.app, { method: "GET", url: `/users/${user.id}` });
       assert.equal(response.json().email, undefined);
     });
 
     it("GIVEN the owner WHEN they GET themselves THEN the private fields too", async () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
-      const response = await t.app.inject({
-        method: "GET",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const response = await jar.send(t.app, { method: "GET", url: `/users/${user.id}` });
       assert.equal(response.json().email, input.email);
       assert.ok(response.json().createdAt);
     });
@@ -156,10 +150,9 @@ describe("security (embedded)", () => {
 
         const { user, input } = await signUp();
         const jar = await signIn(input.email, input.password);
-        const patch = await t.app.inject({
+        const patch = await jar.send(t.app, {
           method: "PATCH",
           url: `/users/${user.id}`,
-          headers: { cookie: jar.header() },
           payload: { name: bad },
         });
         assert.equal(patch.statusCode, 400, patch.body);
@@ -176,6 +169,27 @@ describe("security (embedded)", () => {
       });
       assert.equal(response.statusCode, 400, response.body);
       assert.equal(response.json().field, "email");
+    });
+  });
+
+  describe("path parameters of any length", () => {
+    it("GIVEN a path id far past the router's default 100 characters WHEN any route takes it THEN 400 from the route's schema, never an undocumented 414", async () => {
+      const longId = "\u1e70\u033a".repeat(200);
+      for (const [method, url] of [
+        ["GET", `/users/${encodeURIComponent(longId)}`],
+        ["POST", `/users/${encodeURIComponent(longId)}/photo/complete`],
+      ] as const) {
+        const response = await t.app.inject({
+          method,
+          url,
+          ...(method === "POST" ? { payload: { key: "uploads/x" } } : {}),
+          remoteAddress: nextClient(),
+        });
+        assert.ok(
+          [400, 401].includes(response.statusCode),
+          `${method} ${url.slice(0, 20)}: ${response.statusCode} ${response.body.slice(0, 200)}`,
+        );
+      }
     });
   });
 
@@ -217,6 +231,19 @@ describe("security (embedded)", () => {
         statuses.push((await attempt(input.email, "wrong-password", nextClient())).statusCode);
       }
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429]);
+    });
+
+    it("GIVEN 30 parallel wrong sign-ins from many clients WHEN the account's limit is 6 THEN at most 6 are checked (401), the rest 429", async () => {
+      const { input } = await signUp();
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, guess) =>
+          attempt(input.email, "wrong-password", `192.0.2.${guess + 1}`),
+        ),
+      );
+      const statuses = responses.map((response) => response.statusCode);
+      const checked = statuses.filter((status) => status === 401).length;
+      assert.ok(checked >= 1 && checked <= 6, `401s: ${checked} of ${statuses.join(",")}`);
+      assert.equal(statuses.filter((status) => status === 429).length, 30 - checked);
     });
 
     it("GIVEN one client guessing one account's password WHEN over the account-and-client limit THEN 429, even for the right password from there", async () => {
@@ -312,13 +339,7 @@ describe("security (embedded)", () => {
       payload: Record<string, string>,
       remoteAddress = "203.0.113.9",
     ) {
-      return t.app.inject({
-        method: "PATCH",
-        url: `/users/${id}`,
-        headers: { cookie: jar.header() },
-        payload,
-        remoteAddress,
-      });
+      return jar.send(t.app, { method: "PATCH", url: `/users/${id}`, payload, remoteAddress });
     }
 
     const changes: Record<string, string>[] = [
@@ -366,17 +387,9 @@ describe("security (embedded)", () => {
       const response = await patch(user.id, jar, { password, currentPassword: input.password });
       assert.equal(response.statusCode, 200, response.body);
       jar.store(response.headers["set-cookie"]);
-      const me = await t.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const me = await jar.send(t.app, { method: "GET", url: "/me" });
       assert.equal(me.statusCode, 200, "the client that changed it stays signed in");
-      const other = await t.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: elsewhere.header() },
-      });
+      const other = await elsewhere.send(t.app, { method: "GET", url: "/me" });
       assert.equal(other.statusCode, 401, "every other session is signed out");
       const old = await t.app.inject({
         method: "POST",
@@ -410,6 +423,35 @@ describe("security (embedded)", () => {
         remoteAddress: client,
       });
       assert.equal(signInThere.statusCode, 429, "the PATCH failures count as failed sign-ins");
+    });
+
+    it("GIVEN the right current password WHEN changing the password over and over THEN the account's change limit answers 429 (successes count: each is a hash)", async () => {
+      const { user, input } = await signUp();
+      const jar = await signIn(input.email, input.password);
+      const change = { password: input.password, currentPassword: input.password };
+      const statuses: number[] = [];
+      for (let round = 0; round < 6; round += 1) {
+        const response = await patch(user.id, jar, change);
+        // A new password starts a new session for this client.
+        jar.store(response.headers["set-cookie"]);
+        statuses.push(response.statusCode);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    });
+
+    it("GIVEN a stranger's PATCHes with a currentPassword WHEN refused 401 THEN the owner's change limit is untouched", async () => {
+      const { user, input } = await signUp();
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        const stranger = await t.app.inject({
+          method: "PATCH",
+          url: `/users/${user.id}`,
+          payload: { email: `x${attempt}-${input.email}`, currentPassword: "a-guess" },
+        });
+        assert.equal(stranger.statusCode, 401);
+      }
+      const jar = await signIn(input.email, input.password);
+      const owner = await patch(user.id, jar, { name: "Renamed", currentPassword: input.password });
+      assert.equal(owner.statusCode, 200, owner.body);
     });
 
     it("GIVEN the OpenAPI document THEN PATCH /users/{id} requires currentPassword with email or password", async () => {
@@ -451,11 +493,7 @@ describe("security (embedded)", () => {
       const value = decodeURIComponent(jar.get(READ_YOUR_WRITES_COOKIE) ?? "");
       assert.match(value, /^[0-9A-F]+\/[0-9A-F]+\.[\w+/-]+$/, "LSN.signature");
       t.database.reset();
-      await t.app.inject({
-        method: "GET",
-        url: `/users/${response.json().id}`,
-        headers: { cookie: jar.header() },
-      });
+      await jar.send(t.app, { method: "GET", url: `/users/${response.json().id}` });
       assert.ok(t.database.queries.some((query) => query.side === "writer"));
     });
   });
@@ -465,10 +503,9 @@ describe("security (embedded)", () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
       const png = await makePng(16, 16);
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: png.length },
       });
       const { key, upload } = started.json<Upload>();
@@ -501,16 +538,11 @@ describe("security (embedded)", () => {
       const { user, input } = await signUp();
       const first = await signIn(input.email, input.password);
       const second = await signIn(input.email, input.password);
-      const deleted = await t.app.inject({
-        method: "DELETE",
-        url: `/users/${user.id}`,
-        headers: { cookie: first.header() },
-      });
+      const deleted = await first.send(t.app, { method: "DELETE", url: `/users/${user.id}` });
       assert.equal(deleted.statusCode, 204);
-      const upload = await t.app.inject({
+      const upload = await second.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo`,
-        headers: { cookie: second.header() },
         payload: { contentType: "image/png", size: 10 },
       });
       assert.equal(upload.statusCode, 401, upload.body);
@@ -607,20 +639,18 @@ describe("security (embedded)", () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
       const png = await makePng(16, 16);
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: png.length },
       });
       const { key } = started.json<Upload>();
       // Bypasses the upload route's own checks, as a misbehaving store or emulator would.
       await t.files.write(key, Buffer.concat([png, Buffer.alloc(4096)]), "image/png");
       const depth = t.queue.depth;
-      const completed = await t.app.inject({
+      const completed = await jar.send(t.app, {
         method: "POST",
         url: `/users/${user.id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(completed.statusCode, 400, completed.body);

@@ -73,16 +73,12 @@ describe("sessions API (embedded)", () => {
   it("GIVEN a session WHEN GET /me THEN 200 {user}; after DELETE /sessions THEN 401", async () => {
     const jar = new CookieJar();
     await signIn(jar);
-    const me = await t.app.inject({ method: "GET", url: "/me", headers: { cookie: jar.header() } });
+    const me = await jar.send(t.app, { method: "GET", url: "/me" });
     assert.equal(me.statusCode, 200);
     assert.equal(me.json().user.email, ADA.email);
 
     const stolen = jar.header();
-    const signOut = await t.app.inject({
-      method: "DELETE",
-      url: "/sessions",
-      headers: { cookie: jar.header() },
-    });
+    const signOut = await jar.send(t.app, { method: "DELETE", url: "/sessions" });
     assert.equal(signOut.statusCode, 204);
     assert.match([signOut.headers["set-cookie"] ?? []].flat().join("\n"), /^sid=; .*Max-Age=0/m);
     const replay = await t.app.inject({ method: "GET", url: "/me", headers: { cookie: stolen } });
@@ -121,7 +117,7 @@ describe("sessions API (embedded)", () => {
   it("GIVEN sign-ins with passwords WHEN the logs are read THEN no password or session id appears", async () => {
     const jar = new CookieJar();
     await signIn(jar);
-    await t.app.inject({ method: "GET", url: "/me", headers: { cookie: jar.header() } });
+    await jar.send(t.app, { method: "GET", url: "/me" });
     const text = t.logs.text();
     assert.ok(text.includes("signed in"), "sign-ins are logged");
     assert.ok(!text.includes(ADA.password));
@@ -132,8 +128,8 @@ describe("sessions API (embedded)", () => {
     t.app.services.metrics.web.flush();
     const jar = new CookieJar();
     await signIn(jar);
-    await t.app.inject({ method: "GET", url: "/me", headers: { cookie: jar.header() } });
-    await t.app.inject({ method: "GET", url: "/me", headers: { cookie: jar.header() } });
+    await jar.send(t.app, { method: "GET", url: "/me" });
+    await jar.send(t.app, { method: "GET", url: "/me" });
     const [document] = t.app.services.metrics.web.flush();
     assert.equal(document?.ActiveUsers, 1);
   });

@@ -218,10 +218,9 @@ describe("users API (embedded)", () => {
       const cached = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
       assert.equal(cached.headers["x-cache"], "hit");
 
-      const patch = await t.app.inject({
+      const patch = await jar.send(t.app, {
         method: "PATCH",
         url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
         payload: { name: "Renamed" },
       });
       assert.equal(patch.statusCode, 200, patch.body);
@@ -260,11 +259,7 @@ describe("users API (embedded)", () => {
       const { user, jar } = await signUp();
       assert.ok(jar.get(READ_YOUR_WRITES_COOKIE), "the write set the marker cookie");
       t.database.reset();
-      const response = await t.app.inject({
-        method: "GET",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const response = await jar.send(t.app, { method: "GET", url: `/users/${user.id}` });
       assert.equal(response.statusCode, 200);
       assert.deepEqual(
         t.database.queries.map((query) => query.side),
@@ -318,17 +313,12 @@ describe("users API (embedded)", () => {
       const { user } = await signUp();
       const other = await signUp();
       const jar = await signIn(other.input.email, other.input.password);
-      const patch = await t.app.inject({
+      const patch = await jar.send(t.app, {
         method: "PATCH",
         url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
         payload: { name: "X" },
       });
-      const remove = await t.app.inject({
-        method: "DELETE",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const remove = await jar.send(t.app, { method: "DELETE", url: `/users/${user.id}` });
       assert.equal(patch.statusCode, 403);
       assert.equal(remove.statusCode, 403);
     });
@@ -337,18 +327,16 @@ describe("users API (embedded)", () => {
       const first = await signUp();
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
-      const empty = await t.app.inject({
+      const empty = await jar.send(t.app, {
         method: "PATCH",
         url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
         payload: {},
       });
       assert.equal(empty.statusCode, 400);
       assert.match(empty.json().message, /at least one field/);
-      const taken = await t.app.inject({
+      const taken = await jar.send(t.app, {
         method: "PATCH",
         url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
         payload: { email: first.input.email, currentPassword: input.password },
       });
       assert.equal(taken.statusCode, 409);
@@ -359,20 +347,12 @@ describe("users API (embedded)", () => {
       const { user, input } = await signUp();
       const jar = await signIn(input.email, input.password);
       await t.app.inject({ method: "GET", url: `/users/${user.id}` }); // cache it
-      const response = await t.app.inject({
-        method: "DELETE",
-        url: `/users/${user.id}`,
-        headers: { cookie: jar.header() },
-      });
+      const response = await jar.send(t.app, { method: "DELETE", url: `/users/${user.id}` });
       assert.equal(response.statusCode, 204);
       jar.store(response.headers["set-cookie"]);
       const read = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
       assert.equal(read.statusCode, 404, "the cached copy was deleted too");
-      const me = await t.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const me = await jar.send(t.app, { method: "GET", url: "/me" });
       assert.equal(me.statusCode, 401);
     });
   });

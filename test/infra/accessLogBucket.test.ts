@@ -39,12 +39,18 @@ describe("AccessLogBucket: GIVEN 90 days of retention", () => {
     assert.equal(rule!.expiration.days, 90);
   });
 
-  it("THEN only ELB's log delivery may write, under the prefix, and only over TLS", async () => {
+  it("THEN only ELB's log delivery (under alb/) and S3's server access logging of this account (under s3/) may write, and only over TLS", async () => {
     const { ofType } = await build();
     const policy = JSON.parse(
       String(ofType("aws:s3/bucketPolicy:BucketPolicy")[0]!.inputs.policy),
     ) as {
-      Statement: Array<{ Effect: string; Principal: unknown; Action: string; Resource: unknown }>;
+      Statement: Array<{
+        Effect: string;
+        Principal: unknown;
+        Action: string;
+        Resource: unknown;
+        Condition?: unknown;
+      }>;
     };
     const allows = policy.Statement.filter((statement) => statement.Effect === "Allow");
     assert.deepEqual(
@@ -52,12 +58,16 @@ describe("AccessLogBucket: GIVEN 90 days of retention", () => {
       [
         { AWS: "arn:aws:iam::127311923021:root" },
         { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+        { Service: "logging.s3.amazonaws.com" },
       ],
     );
-    for (const statement of allows) {
-      assert.equal(statement.Action, "s3:PutObject");
-      assert.match(String(statement.Resource), /\/alb\/AWSLogs\/123456789012\/\*$/);
+    for (const statement of allows) assert.equal(statement.Action, "s3:PutObject");
+    const [elbAccount, elbService, s3] = allows;
+    for (const statement of [elbAccount, elbService]) {
+      assert.match(String(statement?.Resource), /\/alb\/AWSLogs\/123456789012\/\*$/);
     }
+    assert.match(String(s3?.Resource), /\/s3\/\*$/);
+    assert.deepEqual(s3?.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
     assert.ok(policy.Statement.some((statement) => statement.Effect === "Deny"));
   });
 

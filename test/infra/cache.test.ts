@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import * as aws from "@pulumi/aws";
 import { describe, it } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
 import {
+  APP_USER_ACCESS_STRING,
   Cache,
   type CacheArgs,
   cacheParameterGroupFamily,
@@ -13,11 +14,6 @@ import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validatio
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const ISOLATED_SUBNETS = ["subnet-isolated-a", "subnet-isolated-b"];
-/** How the engine is handed a secret value (Pulumi's wire format): the mocks record inputs as sent. */
-const asSecret = (value: unknown) => ({
-  "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-  value,
-});
 
 /** A small, valid cache; each test states what it changes. */
 function baseArgs(overrides: Partial<CacheArgs> = {}): CacheArgs {
@@ -42,7 +38,11 @@ describe("Cache: argument validation", () => {
       null,
     ],
     ["redis 7.1", { engine: "redis", engineVersion: "7.1" }, null],
-    ["redis 6.x", { engine: "redis", engineVersion: "6.x" }, null],
+    [
+      "redis 6.x (no IAM authentication)",
+      { engine: "redis", engineVersion: "6.x" },
+      /engineVersion: "6.x": the app signs in with IAM authentication, which needs Redis OSS 7.0 or later/,
+    ],
     ["valkey 8.0", { engineVersion: "8.0" }, null],
     ["six replicas", { replicas: 6 }, /replicas: 6 must be a whole number from 0 to 5/],
     ["a negative replica count", { replicas: -1 }, /replicas: -1/],
@@ -142,26 +142,79 @@ describe("Cache: the replication group", () => {
     assert.match(await resolve(cache.readerEndpoint), /^replica\.zero-to-millions-test-cache\./);
   });
 
-  it("GIVEN the auth token THEN the group and the KMS-encrypted secret hold the same token, which is a secret and never an output", async () => {
+  it("GIVEN IAM authentication THEN the group signs in through a user group only: no AUTH token, no password anywhere", async () => {
+    const { ofType } = await render(({ provider }) => new Cache("cache", baseArgs(), { provider }));
+    const group = ofType(GROUP)[0]!;
+    const userGroup = ofType("aws:elasticache/userGroup:UserGroup")[0]!;
+    assert.equal(group.inputs.authToken, undefined);
+    assert.equal(group.inputs.transitEncryptionEnabled, true);
+    // Removes the AUTH token of a group created before, in place (replication_group.go).
+    assert.equal(group.inputs.authTokenUpdateStrategy, "DELETE");
+    assert.deepEqual(group.inputs.userGroupIds, [userGroup.state.userGroupId]);
+    assert.equal(ofType("random:index/randomPassword:RandomPassword").length, 0);
+    assert.equal(ofType("aws:secretsmanager/secret:Secret").length, 0);
+  });
+
+  it("GIVEN the users THEN the app's user is IAM-authenticated with id equal to name, and the group's default user is switched off", async () => {
     const { value: cache, ofType } = await render(
       ({ provider }) => new Cache("cache", baseArgs(), { provider }),
     );
-    const group = ofType(GROUP)[0]!;
-    const secret = ofType("aws:secretsmanager/secret:Secret")[0]!;
-    const version = ofType("aws:secretsmanager/secretVersion:SecretVersion")[0]!;
-    const token = ofType("random:index/randomPassword:RandomPassword")[0]!;
-    assert.equal(token.inputs.special, false);
-    assert.ok((token.inputs.length as number) >= 16 && (token.inputs.length as number) <= 128);
-    assert.deepEqual(group.inputs.authToken, asSecret(token.state.result));
-    assert.deepEqual(version.inputs.secretString, asSecret(token.state.result));
-    assert.equal(version.inputs.secretId, await resolve(cache.nodes.authTokenSecret.id));
-    assert.equal(secret.inputs.kmsKeyId, ofType("aws:kms/key:Key")[0]!.state.arn);
-    assert.equal(await resolve(cache.authTokenSecretArn), secret.state.arn);
-    assert.equal(await pulumi.isSecret(cache.nodes.replicationGroup.authToken), true);
-    for (const [property, value] of Object.entries(cache)) {
-      if (!pulumi.Output.isInstance(value)) continue;
-      assert.notEqual(await resolve(value), token.state.result, `${property} exposes the token`);
+    const users = ofType("aws:elasticache/user:User");
+    const app = users.find((user) => user.name === "cache-app-user")!;
+    const fallback = users.find((user) => user.name === "cache-default-user")!;
+    assert.deepEqual(app.inputs.authenticationMode, { type: "iam" });
+    assert.equal(app.inputs.userId, app.inputs.userName);
+    assert.match(app.inputs.userId as string, /^[a-z][a-z0-9-]{0,39}$/);
+    assert.equal(app.inputs.accessString, APP_USER_ACCESS_STRING);
+    assert.equal(app.inputs.passwords, undefined);
+    assert.equal(fallback.inputs.userName, "default");
+    assert.match(fallback.inputs.accessString as string, /^off /);
+    assert.deepEqual(fallback.inputs.authenticationMode, { type: "no-password-required" });
+    const userGroup = ofType("aws:elasticache/userGroup:UserGroup")[0]!;
+    assert.deepEqual(userGroup.inputs.userIds, [fallback.state.userId, app.state.userId]);
+    for (const resource of [app, fallback, userGroup]) {
+      assert.equal(resource.inputs.engine, "valkey");
     }
+    assert.equal(await resolve(cache.appUserId), app.state.userId);
+  });
+
+  it("GIVEN a group moved from its AUTH token to the user group THEN the change applies during the deploy, and whatever uses appUserId waits for the group's update", async () => {
+    const { ofType } = await render(({ provider }) => {
+      const cache = new Cache("cache", baseArgs(), { provider });
+      // A stand-in for a task definition that gets the user in its environment.
+      new aws.ssm.Parameter("consumer", { type: "String", value: cache.appUserId }, { provider });
+      return cache;
+    });
+    const group = ofType(GROUP)[0]!;
+    assert.equal(group.inputs.applyImmediately, true);
+    assert.equal(group.inputs.authTokenUpdateStrategy, "DELETE");
+    const consumer = ofType("aws:ssm/parameter:Parameter")[0]!;
+    assert.ok(
+      consumer.dependsOn.includes(group.urn),
+      "a resource given appUserId does not wait for the replication group",
+    );
+  });
+
+  it("GIVEN grantConnect THEN the role may elasticache:Connect to this group as the app's user, nothing else", async () => {
+    const { ofType } = await render(({ provider }) => {
+      const cache = new Cache("cache", baseArgs(), { provider });
+      cache.grantConnect("web", "web-task-role");
+      return cache;
+    });
+    const policy = ofType("aws:iam/rolePolicy:RolePolicy")[0]!;
+    assert.equal(policy.name, "cache-connect-web");
+    assert.equal(policy.inputs.role, "web-task-role");
+    const document = JSON.parse(policy.inputs.policy as string) as {
+      Statement: Array<{ Action: string; Resource: string[] }>;
+    };
+    assert.deepEqual(
+      document.Statement.map((statement) => statement.Action),
+      ["elasticache:Connect"],
+    );
+    assert.deepEqual(document.Statement[0]!.Resource, [
+      ofType(GROUP)[0]!.state.arn,
+      ofType("aws:elasticache/user:User").find((user) => user.name === "cache-app-user")!.state.arn,
+    ]);
   });
 
   const availability: Array<[number, boolean, number]> = [

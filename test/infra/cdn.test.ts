@@ -206,8 +206,22 @@ describe("Cdn: buckets", () => {
     assert.equal(named("cdn-bucket", "aws:s3/bucket:Bucket").inputs.forceDestroy, false);
   });
 
+  it("GIVEN the buckets survive a destroy (forceDestroy false) THEN so do their keys: Pulumi leaves them in AWS instead of scheduling their deletion", async () => {
+    const { named } = await build();
+    for (const bucket of ["cdn-bucket", "cdn-replica"]) {
+      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").retainOnDelete, true, bucket);
+    }
+  });
+
+  it("GIVEN forceDestroy true THEN a destroy deletes the buckets and schedules their keys' deletion", async () => {
+    const { named } = await build({ forceDestroy: true });
+    for (const bucket of ["cdn-bucket", "cdn-replica"]) {
+      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").retainOnDelete, false, bucket);
+    }
+  });
+
   for (const bucket of ["cdn-bucket", "cdn-replica"]) {
-    it(`GIVEN ${bucket} THEN it is private (four blocks), owner-enforced, versioned, encrypted, and old versions expire`, async () => {
+    it(`GIVEN ${bucket} THEN it is private (four blocks), owner-enforced, versioned, encrypted under its own region's key with a bucket key, and old versions expire`, async () => {
       const { resources, named } = await build();
       const region = named(bucket, "aws:s3/bucket:Bucket").region;
       const child = (type: string) => {
@@ -238,8 +252,17 @@ describe("Cdn: buckets", () => {
         child(
           "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         ).rules,
-        [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        [
+          {
+            applyServerSideEncryptionByDefault: {
+              sseAlgorithm: "aws:kms",
+              kmsMasterKeyId: named(`${bucket}-key`, "aws:kms/key:Key").state.arn,
+            },
+            bucketKeyEnabled: true,
+          },
+        ],
       );
+      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").region, region);
       const [rule] = child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         .rules as Array<Record<string, unknown>>;
       assert.deepEqual(rule!.noncurrentVersionExpiration, { noncurrentDays: 30 });
@@ -247,7 +270,7 @@ describe("Cdn: buckets", () => {
     });
   }
 
-  it("GIVEN replication THEN every object replicates, deletes included, to the replica, with a role only S3 may assume", async () => {
+  it("GIVEN replication THEN every object replicates, deletes and SSE-KMS objects included, to the replica under its own key, with a role only S3 may assume", async () => {
     const { ofType, named } = await build();
     const [replication] = ofType("aws:s3/bucketReplicationConfig:BucketReplicationConfig");
     assert.equal(replication!.inputs.bucket, "cdn-bucket-id");
@@ -255,9 +278,15 @@ describe("Cdn: buckets", () => {
     const [rule] = replication!.inputs.rules as Array<Record<string, unknown>>;
     assert.equal(rule!.status, "Enabled");
     assert.deepEqual(rule!.deleteMarkerReplication, { status: "Enabled" });
+    assert.deepEqual(rule!.sourceSelectionCriteria, {
+      sseKmsEncryptedObjects: { status: "Enabled" },
+    });
     assert.deepEqual(rule!.destination, {
       bucket: named("cdn-replica", "aws:s3/bucket:Bucket").state.arn,
       storageClass: "STANDARD",
+      encryptionConfiguration: {
+        replicaKmsKeyId: named("cdn-replica-key", "aws:kms/key:Key").state.arn,
+      },
     });
     const role = named("cdn-replication", "aws:iam/role:Role");
     assert.equal(replication!.inputs.role, role.state.arn);
@@ -273,6 +302,8 @@ describe("Cdn: buckets", () => {
         "arn:aws:s3:::cdn-bucket-id",
         "arn:aws:s3:::cdn-bucket-id/*",
         "arn:aws:s3:::cdn-replica-id/*",
+        named("cdn-bucket-key", "aws:kms/key:Key").state.arn,
+        named("cdn-replica-key", "aws:kms/key:Key").state.arn,
       ],
     );
   });
@@ -524,32 +555,51 @@ describe("Cdn: uploads and invalidation", () => {
 });
 
 describe("Cdn: grants", () => {
-  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, in the bucket and its replica (where uploads go after a failover), and list both (so a missing key is a 404, not a 403)", async () => {
-    const { ofType } = await render((context) => {
+  it("GIVEN a role WHEN granted read-write THEN it may only get and put objects under uploads/ and thumbnails/, in the bucket and its replica (where uploads go after a failover), list both (so a missing key is a 404, not a 403), and use both keys through S3", async () => {
+    const { ofType, named } = await render((context) => {
       const cdn = new Cdn("cdn", cdnArgs(context));
       cdn.grantReadWrite("web", "web-task-role");
       return cdn;
     });
     const grant = ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "cdn-web")!;
     assert.equal(grant.inputs.role, "web-task-role");
-    assert.deepEqual(policyOf(grant).Statement, [
-      {
-        Sid: "AppFiles",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject"],
-        Resource: [
-          "arn:aws:s3:::cdn-bucket-id/uploads/*",
-          "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
-          "arn:aws:s3:::cdn-replica-id/uploads/*",
-          "arn:aws:s3:::cdn-replica-id/thumbnails/*",
-        ],
+    const [files, list, key] = policyOf(grant).Statement;
+    assert.deepEqual(files, {
+      Sid: "AppFiles",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: [
+        "arn:aws:s3:::cdn-bucket-id/uploads/*",
+        "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
+        "arn:aws:s3:::cdn-replica-id/uploads/*",
+        "arn:aws:s3:::cdn-replica-id/thumbnails/*",
+      ],
+    });
+    assert.deepEqual(list, {
+      Sid: "AppFilesExist",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: ["arn:aws:s3:::cdn-bucket-id", "arn:aws:s3:::cdn-replica-id"],
+    });
+    assert.deepEqual(key, {
+      Sid: "AppFilesKey",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: [
+        named("cdn-bucket-key", "aws:kms/key:Key").state.arn,
+        named("cdn-replica-key", "aws:kms/key:Key").state.arn,
+      ],
+      Condition: {
+        StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
+        ArnLike: {
+          "kms:EncryptionContext:aws:s3:arn": [
+            "arn:aws:s3:::cdn-bucket-id",
+            "arn:aws:s3:::cdn-bucket-id/*",
+            "arn:aws:s3:::cdn-replica-id",
+            "arn:aws:s3:::cdn-replica-id/*",
+          ],
+        },
       },
-      {
-        Sid: "AppFilesExist",
-        Effect: "Allow",
-        Action: "s3:ListBucket",
-        Resource: ["arn:aws:s3:::cdn-bucket-id", "arn:aws:s3:::cdn-replica-id"],
-      },
-    ]);
+    });
   });
 });

@@ -83,3 +83,24 @@ describe("MigrationTask: GIVEN the migrate command with the master credential", 
     );
   });
 });
+
+describe("MigrationTask: GIVEN the region without the writer (runsHere: false)", () => {
+  const PATTERN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-*";
+  it("THEN its roles, security group and secret grant exist, ready for a failover, and no task definition", async () => {
+    const { ofType } = await render(
+      ({ provider }) =>
+        new MigrationTask(
+          "migrate",
+          { ...ARGS, environment: {}, secrets: {}, secretGrantArns: [PATTERN], runsHere: false },
+          { provider },
+        ),
+    );
+    assert.equal(ofType(T.taskDefinition).length, 0);
+    assert.equal(ofType("aws:iam/role:Role").length, 2, "execution and task roles");
+    assert.equal(ofType("aws:ec2/securityGroup:SecurityGroup").length, 1);
+    const grant = JSON.parse(String(ofType(T.rolePolicy)[0]!.inputs.policy)) as {
+      Statement: Array<{ Sid: string; Resource: string[] }>;
+    };
+    assert.deepEqual(grant.Statement.find((s) => s.Sid === "ReadTaskSecrets")!.Resource, [PATTERN]);
+  });
+});

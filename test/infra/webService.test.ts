@@ -448,6 +448,17 @@ describe("WebService: task definition", () => {
     ]);
   });
 
+  it("GIVEN the execution role's grants THEN the task definition waits for them: no task starts before it may read its secrets under their current keys", async () => {
+    const { ofType, named } = await renderWeb();
+    const taskDefinition = ofType(T.taskDefinition)[0]!;
+    for (const grant of [named("web-execution-secrets", T.rolePolicy), ofType(T.attachment)[0]!]) {
+      assert.ok(
+        taskDefinition.dependsOn.includes(grant.urn),
+        `the task definition does not wait for ${grant.name}`,
+      );
+    }
+  });
+
   it("GIVEN no secrets THEN the execution role gets no secrets policy", async () => {
     const { ofType } = await renderWeb({ secrets: {}, secretKmsKeyArns: [] });
     assert.deepEqual(

@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { PolicyPackConfig } from "@pulumi/policy";
+import { DNSSEC_OFF_TAG as PROGRAM_DNSSEC_OFF_TAG } from "../../components/dnsZone";
 import { policies } from "../../policy/policies";
+import { DNSSEC_OFF_TAG } from "../../policy/rules/audit";
 import {
   type TestResource,
   UNKNOWN_IN_PREVIEW,
@@ -39,6 +41,7 @@ const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
 const LISTENER = "aws:lb/listener:Listener";
 const CERTIFICATE = "aws:acm/certificate:Certificate";
 const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
+const HEADERS_POLICY = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy";
 const SERVICE = "aws:ecs/service:Service";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 const ROLE = "aws:iam/role:Role";
@@ -48,6 +51,13 @@ const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const KMS_KEY = "aws:kms/key:Key";
+const ZONE = "aws:route53/zone:Zone";
+const QUERY_LOG = "aws:route53/queryLog:QueryLog";
+const ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec";
+const DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource";
+const DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery";
+const BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging";
+const REPOSITORY = "aws:ecr/repository:Repository";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
 const NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl";
@@ -103,6 +113,7 @@ const cache = (changes: Record<string, unknown> = {}) =>
     automaticFailoverEnabled: true,
     multiAzEnabled: true,
     numCacheClusters: 3,
+    userGroupIds: ["zm-prod-sessions-users"],
     ...changes,
   });
 
@@ -248,6 +259,52 @@ const AWSLOGS = {
 };
 const document = (statement: Record<string, unknown>) =>
   JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+/** A key policy: the account administers the key, and `statement` adds a user. */
+const keyPolicy = (statement: Record<string, unknown>) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministersKey",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::123456789012:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      { Effect: "Allow", Resource: "*", ...statement },
+    ],
+  });
+const DISTRIBUTION_ARN = "arn:aws:cloudfront::123456789012:distribution/E1";
+/** The distribution as the engine reports it after creation, with its ARN. */
+const loggedDistribution = () => ({
+  ...distribution(),
+  outputs: { ...distribution().inputs, arn: DISTRIBUTION_ARN },
+});
+const deliverySource = (resourceArn: unknown) =>
+  resource(
+    DELIVERY_SOURCE,
+    "edge-logs-cdn",
+    { name: "zm-prod-edge-logs-cdn", logType: "ACCESS_LOGS", resourceArn },
+    { outputs: { name: "zm-prod-edge-logs-cdn", logType: "ACCESS_LOGS", resourceArn } },
+  );
+const delivery = resource(DELIVERY, "edge-logs-cdn", {
+  deliverySourceName: "zm-prod-edge-logs-cdn",
+  deliveryDestinationArn: "arn:aws:logs:us-east-1:123456789012:delivery-destination:cdn",
+});
+const ZONE_ID = "Z0123456789ABC";
+const zone = () =>
+  resource(
+    ZONE,
+    "zone-zone",
+    { name: "example.com" },
+    { outputs: { name: "example.com", zoneId: ZONE_ID } },
+  );
+const loggingOf = (source: string, target: string) =>
+  resource(BUCKET_LOGGING, `${source}-access-logs`, {
+    bucket: `${source}-bucket`,
+    targetBucket: `${target}-bucket`,
+    targetPrefix: `s3/${source}/`,
+  });
 const STAR_ON_STAR = { Effect: "Allow", Action: "*", Resource: "*" };
 const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
@@ -439,6 +496,24 @@ const rows: Row[] = [
         environment: "dev",
       },
       { label: "a prod cache with failover", resources: [cache()] },
+    ],
+  },
+  {
+    policy: "elasticache-no-static-password",
+    bad: [
+      {
+        label: "a cache with an AUTH token",
+        resources: [cache({ authToken: "a-long-lived-password", userGroupIds: undefined })],
+      },
+      { label: "a cache without a user group", resources: [cache({ userGroupIds: undefined })] },
+      { label: "a cache with an empty user group list", resources: [cache({ userGroupIds: [] })] },
+    ],
+    good: [
+      { label: "a cache signing in through a user group", resources: [cache()] },
+      {
+        label: "a cache whose user groups are unknown in preview",
+        resources: [cache({ userGroupIds: UNKNOWN_IN_PREVIEW })],
+      },
     ],
   },
   {
@@ -1322,6 +1397,377 @@ const rows: Row[] = [
     ],
   },
   {
+    policy: "kms-key-explicit-policy",
+    bad: [
+      {
+        label: "a key with KMS's default policy",
+        resources: [resource(KMS_KEY, "db-key", { enableKeyRotation: true })],
+      },
+      {
+        label: "a key open to everyone",
+        resources: [
+          resource(KMS_KEY, "db-key", {
+            policy: keyPolicy({ Principal: "*", Action: "kms:Decrypt" }),
+          }),
+        ],
+      },
+      {
+        label: "a key CloudWatch Logs may use for any account's log groups",
+        resources: [
+          resource(KMS_KEY, "logs-key", {
+            policy: keyPolicy({
+              Principal: { Service: "logs.us-east-1.amazonaws.com" },
+              Action: "kms:GenerateDataKey*",
+            }),
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a key for this account's log groups only",
+        resources: [
+          resource(KMS_KEY, "logs-key", {
+            policy: keyPolicy({
+              Principal: { Service: "logs.us-east-1.amazonaws.com" },
+              Action: "kms:GenerateDataKey*",
+              Condition: {
+                ArnLike: {
+                  "kms:EncryptionContext:aws:logs:arn":
+                    "arn:aws:logs:us-east-1:123456789012:log-group:*",
+                },
+              },
+            }),
+          }),
+        ],
+      },
+      {
+        label: "preview: a policy built from unknown ARNs",
+        resources: [resource(KMS_KEY, "db-key", { policy: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
+    policy: "log-group-customer-key",
+    bad: [
+      {
+        label: "a log group under CloudWatch Logs' own key",
+        resources: [resource(LOG_GROUP, "web-logs", { retentionInDays: 30 })],
+      },
+    ],
+    good: [
+      {
+        label: "a log group under the region's logs key",
+        resources: [
+          resource(LOG_GROUP, "web-logs", {
+            retentionInDays: 30,
+            kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/logs",
+          }),
+        ],
+      },
+      {
+        label: "preview: the key's ARN unknown",
+        resources: [resource(LOG_GROUP, "web-logs", { kmsKeyId: UNKNOWN_IN_PREVIEW })],
+      },
+    ],
+  },
+  {
+    policy: "cloudfront-security-headers",
+    bad: [
+      { label: "a distribution without a response headers policy", resources: [distribution()] },
+      {
+        label: "a headers policy without HSTS and frame options",
+        resources: [
+          resource(HEADERS_POLICY, "assets-headers", {
+            securityHeadersConfig: {
+              contentTypeOptions: { override: true },
+              referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+            },
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a distribution answering through a complete headers policy",
+        resources: [
+          distribution({
+            defaultCacheBehavior: {
+              targetOriginId: "s3",
+              viewerProtocolPolicy: "redirect-to-https",
+              responseHeadersPolicyId: "headers-1",
+            },
+          }),
+          resource(HEADERS_POLICY, "assets-headers", {
+            securityHeadersConfig: {
+              strictTransportSecurity: { accessControlMaxAgeSec: 31536000, override: true },
+              contentTypeOptions: { override: true },
+              frameOptions: { frameOption: "DENY", override: true },
+              referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+            },
+          }),
+        ],
+      },
+      {
+        label: "preview: the headers policy's id unknown",
+        resources: [
+          distribution({
+            defaultCacheBehavior: {
+              targetOriginId: "s3",
+              viewerProtocolPolicy: "redirect-to-https",
+              responseHeadersPolicyId: UNKNOWN_IN_PREVIEW,
+            },
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "cloudfront-access-logs",
+    bad: [
+      { label: "a distribution whose access logs go nowhere", resources: [loggedDistribution()] },
+      {
+        label: "a delivery source nothing delivers",
+        resources: [loggedDistribution(), deliverySource(DISTRIBUTION_ARN)],
+      },
+    ],
+    good: [
+      {
+        label: "a distribution delivered through standard logging v2",
+        resources: [loggedDistribution(), deliverySource(DISTRIBUTION_ARN), delivery],
+      },
+      {
+        label: "a distribution with legacy logging to S3",
+        resources: [distribution({ loggingConfig: { bucket: "logs.s3.amazonaws.com" } })],
+      },
+      {
+        label: "the emulator stack, which skips edge logs",
+        resources: [loggedDistribution()],
+        environment: "localstack",
+      },
+    ],
+  },
+  {
+    policy: "route53-query-logs",
+    bad: [{ label: "a zone whose queries are not logged", resources: [zone()] }],
+    good: [
+      {
+        label: "a zone with a query log",
+        resources: [
+          zone(),
+          resource(QUERY_LOG, "edge-logs-dns", {
+            zoneId: ZONE_ID,
+            cloudwatchLogGroupArn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/route53/x",
+          }),
+        ],
+      },
+      {
+        label: "preview: a query log on a zone id unknown",
+        resources: [
+          resource(
+            ZONE,
+            "zone-zone",
+            { name: "example.com" },
+            { outputs: { zoneId: UNKNOWN_IN_PREVIEW } },
+          ),
+          resource(
+            QUERY_LOG,
+            "edge-logs-dns",
+            { zoneId: UNKNOWN_IN_PREVIEW },
+            { propertyDependencies: { zoneId: [urnOf(ZONE, "zone-zone")] } },
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "route53-zone-dnssec",
+    bad: [
+      { label: "an unsigned zone", resources: [zone()] },
+      {
+        label: "an unsigned zone whose dnssec tag says anything but off",
+        resources: [
+          resource(
+            ZONE,
+            "zone-zone",
+            { name: "example.com", tags: { dnssec: "signing" } },
+            { outputs: { name: "example.com", zoneId: ZONE_ID, tags: { dnssec: "signing" } } },
+          ),
+        ],
+      },
+      {
+        label: "a zone whose signing is turned off",
+        resources: [
+          zone(),
+          resource(ZONE_DNSSEC, "zone-dnssec-signing", {
+            hostedZoneId: ZONE_ID,
+            signingStatus: "NOT_SIGNING",
+          }),
+        ],
+      },
+    ],
+    good: [
+      {
+        label: "a signed zone",
+        resources: [
+          zone(),
+          resource(ZONE_DNSSEC, "zone-dnssec-signing", {
+            hostedZoneId: ZONE_ID,
+            signingStatus: "SIGNING",
+          }),
+        ],
+      },
+      {
+        label: "a private zone (DNSSEC signs public zones only)",
+        resources: [resource(ZONE, "internal", { name: "internal.", vpcs: [{ vpcId: "vpc-1" }] })],
+      },
+      {
+        label: "a zone its stack declares unsigned (dns.dnssec off: tagged dnssec=off)",
+        resources: [
+          resource(
+            ZONE,
+            "zone-zone",
+            { name: "example.com", tags: { Tier: "dns", dnssec: "off" } },
+            {
+              outputs: {
+                name: "example.com",
+                zoneId: ZONE_ID,
+                tags: { Tier: "dns", dnssec: "off" },
+              },
+            },
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "s3-prod-server-access-logs",
+    bad: [
+      {
+        label: "a prod assets bucket without server access logs",
+        resources: [bucket("assets")],
+      },
+      {
+        label: "a log bucket logging into itself",
+        resources: [
+          bucket("logs"),
+          bucket("assets"),
+          loggingOf("assets", "logs"),
+          loggingOf("logs", "logs"),
+        ],
+        offender: "logs",
+      },
+    ],
+    good: [
+      {
+        label: "an assets bucket logging into the region's log bucket, which logs nowhere",
+        resources: [bucket("assets"), bucket("logs"), loggingOf("assets", "logs")],
+      },
+      {
+        label: "an ELB log bucket (its policy lets a log-delivery service write)",
+        resources: [
+          bucket("alb-logs"),
+          resource(BUCKET_POLICY, "alb-logs-delivery", {
+            bucket: "alb-logs-bucket",
+            policy: document({
+              Effect: "Allow",
+              Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::alb-logs-bucket/alb/*",
+            }),
+          }),
+        ],
+      },
+      {
+        label: "a dev bucket without them",
+        resources: [bucket("assets")],
+        environment: "dev",
+      },
+    ],
+  },
+  {
+    policy: "ecr-customer-key",
+    bad: [
+      {
+        label: "a repository under AES256",
+        resources: [
+          resource(REPOSITORY, "app-primary-repository", {
+            encryptionConfigurations: [{ encryptionType: "AES256" }],
+          }),
+        ],
+      },
+      {
+        label: "a repository with no encryption setting",
+        resources: [resource(REPOSITORY, "app-primary-repository", {})],
+      },
+    ],
+    good: [
+      {
+        label: "a repository under the account's key",
+        resources: [
+          resource(REPOSITORY, "app-primary-repository", {
+            encryptionConfigurations: [
+              { encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/ecr" },
+            ],
+          }),
+        ],
+      },
+      {
+        label: "preview: the key's ARN unknown",
+        resources: [
+          resource(REPOSITORY, "app-primary-repository", {
+            encryptionConfigurations: UNKNOWN_IN_PREVIEW,
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    policy: "s3-customer-key",
+    bad: [
+      {
+        label: "an assets bucket under SSE-S3",
+        resources: [bucket("assets"), ...guards("assets")],
+      },
+    ],
+    good: [
+      {
+        label: "an assets bucket under the account's key",
+        resources: [
+          bucket("assets"),
+          resource(ENCRYPTION, "assets-encryption", {
+            bucket: "assets-bucket",
+            rules: [
+              {
+                applyServerSideEncryptionByDefault: {
+                  sseAlgorithm: "aws:kms",
+                  kmsMasterKeyId: "arn:aws:kms:us-east-1:123456789012:key/assets",
+                },
+                bucketKeyEnabled: true,
+              },
+            ],
+          }),
+        ],
+      },
+      {
+        label: "a log bucket under SSE-S3 (log delivery needs it)",
+        resources: [
+          bucket("alb-logs"),
+          ...guards("alb-logs"),
+          resource(BUCKET_POLICY, "alb-logs-delivery", {
+            bucket: "alb-logs-bucket",
+            policy: document({
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: "arn:aws:s3:::alb-logs-bucket/s3/*",
+            }),
+          }),
+        ],
+      },
+    ],
+  },
+  {
     policy: "no-authoritative-inline-lists",
     bad: [
       {
@@ -1688,6 +2134,12 @@ async function violationsOf(name: string, world: World) {
   });
   return found.filter((violation) => violation.policy === name);
 }
+
+describe("policy pack: the program's declared intents", () => {
+  it("GIVEN dns.dnssec off THEN the tag the zone gets is the one route53-zone-dnssec accepts", () => {
+    assert.deepEqual(DNSSEC_OFF_TAG, PROGRAM_DNSSEC_OFF_TAG);
+  });
+});
 
 describe("policy pack: every rule has a failing fixture", () => {
   it("GIVEN the pack's rules THEN each has a row with at least one bad and one good world", () => {

@@ -117,8 +117,8 @@ for (const stack of STACKS) {
         );
       const appGroups = groupIds(/-(web|workers|migrate)-tasks-sg$/);
       const dataGroups = groupIds(/-(database|cache)-sg$/);
-      // web and workers in both regions, and the migrate step next to the writer
-      assert.equal(appGroups.size, 5);
+      // web, workers and the migrate step in both regions (migrate's ready for a failover)
+      assert.equal(appGroups.size, 6);
       assert.equal(dataGroups.size, 4);
       const secondaryAppCidrs = s
         .ofType(T.subnet, config.regions.secondary)
@@ -133,8 +133,8 @@ for (const stack of STACKS) {
         (rule) => rule.inputs.referencedSecurityGroupId !== undefined,
       );
       const fromCidrs = rules.filter((rule) => rule.inputs.referencedSecurityGroupId === undefined);
-      // web and workers, to the database and to the cache, in two regions; migrate to the writer
-      assert.equal(fromGroups.length, 9);
+      // web and workers, to the database and to the cache, and migrate to the database, in two regions
+      assert.equal(fromGroups.length, 10);
       for (const rule of fromGroups)
         assert.ok(appGroups.has(String(rule.inputs.referencedSecurityGroupId)), rule.name);
       assert.deepEqual(
@@ -179,6 +179,8 @@ for (const stack of STACKS) {
           "DATABASE_URL",
           "DATABASE_READ_URLS",
           "REDIS_URL",
+          "REDIS_IAM_USER",
+          "REDIS_IAM_CACHE_ID",
           "QUEUE_URL",
           "ASSETS_BUCKET",
           "CDN_DOMAIN",
@@ -199,7 +201,12 @@ for (const stack of STACKS) {
         // IAM tokens: no database password reaches a web or worker task.
         assert.equal(secrets.DATABASE_PASSWORD, undefined, task.name);
         assert.equal(env.DATABASE_AUTH, "iam", task.name);
-        assert.match(secrets.REDIS_AUTH_TOKEN ?? "", /^arn:aws:secretsmanager:/);
+        // The cache has no password: the task signs in as the cache's IAM user.
+        assert.equal(secrets.REDIS_AUTH_TOKEN, undefined);
+        const cacheUser = s
+          .ofType("aws:elasticache/user:User", task.region ?? undefined)
+          .find((user) => user.name.endsWith("-cache-app-user"))!;
+        assert.equal(env.REDIS_IAM_USER, cacheUser.state.userId);
         // Writes always go to the primary's writer, from either region.
         const writer = s.ofType(T.db, config.regions.primary).find(isWriter)!;
         assert.ok(

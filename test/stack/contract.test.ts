@@ -32,6 +32,7 @@ import {
   roleTasks,
   taskEnvironment,
   taskRoleOf,
+  watchReads,
 } from "./tasks";
 
 const T = {
@@ -229,13 +230,7 @@ describe("contract: the migrate step", () => {
         [...MIGRATE_SECRETS].sort(),
       );
       const env = taskEnvironment(task);
-      const read = new Set<string>();
-      const watched = new Proxy(env, {
-        get(target, key) {
-          if (typeof key === "string") read.add(key);
-          return target[key as string];
-        },
-      });
+      const { read, watched } = watchReads(env);
       const config = loadConfig(watched, "/srv");
       const migrate = loadMigrateConfig(watched);
       assert.equal(config.database.kind, "postgres");

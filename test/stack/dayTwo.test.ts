@@ -63,6 +63,26 @@ for (const stack of STACKS) {
         assert.equal(instance.protect, false, `${instance.name}: deletion protection guards it`);
     });
 
+    it("GIVEN cache groups created with an AUTH token (before IAM authentication) WHEN this program deploys them THEN the move to the user group replaces none", () => {
+      const groups = deployed.ofType("aws:elasticache/replicationGroup:ReplicationGroup");
+      assert.ok(groups.length > 0);
+      const withToken = groups.map((group) => {
+        const {
+          userGroupIds: _groups,
+          authTokenUpdateStrategy: _strategy,
+          ...inputs
+        } = group.inputs;
+        return { ...group, inputs: { ...inputs, authToken: "the-old-token" } };
+      });
+      for (const group of groups) {
+        // In place: ModifyReplicationGroup with UserGroupIdsToAdd and AuthTokenUpdateStrategy DELETE.
+        assert.equal(group.inputs.authTokenUpdateStrategy, "DELETE");
+        assert.equal(group.inputs.authToken, undefined);
+        assert.equal(group.inputs.transitEncryptionEnabled, true);
+      }
+      assert.deepEqual(replacingChanges(withToken, groups), []);
+    });
+
     it("WHEN the image changes THEN the task definitions do change (the spec sees what it compares)", async () => {
       const changed = await synth(stack, image("b"));
       const tasks = (s: Synth) =>

@@ -31,6 +31,9 @@ const T = {
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   record: "aws:route53/record:Record",
   tableReplica: "aws:dynamodb/tableReplica:TableReplica",
+  service: "aws:ecs/service:Service",
+  migrateRun: "pulumi-nodejs:dynamic/migrate:MigrationRun",
+  cluster: "aws:ecs/cluster:Cluster",
 } as const;
 
 /** What a region's checks may depend on: its own tiers (contract: HealthDependency). */
@@ -80,6 +83,81 @@ describe("failover: where each region's database stands", () => {
 /** The web and worker tasks (the migrate step runs as the master user, next to the writer). */
 const appTasks = (s: Synth) =>
   s.ofType(T.taskDefinition).filter((task) => !task.name.endsWith("-migrate-taskdef"));
+
+describe("failover: the migrations run before any web or worker task starts", () => {
+  for (const [label, writerRole] of [
+    ["before any failover", "primary"],
+    ["WHEN database.writerRegion is secondary", "secondary"],
+  ] as const) {
+    it(`GIVEN prod ${label} THEN one migrate run, in the writer's region, runs its migrate task in the private subnets, and every service of both regions waits for it`, () => {
+      const s = writerRole === "primary" ? normal : failedOver;
+      const runs = s.ofType(T.migrateRun);
+      assert.deepEqual(
+        runs.map((run) => run.name),
+        [`${writerRole}-migrate-run`],
+      );
+      const run = runs[0]!;
+      assert.equal(run.inputs.region, config.regions[writerRole]);
+      assert.equal(
+        run.inputs.taskDefinitionArn,
+        s.named(`${writerRole}-migrate-taskdef`, T.taskDefinition).state.arn,
+      );
+      assert.equal(
+        run.inputs.securityGroupId,
+        s.named(`${writerRole}-migrate-tasks-sg`, T.securityGroup).id,
+      );
+      const privateSubnets = s
+        .ofType(T.subnet)
+        .filter((subnet) => subnet.name.startsWith(`${writerRole}-network-private-`))
+        .map((subnet) => subnet.id)
+        .sort();
+      assert.deepEqual([...(run.inputs.subnetIds as string[])].sort(), privateSubnets);
+      const services = s.ofType(T.service);
+      assert.equal(services.length, 4, "web and workers in two regions");
+      for (const service of services) {
+        assert.ok(
+          (service.dependsOn ?? []).includes(run.urn),
+          `${service.name} waits for ${run.name}`,
+        );
+        assert.equal(
+          (service.inputs.tags as Record<string, string>)["migrated-by"],
+          run.state.taskId,
+          `${service.name} takes the run's task id`,
+        );
+      }
+    });
+  }
+});
+
+describe("failover: the app's database logins, granted ahead in both regions", () => {
+  for (const [label, writerRole] of [
+    ["before any failover", "primary"],
+    ["WHEN database.writerRegion is secondary", "secondary"],
+  ] as const) {
+    it(`GIVEN prod ${label} THEN each task role may log in as the app in each region, one statement per region, waiting for no database instance`, () => {
+      const s = writerRole === "primary" ? normal : failedOver;
+      const grants = s.ofType(T.rolePolicy).filter((p) => p.name.endsWith("-database-connect"));
+      assert.equal(grants.length, 4, "web and workers in two regions");
+      const account = String(s.named("primary-database-writer", T.db).state.arn).split(":")[4];
+      const instances = new Set(s.ofType(T.db).map((db) => db.urn));
+      for (const grant of grants) {
+        const policy = JSON.parse(String(grant.inputs.policy)) as {
+          Statement: Array<{ Action: string; Resource: string }>;
+        };
+        assert.deepEqual(
+          policy.Statement.map((st) => [st.Action, st.Resource]),
+          [config.regions.primary, config.regions.secondary].map((region) => [
+            "rds-db:connect",
+            `arn:aws:rds-db:${region}:${account}:dbuser:*/${config.database.appUsername}`,
+          ]),
+          grant.name,
+        );
+        const waits = (grant.dependsOn ?? []).filter((urn) => instances.has(urn));
+        assert.deepEqual(waits, [], `${grant.name} waits for no instance`);
+      }
+    });
+  }
+});
 
 describe("failover: GIVEN prod before any failover", () => {
   it("THEN both regions' tasks write to the primary's writer as the app's role, with IAM tokens (no password)", () => {
@@ -169,12 +247,11 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
   });
 
   it("THEN the serving tasks' grants are the ones made before: a failover changes no IAM policy of theirs (IAM's control plane is in us-east-1)", () => {
-    // The migrate step follows the writer with a role of its own: it is not needed to serve, and
-    // runs again once IAM answers (README: failover).
+    // The migrate step's too: its roles and grants exist in both regions; only its task
+    // definition follows the writer.
     const policies = (s: Synth) =>
       s
         .ofType(T.rolePolicy)
-        .filter((policy) => !/^(primary|secondary)-migrate-/.test(policy.name))
         .map((policy) => [policy.name, policy.inputs.policy, policy.inputs.role])
         .sort();
     assert.deepEqual(policies(failedOver), policies(normal));
@@ -184,11 +261,38 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
       .filter((p) => p.name.endsWith("-database-connect"))) {
       assert.ok(
         String(grant.inputs.policy).includes(
-          `:dbuser:${String(promoted.state.resourceId)}/${config.database.appUsername}`,
+          `:rds-db:${config.regions.secondary}:${String(promoted.state.arn).split(":")[4]}:dbuser:*/${config.database.appUsername}"`,
         ),
-        `${grant.name}: rds-db:connect on the promoted instance`,
+        `${grant.name}: rds-db:connect on the promoted instance's region, as the app`,
       );
     }
+  });
+
+  it("THEN the set of IAM resources is the same, inputs included: a failover creates, changes and deletes none", () => {
+    const iam = (s: Synth) =>
+      s.resources
+        .filter((r) => r.type.startsWith("aws:iam/"))
+        .map((r) => JSON.stringify([r.type, r.name, r.region, r.inputs]))
+        .sort();
+    assert.deepEqual(iam(failedOver), iam(normal));
+  });
+
+  it("THEN the promoted writer's new master secret is one the secondary's migrate execution role may already read", () => {
+    const promoted = failedOver.named(PROMOTED, T.db);
+    const secret = (promoted.state.masterUserSecrets as Array<{ secretArn: string }>)[0]!;
+    const grant = JSON.parse(
+      String(failedOver.named("secondary-migrate-execution-secrets", T.rolePolicy).inputs.policy),
+    ) as { Statement: Array<{ Sid: string; Resource: string[] }> };
+    const readable = grant.Statement.find((st) => st.Sid === "ReadTaskSecrets")!.Resource;
+    assert.ok(
+      // IAM's `*` at the end of an ARN: any suffix.
+      readable.some((pattern) =>
+        pattern.endsWith("*")
+          ? secret.secretArn.startsWith(pattern.slice(0, -1))
+          : secret.secretArn === pattern,
+      ),
+      `${secret.secretArn} in ${readable.join(", ")}`,
+    );
   });
 
   it("THEN the migrate step moves to the promoted writer's region and takes its new secret there", () => {

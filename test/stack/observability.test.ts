@@ -26,7 +26,7 @@ const T = {
   webAcl: "aws:wafv2/webAcl:WebAcl",
 } as const;
 
-/** Route53 health-check and CloudFront metrics exist only in us-east-1, whichever region holds the resource. */
+/** Route53 (health checks, DNSSEC) and CloudFront metrics exist only in us-east-1, whichever region holds the resource. */
 const GLOBAL_NAMESPACES = new Set(["AWS/Route53", "AWS/CloudFront"]);
 const GLOBAL_METRICS_REGION = "us-east-1";
 /** The dimensions each AWS namespace publishes the metrics under (the app's namespace uses `Service`). */
@@ -37,7 +37,8 @@ const DIMENSIONS: Record<string, string[]> = {
   "AWS/RDS": ["DBInstanceIdentifier"],
   "AWS/ElastiCache": ["CacheClusterId"],
   "AWS/SQS": ["QueueName"],
-  "AWS/Route53": ["HealthCheckId"],
+  // Health checks by HealthCheckId; a zone's DNSSEC metrics by HostedZoneId (Route53 Developer Guide).
+  "AWS/Route53": ["HealthCheckId", "HostedZoneId"],
   "AWS/CloudFront": ["DistributionId", "Region"],
 };
 
@@ -84,6 +85,7 @@ function knownValues(s: Synth, region: string): Record<string, Set<string>> {
     // that their metrics are read in us-east-1).
     HealthCheckId: values(T.healthCheck, idFromArn, undefined),
     DistributionId: values(T.distribution, idFromArn, undefined),
+    HostedZoneId: values("aws:route53/zone:Zone", (r) => r.state.zoneId, undefined),
     Region: new Set(["Global"]),
   };
 }

@@ -59,15 +59,15 @@ export const ALLOWED: readonly Allowed[] = [
   },
   {
     reference:
-      /^aws:(s3\/bucketReplicationConfig:BucketReplicationConfig assets-replication \.rules\[0\]\.destination\.bucket|iam\/rolePolicy:RolePolicy assets-replication \.policy\.Statement\[\d+\]\.Resource)$/,
+      /^aws:(s3\/bucketReplicationConfig:BucketReplicationConfig assets-replication \.rules\[0\]\.destination\.(bucket|encryptionConfiguration\.replicaKmsKeyId)|iam\/rolePolicy:RolePolicy assets-replication \.policy\.Statement\[\d+\]\.(Resource|Condition\.ArnLike\.kms:EncryptionContext:aws:s3:arn\[\d+\]))$/,
     writerRegion: "either",
-    why: "S3 replication from the primary bucket to the replica, and its role's grant on the replica; with either region lost, replication pauses",
+    why: "S3 replication from the primary bucket to the replica (re-encrypted under the replica's key), and its role's grant on the replica and its key; with either region lost, replication pauses",
   },
   {
     reference:
-      /^aws:s3\/bucketPolicy:BucketPolicy assets-replica-policy \.policy\.Statement\[0\]\.Condition\.StringEquals\.AWS:SourceArn$/,
+      /^aws:(s3\/bucketPolicy:BucketPolicy assets-replica-policy \.policy\.Statement\[0\]\.Condition\.StringEquals\.AWS:SourceArn|kms\/key:Key assets-replica-key \.policy\.Statement\[\d+\]\.Condition\.StringEquals\.aws:SourceArn)$/,
     writerRegion: "either",
-    why: "the replica bucket admits the (global) CloudFront distribution, whose origin group reads it when the primary's S3 fails",
+    why: "the replica bucket and its key admit the (global) CloudFront distribution, whose origin group reads it when the primary's S3 fails",
   },
   {
     reference:
@@ -83,9 +83,9 @@ export const ALLOWED: readonly Allowed[] = [
   },
   {
     reference:
-      /^aws:iam\/rolePolicy:RolePolicy (primary|secondary)-(web|workers)-database-connect \.policy\.Statement\[0\]\.Resource\[\d+\]$/,
+      /^aws:iam\/rolePolicy:RolePolicy (primary|secondary)-(web|workers)-database-connect \.policy\.Statement\[\d+\]\.Resource$/,
     writerRegion: "either",
-    why: "rds-db:connect on both regions' instances, granted ahead of a failover: a token is signed locally, nothing is fetched, and a failover changes no IAM policy",
+    why: "rds-db:connect as the app in each region (one statement per region, dbuser:*), granted ahead of a failover and built from config, so it waits for no instance: a token is signed locally, nothing is fetched, and a failover changes no IAM policy",
   },
   {
     reference:
@@ -95,9 +95,9 @@ export const ALLOWED: readonly Allowed[] = [
   },
   {
     reference:
-      /^aws:iam\/rolePolicy:RolePolicy assets-(primary|secondary)-(web|workers)-assets \.policy\.Statement\[\d+\]\.Resource\[\d+\]$/,
+      /^aws:iam\/rolePolicy:RolePolicy assets-(primary|secondary)-(web|workers)-assets \.policy\.Statement\[\d+\]\.(Resource\[\d+\]|Condition\.ArnLike\.kms:EncryptionContext:aws:s3:arn\[\d+\])$/,
     writerRegion: "either",
-    why: "the app's file grant (objects, and listing so a missing key is a 404) covers both buckets ahead of a failover, so a failover changes no IAM policy",
+    why: "the app's file grant (objects, listing so a missing key is a 404, and each bucket's key through S3) covers both buckets ahead of a failover, so a failover changes no IAM policy",
   },
   ...(["primary", "secondary"] as const).map((writerRegion): Allowed => ({
     reference: new RegExp(

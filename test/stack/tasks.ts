@@ -63,9 +63,8 @@ export function taskEnvironment(task: SynthResource): Record<string, string> {
   return env;
 }
 
-/** Loads the task's environment with the app's loader, in its role, and returns what it read. */
-export function loadAsTheApp(task: SynthResource) {
-  const env = taskEnvironment(task);
+/** `env` as a loader sees it, and the names of the variables it has read so far. */
+export function watchReads(env: Record<string, string>) {
   const read = new Set<string>();
   const watched = new Proxy(env, {
     get(target, key) {
@@ -73,6 +72,13 @@ export function loadAsTheApp(task: SynthResource) {
       return target[key as string];
     },
   });
+  return { read, watched };
+}
+
+/** Loads the task's environment with the app's loader, in its role, and returns what it read. */
+export function loadAsTheApp(task: SynthResource) {
+  const env = taskEnvironment(task);
+  const { read, watched } = watchReads(env);
   const role = parseRole(processRoleOf(task));
   const config = loadConfig(watched, "/srv");
   checkRole(role, config);

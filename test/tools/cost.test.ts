@@ -30,6 +30,7 @@ function resource(
     name,
     parent: null,
     protect: false,
+    retainOnDelete: false,
     region,
     id: `${name}-id`,
     inputs,

@@ -675,6 +675,11 @@ export const FREE: Readonly<Record<string, string>> = {
     "Application Auto Scaling is free (its bounds size the ECS services)",
   "aws:cloudfront/cachePolicy:CachePolicy": CONFIGURATION,
   "aws:cloudfront/originAccessControl:OriginAccessControl": CONFIGURATION,
+  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": CONFIGURATION,
+  "aws:cloudwatch/logDelivery:LogDelivery":
+    "billed as vended logs delivered to its log group ($0.50 per GB), with the log group's storage",
+  "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": CONFIGURATION,
+  "aws:cloudwatch/logDeliverySource:LogDeliverySource": CONFIGURATION,
   "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": CONFIGURATION,
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": NETWORK_PLUMBING,
   "aws:ec2/flowLog:FlowLog": "billed as logs ingested by its log group",
@@ -695,6 +700,8 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:ecs/taskDefinition:TaskDefinition": "billed through the ECS service that runs it (Fargate)",
   "aws:elasticache/parameterGroup:ParameterGroup": CONFIGURATION,
   "aws:elasticache/subnetGroup:SubnetGroup": CONFIGURATION,
+  "aws:elasticache/user:User": "ElastiCache users and IAM authentication are free",
+  "aws:elasticache/userGroup:UserGroup": CONFIGURATION,
   "aws:iam/role:Role": "IAM is free",
   "aws:iam/rolePolicy:RolePolicy": "IAM is free",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM is free",
@@ -703,10 +710,16 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:lb/targetGroup:TargetGroup": "billed in the load balancer's hours and capacity units",
   "aws:rds/parameterGroup:ParameterGroup": CONFIGURATION,
   "aws:rds/subnetGroup:SubnetGroup": CONFIGURATION,
+  "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec":
+    "Route53 signs a zone at no charge (its key-signing key's KMS key is billed)",
+  "aws:route53/keySigningKey:KeySigningKey": "billed as its KMS key and the key's signing requests",
+  "aws:route53/queryLog:QueryLog": "billed as logs ingested by its log group",
   "aws:route53/record:Record":
     "queries to alias records (load balancers, CloudFront) are free; validation records see a handful",
   "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": CONFIGURATION,
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": CONFIGURATION,
+  "aws:s3/bucketLogging:BucketLogging":
+    "server access logs are delivered free; billed as the log bucket's storage",
   "aws:s3/bucketObjectv2:BucketObjectv2":
     "the static build: kilobytes, within the bucket's storage",
   "aws:s3/bucketOwnershipControls:BucketOwnershipControls": CONFIGURATION,
@@ -724,6 +737,8 @@ export const FREE: Readonly<Record<string, string>> = {
   "aws:wafv2/webAclAssociation:WebAclAssociation": "billed in the web ACL's requests inspected",
   "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
     "billed as logs ingested by its log group",
+  "pulumi-nodejs:dynamic/migrate:MigrationRun":
+    "runs the migrate task once per image change: seconds of Fargate, nothing between deploys",
   "pulumi-nodejs:dynamic/guard:ChangeGuard":
     "a check the engine runs at preview and update; nothing exists in AWS",
   "pulumi-nodejs:dynamic/cloudfront:Invalidation":

@@ -8,7 +8,7 @@ import { parseLsn, readAtLeast, writerLsn, type Lsn } from "../replication/lsn";
 import type { QueryFn } from "../tiers/database";
 import type { Metrics } from "../metrics";
 import type { PasswordHasher } from "../passwords";
-import type { RateLimitSettings } from "./rateLimits";
+import type { RateLimitSettings, RefundRateLimit } from "./rateLimits";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
 import { cacheKeyForUser, findUser, toUser } from "../users";
@@ -44,6 +44,8 @@ export interface RouteContext {
   metrics: Metrics;
   settings: WebSettings;
   passwords: PasswordHasher;
+  /** Gives back a reserved rate-limit count (http/rateLimits.ts). */
+  refundRateLimit: RefundRateLimit;
 }
 
 function isHttps(request: FastifyRequest): boolean {

@@ -19,9 +19,9 @@
  * on PATCH /users/:id counts as a failed sign-in of that account.
  *
  * The limits run after validation (preHandler): a malformed request costs no hash and is not
- * counted, and the per-account keys need the parsed email. Failure limits are checked before the
- * hash (without counting) and counted after it; concurrent guesses that all pass the check are
- * still bounded by the per-client limit and the hasher's queue (passwords.ts).
+ * counted, and the per-account keys need the parsed email. A failure is reserved before the hash
+ * (one atomic increment in the shared store) and refunded when the password is right: reading
+ * first and counting after would let N parallel guesses all pass the check.
  */
 import { createHash } from "node:crypto";
 import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore } from "@fastify/rate-limit";
@@ -47,6 +47,16 @@ export interface RateLimitSettings {
   signInFailuresPerAccount: number;
   /** Sign-ups per client address per window. */
   signUpPerClient: number;
+  /**
+   * PATCH /users/:id carrying currentPassword or password (each a hash), right or wrong, per client
+   * address per window.
+   */
+  accountChangesPerClient: number;
+  /**
+   * The same per account: a stolen session is neither unlimited hashing (starving everyone's
+   * sign-ins) nor an unlimited "is this email taken" oracle (409).
+   */
+  accountChangesPerUser: number;
 }
 
 /** Generous for people (a shared office address, a forgotten password), tight for a guesser. */
@@ -56,9 +66,14 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   signInFailuresPerAccountClient: 10,
   signInFailuresPerAccount: 100,
   signUpPerClient: 20,
+  accountChangesPerClient: 20,
+  accountChangesPerUser: 10,
 };
 
 type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+
+/** Gives back one count of a limiter's key (its `key` in the limiter's result). */
+export type RefundRateLimit = (key: string) => Promise<void>;
 
 /** A @fastify/rate-limit store over the cache tier, with an in-process fallback. */
 function cacheStore(cache: Cache, logger: Logger) {
@@ -81,7 +96,14 @@ function cacheStore(cache: Cache, logger: Logger) {
         operation(fallback).then(counted, callback);
       });
   };
-  return class CacheRateLimitStore implements FastifyRateLimitStore {
+  // A refund goes to both: the reservation was counted in whichever answered, and neither goes below 0.
+  const refund: RefundRateLimit = async (key) => {
+    fallback.decrement(`ratelimit:${key}`).catch(() => undefined);
+    await cache.decrement(`ratelimit:${key}`).catch((error: unknown) => {
+      degraded.failed(error, "shared rate-limit counters unavailable; counting per process");
+    });
+  };
+  const Store = class CacheRateLimitStore implements FastifyRateLimitStore {
     incr(key: string, callback: StoreCallback, timeWindow: number): void {
       counter(callback, (store) => store.increment(`ratelimit:${key}`, timeWindow));
     }
@@ -95,15 +117,19 @@ function cacheStore(cache: Cache, logger: Logger) {
       return this;
     }
   };
+  return { Store, refund };
 }
 
+/** Registers @fastify/rate-limit over the cache tier; returns the refund the failure limits use. */
 export async function registerRateLimits(
   app: FastifyInstance,
   cache: Cache,
   logger: Logger,
-): Promise<void> {
+): Promise<RefundRateLimit> {
+  const { Store, refund } = cacheStore(cache, logger);
   // global: false: only the routes below are limited, through createRateLimit.
-  await app.register(fastifyRateLimit, { global: false, store: cacheStore(cache, logger) });
+  await app.register(fastifyRateLimit, { global: false, store: Store });
+  return refund;
 }
 
 type Limiter = ReturnType<FastifyInstance["createRateLimit"]>;
@@ -164,10 +190,13 @@ function accountKey(email: string): string {
 
 /** The failed password checks of an account (see the file comment), shared by every route. */
 export interface PasswordFailures {
-  /** 429 if this client, or everyone, has failed too often on the account's password. */
-  check(request: FastifyRequest, reply: FastifyReply, email: string): Promise<void>;
-  /** Counts one wrong password for the account from this client. */
-  record(request: FastifyRequest, email: string): Promise<void>;
+  /**
+   * Counts this attempt as a failure of the account's password before the hash, or answers 429 if
+   * this client, or everyone, has failed too often on it (a refused attempt is not counted).
+   */
+  reserve(request: FastifyRequest, reply: FastifyReply, email: string): Promise<void>;
+  /** The password was right: the reserved failure is given back. */
+  refund(request: FastifyRequest): Promise<void>;
 }
 
 export function passwordFailures(app: FastifyInstance, context: RouteContext): PasswordFailures {
@@ -175,6 +204,11 @@ export function passwordFailures(app: FastifyInstance, context: RouteContext): P
   // The limiter's key generator sees only the request: the account it is about is noted here.
   const accounts = new WeakMap<FastifyRequest, string>();
   const account = (request: FastifyRequest) => accounts.get(request) ?? "";
+  // The counter keys each request reserved, to refund.
+  const reserved = new WeakMap<FastifyRequest, string[]>();
+  const refundAll = async (keys: string[]) => {
+    await Promise.all(keys.map((key) => context.refundRateLimit(key)));
+  };
   const failureLimits: Limit[] = [
     {
       limiter: limiter(
@@ -200,22 +234,28 @@ export function passwordFailures(app: FastifyInstance, context: RouteContext): P
     },
   ];
   return {
-    async check(request, reply, email) {
+    async reserve(request, reply, email) {
       accounts.set(request, accountKey(email));
+      const keys: string[] = [];
       for (const limit of failureLimits) {
-        const result = await limit.limiter(request, { increment: false });
-        // A read does not count this attempt: refuse once the failures so far reach the limit.
-        if (!result.isAllowed && result.remaining === 0) refuse(reply, limit, result.ttlInSeconds);
+        const result = await limit.limiter(request);
+        keys.push(result.key);
+        if (!result.isAllowed && result.isExceeded) {
+          // Over the limit: nothing is hashed, so nothing stays counted (increment-if-below).
+          await refundAll(keys);
+          refuse(reply, limit, result.ttlInSeconds);
+        }
       }
+      reserved.set(request, keys);
     },
-    async record(request, email) {
-      accounts.set(request, accountKey(email));
-      for (const { limiter: count } of failureLimits) await count(request);
+    async refund(request) {
+      await refundAll(reserved.get(request) ?? []);
+      reserved.delete(request);
     },
   };
 }
 
-/** Every attempt per client, then the account's failures (counted by the route after the hash). */
+/** Every attempt per client, then the account's failures (reserved here, refunded by the route). */
 export function signInRateLimit(
   app: FastifyInstance,
   context: RouteContext,
@@ -236,7 +276,7 @@ export function signInRateLimit(
   ]);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await perClient(request, reply);
-    await failures.check(request, reply, (request.body as { email: string }).email);
+    await failures.reserve(request, reply, (request.body as { email: string }).email);
   };
 }
 
@@ -246,6 +286,38 @@ export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
     {
       limiter: limiter(app, "signup:ip", limits.signUpPerClient, limits.windowMs, client),
       message: "Too many sign-ups from this address",
+      field: null,
+    },
+  ]);
+}
+
+/**
+ * Every email or password change per client and per account, right or wrong. Called by the route
+ * once the session is the account's: a stranger's request uses up nobody's limit.
+ */
+export function accountChangeRateLimit(app: FastifyInstance, context: RouteContext) {
+  const limits = context.settings.rateLimits;
+  return enforce([
+    {
+      limiter: limiter(
+        app,
+        "account-change:ip",
+        limits.accountChangesPerClient,
+        limits.windowMs,
+        client,
+      ),
+      message: "Too many account changes from this address",
+      field: null,
+    },
+    {
+      limiter: limiter(
+        app,
+        "account-change:user",
+        limits.accountChangesPerUser,
+        limits.windowMs,
+        (request) => (request.params as { id: string }).id,
+      ),
+      message: "Too many account changes for this account",
       field: null,
     },
   ]);

@@ -42,10 +42,10 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
           ? await passwords.verifyAgainstDecoy(password)
           : await passwords.verify(password, row.password_hash);
       if (row === undefined || !valid) {
-        // Only failures count against the account: the owner's own sign-ins never lock it.
-        await failures.record(request, email);
         throw new HttpError(401, "invalid_credentials", "The email or password is wrong.");
       }
+      // Only failures count against the account: the owner's own sign-ins never lock it.
+      await failures.refund(request);
       // A new id at every sign-in: a session id planted before sign-in is worth nothing after.
       const previous = cookie(request, SESSION_COOKIE);
       if (previous !== undefined && previous !== "") await sessions.delete(previous);

@@ -32,7 +32,7 @@ import {
   toUser,
   updateUser,
 } from "../users";
-import { passwordFailures, signUpRateLimit } from "../http/rateLimits";
+import { accountChangeRateLimit, passwordFailures, signUpRateLimit } from "../http/rateLimits";
 
 function emailTaken(): HttpError {
   return new HttpError(409, "email_taken", "An account with this email already exists.", "email");
@@ -41,6 +41,7 @@ function emailTaken(): HttpError {
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { database, files } = context.tiers;
   const failures = passwordFailures(app, context);
+  const accountChanges = accountChangeRateLimit(app, context);
 
   /**
    * 403 unless `password` is the account's: one scrypt check, as sign-in costs, limited and
@@ -54,9 +55,8 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
   ): Promise<void> {
     const row = await findUserWithPassword(database.writer, { id });
     if (row === undefined) throw userNotFound(id);
-    await failures.check(request, reply, row.email);
+    await failures.reserve(request, reply, row.email);
     if (!(await context.passwords.verify(password, row.password_hash))) {
-      await failures.record(request, row.email);
       throw new HttpError(
         403,
         "wrong_password",
@@ -64,6 +64,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         "currentPassword",
       );
     }
+    await failures.refund(request);
   }
 
   app.post<{ Body: CreateUserBody }>(
@@ -140,6 +141,10 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const { id } = request.params;
       await requireSelf(request, context, id);
       const { currentPassword, password, ...changes } = request.body;
+      // Each costs a hash; successes count too (a name alone costs nothing and is not limited).
+      if (currentPassword !== undefined || password !== undefined) {
+        await accountChanges(request, reply);
+      }
       // The schema requires currentPassword with email or password; given with a name, it is checked too.
       if (currentPassword !== undefined) {
         await requireCurrentPassword(request, reply, id, currentPassword);

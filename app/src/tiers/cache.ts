@@ -22,6 +22,8 @@ export interface Cache {
   increment(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
   /** The counter `key` as `increment` left it, without counting: 0 when absent or expired. */
   count(key: string): Promise<{ count: number; ttlMs: number }>;
+  /** Takes one back from the counter `key` (never below 0, window unchanged): a refunded reservation. */
+  decrement(key: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -68,6 +70,10 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
         ? { count: 0, ttlMs: 0 }
         : { count: held.count, ttlMs: held.expiresAt - now };
     },
+    decrement: async (key) => {
+      const held = counters.get(key);
+      if (held !== undefined && held.count > 0) held.count -= 1;
+    },
     ping: async () => undefined,
     close: async () => {
       entries.clear();
@@ -91,6 +97,11 @@ return {count, ttl}`;
 const COUNT_SCRIPT = `local count = redis.call("get", KEYS[1])
 if not count then return {0, 0} end
 return {tonumber(count), math.max(0, redis.call("pttl", KEYS[1]))}`;
+
+/** DECR of a live counter only: a refund never creates a counter without a window, nor goes below 0. */
+const DECREMENT_SCRIPT = `local count = tonumber(redis.call("get", KEYS[1]))
+if count and count > 0 then redis.call("decr", KEYS[1]) end
+return 0`;
 
 /** Invalidations that failed while Redis was unreachable, kept to retry; bounded by memory. */
 const MAX_PENDING_DELETES = 10_000;
@@ -156,6 +167,9 @@ export function createRedisCache(redis: Redis, keyPrefix = "cache:"): Cache {
         redis.eval(COUNT_SCRIPT, 1, `counter:${keyPrefix}${key}`),
       )) as [number, number];
       return { count, ttlMs };
+    },
+    decrement: async (key) => {
+      await guard(() => redis.eval(DECREMENT_SCRIPT, 1, `counter:${keyPrefix}${key}`));
     },
     // Not through the breaker: readiness must see Redis itself, not the breaker's opinion of it.
     ping: async () => {

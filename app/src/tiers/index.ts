@@ -18,6 +18,7 @@ import { createNearCache, redisInvalidationBus } from "./nearCache";
 import { openPostgres } from "./postgres";
 import { MemoryJobQueue, type JobQueue } from "./queue";
 import { closeRedis, connectRedis, waitForRedis } from "./redis";
+import { elastiCacheTokenSource } from "./redisIamAuth";
 import { S3FileStore } from "./s3Files";
 import { secretsManagerPassword } from "./secretsManager";
 import { createMemorySessionStore, createRedisSessionStore, type SessionStore } from "./sessions";
@@ -157,7 +158,12 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
   const redis =
     config.redis === undefined
       ? undefined
-      : connectRedis({ url: config.redis.url, authToken: config.redis.authToken, logger });
+      : connectRedis({
+          url: config.redis.url,
+          authToken: config.redis.authToken,
+          ...(config.redis.iam ? { tokens: elastiCacheTokenSource(config.redis.iam) } : {}),
+          logger,
+        });
   if (redis !== undefined && !(await waitForRedis(redis, 5_000))) {
     logger.warn({ degraded: "cache" }, "redis is not reachable yet; starting degraded");
   }

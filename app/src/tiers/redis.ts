@@ -2,11 +2,18 @@
 import { Redis } from "ioredis";
 import CircuitBreaker from "opossum";
 import type { Logger } from "pino";
+import type { RedisTokenSource } from "./redisIamAuth";
 
 export interface RedisOptions {
   url: string;
-  /** ElastiCache AUTH token; used when the URL carries no password. */
+  /** A password for a self-hosted Redis; used when the URL carries none and `tokens` is unset. */
   authToken: string | undefined;
+  /**
+   * Short-lived sign-in tokens (ElastiCache IAM authentication): the first is signed before
+   * connecting; each renewal becomes the password of the next reconnect and re-authenticates the
+   * live connection, so neither a reconnect nor ElastiCache's 12-hour limit finds it expired.
+   */
+  tokens?: RedisTokenSource;
   logger: Logger;
   /** A command unanswered after this fails, so a black-holed Redis cannot hang a request. */
   commandTimeoutMs?: number;
@@ -21,7 +28,7 @@ export interface RedisOptions {
 export function connectRedis(options: RedisOptions): Redis {
   const url = new URL(options.url);
   const redis = new Redis(options.url, {
-    ...(url.password === "" && options.authToken !== undefined
+    ...(url.password === "" && options.tokens === undefined && options.authToken !== undefined
       ? { password: options.authToken }
       : {}),
     // rediss:// turns TLS on by itself; ElastiCache's certificate verifies with the default CAs.
@@ -39,10 +46,53 @@ export function connectRedis(options: RedisOptions): Redis {
     lastErrorLoggedAt = Date.now();
     options.logger.warn({ degraded: "redis", err: error }, "redis connection error");
   });
-  redis.connect().catch(() => {
-    // Reported by the error listener; retryStrategy keeps trying.
-  });
+  const ready = options.tokens ? renewTokens(redis, options.tokens, options.logger) : undefined;
+  void (ready ?? Promise.resolve()).then(() =>
+    redis.connect().catch(() => {
+      // Reported by the error listener; retryStrategy keeps trying.
+    }),
+  );
   return redis;
+}
+
+/**
+ * Signs a token now and every `refreshEveryMs` until the connection ends. A failed signing is
+ * logged and tried again at the next tick; the token in use stays valid meanwhile.
+ * @returns when the first attempt is over, so the first connection signs in with it.
+ */
+function renewTokens(redis: Redis, tokens: RedisTokenSource, logger: Logger): Promise<void> {
+  redis.options.username = tokens.username;
+  const renew = async () => {
+    let token: string;
+    try {
+      token = await tokens.token();
+    } catch (error) {
+      logger.warn({ degraded: "redis", err: error }, "could not renew the redis sign-in token");
+      return;
+    }
+    redis.options.password = token;
+    if (redis.status !== "ready") return;
+    try {
+      await redis.auth(tokens.username, token);
+    } catch (error) {
+      // A connection that dropped meanwhile signs in with the new token when it reconnects.
+      logger.warn(
+        { degraded: "redis", err: error },
+        "could not re-authenticate the redis connection",
+      );
+    }
+  };
+  // One renewal at a time: a slow signing is not overtaken by the next tick.
+  let renewing: Promise<void> | undefined;
+  const tick = () => {
+    renewing ??= renew().finally(() => (renewing = undefined));
+    return renewing;
+  };
+  const timer = setInterval(() => void tick(), tokens.refreshEveryMs);
+  // A timer alone never keeps the process up; closeRedis ends the connection and the timer.
+  timer.unref();
+  redis.once("end", () => clearInterval(timer));
+  return tick();
 }
 
 /** Waits (bounded) for the connection, so a fresh process does not start degraded for nothing. */

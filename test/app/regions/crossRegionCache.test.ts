@@ -14,7 +14,6 @@ import { hasReplayed, writerLsn } from "../../../app/src/replication/lsn";
 import { createMemoryCache, type Cache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { cacheKeyForUser } from "../../../app/src/users";
 import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../support/helpers";
 import {
@@ -96,8 +95,6 @@ describe("caches that agree across regions", () => {
       {
         database: openTestPostgres(schema.url(env.databaseUrl), readers, logs.logger),
         cache,
-        sessions: createMemorySessionStore(),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: files.path }),
         invalidations: {
           inbox,
@@ -169,10 +166,9 @@ describe("caches that agree across regions", () => {
       }
       const key = cacheKeyForUser(userId);
       await withReplayPaused(replicaUrl, async () => {
-        const patched = await primary.t.app.inject({
+        const patched = await owner.send(primary.t.app, {
           method: "PATCH",
           url: `/users/${userId}`,
-          headers: { cookie: owner.header() },
           payload: { name: "After" },
         });
         assert.equal(patched.statusCode, 200, patched.body);

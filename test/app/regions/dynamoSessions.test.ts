@@ -12,10 +12,8 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import type { FastifyInstance } from "fastify";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { DynamoSessionStore, SESSIONS_TABLE_SCHEMA } from "../../../app/src/tiers/dynamoSessions";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { SessionStoreUnavailableError } from "../../../app/src/tiers/sessions";
 import { captureLogs, CookieJar, makeTempDir } from "../support/helpers";
 import {
@@ -89,14 +87,12 @@ describe("sessions in DynamoDB", () => {
     const t = await startServiceApp(
       {
         database: openTestPostgres(databaseUrl, [], logs.logger),
-        cache: createMemoryCache(),
         sessions: new DynamoSessionStore({
           table,
           region: TEST_AWS_REGION,
           endpoint: sessionsEndpoint,
           requestTimeoutMs: 500,
         }),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: `${dir.path}/files` }),
       },
       { role: "web", logs },
@@ -130,8 +126,7 @@ describe("sessions in DynamoDB", () => {
     return jar;
   }
 
-  const me = (app: FastifyInstance, jar: CookieJar) =>
-    app.inject({ method: "GET", url: "/me", headers: { cookie: jar.header() } });
+  const me = (app: FastifyInstance, jar: CookieJar) => jar.send(app, { method: "GET", url: "/me" });
 
   async function itemsOf(userId: string) {
     const result = await dynamo.send(
@@ -181,11 +176,7 @@ describe("sessions in DynamoDB", () => {
       const { id, jar: laptop } = await signUpAndIn(t.app, "two-devices@example.com");
       const phone = await signIn(t.app, "two-devices@example.com");
       assert.equal((await itemsOf(id)).length, 2);
-      const out = await t.app.inject({
-        method: "DELETE",
-        url: "/sessions",
-        headers: { cookie: laptop.header() },
-      });
+      const out = await laptop.send(t.app, { method: "DELETE", url: "/sessions" });
       assert.equal(out.statusCode, 204);
       assert.equal((await me(t.app, phone)).statusCode, 401);
       assert.equal((await me(t.app, laptop)).statusCode, 401);
@@ -200,11 +191,7 @@ describe("sessions in DynamoDB", () => {
       const t = await regionApp();
       const { id, jar } = await signUpAndIn(t.app, "leaving@example.com");
       await signIn(t.app, "leaving@example.com");
-      const deleted = await t.app.inject({
-        method: "DELETE",
-        url: `/users/${id}`,
-        headers: { cookie: jar.header() },
-      });
+      const deleted = await jar.send(t.app, { method: "DELETE", url: `/users/${id}` });
       assert.equal(deleted.statusCode, 204, deleted.body);
       assert.deepEqual(await itemsOf(id), []);
     },
@@ -243,8 +230,7 @@ describe("sessions in DynamoDB", () => {
 
     before(async () => {
       if (skip) return;
-      const moto = new URL(endpoint);
-      proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      proxy = await TcpProxy.start(endpoint);
       t = await regionApp(`http://127.0.0.1:${proxy.port}`);
       ({ id: userId, jar } = await signUpAndIn(t.app, "outage@example.com"));
       proxy.cut();

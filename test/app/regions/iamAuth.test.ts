@@ -1,9 +1,15 @@
-// IAM database authentication: a token per connection, signed locally for the region of the
+// IAM database authentication: a token per pool, reused for 10 of its 15 minutes, signed locally for the region of the
 // database endpoint it opens (the writer may be in the other region), with no secret to fetch.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig, parsePostgresUrl } from "../../../app/src/config";
-import { iamTokenPassword, rdsEndpointRegion } from "../../../app/src/tiers/iamAuth";
+import type { SignerConfig } from "@aws-sdk/rds-signer";
+import {
+  IAM_TOKEN_LIFETIME_MS,
+  IAM_TOKEN_REUSE_MS,
+  iamTokenPassword,
+  rdsEndpointRegion,
+} from "../../../app/src/tiers/iamAuth";
 import { openPostgres } from "../../../app/src/tiers/postgres";
 import { captureLogs } from "../support/helpers";
 import { requireServices, skipUnless } from "../support/services";
@@ -48,22 +54,69 @@ describe("IAM database authentication tokens", () => {
     assert.match(url.searchParams.get("X-Amz-Signature") ?? "", /^[0-9a-f]{64}$/);
   });
 
-  it("GIVEN two connections THEN each gets a token of its own making (nothing cached from start)", async () => {
+  it("GIVEN a token of 15 minutes THEN a pool reuses it for 10 of them, never to its end", () => {
+    assert.equal(IAM_TOKEN_LIFETIME_MS, 15 * 60_000);
+    assert.ok(IAM_TOKEN_REUSE_MS < IAM_TOKEN_LIFETIME_MS);
+  });
+
+  describe("GIVEN a pool's connections over time", () => {
     const reader = parsePostgresUrl(
       "DATABASE_READ_URLS",
       `postgres://app_rt@${READER}/app?sslmode=require`,
       undefined,
     );
-    let calls = 0;
-    const counting = async () => {
-      calls += 1;
-      return credentials;
-    };
-    const password = iamTokenPassword(reader, { fallbackRegion: undefined, credentials: counting });
-    const first = parseToken(await password());
-    await password();
-    assert.ok(calls >= 2, "credentials are resolved per token");
-    assert.equal(first.searchParams.get("X-Amz-Credential")?.split("/")[2], "eu-west-1");
+    /** A signer that counts its signatures, a clock the test moves, and the pool's hook. */
+    function pool(fail = false) {
+      const signed: SignerConfig[] = [];
+      let clock = 1_000_000;
+      let count = 0;
+      const password = iamTokenPassword(reader, {
+        fallbackRegion: undefined,
+        now: () => clock,
+        signer: (config) => ({
+          async getAuthToken() {
+            signed.push(config);
+            count += 1;
+            if (fail && count === 1) throw new Error("no credentials yet");
+            return `token-${count}`;
+          },
+        }),
+      });
+      return { password, signed, advance: (ms: number) => (clock += ms) };
+    }
+    const minutes = (n: number) => n * 60_000;
+    const table: Array<[string, number[], string[]]> = [
+      ["two connections at once", [0, 0], ["token-1", "token-1"]],
+      ["one more 9 minutes later", [0, minutes(9)], ["token-1", "token-1"]],
+      ["one more 10 minutes later", [0, minutes(10)], ["token-1", "token-2"]],
+      [
+        "three spread over 25 minutes",
+        [0, minutes(12), minutes(12)],
+        ["token-1", "token-2", "token-3"],
+      ],
+    ];
+    for (const [label, gaps, tokens] of table) {
+      it(`WHEN ${label} THEN they present ${tokens.join(", ")}`, async () => {
+        const { password, signed, advance } = pool();
+        const presented: string[] = [];
+        for (const gap of gaps) {
+          advance(gap);
+          presented.push(await password());
+        }
+        assert.deepEqual(presented, tokens);
+        assert.equal(signed.length, new Set(tokens).size, "one signature per token");
+        assert.deepEqual(
+          signed.map((c) => [c.hostname, c.port, c.username, c.region]),
+          signed.map(() => [READER, 5432, "app_rt", "eu-west-1"]),
+        );
+      });
+    }
+
+    it("WHEN a signature fails THEN it is not kept: the next connection signs again", async () => {
+      const { password } = pool(true);
+      await assert.rejects(password(), /no credentials yet/);
+      assert.equal(await password(), "token-2");
+    });
   });
 
   it("GIVEN a host that names no region THEN AWS_REGION is used; without it the error says why", async () => {

@@ -10,10 +10,7 @@ import { runMigrateCommand } from "../../../app/src/migrateCommand";
 import { errorCode } from "../../../app/src/tiers/database";
 import { verifySchema } from "../../../app/src/migrations";
 import { migrationsDir } from "../../../app/src/paths";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { captureLogs, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
@@ -130,9 +127,6 @@ describe("the app's database role", () => {
       const t = await startServiceApp(
         {
           database: openTestPostgres(asApp.toString(), [], logs.logger),
-          cache: createMemoryCache(),
-          sessions: createMemorySessionStore(),
-          queue: new MemoryJobQueue(),
           files: new LocalFileStore({ dir: files.path }),
         },
         { logs, settings: { migrations: "verify" } },

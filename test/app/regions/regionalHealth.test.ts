@@ -4,10 +4,7 @@
 // writes answer 503 with Retry-After until the writer (or its promoted replacement) is back.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../support/helpers";
 import {
   isolatedSchema,
@@ -33,9 +30,8 @@ describe("the secondary region when the primary's writer is down", () => {
     if (skip) return;
     const env = requireServices("database", "replica");
     schema = await isolatedSchema(env.databaseUrl);
-    const writer = new URL(env.databaseUrl);
     // The writer in "the other region": reachable only through a link the test can cut.
-    writerProxy = await TcpProxy.start(writer.hostname, Number(writer.port));
+    writerProxy = await TcpProxy.start(env.databaseUrl);
     files = await makeTempDir("regional-health-");
     const logs = captureLogs();
     secondary = await startServiceApp(
@@ -45,9 +41,6 @@ describe("the secondary region when the primary's writer is down", () => {
           [schema.url(env.readUrls[0]!)],
           logs.logger,
         ),
-        cache: createMemoryCache(),
-        sessions: createMemorySessionStore(),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: files.path }),
       },
       { logs },
@@ -89,11 +82,7 @@ describe("the secondary region when the primary's writer is down", () => {
     const read = await secondary.app.inject({ method: "GET", url: `/users/${userId}` });
     assert.equal(read.statusCode, 200);
     assert.equal(read.json().name, "Grace");
-    const me = await secondary.app.inject({
-      method: "GET",
-      url: "/me",
-      headers: { cookie: signedIn.header() },
-    });
+    const me = await signedIn.send(secondary.app, { method: "GET", url: "/me" });
     assert.equal(me.statusCode, 200, me.body);
   });
 
@@ -113,10 +102,9 @@ describe("the secondary region when the primary's writer is down", () => {
         url: "/users",
         payload: { name: "Ada", email: "ada@example.com", password: "12345678" },
       }),
-      await secondary.app.inject({
+      await signedIn.send(secondary.app, {
         method: "PATCH",
         url: `/users/${userId}`,
-        headers: { cookie: signedIn.header() },
         payload: { name: "Grace Hopper" },
       }),
     ];
@@ -133,8 +121,7 @@ describe("the secondary region when the primary's writer is down", () => {
     async () => {
       // A fresh app whose only reader is cut as well: readiness fails on what this region serves.
       const env = requireServices("database", "replica");
-      const replica = new URL(env.readUrls[0]!);
-      const replicaProxy = await TcpProxy.start(replica.hostname, Number(replica.port));
+      const replicaProxy = await TcpProxy.start(env.readUrls[0]!);
       const logs = captureLogs();
       const database = openTestPostgres(
         writerProxy.urlFor(schema.url(env.databaseUrl)),
@@ -147,9 +134,6 @@ describe("the secondary region when the primary's writer is down", () => {
         probe = await startServiceApp(
           {
             database,
-            cache: createMemoryCache(),
-            sessions: createMemorySessionStore(),
-            queue: new MemoryJobQueue(),
             files: new LocalFileStore({ dir: files.path }),
           },
           { logs, settings: { migrations: "verify" } },

@@ -22,12 +22,10 @@ import sharp from "sharp";
 import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Worker } from "../../../app/src/jobs/worker";
 import { Metrics } from "../../../app/src/metrics";
-import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { openPGlite } from "../../../app/src/tiers/pglite";
 import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
 import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
 import {
@@ -246,8 +244,7 @@ describe("AWS tiers against moto", () => {
 
     before(async () => {
       if (skip) return;
-      const moto = new URL(endpoint);
-      proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      proxy = await TcpProxy.start(endpoint);
       queueUrl = (await createQueue()).url;
       queue = new SqsJobQueue({
         queueUrl,
@@ -316,8 +313,6 @@ describe("AWS tiers against moto", () => {
       const t = await startServiceApp(
         {
           database: await openPGlite(join(dataDir.path, "pglite")),
-          cache: createMemoryCache(),
-          sessions: createMemorySessionStore(),
           queue: new SqsJobQueue({ queueUrl, region: TEST_AWS_REGION, endpoint }),
           files: new S3FileStore({
             bucket,
@@ -335,10 +330,9 @@ describe("AWS tiers against moto", () => {
         .id as string;
       const jar = await signInTo(t.app, input);
       const png = await makePng();
-      const started = await t.app.inject({
+      const started = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo`,
-        headers: { cookie: jar.header() },
         payload: { contentType: "image/png", size: png.length },
       });
       assert.equal(started.statusCode, 201, started.body);
@@ -353,10 +347,9 @@ describe("AWS tiers against moto", () => {
       });
       assert.equal(put.status, 200, await put.text());
 
-      const completed = await t.app.inject({
+      const completed = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(completed.statusCode, 202, completed.body);
@@ -395,13 +388,10 @@ describe("AWS tiers against moto", () => {
       const dataDir = await makeTempDir("aws-503-");
       cleanups.push(() => dataDir.remove());
       const { url: queueUrl } = await createQueue();
-      const moto = new URL(endpoint);
-      const proxy = await TcpProxy.start(moto.hostname, Number(moto.port));
+      const proxy = await TcpProxy.start(endpoint);
       cleanups.push(() => proxy.close());
       const t = await startServiceApp({
         database: await openPGlite(join(dataDir.path, "pglite")),
-        cache: createMemoryCache(),
-        sessions: createMemorySessionStore(),
         queue: new SqsJobQueue({
           queueUrl,
           region: TEST_AWS_REGION,
@@ -417,29 +407,26 @@ describe("AWS tiers against moto", () => {
       const jar = await signInTo(t.app, input);
       const png = await makePng();
       const { key, upload } = (
-        await t.app.inject({
+        await jar.send(t.app, {
           method: "POST",
           url: `/users/${id}/photo`,
-          headers: { cookie: jar.header() },
           payload: { contentType: "image/png", size: png.length },
         })
       ).json();
       await t.app.inject({ method: "PUT", url: upload.url, headers: upload.headers, payload: png });
 
       proxy.cut();
-      const refused = await t.app.inject({
+      const refused = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(refused.statusCode, 503);
       assert.equal(refused.json().error, "queue_unavailable");
       proxy.restore();
-      const accepted = await t.app.inject({
+      const accepted = await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo/complete`,
-        headers: { cookie: jar.header() },
         payload: { key },
       });
       assert.equal(accepted.statusCode, 202);

@@ -5,8 +5,6 @@ import { migrate } from "../../../app/src/migrations";
 import { migrationsDir } from "../../../app/src/paths";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { captureLogs, eventually, makeTempDir } from "../support/helpers";
 import {
@@ -83,9 +81,6 @@ describe("PostgreSQL primary and replica", () => {
       t = await startServiceApp(
         {
           database: db,
-          cache: createMemoryCache(),
-          sessions: createMemorySessionStore(),
-          queue: new MemoryJobQueue(),
           files: new LocalFileStore({ dir: files.path }),
         },
         { logs },
@@ -163,8 +158,7 @@ describe("PostgreSQL primary and replica", () => {
 
     before(async () => {
       if (skip) return;
-      const replica = new URL(replicaUrl);
-      proxy = await TcpProxy.start(replica.hostname, Number(replica.port));
+      proxy = await TcpProxy.start(replicaUrl);
       files = await makeTempDir("pg-down-files-");
       const logs = captureLogs();
       // Two readers: the replica through a proxy the test can cut, and the replica directly.
@@ -179,8 +173,6 @@ describe("PostgreSQL primary and replica", () => {
           database: db,
           // A cache that never hits, so that every read reaches a reader.
           cache: { ...createMemoryCache(), get: async () => undefined },
-          sessions: createMemorySessionStore(),
-          queue: new MemoryJobQueue(),
           files: new LocalFileStore({ dir: files.path }),
         },
         { logs },

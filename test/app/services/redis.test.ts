@@ -11,7 +11,6 @@ import {
 } from "../../../app/src/tiers/nearCache";
 import { cacheKeyForUser } from "../../../app/src/users";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { closeRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createRedisSessionStore } from "../../../app/src/tiers/sessions";
 import {
@@ -84,7 +83,6 @@ describe("Redis as the shared cache and session store", () => {
         database,
         cache: createNearCache(createRedisCache(redis), bus, options.near),
         sessions: createRedisSessionStore(redis),
-        queue: new MemoryJobQueue(),
         files: new LocalFileStore({ dir: files.path }),
       },
       // A generous lock wait: on a slow machine the waiting instance must still not give up early.
@@ -115,12 +113,7 @@ describe("Redis as the shared cache and session store", () => {
     name: string,
   ) {
     const jar = await signInTo(t.app, input);
-    return t.app.inject({
-      method: "PATCH",
-      url: `/users/${id}`,
-      headers: { cookie: jar.header() },
-      payload: { name },
-    });
+    return jar.send(t.app, { method: "PATCH", url: `/users/${id}`, payload: { name } });
   }
 
   it(
@@ -137,24 +130,12 @@ describe("Redis as the shared cache and session store", () => {
         payload: { email: input.email, password: input.password },
       });
       jar.store(signIn.headers["set-cookie"]);
-      const me = await b.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const me = await jar.send(b.app, { method: "GET", url: "/me" });
       assert.equal(me.statusCode, 200);
       assert.equal(me.json().user.email, input.email);
-      const signOut = await b.app.inject({
-        method: "DELETE",
-        url: "/sessions",
-        headers: { cookie: jar.header() },
-      });
+      const signOut = await jar.send(b.app, { method: "DELETE", url: "/sessions" });
       assert.equal(signOut.statusCode, 204);
-      const meOnA = await a.app.inject({
-        method: "GET",
-        url: "/me",
-        headers: { cookie: jar.header() },
-      });
+      const meOnA = await jar.send(a.app, { method: "GET", url: "/me" });
       assert.equal(meOnA.statusCode, 401, "signed out everywhere");
     },
   );
@@ -248,8 +229,7 @@ describe("Redis as the shared cache and session store", () => {
 
     before(async () => {
       if (skip) return;
-      const target = new URL(redisUrl);
-      proxy = await TcpProxy.start(target.hostname, Number(target.port));
+      proxy = await TcpProxy.start(redisUrl);
       t = await instance({ redisUrl: proxy.urlFor(redisUrl) });
     });
     after(async () => {

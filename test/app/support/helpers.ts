@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import type { Logger } from "pino";
 import sharp from "sharp";
 import { createLogger } from "../../../app/src/logger";
@@ -93,6 +93,11 @@ export class CookieJar {
 
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  /** app.inject() from this "browser": its cookies go along; what the response sets is not kept. */
+  send(app: FastifyInstance, request: InjectOptions): Promise<LightMyRequestResponse> {
+    return app.inject({ ...request, headers: { ...request.headers, cookie: this.header() } });
   }
 }
 

@@ -12,9 +12,12 @@ import { parsePostgresUrl, type Role } from "../../../app/src/config";
 import { migrate } from "../../../app/src/migrations";
 import { migrationsDir } from "../../../app/src/paths";
 import { assembleTiers, type TierParts } from "../../../app/src/tiers";
+import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
 import { openPostgres } from "../../../app/src/tiers/postgres";
+import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { TEST_IDENTITY } from "./embedded";
 import { captureLogs } from "./helpers";
 
@@ -91,8 +94,10 @@ export class TcpProxy {
     this.server = createServer((client) => this.accept(client));
   }
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetHost, targetPort);
+  /** A proxy to the host and port of `target`, a service's URL. */
+  static async start(target: string): Promise<TcpProxy> {
+    const { hostname, port } = new URL(target);
+    const proxy = new TcpProxy(hostname, Number(port));
     await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
     return proxy;
   }
@@ -246,9 +251,13 @@ export interface ServiceApp {
   metricLines: string[];
 }
 
+/** The tiers a test leaves out stay in process memory: cache, sessions, queue. */
+export type ServiceTierParts = Omit<TierParts, "cache" | "sessions" | "queue"> &
+  Partial<Pick<TierParts, "cache" | "sessions" | "queue">>;
+
 /** buildApp on the given tiers, with test-sized worker timings and captured logs and metrics. */
 export async function startServiceApp(
-  parts: TierParts,
+  parts: ServiceTierParts,
   options: {
     role?: Role;
     settings?: AppSettingsOverrides;
@@ -259,7 +268,15 @@ export async function startServiceApp(
   const logs = options.logs ?? captureLogs();
   const metricLines: string[] = [];
   const app = await buildApp({
-    tiers: assembleTiers(parts, options.alsoClose),
+    tiers: assembleTiers(
+      {
+        cache: createMemoryCache(),
+        sessions: createMemorySessionStore(),
+        queue: new MemoryJobQueue(),
+        ...parts,
+      },
+      options.alsoClose,
+    ),
     logger: logs.logger,
     role: options.role ?? "web",
     identity: TEST_IDENTITY,
@@ -273,6 +290,8 @@ export async function startServiceApp(
         signInFailuresPerAccountClient: 100_000,
         signInFailuresPerAccount: 100_000,
         signUpPerClient: 100_000,
+        accountChangesPerClient: 100_000,
+        accountChangesPerUser: 100_000,
       },
       ...options.settings,
     },
