@@ -153,7 +153,7 @@ export const configSchema = z
     allowDataLoss: z
       .boolean()
       .describe(
-        "acknowledges a step down: a stateful tier the stage keeps (cache, CDN buckets, second region, queue) is switched off, and its data goes with it",
+        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue) is turned off, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
       ),
     regions: z
       .object({

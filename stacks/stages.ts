@@ -38,7 +38,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 3,
     step: "cache",
-    adds: "an ElastiCache group (TLS, AUTH, encrypted): the shared cache and rate limits out of the task's memory",
+    adds: "an ElastiCache group (TLS, IAM login, encrypted): the shared cache and rate limits out of the task's memory",
     before: { cache: { enabled: false } },
   },
   {
@@ -107,7 +107,12 @@ export const STATEFUL_SWITCHES: readonly {
   holds: string;
   on: (config: Pick<StackConfig, "cache" | "cdn" | "regions" | "workers">) => boolean;
 }[] = [
-  { key: "cache.enabled", holds: "the cache groups (sessions)", on: (c) => c.cache.enabled },
+  // Sharding (#13) joins here: fewer `database.shards` deletes the dropped shards' databases.
+  {
+    key: "cache.enabled",
+    holds: "the cache groups (shared cache entries, rate limits)",
+    on: (c) => c.cache.enabled,
+  },
   {
     key: "cdn.enabled",
     holds: "the asset buckets (uploads, thumbnails)",
@@ -126,9 +131,35 @@ export const STATEFUL_SWITCHES: readonly {
 ];
 
 /**
+ * The step-down problems of a change from the `deployed` config to the `next` one (both parsed):
+ * each stateful tier on in `deployed` and off in `next`, whether `stage` was lowered or the switch
+ * turned off, unless `next.allowDataLoss` acknowledges it. Each problem starts with the config path
+ * that causes it (`stage` when lowering it turned the tier off).
+ *
+ * Config alone cannot see what is deployed, so this runs where both are at hand: the preview
+ * workflow parses the base branch's stack file as `deployed` and the pull request's as `next`
+ * (`tsx tools/stepDown.ts`), and a pull request that deletes data fails before it merges.
+ */
+export function changeProblems(
+  deployed: Pick<StackConfig, "stage" | "cache" | "cdn" | "regions" | "workers">,
+  next: Pick<StackConfig, "stage" | "cache" | "cdn" | "regions" | "workers" | "allowDataLoss">,
+): string[] {
+  if (next.allowDataLoss) return [];
+  // No stage is the full path, the top stage.
+  const from = deployed.stage ?? MAX_STAGE;
+  const to = next.stage ?? MAX_STAGE;
+  const lowered = to < from ? { from, to } : undefined;
+  return STATEFUL_SWITCHES.filter(({ on }) => on(deployed) && !on(next)).map(({ key, holds }) =>
+    lowered
+      ? `stage: ${lowered.from} → ${lowered.to} turns ${key} off, which deletes ${holds}. Fix: keep stage ${lowered.from} (or set ${key} back on), or set allowDataLoss: true for this deploy to acknowledge the step down`
+      : `${key}: turned off, which deletes ${holds}. Fix: turn it back on, or set allowDataLoss: true for this deploy to acknowledge the step down`,
+  );
+}
+
+/**
  * The step-down problems of `config` against its stage's defaults: each stateful switch the stage
  * keeps on that the stack turns off, unless `allowDataLoss` acknowledges it. Config cannot see
- * what is deployed, so lowering `stage` itself is not caught here (README: The path).
+ * what is deployed, so a lowered `stage` is changeProblems' (the preview workflow's check).
  */
 export function stepDownProblems(
   config: Pick<StackConfig, "cache" | "cdn" | "regions" | "workers" | "allowDataLoss">,

@@ -8,7 +8,10 @@
  * stage's tiers is the contract spec's (test/stack/contract.test.ts runs every stage).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { userStateHomes } from "../../app/src/tiers";
 import { synth, type Synth } from "../../harness";
@@ -21,7 +24,7 @@ import {
   rawConfigFromPulumi,
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
-import { STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
+import { changeProblems, STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
 import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
@@ -207,6 +210,85 @@ describe("stages: config", () => {
         error instanceof ConfigError &&
         error.problems.some((p) => p.startsWith("regions.count: switched off below its stage")),
     );
+  });
+});
+
+describe("stages: a change from the deployed config (the preview workflow's step-down check)", () => {
+  const dev = (raw: Record<string, unknown>) => parseConfig({ environment: "dev", ...raw });
+  /** [what, deployed, next, the problems' starts (empty: allowed)] */
+  const changes: Array<[string, Record<string, unknown>, Record<string, unknown>, string[]]> = [
+    ["a step up", { stage: 3 }, { stage: 4 }, []],
+    ["the same stage", { stage: 6 }, { stage: 6 }, []],
+    ["unset stage (the full path) to stage 8", {}, { stage: 8 }, []],
+    ["a step down that deletes nothing (replicas, flow logs)", { stage: 8 }, { stage: 7 }, []],
+    ["stage 2 → 1 (read replicas hold copies only)", { stage: 2 }, { stage: 1 }, []],
+    ["stage 3 → 2", { stage: 3 }, { stage: 2 }, ["stage: 3 → 2 turns cache.enabled off"]],
+    [
+      "stage 7 → 5",
+      { stage: 7 },
+      { stage: 5 },
+      ["stage: 7 → 5 turns regions.count off", "stage: 7 → 5 turns workers.mode off"],
+    ],
+    [
+      "the full path → stage 1",
+      {},
+      { stage: 1 },
+      [
+        "stage: 8 → 1 turns cache.enabled off",
+        "stage: 8 → 1 turns cdn.enabled off",
+        "stage: 8 → 1 turns regions.count off",
+        "stage: 8 → 1 turns workers.mode off",
+      ],
+    ],
+    [
+      "a switch turned off at the same stage",
+      { stage: 2, cache: { enabled: true } },
+      { stage: 2 },
+      ["cache.enabled: turned off"],
+    ],
+    ["a step down with allowDataLoss", { stage: 7 }, { stage: 3, allowDataLoss: true }, []],
+    [
+      "a step down whose tier stays on by its switch",
+      { stage: 4 },
+      { stage: 3, cdn: { enabled: true } },
+      [],
+    ],
+  ];
+  for (const [what, deployed, next, starts] of changes) {
+    it(`GIVEN ${what} THEN ${starts.length === 0 ? "it is allowed" : "it is refused, naming the config path, what it deletes and allowDataLoss"}`, () => {
+      const problems = changeProblems(dev(deployed), dev(next));
+      assert.deepEqual(
+        problems.map((problem) => starts.find((start) => problem.startsWith(start)) ?? problem),
+        starts,
+      );
+      for (const problem of problems)
+        assert.match(problem, /which deletes .*Fix: .*allowDataLoss: true/);
+    });
+  }
+
+  it("GIVEN two stack files, the next a step down THEN tools/stepDown.ts exits 1 naming the file and the path; allowed: 0", () => {
+    const dir = mkdtempSync(join(tmpdir(), "step-down-"));
+    const file = (name: string, stage: number, extra = "") => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        `config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: ${stage}\n${extra}`,
+      );
+      return path;
+    };
+    const run = (deployed: string, next: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "tools/stepDown.ts", deployed, next], {
+        encoding: "utf8",
+      });
+    const refused = run(file("deployed.yaml", 4), file("next.yaml", 3));
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /next\.yaml: stage: 4 → 3 turns cdn\.enabled off/);
+    const allowed = run(
+      file("deployed.yaml", 4),
+      file("next.yaml", 3, "  zero-to-millions:allowDataLoss: true\n"),
+    );
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.equal(run(join(dir, "absent.yaml"), file("next.yaml", 1)).status, 0);
   });
 });
 
