@@ -29,8 +29,12 @@ export interface EdgeLogsArgs {
    * @example 90
    */
   retentionDays: number;
-  /** The CloudFront distribution whose access logs are delivered (standard logging v2). */
-  distributionArn: pulumi.Input<string>;
+  /**
+   * The CloudFront distribution whose access logs are delivered (standard logging v2). Unset
+   * without a CDN (a stage below the CDN's): no CloudFront log group or delivery. Setting it later
+   * adds them; nothing else changes.
+   */
+  distributionArn?: pulumi.Input<string>;
   /**
    * The public hosted zone whose DNS queries are logged: one the stack created. Unset without one
    * (no domain, or an existing zone: Route53 allows one query-logging configuration per zone, and
@@ -55,10 +59,18 @@ export interface EdgeLogsArgs {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateEdgeLogsArgs(args: EdgeLogsArgs): string[] {
-  if ((LOG_RETENTION_DAYS as readonly number[]).includes(args.retentionDays)) return [];
-  return [
-    `retentionDays: ${args.retentionDays} is not a period CloudWatch Logs keeps; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
-  ];
+  const problems: string[] = [];
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(args.retentionDays)) {
+    problems.push(
+      `retentionDays: ${args.retentionDays} is not a period CloudWatch Logs keeps; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
+  }
+  if (args.distributionArn === undefined && args.zone === undefined) {
+    problems.push(
+      "distributionArn and zone: both unset, so there is nothing to log; pass at least one, or create no EdgeLogs",
+    );
+  }
+  return problems;
 }
 
 /**
@@ -85,7 +97,8 @@ export function validateEdgeLogsArgs(args: EdgeLogsArgs): string[] {
  * ```
  */
 export class EdgeLogs extends pulumi.ComponentResource {
-  readonly cdnLogGroupName: pulumi.Output<string>;
+  /** Undefined without a distribution. */
+  readonly cdnLogGroupName: pulumi.Output<string> | undefined;
   /** Undefined without a zone. */
   readonly dnsLogGroupName: pulumi.Output<string> | undefined;
 
@@ -110,10 +123,13 @@ export class EdgeLogs extends pulumi.ComponentResource {
       );
 
     // Vended logs' groups under /aws/vendedlogs/ keep CloudWatch's resource policy small.
-    const cdnLogs = logGroup(
-      "cdn",
-      `/aws/vendedlogs/cloudfront/${stackPhysicalName([name], MAX_LOG_GROUP_NAME_LENGTH)}`,
-    );
+    const cdnLogs =
+      args.distributionArn === undefined
+        ? undefined
+        : logGroup(
+            "cdn",
+            `/aws/vendedlogs/cloudfront/${stackPhysicalName([name], MAX_LOG_GROUP_NAME_LENGTH)}`,
+          );
     const dnsLogs = args.zone
       ? logGroup(
           "dns",
@@ -121,7 +137,9 @@ export class EdgeLogs extends pulumi.ComponentResource {
         )
       : undefined;
     const policy = this.allowDelivery(name, account, cdnLogs, dnsLogs, args.zone?.zoneId);
-    this.deliverCdnLogs(name, args.distributionArn, cdnLogs, policy, tags);
+    if (args.distributionArn !== undefined && cdnLogs) {
+      this.deliverCdnLogs(name, args.distributionArn, cdnLogs, policy, tags);
+    }
     if (args.zone && dnsLogs) {
       new aws.route53.QueryLog(
         `${name}-dns`,
@@ -131,7 +149,7 @@ export class EdgeLogs extends pulumi.ComponentResource {
       );
     }
 
-    this.cdnLogGroupName = cdnLogs.name;
+    this.cdnLogGroupName = cdnLogs?.name;
     this.dnsLogGroupName = dnsLogs?.name;
     this.registerOutputs({
       cdnLogGroupName: this.cdnLogGroupName,
@@ -143,7 +161,7 @@ export class EdgeLogs extends pulumi.ComponentResource {
   private allowDelivery(
     name: string,
     account: { accountId: pulumi.Output<string>; partition: pulumi.Output<string> },
-    cdnLogs: aws.cloudwatch.LogGroup,
+    cdnLogs: aws.cloudwatch.LogGroup | undefined,
     dnsLogs: aws.cloudwatch.LogGroup | undefined,
     zoneId: pulumi.Input<string> | undefined,
   ): aws.cloudwatch.LogResourcePolicy {
@@ -155,19 +173,23 @@ export class EdgeLogs extends pulumi.ComponentResource {
         policyDocument: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
-            {
-              Sid: "CloudFrontAccessLogs",
-              Effect: "Allow",
-              Principal: { Service: VENDED_LOGS_PRINCIPAL },
-              Action: write,
-              Resource: pulumi.interpolate`${cdnLogs.arn}:log-stream:*`,
-              Condition: {
-                StringEquals: { "aws:SourceAccount": account.accountId },
-                ArnLike: {
-                  "aws:SourceArn": pulumi.interpolate`arn:${account.partition}:logs:us-east-1:${account.accountId}:*`,
-                },
-              },
-            },
+            ...(cdnLogs
+              ? [
+                  {
+                    Sid: "CloudFrontAccessLogs",
+                    Effect: "Allow",
+                    Principal: { Service: VENDED_LOGS_PRINCIPAL },
+                    Action: write,
+                    Resource: pulumi.interpolate`${cdnLogs.arn}:log-stream:*`,
+                    Condition: {
+                      StringEquals: { "aws:SourceAccount": account.accountId },
+                      ArnLike: {
+                        "aws:SourceArn": pulumi.interpolate`arn:${account.partition}:logs:us-east-1:${account.accountId}:*`,
+                      },
+                    },
+                  },
+                ]
+              : []),
             ...(dnsLogs && zoneId !== undefined
               ? [
                   {

@@ -32,8 +32,11 @@ export interface GlobalObservabilityArgs {
   context?: AwsContext;
   /** Subscribes this address to the alarm topic (AWS emails a confirmation link first). */
   alarmEmail?: string;
-  /** The CloudFront distribution to watch. */
-  distributionId: pulumi.Input<string>;
+  /**
+   * The CloudFront distribution to watch; unset without a CDN (a stage below the CDN's): no CDN
+   * row, 5xx alarm or additional-metrics subscription. Setting it later adds them in place.
+   */
+  distributionId?: pulumi.Input<string>;
   /** The Route53 health checks of the regions' load balancers; empty when the stack has no domain. */
   healthChecks: Array<{ role: "primary" | "secondary"; id: pulumi.Input<string> }>;
   /** The hosted zone Route53 signs (DnsSec), whose DNSSEC errors raise alarms; unset: none. */
@@ -71,14 +74,9 @@ export function validateGlobalObservabilityArgs(args: GlobalObservabilityArgs): 
 }
 
 function globalDashboardRows(args: GlobalObservabilityArgs): DashboardRow[] {
-  const cdn = (name: string, stat: string, label: string) =>
-    metric(
-      "AWS/CloudFront",
-      name,
-      { DistributionId: args.distributionId, Region: "Global" },
-      stat,
-      label,
-    );
+  const distributionId = args.distributionId;
+  const cdn = (id: pulumi.Input<string>, name: string, stat: string, label: string) =>
+    metric("AWS/CloudFront", name, { DistributionId: id, Region: "Global" }, stat, label);
   const healthChecks: DashboardRow[] =
     args.healthChecks.length === 0
       ? []
@@ -103,21 +101,28 @@ function globalDashboardRows(args: GlobalObservabilityArgs): DashboardRow[] {
         ];
   return [
     ...healthChecks,
-    {
-      title: "CDN (CloudFront)",
-      graphs: [
-        { title: "Requests", lines: [cdn("Requests", "Sum", "requests")] },
-        {
-          title: "Error rate (%)",
-          lines: [
-            cdn("4xxErrorRate", "Average", "4xx"),
-            cdn("5xxErrorRate", "Average", "5xx"),
-            cdn("TotalErrorRate", "Average", "total"),
-          ],
-        },
-        { title: "Cache hit rate (%)", lines: [cdn("CacheHitRate", "Average", "hit rate")] },
-      ],
-    },
+    ...(distributionId === undefined
+      ? []
+      : [
+          {
+            title: "CDN (CloudFront)",
+            graphs: [
+              { title: "Requests", lines: [cdn(distributionId, "Requests", "Sum", "requests")] },
+              {
+                title: "Error rate (%)",
+                lines: [
+                  cdn(distributionId, "4xxErrorRate", "Average", "4xx"),
+                  cdn(distributionId, "5xxErrorRate", "Average", "5xx"),
+                  cdn(distributionId, "TotalErrorRate", "Average", "total"),
+                ],
+              },
+              {
+                title: "Cache hit rate (%)",
+                lines: [cdn(distributionId, "CacheHitRate", "Average", "hit rate")],
+              },
+            ],
+          },
+        ]),
     ...(args.webAcl ? [webAclDashboardRow(args.webAcl)] : []),
   ];
 }
@@ -171,22 +176,26 @@ function globalAlarmSpecs(args: GlobalObservabilityArgs): AlarmSpec[] {
       treatMissingData: "breaching", // Route53 reports every minute while the check exists; silence must not look healthy
     })),
     ...(args.dnssecZoneId === undefined ? [] : dnssecAlarmSpecs(args.dnssecZoneId)),
-    {
-      role: "cdn-5xx-rate",
-      what: `Over ${percent}% of CloudFront responses are 5xx.`,
-      lookAt: "the S3 origins (bucket policy, replication status) and CloudFront's logs",
-      line: metric(
-        "AWS/CloudFront",
-        "5xxErrorRate",
-        { DistributionId: args.distributionId, Region: "Global" },
-        "Average",
-      ),
-      comparison: "GreaterThanThreshold",
-      threshold: percent,
-      periodSeconds: FIVE_MINUTES,
-      evaluationPeriods: 2,
-      treatMissingData: "notBreaching", // CloudFront publishes only when it serves requests
-    },
+    ...(args.distributionId === undefined
+      ? []
+      : [
+          {
+            role: "cdn-5xx-rate",
+            what: `Over ${percent}% of CloudFront responses are 5xx.`,
+            lookAt: "the S3 origins (bucket policy, replication status) and CloudFront's logs",
+            line: metric(
+              "AWS/CloudFront",
+              "5xxErrorRate",
+              { DistributionId: args.distributionId, Region: "Global" },
+              "Average",
+            ),
+            comparison: "GreaterThanThreshold",
+            threshold: percent,
+            periodSeconds: FIVE_MINUTES,
+            evaluationPeriods: 2,
+            treatMissingData: "notBreaching", // CloudFront publishes only when it serves requests
+          } satisfies AlarmSpec,
+        ]),
     ...(args.webAcl ? [webAclAlarmSpec(args.webAcl)] : []),
   ];
 }
@@ -213,7 +222,7 @@ function globalAlarmSpecs(args: GlobalObservabilityArgs): AlarmSpec[] {
  * alarm, the topic's KMS key $1.
  */
 export class GlobalObservability extends MonitoringComponent {
-  private readonly monitoringSubscription: aws.cloudfront.MonitoringSubscription;
+  private readonly monitoringSubscription: aws.cloudfront.MonitoringSubscription | undefined;
 
   constructor(
     name: string,
@@ -235,7 +244,10 @@ export class GlobalObservability extends MonitoringComponent {
       },
       opts,
     );
-    this.monitoringSubscription = this.enableCdnAdditionalMetrics(name, args);
+    this.monitoringSubscription =
+      args.distributionId === undefined
+        ? undefined
+        : this.enableCdnAdditionalMetrics(name, args.distributionId, args.transform);
   }
 
   /** The underlying resources, for what the arguments do not cover. */
@@ -246,12 +258,13 @@ export class GlobalObservability extends MonitoringComponent {
   /** CacheHitRate is one of the distribution's additional metrics, off until subscribed. */
   private enableCdnAdditionalMetrics(
     name: string,
-    args: GlobalObservabilityArgs,
+    distributionId: pulumi.Input<string>,
+    transforms: GlobalObservabilityArgs["transform"],
   ): aws.cloudfront.MonitoringSubscription {
     return new aws.cloudfront.MonitoringSubscription(
       `${name}-cdn-metrics`,
-      transform(args.transform?.monitoringSubscription, {
-        distributionId: args.distributionId,
+      transform(transforms?.monitoringSubscription, {
+        distributionId,
         monitoringSubscription: {
           realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" },
         },

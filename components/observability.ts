@@ -161,7 +161,8 @@ export interface ObservabilityArgs {
     clusterName: pulumi.Input<string>;
     serviceName: pulumi.Input<string>;
   };
-  workers: {
+  /** The worker service and its queues; absent where jobs run in the web task (no queue). */
+  workers?: {
     clusterName: pulumi.Input<string>;
     serviceName: pulumi.Input<string>;
     queueName: pulumi.Input<string>;
@@ -177,7 +178,7 @@ export interface ObservabilityArgs {
   databaseShards?: DatabaseInstances[];
   /**
    * The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...).
-   * Undefined when the region runs without a cache (an emulator without ElastiCache): no cache
+   * Undefined when the region runs without a cache (`cache.enabled` false, or an emulator without ElastiCache): no cache
    * row, no cache alarms.
    */
   cache?: {
@@ -305,6 +306,54 @@ function cacheMembers(cache: ObservabilityArgs["cache"]) {
   }));
 }
 
+/** The cache's row of the dashboard, when the region has a cache. */
+function cacheRows(args: ObservabilityArgs): DashboardRow[] {
+  if (args.cache === undefined) return [];
+  const perNode = (name: string, stat: string) =>
+    cacheMembers(args.cache).map((node) =>
+      metric("AWS/ElastiCache", name, { CacheClusterId: node.id }, stat, node.label),
+    );
+  return [
+    {
+      title: "Cache",
+      graphs: [
+        { title: "Engine CPU (%)", lines: perNode("EngineCPUUtilization", "Average") },
+        { title: "Memory used (%)", lines: perNode("DatabaseMemoryUsagePercentage", "Average") },
+        { title: "Hit rate (%)", lines: perNode("CacheHitRate", "Average") },
+        { title: "Evictions", lines: perNode("Evictions", "Sum") },
+      ],
+    },
+  ];
+}
+
+/** The queue's row of the dashboard, when the region has a queue and workers. */
+function queueRows({ workers }: ObservabilityArgs): DashboardRow[] {
+  if (workers === undefined) return [];
+  const sqs = (name: string, queueName: pulumi.Input<string>, label: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum", label);
+  return [
+    {
+      title: "Queue",
+      graphs: [
+        {
+          title: "Jobs waiting",
+          lines: [sqs("ApproximateNumberOfMessagesVisible", workers.queueName, "jobs")],
+        },
+        {
+          title: "Age of oldest job (s)",
+          lines: [sqs("ApproximateAgeOfOldestMessage", workers.queueName, "oldest")],
+        },
+        {
+          title: "Dead-letter queue",
+          lines: [
+            sqs("ApproximateNumberOfMessagesVisible", workers.deadLetterQueueName, "failed jobs"),
+          ],
+        },
+      ],
+    },
+  ];
+}
+
 /** The dashboard of one region: a row per tier, each graph on the identifiers passed in. */
 function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
   const { web, workers } = args;
@@ -319,13 +368,16 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
       label,
     );
   const services = (namespace: string, name: string, stat: string) =>
-    [web, workers].map((service, index) =>
+    [
+      { label: "web", service: web },
+      ...(workers ? [{ label: "workers", service: workers }] : []),
+    ].map(({ label, service }) =>
       metric(
         namespace,
         name,
         { ClusterName: service.clusterName, ServiceName: service.serviceName },
         stat,
-        ["web", "workers"][index],
+        label,
       ),
     );
   const db = databaseInstances(args);
@@ -333,12 +385,6 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
     instances.map((instance) =>
       metric("AWS/RDS", name, { DBInstanceIdentifier: instance.identifier }, stat, instance.label),
     );
-  const perNode = (name: string, stat: string) =>
-    cacheMembers(args.cache).map((node) =>
-      metric("AWS/ElastiCache", name, { CacheClusterId: node.id }, stat, node.label),
-    );
-  const sqs = (name: string, queueName: pulumi.Input<string>, label: string) =>
-    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum", label);
   const app = (name: string, service: "web" | "worker", label?: string) =>
     metric(args.appMetricsNamespace, name, { Service: service }, "Sum", label);
 
@@ -393,41 +439,8 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
         },
       ],
     },
-    ...(args.cache === undefined
-      ? []
-      : [
-          {
-            title: "Cache",
-            graphs: [
-              { title: "Engine CPU (%)", lines: perNode("EngineCPUUtilization", "Average") },
-              {
-                title: "Memory used (%)",
-                lines: perNode("DatabaseMemoryUsagePercentage", "Average"),
-              },
-              { title: "Hit rate (%)", lines: perNode("CacheHitRate", "Average") },
-              { title: "Evictions", lines: perNode("Evictions", "Sum") },
-            ],
-          },
-        ]),
-    {
-      title: "Queue",
-      graphs: [
-        {
-          title: "Jobs waiting",
-          lines: [sqs("ApproximateNumberOfMessagesVisible", workers.queueName, "jobs")],
-        },
-        {
-          title: "Age of oldest job (s)",
-          lines: [sqs("ApproximateAgeOfOldestMessage", workers.queueName, "oldest")],
-        },
-        {
-          title: "Dead-letter queue",
-          lines: [
-            sqs("ApproximateNumberOfMessagesVisible", workers.deadLetterQueueName, "failed jobs"),
-          ],
-        },
-      ],
-    },
+    ...cacheRows(args),
+    ...queueRows(args),
     ...(args.invalidations === undefined
       ? []
       : [invalidationDashboardRow(args.invalidations, args.appMetricsNamespace)]),
@@ -518,8 +531,6 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
   const nodes = cacheMembers(args.cache);
   const node = (id: pulumi.Input<string>, name: string, stat: string) =>
     metric("AWS/ElastiCache", name, { CacheClusterId: id }, stat);
-  const sqs = (queueName: pulumi.Input<string>, name: string) =>
-    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum");
 
   return [
     {
@@ -630,6 +641,20 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
         treatMissingData: "missing", // a gap means the node is being replaced, which ElastiCache events report
       },
     ]),
+    ...(workers ? queueAlarmSpecs(t, workers) : []),
+    ...invalidationAlarmSpecs(args),
+    ...(args.webAcl ? [webAclAlarmSpec(args.webAcl)] : []),
+  ];
+}
+
+/** The queue's alarms: jobs waiting too long, and jobs that failed every retry. */
+function queueAlarmSpecs(
+  t: AlarmThresholds,
+  workers: NonNullable<ObservabilityArgs["workers"]>,
+): AlarmSpec[] {
+  const sqs = (queueName: pulumi.Input<string>, name: string) =>
+    metric("AWS/SQS", name, { QueueName: queueName }, "Maximum");
+  return [
     {
       role: "queue-oldest-job",
       what: `A job has waited over ${t.oldestMessageSeconds} s.`,
@@ -654,8 +679,6 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
       evaluationPeriods: 1,
       treatMissingData: "notBreaching", // SQS stops publishing for an idle, empty queue
     },
-    ...invalidationAlarmSpecs(args),
-    ...(args.webAcl ? [webAclAlarmSpec(args.webAcl)] : []),
   ];
 }
 

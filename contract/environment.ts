@@ -669,39 +669,58 @@ export const MIGRATE_VARIABLES = [
 export const MIGRATE_SECRETS = ["DATABASE_PASSWORD"] as const satisfies readonly VariableName[];
 
 /**
- * Variables of a tier a stack may leave out where the tier does not exist (no cache where the
- * emulator cannot host one): the app then keeps that tier in process.
+ * The variables of the tiers a stack may leave out (README: The path), by tier: the stack omits
+ * them when the tier is absent, and the app falls back to its in-process implementation (cache
+ * and sessions in memory, files on the task's disk, jobs in the web process).
  */
-export const OPTIONAL_TIER_VARIABLES = [
-  "REDIS_URL",
-  "REDIS_IAM_USER",
-  "REDIS_IAM_CACHE_ID",
-] as const satisfies readonly VariableName[];
+export const TIER_VARIABLES = {
+  cache: ["REDIS_URL", "REDIS_IAM_USER", "REDIS_IAM_CACHE_ID"],
+  cdn: ["ASSETS_BUCKET", "ASSETS_BUCKET_REGION", "CDN_DOMAIN"],
+  queue: ["QUEUE_URL"],
+} as const satisfies Record<string, readonly VariableName[]>;
+export type Tier = keyof typeof TIER_VARIABLES;
+type TierVariable = (typeof TIER_VARIABLES)[Tier][number];
 /** Variables a stack sets only with more than one physical shard (database.shards > 1). */
 export const SHARD_VARIABLES = [
   "DATABASE_SHARDS",
   "DATABASE_SHARD_MAP",
 ] as const satisfies readonly VariableName[];
-type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number] | (typeof SHARD_VARIABLES)[number];
+type OptionalVariable = TierVariable | (typeof SHARD_VARIABLES)[number];
 
 type TaskVariable<R extends TaskRole> = (typeof TASK_VARIABLES)[R][number];
 type ComponentVariable<R extends TaskRole> = (typeof COMPONENT_TASK_VARIABLES)[R][number];
 type StackVariable<R extends TaskRole> = Exclude<TaskVariable<R>, ComponentVariable<R>>;
-type TaskSecret = (typeof TASK_SECRETS)[number];
 
 /**
  * The stack's part of a role's environment (stacks/region.ts): one value per variable, no more,
- * no less, but for an absent tier's variables.
+ * no less; a tier's variables only where the tier exists.
  */
 export type StackTaskEnvironment<R extends TaskRole, V> = {
   [K in Exclude<StackVariable<R>, OptionalVariable>]: V;
 } & { [K in Extract<StackVariable<R>, OptionalVariable>]?: V };
 /** The component's part of a role's environment. */
 export type ComponentTaskEnvironment<R extends TaskRole, V> = { [K in ComponentVariable<R>]: V };
-/** Every task's secrets, one reference per variable, but for an absent tier's. */
-export type TaskSecrets<S> = { [K in Exclude<TaskSecret, OptionalVariable>]: S } & {
-  [K in Extract<TaskSecret, OptionalVariable>]?: S;
-};
+/** Every task's secrets, one reference per variable; a tier's only where the tier exists. */
+export type TaskSecrets<S> = {
+  [K in Exclude<(typeof TASK_SECRETS)[number], OptionalVariable>]: S;
+} & { [K in Extract<(typeof TASK_SECRETS)[number], OptionalVariable>]?: S };
+
+/** The variables a task of `role` gets when only the tiers in `present` exist. */
+export function taskVariablesWith(role: TaskRole, present: readonly Tier[]): VariableName[] {
+  return TASK_VARIABLES[role].filter((name) => tierPresent(name, present));
+}
+
+/** The secrets a task gets when only the tiers in `present` exist. */
+export function taskSecretsWith(present: readonly Tier[]): VariableName[] {
+  return TASK_SECRETS.filter((name) => tierPresent(name, present));
+}
+
+function tierPresent(name: VariableName, present: readonly Tier[]): boolean {
+  const tier = (Object.keys(TIER_VARIABLES) as Tier[]).find((candidate) =>
+    (TIER_VARIABLES[candidate] as readonly string[]).includes(name),
+  );
+  return tier === undefined || present.includes(tier);
+}
 /** The migrate step's environment and secrets, one value per variable. */
 export type MigrateEnvironment<V> = {
   [K in Exclude<(typeof MIGRATE_VARIABLES)[number], OptionalVariable>]: V;

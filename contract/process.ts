@@ -3,7 +3,7 @@
  * how many jobs a worker runs at once, and the shutdown deadlines that must nest inside ECS's.
  */
 
-/** What a task runs. `all` (web + worker loop in one process) is the single-server step only. */
+/** What a task runs. `all` (web + worker loop in one process): local development, and stacks without a queue (`workers.mode` inProcess). */
 export const TASK_ROLES = ["web", "worker"] as const;
 export type TaskRole = (typeof TASK_ROLES)[number];
 export const PROCESS_ROLES = [...TASK_ROLES, "all"] as const;
@@ -15,9 +15,11 @@ export const DEFAULT_PROCESS_ROLE: ProcessRole = "all";
  * The container command per role: the image's entrypoint is `node dist/app/src/main.js`, and its
  * argument is the role.
  */
-export const COMMANDS: { readonly [R in TaskRole]: readonly [R] } = {
+export const COMMANDS: { readonly [R in ProcessRole]: readonly [R] } = {
   web: ["web"],
   worker: ["worker"],
+  // A web task that runs the jobs too, with the in-process queue (stacks without a queue).
+  all: ["all"],
 };
 
 /**

@@ -69,7 +69,14 @@ export function stackConfig(
   stack: string,
   overrides: ConfigOverrides = {},
 ): Record<string, string> {
-  const file = join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+  return stackFileConfig(join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), overrides);
+}
+
+/** Reads a stack file (any path: another checkout's too) into the map `setAllConfig` takes. */
+export function stackFileConfig(
+  file: string,
+  overrides: ConfigOverrides = {},
+): Record<string, string> {
   const document = parseYaml(readFileSync(file, "utf8")) as {
     config?: Record<string, unknown>;
   } | null;

@@ -13,6 +13,7 @@ import { componentProblems } from "./componentChecks";
 import { defaultsFor } from "./configDefaults";
 import { configSchema, ENVIRONMENTS, PROJECT, type StackConfig } from "./configSchema";
 import { deepMerge } from "./deepMerge";
+import { stepDownProblems } from "./stages";
 
 export * from "./configSchema";
 export {
@@ -44,11 +45,16 @@ export class ConfigError extends Error {
 export function parseConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
   // With an unknown environment the dev defaults still let every other key be checked.
   const environment = ENVIRONMENTS.find((env) => env === raw.environment) ?? "dev";
-  const defaults = defaultsFor(environment);
+  // An invalid stage is reported by the schema; meanwhile the full path's defaults serve.
+  const stage = configSchema.shape.stage.safeParse(raw.stage).data;
+  const defaults = defaultsFor(environment, stage);
   const merged = deepMerge(defaults, raw) as Record<string, unknown>;
   const result = configSchema.safeParse(merged);
   if (result.success) {
-    const problems = componentProblems(result.data);
+    const problems = [
+      ...stepDownProblems(result.data, defaults),
+      ...componentProblems(result.data),
+    ];
     if (problems.length > 0) throw new ConfigError(problems);
     return result.data;
   }

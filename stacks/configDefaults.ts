@@ -5,12 +5,13 @@
  * and the README's config reference is generated from here (`npm run docs:config`).
  */
 import { deepMerge } from "./deepMerge";
+import { stageSwitches } from "./stages";
 import { ENVIRONMENTS, type Environment, type StackConfig } from "./configSchema";
 
 /** What defaults cover: every key but the environment itself and the emulator (localstack's, stated in its stack file). */
 export type Defaults = Omit<StackConfig, "environment" | "emulator">;
 
-type DeepPartial<T> = T extends readonly unknown[]
+export type DeepPartial<T> = T extends readonly unknown[]
   ? T
   : T extends object
     ? { [K in keyof T]?: DeepPartial<T[K]> }
@@ -21,7 +22,9 @@ type DeepPartial<T> = T extends readonly unknown[]
  * with one replica, no cache replicas, one web task, workers that scale to zero on Fargate Spot.
  */
 export const BASE_DEFAULTS: Defaults = {
-  regions: { primary: "us-east-1", secondary: "us-west-2" },
+  // The full path; `stage` lowers the tier switches (./stages.ts).
+  allowDataLoss: false,
+  regions: { count: 2, primary: "us-east-1", secondary: "us-west-2" },
   network: {
     cidrs: { primary: "10.10.0.0/16", secondary: "10.11.0.0/16" },
     availabilityZones: 2,
@@ -53,6 +56,7 @@ export const BASE_DEFAULTS: Defaults = {
     maxReceiveCount: 5,
     messageRetentionDays: 4,
     enableSpot: true,
+    mode: "service",
   },
   database: {
     engineVersion: "16",
@@ -74,6 +78,7 @@ export const BASE_DEFAULTS: Defaults = {
     allowMajorVersionUpgrade: false,
   },
   cache: {
+    enabled: true,
     engine: "valkey",
     engineVersion: "7.2",
     nodeType: "cache.t4g.micro",
@@ -94,6 +99,7 @@ export const BASE_DEFAULTS: Defaults = {
     locations: { primary: ["NA", "SA"], secondary: ["EU", "AF"] },
   },
   cdn: {
+    enabled: true,
     recordName: "static",
     priceClass: "PriceClass_100",
     defaultTtlSeconds: 86_400,
@@ -217,9 +223,16 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
   },
 };
 
-/** The defaults of one environment: the base with the environment's overrides merged in. */
-export function defaultsFor(environment: Environment): Defaults {
-  return deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]) as Defaults;
+/**
+ * The defaults of one environment at one stage: the base with the environment's overrides merged
+ * in, then the tier switches the stage leaves off (./stages.ts; no stage: the full path).
+ */
+export function defaultsFor(environment: Environment, stage?: number): Defaults {
+  const environmentDefaults = deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]);
+  return deepMerge(
+    environmentDefaults,
+    stage === undefined ? {} : stageSwitches(stage),
+  ) as Defaults;
 }
 
 /** Each environment's defaults, merged once (the README's reference and tests read them). */

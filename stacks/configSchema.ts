@@ -94,6 +94,13 @@ export function zoneNameProblems(
 export const REGION_ROLES = ["primary", "secondary"] as const;
 export type RegionRole = (typeof REGION_ROLES)[number];
 
+/** How jobs run: a queue and a worker service, or in the web process (the single-server step). */
+export const WORKER_MODES = ["service", "inProcess"] as const;
+export type WorkerMode = (typeof WORKER_MODES)[number];
+
+/** The highest stage of the path (stacks/stages.ts); the schema cannot import the table itself. */
+export const MAX_STAGE = 8;
+
 /**
  * The AWS emulators the localstack environment deploys to, by what they serve (README:
  * "Integration tests"): moto (free; no ElastiCache parameter groups, CloudFront cache policies or
@@ -226,8 +233,27 @@ export const configSchema = z
     environment: z
       .enum(ENVIRONMENTS)
       .describe("which defaults apply: dev, prod or localstack (required)"),
+    stage: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_STAGE)
+      .optional()
+      .describe(
+        `where the stack is on the path from one server to millions (README: The path): 1 to ${MAX_STAGE}; it sets the defaults of the tier switches (stacks/stages.ts); unset: the full path`,
+      ),
+    allowDataLoss: z
+      .boolean()
+      .describe(
+        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue) is turned off, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
+      ),
     regions: z
       .object({
+        count: z
+          .union([z.literal(1), z.literal(2)])
+          .describe(
+            "1: the primary region alone (a simple DNS alias, no peering); 2: the secondary too, with its own tiers, a cross-region replica and GeoDNS",
+          ),
         primary: z
           .enum(AWS_REGIONS)
           .describe(
@@ -362,6 +388,11 @@ export const configSchema = z
         enableSpot: z
           .boolean()
           .describe("run workers on Fargate Spot (cheaper; interrupted jobs are retried)"),
+        mode: z
+          .enum(WORKER_MODES)
+          .describe(
+            "`service`: an SQS queue and its own Fargate service; `inProcess`: jobs run in the web task (role `all`), no queue",
+          ),
       })
       .strict()
       .superRefine(fargateTaskRules("workers"))
@@ -483,6 +514,11 @@ export const configSchema = z
       }),
     cache: z
       .object({
+        enabled: z
+          .boolean()
+          .describe(
+            "an ElastiCache group per region, the shared cache and rate limits; off: each web task keeps its own (one web task only)",
+          ),
         engine: z.enum(["valkey", "redis"]).describe("ElastiCache engine"),
         engineVersion: z
           .string()
@@ -592,6 +628,11 @@ export const configSchema = z
       }),
     cdn: z
       .object({
+        enabled: z
+          .boolean()
+          .describe(
+            "CloudFront and its S3 buckets (static files, uploads); off: the web task serves its page and keeps uploads on its disk (one web task only)",
+          ),
         recordName: dnsLabel("static").describe(
           "the CDN's name under the domain (static → static.example.com)",
         ),
@@ -699,6 +740,9 @@ export const configSchema = z
         });
       }
     }
+    for (const { key, message } of tierProblems(config)) {
+      ctx.addIssue({ code: "custom", path: key.split("."), message });
+    }
   })
   .superRefine(
     (config, ctx) => {
@@ -723,3 +767,47 @@ export const configSchema = z
   );
 
 export type StackConfig = z.infer<typeof configSchema>;
+
+/**
+ * What the tier switches must agree on (README: The path): as soon as more than one web task
+ * serves users, no user state lives in one task (sessions in the DynamoDB table at every stage,
+ * rate limits and the cache in the shared cache, uploads in the bucket), and a tier that runs apart from the web task reaches the same files.
+ */
+export function tierProblems(
+  config: Pick<StackConfig, "web" | "cache" | "cdn" | "regions" | "workers" | "database">,
+): { key: string; message: string }[] {
+  const problems: { key: string; message: string }[] = [];
+  const manyWebTasks =
+    config.web.maxTasks > 1
+      ? `web.maxTasks is ${config.web.maxTasks}`
+      : config.regions.count > 1
+        ? "regions.count is 2 (a web task per region)"
+        : undefined;
+  if (manyWebTasks && !config.cache.enabled) {
+    problems.push({
+      key: "cache.enabled",
+      message: `false, but ${manyWebTasks}: each task would keep its own rate limits and cache in memory. Fix: set cache.enabled true (the shared store), or web.maxTasks 1 and regions.count 1`,
+    });
+  }
+  if (manyWebTasks && !config.cdn.enabled) {
+    problems.push({
+      key: "cdn.enabled",
+      message: `false, but ${manyWebTasks}: uploads would stay on the disk of the task that took them. Fix: set cdn.enabled true (uploads in S3), or web.maxTasks 1 and regions.count 1`,
+    });
+  }
+  if (config.workers.mode === "service" && !config.cdn.enabled) {
+    problems.push({
+      key: "workers.mode",
+      message:
+        "service, but cdn.enabled is false: worker tasks cannot read uploads kept on a web task's disk. Fix: set cdn.enabled true, or workers.mode inProcess",
+    });
+  }
+  if (config.database.writerRegion === "secondary" && config.regions.count < 2) {
+    problems.push({
+      key: "database.writerRegion",
+      message:
+        "secondary, but regions.count is 1: there is no secondary region. Fix: set database.writerRegion primary, or regions.count 2",
+    });
+  }
+  return problems;
+}

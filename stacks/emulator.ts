@@ -106,7 +106,7 @@ export function servicesUsed(config: StackConfig): string[] {
     // Secrets Manager serves every stack (the cookie-signing key's copy in each region).
     const cacheServices = ["elasticache"];
     add(...TIER_SERVICES.filter((service) => !cacheServices.includes(service)));
-    if (cacheSkippedReason(config) === undefined) add(...cacheServices);
+    if (config.cache.enabled && cacheSkippedReason(config) === undefined) add(...cacheServices);
     if (config.dns.domain) add("acm");
     // Never to AWS with the emulator's fake credentials: WAF calls go to the emulator too.
     if (serves(config, "webAcls")) add("wafv2");

@@ -92,12 +92,14 @@ export function createAppCertificates(
   appDomain: string,
   zone: DnsZone,
   providers: Providers,
-): Record<RegionRole, DnsValidatedCertificate> {
+  regionCount: 1 | 2,
+): { primary: DnsValidatedCertificate; secondary?: DnsValidatedCertificate } {
   const primary = new DnsValidatedCertificate(
     "primary-certificate",
     { domainName: appDomain, zoneId: zone.zoneId },
     { provider: providers.primary },
   );
+  if (regionCount === 1) return { primary };
   const secondary = new DnsValidatedCertificate(
     "secondary-certificate",
     { domainName: appDomain, zoneId: zone.zoneId, validationRecordsOf: primary },
@@ -120,35 +122,42 @@ export function createAppCertificates(
 export function createImage(
   config: StackConfig,
   providers: Providers,
-): Record<RegionRole, pulumi.Input<string>> {
+): { primary: pulumi.Input<string>; secondary?: pulumi.Input<string> } {
   if (config.image.uri) {
     const { primary, secondary } = config.regions;
     const regional = ecrImageIn(config.image.uri, primary, secondary);
     return {
       primary: config.image.uri,
       secondary:
-        regional === undefined
-          ? config.image.uri
-          : aws.ecr
-              .getImageOutput(
-                {
-                  registryId: regional.registryId,
-                  repositoryName: regional.repositoryName,
-                  imageDigest: regional.digest,
-                },
-                { provider: providers.secondary },
-              )
-              .apply(() => regional.uri),
+        config.regions.count === 1
+          ? undefined
+          : regional === undefined
+            ? config.image.uri
+            : aws.ecr
+                .getImageOutput(
+                  {
+                    registryId: regional.registryId,
+                    repositoryName: regional.repositoryName,
+                    imageDigest: regional.digest,
+                  },
+                  { provider: providers.secondary },
+                )
+                .apply(() => regional.uri),
     };
   }
+  // One region: the image is pushed to the primary's registry alone.
+  const registries: Record<string, aws.Provider> =
+    config.regions.count === 2
+      ? { primary: providers.primary, secondary: providers.secondary }
+      : { primary: providers.primary };
   const image = new AppImage("app", {
     context: PROJECT_ROOT,
     dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
     tag: `${RELEASE_TAG_PREFIX}${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
-    registries: { primary: providers.primary, secondary: providers.secondary },
+    registries,
     account: providers.account,
   });
-  return { primary: image.imageUris.primary!, secondary: image.imageUris.secondary! };
+  return { primary: image.imageUris.primary!, secondary: image.imageUris.secondary };
 }
 
 /**
@@ -179,19 +188,21 @@ export function ecrImageIn(
 }
 
 /**
- * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
- * serves web ACLs (stacks/emulator.ts).
- */
-/**
  * The customer-managed key of every edge log group in us-east-1 (CloudFront's access logs,
- * Route53's query logs, the CDN web ACL's logs); none on an emulator that has none of them.
+ * Route53's query logs, the CDN web ACL's logs); none where no edge logs: on an emulator that has
+ * none of them, or below the CDN's stage without a zone of the stack's own. Once created, every
+ * higher stage keeps it (more edges only add log groups under it).
  * Created before the CDN: the CDN's web ACL logs under it, the CDN's access logs after it.
  */
 export function createEdgeLogsKey(
   config: StackConfig,
   providers: Providers,
+  zone: DnsZone | undefined,
 ): aws.kms.Key | undefined {
-  if (!serves(config, "webAcls") && edgeAuditSkippedReason(config) !== undefined) return undefined;
+  const webAclLogs = config.cdn.enabled && serves(config, "webAcls");
+  const auditLogs =
+    edgeAuditSkippedReason(config) === undefined && (config.cdn.enabled || ownZoneOf(zone));
+  if (!webAclLogs && !auditLogs) return undefined;
   const provider = providers.usEast1;
   const { account } = providers;
   return createKmsKey(undefined, "edge-logs", {
@@ -204,12 +215,16 @@ export function createEdgeLogsKey(
   });
 }
 
+/**
+ * The CDN's web ACL (CLOUDFRONT scope: us-east-1, like CloudFront's API), where the stack's AWS
+ * serves web ACLs (stacks/emulator.ts) and the stack has a CDN.
+ */
 export function createCdnWebAcl(
   config: StackConfig,
   providers: Providers,
   logsKey: aws.kms.Key | undefined,
 ): WebAcl | undefined {
-  if (!serves(config, "webAcls")) return undefined;
+  if (!config.cdn.enabled || !serves(config, "webAcls")) return undefined;
   return new WebAcl(
     "assets-waf",
     {
@@ -240,10 +255,13 @@ export function createCdn(
     forceDestroy: config.cdn.forceDestroy,
     ...(webAcl ? { webAclArn: webAcl.arn } : {}),
     // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
-    enableReplication: serves(config, "cloudFrontOriginGroups"),
+    // One region: no second region to fail over to (the replica bucket comes with regions.count 2).
+    enableReplication: serves(config, "cloudFrontOriginGroups") && config.regions.count === 2,
     // Uploads go to the bucket of the region holding the writer (assetsBucketFor), read first.
     uploadsTo:
-      config.database.writerRegion === "secondary" && serves(config, "cloudFrontOriginGroups")
+      config.database.writerRegion === "secondary" &&
+      serves(config, "cloudFrontOriginGroups") &&
+      config.regions.count === 2
         ? "replica"
         : "primary",
     useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
@@ -318,7 +336,8 @@ export function connectRegions(
  */
 export function createSessionStore(config: StackConfig, providers: Providers): SessionStore {
   return new SessionStore("sessions", {
-    regions: (["primary", "secondary"] as const).map((role) => ({
+    // One region: the table alone, no replica (nothing crosses regions).
+    regions: stackRoles(config).map((role) => ({
       region: config.regions[role],
       provider: providers[role],
     })),
@@ -327,16 +346,27 @@ export function createSessionStore(config: StackConfig, providers: Providers): S
   });
 }
 
-/** Each region's cache-invalidation queue, with its region's provider (every region sends to each). */
+/**
+ * Each region's cache-invalidation queue, with its region's provider (every region sends to each);
+ * one region: its own queue only.
+ */
 export function createInvalidationQueues(
   config: StackConfig,
   providers: Providers,
-): Record<RegionRole, InvalidationQueue> {
-  const queue = (role: RegionRole) =>
-    new InvalidationQueue(`${role}-invalidations`, invalidationQueueSettings(config), {
-      provider: providers[role],
-    });
-  return { primary: queue("primary"), secondary: queue("secondary") };
+): Partial<Record<RegionRole, InvalidationQueue>> {
+  return Object.fromEntries(
+    stackRoles(config).map((role) => [
+      role,
+      new InvalidationQueue(`${role}-invalidations`, invalidationQueueSettings(config), {
+        provider: providers[role],
+      }),
+    ]),
+  );
+}
+
+/** The regions the stack runs in: the primary, and the secondary when `regions.count` is 2. */
+export function stackRoles(config: StackConfig): RegionRole[] {
+  return config.regions.count === 2 ? ["primary", "secondary"] : ["primary"];
 }
 
 /**
@@ -366,29 +396,29 @@ export function assetsBucketFor(
  */
 export function shareRegionalState(
   config: StackConfig,
-  regions: Record<RegionRole, Region>,
+  regions: Partial<Record<RegionRole, Region>>,
   sessions: SessionStore,
-): Record<RegionRole, TaskRoleGrants> {
-  const grants = {
-    primary: { web: [], workers: [] },
-    secondary: { web: [], workers: [] },
-  } as Record<RegionRole, TaskRoleGrants>;
-  for (const role of ["primary", "secondary"] as const) {
-    const region = regions[role];
-    grants[role].web.push(
+): Partial<Record<RegionRole, TaskRoleGrants>> {
+  const grants: Partial<Record<RegionRole, TaskRoleGrants>> = {};
+  // In role order, whichever region holds the writer: a failover changes no policy document.
+  const present = stackRoles(config).flatMap((role) => regions[role] ?? []);
+  for (const region of present) {
+    const role = region.role;
+    const regionGrants: TaskRoleGrants = { web: [], workers: [] };
+    grants[role] = regionGrants;
+    regionGrants.web.push(
       sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region),
     );
-    const tasks = [
+    const tasks: Array<{ tier: keyof TaskRoleGrants; roleName: pulumi.Output<string> }> = [
       { tier: "web", roleName: region.web.taskRoleName },
-      { tier: "workers", roleName: region.workers.taskRoleName },
-    ] as const;
+      ...(region.workers
+        ? [{ tier: "workers" as const, roleName: region.workers.taskRoleName }]
+        : []),
+    ];
     for (const { tier, roleName } of tasks) {
-      for (const target of ["primary", "secondary"] as const) {
-        grants[role][tier].push(
-          regions[target].invalidations.grantSend(
-            `${role}-${tier}-invalidates-${target}`,
-            roleName,
-          ),
+      for (const target of present) {
+        regionGrants[tier].push(
+          target.invalidations.grantSend(`${role}-${tier}-invalidates-${target.role}`, roleName),
         );
       }
       const login = new aws.iam.RolePolicy(
@@ -417,7 +447,7 @@ export function shareRegionalState(
         },
         { parent: region },
       );
-      grants[role][tier].push(login);
+      regionGrants[tier].push(login);
     }
   }
   return grants;
@@ -447,6 +477,35 @@ export function createGeoDns(
 }
 
 /**
+ * The app's name in a stack of one region: an alias to that region's load balancer (no routing
+ * policy, no health check: there is no other region to fail over to).
+ */
+export function createAppAlias(
+  config: StackConfig,
+  zone: DnsZone,
+  region: Region,
+  providers: Providers,
+): { fqdn: pulumi.Output<string> } {
+  const record = new aws.route53.Record(
+    "app-alias",
+    {
+      zoneId: zone.zoneId,
+      name: `${config.dns.recordName}.${zone.domain}`,
+      type: "A",
+      aliases: [
+        {
+          name: region.web.albDnsName,
+          zoneId: region.web.albZoneId,
+          evaluateTargetHealth: true,
+        },
+      ],
+    },
+    { provider: providers.primary },
+  );
+  return { fqdn: record.fqdn };
+}
+
+/**
  * The edges' audit trail, in us-east-1: CloudFront's access logs (EdgeLogs), and for a zone this
  * program created its DNS query logs and DNSSEC signing. An existing zone's (`dns.zoneId`) are its
  * owner's: Route53 allows one query-logging configuration per zone (a second fails the deploy,
@@ -455,17 +514,19 @@ export function createGeoDns(
  */
 export function createEdgeAudit(
   config: StackConfig,
-  cdn: Cdn,
+  cdn: Cdn | undefined,
   zone: DnsZone | undefined,
   providers: Providers,
   logsKey: aws.kms.Key,
-): { logs: EdgeLogs; dnssec: DnsSec | undefined } {
-  const ownZone = zone?.nodes.zone ? zone : undefined;
+): { logs: EdgeLogs; dnssec: DnsSec | undefined } | undefined {
+  const ownZone = ownZoneOf(zone) ? zone : undefined;
+  // Below the CDN's stage without a zone of its own, the stack has no edge to audit.
+  if (!cdn && !ownZone) return undefined;
   const logs = new EdgeLogs(
     "edge-logs",
     {
       retentionDays: config.logs.retentionDays,
-      distributionArn: cdn.distributionArn,
+      ...(cdn ? { distributionArn: cdn.distributionArn } : {}),
       kmsKeyArn: logsKey.arn,
       ...(ownZone ? { zone: { zoneId: ownZone.zoneId, domain: ownZone.domain } } : {}),
       account: providers.account,
@@ -483,9 +544,14 @@ export function createEdgeAudit(
   return { logs, dnssec };
 }
 
+/** Whether the stack created the zone (`dns.domain` without `dns.zoneId`): its logs and DNSSEC are ours. */
+function ownZoneOf(zone: DnsZone | undefined): zone is DnsZone {
+  return zone?.nodes.zone !== undefined;
+}
+
 export function createGlobalObservability(
   config: StackConfig,
-  cdn: Cdn,
+  cdn: Cdn | undefined,
   cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,
@@ -497,7 +563,7 @@ export function createGlobalObservability(
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
       context: contextIn(providers, CLOUDFRONT_WAF_REGION),
-      distributionId: cdn.distributionId,
+      ...(cdn ? { distributionId: cdn.distributionId } : {}),
       ...(dnssecZoneId === undefined ? {} : { dnssecZoneId }),
       ...(cdnWebAcl
         ? {

@@ -2,7 +2,9 @@
  * The program's entry: read and validate the stack's config (before any resource exists), then
  * build what spans the regions first (zone, image, CDN), each region (the one holding the
  * database writer first, since the other writes to it), the links between them, GeoDNS in front
- * of them, and the global dashboard; export what users need.
+ * of them, and the global dashboard; export what users need. Only what the tier switches enable
+ * is built (README: The path): one region has no peering and a plain alias instead of GeoDNS; no
+ * CDN, no buckets or global dashboard.
  *
  * On LocalStack's free plan (the localstack environment's `localstack-free` emulator) only the
  * networks, their peering and the zone are built: the other tiers need APIs that plan lacks.
@@ -23,6 +25,7 @@ import {
   createGeoDns,
   createGlobalObservability,
   assetsBucketFor,
+  createAppAlias,
   createImage,
   createInvalidationQueues,
   createSessionStore,
@@ -87,28 +90,38 @@ function createProviders(config: StackConfig): Providers {
 
 function deployEverything(config: StackConfig) {
   const images = createImage(config, providers);
-  const edgeLogsKey = createEdgeLogsKey(config, providers);
+  const edgeLogsKey = createEdgeLogsKey(config, providers, zone);
+  // No CDN, no web ACL in front of it.
   const cdnWebAcl = createCdnWebAcl(config, providers, edgeLogsKey);
-  const cdn = createCdn(config, providers, zone, cdnWebAcl);
+  const cdn = config.cdn.enabled ? createCdn(config, providers, zone, cdnWebAcl) : undefined;
+  // One region: the table without a replica, one queue that this region's writes publish to.
   const sessions = createSessionStore(config, providers);
   const invalidationQueues = createInvalidationQueues(config, providers);
-  const publishUrls = ROLES.map((role) => invalidationQueues[role].queueUrl);
+  const publishUrls = Object.values(invalidationQueues).map((queue) => queue.queueUrl);
   const certificates =
-    zone && appDomain ? createAppCertificates(appDomain, zone, providers) : undefined;
+    zone && appDomain
+      ? createAppCertificates(appDomain, zone, providers, config.regions.count)
+      : undefined;
   const cookieSigningKey = createCookieSigningKey();
-  const region = (role: RegionRole, writer?: Region) =>
-    new Region(
+  const region = (role: RegionRole, writer?: Region) => {
+    const certificate = certificates?.[role];
+    const image = images[role];
+    if (image === undefined) throw new Error(`no image for the ${role} region`);
+    const invalidationQueue = invalidationQueues[role];
+    if (invalidationQueue === undefined)
+      throw new Error(`no invalidation queue for the ${role} region`);
+    return new Region(
       role,
       {
         role,
         region: config.regions[role],
         config,
-        image: images[role],
-        assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName },
+        image,
+        ...(cdn ? { assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName } } : {}),
         sessionsTableName: sessions.tableName,
-        invalidations: { queue: invalidationQueues[role], publishUrls },
-        ...(certificates && appDomain
-          ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
+        invalidations: { queue: invalidationQueue, publishUrls },
+        ...(certificate && appDomain
+          ? { https: { certificateArn: certificate.certificateArn, domainName: appDomain } }
           : {}),
         ...(writer ? { writers: writer.writers } : {}),
         cookieSigningKey,
@@ -117,57 +130,80 @@ function deployEverything(config: StackConfig) {
       },
       { providers: [providers[role]] },
     );
+  };
   // The region holding the writer first: the other one's app writes to it.
   const writerRegion = region(config.database.writerRegion);
-  const otherRegion = region(otherRole(config.database.writerRegion), writerRegion);
-  const regions: Record<RegionRole, Region> =
-    writerRegion.role === "primary"
-      ? { primary: writerRegion, secondary: otherRegion }
-      : { primary: otherRegion, secondary: writerRegion };
+  const otherRegion =
+    config.regions.count === 2
+      ? region(otherRole(config.database.writerRegion), writerRegion)
+      : undefined;
+  const regions: Partial<Record<RegionRole, Region>> = Object.fromEntries(
+    [writerRegion, otherRegion].flatMap((r) => (r ? [[r.role, r]] : [])),
+  );
+  const { primary, secondary } = regions;
+  if (primary === undefined) throw new Error("the primary region was not built");
 
-  connectRegions(config, regions, providers);
+  if (secondary) connectRegions(config, { primary, secondary }, providers);
   const grants = shareRegionalState(config, regions, sessions);
-  for (const role of ROLES) {
-    grants[role].web.push(cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName));
-    grants[role].workers.push(
-      cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName),
-    );
+  for (const r of Object.values(regions)) {
+    const regionGrants = grants[r.role] ?? { web: [], workers: [] };
+    if (cdn) {
+      regionGrants.web.push(cdn.grantReadWrite(`${r.role}-web-assets`, r.web.taskRoleName));
+      if (r.workers) {
+        regionGrants.workers.push(
+          cdn.grantReadWrite(`${r.role}-workers-assets`, r.workers.taskRoleName),
+        );
+      }
+    }
     // Every grant of a region's task roles exists: its services may start (and wait for them).
-    regions[role].startServices(grants[role]);
+    r.startServices(regionGrants);
     // The assets bucket of each region logs its requests into that region's access-log bucket.
-    const accessLogs = regions[role].accessLogs;
-    if (accessLogs) cdn.logServerAccess(role, accessLogs.serverAccessLogs);
+    if (r.accessLogs) cdn?.logServerAccess(r.role, r.accessLogs.serverAccessLogs);
   }
 
-  const geoDns = zone
-    ? createGeoDns(config, zone, [regions.primary, regions.secondary], providers)
-    : undefined;
+  // Two regions: GeoDNS with a health check per region; one: a plain alias to its load balancer.
+  const geoDns =
+    zone && secondary ? createGeoDns(config, zone, [primary, secondary], providers) : undefined;
+  const alias = zone && !secondary ? createAppAlias(config, zone, primary, providers) : undefined;
+  // The edges' audit trail wherever an edge exists: the CDN's logs with the CDN, the zone's query
+  // logs and DNSSEC signing whenever the stack owns its zone.
   const auditSkipped = edgeAuditSkippedReason(config);
   const audit =
     auditSkipped === undefined && edgeLogsKey
       ? createEdgeAudit(config, cdn, zone, providers, edgeLogsKey)
       : undefined;
-  // The global dashboard needs CloudFront monitoring subscriptions, which emulators lack.
-  const globalObservability = serves(config, "cloudFrontMonitoringSubscriptions")
-    ? createGlobalObservability(
-        config,
-        cdn,
-        cdnWebAcl,
-        geoDns,
-        providers,
-        audit?.dnssec ? zone?.zoneId : undefined,
-      )
-    : undefined;
+  const dnssecZoneId = audit?.dnssec ? zone?.zoneId : undefined;
+  // The global dashboard watches the CDN (it needs CloudFront monitoring subscriptions, which
+  // emulators lack) and the signed zone.
+  const watchesCdn = cdn !== undefined && serves(config, "cloudFrontMonitoringSubscriptions");
+  const globalObservability =
+    watchesCdn || dnssecZoneId !== undefined
+      ? createGlobalObservability(
+          config,
+          watchesCdn ? cdn : undefined,
+          cdnWebAcl,
+          geoDns,
+          providers,
+          dnssecZoneId,
+        )
+      : undefined;
+  const noCdn = pulumi.output("disabled: cdn.enabled is false");
   return {
-    publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : regions.primary.web.url,
+    publicUrl: geoDns
+      ? pulumi.interpolate`https://${geoDns.fqdn}`
+      : alias
+        ? pulumi.interpolate`https://${alias.fqdn}`
+        : primary.web.url,
     imageUri: pulumi.output(images.primary),
-    cdnDomain: cdn.domainName,
-    assetsBucket: cdn.bucketName,
-    regions: { primary: regions.primary.summary(), secondary: regions.secondary.summary() },
+    cdnDomain: cdn?.domainName ?? noCdn,
+    assetsBucket: cdn?.bucketName ?? noCdn,
+    regions: Object.fromEntries(Object.values(regions).map((r) => [r.role, r.summary()])),
     globalDashboardUrl:
       globalObservability?.dashboardUrl ??
       pulumi.output(
-        `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`,
+        cdn
+          ? `disabled: emulator.flavor ${config.emulator?.flavor} lacks CloudFront monitoring subscriptions`
+          : "disabled: cdn.enabled is false and no zone is signed (the global dashboard watches the CDN and DNSSEC)",
       ),
     dnssec: audit?.dnssec
       ? { status: "signing", dsRecord: audit.dnssec.dsRecord }

@@ -88,8 +88,9 @@ export interface RegionArgs {
   region: string;
   config: StackConfig;
   image: pulumi.Input<string>;
-  /** Where the app's files go: the bucket of the region holding the writer, and that region. */
-  assets: {
+  /** The CDN's bucket and domain, when the stack has a CDN (else uploads stay on the task's disk). */
+  assets?: {
+    /** The bucket of the region holding the writer, and that region. */
     bucketName: pulumi.Input<string>;
     bucketRegion: string;
     cdnDomain: pulumi.Input<string>;
@@ -98,7 +99,7 @@ export interface RegionArgs {
   sessionsTableName: pulumi.Input<string>;
   /**
    * This region's cache-invalidation queue (its web tasks apply it), and every region's queue
-   * URL, this one's included (every write is sent to each).
+   * URL, this one's included (every write is sent to each; one region: its own only).
    */
   invalidations: { queue: InvalidationQueue; publishUrls: pulumi.Input<string>[] };
   /**
@@ -140,11 +141,15 @@ export class Region extends pulumi.ComponentResource {
   readonly databases: Database[];
   /** Physical shard 0's database (named as before sharding). */
   readonly database: Database;
-  /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
+  /**
+   * The shared cache, unless `cache.enabled` is false or the emulator cannot host one
+   * (stacks/emulator.ts: cacheSkippedReason); then each task keeps its cache and sessions.
+   */
   readonly cache: Cache | undefined;
   /** Where every region sends invalidations of this region's cache; its web tasks apply them. */
   readonly invalidations: InvalidationQueue;
-  readonly workers: QueueWorkers;
+  /** The queue and workers, when `workers.mode` is `service` (else the web task runs the jobs). */
+  readonly workers: QueueWorkers | undefined;
   readonly web: WebService;
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
@@ -235,7 +240,9 @@ export class Region extends pulumi.ComponentResource {
     this.shardReaderAddresses = this.databases.map((database) => readerAddressesOf(database.role));
     this.readerAddresses = this.shardReaderAddresses[0]!;
 
-    this.cacheSkipped = cacheSkippedReason(config);
+    this.cacheSkipped = config.cache.enabled
+      ? cacheSkippedReason(config)
+      : "cache.enabled is false; the app keeps its cache and sessions in process";
     this.cache =
       this.cacheSkipped !== undefined
         ? undefined
@@ -276,21 +283,24 @@ export class Region extends pulumi.ComponentResource {
     const [workerGrants, resolveWorkerGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
     this.resolveGrants = { web: resolveWebGrants, workers: resolveWorkerGrants };
 
-    this.workers = new QueueWorkers(
-      `${name}-workers`,
-      {
-        ...task,
-        environment: task.environment satisfies StackTaskEnvironment<
-          "worker",
-          pulumi.Input<string>
-        >,
-        cluster: { arn: cluster.arn, name: cluster.name },
-        command: [...COMMANDS.worker],
-        ...workerSettings(config),
-        taskRoleGrants: workerGrants,
-      },
-      { parent: this },
-    );
+    this.workers =
+      config.workers.mode === "service"
+        ? new QueueWorkers(
+            `${name}-workers`,
+            {
+              ...task,
+              environment: task.environment satisfies StackTaskEnvironment<
+                "worker",
+                pulumi.Input<string>
+              >,
+              cluster: { arn: cluster.arn, name: cluster.name },
+              command: [...COMMANDS.worker],
+              ...workerSettings(config),
+              taskRoleGrants: workerGrants,
+            },
+            { parent: this },
+          )
+        : undefined;
 
     this.accessLogs =
       config.web.accessLogRetentionDays > 0
@@ -315,13 +325,14 @@ export class Region extends pulumi.ComponentResource {
         ...task,
         environment: {
           ...task.environment,
-          QUEUE_URL: this.workers.queueUrl,
+          ...(this.workers ? { QUEUE_URL: this.workers.queueUrl } : {}),
           SESSIONS_TABLE: args.sessionsTableName,
           // Only the load balancer (inside the VPC) may say who the client is (X-Forwarded-*).
           TRUSTED_PROXIES: config.network.cidrs[args.role],
         } satisfies StackTaskEnvironment<"web", pulumi.Input<string>>,
         cluster: { arn: cluster.arn, name: cluster.name },
-        command: [...COMMANDS.web],
+        // Without a queue the web task runs the jobs too, on the app's in-process queue.
+        command: [...(this.workers ? COMMANDS.web : COMMANDS.all)],
         ...webSettings(config),
         publicSubnetIds: this.network.publicSubnetIds,
         // The certificate covers the stack's domain, so the site's URL is that name, not the ALB's.
@@ -347,33 +358,35 @@ export class Region extends pulumi.ComponentResource {
     // Who may talk to whom: the app tiers reach the data tier (every shard), nothing else does.
     for (const database of this.databases) {
       database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-      database.allowFrom(
+    }
+    this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+    // Both sign in to the cache with IAM tokens of their own task role (no password).
+    const ownWeb: pulumi.Resource[] = [
+      // The web tasks hold the region's cache in use, so they apply its invalidations.
+      this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName),
+    ];
+    const ownWorkers: pulumi.Resource[] = [];
+    const webCacheGrant = this.cache?.grantConnect("web", this.web.taskRoleName);
+    if (webCacheGrant) ownWeb.push(webCacheGrant);
+    if (this.workers) {
+      for (const database of this.databases) {
+        database.allowFrom(
+          "workers",
+          { securityGroupId: this.workers.securityGroupId },
+          "worker tasks",
+        );
+      }
+      this.cache?.allowFrom(
         "workers",
         { securityGroupId: this.workers.securityGroupId },
         "worker tasks",
       );
+      const workerCacheGrant = this.cache?.grantConnect("workers", this.workers.taskRoleName);
+      if (workerCacheGrant) ownWorkers.push(workerCacheGrant);
+      // The web tier enqueues jobs; the workers own the queue and already consume it.
+      ownWeb.push(this.workers.grantSendMessages("web", this.web.taskRoleName));
     }
-    this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.cache?.allowFrom(
-      "workers",
-      { securityGroupId: this.workers.securityGroupId },
-      "worker tasks",
-    );
-    // Both sign in to the cache with IAM tokens of their own task role (no password).
-    const cacheGrants = {
-      web: this.cache?.grantConnect("web", this.web.taskRoleName),
-      workers: this.cache?.grantConnect("workers", this.workers.taskRoleName),
-    };
-    this.ownGrants = {
-      web: [
-        ...(cacheGrants.web ? [cacheGrants.web] : []),
-        // The web tier enqueues jobs; the workers own the queue and already consume it.
-        this.workers.grantSendMessages("web", this.web.taskRoleName),
-        // The web tasks hold the region's cache in use, so they apply its invalidations.
-        this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName),
-      ],
-      workers: cacheGrants.workers ? [cacheGrants.workers] : [],
-    };
+    this.ownGrants = { web: ownWeb, workers: ownWorkers };
 
     this.observability = new Observability(
       `${name}-observability`,
@@ -388,12 +401,16 @@ export class Region extends pulumi.ComponentResource {
           clusterName: cluster.name,
           serviceName: this.web.serviceName,
         },
-        workers: {
-          clusterName: cluster.name,
-          serviceName: this.workers.serviceName,
-          queueName: this.workers.queueName,
-          deadLetterQueueName: this.workers.deadLetterQueueName,
-        },
+        ...(this.workers
+          ? {
+              workers: {
+                clusterName: cluster.name,
+                serviceName: this.workers.serviceName,
+                queueName: this.workers.queueName,
+                deadLetterQueueName: this.workers.deadLetterQueueName,
+              },
+            }
+          : {}),
         database: observedInstances(this.database.role),
         databaseShards: this.databases.slice(1).map((database) => observedInstances(database.role)),
         ...(this.cache
@@ -447,8 +464,8 @@ export class Region extends pulumi.ComponentResource {
       writerEndpoint: this.writer.address,
       readerEndpoints: this.readerAddresses,
       cacheEndpoint: this.cache?.primaryEndpoint ?? pulumi.output(`disabled: ${this.cacheSkipped}`),
-      queueUrl: this.workers.queueUrl,
-      deadLetterQueueUrl: this.workers.deadLetterQueueUrl,
+      queueUrl: this.workers?.queueUrl ?? "disabled: workers.mode is inProcess",
+      deadLetterQueueUrl: this.workers?.deadLetterQueueUrl ?? "disabled: workers.mode is inProcess",
       dashboardUrl: this.observability.dashboardUrl,
       alarmTopicArn: this.observability.alarmTopicArn,
       invalidationQueueUrl: this.invalidations.queueUrl,
@@ -690,6 +707,7 @@ export class Region extends pulumi.ComponentResource {
         ...(config.database.shardMap === undefined
           ? {}
           : { DATABASE_SHARD_MAP: config.database.shardMap }),
+        // A tier's variables only where it exists; the app falls back to its in-process tier.
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
@@ -697,13 +715,17 @@ export class Region extends pulumi.ComponentResource {
               REDIS_IAM_CACHE_ID: this.cache.replicationGroupId,
             }
           : {}),
-        ASSETS_BUCKET: args.assets.bucketName,
-        ASSETS_BUCKET_REGION: args.assets.bucketRegion,
+        ...(args.assets
+          ? {
+              ASSETS_BUCKET: args.assets.bucketName,
+              ASSETS_BUCKET_REGION: args.assets.bucketRegion,
+              CDN_DOMAIN: args.assets.cdnDomain,
+            }
+          : {}),
         CACHE_INVALIDATION_QUEUE_URL: this.invalidations.queueUrl,
         CACHE_INVALIDATION_PUBLISH_URLS: pulumi
           .all(args.invalidations.publishUrls)
           .apply((urls) => urls.join(",")),
-        CDN_DOMAIN: args.assets.cdnDomain,
         METRICS_NAMESPACE,
       } satisfies StackTaskEnvironment<"worker", pulumi.Input<string>>,
       secrets: {

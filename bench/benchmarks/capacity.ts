@@ -231,7 +231,7 @@ export const capacity: Benchmark<CapacityData> = {
     const perProcess = { median: app.requestsPerSecond.median, low: app.requestsPerSecond.min };
     const perCpuSecond = throughputPerCpuSecond(app.rounds) ?? perProcess;
     const vcpuFactor = Math.min(web.cpu / UNITS_PER_VCPU, 1);
-    const regionCount = Object.keys(regions).length;
+    const regionCount = regions.count;
     const perTask = scale(perCpuSecond, vcpuFactor);
     const atTarget = web.cpuTargetPercent / 100;
     const perRegion = scale(perTask, web.maxTasks);
@@ -279,7 +279,7 @@ export const capacity: Benchmark<CapacityData> = {
       serverCpuPercent: app.serverCpuPercent?.median,
       perCpuSecond,
       prod: {
-        regions: Object.values(regions),
+        regions: [regions.primary, regions.secondary].slice(0, regions.count),
         webCpuUnits: web.cpu,
         webMaxTasks: web.maxTasks,
         webMinTasks: web.minTasks,

@@ -193,3 +193,28 @@ describe("GlobalObservability: resources", () => {
     );
   });
 });
+
+describe("GlobalObservability: GIVEN no distribution (a stage below the CDN's) and a signed zone", () => {
+  const noCdn = () =>
+    render(({ provider }) => {
+      const { distributionId: _, ...rest } = args({ dnssecZoneId: "Z0EXAMPLE" });
+      return new GlobalObservability("global", rest, { provider });
+    });
+
+  it("THEN no CloudFront subscription, row or alarm exists, and the DNSSEC alarms do", async () => {
+    const r = await noCdn();
+    assert.equal(
+      r.ofType("aws:cloudfront/monitoringSubscription:MonitoringSubscription").length,
+      0,
+    );
+    const metrics = await Promise.all(
+      r.ofType(ALARM).map(async (alarm) => String(await resolve(alarm.inputs.metricName))),
+    );
+    assert.ok(!metrics.includes("5xxErrorRate"), metrics.join(", "));
+    assert.ok(metrics.includes("DNSSECInternalFailure"), metrics.join(", "));
+    const body = await resolve(
+      r.ofType("aws:cloudwatch/dashboard:Dashboard")[0]!.inputs.dashboardBody,
+    );
+    assert.ok(!dashboard(body).metrics.some(([namespace]) => namespace === "AWS/CloudFront"));
+  });
+});

@@ -7,6 +7,8 @@
  * What the engine also sends and this harness cannot know (the dependencies recorded per
  * property) is empty unless a test states it; rules then link resources by value.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as policySdk from "@pulumi/policy";
 import * as policyProxy from "@pulumi/policy/proxy";
 import type {
@@ -22,6 +24,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import type { Synth } from "../../harness";
+import { policies as PACK } from "../../policy/policies";
 
 // @pulumi/policy exports these at run time; its typings lose them.
 const { unknownCheckingProxy, UnknownValueError } = policySdk as unknown as {
@@ -81,6 +84,14 @@ export function fromSynth(synth: Synth): TestResource[] {
     // A deployed resource's outputs carry its physical id, which other resources' inputs name.
     outputs: resource.id === null ? resource.state : { ...resource.state, id: resource.id },
   }));
+}
+
+/** The pack over a stack's synth, as `pulumi preview` runs it with policy/config.<environment>.json. */
+export async function runPackOver(synth: Synth, environment: string): Promise<Violation[]> {
+  const config = JSON.parse(
+    readFileSync(join(__dirname, "..", "..", "policy", `config.${environment}.json`), "utf8"),
+  ) as PolicyPackConfig;
+  return runPolicies(PACK, fromSynth(synth), { config });
 }
 
 /** Runs every policy over the resources; returns each violation with its effective level. */

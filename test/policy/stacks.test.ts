@@ -4,15 +4,9 @@
  * rule must hold for each shard's databases). Any mandatory violation fails; advisories are printed.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { PolicyPackConfig } from "@pulumi/policy";
-import { policies } from "../../policy/policies";
 import { synth } from "../../harness";
-import { describeViolations, fromSynth, runPolicies } from "./runner";
-
-const PROJECT_ROOT = join(__dirname, "..", "..");
+import { describeViolations, runPackOver } from "./runner";
 
 const RUNS = [
   { label: "dev", stack: "dev", overrides: {} },
@@ -33,10 +27,7 @@ for (const { label, stack, overrides } of RUNS) {
         undefined,
         `the ${stack} stack did not synthesize: ${result.error}`,
       );
-      const config = JSON.parse(
-        readFileSync(join(PROJECT_ROOT, "policy", `config.${stack}.json`), "utf8"),
-      ) as PolicyPackConfig;
-      const violations = await runPolicies(policies, fromSynth(result), { config });
+      const violations = await runPackOver(result, stack);
       for (const advisory of violations.filter(
         (violation) => violation.enforcementLevel === "advisory",
       )) {

@@ -1,31 +1,40 @@
 /**
  * The contract between the app and the infrastructure, as a specification over the synth: every
- * task definition of every stack (dev, prod, localstack, and prod after a regional failover) is
- * fed, environment and secrets, to the app's own config loader (app/src/config.ts), in the role
- * its command names. Adding a variable on one side only fails here: a task variable the app does
- * not read, a variable the app reads that the contract does not declare, or one the contract says
- * a role gets that its task lacks. The deadlines, health paths and URL the stack derives from the
- * contract are checked against the synthesized values too.
+ * task definition of every stack (dev, prod, localstack, prod after a regional failover, and dev
+ * at every stage of the path) is fed, environment and secrets, to the app's own config loader
+ * (app/src/config.ts), in the role its command names. Adding a variable on one side only fails
+ * here: a task variable the app does not read, a variable the app reads that the contract does
+ * not declare, or one the contract says a role gets that its task lacks. A tier the synth lacks
+ * (a stage below it, or an emulator without it) leaves its variables out, and the app falls back
+ * to its in-process implementation. The deadlines, health paths and URL the stack derives from
+ * the contract are checked against the synthesized values too.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { checkRole, loadConfig, loadMigrateConfig, parseRole } from "../../app/src/config";
+import { loadConfig, loadMigrateConfig } from "../../app/src/config";
 import {
   HEALTH_CHECKERS,
   MAX_STOP_TIMEOUT_SECONDS,
-  MIGRATE_COMMAND,
   MIGRATE_SECRETS,
   MIGRATE_VARIABLES,
-  OPTIONAL_TIER_VARIABLES,
   SHARD_VARIABLES,
-  TASK_ROLES,
-  TASK_SECRETS,
-  TASK_VARIABLES,
-  type TaskRole,
-  type Variable,
+  taskSecretsWith,
+  taskVariablesWith,
+  type Tier,
   VARIABLES,
 } from "../../contract";
 import { synth, type Synth, type SynthResource } from "../../harness";
+import { STAGES } from "../../stacks/stages";
+import {
+  containerOf,
+  isMigrate,
+  loadAsTheApp,
+  processRoleOf,
+  roleTasks,
+  taskEnvironment,
+  taskRoleOf,
+  watchReads,
+} from "./tasks";
 
 const T = {
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -33,6 +42,7 @@ const T = {
   targetGroup: "aws:lb/targetGroup:TargetGroup",
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   cacheGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+  distribution: "aws:cloudfront/distribution:Distribution",
   vpc: "aws:ec2/vpc:Vpc",
 } as const;
 
@@ -50,64 +60,12 @@ const STACKS = [
     stack: "prod",
     overrides: { database: { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } },
   },
+  ...STAGES.map(({ stage }) => ({
+    label: `dev at stage ${stage}`,
+    stack: "dev",
+    overrides: { stage },
+  })),
 ] as const;
-
-interface Container {
-  command: string[];
-  environment: Array<{ name: string; value: string }>;
-  secrets: Array<{ name: string; valueFrom: string }>;
-  stopTimeout: number;
-}
-
-const containerOf = (task: SynthResource) =>
-  (JSON.parse(String(task.inputs.containerDefinitions)) as Container[])[0]!;
-
-const isMigrate = (task: SynthResource) => containerOf(task).command[0] === MIGRATE_COMMAND[0];
-/** The web and worker tasks; the migrate step has its own spec below. */
-const roleTasks = (s: Synth) => s.ofType(T.taskDefinition).filter((task) => !isMigrate(task));
-
-const roleOf = (task: SynthResource): TaskRole => {
-  const role = containerOf(task).command[0];
-  assert.ok((TASK_ROLES as readonly string[]).includes(role ?? ""), `${task.name}: role ${role}`);
-  return role as TaskRole;
-};
-
-/**
- * The environment a task starts with: its plain variables, and for each secret (a `valueFrom`
- * ARN that only ECS resolves) the contract's example value for that variable.
- */
-function taskEnvironment(task: SynthResource): Record<string, string> {
-  const container = containerOf(task);
-  const env = Object.fromEntries(container.environment.map(({ name, value }) => [name, value]));
-  for (const { name } of container.secrets) {
-    const variable = (VARIABLES as Record<string, Variable<unknown> | undefined>)[name];
-    assert.ok(variable, `${task.name}: secret ${name} is not a variable of the contract`);
-    env[name] = variable.example;
-  }
-  return env;
-}
-
-/** `env` as a loader sees it, and the names of the variables it has read so far. */
-function watchReads(env: Record<string, string>) {
-  const read = new Set<string>();
-  const watched = new Proxy(env, {
-    get(target, key) {
-      if (typeof key === "string") read.add(key);
-      return target[key as string];
-    },
-  });
-  return { read, watched };
-}
-
-/** Loads `env` with the app's loader and returns what it read. */
-function loadAsTheApp(task: SynthResource) {
-  const env = taskEnvironment(task);
-  const { read, watched } = watchReads(env);
-  const role = parseRole(roleOf(task));
-  const config = loadConfig(watched, "/srv");
-  checkRole(role, config);
-  return { env, read, config };
-}
 
 const synths = new Map<string, Synth>();
 before(async () => {
@@ -124,36 +82,58 @@ for (const { label, overrides } of STACKS) {
     "database" in overrides && "shards" in overrides.database ? overrides.database.shards : 1;
   describe(`contract: ${label}`, () => {
     const tasks = () => roleTasks(synths.get(label)!);
-    // A region without a cache (the emulator cannot host one) leaves the cache's variables out.
-    const hasCache = (task: SynthResource) =>
-      synths
-        .get(label)!
-        .ofType(T.cacheGroup)
-        .some((group) => group.region === task.region);
+    const inRegionOf = (task: SynthResource, resources: readonly SynthResource[]) =>
+      resources.some((resource) => resource.region === task.region);
+    // The tiers the synth gives a task beyond the database: a cache group in its region (none on
+    // the emulator, nor below the cache's stage), a CDN, a worker service in its region.
+    const tiersOf = (task: SynthResource): Tier[] => {
+      const s = synths.get(label)!;
+      const workers = roleTasks(s).filter((t) => processRoleOf(t) === "worker");
+      return [
+        ...(inRegionOf(task, s.ofType(T.cacheGroup)) ? (["cache"] as const) : []),
+        ...(s.ofType(T.distribution).length > 0 ? (["cdn"] as const) : []),
+        ...(inRegionOf(task, workers) ? (["queue"] as const) : []),
+      ];
+    };
     // The shards' variables are set exactly when there is more than one physical shard.
-    const expected = (names: readonly string[], task: SynthResource) =>
-      names
-        .filter(
-          (name) =>
-            hasCache(task) || !(OPTIONAL_TIER_VARIABLES as readonly string[]).includes(name),
-        )
-        .filter((name) => shards > 1 || !(SHARD_VARIABLES as readonly string[]).includes(name))
-        .sort();
+    const withShards = (names: readonly string[]) =>
+      names.filter((name) => shards > 1 || !(SHARD_VARIABLES as readonly string[]).includes(name));
 
-    it("GIVEN the synth THEN it runs a web and a worker task per region", () => {
-      const roles = tasks().map(roleOf);
-      for (const role of TASK_ROLES) assert.ok(roles.includes(role), `no ${role} task`);
+    it("GIVEN the synth THEN each region runs a web and a worker task, or (below the queue's stage) one task running both", () => {
+      const byRegion = new Map<string | null, string[]>();
+      for (const task of tasks()) {
+        byRegion.set(task.region, [...(byRegion.get(task.region) ?? []), processRoleOf(task)]);
+      }
+      assert.ok(byRegion.size > 0, "no task");
+      const full = !label.startsWith("dev at stage");
+      for (const [region, roles] of byRegion) {
+        const expected = full ? [["web", "worker"]] : [["web", "worker"], ["all"]];
+        assert.ok(
+          expected.some((shape) => shape.join() === roles.sort().join()),
+          `${region}: ${roles.join()}`,
+        );
+      }
     });
 
-    it("GIVEN every task's environment and secrets THEN the app's loader accepts them in the task's role, every tier out of the embedded mode", () => {
+    it("GIVEN every task's environment and secrets THEN the app's loader accepts them in the task's role, out of the embedded mode for every tier the synth has", () => {
       for (const task of tasks()) {
         const { config } = loadAsTheApp(task);
+        const tiers = tiersOf(task);
         assert.deepEqual(
-          [config.database.kind, config.redis !== undefined, config.queueUrl !== undefined],
-          ["postgres", hasCache(task), true],
+          [
+            config.database.kind,
+            config.redis !== undefined,
+            config.files.kind,
+            config.queueUrl !== undefined,
+          ],
+          [
+            "postgres",
+            tiers.includes("cache"),
+            tiers.includes("cdn") ? "s3" : "local",
+            tiers.includes("queue"),
+          ],
           task.name,
         );
-        assert.equal(config.files.kind, "s3", task.name);
         // Every physical shard reaches the app: shards 1..N-1 beside DATABASE_URL, and the map.
         assert.equal(
           config.database.kind === "postgres" ? config.database.shards.length + 1 : 0,
@@ -173,17 +153,17 @@ for (const { label, overrides } of STACKS) {
 
     it("GIVEN every task THEN it gets exactly its role's variables and secrets, and the app reads each of them", () => {
       for (const task of tasks()) {
-        const role = roleOf(task);
+        const role = taskRoleOf(task);
         const container = containerOf(task);
         const { read } = loadAsTheApp(task);
         assert.deepEqual(
           container.environment.map(({ name }) => name).sort(),
-          expected(TASK_VARIABLES[role], task),
+          withShards(taskVariablesWith(role, tiersOf(task))).sort(),
           `${task.name}: plain variables`,
         );
         assert.deepEqual(
           container.secrets.map(({ name }) => name).sort(),
-          expected(TASK_SECRETS, task),
+          taskSecretsWith(tiersOf(task)).sort(),
           `${task.name}: secrets`,
         );
         const unread = Object.keys(taskEnvironment(task)).filter((name) => !read.has(name));
@@ -193,7 +173,7 @@ for (const { label, overrides } of STACKS) {
 
     it("GIVEN the web tasks THEN only their own VPC (the load balancer) may forward client addresses, and the cookie key is a secret of their own region", () => {
       const s = synths.get(label)!;
-      for (const task of tasks().filter((candidate) => roleOf(candidate) === "web")) {
+      for (const task of tasks().filter((candidate) => taskRoleOf(candidate) === "web")) {
         const vpc = s.ofType(T.vpc).find((candidate) => candidate.region === task.region);
         assert.ok(vpc, `${task.name}: no VPC in ${task.region}`);
         const container = containerOf(task);
@@ -225,7 +205,7 @@ for (const { label, overrides } of STACKS) {
           appSeconds < container.stopTimeout && container.stopTimeout <= MAX_STOP_TIMEOUT_SECONDS,
           `${task.name}: app ${appSeconds} s, stopTimeout ${container.stopTimeout} s`,
         );
-        if (roleOf(task) !== "web") continue;
+        if (taskRoleOf(task) !== "web") continue;
         const service = s
           .ofType(T.service)
           .find((candidate) => candidate.inputs.taskDefinition === task.state.arn);
@@ -242,7 +222,11 @@ for (const { label, overrides } of STACKS) {
 
     it("GIVEN the health checks THEN the load balancer asks for readiness and Route53 for liveness (contract: HEALTH_CHECKERS)", () => {
       const s = synths.get(label)!;
-      assert.equal(s.ofType(T.targetGroup).length, 2, "one target group per region");
+      assert.equal(
+        s.ofType(T.targetGroup).length,
+        s.ofType(T.vpc).length,
+        "one target group per region",
+      );
       if (label.startsWith("prod")) assert.equal(s.ofType(T.healthCheck).length, 2);
       for (const group of s.ofType(T.targetGroup)) {
         const healthCheck = group.inputs.healthCheck as { path: string };

@@ -7,7 +7,7 @@ import type { Estimate } from "./estimate";
 
 const TOP_CHARGES = 12;
 
-const usd = (value: number) =>
+export const usd = (value: number) =>
   `$${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** `$12.00` when both ends agree, else `$12.00 – $40.00`. */

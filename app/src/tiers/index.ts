@@ -150,6 +150,40 @@ function sqsQueueFor(queue: QueueRef, config: Config): SqsJobQueue {
   });
 }
 
+/**
+ * Where the state a user's requests must find again lives, from the config alone: `process` is
+ * this process's memory (or disk), which another task never sees, so a deployment with more than
+ * one web task must have none (test/stack/stages.test.ts holds every stage to it).
+ */
+export interface UserStateHomes {
+  sessions: "dynamodb" | "redis" | "process";
+  /** The sign-in and sign-up counters (http/rateLimits.ts counts in the cache tier). */
+  rateLimits: "redis" | "process";
+  /** Cache-aside entries and their invalidation fences: tasks must agree on what is stale. */
+  cache: "redis" | "process";
+  uploads: "s3" | "process";
+  /** The keys that sign cookies: a cookie signed by one task must verify on the next. */
+  cookieKeys: "configured" | "process";
+}
+
+/** The sessions table and this region's replica of it, when sessions live in DynamoDB. */
+function sessionsTableOf(config: Config): { table: string; region: string } | undefined {
+  const { sessionsTable: table } = config;
+  const { region } = config.aws;
+  return table === undefined || region === undefined ? undefined : { table, region };
+}
+
+export function userStateHomes(config: Config): UserStateHomes {
+  const cache = config.redis === undefined ? "process" : "redis";
+  return {
+    sessions: sessionsTableOf(config) === undefined ? cache : "dynamodb",
+    rateLimits: cache,
+    cache,
+    uploads: config.files.kind === "s3" ? "s3" : "process",
+    cookieKeys: config.cookieSecrets === undefined ? "process" : "configured",
+  };
+}
+
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
   const physical = await openShardDatabases(config, logger);
   const database = physical[0];
@@ -191,13 +225,10 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
           endpoint: config.aws.endpoint,
         });
 
+  const sessionsTable = sessionsTableOf(config);
   const sessions: SessionStore =
-    config.sessionsTable !== undefined && config.aws.region !== undefined
-      ? new DynamoSessionStore({
-          table: config.sessionsTable,
-          region: config.aws.region,
-          endpoint: config.aws.endpoint,
-        })
+    sessionsTable !== undefined
+      ? new DynamoSessionStore({ ...sessionsTable, endpoint: config.aws.endpoint })
       : redis === undefined
         ? createMemorySessionStore()
         : createRedisSessionStore(redis);

@@ -1,0 +1,482 @@
+/**
+ * The path from one server to millions (stacks/stages.ts), as a specification: what each stage's
+ * config turns on and what config refuses (no synth), then over the synth of every stage of the
+ * dev stack, as the README prices it (one synth per stage, shared by every assertion): what exists
+ * at each stage, that once a stage runs more than one web task no user state lives in one task's
+ * memory, that the policy pack finds no mandatory violation, and that every step up keeps every
+ * stateful resource in place. That each task's environment loads in the app's own loader with the
+ * stage's tiers is the contract spec's (test/stack/contract.test.ts runs every stage).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { userStateHomes } from "../../app/src/tiers";
+import { synth, type Synth } from "../../harness";
+import { stackConfig } from "../../harness/synth";
+import {
+  ConfigError,
+  ENVIRONMENT_DEFAULTS,
+  ENVIRONMENTS,
+  parseConfig,
+  rawConfigFromPulumi,
+} from "../../stacks/config";
+import { defaultsFor } from "../../stacks/configDefaults";
+import { changeProblems, STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
+import { describeViolations, runPackOver } from "../policy/runner";
+import { estimate } from "../../tools/cost/estimate";
+import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
+import { replacingChanges } from "../../components/replacementInputs";
+import { containerOf, loadAsTheApp, roleTasks, taskRoleOf } from "./tasks";
+
+const T = {
+  db: "aws:rds/instance:Instance",
+  cache: "aws:elasticache/replicationGroup:ReplicationGroup",
+  distribution: "aws:cloudfront/distribution:Distribution",
+  queue: "aws:sqs/queue:Queue",
+  tableReplica: "aws:dynamodb/tableReplica:TableReplica",
+  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  service: "aws:ecs/service:Service",
+  scalingTarget: "aws:appautoscaling/target:Target",
+  peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+  listener: "aws:lb/listener:Listener",
+} as const;
+
+/**
+ * What exists at each stage of each stack: regions, cache groups, CDNs, job queues, replicas
+ * next to the writer, the web command, the most web tasks the stack runs (every region's at
+ * its maximum), the cache-invalidation queues, and the sessions table's replicas. The sessions
+ * table and an invalidation queue exist from stage 1 (sessions never live in a task); the
+ * second region (stage 6) adds its own queue and the table's only replica: with one region
+ * nothing crosses regions.
+ */
+type Shape = [number, number, number, number, number, string, number, number, number];
+const EXPECTED: Record<(typeof STAGE_STACKS)[number], Record<number, Shape>> = {
+  dev: {
+    //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks,
+    //  invalidation queues, sessions table replicas
+    1: [1, 0, 0, 0, 0, "all", 1, 1, 0],
+    2: [1, 0, 0, 0, 1, "all", 1, 1, 0],
+    3: [1, 1, 0, 0, 1, "all", 1, 1, 0],
+    4: [1, 1, 1, 0, 1, "all", 1, 1, 0],
+    5: [1, 1, 1, 0, 1, "all", 4, 1, 0],
+    6: [2, 2, 1, 0, 1, "all", 8, 2, 1],
+    7: [2, 2, 1, 2, 1, "web", 8, 2, 1],
+    8: [2, 2, 1, 2, 1, "web", 8, 2, 1],
+  },
+  prod: {
+    1: [1, 0, 0, 0, 0, "all", 1, 1, 0],
+    2: [1, 0, 0, 0, 2, "all", 1, 1, 0],
+    3: [1, 1, 0, 0, 2, "all", 1, 1, 0],
+    4: [1, 1, 1, 0, 2, "all", 1, 1, 0],
+    5: [1, 1, 1, 0, 2, "all", 30, 1, 0],
+    6: [2, 2, 1, 0, 2, "all", 60, 2, 1],
+    7: [2, 2, 1, 2, 2, "web", 60, 2, 1],
+    8: [2, 2, 1, 2, 2, "web", 60, 2, 1],
+  },
+};
+
+const configAt = (stage: number, raw: Record<string, unknown> = {}) =>
+  parseConfig({ environment: "dev", stage, ...raw });
+
+describe("stages: config", () => {
+  it("GIVEN the table THEN it has one row per stage, numbered 1 to n, each adding something", () => {
+    assert.deepEqual(
+      STAGES.map((row) => row.stage),
+      STAGES.map((_, index) => index + 1),
+    );
+    for (const row of STAGES.slice(1)) assert.notDeepEqual(row.before, {}, `stage ${row.stage}`);
+    for (const stack of STAGE_STACKS) {
+      assert.deepEqual(
+        Object.keys(EXPECTED[stack]).map(Number),
+        STAGES.map((row) => row.stage),
+        stack,
+      );
+    }
+  });
+
+  it("GIVEN each environment THEN its top stage is its defaults without a stage (dev and prod walk the whole path)", () => {
+    for (const environment of ENVIRONMENTS) {
+      assert.deepEqual(
+        defaultsFor(environment, STAGES.length),
+        ENVIRONMENT_DEFAULTS[environment],
+        environment,
+      );
+    }
+  });
+
+  it("GIVEN stage 1 THEN one region, one web task running the jobs, no cache, CDN, queue or replica", () => {
+    const config = configAt(1);
+    assert.deepEqual(
+      [
+        config.regions.count,
+        config.web.maxTasks,
+        config.workers.mode,
+        config.cache.enabled,
+        config.cdn.enabled,
+        config.database.readReplicas,
+      ],
+      [1, 1, "inProcess", false, false, 0],
+    );
+  });
+
+  it("GIVEN a stage and an explicit switch THEN the switch wins (a switch stands alone)", () => {
+    assert.equal(configAt(1, { cache: { enabled: true } }).cache.enabled, true);
+    assert.equal(configAt(2, { database: { readReplicas: 3 } }).database.readReplicas, 3);
+    assert.equal(configAt(7, { web: { maxTasks: 9 } }).web.maxTasks, 9);
+  });
+
+  const refused: Array<[string, Record<string, unknown>, RegExp]> = [
+    [
+      "more than one web task with rate limits in memory",
+      { stage: 2, web: { maxTasks: 2 }, cdn: { enabled: true } },
+      /cache\.enabled: false, but web\.maxTasks is 2.*Fix:/,
+    ],
+    [
+      "more than one web task with uploads on a task's disk",
+      { stage: 3, web: { maxTasks: 2 } },
+      /cdn\.enabled: false, but web\.maxTasks is 2/,
+    ],
+    [
+      "a second region with rate limits in memory",
+      { stage: 1, regions: { count: 2 }, cdn: { enabled: true } },
+      /cache\.enabled: false, but regions\.count is 2/,
+    ],
+    [
+      "worker tasks without the bucket",
+      { stage: 3, workers: { mode: "service" } },
+      /workers\.mode: service, but cdn\.enabled is false/,
+    ],
+    [
+      "the writer in a region that does not exist",
+      { stage: 5, database: { writerRegion: "secondary" } },
+      /database\.writerRegion: secondary, but regions\.count is 1/,
+    ],
+    ["a stage off the path", { stage: STAGES.length + 1 }, /stage: /],
+  ];
+  for (const [what, raw, message] of refused) {
+    it(`GIVEN ${what} THEN config validation refuses it, naming the key and the fix`, () => {
+      assert.throws(
+        () => parseConfig({ environment: "dev", ...raw }),
+        (error: ConfigError) =>
+          error instanceof ConfigError && error.problems.some((p) => message.test(p)),
+      );
+    });
+  }
+
+  /** Each stateful switch turned off at the first stage that has it on, the rest left consistent. */
+  const stepDowns: Array<[string, Record<string, unknown>]> = [
+    ["cache.enabled", { stage: 3, cache: { enabled: false } }],
+    ["cdn.enabled", { stage: 4, cdn: { enabled: false } }],
+    ["regions.count", { stage: 6, regions: { count: 1 } }],
+    ["workers.mode", { stage: 7, workers: { mode: "inProcess" } }],
+  ];
+  it("GIVEN the step-down table THEN it has a row for every stateful switch", () => {
+    assert.deepEqual(
+      stepDowns.map(([key]) => key).sort(),
+      STATEFUL_SWITCHES.map(({ key }) => key).sort(),
+    );
+  });
+  for (const [key, raw] of stepDowns) {
+    it(`GIVEN ${key} switched off at stage ${String(raw.stage)} THEN config refuses the step down alone, naming what it deletes and allowDataLoss`, () => {
+      assert.throws(
+        () => parseConfig({ environment: "dev", ...raw }),
+        (error: ConfigError) =>
+          error instanceof ConfigError &&
+          error.problems.length === 1 &&
+          new RegExp(
+            `^${key.replace(".", "\\.")}: switched off below its stage, which deletes .*Fix: .*allowDataLoss: true`,
+          ).test(error.problems[0]!),
+      );
+    });
+    it(`GIVEN ${key} switched off at stage ${String(raw.stage)} with allowDataLoss THEN config accepts it, the switch off`, () => {
+      const config = parseConfig({ environment: "dev", ...raw, allowDataLoss: true });
+      const row = STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
+      assert.equal(row.on(config), false);
+    });
+    it(`GIVEN ${key} off at the stage below ${String(raw.stage)} THEN it is no step down (nothing to delete)`, () => {
+      const below = parseConfig({ environment: "dev", ...raw, stage: Number(raw.stage) - 1 });
+      const row = STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
+      assert.equal(row.on(below), false);
+    });
+  }
+
+  it("GIVEN the full path and one region THEN config refuses it (no stage is the top stage)", () => {
+    assert.throws(
+      () => parseConfig({ environment: "dev", regions: { count: 1 } }),
+      (error: ConfigError) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith("regions.count: switched off below its stage")),
+    );
+  });
+});
+
+describe("stages: a change from the deployed config (the preview workflow's step-down check)", () => {
+  const dev = (raw: Record<string, unknown>) => parseConfig({ environment: "dev", ...raw });
+  /** [what, deployed, next, the problems' starts (empty: allowed)] */
+  const changes: Array<[string, Record<string, unknown>, Record<string, unknown>, string[]]> = [
+    ["a step up", { stage: 3 }, { stage: 4 }, []],
+    ["the same stage", { stage: 6 }, { stage: 6 }, []],
+    ["unset stage (the full path) to stage 8", {}, { stage: 8 }, []],
+    ["a step down that deletes nothing (replicas, flow logs)", { stage: 8 }, { stage: 7 }, []],
+    ["stage 2 → 1 (read replicas hold copies only)", { stage: 2 }, { stage: 1 }, []],
+    ["stage 3 → 2", { stage: 3 }, { stage: 2 }, ["stage: 3 → 2 turns cache.enabled off"]],
+    [
+      "stage 7 → 5",
+      { stage: 7 },
+      { stage: 5 },
+      ["stage: 7 → 5 turns regions.count off", "stage: 7 → 5 turns workers.mode off"],
+    ],
+    [
+      "the full path → stage 1",
+      {},
+      { stage: 1 },
+      [
+        "stage: 8 → 1 turns cache.enabled off",
+        "stage: 8 → 1 turns cdn.enabled off",
+        "stage: 8 → 1 turns regions.count off",
+        "stage: 8 → 1 turns workers.mode off",
+      ],
+    ],
+    [
+      "a switch turned off at the same stage",
+      { stage: 2, cache: { enabled: true } },
+      { stage: 2 },
+      ["cache.enabled: turned off"],
+    ],
+    ["a step down with allowDataLoss", { stage: 7 }, { stage: 3, allowDataLoss: true }, []],
+    [
+      "a step down whose tier stays on by its switch",
+      { stage: 4 },
+      { stage: 3, cdn: { enabled: true } },
+      [],
+    ],
+  ];
+  for (const [what, deployed, next, starts] of changes) {
+    it(`GIVEN ${what} THEN ${starts.length === 0 ? "it is allowed" : "it is refused, naming the config path, what it deletes and allowDataLoss"}`, () => {
+      const problems = changeProblems(dev(deployed), dev(next));
+      assert.deepEqual(
+        problems.map((problem) => starts.find((start) => problem.startsWith(start)) ?? problem),
+        starts,
+      );
+      for (const problem of problems)
+        assert.match(problem, /which deletes .*Fix: .*allowDataLoss: true/);
+    });
+  }
+
+  it("GIVEN two stack files, the next a step down THEN tools/stepDown.ts exits 1 naming the file and the path; allowed: 0", () => {
+    const dir = mkdtempSync(join(tmpdir(), "step-down-"));
+    const file = (name: string, stage: number, extra = "") => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        `config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: ${stage}\n${extra}`,
+      );
+      return path;
+    };
+    const run = (deployed: string, next: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "tools/stepDown.ts", deployed, next], {
+        encoding: "utf8",
+      });
+    const refused = run(file("deployed.yaml", 4), file("next.yaml", 3));
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /next\.yaml: stage: 4 → 3 turns cdn\.enabled off/);
+    const allowed = run(
+      file("deployed.yaml", 4),
+      file("next.yaml", 3, "  zero-to-millions:allowDataLoss: true\n"),
+    );
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.equal(run(join(dir, "absent.yaml"), file("next.yaml", 1)).status, 0);
+  });
+});
+
+/** Each stack's synth at each stage (one per stage, shared by every assertion), keyed `stack:stage`. */
+const synths = new Map<string, Synth>();
+const key = (stack: string, stage: number) => `${stack}:${stage}`;
+/** Every stage of every stack priced in the README. */
+const RUNS = STAGE_STACKS.flatMap((stack) => STAGES.map((row) => ({ stack, ...row })));
+before(async () => {
+  const results = await Promise.all(RUNS.map(({ stack, stage }) => synth(stack, { stage })));
+  RUNS.forEach(({ stack, stage }, index) => {
+    const result = results[index]!;
+    assert.equal(
+      result.error,
+      undefined,
+      `synth of ${stack} at stage ${stage} failed: ${result.error}`,
+    );
+    synths.set(key(stack, stage), result);
+  });
+});
+
+/** The web tasks (role `web` or `all`) and the most of them the stack runs: each service's scaling maximum. */
+function webTasks(s: Synth) {
+  const tasks = roleTasks(s).filter((task) => taskRoleOf(task) === "web");
+  const most = tasks
+    .map((task) => {
+      const service = s
+        .ofType(T.service)
+        .find((candidate) => candidate.inputs.taskDefinition === task.state.arn);
+      assert.ok(service, `${task.name}: no service runs it`);
+      const target = s
+        .ofType(T.scalingTarget)
+        .find((candidate) =>
+          String(candidate.inputs.resourceId).endsWith(`/${service.state.name}`),
+        );
+      assert.ok(target, `${service.name}: no scaling target`);
+      return Number(target.inputs.maxCapacity);
+    })
+    .reduce((sum, count) => sum + count, 0);
+  return { tasks, most };
+}
+
+for (const { stack, stage, step } of RUNS) {
+  describe(`stage ${stage} (${step}) of ${stack}`, () => {
+    const s = () => synths.get(key(stack, stage))!;
+    const config = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
+
+    it("GIVEN the synth THEN exactly the stage's tiers exist", () => {
+      const regions = new Set(
+        s()
+          .resources.map((r) => r.region)
+          .filter((r) => r !== null),
+      );
+      const queues = s()
+        .ofType(T.queue)
+        .filter((q) => !String(q.name).includes("dlq"));
+      const isInvalidations = (q: { name: string }) => q.name.endsWith("-invalidations-queue");
+      const writers = s()
+        .ofType(T.db)
+        .filter((db) => db.inputs.replicateSourceDb === undefined);
+      const writerReplicas = s()
+        .ofType(T.db)
+        .filter(
+          (db) => db.inputs.replicateSourceDb !== undefined && db.region === writers[0]?.region,
+        );
+      const commands = new Set(
+        roleTasks(s())
+          .map((task) => containerOf(task).command[0])
+          .filter((command) => command !== "worker"),
+      );
+      assert.deepEqual(
+        [
+          regions.size,
+          s().ofType(T.cache).length,
+          s().ofType(T.distribution).length,
+          queues.filter((q) => !isInvalidations(q)).length,
+          writerReplicas.length,
+          [...commands].join(),
+          webTasks(s()).most,
+          queues.filter(isInvalidations).length,
+          s().ofType(T.tableReplica).length,
+        ],
+        EXPECTED[stack][stage],
+      );
+      assert.equal(writers.length, 1, "one writer");
+    });
+
+    it("GIVEN one region THEN nothing is peered; two THEN the regions are peered", () => {
+      assert.equal(s().ofType(T.peering).length, config.regions.count - 1);
+    });
+
+    it("GIVEN more than one web task THEN no user state lives in one task's memory: the app's loader puts sessions, rate limits, the cache and uploads in shared tiers, and cookies are signed with the stack's key", () => {
+      const { tasks, most } = webTasks(s());
+      if (most <= 1) return;
+      for (const task of tasks) {
+        const homes = userStateHomes(loadAsTheApp(task).config);
+        const inTask = Object.entries(homes).filter(([, home]) => home === "process");
+        assert.deepEqual(
+          inTask,
+          [],
+          `${task.name}: user state in the task, with ${most} web tasks`,
+        );
+      }
+    });
+
+    it("GIVEN a domain THEN every region serves HTTPS with its certificate and plain HTTP only redirects; without one, plain HTTP on the load balancer's name", () => {
+      const expected = config.dns.domain
+        ? ["443 HTTPS certificate forward", "80 HTTP redirect"]
+        : ["80 HTTP forward"];
+      const regions = [
+        ...new Set(
+          s()
+            .ofType(T.listener)
+            .map((l) => l.region),
+        ),
+      ];
+      assert.equal(regions.length, config.regions.count);
+      for (const region of regions) {
+        const listeners = s()
+          .ofType(T.listener)
+          .filter((l) => l.region === region)
+          .map((l) =>
+            [
+              l.inputs.port,
+              l.inputs.protocol,
+              ...(l.inputs.certificateArn === undefined ? [] : ["certificate"]),
+              ...(l.inputs.defaultActions as Array<{ type: string }>).map((a) => a.type),
+            ].join(" "),
+          );
+        assert.deepEqual(listeners.sort(), expected, String(region));
+      }
+    });
+
+    it("GIVEN the writer and its replicas THEN each is encrypted, the writer and a cross-region replica with a key of their region, and the writer keeps the environment's backups", () => {
+      const instances = s().ofType(T.db);
+      const writer = instances.find((db) => db.inputs.replicateSourceDb === undefined);
+      assert.ok(writer, "no writer");
+      for (const db of instances) {
+        // A replica in the writer's region is encrypted with the writer's key (RDS picks it).
+        const ownKey = db === writer || db.region !== writer.region;
+        assert.equal(db.inputs.storageEncrypted, true, db.name);
+        if (!ownKey) continue;
+        assert.match(String(db.inputs.kmsKeyId), new RegExp(`^arn:aws:kms:${db.region}:`), db.name);
+      }
+      assert.equal(writer.inputs.backupRetentionPeriod, config.database.backupRetentionDays);
+    });
+
+    it(`GIVEN the policy pack with policy/config.${stack}.json THEN there is no mandatory violation`, async () => {
+      const violations = await runPackOver(s(), stack);
+      const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
+      assert.deepEqual(mandatory, [], describeViolations(mandatory));
+    });
+  });
+}
+
+describe("stages: the README", () => {
+  it("GIVEN each stage's synth of each stack THEN the README's stage table shows its monthly cost (npm run docs:cost)", async () => {
+    const readme = readFileSync(README, "utf8");
+    const estimates = Object.fromEntries(
+      STAGE_STACKS.map((stack) => [
+        stack,
+        STAGES.map(({ stage }) => {
+          const s = synths.get(key(stack, stage))!;
+          return estimate({ ...s, resources: [...s.resources], calls: [...s.calls] });
+        }),
+      ]),
+    );
+    assert.equal(
+      readme,
+      await readmeWithStageTable(readme, estimates),
+      "README.md's stage table is stale: run `npm run docs:cost`",
+    );
+  });
+});
+
+for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) {
+  describe(`${stack}, stage ${stage} → ${stage + 1}: an in-place update`, () => {
+    it("GIVEN both synths THEN every stateful resource of the lower stage exists in the higher one, with no replacement-forcing input changed, and the writer stays", () => {
+      const lower = synths.get(key(stack, stage))!;
+      const higher = synths.get(key(stack, stage + 1))!;
+      // A step up adds stateful resources (that is the step); it must not delete or replace one.
+      const replaced = replacingChanges(lower.resources, higher.resources).filter(
+        (change) => change.input !== "(created)",
+      );
+      assert.deepEqual(replaced, []);
+      const writer = (s: Synth) =>
+        s.ofType(T.db).find((db) => db.inputs.replicateSourceDb === undefined)?.urn;
+      assert.equal(writer(higher), writer(lower));
+    });
+  });
+}
