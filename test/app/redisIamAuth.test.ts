@@ -100,6 +100,16 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     };
   }
 
+  /** A connection that signs in with `source`'s tokens alone (no static token), logging to `logs`. */
+  function connectWithTokens(source: RedisTokenSource, logs: ReturnType<typeof captureLogs>) {
+    return connectRedis({
+      url: requireServices("redis").redisUrl,
+      authToken: undefined,
+      tokens: source,
+      logger: logs.logger,
+    });
+  }
+
   async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
     while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -126,12 +136,7 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     const source = tokens(50);
     const { issued } = source;
     const logs = captureLogs();
-    const redis = connectRedis({
-      url: requireServices("redis").redisUrl,
-      authToken: undefined,
-      tokens: source,
-      logger: logs.logger,
-    });
+    const redis = connectWithTokens(source, logs);
     try {
       assert.equal(await waitForRedis(redis, 5_000), true);
       await until(() => issued.length >= 3);
@@ -161,19 +166,15 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     const source = tokens(50);
     const { issued } = source;
     const logs = captureLogs();
-    const redis = connectRedis({
-      url: requireServices("redis").redisUrl,
-      authToken: undefined,
-      tokens: {
-        ...source,
-        token: async () => {
-          calls += 1;
-          if (calls > 1) throw new Error("no credentials");
-          return source.token();
-        },
+    const failingAfterFirst: RedisTokenSource = {
+      ...source,
+      token: async () => {
+        calls += 1;
+        if (calls > 1) throw new Error("no credentials");
+        return source.token();
       },
-      logger: logs.logger,
-    });
+    };
+    const redis = connectWithTokens(failingAfterFirst, logs);
     try {
       assert.equal(await waitForRedis(redis, 5_000), true);
       await until(() => calls >= 2);

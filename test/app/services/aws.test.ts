@@ -3,14 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { removeBucket } from "../../../scripts/removeBucket";
+import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -58,13 +52,7 @@ describe("AWS tiers against moto", () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
     for (const QueueUrl of queueUrls)
       await sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined);
-    for (const Bucket of buckets) {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket })).catch(() => undefined);
-      const objects = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
-      if (objects.length > 0)
-        await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects } }));
-      await s3.send(new DeleteBucketCommand({ Bucket })).catch(() => undefined);
-    }
+    for (const Bucket of buckets) await removeBucket(s3, Bucket);
     sqs?.destroy();
     s3?.destroy();
   });

@@ -6,15 +6,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { freePort } from "../../../scripts/freePort";
+import { removeBucket } from "../../../scripts/removeBucket";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import pg from "pg";
 import { eventually, makePng, makeTempDir } from "../support/helpers";
@@ -169,15 +164,7 @@ describe("web and worker processes on the full stack", () => {
     }
     if (sqs && queueUrl)
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
-    if (s3 && bucket) {
-      const listed = await s3
-        .send(new ListObjectsV2Command({ Bucket: bucket }))
-        .catch(() => undefined);
-      const objects = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
-      if (objects.length > 0)
-        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
-    }
+    if (s3 && bucket) await removeBucket(s3, bucket);
     sqs?.destroy();
     s3?.destroy();
     await schema?.drop();
