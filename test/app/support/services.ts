@@ -16,7 +16,7 @@ import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
 import { openPostgres } from "../../../app/src/tiers/postgres";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { TEST_IDENTITY } from "./embedded";
 import { captureLogs } from "./helpers";
@@ -215,6 +215,16 @@ export async function openTestRedis(
   });
   assert.ok(await waitForRedis(redis, 5_000), "redis is reachable");
   return redis;
+}
+
+/** Runs `use` on a connection to the test Redis, closed afterwards whatever `use` does. */
+export async function withTestRedis(use: (redis: Redis) => Promise<void>): Promise<void> {
+  const redis = await openTestRedis();
+  try {
+    await use(redis);
+  } finally {
+    await closeRedis(redis);
+  }
 }
 
 /** An isolated schema with the app's migrations applied; `writerUrl` is the writer, scoped to it. */
