@@ -9,12 +9,7 @@ import {
 import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../../contract";
 import { render } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
-
-const T = {
-  queue: "aws:sqs/queue:Queue",
-  redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-} as const;
+import { T } from "./support/types";
 
 const ARGS: InvalidationQueueArgs = { messageRetentionSeconds: 3600, maxReceiveCount: 5 };
 const OTHER_REGION_ROLE = "secondary-web-task-role";
