@@ -22,11 +22,11 @@ import {
   requireServices,
   skipUnless,
   startServiceApp,
-  TcpProxy,
   TEST_AWS_REGION,
   uniqueName,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
 /** The table as the infrastructure creates it: keys, on-demand billing, TTL on expiresAt. */
 async function createSessionsTable(dynamo: DynamoDBClient, table: string): Promise<void> {

@@ -12,9 +12,9 @@ import {
   requireServices,
   skipUnless,
   startServiceApp,
-  TcpProxy,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
 describe(
   "the secondary region when the primary's writer is down",

@@ -26,10 +26,10 @@ import {
   requireServices,
   skipUnless,
   startServiceApp,
-  TcpProxy,
   TEST_AWS_REGION,
   uniqueName,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
 const CDN_DOMAIN = "cdn.test.example";
 

@@ -14,9 +14,9 @@ import {
   requireServices,
   skipUnless,
   startServiceApp,
-  TcpProxy,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
 async function inRecovery(query: Database["reader"]): Promise<boolean> {
   const [row] = await query<{ recovery: boolean }>("SELECT pg_is_in_recovery() AS recovery");

@@ -21,9 +21,9 @@ import {
   requireServices,
   skipUnless,
   startServiceApp,
-  TcpProxy,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
 describe(
   "Redis as the shared cache and session store",

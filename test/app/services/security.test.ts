@@ -25,11 +25,11 @@ import {
   requireServices,
   skipUnless,
   startServiceApp,
-  TcpProxy,
   TEST_AWS_REGION,
   uniqueName,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 
 describe(
