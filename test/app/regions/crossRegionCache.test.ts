@@ -19,8 +19,7 @@ import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../su
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
   type ServiceApp,
 } from "../support/services";
@@ -66,7 +65,9 @@ interface Region {
   inbox: MemoryJobQueue;
 }
 
-describe("caches that agree across regions", { skip: skipUnless("database", "replica") }, () => {
+const services = needServices("database", "replica");
+
+describe("caches that agree across regions", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof isolatedSchema>>;
   let replicaUrl: string;
   let blocked: string | undefined;
@@ -86,7 +87,7 @@ describe("caches that agree across regions", { skip: skipUnless("database", "rep
     inboxes: MemoryJobQueue[],
     maxReplayWaitMs = 30_000,
   ): Promise<Region> {
-    const env = requireServices("database", "replica");
+    const env = services.env();
     const logs = captureLogs();
     const cache = createMemoryCache();
     const t = await startServiceApp(
@@ -117,7 +118,7 @@ describe("caches that agree across regions", { skip: skipUnless("database", "rep
   }
 
   before(async () => {
-    const env = requireServices("database", "replica");
+    const env = services.env();
     blocked = await cannotPauseReplay(env.readUrls[0]!);
     if (blocked !== undefined) return;
     schema = await isolatedSchema(env.databaseUrl);
@@ -204,7 +205,7 @@ describe("caches that agree across regions", { skip: skipUnless("database", "rep
       if (process.env.CI === "true") assert.fail(blocked);
       return t.skip(blocked);
     }
-    const env = requireServices("database", "replica");
+    const env = services.env();
     const inbox = new MemoryJobQueue();
     const impatient = await startRegion("impatient", [replicaUrl], inbox, [inbox], 200);
     try {

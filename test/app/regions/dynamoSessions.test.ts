@@ -19,8 +19,7 @@ import { captureLogs, CookieJar, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
   TEST_AWS_REGION,
   uniqueName,
@@ -53,7 +52,9 @@ async function createSessionsTable(dynamo: DynamoDBClient, table: string): Promi
   );
 }
 
-describe("sessions in DynamoDB", { skip: skipUnless("aws", "database") }, () => {
+const services = needServices("aws", "database");
+
+describe("sessions in DynamoDB", { skip: services.skip }, () => {
   let dynamo: DynamoDBClient;
   let endpoint: string;
   const table = uniqueName("sessions");
@@ -62,7 +63,7 @@ describe("sessions in DynamoDB", { skip: skipUnless("aws", "database") }, () => 
   let databaseUrl: string;
 
   before(async () => {
-    const env = requireServices("aws", "database");
+    const env = services.env();
     endpoint = env.awsEndpoint;
     schema = await isolatedSchema(env.databaseUrl);
     databaseUrl = schema.url(env.databaseUrl);

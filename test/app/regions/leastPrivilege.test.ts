@@ -15,15 +15,16 @@ import { captureLogs, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
 } from "../support/services";
 
 /** PostgreSQL's SQLSTATE for "permission denied" (and "must be owner"). */
 const INSUFFICIENT_PRIVILEGE = "42501";
 
-describe("the app's database role", { skip: skipUnless("database") }, () => {
+const services = needServices("database");
+
+describe("the app's database role", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof isolatedSchema>>;
   const role = `app_rt_${randomBytes(5).toString("hex")}`;
   const password = randomBytes(12).toString("hex");
@@ -39,7 +40,7 @@ describe("the app's database role", { skip: skipUnless("database") }, () => {
     );
 
   before(async () => {
-    const env = requireServices("database");
+    const env = services.env();
     schema = await isolatedSchema(env.databaseUrl);
     masterUrl = schema.url(env.databaseUrl);
     applied.push(await migrateOnce(), await migrateOnce());
@@ -52,7 +53,7 @@ describe("the app's database role", { skip: skipUnless("database") }, () => {
   after(async () => {
     await appRole?.end();
     await schema?.drop();
-    const admin = new pg.Client({ connectionString: requireServices("database").databaseUrl });
+    const admin = new pg.Client({ connectionString: services.env().databaseUrl });
     await admin.connect();
     try {
       await admin.query(`REVOKE CONNECT ON DATABASE ${admin.database!} FROM ${role}`);
@@ -135,13 +136,9 @@ describe("the app's database role", { skip: skipUnless("database") }, () => {
   });
 
   it("GIVEN a schema never migrated WHEN the app starts with verify THEN it refuses, naming the migrate command", async () => {
-    const fresh = await isolatedSchema(requireServices("database").databaseUrl);
+    const fresh = await isolatedSchema(services.env().databaseUrl);
     const logs = captureLogs();
-    const database = openTestPostgres(
-      fresh.url(requireServices("database").databaseUrl),
-      [],
-      logs.logger,
-    );
+    const database = openTestPostgres(fresh.url(services.env().databaseUrl), [], logs.logger);
     try {
       await assert.rejects(
         verifySchema(database, migrationsDir()),

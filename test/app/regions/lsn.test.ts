@@ -17,7 +17,7 @@ import { Metrics } from "../../../app/src/metrics";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database, QueryFn, Row } from "../../../app/src/tiers/database";
 import { captureLogs } from "../support/helpers";
-import { skipUnless, uniqueName, withTestRedis } from "../support/services";
+import { needServices, uniqueName, withTestRedis } from "../support/services";
 import type { JobQueue, QueueMessage } from "../../../app/src/tiers/queue";
 
 describe("LSNs", () => {
@@ -133,7 +133,7 @@ describe("fence stores", () => {
 
   it(
     "GIVEN the Redis store THEN a fence only moves forward (compared as LSNs in one step)",
-    { skip: skipUnless("redis") },
+    { skip: needServices("redis").skip },
     async () => {
       await withTestRedis((redis) =>
         fencesMoveOnlyForward(createRedisFenceStore(redis, `${uniqueName("fence")}:`)),

@@ -7,7 +7,7 @@ import {
   createRedisSessionStore,
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
-import { skipUnless, withTestRedis } from "../support/services";
+import { needServices, withTestRedis } from "../support/services";
 
 async function revokesOnlyThatUser(store: SessionStore): Promise<void> {
   const user = randomUUID();
@@ -28,7 +28,7 @@ describe("revokeUser", () => {
 
   it(
     "GIVEN the Redis store THEN it ends every session of the user and no other",
-    { skip: skipUnless("redis") },
+    { skip: needServices("redis").skip },
     async () => {
       await withTestRedis((redis) => revokesOnlyThatUser(createRedisSessionStore(redis)));
     },

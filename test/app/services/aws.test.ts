@@ -22,18 +22,14 @@ import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
 import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
-import {
-  requireServices,
-  skipUnless,
-  startServiceApp,
-  TEST_AWS_REGION,
-  uniqueName,
-} from "../support/services";
+import { needServices, startServiceApp, TEST_AWS_REGION, uniqueName } from "../support/services";
 import { TcpProxy } from "../support/tcpProxy";
 
 const CDN_DOMAIN = "cdn.test.example";
 
-describe("AWS tiers against moto", { skip: skipUnless("aws") }, () => {
+const services = needServices("aws");
+
+describe("AWS tiers against moto", { skip: services.skip }, () => {
   let endpoint: string;
   let sqs: SQSClient;
   let s3: S3Client;
@@ -42,7 +38,7 @@ describe("AWS tiers against moto", { skip: skipUnless("aws") }, () => {
   const cleanups: (() => Promise<void>)[] = [];
 
   before(async () => {
-    endpoint = requireServices("aws").awsEndpoint;
+    endpoint = services.env().awsEndpoint;
     sqs = new SQSClient({ region: TEST_AWS_REGION, endpoint });
     s3 = new S3Client({ region: TEST_AWS_REGION, endpoint, forcePathStyle: true });
   });

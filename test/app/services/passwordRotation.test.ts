@@ -18,13 +18,13 @@ import { INVALID_PASSWORD } from "../../../app/src/tiers/databasePassword";
 import { captureLogs, eventually, makeTempDir, sleep } from "../support/helpers";
 import {
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
+  type ServiceEnv,
   TEST_AWS_REGION,
   uniqueName,
 } from "../support/services";
 
-const skip = skipUnless("database", "replica", "aws");
+const services = needServices("database", "replica", "aws");
 const INSUFFICIENT_PRIVILEGE = "42501";
 /** The task's AWS_REGION: not the secret's, which is TEST_AWS_REGION. */
 const TASK_REGION = "eu-west-1";
@@ -77,7 +77,7 @@ async function dropSessions(url: string, user: string, password: string): Promis
 }
 
 describe("database password rotation (DATABASE_SECRET_ARN)", () => {
-  let env: ReturnType<typeof requireServices>;
+  let env: ServiceEnv;
   let role: string;
   let secrets: SecretsManagerClient;
   let secretArn: string | undefined;
@@ -88,8 +88,8 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
   const after2 = `p2-${randomBytes(12).toString("hex")}`;
 
   before(async () => {
-    if (skip) return;
-    env = requireServices("database", "replica", "aws");
+    if (services.skip) return;
+    env = services.env();
     role = `rotation_${randomBytes(5).toString("hex")}`;
     try {
       await withClient(env.databaseUrl, (admin) =>
@@ -135,7 +135,7 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
 
   it(
     "GIVEN a running app WHEN RDS rotates the password THEN new connections re-read the secret and succeed; the stale password fails",
-    { skip, timeout: 60_000 },
+    { skip: services.skip, timeout: 60_000 },
     async (t) => {
       if (blocked !== undefined) {
         // Under CI a missing privilege must fail the run, never pass it by skipping.

@@ -11,8 +11,7 @@ import {
   isolatedSchema,
   migratedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
   type ServiceApp,
 } from "../support/services";
@@ -23,13 +22,15 @@ async function inRecovery(query: Database["reader"]): Promise<boolean> {
   return row?.recovery === true;
 }
 
-describe("PostgreSQL primary and replica", { skip: skipUnless("database", "replica") }, () => {
+const services = needServices("database", "replica");
+
+describe("PostgreSQL primary and replica", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let replicaUrl: string;
 
   before(async () => {
-    const env = requireServices("database", "replica");
+    const env = services.env();
     schema = await migratedSchema(env.databaseUrl);
     writerUrl = schema.writerUrl;
     replicaUrl = schema.url(env.readUrls[0]!);
@@ -39,13 +40,9 @@ describe("PostgreSQL primary and replica", { skip: skipUnless("database", "repli
   });
 
   it("GIVEN a fresh schema WHEN four instances migrate at once THEN each migration is applied once", async () => {
-    const fresh = await isolatedSchema(requireServices("database").databaseUrl);
+    const fresh = await isolatedSchema(services.env().databaseUrl);
     const databases = Array.from({ length: 4 }, () =>
-      openTestPostgres(
-        fresh.url(requireServices("database").databaseUrl),
-        [],
-        captureLogs().logger,
-      ),
+      openTestPostgres(fresh.url(services.env().databaseUrl), [], captureLogs().logger),
     );
     try {
       const applied = await Promise.all(

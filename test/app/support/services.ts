@@ -29,12 +29,22 @@ const VARIABLES: Record<Service, string> = {
   aws: "TEST_AWS_ENDPOINT_URL",
 };
 
+/** What a suite needs, stated once: `skip` for its describe (or test) options, `env()` in its hooks. */
+export interface ServiceNeeds {
+  skip: string | false;
+  env(): ServiceEnv;
+}
+
+export function needServices(...services: Service[]): ServiceNeeds {
+  return { skip: skipUnless(...services), env: () => requireServices(...services) };
+}
+
 /**
  * The `skip` option for a describe block that needs `services`: a reason when a variable is unset,
  * false otherwise, and false under CI=true too, where `requireServices` in `before` then fails the
  * suite instead: CI must never pass by skipping.
  */
-export function skipUnless(...services: Service[]): string | false {
+function skipUnless(...services: Service[]): string | false {
   const missing = services
     .map((service) => VARIABLES[service])
     .filter((name) => !process.env[name]);
