@@ -53,6 +53,13 @@ describe("security against the real services", { skip: services.skip }, () => {
     await files?.remove();
   });
 
+  /** A TCP proxy to `url` that the test can cut or hang, closed after the suite. */
+  async function proxyTo(url: string): Promise<TcpProxy> {
+    const proxy = await TcpProxy.start(url);
+    cleanups.push(() => proxy.close());
+    return proxy;
+  }
+
   async function redisConnection(url = env.redisUrl, commandTimeoutMs?: number): Promise<Redis> {
     const redis = await openTestRedis({
       url,
@@ -199,8 +206,7 @@ describe("security against the real services", { skip: services.skip }, () => {
     "GIVEN a Redis that hangs WHEN the cache keeps being called THEN the breaker opens and calls fail at once, and it closes when Redis is back",
     { timeout: 60_000 },
     async () => {
-      const proxy = await TcpProxy.start(env.redisUrl);
-      cleanups.push(() => proxy.close());
+      const proxy = await proxyTo(env.redisUrl);
       const redis = await redisConnection(proxy.urlFor(env.redisUrl), 200);
       const cache = createRedisCache(redis);
       const sessions = createRedisSessionStore(redis);
@@ -274,8 +280,7 @@ describe("security against the real services", { skip: services.skip }, () => {
     "GIVEN S3 unreachable WHEN completing a photo THEN 503 with Retry-After and nothing queued",
     { timeout: 60_000 },
     async () => {
-      const proxy = await TcpProxy.start(env.awsEndpoint);
-      cleanups.push(() => proxy.close());
+      const proxy = await proxyTo(env.awsEndpoint);
       const bucket = uniqueName("security");
       const s3 = new S3Client({
         region: TEST_AWS_REGION,
@@ -317,8 +322,7 @@ describe("security against the real services", { skip: services.skip }, () => {
     "GIVEN a writer that accepts connections but never answers WHEN signing up THEN 503 with Retry-After and no user created",
     { timeout: 60_000 },
     async () => {
-      const proxy = await TcpProxy.start(env.databaseUrl);
-      cleanups.push(() => proxy.close());
+      const proxy = await proxyTo(env.databaseUrl);
       const t = await instance({
         memory: true,
         database: openTestPostgres(proxy.urlFor(writerUrl), [], captureLogs().logger),
