@@ -42,4 +42,28 @@ export default tseslint.config(
       eqeqeq: ["error", "always"],
     },
   },
+  {
+    // The program loads only the @pulumi/aws services it uses, through components/aws.ts (issue 17):
+    // one import of the package's index loads all of its services on every preview and up.
+    files: ["components/**/*.ts", "stacks/**/*.ts", "harness/**/*.ts"],
+    ignores: ["components/aws.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@pulumi/aws",
+              message:
+                "Import the services the program uses from components/aws.ts (add a service there when it is missing).",
+            },
+            {
+              name: "@pulumi/awsx",
+              message: "Import the awsx module you need (for example @pulumi/awsx/ecr).",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { cacheEffect } from "./benchmarks/cacheEffect";
 import { cachedRead } from "./benchmarks/cachedRead";
 import { capacity } from "./benchmarks/capacity";
+import { sharding } from "./benchmarks/sharding";
 import { synthesis } from "./benchmarks/synthesis";
 import { workers } from "./benchmarks/workers";
 import { writePath } from "./benchmarks/writePath";
@@ -36,6 +37,7 @@ const BENCHMARKS: Benchmark<unknown>[] = [
   workers,
   synthesis,
   capacity,
+  sharding,
 ];
 
 function log(message: string): void {

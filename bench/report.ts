@@ -19,6 +19,7 @@ import { WORKER_CONCURRENCY } from "../contract";
 import { parseConfig, rawConfigFromPulumi } from "../stacks/config";
 import { stackConfig } from "../harness/synth";
 import { APP_POOL_SIZE, type CapacityData, type Throughput } from "./benchmarks/capacity";
+import type { ShardingData } from "./benchmarks/sharding";
 import { SYNTHESIS_GOAL, type ProgramSummary, type SynthesisData } from "./benchmarks/synthesis";
 import type { WorkersData } from "./benchmarks/workers";
 import type { WritePathData } from "./benchmarks/writePath";
@@ -185,8 +186,8 @@ function writePathSection(record: BenchmarkRecord<WritePathData> | undefined): s
       : "Sign-up stays well below even the hashing loop: more than the hash is in the way.";
   return `## 3. Write path
 
-\`POST /users\` (sign-up: schema validation, scrypt hash, \`INSERT ... RETURNING\`, cache invalidation, cookie) with
-${d.concurrency} connections, against ${d.concurrency} loops running the app's own \`insertUser\` through the app's own pool
+\`POST /users\` (sign-up: schema validation, scrypt hash, email reservation and \`INSERT ... RETURNING\`, cache invalidation,
+cookie) with ${d.concurrency} connections, against ${d.concurrency} loops running the app's own \`createAccount\` through the app's own pool
 (\`openPostgres\`, same size and settings) on the primary, without HTTP (bench/servers/insertLoop.ts). The limit uses one
 precomputed hash; a third contender also hashes each password with the app's \`hashPassword\`, to show where the time
 goes. ${d.concurrency} is the pool's size: more concurrent sign-ups only queue for it.
@@ -494,6 +495,35 @@ interface SummaryRow {
   target: string;
 }
 
+function shardingSection(record: BenchmarkRecord<ShardingData> | undefined): string {
+  if (record === undefined) return missing(7, "Sharding", "sharding");
+  const d = record.data;
+  const row = (name: string, c: { sharded: Summary; direct: Summary; ratio: Summary }) =>
+    `| ${name} | ${spread(c.sharded)} | ${spread(c.direct)} | ${spread(c.ratio, 3)} |`;
+  return `## 7. Sharding
+
+${d.physicalShards} physical shards (three schemas of the primary), ${d.loops} concurrent loops, no HTTP
+(bench/benchmarks/sharding.ts). Routing: the app's own read (\`findUser\` on \`shards.forUser(id)\`) and write
+(\`updateUser\` through \`shards.route\`) against the same statement sent straight to the pool of the shard that holds
+the user. Both sides pay the shard guard trigger; the difference is the routing alone.
+${header(record)}
+
+| operation | sharded ops/s | direct ops/s | ratio |
+| --- | ---: | ---: | ---: |
+${row("read one user", d.read)}
+${row("update one user", d.write)}
+
+- Routing ratio (the lower of the two): **${num(d.targets.routing.value, 3)}**; target ${d.targets.routing.goal}: ${met(d.targets.routing)}.
+- Spread: over ${num(d.spread.ids)} ids from \`next_user_id()\`, the busiest logical shard got ${num(d.spread.busiest)} against an even
+  ${num(d.spread.even, 1)}: **${num(d.spread.ratio, 3)}×**; target ${d.targets.spread.goal}: ${met(d.targets.spread)}. The busiest
+  physical shard holds ${num(100 * d.spread.busiestPhysicalShare, 1)} % of the logical shards.
+- Resharding: ${num(d.move.rows)} rows in ${d.move.logicalShards} logical shards moved at **${num(d.move.rowsPerSecond)} rows/s** while
+  writers kept updating users in the moving and in other logical shards (${num(d.move.writesDuringMove)} writes during the move).
+  The fence held writes to the moving logical shards for **${num(d.move.fenceMs)} ms**; target ${d.targets.pause.goal}: ${met(d.targets.pause)}.
+  Longest single write seen by a writer: ${num(d.move.longestWriteMovingMs)} ms on a moving logical shard, ${num(d.move.longestWriteOtherMs)} ms on another.
+`;
+}
+
 function summaryTable(records: {
   cachedRead?: BenchmarkRecord<CachedReadData>;
   cacheEffect?: BenchmarkRecord<CacheEffectData>;
@@ -501,9 +531,10 @@ function summaryTable(records: {
   workers?: BenchmarkRecord<WorkersData>;
   synthesis?: BenchmarkRecord<SynthesisData>;
   capacity?: BenchmarkRecord<CapacityData>;
+  sharding?: BenchmarkRecord<ShardingData>;
 }): string {
   const rows: SummaryRow[] = [];
-  const { cachedRead, cacheEffect, writePath, workers, synthesis, capacity } = records;
+  const { cachedRead, cacheEffect, writePath, workers, synthesis, capacity, sharding } = records;
   if (cachedRead !== undefined) {
     const d = cachedRead.data;
     rows.push({
@@ -562,6 +593,24 @@ function summaryTable(records: {
       target: "none set",
     });
   }
+  if (sharding !== undefined) {
+    const d = sharding.data;
+    rows.push({
+      benchmark: "7. Sharding, routed / straight to the shard (read, write)",
+      result: `${spread(d.read.ratio, 3)}, ${spread(d.write.ratio, 3)}`,
+      target: `${d.targets.routing.goal}: ${met(d.targets.routing)}`,
+    });
+    rows.push({
+      benchmark: "7. Sharding, busiest logical shard / even over 1,000,000 ids",
+      result: `${num(d.spread.ratio, 3)}×`,
+      target: `${d.targets.spread.goal}: ${met(d.targets.spread)}`,
+    });
+    rows.push({
+      benchmark: "7. Sharding, resharding speed and write pause",
+      result: `${num(d.move.rowsPerSecond)} rows/s, fence ${num(d.move.fenceMs)} ms`,
+      target: `${d.targets.pause.goal}: ${met(d.targets.pause)}`,
+    });
+  }
   return [
     "| benchmark | median (min–max over rounds) | target |",
     "| --- | --- | --- |",
@@ -578,6 +627,7 @@ export async function writeReport(): Promise<string> {
     workers: readRecord<WorkersData>("workers"),
     synthesis: readRecord<SynthesisData>("synthesis"),
     capacity: readRecord<CapacityData>("capacity"),
+    sharding: readRecord<ShardingData>("sharding"),
   };
   const present: BenchmarkRecord[] = Object.values(records).filter((r) => r !== undefined);
   const first = present[0];
@@ -643,13 +693,14 @@ ${writePathSection(records.writePath)}
 ${workersSection(records.workers)}
 ${synthesisSection(records.synthesis)}
 ${capacitySection(records.capacity)}
+${shardingSection(records.sharding)}
 ${profileSection()}
 ## Reproduce
 
 \`\`\`sh
 npm ci
 bash scripts/install-services.sh   # once, as root: PostgreSQL, Redis, moto
-npm run bench                      # all six; starts the services it needs and stops them again
+npm run bench                      # all seven; starts the services it needs and stops them again
 npm run bench -- --only cached-read,capacity --rounds 3   # a part (the report then says which runs it mixes)
 \`\`\`
 

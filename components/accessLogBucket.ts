@@ -1,6 +1,7 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tierTags } from "./tags";
+import { accountOf, type AwsAccount } from "./awsContext";
 
 /** The service principal ELB uses to deliver access logs in Regions opened since August 2022. */
 const ELB_LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com";
@@ -28,6 +29,16 @@ export interface AccessLogBucketArgs {
    * @default true
    */
   retainOnDestroy?: boolean;
+  /**
+   * The account the bucket lives in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  account?: AwsAccount;
+  /**
+   * Elastic Load Balancing's account of the bucket's region, which delivers the logs.
+   * @default looked up through the component's provider (`aws.elb.getServiceAccount`)
+   */
+  elbAccountArn?: pulumi.Input<string>;
 }
 
 /**
@@ -123,7 +134,7 @@ export class AccessLogBucket extends pulumi.ComponentResource {
         retain,
       ),
     ];
-    const policy = this.createDeliveryPolicy(name, prefix, retain, guards);
+    const policy = this.createDeliveryPolicy(name, args, prefix, retain, guards);
     this.destination = {
       // Only once ELB may write there: the load balancer checks access when logging is turned on.
       bucket: pulumi.all([this.bucket.bucket, policy.id]).apply(([bucket]) => bucket),
@@ -142,12 +153,14 @@ export class AccessLogBucket extends pulumi.ComponentResource {
 
   private createDeliveryPolicy(
     name: string,
+    args: AccessLogBucketArgs,
     prefix: string,
     opts: pulumi.CustomResourceOptions,
     guards: pulumi.Resource[],
   ): aws.s3.BucketPolicy {
-    const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    const elbAccountArn =
+      args.elbAccountArn ?? aws.elb.getServiceAccountOutput({}, { parent: this }).arn;
+    const account = accountOf(args.account, { parent: this });
     const objects = pulumi.interpolate`${this.bucket.arn}/${prefix}/AWSLogs/${account.accountId}/*`;
     return new aws.s3.BucketPolicy(
       `${name}-delivery`,
@@ -159,7 +172,7 @@ export class AccessLogBucket extends pulumi.ComponentResource {
             {
               Sid: "ElbAccountDelivers",
               Effect: "Allow",
-              Principal: { AWS: elbAccount.arn },
+              Principal: { AWS: elbAccountArn },
               Action: "s3:PutObject",
               Resource: objects,
             },

@@ -1,8 +1,9 @@
-import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+import * as aws from "./aws";
+import * as awsxEcr from "@pulumi/awsx/ecr";
 import * as pulumi from "@pulumi/pulumi";
 import { createKmsKey } from "./kmsKey";
 import { tierTags } from "./tags";
+import type { AwsAccount } from "./awsContext";
 
 /** Untagged images (a tag pushed again leaves its earlier image untagged) are expired after this. */
 const UNTAGGED_IMAGE_EXPIRY_DAYS = 14;
@@ -45,6 +46,11 @@ export interface AppImageArgs {
    * @example { primary: usEast1, secondary: euWest1 }
    */
   registries: Record<string, aws.Provider>;
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through each resource's provider (STS in its region)
+   */
+  account?: AwsAccount;
 }
 
 /**
@@ -75,7 +81,7 @@ export class AppImage extends pulumi.ComponentResource {
   readonly imageUris: Record<string, pulumi.Output<string>>;
 
   private readonly repositories: Record<string, aws.ecr.Repository>;
-  private readonly images: Record<string, awsx.ecr.Image>;
+  private readonly images: Record<string, awsxEcr.Image>;
 
   constructor(name: string, args: AppImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:AppImage", name, {}, opts);
@@ -88,7 +94,7 @@ export class AppImage extends pulumi.ComponentResource {
     this.imageUris = {};
     for (const label of labels) {
       const provider = args.registries[label]!;
-      const repository = this.createRepository(`${name}-${label}`, provider);
+      const repository = this.createRepository(`${name}-${label}`, provider, args.account);
       this.createLifecyclePolicy(`${name}-${label}`, repository, provider);
       const image = this.buildImage(`${name}-${label}`, repository, args, provider);
       this.repositories[label] = repository;
@@ -112,8 +118,13 @@ export class AppImage extends pulumi.ComponentResource {
    * to it and the services rolled to it before the old one is deleted with its images, which can
    * all be rebuilt.
    */
-  private createRepository(name: string, provider: aws.Provider): aws.ecr.Repository {
+  private createRepository(
+    name: string,
+    provider: aws.Provider,
+    account: AwsAccount | undefined,
+  ): aws.ecr.Repository {
     const key = createKmsKey(this, `${name}-repository`, {
+      ...(account === undefined ? {} : { account }),
       description: `${name}: the app's container image layers`,
       alias: true,
       provider,
@@ -177,8 +188,8 @@ export class AppImage extends pulumi.ComponentResource {
     repository: aws.ecr.Repository,
     args: AppImageArgs,
     provider: aws.Provider,
-  ): awsx.ecr.Image {
-    return new awsx.ecr.Image(
+  ): awsxEcr.Image {
+    return new awsxEcr.Image(
       `${name}-image`,
       {
         repositoryUrl: repository.repositoryUrl,

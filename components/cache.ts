@@ -1,9 +1,10 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
 import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
 import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import type { AwsAccount } from "./awsContext";
 
 /** The Redis protocol's port, fixed so that security group rules and connection URLs agree. */
 export const CACHE_PORT = 6379;
@@ -43,6 +44,11 @@ export type CacheEngine = "valkey" | "redis";
 export type CacheIngressSource = IngressSource;
 
 export interface CacheArgs {
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  account?: AwsAccount;
   /** The VPC of `subnetIds`; the cache's security group is created in it. */
   vpcId: pulumi.Input<string>;
   /** Isolated subnets (no route to the internet); nodes are spread over their availability zones. */
@@ -361,6 +367,7 @@ export class Cache extends pulumi.ComponentResource {
       `${name}: ElastiCache data at rest`,
       args.transform?.kmsKey,
       tags,
+      args.account,
     );
   }
 

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DnsValidatedCertificate } from "./certificate";
 import { createAliasRecords, createDistribution } from "./cdnDistribution";
@@ -23,6 +23,7 @@ import { createKmsKey } from "./kmsKey";
 import { tierTags } from "./tags";
 import type { Transform } from "./transform";
 import { domainNameProblems, throwIfInvalid } from "./validation";
+import type { AwsAccount } from "./awsContext";
 
 /** Where the app keeps users' files in the bucket (docs/CONTRACT.md). */
 export const APP_FILE_PREFIXES = ["uploads/", "thumbnails/"] as const;
@@ -37,6 +38,11 @@ export interface CdnProviders {
 }
 
 export interface CdnArgs {
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through each resource's provider (STS in its region)
+   */
+  account?: AwsAccount;
   providers: CdnProviders;
   /**
    * The app's static build: `manifest.json` (source name → content-hashed name), the hashed files,
@@ -68,6 +74,15 @@ export interface CdnArgs {
    * @default true
    */
   enableReplication?: boolean;
+  /**
+   * The bucket the app writes uploads to (the stack: the one in the region holding the database
+   * writer). The origin group tries it first, so a file is served from where it landed: replication
+   * runs from the primary bucket to the replica only, and the bucket without the file answers 403
+   * (no s3:ListBucket), which is no reason to fail over. `replica` needs `enableReplication`.
+   * Changing it reorders the origin group in place (the distribution is updated, not replaced).
+   * @default "primary"
+   */
+  uploadsTo?: "primary" | "replica";
   /**
    * Put TTLs on the cache behaviour (`forwardedValues`) instead of a cache policy, for AWS
    * emulators that do not implement cache policies (moto).
@@ -107,6 +122,11 @@ export function validateCdnArgs(args: CdnArgs): string[] {
   if (args.defaultTtlSeconds > args.maxTtlSeconds) {
     problems.push(
       `defaultTtlSeconds: ${args.defaultTtlSeconds} is above maxTtlSeconds (${args.maxTtlSeconds}); lower it or raise maxTtlSeconds`,
+    );
+  }
+  if (args.uploadsTo === "replica" && args.enableReplication === false) {
+    problems.push(
+      `uploadsTo: "replica" needs the replica bucket; set enableReplication to true or uploadsTo to "primary"`,
     );
   }
   if (args.customDomain !== undefined) {
@@ -160,6 +180,8 @@ export class Cdn extends pulumi.ComponentResource {
   readonly bucketArn: pulumi.Output<string>;
   /** The replica's name; undefined when replication is disabled. */
   readonly replicaBucketName: pulumi.Output<string> | undefined;
+  /** The bucket the app's uploads go to (`uploadsTo`), which the CDN reads first. */
+  readonly uploadsTo: "primary" | "replica";
   readonly distributionId: pulumi.Output<string>;
   readonly distributionArn: pulumi.Output<string>;
   /** The name users reach: the custom domain, or the distribution's cloudfront.net name. */
@@ -167,6 +189,7 @@ export class Cdn extends pulumi.ComponentResource {
   readonly cloudfrontDomainName: pulumi.Output<string>;
 
   private readonly componentName: string;
+  private readonly account: AwsAccount | undefined;
   private readonly providers: CdnProviders;
   private readonly bucket: aws.s3.Bucket;
   private readonly replica: aws.s3.Bucket | undefined;
@@ -180,6 +203,7 @@ export class Cdn extends pulumi.ComponentResource {
     const files = staticFilesIn(args.staticFilesDir, args.entryTtlSeconds);
     const tags = tierTags("cdn");
     this.componentName = name;
+    this.account = args.account;
     this.providers = args.providers;
 
     const bucketArgs = (provider: aws.Provider) => ({
@@ -193,7 +217,10 @@ export class Cdn extends pulumi.ComponentResource {
       (args.enableReplication ?? true)
         ? createPrivateBucket(this, `${name}-replica`, bucketArgs(args.providers.secondary))
         : undefined;
-    allowBrowserAccess(this, primary, args.corsAllowedOrigins);
+    // Browsers upload to either bucket with presigned URLs: the replica's after a failover.
+    for (const bucket of [primary, replica]) {
+      if (bucket) allowBrowserAccess(this, bucket, args.corsAllowedOrigins);
+    }
     const certificate = args.customDomain
       ? new DnsValidatedCertificate(
           `${name}-certificate`,
@@ -205,6 +232,7 @@ export class Cdn extends pulumi.ComponentResource {
       provider: args.providers.usEast1,
       primary,
       replica,
+      uploadsTo: args.uploadsTo ?? "primary",
       rootObject: ROOT_OBJECT,
       priceClass: args.priceClass,
       defaultTtlSeconds: args.defaultTtlSeconds,
@@ -258,6 +286,7 @@ export class Cdn extends pulumi.ComponentResource {
     this.bucketName = primary.bucket.bucket;
     this.bucketArn = primary.bucket.arn;
     this.replicaBucketName = replica?.bucket.bucket;
+    this.uploadsTo = args.uploadsTo ?? "primary";
     this.distributionId = this.distribution.id;
     this.distributionArn = this.distribution.arn;
     this.cloudfrontDomainName = this.distribution.domainName;
@@ -368,6 +397,7 @@ export class Cdn extends pulumi.ComponentResource {
       retainOnDelete,
       provider,
       tags,
+      ...(this.account === undefined ? {} : { account: this.account }),
     });
   }
 

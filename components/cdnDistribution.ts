@@ -7,7 +7,7 @@
  * Functions creating children of the calling component (`parent`), so the resources keep the
  * names and URNs they had inside `Cdn`.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PrivateBucket } from "./privateBucket";
 import type { Tags } from "./tags";
@@ -36,8 +36,10 @@ export interface DistributionArgs {
   /** us-east-1: CloudFront's API. */
   provider: aws.Provider;
   primary: PrivateBucket;
-  /** Fail over to this bucket when the primary's S3 errors. */
+  /** Fail over between the buckets when one's S3 errors. */
   replica: PrivateBucket | undefined;
+  /** The bucket uploads land in, tried first (the other is the failover). */
+  uploadsTo: "primary" | "replica";
   /** The page served for `/`. */
   rootObject: string;
   priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
@@ -55,8 +57,8 @@ export interface DistributionArgs {
 /**
  * The Content-Security-Policy of the page CloudFront serves: the app's own directives
  * (app/src/http/security.ts, @fastify/helmet), with the CDN's origins for what the app takes from
- * config. The page loads only its own hashed files; uploads go to the primary bucket's regional
- * name with presigned URLs.
+ * config. The page loads only its own hashed files; uploads go to a bucket's regional name with
+ * presigned URLs.
  */
 export function staticSiteCsp(uploadOrigins: readonly string[]): string {
   return [
@@ -96,9 +98,14 @@ function createSecurityHeaders(
         frameOptions: { frameOption: "DENY", override: true },
         referrerPolicy: { referrerPolicy: "no-referrer", override: true },
         contentSecurityPolicy: {
-          contentSecurityPolicy: args.primary.bucket.bucketRegionalDomainName.apply((domain) =>
-            staticSiteCsp([`https://${domain}`]),
-          ),
+          // Uploads go to either bucket's regional name: the replica's after a failover.
+          contentSecurityPolicy: pulumi
+            .all(
+              [args.primary, ...(args.replica ? [args.replica] : [])].map(
+                (bucket) => bucket.bucket.bucketRegionalDomainName,
+              ),
+            )
+            .apply((domains) => staticSiteCsp(domains.map((domain) => `https://${domain}`))),
           override: true,
         },
       },
@@ -146,7 +153,11 @@ export function createDistribution(
             {
               originId: ORIGIN_IDS.group,
               failoverCriteria: { statusCodes: FAILOVER_STATUS_CODES },
-              members: [{ originId: ORIGIN_IDS.primary }, { originId: ORIGIN_IDS.replica }],
+              // The bucket uploads land in first: the other may not have a file yet.
+              members: (args.uploadsTo === "replica"
+                ? [ORIGIN_IDS.replica, ORIGIN_IDS.primary]
+                : [ORIGIN_IDS.primary, ORIGIN_IDS.replica]
+              ).map((originId) => ({ originId })),
             },
           ]
         : [],

@@ -2,13 +2,14 @@
  * What the data-tier components (Database, Cache) share: who may connect to them, and the KMS key
  * each encrypts its data and secrets with.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Block } from "./cidr";
 import { createKmsKey } from "./kmsKey";
 import { type Tags, type Tier, tierTags } from "./tags";
 import type { Transform } from "./transform";
 import { throwIfInvalid } from "./validation";
+import type { AwsAccount } from "./awsContext";
 
 /** Who may connect: another security group in this VPC, or address ranges (another region over peering). */
 export type IngressSource = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: string[] };
@@ -77,11 +78,13 @@ export function createEncryptionKey(
   description: string,
   hook: Transform<aws.kms.KeyArgs> | undefined,
   tags: Tags,
+  account: AwsAccount | undefined,
 ): aws.kms.Key {
   return createKmsKey(owner, name, {
     description,
     alias: true,
     tags,
+    ...(account === undefined ? {} : { account }),
     ...(hook === undefined ? {} : { transform: hook }),
   });
 }

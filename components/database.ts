@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ChangeGuard } from "./changeGuard";
@@ -6,6 +6,7 @@ import { createEncryptionKey, createIngressRules, type IngressSource } from "./d
 import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
+import type { AwsAccount } from "./awsContext";
 
 /** PostgreSQL's port, fixed so that security group rules, connection URLs and alarms agree. */
 export const POSTGRES_PORT = 5432;
@@ -98,6 +99,11 @@ function readReplicasOf(role: DatabaseRole): number {
 }
 
 export interface DatabaseArgs {
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  account?: AwsAccount;
   /** The VPC of `subnetIds`; the database's security group is created in it. */
   vpcId: pulumi.Input<string>;
   /**
@@ -470,6 +476,7 @@ export class Database extends pulumi.ComponentResource {
       `${name}: RDS storage, Performance Insights and the master password`,
       args.transform?.kmsKey,
       tags,
+      args.account,
     );
   }
 

@@ -1,7 +1,7 @@
 /**
  * SQS's limits that the queue components share, and the dead-letter queue each of them owns.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "./tags";
 import { type Transform, transform } from "./transform";

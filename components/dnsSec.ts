@@ -1,10 +1,11 @@
 /**
  * DNSSEC signing of a Route53 public hosted zone.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createKmsKey, keyAccount } from "./kmsKey";
+import { createKmsKey } from "./kmsKey";
 import { stackPhysicalName, tierTags } from "./tags";
+import { accountOf, type AwsAccount } from "./awsContext";
 
 /** The service Route53 signs with (Route53 Developer Guide, "Working with customer managed keys for DNSSEC"). */
 const DNSSEC_PRINCIPAL = "dnssec-route53.amazonaws.com";
@@ -26,6 +27,11 @@ export function keySigningKeyName(name: string, keyId: string): string {
 export interface DnsSecArgs {
   /** The public hosted zone to sign. */
   zoneId: pulumi.Input<string>;
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  account?: AwsAccount;
 }
 
 /**
@@ -58,7 +64,7 @@ export class DnsSec extends pulumi.ComponentResource {
 
   constructor(name: string, args: DnsSecArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:DnsSec", name, {}, opts);
-    const account = keyAccount({ parent: this });
+    const account = accountOf(args.account, { parent: this });
     const fromThisAccountsZones = {
       StringEquals: { "aws:SourceAccount": account.accountId },
       ArnLike: {
@@ -66,6 +72,7 @@ export class DnsSec extends pulumi.ComponentResource {
       },
     };
     const key = createKmsKey(this, `${name}-ksk`, {
+      account,
       description: `${name}: Route53 DNSSEC key-signing key`,
       kind: { spec: "ECC_NIST_P256", usage: "SIGN_VERIFY" },
       users: [

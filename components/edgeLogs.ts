@@ -2,11 +2,11 @@
  * The audit trail of the global edges, in us-east-1: who asked CloudFront for what, and who asked
  * the hosted zone for which name.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { keyAccount } from "./kmsKey";
 import { LOG_RETENTION_DAYS } from "./awsLimits";
 import { stackPhysicalName, tierTags } from "./tags";
+import { accountOf, type AwsAccount } from "./awsContext";
 
 /** CloudWatch Logs log group names are at most 512 characters. */
 const MAX_LOG_GROUP_NAME_LENGTH = 512;
@@ -43,6 +43,11 @@ export interface EdgeLogsArgs {
    * log groups in place (new events only; older ones stay under the old key).
    */
   kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  account?: AwsAccount;
 }
 
 /**
@@ -91,7 +96,7 @@ export class EdgeLogs extends pulumi.ComponentResource {
       throw new Error(`EdgeLogs "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
     }
     const tags = tierTags("observability");
-    const account = keyAccount({ parent: this });
+    const account = accountOf(args.account, { parent: this });
     const logGroup = (role: string, groupName: string) =>
       new aws.cloudwatch.LogGroup(
         `${name}-${role}`,

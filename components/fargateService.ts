@@ -1,10 +1,11 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { physicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { contextOf, type AwsContext } from "./awsContext";
 
 /** The one container of every task; load balancers name it to reach its port. */
 export const CONTAINER_NAME = "app";
@@ -119,6 +120,20 @@ export interface FargateServiceArgs {
    * @default none: the service waits for nothing
    */
   migratedBy?: pulumi.Input<string>;
+  /**
+   * The policies other components grant the task role (their `grant*` methods), which the service
+   * waits for: ECS starts no task before its role may read what the app reads at start. Those
+   * grants need `taskRoleName`, which exists only once the service's component does, so the
+   * composition passes a deferred output (`pulumi.deferredOutput`) and resolves it once every
+   * grant is made; the service is registered only then. Not for a one-off task.
+   * @default none: the service waits for no grant
+   */
+  taskRoleGrants?: pulumi.Input<pulumi.Resource[]>;
+  /**
+   * The account, partition and region the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  context?: AwsContext;
   /** Change the arguments of a child resource before it is created. */
   transform?: FargateServiceTransforms;
 }
@@ -207,12 +222,6 @@ export function validateFargateServiceArgs(args: FargateServiceArgs): string[] {
   return problems;
 }
 
-interface AwsContext {
-  partition: pulumi.Output<string>;
-  accountId: pulumi.Output<string>;
-  region: pulumi.Output<string>;
-}
-
 /** The ECS resources `FargateTasks.run()` creates. */
 export interface RunningTasks {
   taskDefinition: aws.ecs.TaskDefinition;
@@ -256,7 +265,7 @@ export class FargateTasks {
   /** The role the app runs as, for grants by the owners of what it uses. */
   readonly taskRole: aws.iam.Role;
 
-  private readonly context: AwsContext;
+  private readonly context: ReturnType<typeof contextOf>;
   /** What the execution role may do: a task definition waits for it (see createTaskDefinition). */
   private readonly executionGrants: pulumi.Resource[] = [];
   private running: RunningTasks | undefined;
@@ -312,13 +321,8 @@ export class FargateTasks {
     };
   }
 
-  private lookUpContext(): AwsContext {
-    const opts = { parent: this.owner };
-    return {
-      partition: aws.getPartitionOutput({}, opts).partition,
-      accountId: aws.getCallerIdentityOutput({}, opts).accountId,
-      region: aws.getRegionOutput({}, opts).region,
-    };
+  private lookUpContext(): ReturnType<typeof contextOf> {
+    return contextOf(this.args.context, { parent: this.owner });
   }
 
   private createSecurityGroup(
@@ -369,7 +373,7 @@ export class FargateTasks {
   private createExecutionRole(
     name: string,
     args: FargateServiceArgs,
-    context: AwsContext,
+    context: ReturnType<typeof contextOf>,
     tags: Tags,
   ): aws.iam.Role {
     const role = new aws.iam.Role(
@@ -443,7 +447,7 @@ export class FargateTasks {
   private createTaskRole(
     name: string,
     args: FargateServiceArgs,
-    context: AwsContext,
+    context: ReturnType<typeof contextOf>,
     tags: Tags,
   ): aws.iam.Role {
     return new aws.iam.Role(
@@ -477,7 +481,7 @@ export class FargateTasks {
     name: string,
     args: FargateServiceArgs,
     source: WorkSource,
-    context: AwsContext,
+    context: ReturnType<typeof contextOf>,
     tags: Tags,
   ): aws.ecs.TaskDefinition {
     const environment = { ...args.environment, ...source.environment };
@@ -547,7 +551,13 @@ export class FargateTasks {
     tags: Tags,
   ): aws.ecs.Service {
     const capacityProvider: FargateCapacityProvider = args.useSpot ? "FARGATE_SPOT" : "FARGATE";
-    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn } = source;
+    const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn = [] } = source;
+    const waitsFor =
+      args.taskRoleGrants === undefined
+        ? dependsOn
+        : pulumi
+            .output(args.taskRoleGrants)
+            .apply((grants): pulumi.Resource[] => [...dependsOn, ...grants]);
     return new aws.ecs.Service(
       `${name}-service`,
       transform(args.transform?.service, {
@@ -575,7 +585,7 @@ export class FargateTasks {
         tags:
           args.migratedBy === undefined ? tags : { ...tags, [MIGRATED_BY_TAG]: args.migratedBy },
       }),
-      { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: dependsOn ?? [] },
+      { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: waitsFor },
     );
   }
 

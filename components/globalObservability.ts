@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   type AlarmSpec,
@@ -18,12 +18,18 @@ import {
 } from "./observability";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
+import type { AwsContext } from "./awsContext";
 
 /** Route53 health-check, CloudFront and CloudFront web ACL metrics are published in us-east-1 only. */
 const GLOBAL_METRICS_REGION = "us-east-1";
 const DEFAULT_CDN_5XX_PERCENT = 5;
 
 export interface GlobalObservabilityArgs {
+  /**
+   * The account, partition and region the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  context?: AwsContext;
   /** Subscribes this address to the alarm topic (AWS emails a confirmation link first). */
   alarmEmail?: string;
   /** The CloudFront distribution to watch. */
@@ -225,6 +231,7 @@ export class GlobalObservability extends MonitoringComponent {
         rows: globalDashboardRows(args),
         alarms: globalAlarmSpecs(args),
         transform: args.transform,
+        context: args.context,
       },
       opts,
     );

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../contract";
 import { visibilityTimeoutSeconds } from "./awsLimits";

@@ -3,10 +3,11 @@
  * account's administrators, plus the services that use it, each named), rotating yearly when KMS
  * can rotate it, and recoverable for `KMS_DELETION_WINDOW_DAYS` after a delete.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { stackPhysicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { accountOf, type AwsAccount } from "./awsContext";
 
 /**
  * How long KMS keeps a key scheduled for deletion before destroying it: the longest KMS allows.
@@ -73,6 +74,11 @@ export interface KmsKeyArgs {
    * another region needs a key there; Route53 DNSSEC needs us-east-1). Unset: the parent's provider.
    */
   provider?: pulumi.ProviderResource;
+  /**
+   * The account whose administrators hold the key (components/awsContext.ts).
+   * @default looked up through the key's provider (STS in its region)
+   */
+  account?: AwsAccount;
 }
 
 /**
@@ -112,17 +118,6 @@ export function keyPolicy(
   });
 }
 
-/** The account and partition a key lives in, looked up with the key's provider. */
-export function keyAccount(opts: pulumi.InvokeOutputOptions): {
-  accountId: pulumi.Output<string>;
-  partition: pulumi.Output<string>;
-} {
-  return {
-    accountId: aws.getCallerIdentityOutput({}, opts).accountId,
-    partition: aws.getPartitionOutput({}, opts).partition,
-  };
-}
-
 /**
  * Creates `${name}-key` (and its alias when asked) as children of `parent` (top-level resources
  * when undefined), with an explicit key
@@ -147,7 +142,7 @@ export function createKmsKey(
       ...(symmetric ? {} : { customerMasterKeySpec: kind.spec, keyUsage: kind.usage }),
       enableKeyRotation: symmetric,
       deletionWindowInDays: KMS_DELETION_WINDOW_DAYS,
-      policy: keyPolicy(keyAccount(opts), args.users ?? []),
+      policy: keyPolicy(accountOf(args.account, opts), args.users ?? []),
       tags: args.tags,
     }),
     { ...opts, retainOnDelete: args.retainOnDelete ?? false },

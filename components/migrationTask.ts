@@ -1,4 +1,4 @@
-import type * as aws from "@pulumi/aws";
+import type * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import {
@@ -12,7 +12,7 @@ import { throwIfInvalid } from "./validation";
 
 export interface MigrationTaskArgs extends Omit<
   FargateServiceArgs,
-  "minTasks" | "maxTasks" | "useSpot" | "migratedBy" | "transform"
+  "minTasks" | "maxTasks" | "useSpot" | "migratedBy" | "taskRoleGrants" | "transform"
 > {
   transform?: Omit<FargateServiceTransforms, "service" | "scalableTarget">;
   /**

@@ -5,11 +5,12 @@
  * What a region or the global view watches lives with its component (observability.ts,
  * globalObservability.ts), as tables of these specs.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createKmsKey } from "./kmsKey";
 import { physicalName, tierTags, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { accountOf, contextOf, type AwsContext } from "./awsContext";
 
 /** CloudWatch's limit for dashboard names. */
 const MAX_DASHBOARD_NAME_LENGTH = 255;
@@ -239,15 +240,17 @@ function createAlarms(
 }
 
 /**
- * The provider's region, checked against the one the component was told (a dashboard reading
- * another region's metrics shows nothing, and alarms only see metrics of their own region).
+ * The provider's region (the context's, when the caller gave one), checked against the one the
+ * component was told (a dashboard reading another region's metrics shows nothing, and alarms only
+ * see metrics of their own region).
  */
 export function providerRegion(
   parent: pulumi.Resource,
   expected: string,
   why: string,
+  context?: AwsContext,
 ): pulumi.Output<string> {
-  return aws.getRegionOutput({}, { parent }).region.apply((region) => {
+  return contextOf(context, { parent }).region.apply((region) => {
     if (region !== expected)
       throw new Error(`the provider's region is ${region}, but ${why} (${expected})`);
     return region;
@@ -270,10 +273,10 @@ function createAlarmTopic(
     alarmEmail?: string;
     tags: Tags;
     hook?: Transform<aws.sns.TopicArgs>;
+    context: AwsContext | undefined;
   },
 ): aws.sns.Topic {
-  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
-  const partition = aws.getPartitionOutput({}, { parent }).partition;
+  const { accountId: account, partition } = accountOf(args.context, { parent });
   const alarmsHere = pulumi.interpolate`arn:${partition}:cloudwatch:${args.region}:${account}:alarm:*`;
   const fromOurAlarms = {
     StringEquals: { "aws:SourceAccount": account },
@@ -291,6 +294,7 @@ function createAlarmTopic(
       },
     ],
     tags: args.tags,
+    ...(args.context ? { account: args.context } : {}),
   });
   const topic = new aws.sns.Topic(
     `${name}-alarms`,
@@ -337,6 +341,8 @@ export interface MonitoringArgs {
   rows: DashboardRow[];
   alarms: AlarmSpec[];
   transform: ObservabilityTransforms | undefined;
+  /** The account, partition and region (components/awsContext.ts); unset: looked up. */
+  context: AwsContext | undefined;
 }
 
 /**
@@ -363,10 +369,11 @@ export abstract class MonitoringComponent extends pulumi.ComponentResource {
     const tags = tierTags("observability");
 
     this.topic = createAlarmTopic(this, name, {
-      region: providerRegion(this, args.region, args.whyRegion),
+      region: providerRegion(this, args.region, args.whyRegion, args.context),
       alarmEmail: args.alarmEmail,
       tags,
       hook: args.transform?.topic,
+      context: args.context,
     });
     this.dashboard = this.createDashboard(name, args);
     this.dashboardName = this.dashboard.dashboardName;

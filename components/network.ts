@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Block, subBlock } from "./cidr";
 import { tierTags } from "./tags";
@@ -35,6 +35,15 @@ export interface NetworkArgs {
    */
   availabilityZoneCount?: number;
   /**
+   * The zones' names, one per `availabilityZoneCount`, in subnet order. Given, the network looks
+   * nothing up: it plans while the region's EC2 API is unreachable, and a zone that turns
+   * impaired cannot move its subnets elsewhere. Changing a name replaces that zone's subnets and
+   * what runs in them.
+   * @default the region's first available zones, looked up (DescribeAvailabilityZones)
+   * @example ["us-east-1a", "us-east-1b", "us-east-1c"]
+   */
+  availabilityZones?: string[];
+  /**
    * `single`: one NAT gateway for the whole VPC (cheap; private subnets lose egress if its zone fails).
    * `perAz`: one per availability zone (sturdy; each zone keeps egress on its own).
    * @default "perAz"
@@ -56,6 +65,11 @@ export interface NetworkArgs {
    * own encryption.
    */
   flowLogKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * The region of the component's provider (the S3 endpoint's service is named after it).
+   * @default looked up through the component's provider
+   */
+  region?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     vpc?: Transform<aws.ec2.VpcArgs>;
@@ -89,6 +103,18 @@ export function validateNetworkArgs(args: NetworkArgs): string[] {
     problems.push(
       `availabilityZoneCount: ${zones} must be ${MIN_AVAILABILITY_ZONES} or ${MAX_AVAILABILITY_ZONES} (the load balancer and multi-AZ databases need two)`,
     );
+  }
+  if (args.availabilityZones !== undefined) {
+    if (args.availabilityZones.length !== zones) {
+      problems.push(
+        `availabilityZones: ${args.availabilityZones.length} names for availabilityZoneCount ${zones}; give one name per zone`,
+      );
+    }
+    if (new Set(args.availabilityZones).size !== args.availabilityZones.length) {
+      problems.push(
+        `availabilityZones: ${args.availabilityZones.join(", ")} names a zone twice; each subnet needs its own zone`,
+      );
+    }
   }
   return problems;
 }
@@ -168,7 +194,8 @@ export class Network extends pulumi.ComponentResource {
     this.cidrBlock = args.cidrBlock;
     this.privateSubnetCidrs = layout.private;
     this.isolatedSubnetCidrs = layout.isolated;
-    this.availabilityZones = this.lookUpZones(zoneCount);
+    this.availabilityZones =
+      args.availabilityZones?.map((zone) => pulumi.output(zone)) ?? this.lookUpZones(zoneCount);
     this.vpc = this.createVpc(name, args, tags);
     const internetGateway = this.createInternetGateway(name, tags);
     const publicSubnets = this.createSubnets(name, "public", layout.public, args, tags);
@@ -184,7 +211,7 @@ export class Network extends pulumi.ComponentResource {
     );
     const privateRouteTables = this.createPrivateRoutes(name, privateSubnets, tags);
     const isolatedRouteTable = this.createIsolatedRoutes(name, isolatedSubnets, tags);
-    this.createS3Endpoint(name, [...privateRouteTables, isolatedRouteTable], tags);
+    this.createS3Endpoint(name, args, [...privateRouteTables, isolatedRouteTable], tags);
     this.lockDefaultSecurityGroup(name, tags);
     this.flowLogResource =
       (args.enableFlowLogs ?? true) ? this.createFlowLogs(name, args, tags) : undefined;
@@ -381,15 +408,16 @@ export class Network extends pulumi.ComponentResource {
 
   private createS3Endpoint(
     name: string,
+    args: NetworkArgs,
     routeTables: aws.ec2.RouteTable[],
     tags: Record<string, string>,
   ): void {
-    const region = aws.getRegionOutput({}, { parent: this });
+    const region = args.region ?? aws.getRegionOutput({}, { parent: this }).region;
     const endpoint = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
         vpcId: this.vpc.id,
-        serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
+        serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
         vpcEndpointType: "Gateway",
         tags: { ...tags, Name: `${name}-s3` },
       },

@@ -18,6 +18,7 @@ import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../contract";
 import { visibilityTimeoutSeconds } from "./awsLimits";
 import { throwIfInvalid } from "./validation";
 import type { WebAclMetrics } from "./webAcl";
+import type { AwsContext } from "./awsContext";
 
 const BYTES_PER_GIB = 1024 ** 3;
 
@@ -139,6 +140,11 @@ export function webAclAlarmSpec(webAcl: WebAclWatch): AlarmSpec {
 
 export interface ObservabilityArgs {
   /**
+   * The account, partition and region the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  context?: AwsContext;
+  /**
    * The region the dashboard's graphs read from: the region of this component's provider.
    * @example "us-east-1"
    */
@@ -162,10 +168,13 @@ export interface ObservabilityArgs {
     deadLetterQueueName: pulumi.Input<string>;
   };
   /** The region's database instances; a secondary region has no writer, only its cross-region replica. */
-  database: {
-    writerIdentifier?: pulumi.Input<string>;
-    replicaIdentifiers: pulumi.Input<string>[];
-  };
+  database: DatabaseInstances;
+  /**
+   * Physical shards 1..N-1 (`database.shards`), each of the same shape as `database` (shard 0):
+   * each instance gets its own alarms and lines on the database graphs, named `shard N ...`.
+   * @default []
+   */
+  databaseShards?: DatabaseInstances[];
   /**
    * The replication group and its member clusters (one per node: `<group>-001`, `<group>-002`, ...).
    * Undefined when the region runs without a cache (an emulator without ElastiCache): no cache
@@ -243,28 +252,48 @@ export function validateObservabilityArgs(args: ObservabilityArgs): string[] {
   return problems;
 }
 
+/** One physical shard's database instances. */
+export interface DatabaseInstances {
+  writerIdentifier?: pulumi.Input<string>;
+  replicaIdentifiers: pulumi.Input<string>[];
+}
+
 /** A database instance as the dashboard and alarms name it. */
 interface DatabaseInstance {
   role: string;
   label: string;
   identifier: pulumi.Input<string>;
+  /** What the writer's free-storage alarm is called (shard 0's keeps its name from before shards). */
+  storageRole: string;
 }
 
-function databaseInstances(database: ObservabilityArgs["database"]): {
+/** Every shard's instances; shard 0's roles and labels are those from before sharding. */
+function databaseInstances(args: ObservabilityArgs): {
   all: DatabaseInstance[];
-  writer: DatabaseInstance | undefined;
+  writers: DatabaseInstance[];
   replicas: DatabaseInstance[];
 } {
-  const writer =
-    database.writerIdentifier === undefined
-      ? undefined
-      : { role: "writer", label: "writer", identifier: database.writerIdentifier };
-  const replicas = database.replicaIdentifiers.map((identifier, index) => ({
-    role: `replica-${index}`,
-    label: `replica ${index + 1}`,
-    identifier,
-  }));
-  return { all: [...(writer ? [writer] : []), ...replicas], writer, replicas };
+  const shards = [args.database, ...(args.databaseShards ?? [])];
+  const writers: DatabaseInstance[] = [];
+  const replicas: DatabaseInstance[] = [];
+  shards.forEach((database, shard) => {
+    const role = shard === 0 ? "" : `shard${shard}-`;
+    const label = shard === 0 ? "" : `shard ${shard} `;
+    const storageRole = shard === 0 ? "db-free-storage" : `db-free-storage-shard${shard}`;
+    if (database.writerIdentifier !== undefined) {
+      const identifier = database.writerIdentifier;
+      writers.push({ role: `${role}writer`, label: `${label}writer`, identifier, storageRole });
+    }
+    database.replicaIdentifiers.forEach((identifier, index) =>
+      replicas.push({
+        role: `${role}replica-${index}`,
+        label: `${label}replica ${index + 1}`,
+        identifier,
+        storageRole,
+      }),
+    );
+  });
+  return { all: [...writers, ...replicas], writers, replicas };
 }
 
 /** The cache's member clusters (one node each), as the dashboard and alarms name them. */
@@ -299,7 +328,7 @@ function regionDashboardRows(args: ObservabilityArgs): DashboardRow[] {
         ["web", "workers"][index],
       ),
     );
-  const db = databaseInstances(args.database);
+  const db = databaseInstances(args);
   const perInstance = (name: string, stat: string, instances = db.all) =>
     instances.map((instance) =>
       metric("AWS/RDS", name, { DBInstanceIdentifier: instance.identifier }, stat, instance.label),
@@ -483,7 +512,7 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
   const { thresholds: t, web, workers } = args;
   const alb = (name: string, stat: string) =>
     metric("AWS/ApplicationELB", name, { LoadBalancer: web.albArnSuffix }, stat);
-  const db = databaseInstances(args.database);
+  const db = databaseInstances(args);
   const rds = (instance: DatabaseInstance, name: string, stat: string) =>
     metric("AWS/RDS", name, { DBInstanceIdentifier: instance.identifier }, stat);
   const nodes = cacheMembers(args.cache);
@@ -553,22 +582,18 @@ function regionAlarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
       evaluationPeriods: 3,
       treatMissingData: "missing", // a gap means the instance is restarting or gone, which RDS events report
     })),
-    ...(db.writer
-      ? [
-          {
-            role: "db-free-storage",
-            what: `The database writer has under ${t.databaseFreeStorageGb} GiB free.`,
-            lookAt:
-              "its allocated storage: at database.maxAllocatedStorageGb autoscaling stops, so raise it",
-            line: rds(db.writer, "FreeStorageSpace", "Minimum"),
-            comparison: "LessThanThreshold",
-            threshold: t.databaseFreeStorageGb * BYTES_PER_GIB,
-            periodSeconds: FIVE_MINUTES,
-            evaluationPeriods: 1,
-            treatMissingData: "missing", // a gap means the instance is restarting, not that its disk filled
-          } satisfies AlarmSpec,
-        ]
-      : []),
+    ...db.writers.map((writer): AlarmSpec => ({
+      role: writer.storageRole,
+      what: `The database ${writer.label} has under ${t.databaseFreeStorageGb} GiB free.`,
+      lookAt:
+        "its allocated storage: at database.maxAllocatedStorageGb autoscaling stops, so raise it",
+      line: rds(writer, "FreeStorageSpace", "Minimum"),
+      comparison: "LessThanThreshold",
+      threshold: t.databaseFreeStorageGb * BYTES_PER_GIB,
+      periodSeconds: FIVE_MINUTES,
+      evaluationPeriods: 1,
+      treatMissingData: "missing", // a gap means the instance is restarting, not that its disk filled
+    })),
     ...db.replicas.map((replica): AlarmSpec => ({
       role: `db-lag-${replica.role}`,
       what: `The database ${replica.label} is over ${t.replicaLagSeconds} s behind the writer: reads there are stale.`,
@@ -743,6 +768,7 @@ export class Observability extends MonitoringComponent {
         rows: regionDashboardRows(args),
         alarms: regionAlarmSpecs(args),
         transform: args.transform,
+        context: args.context,
       },
       opts,
     );

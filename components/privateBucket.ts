@@ -6,7 +6,7 @@
  * These are functions creating children of the calling component (`parent`), not a component of
  * their own, so the resources keep the names and URNs they had inside `Cdn`.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "./tags";
 import { type Transform, transform } from "./transform";

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type ComponentTaskEnvironment, WORKER_CONCURRENCY, workerShutdown } from "../contract";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
@@ -129,6 +129,8 @@ export function validateQueueWorkersArgs(args: QueueWorkersArgs): string[] {
 interface JobQueues {
   queue: aws.sqs.Queue;
   deadLetterQueue: aws.sqs.Queue;
+  /** The task role's grant on both queues, which the service waits for. */
+  consumeJobs: aws.iam.RolePolicy;
 }
 
 /**
@@ -294,7 +296,7 @@ export class QueueWorkers extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    rolePolicy(
+    const consumeJobs = rolePolicy(
       `${name}-consume-jobs`,
       this.taskRoleName,
       [
@@ -320,7 +322,7 @@ export class QueueWorkers extends pulumi.ComponentResource {
       ],
       { parent: this },
     );
-    return { queue, deadLetterQueue };
+    return { queue, deadLetterQueue, consumeJobs };
   }
 
   /** What the tasks get from the queue: its URL, and the deadlines to finish the jobs in hand. */
@@ -330,7 +332,12 @@ export class QueueWorkers extends pulumi.ComponentResource {
       QUEUE_URL: this.queues.queue.url,
       SHUTDOWN_DEADLINE_SECONDS: String(shutdown.appSeconds),
     };
-    return { environment, stopTimeoutSeconds: shutdown.stopTimeoutSeconds };
+    return {
+      environment,
+      stopTimeoutSeconds: shutdown.stopTimeoutSeconds,
+      // No task starts before its role may receive from the queue.
+      dependsOn: [this.queues.consumeJobs],
+    };
   }
 
   private createScalingPolicies(

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SESSIONS_TABLE_ACTIONS, SESSIONS_TABLE_SCHEMA } from "../contract";
 import { createKmsKey } from "./kmsKey";
@@ -6,6 +6,7 @@ import { type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
 import { rolePolicy } from "./rolePolicy";
+import type { AwsAccount } from "./awsContext";
 
 /** Global tables (version 2019.11.21) replicate through the table's stream, which must carry both images. */
 const GLOBAL_TABLE_STREAM_VIEW = "NEW_AND_OLD_IMAGES";
@@ -43,6 +44,11 @@ export interface SessionStoreArgs {
    * @default true in prod (stacks/configDefaults.ts)
    */
   deletionProtection: boolean;
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  account?: AwsAccount;
   /** Change a child's arguments before it is created. */
   transform?: SessionStoreTransforms;
 }
@@ -210,6 +216,7 @@ export class SessionStore extends pulumi.ComponentResource {
       tags,
       provider: region.provider,
       ...(args.transform?.key ? { transform: args.transform.key } : {}),
+      ...(args.account ? { account: args.account } : {}),
     });
   }
 

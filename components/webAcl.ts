@@ -13,13 +13,14 @@
  * - web_acl_logging_configuration.go: the destination list forces replacement; AWS WAF only logs
  *   to a log group named `aws-waf-logs-...`, in the ACL's region (us-east-1 for CloudFront).
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "./awsLimits";
 import { providerRegion } from "./monitoring";
 import { physicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
+import { accountOf, contextOf, type AwsContext } from "./awsContext";
 
 /** REGIONAL protects load balancers (created with their region's provider); CLOUDFRONT, distributions. */
 export const WEB_ACL_SCOPES = ["REGIONAL", "CLOUDFRONT"] as const;
@@ -109,6 +110,11 @@ export interface WebAclArgs {
   logKmsKeyArn?: pulumi.Input<string>;
   /** Change the arguments of a child resource before it is created. */
   transform?: WebAclTransforms;
+  /**
+   * The account, partition and region the resources live in (components/awsContext.ts).
+   * @default looked up through the component's provider (STS in its region)
+   */
+  context?: AwsContext;
 }
 
 /** The CloudWatch metrics the ACL publishes (namespace AWS/WAFV2), for dashboards and alarms. */
@@ -348,8 +354,13 @@ export class WebAcl extends pulumi.ComponentResource {
     // A CLOUDFRONT ACL outside us-east-1 fails the deployment here, naming the cause.
     const region =
       args.scope === "CLOUDFRONT"
-        ? providerRegion(this, CLOUDFRONT_WAF_REGION, "CloudFront web ACLs exist only there")
-        : aws.getRegionOutput({}, { parent: this }).region;
+        ? providerRegion(
+            this,
+            CLOUDFRONT_WAF_REGION,
+            "CloudFront web ACLs exist only there",
+            args.context,
+          )
+        : contextOf(args.context, { parent: this }).region;
 
     this.webAcl = this.createWebAcl(name, aclName, rules);
     this.logGroup = this.createLogGroup(name, aclName);
@@ -439,8 +450,7 @@ export class WebAcl extends pulumi.ComponentResource {
     name: string,
     region: pulumi.Output<string>,
   ): aws.wafv2.WebAclLoggingConfiguration {
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const { accountId: account, partition } = accountOf(this.args.context, { parent: this });
     const deliveryPolicy = new aws.cloudwatch.LogResourcePolicy(
       `${name}-log-delivery`,
       transform(this.args.transform?.logDeliveryPolicy, {

@@ -203,6 +203,56 @@ export function parsePositiveWholeNumber(name: string, value: string): number {
   return Number(value);
 }
 
+/** One more physical shard's URLs, as DATABASE_SHARDS lists them. */
+export interface ShardUrls {
+  url: string;
+  readUrls: string[];
+  /** The shard writer's own RDS-managed master secret; absent: DATABASE_URL's password applies. */
+  secretArn: SecretRef | undefined;
+}
+
+const SHARDS_FORM =
+  'expected [{"url":"postgres://...","readUrls":["postgres://..."],"secretArn":"arn:..."}] for shards 1..N-1 (secretArn optional)';
+
+/** DATABASE_SHARDS: a JSON array of {url, readUrls?}, each URL a postgres:// one. */
+export function parseShardUrls(name: string, value: string): ShardUrls[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new EnvironmentError(name, `is not JSON; ${SHARDS_FORM}`);
+  }
+  if (!Array.isArray(json)) throw new EnvironmentError(name, `is not a JSON array; ${SHARDS_FORM}`);
+  return json.map((entry: unknown, index) => {
+    const where = `${name}[${index}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw new EnvironmentError(name, `at [${index}] is not an object; ${SHARDS_FORM}`);
+    }
+    const { url, readUrls = [], secretArn, ...rest } = entry as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (typeof url !== "string" || unknown.length > 0) {
+      throw new EnvironmentError(
+        name,
+        `at [${index}] needs "url"${unknown.length > 0 ? ` and has unknown keys ${unknown.join(", ")}` : ""}; ${SHARDS_FORM}`,
+      );
+    }
+    if (!Array.isArray(readUrls) || readUrls.some((reader) => typeof reader !== "string")) {
+      throw new EnvironmentError(name, `at [${index}]: "readUrls" must be a list of URLs`);
+    }
+    if (secretArn !== undefined && typeof secretArn !== "string") {
+      throw new EnvironmentError(name, `at [${index}]: "secretArn" must be a secret's ARN`);
+    }
+    return {
+      url: parseUrl(`${where}.url`, url, POSTGRES_PROTOCOLS),
+      readUrls: (readUrls as string[]).map((reader) =>
+        parseUrl(`${where}.readUrls`, reader, POSTGRES_PROTOCOLS),
+      ),
+      secretArn:
+        secretArn === undefined ? undefined : parseSecretArn(`${where}.secretArn`, secretArn),
+    };
+  });
+}
+
 /** Keeps whether a variable has a default in its type, so that `readVariable` can say "never undefined". */
 function variable<T, D extends string | undefined = undefined>(
   spec: Variable<T> & { default?: D },
@@ -252,6 +302,23 @@ export const VARIABLES = {
     meaning: "ARN of the RDS-managed master secret, re-read after a rotation (docs/CONTRACT.md)",
     example: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf",
     parse: (value) => parseSecretArn("DATABASE_SECRET_ARN", value),
+  }),
+  DATABASE_SHARDS: variable({
+    name: "DATABASE_SHARDS",
+    // Set by the stack with database.shards above 1; absent, the one shard is DATABASE_URL.
+    delivery: "environment",
+    meaning:
+      "physical shards 1..N-1 as JSON [{url, readUrls, secretArn}], same URL form; secretArn, the shard writer's master secret, for password authentication only (the stack's migrate step); physical shard 0 is DATABASE_URL (README, Sharding)",
+    example: '[{"url":"postgres://app@shard1.example:5432/app?sslmode=require","readUrls":[]}]',
+    parse: (value) => parseShardUrls("DATABASE_SHARDS", value),
+  }),
+  DATABASE_SHARD_MAP: variable({
+    name: "DATABASE_SHARD_MAP",
+    delivery: "environment",
+    meaning:
+      "the shard map seeded into an empty directory, FROM-TO:PHYSICAL ranges over logical shards 0-8191 (unset: an even split)",
+    example: "0-4095:0,4096-8191:1",
+    parse: text,
   }),
   REDIS_URL: variable({
     name: "REDIS_URL",
@@ -543,6 +610,8 @@ const SHARED_TASK_VARIABLES = [
   "AWS_REGION",
   "DATABASE_URL",
   "DATABASE_READ_URLS",
+  "DATABASE_SHARDS",
+  "DATABASE_SHARD_MAP",
   "DATABASE_AUTH",
   "DATABASE_MIGRATIONS",
   "REDIS_URL",
@@ -585,11 +654,15 @@ export const COMPONENT_TASK_VARIABLES = {
  */
 export const TASK_SECRETS = ["COOKIE_SECRET"] as const satisfies readonly VariableName[];
 
-/** The migrate step's plain variables (MIGRATE_COMMAND): the writer as the master user, the app's role. */
+/**
+ * The migrate step's plain variables (MIGRATE_COMMAND): shard 0's writer as the master user, the
+ * app's role, and the other shards' writers with their master secrets (with database.shards > 1).
+ */
 export const MIGRATE_VARIABLES = [
   "AWS_REGION",
   "DATABASE_URL",
   "DATABASE_APP_USER",
+  "DATABASE_SHARDS",
 ] as const satisfies readonly VariableName[];
 
 /** The migrate step alone gets the master password, from the writer's own region. */
@@ -604,7 +677,12 @@ export const OPTIONAL_TIER_VARIABLES = [
   "REDIS_IAM_USER",
   "REDIS_IAM_CACHE_ID",
 ] as const satisfies readonly VariableName[];
-type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number];
+/** Variables a stack sets only with more than one physical shard (database.shards > 1). */
+export const SHARD_VARIABLES = [
+  "DATABASE_SHARDS",
+  "DATABASE_SHARD_MAP",
+] as const satisfies readonly VariableName[];
+type OptionalVariable = (typeof OPTIONAL_TIER_VARIABLES)[number] | (typeof SHARD_VARIABLES)[number];
 
 type TaskVariable<R extends TaskRole> = (typeof TASK_VARIABLES)[R][number];
 type ComponentVariable<R extends TaskRole> = (typeof COMPONENT_TASK_VARIABLES)[R][number];
@@ -625,5 +703,7 @@ export type TaskSecrets<S> = { [K in Exclude<TaskSecret, OptionalVariable>]: S }
   [K in Extract<TaskSecret, OptionalVariable>]?: S;
 };
 /** The migrate step's environment and secrets, one value per variable. */
-export type MigrateEnvironment<V> = { [K in (typeof MIGRATE_VARIABLES)[number]]: V };
+export type MigrateEnvironment<V> = {
+  [K in Exclude<(typeof MIGRATE_VARIABLES)[number], OptionalVariable>]: V;
+} & { [K in Extract<(typeof MIGRATE_VARIABLES)[number], OptionalVariable>]?: V };
 export type MigrateSecrets<S> = { [K in (typeof MIGRATE_SECRETS)[number]]: S };

@@ -3,7 +3,7 @@
  * tests: `const { resources } = await render(({ provider }) => new Cache("c", {...}, { provider }))`.
  * Each call starts from fresh mocks, so tests in one file do not see each other's resources.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "../components/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type RecordedCall, RecordingMocks, type RecordedResource } from "./mocks";
 

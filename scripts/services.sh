@@ -6,6 +6,10 @@
 #
 # State (data, pidfiles, logs) lives under $SERVICES_DIR (default /tmp/zero-to-millions-services).
 # $SERVICES_TIMEOUT (default 60) bounds, in seconds, each wait for a service to become ready.
+#
+# Sharding: the primary is physical shard 0; shard1 and shard2 are two more PostgreSQL instances (each
+# its own initdb, ports 55434 and 55435, or $SERVICES_SHARD1_PORT / $SERVICES_SHARD2_PORT), exported as
+# TEST_DATABASE_SHARD_URLS. `start shards` starts only those two.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,22 +29,34 @@ readonly PG_DIR=$STATE_DIR/postgres
 readonly PG_SOCKET_DIR=$PG_DIR/run
 readonly PRIMARY_DATA=$PG_DIR/primary
 readonly REPLICA_DATA=$PG_DIR/replica
+readonly SHARD1_DATA=$PG_DIR/shard1
+readonly SHARD2_DATA=$PG_DIR/shard2
 readonly REDIS_DIR=$STATE_DIR/redis
 readonly MOTO_DIR=$STATE_DIR/moto
 
-readonly SERVICES=(postgres replica redis moto) # start order; stop goes in reverse
-declare -rA PORT=([postgres]=$LOCAL_POSTGRES_PORT [replica]=$LOCAL_REPLICA_PORT [redis]=$LOCAL_REDIS_PORT [moto]=$LOCAL_MOTO_PORT)
+readonly SERVICES=(postgres replica shard1 shard2 redis moto) # start order; stop goes in reverse
+readonly SHARDS=(shard1 shard2)
+declare -rA PORT=(
+  [postgres]=$LOCAL_POSTGRES_PORT [replica]=$LOCAL_REPLICA_PORT [redis]=$LOCAL_REDIS_PORT [moto]=$LOCAL_MOTO_PORT
+  [shard1]=${SERVICES_SHARD1_PORT:-55434} [shard2]=${SERVICES_SHARD2_PORT:-55435}
+)
+declare -rA DATA=([shard1]=$SHARD1_DATA [shard2]=$SHARD2_DATA)
 declare -rA LOG=(
   [postgres]=$PG_DIR/primary.log [replica]=$PG_DIR/replica.log
+  [shard1]=$PG_DIR/shard1.log [shard2]=$PG_DIR/shard2.log
   [redis]=$REDIS_DIR/redis.log [moto]=$MOTO_DIR/moto.log
 )
 # The first line of a pidfile is the pid; postmaster.pid follows that convention too.
 declare -rA PIDFILE=(
   [postgres]=$PRIMARY_DATA/postmaster.pid [replica]=$REPLICA_DATA/postmaster.pid
+  [shard1]=$SHARD1_DATA/postmaster.pid [shard2]=$SHARD2_DATA/postmaster.pid
   [redis]=$REDIS_DIR/redis.pid [moto]=$MOTO_DIR/moto.pid
 )
 # A word of the process's command line, so that a stale pidfile whose pid was reused does not count.
-declare -rA PROCESS=([postgres]=bin/postgres [replica]=bin/postgres [redis]=redis-server [moto]=moto.server)
+declare -rA PROCESS=(
+  [postgres]=bin/postgres [replica]=bin/postgres [shard1]=bin/postgres [shard2]=bin/postgres
+  [redis]=redis-server [moto]=moto.server
+)
 
 log() { echo "services: $*"; }
 die() {
@@ -49,7 +65,7 @@ die() {
 }
 
 usage() {
-  echo "usage: scripts/services.sh start|stop|restart|status [postgres|replica|redis|moto|all]"
+  echo "usage: scripts/services.sh start|stop|restart|status [postgres|replica|shard1|shard2|shards|redis|moto|all]"
   echo "       scripts/services.sh env   (prints what start writes to .services/env; starts nothing)"
   echo "  start writes $ENV_FILE; stop all removes it."
 }
@@ -166,7 +182,7 @@ append_primary_settings() {
   cat >>"$1/postgresql.conf" <<EOF
 
 # --- scripts/services.sh ---
-port = ${PORT[postgres]}
+port = ${2:-${PORT[postgres]}}
 listen_addresses = '$HOST'
 unix_socket_directories = '$PG_SOCKET_DIR'
 wal_level = replica
@@ -207,7 +223,7 @@ init_primary() {
 provision_primary() {
   # Names and passwords go in as psql variables (:'x' quotes a literal, :"x" an identifier); \gexec
   # runs the statements the SELECTs build.
-  psql_admin "${PORT[postgres]}" -v user="$LOCAL_DB_USER" -v password="$LOCAL_DB_PASSWORD" \
+  psql_admin "${1:-${PORT[postgres]}}" -v user="$LOCAL_DB_USER" -v password="$LOCAL_DB_PASSWORD" \
     -v replicator="$LOCAL_REPLICATION_USER" -v replicator_password="$LOCAL_REPLICATION_PASSWORD" \
     -v db="$LOCAL_DB_NAME" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'password')
@@ -223,8 +239,9 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user')
 \gexec
 SQL
   # The cross-region cache test pauses the replica's replay for a moment (function privileges are
-  # per database, and the replica replays this grant).
-  psql_admin "${PORT[postgres]}" -d "$LOCAL_DB_NAME" -v user="$LOCAL_DB_USER" <<'SQL'
+  # per database, and the replica replays this grant). On the instance just provisioned: a shard
+  # started alone must not need the primary.
+  psql_admin "${1:-${PORT[postgres]}}" -d "$LOCAL_DB_NAME" -v user="$LOCAL_DB_USER" <<'SQL'
 GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO :"user";
 SQL
 }
@@ -266,6 +283,29 @@ start_replica() {
   pg_start replica "$REPLICA_DATA"
   wait_ready replica replica_streaming
 }
+
+# A further physical shard: a primary of its own (no replica), provisioned like the first one.
+init_shard() {
+  local name=$1 scratch=${DATA[$1]}.new
+  log "$name: initdb ${DATA[$name]}"
+  rm -rf "$scratch"
+  pg initdb -D "$scratch" -U postgres -E UTF8 --no-locale --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+  append_primary_settings "$scratch" "${PORT[$name]}"
+  write_pg_hba "$scratch"
+  mv "$scratch" "${DATA[$name]}"
+}
+
+start_shard() {
+  local name=$1
+  prepare_pg_dirs
+  [[ -d ${DATA[$name]} ]] || init_shard "$name"
+  pg_start "$name" "${DATA[$name]}"
+  provision_primary "${PORT[$name]}"
+}
+start_shard1() { start_shard shard1; }
+start_shard2() { start_shard shard2; }
+stop_shard1() { pg pg_ctl -D "$SHARD1_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
+stop_shard2() { pg pg_ctl -D "$SHARD2_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
 
 stop_postgres() { pg pg_ctl -D "$PRIMARY_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
 stop_replica() { pg pg_ctl -D "$REPLICA_DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null; }
@@ -341,6 +381,7 @@ env_lines() {
   cat <<EOF
 export TEST_DATABASE_URL=postgres://$login@$HOST:${PORT[postgres]}/$LOCAL_DB_NAME
 export TEST_DATABASE_READ_URLS=postgres://$login@$HOST:${PORT[replica]}/$LOCAL_DB_NAME
+export TEST_DATABASE_SHARD_URLS=postgres://$login@$HOST:${PORT[shard1]}/$LOCAL_DB_NAME,postgres://$login@$HOST:${PORT[shard2]}/$LOCAL_DB_NAME
 export TEST_REDIS_URL=redis://$HOST:${PORT[redis]}
 export TEST_AWS_ENDPOINT_URL=http://$HOST:${PORT[moto]}
 export AWS_ACCESS_KEY_ID=$LOCAL_AWS_ACCESS_KEY_ID
@@ -388,7 +429,8 @@ main() {
   local command=$1 target=${2:-all} services
   case $target in
     all) services=("${SERVICES[@]}") ;;
-    postgres | replica | redis | moto) services=("$target") ;;
+    postgres | replica | shard1 | shard2 | redis | moto) services=("$target") ;;
+    shards) services=("${SHARDS[@]}") ;;
     *) usage_error "unknown service '$target'" ;;
   esac
 

@@ -60,6 +60,7 @@ export const BASE_DEFAULTS: Defaults = {
     allocatedStorageGb: 20,
     maxAllocatedStorageGb: 50,
     readReplicas: 1,
+    shards: 1,
     enableMultiAz: false,
     backupRetentionDays: 1,
     enableDeletionProtection: false,

@@ -20,6 +20,8 @@ import {
   WEB_ACL_MODES,
 } from "../components/webAcl";
 import { isDomainName } from "../components/validation";
+// The app's own parser: the stack validates the very text the app will read (DATABASE_SHARD_MAP).
+import { formatShardList, parseShardMap } from "../app/src/sharding/shardMap";
 
 export const PROJECT = "zero-to-millions";
 
@@ -46,6 +48,49 @@ export const AWS_REGIONS = [
 ] as const;
 export type AwsRegion = (typeof AWS_REGIONS)[number];
 
+/**
+ * The availability zones a region's network takes when `network.availabilityZoneNames` does not
+ * name them: the region's first three zones as every account sees them (zone letters map to
+ * physical zones per account, but these names exist in every account; ap-northeast-1 has no
+ * `b` and ca-central-1 no `c` for accounts made since those zones closed to new ones).
+ */
+export const DEFAULT_ZONE_LETTERS: Readonly<Record<AwsRegion, string>> = {
+  ...(Object.fromEntries(AWS_REGIONS.map((region) => [region, "abc"])) as Record<
+    AwsRegion,
+    string
+  >),
+  "ap-northeast-1": "acd",
+  "ca-central-1": "abd",
+};
+
+/** A region's default zone names, the first `count` of `DEFAULT_ZONE_LETTERS`. */
+export function defaultZoneNames(region: AwsRegion, count: number): string[] {
+  return [...DEFAULT_ZONE_LETTERS[region].slice(0, count)].map((letter) => `${region}${letter}`);
+}
+
+/** What is wrong with `names` as `count` zones of `region`, one message each; empty when nothing. */
+export function zoneNameProblems(
+  region: string,
+  count: number,
+  names: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  if (names.length !== count) {
+    problems.push(
+      `${names.length} names for network.availabilityZones ${count}; give one zone per subnet`,
+    );
+  }
+  for (const name of names) {
+    if (!new RegExp(`^${region}[a-z]$`).test(name)) {
+      problems.push(
+        `${name} is not an availability zone of ${region}; name one like ${region}a (aws ec2 describe-availability-zones --region ${region})`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length) problems.push(`${names.join(", ")} names a zone twice`);
+  return problems;
+}
+
 export const REGION_ROLES = ["primary", "secondary"] as const;
 export type RegionRole = (typeof REGION_ROLES)[number];
 
@@ -62,6 +107,53 @@ export type EmulatorFlavor = (typeof EMULATOR_FLAVORS)[number];
 export const CONTINENT_CODES = ["AF", "AN", "AS", "EU", "OC", "NA", "SA"] as const;
 
 const count = (max: number) => z.number().int().min(0).max(max);
+
+/** Physical shards a stack may have: each is a full database per region (README: Sharding). */
+export const MAX_PHYSICAL_SHARDS = 16;
+
+/**
+ * What is wrong with `database.shards` and `database.shardMap` together, if anything. The map is
+ * the record of where the logical shards live (the directory's live map, as `npm run shards`
+ * prints it): required above one shard, so that lowering `shards` is checked against it. A map
+ * that still places logical shards on a shard that `shards` would remove is refused, naming the
+ * resharding command that moves them first.
+ */
+export function shardMapProblem(
+  shards: number,
+  shardMap: string | undefined,
+): { key: "shards" | "shardMap"; message: string } | undefined {
+  if (shardMap === undefined) {
+    return shards === 1
+      ? undefined
+      : {
+          key: "shardMap",
+          message: `required with database.shards ${shards}: the map the directory holds (npm run shards prints it), e.g. 0-8191:0 right after adding shards, before moving logical shards onto them`,
+        };
+  }
+  const anyShard = Number.MAX_SAFE_INTEGER;
+  let map: readonly number[];
+  try {
+    map = parseShardMap(shardMap, anyShard);
+  } catch (error) {
+    return {
+      key: "shardMap",
+      message: `${(error as Error).message}; use FROM-TO:PHYSICAL ranges such as 0-4095:0,4096-8191:1`,
+    };
+  }
+  const removed = new Map<number, number[]>();
+  map.forEach((physical, logical) => {
+    if (physical >= shards) removed.set(physical, [...(removed.get(physical) ?? []), logical]);
+  });
+  if (removed.size === 0) return undefined;
+  const moves = [...removed].map(
+    ([physical, logicals]) =>
+      `logical shards ${formatShardList(logicals)} live on physical shard ${physical}`,
+  );
+  return {
+    key: "shards",
+    message: `${shards} would remove physical shards the map still uses (${moves.join("; ")}). Fix: move them onto the shards that stay first (npm run reshard -- --move <logical shards> --to <physical shard below ${shards}>), then set database.shardMap to the new map (npm run shards), then lower database.shards`,
+  };
+}
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
 /** A VPC range as the Network component takes it. */
@@ -177,6 +269,21 @@ export const configSchema = z
           .min(2)
           .max(3)
           .describe("availability zones per region (2 or 3)"),
+        availabilityZoneNames: z
+          .object({
+            primary: z
+              .array(z.string())
+              .optional()
+              .describe(
+                "the primary's zones, one per network.availabilityZones, named so that none is looked up (a failover plans without the lost region); changing one replaces its subnets; unset: the region's zones a, b, c (ap-northeast-1: a, c, d; ca-central-1: a, b, d)",
+              ),
+            secondary: z
+              .array(z.string())
+              .optional()
+              .describe("the secondary's zones, as network.availabilityZoneNames.primary"),
+          })
+          .strict()
+          .optional(),
         natGateways: z
           .enum(["single", "perAz"])
           .describe("one NAT gateway per VPC (cheap) or one per AZ (sturdy)"),
@@ -294,6 +401,20 @@ export const configSchema = z
           .max(65_536)
           .describe("storage autoscaling ceiling"),
         readReplicas: count(5).describe("read replicas next to the writer, in the primary region"),
+        shards: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_PHYSICAL_SHARDS)
+          .describe(
+            "physical shards: each a database of this shape (writer, readReplicas, cross-region replica); lower it only after moving logical shards off (README: Sharding)",
+          ),
+        shardMap: z
+          .string()
+          .optional()
+          .describe(
+            "where the logical shards live, FROM-TO:PHYSICAL ranges over 0-8191 as `npm run shards` prints them (required above 1 shard)",
+          ),
         enableMultiAz: z
           .boolean()
           .describe("a standby in another AZ for the writer (and the cross-region replica)"),
@@ -357,6 +478,8 @@ export const configSchema = z
             `${database.maxAllocatedStorageGb} is below database.allocatedStorageGb (${database.allocatedStorageGb}); storage autoscaling can only grow`,
           );
         }
+        const problem = shardMapProblem(database.shards, database.shardMap);
+        if (problem !== undefined) issue(ctx, problem.key, problem.message);
       }),
     cache: z
       .object({
@@ -560,6 +683,23 @@ export const configSchema = z
       ),
   })
   .strict()
+  .superRefine((config, ctx) => {
+    for (const role of REGION_ROLES) {
+      const names = config.network.availabilityZoneNames?.[role];
+      if (names === undefined) continue;
+      for (const problem of zoneNameProblems(
+        config.regions[role],
+        config.network.availabilityZones,
+        names,
+      )) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["network", "availabilityZoneNames", role],
+          message: problem,
+        });
+      }
+    }
+  })
   .superRefine(
     (config, ctx) => {
       // Runs even when other keys failed (`when`), so it reads its two keys defensively.

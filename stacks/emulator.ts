@@ -3,7 +3,7 @@
  * parts of the stack the emulator serves, and the provider settings that send every AWS API the
  * stack calls to it, and nothing else (README: "Integration tests").
  */
-import type * as aws from "@pulumi/aws";
+import type * as aws from "../components/aws";
 import type { EmulatorFlavor, StackConfig } from "./configSchema";
 
 /** Emulators take any credentials; these are their documented convention, not a secret. */

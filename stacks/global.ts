@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import * as aws from "@pulumi/aws";
+import * as aws from "../components/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AppImage, RELEASE_TAG_PREFIX } from "../components/appImage";
@@ -16,7 +16,8 @@ import { DnsZone } from "../components/dnsZone";
 import { EdgeLogs } from "../components/edgeLogs";
 import { GeoDns } from "../components/geoDns";
 import { GlobalObservability } from "../components/globalObservability";
-import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
+import type { AwsAccount, AwsContext } from "../components/awsContext";
+import { createKmsKey, logsKeyUsers } from "../components/kmsKey";
 import { buildStaticSite, type StaticSiteBuild } from "../components/staticSite";
 import type { Network } from "../components/network";
 import { type PeeringSide, RegionPeering } from "../components/peering";
@@ -27,7 +28,7 @@ import { CLOUDFRONT_WAF_REGION, WebAcl } from "../components/webAcl";
 import type { RegionRole, StackConfig } from "./config";
 import { REGION_ROLES } from "./configSchema";
 import { edgeAuditSkippedReason, serves } from "./emulator";
-import { arnInRegion, otherRole, type Region } from "./region";
+import { arnInRegion, otherRole, type Region, type TaskRoleGrants } from "./region";
 import {
   appDomainName,
   geoDnsRegionSettings,
@@ -61,6 +62,19 @@ export interface Providers {
   secondary: aws.Provider;
   /** CloudFront's certificates and metrics live in us-east-1. */
   usEast1: aws.Provider;
+  /**
+   * The account and partition, looked up once through the provider of the region holding the
+   * writer, which every component takes instead of asking its own provider: after a failover no
+   * lookup goes to the lost region (test/stack/failover.test.ts counts them).
+   */
+  account: AwsAccount;
+  /** That provider, for the other lookups that name a region rather than ask it. */
+  lookups: aws.Provider;
+}
+
+/** What a component of `region` would otherwise look up through that region's provider. */
+export function contextIn(providers: Providers, region: string): AwsContext {
+  return { ...providers.account, region };
 }
 
 /** The hosted zone, when the stack has a domain. */
@@ -132,6 +146,7 @@ export function createImage(
     dockerfile: join(PROJECT_ROOT, "app", "Dockerfile"),
     tag: `${RELEASE_TAG_PREFIX}${sourceHash(IMAGE_SOURCES.map((path) => join(PROJECT_ROOT, path)))}`,
     registries: { primary: providers.primary, secondary: providers.secondary },
+    account: providers.account,
   });
   return { primary: image.imageUris.primary!, secondary: image.imageUris.secondary! };
 }
@@ -178,11 +193,12 @@ export function createEdgeLogsKey(
 ): aws.kms.Key | undefined {
   if (!serves(config, "webAcls") && edgeAuditSkippedReason(config) !== undefined) return undefined;
   const provider = providers.usEast1;
-  const account = keyAccount({ provider });
+  const { account } = providers;
   return createKmsKey(undefined, "edge-logs", {
     description: "The edges' log groups in us-east-1: CloudFront, Route53 queries, the CDN web ACL",
     users: logsKeyUsers(CLOUDFRONT_WAF_REGION, account),
     alias: true,
+    account,
     provider,
     tags: tierTags("observability"),
   });
@@ -196,7 +212,11 @@ export function createCdnWebAcl(
   if (!serves(config, "webAcls")) return undefined;
   return new WebAcl(
     "assets-waf",
-    { ...webAclSettings(config, "CLOUDFRONT"), ...(logsKey ? { logKmsKeyArn: logsKey.arn } : {}) },
+    {
+      ...webAclSettings(config, "CLOUDFRONT"),
+      ...(logsKey ? { logKmsKeyArn: logsKey.arn } : {}),
+      context: contextIn(providers, CLOUDFRONT_WAF_REGION),
+    },
     { provider: providers.usEast1 },
   );
 }
@@ -210,6 +230,7 @@ export function createCdn(
   const appDomain = appDomainName(config);
   return new Cdn("assets", {
     providers,
+    account: providers.account,
     // Built here, as part of the program: a fresh clone previews without a separate build step.
     staticFilesDir: buildStaticSite(STATIC_SITE_BUILD),
     priceClass: config.cdn.priceClass,
@@ -220,6 +241,11 @@ export function createCdn(
     ...(webAcl ? { webAclArn: webAcl.arn } : {}),
     // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
     enableReplication: serves(config, "cloudFrontOriginGroups"),
+    // Uploads go to the bucket of the region holding the writer (assetsBucketFor), read first.
+    uploadsTo:
+      config.database.writerRegion === "secondary" && serves(config, "cloudFrontOriginGroups")
+        ? "replica"
+        : "primary",
     useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
     // Browsers upload photos straight to the bucket with presigned URLs from the app's origin.
     // Without a domain the origins are the load balancers' generated names, which do not exist
@@ -276,11 +302,13 @@ export function connectRegions(
   );
   const writer = regions[config.database.writerRegion];
   const other = regions[otherRole(config.database.writerRegion)];
-  writer.database.allowFrom(
-    `${other.role}-app`,
-    { cidrBlocks: other.network.privateSubnetCidrs },
-    `app tasks in ${other.region} writing over peering`,
-  );
+  for (const database of writer.databases) {
+    database.allowFrom(
+      `${other.role}-app`,
+      { cidrBlocks: other.network.privateSubnetCidrs },
+      `app tasks in ${other.region} writing over peering`,
+    );
+  }
   return peering;
 }
 
@@ -295,6 +323,7 @@ export function createSessionStore(config: StackConfig, providers: Providers): S
       provider: providers[role],
     })),
     ...sessionStoreSettings(config),
+    account: providers.account,
   });
 }
 
@@ -311,15 +340,15 @@ export function createInvalidationQueues(
 }
 
 /**
- * Where every region's app puts files: the bucket of the region holding the writer. Replication
- * runs from the primary bucket to the replica, so after a failover (the primary lost) uploads go
- * to the replica, which CloudFront's origin group reads while the primary's S3 fails.
+ * Where every region's app puts files: the CDN's `uploadsTo`, the bucket of the region holding
+ * the writer. Replication runs from the primary bucket to the replica, so after a failover (the
+ * primary lost) uploads go to the replica, which CloudFront's origin group then reads first.
  */
 export function assetsBucketFor(
   config: StackConfig,
   cdn: Cdn,
 ): { bucketName: pulumi.Output<string>; bucketRegion: string } {
-  if (config.database.writerRegion === "secondary" && cdn.replicaBucketName) {
+  if (cdn.uploadsTo === "replica" && cdn.replicaBucketName) {
     return { bucketName: cdn.replicaBucketName, bucketRegion: config.regions.secondary };
   }
   return { bucketName: cdn.bucketName, bucketRegion: config.regions.primary };
@@ -331,26 +360,38 @@ export function assetsBucketFor(
  * - sessions: the web tasks, on their own region's replica only;
  * - cache invalidations: web and worker tasks (every writer) send to every region's queue;
  * - the database: web and worker tasks log in as the app's role with IAM tokens on every
- *   instance of both regions (writer, replicas, the cross-region replica that a failover
+ *   instance of every physical shard in both regions (writer, replicas, the cross-region replica that a failover
  *   promotes), so no password is fetched at task start.
+ * @returns the grants, per region and tier, for the services to wait for (Region.startServices)
  */
 export function shareRegionalState(
   config: StackConfig,
   regions: Record<RegionRole, Region>,
   sessions: SessionStore,
-): void {
+): Record<RegionRole, TaskRoleGrants> {
+  const grants = {
+    primary: { web: [], workers: [] },
+    secondary: { web: [], workers: [] },
+  } as Record<RegionRole, TaskRoleGrants>;
   for (const role of ["primary", "secondary"] as const) {
     const region = regions[role];
-    sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region);
+    grants[role].web.push(
+      sessions.grantReadWrite(`${role}-web`, region.web.taskRoleName, region.region),
+    );
     const tasks = [
       { tier: "web", roleName: region.web.taskRoleName },
       { tier: "workers", roleName: region.workers.taskRoleName },
-    ];
+    ] as const;
     for (const { tier, roleName } of tasks) {
       for (const target of ["primary", "secondary"] as const) {
-        regions[target].invalidations.grantSend(`${role}-${tier}-invalidates-${target}`, roleName);
+        grants[role][tier].push(
+          regions[target].invalidations.grantSend(
+            `${role}-${tier}-invalidates-${target}`,
+            roleName,
+          ),
+        );
       }
-      new aws.iam.RolePolicy(
+      const login = new aws.iam.RolePolicy(
         `${role}-${tier}-database-connect`,
         {
           role: roleName,
@@ -376,8 +417,10 @@ export function shareRegionalState(
         },
         { parent: region },
       );
+      grants[role][tier].push(login);
     }
   }
+  return grants;
 }
 
 export function createGeoDns(
@@ -425,12 +468,17 @@ export function createEdgeAudit(
       distributionArn: cdn.distributionArn,
       kmsKeyArn: logsKey.arn,
       ...(ownZone ? { zone: { zoneId: ownZone.zoneId, domain: ownZone.domain } } : {}),
+      account: providers.account,
     },
     { provider: providers.usEast1 },
   );
   const dnssec =
     ownZone && config.dns.dnssec === "signing"
-      ? new DnsSec("zone-dnssec", { zoneId: ownZone.zoneId }, { provider: providers.usEast1 })
+      ? new DnsSec(
+          "zone-dnssec",
+          { zoneId: ownZone.zoneId, account: providers.account },
+          { provider: providers.usEast1 },
+        )
       : undefined;
   return { logs, dnssec };
 }
@@ -448,6 +496,7 @@ export function createGlobalObservability(
     {
       ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
       cdn5xxPercent: config.alarms.http5xxPercent,
+      context: contextIn(providers, CLOUDFRONT_WAF_REGION),
       distributionId: cdn.distributionId,
       ...(dnssecZoneId === undefined ? {} : { dnssecZoneId }),
       ...(cdnWebAcl

@@ -8,6 +8,7 @@
  * networks, their peering and the zone are built: the other tiers need APIs that plan lacks.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { accountOf } from "../components/awsContext";
 import { Network } from "../components/network";
 import { parseConfig, type RegionRole, rawConfigFromPulumi, type StackConfig } from "./config";
 import { deploysEveryTier, edgeAuditSkippedReason, serves } from "./emulator";
@@ -26,6 +27,7 @@ import {
   createInvalidationQueues,
   createSessionStore,
   createZone,
+  contextIn,
   peerNetworks,
   shareRegionalState,
   type Providers,
@@ -59,7 +61,10 @@ export const globalDashboardUrl = outputs.globalDashboardUrl;
 /** The DS record to publish at the registrar once the zone is signed (README: DNSSEC). */
 export const dnssec = outputs.dnssec;
 
-/** One provider per region, and us-east-1's for CloudFront (one of the two when it is). */
+/**
+ * One provider per region, us-east-1's for CloudFront (one of the two when it is), and the
+ * account, looked up through the writer region's.
+ */
 function createProviders(config: StackConfig): Providers {
   const primary = regionProvider("aws-primary", config.regions.primary, config, "primary");
   const secondary = regionProvider("aws-secondary", config.regions.secondary, config, "secondary");
@@ -69,7 +74,15 @@ function createProviders(config: StackConfig): Providers {
       : config.regions.secondary === US_EAST_1
         ? secondary
         : regionProvider("aws-us-east-1", US_EAST_1, config);
-  return { primary, secondary, usEast1 };
+  // Lookups go to the region holding the writer: after a failover, never to the lost primary.
+  const lookups = config.database.writerRegion === "primary" ? primary : secondary;
+  return {
+    primary,
+    secondary,
+    usEast1,
+    lookups,
+    account: accountOf(undefined, { provider: lookups }),
+  };
 }
 
 function deployEverything(config: StackConfig) {
@@ -97,8 +110,10 @@ function deployEverything(config: StackConfig) {
         ...(certificates && appDomain
           ? { https: { certificateArn: certificates[role].certificateArn, domainName: appDomain } }
           : {}),
-        ...(writer ? { writer: writer.writer } : {}),
+        ...(writer ? { writers: writer.writers } : {}),
         cookieSigningKey,
+        context: contextIn(providers, config.regions[role]),
+        lookups: providers.lookups,
       },
       { providers: [providers[role]] },
     );
@@ -111,10 +126,14 @@ function deployEverything(config: StackConfig) {
       : { primary: otherRegion, secondary: writerRegion };
 
   connectRegions(config, regions, providers);
-  shareRegionalState(config, regions, sessions);
+  const grants = shareRegionalState(config, regions, sessions);
   for (const role of ROLES) {
-    cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName);
-    cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName);
+    grants[role].web.push(cdn.grantReadWrite(`${role}-web-assets`, regions[role].web.taskRoleName));
+    grants[role].workers.push(
+      cdn.grantReadWrite(`${role}-workers-assets`, regions[role].workers.taskRoleName),
+    );
+    // Every grant of a region's task roles exists: its services may start (and wait for them).
+    regions[role].startServices(grants[role]);
     // The assets bucket of each region logs its requests into that region's access-log bucket.
     const accessLogs = regions[role].accessLogs;
     if (accessLogs) cdn.logServerAccess(role, accessLogs.serverAccessLogs);

@@ -3,7 +3,7 @@
  * → queue workers → web → observability. The wiring between tiers (who may connect to whom, which
  * env vars and secrets each task gets, which role may send to the queue) is all here.
  */
-import * as aws from "@pulumi/aws";
+import * as aws from "../components/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessLogBucket } from "../components/accessLogBucket";
 import {
@@ -17,7 +17,8 @@ import {
 } from "../contract";
 import { Cache } from "../components/cache";
 import { ComputeCluster } from "../components/cluster";
-import { createKmsKey, keyAccount, logsKeyUsers } from "../components/kmsKey";
+import type { AwsContext } from "../components/awsContext";
+import { createKmsKey, logsKeyUsers } from "../components/kmsKey";
 import { Database, type DatabaseRole, type DatabaseRoleOutputs } from "../components/database";
 import type { InvalidationQueue } from "../components/invalidationQueue";
 import { MigrationTask } from "../components/migrationTask";
@@ -55,6 +56,12 @@ export function databaseShape(role: RegionRole, writerRegion: RegionRole): Datab
   if (role === "primary") return writerRegion === "primary" ? "writer" : "formerWriter";
   return writerRegion === "primary" ? "replica" : "promotedReplica";
 }
+
+/** The region's app tiers whose task roles other tiers grant to. */
+export type AppTier = "web" | "workers";
+
+/** The policies granted to each app tier's task role, which its service waits for. */
+export type TaskRoleGrants = Record<AppTier, pulumi.Resource[]>;
 
 export function otherRole(role: RegionRole): RegionRole {
   return role === "primary" ? "secondary" : "primary";
@@ -100,16 +107,23 @@ export interface RegionArgs {
    */
   https?: { certificateArn: pulumi.Input<string>; domainName: string };
   /**
-   * The other region's writer, which this region writes to: given exactly when this region's
-   * database is a `replica` or a `formerWriter` (`databaseShape`).
+   * The other region's writers, one per physical shard, which this region writes to: given
+   * exactly when this region's databases are `replica`s or `formerWriter`s (`databaseShape`).
    */
-  writer?: WriterDatabase;
+  writers?: WriterDatabase[];
   /**
    * The stack's cookie-signing key (stacks/global.ts: createCookieSigningKey): the same in every
    * region, so a cookie signed in one verifies in the other; kept in a secret of each region, so
    * no task reads the other region at start.
    */
   cookieSigningKey: pulumi.Input<string>;
+  /**
+   * The account, partition and this region's name, which its components take instead of looking
+   * them up through this region's provider (a lost region, after a failover).
+   */
+  context: AwsContext;
+  /** The provider lookups that name this region go through (the writer region's). */
+  lookups: aws.Provider;
 }
 
 /**
@@ -122,6 +136,9 @@ export class Region extends pulumi.ComponentResource {
   private readonly cacheSkipped: string | undefined;
   readonly region: string;
   readonly network: Network;
+  /** One database per physical shard (`database.shards`); shard 0 also holds the directory. */
+  readonly databases: Database[];
+  /** Physical shard 0's database (named as before sharding). */
   readonly database: Database;
   /** Undefined where the emulator cannot host one (stacks/emulator.ts: cacheSkippedReason). */
   readonly cache: Cache | undefined;
@@ -132,31 +149,48 @@ export class Region extends pulumi.ComponentResource {
   /** The web ACL in front of the load balancer; none where the emulator serves no web ACLs. */
   readonly waf: WebAcl | undefined;
   readonly observability: Observability;
-  /** The migrate step: its task definition in the region holding the writer only. */
+  /** The migrate step (every physical shard): its task definition in the region holding the writers only. */
   readonly migration: MigrationTask;
   /** The region's access-log bucket (load balancer and S3 server access logs); undefined when off. */
   readonly accessLogs: AccessLogBucket | undefined;
   /** The key every log group of the region is encrypted with. */
   readonly logsKeyArn: pulumi.Output<string>;
-  /** Where this region's app writes: its own writer, or the other region's. */
+  /** Where this region's app writes, per physical shard: its own writers, or the other region's. */
+  readonly writers: WriterDatabase[];
+  /** Physical shard 0's writer. */
   readonly writer: WriterDatabase;
   /** The region's copy of the cookie-signing key, read by its tasks at start. */
   private readonly cookieSecret: aws.secretsmanager.Secret;
   /** The key the app's own secrets (the cookie-signing key) are encrypted with in this region. */
   private readonly secretsKeyArn: pulumi.Output<string>;
-  /** Where this region's app reads: its database's replicas, unless they follow a former writer. */
+  /** Where this region's app reads, per physical shard: its replicas, unless they follow a former writer. */
+  readonly shardReaderAddresses: pulumi.Output<string>[][];
+  /** Physical shard 0's reader addresses. */
   readonly readerAddresses: pulumi.Output<string>[];
 
   private readonly config: StackConfig;
   private readonly clusterArn: pulumi.Output<string>;
+  /** What each service waits for (its `taskRoleGrants`), resolved by `startServices`. */
+  private readonly resolveGrants: Record<
+    AppTier,
+    (grants: pulumi.Output<pulumi.Resource[]>) => void
+  >;
+  /** The grants this region makes its own task roles (cache, job queue, invalidations). */
+  private readonly ownGrants: TaskRoleGrants;
+  private servicesStarted = false;
 
   constructor(name: string, args: RegionArgs, opts: pulumi.ComponentResourceOptions) {
     super("zero-to-millions:stacks:Region", name, {}, opts);
     const { config } = args;
     const shape = databaseShape(args.role, config.database.writerRegion);
-    if ((shape === "replica" || shape === "formerWriter") !== (args.writer !== undefined)) {
+    if ((shape === "replica" || shape === "formerWriter") !== (args.writers !== undefined)) {
       throw new Error(
-        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writer must ${args.writer ? "not " : ""}be given`,
+        `region ${args.region} (${args.role}): its database is a ${shape} with database.writerRegion ${config.database.writerRegion}, so args.writers must ${args.writers ? "not " : ""}be given`,
+      );
+    }
+    if (args.writers !== undefined && args.writers.length !== config.database.shards) {
+      throw new Error(
+        `region ${args.region} (${args.role}): args.writers has ${args.writers.length} writers for database.shards ${config.database.shards}; give one per physical shard`,
       );
     }
     this.role = args.role;
@@ -164,33 +198,42 @@ export class Region extends pulumi.ComponentResource {
     this.config = config;
 
     // Every log group of the region under a customer-managed key, before anything logs.
-    const account = keyAccount({ parent: this });
+    const { context } = args;
     this.logsKeyArn = createKmsKey(this, `${name}-logs`, {
+      account: context,
       description: `${name}: the region's CloudWatch log groups`,
       // CloudWatch Logs encrypts every group; log delivery writes the web ACL's logs.
-      users: logsKeyUsers(args.region, account),
+      users: logsKeyUsers(args.region, context),
       alias: true,
       tags: tierTags("observability"),
     }).arn;
 
     this.network = new Network(
       `${name}-network`,
-      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn },
+      { ...networkArgs(config, args.role), flowLogKmsKeyArn: this.logsKeyArn, region: args.region },
       { parent: this },
     );
 
-    this.database = new Database(
-      `${name}-database`,
-      {
-        vpcId: this.network.vpcId,
-        subnetIds: this.network.isolatedSubnetIds,
-        ...databaseSettings(config),
-        logKmsKeyArn: this.logsKeyArn,
-        role: databaseRole(shape, config, args.writer),
-      },
-      { parent: this },
+    // One database of the same shape per physical shard; shard 0 keeps the name (and URNs) it had
+    // before sharding, so adding shards never touches it.
+    this.databases = physicalShards(config).map(
+      (shard) =>
+        new Database(
+          shardName(`${name}-database`, shard),
+          {
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.isolatedSubnetIds,
+            ...databaseSettings(config),
+            logKmsKeyArn: this.logsKeyArn,
+            role: databaseRole(shape, config, args.writers?.[shard]),
+            account: context,
+          },
+          { parent: this },
+        ),
     );
-    this.readerAddresses = readerAddressesOf(this.database.role);
+    this.database = this.databases[0]!;
+    this.shardReaderAddresses = this.databases.map((database) => readerAddressesOf(database.role));
+    this.readerAddresses = this.shardReaderAddresses[0]!;
 
     this.cacheSkipped = cacheSkippedReason(config);
     this.cache =
@@ -202,6 +245,7 @@ export class Region extends pulumi.ComponentResource {
               vpcId: this.network.vpcId,
               subnetIds: this.network.isolatedSubnetIds,
               ...cacheSettings(config),
+              account: context,
             },
             { parent: this },
           );
@@ -212,6 +256,7 @@ export class Region extends pulumi.ComponentResource {
     this.clusterArn = cluster.arn;
     // Secrets Manager uses it on the caller's behalf (kms:ViaService), so its policy names no service.
     this.secretsKeyArn = createKmsKey(this, `${name}-secrets`, {
+      account: context,
       description: `${name}: the app's secrets in Secrets Manager`,
       alias: true,
       tags: tierTags("web"),
@@ -220,8 +265,16 @@ export class Region extends pulumi.ComponentResource {
     // The schema first: the web and worker tasks only verify it, as the role the migrate step creates.
     const { task: migration, run } = this.createMigration(name, args, cluster);
     this.migration = migration;
-    this.writer = run ? this.ownWriter(run) : args.writer!;
+    // Every shard's writer carries the one run that migrated them all.
+    this.writers = run
+      ? this.databases.map((database) => this.ownWriter(database, run))
+      : args.writers!;
+    this.writer = this.writers[0]!;
     const task = this.taskSettings(args);
+    // Each service waits for every grant of its task role (startServices), made after it.
+    const [webGrants, resolveWebGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
+    const [workerGrants, resolveWorkerGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
+    this.resolveGrants = { web: resolveWebGrants, workers: resolveWorkerGrants };
 
     this.workers = new QueueWorkers(
       `${name}-workers`,
@@ -234,6 +287,7 @@ export class Region extends pulumi.ComponentResource {
         cluster: { arn: cluster.arn, name: cluster.name },
         command: [...COMMANDS.worker],
         ...workerSettings(config),
+        taskRoleGrants: workerGrants,
       },
       { parent: this },
     );
@@ -242,7 +296,15 @@ export class Region extends pulumi.ComponentResource {
       config.web.accessLogRetentionDays > 0
         ? new AccessLogBucket(
             `${name}-alb-logs`,
-            { retentionDays: config.web.accessLogRetentionDays },
+            {
+              retentionDays: config.web.accessLogRetentionDays,
+              account: context,
+              // ELB's account of this region, from the provider's table (no request to it).
+              elbAccountArn: aws.elb.getServiceAccountOutput(
+                { region: args.region },
+                { provider: args.lookups },
+              ).arn,
+            },
             { parent: this },
           )
         : undefined;
@@ -267,6 +329,7 @@ export class Region extends pulumi.ComponentResource {
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
         ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
+        taskRoleGrants: webGrants,
       },
       { parent: this },
     );
@@ -275,19 +338,21 @@ export class Region extends pulumi.ComponentResource {
     this.waf = serves(config, "webAcls")
       ? new WebAcl(
           `${name}-waf`,
-          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn },
+          { ...webAclSettings(config, "REGIONAL"), logKmsKeyArn: this.logsKeyArn, context },
           { parent: this },
         )
       : undefined;
     this.waf?.associate("web", this.web.albArn);
 
-    // Who may talk to whom: the app tiers reach the data tier, nothing else does.
-    this.database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
-    this.database.allowFrom(
-      "workers",
-      { securityGroupId: this.workers.securityGroupId },
-      "worker tasks",
-    );
+    // Who may talk to whom: the app tiers reach the data tier (every shard), nothing else does.
+    for (const database of this.databases) {
+      database.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
+      database.allowFrom(
+        "workers",
+        { securityGroupId: this.workers.securityGroupId },
+        "worker tasks",
+      );
+    }
     this.cache?.allowFrom("web", { securityGroupId: this.web.securityGroupId }, "web tasks");
     this.cache?.allowFrom(
       "workers",
@@ -295,17 +360,26 @@ export class Region extends pulumi.ComponentResource {
       "worker tasks",
     );
     // Both sign in to the cache with IAM tokens of their own task role (no password).
-    this.cache?.grantConnect("web", this.web.taskRoleName);
-    this.cache?.grantConnect("workers", this.workers.taskRoleName);
-    // The web tier enqueues jobs; the workers own the queue and already consume it.
-    this.workers.grantSendMessages("web", this.web.taskRoleName);
-    // The web tasks hold the region's cache in use, so they apply its invalidations.
-    this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName);
+    const cacheGrants = {
+      web: this.cache?.grantConnect("web", this.web.taskRoleName),
+      workers: this.cache?.grantConnect("workers", this.workers.taskRoleName),
+    };
+    this.ownGrants = {
+      web: [
+        ...(cacheGrants.web ? [cacheGrants.web] : []),
+        // The web tier enqueues jobs; the workers own the queue and already consume it.
+        this.workers.grantSendMessages("web", this.web.taskRoleName),
+        // The web tasks hold the region's cache in use, so they apply its invalidations.
+        this.invalidations.grantConsume(`${name}-web-applies-invalidations`, this.web.taskRoleName),
+      ],
+      workers: cacheGrants.workers ? [cacheGrants.workers] : [],
+    };
 
     this.observability = new Observability(
       `${name}-observability`,
       {
         region: args.region,
+        context,
         ...(config.alarms.email ? { alarmEmail: config.alarms.email } : {}),
         thresholds: config.alarms,
         web: {
@@ -321,6 +395,7 @@ export class Region extends pulumi.ComponentResource {
           deadLetterQueueName: this.workers.deadLetterQueueName,
         },
         database: observedInstances(this.database.role),
+        databaseShards: this.databases.slice(1).map((database) => observedInstances(database.role)),
         ...(this.cache
           ? {
               cache: {
@@ -347,6 +422,20 @@ export class Region extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({});
+  }
+
+  /**
+   * Lets the region's web and worker services start, each once every grant of its task role
+   * exists: the ones this region made, and `grants`, made where the regions are composed (the
+   * CDN's files, sessions, database logins, invalidation sends). Call it once, after the last
+   * grant: until then the services are not registered, and without it the program never ends.
+   */
+  startServices(grants: TaskRoleGrants): void {
+    if (this.servicesStarted) throw new Error(`region ${this.region}: startServices called twice`);
+    this.servicesStarted = true;
+    for (const tier of ["web", "workers"] as const) {
+      this.resolveGrants[tier](pulumi.output([...this.ownGrants[tier], ...grants[tier]]));
+    }
   }
 
   /** Outputs for the caller, named after what they are (docs and README list them). */
@@ -377,8 +466,8 @@ export class Region extends pulumi.ComponentResource {
     };
   }
 
-  private ownWriter(run: MigrationRun): WriterDatabase {
-    const role = this.database.role;
+  private ownWriter(database: Database, run: MigrationRun): WriterDatabase {
+    const role = database.role;
     if (role.kind !== "writer" && role.kind !== "promotedReplica") {
       throw new Error(`region ${this.region}: this region's database (${role.kind}) has no writer`);
     }
@@ -391,14 +480,15 @@ export class Region extends pulumi.ComponentResource {
   }
 
   /**
-   * The migrate step (contract: MIGRATE_COMMAND), next to the writer: the only task with the
-   * master credential, read from this region's own secret. It creates the app's role
-   * (`database.appUsername`), which the web and worker tasks log in as. The run executes it at
-   * every deploy that changes its task definition and fails the up if it fails (MigrationRun).
+   * The migrate step (contract: MIGRATE_COMMAND), next to the writers: the only task with the
+   * master credential, read from this region's own secrets. It migrates every physical shard in
+   * turn (shard 0's writer is DATABASE_URL, the others DATABASE_SHARDS) and creates the app's role
+   * (`database.appUsername`) on each, which the web and worker tasks log in as. The run executes
+   * it at every deploy that changes its task definition and fails the up if it fails (MigrationRun).
    *
    * Its roles, security group and grants exist in both regions whatever `writerRegion` says, the
-   * grant covering any RDS master secret of this region (decryptable only with this database's
-   * key): a failover adds only the task definition and the run, no IAM resource (IAM's control
+   * grants covering any RDS master secret of this region (decryptable only with its databases'
+   * keys): a failover adds only the task definition and the run, no IAM resource (IAM's control
    * plane is in us-east-1).
    */
   private createMigration(
@@ -407,9 +497,14 @@ export class Region extends pulumi.ComponentResource {
     cluster: ComputeCluster,
   ): { task: MigrationTask; run: MigrationRun | undefined } {
     const { config } = args;
-    const role = this.database.role;
-    const writer =
-      role.kind === "writer" || role.kind === "promotedReplica" ? role.writer : undefined;
+    const masterUrl = (host: pulumi.Input<string>) =>
+      this.databaseUrl(config.database.masterUsername, host);
+    // Every physical shard has the region's shape: all of them have a writer here, or none does.
+    const shardWriters = this.databases.flatMap((database) => {
+      const role = database.role;
+      return role.kind === "writer" || role.kind === "promotedReplica" ? [role.writer] : [];
+    });
+    const [writer, ...otherWriters] = shardWriters;
     const migration = new MigrationTask(
       `${name}-migrate`,
       {
@@ -417,6 +512,7 @@ export class Region extends pulumi.ComponentResource {
         vpcId: this.network.vpcId,
         subnetIds: this.network.privateSubnetIds,
         image: args.image,
+        context: args.context,
         command: [...MIGRATE_COMMAND],
         cpu: config.web.cpu,
         memory: config.web.memory,
@@ -426,8 +522,20 @@ export class Region extends pulumi.ComponentResource {
         environment: writer
           ? ({
               AWS_REGION: args.region,
-              DATABASE_URL: this.databaseUrl(config.database.masterUsername, writer.address),
+              DATABASE_URL: masterUrl(writer.address),
               DATABASE_APP_USER: config.database.appUsername,
+              // Shards 1..N-1, each read with its own master secret by the task itself.
+              ...(otherWriters.length > 0
+                ? {
+                    DATABASE_SHARDS: pulumi.jsonStringify(
+                      otherWriters.map((shardWriter) => ({
+                        url: masterUrl(shardWriter.address),
+                        readUrls: [],
+                        secretArn: shardWriter.masterUserSecretArn,
+                      })),
+                    ),
+                  }
+                : {}),
             } satisfies MigrateEnvironment<pulumi.Input<string>>)
           : {},
         secrets: writer
@@ -440,10 +548,19 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const admitted = this.database.allowFrom(
-      "migrate",
-      { securityGroupId: migration.securityGroupId },
-      "the migrate step",
+    if (this.databases.length > 1) {
+      this.grantReadShardPasswords(
+        `${name}-migrate`,
+        migration.taskRoleName,
+        this.databases.slice(1).map((database) => database.kmsKeyArn),
+      );
+    }
+    const admitted = this.databases.flatMap((database) =>
+      database.allowFrom(
+        "migrate",
+        { securityGroupId: migration.securityGroupId },
+        "the migrate step",
+      ),
     );
     if (writer === undefined || migration.taskDefinitionArn === undefined) {
       return { task: migration, run: undefined };
@@ -458,11 +575,49 @@ export class Region extends pulumi.ComponentResource {
         securityGroupId: migration.securityGroupId,
         containerName: CONTAINER_NAME,
       },
-      // The task pulls its image through the network's NAT and reaches the writer only once the
-      // database admits its security group.
+      // The task pulls its image through the network's NAT and reaches every shard's writer only
+      // once its database admits the task's security group.
       { parent: this, dependsOn: [this.network, ...admitted] },
     );
     return { task: migration, run };
+  }
+
+  /**
+   * Lets the migrate task read the master passwords of shards 1..N-1 itself (DATABASE_SHARDS'
+   * secretArn): any RDS master secret of this region (a promoted writer's is created at failover,
+   * so its ARN is not known ahead), decryptable only with those shards' keys and only as Secrets
+   * Manager decrypts them. In both regions, like the migrate step's other grants.
+   */
+  private grantReadShardPasswords(
+    name: string,
+    roleName: pulumi.Input<string>,
+    kmsKeyArns: pulumi.Input<string>[],
+  ): void {
+    new aws.iam.RolePolicy(
+      `${name}-shard-passwords`,
+      {
+        role: roleName,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ReadShardPasswords",
+              Effect: "Allow",
+              Action: "secretsmanager:GetSecretValue",
+              Resource: rdsMasterSecretsOf(this.database.kmsKeyArn),
+            },
+            {
+              Sid: "DecryptShardPasswords",
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: kmsKeyArns,
+              Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
   }
 
   /** A PostgreSQL URL without a password, over TLS (RDS takes IAM tokens over TLS only). */
@@ -505,6 +660,7 @@ export class Region extends pulumi.ComponentResource {
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
       image: args.image,
+      context: args.context,
       ...taskSettings(config),
       logKmsKeyArn: this.logsKeyArn,
       migratedBy: this.writer.migratedBy,
@@ -518,6 +674,22 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
+        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding).
+        ...(config.database.shards > 1
+          ? {
+              DATABASE_SHARDS: pulumi.jsonStringify(
+                this.writers.slice(1).map((writer, index) => ({
+                  url: databaseUrl(writer.address),
+                  readUrls: this.shardReaderAddresses[index + 1]!.map((address) =>
+                    databaseUrl(address),
+                  ),
+                })),
+              ),
+            }
+          : {}),
+        ...(config.database.shardMap === undefined
+          ? {}
+          : { DATABASE_SHARD_MAP: config.database.shardMap }),
         ...(this.cache
           ? {
               REDIS_URL: pulumi.interpolate`rediss://${this.cache.primaryEndpoint}:${this.cache.port}`,
@@ -540,6 +712,19 @@ export class Region extends pulumi.ComponentResource {
       secretKmsKeyArns: [this.secretsKeyArn],
     };
   }
+}
+
+/** Physical shard numbers, 0 to database.shards - 1. */
+export function physicalShards(config: StackConfig): number[] {
+  return Array.from({ length: config.database.shards }, (_, shard) => shard);
+}
+
+/**
+ * A physical shard's component name: shard 0 keeps the name it had before sharding (so its URNs,
+ * and the writer behind them, never change); shard N is `<name>-shardN`.
+ */
+export function shardName(name: string, shard: number): string {
+  return shard === 0 ? name : `${name}-shard${shard}`;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { SessionStoreArgs } from "../components/sessionStore";
 import type { WebAclArgs } from "../components/webAcl";
 import type { WebServiceArgs } from "../components/webService";
 import { CREDENTIAL_ROUTES } from "../contract";
-import type { RegionRole, StackConfig } from "./configSchema";
+import { defaultZoneNames, type RegionRole, type StackConfig } from "./configSchema";
 import { serves } from "./emulator";
 
 /** The config key behind each argument a component takes from config. */
@@ -36,6 +36,10 @@ export function networkArgs(config: StackConfig, role: RegionRole) {
   return {
     cidrBlock: config.network.cidrs[role],
     availabilityZoneCount: config.network.availabilityZones,
+    // Named, never looked up: the network plans while its region's EC2 API is unreachable.
+    availabilityZones:
+      config.network.availabilityZoneNames?.[role] ??
+      defaultZoneNames(config.regions[role], config.network.availabilityZones),
     natGateways: config.network.natGateways,
     enableFlowLogs: config.network.enableFlowLogs,
     flowLogRetentionDays: config.logs.retentionDays,
@@ -45,6 +49,7 @@ export function networkArgs(config: StackConfig, role: RegionRole) {
 export const networkKeys = (role: RegionRole): ConfigKeys<ReturnType<typeof networkArgs>> => ({
   cidrBlock: `network.cidrs.${role}`,
   availabilityZoneCount: "network.availabilityZones",
+  availabilityZones: `network.availabilityZoneNames.${role}`,
   natGateways: "network.natGateways",
   enableFlowLogs: "network.enableFlowLogs",
   flowLogRetentionDays: "logs.retentionDays",

@@ -21,6 +21,7 @@ import {
   trackAllowedMethods,
 } from "./http/security";
 import { createJobHandler } from "./jobs/handler";
+import { lazyRequestLogger } from "./logger";
 import { Worker, type WorkerOptions } from "./jobs/worker";
 import { Metrics } from "./metrics";
 import { createMemoryFenceStore } from "./replication/fences";
@@ -138,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const cookieSecrets = settings.cookieSecrets ?? [randomBytes(32).toString("base64url")];
   const app = Fastify({
     loggerInstance: fastifyLogger,
+    childLoggerFactory: lazyRequestLogger,
     // Protocol (for Secure cookies) and client address come from X-Forwarded-* only when the
     // peer is a trusted proxy (the load balancer); see AppSettings.trustedProxies.
     trustProxy: settings.trustedProxies.length === 0 ? false : settings.trustedProxies,
@@ -178,7 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : new Worker({
           queue: tiers.invalidations.inbox,
           handle: createInvalidationHandler({
-            database: tiers.database,
+            shards: tiers.shards.physical,
             cache: tiers.cache,
             fences,
             logger: invalidationLogger,
@@ -197,7 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : new Worker({
           queue: tiers.queue,
           handle: createJobHandler({
-            db: tiers.database,
+            shards: tiers.shards,
             files: tiers.files,
             cache,
             logger: workerLogger,
@@ -213,13 +215,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Lifecycle. onReady hooks run in order; the single onClose hook runs after the server has
   // stopped accepting connections and the in-flight requests have finished.
   app.addHook("onReady", async () => {
-    if (settings.migrations === "on-start") {
-      const applied = await migrate(tiers.database, settings.migrationsDir, logger);
-      logger.info({ applied }, "database schema up to date");
-    } else {
-      await verifySchema(tiers.database, settings.migrationsDir);
-      logger.info("database schema verified: no migration pending");
+    // Every physical shard has the same schema: migrated (or checked) one after the other.
+    for (const [physicalShard, database] of tiers.shards.physical.entries()) {
+      if (settings.migrations === "on-start") {
+        const applied = await migrate(database, settings.migrationsDir, logger);
+        logger.info({ applied, physicalShard }, "database schema up to date");
+      } else {
+        await verifySchema(database, settings.migrationsDir);
+        logger.info({ physicalShard }, "database schema verified: no migration pending");
+      }
     }
+    await tiers.shards.start();
+    logger.info({ shardMap: tiers.shards.describe() }, "shard map loaded");
     if (role !== "worker") metrics.web.start();
     invalidations?.start();
     if (worker !== undefined) {
@@ -251,13 +258,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerSecurityHeaders(app, await tiers.files.browserOrigins());
   await registerCookies(app, cookieSecrets);
   const refundRateLimit = await registerRateLimits(app, tiers.cache, logger);
-  app.addHook("onRequest", async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request, and an async hook costs a promise
+  // and its continuation each time (issue 17).
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-served-by-region", identity.region);
     reply.header("x-served-by-instance", identity.instance);
     reply.header("x-request-id", request.id);
+    done();
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     if (!HEALTH_PATHS.has(request.url)) metrics.web.latency(reply.elapsedTime);
+    done();
   });
 
   await app.register(fastifySwagger, {

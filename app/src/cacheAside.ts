@@ -10,8 +10,12 @@
  *   processes a short lock in the cache so one instance loads while the others wait for its result;
  * - negative caching: "there is no such key" is cached too, briefly, so a miss for a missing row
  *   does not make every other instance wait out the lock and then ask the database again;
- * - degradation: any cache error is logged (`degraded: cache`) and the read goes to the database.
+ * - degradation: any cache error is logged (`degraded: cache`) and the read goes to the database;
+ * - one parse per cached value: a hot key's entry is the same string read after read (near cache,
+ *   in-process cache), so its parsed value is kept, frozen, and handed to every reader of that
+ *   string; callers may key per-value work (a serialized body) on its identity (issue 17).
  */
+import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { DegradedReporter } from "./degraded";
 import type { FenceStore } from "./replication/fences";
@@ -42,6 +46,11 @@ export interface CacheAsideOptions {
   /** When the second delete after a write runs; about the replication lag. */
   secondDeleteAfterMs?: number;
   random?: () => number;
+  /**
+   * Most keys whose parsed value is kept (see the module comment); the least recently read go first.
+   * @default 1000
+   */
+  parsedEntries?: number;
   /** Invalidation fences of this region (replication/fences.ts); without them, no fence applies. */
   fences?: FenceStore;
   /** Sends each write's invalidation to every region's queue; without it, this region only. */
@@ -66,8 +75,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** What the cache holds for "loaded, and there is nothing": JSON null, never a stored value. */
 const ABSENT = "null";
 
+/** Freezes a parsed JSON value all the way down: it is shared by every reader of its string. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export class CacheAside {
   private readonly inFlight = new Map<string, Promise<CachedRead<unknown>>>();
+  /** The last string read per key and its parsed value. */
+  private readonly parsed: LRUCache<string, { raw: string; value: unknown }>;
   private readonly pendingSecondDeletes = new Set<NodeJS.Timeout>();
   private readonly degraded: DegradedReporter;
   private readonly ttlMs: number;
@@ -97,6 +117,7 @@ export class CacheAside {
     this.random = options.random ?? Math.random;
     this.fences = options.fences;
     this.publisher = options.publisher;
+    this.parsed = new LRUCache({ max: options.parsedEntries ?? 1_000 });
   }
 
   /** The TTL for one entry: the base plus up to `jitterRatio` of it. */
@@ -134,17 +155,18 @@ export class CacheAside {
   }
 
   /**
-   * Deletes `key` now and once more after the replication lag has passed. Given the write's LSN,
-   * also fences the key here and sends the invalidation to every region (this one included), whose
-   * consumers delete it once their replicas have replayed the write.
+   * Deletes `key` now and once more after the replication lag has passed. Given the write's LSN
+   * (on physical shard `shard`, whose writer took the write), also fences the key here and sends
+   * the invalidation to every region (this one included), whose consumers delete it once their
+   * replicas of that shard have replayed the write.
    */
-  async invalidate(key: string, lsn?: Lsn): Promise<void> {
+  async invalidate(key: string, lsn?: Lsn, shard = 0): Promise<void> {
     await this.attempt(() => this.cache.delete(key));
     const fences = this.fences;
     if (lsn !== undefined && fences !== undefined) {
       await this.attempt(() => fences.raise(key, lsn, DEFAULT_INVALIDATION_TIMING.fenceTtlMs));
     }
-    if (lsn !== undefined) this.publisher?.publish(key, lsn);
+    if (lsn !== undefined) this.publisher?.publish(key, lsn, shard);
     const timer = setTimeout(() => {
       this.pendingSecondDeletes.delete(timer);
       void this.attempt(() => this.cache.delete(key));
@@ -156,6 +178,7 @@ export class CacheAside {
   close(): void {
     for (const timer of this.pendingSecondDeletes) clearTimeout(timer);
     this.pendingSecondDeletes.clear();
+    this.parsed.clear();
   }
 
   private async loadUnderLock<T>(key: string, load: Loader<T>): Promise<CachedRead<T>> {
@@ -189,7 +212,13 @@ export class CacheAside {
   /** The cached value, null for a cached "not found", undefined when the cache has nothing. */
   private async get<T>(key: string): Promise<T | null | undefined> {
     const raw = await this.attempt(() => this.cache.get(key));
-    return raw === undefined ? undefined : (JSON.parse(raw) as T | null);
+    if (raw === undefined) return undefined;
+    const last = this.parsed.get(key);
+    // The same string (usually the very same instance) parses to the same value.
+    if (last?.raw === raw) return last.value as T | null;
+    const value = deepFreeze(JSON.parse(raw) as T | null);
+    this.parsed.set(key, { raw, value });
+    return value;
   }
 
   /** Runs one cache operation; on failure logs the degradation and returns undefined. */

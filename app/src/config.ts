@@ -17,6 +17,7 @@ import {
   sqsQueueRegion,
 } from "../../contract";
 import { DEFAULT_RATE_LIMITS } from "./http/rateLimits";
+import { parseShardMap, type ShardMap } from "./sharding/shardMap";
 
 export {
   type DatabaseAuth,
@@ -54,6 +55,14 @@ export interface PostgresTarget {
   options: string | undefined;
 }
 
+/** One more physical shard: its writer and in-region readers. */
+export interface PhysicalShardTarget {
+  writer: PostgresTarget;
+  readers: PostgresTarget[];
+  /** The shard writer's own master secret; undefined: shard 0's password (DATABASE_SECRET_ARN). */
+  passwordSecret?: SecretRef | undefined;
+}
+
 export interface Config {
   port: number;
   database:
@@ -64,11 +73,15 @@ export interface Config {
         readers: PostgresTarget[];
         /** The RDS-managed master secret (JSON with `password`): read at start and after a rotation. */
         passwordSecret: SecretRef | undefined;
-        /** DATABASE_AUTH: a password (URL, DATABASE_PASSWORD, secret) or an RDS IAM token per connection. */
+        /** Physical shards 1..N-1 (DATABASE_SHARDS); shard 0 is the writer and readers above. */
+        shards: PhysicalShardTarget[];
+        /** DATABASE_AUTH (every shard): a password (URL, DATABASE_PASSWORD, secret) or an RDS IAM token per connection. */
         auth: DatabaseAuth;
         /** DATABASE_MIGRATIONS: apply pending migrations at start, or only check that none are pending. */
         migrations: MigrationsMode;
       };
+  /** DATABASE_SHARD_MAP: the map seeded into an empty directory; unset, an even split. */
+  shardMap: ShardMap | undefined;
   redis:
     | {
         url: string;
@@ -253,6 +266,15 @@ export function loadConfig(
     );
   }
   const auth = readVariable(env, "DATABASE_AUTH");
+  if (
+    auth === "iam" &&
+    (readVariable(env, "DATABASE_SHARDS") ?? []).some((shard) => shard.secretArn !== undefined)
+  ) {
+    throw new EnvironmentError(
+      "DATABASE_SHARDS",
+      "names a secretArn with DATABASE_AUTH=iam: IAM authentication uses no password; drop the secretArns",
+    );
+  }
   if (auth === "iam" && passwordSecret !== undefined) {
     throw new EnvironmentError(
       "DATABASE_SECRET_ARN",
@@ -269,14 +291,44 @@ export function loadConfig(
             parsePostgresUrl("DATABASE_READ_URLS", url, databasePassword),
           ),
           passwordSecret,
+          shards: (readVariable(env, "DATABASE_SHARDS") ?? []).map((shard, index) => ({
+            writer: parsePostgresUrl(`DATABASE_SHARDS[${index}].url`, shard.url, databasePassword),
+            readers: shard.readUrls.map((url) =>
+              parsePostgresUrl(`DATABASE_SHARDS[${index}].readUrls`, url, databasePassword),
+            ),
+            passwordSecret: shard.secretArn,
+          })),
           auth,
           migrations: readVariable(env, "DATABASE_MIGRATIONS"),
         };
+  if (databaseUrl === undefined && readVariable(env, "DATABASE_SHARDS") !== undefined) {
+    throw new EnvironmentError(
+      "DATABASE_SHARDS",
+      "is set but DATABASE_URL (physical shard 0) is not",
+    );
+  }
   if (database.kind === "postgres" && auth === "iam") {
-    // RDS accepts IAM tokens over TLS only.
+    // RDS accepts IAM tokens over TLS only, on every shard.
     if (database.writer.ssl === false) throw new EnvironmentError("DATABASE_URL", IAM_NEEDS_TLS);
     if (database.readers.some((reader) => reader.ssl === false)) {
       throw new EnvironmentError("DATABASE_READ_URLS", IAM_NEEDS_TLS);
+    }
+    database.shards.forEach((shard, index) => {
+      if (shard.writer.ssl === false || shard.readers.some((reader) => reader.ssl === false)) {
+        throw new EnvironmentError(`DATABASE_SHARDS[${index}]`, IAM_NEEDS_TLS);
+      }
+    });
+  }
+  const shardMapText = readVariable(env, "DATABASE_SHARD_MAP");
+  let shardMap: ShardMap | undefined;
+  if (shardMapText !== undefined) {
+    try {
+      shardMap = parseShardMap(
+        shardMapText,
+        database.kind === "postgres" ? database.shards.length + 1 : 1,
+      );
+    } catch (error) {
+      throw new EnvironmentError("DATABASE_SHARD_MAP", `is unusable: ${(error as Error).message}`);
     }
   }
 
@@ -355,6 +407,7 @@ export function loadConfig(
   return {
     port,
     database,
+    shardMap,
     redis,
     queueUrl,
     files,

@@ -2,16 +2,18 @@
  * `main.ts migrate`: the deploy step that changes the schema, run once per deploy before the new
  * tasks start (a one-off ECS task), with the master credential. It applies the pending migrations
  * and then creates the app's own role (DATABASE_APP_USER) and grants it row access, so the web and
- * worker tasks run without DDL. Idempotent: a second run applies nothing and grants the same.
+ * worker tasks run without DDL. It does so on every physical shard (DATABASE_URL, then each of
+ * DATABASE_SHARDS), one after the other: each shard is a database of the same schema. Idempotent:
+ * a second run applies nothing and grants the same, so a run that failed on one shard is rerun.
  */
 import type { Logger } from "pino";
 import { ensureAppRole } from "./appRole";
 import { ConfigError, type Config, type MigrateConfig } from "./config";
 import { migrate } from "./migrations";
 import { migrationsDir } from "./paths";
-import { openDatabase } from "./tiers";
+import { openShardDatabases } from "./tiers";
 
-/** Returns the migration versions this run applied. */
+/** Returns the migration versions this run applied, on any shard. */
 export async function runMigrateCommand(
   config: Config,
   migrateConfig: MigrateConfig,
@@ -24,15 +26,20 @@ export async function runMigrateCommand(
       "is missing; the migrate command runs against PostgreSQL (the embedded database migrates when the app starts)",
     );
   }
-  const database = await openDatabase(config, logger, { readers: false });
+  const shards = await openShardDatabases(config, logger, { readers: false });
+  const applied = new Set<string>();
   try {
-    const applied = await migrate(database, dir, logger);
-    if (migrateConfig.appRole !== undefined) {
-      await ensureAppRole(database, migrateConfig.appRole, logger);
+    for (const [physicalShard, database] of shards.entries()) {
+      const appliedHere = await migrate(database, dir, logger);
+      if (migrateConfig.appRole !== undefined) {
+        await ensureAppRole(database, migrateConfig.appRole, logger);
+      }
+      logger.info({ applied: appliedHere, physicalShard }, "migrate: shard done");
+      for (const version of appliedHere) applied.add(version);
     }
-    logger.info({ applied }, "migrate: done");
-    return applied;
+    logger.info({ applied: [...applied], physicalShards: shards.length }, "migrate: done");
+    return [...applied];
   } finally {
-    await database.close();
+    await Promise.all(shards.map((database) => database.close()));
   }
 }

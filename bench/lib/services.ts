@@ -23,7 +23,7 @@ import { REPO_ROOT } from "./processes";
 
 const SERVICES_SH = join(REPO_ROOT, "scripts", "services.sh");
 const ENV_FILE = join(REPO_ROOT, ".services", "env");
-const SERVICES = ["postgres", "replica", "redis", "moto"] as const;
+const SERVICES = ["postgres", "replica", "shard1", "shard2", "redis", "moto"] as const;
 /** The region the app and the AWS clients are told they are in (moto accepts any). */
 export const BENCH_REGION = "us-east-1";
 /** A Redis database of the benchmarks' own, so their keys never meet a test's `cache:user:1`. */

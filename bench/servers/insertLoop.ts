@@ -1,6 +1,7 @@
 /**
- * The limit for the write path: the app's own INSERT (users.ts) through the app's own Postgres
- * pool (tiers/postgres.ts, same size and settings), in `concurrency` loops, without HTTP.
+ * The limit for the write path: the app's own sign-up writes (sharding/accounts.ts: the email
+ * reservation, then the INSERT) through the app's own Postgres pool (tiers/postgres.ts), in
+ * `concurrency` loops, without HTTP.
  * `insertLoop.ts insert|hash-and-insert`: the second also hashes each password as sign-up does.
  *
  * Driven over stdin/stdout so the pool stays warm between rounds: each input line
@@ -13,7 +14,8 @@ import { parsePostgresUrl } from "../../app/src/config";
 import { createLogger } from "../../app/src/logger";
 import { hashPassword } from "../../app/src/passwords";
 import { openPostgres } from "../../app/src/tiers/postgres";
-import { insertUser } from "../../app/src/users";
+import { createAccount } from "../../app/src/sharding/accounts";
+import { Shards } from "../../app/src/sharding/router";
 import type { LoadResult } from "../lib/loadgen";
 import { quantile } from "../lib/stats";
 
@@ -28,6 +30,8 @@ const database = openPostgres({
   readers: [],
   logger: createLogger("silent"),
 });
+/** The app's sign-up path: an email reservation in the directory, then the user's row. */
+const shards = new Shards({ physical: [database] });
 const PASSWORD = "correct horse battery staple";
 const fixedHash = hashPassword(PASSWORD);
 /** Emails must be unique: this process's token and a counter. */
@@ -37,7 +41,7 @@ let sequence = 0;
 async function signUp(): Promise<void> {
   const email = `loop-${token}-${++sequence}@example.com`;
   const passwordHash = mode === "insert" ? await fixedHash : await hashPassword(PASSWORD);
-  await insertUser(database.writer, { name: "Bench Loop", email, passwordHash });
+  await createAccount(shards, { name: "Bench Loop", email, passwordHash });
 }
 
 interface RunRequest {

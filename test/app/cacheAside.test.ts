@@ -162,4 +162,24 @@ describe("CacheAside", () => {
     await cache.read("k", async () => 1);
     assert.ok(logs.lines().some((line) => line.recovered === "cache"));
   });
+
+  it("GIVEN a cached value read twice THEN both readers get one frozen object, and a new one once the entry changes", async () => {
+    const logs = captureLogs();
+    const memory = createMemoryCache();
+    const cache = new CacheAside(memory, logs.logger);
+    await memory.set("k", JSON.stringify({ name: "Ada", photo: { url: "a" } }), 60_000);
+    const first = await cache.read("k", async () => undefined);
+    const second = await cache.read("k", async () => undefined);
+    assert.equal(first.cache, "hit");
+    assert.equal(second.value, first.value, "one parse per cached string");
+    assert.ok(Object.isFrozen(first.value), "shared, so nobody may change it");
+    assert.ok(
+      Object.isFrozen((first.value as unknown as { photo: object }).photo),
+      "all the way down",
+    );
+    await memory.set("k", JSON.stringify({ name: "Grace", photo: null }), 60_000);
+    const third = await cache.read("k", async () => undefined);
+    assert.deepEqual(third.value, { name: "Grace", photo: null });
+    cache.close();
+  });
 });

@@ -20,6 +20,9 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
   assert.fail("expected a ConfigError");
 }
 
+/** A shard writer's RDS-managed master secret, as the stack passes it in DATABASE_SHARDS. */
+const SHARD_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-AbCdEf";
+
 describe("loadConfig", () => {
   it("GIVEN an empty environment THEN every tier is embedded under ./data on port 3000", () => {
     const config = loadConfig({}, "/srv");
@@ -31,6 +34,45 @@ describe("loadConfig", () => {
     assert.equal(config.region, "local");
     assert.equal(config.metricsNamespace, "ZeroToMillions");
     assert.equal(config.logLevel, "info");
+  });
+
+  it("GIVEN DATABASE_SHARDS and DATABASE_SHARD_MAP THEN the physical shards and the seed map are parsed", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://app@s0.example/app",
+      DATABASE_PASSWORD: "pw",
+      DATABASE_SHARDS: JSON.stringify([
+        {
+          url: "postgres://app@s1.example/app",
+          readUrls: ["postgres://app@s1r.example/app"],
+          secretArn: SHARD_SECRET,
+        },
+        { url: "postgres://app@s2.example:6432/app" },
+      ]),
+      DATABASE_SHARD_MAP: "0-4095:0,4096-6000:1,6001-8191:2",
+    });
+    assert.equal(config.database.kind, "postgres");
+    if (config.database.kind !== "postgres") return;
+    assert.deepEqual(
+      config.database.shards.map((shard) => [
+        shard.writer.host,
+        shard.writer.port,
+        shard.writer.password,
+        shard.readers.map((reader) => reader.host),
+      ]),
+      [
+        ["s1.example", 5432, "pw", ["s1r.example"]],
+        ["s2.example", 6432, "pw", []],
+      ],
+    );
+    // Shard 1 reads its own master secret; shard 2 shares shard 0's password.
+    assert.deepEqual(
+      config.database.shards.map((shard) => shard.passwordSecret?.arn),
+      [SHARD_SECRET, undefined],
+    );
+    assert.deepEqual(
+      [0, 4095, 4096, 6000, 6001, 8191].map((logical) => config.shardMap?.[logical]),
+      [0, 0, 1, 1, 2, 2],
+    );
   });
 
   it("GIVEN no SHUTDOWN_DEADLINE_SECONDS THEN the web role's deadline applies; GIVEN one THEN it is kept", () => {
@@ -242,6 +284,42 @@ describe("loadConfig", () => {
     ["DATABASE_URL", { DATABASE_URL: "postgres://app@host/app?sslmode=sometimes" }],
     ["DATABASE_READ_URLS", { DATABASE_URL: "postgres://app@h/app", DATABASE_READ_URLS: "nope" }],
     ["DATABASE_READ_URLS", { DATABASE_READ_URLS: "postgres://app@h/app" }],
+    ["DATABASE_SHARDS", { DATABASE_SHARDS: '[{"url":"postgres://app@s1/app"}]' }],
+    [
+      "DATABASE_SHARDS",
+      { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: "postgres://app@s1/app" },
+    ],
+    ["DATABASE_SHARDS", { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: '[{"uri":"x"}]' }],
+    [
+      "DATABASE_SHARDS[0].url",
+      { DATABASE_URL: "postgres://app@h/app", DATABASE_SHARDS: '[{"url":"nope"}]' },
+    ],
+    [
+      "DATABASE_SHARDS[0].secretArn",
+      {
+        DATABASE_URL: "postgres://app@h/app",
+        DATABASE_SHARDS: '[{"url":"postgres://app@s1/app","secretArn":"my-db-secret"}]',
+      },
+    ],
+    [
+      "DATABASE_SHARDS",
+      {
+        DATABASE_URL: "postgres://app@h/app?sslmode=require",
+        DATABASE_AUTH: "iam",
+        DATABASE_SHARDS: `[{"url":"postgres://app@s1/app?sslmode=require","secretArn":"${SHARD_SECRET}"}]`,
+      },
+    ],
+    [
+      "DATABASE_SHARDS[0]",
+      {
+        DATABASE_URL: "postgres://app@h/app?sslmode=require",
+        DATABASE_AUTH: "iam",
+        DATABASE_SHARDS: '[{"url":"postgres://app@s1/app"}]',
+      },
+    ],
+    ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-8190:0" }],
+    ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-8191:1" }],
+    ["DATABASE_SHARD_MAP", { DATABASE_SHARD_MAP: "0-100:0,100-8191:0" }],
     ...[
       "my-db-secret",
       "arn:aws:secretsmanager:us-east-1:123456789012:secret:",

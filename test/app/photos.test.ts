@@ -63,7 +63,7 @@ describe("photos (embedded)", () => {
   /** What the worker hands a thumbnail job, for tests that run jobs directly. */
   function jobContext() {
     return {
-      db: t.database,
+      shards: t.app.services.tiers.shards,
       files: t.files,
       cache: t.app.services.cache,
       logger: t.logs.logger,

@@ -105,6 +105,27 @@ describe("security (embedded)", () => {
       assert.doesNotMatch(response.body, /@example\.com/);
     });
 
+    it("GIVEN a user read from the cache WHEN strangers and the owner GET them THEN the stranger's body is the public view each time, as JSON, and the owner's is whole", async () => {
+      const { user, input } = await signUp();
+      const reads = [];
+      for (let i = 0; i < 3; i += 1) {
+        reads.push(await t.app.inject({ method: "GET", url: `/users/${user.id}` }));
+      }
+      assert.deepEqual(
+        reads.map((read) => read.headers["x-cache"]),
+        ["miss", "hit", "hit"],
+      );
+      for (const read of reads) {
+        assert.equal(read.headers["content-type"], "application/json; charset=utf-8");
+        assert.deepEqual(Object.keys(read.json()).sort(), ["id", "name", "photo"]);
+        assert.equal(read.body, reads[0]!.body);
+      }
+      const jar = await signIn(input.email, input.password);
+      const own = await jar.send(t.app, { method: "GET", url: `/users/${user.id}` });
+      assert.equal(own.headers["x-cache"], "hit");
+      assert.equal(own.json().email, input.email);
+    });
+
     it("GIVEN another signed-in user WHEN they GET someone else THEN still only the public view", async () => {
       const { user } = await signUp();
       const other = await signUp();
@@ -504,7 +525,7 @@ describe("security (embedded)", () => {
       const jar = new CookieJar();
       jar.store(response.headers["set-cookie"]);
       const value = decodeURIComponent(jar.get(READ_YOUR_WRITES_COOKIE) ?? "");
-      assert.match(value, /^[0-9A-F]+\/[0-9A-F]+\.[\w+/-]+$/, "LSN.signature");
+      assert.match(value, /^(\d+:[0-9A-F]+\/[0-9A-F]+,?)+\.[\w+/-]+$/, "shard:LSN,….signature");
       t.database.reset();
       await jar.send(t.app, { method: "GET", url: `/users/${response.json().id}` });
       assert.ok(t.database.queries.some((query) => query.side === "writer"));

@@ -206,8 +206,8 @@ describe("users API (embedded)", () => {
       assert.deepEqual(second.json(), first.json());
       assert.deepEqual(
         t.database.queries.map((query) => query.side),
-        ["reader"],
-        "one database read, from a reader",
+        ["reader", "reader"],
+        "one miss: the directory's public id, then the user's shard, both from a reader",
       );
     });
 
@@ -263,7 +263,8 @@ describe("users API (embedded)", () => {
       assert.equal(response.statusCode, 200);
       assert.deepEqual(
         t.database.queries.map((query) => query.side),
-        ["writer"],
+        ["writer", "writer"],
+        "the directory's public id, then the user's shard, both from the writer",
       );
     });
 

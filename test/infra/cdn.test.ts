@@ -142,6 +142,11 @@ describe("Cdn: argument validation", () => {
   const cases: Array<[string, Partial<CdnArgs>, RegExp | null]> = [
     ["a valid build", {}, null],
     [
+      "uploads to a replica that is not made",
+      { uploadsTo: "replica", enableReplication: false },
+      /uploadsTo: "replica" needs the replica bucket; set enableReplication to true/,
+    ],
+    [
       "a folder that does not exist",
       { staticFilesDir: join(scratch, "missing") },
       /staticFilesDir: ".*missing" is not a folder; run `npm run build:public`/,
@@ -308,14 +313,18 @@ describe("Cdn: buckets", () => {
     );
   });
 
-  it("GIVEN the app's origins THEN only the primary bucket allows GET and PUT from them; none gives no CORS", async () => {
+  it("GIVEN the app's origins THEN both buckets (uploads go to the replica after a failover) allow GET and PUT from them; none gives no CORS", async () => {
     const { ofType } = await build();
     const cors = ofType("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration");
-    assert.equal(cors.length, 1);
-    assert.equal(cors[0]!.inputs.bucket, "cdn-bucket-id");
-    const [rule] = cors[0]!.inputs.corsRules as Array<Record<string, unknown>>;
-    assert.deepEqual(rule!.allowedOrigins, ["https://app.example.com"]);
-    assert.deepEqual([...(rule!.allowedMethods as string[])].sort(), ["GET", "PUT"]);
+    assert.deepEqual(
+      cors.map((config) => config.inputs.bucket),
+      ["cdn-bucket-id", "cdn-replica-id"],
+    );
+    for (const config of cors) {
+      const [rule] = config.inputs.corsRules as Array<Record<string, unknown>>;
+      assert.deepEqual(rule!.allowedOrigins, ["https://app.example.com"]);
+      assert.deepEqual([...(rule!.allowedMethods as string[])].sort(), ["GET", "PUT"]);
+    }
     const without = await build({ corsAllowedOrigins: [] });
     assert.equal(
       without.ofType("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").length,
@@ -387,6 +396,31 @@ describe("Cdn: distribution", () => {
       });
       assert.equal(deny!.Effect, "Deny");
       assert.deepEqual(deny!.Condition, { Bool: { "aws:SecureTransport": "false" } });
+    }
+  });
+
+  it("GIVEN uploads go to the replica (a failover) THEN the origin group reads the replica first and fails over to the primary, and the browser may upload to either bucket", async () => {
+    const { named, ofType } = await build({ uploadsTo: "replica" });
+    const distribution = named("cdn-distribution", "aws:cloudfront/distribution:Distribution");
+    const [group] = distribution.inputs.originGroups as Array<Record<string, unknown>>;
+    assert.deepEqual(group!.members, [
+      { originId: "assets-replica" },
+      { originId: "assets-primary" },
+    ]);
+    const buckets = ["cdn-bucket", "cdn-replica"].map((name) =>
+      named(name, "aws:s3/bucket:Bucket"),
+    );
+    const cors = ofType("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration");
+    assert.deepEqual(
+      cors.map((rule) => rule.inputs.bucket).sort(),
+      buckets.map((bucket) => bucket.id).sort(),
+    );
+    const csp = (
+      named("cdn-headers", "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy").inputs
+        .securityHeadersConfig as { contentSecurityPolicy: { contentSecurityPolicy: string } }
+    ).contentSecurityPolicy.contentSecurityPolicy;
+    for (const bucket of buckets) {
+      assert.ok(csp.includes(`https://${String(bucket.state.bucketRegionalDomainName)}`), csp);
     }
   });
 

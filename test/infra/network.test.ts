@@ -65,6 +65,29 @@ describe("Network: argument validation", () => {
       { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 4 },
       /availabilityZoneCount: 4/,
     ],
+    [
+      "named zones, one per zone",
+      {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZoneCount: 2,
+        availabilityZones: ["eu-west-1a", "eu-west-1c"],
+      },
+      null,
+    ],
+    [
+      "fewer zone names than zones",
+      { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 3, availabilityZones: ["eu-west-1a"] },
+      /availabilityZones: 1 names for availabilityZoneCount 3/,
+    ],
+    [
+      "a zone named twice",
+      {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZoneCount: 2,
+        availabilityZones: ["eu-west-1a", "eu-west-1a"],
+      },
+      /availabilityZones: eu-west-1a, eu-west-1a names a zone twice/,
+    ],
   ];
   itValidatesEachCase(validateNetworkArgs, cases);
 
@@ -103,6 +126,38 @@ describe("Network: resources", () => {
     assert.equal(new Set(natIds).size, 3);
     assert.ok(natIds.every((id) => nats.some((nat) => nat.id === id)));
     assert.deepEqual(await resolve(network.availabilityZones[2]!), "us-east-1c");
+  });
+
+  it("GIVEN named zones and the region THEN the subnets go there and nothing is looked up (the network plans while its region's APIs are unreachable)", async () => {
+    const zones = ["us-east-1a", "us-east-1d"];
+    const { ofType, calls } = await render(
+      ({ provider }) =>
+        new Network(
+          "net",
+          {
+            cidrBlock: "10.10.0.0/16",
+            availabilityZoneCount: 2,
+            availabilityZones: zones,
+            region: "us-east-1",
+          },
+          { provider },
+        ),
+    );
+    const subnets = ofType("aws:ec2/subnet:Subnet");
+    for (const kind of ["public", "private", "isolated"]) {
+      assert.deepEqual(
+        subnets
+          .filter((subnet) => subnet.name.startsWith(`net-${kind}-`))
+          .map((subnet) => subnet.inputs.availabilityZone),
+        zones,
+        kind,
+      );
+    }
+    assert.equal(
+      ofType("aws:ec2/vpcEndpoint:VpcEndpoint")[0]!.inputs.serviceName,
+      "com.amazonaws.us-east-1.s3",
+    );
+    assert.deepEqual(calls, []);
   });
 
   it("GIVEN a single NAT THEN every private route table shares it and isolated subnets have no route out", async () => {

@@ -1,6 +1,7 @@
 /**
  * The whole pack over the real program: `dev` and `prod` synthesized under the mocks, each checked
- * with its own policy/config.<stack>.json. Any mandatory violation fails; advisories are printed.
+ * with its own policy/config.<stack>.json, and `prod` once more with three physical shards (every
+ * rule must hold for each shard's databases). Any mandatory violation fails; advisories are printed.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -13,10 +14,20 @@ import { describeViolations, fromSynth, runPolicies } from "./runner";
 
 const PROJECT_ROOT = join(__dirname, "..", "..");
 
-for (const stack of ["dev", "prod"] as const) {
-  describe(`policy pack over the ${stack} stack`, () => {
-    it(`GIVEN the ${stack} synth WHEN every rule runs with policy/config.${stack}.json THEN there is no mandatory violation`, async (t) => {
-      const result = await synth(stack);
+const RUNS = [
+  { label: "dev", stack: "dev", overrides: {} },
+  { label: "prod", stack: "prod", overrides: {} },
+  {
+    label: "prod with 3 shards",
+    stack: "prod",
+    overrides: { database: { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } },
+  },
+] as const;
+
+for (const { label, stack, overrides } of RUNS) {
+  describe(`policy pack over the ${label} stack`, () => {
+    it(`GIVEN the ${label} synth WHEN every rule runs with policy/config.${stack}.json THEN there is no mandatory violation`, async (t) => {
+      const result = await synth(stack, overrides);
       assert.equal(
         result.error,
         undefined,

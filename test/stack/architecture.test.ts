@@ -24,6 +24,7 @@ const T = {
   tableReplica: "aws:dynamodb/tableReplica:TableReplica",
   ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   provider: "pulumi:providers:aws",
 } as const;
 
@@ -222,6 +223,27 @@ for (const stack of STACKS) {
         const [container] = containers(task);
         const queueUrl = (container?.environment ?? []).find((e) => e.name === "QUEUE_URL")?.value;
         if (queueUrl) assert.match(queueUrl, new RegExp(`^https://sqs\\.${task.region}\\.`));
+      }
+    });
+
+    it("every web and worker service waits for every policy on its task role, wherever it was granted: no task starts before it may read its secrets, files, sessions and queues", () => {
+      const { synth: s } = loaded[stack]!;
+      const services = s.ofType(T.ecsService);
+      assert.equal(services.length, 4, "web and workers in two regions");
+      for (const service of services) {
+        const task = s.resources.find(
+          (r) =>
+            r.id === service.inputs.taskDefinition || r.state.arn === service.inputs.taskDefinition,
+        );
+        assert.ok(task, `${service.name}: its task definition`);
+        const roleName = String(task.inputs.taskRoleArn).split("/").pop();
+        const grants = s.ofType(T.rolePolicy).filter((policy) => policy.inputs.role === roleName);
+        // Granted by the tier itself and by the other components (CDN, sessions, logins, queues).
+        assert.ok(grants.length >= 4, `${service.name}: ${grants.map((g) => g.name).join(", ")}`);
+        const missing = grants
+          .filter((grant) => !(service.dependsOn ?? []).includes(grant.urn))
+          .map((grant) => grant.name);
+        assert.deepEqual(missing, [], `${service.name} starts without these grants`);
       }
     });
 

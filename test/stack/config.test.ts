@@ -59,6 +59,27 @@ describe("stack config: each invalid setting is named with its key path and what
       },
       /^network\.cidrs\.secondary: overlaps/,
     ],
+    [
+      "an availability zone of another region",
+      {
+        environment: "dev",
+        network: { availabilityZoneNames: { secondary: ["us-west-2a", "us-east-1b"] } },
+      },
+      /^network\.availabilityZoneNames\.secondary: us-east-1b is not an availability zone of us-west-2/,
+    ],
+    [
+      "fewer zone names than zones",
+      { environment: "prod", network: { availabilityZoneNames: { primary: ["us-east-1a"] } } },
+      /^network\.availabilityZoneNames\.primary: 1 names for network\.availabilityZones 3/,
+    ],
+    [
+      "a zone named twice",
+      {
+        environment: "dev",
+        network: { availabilityZoneNames: { primary: ["us-east-1a", "us-east-1a"] } },
+      },
+      /^network\.availabilityZoneNames\.primary: us-east-1a, us-east-1a names a zone twice/,
+    ],
     ["a missing required key", {}, /^environment: /],
     ["an unknown top-level key", { environment: "dev", databse: {} }, /^databse: unknown key/],
     [

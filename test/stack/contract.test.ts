@@ -17,6 +17,7 @@ import {
   MIGRATE_SECRETS,
   MIGRATE_VARIABLES,
   OPTIONAL_TIER_VARIABLES,
+  SHARD_VARIABLES,
   TASK_ROLES,
   TASK_SECRETS,
   TASK_VARIABLES,
@@ -43,6 +44,11 @@ const STACKS = [
     label: "prod with the writer in the secondary",
     stack: "prod",
     overrides: { database: { writerRegion: "secondary" } },
+  },
+  {
+    label: "prod with 3 shards",
+    stack: "prod",
+    overrides: { database: { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } },
   },
 ] as const;
 
@@ -113,7 +119,9 @@ before(async () => {
   });
 });
 
-for (const { label } of STACKS) {
+for (const { label, overrides } of STACKS) {
+  const shards =
+    "database" in overrides && "shards" in overrides.database ? overrides.database.shards : 1;
   describe(`contract: ${label}`, () => {
     const tasks = () => roleTasks(synths.get(label)!);
     // A region without a cache (the emulator cannot host one) leaves the cache's variables out.
@@ -122,12 +130,14 @@ for (const { label } of STACKS) {
         .get(label)!
         .ofType(T.cacheGroup)
         .some((group) => group.region === task.region);
+    // The shards' variables are set exactly when there is more than one physical shard.
     const expected = (names: readonly string[], task: SynthResource) =>
       names
         .filter(
           (name) =>
             hasCache(task) || !(OPTIONAL_TIER_VARIABLES as readonly string[]).includes(name),
         )
+        .filter((name) => shards > 1 || !(SHARD_VARIABLES as readonly string[]).includes(name))
         .sort();
 
     it("GIVEN the synth THEN it runs a web and a worker task per region", () => {
@@ -144,6 +154,20 @@ for (const { label } of STACKS) {
           task.name,
         );
         assert.equal(config.files.kind, "s3", task.name);
+        // Every physical shard reaches the app: shards 1..N-1 beside DATABASE_URL, and the map.
+        assert.equal(
+          config.database.kind === "postgres" ? config.database.shards.length + 1 : 0,
+          shards,
+          `${task.name}: physical shards`,
+        );
+        if (shards > 1) {
+          assert.equal(config.shardMap?.length, 8192, `${task.name}: the shard map`);
+          assert.equal(
+            new Set(config.shardMap).size,
+            shards,
+            `${task.name}: the map uses each shard`,
+          );
+        }
       }
     });
 
@@ -232,15 +256,20 @@ for (const { label } of STACKS) {
 }
 
 describe("contract: the migrate step", () => {
-  for (const { label } of STACKS) {
+  for (const { label, overrides } of STACKS) {
+    const shards =
+      "database" in overrides && "shards" in overrides.database ? overrides.database.shards : 1;
     it(`GIVEN ${label} THEN one migrate task gets exactly its variables and secrets, and the app's loaders read each`, () => {
       const migrates = synths.get(label)!.ofType(T.taskDefinition).filter(isMigrate);
       assert.equal(migrates.length, 1);
       const task = migrates[0]!;
       const container = containerOf(task);
+      // The other shards' variable is set exactly when there is more than one physical shard.
       assert.deepEqual(
         container.environment.map(({ name }) => name).sort(),
-        [...MIGRATE_VARIABLES].sort(),
+        MIGRATE_VARIABLES.filter(
+          (name) => shards > 1 || !(SHARD_VARIABLES as readonly string[]).includes(name),
+        ).sort(),
       );
       assert.deepEqual(
         container.secrets.map(({ name }) => name).sort(),

@@ -13,7 +13,6 @@ import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks
 import { databaseShape } from "../../stacks/region";
 import { synth, type Synth, type SynthResource } from "../../harness";
 import { PROJECT_ROOT, stackConfig } from "../../harness/synth";
-import { LOOKUP_MARK } from "../../harness/mocks";
 
 const T = {
   db: "aws:rds/instance:Instance",
@@ -34,6 +33,10 @@ const T = {
   service: "aws:ecs/service:Service",
   migrateRun: "pulumi-nodejs:dynamic/migrate:MigrationRun",
   cluster: "aws:ecs/cluster:Cluster",
+  distribution: "aws:cloudfront/distribution:Distribution",
+  bucket: "aws:s3/bucket:Bucket",
+  cors: "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
+  responseHeaders: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
 } as const;
 
 /** What a region's checks may depend on: its own tiers (contract: HealthDependency). */
@@ -316,6 +319,50 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
     }
   });
 
+  it("THEN the CDN reads first the bucket uploads land in (the replica) and fails over to the primary, in both directions the browser may upload to the replica (CORS, the page's CSP)", () => {
+    const origins = (s: Synth) => {
+      const distribution = s.named("assets-distribution", T.distribution);
+      const domains = new Map(
+        (distribution.inputs.origins as Array<{ originId: string; domainName: string }>).map(
+          (origin) => [origin.originId, origin.domainName],
+        ),
+      );
+      const [group] = distribution.inputs.originGroups as Array<{
+        members: Array<{ originId: string }>;
+      }>;
+      return group!.members.map((member) => domains.get(member.originId));
+    };
+    const regional = (s: Synth, name: string) =>
+      String(s.named(name, T.bucket).state.bucketRegionalDomainName);
+    assert.deepEqual(origins(failedOver), [
+      regional(failedOver, "assets-replica"),
+      regional(failedOver, "assets-bucket"),
+    ]);
+    assert.deepEqual(
+      origins(normal),
+      [regional(normal, "assets-bucket"), regional(normal, "assets-replica")],
+      "before: the primary bucket first",
+    );
+    // A reorder, not a new distribution.
+    assert.equal(
+      failedOver.named("assets-distribution", T.distribution).urn,
+      normal.named("assets-distribution", T.distribution).urn,
+    );
+    const replica = failedOver.named("assets-replica", T.bucket);
+    const cors = failedOver
+      .ofType(T.cors, config.regions.secondary)
+      .filter((rule) => rule.inputs.bucket === replica.id);
+    assert.equal(cors.length, 1, "the replica bucket accepts browser uploads");
+    const headers = failedOver.named("assets-headers", T.responseHeaders).inputs
+      .securityHeadersConfig as { contentSecurityPolicy: { contentSecurityPolicy: string } };
+    assert.ok(
+      headers.contentSecurityPolicy.contentSecurityPolicy.includes(
+        `https://${regional(failedOver, "assets-replica")}`,
+      ),
+      "the page may send uploads to the replica",
+    );
+  });
+
   it("THEN the primary's database is left exactly as it was", () => {
     const primaryDbs = (s: Synth) =>
       s
@@ -394,38 +441,35 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
   });
 });
 
-describe("failover: GIVEN prod WHEN database.writerRegion is secondary, every lookup through the primary's provider marked", () => {
-  let marked: Synth;
-  before(async () => {
-    marked = await synth("prod", FAILOVER, { markCallsIn: config.regions.primary });
-    assert.equal(marked.error, undefined, marked.error);
+describe("failover: GIVEN prod WHEN database.writerRegion is secondary, every data source call recorded with its provider's region", () => {
+  it("THEN no call goes to the primary's provider (account, partition, zones, regions): the program plans without the lost region", () => {
+    const primary = config.regions.primary;
+    // The spec sees what it looks for: before the failover the same lookups go to the primary.
+    assert.ok(normal.calls.some((call) => call.region === primary));
+    assert.ok(failedOver.calls.length > 0);
+    assert.deepEqual(
+      failedOver.calls.filter((call) => call.region === primary).map((call) => call.token),
+      [],
+    );
   });
 
-  /** The secondary's resources, and the policies of its roles wherever their provider is. */
-  const secondaryResources = (s: Synth): SynthResource[] => {
-    const secondary = config.regions.secondary;
-    const roles = new Set(
-      s.ofType("aws:iam/role:Role", secondary).map((role) => String(role.state.name ?? role.name)),
+  it("THEN no availability zone is looked up in either region (config names them): an impaired zone cannot move a region's subnets", () => {
+    assert.deepEqual(
+      [...normal.calls, ...failedOver.calls]
+        .filter((call) => call.token === "aws:index/getAvailabilityZones:getAvailabilityZones")
+        .map((call) => call.region),
+      [],
     );
-    return s.resources.filter(
-      (r) =>
-        r.region === secondary || (r.type === T.rolePolicy && roles.has(String(r.inputs.role))),
-    );
-  };
-
-  it("THEN no resource of the secondary, nor any policy of its roles, takes a value looked up through the primary's provider (account, zones, partition): the secondary plans without the lost region", () => {
-    const primary = config.regions.primary;
-    // The spec sees what it looks for: the primary's own resources do take its lookups.
-    assert.ok(marked.calls.some((call) => call.region === primary));
-    assert.ok(
-      marked.resources.some(
-        (r) => r.region === primary && JSON.stringify(r.inputs).includes(LOOKUP_MARK),
-      ),
-    );
-    const taking = secondaryResources(marked)
-      .filter((r) => JSON.stringify(r.inputs).includes(LOOKUP_MARK))
-      .map((r) => `${r.type} ${r.name}`);
-    assert.deepEqual(taking, []);
+    for (const role of ["primary", "secondary"] as const) {
+      const zones = failedOver
+        .ofType(T.subnet, config.regions[role])
+        .map((subnet) => String(subnet.inputs.availabilityZone));
+      assert.deepEqual(
+        [...new Set(zones)].sort(),
+        ["a", "b", "c"].map((letter) => `${config.regions[role]}${letter}`),
+        role,
+      );
+    }
   });
 });
 

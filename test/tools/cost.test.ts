@@ -11,7 +11,7 @@ import { estimate, type Estimate } from "../../tools/cost/estimate";
 import { FREE, PRICED } from "../../tools/cost/meters";
 import { formatDiff, formatMarkdown, formatText } from "../../tools/cost/report";
 import { USAGE, USAGE_NOTES, usageEntries, type UsageAssumptions } from "../../tools/cost/usage";
-import { COST_STACKS, README, readmeWithCostTables } from "../../tools/readme";
+import { COST_STACKS, ONE_MORE_SHARD, README, readmeWithCostTables } from "../../tools/readme";
 import type { SynthResource, SynthResult } from "../../tools/synth";
 import { assignTiers, regionOf, TIERS } from "../../tools/tiers";
 import { synth, type Synth } from "../../harness";
@@ -231,11 +231,19 @@ describe("GIVEN the shipped stacks", () => {
     outputs: s.outputs,
   });
 
+  /** Each cost stack with one more physical shard (the README's per-shard cost). */
+  const sharded: Record<string, Estimate> = {};
+
   before(async () => {
     for (const stack of STACKS) {
       synths[stack] = await synth(stack);
       assert.equal(synths[stack].error, undefined, `synth of ${stack} failed`);
       estimates[stack] = estimate(asResult(synths[stack]));
+    }
+    for (const stack of COST_STACKS) {
+      const withShard = await synth(stack, ONE_MORE_SHARD);
+      assert.equal(withShard.error, undefined, `synth of ${stack} with two shards failed`);
+      sharded[stack] = estimate(asResult(withShard));
     }
   });
 
@@ -300,9 +308,21 @@ describe("GIVEN the shipped stacks", () => {
       await readmeWithCostTables(
         readme,
         COST_STACKS.map((stack) => estimates[stack]!),
+        COST_STACKS.map((stack) => sharded[stack]!),
       ),
       "README.md's cost tables are stale: run `npm run docs:cost`",
     );
+  });
+
+  it("THEN one more physical shard costs more in every cost stack, most of it in the database tier", () => {
+    for (const stack of COST_STACKS) {
+      const tier = (e: Estimate) => e.tiers.find((t) => t.tier === "database")!.monthlyUsd.min;
+      const added = sharded[stack]!.monthlyUsd.min - estimates[stack]!.monthlyUsd.min;
+      assert.ok(added > 0, `${stack}: +${added}`);
+      // Alarms are priced under observability; the rest a shard adds is the database tier's.
+      assert.ok(tier(sharded[stack]!) - tier(estimates[stack]!) <= added + 0.01, stack);
+      assert.ok(tier(sharded[stack]!) - tier(estimates[stack]!) > added / 2, stack);
+    }
   });
 
   it("THEN no type is both priced and free", () => {

@@ -4,14 +4,15 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Uncached, type CacheAside, type CacheOutcome } from "../cacheAside";
-import { parseLsn, readAtLeast, writerLsn, type Lsn } from "../replication/lsn";
-import type { QueryFn } from "../tiers/database";
+import { parseLsn, readAtLeast, writerLsn, type AtLeastRead, type Lsn } from "../replication/lsn";
+import { DIRECTORY_SHARD } from "../sharding/router";
 import type { Metrics } from "../metrics";
 import type { PasswordHasher } from "../passwords";
 import type { RateLimitSettings, RefundRateLimit } from "./rateLimits";
 import type { Tiers } from "../tiers";
 import type { SessionData } from "../tiers/sessions";
-import { cacheKeyForUser, findUser, toUser } from "../users";
+import { userIdOf } from "../sharding/accounts";
+import { cacheKeyForUser, findUser, toUser, type CachedUser } from "../users";
 import { HttpError } from "./errors";
 import type { User } from "./schemas";
 
@@ -21,14 +22,21 @@ import type { User } from "./schemas";
  */
 export const SESSION_COOKIE = "sid";
 /**
- * Holds the WAL position (LSN) of this client's last write: its reads go to a replica only once
- * that replica has replayed it, else to the writer. Signed (HMAC, @fastify/cookie): a client cannot
- * send its reads to the writer with a made-up LSN. A genuine one kept past its Max-Age needs no
- * time bound: once the replicas have replayed it, its reads go to them again.
+ * Holds the WAL position (LSN) of this client's last write on each physical shard it wrote to
+ * (`0:16/B374D848,2:0/3000060`; LSNs of different servers do not compare): its reads of a shard go
+ * to a replica only once that replica has replayed the shard's LSN, else to the shard's writer.
+ * Signed (HMAC, @fastify/cookie): a client cannot send its reads to the writer with a made-up LSN.
+ * A genuine one kept past its Max-Age needs no time bound: once the replicas have replayed it,
+ * its reads go to them again.
  */
 export const READ_YOUR_WRITES_COOKIE = "rw_lsn";
 /** The cookie's value when a write's LSN could not be read: every read goes to the writer. */
 const LSN_UNKNOWN = "FFFFFFFF/FFFFFFFF";
+/** Physical shards a cookie may name; far more than any deployment has (keeps the cookie small). */
+const MAX_SHARDS_IN_COOKIE = 64;
+
+/** A client's last write per physical shard, by shard number. */
+export type WritePositions = ReadonlyMap<number, Lsn>;
 
 export interface WebSettings {
   /** How long after a write the client's reads check its LSN (past any plausible lag). */
@@ -98,44 +106,82 @@ function signedCookie(request: FastifyRequest, name: string): string | undefined
   return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
 }
 
-/** After a write: this client's reads need a server that has replayed `lsn`. */
+/** The cookie's form of `positions`; parseWritePositions reads it back. */
+export function formatWritePositions(positions: WritePositions): string {
+  return [...positions]
+    .sort(([a], [b]) => a - b)
+    .map(([shard, lsn]) => `${shard}:${lsn}`)
+    .join(",");
+}
+
+/**
+ * The positions a cookie holds, or undefined when it holds none that parse (a tampered or foreign
+ * value). A bare LSN, as a single-shard deployment wrote it before sharding, is shard 0's.
+ */
+export function parseWritePositions(value: string | undefined): WritePositions | undefined {
+  if (value === undefined) return undefined;
+  const positions = new Map<number, Lsn>();
+  for (const entry of value.split(",").slice(0, MAX_SHARDS_IN_COOKIE)) {
+    const [shardText, lsnText] = entry.includes(":") ? entry.split(":", 2) : ["0", entry];
+    const shard = Number(shardText);
+    const lsn = parseLsn(lsnText);
+    if (Number.isInteger(shard) && shard >= 0 && lsn !== undefined) positions.set(shard, lsn);
+  }
+  return positions.size === 0 ? undefined : positions;
+}
+
+/**
+ * After a write: this client's reads of each shard in `written` need a server that has replayed
+ * its LSN there (undefined: unknown, read the writer). Positions on other shards are kept.
+ */
 export function markWrite(
   request: FastifyRequest,
   reply: FastifyReply,
   context: RouteContext,
-  lsn: Lsn | undefined,
+  written: ReadonlyMap<number, Lsn | undefined>,
 ) {
+  const positions = new Map(clientWritePositions(request));
+  for (const [shard, lsn] of written) positions.set(shard, lsn ?? LSN_UNKNOWN);
   const ms = context.settings.readYourWritesMs;
-  const value = lsn ?? LSN_UNKNOWN;
+  const value = formatWritePositions(positions);
   setCookie(request, reply, READ_YOUR_WRITES_COOKIE, value, Math.ceil(ms / 1000), true);
 }
 
-/** The LSN of this client's last write, while its signed cookie lasts. */
-export function clientWriteLsn(request: FastifyRequest): Lsn | undefined {
-  return parseLsn(signedCookie(request, READ_YOUR_WRITES_COOKIE));
+/** This client's last write per physical shard, while its signed cookie lasts. */
+export function clientWritePositions(request: FastifyRequest): WritePositions | undefined {
+  return parseWritePositions(signedCookie(request, READ_YOUR_WRITES_COOKIE));
 }
 
 /**
- * After a write has committed: invalidates `keys` in every region at the write's LSN and marks
- * this client's reads. The write stands even if its LSN cannot be read: then the keys are
- * invalidated here only (the other region's entries expire with their TTL) and this client reads
- * from the writer until its cookie expires.
+ * After a write for the user `userId` (internal id) has committed: invalidates `keys` in every
+ * region at the LSN of the user's shard and marks this client's reads of that shard and of the
+ * directory (physical shard 0: sign-up, email changes and deletion write there too). The write
+ * stands even if an LSN cannot be read: then the keys are invalidated here only (the other
+ * region's entries expire with their TTL) and this client reads that writer until its cookie expires.
  */
 export async function afterWrite(
   request: FastifyRequest,
   reply: FastifyReply,
   context: RouteContext,
+  userId: string,
   keys: string[],
 ): Promise<void> {
-  const lsn = await writerLsn(context.tiers.database.writer).catch((error: unknown) => {
-    request.log.warn(
-      { err: error, keys },
-      "the write's LSN could not be read; invalidating here only",
-    );
-    return undefined;
-  });
-  for (const key of keys) await context.cache.invalidate(key, lsn);
-  markWrite(request, reply, context, lsn);
+  const { shards } = context.tiers;
+  const userShard = shards.physicalShardOfUser(userId);
+  const written = new Map<number, Lsn | undefined>();
+  for (const shard of new Set([DIRECTORY_SHARD, userShard])) {
+    const lsn = await writerLsn(shards.physical[shard]!.writer).catch((error: unknown) => {
+      request.log.warn(
+        { err: error, keys, physicalShard: shard },
+        "the write's LSN could not be read; invalidating here only",
+      );
+      return undefined;
+    });
+    written.set(shard, lsn);
+  }
+  const lsn = written.get(userShard);
+  for (const key of keys) await context.cache.invalidate(key, lsn, userShard);
+  markWrite(request, reply, context, written);
 }
 
 export interface CurrentSession {
@@ -172,10 +218,13 @@ export async function requireSelf(
 }
 
 /**
- * One user through the cache. A client that wrote recently skips the cache (it may predate the
- * write) and reads a replica that has replayed its write, else the writer. Everyone else reads
- * through the cache, which is filled only from a source that has replayed the key's latest
- * invalidation (its fence); a row read from a replica behind the fence is served, not cached.
+ * One user, by public id, through the cache. The directory (physical shard 0) maps the public id
+ * to the internal id, which names the user's shard. A client that wrote recently skips the cache
+ * (it may predate the write) and reads, on each of the two, a replica that has replayed its write
+ * there, else the writer. Everyone else reads through the cache, which is filled only from a
+ * replica of the user's shard that has replayed the key's latest invalidation (its fence); a row
+ * read from a replica behind the fence is served, not cached. Every read counts for its logical
+ * shard's heat.
  */
 export async function readUser(
   request: FastifyRequest,
@@ -183,25 +232,62 @@ export async function readUser(
   id: string,
 ): Promise<{ user: User | undefined; cache: CacheOutcome }> {
   const key = cacheKeyForUser(id);
-  const { database, files } = context.tiers;
-  const find = async (query: QueryFn) => {
-    const row = await findUser(query, id);
-    return row === undefined ? undefined : toUser(row, files);
-  };
-  const written = clientWriteLsn(request);
+  const { shards } = context.tiers;
+  const written = clientWritePositions(request);
   if (written !== undefined) {
-    const { value, source } = await readAtLeast(database, written, find, "writer");
+    const atLeast = {
+      directory: written.get(DIRECTORY_SHARD),
+      row: (shard: number) => written.get(shard),
+    };
+    const { value, source } = await findCachedUser(context, id, atLeast, "writer");
     // The writer's row is the newest there is; a replica's may still be behind the key's fence.
     if (value !== undefined && source === "writer") await context.cache.store(key, value);
+    if (value !== undefined) shards.countRequest(value.userId);
     context.metrics.count("CacheMiss");
-    return { user: value, cache: "miss" };
+    return { user: value?.user, cache: "miss" };
   }
   const { value, cache } = await context.cache.read(key, async (fence) => {
-    const read = await readAtLeast(database, fence, find, "stale");
+    // The fence is an LSN of the user's shard; the directory's mapping never changes.
+    const atLeast = { directory: undefined, row: () => fence };
+    const read = await findCachedUser(context, id, atLeast, "stale");
     return read.source === "stale" ? new Uncached(read.value) : read.value;
   });
+  if (value !== undefined) shards.countRequest(value.userId);
   context.metrics.count(cache === "hit" ? "CacheHit" : "CacheMiss");
-  return { user: value, cache };
+  return { user: value?.user, cache };
+}
+
+/**
+ * The user with this public id: its internal id from the directory, then its row from its shard,
+ * each from a server that has replayed the LSN `atLeast` gives for it (`row` is asked with the
+ * user's physical shard). The source is `stale` when either read may predate its LSN.
+ */
+async function findCachedUser(
+  context: RouteContext,
+  publicId: string,
+  atLeast: { directory: Lsn | undefined; row: (userShard: number) => Lsn | undefined },
+  fallback: "writer" | "stale",
+): Promise<AtLeastRead<CachedUser | undefined>> {
+  const { shards, files } = context.tiers;
+  const directory = await readAtLeast(
+    shards.directory,
+    atLeast.directory,
+    (query) => userIdOf(query, publicId),
+    fallback,
+  );
+  const userId = directory.value;
+  if (userId === undefined) return { value: undefined, source: directory.source };
+  const userShard = shards.physicalShardOfUser(userId);
+  const row = await readAtLeast(
+    shards.physical[userShard]!,
+    atLeast.row(userShard),
+    async (query) => {
+      const found = await findUser(query, userId);
+      return found === undefined ? undefined : { userId, user: toUser(found, files) };
+    },
+    fallback,
+  );
+  return { value: row.value, source: directory.source === "stale" ? "stale" : row.source };
 }
 
 export function userNotFound(id: string): HttpError {

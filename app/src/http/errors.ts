@@ -8,7 +8,7 @@ import { PasswordHashingBusyError } from "../passwords";
 import { FileStoreUnavailableError } from "../tiers/files";
 import { isConnectionError } from "../tiers/postgres";
 import { QueueUnavailableError } from "../tiers/queue";
-import { PATTERN_MESSAGES } from "./schemas";
+import { JSON_CONTENT_TYPE, PATTERN_MESSAGES } from "./schemas";
 import { methodNotAllowed } from "./security";
 import { SessionStoreUnavailableError } from "../tiers/sessions";
 
@@ -103,7 +103,7 @@ const FRAMEWORK_MESSAGES: Record<string, { error: string; message: string }> = {
 };
 
 function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
-  return reply.status(status).type("application/json; charset=utf-8").send(body);
+  return reply.status(status).type(JSON_CONTENT_TYPE).send(body);
 }
 
 /** Seconds a client is told to wait after a tier outage: about one breaker reset or writer failover. */

@@ -6,6 +6,9 @@ import { z } from "zod";
 
 export type JsonSchema = Record<string, unknown>;
 
+/** What every JSON answer is sent as (Fastify's own default for a serialized object). */
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
 /**
  * Draft-07 for Fastify's Ajv. Where zod emits both `format` and the `pattern` that implements it,
  * the pattern is dropped: ajv-formats checks the format, and a failed pattern would only produce

@@ -12,8 +12,9 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { CacheAside } from "../cacheAside";
 import { writerLsn } from "../replication/lsn";
-import type { Database } from "../tiers/database";
+import type { Shards } from "../sharding/router";
 import type { FileStore } from "../tiers/files";
+import { userIdOf } from "../sharding/accounts";
 import { cacheKeyForUser } from "../users";
 
 export const THUMBNAIL_SIZE = 128;
@@ -43,7 +44,8 @@ export function thumbnailKeyFor(job: ThumbnailJob): string {
 }
 
 export interface ThumbnailContext {
-  db: Database;
+  /** The job's rows go to the user's shard. */
+  shards: Shards;
   files: FileStore;
   cache: CacheAside;
   logger: Logger;
@@ -74,8 +76,15 @@ export async function processThumbnailJob(
   job: ThumbnailJob,
   context: ThumbnailContext,
 ): Promise<JobOutcome> {
-  const { db, files } = context;
-  const done = await db.writer("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
+  const { shards, files } = context;
+  // The job names the user by public id; the directory gives the internal id, which names the shard.
+  const userId = await userIdOf(shards.directory.writer, job.userId);
+  if (userId === undefined) {
+    // The account was deleted after the upload: there is no one to point at the photo.
+    context.logger.info({ jobId: job.id, userId: job.userId }, "thumbnail skipped: no such user");
+    return "processed";
+  }
+  const done = await shards.forUser(userId).writer("SELECT 1 FROM jobs WHERE id = $1", [job.id]);
   if (done.length > 0) return "duplicate";
 
   const size = (await files.head(job.uploadKey))?.size;
@@ -87,24 +96,28 @@ export async function processThumbnailJob(
   const thumbnailKey = thumbnailKeyFor(job);
   await files.write(thumbnailKey, thumbnail, "image/webp");
 
-  const applied = await db.transaction(async (tx) => {
-    // A concurrent delivery of the same job that committed first wins; this one changes nothing.
-    const claimed = await tx.query(
-      "INSERT INTO jobs (id, kind) VALUES ($1, 'thumbnail') ON CONFLICT (id) DO NOTHING RETURNING id",
-      [job.id],
-    );
-    if (claimed.length === 0) return false;
-    await tx.query(
-      `UPDATE users SET photo_key = $2, photo_requested_at = $3, updated_at = now()
-        WHERE public_id = $1 AND (photo_requested_at IS NULL OR photo_requested_at < $3)`,
-      [job.userId, thumbnailKey, job.requestedAt],
-    );
-    return true;
-  });
+  const applied = await shards.route(userId, (db) =>
+    db.transaction(async (tx) => {
+      // A concurrent delivery of the same job that committed first wins; this one changes nothing.
+      const claimed = await tx.query(
+        "INSERT INTO jobs (id, kind, user_id) VALUES ($1, 'thumbnail', $2) ON CONFLICT (id) DO NOTHING RETURNING id",
+        [job.id, userId],
+      );
+      if (claimed.length === 0) return false;
+      await tx.query(
+        `UPDATE users SET photo_key = $2, photo_requested_at = $3, updated_at = now()
+          WHERE id = $1 AND (photo_requested_at IS NULL OR photo_requested_at < $3)`,
+        [userId, thumbnailKey, job.requestedAt],
+      );
+      return true;
+    }),
+  );
   if (!applied) return "duplicate";
-  // Every region drops the cached user once its replica shows the new photo (see afterWrite).
-  const lsn = await writerLsn(db.writer).catch(() => undefined);
-  await context.cache.invalidate(cacheKeyForUser(job.userId), lsn);
+  // Every region drops the cached user once its replica of the user's shard shows the new photo
+  // (see afterWrite).
+  const shard = shards.physicalShardOfUser(userId);
+  const lsn = await writerLsn(shards.physical[shard]!.writer).catch(() => undefined);
+  await context.cache.invalidate(cacheKeyForUser(job.userId), lsn, shard);
   context.logger.info(
     { jobId: job.id, userId: job.userId, thumbnailKey, bytes: thumbnail.length },
     "thumbnail stored",

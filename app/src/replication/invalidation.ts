@@ -29,7 +29,12 @@ export const Invalidation = z.object({
   version: z.literal(1),
   /** The cache key, as CacheAside names it (`user:<id>`). */
   key: z.string().min(1).max(512),
-  /** The writer's WAL position after the write that made the key stale. */
+  /**
+   * The physical shard whose writer took the write (its replicas are the ones to wait for);
+   * absent in messages from before sharding, which had shard 0 only.
+   */
+  shard: z.number().int().min(0).default(0),
+  /** That writer's WAL position after the write that made the key stale. */
   lsn: z
     .string()
     .refine((value) => parseLsn(value) !== undefined, "must be an LSN such as 0/3000060"),
@@ -83,11 +88,12 @@ export class InvalidationPublisher {
     this.metrics = metrics;
   }
 
-  publish(key: string, lsn: Lsn): void {
+  publish(key: string, lsn: Lsn, shard = 0): void {
     const message: Invalidation = {
       type: "cache-invalidation",
       version: 1,
       key,
+      shard,
       lsn,
       origin: this.options.origin,
       sentAt: new Date().toISOString(),
@@ -134,7 +140,8 @@ export class InvalidationPublisher {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface InvalidationHandlerOptions {
-  database: Database;
+  /** This region's databases by physical shard number (a message names the shard it waits on). */
+  shards: readonly Database[];
   cache: Cache;
   fences: FenceStore;
   logger: Logger;
@@ -158,15 +165,31 @@ export function createInvalidationHandler(options: InvalidationHandlerOptions): 
         `not an invalidation: ${result.error.issues[0]?.message ?? ""}`,
       );
     }
-    const { key, origin } = result.data;
+    const { key, origin, shard } = result.data;
     const lsn = parseLsn(result.data.lsn)!;
+    const database = options.shards[shard];
+    if (database === undefined) {
+      // A region configured with fewer shards than the writer's: nothing here to wait for. The
+      // key goes at once (the safe side), and the message is dead-lettered for someone to look.
+      await options.cache.delete(key);
+      throw new UnprocessableJobError(
+        `the invalidation names physical shard ${shard}; this region has ${options.shards.length}`,
+      );
+    }
     await options.fences.raise(key, lsn, timing.fenceTtlMs);
     const started = Date.now();
-    while (!(await regionHasReplayed(options.database, lsn))) {
+    while (!(await regionHasReplayed(database, lsn))) {
       if (Date.now() - started >= timing.maxReplayWaitMs) {
         options.metrics.count("InvalidationWaitExceeded");
         options.logger.warn(
-          { key, lsn, origin, waitedMs: Date.now() - started, invalidationWaitExceeded: true },
+          {
+            key,
+            lsn,
+            origin,
+            physicalShard: shard,
+            waitedMs: Date.now() - started,
+            invalidationWaitExceeded: true,
+          },
           "replica has not replayed the write within the bound; deleting the cache key anyway",
         );
         break;

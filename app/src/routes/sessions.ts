@@ -12,10 +12,11 @@ import {
 import { HttpError } from "../http/errors";
 import { errors, jsonSchema, SignInBody, UserEnvelope } from "../http/schemas";
 import { passwordFailures, signInRateLimit } from "../http/rateLimits";
-import { findUserWithPassword, toUser } from "../users";
+import { findAccountForSignIn } from "../sharding/accounts";
+import { toUser } from "../users";
 
 export async function sessionRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
-  const { sessions, database, files } = context.tiers;
+  const { sessions, shards, files } = context.tiers;
   const failures = passwordFailures(app, context);
 
   app.post<{ Body: SignInBody }>(
@@ -31,11 +32,8 @@ export async function sessionRoutes(app: FastifyInstance, context: RouteContext)
     },
     async (request, reply) => {
       const { email, password } = request.body;
-      // This region's replica first (sign-in keeps working while the writer, perhaps in the other
-      // region, is down), then the writer: an account created a moment ago signs in at once.
-      const row =
-        (await findUserWithPassword(database.reader, { email })) ??
-        (await findUserWithPassword(database.writer, { email }));
+      // Replicas first, then writers (findAccountForSignIn): sign-in outlives a writer outage.
+      const row = await findAccountForSignIn(shards, email);
       const { passwords } = context;
       const valid =
         row === undefined

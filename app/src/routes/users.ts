@@ -1,4 +1,8 @@
-/** POST /users, GET|PATCH|DELETE /users/:id. Writes go to the writer, reads through the cache. */
+/**
+ * POST /users, GET|PATCH|DELETE /users/:id, by public id. Writes go to the writer of the user's
+ * shard, reads through the cache; the directory maps public ids to shards and keeps emails unique
+ * across shards (sharding/accounts.ts).
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../http/errors";
 import {
@@ -15,46 +19,71 @@ import {
 import {
   CreateUserBody,
   errors,
+  JSON_CONTENT_TYPE,
   jsonSchema,
   UpdateUserBody,
   User,
   UserIdParams,
   UserOrPublicUser,
 } from "../http/schemas";
-import { errorCode, UNIQUE_VIOLATION } from "../tiers/database";
 import { SessionStoreUnavailableError } from "../tiers/sessions";
 import {
-  cacheKeyForUser,
-  deleteUser,
-  findUserWithPassword,
-  insertUser,
-  toPublicUser,
-  toUser,
-  updateUser,
-} from "../users";
+  createAccount,
+  deleteAccount,
+  EmailTakenError,
+  updateAccount,
+  userIdOf,
+} from "../sharding/accounts";
+import { cacheKeyForUser, findUserWithPassword, toPublicUser, toUser } from "../users";
 import { accountChangeRateLimit, passwordFailures, signUpRateLimit } from "../http/rateLimits";
+
+/** The internal id of the signed-in owner's account, from the directory's writer; 404 when gone. */
+async function ownAccountId(context: RouteContext, id: string): Promise<string> {
+  const userId = await userIdOf(context.tiers.shards.directory.writer, id);
+  if (userId === undefined) throw userNotFound(id);
+  return userId;
+}
 
 function emailTaken(): HttpError {
   return new HttpError(409, "email_taken", "An account with this email already exists.", "email");
 }
 
 export async function userRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
-  const { database, files } = context.tiers;
+  const { shards, files } = context.tiers;
   const failures = passwordFailures(app, context);
   const accountChanges = accountChangeRateLimit(app, context);
+  /**
+   * The public view's body per cached user value: a cached value is one frozen object for as long
+   * as its cache entry is unchanged (CacheAside), so a hot user is serialized once, not per read
+   * (issue 17). Keyed weakly: a replaced value takes its body with it.
+   */
+  const publicBodies = new WeakMap<User, Buffer>();
+  const publicBody = (reply: FastifyReply, user: User): Buffer => {
+    let body = publicBodies.get(user);
+    if (body === undefined) {
+      // The route's own 200 serializer: the same bytes, and fields, as an object answer would get.
+      const serialized = reply.serialize(toPublicUser(user));
+      body = Buffer.from(
+        serialized instanceof ArrayBuffer ? new Uint8Array(serialized) : serialized,
+      );
+      publicBodies.set(user, body);
+    }
+    return body;
+  };
 
   /**
    * 403 unless `password` is the account's: one scrypt check, as sign-in costs, limited and
    * counted as a sign-in of the account (a stolen session is no unlimited password oracle).
+   * `userId` is the internal id the directory maps public id `id` to; the row is on its shard.
    */
   async function requireCurrentPassword(
     request: FastifyRequest,
     reply: FastifyReply,
-    id: string,
+    ids: { id: string; userId: string },
     password: string,
   ): Promise<void> {
-    const row = await findUserWithPassword(database.writer, { id });
-    if (row === undefined) throw userNotFound(id);
+    const row = await findUserWithPassword(shards.forUser(ids.userId).writer, ids.userId);
+    if (row === undefined) throw userNotFound(ids.id);
     await failures.reserve(request, reply, row.email);
     if (!(await context.passwords.verify(password, row.password_hash))) {
       throw new HttpError(
@@ -83,14 +112,14 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const passwordHash = await context.passwords.hash(password);
       let row;
       try {
-        row = await insertUser(database.writer, { name, email, passwordHash });
+        row = await createAccount(shards, { name, email, passwordHash });
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
+        if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       context.metrics.count("Signups");
       // A read of this id may have cached "not there yet" moments ago on another path.
-      await afterWrite(request, reply, context, [cacheKeyForUser(row.id)]);
+      await afterWrite(request, reply, context, row.user_id, [cacheKeyForUser(row.id)]);
       request.log.info({ userId: row.id }, "user signed up");
       return reply.status(201).header("location", `/users/${row.id}`).send(toUser(row, files));
     },
@@ -121,7 +150,8 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
               if (error instanceof SessionStoreUnavailableError) return undefined;
               throw error;
             });
-      return session?.data.userId === id ? user : toPublicUser(user);
+      if (session?.data.userId === id) return user;
+      return reply.type(JSON_CONTENT_TYPE).send(publicBody(reply, user));
     },
   );
 
@@ -140,6 +170,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
+      const userId = await ownAccountId(context, id);
       const { currentPassword, password, ...changes } = request.body;
       // Each costs a hash; successes count too (a name alone costs nothing and is not limited).
       if (currentPassword !== undefined || password !== undefined) {
@@ -147,22 +178,22 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       }
       // The schema requires currentPassword with email or password; given with a name, it is checked too.
       if (currentPassword !== undefined) {
-        await requireCurrentPassword(request, reply, id, currentPassword);
+        await requireCurrentPassword(request, reply, { id, userId }, currentPassword);
       }
       const passwordHash =
         password === undefined ? undefined : await context.passwords.hash(password);
       let row;
       try {
-        row = await updateUser(database.writer, id, {
+        row = await updateAccount(shards, userId, {
           ...changes,
           ...(passwordHash === undefined ? {} : { passwordHash }),
         });
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw emailTaken();
+        if (error instanceof EmailTakenError) throw emailTaken();
         throw error;
       }
       if (row === undefined) throw userNotFound(id);
-      await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
+      await afterWrite(request, reply, context, userId, [cacheKeyForUser(id)]);
       if (passwordHash !== undefined) {
         // Whoever else held a session (perhaps the reason for the change) is signed out; this
         // client keeps going on a new session.
@@ -187,8 +218,9 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     async (request, reply) => {
       const { id } = request.params;
       await requireSelf(request, context, id);
-      if (!(await deleteUser(database.writer, id))) throw userNotFound(id);
-      await afterWrite(request, reply, context, [cacheKeyForUser(id)]);
+      const userId = await ownAccountId(context, id);
+      if (!(await deleteAccount(shards, userId))) throw userNotFound(id);
+      await afterWrite(request, reply, context, userId, [cacheKeyForUser(id)]);
       // Every session of the account, on every device and in every region.
       await context.tiers.sessions.revokeUser(id);
       setCookie(request, reply, SESSION_COOKIE, "", 0);

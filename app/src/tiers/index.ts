@@ -1,6 +1,6 @@
 /** Builds every tier from the validated environment: embedded defaults or full-stack services. */
 import type { Logger } from "pino";
-import type { Config, QueueRef } from "../config";
+import type { Config, PhysicalShardTarget, QueueRef, SecretRef } from "../config";
 import {
   createMemoryFenceStore,
   createRedisFenceStore,
@@ -23,6 +23,7 @@ import { S3FileStore } from "./s3Files";
 import { secretsManagerPassword } from "./secretsManager";
 import { createMemorySessionStore, createRedisSessionStore, type SessionStore } from "./sessions";
 import { SqsJobQueue } from "./sqsQueue";
+import { Shards } from "../sharding/router";
 
 /** Cross-region cache invalidation: this region's queue, and the sender to every region's. */
 export interface InvalidationTier {
@@ -31,7 +32,10 @@ export interface InvalidationTier {
 }
 
 export interface Tiers {
+  /** Physical shard 0: the directory (emails, live shard map); user data goes through `shards`. */
   database: Database;
+  /** Every physical shard and the map that routes a user id to one. */
+  shards: Shards;
   cache: Cache;
   sessions: SessionStore;
   queue: JobQueue;
@@ -44,12 +48,18 @@ export interface Tiers {
   close(): Promise<void>;
 }
 
-export type TierParts = Omit<Tiers, "close">;
+/** `shards` defaults to one physical shard: `database`. */
+export type TierParts = Omit<Tiers, "close" | "shards"> & { shards?: Shards };
 
 /** Tiers whose close() closes each part, then whatever `alsoClose` holds (shared connections). */
 export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)[] = []): Tiers {
+  const shards = parts.shards ?? new Shards({ physical: [parts.database] });
+  if (shards.directory !== parts.database) {
+    throw new Error("tiers: physical shard 0 of `shards` must be `database` (the directory)");
+  }
   return {
     ...parts,
+    shards,
     close: async () => {
       await parts.queue.close();
       await parts.invalidations?.inbox.close();
@@ -58,6 +68,7 @@ export function assembleTiers(parts: TierParts, alsoClose: (() => Promise<void>)
       await parts.cache.close();
       await parts.sessions.close?.();
       for (const close of alsoClose) await close();
+      await shards.close();
       await parts.database.close();
     },
   };
@@ -74,11 +85,17 @@ export async function loadDatabasePassword(
   if (config.database.kind !== "postgres" || config.database.passwordSecret === undefined) {
     return undefined;
   }
+  return loadRotatingPassword(config.database.passwordSecret, config, logger);
+}
+
+/** A master secret's password, read once now and again after a rotation. */
+export async function loadRotatingPassword(
+  secret: SecretRef,
+  config: Config,
+  logger: Logger,
+): Promise<RotatingPassword> {
   const password = new RotatingPassword({
-    source: secretsManagerPassword({
-      secret: config.database.passwordSecret,
-      endpoint: config.aws.endpoint,
-    }),
+    source: secretsManagerPassword({ secret, endpoint: config.aws.endpoint }),
     logger,
   });
   await password.load();
@@ -86,27 +103,42 @@ export async function loadDatabasePassword(
 }
 
 /**
- * The configured database: PGlite, or PostgreSQL authenticated by password (DATABASE_PASSWORD,
- * DATABASE_SECRET_ARN) or by an IAM token per connection (DATABASE_AUTH=iam). The migrate command
- * opens the writer alone (`readers: false`).
+ * Every physical shard, 0 (the directory) first: PGlite (one embedded shard), or PostgreSQL
+ * authenticated by password (DATABASE_PASSWORD, DATABASE_SECRET_ARN) or by an IAM token per
+ * connection (DATABASE_AUTH=iam), the same way on every shard. The migrate command opens the
+ * writers alone (`readers: false`).
  */
-export async function openDatabase(
+export async function openShardDatabases(
   config: Config,
   logger: Logger,
   options: { readers: boolean } = { readers: true },
-): Promise<Database> {
-  if (config.database.kind === "pglite") return openPGlite(config.database.dataDir);
-  const iam = config.database.auth === "iam";
-  return openPostgres({
-    writer: config.database.writer,
-    readers: options.readers ? config.database.readers : [],
-    logger,
-    ...(iam
-      ? {
-          passwordFor: (target) => iamTokenPassword(target, { fallbackRegion: config.aws.region }),
-        }
-      : { password: await loadDatabasePassword(config, logger) }),
-  });
+): Promise<[Database, ...Database[]]> {
+  if (config.database.kind === "pglite") return [await openPGlite(config.database.dataDir)];
+  const { database } = config;
+  const iam = database.auth === "iam";
+  // Each shard's writer has its own master secret (DATABASE_SHARDS' secretArn); without one, a
+  // shard shares shard 0's password.
+  const password = iam ? undefined : await loadDatabasePassword(config, logger);
+  const open = async (target: PhysicalShardTarget) =>
+    openPostgres({
+      writer: target.writer,
+      readers: options.readers ? target.readers : [],
+      logger,
+      ...(iam
+        ? {
+            passwordFor: (server) =>
+              iamTokenPassword(server, { fallbackRegion: config.aws.region }),
+          }
+        : {
+            password:
+              target.passwordSecret === undefined
+                ? password
+                : await loadRotatingPassword(target.passwordSecret, config, logger),
+          }),
+    });
+  // Shard 0's own secret (DATABASE_SECRET_ARN) is `password`, already read.
+  const shard0 = { writer: database.writer, readers: database.readers };
+  return [await open(shard0), ...(await Promise.all(database.shards.map(open)))];
 }
 
 /** An SQS queue in its own region (the other region's invalidation queue is in that region). */
@@ -119,7 +151,13 @@ function sqsQueueFor(queue: QueueRef, config: Config): SqsJobQueue {
 }
 
 export async function createTiers(config: Config, logger: Logger): Promise<Tiers> {
-  const database = await openDatabase(config, logger);
+  const physical = await openShardDatabases(config, logger);
+  const database = physical[0];
+  const shards = new Shards({
+    physical,
+    seedMap: config.shardMap,
+    logger,
+  });
 
   const redis =
     config.redis === undefined
@@ -187,6 +225,7 @@ export async function createTiers(config: Config, logger: Logger): Promise<Tiers
   return assembleTiers(
     {
       database,
+      shards,
       // Hot keys are read from process memory; pub/sub keeps every instance's copies coherent.
       cache:
         redis === undefined

@@ -79,7 +79,7 @@ describe("the app's database role", { skip: services.skip }, () => {
 
   it("THEN it reads and writes rows", async () => {
     const inserted = await appRole.query<{ id: string }>(
-      "INSERT INTO users (name, email, password_hash) VALUES ('Least', 'least@example.com', 'x') RETURNING id::text",
+      "INSERT INTO users (id, name, email, password_hash) VALUES (next_user_id(), 'Least', 'least@example.com', 'x') RETURNING id::text",
     );
     const id = inserted.rows[0]!.id;
     await appRole.query("UPDATE users SET name = 'Less' WHERE id = $1", [id]);

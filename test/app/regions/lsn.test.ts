@@ -12,6 +12,7 @@ import {
   InvalidationPublisher,
 } from "../../../app/src/replication/invalidation";
 import { compareLsn, laterLsn, parseLsn, readAtLeast } from "../../../app/src/replication/lsn";
+import { formatWritePositions, parseWritePositions } from "../../../app/src/http/context";
 import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Metrics } from "../../../app/src/metrics";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
@@ -19,6 +20,40 @@ import type { Database, QueryFn, Row } from "../../../app/src/tiers/database";
 import { captureLogs } from "../support/helpers";
 import { needServices, uniqueName, withTestRedis } from "../support/services";
 import type { JobQueue, QueueMessage } from "../../../app/src/tiers/queue";
+
+describe("a client's write positions (the rw_lsn cookie), one LSN per physical shard", () => {
+  it("GIVEN cookie values THEN only shard:LSN lists (or a bare LSN, shard 0's) parse", () => {
+    const table: [string | undefined, [number, string][] | undefined][] = [
+      ["0:0/3000060", [[0, "0/3000060"]]],
+      [
+        "0:0/3000060,2:16/b374d848",
+        [
+          [0, "0/3000060"],
+          [2, "16/B374D848"],
+        ],
+      ],
+      ["0/3000060", [[0, "0/3000060"]]],
+      ["0:0/1,x:0/2,3:yesterday", [[0, "0/1"]]],
+      ["-1:0/1", undefined],
+      ["", undefined],
+      [undefined, undefined],
+    ];
+    for (const [value, expected] of table) {
+      const parsed = parseWritePositions(value);
+      assert.deepEqual(parsed === undefined ? undefined : [...parsed], expected, String(value));
+    }
+  });
+
+  it("GIVEN positions THEN the cookie form reads back the same, shards in order", () => {
+    const positions = new Map([
+      [2, "16/B374D848"],
+      [0, "0/3000060"],
+    ]);
+    const value = formatWritePositions(positions);
+    assert.equal(value, "0:0/3000060,2:16/B374D848");
+    assert.deepEqual(parseWritePositions(value), new Map([...positions].sort()));
+  });
+});
 
 describe("LSNs", () => {
   it("GIVEN strings THEN only PostgreSQL's X/Y hex form parses, normalised to upper case", () => {
@@ -147,13 +182,23 @@ describe("the invalidation handler", () => {
     QueueMessage,
     "body"
   >;
-  const handler = () =>
+  const handler = (cache = createMemoryCache(), fences = createMemoryFenceStore()) =>
     createInvalidationHandler({
-      database: fakeDatabase([]).database,
-      cache: createMemoryCache(),
-      fences: createMemoryFenceStore(),
+      shards: [fakeDatabase([]).database],
+      cache,
+      fences,
       logger: captureLogs().logger,
       metrics: new Metrics({ namespace: "Test", service: "web", write: () => undefined }),
+    });
+  const invalidation = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      type: "cache-invalidation",
+      version: 1,
+      key: "user:1",
+      lsn: "0/3000060",
+      origin: "eu-west-1",
+      sentAt: new Date().toISOString(),
+      ...fields,
     });
 
   const bad: [string, string][] = [
@@ -192,24 +237,18 @@ describe("the invalidation handler", () => {
     const cache = createMemoryCache();
     const fences = createMemoryFenceStore();
     await cache.set("user:1", "{}", 60_000);
-    const handle = createInvalidationHandler({
-      database: fakeDatabase([]).database,
-      cache,
-      fences,
-      logger: captureLogs().logger,
-      metrics: new Metrics({ namespace: "Test", service: "web", write: () => undefined }),
-    });
-    const body = JSON.stringify({
-      type: "cache-invalidation",
-      version: 1,
-      key: "user:1",
-      lsn: "0/3000060",
-      origin: "eu-west-1",
-      sentAt: new Date().toISOString(),
-    });
-    assert.equal(await handle(body, { ...message, body }), "processed");
+    const body = invalidation({});
+    assert.equal(await handler(cache, fences)(body, { ...message, body }), "processed");
     assert.equal(await cache.get("user:1"), undefined);
     assert.equal(await fences.get("user:1"), "0/3000060");
+  });
+
+  it("GIVEN an invalidation naming a physical shard this region does not have THEN the key goes and the message is unprocessable", async () => {
+    const cache = createMemoryCache();
+    await cache.set("user:1", "{}", 60_000);
+    const body = invalidation({ shard: 2 });
+    await assert.rejects(handler(cache)(body, { ...message, body }), /physical shard 2/);
+    assert.equal(await cache.get("user:1"), undefined);
   });
 });
 
