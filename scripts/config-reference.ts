@@ -23,7 +23,8 @@ function schemaLeaves(schema: z.ZodType, path: string[] = []): Array<[string, st
   return [[path.join("."), schema.description ?? inner.description ?? ""]];
 }
 
-function valueAt(root: unknown, path: string): unknown {
+/** The value at a dotted key (`"database.instanceClass"`) of a config tree; undefined when absent. */
+export function valueAt(root: unknown, path: string): unknown {
   return path
     .split(".")
     .reduce<unknown>(

@@ -7,7 +7,8 @@
 #
 # The emulator is the argument, else $EMULATOR, else moto. It answers on 127.0.0.1:$EMULATOR_PORT
 # (default 4566, LocalStack's port, so AWS_ENDPOINT_URL's default fits both); `start` prints the
-# variables the suite reads. State (pidfile, log) lives under $EMULATOR_DIR.
+# variables the suite reads. State (pidfile, log) lives under $EMULATOR_DIR (default
+# /tmp/zero-to-millions-emulator); give each concurrent user (a test run, a CI job) its own.
 set -euo pipefail
 
 readonly HOST=127.0.0.1
@@ -75,19 +76,27 @@ start_moto() {
   # certificates are issued at once instead of after moto's default minute.
   MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=0 \
     setsid python3 -u -m moto.server -H "$HOST" -p "$PORT" </dev/null >>"$MOTO_LOG" 2>&1 &
-  echo "$!" >"$MOTO_PIDFILE"
-  wait_for "$(endpoint)/moto-api/data.json" moto_pid || {
+  local pid=$!
+  echo "$pid" >"$MOTO_PIDFILE"
+  # Liveness is the pid itself: until setsid has exec'd python, its command line does not name moto
+  # yet, and on a busy machine the first probe can come before that.
+  wait_for "$(endpoint)/moto-api/data.json" kill -0 "$pid" || {
     tail -n 20 "$MOTO_LOG" >&2
     die "moto did not start at $(endpoint); log: $MOTO_LOG"
   }
   print_env moto
 }
 
+# Says "stopped" only once the process is gone (a busy machine can take seconds to unwind moto),
+# and fails after $TIMEOUT seconds rather than claim it.
 stop_moto() {
-  local pid deadline=$((SECONDS + 10))
+  local pid deadline=$((SECONDS + TIMEOUT))
   if pid=$(moto_pid); then
     kill "$pid"
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    while kill -0 "$pid" 2>/dev/null; do
+      ((SECONDS < deadline)) || die "moto (pid $pid) did not stop within ${TIMEOUT}s"
+      sleep 0.1
+    done
     log "moto stopped"
   fi
   rm -f "$MOTO_PIDFILE"

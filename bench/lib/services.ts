@@ -8,13 +8,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -23,6 +17,7 @@ import { createLogger } from "../../app/src/logger";
 import { migrate } from "../../app/src/migrations";
 import { migrationsDir } from "../../app/src/paths";
 import { openPostgres } from "../../app/src/tiers/postgres";
+import { removeBucket } from "../../scripts/removeBucket";
 import { PrerequisiteError } from "./errors";
 import { REPO_ROOT } from "./processes";
 
@@ -232,7 +227,7 @@ export class Scratch {
     for (const QueueUrl of this.queueUrls) {
       await this.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined);
     }
-    for (const Bucket of this.buckets) await this.emptyAndDeleteBucket(Bucket);
+    for (const Bucket of this.buckets) await removeBucket(this.s3, Bucket);
     await this.flushRedis();
     const admin = new pg.Client({ connectionString: this.urls.databaseUrl });
     await admin.connect();
@@ -247,17 +242,5 @@ export class Scratch {
     await redis.connect();
     await redis.flushdb();
     redis.disconnect();
-  }
-
-  private async emptyAndDeleteBucket(Bucket: string): Promise<void> {
-    for (;;) {
-      const listed = await this.s3
-        .send(new ListObjectsV2Command({ Bucket }))
-        .catch(() => undefined);
-      const objects = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
-      if (objects.length === 0) break;
-      await this.s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects } }));
-    }
-    await this.s3.send(new DeleteBucketCommand({ Bucket })).catch(() => undefined);
   }
 }

@@ -18,6 +18,7 @@ import {
   refersTo,
   violation,
 } from "../values";
+import { isBucket } from "./storage";
 
 /** Services that deliver logs into a bucket: a bucket whose policy lets one write is a log bucket. */
 export const LOG_DELIVERY_PRINCIPALS = [
@@ -25,9 +26,6 @@ export const LOG_DELIVERY_PRINCIPALS = [
   "Service:logdelivery.elasticloadbalancing.amazonaws.com",
   "Service:delivery.logs.amazonaws.com",
 ];
-
-const isBucket = (resource: PolicyResource) =>
-  resource.isType(aws.s3.Bucket) || resource.isType(aws.s3.BucketV2);
 
 /** Resources of `kind` whose `property` points at `target`, combined. */
 function linked(

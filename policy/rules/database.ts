@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { type Environment, environmentConfig, environmentOf } from "../environment";
-import { resourceRule, unlessOn } from "../resourceRule";
+import { type Finding, resourceRule, unlessOn } from "../resourceRule";
 import { UNKNOWN, nonEmptyString, read, violation } from "../values";
 
 /** Fewest days of automated backups per environment (prod: AWS Security Hub RDS.11's default). */
@@ -81,38 +81,46 @@ export const rdsAutomatedBackups: ResourceValidationPolicy = {
   }),
 };
 
-export const rdsProdMultiAz = resourceRule({
+/** A prod rule that every RDS writer (replicas are rebuilt from it) has the switch `setting` on. */
+function prodWriterSwitch(rule: {
+  name: string;
+  description: string;
+  setting: "multiAz" | "deletionProtection";
+  finding: Finding;
+}): ResourceValidationPolicy {
+  return resourceRule({
+    name: rule.name,
+    description: rule.description,
+    resource: aws.rds.Instance,
+    prodOnly: true,
+    check: (instance) =>
+      isReplica(instance)
+        ? undefined
+        : unlessOn(
+            read(() => instance[rule.setting]),
+            rule.finding,
+          ),
+  });
+}
+
+export const rdsProdMultiAz = prodWriterSwitch({
   name: "rds-prod-multi-az",
   description:
     "In prod, RDS writers run multi-AZ, so a zone failure fails over instead of stopping writes.",
-  resource: aws.rds.Instance,
-  prodOnly: true,
-  check: (instance) => {
-    if (isReplica(instance)) return undefined;
-    return unlessOn(
-      read(() => instance.multiAz),
-      {
-        problem: "the prod writer runs in a single availability zone",
-        fix: "set multiAz: true (a standby in another zone; about double the instance cost)",
-      },
-    );
+  setting: "multiAz",
+  finding: {
+    problem: "the prod writer runs in a single availability zone",
+    fix: "set multiAz: true (a standby in another zone; about double the instance cost)",
   },
 });
 
-export const rdsProdDeletionProtection = resourceRule({
+export const rdsProdDeletionProtection = prodWriterSwitch({
   name: "rds-prod-deletion-protection",
   description: "In prod, RDS writers have deletion protection.",
-  resource: aws.rds.Instance,
-  prodOnly: true,
-  check: (instance) => {
-    if (isReplica(instance)) return undefined;
-    return unlessOn(
-      read(() => instance.deletionProtection),
-      {
-        problem: "the prod writer can be deleted by one destroy or replacement",
-        fix: "set deletionProtection: true (turn it off in a separate update before an intended deletion)",
-      },
-    );
+  setting: "deletionProtection",
+  finding: {
+    problem: "the prod writer can be deleted by one destroy or replacement",
+    fix: "set deletionProtection: true (turn it off in a separate update before an intended deletion)",
   },
 });
 

@@ -13,6 +13,7 @@ import {
   validateResourceOfType,
 } from "@pulumi/policy";
 import { deliversLogs } from "./audit";
+import { isBucket } from "./storage";
 import {
   UNKNOWN,
   anyLink,
@@ -151,8 +152,6 @@ export const s3CustomerKey: StackValidationPolicy = {
     "Every S3 bucket except log buckets (ELB and S3 log delivery need SSE-S3) encrypts by default under a customer-managed KMS key (SSE-KMS).",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const isBucket = (r: (typeof args.resources)[number]) =>
-      r.isType(aws.s3.Bucket) || r.isType(aws.s3.BucketV2);
     const configurations = args.resources.filter((r) =>
       r.isType(aws.s3.BucketServerSideEncryptionConfiguration),
     );

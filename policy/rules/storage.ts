@@ -55,7 +55,8 @@ const PUBLIC_ACCESS_BLOCK_FLAGS = [
   "restrictPublicBuckets",
 ] as const;
 
-const isBucket = (resource: { isType: PolicyResource["isType"] }) =>
+/** An S3 bucket, of either resource class the provider offers. */
+export const isBucket = (resource: { isType: PolicyResource["isType"] }) =>
   resource.isType(aws.s3.Bucket) || resource.isType(aws.s3.BucketV2);
 
 /** The bucket settings resources of some kinds that name `bucket`, with how sure the link is. */

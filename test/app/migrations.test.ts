@@ -1,6 +1,6 @@
 // Migrations on PGlite: applied once, in order, under the advisory lock, even when run concurrently.
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadMigrations, migrate } from "../../app/src/migrations";
@@ -21,6 +21,21 @@ describe("migrations (PGlite)", () => {
     await db.close();
     await dir.remove();
   });
+
+  /**
+   * A migrations directory for one test, under the suite's (removed with it): a copy of the app's
+   * migrations when `copyApp`, else empty, for the test to add to or edit.
+   */
+  async function migrationsDirNamed(name: string, { copyApp }: { copyApp: boolean }) {
+    const path = join(dir.path, name);
+    await mkdir(path);
+    if (copyApp) {
+      for (const migration of await loadMigrations(migrationsDir())) {
+        await writeFile(join(path, `${migration.version}_${migration.name}.sql`), migration.sql);
+      }
+    }
+    return path;
+  }
 
   it("GIVEN the app's migrations THEN they are numbered, unique and in order", async () => {
     const migrations = await loadMigrations(migrationsDir());
@@ -53,50 +68,26 @@ describe("migrations (PGlite)", () => {
   });
 
   it("GIVEN an applied migration whose file changed THEN migrating fails with a clear message", async () => {
-    const changed = await makeTempDir("changed-migrations-");
-    try {
-      for (const migration of await loadMigrations(migrationsDir())) {
-        await writeFile(
-          join(changed.path, `${migration.version}_${migration.name}.sql`),
-          migration.sql,
-        );
-      }
-      await writeFile(join(changed.path, "001_users.sql"), "SELECT 1; -- edited");
-      await assert.rejects(
-        migrate(db, changed.path, captureLogs().logger),
-        /001_users changed after it was applied/,
-      );
-    } finally {
-      await changed.remove();
-    }
+    const changed = await migrationsDirNamed("changed", { copyApp: true });
+    await writeFile(join(changed, "001_users.sql"), "SELECT 1; -- edited");
+    await assert.rejects(
+      migrate(db, changed, captureLogs().logger),
+      /001_users changed after it was applied/,
+    );
   });
 
   it("GIVEN a migration that fails THEN nothing of the run is kept", async () => {
-    const broken = await makeTempDir("broken-migrations-");
-    try {
-      for (const migration of await loadMigrations(migrationsDir())) {
-        await writeFile(
-          join(broken.path, `${migration.version}_${migration.name}.sql`),
-          migration.sql,
-        );
-      }
-      await writeFile(join(broken.path, "900_good.sql"), "CREATE TABLE good_table (id int);");
-      await writeFile(join(broken.path, "901_bad.sql"), "CREATE TABLE oops (;");
-      await assert.rejects(migrate(db, broken.path, captureLogs().logger));
-      const tables = await db.writer("SELECT 1 FROM pg_tables WHERE tablename = 'good_table'");
-      assert.equal(tables.length, 0, "the run is one transaction");
-    } finally {
-      await broken.remove();
-    }
+    const broken = await migrationsDirNamed("broken", { copyApp: true });
+    await writeFile(join(broken, "900_good.sql"), "CREATE TABLE good_table (id int);");
+    await writeFile(join(broken, "901_bad.sql"), "CREATE TABLE oops (;");
+    await assert.rejects(migrate(db, broken, captureLogs().logger));
+    const tables = await db.writer("SELECT 1 FROM pg_tables WHERE tablename = 'good_table'");
+    assert.equal(tables.length, 0, "the run is one transaction");
   });
 
   it("GIVEN a misnamed migration file THEN loading fails naming it", async () => {
-    const misnamed = await makeTempDir("misnamed-migrations-");
-    try {
-      await writeFile(join(misnamed.path, "1-users.sql"), "SELECT 1;");
-      await assert.rejects(loadMigrations(misnamed.path), /1-users\.sql is not named/);
-    } finally {
-      await misnamed.remove();
-    }
+    const misnamed = await migrationsDirNamed("misnamed", { copyApp: false });
+    await writeFile(join(misnamed, "1-users.sql"), "SELECT 1;");
+    await assert.rejects(loadMigrations(misnamed), /1-users\.sql is not named/);
   });
 });

@@ -29,14 +29,24 @@ function target(
 const refused = () =>
   Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5433"), { code: "ECONNREFUSED" });
 
+/** A read router over `readers` and a writer named "writer", each recording into `served`. */
+function routerOver(
+  served: string[],
+  readers: ReaderTarget[],
+  options: Partial<Parameters<typeof createReadRouter>[0]> = {},
+) {
+  return createReadRouter({
+    readers,
+    writer: target("writer", served),
+    logger: captureLogs().logger,
+    ...options,
+  });
+}
+
 describe("read router", () => {
   it("GIVEN two healthy readers THEN reads alternate between them and never touch the writer", async () => {
     const served: string[] = [];
-    const read = createReadRouter({
-      readers: [target("r1", served), target("r2", served)],
-      writer: target("writer", served),
-      logger: captureLogs().logger,
-    });
+    const read = routerOver(served, [target("r1", served), target("r2", served)]);
     for (let i = 0; i < 4; i += 1) await read("SELECT 1");
     assert.deepEqual(served, ["r1", "r2", "r1", "r2"]);
   });
@@ -46,9 +56,7 @@ describe("read router", () => {
     const logs = captureLogs();
     let now = 0;
     const down = target("r1", served, refused);
-    const read = createReadRouter({
-      readers: [down, target("r2", served)],
-      writer: target("writer", served),
+    const read = routerOver(served, [down, target("r2", served)], {
       logger: logs.logger,
       downForMs: 1_000,
       now: () => now,
@@ -71,22 +79,14 @@ describe("read router", () => {
 
   it("GIVEN every reader down THEN the writer serves the read", async () => {
     const served: string[] = [];
-    const read = createReadRouter({
-      readers: [target("r1", served, refused), target("r2", served, refused)],
-      writer: target("writer", served),
-      logger: captureLogs().logger,
-    });
+    const read = routerOver(served, [target("r1", served, refused), target("r2", served, refused)]);
     await read("SELECT 1");
     assert.deepEqual(served, ["writer"]);
   });
 
   it("GIVEN no readers configured THEN the writer serves reads", async () => {
     const served: string[] = [];
-    const read = createReadRouter({
-      readers: [],
-      writer: target("writer", served),
-      logger: captureLogs().logger,
-    });
+    const read = routerOver(served, []);
     await read("SELECT 1");
     assert.deepEqual(served, ["writer"]);
   });
@@ -95,11 +95,7 @@ describe("read router", () => {
     const served: string[] = [];
     const syntax = () =>
       Object.assign(new Error('syntax error at or near "SELEC"'), { code: "42601" });
-    const read = createReadRouter({
-      readers: [target("r1", served, syntax)],
-      writer: target("writer", served),
-      logger: captureLogs().logger,
-    });
+    const read = routerOver(served, [target("r1", served, syntax)]);
     await assert.rejects(read("SELEC 1"), /syntax error/);
     assert.deepEqual(served, []);
   });

@@ -12,7 +12,7 @@ import {
   signElastiCacheToken,
 } from "../../app/src/tiers/redisIamAuth";
 import { captureLogs } from "./support/helpers";
-import { requireServices, skipUnless, uniqueName } from "./support/services";
+import { needServices, uniqueName } from "./support/services";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret-example" };
 const SIGNED_AT = new Date("2026-11-29T14:00:00Z");
@@ -27,6 +27,8 @@ function tokenArgs(overrides: Partial<Parameters<typeof signElastiCacheToken>[0]
     ...overrides,
   };
 }
+
+const services = needServices("redis");
 
 describe("signElastiCacheToken", () => {
   it("GIVEN a cache, a user and credentials THEN the token is a presigned connect request for elasticache in that region, valid 15 minutes", async () => {
@@ -66,12 +68,12 @@ describe("signElastiCacheToken", () => {
   });
 });
 
-describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () => {
+describe("connectRedis with renewed tokens", { skip: services.skip }, () => {
   let admin: Redis;
   const user = uniqueName("iam-user");
 
   before(async () => {
-    admin = new Redis(requireServices("redis").redisUrl);
+    admin = new Redis(services.env().redisUrl);
     await admin.acl("SETUSER", user, "on", "~*", "+@all");
   });
   after(async () => {
@@ -100,6 +102,16 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     };
   }
 
+  /** A connection that signs in with `source`'s tokens alone (no static token), logging to `logs`. */
+  function connectWithTokens(source: RedisTokenSource, logs: ReturnType<typeof captureLogs>) {
+    return connectRedis({
+      url: services.env().redisUrl,
+      authToken: undefined,
+      tokens: source,
+      logger: logs.logger,
+    });
+  }
+
   async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
     while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -108,7 +120,7 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     const source = tokens(60_000);
     const { issued } = source;
     const redis = connectRedis({
-      url: requireServices("redis").redisUrl,
+      url: services.env().redisUrl,
       authToken: "ignored-when-tokens-are-given",
       tokens: source,
       logger: captureLogs().logger,
@@ -126,12 +138,7 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     const source = tokens(50);
     const { issued } = source;
     const logs = captureLogs();
-    const redis = connectRedis({
-      url: requireServices("redis").redisUrl,
-      authToken: undefined,
-      tokens: source,
-      logger: logs.logger,
-    });
+    const redis = connectWithTokens(source, logs);
     try {
       assert.equal(await waitForRedis(redis, 5_000), true);
       await until(() => issued.length >= 3);
@@ -161,19 +168,15 @@ describe("connectRedis with renewed tokens", { skip: skipUnless("redis") }, () =
     const source = tokens(50);
     const { issued } = source;
     const logs = captureLogs();
-    const redis = connectRedis({
-      url: requireServices("redis").redisUrl,
-      authToken: undefined,
-      tokens: {
-        ...source,
-        token: async () => {
-          calls += 1;
-          if (calls > 1) throw new Error("no credentials");
-          return source.token();
-        },
+    const failingAfterFirst: RedisTokenSource = {
+      ...source,
+      token: async () => {
+        calls += 1;
+        if (calls > 1) throw new Error("no credentials");
+        return source.token();
       },
-      logger: logs.logger,
-    });
+    };
+    const redis = connectWithTokens(failingAfterFirst, logs);
     try {
       assert.equal(await waitForRedis(redis, 5_000), true);
       await until(() => calls >= 2);

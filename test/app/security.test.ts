@@ -83,6 +83,19 @@ describe("security (embedded)", () => {
     return signInTo(t.app, { email, password }, { remoteAddress });
   }
 
+  /** A signed-in user who has asked to upload a 16×16 PNG: the ticket, not yet uploaded. */
+  async function startPhotoUpload() {
+    const { user, input } = await signUp();
+    const jar = await signIn(input.email, input.password);
+    const png = await makePng(16, 16);
+    const started = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${user.id}/photo`,
+      payload: { contentType: "image/png", size: png.length },
+    });
+    return { user, jar, png, ...started.json<Upload>() };
+  }
+
   describe("1. private fields and enumerable ids", () => {
     it("GIVEN a user WHEN a stranger GETs them THEN only the public view: no email, no createdAt", async () => {
       const { user } = await signUp();
@@ -521,15 +534,7 @@ describe("security (embedded)", () => {
 
   describe("5. private originals in embedded file serving", () => {
     it("GIVEN an uploaded original WHEN fetched through ../ or %2e%2e from thumbnails THEN 404", async () => {
-      const { user, input } = await signUp();
-      const jar = await signIn(input.email, input.password);
-      const png = await makePng(16, 16);
-      const started = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${user.id}/photo`,
-        payload: { contentType: "image/png", size: png.length },
-      });
-      const { key, upload } = started.json<Upload>();
+      const { png, key, upload } = await startPhotoUpload();
       const put = await t.app.inject({
         method: "PUT",
         url: upload.url,
@@ -611,33 +616,25 @@ describe("security (embedded)", () => {
   });
 
   describe("11. request ids and proxy headers", () => {
+    /** GET /healthz with `requestId` as x-request-id. */
+    const healthWithRequestId = (requestId: string) =>
+      t.app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": requestId } });
+
     it("GIVEN an 8,000-character x-request-id WHEN answered THEN it is replaced, neither echoed nor logged", async () => {
       const long = "a".repeat(8_000);
-      const response = await t.app.inject({
-        method: "GET",
-        url: "/healthz",
-        headers: { "x-request-id": long },
-      });
+      const response = await healthWithRequestId(long);
       assert.notEqual(response.headers["x-request-id"], long);
       assert.ok(String(response.headers["x-request-id"]).length <= 64);
       assert.ok(!t.logs.text().includes(long));
     });
 
     it("GIVEN a short, well-formed x-request-id THEN it is kept (traces join up)", async () => {
-      const response = await t.app.inject({
-        method: "GET",
-        url: "/healthz",
-        headers: { "x-request-id": "Root=1-abc_DEF.42" },
-      });
+      const response = await healthWithRequestId("Root=1-abc_DEF.42");
       assert.equal(response.headers["x-request-id"], "Root=1-abc_DEF.42");
     });
 
     it("GIVEN an id with spaces or control characters THEN it is replaced", async () => {
-      const response = await t.app.inject({
-        method: "GET",
-        url: "/healthz",
-        headers: { "x-request-id": "a b<script>" },
-      });
+      const response = await healthWithRequestId("a b<script>");
       assert.notEqual(response.headers["x-request-id"], "a b<script>");
     });
 
@@ -657,15 +654,7 @@ describe("security (embedded)", () => {
 
   describe("12. completing a photo checks the stored object", () => {
     it("GIVEN an object whose size differs from the ticket WHEN completing THEN 400 naming key, nothing queued", async () => {
-      const { user, input } = await signUp();
-      const jar = await signIn(input.email, input.password);
-      const png = await makePng(16, 16);
-      const started = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${user.id}/photo`,
-        payload: { contentType: "image/png", size: png.length },
-      });
-      const { key } = started.json<Upload>();
+      const { user, jar, png, key } = await startPhotoUpload();
       // Bypasses the upload route's own checks, as a misbehaving store or emulator would.
       await t.files.write(key, Buffer.concat([png, Buffer.alloc(4096)]), "image/png");
       const depth = t.queue.depth;

@@ -49,6 +49,10 @@ function readersOf(database: Database) {
   return role.readers;
 }
 
+/** The component synthesized as "db" with `args` (in us-east-1 unless `options.region` says). */
+const renderDatabase = (args: DatabaseArgs, options: Parameters<typeof render>[1] = {}) =>
+  render(({ provider }) => new Database("db", args, { provider }), options);
+
 const prodArgs = (overrides: Partial<DatabaseArgs> = {}) =>
   baseArgs({
     instanceClass: "db.r6g.large",
@@ -140,11 +144,7 @@ describe("Database: argument validation", () => {
 
 describe("Database: the writer", () => {
   it("GIVEN the prod shape THEN the writer runs in the isolated subnets, encrypted with the component's key, and never public", async () => {
-    const {
-      value: database,
-      ofType,
-      named,
-    } = await render(({ provider }) => new Database("db", prodArgs(), { provider }));
+    const { value: database, ofType, named } = await renderDatabase(prodArgs());
     const key = ofType("aws:kms/key:Key")[0]!;
     assert.equal(key.inputs.enableKeyRotation, true);
     assert.deepEqual(
@@ -169,11 +169,7 @@ describe("Database: the writer", () => {
   });
 
   it("GIVEN any shape THEN RDS manages the master password in Secrets Manager and no password is an input anywhere", async () => {
-    const {
-      value: database,
-      ofType,
-      named,
-    } = await render(({ provider }) => new Database("db", prodArgs(), { provider }));
+    const { value: database, ofType, named } = await renderDatabase(prodArgs());
     const writer = named("db-writer", RDS_INSTANCE);
     assert.equal(writer.inputs.manageMasterUserPassword, true);
     assert.equal(writer.inputs.masterUserSecretKmsKeyId, ofType("aws:kms/key:Key")[0]!.state.arn);
@@ -194,12 +190,9 @@ describe("Database: the writer", () => {
   ];
   for (const [label, skip] of snapshotCases) {
     it(`GIVEN ${label} THEN the writer ${skip ? "is deleted without" : "leaves"} a final snapshot and ${skip ? "drops" : "keeps"} its automated backups`, async () => {
-      const { named, ofType } = await render(
-        ({ provider }) => new Database("db", prodArgs({ skipFinalSnapshot: skip }), { provider }),
-        {
-          stack: "prod",
-        },
-      );
+      const { named, ofType } = await renderDatabase(prodArgs({ skipFinalSnapshot: skip }), {
+        stack: "prod",
+      });
       const writer = named("db-writer", RDS_INSTANCE);
       assert.equal(writer.inputs.skipFinalSnapshot, skip);
       assert.equal(writer.inputs.deleteAutomatedBackups, skip);
@@ -227,9 +220,7 @@ describe("Database: the writer", () => {
   ];
   for (const [label, overrides] of safetyCases) {
     it(`GIVEN ${label} THEN multi-AZ, backups and deletion protection follow the arguments`, async () => {
-      const { named } = await render(
-        ({ provider }) => new Database("db", baseArgs(overrides), { provider }),
-      );
+      const { named } = await renderDatabase(baseArgs(overrides));
       const writer = named("db-writer", RDS_INSTANCE);
       assert.equal(writer.inputs.multiAz, overrides.enableMultiAz);
       assert.equal(writer.inputs.backupRetentionPeriod, overrides.backupRetentionDays);
@@ -238,9 +229,7 @@ describe("Database: the writer", () => {
   }
 
   it("GIVEN engine version 16.4 THEN the parameter group is postgres16 with TLS forced, and minor upgrades stay pinned", async () => {
-    const { ofType, named } = await render(
-      ({ provider }) => new Database("db", baseArgs({ engineVersion: "16.4" }), { provider }),
-    );
+    const { ofType, named } = await renderDatabase(baseArgs({ engineVersion: "16.4" }));
     const parameterGroup = ofType("aws:rds/parameterGroup:ParameterGroup")[0]!;
     assert.equal(parameterGroup.inputs.family, "postgres16");
     const parameters = parameterGroup.inputs.parameters as Array<{ name: string; value: string }>;
@@ -252,9 +241,7 @@ describe("Database: the writer", () => {
   });
 
   it("GIVEN storage autoscaling off THEN the ceiling is 0, which RDS reads as off", async () => {
-    const { named } = await render(
-      ({ provider }) => new Database("db", baseArgs({ maxAllocatedStorageGb: 20 }), { provider }),
-    );
+    const { named } = await renderDatabase(baseArgs({ maxAllocatedStorageGb: 20 }));
     assert.equal(named("db-writer", RDS_INSTANCE).inputs.maxAllocatedStorage, 0);
   });
 });
@@ -265,10 +252,7 @@ describe("Database: in-region replicas", () => {
       value: database,
       ofType,
       named,
-    } = await render(
-      ({ provider }) =>
-        new Database("db", prodArgs({ role: { kind: "writer", readReplicas: 2 } }), { provider }),
-    );
+    } = await renderDatabase(prodArgs({ role: { kind: "writer", readReplicas: 2 } }));
     const writer = named("db-writer", RDS_INSTANCE);
     const replicas = ofType(RDS_INSTANCE).filter((r) => r.name.startsWith("db-replica-"));
     assert.equal(replicas.length, 2);
@@ -302,9 +286,7 @@ describe("Database: in-region replicas", () => {
   });
 
   it("GIVEN readReplicas 0 THEN only the writer exists", async () => {
-    const { value: database, ofType } = await render(
-      ({ provider }) => new Database("db", baseArgs(), { provider }),
-    );
+    const { value: database, ofType } = await renderDatabase(baseArgs());
     assert.deepEqual(
       ofType(RDS_INSTANCE).map((r) => r.name),
       ["db-writer"],
@@ -315,15 +297,9 @@ describe("Database: in-region replicas", () => {
 
 describe("Database: cross-region replica", () => {
   it("GIVEN a cross-region replica in eu-west-1 THEN exactly one replica references the source ARN, encrypted with this region's key, and there is no writer", async () => {
-    const { value: database, ofType } = await render(
-      ({ providerFor }) =>
-        new Database(
-          "db",
-          prodArgs({ role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN } }),
-          {
-            provider: providerFor("eu-west-1"),
-          },
-        ),
+    const { value: database, ofType } = await renderDatabase(
+      prodArgs({ role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN } }),
+      { region: "eu-west-1" },
     );
     const instances = ofType(RDS_INSTANCE);
     assert.equal(instances.length, 1);
@@ -355,15 +331,9 @@ describe("Database: cross-region replica", () => {
   });
 
   it("GIVEN a cross-region replica with prod safety settings THEN the replica keeps backups, multi-AZ and deletion protection (it may be promoted)", async () => {
-    const { ofType } = await render(
-      ({ providerFor }) =>
-        new Database(
-          "db",
-          prodArgs({ role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN } }),
-          {
-            provider: providerFor("eu-west-1"),
-          },
-        ),
+    const { ofType } = await renderDatabase(
+      prodArgs({ role: { kind: "crossRegionReplica", sourceArn: SOURCE_ARN } }),
+      { region: "eu-west-1" },
     );
     const replica = ofType(RDS_INSTANCE)[0]!;
     assert.equal(replica.inputs.backupRetentionPeriod, 14);
@@ -375,7 +345,7 @@ describe("Database: cross-region replica", () => {
 
 describe("Database: network access", () => {
   it("GIVEN no allowFrom THEN the security group has no rules at all", async () => {
-    const { ofType } = await render(({ provider }) => new Database("db", baseArgs(), { provider }));
+    const { ofType } = await renderDatabase(baseArgs());
     const group = ofType("aws:ec2/securityGroup:SecurityGroup")[0]!;
     assert.equal(group.inputs.ingress, undefined);
     assert.equal(group.inputs.egress, undefined);
@@ -438,13 +408,8 @@ describe("Database: logs, monitoring and major upgrades", () => {
   const INSTANCE = "aws:rds/instance:Instance";
 
   it("GIVEN a writer and a replica THEN each instance's postgresql and upgrade log groups exist first, with the retention given", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Database(
-          "db",
-          baseArgs({ role: { kind: "writer", readReplicas: 1 }, logRetentionDays: 14 }),
-          { provider },
-        ),
+    const { ofType } = await renderDatabase(
+      baseArgs({ role: { kind: "writer", readReplicas: 1 }, logRetentionDays: 14 }),
     );
     const instances = ofType(INSTANCE);
     assert.equal(instances.length, 2);
@@ -463,15 +428,8 @@ describe("Database: logs, monitoring and major upgrades", () => {
   });
 
   it("GIVEN enhancedMonitoringSeconds 60 THEN every instance reports through a role RDS monitoring may assume", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Database(
-          "db",
-          baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
-          {
-            provider,
-          },
-        ),
+    const { ofType } = await renderDatabase(
+      baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
     );
     const [role] = ofType("aws:iam/role:Role");
     assert.match(String(role!.inputs.assumeRolePolicy), /monitoring\.rds\.amazonaws\.com/);
@@ -486,7 +444,7 @@ describe("Database: logs, monitoring and major upgrades", () => {
   });
 
   it("GIVEN no enhancedMonitoringSeconds THEN there is no monitoring role and no interval", async () => {
-    const { ofType } = await render(({ provider }) => new Database("db", baseArgs(), { provider }));
+    const { ofType } = await renderDatabase(baseArgs());
     assert.deepEqual(ofType("aws:iam/role:Role"), []);
     assert.equal(ofType(INSTANCE)[0]!.inputs.monitoringInterval, undefined);
   });
@@ -499,9 +457,7 @@ describe("Database: logs, monitoring and major upgrades", () => {
   });
 
   it("GIVEN any database THEN a guard records its major version, unacknowledged", async () => {
-    const { ofType } = await render(
-      ({ provider }) => new Database("db", baseArgs({ engineVersion: "16.4" }), { provider }),
-    );
+    const { ofType } = await renderDatabase(baseArgs({ engineVersion: "16.4" }));
     const [guard] = ofType("pulumi-nodejs:dynamic/guard:ChangeGuard");
     const values = guard!.inputs.values as Record<string, { value: string; acknowledged: boolean }>;
     assert.deepEqual(
@@ -515,15 +471,8 @@ describe("Database: logs, monitoring and major upgrades", () => {
   });
 
   it("GIVEN allowMajorVersionUpgrade THEN the guard is acknowledged and the writer applies the upgrade at once", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Database(
-          "db",
-          baseArgs({ allowMajorVersionUpgrade: true, role: { kind: "writer", readReplicas: 1 } }),
-          {
-            provider,
-          },
-        ),
+    const { ofType } = await renderDatabase(
+      baseArgs({ allowMajorVersionUpgrade: true, role: { kind: "writer", readReplicas: 1 } }),
     );
     const [guard] = ofType("pulumi-nodejs:dynamic/guard:ChangeGuard");
     const values = guard!.inputs.values as Record<string, { acknowledged: boolean }>;
@@ -546,11 +495,9 @@ describe("Database: each role takes only its own settings, and offers only its o
   });
 
   it("GIVEN a promoted replica THEN it offers a writer and no readers", async () => {
-    const { value: database, ofType } = await render(
-      ({ providerFor }) =>
-        new Database("db", prodArgs({ role: { kind: "promotedReplica" } }), {
-          provider: providerFor("eu-west-1"),
-        }),
+    const { value: database, ofType } = await renderDatabase(
+      prodArgs({ role: { kind: "promotedReplica" } }),
+      { region: "eu-west-1" },
     );
     assert.deepEqual(
       ofType(RDS_INSTANCE).map((instance) => instance.name),
@@ -564,11 +511,8 @@ describe("Database: each role takes only its own settings, and offers only its o
   });
 
   it("GIVEN a former writer THEN it keeps the writer's instances but offers no writer or readers to an app", async () => {
-    const { value: database, ofType } = await render(
-      ({ provider }) =>
-        new Database("db", prodArgs({ role: { kind: "formerWriter", readReplicas: 2 } }), {
-          provider,
-        }),
+    const { value: database, ofType } = await renderDatabase(
+      prodArgs({ role: { kind: "formerWriter", readReplicas: 2 } }),
     );
     assert.deepEqual(
       ofType(RDS_INSTANCE)
@@ -584,13 +528,8 @@ describe("Database: each role takes only its own settings, and offers only its o
 
 describe("Database: what a replacement or IAM's delay must not break", () => {
   it("GIVEN enhancedMonitoringSeconds 60 THEN every instance waits for the monitoring role's policy attachment (IAM propagation: RDS refuses a role it cannot use yet)", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Database(
-          "db",
-          baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
-          { provider },
-        ),
+    const { ofType } = await renderDatabase(
+      baseArgs({ role: { kind: "writer", readReplicas: 1 }, enhancedMonitoringSeconds: 60 }),
     );
     const [attachment] = ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
     assert.ok(attachment, "no policy attachment");
@@ -603,9 +542,8 @@ describe("Database: what a replacement or IAM's delay must not break", () => {
   });
 
   it("GIVEN a writer with replicas THEN each replica is replaced with the writer (same identifier, so the same replicateSourceDb: RDS would leave it detached, serving the old writer's data)", async () => {
-    const { ofType, named } = await render(
-      ({ provider }) =>
-        new Database("db", prodArgs({ role: { kind: "writer", readReplicas: 2 } }), { provider }),
+    const { ofType, named } = await renderDatabase(
+      prodArgs({ role: { kind: "writer", readReplicas: 2 } }),
     );
     const writer = named("db-writer", RDS_INSTANCE);
     const replicas = ofType(RDS_INSTANCE).filter((r) => r.name.startsWith("db-replica-"));

@@ -192,32 +192,14 @@ describe("GeoDns: geolocation routing", () => {
     const geo = ofType("aws:route53/record:Record").filter(
       (r) => r.inputs.geolocationRoutingPolicies && r.inputs.setIdentifier !== "default",
     );
+    const primary = { alb: PRIMARY_ALB, check: "app-dns-primary-health-id" };
+    const secondary = { alb: SECONDARY_ALB, check: "app-dns-secondary-health-id" };
     const expected: Record<string, { alb: string; check: string; location: object }> = {
-      "primary-NA": {
-        alb: PRIMARY_ALB,
-        check: "app-dns-primary-health-id",
-        location: { continent: "NA" },
-      },
-      "primary-SA": {
-        alb: PRIMARY_ALB,
-        check: "app-dns-primary-health-id",
-        location: { continent: "SA" },
-      },
-      "secondary-EU": {
-        alb: SECONDARY_ALB,
-        check: "app-dns-secondary-health-id",
-        location: { continent: "EU" },
-      },
-      "secondary-AF": {
-        alb: SECONDARY_ALB,
-        check: "app-dns-secondary-health-id",
-        location: { continent: "AF" },
-      },
-      "secondary-DE": {
-        alb: SECONDARY_ALB,
-        check: "app-dns-secondary-health-id",
-        location: { country: "DE" },
-      },
+      "primary-NA": { ...primary, location: { continent: "NA" } },
+      "primary-SA": { ...primary, location: { continent: "SA" } },
+      "secondary-EU": { ...secondary, location: { continent: "EU" } },
+      "secondary-AF": { ...secondary, location: { continent: "AF" } },
+      "secondary-DE": { ...secondary, location: { country: "DE" } },
     };
     assert.deepEqual(geo.map((r) => r.inputs.setIdentifier).sort(), Object.keys(expected).sort());
     for (const record of geo) {

@@ -9,12 +9,8 @@ import {
 import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../../contract";
 import { render } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
-
-const T = {
-  queue: "aws:sqs/queue:Queue",
-  redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-} as const;
+import { T } from "./support/types";
+import { itValidatesEachCase, type ValidationCase } from "./support/validation";
 
 const ARGS: InvalidationQueueArgs = { messageRetentionSeconds: 3600, maxReceiveCount: 5 };
 const OTHER_REGION_ROLE = "secondary-web-task-role";
@@ -37,8 +33,8 @@ const statementOf = (policy: RecordedResource) =>
   ).Statement;
 
 describe("InvalidationQueue: argument validation", () => {
-  const cases: Array<[string, Partial<InvalidationQueueArgs>, RegExp | undefined]> = [
-    ["the defaults", {}, undefined],
+  const cases: ValidationCase<Partial<InvalidationQueueArgs>>[] = [
+    ["the defaults", {}, null],
     [
       "a retention under SQS's minute",
       { messageRetentionSeconds: 59 },
@@ -47,17 +43,10 @@ describe("InvalidationQueue: argument validation", () => {
     ["a retention over 14 days", { messageRetentionSeconds: 1_209_601 }, /messageRetentionSeconds/],
     ["no delivery", { maxReceiveCount: 0 }, /maxReceiveCount: 0 must be a whole number from 1/],
   ];
-  for (const [label, overrides, problem] of cases) {
-    it(`GIVEN ${label} THEN ${problem ? "it is refused, naming the argument" : "it is valid"}`, () => {
-      const problems = validateInvalidationQueueArgs({ ...ARGS, ...overrides });
-      if (problem === undefined) assert.deepEqual(problems, []);
-      else
-        assert.ok(
-          problems.some((p) => problem.test(p)),
-          problems.join("\n"),
-        );
-    });
-  }
+  itValidatesEachCase(
+    (overrides) => validateInvalidationQueueArgs({ ...ARGS, ...overrides }),
+    cases,
+  );
 });
 
 describe("InvalidationQueue: GIVEN a region's queue", () => {

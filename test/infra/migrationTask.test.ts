@@ -7,13 +7,7 @@ import {
 } from "../../components/migrationTask";
 import { MAX_STOP_TIMEOUT_SECONDS } from "../../contract";
 import { render } from "../../harness/component";
-
-const T = {
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  service: "aws:ecs/service:Service",
-  scalableTarget: "aws:appautoscaling/target:Target",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-} as const;
+import { T } from "./support/types";
 
 const MASTER_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf";
 const DATABASE_KEY = "arn:aws:kms:us-east-1:123456789012:key/database";

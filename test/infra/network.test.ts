@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Network, subnetLayout, validateNetworkArgs } from "../../components/network";
+import {
+  Network,
+  type NetworkArgs,
+  subnetLayout,
+  validateNetworkArgs,
+} from "../../components/network";
 import { render, resolve } from "../../harness/component";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
@@ -92,16 +97,17 @@ describe("Network: argument validation", () => {
   );
 });
 
+/** The component synthesized as "net" with `args`, in us-east-1. */
+const renderNetwork = (args: NetworkArgs) =>
+  render(({ provider }) => new Network("net", args, { provider }));
+
 describe("Network: resources", () => {
   it("GIVEN perAz NAT over 3 zones THEN each private subnet routes to the NAT gateway of its own zone", async () => {
-    const { value: network, ofType } = await render(
-      ({ provider }) =>
-        new Network(
-          "net",
-          { cidrBlock: "10.20.0.0/16", availabilityZoneCount: 3, natGateways: "perAz" },
-          { provider },
-        ),
-    );
+    const { value: network, ofType } = await renderNetwork({
+      cidrBlock: "10.20.0.0/16",
+      availabilityZoneCount: 3,
+      natGateways: "perAz",
+    });
     assert.equal(ofType("aws:ec2/subnet:Subnet").length, 9);
     const nats = ofType("aws:ec2/natGateway:NatGateway");
     assert.equal(nats.length, 3);
@@ -155,14 +161,11 @@ describe("Network: resources", () => {
   });
 
   it("GIVEN a single NAT THEN every private route table shares it and isolated subnets have no route out", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Network(
-          "net",
-          { cidrBlock: "10.10.0.0/16", availabilityZoneCount: 2, natGateways: "single" },
-          { provider },
-        ),
-    );
+    const { ofType } = await renderNetwork({
+      cidrBlock: "10.10.0.0/16",
+      availabilityZoneCount: 2,
+      natGateways: "single",
+    });
     assert.equal(ofType("aws:ec2/natGateway:NatGateway").length, 1);
     const isolated = ofType("aws:ec2/routeTable:RouteTable").find(
       (t) => t.name === "net-isolated-rt",
@@ -175,10 +178,7 @@ describe("Network: resources", () => {
   });
 
   it("GIVEN any network THEN no route table or endpoint manages its list inline, so routes added beside them (peering) survive a refresh", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Network("net", { cidrBlock: "10.10.0.0/16", natGateways: "perAz" }, { provider }),
-    );
+    const { ofType } = await renderNetwork({ cidrBlock: "10.10.0.0/16", natGateways: "perAz" });
     for (const table of ofType("aws:ec2/routeTable:RouteTable")) {
       assert.equal(table.inputs.routes, undefined, table.name);
     }
@@ -194,10 +194,7 @@ describe("Network: resources", () => {
   });
 
   it("GIVEN defaults THEN subnets never assign public IPs, the default SG is emptied, S3 has a gateway endpoint and flow logs are kept", async () => {
-    const { ofType } = await render(
-      ({ provider }) =>
-        new Network("net", { cidrBlock: "10.10.0.0/16", flowLogRetentionDays: 14 }, { provider }),
-    );
+    const { ofType } = await renderNetwork({ cidrBlock: "10.10.0.0/16", flowLogRetentionDays: 14 });
     for (const subnet of ofType("aws:ec2/subnet:Subnet"))
       assert.equal(subnet.inputs.mapPublicIpOnLaunch, false);
     const defaultSg = ofType("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")[0]!;

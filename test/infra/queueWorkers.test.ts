@@ -12,19 +12,7 @@ import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
 import { devTasks, PASSWORD_SECRET } from "./support/fargate";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
-
-const T = {
-  queue: "aws:sqs/queue:Queue",
-  redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
-  service: "aws:ecs/service:Service",
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-  scalableTarget: "aws:appautoscaling/target:Target",
-  scalingPolicy: "aws:appautoscaling/policy:Policy",
-  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
-} as const;
+import { T } from "./support/types";
 
 const WEB_TASK_ROLE = "web-task-role-1234567";
 

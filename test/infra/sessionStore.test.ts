@@ -8,13 +8,7 @@ import {
 import { SESSIONS_TABLE_ACTIONS, SESSIONS_TABLE_SCHEMA } from "../../contract";
 import { render, type RenderContext, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
-
-const T = {
-  table: "aws:dynamodb/table:Table",
-  replica: "aws:dynamodb/tableReplica:TableReplica",
-  key: "aws:kms/key:Key",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-} as const;
+import { T } from "./support/types";
 
 const HOME = "us-east-1";
 const OTHER = "eu-west-1";

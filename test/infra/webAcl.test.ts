@@ -20,14 +20,7 @@ import {
 import type { Metric } from "../../components/monitoring";
 import { render, resolve } from "../../harness/component";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
-
-const T = {
-  webAcl: "aws:wafv2/webAcl:WebAcl",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-  logPolicy: "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
-  logging: "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
-  association: "aws:wafv2/webAclAssociation:WebAclAssociation",
-} as const;
+import { T } from "./support/types";
 
 const SIGN_IN = { method: "POST", path: "/sessions" } as const;
 const SIGN_UP = { method: "POST", path: "/users" } as const;

@@ -12,23 +12,7 @@ import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
 import { devTasks, PASSWORD_SECRET } from "./support/fargate";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
-
-const T = {
-  alb: "aws:lb/loadBalancer:LoadBalancer",
-  targetGroup: "aws:lb/targetGroup:TargetGroup",
-  listener: "aws:lb/listener:Listener",
-  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
-  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-  service: "aws:ecs/service:Service",
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  role: "aws:iam/role:Role",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  scalableTarget: "aws:appautoscaling/target:Target",
-  scalingPolicy: "aws:appautoscaling/policy:Policy",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-} as const;
+import { T } from "./support/types";
 
 const CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
 const TOKEN_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cache-token-GhIjKl";

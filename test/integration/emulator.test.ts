@@ -39,13 +39,14 @@ describe(
     let scripted: string;
     let bare: string;
     let bareMoto: ChildProcess;
-    const script = (command: string, port: number) =>
+    /** Runs scripts/emulator.sh with its pidfile and log under `stateDir` (EMULATOR_DIR). */
+    const script = (command: string, port: number, stateDir = state) =>
       spawnSync("bash", [EMULATOR_SCRIPT, command, "moto"], {
         encoding: "utf8",
         env: {
           ...process.env,
           EMULATOR_PORT: String(port),
-          EMULATOR_DIR: state,
+          EMULATOR_DIR: stateDir,
           EMULATOR_TIMEOUT: String(START_TIMEOUT_MS / 1000),
         },
       });
@@ -104,10 +105,20 @@ describe(
     });
 
     it("GIVEN scripts/emulator.sh stop THEN moto no longer answers", async () => {
+      // A state directory of its own: no pidfile from another moto (or run) can stand in for this one.
+      const own = mkdtempSync(join(tmpdir(), "emulator-stop-test-"));
       const port = await freePort();
-      assert.equal(script("start", port).status, 0);
-      assert.equal(script("stop", port).status, 0);
-      assert.notEqual(script("status", port).status, 0);
+      try {
+        const started = script("start", port, own);
+        assert.equal(started.status, 0, started.stderr);
+        const stopped = script("stop", port, own);
+        assert.equal(stopped.status, 0, stopped.stderr);
+        assert.match(stopped.stdout, /moto stopped/);
+        assert.notEqual(script("status", port, own).status, 0);
+      } finally {
+        script("stop", port, own); // a no-op unless an assertion above failed
+        rmSync(own, { recursive: true, force: true });
+      }
     });
   },
 );

@@ -13,6 +13,7 @@ import {
   parseConfig,
   rawConfigFromPulumi,
 } from "../../stacks/config";
+import { valueAt } from "../../scripts/config-reference";
 import { deepMerge } from "../../stacks/deepMerge";
 import { configProblems, itReportsEachConfigProblem } from "./support/config";
 
@@ -251,18 +252,6 @@ function leaves(raw: unknown, path: string[] = []): Array<[string, unknown]> {
     return [[path.join("."), raw]];
   }
   return Object.entries(raw).flatMap(([key, value]) => leaves(value, [...path, key]));
-}
-
-function valueAt(root: unknown, key: string): unknown {
-  return key
-    .split(".")
-    .reduce<unknown>(
-      (node, part) =>
-        typeof node === "object" && node !== null
-          ? (node as Record<string, unknown>)[part]
-          : undefined,
-      root,
-    );
 }
 
 /** The keys of `raw` (a stack's raw config) whose value equals its environment's default. */

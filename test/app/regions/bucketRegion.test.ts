@@ -13,7 +13,7 @@ import { loadConfig } from "../../../app/src/config";
 import { createTiers } from "../../../app/src/tiers";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { captureLogs, makeTempDir } from "../support/helpers";
-import { requireServices, skipUnless, uniqueName } from "../support/services";
+import { needServices, uniqueName } from "../support/services";
 
 const TASK_REGION = "us-east-1";
 const BUCKET_REGION = "eu-west-1";
@@ -98,15 +98,15 @@ describe("the S3 client and presigner use the bucket's region", () => {
     }
   });
 
-  const skip = skipUnless("aws");
+  const services = needServices("aws");
   describe("against moto", () => {
     let endpoint: string;
     let s3: S3Client;
     const bucket = uniqueName("assets-eu").toLowerCase();
 
     before(async () => {
-      if (skip) return;
-      endpoint = requireServices("aws").awsEndpoint;
+      if (services.skip) return;
+      endpoint = services.env().awsEndpoint;
       s3 = new S3Client({ region: BUCKET_REGION, endpoint, forcePathStyle: true });
       await s3.send(
         new CreateBucketCommand({
@@ -116,7 +116,7 @@ describe("the S3 client and presigner use the bucket's region", () => {
       );
     });
     after(async () => {
-      if (skip) return;
+      if (services.skip) return;
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "uploads/1/b.png" }));
       await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
       s3.destroy();
@@ -124,7 +124,7 @@ describe("the S3 client and presigner use the bucket's region", () => {
 
     it(
       "GIVEN a bucket in eu-west-1 WHEN a us-east-1 task presigns, uploads and checks THEN the PUT lands and is signed for eu-west-1",
-      { skip },
+      { skip: services.skip },
       async () => {
         const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
         assert.equal(location.LocationConstraint, BUCKET_REGION);

@@ -19,13 +19,10 @@ import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../su
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
   type ServiceApp,
 } from "../support/services";
-
-const skip = skipUnless("database", "replica");
 
 /** Runs `work` with the replica's WAL replay paused; always resumes, however `work` ends. */
 async function withReplayPaused<T>(replicaUrl: string, work: () => Promise<T>): Promise<T> {
@@ -68,7 +65,9 @@ interface Region {
   inbox: MemoryJobQueue;
 }
 
-describe("caches that agree across regions", () => {
+const services = needServices("database", "replica");
+
+describe("caches that agree across regions", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof isolatedSchema>>;
   let replicaUrl: string;
   let blocked: string | undefined;
@@ -88,7 +87,7 @@ describe("caches that agree across regions", () => {
     inboxes: MemoryJobQueue[],
     maxReplayWaitMs = 30_000,
   ): Promise<Region> {
-    const env = requireServices("database", "replica");
+    const env = services.env();
     const logs = captureLogs();
     const cache = createMemoryCache();
     const t = await startServiceApp(
@@ -119,8 +118,7 @@ describe("caches that agree across regions", () => {
   }
 
   before(async () => {
-    if (skip) return;
-    const env = requireServices("database", "replica");
+    const env = services.env();
     blocked = await cannotPauseReplay(env.readUrls[0]!);
     if (blocked !== undefined) return;
     schema = await isolatedSchema(env.databaseUrl);
@@ -155,111 +153,101 @@ describe("caches that agree across regions", () => {
     });
   }
 
-  it(
-    "GIVEN the secondary's replica paused WHEN the primary writes THEN the secondary caches no stale row, and after replay it serves and caches the new one",
-    { skip },
-    async (t) => {
-      if (blocked !== undefined) {
-        // Under CI a missing privilege must fail the run, never pass it by skipping.
-        if (process.env.CI === "true") assert.fail(blocked);
-        return t.skip(blocked);
-      }
-      const key = cacheKeyForUser(userId);
-      await withReplayPaused(replicaUrl, async () => {
-        const patched = await owner.send(primary.t.app, {
-          method: "PATCH",
-          url: `/users/${userId}`,
-          payload: { name: "After" },
-        });
-        assert.equal(patched.statusCode, 200, patched.body);
-        // The invalidation reaches the secondary, which fences the key and waits for its replica.
-        await eventually(
-          async () => ((await secondary.t.app.services.cache.fence(key)) ? true : undefined),
-          "the secondary to fence the key",
-        );
-        assert.ok(await secondary.cache.get(key), "not deleted before the replica has the write");
-        // The entry goes (its TTL, or an eviction): the next reads load from the lagging replica.
-        await secondary.cache.delete(key);
-        for (let i = 0; i < 2; i += 1) {
-          const read = await get(secondary.t.app, userId);
-          assert.equal(read.statusCode, 200);
-          assert.equal(read.json().name, "Before", "the replica has not replayed the write yet");
-          assert.equal(read.headers["x-cache"], "miss");
-        }
-        assert.equal(await secondary.cache.get(key), undefined, "the stale row was not cached");
-
-        // The writing client reads its own write in the secondary too: its replica is behind, so
-        // the read goes to the writer.
-        const mine = await get(
-          secondary.t.app,
-          userId,
-          patched.headers["set-cookie"]?.toString().split(";")[0],
-        );
-        assert.equal(mine.json().name, "After");
+  it("GIVEN the secondary's replica paused WHEN the primary writes THEN the secondary caches no stale row, and after replay it serves and caches the new one", async (t) => {
+    if (blocked !== undefined) {
+      // Under CI a missing privilege must fail the run, never pass it by skipping.
+      if (process.env.CI === "true") assert.fail(blocked);
+      return t.skip(blocked);
+    }
+    const key = cacheKeyForUser(userId);
+    await withReplayPaused(replicaUrl, async () => {
+      const patched = await owner.send(primary.t.app, {
+        method: "PATCH",
+        url: `/users/${userId}`,
+        payload: { name: "After" },
       });
-
-      await eventually(async () => {
+      assert.equal(patched.statusCode, 200, patched.body);
+      // The invalidation reaches the secondary, which fences the key and waits for its replica.
+      await eventually(
+        async () => ((await secondary.t.app.services.cache.fence(key)) ? true : undefined),
+        "the secondary to fence the key",
+      );
+      assert.ok(await secondary.cache.get(key), "not deleted before the replica has the write");
+      // The entry goes (its TTL, or an eviction): the next reads load from the lagging replica.
+      await secondary.cache.delete(key);
+      for (let i = 0; i < 2; i += 1) {
         const read = await get(secondary.t.app, userId);
-        return read.json().name === "After" && read.headers["x-cache"] === "hit" ? true : undefined;
-      }, "the secondary to serve and cache the new row");
-    },
-  );
+        assert.equal(read.statusCode, 200);
+        assert.equal(read.json().name, "Before", "the replica has not replayed the write yet");
+        assert.equal(read.headers["x-cache"], "miss");
+      }
+      assert.equal(await secondary.cache.get(key), undefined, "the stale row was not cached");
 
-  it(
-    "GIVEN the replica stays behind past the bound THEN the key is deleted anyway, logged and counted for the alarm",
-    { skip },
-    async (t) => {
-      if (blocked !== undefined) {
-        // Under CI a missing privilege must fail the run, never pass it by skipping.
-        if (process.env.CI === "true") assert.fail(blocked);
-        return t.skip(blocked);
-      }
-      const env = requireServices("database", "replica");
-      const inbox = new MemoryJobQueue();
-      const impatient = await startRegion("impatient", [replicaUrl], inbox, [inbox], 200);
-      try {
-        const key = cacheKeyForUser(userId);
-        await impatient.cache.set(key, JSON.stringify({ stale: true }), 60_000);
-        await withReplayPaused(replicaUrl, async () => {
-          // A write on the primary the paused replica cannot have replayed.
-          const writer = new pg.Client({ connectionString: schema.url(env.databaseUrl) });
-          await writer.connect();
+      // The writing client reads its own write in the secondary too: its replica is behind, so
+      // the read goes to the writer.
+      const mine = await get(
+        secondary.t.app,
+        userId,
+        patched.headers["set-cookie"]?.toString().split(";")[0],
+      );
+      assert.equal(mine.json().name, "After");
+    });
+
+    await eventually(async () => {
+      const read = await get(secondary.t.app, userId);
+      return read.json().name === "After" && read.headers["x-cache"] === "hit" ? true : undefined;
+    }, "the secondary to serve and cache the new row");
+  });
+
+  it("GIVEN the replica stays behind past the bound THEN the key is deleted anyway, logged and counted for the alarm", async (t) => {
+    if (blocked !== undefined) {
+      // Under CI a missing privilege must fail the run, never pass it by skipping.
+      if (process.env.CI === "true") assert.fail(blocked);
+      return t.skip(blocked);
+    }
+    const env = services.env();
+    const inbox = new MemoryJobQueue();
+    const impatient = await startRegion("impatient", [replicaUrl], inbox, [inbox], 200);
+    try {
+      const key = cacheKeyForUser(userId);
+      await impatient.cache.set(key, JSON.stringify({ stale: true }), 60_000);
+      await withReplayPaused(replicaUrl, async () => {
+        // A write on the primary the paused replica cannot have replayed.
+        const writer = new pg.Client({ connectionString: schema.url(env.databaseUrl) });
+        await writer.connect();
+        try {
+          await writer.query("UPDATE users SET updated_at = now() WHERE public_id = $1", [userId]);
+          const lsn = await writerLsn(async (sql) => (await writer.query(sql)).rows);
+          const replica = openTestPostgres(replicaUrl, [], captureLogs().logger);
           try {
-            await writer.query("UPDATE users SET updated_at = now() WHERE public_id = $1", [
-              userId,
-            ]);
-            const lsn = await writerLsn(async (sql) => (await writer.query(sql)).rows);
-            const replica = openTestPostgres(replicaUrl, [], captureLogs().logger);
-            try {
-              assert.equal(await hasReplayed(replica.writer, lsn), false);
-            } finally {
-              await replica.close();
-            }
-            await impatient.t.app.services.cache.invalidate(key, lsn);
+            assert.equal(await hasReplayed(replica.writer, lsn), false);
           } finally {
-            await writer.end();
+            await replica.close();
           }
-          // invalidate() deletes here at once; the entry is put back as a racing read could.
-          await impatient.cache.set(key, JSON.stringify({ stale: true }), 60_000);
-          await eventually(
-            async () =>
-              impatient.t.logs.lines().some((line) => line.invalidationWaitExceeded === true) &&
-              (await impatient.cache.get(key)) === undefined
-                ? true
-                : undefined,
-            "a log line an alarm can match, and the key deleted once the wait ran out",
-          );
-        });
-        await impatient.t.app.close();
-        assert.ok(
-          impatient.t.metricLines.some((line) => line.includes('"InvalidationWaitExceeded":1')),
-          impatient.t.metricLines.join("\n"),
+          await impatient.t.app.services.cache.invalidate(key, lsn);
+        } finally {
+          await writer.end();
+        }
+        // invalidate() deletes here at once; the entry is put back as a racing read could.
+        await impatient.cache.set(key, JSON.stringify({ stale: true }), 60_000);
+        await eventually(
+          async () =>
+            impatient.t.logs.lines().some((line) => line.invalidationWaitExceeded === true) &&
+            (await impatient.cache.get(key)) === undefined
+              ? true
+              : undefined,
+          "a log line an alarm can match, and the key deleted once the wait ran out",
         );
-      } finally {
-        await impatient.t.app.close();
-      }
-    },
-  );
+      });
+      await impatient.t.app.close();
+      assert.ok(
+        impatient.t.metricLines.some((line) => line.includes('"InvalidationWaitExceeded":1')),
+        impatient.t.metricLines.join("\n"),
+      );
+    } finally {
+      await impatient.t.app.close();
+    }
+  });
 });
 
 /** A queue's sending side only, so that a region's publisher never closes another's inbox. */

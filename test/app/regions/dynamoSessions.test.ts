@@ -19,16 +19,13 @@ import { captureLogs, CookieJar, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
-  TcpProxy,
   TEST_AWS_REGION,
   uniqueName,
   type ServiceApp,
 } from "../support/services";
-
-const skip = skipUnless("aws", "database");
+import { TcpProxy } from "../support/tcpProxy";
 
 /** The table as the infrastructure creates it: keys, on-demand billing, TTL on expiresAt. */
 async function createSessionsTable(dynamo: DynamoDBClient, table: string): Promise<void> {
@@ -55,7 +52,9 @@ async function createSessionsTable(dynamo: DynamoDBClient, table: string): Promi
   );
 }
 
-describe("sessions in DynamoDB", () => {
+const services = needServices("aws", "database");
+
+describe("sessions in DynamoDB", { skip: services.skip }, () => {
   let dynamo: DynamoDBClient;
   let endpoint: string;
   const table = uniqueName("sessions");
@@ -64,8 +63,7 @@ describe("sessions in DynamoDB", () => {
   let databaseUrl: string;
 
   before(async () => {
-    if (skip) return;
-    const env = requireServices("aws", "database");
+    const env = services.env();
     endpoint = env.awsEndpoint;
     schema = await isolatedSchema(env.databaseUrl);
     databaseUrl = schema.url(env.databaseUrl);
@@ -74,7 +72,6 @@ describe("sessions in DynamoDB", () => {
   });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    if (skip) return;
     await dynamo.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
     dynamo.destroy();
     await schema.drop();
@@ -140,87 +137,67 @@ describe("sessions in DynamoDB", () => {
     return result.Items ?? [];
   }
 
-  it(
-    "GIVEN a session created through one region's app WHEN the other region's app reads it THEN the user is signed in there too",
-    { skip },
-    async () => {
-      const first = await regionApp();
-      const second = await regionApp();
-      const { jar } = await signUpAndIn(first.app, "traveller@example.com");
-      assert.equal((await me(first.app, jar)).statusCode, 200);
-      const there = await me(second.app, jar);
-      assert.equal(there.statusCode, 200, there.body);
-    },
-  );
+  it("GIVEN a session created through one region's app WHEN the other region's app reads it THEN the user is signed in there too", async () => {
+    const first = await regionApp();
+    const second = await regionApp();
+    const { jar } = await signUpAndIn(first.app, "traveller@example.com");
+    assert.equal((await me(first.app, jar)).statusCode, 200);
+    const there = await me(second.app, jar);
+    assert.equal(there.statusCode, 200, there.body);
+  });
 
-  it(
-    "GIVEN a stored session THEN the item holds the secret's hash, never the cookie's secret, and an expiry for TTL",
-    { skip },
-    async () => {
-      const t = await regionApp();
-      const { id, jar } = await signUpAndIn(t.app, "hashed@example.com");
-      const secret = jar.get("sid")!.split(".").pop()!;
-      const [item] = await itemsOf(id);
-      assert.ok(item !== undefined);
-      assert.ok(!JSON.stringify(item).includes(secret));
-      const expiresAt = Number(item.expiresAt?.N);
-      assert.ok(expiresAt > Date.now() / 1000, "expiresAt is in epoch seconds, in the future");
-    },
-  );
+  it("GIVEN a stored session THEN the item holds the secret's hash, never the cookie's secret, and an expiry for TTL", async () => {
+    const t = await regionApp();
+    const { id, jar } = await signUpAndIn(t.app, "hashed@example.com");
+    const secret = jar.get("sid")!.split(".").pop()!;
+    const [item] = await itemsOf(id);
+    assert.ok(item !== undefined);
+    assert.ok(!JSON.stringify(item).includes(secret));
+    const expiresAt = Number(item.expiresAt?.N);
+    assert.ok(expiresAt > Date.now() / 1000, "expiresAt is in epoch seconds, in the future");
+  });
 
-  it(
-    "GIVEN two devices signed in WHEN one signs out THEN both are signed out (every session of the user)",
-    { skip },
-    async () => {
-      const t = await regionApp();
-      const { id, jar: laptop } = await signUpAndIn(t.app, "two-devices@example.com");
-      const phone = await signIn(t.app, "two-devices@example.com");
-      assert.equal((await itemsOf(id)).length, 2);
-      const out = await laptop.send(t.app, { method: "DELETE", url: "/sessions" });
-      assert.equal(out.statusCode, 204);
-      assert.equal((await me(t.app, phone)).statusCode, 401);
-      assert.equal((await me(t.app, laptop)).statusCode, 401);
-      assert.deepEqual(await itemsOf(id), []);
-    },
-  );
+  it("GIVEN two devices signed in WHEN one signs out THEN both are signed out (every session of the user)", async () => {
+    const t = await regionApp();
+    const { id, jar: laptop } = await signUpAndIn(t.app, "two-devices@example.com");
+    const phone = await signIn(t.app, "two-devices@example.com");
+    assert.equal((await itemsOf(id)).length, 2);
+    const out = await laptop.send(t.app, { method: "DELETE", url: "/sessions" });
+    assert.equal(out.statusCode, 204);
+    assert.equal((await me(t.app, phone)).statusCode, 401);
+    assert.equal((await me(t.app, laptop)).statusCode, 401);
+    assert.deepEqual(await itemsOf(id), []);
+  });
 
-  it(
-    "GIVEN two devices signed in WHEN the account is deleted THEN no session of it is left",
-    { skip },
-    async () => {
-      const t = await regionApp();
-      const { id, jar } = await signUpAndIn(t.app, "leaving@example.com");
-      await signIn(t.app, "leaving@example.com");
-      const deleted = await jar.send(t.app, { method: "DELETE", url: `/users/${id}` });
-      assert.equal(deleted.statusCode, 204, deleted.body);
-      assert.deepEqual(await itemsOf(id), []);
-    },
-  );
+  it("GIVEN two devices signed in WHEN the account is deleted THEN no session of it is left", async () => {
+    const t = await regionApp();
+    const { id, jar } = await signUpAndIn(t.app, "leaving@example.com");
+    await signIn(t.app, "leaving@example.com");
+    const deleted = await jar.send(t.app, { method: "DELETE", url: `/users/${id}` });
+    assert.equal(deleted.statusCode, 204, deleted.body);
+    assert.deepEqual(await itemsOf(id), []);
+  });
 
-  it(
-    "GIVEN a session past its expiry that TTL has not deleted yet THEN it is not accepted",
-    { skip },
-    async () => {
-      let now = Date.now();
-      const store = new DynamoSessionStore({
-        table,
-        region: TEST_AWS_REGION,
-        endpoint,
-        now: () => now,
-      });
-      try {
-        const sessionId = await store.create({ userId: "ttl-user", createdAt: "x" }, 60_000);
-        assert.deepEqual(await store.get(sessionId), { userId: "ttl-user", createdAt: "x" });
-        now += 61_000;
-        assert.equal(await store.get(sessionId), undefined);
-        assert.equal(await store.get("no-dot-in-this-id"), undefined);
-        assert.equal(await store.get(`ttl-user.${"forged"}`), undefined);
-      } finally {
-        await store.revokeUser("ttl-user");
-        await store.close();
-      }
-    },
-  );
+  it("GIVEN a session past its expiry that TTL has not deleted yet THEN it is not accepted", async () => {
+    let now = Date.now();
+    const store = new DynamoSessionStore({
+      table,
+      region: TEST_AWS_REGION,
+      endpoint,
+      now: () => now,
+    });
+    try {
+      const sessionId = await store.create({ userId: "ttl-user", createdAt: "x" }, 60_000);
+      assert.deepEqual(await store.get(sessionId), { userId: "ttl-user", createdAt: "x" });
+      now += 61_000;
+      assert.equal(await store.get(sessionId), undefined);
+      assert.equal(await store.get("no-dot-in-this-id"), undefined);
+      assert.equal(await store.get(`ttl-user.${"forged"}`), undefined);
+    } finally {
+      await store.revokeUser("ttl-user");
+      await store.close();
+    }
+  });
 
   describe("DynamoDB unreachable", () => {
     let proxy: TcpProxy;
@@ -229,7 +206,6 @@ describe("sessions in DynamoDB", () => {
     let jar: CookieJar;
 
     before(async () => {
-      if (skip) return;
       proxy = await TcpProxy.start(endpoint);
       t = await regionApp(`http://127.0.0.1:${proxy.port}`);
       ({ id: userId, jar } = await signUpAndIn(t.app, "outage@example.com"));
@@ -239,7 +215,7 @@ describe("sessions in DynamoDB", () => {
       await proxy?.close();
     });
 
-    it("THEN sign-in answers 503 with Retry-After", { skip }, async () => {
+    it("THEN sign-in answers 503 with Retry-After", async () => {
       const signedIn = await t.app.inject({
         method: "POST",
         url: "/sessions",
@@ -250,7 +226,7 @@ describe("sessions in DynamoDB", () => {
       assert.equal(signedIn.json().error, "sessions_unavailable");
     });
 
-    it("THEN /me answers 503 with Retry-After, never a silent sign-out", { skip }, async () => {
+    it("THEN /me answers 503 with Retry-After, never a silent sign-out", async () => {
       const read = await me(t.app, jar);
       assert.equal(read.statusCode, 503);
       assert.equal(read.headers["retry-after"], "5");
@@ -259,12 +235,12 @@ describe("sessions in DynamoDB", () => {
       );
     });
 
-    it("THEN public reads still work", { skip }, async () => {
+    it("THEN public reads still work", async () => {
       const read = await t.app.inject({ method: "GET", url: `/users/${userId}` });
       assert.equal(read.statusCode, 200);
     });
 
-    it("THEN the store's own error says it is unavailable", { skip }, async () => {
+    it("THEN the store's own error says it is unavailable", async () => {
       const store = new DynamoSessionStore({
         table,
         region: TEST_AWS_REGION,

@@ -12,7 +12,7 @@ import {
 } from "../../../app/src/tiers/iamAuth";
 import { openPostgres } from "../../../app/src/tiers/postgres";
 import { captureLogs } from "../support/helpers";
-import { requireServices, skipUnless } from "../support/services";
+import { needServices } from "../support/services";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
 const WRITER = "app.cluster-abc123.us-east-1.rds.amazonaws.com";
@@ -174,12 +174,12 @@ describe("IAM database authentication tokens", () => {
 });
 
 describe("the pools take each connection's password from the provider", () => {
-  const skip = skipUnless("database", "replica");
+  const services = needServices("database", "replica");
   it(
     "GIVEN a password provider WHEN the writer and the reader connect THEN each asks it for its own endpoint",
-    { skip },
+    { skip: services.skip },
     async () => {
-      const env = requireServices("database", "replica");
+      const env = services.env();
       const asked: string[] = [];
       const writer = parsePostgresUrl("TEST_DATABASE_URL", env.databaseUrl, undefined);
       const reader = parsePostgresUrl("TEST_DATABASE_READ_URLS", env.readUrls[0]!, undefined);

@@ -15,16 +15,16 @@ import { captureLogs, makeTempDir } from "../support/helpers";
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
 } from "../support/services";
 
-const skip = skipUnless("database");
 /** PostgreSQL's SQLSTATE for "permission denied" (and "must be owner"). */
 const INSUFFICIENT_PRIVILEGE = "42501";
 
-describe("the app's database role", () => {
+const services = needServices("database");
+
+describe("the app's database role", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof isolatedSchema>>;
   const role = `app_rt_${randomBytes(5).toString("hex")}`;
   const password = randomBytes(12).toString("hex");
@@ -40,8 +40,7 @@ describe("the app's database role", () => {
     );
 
   before(async () => {
-    if (skip) return;
-    const env = requireServices("database");
+    const env = services.env();
     schema = await isolatedSchema(env.databaseUrl);
     masterUrl = schema.url(env.databaseUrl);
     applied.push(await migrateOnce(), await migrateOnce());
@@ -52,10 +51,9 @@ describe("the app's database role", () => {
     await appRole.connect();
   });
   after(async () => {
-    if (skip) return;
     await appRole?.end();
     await schema?.drop();
-    const admin = new pg.Client({ connectionString: requireServices("database").databaseUrl });
+    const admin = new pg.Client({ connectionString: services.env().databaseUrl });
     await admin.connect();
     try {
       await admin.query(`REVOKE CONNECT ON DATABASE ${admin.database!} FROM ${role}`);
@@ -65,16 +63,12 @@ describe("the app's database role", () => {
     }
   });
 
-  it(
-    "GIVEN migrate run twice THEN the first applies every migration and the second nothing",
-    { skip },
-    async () => {
-      assert.ok(applied[0]!.length > 0);
-      assert.deepEqual(applied[1], []);
-    },
-  );
+  it("GIVEN migrate run twice THEN the first applies every migration and the second nothing", async () => {
+    assert.ok(applied[0]!.length > 0);
+    assert.deepEqual(applied[1], []);
+  });
 
-  it("THEN the role is neither superuser nor may create roles or databases", { skip }, async () => {
+  it("THEN the role is neither superuser nor may create roles or databases", async () => {
     const { rows } = await appRole.query<{
       rolsuper: boolean;
       rolcreaterole: boolean;
@@ -83,7 +77,7 @@ describe("the app's database role", () => {
     assert.deepEqual(rows, [{ rolsuper: false, rolcreaterole: false, rolcreatedb: false }]);
   });
 
-  it("THEN it reads and writes rows", { skip }, async () => {
+  it("THEN it reads and writes rows", async () => {
     const inserted = await appRole.query<{ id: string }>(
       "INSERT INTO users (id, name, email, password_hash) VALUES (next_user_id(), 'Least', 'least@example.com', 'x') RETURNING id::text",
     );
@@ -107,7 +101,7 @@ describe("the app's database role", () => {
     ["rewriting the schema version", "DELETE FROM schema_migrations"],
   ];
   for (const [what, sql] of refused) {
-    it(`WHEN it tries ${what} THEN PostgreSQL refuses (permission denied)`, { skip }, async () => {
+    it(`WHEN it tries ${what} THEN PostgreSQL refuses (permission denied)`, async () => {
       await assert.rejects(appRole.query(sql), (error: unknown) => {
         assert.equal(errorCode(error), INSUFFICIENT_PRIVILEGE, String(error));
         return true;
@@ -115,56 +109,44 @@ describe("the app's database role", () => {
     });
   }
 
-  it(
-    "GIVEN the app on its role with DATABASE_MIGRATIONS=verify WHEN it starts THEN it serves sign-ups without any DDL",
-    { skip },
-    async () => {
-      const asApp = new URL(masterUrl);
-      asApp.username = role;
-      asApp.password = password;
-      const logs = captureLogs();
-      const files = await makeTempDir("least-privilege-");
-      const t = await startServiceApp(
-        {
-          database: openTestPostgres(asApp.toString(), [], logs.logger),
-          files: new LocalFileStore({ dir: files.path }),
-        },
-        { logs, settings: { migrations: "verify" } },
-      );
-      try {
-        const created = await t.app.inject({
-          method: "POST",
-          url: "/users",
-          payload: { name: "Role", email: "role@example.com", password: "12345678" },
-        });
-        assert.equal(created.statusCode, 201, created.body);
-      } finally {
-        await t.app.close();
-        await files.remove();
-      }
-    },
-  );
+  it("GIVEN the app on its role with DATABASE_MIGRATIONS=verify WHEN it starts THEN it serves sign-ups without any DDL", async () => {
+    const asApp = new URL(masterUrl);
+    asApp.username = role;
+    asApp.password = password;
+    const logs = captureLogs();
+    const files = await makeTempDir("least-privilege-");
+    const t = await startServiceApp(
+      {
+        database: openTestPostgres(asApp.toString(), [], logs.logger),
+        files: new LocalFileStore({ dir: files.path }),
+      },
+      { logs, settings: { migrations: "verify" } },
+    );
+    try {
+      const created = await t.app.inject({
+        method: "POST",
+        url: "/users",
+        payload: { name: "Role", email: "role@example.com", password: "12345678" },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+    } finally {
+      await t.app.close();
+      await files.remove();
+    }
+  });
 
-  it(
-    "GIVEN a schema never migrated WHEN the app starts with verify THEN it refuses, naming the migrate command",
-    { skip },
-    async () => {
-      const fresh = await isolatedSchema(requireServices("database").databaseUrl);
-      const logs = captureLogs();
-      const database = openTestPostgres(
-        fresh.url(requireServices("database").databaseUrl),
-        [],
-        logs.logger,
+  it("GIVEN a schema never migrated WHEN the app starts with verify THEN it refuses, naming the migrate command", async () => {
+    const fresh = await isolatedSchema(services.env().databaseUrl);
+    const logs = captureLogs();
+    const database = openTestPostgres(fresh.url(services.env().databaseUrl), [], logs.logger);
+    try {
+      await assert.rejects(
+        verifySchema(database, migrationsDir()),
+        /schema is behind this code: 001_users, .* run the migrate command \(main.ts migrate\)/,
       );
-      try {
-        await assert.rejects(
-          verifySchema(database, migrationsDir()),
-          /schema is behind this code: 001_users, .* run the migrate command \(main.ts migrate\)/,
-        );
-      } finally {
-        await database.close();
-        await fresh.drop();
-      }
-    },
-  );
+    } finally {
+      await database.close();
+      await fresh.drop();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 // LSNs and the reads they route, as tables: parsing, ordering, which server a read goes to, the
 // fence stores (in process, and Redis's one-step "only forward"), and the invalidation message.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   createMemoryFenceStore,
   createRedisFenceStore,
@@ -17,9 +17,8 @@ import { UnprocessableJobError } from "../../../app/src/jobs/thumbnail";
 import { Metrics } from "../../../app/src/metrics";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database, QueryFn, Row } from "../../../app/src/tiers/database";
-import { closeRedis } from "../../../app/src/tiers/redis";
 import { captureLogs } from "../support/helpers";
-import { openTestRedis, skipUnless, uniqueName } from "../support/services";
+import { needServices, uniqueName, withTestRedis } from "../support/services";
 import type { JobQueue, QueueMessage } from "../../../app/src/tiers/queue";
 
 describe("a client's write positions (the rw_lsn cookie), one LSN per physical shard", () => {
@@ -167,18 +166,13 @@ describe("fence stores", () => {
     await fencesMoveOnlyForward(createMemoryFenceStore());
   });
 
-  const skip = skipUnless("redis");
-  const closers: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const close of closers) await close();
-  });
   it(
     "GIVEN the Redis store THEN a fence only moves forward (compared as LSNs in one step)",
-    { skip },
+    { skip: needServices("redis").skip },
     async () => {
-      const redis = await openTestRedis();
-      closers.push(() => closeRedis(redis));
-      await fencesMoveOnlyForward(createRedisFenceStore(redis, `${uniqueName("fence")}:`));
+      await withTestRedis((redis) =>
+        fencesMoveOnlyForward(createRedisFenceStore(redis, `${uniqueName("fence")}:`)),
+      );
     },
   );
 });

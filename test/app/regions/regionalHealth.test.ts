@@ -9,16 +9,15 @@ import { captureLogs, CookieJar, eventually, makeTempDir, signInTo } from "../su
 import {
   isolatedSchema,
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
-  TcpProxy,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
-const skip = skipUnless("database", "replica");
+const services = needServices("database", "replica");
 
-describe("the secondary region when the primary's writer is down", () => {
+describe("the secondary region when the primary's writer is down", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof isolatedSchema>>;
   let writerProxy: TcpProxy;
   let secondary: ServiceApp;
@@ -27,8 +26,7 @@ describe("the secondary region when the primary's writer is down", () => {
   let userId: string;
 
   before(async () => {
-    if (skip) return;
-    const env = requireServices("database", "replica");
+    const env = services.env();
     schema = await isolatedSchema(env.databaseUrl);
     // The writer in "the other region": reachable only through a link the test can cut.
     writerProxy = await TcpProxy.start(env.databaseUrl);
@@ -64,21 +62,14 @@ describe("the secondary region when the primary's writer is down", () => {
     await schema?.drop();
   });
 
-  it(
-    "THEN /healthz and /readyz stay 200: the target group and DNS keep the region",
-    { skip },
-    async () => {
-      assert.equal(
-        (await secondary.app.inject({ method: "GET", url: "/healthz" })).statusCode,
-        200,
-      );
-      const ready = await secondary.app.inject({ method: "GET", url: "/readyz" });
-      assert.equal(ready.statusCode, 200, ready.body);
-      assert.deepEqual(ready.json().checks, { database: "ok" });
-    },
-  );
+  it("THEN /healthz and /readyz stay 200: the target group and DNS keep the region", async () => {
+    assert.equal((await secondary.app.inject({ method: "GET", url: "/healthz" })).statusCode, 200);
+    const ready = await secondary.app.inject({ method: "GET", url: "/readyz" });
+    assert.equal(ready.statusCode, 200, ready.body);
+    assert.deepEqual(ready.json().checks, { database: "ok" });
+  });
 
-  it("THEN reads are served from the region's replica", { skip }, async () => {
+  it("THEN reads are served from the region's replica", async () => {
     const read = await secondary.app.inject({ method: "GET", url: `/users/${userId}` });
     assert.equal(read.statusCode, 200);
     assert.equal(read.json().name, "Grace");
@@ -86,7 +77,7 @@ describe("the secondary region when the primary's writer is down", () => {
     assert.equal(me.statusCode, 200, me.body);
   });
 
-  it("THEN a user can still sign in (the account is read from the replica)", { skip }, async () => {
+  it("THEN a user can still sign in (the account is read from the replica)", async () => {
     const signedIn = await secondary.app.inject({
       method: "POST",
       url: "/sessions",
@@ -95,7 +86,7 @@ describe("the secondary region when the primary's writer is down", () => {
     assert.equal(signedIn.statusCode, 201, signedIn.body);
   });
 
-  it("THEN writes answer 503 with Retry-After and say nothing changed", { skip }, async () => {
+  it("THEN writes answer 503 with Retry-After and say nothing changed", async () => {
     const writes = [
       await secondary.app.inject({
         method: "POST",
@@ -115,38 +106,34 @@ describe("the secondary region when the primary's writer is down", () => {
     }
   });
 
-  it(
-    "GIVEN this region's replica is lost too THEN /readyz is 503: nothing here can serve",
-    { skip },
-    async () => {
-      // A fresh app whose only reader is cut as well: readiness fails on what this region serves.
-      const env = requireServices("database", "replica");
-      const replicaProxy = await TcpProxy.start(env.readUrls[0]!);
-      const logs = captureLogs();
-      const database = openTestPostgres(
-        writerProxy.urlFor(schema.url(env.databaseUrl)),
-        [replicaProxy.urlFor(schema.url(env.readUrls[0]!))],
-        logs.logger,
+  it("GIVEN this region's replica is lost too THEN /readyz is 503: nothing here can serve", async () => {
+    // A fresh app whose only reader is cut as well: readiness fails on what this region serves.
+    const env = services.env();
+    const replicaProxy = await TcpProxy.start(env.readUrls[0]!);
+    const logs = captureLogs();
+    const database = openTestPostgres(
+      writerProxy.urlFor(schema.url(env.databaseUrl)),
+      [replicaProxy.urlFor(schema.url(env.readUrls[0]!))],
+      logs.logger,
+    );
+    let probe: ServiceApp | undefined;
+    try {
+      // "verify" reads the schema's version from the replica: a task starts without the writer.
+      probe = await startServiceApp(
+        {
+          database,
+          files: new LocalFileStore({ dir: files.path }),
+        },
+        { logs, settings: { migrations: "verify" } },
       );
-      let probe: ServiceApp | undefined;
-      try {
-        // "verify" reads the schema's version from the replica: a task starts without the writer.
-        probe = await startServiceApp(
-          {
-            database,
-            files: new LocalFileStore({ dir: files.path }),
-          },
-          { logs, settings: { migrations: "verify" } },
-        );
-        assert.equal((await probe.app.inject({ method: "GET", url: "/readyz" })).statusCode, 200);
-        replicaProxy.cut();
-        const ready = await probe.app.inject({ method: "GET", url: "/readyz" });
-        assert.equal(ready.statusCode, 503);
-        assert.deepEqual(ready.json().checks, { database: "unavailable" });
-      } finally {
-        await probe?.app.close();
-        await replicaProxy.close();
-      }
-    },
-  );
+      assert.equal((await probe.app.inject({ method: "GET", url: "/readyz" })).statusCode, 200);
+      replicaProxy.cut();
+      const ready = await probe.app.inject({ method: "GET", url: "/readyz" });
+      assert.equal(ready.statusCode, 503);
+      assert.deepEqual(ready.json().checks, { database: "unavailable" });
+    } finally {
+      await probe?.app.close();
+      await replicaProxy.close();
+    }
+  });
 });

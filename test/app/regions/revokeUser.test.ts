@@ -1,14 +1,13 @@
 // Every session store ends all of one user's sessions, and only that user's, on revokeUser.
 import { randomUUID } from "node:crypto";
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
-import { closeRedis } from "../../../app/src/tiers/redis";
+import { describe, it } from "node:test";
 import {
   createMemorySessionStore,
   createRedisSessionStore,
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
-import { openTestRedis, skipUnless } from "../support/services";
+import { needServices, withTestRedis } from "../support/services";
 
 async function revokesOnlyThatUser(store: SessionStore): Promise<void> {
   const user = randomUUID();
@@ -27,18 +26,11 @@ describe("revokeUser", () => {
     await revokesOnlyThatUser(createMemorySessionStore());
   });
 
-  const skip = skipUnless("redis");
-  const closers: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const close of closers) await close();
-  });
   it(
     "GIVEN the Redis store THEN it ends every session of the user and no other",
-    { skip },
+    { skip: needServices("redis").skip },
     async () => {
-      const redis = await openTestRedis();
-      closers.push(() => closeRedis(redis));
-      await revokesOnlyThatUser(createRedisSessionStore(redis));
+      await withTestRedis((redis) => revokesOnlyThatUser(createRedisSessionStore(redis)));
     },
   );
 });

@@ -3,14 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { removeBucket } from "../../../scripts/removeBucket";
+import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -28,19 +22,14 @@ import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
 import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
-import {
-  requireServices,
-  skipUnless,
-  startServiceApp,
-  TcpProxy,
-  TEST_AWS_REGION,
-  uniqueName,
-} from "../support/services";
+import { needServices, startServiceApp, TEST_AWS_REGION, uniqueName } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
-const skip = skipUnless("aws");
 const CDN_DOMAIN = "cdn.test.example";
 
-describe("AWS tiers against moto", () => {
+const services = needServices("aws");
+
+describe("AWS tiers against moto", { skip: services.skip }, () => {
   let endpoint: string;
   let sqs: SQSClient;
   let s3: S3Client;
@@ -49,8 +38,7 @@ describe("AWS tiers against moto", () => {
   const cleanups: (() => Promise<void>)[] = [];
 
   before(async () => {
-    if (skip) return;
-    endpoint = requireServices("aws").awsEndpoint;
+    endpoint = services.env().awsEndpoint;
     sqs = new SQSClient({ region: TEST_AWS_REGION, endpoint });
     s3 = new S3Client({ region: TEST_AWS_REGION, endpoint, forcePathStyle: true });
   });
@@ -58,13 +46,7 @@ describe("AWS tiers against moto", () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
     for (const QueueUrl of queueUrls)
       await sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined);
-    for (const Bucket of buckets) {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket })).catch(() => undefined);
-      const objects = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
-      if (objects.length > 0)
-        await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects } }));
-      await s3.send(new DeleteBucketCommand({ Bucket })).catch(() => undefined);
-    }
+    for (const Bucket of buckets) await removeBucket(s3, Bucket);
     sqs?.destroy();
     s3?.destroy();
   });
@@ -105,137 +87,121 @@ describe("AWS tiers against moto", () => {
     }
   }
 
-  it(
-    "GIVEN an SQS queue WHEN a job is sent, received and deleted THEN it is gone",
-    { skip },
-    async () => {
-      const { url } = await createQueue({ VisibilityTimeout: "30" });
-      const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
-      cleanups.push(() => queue.close());
-      await queue.send('{"hello":"world"}');
-      const [message] = await queue.receive({ waitSeconds: 2 });
-      assert.equal(message?.body, '{"hello":"world"}');
-      assert.equal(message?.receiveCount, 1);
-      await queue.delete(message!);
-      assert.deepEqual(await queue.receive({ waitSeconds: 1 }), []);
-    },
-  );
+  it("GIVEN an SQS queue WHEN a job is sent, received and deleted THEN it is gone", async () => {
+    const { url } = await createQueue({ VisibilityTimeout: "30" });
+    const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
+    cleanups.push(() => queue.close());
+    await queue.send('{"hello":"world"}');
+    const [message] = await queue.receive({ waitSeconds: 2 });
+    assert.equal(message?.body, '{"hello":"world"}');
+    assert.equal(message?.receiveCount, 1);
+    await queue.delete(message!);
+    assert.deepEqual(await queue.receive({ waitSeconds: 1 }), []);
+  });
 
-  it(
-    "GIVEN a long poll WHEN the worker is stopped THEN the poll ends at once",
-    { skip },
-    async () => {
-      const { url } = await createQueue();
-      const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
-      cleanups.push(() => queue.close());
-      const controller = new AbortController();
-      const polling = queue.receive({ waitSeconds: 20, signal: controller.signal });
-      await sleep(100);
-      controller.abort();
-      const outcome = await Promise.race([
-        polling.then(() => "returned"),
-        sleep(5_000).then(() => "still polling"),
-      ]);
-      assert.equal(outcome, "returned");
-    },
-  );
+  it("GIVEN a long poll WHEN the worker is stopped THEN the poll ends at once", async () => {
+    const { url } = await createQueue();
+    const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
+    cleanups.push(() => queue.close());
+    const controller = new AbortController();
+    const polling = queue.receive({ waitSeconds: 20, signal: controller.signal });
+    await sleep(100);
+    controller.abort();
+    const outcome = await Promise.race([
+      polling.then(() => "returned"),
+      sleep(5_000).then(() => "still polling"),
+    ]);
+    assert.equal(outcome, "returned");
+  });
 
-  it(
-    "GIVEN a queue with a redrive policy WHEN a job keeps failing THEN it moves to the DLQ after maxReceiveCount",
-    { skip },
-    async () => {
-      const dlq = await createQueue();
-      const { url } = await createQueue({
-        VisibilityTimeout: "1",
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "2" }),
-      });
-      const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
-      cleanups.push(() => queue.close());
-      const metricLines: string[] = [];
-      let attempts = 0;
-      const worker = new Worker({
-        queue,
-        handle: async () => {
-          attempts += 1;
-          throw new Error("always fails");
-        },
-        logger: captureLogs().logger,
-        metrics: new Metrics({
-          namespace: "Test",
-          service: "worker",
-          write: (line) => metricLines.push(line),
-        }),
-        waitSeconds: 1,
-        retryDelaySeconds: () => 0,
-      });
-      await queue.send("poison");
-      worker.start();
-      try {
-        const dead = await eventually(async () => {
-          const received = await sqs.send(
-            new ReceiveMessageCommand({ QueueUrl: dlq.url, WaitTimeSeconds: 1 }),
-          );
-          return received.Messages?.[0]?.Body;
-        }, "the job in the DLQ");
-        assert.equal(dead, "poison");
-      } finally {
-        await worker.stop();
-      }
-      assert.equal(attempts, 2, "tried maxReceiveCount times, then dead-lettered");
-    },
-  );
+  it("GIVEN a queue with a redrive policy WHEN a job keeps failing THEN it moves to the DLQ after maxReceiveCount", async () => {
+    const dlq = await createQueue();
+    const { url } = await createQueue({
+      VisibilityTimeout: "1",
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "2" }),
+    });
+    const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
+    cleanups.push(() => queue.close());
+    const metricLines: string[] = [];
+    let attempts = 0;
+    const worker = new Worker({
+      queue,
+      handle: async () => {
+        attempts += 1;
+        throw new Error("always fails");
+      },
+      logger: captureLogs().logger,
+      metrics: new Metrics({
+        namespace: "Test",
+        service: "worker",
+        write: (line) => metricLines.push(line),
+      }),
+      waitSeconds: 1,
+      retryDelaySeconds: () => 0,
+    });
+    await queue.send("poison");
+    worker.start();
+    try {
+      const dead = await eventually(async () => {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: dlq.url, WaitTimeSeconds: 1 }),
+        );
+        return received.Messages?.[0]?.Body;
+      }, "the job in the DLQ");
+      assert.equal(dead, "poison");
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(attempts, 2, "tried maxReceiveCount times, then dead-lettered");
+  });
 
-  it(
-    "GIVEN a job that can never succeed WHEN the worker takes it THEN it is in the DLQ after one attempt, with the reason",
-    { skip },
-    async () => {
-      const dlq = await createQueue();
-      const { url } = await createQueue({
-        VisibilityTimeout: "30",
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "5" }),
-      });
-      const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
-      cleanups.push(() => queue.close());
-      let attempts = 0;
-      const worker = new Worker({
-        queue,
-        handle: async () => {
-          attempts += 1;
-          throw new UnprocessableJobError("not a known job");
-        },
-        logger: captureLogs().logger,
-        metrics: new Metrics({ namespace: "Test", service: "worker", write: () => undefined }),
-        waitSeconds: 1,
-        // A retry would come back only after the test's patience: the DLQ must not wait for it.
-        retryDelaySeconds: () => 300,
-      });
-      await queue.send("never-works");
-      worker.start();
-      try {
-        const dead = await eventually(async () => {
-          const received = await sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: dlq.url,
-              WaitTimeSeconds: 1,
-              MessageAttributeNames: ["All"],
-            }),
-          );
-          const message = received.Messages?.[0];
-          return message === undefined
-            ? undefined
-            : {
-                body: message.Body,
-                reason: message.MessageAttributes?.DeadLetterReason?.StringValue,
-              };
-        }, "the job in the DLQ");
-        assert.deepEqual(dead, { body: "never-works", reason: "not a known job" });
-      } finally {
-        await worker.stop();
-      }
-      assert.equal(attempts, 1);
-      assert.deepEqual(await drain(url), [], "gone from the job queue");
-    },
-  );
+  it("GIVEN a job that can never succeed WHEN the worker takes it THEN it is in the DLQ after one attempt, with the reason", async () => {
+    const dlq = await createQueue();
+    const { url } = await createQueue({
+      VisibilityTimeout: "30",
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "5" }),
+    });
+    const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
+    cleanups.push(() => queue.close());
+    let attempts = 0;
+    const worker = new Worker({
+      queue,
+      handle: async () => {
+        attempts += 1;
+        throw new UnprocessableJobError("not a known job");
+      },
+      logger: captureLogs().logger,
+      metrics: new Metrics({ namespace: "Test", service: "worker", write: () => undefined }),
+      waitSeconds: 1,
+      // A retry would come back only after the test's patience: the DLQ must not wait for it.
+      retryDelaySeconds: () => 300,
+    });
+    await queue.send("never-works");
+    worker.start();
+    try {
+      const dead = await eventually(async () => {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: dlq.url,
+            WaitTimeSeconds: 1,
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        const message = received.Messages?.[0];
+        return message === undefined
+          ? undefined
+          : {
+              body: message.Body,
+              reason: message.MessageAttributes?.DeadLetterReason?.StringValue,
+            };
+      }, "the job in the DLQ");
+      assert.deepEqual(dead, { body: "never-works", reason: "not a known job" });
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(attempts, 1);
+    assert.deepEqual(await drain(url), [], "gone from the job queue");
+  });
 
   describe("the queue briefly down during submission", () => {
     let proxy: TcpProxy;
@@ -243,7 +209,6 @@ describe("AWS tiers against moto", () => {
     let queue: SqsJobQueue;
 
     before(async () => {
-      if (skip) return;
       proxy = await TcpProxy.start(endpoint);
       queueUrl = (await createQueue()).url;
       queue = new SqsJobQueue({
@@ -259,180 +224,162 @@ describe("AWS tiers against moto", () => {
       await proxy?.close();
     });
 
-    it(
-      "GIVEN the queue cut off WHEN it comes back during the retries THEN the job is accepted and on the queue",
-      { skip },
-      async () => {
-        const patient = new SqsJobQueue({
-          queueUrl,
-          region: TEST_AWS_REGION,
-          endpoint: `http://127.0.0.1:${proxy.port}`,
-          sendTimeoutMs: 2_000,
-          sendRetry: { attempts: 20, baseDelayMs: 50, maxDelayMs: 200 },
-        });
-        const refusedBefore = proxy.refusedConnections;
-        proxy.cut();
-        const submitted = patient.send("job-during-blip");
-        await eventually(
-          async () => (proxy.refusedConnections - refusedBefore >= 2 ? true : undefined),
-          "a few failed attempts",
-        );
-        proxy.restore();
-        await submitted;
-        await patient.close();
-        assert.deepEqual(await drain(queueUrl), ["job-during-blip"]);
-      },
-    );
+    it("GIVEN the queue cut off WHEN it comes back during the retries THEN the job is accepted and on the queue", async () => {
+      const patient = new SqsJobQueue({
+        queueUrl,
+        region: TEST_AWS_REGION,
+        endpoint: `http://127.0.0.1:${proxy.port}`,
+        sendTimeoutMs: 2_000,
+        sendRetry: { attempts: 20, baseDelayMs: 50, maxDelayMs: 200 },
+      });
+      const refusedBefore = proxy.refusedConnections;
+      proxy.cut();
+      const submitted = patient.send("job-during-blip");
+      await eventually(
+        async () => (proxy.refusedConnections - refusedBefore >= 2 ? true : undefined),
+        "a few failed attempts",
+      );
+      proxy.restore();
+      await submitted;
+      await patient.close();
+      assert.deepEqual(await drain(queueUrl), ["job-during-blip"]);
+    });
 
-    it(
-      "GIVEN a longer outage WHEN submitting THEN it gives up (→ 503) and nothing accepted is lost",
-      { skip },
-      async () => {
-        const accepted: string[] = [];
-        for (const body of ["accepted-1", "accepted-2"]) {
-          await queue.send(body);
-          accepted.push(body);
-        }
-        proxy.cut();
-        await assert.rejects(queue.send("refused"), QueueUnavailableError);
-        proxy.restore();
-        assert.deepEqual((await drain(queueUrl)).sort(), accepted);
+    it("GIVEN a longer outage WHEN submitting THEN it gives up (→ 503) and nothing accepted is lost", async () => {
+      const accepted: string[] = [];
+      for (const body of ["accepted-1", "accepted-2"]) {
+        await queue.send(body);
+        accepted.push(body);
+      }
+      proxy.cut();
+      await assert.rejects(queue.send("refused"), QueueUnavailableError);
+      proxy.restore();
+      assert.deepEqual((await drain(queueUrl)).sort(), accepted);
+    });
+  });
+
+  it("GIVEN S3 and SQS WHEN a user uploads through a presigned PUT THEN the worker thumbnails it behind the CDN domain", async () => {
+    const bucket = await createBucket();
+    const { url: queueUrl } = await createQueue({ VisibilityTimeout: "30" });
+    const dataDir = await makeTempDir("aws-flow-");
+    cleanups.push(() => dataDir.remove());
+    const logs = captureLogs();
+    const t = await startServiceApp(
+      {
+        database: await openPGlite(join(dataDir.path, "pglite")),
+        queue: new SqsJobQueue({ queueUrl, region: TEST_AWS_REGION, endpoint }),
+        files: new S3FileStore({
+          bucket,
+          cdnDomain: CDN_DOMAIN,
+          region: TEST_AWS_REGION,
+          endpoint,
+        }),
       },
+      { role: "all", logs },
+    );
+    cleanups.push(() => t.app.close());
+
+    const input = { name: "Katherine", email: "katherine@example.com", password: "trajectories" };
+    const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
+      .id as string;
+    const jar = await signInTo(t.app, input);
+    const png = await makePng();
+    const started = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo`,
+      payload: { contentType: "image/png", size: png.length },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+    const { key, upload } = started.json();
+    assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
+    assert.match(upload.url, /X-Amz-Signature=/);
+
+    const put = await fetch(upload.url, {
+      method: "PUT",
+      headers: upload.headers,
+      body: new Uint8Array(png),
+    });
+    assert.equal(put.status, 200, await put.text());
+
+    const completed = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo/complete`,
+      payload: { key },
+    });
+    assert.equal(completed.statusCode, 202, completed.body);
+    const { jobId } = completed.json();
+
+    const thumbnailUrl = await eventually(async () => {
+      const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
+      return user.json().photo?.thumbnailUrl as string | undefined;
+    }, "the thumbnail link");
+    assert.equal(thumbnailUrl, `https://${CDN_DOMAIN}/thumbnails/${id}/${jobId}.webp`);
+
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `thumbnails/${id}/${jobId}.webp` }),
+    );
+    assert.equal(object.ContentType, "image/webp");
+    const metadata = await sharp(Buffer.from(await object.Body!.transformToByteArray())).metadata();
+    assert.deepEqual([metadata.format, metadata.width, metadata.height], ["webp", 128, 128]);
+
+    const [document] = t.app.services.metrics.worker.flush();
+    assert.equal(document?.Service, "worker");
+    assert.equal(document?.JobsProcessed, 1);
+    assert.deepEqual(document?._aws.CloudWatchMetrics[0]?.Dimensions, [["Service"]]);
+    assert.equal(
+      await t.app.inject({ method: "GET", url: "/meta" }).then((r) => r.json().mode.files),
+      "s3",
     );
   });
 
-  it(
-    "GIVEN S3 and SQS WHEN a user uploads through a presigned PUT THEN the worker thumbnails it behind the CDN domain",
-    { skip },
-    async () => {
-      const bucket = await createBucket();
-      const { url: queueUrl } = await createQueue({ VisibilityTimeout: "30" });
-      const dataDir = await makeTempDir("aws-flow-");
-      cleanups.push(() => dataDir.remove());
-      const logs = captureLogs();
-      const t = await startServiceApp(
-        {
-          database: await openPGlite(join(dataDir.path, "pglite")),
-          queue: new SqsJobQueue({ queueUrl, region: TEST_AWS_REGION, endpoint }),
-          files: new S3FileStore({
-            bucket,
-            cdnDomain: CDN_DOMAIN,
-            region: TEST_AWS_REGION,
-            endpoint,
-          }),
-        },
-        { role: "all", logs },
-      );
-      cleanups.push(() => t.app.close());
-
-      const input = { name: "Katherine", email: "katherine@example.com", password: "trajectories" };
-      const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
-        .id as string;
-      const jar = await signInTo(t.app, input);
-      const png = await makePng();
-      const started = await jar.send(t.app, {
+  it("GIVEN the local file tier and SQS WHEN the queue is unreachable THEN completing an upload answers 503", async () => {
+    const dataDir = await makeTempDir("aws-503-");
+    cleanups.push(() => dataDir.remove());
+    const { url: queueUrl } = await createQueue();
+    const proxy = await TcpProxy.start(endpoint);
+    cleanups.push(() => proxy.close());
+    const t = await startServiceApp({
+      database: await openPGlite(join(dataDir.path, "pglite")),
+      queue: new SqsJobQueue({
+        queueUrl,
+        region: TEST_AWS_REGION,
+        endpoint: `http://127.0.0.1:${proxy.port}`,
+        sendRetry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 },
+      }),
+      files: new LocalFileStore({ dir: join(dataDir.path, "files") }),
+    });
+    cleanups.push(() => t.app.close());
+    const input = { name: "Q", email: "q@example.com", password: "12345678" };
+    const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
+      .id as string;
+    const jar = await signInTo(t.app, input);
+    const png = await makePng();
+    const { key, upload } = (
+      await jar.send(t.app, {
         method: "POST",
         url: `/users/${id}/photo`,
         payload: { contentType: "image/png", size: png.length },
-      });
-      assert.equal(started.statusCode, 201, started.body);
-      const { key, upload } = started.json();
-      assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
-      assert.match(upload.url, /X-Amz-Signature=/);
+      })
+    ).json();
+    await t.app.inject({ method: "PUT", url: upload.url, headers: upload.headers, payload: png });
 
-      const put = await fetch(upload.url, {
-        method: "PUT",
-        headers: upload.headers,
-        body: new Uint8Array(png),
-      });
-      assert.equal(put.status, 200, await put.text());
-
-      const completed = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${id}/photo/complete`,
-        payload: { key },
-      });
-      assert.equal(completed.statusCode, 202, completed.body);
-      const { jobId } = completed.json();
-
-      const thumbnailUrl = await eventually(async () => {
-        const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
-        return user.json().photo?.thumbnailUrl as string | undefined;
-      }, "the thumbnail link");
-      assert.equal(thumbnailUrl, `https://${CDN_DOMAIN}/thumbnails/${id}/${jobId}.webp`);
-
-      const object = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: `thumbnails/${id}/${jobId}.webp` }),
-      );
-      assert.equal(object.ContentType, "image/webp");
-      const metadata = await sharp(
-        Buffer.from(await object.Body!.transformToByteArray()),
-      ).metadata();
-      assert.deepEqual([metadata.format, metadata.width, metadata.height], ["webp", 128, 128]);
-
-      const [document] = t.app.services.metrics.worker.flush();
-      assert.equal(document?.Service, "worker");
-      assert.equal(document?.JobsProcessed, 1);
-      assert.deepEqual(document?._aws.CloudWatchMetrics[0]?.Dimensions, [["Service"]]);
-      assert.equal(
-        await t.app.inject({ method: "GET", url: "/meta" }).then((r) => r.json().mode.files),
-        "s3",
-      );
-    },
-  );
-
-  it(
-    "GIVEN the local file tier and SQS WHEN the queue is unreachable THEN completing an upload answers 503",
-    { skip },
-    async () => {
-      const dataDir = await makeTempDir("aws-503-");
-      cleanups.push(() => dataDir.remove());
-      const { url: queueUrl } = await createQueue();
-      const proxy = await TcpProxy.start(endpoint);
-      cleanups.push(() => proxy.close());
-      const t = await startServiceApp({
-        database: await openPGlite(join(dataDir.path, "pglite")),
-        queue: new SqsJobQueue({
-          queueUrl,
-          region: TEST_AWS_REGION,
-          endpoint: `http://127.0.0.1:${proxy.port}`,
-          sendRetry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 },
-        }),
-        files: new LocalFileStore({ dir: join(dataDir.path, "files") }),
-      });
-      cleanups.push(() => t.app.close());
-      const input = { name: "Q", email: "q@example.com", password: "12345678" };
-      const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
-        .id as string;
-      const jar = await signInTo(t.app, input);
-      const png = await makePng();
-      const { key, upload } = (
-        await jar.send(t.app, {
-          method: "POST",
-          url: `/users/${id}/photo`,
-          payload: { contentType: "image/png", size: png.length },
-        })
-      ).json();
-      await t.app.inject({ method: "PUT", url: upload.url, headers: upload.headers, payload: png });
-
-      proxy.cut();
-      const refused = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${id}/photo/complete`,
-        payload: { key },
-      });
-      assert.equal(refused.statusCode, 503);
-      assert.equal(refused.json().error, "queue_unavailable");
-      proxy.restore();
-      const accepted = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${id}/photo/complete`,
-        payload: { key },
-      });
-      assert.equal(accepted.statusCode, 202);
-      const bodies = await drain(queueUrl);
-      assert.equal(bodies.length, 1, "only the accepted job is on the queue");
-      assert.equal(JSON.parse(bodies[0]!).id, accepted.json().jobId);
-    },
-  );
+    proxy.cut();
+    const refused = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo/complete`,
+      payload: { key },
+    });
+    assert.equal(refused.statusCode, 503);
+    assert.equal(refused.json().error, "queue_unavailable");
+    proxy.restore();
+    const accepted = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo/complete`,
+      payload: { key },
+    });
+    assert.equal(accepted.statusCode, 202);
+    const bodies = await drain(queueUrl);
+    assert.equal(bodies.length, 1, "only the accepted job is on the queue");
+    assert.equal(JSON.parse(bodies[0]!).id, accepted.json().jobId);
+  });
 });

@@ -6,28 +6,17 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { freePort } from "../../../scripts/freePort";
+import { removeBucket } from "../../../scripts/removeBucket";
 import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import pg from "pg";
 import { eventually, makePng, makeTempDir } from "../support/helpers";
-import {
-  isolatedSchema,
-  requireServices,
-  skipUnless,
-  TEST_AWS_REGION,
-  uniqueName,
-} from "../support/services";
+import { isolatedSchema, needServices, TEST_AWS_REGION, uniqueName } from "../support/services";
 
 const root = resolve(__dirname, "..", "..", "..");
-const skip = skipUnless("database", "replica", "redis", "aws");
+const services = needServices("database", "replica", "redis", "aws");
 const CDN_DOMAIN = "cdn.fullstack.example";
 
 interface Process {
@@ -56,8 +45,8 @@ function startMain(role: string, env: NodeJS.ProcessEnv): Process {
 
 /** Drops the app role the migrate step created (after its schema is gone). */
 async function dropRole(role: string): Promise<void> {
-  if (skip) return;
-  const admin = new pg.Client({ connectionString: requireServices("database").databaseUrl });
+  if (services.skip) return;
+  const admin = new pg.Client({ connectionString: services.env().databaseUrl });
   await admin.connect();
   try {
     await admin
@@ -84,13 +73,13 @@ describe("web and worker processes on the full stack", () => {
 
   before(
     async () => {
-      if (skip) return;
-      const services = requireServices("database", "replica", "redis", "aws");
-      schema = await isolatedSchema(services.databaseUrl);
-      sqs = new SQSClient({ region: TEST_AWS_REGION, endpoint: services.awsEndpoint });
+      if (services.skip) return;
+      const urls = services.env();
+      schema = await isolatedSchema(urls.databaseUrl);
+      sqs = new SQSClient({ region: TEST_AWS_REGION, endpoint: urls.awsEndpoint });
       s3 = new S3Client({
         region: TEST_AWS_REGION,
-        endpoint: services.awsEndpoint,
+        endpoint: urls.awsEndpoint,
         forcePathStyle: true,
       });
       queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("fullstack") })))
@@ -103,12 +92,12 @@ describe("web and worker processes on the full stack", () => {
       const env: NodeJS.ProcessEnv = {
         PORT: String(port),
         DATA_DIR: dataDir.path,
-        DATABASE_URL: schema.url(services.databaseUrl),
-        DATABASE_READ_URLS: services.readUrls.map((url) => schema.url(url)).join(","),
-        REDIS_URL: services.redisUrl,
+        DATABASE_URL: schema.url(urls.databaseUrl),
+        DATABASE_READ_URLS: urls.readUrls.map((url) => schema.url(url)).join(","),
+        REDIS_URL: urls.redisUrl,
         QUEUE_URL: queueUrl,
         AWS_REGION: TEST_AWS_REGION,
-        AWS_ENDPOINT_URL: services.awsEndpoint,
+        AWS_ENDPOINT_URL: urls.awsEndpoint,
         ASSETS_BUCKET: bucket,
         CDN_DOMAIN,
         LOG_LEVEL: "info",
@@ -139,7 +128,7 @@ describe("web and worker processes on the full stack", () => {
         ...env,
         DATABASE_URL: asAppRole(env.DATABASE_URL!),
         DATABASE_MIGRATIONS: "verify",
-        DATABASE_READ_URLS: services.readUrls.map((url) => asAppRole(schema.url(url))).join(","),
+        DATABASE_READ_URLS: urls.readUrls.map((url) => asAppRole(schema.url(url))).join(","),
       };
       web = startMain("web", taskEnv);
       worker = startMain("worker", taskEnv);
@@ -169,15 +158,7 @@ describe("web and worker processes on the full stack", () => {
     }
     if (sqs && queueUrl)
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
-    if (s3 && bucket) {
-      const listed = await s3
-        .send(new ListObjectsV2Command({ Bucket: bucket }))
-        .catch(() => undefined);
-      const objects = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
-      if (objects.length > 0)
-        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
-    }
+    if (s3 && bucket) await removeBucket(s3, bucket);
     sqs?.destroy();
     s3?.destroy();
     await schema?.drop();
@@ -187,7 +168,7 @@ describe("web and worker processes on the full stack", () => {
 
   it(
     "GIVEN the split roles WHEN a user signs up and uploads a photo THEN the worker process thumbnails it",
-    { skip, timeout: 120_000 },
+    { skip: services.skip, timeout: 120_000 },
     async () => {
       const meta = await (await fetch(`${baseUrl}/meta`)).json();
       assert.deepEqual(meta.mode, {

@@ -18,13 +18,13 @@ import { INVALID_PASSWORD } from "../../../app/src/tiers/databasePassword";
 import { captureLogs, eventually, makeTempDir, sleep } from "../support/helpers";
 import {
   openTestPostgres,
-  requireServices,
-  skipUnless,
+  needServices,
+  type ServiceEnv,
   TEST_AWS_REGION,
   uniqueName,
 } from "../support/services";
 
-const skip = skipUnless("database", "replica", "aws");
+const services = needServices("database", "replica", "aws");
 const INSUFFICIENT_PRIVILEGE = "42501";
 /** The task's AWS_REGION: not the secret's, which is TEST_AWS_REGION. */
 const TASK_REGION = "eu-west-1";
@@ -59,6 +59,29 @@ function logIn(url: string, user: string, password: string): Promise<void> {
  * backends), and waits until they are gone, as a pool's connections are when a task has been up a
  * while: the next query then needs a new connection, which is what a rotation breaks.
  */
+/** Waits until `user` can log in at `url` with `password` (a replica replays role changes late). */
+async function untilLogInWorks(url: string, user: string, password: string, what: string) {
+  await eventually(
+    () =>
+      logIn(url, user, password).then(
+        () => true,
+        () => undefined,
+      ),
+    what,
+  );
+}
+
+/** The app's pools serve: the writer signs in as `role`, the reader reads from the replica. */
+async function poolsServe(database: Tiers["database"], role: string, onReplica: string) {
+  await database.ping();
+  const [writer] = await database.writer<{ user: string }>("SELECT current_user AS user");
+  assert.equal(writer?.user, role);
+  const [reader] = await database.reader<{ recovery: boolean }>(
+    "SELECT pg_is_in_recovery() AS recovery",
+  );
+  assert.equal(reader?.recovery, true, onReplica);
+}
+
 async function dropSessions(url: string, user: string, password: string): Promise<void> {
   await withClient(asUser(url, user, password), async (client) => {
     await client.query(
@@ -77,7 +100,7 @@ async function dropSessions(url: string, user: string, password: string): Promis
 }
 
 describe("database password rotation (DATABASE_SECRET_ARN)", () => {
-  let env: ReturnType<typeof requireServices>;
+  let env: ServiceEnv;
   let role: string;
   let secrets: SecretsManagerClient;
   let secretArn: string | undefined;
@@ -88,8 +111,8 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
   const after2 = `p2-${randomBytes(12).toString("hex")}`;
 
   before(async () => {
-    if (skip) return;
-    env = requireServices("database", "replica", "aws");
+    if (services.skip) return;
+    env = services.env();
     role = `rotation_${randomBytes(5).toString("hex")}`;
     try {
       await withClient(env.databaseUrl, (admin) =>
@@ -103,14 +126,7 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
       return;
     }
     // The replica replays the new role; the app must not start before it can log in there.
-    await eventually(
-      () =>
-        logIn(env.readUrls[0]!, role, before1).then(
-          () => true,
-          () => undefined,
-        ),
-      "the new role on the replica",
-    );
+    await untilLogInWorks(env.readUrls[0]!, role, before1, "the new role on the replica");
     secrets = new SecretsManagerClient({ region: TEST_AWS_REGION, endpoint: env.awsEndpoint });
     const created = await secrets.send(
       new CreateSecretCommand({
@@ -135,7 +151,7 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
 
   it(
     "GIVEN a running app WHEN RDS rotates the password THEN new connections re-read the secret and succeed; the stale password fails",
-    { skip, timeout: 60_000 },
+    { skip: services.skip, timeout: 60_000 },
     async (t) => {
       if (blocked !== undefined) {
         // Under CI a missing privilege must fail the run, never pass it by skipping.
@@ -168,29 +184,14 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
       try {
         tiers = await createTiers(config, logs.logger);
         const { database } = tiers;
-        await database.ping();
-        assert.equal(
-          (await database.writer<{ user: string }>("SELECT current_user AS user"))[0]?.user,
-          role,
-        );
-        const [replica] = await database.reader<{ recovery: boolean }>(
-          "SELECT pg_is_in_recovery() AS recovery",
-        );
-        assert.equal(replica?.recovery, true, "the reader pool is on the replica");
+        await poolsServe(database, role, "the reader pool is on the replica");
         await fixed.ping();
 
         // The rotation: the server's password first, then the secret (RDS's order).
         await withClient(env.databaseUrl, (admin) =>
           admin.query(`ALTER ROLE ${role} PASSWORD '${after2}'`),
         );
-        await eventually(
-          () =>
-            logIn(env.readUrls[0]!, role, after2).then(
-              () => true,
-              () => undefined,
-            ),
-          "the new password on the replica",
-        );
+        await untilLogInWorks(env.readUrls[0]!, role, after2, "the new password on the replica");
         await secrets.send(
           new PutSecretValueCommand({
             SecretId: secretArn,
@@ -205,15 +206,7 @@ describe("database password rotation (DATABASE_SECRET_ARN)", () => {
         await assert.rejects(fixed.ping(), { code: INVALID_PASSWORD });
 
         // The app's pools: refused once, re-read the secret, retried, served.
-        await database.ping();
-        assert.equal(
-          (await database.writer<{ user: string }>("SELECT current_user AS user"))[0]?.user,
-          role,
-        );
-        const [again] = await database.reader<{ recovery: boolean }>(
-          "SELECT pg_is_in_recovery() AS recovery",
-        );
-        assert.equal(again?.recovery, true, "the reader pool reconnected to the replica");
+        await poolsServe(database, role, "the reader pool reconnected to the replica");
         await database.transaction(async (tx) => {
           await tx.query("SELECT 1");
         });

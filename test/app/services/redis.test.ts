@@ -13,28 +13,20 @@ import { cacheKeyForUser } from "../../../app/src/users";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { closeRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createRedisSessionStore } from "../../../app/src/tiers/sessions";
-import {
-  captureLogs,
-  CookieJar,
-  eventually,
-  makeTempDir,
-  spyDatabase,
-  signInTo,
-} from "../support/helpers";
+import { captureLogs, eventually, makeTempDir, spyDatabase, signInTo } from "../support/helpers";
 import {
   migratedSchema,
   openTestPostgres,
   openTestRedis,
-  requireServices,
-  skipUnless,
+  needServices,
   startServiceApp,
-  TcpProxy,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 
-const skip = skipUnless("database", "redis");
+const services = needServices("database", "redis");
 
-describe("Redis as the shared cache and session store", () => {
+describe("Redis as the shared cache and session store", { skip: services.skip }, () => {
   let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let redisUrl: string;
@@ -42,8 +34,7 @@ describe("Redis as the shared cache and session store", () => {
   const running: (() => Promise<void>)[] = [];
 
   before(async () => {
-    if (skip) return;
-    const env = requireServices("database", "redis");
+    const env = services.env();
     schema = await migratedSchema(env.databaseUrl);
     writerUrl = schema.writerUrl;
     redisUrl = env.redisUrl;
@@ -116,119 +107,96 @@ describe("Redis as the shared cache and session store", () => {
     return jar.send(t.app, { method: "PATCH", url: `/users/${id}`, payload: { name } });
   }
 
-  it(
-    "GIVEN a sign-in on instance A WHEN instance B gets the cookie THEN B knows the session",
-    { skip },
-    async () => {
-      const a = await instance();
-      const b = await instance();
-      const { input } = await signUp(a);
-      const jar = new CookieJar();
-      const signIn = await a.app.inject({
-        method: "POST",
-        url: "/sessions",
-        payload: { email: input.email, password: input.password },
-      });
-      jar.store(signIn.headers["set-cookie"]);
-      const me = await jar.send(b.app, { method: "GET", url: "/me" });
-      assert.equal(me.statusCode, 200);
-      assert.equal(me.json().user.email, input.email);
-      const signOut = await jar.send(b.app, { method: "DELETE", url: "/sessions" });
-      assert.equal(signOut.statusCode, 204);
-      const meOnA = await jar.send(a.app, { method: "GET", url: "/me" });
-      assert.equal(meOnA.statusCode, 401, "signed out everywhere");
-    },
-  );
+  it("GIVEN a sign-in on instance A WHEN instance B gets the cookie THEN B knows the session", async () => {
+    const a = await instance();
+    const b = await instance();
+    const { input } = await signUp(a);
+    const jar = await signInTo(a.app, input);
+    const me = await jar.send(b.app, { method: "GET", url: "/me" });
+    assert.equal(me.statusCode, 200);
+    assert.equal(me.json().user.email, input.email);
+    const signOut = await jar.send(b.app, { method: "DELETE", url: "/sessions" });
+    assert.equal(signOut.statusCode, 204);
+    const meOnA = await jar.send(a.app, { method: "GET", url: "/me" });
+    assert.equal(meOnA.statusCode, 401, "signed out everywhere");
+  });
 
-  it(
-    "GIVEN A cached a user WHEN B reads it THEN B hits; after B's write A misses and sees the change",
-    { skip },
-    async () => {
-      const a = await instance();
-      const b = await instance();
-      const { id, input } = await signUp(a);
-      assert.equal(
-        (await a.app.inject({ method: "GET", url: `/users/${id}` })).headers["x-cache"],
-        "miss",
-      );
-      assert.equal(
-        (await b.app.inject({ method: "GET", url: `/users/${id}` })).headers["x-cache"],
-        "hit",
-      );
+  it("GIVEN A cached a user WHEN B reads it THEN B hits; after B's write A misses and sees the change", async () => {
+    const a = await instance();
+    const b = await instance();
+    const { id, input } = await signUp(a);
+    assert.equal(
+      (await a.app.inject({ method: "GET", url: `/users/${id}` })).headers["x-cache"],
+      "miss",
+    );
+    assert.equal(
+      (await b.app.inject({ method: "GET", url: `/users/${id}` })).headers["x-cache"],
+      "hit",
+    );
 
-      const patch = await rename(b, id, input, "Changed on B");
-      assert.equal(patch.statusCode, 200);
-      const onA = await a.app.inject({ method: "GET", url: `/users/${id}` });
-      assert.equal(onA.headers["x-cache"], "miss");
-      assert.equal(onA.json().name, "Changed on B");
-    },
-  );
+    const patch = await rename(b, id, input, "Changed on B");
+    assert.equal(patch.statusCode, 200);
+    const onA = await a.app.inject({ method: "GET", url: `/users/${id}` });
+    assert.equal(onA.headers["x-cache"], "miss");
+    assert.equal(onA.json().name, "Changed on B");
+  });
 
-  it(
-    "GIVEN B serves a user from its near cache WHEN the user renames themself on A THEN B serves the new name within the near cache's bound",
-    { skip },
-    async () => {
-      // Copies that live a minute: only the invalidation message can make B see the write in time.
-      const near = { ttlMs: 60_000 };
-      const a = await instance({ near });
-      const b = await instance({ near });
-      const { id, input } = await signUp(a);
-      const read = () => b.app.inject({ method: "GET", url: `/users/${id}` });
-      await eventually(
-        async () => ((await read()).headers["x-cache"] === "hit" ? true : undefined),
-        "B to hold the user",
-      );
-      // Behind every instance's back: the shared copy goes, B's near copy stays and answers.
-      await a.redis.del(`cache:${cacheKeyForUser(id)}`);
-      const fromNear = await read();
-      assert.equal(fromNear.headers["x-cache"], "hit");
-      assert.equal(fromNear.json().name, input.name);
+  it("GIVEN B serves a user from its near cache WHEN the user renames themself on A THEN B serves the new name within the near cache's bound", async () => {
+    // Copies that live a minute: only the invalidation message can make B see the write in time.
+    const near = { ttlMs: 60_000 };
+    const a = await instance({ near });
+    const b = await instance({ near });
+    const { id, input } = await signUp(a);
+    const read = () => b.app.inject({ method: "GET", url: `/users/${id}` });
+    await eventually(
+      async () => ((await read()).headers["x-cache"] === "hit" ? true : undefined),
+      "B to hold the user",
+    );
+    // Behind every instance's back: the shared copy goes, B's near copy stays and answers.
+    await a.redis.del(`cache:${cacheKeyForUser(id)}`);
+    const fromNear = await read();
+    assert.equal(fromNear.headers["x-cache"], "hit");
+    assert.equal(fromNear.json().name, input.name);
 
-      const patch = await rename(a, id, input, "Renamed on A");
-      assert.equal(patch.statusCode, 200);
-      const written = Date.now();
-      const staleForMs = await eventually(
-        async () =>
-          (await read()).json().name === "Renamed on A" ? Date.now() - written : undefined,
-        "B to serve the new name",
-        10_000,
-        5,
-      );
-      assert.ok(
-        staleForMs <= NEAR_CACHE_DEFAULTS.ttlMs,
-        `B served the old name ${staleForMs} ms after the write; the bound is ${NEAR_CACHE_DEFAULTS.ttlMs} ms`,
-      );
-    },
-  );
+    const patch = await rename(a, id, input, "Renamed on A");
+    assert.equal(patch.statusCode, 200);
+    const written = Date.now();
+    const staleForMs = await eventually(
+      async () =>
+        (await read()).json().name === "Renamed on A" ? Date.now() - written : undefined,
+      "B to serve the new name",
+      10_000,
+      5,
+    );
+    assert.ok(
+      staleForMs <= NEAR_CACHE_DEFAULTS.ttlMs,
+      `B served the old name ${staleForMs} ms after the write; the bound is ${NEAR_CACHE_DEFAULTS.ttlMs} ms`,
+    );
+  });
 
-  it(
-    "GIVEN a hot uncached key WHEN two instances get 20 concurrent reads each THEN the database is read once",
-    { skip },
-    async () => {
-      const a = await instance({ readerDelayMs: 200 });
-      const b = await instance({ readerDelayMs: 200 });
-      const { id } = await signUp(a);
-      a.database.reset();
-      b.database.reset();
-      const responses = await Promise.all(
-        [a, b].flatMap((t) =>
-          Array.from({ length: 20 }, () => t.app.inject({ method: "GET", url: `/users/${id}` })),
-        ),
-      );
-      assert.ok(responses.every((response) => response.statusCode === 200));
-      const reads = [...a.database.queries, ...b.database.queries].filter((query) =>
-        query.sql.includes("FROM users"),
-      );
-      assert.equal(reads.length, 1, "one instance loaded; the other waited on the Redis lock");
-    },
-  );
+  it("GIVEN a hot uncached key WHEN two instances get 20 concurrent reads each THEN the database is read once", async () => {
+    const a = await instance({ readerDelayMs: 200 });
+    const b = await instance({ readerDelayMs: 200 });
+    const { id } = await signUp(a);
+    a.database.reset();
+    b.database.reset();
+    const responses = await Promise.all(
+      [a, b].flatMap((t) =>
+        Array.from({ length: 20 }, () => t.app.inject({ method: "GET", url: `/users/${id}` })),
+      ),
+    );
+    assert.ok(responses.every((response) => response.statusCode === 200));
+    const reads = [...a.database.queries, ...b.database.queries].filter((query) =>
+      query.sql.includes("FROM users"),
+    );
+    assert.equal(reads.length, 1, "one instance loaded; the other waited on the Redis lock");
+  });
 
   describe("Redis down", () => {
     let proxy: TcpProxy;
     let t: Awaited<ReturnType<typeof instance>>;
 
     before(async () => {
-      if (skip) return;
       proxy = await TcpProxy.start(redisUrl);
       t = await instance({ redisUrl: proxy.urlFor(redisUrl) });
     });
@@ -236,64 +204,56 @@ describe("Redis as the shared cache and session store", () => {
       await proxy?.close();
     });
 
-    it(
-      "GIVEN Redis cut off WHEN users are created and read THEN every request succeeds from the database, logged as degraded",
-      { skip },
-      async () => {
-        const { id } = await signUp(t);
-        await t.app.inject({ method: "GET", url: `/users/${id}` });
-        proxy.cut();
-        try {
-          const created = await signUp(t);
-          const reads = await Promise.all(
-            [id, created.id, id].map((userId) =>
-              t.app.inject({ method: "GET", url: `/users/${userId}` }),
-            ),
-          );
-          assert.deepEqual(
-            reads.map((read) => [read.statusCode, read.headers["x-cache"]]),
-            [
-              [200, "miss"],
-              [200, "miss"],
-              [200, "miss"],
-            ],
-          );
-          assert.ok(
-            t.logs.lines().some((line) => line.degraded === "cache" && line.level === "warn"),
-          );
-          const ready = await t.app.inject({ method: "GET", url: "/readyz" });
-          assert.equal(ready.statusCode, 503);
-          assert.deepEqual(ready.json().checks, { database: "ok", cache: "unavailable" });
-        } finally {
-          proxy.restore();
-        }
-        await eventually(async () => {
-          const read = await t.app.inject({ method: "GET", url: `/users/${id}` });
-          return read.headers["x-cache"] === "hit" ? true : undefined;
-        }, "the cache to serve hits again");
-        assert.ok(t.logs.lines().some((line) => line.recovered === "cache"));
-      },
-    );
+    it("GIVEN Redis cut off WHEN users are created and read THEN every request succeeds from the database, logged as degraded", async () => {
+      const { id } = await signUp(t);
+      await t.app.inject({ method: "GET", url: `/users/${id}` });
+      proxy.cut();
+      try {
+        const created = await signUp(t);
+        const reads = await Promise.all(
+          [id, created.id, id].map((userId) =>
+            t.app.inject({ method: "GET", url: `/users/${userId}` }),
+          ),
+        );
+        assert.deepEqual(
+          reads.map((read) => [read.statusCode, read.headers["x-cache"]]),
+          [
+            [200, "miss"],
+            [200, "miss"],
+            [200, "miss"],
+          ],
+        );
+        assert.ok(
+          t.logs.lines().some((line) => line.degraded === "cache" && line.level === "warn"),
+        );
+        const ready = await t.app.inject({ method: "GET", url: "/readyz" });
+        assert.equal(ready.statusCode, 503);
+        assert.deepEqual(ready.json().checks, { database: "ok", cache: "unavailable" });
+      } finally {
+        proxy.restore();
+      }
+      await eventually(async () => {
+        const read = await t.app.inject({ method: "GET", url: `/users/${id}` });
+        return read.headers["x-cache"] === "hit" ? true : undefined;
+      }, "the cache to serve hits again");
+      assert.ok(t.logs.lines().some((line) => line.recovered === "cache"));
+    });
 
-    it(
-      "GIVEN Redis cut off WHEN signing in THEN 503 with a clear message, never a silent sign-out or a 500",
-      { skip },
-      async () => {
-        const { input } = await signUp(t);
-        await waitForRedis(t.redis, 5_000);
-        proxy.cut();
-        try {
-          const response = await t.app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: input.password },
-          });
-          assert.equal(response.statusCode, 503);
-          assert.equal(response.json().error, "sessions_unavailable");
-        } finally {
-          proxy.restore();
-        }
-      },
-    );
+    it("GIVEN Redis cut off WHEN signing in THEN 503 with a clear message, never a silent sign-out or a 500", async () => {
+      const { input } = await signUp(t);
+      await waitForRedis(t.redis, 5_000);
+      proxy.cut();
+      try {
+        const response = await t.app.inject({
+          method: "POST",
+          url: "/sessions",
+          payload: { email: input.email, password: input.password },
+        });
+        assert.equal(response.statusCode, 503);
+        assert.equal(response.json().error, "sessions_unavailable");
+      } finally {
+        proxy.restore();
+      }
+    });
   });
 });

@@ -22,28 +22,27 @@ import {
   migratedSchema,
   openTestPostgres,
   openTestRedis,
-  requireServices,
-  skipUnless,
+  needServices,
+  type ServiceEnv,
   startServiceApp,
-  TcpProxy,
   TEST_AWS_REGION,
   uniqueName,
   type ServiceApp,
 } from "../support/services";
+import { TcpProxy } from "../support/tcpProxy";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 
-const skip = skipUnless("database", "redis", "aws");
+const services = needServices("database", "redis", "aws");
 
-describe("security against the real services", () => {
-  let env: ReturnType<typeof requireServices>;
+describe("security against the real services", { skip: services.skip }, () => {
+  let env: ServiceEnv;
   let schema: Awaited<ReturnType<typeof migratedSchema>>;
   let writerUrl: string;
   let files: { path: string; remove(): Promise<void> };
   const cleanups: (() => Promise<void>)[] = [];
 
   before(async () => {
-    if (skip) return;
-    env = requireServices("database", "redis", "aws");
+    env = services.env();
     schema = await migratedSchema(env.databaseUrl);
     writerUrl = schema.writerUrl;
     files = await makeTempDir("security-files-");
@@ -53,6 +52,13 @@ describe("security against the real services", () => {
     await schema?.drop();
     await files?.remove();
   });
+
+  /** A TCP proxy to `url` that the test can cut or hang, closed after the suite. */
+  async function proxyTo(url: string): Promise<TcpProxy> {
+    const proxy = await TcpProxy.start(url);
+    cleanups.push(() => proxy.close());
+    return proxy;
+  }
 
   async function redisConnection(url = env.redisUrl, commandTimeoutMs?: number): Promise<Redis> {
     const redis = await openTestRedis({
@@ -117,107 +123,90 @@ describe("security against the real services", () => {
     return [await instance({ settings }), await instance({ settings })] as const;
   }
 
-  it(
-    "GIVEN two instances sharing Redis WHEN one client's sign-ins alternate between them THEN the limit counts them together",
-    { skip },
-    async () => {
-      const [a, b] = await twoInstances({ signInPerClient: 3 });
-      const client = `203.0.113.${randomInt(1, 250)}`;
-      const statuses: number[] = [];
-      for (const t of [a, b, a, b]) {
-        const response = await t.app.inject({
-          method: "POST",
-          url: "/sessions",
-          payload: { email: "nobody@example.com", password: "wrong-password" },
-          remoteAddress: client,
-        });
-        statuses.push(response.statusCode);
-        if (response.statusCode === 429) assert.ok(Number(response.headers["retry-after"]) > 0);
-      }
-      assert.deepEqual(statuses, [401, 401, 401, 429]);
-    },
-  );
-
-  it(
-    "GIVEN two instances sharing Redis WHEN an attacker's address is refused an account THEN on both, while the owner signs in from another address (no lockout DoS)",
-    { skip },
-    async () => {
-      const [a, b] = await twoInstances({
-        signInFailuresPerAccountClient: 3,
-        signInFailuresPerAccount: 20,
+  it("GIVEN two instances sharing Redis WHEN one client's sign-ins alternate between them THEN the limit counts them together", async () => {
+    const [a, b] = await twoInstances({ signInPerClient: 3 });
+    const client = `203.0.113.${randomInt(1, 250)}`;
+    const statuses: number[] = [];
+    for (const t of [a, b, a, b]) {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email: "nobody@example.com", password: "wrong-password" },
+        remoteAddress: client,
       });
-      const { input } = await signUp(a);
-      const attempt = (t: ServiceApp, password: string, remoteAddress: string) =>
-        t.app.inject({
+      statuses.push(response.statusCode);
+      if (response.statusCode === 429) assert.ok(Number(response.headers["retry-after"]) > 0);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+  });
+
+  it("GIVEN two instances sharing Redis WHEN an attacker's address is refused an account THEN on both, while the owner signs in from another address (no lockout DoS)", async () => {
+    const [a, b] = await twoInstances({
+      signInFailuresPerAccountClient: 3,
+      signInFailuresPerAccount: 20,
+    });
+    const { input } = await signUp(a);
+    const attempt = (t: ServiceApp, password: string, remoteAddress: string) =>
+      t.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email: input.email, password },
+        remoteAddress,
+      });
+    const attacker = `203.0.113.${randomInt(1, 250)}`;
+    const statuses: number[] = [];
+    for (const t of [a, b, a, b]) {
+      statuses.push((await attempt(t, "wrong-password", attacker)).statusCode);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429], "failures from one address are shared");
+    const owner = await attempt(b, input.password, `198.51.100.${randomInt(1, 250)}`);
+    assert.equal(owner.statusCode, 201, owner.body);
+    assert.equal((await attempt(a, input.password, attacker)).statusCode, 429);
+  });
+
+  it("GIVEN two instances sharing Redis WHEN 30 wrong sign-ins for one account arrive at once from many addresses THEN at most the account's limit are checked (401), the rest 429", async () => {
+    const limit = 3;
+    const [a, b] = await twoInstances({ signInFailuresPerAccount: limit });
+    const { input } = await signUp(a);
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, guess) =>
+        (guess % 2 === 0 ? a : b).app.inject({
           method: "POST",
           url: "/sessions",
-          payload: { email: input.email, password },
-          remoteAddress,
-        });
-      const attacker = `203.0.113.${randomInt(1, 250)}`;
-      const statuses: number[] = [];
-      for (const t of [a, b, a, b]) {
-        statuses.push((await attempt(t, "wrong-password", attacker)).statusCode);
-      }
-      assert.deepEqual(statuses, [401, 401, 401, 429], "failures from one address are shared");
-      const owner = await attempt(b, input.password, `198.51.100.${randomInt(1, 250)}`);
-      assert.equal(owner.statusCode, 201, owner.body);
-      assert.equal((await attempt(a, input.password, attacker)).statusCode, 429);
-    },
-  );
+          payload: { email: input.email, password: "wrong-password" },
+          remoteAddress: `192.0.2.${guess + 1}`,
+        }),
+      ),
+    );
+    const statuses = responses.map((response) => response.statusCode);
+    const checked = statuses.filter((status) => status === 401).length;
+    assert.ok(checked >= 1 && checked <= limit, `401s: ${checked} of ${statuses.join(",")}`);
+    assert.equal(statuses.filter((status) => status === 429).length, 30 - checked);
+  });
 
-  it(
-    "GIVEN two instances sharing Redis WHEN 30 wrong sign-ins for one account arrive at once from many addresses THEN at most the account's limit are checked (401), the rest 429",
-    { skip },
-    async () => {
-      const limit = 3;
-      const [a, b] = await twoInstances({ signInFailuresPerAccount: limit });
-      const { input } = await signUp(a);
-      const responses = await Promise.all(
-        Array.from({ length: 30 }, (_, guess) =>
-          (guess % 2 === 0 ? a : b).app.inject({
-            method: "POST",
-            url: "/sessions",
-            payload: { email: input.email, password: "wrong-password" },
-            remoteAddress: `192.0.2.${guess + 1}`,
-          }),
-        ),
-      );
-      const statuses = responses.map((response) => response.statusCode);
-      const checked = statuses.filter((status) => status === 401).length;
-      assert.ok(checked >= 1 && checked <= limit, `401s: ${checked} of ${statuses.join(",")}`);
-      assert.equal(statuses.filter((status) => status === 429).length, 30 - checked);
-    },
-  );
-
-  it(
-    "GIVEN two instances sharing Redis WHEN a session holder guesses the current password on PATCH THEN the failures count on both",
-    { skip },
-    async () => {
-      const [a, b] = await twoInstances({ signInFailuresPerAccountClient: 2 });
-      const { id, input } = await signUp(a);
-      const jar = await signIn(a, input);
-      const statuses: number[] = [];
-      for (const t of [a, b, a]) {
-        const response = await jar.send(t.app, {
-          method: "PATCH",
-          url: `/users/${id}`,
-          payload: { email: `stolen-${input.email}`, currentPassword: "a-guess" },
-        });
-        statuses.push(response.statusCode);
-      }
-      assert.deepEqual(statuses, [403, 403, 429]);
-      const me = await jar.send(b.app, { method: "GET", url: "/me" });
-      assert.equal(me.json().user.email, input.email, "the email did not change");
-    },
-  );
+  it("GIVEN two instances sharing Redis WHEN a session holder guesses the current password on PATCH THEN the failures count on both", async () => {
+    const [a, b] = await twoInstances({ signInFailuresPerAccountClient: 2 });
+    const { id, input } = await signUp(a);
+    const jar = await signIn(a, input);
+    const statuses: number[] = [];
+    for (const t of [a, b, a]) {
+      const response = await jar.send(t.app, {
+        method: "PATCH",
+        url: `/users/${id}`,
+        payload: { email: `stolen-${input.email}`, currentPassword: "a-guess" },
+      });
+      statuses.push(response.statusCode);
+    }
+    assert.deepEqual(statuses, [403, 403, 429]);
+    const me = await jar.send(b.app, { method: "GET", url: "/me" });
+    assert.equal(me.json().user.email, input.email, "the email did not change");
+  });
 
   it(
     "GIVEN a Redis that hangs WHEN the cache keeps being called THEN the breaker opens and calls fail at once, and it closes when Redis is back",
-    { skip, timeout: 60_000 },
+    { timeout: 60_000 },
     async () => {
-      const proxy = await TcpProxy.start(env.redisUrl);
-      cleanups.push(() => proxy.close());
+      const proxy = await proxyTo(env.redisUrl);
       const redis = await redisConnection(proxy.urlFor(env.redisUrl), 200);
       const cache = createRedisCache(redis);
       const sessions = createRedisSessionStore(redis);
@@ -257,53 +246,41 @@ describe("security against the real services", () => {
     },
   );
 
-  it(
-    "GIVEN a missing user read on instance A WHEN instance B reads it THEN B gets the cached not-found without asking the database",
-    { skip },
-    async () => {
-      const a = await instance();
-      const b = await instance();
-      const missing = randomUUID();
-      assert.equal(
-        (await a.app.inject({ method: "GET", url: `/users/${missing}` })).statusCode,
-        404,
-      );
-      b.database.reset();
-      const second = await b.app.inject({ method: "GET", url: `/users/${missing}` });
-      assert.equal(second.statusCode, 404);
-      assert.equal(second.headers["x-cache"], "hit");
-      assert.deepEqual(b.database.queries, []);
-    },
-  );
+  it("GIVEN a missing user read on instance A WHEN instance B reads it THEN B gets the cached not-found without asking the database", async () => {
+    const a = await instance();
+    const b = await instance();
+    const missing = randomUUID();
+    assert.equal((await a.app.inject({ method: "GET", url: `/users/${missing}` })).statusCode, 404);
+    b.database.reset();
+    const second = await b.app.inject({ method: "GET", url: `/users/${missing}` });
+    assert.equal(second.statusCode, 404);
+    assert.equal(second.headers["x-cache"], "hit");
+    assert.deepEqual(b.database.queries, []);
+  });
 
-  it(
-    "GIVEN sessions on two instances WHEN the account is deleted on one THEN the other session is revoked",
-    { skip },
-    async () => {
-      const a = await instance();
-      const b = await instance();
-      const { id, input } = await signUp(a);
-      const onA = await signIn(a, input);
-      const onB = await signIn(b, input);
-      const deleted = await onA.send(a.app, { method: "DELETE", url: `/users/${id}` });
-      assert.equal(deleted.statusCode, 204);
-      const me = await onB.send(b.app, { method: "GET", url: "/me" });
-      assert.equal(me.statusCode, 401);
-      const upload = await onB.send(b.app, {
-        method: "POST",
-        url: `/users/${id}/photo`,
-        payload: { contentType: "image/png", size: 10 },
-      });
-      assert.equal(upload.statusCode, 401);
-    },
-  );
+  it("GIVEN sessions on two instances WHEN the account is deleted on one THEN the other session is revoked", async () => {
+    const a = await instance();
+    const b = await instance();
+    const { id, input } = await signUp(a);
+    const onA = await signIn(a, input);
+    const onB = await signIn(b, input);
+    const deleted = await onA.send(a.app, { method: "DELETE", url: `/users/${id}` });
+    assert.equal(deleted.statusCode, 204);
+    const me = await onB.send(b.app, { method: "GET", url: "/me" });
+    assert.equal(me.statusCode, 401);
+    const upload = await onB.send(b.app, {
+      method: "POST",
+      url: `/users/${id}/photo`,
+      payload: { contentType: "image/png", size: 10 },
+    });
+    assert.equal(upload.statusCode, 401);
+  });
 
   it(
     "GIVEN S3 unreachable WHEN completing a photo THEN 503 with Retry-After and nothing queued",
-    { skip, timeout: 60_000 },
+    { timeout: 60_000 },
     async () => {
-      const proxy = await TcpProxy.start(env.awsEndpoint);
-      cleanups.push(() => proxy.close());
+      const proxy = await proxyTo(env.awsEndpoint);
       const bucket = uniqueName("security");
       const s3 = new S3Client({
         region: TEST_AWS_REGION,
@@ -343,10 +320,9 @@ describe("security against the real services", () => {
 
   it(
     "GIVEN a writer that accepts connections but never answers WHEN signing up THEN 503 with Retry-After and no user created",
-    { skip, timeout: 60_000 },
+    { timeout: 60_000 },
     async () => {
-      const proxy = await TcpProxy.start(env.databaseUrl);
-      cleanups.push(() => proxy.close());
+      const proxy = await proxyTo(env.databaseUrl);
       const t = await instance({
         memory: true,
         database: openTestPostgres(proxy.urlFor(writerUrl), [], captureLogs().logger),

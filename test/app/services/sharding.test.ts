@@ -8,16 +8,16 @@ import { newThumbnailJob, processThumbnailJob } from "../../../app/src/jobs/thum
 import { reserveEmail, RESERVATION_GRACE_MS } from "../../../app/src/sharding/accounts";
 import { idParts, LOGICAL_SHARDS, logicalShardOf } from "../../../app/src/sharding/ids";
 import { CookieJar, makePng } from "../support/helpers";
-import { requireServices, skipUnless, uniqueName } from "../support/services";
+import { needServices, uniqueName } from "../support/services";
 import { PHYSICAL_SHARDS, startShardedStack, type ShardedStack } from "../support/shards";
 
-const skip = skipUnless("database");
+const services = needServices("database");
 
-describe("sharding by user id (three physical shards)", { skip }, () => {
+describe("sharding by user id (three physical shards)", { skip: services.skip }, () => {
   let s: ShardedStack;
 
   before(async () => {
-    s = await startShardedStack(requireServices("database").databaseUrl);
+    s = await startShardedStack(services.env().databaseUrl);
   });
   after(async () => {
     await s?.close();

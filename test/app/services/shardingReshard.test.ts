@@ -11,20 +11,20 @@ import { parsePostgresUrl } from "../../../app/src/config";
 import { logicalShardOf } from "../../../app/src/sharding/ids";
 import { clientConfig, reshard, ReshardRefused } from "../../../app/src/sharding/reshard";
 import { CookieJar } from "../support/helpers";
-import { requireServices, skipUnless, uniqueName } from "../support/services";
+import { needServices, uniqueName } from "../support/services";
 import { PHYSICAL_SHARDS, startShardedStack, type ShardedStack } from "../support/shards";
 
 const root = resolve(__dirname, "..", "..", "..");
-const skip = skipUnless("database");
+const services = needServices("database");
 const PASSWORD = "correct horse battery staple";
 
-describe("resharding online", { skip }, () => {
+describe("resharding online", { skip: services.skip }, () => {
   let s: ShardedStack;
   const configs = () =>
     s.urls.map((url) => clientConfig(parsePostgresUrl("shard", url, undefined)));
 
   before(async () => {
-    s = await startShardedStack(requireServices("database").databaseUrl);
+    s = await startShardedStack(services.env().databaseUrl);
   });
   after(async () => {
     await s?.close();

@@ -1,8 +1,7 @@
-// Helpers for the service-backed tests: the TEST_* variables (docs/CONTRACT.md), a cuttable TCP
-// proxy, an isolated Postgres schema per test file, and full-stack app assembly.
+// Helpers for the service-backed tests: the TEST_* variables (docs/CONTRACT.md), an isolated
+// Postgres schema per test file, and full-stack app assembly (tcpProxy.ts cuts the network).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import pg from "pg";
@@ -16,7 +15,7 @@ import { createMemoryCache } from "../../../app/src/tiers/cache";
 import type { Database } from "../../../app/src/tiers/database";
 import { openPostgres } from "../../../app/src/tiers/postgres";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
-import { connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
+import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { TEST_IDENTITY } from "./embedded";
 import { captureLogs } from "./helpers";
@@ -30,12 +29,22 @@ const VARIABLES: Record<Service, string> = {
   aws: "TEST_AWS_ENDPOINT_URL",
 };
 
+/** What a suite needs, stated once: `skip` for its describe (or test) options, `env()` in its hooks. */
+export interface ServiceNeeds {
+  skip: string | false;
+  env(): ServiceEnv;
+}
+
+export function needServices(...services: Service[]): ServiceNeeds {
+  return { skip: skipUnless(...services), env: () => requireServices(...services) };
+}
+
 /**
  * The `skip` option for a describe block that needs `services`: a reason when a variable is unset,
  * false otherwise, and false under CI=true too, where `requireServices` in `before` then fails the
  * suite instead: CI must never pass by skipping.
  */
-export function skipUnless(...services: Service[]): string | false {
+function skipUnless(...services: Service[]): string | false {
   const missing = services
     .map((service) => VARIABLES[service])
     .filter((name) => !process.env[name]);
@@ -73,102 +82,6 @@ export const TEST_AWS_REGION = "us-east-1";
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-}
-
-/**
- * A TCP proxy in front of a service that a test can cut: cut() resets every open connection and
- * every new one until restore(), like a network partition that the client sees at once.
- */
-export class TcpProxy {
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
-  private isCut = false;
-  private isHung = false;
-  /** Connections reset because the proxy was cut: how many times a client tried meanwhile. */
-  refusedConnections = 0;
-
-  private constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {
-    this.server = createServer((client) => this.accept(client));
-  }
-
-  /** A proxy to the host and port of `target`, a service's URL. */
-  static async start(target: string): Promise<TcpProxy> {
-    const { hostname, port } = new URL(target);
-    const proxy = new TcpProxy(hostname, Number(port));
-    await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
-    return proxy;
-  }
-
-  get port(): number {
-    const address = this.server.address();
-    if (typeof address !== "object" || address === null) throw new Error("proxy is not listening");
-    return address.port;
-  }
-
-  /** Replaces the URL's host and port with the proxy's. */
-  urlFor(url: string): string {
-    const proxied = new URL(url);
-    proxied.hostname = "127.0.0.1";
-    proxied.port = String(this.port);
-    return proxied.toString();
-  }
-
-  cut(): void {
-    this.isCut = true;
-    for (const socket of this.sockets) socket.resetAndDestroy();
-    this.sockets.clear();
-  }
-
-  /**
-   * A service that hangs: connections stay open and nothing moves either way, like a black-holed
-   * host or a stuck server. New connections are accepted and hang too.
-   */
-  hang(): void {
-    this.isCut = false;
-    this.isHung = true;
-    for (const socket of this.sockets) socket.pause();
-  }
-
-  restore(): void {
-    this.isCut = false;
-    this.isHung = false;
-    for (const socket of this.sockets) socket.resume();
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: Socket): void {
-    if (this.isCut) {
-      this.refusedConnections += 1;
-      client.resetAndDestroy();
-      return;
-    }
-    if (this.isHung) {
-      client.pause();
-      this.sockets.add(client);
-      client.on("close", () => this.sockets.delete(client));
-      client.on("error", () => client.destroy());
-      return;
-    }
-    const upstream = connect(this.targetPort, this.targetHost);
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    }
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", drop);
-    upstream.on("error", drop);
-    client.pipe(upstream).pipe(client);
-  }
 }
 
 /**
@@ -215,6 +128,16 @@ export async function openTestRedis(
   });
   assert.ok(await waitForRedis(redis, 5_000), "redis is reachable");
   return redis;
+}
+
+/** Runs `use` on a connection to the test Redis, closed afterwards whatever `use` does. */
+export async function withTestRedis(use: (redis: Redis) => Promise<void>): Promise<void> {
+  const redis = await openTestRedis();
+  try {
+    await use(redis);
+  } finally {
+    await closeRedis(redis);
+  }
 }
 
 /** An isolated schema with the app's migrations applied; `writerUrl` is the writer, scoped to it. */
