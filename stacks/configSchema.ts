@@ -99,7 +99,7 @@ export const WORKER_MODES = ["service", "inProcess"] as const;
 export type WorkerMode = (typeof WORKER_MODES)[number];
 
 /** The highest stage of the path (stacks/stages.ts); the schema cannot import the table itself. */
-export const MAX_STAGE = 8;
+export const MAX_STAGE = 9;
 
 /**
  * The AWS emulators the localstack environment deploys to, by what they serve (README:
@@ -238,9 +238,8 @@ export const configSchema = z
       .int()
       .min(1)
       .max(MAX_STAGE)
-      .optional()
       .describe(
-        `where the stack is on the path from one server to millions (README: The path): 1 to ${MAX_STAGE}; it sets the defaults of the tier switches (stacks/stages.ts); unset: the full path`,
+        `where the stack is on the path from one server to millions (README: The path): 1 to ${MAX_STAGE}; it sets the defaults of the tier switches (stacks/stages.ts); ${MAX_STAGE}, sharding, is a step a stack takes on purpose`,
       ),
     allowDataLoss: z
       .boolean()
@@ -771,7 +770,9 @@ export type StackConfig = z.infer<typeof configSchema>;
 /**
  * What the tier switches must agree on (README: The path): as soon as more than one web task
  * serves users, no user state lives in one task (sessions in the DynamoDB table at every stage,
- * rate limits and the cache in the shared cache, uploads in the bucket), and a tier that runs apart from the web task reaches the same files.
+ * rate limits and the cache in the shared cache, uploads in the bucket), a tier that runs apart
+ * from the web task reaches the same files, and what needs the second region (the writer there,
+ * sharding) has it.
  */
 export function tierProblems(
   config: Pick<StackConfig, "web" | "cache" | "cdn" | "regions" | "workers" | "database">,
@@ -807,6 +808,12 @@ export function tierProblems(
       key: "database.writerRegion",
       message:
         "secondary, but regions.count is 1: there is no secondary region. Fix: set database.writerRegion primary, or regions.count 2",
+    });
+  }
+  if (config.database.shards > 1 && config.regions.count < 2) {
+    problems.push({
+      key: "database.shards",
+      message: `${config.database.shards}, but regions.count is 1: sharding (stage 9) builds on the second region (stage 6), each physical shard a writer with a cross-region replica that takes over when its region is lost. Fix: set regions.count 2, or database.shards 1`,
     });
   }
   return problems;
