@@ -244,7 +244,7 @@ export const configSchema = z
     allowDataLoss: z
       .boolean()
       .describe(
-        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue) is turned off, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
+        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue, physical shards) is turned off or lowered, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
       ),
     regions: z
       .object({
@@ -443,7 +443,7 @@ export const configSchema = z
           .string()
           .optional()
           .describe(
-            "where the logical shards live, FROM-TO:PHYSICAL ranges over 0-8191 as `npm run shards` prints them (required above 1 shard)",
+            "where the logical shards live, FROM-TO:PHYSICAL ranges over 0-8191 as `npm run shards` prints them (required above 1 shard; stage 9's: 0-8191:0, all on shard 0)",
           ),
         enableMultiAz: z
           .boolean()
