@@ -702,7 +702,8 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
-        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding).
+        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding); with
+        // one shard, a map (stage 9's default, kept by `database.shards` 1) says nothing.
         ...(config.database.shards > 1
           ? {
               DATABASE_SHARDS: pulumi.jsonStringify(
@@ -713,11 +714,11 @@ export class Region extends pulumi.ComponentResource {
                   ),
                 })),
               ),
+              ...(config.database.shardMap === undefined
+                ? {}
+                : { DATABASE_SHARD_MAP: config.database.shardMap }),
             }
           : {}),
-        ...(config.database.shardMap === undefined
-          ? {}
-          : { DATABASE_SHARD_MAP: config.database.shardMap }),
         // A tier's variables only where it exists; the app falls back to its in-process tier.
         ...(this.cache
           ? {

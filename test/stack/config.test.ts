@@ -7,6 +7,7 @@ import { stackConfig } from "../../harness/synth";
 import {
   BASE_DEFAULTS,
   ConfigError,
+  type Defaults,
   ENVIRONMENT_DEFAULTS,
   ENVIRONMENT_OVERRIDES,
   ENVIRONMENTS,
@@ -15,6 +16,7 @@ import {
 } from "../../stacks/config";
 import { valueAt } from "../../scripts/config-reference";
 import { deepMerge } from "../../stacks/deepMerge";
+import { stageSwitches } from "../../stacks/stages";
 import { configProblems, itReportsEachConfigProblem } from "./support/config";
 
 const STACKS = ["dev", "prod", "localstack"] as const;
@@ -301,11 +303,12 @@ describe("stack config: every default in one place", () => {
     });
   }
 
-  it("GIVEN the base and an environment's overrides THEN its defaults are their merge", () => {
+  it("GIVEN the base and an environment's overrides THEN its defaults are their merge, at the default stage's switches", () => {
     for (const environment of ENVIRONMENTS) {
+      const merged = deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]) as Defaults;
       assert.deepEqual(
         ENVIRONMENT_DEFAULTS[environment],
-        deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]),
+        deepMerge(merged, stageSwitches(merged.stage)),
       );
     }
   });
