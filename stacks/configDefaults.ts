@@ -65,6 +65,8 @@ export const BASE_DEFAULTS: Defaults = {
     maxAllocatedStorageGb: 50,
     readReplicas: 1,
     shards: 1,
+    // RDS's default quota of DB instances per region and account (Service Quotas, adjustable).
+    instanceQuota: 40,
     enableMultiAz: false,
     backupRetentionDays: 1,
     enableDeletionProtection: false,

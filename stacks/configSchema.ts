@@ -440,6 +440,13 @@ export const configSchema = z
           .describe(
             "physical shards: each a database of this shape (writer, readReplicas, cross-region replica); lower it only after moving logical shards off (README: Sharding)",
           ),
+        instanceQuota: z
+          .number()
+          .int()
+          .min(1)
+          .describe(
+            "DB instances the account may run per region (RDS's quota, 40 unless raised in Service Quotas): the shards' writers and replicas must fit",
+          ),
         shardMap: z
           .string()
           .optional()
@@ -742,6 +749,14 @@ export const configSchema = z
         });
       }
     }
+    const instances = primaryInstanceCount(config.database);
+    if (instances > config.database.instanceQuota) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["database", "shards"],
+        message: `database.shards ${config.database.shards} × (1 writer + database.readReplicas ${config.database.readReplicas}) is ${instances} DB instances in the primary region, over database.instanceQuota ${config.database.instanceQuota} (RDS's quota per region). Fix: fewer shards or replicas, or raise the quota in Service Quotas first and then database.instanceQuota`,
+      });
+    }
     for (const { key, message } of tierProblems(config)) {
       ctx.addIssue({ code: "custom", path: key.split("."), message });
     }
@@ -775,6 +790,11 @@ export type StackConfig = z.infer<typeof configSchema>;
  * serves users, no user state lives in one task (sessions in the DynamoDB table at every stage,
  * rate limits and the cache in the shared cache, uploads in the bucket), and a tier that runs apart from the web task reaches the same files.
  */
+/** The DB instances the stack runs in the primary region: each shard's writer and replicas. */
+export function primaryInstanceCount(database: { shards: number; readReplicas: number }): number {
+  return database.shards * (1 + database.readReplicas);
+}
+
 export function tierProblems(
   config: Pick<StackConfig, "web" | "cache" | "cdn" | "regions" | "workers" | "database">,
 ): { key: string; message: string }[] {

@@ -108,6 +108,14 @@ describe("stack config: each invalid setting is named with its key path and what
       /^logs\.retentionDays: must be one of 1, 3, 5, 7, 14/,
     ],
     [
+      "more shards' writers and replicas than RDS's per-region quota of DB instances",
+      {
+        environment: "prod",
+        database: { shards: 14, shardMap: "0-8191:0" },
+      },
+      /^database\.shards: database\.shards 14 × \(1 writer \+ database\.readReplicas 2\) is 42 DB instances in the primary region, over database\.instanceQuota 40 .*Service Quotas/,
+    ],
+    [
       "a zone id without its domain",
       { environment: "dev", dns: { zoneId: "Z123ABC" } },
       /^dns\.zoneId: set dns\.domain too/,
