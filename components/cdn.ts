@@ -76,10 +76,12 @@ export interface CdnArgs {
   enableReplication?: boolean;
   /**
    * The bucket the app writes uploads to (the stack: the one in the region holding the database
-   * writer). The origin group tries it first, so a file is served from where it landed: replication
-   * runs from the primary bucket to the replica only, and the bucket without the file answers 403
-   * (no s3:ListBucket), which is no reason to fail over. `replica` needs `enableReplication`.
-   * Changing it reorders the origin group in place (the distribution is updated, not replaced).
+   * writer). The app files' origin group (`uploads/*`, `thumbnails/*`) tries it first, so a file is
+   * served from where it landed: replication runs from the primary bucket to the replica only, and
+   * the bucket without the file answers 403 (no s3:ListBucket), which is no reason to fail over.
+   * The static files stay primary-first: the deploy uploads them there. `replica` needs
+   * `enableReplication`. Changing it reorders that origin group in place (the distribution is
+   * updated, not replaced).
    * @default "primary"
    */
   uploadsTo?: "primary" | "replica";
@@ -91,8 +93,9 @@ export interface CdnArgs {
   useLegacyCacheSettings?: boolean;
   /**
    * Let `pulumi destroy` delete the buckets with everything in them, users' uploads included.
-   * For dev stacks; without it, destroying fails while the buckets hold objects, and the buckets'
-   * KMS keys are retained on delete (a key scheduled for deletion would take the objects with it).
+   * For dev stacks; without it, the buckets (with their guards and encryption) and their KMS keys
+   * are retained on delete: S3 refuses to delete a bucket holding objects, and a key scheduled for
+   * deletion would take the objects with it. Delete retained ones by hand (README: destroying).
    * @default false
    */
   forceDestroy?: boolean;
@@ -180,7 +183,7 @@ export class Cdn extends pulumi.ComponentResource {
   readonly bucketArn: pulumi.Output<string>;
   /** The replica's name; undefined when replication is disabled. */
   readonly replicaBucketName: pulumi.Output<string> | undefined;
-  /** The bucket the app's uploads go to (`uploadsTo`), which the CDN reads first. */
+  /** The bucket the app's uploads go to (`uploadsTo`), which the CDN reads the app's files from first. */
   readonly uploadsTo: "primary" | "replica";
   readonly distributionId: pulumi.Output<string>;
   readonly distributionArn: pulumi.Output<string>;
@@ -233,6 +236,7 @@ export class Cdn extends pulumi.ComponentResource {
       primary,
       replica,
       uploadsTo: args.uploadsTo ?? "primary",
+      appFilePrefixes: APP_FILE_PREFIXES,
       rootObject: ROOT_OBJECT,
       priceClass: args.priceClass,
       defaultTtlSeconds: args.defaultTtlSeconds,

@@ -1,6 +1,7 @@
 /**
  * The CDN's CloudFront distribution: Origin Access Control signing every request to the private
- * buckets, an origin group that fails over to the replica, a cache policy (or, for emulators
+ * buckets, origin groups that fail over between the buckets (the static files read first from the
+ * primary bucket, the app's files from the bucket uploads land in), a cache policy (or, for emulators
  * without cache policies, the same TTLs on the behaviour), HTTPS only, and the A/AAAA aliases of a
  * custom domain.
  *
@@ -29,7 +30,10 @@ const HSTS_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
 const ORIGIN_IDS = {
   primary: "assets-primary",
   replica: "assets-replica",
+  /** The static files: the primary bucket first, the only one the deploy uploads them to. */
   group: "assets",
+  /** The app's files: the bucket uploads land in first. */
+  appFilesGroup: "app-files",
 } as const;
 
 export interface DistributionArgs {
@@ -38,8 +42,10 @@ export interface DistributionArgs {
   primary: PrivateBucket;
   /** Fail over between the buckets when one's S3 errors. */
   replica: PrivateBucket | undefined;
-  /** The bucket uploads land in, tried first (the other is the failover). */
+  /** The bucket uploads land in, tried first for `appFilePrefixes` (the other is the failover). */
   uploadsTo: "primary" | "replica";
+  /** Key prefixes of the app's files (e.g. `uploads/`), read through their own origin group. */
+  appFilePrefixes: readonly string[];
   /** The page served for `/`. */
   rootObject: string;
   priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
@@ -140,6 +146,23 @@ export function createDistribution(
     originAccessControlId: accessControl.id,
   });
   const { primary, replica, customDomain } = args;
+  const group = (originId: string, first: "primary" | "replica") => ({
+    originId,
+    failoverCriteria: { statusCodes: FAILOVER_STATUS_CODES },
+    members: (first === "replica"
+      ? [ORIGIN_IDS.replica, ORIGIN_IDS.primary]
+      : [ORIGIN_IDS.primary, ORIGIN_IDS.replica]
+    ).map((member) => ({ originId: member })),
+  });
+  const behaviour = {
+    viewerProtocolPolicy: "redirect-to-https",
+    // Origin groups serve only reads; OPTIONS answers CORS preflights.
+    allowedMethods: ["GET", "HEAD", "OPTIONS"],
+    cachedMethods: ["GET", "HEAD"],
+    compress: true,
+    responseHeadersPolicyId: createSecurityHeaders(parent, name, args).id,
+    ...cacheSettings(parent, name, args),
+  };
   return new aws.cloudfront.Distribution(
     `${name}-distribution`,
     transform(args.transform, {
@@ -148,30 +171,24 @@ export function createDistribution(
       origins: replica
         ? [origin(ORIGIN_IDS.primary, primary), origin(ORIGIN_IDS.replica, replica)]
         : [origin(ORIGIN_IDS.primary, primary)],
+      // Each file is read first from the bucket it is written to: the other has it only once S3
+      // has replicated it, and until then answers 403, which is no reason to fail over.
       originGroups: replica
-        ? [
-            {
-              originId: ORIGIN_IDS.group,
-              failoverCriteria: { statusCodes: FAILOVER_STATUS_CODES },
-              // The bucket uploads land in first: the other may not have a file yet.
-              members: (args.uploadsTo === "replica"
-                ? [ORIGIN_IDS.replica, ORIGIN_IDS.primary]
-                : [ORIGIN_IDS.primary, ORIGIN_IDS.replica]
-              ).map((originId) => ({ originId })),
-            },
-          ]
+        ? [group(ORIGIN_IDS.group, "primary"), group(ORIGIN_IDS.appFilesGroup, args.uploadsTo)]
         : [],
       defaultRootObject: args.rootObject,
       defaultCacheBehavior: {
         targetOriginId: replica ? ORIGIN_IDS.group : ORIGIN_IDS.primary,
-        viewerProtocolPolicy: "redirect-to-https",
-        // Origin groups serve only reads; OPTIONS answers CORS preflights.
-        allowedMethods: ["GET", "HEAD", "OPTIONS"],
-        cachedMethods: ["GET", "HEAD"],
-        compress: true,
-        responseHeadersPolicyId: createSecurityHeaders(parent, name, args).id,
-        ...cacheSettings(parent, name, args),
+        ...behaviour,
       },
+      // A failover reorders the app files' group only; without a replica there is nothing to order.
+      orderedCacheBehaviors: replica
+        ? args.appFilePrefixes.map((prefix) => ({
+            pathPattern: `${prefix}*`,
+            targetOriginId: ORIGIN_IDS.appFilesGroup,
+            ...behaviour,
+          }))
+        : [],
       priceClass: args.priceClass,
       httpVersion: "http2and3",
       isIpv6Enabled: true,

@@ -26,12 +26,18 @@ export interface PrivateBucket {
   versioning: aws.s3.BucketVersioning;
   publicAccessBlock: aws.s3.BucketPublicAccessBlock;
   provider: aws.Provider;
+  /** Whether a delete leaves the bucket and its guards in AWS (`retainOnDelete`). */
+  retained: boolean;
 }
 
 export interface PrivateBucketArgs {
   /** The bucket's region. */
   provider: aws.Provider;
-  /** Let `pulumi destroy` delete the bucket with its objects. */
+  /**
+   * Let `pulumi destroy` delete the bucket with its objects. Without it the bucket and its guards
+   * are retained on delete: S3 refuses to delete a bucket holding objects (every version counts),
+   * and a delete that failed there would leave the rest of the stack half removed.
+   */
   forceDestroy: boolean;
   tags: Tags;
   transform?: Transform<aws.s3.BucketArgs> | undefined;
@@ -46,7 +52,9 @@ export function createPrivateBucket(
   name: string,
   args: PrivateBucketArgs,
 ): PrivateBucket {
-  const opts = { parent, provider: args.provider };
+  const retained = !args.forceDestroy;
+  // The bucket and what keeps it private, versioned and expiring stay together in AWS.
+  const opts = { parent, provider: args.provider, retainOnDelete: retained };
   const bucket = new aws.s3.Bucket(
     name,
     transform(args.transform, { forceDestroy: args.forceDestroy, tags: args.tags }),
@@ -92,7 +100,7 @@ export function createPrivateBucket(
     },
     { ...opts, dependsOn: [versioning] },
   );
-  return { name, bucket, versioning, publicAccessBlock, provider: args.provider };
+  return { name, bucket, versioning, publicAccessBlock, provider: args.provider, retained };
 }
 
 /**
@@ -120,7 +128,8 @@ export function encryptBucket(
         },
       ],
     },
-    { parent, provider: target.provider },
+    // A retained bucket keeps encrypting under its key, which is retained with it.
+    { parent, provider: target.provider, retainOnDelete: target.retained },
   );
 }
 

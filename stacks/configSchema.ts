@@ -652,7 +652,9 @@ export const configSchema = z
         ),
         forceDestroy: z
           .boolean()
-          .describe("let `pulumi destroy` delete the asset buckets with their objects"),
+          .describe(
+            "let `pulumi destroy` delete the asset buckets with their objects; false: they (and their keys) are retained on delete",
+          ),
       })
       .strict()
       .superRefine((cdn, ctx) => {

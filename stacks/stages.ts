@@ -128,12 +128,14 @@ export const STATEFUL_SWITCHES: readonly {
   },
   {
     key: "cdn.enabled",
-    holds: "the asset buckets (uploads, thumbnails)",
+    holds:
+      "the distribution; the asset buckets (uploads, thumbnails) are left in AWS, out of the stack, unless cdn.forceDestroy",
     amount: (c) => Number(c.cdn.enabled),
   },
   {
     key: "regions.count",
-    holds: "the secondary region's database replica, cache and buckets",
+    holds:
+      "the secondary region's database replica and cache; its asset bucket is left in AWS, out of the stack, unless cdn.forceDestroy",
     amount: (c) => Number(c.regions.count === 2),
   },
   {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { Cdn, type CdnArgs, validateCdnArgs } from "../../components/cdn";
+import { APP_FILE_PREFIXES, Cdn, type CdnArgs, validateCdnArgs } from "../../components/cdn";
 import {
   ENTRY_PATHS,
   IMMUTABLE_CACHE_CONTROL,
@@ -211,17 +211,37 @@ describe("Cdn: buckets", () => {
     assert.equal(named("cdn-bucket", "aws:s3/bucket:Bucket").inputs.forceDestroy, false);
   });
 
-  it("GIVEN the buckets survive a destroy (forceDestroy false) THEN so do their keys: Pulumi leaves them in AWS instead of scheduling their deletion", async () => {
+  /** A bucket and what keeps it private, versioned, expiring and encrypted. */
+  const BUCKET_AND_GUARDS: Array<[string, string]> = [
+    ["", "aws:s3/bucket:Bucket"],
+    ["-public-access", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+    ["-ownership", "aws:s3/bucketOwnershipControls:BucketOwnershipControls"],
+    ["-versioning", "aws:s3/bucketVersioning:BucketVersioning"],
+    ["-lifecycle", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"],
+    [
+      "-encryption",
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    ],
+    ["-key", "aws:kms/key:Key"],
+  ];
+
+  it("GIVEN forceDestroy false THEN a delete (destroy, step down) leaves the buckets, their guards and their keys in AWS: S3 refuses to delete a bucket holding objects, and a deleted key would take them", async () => {
     const { named } = await build();
     for (const bucket of ["cdn-bucket", "cdn-replica"]) {
-      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").retainOnDelete, true, bucket);
+      for (const [suffix, type] of BUCKET_AND_GUARDS) {
+        assert.equal(named(`${bucket}${suffix}`, type).retainOnDelete, true, `${bucket}${suffix}`);
+      }
+      assert.equal(named(bucket, "aws:s3/bucket:Bucket").inputs.forceDestroy, false, bucket);
     }
   });
 
-  it("GIVEN forceDestroy true THEN a destroy deletes the buckets and schedules their keys' deletion", async () => {
+  it("GIVEN forceDestroy true THEN a destroy deletes the buckets with their objects and schedules their keys' deletion", async () => {
     const { named } = await build({ forceDestroy: true });
     for (const bucket of ["cdn-bucket", "cdn-replica"]) {
-      assert.equal(named(`${bucket}-key`, "aws:kms/key:Key").retainOnDelete, false, bucket);
+      for (const [suffix, type] of BUCKET_AND_GUARDS) {
+        assert.equal(named(`${bucket}${suffix}`, type).retainOnDelete, false, `${bucket}${suffix}`);
+      }
+      assert.equal(named(bucket, "aws:s3/bucket:Bucket").inputs.forceDestroy, true, bucket);
     }
   });
 
@@ -339,6 +359,7 @@ describe("Cdn: buckets", () => {
     assert.equal(cdn.replicaBucketName, undefined);
     const distribution = ofType("aws:cloudfront/distribution:Distribution")[0]!;
     assert.deepEqual(distribution.inputs.originGroups, []);
+    assert.deepEqual(distribution.inputs.orderedCacheBehaviors, []);
     assert.equal(
       (distribution.inputs.defaultCacheBehavior as Record<string, unknown>).targetOriginId,
       "assets-primary",
@@ -399,14 +420,41 @@ describe("Cdn: distribution", () => {
     }
   });
 
-  it("GIVEN uploads go to the replica (a failover) THEN the origin group reads the replica first and fails over to the primary, and the browser may upload to either bucket", async () => {
+  for (const uploadsTo of ["primary", "replica"] as const) {
+    it(`GIVEN uploads go to the ${uploadsTo} bucket THEN the static files are read from the primary first (the deploy uploads them there) and each app prefix from the ${uploadsTo} first, both failing over on server errors; reads only, with the default behaviour's cache and headers`, async () => {
+      const { named } = await build({ uploadsTo });
+      const distribution = named("cdn-distribution", "aws:cloudfront/distribution:Distribution");
+      const readOrder = (targetOriginId: unknown) => {
+        const groups = distribution.inputs.originGroups as Array<{
+          originId: string;
+          members: Array<{ originId: string }>;
+          failoverCriteria: { statusCodes: number[] };
+        }>;
+        const group = groups.find((candidate) => candidate.originId === targetOriginId)!;
+        assert.deepEqual(group.failoverCriteria.statusCodes, [500, 502, 503, 504]);
+        return group.members.map((member) => member.originId);
+      };
+      const fallback = distribution.inputs.defaultCacheBehavior as Record<string, unknown>;
+      assert.deepEqual(readOrder(fallback.targetOriginId), ["assets-primary", "assets-replica"]);
+      const ordered = distribution.inputs.orderedCacheBehaviors as Array<Record<string, unknown>>;
+      assert.deepEqual(
+        ordered.map((behaviour) => behaviour.pathPattern),
+        APP_FILE_PREFIXES.map((prefix) => `${prefix}*`),
+      );
+      const first = uploadsTo === "replica" ? "assets-replica" : "assets-primary";
+      for (const { pathPattern, targetOriginId, ...rest } of ordered) {
+        assert.deepEqual(readOrder(targetOriginId)[0], first, String(pathPattern));
+        assert.deepEqual(
+          { ...rest, targetOriginId: fallback.targetOriginId },
+          fallback,
+          String(pathPattern),
+        );
+      }
+    });
+  }
+
+  it("GIVEN uploads go to the replica (a failover) THEN the browser may upload to either bucket", async () => {
     const { named, ofType } = await build({ uploadsTo: "replica" });
-    const distribution = named("cdn-distribution", "aws:cloudfront/distribution:Distribution");
-    const [group] = distribution.inputs.originGroups as Array<Record<string, unknown>>;
-    assert.deepEqual(group!.members, [
-      { originId: "assets-replica" },
-      { originId: "assets-primary" },
-    ]);
     const buckets = ["cdn-bucket", "cdn-replica"].map((name) =>
       named(name, "aws:s3/bucket:Bucket"),
     );

@@ -63,6 +63,21 @@ for (const stack of STACKS) {
         assert.equal(instance.protect, false, `${instance.name}: deletion protection guards it`);
     });
 
+    it("THEN every S3 bucket a delete could not empty (forceDestroy off) is retained on delete or protected: a destroy or step down never stops half done on BucketNotEmpty", () => {
+      const kept = deployed
+        .ofType("aws:s3/bucket:Bucket")
+        .concat(deployed.ofType("aws:s3/bucketV2:BucketV2"))
+        .filter((bucket) => bucket.inputs.forceDestroy !== true);
+      // prod keeps its asset buckets' objects (cdn.forceDestroy false); dev's are force-destroyed.
+      assert.deepEqual(
+        kept.map((bucket) => bucket.name).filter((name) => name.startsWith("assets-")),
+        stack === "prod" ? ["assets-bucket", "assets-replica"] : [],
+      );
+      for (const bucket of kept) {
+        assert.ok(bucket.retainOnDelete === true || bucket.protect, bucket.name);
+      }
+    });
+
     it("GIVEN cache groups created with an AUTH token (before IAM authentication) WHEN this program deploys them THEN the move to the user group replaces none", () => {
       const groups = deployed.ofType("aws:elasticache/replicationGroup:ReplicationGroup");
       assert.ok(groups.length > 0);

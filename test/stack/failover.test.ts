@@ -34,6 +34,7 @@ const T = {
   migrateRun: "pulumi-nodejs:dynamic/migrate:MigrationRun",
   cluster: "aws:ecs/cluster:Cluster",
   distribution: "aws:cloudfront/distribution:Distribution",
+  object: "aws:s3/bucketObjectv2:BucketObjectv2",
   bucket: "aws:s3/bucket:Bucket",
   cors: "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
   responseHeaders: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
@@ -319,30 +320,62 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
     }
   });
 
-  it("THEN the CDN reads first the bucket uploads land in (the replica) and fails over to the primary, in both directions the browser may upload to the replica (CORS, the page's CSP)", () => {
-    const origins = (s: Synth) => {
+  it("THEN the CDN reads the static files first from the bucket the deploy uploads them to (the primary), and the app's files first from the bucket uploads land in (the replica), each failing over to the other; in both directions the browser may upload to the replica (CORS, the page's CSP)", () => {
+    /** The regional names of the buckets a behaviour reads, in the order its origin group tries them. */
+    const readOrder = (s: Synth, behaviour: { targetOriginId: string }) => {
       const distribution = s.named("assets-distribution", T.distribution);
       const domains = new Map(
         (distribution.inputs.origins as Array<{ originId: string; domainName: string }>).map(
           (origin) => [origin.originId, origin.domainName],
         ),
       );
-      const [group] = distribution.inputs.originGroups as Array<{
-        members: Array<{ originId: string }>;
-      }>;
-      return group!.members.map((member) => domains.get(member.originId));
+      const group = (
+        distribution.inputs.originGroups as Array<{
+          originId: string;
+          members: Array<{ originId: string }>;
+        }>
+      ).find((candidate) => candidate.originId === behaviour.targetOriginId)!;
+      return group.members.map((member) => domains.get(member.originId));
+    };
+    const behaviours = (s: Synth) => {
+      const { inputs } = s.named("assets-distribution", T.distribution);
+      return {
+        fallback: inputs.defaultCacheBehavior as { targetOriginId: string },
+        ordered: inputs.orderedCacheBehaviors as Array<{
+          pathPattern: string;
+          targetOriginId: string;
+        }>,
+      };
     };
     const regional = (s: Synth, name: string) =>
       String(s.named(name, T.bucket).state.bucketRegionalDomainName);
-    assert.deepEqual(origins(failedOver), [
-      regional(failedOver, "assets-replica"),
-      regional(failedOver, "assets-bucket"),
-    ]);
-    assert.deepEqual(
-      origins(normal),
-      [regional(normal, "assets-bucket"), regional(normal, "assets-replica")],
-      "before: the primary bucket first",
-    );
+    for (const [s, uploadsTo] of [
+      [normal, "assets-bucket"],
+      [failedOver, "assets-replica"],
+    ] as const) {
+      const { fallback, ordered } = behaviours(s);
+      const staticFirst = readOrder(s, fallback)[0];
+      const files = s.ofType(T.object);
+      assert.ok(files.length > 0, "the static build is uploaded");
+      for (const file of files) {
+        const bucket = s.resources.find((candidate) => candidate.id === file.inputs.bucket)!;
+        assert.equal(String(bucket.state.bucketRegionalDomainName), staticFirst, file.name);
+      }
+      assert.deepEqual(ordered.map((behaviour) => behaviour.pathPattern).sort(), [
+        "thumbnails/*",
+        "uploads/*",
+      ]);
+      for (const behaviour of ordered) {
+        assert.deepEqual(
+          readOrder(s, behaviour),
+          [
+            regional(s, uploadsTo),
+            regional(s, uploadsTo === "assets-bucket" ? "assets-replica" : "assets-bucket"),
+          ],
+          behaviour.pathPattern,
+        );
+      }
+    }
     // A reorder, not a new distribution.
     assert.equal(
       failedOver.named("assets-distribution", T.distribution).urn,

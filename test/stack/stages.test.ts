@@ -334,6 +334,16 @@ describe("stages: a change from the deployed config (the preview workflow's step
     });
   }
 
+  it("GIVEN a step down that turns the CDN or the second region off THEN its message says the asset buckets are left in AWS unless cdn.forceDestroy (a bucket holding objects cannot be deleted)", () => {
+    const problems = changeProblems(dev({ stage: 6 }), dev({ stage: 3 }));
+    assert.equal(problems.length, 2, problems.join("\n"));
+    for (const problem of problems)
+      assert.match(
+        problem,
+        /asset buckets? .*left in AWS, out of the stack, unless cdn\.forceDestroy/,
+      );
+  });
+
   it("GIVEN two stack files, the next a step down THEN tools/stepDown.ts exits 1 naming the file and the path; allowed: 0", () => {
     const dir = mkdtempSync(join(tmpdir(), "step-down-"));
     const file = (name: string, stage: number, extra = "") => {
