@@ -1,7 +1,7 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { throwIfInvalid, wholeNumberProblems } from "./validation";
-import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
+import { createIngressRules, createIsolatedTier, type IngressSource } from "./dataTier";
 import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import type { AwsAccount } from "./awsContext";
@@ -266,9 +266,22 @@ export class Cache extends pulumi.ComponentResource {
     const tags = tierTags("cache");
     this.componentName = name;
 
-    this.kmsKey = this.createKmsKey(name, args, tags);
-    const subnetGroup = this.createSubnetGroup(name, args, tags);
-    this.securityGroup = this.createSecurityGroup(name, args, tags);
+    const tier = createIsolatedTier({
+      owner: this,
+      name,
+      keyUse: "ElastiCache data at rest",
+      account: args.account,
+      subnetGroupType: aws.elasticache.SubnetGroup,
+      subnetIds: args.subnetIds,
+      vpcId: args.vpcId,
+      description: "Redis-compatible cache, admitting only the sources named by allowFrom",
+      nameTag: `${name}-cache`,
+      tags,
+      transform: args.transform,
+    });
+    this.kmsKey = tier.kmsKey;
+    const subnetGroup = tier.subnetGroup;
+    this.securityGroup = tier.securityGroup;
     const parameterGroup =
       (args.enableParameterGroup ?? true) ? this.createParameterGroup(name, args, tags) : undefined;
     this.appUser = this.createAppUser(name, args, tags);
@@ -356,51 +369,6 @@ export class Cache extends pulumi.ComponentResource {
           ],
         }),
       },
-      { parent: this },
-    );
-  }
-
-  private createKmsKey(name: string, args: CacheArgs, tags: Record<string, string>): aws.kms.Key {
-    return createEncryptionKey(
-      this,
-      name,
-      `${name}: ElastiCache data at rest`,
-      args.transform?.kmsKey,
-      tags,
-      args.account,
-    );
-  }
-
-  private createSubnetGroup(
-    name: string,
-    args: CacheArgs,
-    tags: Record<string, string>,
-  ): aws.elasticache.SubnetGroup {
-    return new aws.elasticache.SubnetGroup(
-      `${name}-subnets`,
-      transform(args.transform?.subnetGroup, {
-        description: `${name}: isolated subnets`,
-        subnetIds: args.subnetIds,
-        tags,
-      }),
-      { parent: this },
-    );
-  }
-
-  private createSecurityGroup(
-    name: string,
-    args: CacheArgs,
-    tags: Record<string, string>,
-  ): aws.ec2.SecurityGroup {
-    // No inline rules: ingress comes from allowFrom() as separate rules, and the provider removes
-    // AWS's default allow-all egress at creation (the nodes open no connections of their own).
-    return new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      transform(args.transform?.securityGroup, {
-        vpcId: args.vpcId,
-        description: "Redis-compatible cache, admitting only the sources named by allowFrom",
-        tags: { ...tags, Name: `${name}-cache` },
-      }),
       { parent: this },
     );
   }

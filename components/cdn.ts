@@ -8,6 +8,7 @@ import {
   allowDistributionOnly,
   createPrivateBucket,
   encryptBucket,
+  onlyThroughS3For,
   type PrivateBucket,
   replicateBucket,
 } from "./privateBucket";
@@ -358,15 +359,7 @@ export class Cdn extends pulumi.ComponentResource {
               Resource: [this.kmsKey, ...(this.replicaKmsKey ? [this.replicaKmsKey] : [])].map(
                 (key) => key.arn,
               ),
-              Condition: {
-                StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
-                ArnLike: {
-                  "kms:EncryptionContext:aws:s3:arn": [
-                    this.bucket,
-                    ...(this.replica ? [this.replica] : []),
-                  ].flatMap((bucket) => [bucket.arn, pulumi.interpolate`${bucket.arn}/*`]),
-                },
-              },
+              Condition: onlyThroughS3For([this.bucket, ...(this.replica ? [this.replica] : [])]),
             },
           ],
         }),

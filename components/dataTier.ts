@@ -1,13 +1,13 @@
 /**
- * What the data-tier components (Database, Cache) share: who may connect to them, and the KMS key
- * each encrypts its data and secrets with.
+ * What the data-tier components (Database, Cache) share: who may connect to them, the KMS key each
+ * encrypts its data and secrets with, and the isolated subnets and security group their nodes live in.
  */
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Block } from "./cidr";
 import { createKmsKey } from "./kmsKey";
 import { type Tags, type Tier, tierTags } from "./tags";
-import type { Transform } from "./transform";
+import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
 import type { AwsAccount } from "./awsContext";
 
@@ -71,20 +71,72 @@ export function createIngressRules(args: IngressRulesArgs): aws.vpc.SecurityGrou
   return args.source.cidrBlocks.map((cidrIpv4, index) => rule(`${prefix}-${index}`, { cidrIpv4 }));
 }
 
-/** The component's data key: rotating, with a readable alias (see createKmsKey). */
-export function createEncryptionKey(
-  owner: pulumi.ComponentResource,
-  name: string,
-  description: string,
-  hook: Transform<aws.kms.KeyArgs> | undefined,
-  tags: Tags,
-  account: AwsAccount | undefined,
-): aws.kms.Key {
-  return createKmsKey(owner, name, {
-    description,
-    alias: true,
-    tags,
-    ...(account === undefined ? {} : { account }),
-    ...(hook === undefined ? {} : { transform: hook }),
-  });
+export interface IsolatedTierArgs<GroupArgs extends object, Group> {
+  /** The component that owns the key and the groups; they are its children. */
+  owner: pulumi.ComponentResource;
+  /** The component's name: the key is `${name}`, the groups `${name}-subnets` and `${name}-sg`. */
+  name: string;
+  /** What the key encrypts, for its description. */
+  keyUse: string;
+  /** The account the key's policy names; the stack's own when omitted. */
+  account: AwsAccount | undefined;
+  /** The service's subnet-group resource, such as aws.rds.SubnetGroup. */
+  subnetGroupType: new (
+    name: string,
+    args: GroupArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ) => Group;
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  vpcId: pulumi.Input<string>;
+  /** The security group's description, which names the engine. */
+  description: string;
+  /** The security group's Name tag. */
+  nameTag: string;
+  tags: Tags;
+  transform?: {
+    kmsKey?: Transform<aws.kms.KeyArgs>;
+    subnetGroup?: Transform<GroupArgs>;
+    securityGroup?: Transform<aws.ec2.SecurityGroupArgs>;
+  };
+}
+
+/**
+ * What a data tier's nodes need before they exist: its data key (rotating, with a readable alias;
+ * see createKmsKey), a subnet group over the isolated subnets, and a security group
+ * with no inline rules (ingress comes from allowFrom() as separate rules, and the provider removes
+ * AWS's default allow-all egress at creation: the nodes open no connections of their own).
+ */
+export function createIsolatedTier<GroupArgs extends object, Group>(
+  args: IsolatedTierArgs<GroupArgs, Group>,
+): { kmsKey: aws.kms.Key; subnetGroup: Group; securityGroup: aws.ec2.SecurityGroup } {
+  // Both providers' subnet-group arguments take these three fields and require no others.
+  const subnetGroupArgs = {
+    description: `${args.name}: isolated subnets`,
+    subnetIds: args.subnetIds,
+    tags: args.tags,
+  } as GroupArgs;
+  const hook = args.transform?.kmsKey;
+  return {
+    kmsKey: createKmsKey(args.owner, args.name, {
+      description: `${args.name}: ${args.keyUse}`,
+      alias: true,
+      tags: args.tags,
+      ...(args.account === undefined ? {} : { account: args.account }),
+      ...(hook === undefined ? {} : { transform: hook }),
+    }),
+    subnetGroup: new args.subnetGroupType(
+      `${args.name}-subnets`,
+      transform(args.transform?.subnetGroup, subnetGroupArgs),
+      { parent: args.owner },
+    ),
+    securityGroup: new aws.ec2.SecurityGroup(
+      `${args.name}-sg`,
+      transform(args.transform?.securityGroup, {
+        vpcId: args.vpcId,
+        description: args.description,
+        tags: { ...args.tags, Name: args.nameTag },
+      }),
+      { parent: args.owner },
+    ),
+  };
 }

@@ -2,7 +2,7 @@ import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ChangeGuard } from "./changeGuard";
-import { createEncryptionKey, createIngressRules, type IngressSource } from "./dataTier";
+import { createIngressRules, createIsolatedTier, type IngressSource } from "./dataTier";
 import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
@@ -401,9 +401,22 @@ export class Database extends pulumi.ComponentResource {
     this.componentName = name;
     this.logKmsKeyArn = args.logKmsKeyArn;
 
-    this.kmsKey = this.createKmsKey(name, args, tags);
-    this.subnetGroup = this.createSubnetGroup(name, args, tags);
-    this.securityGroup = this.createSecurityGroup(name, args, tags);
+    const tier = createIsolatedTier({
+      owner: this,
+      name,
+      keyUse: "RDS storage, Performance Insights and the master password",
+      account: args.account,
+      subnetGroupType: aws.rds.SubnetGroup,
+      subnetIds: args.subnetIds,
+      vpcId: args.vpcId,
+      description: "PostgreSQL, admitting only the sources named by allowFrom",
+      nameTag: `${name}-db`,
+      tags,
+      transform: args.transform,
+    });
+    this.kmsKey = tier.kmsKey;
+    this.subnetGroup = tier.subnetGroup;
+    this.securityGroup = tier.securityGroup;
     const guard = this.createMajorVersionGuard(name, args);
     this.parameterGroup = this.createParameterGroup(name, args, tags, guard);
     this.monitoring =
@@ -463,55 +476,6 @@ export class Database extends pulumi.ComponentResource {
       source,
       description,
     });
-  }
-
-  private createKmsKey(
-    name: string,
-    args: DatabaseArgs,
-    tags: Record<string, string>,
-  ): aws.kms.Key {
-    return createEncryptionKey(
-      this,
-      name,
-      `${name}: RDS storage, Performance Insights and the master password`,
-      args.transform?.kmsKey,
-      tags,
-      args.account,
-    );
-  }
-
-  private createSubnetGroup(
-    name: string,
-    args: DatabaseArgs,
-    tags: Record<string, string>,
-  ): aws.rds.SubnetGroup {
-    return new aws.rds.SubnetGroup(
-      `${name}-subnets`,
-      transform(args.transform?.subnetGroup, {
-        description: `${name}: isolated subnets`,
-        subnetIds: args.subnetIds,
-        tags,
-      }),
-      { parent: this },
-    );
-  }
-
-  private createSecurityGroup(
-    name: string,
-    args: DatabaseArgs,
-    tags: Record<string, string>,
-  ): aws.ec2.SecurityGroup {
-    // No inline rules: ingress comes from allowFrom() as separate rules, and the provider removes
-    // AWS's default allow-all egress at creation (neither RDS nor its replication needs any).
-    return new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      transform(args.transform?.securityGroup, {
-        vpcId: args.vpcId,
-        description: "PostgreSQL, admitting only the sources named by allowFrom",
-        tags: { ...tags, Name: `${name}-db` },
-      }),
-      { parent: this },
-    );
   }
 
   /**

@@ -1,14 +1,12 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AlarmSpec, DashboardRow, ObservabilityTransforms } from "./monitoring";
 import {
-  type AlarmSpec,
   alarmEmailProblems,
-  type DashboardRow,
   FIVE_MINUTES,
   metric,
   MINUTE,
   MonitoringComponent,
-  type ObservabilityTransforms,
 } from "./monitoring";
 import {
   webAclAlarmSpec,

@@ -140,6 +140,22 @@ export interface EncryptedBucket {
 }
 
 /**
+ * The condition of a grant on a bucket's KMS key: only as S3 uses it, for these buckets' data (the
+ * encryption context is the bucket's ARN under a bucket key, an object's without one).
+ */
+export function onlyThroughS3For(buckets: { arn: pulumi.Input<string> }[]) {
+  return {
+    StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
+    ArnLike: {
+      "kms:EncryptionContext:aws:s3:arn": buckets.flatMap((bucket) => [
+        bucket.arn,
+        pulumi.interpolate`${bucket.arn}/*`,
+      ]),
+    },
+  };
+}
+
+/**
  * Replicates every object (and delete marker) of `source` to `destination`, with a role of its
  * own in the source's region (`${name}-replication`: the role, its policy and the configuration).
  */
@@ -210,16 +226,7 @@ export function replicateBucket(
             Effect: "Allow",
             Action: "kms:Decrypt",
             Resource: encryptedSource.kmsKeyArn,
-            Condition: {
-              StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
-              // The bucket's ARN under a bucket key, an object's without one.
-              ArnLike: {
-                "kms:EncryptionContext:aws:s3:arn": [
-                  source.bucket.arn,
-                  pulumi.interpolate`${source.bucket.arn}/*`,
-                ],
-              },
-            },
+            Condition: onlyThroughS3For([source.bucket]),
           },
           {
             // Writes the replicas under the destination's own key (S3 User Guide, "Replicating
@@ -227,15 +234,7 @@ export function replicateBucket(
             Effect: "Allow",
             Action: ["kms:Encrypt", "kms:GenerateDataKey"],
             Resource: encryptedDestination.kmsKeyArn,
-            Condition: {
-              StringLike: { "kms:ViaService": "s3.*.amazonaws.com" },
-              ArnLike: {
-                "kms:EncryptionContext:aws:s3:arn": [
-                  destination.bucket.arn,
-                  pulumi.interpolate`${destination.bucket.arn}/*`,
-                ],
-              },
-            },
+            Condition: onlyThroughS3For([destination.bucket]),
           },
         ],
       }),

@@ -220,6 +220,18 @@ const domainName = z.string().refine(isDomainName, {
   message: "must be a lowercase DNS name without a trailing dot, such as example.com",
 });
 
+/** An engine version: a major alone (which takes minor upgrades) or major.minor. */
+const engineVersion = (message: string, description: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message })
+    .describe(description);
+/** An AWS size name such as db.t4g.micro: `<prefix>.<family>.<size>`. */
+const sizeName = (prefix: string, message: string, description: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}\\.[a-z0-9]+\\.[a-z0-9]+$`), { message })
+    .describe(description);
 const locationCode = z.string().regex(/^([A-Z]{2}|[A-Z]{2}-[A-Z0-9]{1,3})$/, {
   message: `must be a continent code (${CONTINENT_CODES.join(", ")}) or an ISO 3166 country code`,
 });
@@ -413,16 +425,15 @@ export const configSchema = z
       }),
     database: z
       .object({
-        engineVersion: z
-          .string()
-          .regex(/^\d+(\.\d+)?$/, { message: "must be a PostgreSQL version such as 16 or 16.4" })
-          .describe("PostgreSQL version; a major alone takes minor upgrades automatically"),
-        instanceClass: z
-          .string()
-          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, {
-            message: "must be an RDS class such as db.t4g.micro",
-          })
-          .describe("RDS instance class of the writer and replicas"),
+        engineVersion: engineVersion(
+          "must be a PostgreSQL version such as 16 or 16.4",
+          "PostgreSQL version; a major alone takes minor upgrades automatically",
+        ),
+        instanceClass: sizeName(
+          "db",
+          "must be an RDS class such as db.t4g.micro",
+          "RDS instance class of the writer and replicas",
+        ),
         allocatedStorageGb: z.number().int().min(20).max(65_536).describe("initial gp3 storage"),
         maxAllocatedStorageGb: z
           .number()
@@ -526,16 +537,8 @@ export const configSchema = z
             "an ElastiCache group per region, the shared cache and rate limits; off: each web task keeps its own (one web task only)",
           ),
         engine: z.enum(["valkey", "redis"]).describe("ElastiCache engine"),
-        engineVersion: z
-          .string()
-          .regex(/^\d+(\.\d+)?$/, { message: "must be a version such as 7.2" })
-          .describe("engine version"),
-        nodeType: z
-          .string()
-          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, {
-            message: "must be a node type such as cache.t4g.micro",
-          })
-          .describe("node type"),
+        engineVersion: engineVersion("must be a version such as 7.2", "engine version"),
+        nodeType: sizeName("cache", "must be a node type such as cache.t4g.micro", "node type"),
         replicas: count(5).describe(
           "replicas beside the primary node; 1 or more turns on failover and multi-AZ",
         ),

@@ -109,37 +109,54 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyRepl
 /** Seconds a client is told to wait after a tier outage: about one breaker reset or writer failover. */
 const OUTAGE_RETRY_AFTER_SECONDS = "5";
 
-/** Tier outages that leave nothing half-done: the request can be repeated as it was. */
-function outage(error: unknown): { code: string; message: string; logAs: string } | undefined {
-  if (error instanceof QueueUnavailableError) {
-    return {
+/** How a tier outage is answered: the error code, what the client reads, what the log says. */
+interface Outage {
+  code: string;
+  message: string;
+  logAs: string;
+}
+
+/** The tiers' own outage errors, as data: each leaves nothing half-done. */
+const TIER_OUTAGES: [new (...args: never[]) => Error, Outage][] = [
+  [
+    QueueUnavailableError,
+    {
       code: "queue_unavailable",
       message:
         "The job queue is not accepting jobs right now; nothing was queued. Try again shortly.",
       logAs: "job not queued",
-    };
-  }
-  if (error instanceof SessionStoreUnavailableError) {
-    return {
+    },
+  ],
+  [
+    SessionStoreUnavailableError,
+    {
       code: "sessions_unavailable",
       message: "Sign-in is unavailable right now. Try again shortly.",
       logAs: "session store unavailable",
-    };
-  }
-  if (error instanceof FileStoreUnavailableError) {
-    return {
+    },
+  ],
+  [
+    FileStoreUnavailableError,
+    {
       code: "files_unavailable",
       message: "File storage is not answering right now; nothing was changed. Try again shortly.",
       logAs: "file store unavailable",
-    };
-  }
-  if (error instanceof PasswordHashingBusyError) {
-    return {
+    },
+  ],
+  [
+    PasswordHashingBusyError,
+    {
       code: "busy",
       message: "Too many sign-ins are being checked right now. Try again in a few seconds.",
       logAs: "password hashing saturated",
-    };
-  }
+    },
+  ],
+];
+
+/** Tier outages that leave nothing half-done: the request can be repeated as it was. */
+function outage(error: unknown): Outage | undefined {
+  const known = TIER_OUTAGES.find(([type]) => error instanceof type);
+  if (known !== undefined) return known[1];
   if (isConnectionError(error)) {
     // The writer (perhaps in the other region) or every reader is unreachable: reads that can be
     // served still are; this request could not, and may succeed once the database is back.

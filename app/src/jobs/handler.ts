@@ -1,6 +1,6 @@
 /** Turns a queue message into a job and runs it. Messages that are not a known job fail (to the DLQ). */
 import { z } from "zod";
-import { processThumbnailJob, ThumbnailJob, UnprocessableJobError } from "./thumbnail";
+import { parseMessage, processThumbnailJob, ThumbnailJob } from "./thumbnail";
 import type { ThumbnailContext } from "./thumbnail";
 import type { JobHandler } from "./worker";
 
@@ -10,19 +10,13 @@ export type Job = z.infer<typeof Job>;
 
 export function createJobHandler(context: ThumbnailContext): JobHandler {
   return async (body) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      throw new UnprocessableJobError("the message body is not JSON");
-    }
-    const job = Job.safeParse(parsed);
-    if (!job.success) {
-      throw new UnprocessableJobError(`not a known job: ${job.error.issues[0]?.message ?? ""}`);
-    }
-    return processThumbnailJob(job.data, {
+    const job = parseMessage(body, Job, {
+      notJson: "the message body is not JSON",
+      notValid: "not a known job",
+    });
+    return processThumbnailJob(job, {
       ...context,
-      logger: context.logger.child({ jobId: job.data.id, jobType: job.data.type }),
+      logger: context.logger.child({ jobId: job.id, jobType: job.type }),
     });
   };
 }

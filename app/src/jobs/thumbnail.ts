@@ -60,6 +60,29 @@ export class UnprocessableJobError extends Error {
   override name = "UnprocessableJobError";
 }
 
+/**
+ * A message body as `schema` reads it. Throws an UnprocessableJobError, which sends the message to
+ * its dead-letter queue, when the body is not JSON (`notJson`) or not of the schema (`notValid`,
+ * followed by zod's first issue).
+ */
+export function parseMessage<T>(
+  body: string,
+  schema: z.ZodType<T>,
+  errors: { notJson: string; notValid: string },
+): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new UnprocessableJobError(errors.notJson);
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    throw new UnprocessableJobError(`${errors.notValid}: ${result.error.issues[0]?.message ?? ""}`);
+  }
+  return result.data;
+}
+
 export async function makeThumbnail(original: Buffer): Promise<Buffer> {
   try {
     return await sharp(original, { limitInputPixels: 50_000_000 })

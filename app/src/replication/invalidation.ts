@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { INVALIDATION_MAX_REPLAY_WAIT_SECONDS } from "../../../contract";
 import type { JobHandler } from "../jobs/worker";
-import { UnprocessableJobError } from "../jobs/thumbnail";
+import { parseMessage, UnprocessableJobError } from "../jobs/thumbnail";
 import type { Metrics } from "../metrics";
 import type { Cache } from "../tiers/cache";
 import type { Database } from "../tiers/database";
@@ -153,20 +153,12 @@ export interface InvalidationHandlerOptions {
 export function createInvalidationHandler(options: InvalidationHandlerOptions): JobHandler {
   const timing = { ...DEFAULT_INVALIDATION_TIMING, ...options.timing };
   return async (body) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      throw new UnprocessableJobError("the invalidation is not JSON");
-    }
-    const result = Invalidation.safeParse(parsed);
-    if (!result.success) {
-      throw new UnprocessableJobError(
-        `not an invalidation: ${result.error.issues[0]?.message ?? ""}`,
-      );
-    }
-    const { key, origin, shard } = result.data;
-    const lsn = parseLsn(result.data.lsn)!;
+    const invalidation = parseMessage(body, Invalidation, {
+      notJson: "the invalidation is not JSON",
+      notValid: "not an invalidation",
+    });
+    const { key, origin, shard } = invalidation;
+    const lsn = parseLsn(invalidation.lsn)!;
     const database = options.shards[shard];
     if (database === undefined) {
       // A region configured with fewer shards than the writer's: nothing here to wait for. The
