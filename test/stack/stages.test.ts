@@ -42,6 +42,7 @@ const T = {
   scalingTarget: "aws:appautoscaling/target:Target",
   peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
   listener: "aws:lb/listener:Listener",
+  record: "aws:route53/record:Record",
 } as const;
 
 /**
@@ -477,6 +478,20 @@ for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) 
       const writer = (s: Synth) =>
         s.ofType(T.db).find((db) => db.inputs.replicateSourceDb === undefined)?.urn;
       assert.equal(writer(higher), writer(lower));
+    });
+
+    it("GIVEN both synths THEN each DNS name and type keeps one routing kind (plain or routed): Route53 refuses a plain record beside routed ones, and Pulumi creates before it deletes", () => {
+      const lower = synths.get(key(stack, stage))!;
+      const higher = synths.get(key(stack, stage + 1))!;
+      const kinds = new Map<string, Set<string>>();
+      for (const record of [...lower.ofType(T.record), ...higher.ofType(T.record)]) {
+        const { zoneId, name, type, setIdentifier } = record.inputs;
+        const at = `${String(zoneId)} ${String(name)} ${String(type)}`;
+        const kind = setIdentifier === undefined ? "plain" : "routed";
+        kinds.set(at, (kinds.get(at) ?? new Set()).add(kind));
+      }
+      const mixed = [...kinds].filter(([, seen]) => seen.size > 1).map(([at]) => at);
+      assert.deepEqual(mixed, []);
     });
   });
 }
