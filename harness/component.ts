@@ -5,7 +5,12 @@
  */
 import * as aws from "../components/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type RecordedCall, RecordingMocks, type RecordedResource } from "./mocks";
+import {
+  duplicateUrnError,
+  type RecordedCall,
+  RecordingMocks,
+  type RecordedResource,
+} from "./mocks";
 
 export interface Rendered<T> {
   /** What the build function returned, e.g. the component. */
@@ -49,6 +54,8 @@ export async function render<T>(
   };
   const value = build({ provider: providerFor(region), providerFor });
   await settle(value);
+  const duplicate = duplicateUrnError(mocks);
+  if (duplicate !== undefined) throw new Error(duplicate);
   const resources = [...mocks.resources.values()];
   return {
     value,

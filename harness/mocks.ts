@@ -389,6 +389,8 @@ function marked(value: unknown): unknown {
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources = new Map<string, RecordedResource>();
   readonly calls: RecordedCall[] = [];
+  /** URNs registered twice: the engine would refuse the second registration. */
+  readonly duplicateUrns: string[] = [];
   private readonly providerRegions = new Map<string, string>();
   private readonly pending = new Map<string, Registration>();
 
@@ -460,6 +462,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       ...computed,
     };
     const urn = this.urnOf(registration.parent, args.type, args.name);
+    // The engine refuses a second resource with a URN it has seen (a child's URN is its parents'
+    // types and its own name, not the parent's name); the synth and render fail on one too.
+    if (this.resources.has(urn)) this.duplicateUrns.push(urn);
     this.resources.set(urn, {
       urn,
       type: args.type,
@@ -516,4 +521,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
 function serviceOf(type: string): string {
   return type.split(":")[1]?.split("/")[0] ?? "unknown";
+}
+
+/** Why the engine would refuse the program's resources, or undefined when it would not. */
+export function duplicateUrnError(mocks: RecordingMocks): string | undefined {
+  if (mocks.duplicateUrns.length === 0) return undefined;
+  return `two resources have the same URN, which the engine refuses: ${[...new Set(mocks.duplicateUrns)].join(", ")}. Fix: give each child a name that says its parent (\`\${name}-<role>\`)`;
 }

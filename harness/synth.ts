@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { PROJECT } from "../stacks/configSchema";
 import { deepMerge } from "../stacks/deepMerge";
-import { type RecordedCall, RecordingMocks } from "./mocks";
+import { duplicateUrnError, type RecordedCall, RecordingMocks } from "./mocks";
 
 export type { RecordedCall } from "./mocks";
 
@@ -116,6 +116,7 @@ export async function synthInProcess(
   } catch (thrown) {
     error = thrown instanceof Error ? thrown.message : String(thrown);
   }
+  error ??= duplicateUrnError(mocks);
 
   // Everything recorded but `custom` (whether it is a custom resource), which specs never need.
   const resources: SynthResource[] = [...mocks.resources.values()].map(

@@ -384,7 +384,7 @@ export class Region extends pulumi.ComponentResource {
       const workerCacheGrant = this.cache?.grantConnect("workers", this.workers.taskRoleName);
       if (workerCacheGrant) ownWorkers.push(workerCacheGrant);
       // The web tier enqueues jobs; the workers own the queue and already consume it.
-      ownWeb.push(this.workers.grantSendMessages("web", this.web.taskRoleName));
+      ownWeb.push(this.workers.grantSendMessages(`${name}-web-sends-jobs`, this.web.taskRoleName));
     }
     this.ownGrants = { web: ownWeb, workers: ownWorkers };
 
