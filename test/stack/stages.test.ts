@@ -490,6 +490,13 @@ for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) 
         const kind = setIdentifier === undefined ? "plain" : "routed";
         kinds.set(at, (kinds.get(at) ?? new Set()).add(kind));
       }
+      const { dns } = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
+      if (dns.domain) {
+        const app = [...kinds.keys()].filter((at) =>
+          at.endsWith(` ${dns.recordName}.${dns.domain} A`),
+        );
+        assert.equal(app.length, 1, "the app's name has no A record in these synths");
+      }
       const mixed = [...kinds].filter(([, seen]) => seen.size > 1).map(([at]) => at);
       assert.deepEqual(mixed, []);
     });
