@@ -11,10 +11,11 @@ import { ENVIRONMENTS, type Environment, type StackConfig } from "./configSchema
 /** What defaults cover: every key but the environment itself and the emulator (localstack's, stated in its stack file). */
 export type Defaults = Omit<StackConfig, "environment" | "emulator">;
 
+/** Any part of `T`; an optional key may be `null`, which unsets it (see deepMerge). */
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
   : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    ? { [K in keyof T]?: DeepPartial<T[K]> | (undefined extends T[K] ? null : never) }
     : T;
 
 /**
@@ -22,7 +23,11 @@ export type DeepPartial<T> = T extends readonly unknown[]
  * with one replica, no cache replicas, one web task, workers that scale to zero on Fargate Spot.
  */
 export const BASE_DEFAULTS: Defaults = {
-  // The full path; `stage` lowers the tier switches (./stages.ts).
+  // The switches below are the full path's (stage 9); `stage` lowers them (./stages.ts). A stack
+  // stands at stage 8, every step but sharding, unless it says otherwise: a further physical
+  // shard is a whole database per region and the start of resharding, so a stack takes that step
+  // on purpose (`stage: 9` or `database.shards`), never by upgrading this program.
+  stage: 8,
   allowDataLoss: false,
   regions: { count: 2, primary: "us-east-1", secondary: "us-west-2" },
   network: {
@@ -64,7 +69,11 @@ export const BASE_DEFAULTS: Defaults = {
     allocatedStorageGb: 20,
     maxAllocatedStorageGb: 50,
     readReplicas: 1,
-    shards: 1,
+    // Stage 9's: a new, empty shard, every logical shard still on shard 0 (README: Sharding).
+    shards: 2,
+    shardMap: "0-8191:0",
+    // RDS's default quota of DB instances per region and account (Service Quotas, adjustable).
+    instanceQuota: 40,
     enableMultiAz: false,
     backupRetentionDays: 1,
     enableDeletionProtection: false,
@@ -224,15 +233,17 @@ export const ENVIRONMENT_OVERRIDES: Readonly<Record<Environment, DeepPartial<Def
 };
 
 /**
- * The defaults of one environment at one stage: the base with the environment's overrides merged
- * in, then the tier switches the stage leaves off (./stages.ts; no stage: the full path).
+ * The defaults of one environment at one stage (unset: the environment's default stage): the base
+ * with the environment's overrides merged in, then the tier switches the stage leaves off
+ * (./stages.ts).
  */
 export function defaultsFor(environment: Environment, stage?: number): Defaults {
-  const environmentDefaults = deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]);
-  return deepMerge(
-    environmentDefaults,
-    stage === undefined ? {} : stageSwitches(stage),
+  const environmentDefaults = deepMerge(
+    BASE_DEFAULTS,
+    ENVIRONMENT_OVERRIDES[environment],
   ) as Defaults;
+  const at = stage ?? environmentDefaults.stage;
+  return deepMerge(environmentDefaults, { ...stageSwitches(at), stage: at }) as Defaults;
 }
 
 /** Each environment's defaults, merged once (the README's reference and tests read them). */

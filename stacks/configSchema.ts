@@ -99,7 +99,7 @@ export const WORKER_MODES = ["service", "inProcess"] as const;
 export type WorkerMode = (typeof WORKER_MODES)[number];
 
 /** The highest stage of the path (stacks/stages.ts); the schema cannot import the table itself. */
-export const MAX_STAGE = 8;
+export const MAX_STAGE = 9;
 
 /**
  * The AWS emulators the localstack environment deploys to, by what they serve (README:
@@ -238,14 +238,13 @@ export const configSchema = z
       .int()
       .min(1)
       .max(MAX_STAGE)
-      .optional()
       .describe(
-        `where the stack is on the path from one server to millions (README: The path): 1 to ${MAX_STAGE}; it sets the defaults of the tier switches (stacks/stages.ts); unset: the full path`,
+        `where the stack is on the path from one server to millions (README: The path): 1 to ${MAX_STAGE}; it sets the defaults of the tier switches (stacks/stages.ts); ${MAX_STAGE}, sharding, is a step a stack takes on purpose`,
       ),
     allowDataLoss: z
       .boolean()
       .describe(
-        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue) is turned off, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
+        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue, physical shards) is turned off or lowered, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
       ),
     regions: z
       .object({
@@ -440,11 +439,18 @@ export const configSchema = z
           .describe(
             "physical shards: each a database of this shape (writer, readReplicas, cross-region replica); lower it only after moving logical shards off (README: Sharding)",
           ),
+        instanceQuota: z
+          .number()
+          .int()
+          .min(1)
+          .describe(
+            "DB instances the account may run per region (RDS's quota, 40 unless raised in Service Quotas): the shards' writers and replicas must fit",
+          ),
         shardMap: z
           .string()
           .optional()
           .describe(
-            "where the logical shards live, FROM-TO:PHYSICAL ranges over 0-8191 as `npm run shards` prints them (required above 1 shard)",
+            "where the logical shards live, FROM-TO:PHYSICAL ranges over 0-8191 as `npm run shards` prints them (required above 1 shard; stage 9's: 0-8191:0, all on shard 0)",
           ),
         enableMultiAz: z
           .boolean()
@@ -740,6 +746,14 @@ export const configSchema = z
         });
       }
     }
+    const instances = primaryInstanceCount(config.database);
+    if (instances > config.database.instanceQuota) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["database", "shards"],
+        message: `database.shards ${config.database.shards} × (1 writer + database.readReplicas ${config.database.readReplicas}) is ${instances} DB instances in the primary region, over database.instanceQuota ${config.database.instanceQuota} (RDS's quota per region). Fix: fewer shards or replicas, or raise the quota in Service Quotas first and then database.instanceQuota`,
+      });
+    }
     for (const { key, message } of tierProblems(config)) {
       ctx.addIssue({ code: "custom", path: key.split("."), message });
     }
@@ -771,8 +785,15 @@ export type StackConfig = z.infer<typeof configSchema>;
 /**
  * What the tier switches must agree on (README: The path): as soon as more than one web task
  * serves users, no user state lives in one task (sessions in the DynamoDB table at every stage,
- * rate limits and the cache in the shared cache, uploads in the bucket), and a tier that runs apart from the web task reaches the same files.
+ * rate limits and the cache in the shared cache, uploads in the bucket), a tier that runs apart
+ * from the web task reaches the same files, and what needs the second region (the writer there,
+ * sharding) has it.
  */
+/** The DB instances the stack runs in the primary region: each shard's writer and replicas. */
+export function primaryInstanceCount(database: { shards: number; readReplicas: number }): number {
+  return database.shards * (1 + database.readReplicas);
+}
+
 export function tierProblems(
   config: Pick<StackConfig, "web" | "cache" | "cdn" | "regions" | "workers" | "database">,
 ): { key: string; message: string }[] {
@@ -807,6 +828,12 @@ export function tierProblems(
       key: "database.writerRegion",
       message:
         "secondary, but regions.count is 1: there is no secondary region. Fix: set database.writerRegion primary, or regions.count 2",
+    });
+  }
+  if (config.database.shards > 1 && config.regions.count < 2) {
+    problems.push({
+      key: "database.shards",
+      message: `${config.database.shards}, but regions.count is 1: sharding (stage 9) builds on the second region (stage 6), each physical shard a writer with a cross-region replica that takes over when its region is lost. Fix: set regions.count 2, or database.shards 1`,
     });
   }
   return problems;

@@ -28,7 +28,7 @@ import { CONTAINER_NAME, type SecretReference } from "../components/fargateServi
 import { MigrationRun } from "../components/migrationRun";
 import { QueueWorkers } from "../components/queueWorkers";
 import { WebAcl } from "../components/webAcl";
-import { tierTags } from "../components/tags";
+import { stackPhysicalName, tierTags } from "../components/tags";
 import { WebService } from "../components/webService";
 import type { RegionRole, StackConfig } from "./config";
 import { cacheSkippedReason, emulatorProviderArgs, serves } from "./emulator";
@@ -565,13 +565,16 @@ export class Region extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (this.databases.length > 1) {
-      this.grantReadShardPasswords(
-        `${name}-migrate`,
-        migration.taskRoleName,
-        this.databases.slice(1).map((database) => database.kmsKeyArn),
-      );
-    }
+    const shardPasswords =
+      this.databases.length > 1
+        ? [
+            this.grantReadShardPasswords(
+              `${name}-migrate`,
+              migration.taskRoleName,
+              this.databases.slice(1).map((database) => database.kmsKeyArn),
+            ),
+          ]
+        : [];
     const admitted = this.databases.flatMap((database) =>
       database.allowFrom(
         "migrate",
@@ -594,7 +597,8 @@ export class Region extends pulumi.ComponentResource {
       },
       // The task pulls its image through the network's NAT and reaches every shard's writer only
       // once its database admits the task's security group.
-      { parent: this, dependsOn: [this.network, ...admitted] },
+      // The run reads the other shards' passwords with its task role's grant.
+      { parent: this, dependsOn: [this.network, ...admitted, ...shardPasswords] },
     );
     return { task: migration, run };
   }
@@ -609,8 +613,8 @@ export class Region extends pulumi.ComponentResource {
     name: string,
     roleName: pulumi.Input<string>,
     kmsKeyArns: pulumi.Input<string>[],
-  ): void {
-    new aws.iam.RolePolicy(
+  ): aws.iam.RolePolicy {
+    return new aws.iam.RolePolicy(
       `${name}-shard-passwords`,
       {
         role: roleName,
@@ -622,6 +626,13 @@ export class Region extends pulumi.ComponentResource {
               Effect: "Allow",
               Action: "secretsmanager:GetSecretValue",
               Resource: rdsMasterSecretsOf(this.database.kmsKeyArn),
+              // Only this stack's instances' secrets: RDS tags each with its instance's ARN, and a
+              // secret under the account's default key is readable by any role this grants.
+              Condition: {
+                StringLike: {
+                  [RDS_SECRET_INSTANCE_TAG]: rdsInstancesOf(this.database.kmsKeyArn),
+                },
+              },
             },
             {
               Sid: "DecryptShardPasswords",
@@ -691,7 +702,8 @@ export class Region extends pulumi.ComponentResource {
         DATABASE_READ_URLS: pulumi
           .all(this.readerAddresses.map((address) => databaseUrl(address)))
           .apply((urls) => urls.join(",")),
-        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding).
+        // Physical shards 1..N-1 and the map of logical shards onto them (README: Sharding); with
+        // one shard, a map (stage 9's default, kept by `database.shards` 1) says nothing.
         ...(config.database.shards > 1
           ? {
               DATABASE_SHARDS: pulumi.jsonStringify(
@@ -702,11 +714,11 @@ export class Region extends pulumi.ComponentResource {
                   ),
                 })),
               ),
+              ...(config.database.shardMap === undefined
+                ? {}
+                : { DATABASE_SHARD_MAP: config.database.shardMap }),
             }
           : {}),
-        ...(config.database.shardMap === undefined
-          ? {}
-          : { DATABASE_SHARD_MAP: config.database.shardMap }),
         // A tier's variables only where it exists; the app falls back to its in-process tier.
         ...(this.cache
           ? {
@@ -773,6 +785,26 @@ export function rdsMasterSecretsOf(kmsKeyArn: pulumi.Input<string>): pulumi.Outp
   return pulumi
     .output(kmsKeyArn)
     .apply((arn) => arnInRegion(arn, "secretsmanager", arn.split(":")[3]!, "secret:rds!db-*"));
+}
+
+/** The tag RDS puts on each master secret it manages: the ARN of the instance it belongs to. */
+export const RDS_SECRET_INSTANCE_TAG = "aws:ResourceTag/aws:rds:primaryDBInstanceArn";
+
+/**
+ * Every RDS instance of this stack in the region and account of `kmsKeyArn` (their identifiers
+ * start with the project and stack: components/tags.ts stackPhysicalName).
+ */
+export function rdsInstancesOf(kmsKeyArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi
+    .output(kmsKeyArn)
+    .apply((arn) =>
+      arnInRegion(
+        arn,
+        "rds",
+        arn.split(":")[3]!,
+        `db:${stackPhysicalName([], Number.MAX_SAFE_INTEGER)}-*`,
+      ),
+    );
 }
 
 /** The component's role for a region's database shape; a replica's source is the other region's writer. */

@@ -21,7 +21,7 @@ export interface Stage {
   before: DeepPartial<Defaults>;
 }
 
-/** The steps, in order (stage n is the nth row). Sharding joins as a ninth when it lands. */
+/** The steps, in order (stage n is the nth row). */
 export const STAGES: readonly Stage[] = [
   {
     stage: 1,
@@ -74,6 +74,13 @@ export const STAGES: readonly Stage[] = [
       database: { enablePerformanceInsights: false },
     },
   },
+  {
+    stage: 9,
+    step: "sharding",
+    adds: "a second physical shard (`database.shards` 2) of the same shape in both regions: a writer with its replicas and a cross-region replica; every logical shard stays on shard 0 (`database.shardMap` 0-8191:0) until `npm run reshard` moves some onto the new one (README: Sharding)",
+    // No map with one shard: a map says where logical shards live among several (null unsets it).
+    before: { database: { shards: 1, shardMap: null } },
+  },
 ];
 
 if (STAGES.length !== MAX_STAGE) {
@@ -98,76 +105,103 @@ function mergeSwitches(
   return merged as DeepPartial<Defaults>;
 }
 
+/** What the step-down checks read of a config. */
+type StatefulConfig = Pick<StackConfig, "cache" | "cdn" | "regions" | "workers" | "database">;
+
 /**
- * The switches whose "off" deletes data: what each keeps, and whether a config has it on. A step
- * down (a switch off that the stage keeps on) needs `allowDataLoss: true`.
+ * The switches whose lowering deletes data: what each keeps, and how much of it a config has (a
+ * tier: 1 on, 0 off; `database.shards`: how many). A step down (less than the stage keeps, or
+ * than is deployed) needs `allowDataLoss: true`.
  */
 export const STATEFUL_SWITCHES: readonly {
   key: string;
   holds: string;
-  on: (config: Pick<StackConfig, "cache" | "cdn" | "regions" | "workers">) => boolean;
+  /** How much of what the switch holds a config has; less deletes the difference. */
+  amount: (config: StatefulConfig) => number;
+  /** A count (told as "a → b"), not a tier that is on or off. */
+  counted?: true;
 }[] = [
-  // Sharding (#13) joins here: fewer `database.shards` deletes the dropped shards' databases.
   {
     key: "cache.enabled",
     holds: "the cache groups (shared cache entries, rate limits)",
-    on: (c) => c.cache.enabled,
+    amount: (c) => Number(c.cache.enabled),
   },
   {
     key: "cdn.enabled",
     holds: "the asset buckets (uploads, thumbnails)",
-    on: (c) => c.cdn.enabled,
+    amount: (c) => Number(c.cdn.enabled),
   },
   {
     key: "regions.count",
     holds: "the secondary region's database replica, cache and buckets",
-    on: (c) => c.regions.count === 2,
+    amount: (c) => Number(c.regions.count === 2),
   },
   {
     key: "workers.mode",
     holds: "the job queues (jobs waiting in them)",
-    on: (c) => c.workers.mode === "service",
+    amount: (c) => Number(c.workers.mode === "service"),
+  },
+  {
+    // Lowering it is also refused, allowDataLoss or not, while database.shardMap still places
+    // logical shards on a shard it removes (configSchema.ts: shardMapProblem).
+    key: "database.shards",
+    holds:
+      "the databases of the physical shards it drops, in every region (writer, replicas, cross-region replica)",
+    amount: (c) => c.database.shards,
+    counted: true,
   },
 ];
 
+/** "turns KEY off" or, for a count, "lowers KEY 3 → 2". */
+function lowering(
+  row: (typeof STATEFUL_SWITCHES)[number],
+  from: StatefulConfig,
+  to: StatefulConfig,
+): string {
+  return row.counted
+    ? `lowers ${row.key} ${row.amount(from)} → ${row.amount(to)}`
+    : `turns ${row.key} off`;
+}
+
+/** The stateful switches `to` has less of than `from`. */
+const lowered = (from: StatefulConfig, to: StatefulConfig) =>
+  STATEFUL_SWITCHES.filter(({ amount }) => amount(to) < amount(from));
+
 /**
  * The step-down problems of a change from the `deployed` config to the `next` one (both parsed):
- * each stateful tier on in `deployed` and off in `next`, whether `stage` was lowered or the switch
- * turned off, unless `next.allowDataLoss` acknowledges it. Each problem starts with the config path
- * that causes it (`stage` when lowering it turned the tier off).
+ * each stateful switch lower in `next` than in `deployed`, whether `stage` was lowered or the
+ * switch itself, unless `next.allowDataLoss` acknowledges it. Each problem starts with the config
+ * path that causes it (`stage` when lowering it lowered the switch).
  *
  * Config alone cannot see what is deployed, so this runs where both are at hand: the preview
  * workflow parses the base branch's stack file as `deployed` and the pull request's as `next`
  * (`tsx tools/stepDown.ts`), and a pull request that deletes data fails before it merges.
  */
 export function changeProblems(
-  deployed: Pick<StackConfig, "stage" | "cache" | "cdn" | "regions" | "workers">,
-  next: Pick<StackConfig, "stage" | "cache" | "cdn" | "regions" | "workers" | "allowDataLoss">,
+  deployed: StatefulConfig & Pick<StackConfig, "stage">,
+  next: StatefulConfig & Pick<StackConfig, "stage" | "allowDataLoss">,
 ): string[] {
   if (next.allowDataLoss) return [];
-  // No stage is the full path, the top stage.
-  const from = deployed.stage ?? MAX_STAGE;
-  const to = next.stage ?? MAX_STAGE;
-  const lowered = to < from ? { from, to } : undefined;
-  return STATEFUL_SWITCHES.filter(({ on }) => on(deployed) && !on(next)).map(({ key, holds }) =>
-    lowered
-      ? `stage: ${lowered.from} → ${lowered.to} turns ${key} off, which deletes ${holds}. Fix: keep stage ${lowered.from} (or set ${key} back on), or set allowDataLoss: true for this deploy to acknowledge the step down`
-      : `${key}: turned off, which deletes ${holds}. Fix: turn it back on, or set allowDataLoss: true for this deploy to acknowledge the step down`,
+  const stageLowered = next.stage < deployed.stage;
+  return lowered(deployed, next).map((row) =>
+    stageLowered
+      ? `stage: ${deployed.stage} → ${next.stage} ${lowering(row, deployed, next)}, which deletes ${row.holds}. Fix: keep stage ${deployed.stage} (or set ${row.key} back), or set allowDataLoss: true for this deploy to acknowledge the step down`
+      : `${row.key}: ${row.counted ? `lowered ${row.amount(deployed)} → ${row.amount(next)}` : "turned off"}, which deletes ${row.holds}. Fix: set it back, or set allowDataLoss: true for this deploy to acknowledge the step down`,
   );
 }
 
 /**
- * The step-down problems of `config` against its stage's defaults: each stateful switch the stage
- * keeps on that the stack turns off, unless `allowDataLoss` acknowledges it. Config cannot see
- * what is deployed, so a lowered `stage` is changeProblems' (the preview workflow's check).
+ * The step-down problems of `config` against its stage's defaults: each stateful switch the stack
+ * sets lower than its stage does, unless `allowDataLoss` acknowledges it. Config cannot see what
+ * is deployed, so a lowered `stage` is changeProblems' (the preview workflow's check).
  */
 export function stepDownProblems(
-  config: Pick<StackConfig, "cache" | "cdn" | "regions" | "workers" | "allowDataLoss">,
-  defaults: Pick<StackConfig, "cache" | "cdn" | "regions" | "workers">,
+  config: StatefulConfig & Pick<StackConfig, "allowDataLoss">,
+  defaults: StatefulConfig,
 ): string[] {
   if (config.allowDataLoss) return [];
-  return STATEFUL_SWITCHES.filter(({ on }) => on(defaults) && !on(config)).map(
-    ({ key, holds }) =>
-      `${key}: switched off below its stage, which deletes ${holds}. Fix: remove ${key} from the stack file, or set allowDataLoss: true to acknowledge the step down`,
+  return lowered(defaults, config).map(
+    (row) =>
+      `${row.key}: ${row.counted ? `${row.amount(config)}, below its stage's ${row.amount(defaults)}` : "switched off below its stage"}, which deletes ${row.holds}. Fix: remove ${row.key} from the stack file, or set allowDataLoss: true to acknowledge the step down`,
   );
 }

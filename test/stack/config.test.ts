@@ -7,6 +7,7 @@ import { stackConfig } from "../../harness/synth";
 import {
   BASE_DEFAULTS,
   ConfigError,
+  type Defaults,
   ENVIRONMENT_DEFAULTS,
   ENVIRONMENT_OVERRIDES,
   ENVIRONMENTS,
@@ -15,6 +16,7 @@ import {
 } from "../../stacks/config";
 import { valueAt } from "../../scripts/config-reference";
 import { deepMerge } from "../../stacks/deepMerge";
+import { stageSwitches } from "../../stacks/stages";
 import { configProblems, itReportsEachConfigProblem } from "./support/config";
 
 const STACKS = ["dev", "prod", "localstack"] as const;
@@ -106,6 +108,14 @@ describe("stack config: each invalid setting is named with its key path and what
       "a log retention CloudWatch refuses",
       { environment: "dev", logs: { retentionDays: 10 } },
       /^logs\.retentionDays: must be one of 1, 3, 5, 7, 14/,
+    ],
+    [
+      "more shards' writers and replicas than RDS's per-region quota of DB instances",
+      {
+        environment: "prod",
+        database: { shards: 14, shardMap: "0-8191:0" },
+      },
+      /^database\.shards: database\.shards 14 × \(1 writer \+ database\.readReplicas 2\) is 42 DB instances in the primary region, over database\.instanceQuota 40 .*Service Quotas/,
     ],
     [
       "a zone id without its domain",
@@ -293,11 +303,12 @@ describe("stack config: every default in one place", () => {
     });
   }
 
-  it("GIVEN the base and an environment's overrides THEN its defaults are their merge", () => {
+  it("GIVEN the base and an environment's overrides THEN its defaults are their merge, at the default stage's switches", () => {
     for (const environment of ENVIRONMENTS) {
+      const merged = deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]) as Defaults;
       assert.deepEqual(
         ENVIRONMENT_DEFAULTS[environment],
-        deepMerge(BASE_DEFAULTS, ENVIRONMENT_OVERRIDES[environment]),
+        deepMerge(merged, stageSwitches(merged.stage)),
       );
     }
   });

@@ -31,7 +31,12 @@ const isMigrate = (task: SynthResource) => containerOf(task).command?.[0] === MI
 const statementsOf = (policy: SynthResource) =>
   (
     JSON.parse(String(policy.inputs.policy)) as {
-      Statement: Array<{ Sid: string; Action: string | string[]; Resource: string | string[] }>;
+      Statement: Array<{
+        Sid: string;
+        Action: string | string[];
+        Resource: string | string[];
+        Condition?: unknown;
+      }>;
     }
   ).Statement;
 
@@ -215,6 +220,21 @@ describe("sharding: GIVEN prod with database.shards 1 WHEN it becomes 3", () => 
         ],
         "the region's RDS master secrets: a promoted writer's is created at failover",
       );
+      // …but only this stack's instances' (RDS tags each secret with its instance's ARN): a secret
+      // under the account's default key would otherwise be readable by the migrate task.
+      assert.deepEqual(read!.Condition, {
+        StringLike: {
+          "aws:ResourceTag/aws:rds:primaryDBInstanceArn": `arn:aws:rds:${policy.region}:${String(read!.Resource).split(":")[4]}:db:zero-to-millions-prod-*`,
+        },
+      });
+      // The run (in the writer's region; the other holds the grant for a failover) waits for the
+      // grant it reads the other shards' passwords with.
+      if (region === "primary") {
+        assert.ok(
+          (three.named(`${region}-migrate-run`).dependsOn ?? []).includes(policy.urn),
+          `${region}-migrate-run depends on ${policy.name}`,
+        );
+      }
       const decrypt = statementsOf(policy).find(
         (statement) => statement.Sid === "DecryptShardPasswords",
       );

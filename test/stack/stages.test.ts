@@ -17,13 +17,16 @@ import { userStateHomes } from "../../app/src/tiers";
 import { synth, type Synth } from "../../harness";
 import { stackConfig } from "../../harness/synth";
 import {
+  BASE_DEFAULTS,
   ConfigError,
   ENVIRONMENT_DEFAULTS,
+  ENVIRONMENT_OVERRIDES,
   ENVIRONMENTS,
   parseConfig,
   rawConfigFromPulumi,
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
+import { deepMerge } from "../../stacks/deepMerge";
 import { changeProblems, STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
 import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
@@ -44,38 +47,42 @@ const T = {
   listener: "aws:lb/listener:Listener",
   record: "aws:route53/record:Record",
 } as const;
+/** Physical shard 0's writer: the name it had before sharding (stacks/region.ts: shardName). */
+const FIRST_WRITER = "primary-database-writer";
 
 /**
  * What exists at each stage of each stack: regions, cache groups, CDNs, job queues, replicas
- * next to the writer, the web command, the most web tasks the stack runs (every region's at
- * its maximum), the cache-invalidation queues, and the sessions table's replicas. The sessions
- * table and an invalidation queue exist from stage 1 (sessions never live in a task); the
- * second region (stage 6) adds its own queue and the table's only replica: with one region
- * nothing crosses regions.
+ * next to the first writer, the web command, the most web tasks the stack runs (every region's at
+ * its maximum), the cache-invalidation queues, the sessions table's replicas, and the writers
+ * (one per physical shard). The sessions table and an invalidation queue exist from stage 1
+ * (sessions never live in a task); the second region (stage 6) adds its own queue and the
+ * table's only replica: with one region nothing crosses regions.
  */
-type Shape = [number, number, number, number, number, string, number, number, number];
+type Shape = [number, number, number, number, number, string, number, number, number, number];
 const EXPECTED: Record<(typeof STAGE_STACKS)[number], Record<number, Shape>> = {
   dev: {
-    //  regions, cache groups, distributions, job queues, writer's replicas, web command, web tasks,
-    //  invalidation queues, sessions table replicas
-    1: [1, 0, 0, 0, 0, "all", 1, 1, 0],
-    2: [1, 0, 0, 0, 1, "all", 1, 1, 0],
-    3: [1, 1, 0, 0, 1, "all", 1, 1, 0],
-    4: [1, 1, 1, 0, 1, "all", 1, 1, 0],
-    5: [1, 1, 1, 0, 1, "all", 4, 1, 0],
-    6: [2, 2, 1, 0, 1, "all", 8, 2, 1],
-    7: [2, 2, 1, 2, 1, "web", 8, 2, 1],
-    8: [2, 2, 1, 2, 1, "web", 8, 2, 1],
+    //  regions, cache groups, distributions, job queues, first writer's replicas, web command,
+    //  web tasks, invalidation queues, sessions table replicas, writers
+    1: [1, 0, 0, 0, 0, "all", 1, 1, 0, 1],
+    2: [1, 0, 0, 0, 1, "all", 1, 1, 0, 1],
+    3: [1, 1, 0, 0, 1, "all", 1, 1, 0, 1],
+    4: [1, 1, 1, 0, 1, "all", 1, 1, 0, 1],
+    5: [1, 1, 1, 0, 1, "all", 4, 1, 0, 1],
+    6: [2, 2, 1, 0, 1, "all", 8, 2, 1, 1],
+    7: [2, 2, 1, 2, 1, "web", 8, 2, 1, 1],
+    8: [2, 2, 1, 2, 1, "web", 8, 2, 1, 1],
+    9: [2, 2, 1, 2, 1, "web", 8, 2, 1, 2],
   },
   prod: {
-    1: [1, 0, 0, 0, 0, "all", 1, 1, 0],
-    2: [1, 0, 0, 0, 2, "all", 1, 1, 0],
-    3: [1, 1, 0, 0, 2, "all", 1, 1, 0],
-    4: [1, 1, 1, 0, 2, "all", 1, 1, 0],
-    5: [1, 1, 1, 0, 2, "all", 30, 1, 0],
-    6: [2, 2, 1, 0, 2, "all", 60, 2, 1],
-    7: [2, 2, 1, 2, 2, "web", 60, 2, 1],
-    8: [2, 2, 1, 2, 2, "web", 60, 2, 1],
+    1: [1, 0, 0, 0, 0, "all", 1, 1, 0, 1],
+    2: [1, 0, 0, 0, 2, "all", 1, 1, 0, 1],
+    3: [1, 1, 0, 0, 2, "all", 1, 1, 0, 1],
+    4: [1, 1, 1, 0, 2, "all", 1, 1, 0, 1],
+    5: [1, 1, 1, 0, 2, "all", 30, 1, 0, 1],
+    6: [2, 2, 1, 0, 2, "all", 60, 2, 1, 1],
+    7: [2, 2, 1, 2, 2, "web", 60, 2, 1, 1],
+    8: [2, 2, 1, 2, 2, "web", 60, 2, 1, 1],
+    9: [2, 2, 1, 2, 2, "web", 60, 2, 1, 2],
   },
 };
 
@@ -98,14 +105,39 @@ describe("stages: config", () => {
     }
   });
 
-  it("GIVEN each environment THEN its top stage is its defaults without a stage (dev and prod walk the whole path)", () => {
+  it("GIVEN no stage THEN each environment stands at stage 8, every step but sharding (a stack takes stage 9 on purpose)", () => {
     for (const environment of ENVIRONMENTS) {
+      const defaults = ENVIRONMENT_DEFAULTS[environment];
+      assert.equal(defaults.stage, 8, environment);
+      assert.deepEqual(defaultsFor(environment, 8), defaults, environment);
       assert.deepEqual(
-        defaultsFor(environment, STAGES.length),
-        ENVIRONMENT_DEFAULTS[environment],
+        [defaults.database.shards, defaults.database.shardMap],
+        [1, undefined],
         environment,
       );
     }
+  });
+
+  it("GIVEN the top stage THEN it is the base with the environment's overrides: every switch on", () => {
+    for (const environment of ENVIRONMENTS) {
+      assert.deepEqual(
+        defaultsFor(environment, STAGES.length),
+        deepMerge(BASE_DEFAULTS, {
+          ...ENVIRONMENT_OVERRIDES[environment],
+          stage: STAGES.length,
+        }),
+        environment,
+      );
+    }
+  });
+
+  it("GIVEN stage 9 THEN a second physical shard with every logical shard on shard 0; stage 8: one shard, no map", () => {
+    const shape = (stage: number) => {
+      const { database } = configAt(stage);
+      return [database.shards, database.shardMap];
+    };
+    assert.deepEqual(shape(9), [2, "0-8191:0"]);
+    assert.deepEqual(shape(8), [1, undefined]);
   });
 
   it("GIVEN stage 1 THEN one region, one web task running the jobs, no cache, CDN, queue or replica", () => {
@@ -127,6 +159,12 @@ describe("stages: config", () => {
     assert.equal(configAt(1, { cache: { enabled: true } }).cache.enabled, true);
     assert.equal(configAt(2, { database: { readReplicas: 3 } }).database.readReplicas, 3);
     assert.equal(configAt(7, { web: { maxTasks: 9 } }).web.maxTasks, 9);
+    const moved = { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" };
+    assert.deepEqual(
+      configAt(9, { database: moved }).database.shardMap,
+      moved.shardMap,
+      "the stack's map, not the stage's",
+    );
   });
 
   const refused: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -155,6 +193,21 @@ describe("stages: config", () => {
       { stage: 5, database: { writerRegion: "secondary" } },
       /database\.writerRegion: secondary, but regions\.count is 1/,
     ],
+    [
+      "more than one physical shard in one region",
+      { stage: 5, database: { shards: 2, shardMap: "0-8191:0" } },
+      /^database\.shards: 2, but regions\.count is 1: .*cross-region replica.*Fix: set regions\.count 2, or database\.shards 1/,
+    ],
+    [
+      "stage 9 down to one region",
+      { stage: 9, regions: { count: 1 }, allowDataLoss: true },
+      /^database\.shards: 2, but regions\.count is 1/,
+    ],
+    [
+      "fewer shards while the map still places logical shards on a dropped one, even with allowDataLoss",
+      { stage: 9, database: { shards: 1, shardMap: "0-4095:0,4096-8191:1" }, allowDataLoss: true },
+      /^database\.shards: 1 would remove physical shards the map still uses .*npm run reshard/,
+    ],
     ["a stage off the path", { stage: STAGES.length + 1 }, /stage: /],
   ];
   for (const [what, raw, message] of refused) {
@@ -167,12 +220,13 @@ describe("stages: config", () => {
     });
   }
 
-  /** Each stateful switch turned off at the first stage that has it on, the rest left consistent. */
+  /** Each stateful switch lowered at the first stage that has it on, the rest left consistent. */
   const stepDowns: Array<[string, Record<string, unknown>]> = [
     ["cache.enabled", { stage: 3, cache: { enabled: false } }],
     ["cdn.enabled", { stage: 4, cdn: { enabled: false } }],
     ["regions.count", { stage: 6, regions: { count: 1 } }],
     ["workers.mode", { stage: 7, workers: { mode: "inProcess" } }],
+    ["database.shards", { stage: 9, database: { shards: 1 } }],
   ];
   it("GIVEN the step-down table THEN it has a row for every stateful switch", () => {
     assert.deepEqual(
@@ -181,30 +235,36 @@ describe("stages: config", () => {
     );
   });
   for (const [key, raw] of stepDowns) {
-    it(`GIVEN ${key} switched off at stage ${String(raw.stage)} THEN config refuses the step down alone, naming what it deletes and allowDataLoss`, () => {
+    const row = () => STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
+    it(`GIVEN ${key} lowered at stage ${String(raw.stage)} THEN config refuses the step down alone, naming what it deletes and allowDataLoss`, () => {
       assert.throws(
         () => parseConfig({ environment: "dev", ...raw }),
         (error: ConfigError) =>
           error instanceof ConfigError &&
           error.problems.length === 1 &&
           new RegExp(
-            `^${key.replace(".", "\\.")}: switched off below its stage, which deletes .*Fix: .*allowDataLoss: true`,
+            `^${key.replace(".", "\\.")}: (switched off below its stage|1, below its stage's 2), which deletes .*Fix: .*allowDataLoss: true`,
           ).test(error.problems[0]!),
       );
     });
-    it(`GIVEN ${key} switched off at stage ${String(raw.stage)} with allowDataLoss THEN config accepts it, the switch off`, () => {
+    it(`GIVEN ${key} lowered at stage ${String(raw.stage)} with allowDataLoss THEN config accepts it, with less than the stage keeps`, () => {
       const config = parseConfig({ environment: "dev", ...raw, allowDataLoss: true });
-      const row = STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
-      assert.equal(row.on(config), false);
+      const stage = configAt(Number(raw.stage));
+      assert.ok(row().amount(config) < row().amount(stage));
     });
-    it(`GIVEN ${key} off at the stage below ${String(raw.stage)} THEN it is no step down (nothing to delete)`, () => {
+    it(`GIVEN ${key} at the stage below ${String(raw.stage)} THEN it is where the step down leaves it (nothing to delete)`, () => {
       const below = parseConfig({ environment: "dev", ...raw, stage: Number(raw.stage) - 1 });
-      const row = STATEFUL_SWITCHES.find((candidate) => candidate.key === key)!;
-      assert.equal(row.on(below), false);
+      const lowered = parseConfig({ environment: "dev", ...raw, allowDataLoss: true });
+      assert.equal(row().amount(below), row().amount(lowered));
     });
   }
 
-  it("GIVEN the full path and one region THEN config refuses it (no stage is the top stage)", () => {
+  it("GIVEN stage 9 and more shards than it has THEN it is no step down", () => {
+    const config = configAt(9, { database: { shards: 3 } });
+    assert.deepEqual([config.database.shards, config.database.shardMap], [3, "0-8191:0"]);
+  });
+
+  it("GIVEN no stage (stage 8) and one region THEN config refuses it", () => {
     assert.throws(
       () => parseConfig({ environment: "dev", regions: { count: 1 } }),
       (error: ConfigError) =>
@@ -220,7 +280,15 @@ describe("stages: a change from the deployed config (the preview workflow's step
   const changes: Array<[string, Record<string, unknown>, Record<string, unknown>, string[]]> = [
     ["a step up", { stage: 3 }, { stage: 4 }, []],
     ["the same stage", { stage: 6 }, { stage: 6 }, []],
-    ["unset stage (the full path) to stage 8", {}, { stage: 8 }, []],
+    ["unset stage (stage 8) to stage 8", {}, { stage: 8 }, []],
+    ["unset stage to stage 9 (sharding, on purpose)", {}, { stage: 9 }, []],
+    ["stage 9 → 8", { stage: 9 }, { stage: 8 }, ["stage: 9 → 8 lowers database.shards 2 → 1"]],
+    [
+      "fewer shards at the same stage",
+      { stage: 9, database: { shards: 3 } },
+      { stage: 9 },
+      ["database.shards: lowered 3 → 2"],
+    ],
     ["a step down that deletes nothing (replicas, flow logs)", { stage: 8 }, { stage: 7 }, []],
     ["stage 2 → 1 (read replicas hold copies only)", { stage: 2 }, { stage: 1 }, []],
     ["stage 3 → 2", { stage: 3 }, { stage: 2 }, ["stage: 3 → 2 turns cache.enabled off"]],
@@ -231,7 +299,7 @@ describe("stages: a change from the deployed config (the preview workflow's step
       ["stage: 7 → 5 turns regions.count off", "stage: 7 → 5 turns workers.mode off"],
     ],
     [
-      "the full path → stage 1",
+      "unset stage (stage 8) → stage 1",
       {},
       { stage: 1 },
       [
@@ -350,11 +418,10 @@ for (const { stack, stage, step } of RUNS) {
       const writers = s()
         .ofType(T.db)
         .filter((db) => db.inputs.replicateSourceDb === undefined);
+      const firstWriter = s().named(FIRST_WRITER, T.db);
       const writerReplicas = s()
         .ofType(T.db)
-        .filter(
-          (db) => db.inputs.replicateSourceDb !== undefined && db.region === writers[0]?.region,
-        );
+        .filter((db) => db.inputs.replicateSourceDb === firstWriter.inputs.identifier);
       const commands = new Set(
         roleTasks(s())
           .map((task) => containerOf(task).command[0])
@@ -371,10 +438,11 @@ for (const { stack, stage, step } of RUNS) {
           webTasks(s()).most,
           queues.filter(isInvalidations).length,
           s().ofType(T.tableReplica).length,
+          writers.length,
         ],
         EXPECTED[stack][stage],
       );
-      assert.equal(writers.length, 1, "one writer");
+      assert.equal(writers.length, config.database.shards, "one writer per physical shard");
     });
 
     it("GIVEN one region THEN nothing is peered; two THEN the regions are peered", () => {
@@ -423,18 +491,24 @@ for (const { stack, stage, step } of RUNS) {
       }
     });
 
-    it("GIVEN the writer and its replicas THEN each is encrypted, the writer and a cross-region replica with a key of their region, and the writer keeps the environment's backups", () => {
+    it("GIVEN the writers and their replicas THEN each is encrypted, a writer and a cross-region replica with a key of their region, and every writer keeps the environment's backups", () => {
       const instances = s().ofType(T.db);
-      const writer = instances.find((db) => db.inputs.replicateSourceDb === undefined);
-      assert.ok(writer, "no writer");
+      const writers = instances.filter((db) => db.inputs.replicateSourceDb === undefined);
+      assert.ok(writers.length > 0, "no writer");
       for (const db of instances) {
-        // A replica in the writer's region is encrypted with the writer's key (RDS picks it).
-        const ownKey = db === writer || db.region !== writer.region;
+        // A replica in its writer's region is encrypted with the writer's key (RDS picks it).
+        const ownKey = writers.includes(db) || db.region !== writers[0]!.region;
         assert.equal(db.inputs.storageEncrypted, true, db.name);
         if (!ownKey) continue;
         assert.match(String(db.inputs.kmsKeyId), new RegExp(`^arn:aws:kms:${db.region}:`), db.name);
       }
-      assert.equal(writer.inputs.backupRetentionPeriod, config.database.backupRetentionDays);
+      for (const writer of writers) {
+        assert.equal(
+          writer.inputs.backupRetentionPeriod,
+          config.database.backupRetentionDays,
+          writer.name,
+        );
+      }
     });
 
     it(`GIVEN the policy pack with policy/config.${stack}.json THEN there is no mandatory violation`, async () => {
@@ -475,9 +549,25 @@ for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) 
         (change) => change.input !== "(created)",
       );
       assert.deepEqual(replaced, []);
-      const writer = (s: Synth) =>
-        s.ofType(T.db).find((db) => db.inputs.replicateSourceDb === undefined)?.urn;
-      assert.equal(writer(higher), writer(lower));
+      assert.equal(higher.named(FIRST_WRITER, T.db).urn, lower.named(FIRST_WRITER, T.db).urn);
+    });
+  });
+}
+
+for (const stack of STAGE_STACKS) {
+  describe(`${stack}, stage 8 → 9 (sharding): shard 0 untouched`, () => {
+    it("GIVEN both synths THEN the first writer keeps its URN and every input, and each stateful resource created belongs to physical shard 1", () => {
+      const lower = synths.get(key(stack, 8))!;
+      const higher = synths.get(key(stack, 9))!;
+      const [before, after] = [lower, higher].map((s) => s.named(FIRST_WRITER, T.db));
+      assert.equal(after!.urn, before!.urn);
+      assert.deepEqual(after!.inputs, before!.inputs);
+      const created = replacingChanges(lower.resources, higher.resources);
+      assert.ok(created.length > 0, "shard 1's resources appear (the check sees them)");
+      for (const change of created) {
+        assert.equal(change.input, "(created)", `${change.urn}: ${change.input}`);
+        assert.match(change.urn, /-shard1/, `${change.urn} belongs to shard 1`);
+      }
     });
 
     it("GIVEN both synths THEN each DNS name and type keeps one routing kind (plain or routed): Route53 refuses a plain record beside routed ones, and Pulumi creates before it deletes", () => {

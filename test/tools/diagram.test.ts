@@ -1,7 +1,7 @@
 /**
  * `npm run diagram`: the picture holds every tier the synth holds, in the regions that hold it,
  * with the edges of the request path between the parts that exist, and the SVG is well-formed;
- * for dev, prod and dev at each stage of the path below the top (stacks/stages.ts).
+ * for dev, prod and dev at each other stage of the path (stacks/stages.ts).
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -14,12 +14,14 @@ import { renderSvg } from "../../tools/diagram/svg";
 import { DIAGRAM, DIAGRAM_STACK } from "../../tools/readme";
 import { assignTiers } from "../../tools/tiers";
 import { synth, type Synth } from "../../harness";
+import { ENVIRONMENT_DEFAULTS } from "../../stacks/config";
 import { STAGES } from "../../stacks/stages";
 
 const VARIANTS = [
   { label: "dev", stack: "dev", overrides: {} },
   { label: "prod", stack: "prod", overrides: {} },
-  ...STAGES.slice(0, -1).map(({ stage }) => ({
+  // Every stage but the one dev stands at (drawn above), sharding's included.
+  ...STAGES.filter(({ stage }) => stage !== ENVIRONMENT_DEFAULTS.dev.stage).map(({ stage }) => ({
     label: `dev at stage ${stage}`,
     stack: "dev",
     overrides: { stage },
@@ -165,3 +167,19 @@ for (const { label: stack } of VARIANTS) {
     });
   });
 }
+
+describe("GIVEN dev at stage 9 (sharding) and at stage 8", () => {
+  const databaseBoxes = (label: string) =>
+    loaded[label]!.architecture.nodes.filter((node) => node.kind === "database");
+
+  it("THEN each region's database box counts the physical shards: two at stage 9, none said at stage 8", () => {
+    const sharded = databaseBoxes("dev at stage 9");
+    assert.equal(sharded.length, 2, "a database box per region");
+    for (const box of sharded) assert.match(box.details[0]!, /^2 shards × \(/, box.id);
+    assert.match(
+      sharded.find((box) => box.details[0]!.includes("writer"))!.details[0]!,
+      /^2 shards × \(writer \+ 1 replica\)$/,
+    );
+    for (const box of databaseBoxes("dev")) assert.doesNotMatch(box.details[0]!, /shards/, box.id);
+  });
+});

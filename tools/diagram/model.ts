@@ -222,15 +222,28 @@ function describe(
     case "database": {
       const instances = ofType(resources, "aws:rds/instance:Instance");
       const writers = instances.filter((i) => !i.inputs.replicateSourceDb);
-      const replicas = instances.length - writers.length;
+      // Each physical shard (`database.shards`) heads a tree in the region: its writer, or its
+      // cross-region replica (whose source is an instance of another region).
+      const local = new Set(instances.map((i) => String(i.inputs.identifier)));
+      const shards = instances.filter(
+        (i) => !i.inputs.replicateSourceDb || !local.has(String(i.inputs.replicateSourceDb)),
+      ).length;
+      const perShard = (n: number) => n / Math.max(shards, 1);
       const multiAz = writers.some((w) => w.inputs.multiAz === true) ? " (Multi-AZ)" : "";
       const parts = [
         writers.length > 0 ? `writer${multiAz}` : "",
-        replicas > 0 ? count(replicas, "replica") : "",
-      ].filter(Boolean);
+        instances.length > writers.length
+          ? count(perShard(instances.length - writers.length), "replica")
+          : "",
+      ]
+        .filter(Boolean)
+        .join(" + ");
       return {
         title: "RDS PostgreSQL",
-        details: [parts.join(" + "), String(instances[0]?.inputs.instanceClass ?? "")],
+        details: [
+          shards > 1 ? `${shards} shards × (${parts})` : parts,
+          String(instances[0]?.inputs.instanceClass ?? ""),
+        ],
       };
     }
     case "network":
