@@ -551,24 +551,6 @@ for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) 
       assert.deepEqual(replaced, []);
       assert.equal(higher.named(FIRST_WRITER, T.db).urn, lower.named(FIRST_WRITER, T.db).urn);
     });
-  });
-}
-
-for (const stack of STAGE_STACKS) {
-  describe(`${stack}, stage 8 → 9 (sharding): shard 0 untouched`, () => {
-    it("GIVEN both synths THEN the first writer keeps its URN and every input, and each stateful resource created belongs to physical shard 1", () => {
-      const lower = synths.get(key(stack, 8))!;
-      const higher = synths.get(key(stack, 9))!;
-      const [before, after] = [lower, higher].map((s) => s.named(FIRST_WRITER, T.db));
-      assert.equal(after!.urn, before!.urn);
-      assert.deepEqual(after!.inputs, before!.inputs);
-      const created = replacingChanges(lower.resources, higher.resources);
-      assert.ok(created.length > 0, "shard 1's resources appear (the check sees them)");
-      for (const change of created) {
-        assert.equal(change.input, "(created)", `${change.urn}: ${change.input}`);
-        assert.match(change.urn, /-shard1/, `${change.urn} belongs to shard 1`);
-      }
-    });
 
     it("GIVEN both synths THEN each DNS name and type keeps one routing kind (plain or routed): Route53 refuses a plain record beside routed ones, and Pulumi creates before it deletes", () => {
       const lower = synths.get(key(stack, stage))!;
@@ -589,6 +571,24 @@ for (const stack of STAGE_STACKS) {
       }
       const mixed = [...kinds].filter(([, seen]) => seen.size > 1).map(([at]) => at);
       assert.deepEqual(mixed, []);
+    });
+  });
+}
+
+for (const stack of STAGE_STACKS) {
+  describe(`${stack}, stage 8 → 9 (sharding): shard 0 untouched`, () => {
+    it("GIVEN both synths THEN the first writer keeps its URN and every input, and each stateful resource created belongs to physical shard 1", () => {
+      const lower = synths.get(key(stack, 8))!;
+      const higher = synths.get(key(stack, 9))!;
+      const [before, after] = [lower, higher].map((s) => s.named(FIRST_WRITER, T.db));
+      assert.equal(after!.urn, before!.urn);
+      assert.deepEqual(after!.inputs, before!.inputs);
+      const created = replacingChanges(lower.resources, higher.resources);
+      assert.ok(created.length > 0, "shard 1's resources appear (the check sees them)");
+      for (const change of created) {
+        assert.equal(change.input, "(created)", `${change.urn}: ${change.input}`);
+        assert.match(change.urn, /-shard1/, `${change.urn} belongs to shard 1`);
+      }
     });
   });
 }
