@@ -22,6 +22,9 @@ const MAX_RESOURCE_PATH_LENGTH = 255;
 const TOTAL_WEIGHT = 100;
 /** The label under the app's name that holds the primary/secondary failover pair. */
 const FAILOVER_LABEL = "failover";
+/** The geolocation default record: everyone no location record claims. */
+const DEFAULT_SET_IDENTIFIER = "default";
+const DEFAULT_LOCATION: GeoLocation = { country: "*" };
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export type RegionRole = "primary" | "secondary";
@@ -66,7 +69,13 @@ export interface GeoDnsArgs {
   routing: "geolocation" | "weighted";
   /** Weighted routing: the primary's percent (0..100); the secondary gets the rest. */
   primaryWeight: number;
-  /** Exactly two, one per role. */
+  /**
+   * The primary alone (a stack of one region), or one per role. One region gets the same
+   * routed records two would (the geolocation default, or the primary's weighted record), aliased
+   * straight to its load balancer and without a health check, so adding the secondary only adds
+   * and updates records: Route53 refuses a plain record beside routed ones of the same name and
+   * type, and Pulumi creates before it deletes.
+   */
   regions: GeoDnsRegion[];
   /**
    * Also publish AAAA aliases, for load balancers of ip address type `dualstack`. The load
@@ -134,9 +143,9 @@ export function validateGeoDnsArgs(args: GeoDnsArgs): string[] {
     problems.push(`recordName: "${args.recordName}" must be one lowercase DNS label such as app`);
   }
   const roles = args.regions.map((region) => region.role).sort();
-  if (roles.join() !== ROLES.join()) {
+  if (roles.join() !== ROLES.join() && roles.join() !== "primary") {
     problems.push(
-      `regions: got roles [${roles.join(", ")}]; pass exactly two regions, one primary and one secondary`,
+      `regions: got roles [${roles.join(", ")}]; pass the primary alone, or one primary and one secondary`,
     );
   }
   const seen = new Map<string, RegionRole>();
@@ -184,6 +193,13 @@ export function validateGeoDnsArgs(args: GeoDnsArgs): string[] {
  *
  * Weighted routing: two weighted alias records (x% / 100−x%) with the same health checks.
  *
+ * One region (the primary alone) gets the same routed records, aliased straight to its load
+ * balancer: the geolocation default (`${name}-default`, `*`), or its weighted record. No location
+ * records (they would all answer the same) and no health check: with one answer, Route53 answers
+ * it healthy or not (an unhealthy last record is still returned), so a check would only cost
+ * $1.50 a month; the region's own alarms watch its load balancer. The second region then adds
+ * records and health checks and updates the default's target in place (README: The path).
+ *
  * @example
  * ```ts
  * new GeoDns("app-dns", {
@@ -202,33 +218,41 @@ export function validateGeoDnsArgs(args: GeoDnsArgs): string[] {
 export class GeoDns extends pulumi.ComponentResource {
   /** The app's name, `<recordName>.<domain>`. */
   readonly fqdn: string;
-  readonly healthCheckIds: Record<RegionRole, pulumi.Output<string>>;
+  /** Each region's health check; none with one region. */
+  readonly healthCheckIds: Partial<Record<RegionRole, pulumi.Output<string>>>;
 
-  private readonly healthChecks: Record<RegionRole, aws.route53.HealthCheck>;
+  private readonly healthChecks: Partial<Record<RegionRole, aws.route53.HealthCheck>>;
   private readonly records: aws.route53.Record[];
 
   constructor(name: string, args: GeoDnsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:GeoDns", name, {}, opts);
     throwIfInvalid("GeoDns", name, validateGeoDnsArgs(args));
-    const regions = { primary: regionOf(args, "primary"), secondary: regionOf(args, "secondary") };
+    const primary = regionOf(args, "primary")!;
+    const secondary = regionOf(args, "secondary");
     this.fqdn = `${args.recordName}.${args.domain}`;
 
-    this.healthChecks = {
-      primary: this.createHealthCheck(name, regions.primary, args),
-      secondary: this.createHealthCheck(name, regions.secondary, args),
-    };
-    this.records =
-      args.routing === "geolocation"
-        ? [
-            ...this.createGeolocationRecords(name, regions, args),
-            ...this.createDefaultRecords(name, regions, args),
-          ]
-        : this.createWeightedRecords(name, regions, args);
+    if (secondary === undefined) {
+      this.healthChecks = {};
+      this.records = this.createSingleRegionRecords(name, primary, args);
+    } else {
+      const regions = { primary, secondary };
+      const checks = {
+        primary: this.createHealthCheck(name, regions.primary, args),
+        secondary: this.createHealthCheck(name, regions.secondary, args),
+      };
+      this.healthChecks = checks;
+      this.records =
+        args.routing === "geolocation"
+          ? [
+              ...this.createGeolocationRecords(name, regions, checks, args),
+              ...this.createDefaultRecords(name, regions, checks, args),
+            ]
+          : this.createWeightedRecords(name, regions, checks, args);
+    }
 
-    this.healthCheckIds = {
-      primary: this.healthChecks.primary.id,
-      secondary: this.healthChecks.secondary.id,
-    };
+    this.healthCheckIds = Object.fromEntries(
+      Object.entries(this.healthChecks).map(([role, check]) => [role, check.id]),
+    );
     this.registerOutputs({ fqdn: this.fqdn, healthCheckIds: this.healthCheckIds });
   }
 
@@ -258,9 +282,35 @@ export class GeoDns extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * One region: the record the two-region layout keeps under the same logical name and set
+   * identifier (the geolocation default, or the primary's weighted record), to the load balancer.
+   */
+  private createSingleRegionRecords(
+    name: string,
+    primary: GeoDnsRegion,
+    args: GeoDnsArgs,
+  ): aws.route53.Record[] {
+    if (args.routing === "weighted") {
+      return this.createAliasRecords(`${name}-primary-weighted`, args, {
+        name: this.fqdn,
+        setIdentifier: "primary",
+        weightedRoutingPolicies: [{ weight: weightsFor(args.primaryWeight).primary }],
+        aliases: [albAlias(primary)],
+      });
+    }
+    return this.createAliasRecords(`${name}-default`, args, {
+      name: this.fqdn,
+      setIdentifier: DEFAULT_SET_IDENTIFIER,
+      geolocationRoutingPolicies: [DEFAULT_LOCATION],
+      aliases: [albAlias(primary)],
+    });
+  }
+
   private createGeolocationRecords(
     name: string,
     regions: Record<RegionRole, GeoDnsRegion>,
+    checks: Record<RegionRole, aws.route53.HealthCheck>,
     args: GeoDnsArgs,
   ): aws.route53.Record[] {
     return ROLES.flatMap((role) =>
@@ -269,7 +319,7 @@ export class GeoDns extends pulumi.ComponentResource {
           name: this.fqdn,
           setIdentifier: `${role}-${code}`,
           geolocationRoutingPolicies: [geolocationFor(code)],
-          healthCheckId: this.healthChecks[role].id,
+          healthCheckId: checks[role].id,
           aliases: [albAlias(regions[role])],
         }),
       ),
@@ -279,6 +329,7 @@ export class GeoDns extends pulumi.ComponentResource {
   private createDefaultRecords(
     name: string,
     regions: Record<RegionRole, GeoDnsRegion>,
+    checks: Record<RegionRole, aws.route53.HealthCheck>,
     args: GeoDnsArgs,
   ): aws.route53.Record[] {
     const failoverName = `${FAILOVER_LABEL}.${this.fqdn}`;
@@ -287,7 +338,7 @@ export class GeoDns extends pulumi.ComponentResource {
         name: failoverName,
         setIdentifier: role,
         failoverRoutingPolicies: [{ type: role === "primary" ? "PRIMARY" : "SECONDARY" }],
-        healthCheckId: this.healthChecks[role].id,
+        healthCheckId: checks[role].id,
         aliases: [albAlias(regions[role])],
       }),
     );
@@ -297,8 +348,8 @@ export class GeoDns extends pulumi.ComponentResource {
       args,
       {
         name: this.fqdn,
-        setIdentifier: "default",
-        geolocationRoutingPolicies: [{ country: "*" }],
+        setIdentifier: DEFAULT_SET_IDENTIFIER,
+        geolocationRoutingPolicies: [DEFAULT_LOCATION],
         aliases: [{ name: failoverName, zoneId: args.zoneId, evaluateTargetHealth: true }],
       },
       failover,
@@ -309,6 +360,7 @@ export class GeoDns extends pulumi.ComponentResource {
   private createWeightedRecords(
     name: string,
     regions: Record<RegionRole, GeoDnsRegion>,
+    checks: Record<RegionRole, aws.route53.HealthCheck>,
     args: GeoDnsArgs,
   ): aws.route53.Record[] {
     const weights = weightsFor(args.primaryWeight);
@@ -317,7 +369,7 @@ export class GeoDns extends pulumi.ComponentResource {
         name: this.fqdn,
         setIdentifier: role,
         weightedRoutingPolicies: [{ weight: weights[role] }],
-        healthCheckId: this.healthChecks[role].id,
+        healthCheckId: checks[role].id,
         aliases: [albAlias(regions[role])],
       }),
     );
@@ -342,8 +394,8 @@ export class GeoDns extends pulumi.ComponentResource {
   }
 }
 
-function regionOf(args: GeoDnsArgs, role: RegionRole): GeoDnsRegion {
-  return args.regions.find((region) => region.role === role)!;
+function regionOf(args: GeoDnsArgs, role: RegionRole): GeoDnsRegion | undefined {
+  return args.regions.find((region) => region.role === role);
 }
 
 function albAlias(region: GeoDnsRegion): aws.types.input.route53.RecordAlias {

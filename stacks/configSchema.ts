@@ -263,7 +263,7 @@ export const configSchema = z
         count: z
           .union([z.literal(1), z.literal(2)])
           .describe(
-            "1: the primary region alone (a simple DNS alias, no peering); 2: the secondary too, with its own tiers, a cross-region replica and GeoDNS",
+            "1: the primary region alone (GeoDNS's default record only, no peering); 2: the secondary too, with its own tiers, a cross-region replica and GeoDNS per location with health checks",
           ),
         primary: z
           .enum(AWS_REGIONS)

@@ -477,35 +477,6 @@ export function createGeoDns(
 }
 
 /**
- * The app's name in a stack of one region: an alias to that region's load balancer (no routing
- * policy, no health check: there is no other region to fail over to).
- */
-export function createAppAlias(
-  config: StackConfig,
-  zone: DnsZone,
-  region: Region,
-  providers: Providers,
-): { fqdn: pulumi.Output<string> } {
-  const record = new aws.route53.Record(
-    "app-alias",
-    {
-      zoneId: zone.zoneId,
-      name: `${config.dns.recordName}.${zone.domain}`,
-      type: "A",
-      aliases: [
-        {
-          name: region.web.albDnsName,
-          zoneId: region.web.albZoneId,
-          evaluateTargetHealth: true,
-        },
-      ],
-    },
-    { provider: providers.primary },
-  );
-  return { fqdn: record.fqdn };
-}
-
-/**
  * The edges' audit trail, in us-east-1: CloudFront's access logs (EdgeLogs), and for a zone this
  * program created its DNS query logs and DNSSEC signing. An existing zone's (`dns.zoneId`) are its
  * owner's: Route53 allows one query-logging configuration per zone (a second fails the deploy,
@@ -573,12 +544,11 @@ export function createGlobalObservability(
             },
           }
         : {}),
-      healthChecks: dns
-        ? (["primary", "secondary"] as const).map((role) => ({
-            role,
-            id: dns.healthCheckIds[role],
-          }))
-        : [],
+      // One region has no health checks (GeoDns: nothing to fail over to).
+      healthChecks: REGION_ROLES.flatMap((role) => {
+        const id = dns?.healthCheckIds[role];
+        return id ? [{ role, id }] : [];
+      }),
     },
     { provider: providers.usEast1 },
   );

@@ -3,7 +3,7 @@
  * build what spans the regions first (zone, image, CDN), each region (the one holding the
  * database writer first, since the other writes to it), the links between them, GeoDNS in front
  * of them, and the global dashboard; export what users need. Only what the tier switches enable
- * is built (README: The path): one region has no peering and a plain alias instead of GeoDNS; no
+ * is built (README: The path): one region has no peering, and GeoDNS only its default record; no
  * CDN, no buckets or global dashboard.
  *
  * On LocalStack's free plan (the localstack environment's `localstack-free` emulator) only the
@@ -25,7 +25,6 @@ import {
   createGeoDns,
   createGlobalObservability,
   assetsBucketFor,
-  createAppAlias,
   createImage,
   createInvalidationQueues,
   createSessionStore,
@@ -161,10 +160,11 @@ function deployEverything(config: StackConfig) {
     if (r.accessLogs) cdn?.logServerAccess(r.role, r.accessLogs.serverAccessLogs);
   }
 
-  // Two regions: GeoDNS with a health check per region; one: a plain alias to its load balancer.
-  const geoDns =
-    zone && secondary ? createGeoDns(config, zone, [primary, secondary], providers) : undefined;
-  const alias = zone && !secondary ? createAppAlias(config, zone, primary, providers) : undefined;
+  // GeoDNS at every stage with a domain: one region gets the routed default record alone (no
+  // health check), so the second region adds records instead of swapping a plain one for them.
+  const geoDns = zone
+    ? createGeoDns(config, zone, secondary ? [primary, secondary] : [primary], providers)
+    : undefined;
   // The edges' audit trail wherever an edge exists: the CDN's logs with the CDN, the zone's query
   // logs and DNSSEC signing whenever the stack owns its zone.
   const auditSkipped = edgeAuditSkippedReason(config);
@@ -189,11 +189,7 @@ function deployEverything(config: StackConfig) {
       : undefined;
   const noCdn = pulumi.output("disabled: cdn.enabled is false");
   return {
-    publicUrl: geoDns
-      ? pulumi.interpolate`https://${geoDns.fqdn}`
-      : alias
-        ? pulumi.interpolate`https://${alias.fqdn}`
-        : primary.web.url,
+    publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : primary.web.url,
     imageUri: pulumi.output(images.primary),
     cdnDomain: cdn?.domainName ?? noCdn,
     assetsBucket: cdn?.bucketName ?? noCdn,

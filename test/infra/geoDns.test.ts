@@ -108,9 +108,14 @@ describe("GeoDns: argument validation", () => {
   const cases: Array<[string, GeoDnsArgs, RegExp | null]> = [
     ["two regions with distinct locations", geoArgs(), null],
     [
-      "one region",
-      geoArgs({ regions: [region("primary", ["NA"])] }),
-      /regions: got roles \[primary\]; pass exactly two regions/,
+      "the primary alone (a stack of one region)",
+      geoArgs({ regions: [region("primary", [])] }),
+      null,
+    ],
+    [
+      "the secondary alone",
+      geoArgs({ regions: [region("secondary", ["EU"])] }),
+      /regions: got roles \[secondary\]; pass the primary alone, or one primary and one secondary/,
     ],
     [
       "two primaries",
@@ -304,4 +309,67 @@ describe("GeoDns: weighted routing", () => {
       );
     }
   });
+});
+
+describe("GeoDns: one region (stages 1 to 5)", () => {
+  const oneRegion = (overrides: Partial<GeoDnsArgs> = {}) =>
+    render(
+      ({ provider }) =>
+        new GeoDns("app-dns", geoArgs({ regions: [region("primary", ["NA"])], ...overrides }), {
+          provider,
+        }),
+    );
+
+  it("GIVEN geolocation routing THEN only the default record (the two-region default's name and set identifier) aliases the load balancer, with no health check", async () => {
+    const { value: dns, ofType } = await oneRegion();
+    const records = ofType("aws:route53/record:Record");
+    assert.deepEqual(
+      records.map((r) => r.name),
+      ["app-dns-default"],
+    );
+    const record = records[0]!;
+    assert.equal(record.inputs.name, "app.example.com");
+    assert.equal(record.inputs.type, "A");
+    assert.equal(record.inputs.setIdentifier, "default");
+    assert.deepEqual(record.inputs.geolocationRoutingPolicies, [{ country: "*" }]);
+    assert.equal(record.inputs.healthCheckId, undefined);
+    assert.deepEqual(aliasOf(record), {
+      name: PRIMARY_ALB,
+      zoneId: "Z35SXDOTRQ7X7K",
+      evaluateTargetHealth: true,
+    });
+    assert.equal(ofType("aws:route53/healthCheck:HealthCheck").length, 0);
+    assert.deepEqual(Object.keys(dns.healthCheckIds), []);
+  });
+
+  it("GIVEN weighted routing THEN only the primary's weighted record (its two-region name and set identifier), with no health check", async () => {
+    const { ofType } = await oneRegion({ routing: "weighted", primaryWeight: 70 });
+    const records = ofType("aws:route53/record:Record");
+    assert.deepEqual(
+      records.map((r) => [r.name, r.inputs.setIdentifier, r.inputs.weightedRoutingPolicies]),
+      [["app-dns-primary-weighted", "primary", [{ weight: 70 }]]],
+    );
+    assert.equal(records[0]!.inputs.healthCheckId, undefined);
+    assert.equal(aliasOf(records[0]!).name, PRIMARY_ALB);
+  });
+
+  for (const routing of ["geolocation", "weighted"] as const) {
+    it(`GIVEN ${routing} routing THEN adding the secondary keeps every one-region record under its name, set identifier and kind (an update, never a swap)`, async () => {
+      const one = (await oneRegion({ routing })).ofType("aws:route53/record:Record");
+      const two = (
+        await render(({ provider }) => new GeoDns("app-dns", geoArgs({ routing }), { provider }))
+      ).ofType("aws:route53/record:Record");
+      for (const record of one) {
+        const kept = two.find((r) => r.name === record.name);
+        assert.ok(kept, `${record.name} is gone with two regions`);
+        for (const input of ["name", "type", "setIdentifier"]) {
+          assert.equal(kept.inputs[input], record.inputs[input], `${record.name}.${input}`);
+        }
+        assert.equal(
+          kept.inputs.geolocationRoutingPolicies === undefined,
+          record.inputs.geolocationRoutingPolicies === undefined,
+        );
+      }
+    });
+  }
 });

@@ -45,6 +45,7 @@ const T = {
   scalingTarget: "aws:appautoscaling/target:Target",
   peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
   listener: "aws:lb/listener:Listener",
+  record: "aws:route53/record:Record",
 } as const;
 /** Physical shard 0's writer: the name it had before sharding (stacks/region.ts: shardName). */
 const FIRST_WRITER = "primary-database-writer";
@@ -559,6 +560,27 @@ for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) 
       );
       assert.deepEqual(replaced, []);
       assert.equal(higher.named(FIRST_WRITER, T.db).urn, lower.named(FIRST_WRITER, T.db).urn);
+    });
+
+    it("GIVEN both synths THEN each DNS name and type keeps one routing kind (plain or routed): Route53 refuses a plain record beside routed ones, and Pulumi creates before it deletes", () => {
+      const lower = synths.get(key(stack, stage))!;
+      const higher = synths.get(key(stack, stage + 1))!;
+      const kinds = new Map<string, Set<string>>();
+      for (const record of [...lower.ofType(T.record), ...higher.ofType(T.record)]) {
+        const { zoneId, name, type, setIdentifier } = record.inputs;
+        const at = `${String(zoneId)} ${String(name)} ${String(type)}`;
+        const kind = setIdentifier === undefined ? "plain" : "routed";
+        kinds.set(at, (kinds.get(at) ?? new Set()).add(kind));
+      }
+      const { dns } = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
+      if (dns.domain) {
+        const app = [...kinds.keys()].filter((at) =>
+          at.endsWith(` ${dns.recordName}.${dns.domain} A`),
+        );
+        assert.equal(app.length, 1, "the app's name has no A record in these synths");
+      }
+      const mixed = [...kinds].filter(([, seen]) => seen.size > 1).map(([at]) => at);
+      assert.deepEqual(mixed, []);
     });
   });
 }
