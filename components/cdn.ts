@@ -28,6 +28,12 @@ import type { AwsAccount } from "./awsContext";
 
 /** Where the app keeps users' files in the bucket (docs/CONTRACT.md). */
 export const APP_FILE_PREFIXES = ["uploads/", "thumbnails/"] as const;
+/** The app's files browsers may read through the CDN: thumbnails; uploaded originals stay private. */
+export const PUBLIC_APP_FILE_PREFIXES = ["thumbnails/"] as const;
+/** The app's files no one reads through the CDN (the app alone reads them, with its own grant). */
+export const PRIVATE_APP_FILE_PREFIXES = APP_FILE_PREFIXES.filter(
+  (prefix) => !(PUBLIC_APP_FILE_PREFIXES as readonly string[]).includes(prefix),
+);
 
 export interface CdnProviders {
   /** The primary region: the assets bucket, its replication, and grants. */
@@ -77,7 +83,7 @@ export interface CdnArgs {
   enableReplication?: boolean;
   /**
    * The bucket the app writes uploads to (the stack: the one in the region holding the database
-   * writer). The app files' origin group (`uploads/*`, `thumbnails/*`) tries it first, so a file is
+   * writer). The public app files' origin group (`thumbnails/*`; originals are never served) tries it first, so a file is
    * served from where it landed: replication runs from the primary bucket to the replica only, and
    * the bucket without the file answers 403 (no s3:ListBucket), which is no reason to fail over.
    * The static files stay primary-first: the deploy uploads them there. `replica` needs
@@ -237,7 +243,7 @@ export class Cdn extends pulumi.ComponentResource {
       primary,
       replica,
       uploadsTo: args.uploadsTo ?? "primary",
-      appFilePrefixes: APP_FILE_PREFIXES,
+      appFilePrefixes: PUBLIC_APP_FILE_PREFIXES,
       rootObject: ROOT_OBJECT,
       priceClass: args.priceClass,
       defaultTtlSeconds: args.defaultTtlSeconds,
@@ -252,7 +258,9 @@ export class Cdn extends pulumi.ComponentResource {
       transform: args.transform?.distribution,
     });
     for (const bucket of [primary, replica]) {
-      if (bucket) allowDistributionOnly(this, bucket, this.distribution.arn);
+      if (bucket) {
+        allowDistributionOnly(this, bucket, this.distribution.arn, PRIVATE_APP_FILE_PREFIXES);
+      }
     }
     // Keys after the distribution: their policies name it, the one reader besides the app.
     // A bucket `pulumi destroy` keeps keeps its key too: objects under a deleted key are lost.

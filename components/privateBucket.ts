@@ -296,11 +296,15 @@ export function allowBrowserAccess(
   );
 }
 
-/** Only the distribution `distributionArn` may read the bucket, and only over TLS (`${target.name}-policy`). */
+/**
+ * Only the distribution `distributionArn` may read the bucket, never under `privatePrefixes`, and
+ * only over TLS (`${target.name}-policy`).
+ */
 export function allowDistributionOnly(
   parent: pulumi.Resource,
   target: PrivateBucket,
   distributionArn: pulumi.Input<string>,
+  privatePrefixes: readonly string[] = [],
 ): void {
   const { bucket } = target;
   new aws.s3.BucketPolicy(
@@ -318,6 +322,20 @@ export function allowDistributionOnly(
             Resource: pulumi.interpolate`${bucket.arn}/*`,
             Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
           },
+          // An explicit deny wins over the allow above: these keys never leave through the CDN.
+          ...(privatePrefixes.length > 0
+            ? [
+                {
+                  Sid: "CloudFrontNeverReadsPrivateFiles",
+                  Effect: "Deny",
+                  Principal: { Service: "cloudfront.amazonaws.com" },
+                  Action: "s3:GetObject",
+                  Resource: privatePrefixes.map(
+                    (prefix) => pulumi.interpolate`${bucket.arn}/${prefix}*`,
+                  ),
+                },
+              ]
+            : []),
           {
             Sid: "DenyInsecureTransport",
             Effect: "Deny",

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { APP_FILE_PREFIXES, Cdn, type CdnArgs, validateCdnArgs } from "../../components/cdn";
+import { Cdn, type CdnArgs, validateCdnArgs } from "../../components/cdn";
 import {
   ENTRY_PATHS,
   IMMUTABLE_CACHE_CONTROL,
@@ -394,7 +394,7 @@ describe("Cdn: distribution", () => {
     }
   });
 
-  it("GIVEN both buckets THEN each policy lets only this distribution read objects and denies requests without TLS", async () => {
+  it("GIVEN both buckets THEN each policy lets only this distribution read objects, never the uploaded originals, and denies requests without TLS", async () => {
     const { ofType, named } = await build();
     const distributionArn = named("cdn-distribution", "aws:cloudfront/distribution:Distribution")
       .state.arn;
@@ -405,8 +405,15 @@ describe("Cdn: distribution", () => {
     ]);
     for (const policy of policies) {
       const bucketArn = `arn:aws:s3:::${String(policy.inputs.bucket)}`;
-      const [allow, deny, ...rest] = policyOf(policy).Statement;
+      const [allow, originals, deny, ...rest] = policyOf(policy).Statement;
       assert.deepEqual(rest, []);
+      assert.deepEqual(originals, {
+        Sid: "CloudFrontNeverReadsPrivateFiles",
+        Effect: "Deny",
+        Principal: { Service: "cloudfront.amazonaws.com" },
+        Action: "s3:GetObject",
+        Resource: [`${bucketArn}/uploads/*`],
+      });
       assert.deepEqual(allow, {
         Sid: "CloudFrontReadsThroughOac",
         Effect: "Allow",
@@ -439,7 +446,8 @@ describe("Cdn: distribution", () => {
       const ordered = distribution.inputs.orderedCacheBehaviors as Array<Record<string, unknown>>;
       assert.deepEqual(
         ordered.map((behaviour) => behaviour.pathPattern),
-        APP_FILE_PREFIXES.map((prefix) => `${prefix}*`),
+        ["thumbnails/*"],
+        "only thumbnails are public: uploaded originals never go through the CDN",
       );
       const first = uploadsTo === "replica" ? "assets-replica" : "assets-primary";
       for (const { pathPattern, targetOriginId, ...rest } of ordered) {

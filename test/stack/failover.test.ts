@@ -361,10 +361,8 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary", () => {
         const bucket = s.resources.find((candidate) => candidate.id === file.inputs.bucket)!;
         assert.equal(String(bucket.state.bucketRegionalDomainName), staticFirst, file.name);
       }
-      assert.deepEqual(ordered.map((behaviour) => behaviour.pathPattern).sort(), [
-        "thumbnails/*",
-        "uploads/*",
-      ]);
+      // Only thumbnails are public; uploaded originals never go through the CDN.
+      assert.deepEqual(ordered.map((behaviour) => behaviour.pathPattern).sort(), ["thumbnails/*"]);
       for (const behaviour of ordered) {
         assert.deepEqual(
           readOrder(s, behaviour),
