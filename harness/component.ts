@@ -40,6 +40,24 @@ export async function render<T>(
   build: (context: RenderContext) => T,
   { region = "us-east-1", stack = "test" }: { region?: string; stack?: string } = {},
 ): Promise<Rendered<T>> {
+  // Pulumi's runtime (its mocks, its monitor) is one per process: overlapping renders would record
+  // each other's resources.
+  if (rendering) throw new Error("render: one render at a time (await the previous one first)");
+  rendering = true;
+  try {
+    return await renderAlone(build, region, stack);
+  } finally {
+    rendering = false;
+  }
+}
+
+let rendering = false;
+
+async function renderAlone<T>(
+  build: (context: RenderContext) => T,
+  region: string,
+  stack: string,
+): Promise<Rendered<T>> {
   const mocks = new RecordingMocks();
   await pulumi.runtime.setMocks(mocks, "zero-to-millions", stack, false);
   mocks.attach();

@@ -99,17 +99,18 @@ describe("Cache: argument validation", () => {
   );
 
   it("GIVEN a project, stack and name longer than a group id's 40 characters THEN the id keeps project and stack and ends in a hash of the whole", async () => {
-    const ids = await Promise.all(
-      ["a-very-long-secondary-region-cache", "a-very-long-secondary-region-cache-2"].map(
-        async (name) => {
-          const { value: cache } = await render(
-            ({ provider }) => new Cache(name, baseArgs(), { provider }),
-            { stack: "localstack-experiment" },
-          );
-          return resolve(cache.replicationGroupId);
-        },
-      ),
-    );
+    // One render at a time: renders share Pulumi's process-wide runtime.
+    const ids: string[] = [];
+    for (const name of [
+      "a-very-long-secondary-region-cache",
+      "a-very-long-secondary-region-cache-2",
+    ]) {
+      const { value: cache } = await render(
+        ({ provider }) => new Cache(name, baseArgs(), { provider }),
+        { stack: "localstack-experiment" },
+      );
+      ids.push(await resolve(cache.replicationGroupId));
+    }
     for (const id of ids) {
       assert.ok(id.length <= 40, id);
       assert.match(id, /^zero-to-millions-localstack-[a-z0-9-]*-[0-9a-f]{8}$/);
