@@ -871,6 +871,9 @@ export function regionProvider(
 ): aws.Provider {
   return new aws.Provider(name, {
     region: region as aws.Region,
+    // The provider asks STS who it is when configured; by default in its own region, which a
+    // regional failover has lost. The writer's region is the one a failover keeps.
+    stsRegion: config.regions[config.database.writerRegion],
     defaultTags: {
       tags: {
         project: pulumi.getProject(),

@@ -484,6 +484,20 @@ describe("failover: GIVEN prod WHEN database.writerRegion is secondary, every da
     );
   });
 
+  it("THEN every AWS provider asks STS who it is in the writer's region, never in its own (the lost primary)", () => {
+    const providers = (s: typeof normal) =>
+      s.resources.filter((resource) => resource.type === "pulumi:providers:aws");
+    assert.ok(providers(failedOver).length >= 2, "the spec sees the regions' providers");
+    for (const [s, writer] of [
+      [normal, config.regions.primary],
+      [failedOver, config.regions.secondary],
+    ] as const) {
+      for (const provider of providers(s)) {
+        assert.equal(provider.inputs.stsRegion, writer, provider.name);
+      }
+    }
+  });
+
   it("THEN no availability zone is looked up in either region (config names them): an impaired zone cannot move a region's subnets", () => {
     assert.deepEqual(
       [...normal.calls, ...failedOver.calls]
