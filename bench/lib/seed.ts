@@ -11,10 +11,19 @@ const REPLICA_WAIT_MS = 10_000;
 export async function seedUsers(stack: AppStack, label: string, count: number): Promise<string[]> {
   const db = stack.scratch.openDatabase();
   const rows = await db.writer<{ id: string }>(
-    `INSERT INTO users (name, email, password_hash)
-     SELECT $1 || ' ' || n, lower($1) || '-' || n || '@example.com', 'not-a-real-hash'
-       FROM generate_series(1, $2::int) AS n
-     RETURNING public_id::text AS id`,
+    // As a sign-up writes them (app/src/sharding/accounts.ts): a sharded id from the directory's
+    // next_user_id(), and the directory's email and public-id rows, which reads by public id need.
+    `WITH added AS (
+       INSERT INTO users (id, name, email, password_hash)
+       SELECT next_user_id(), $1 || ' ' || n, lower($1) || '-' || n || '@example.com', 'not-a-real-hash'
+         FROM generate_series(1, $2::int) AS n
+       RETURNING id, public_id, email
+     ), emails AS (
+       INSERT INTO user_directory (email, user_id) SELECT email, id FROM added
+     ), public_ids AS (
+       INSERT INTO user_public_ids (public_id, user_id) SELECT public_id, id FROM added
+     )
+     SELECT public_id::text AS id FROM added`,
     [label, count],
   );
   await db.close();
