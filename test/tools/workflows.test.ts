@@ -16,12 +16,19 @@ interface Step {
   with?: Record<string, unknown>;
 }
 
-function stepsOf(workflow: string, job: string): Step[] {
-  const parsed = parse(readFileSync(join(ROOT, ".github", "workflows", workflow), "utf8")) as {
-    jobs: Record<string, { steps: Step[] }>;
-  };
-  return parsed.jobs[job]!.steps;
+interface Job {
+  env?: Record<string, string>;
+  steps: Step[];
 }
+
+function jobOf(workflow: string, job: string): Job {
+  const parsed = parse(readFileSync(join(ROOT, ".github", "workflows", workflow), "utf8")) as {
+    jobs: Record<string, Job>;
+  };
+  return parsed.jobs[job]!;
+}
+
+const stepsOf = (workflow: string, job: string) => jobOf(workflow, job).steps;
 
 const CHECK =
   /pulumi stack output --json --stack "\$STACK" >"\$RUNNER_TEMP\/deployed\.json"\s*\n\s*npx tsx tools\/stepDown\.ts "\$RUNNER_TEMP\/deployed\.json" "Pulumi\.\$STACK\.yaml"/;
@@ -39,6 +46,27 @@ describe("workflows: the step-down check runs against what is deployed", () => {
       assert.ok(check >= 0, `${workflow}: no step runs the step-down check on the outputs`);
       assert.ok(deploy >= 0, `${workflow}: no ${job} step`);
       assert.ok(check < deploy, `${workflow}: the check runs after ${job}`);
+    });
+  }
+});
+
+describe("workflows: Pulumi runs the program without a second type-check", () => {
+  it("GIVEN ci.yml THEN it type-checks the program (npm run typecheck)", () => {
+    const steps = Object.keys(
+      (
+        parse(readFileSync(join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
+          jobs: Record<string, Job>;
+        }
+      ).jobs,
+    ).flatMap((job) => stepsOf("ci.yml", job));
+    assert.ok(steps.some((step) => /npm run typecheck/.test(step.run ?? "")));
+  });
+  for (const [workflow, job] of [
+    ["preview.yml", "preview"],
+    ["pulumi-up.yml", "up"],
+  ] as const) {
+    it(`GIVEN ${workflow} THEN ts-node only transpiles (PULUMI_NODEJS_TRANSPILE_ONLY), as ci has type-checked`, () => {
+      assert.equal(jobOf(workflow, job).env?.PULUMI_NODEJS_TRANSPILE_ONLY, "true");
     });
   }
 });
