@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ChangeGuard } from "./changeGuard";
 import { createIngressRules, createIsolatedTier, type IngressSource } from "./dataTier";
+import { serviceTrustPolicy } from "./rolePolicy";
 import { stackPhysicalName, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
@@ -514,16 +515,7 @@ export class Database extends pulumi.ComponentResource {
       `${name}-monitoring`,
       {
         description: `${name}: RDS Enhanced Monitoring`,
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "monitoring.rds.amazonaws.com" },
-              Action: "sts:AssumeRole",
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("monitoring.rds.amazonaws.com"),
         tags,
       },
       { parent: this },
