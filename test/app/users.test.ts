@@ -3,17 +3,9 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it, mock } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
 import { startEmbeddedApp, TEST_IDENTITY, type EmbeddedApp } from "./support/embedded";
-import { CookieJar, signInTo } from "./support/helpers";
+import { CookieJar, newUsers, signInTo } from "./support/helpers";
 
-let counter = 0;
-function newUser() {
-  counter += 1;
-  return {
-    name: `User ${counter}`,
-    email: `user${counter}@example.com`,
-    password: "correct horse",
-  };
-}
+const newUser = newUsers("User", "user", "correct horse");
 
 describe("users API (embedded)", () => {
   let t: EmbeddedApp;
