@@ -116,7 +116,7 @@ export const sharding: Benchmark<ShardingData> = {
       const homes = ids.map((id) => physical[shards!.physicalShardOf(logicalShardOf(id))]!);
       const pick = (loop: number, i: number) => (loop * 37 + i) % ids.length;
 
-      // Routing: alternate the contenders within each round (pairedRatios cancels drift).
+      // Routing: the contenders of each pair one after another, in turn (pairedRatios cancels drift).
       const rounds = {
         readSharded: [] as number[],
         readDirect: [] as number[],
@@ -126,22 +126,43 @@ export const sharding: Benchmark<ShardingData> = {
       const seconds = Math.max(1, Math.round(context.settings.roundSeconds / 2));
       for (let round = 0; round <= context.settings.rounds; round += 1) {
         const measured = round > 0; // round 0 warms up
-        const readSharded = await opsPerSecond(seconds, (l, i) => {
-          const id = ids[pick(l, i)]!;
-          return findUser(shards!.forUser(id).writer, id);
-        });
-        const readDirect = await opsPerSecond(seconds, (l, i) => {
-          const index = pick(l, i);
-          return findUser(homes[index]!.writer, ids[index]!);
-        });
-        const writeSharded = await opsPerSecond(seconds, (l, i) => {
-          const id = ids[pick(l, i)]!;
-          return shards!.route(id, (db) => updateUser(db.writer, id, { name: `w${i}` }));
-        });
-        const writeDirect = await opsPerSecond(seconds, (l, i) => {
-          const index = pick(l, i);
-          return updateUser(homes[index]!.writer, ids[index]!, { name: `w${i}` });
-        });
+        const read = {
+          sharded: (l: number, i: number) => {
+            const id = ids[pick(l, i)]!;
+            return findUser(shards!.forUser(id).writer, id);
+          },
+          direct: (l: number, i: number) => {
+            const index = pick(l, i);
+            return findUser(homes[index]!.writer, ids[index]!);
+          },
+        };
+        const write = {
+          sharded: (l: number, i: number) => {
+            const id = ids[pick(l, i)]!;
+            return shards!.route(id, (db) => updateUser(db.writer, id, { name: `w${i}` }));
+          },
+          direct: (l: number, i: number) => {
+            const index = pick(l, i);
+            return updateUser(homes[index]!.writer, ids[index]!, { name: `w${i}` });
+          },
+        };
+        // Each pair in one order, then the other, every other round: the second of two write
+        // runs meets the first's dead tuples and WAL, which would otherwise always be the same one's.
+        const inTurn = async (ops: typeof read) => {
+          const order =
+            round % 2 === 0 ? (["sharded", "direct"] as const) : (["direct", "sharded"] as const);
+          const rates = { sharded: 0, direct: 0 };
+          for (const name of order) rates[name] = await opsPerSecond(seconds, ops[name]);
+          return rates;
+        };
+        const reads = await inTurn(read);
+        const writes = await inTurn(write);
+        const [readSharded, readDirect, writeSharded, writeDirect] = [
+          reads.sharded,
+          reads.direct,
+          writes.sharded,
+          writes.direct,
+        ];
         if (!measured) continue;
         rounds.readSharded.push(readSharded);
         rounds.readDirect.push(readDirect);
