@@ -447,21 +447,19 @@ describe("Cdn: the files buckets without a distribution (stages 1-3)", () => {
 
   it("GIVEN no distribution THEN each bucket's policy denies requests without TLS and grants no service, and no key names CloudFront", async () => {
     const { ofType } = await build({ distribution: false });
-    const policies = ofType("aws:s3/bucketPolicy:BucketPolicy");
-    assert.equal(policies.length, 2);
-    for (const policy of policies) {
-      assert.deepEqual(
-        policyOf(policy).Statement.map((statement) => statement.Sid),
-        ["DenyInsecureTransport"],
-      );
-    }
-    const keys = ofType("aws:kms/key:Key");
-    assert.equal(keys.length, 2);
-    for (const key of keys) {
-      assert.deepEqual(
-        policyOf(key).Statement.map((statement) => statement.Sid),
-        ["AccountAdministersKey"],
-      );
+    for (const [type, sids] of [
+      ["aws:s3/bucketPolicy:BucketPolicy", ["DenyInsecureTransport"]],
+      ["aws:kms/key:Key", ["AccountAdministersKey"]],
+    ] as const) {
+      const policies = ofType(type);
+      assert.equal(policies.length, 2, type);
+      for (const policy of policies) {
+        assert.deepEqual(
+          policyOf(policy).Statement.map((statement) => statement.Sid),
+          sids,
+          policy.name,
+        );
+      }
     }
   });
 

@@ -88,19 +88,12 @@ export class S3FileStore implements FileStore {
   }
 
   async head(key: string): Promise<StoredFile | undefined> {
-    try {
+    return this.unlessMissing(async () => {
       const head = await this.client.send(
         new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }),
       );
       return { size: head.ContentLength ?? 0, contentType: head.ContentType };
-    } catch (error) {
-      const status =
-        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-      if (status === 404) return undefined;
-      // 4xx other than 404 is our own mistake (permissions, bucket name): a 500 that gets fixed.
-      if (status === undefined || status >= 500) throw new FileStoreUnavailableError(error);
-      throw error;
-    }
+    });
   }
 
   /**
@@ -110,7 +103,7 @@ export class S3FileStore implements FileStore {
   async readPublic(
     key: string,
   ): Promise<{ bytes: Buffer; contentType: string | undefined } | undefined> {
-    try {
+    return this.unlessMissing(async () => {
       const object = await this.client.send(
         new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
       );
@@ -119,10 +112,18 @@ export class S3FileStore implements FileStore {
         bytes: Buffer.from(await object.Body.transformToByteArray()),
         contentType: object.ContentType,
       };
+    });
+  }
+
+  /** `request`'s answer, undefined for S3's 404, and an outage for no answer or a 5xx. */
+  private async unlessMissing<T>(request: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await request();
     } catch (error) {
       const status =
         error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
       if (status === 404) return undefined;
+      // 4xx other than 404 is our own mistake (permissions, bucket name): a 500 that gets fixed.
       if (status === undefined || status >= 500) throw new FileStoreUnavailableError(error);
       throw error;
     }

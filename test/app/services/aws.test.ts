@@ -22,7 +22,13 @@ import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
 import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
-import { needServices, startServiceApp, TEST_AWS_REGION, uniqueName } from "../support/services";
+import {
+  needServices,
+  type ServiceApp,
+  startServiceApp,
+  TEST_AWS_REGION,
+  uniqueName,
+} from "../support/services";
 import { TcpProxy } from "../support/tcpProxy";
 
 const CDN_DOMAIN = "cdn.test.example";
@@ -70,6 +76,49 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     buckets.push(bucket);
     return bucket;
+  }
+
+  /**
+   * Signs a user up and in, uploads a photo through its presigned PUT to `bucket`, completes it,
+   * and waits for the worker's thumbnail link.
+   */
+  async function uploadPhoto(
+    t: ServiceApp,
+    bucket: string,
+    input: { name: string; email: string; password: string },
+  ): Promise<{ id: string; key: string; jobId: string; thumbnailUrl: string }> {
+    const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
+      .id as string;
+    const jar = await signInTo(t.app, input);
+    const png = await makePng();
+    const started = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo`,
+      payload: { contentType: "image/png", size: png.length },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+    const { key, upload } = started.json();
+    // Uploads go straight to the bucket, presigned, with or without a CDN.
+    assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
+    assert.match(upload.url, /X-Amz-Signature=/);
+    const put = await fetch(upload.url, {
+      method: "PUT",
+      headers: upload.headers,
+      body: new Uint8Array(png),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const completed = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo/complete`,
+      payload: { key },
+    });
+    assert.equal(completed.statusCode, 202, completed.body);
+    const { jobId } = completed.json();
+    const thumbnailUrl = await eventually(async () => {
+      const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
+      return user.json().photo?.thumbnailUrl as string | undefined;
+    }, "the thumbnail link");
+    return { id, key, jobId, thumbnailUrl };
   }
 
   async function drain(queueUrl: string): Promise<string[]> {
@@ -279,40 +328,11 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     );
     cleanups.push(() => t.app.close());
 
-    const input = { name: "Katherine", email: "katherine@example.com", password: "trajectories" };
-    const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
-      .id as string;
-    const jar = await signInTo(t.app, input);
-    const png = await makePng();
-    const started = await jar.send(t.app, {
-      method: "POST",
-      url: `/users/${id}/photo`,
-      payload: { contentType: "image/png", size: png.length },
+    const { id, jobId, thumbnailUrl } = await uploadPhoto(t, bucket, {
+      name: "Katherine",
+      email: "katherine@example.com",
+      password: "trajectories",
     });
-    assert.equal(started.statusCode, 201, started.body);
-    const { key, upload } = started.json();
-    assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
-    assert.match(upload.url, /X-Amz-Signature=/);
-
-    const put = await fetch(upload.url, {
-      method: "PUT",
-      headers: upload.headers,
-      body: new Uint8Array(png),
-    });
-    assert.equal(put.status, 200, await put.text());
-
-    const completed = await jar.send(t.app, {
-      method: "POST",
-      url: `/users/${id}/photo/complete`,
-      payload: { key },
-    });
-    assert.equal(completed.statusCode, 202, completed.body);
-    const { jobId } = completed.json();
-
-    const thumbnailUrl = await eventually(async () => {
-      const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
-      return user.json().photo?.thumbnailUrl as string | undefined;
-    }, "the thumbnail link");
     assert.equal(thumbnailUrl, `https://${CDN_DOMAIN}/thumbnails/${id}/${jobId}.webp`);
 
     const object = await s3.send(
@@ -349,38 +369,11 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
       );
       cleanups.push(() => t.app.close());
 
-      const input = { name: "Grace", email: "grace@example.com", password: "compilers-rule" };
-      const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
-        .id as string;
-      const jar = await signInTo(t.app, input);
-      const png = await makePng();
-      const started = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${id}/photo`,
-        payload: { contentType: "image/png", size: png.length },
+      const { id, key, jobId, thumbnailUrl } = await uploadPhoto(t, bucket, {
+        name: "Grace",
+        email: "grace@example.com",
+        password: "compilers-rule",
       });
-      assert.equal(started.statusCode, 201, started.body);
-      const { key, upload } = started.json();
-      // Uploads still go straight to the bucket, presigned.
-      assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
-      const put = await fetch(upload.url, {
-        method: "PUT",
-        headers: upload.headers,
-        body: new Uint8Array(png),
-      });
-      assert.equal(put.status, 200, await put.text());
-      const completed = await jar.send(t.app, {
-        method: "POST",
-        url: `/users/${id}/photo/complete`,
-        payload: { key },
-      });
-      assert.equal(completed.statusCode, 202, completed.body);
-      const { jobId } = completed.json();
-
-      const thumbnailUrl = await eventually(async () => {
-        const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
-        return user.json().photo?.thumbnailUrl as string | undefined;
-      }, "the thumbnail link");
       // A link of the app's own, which never expires (no presigned URL in cached user bodies).
       assert.equal(thumbnailUrl, `/files/thumbnails/${id}/${jobId}.webp`);
 
