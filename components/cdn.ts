@@ -216,7 +216,7 @@ export function validateCdnArgs(args: CdnArgs): string[] {
  *
  * Cost: S3 $0.023 per GB-month, twice with the replica, plus $0.02 per GB replicated, and $1 a
  * month per KMS key; with the distribution, CloudFront about $0.085 per GB and $0.01 per 10,000
- * HTTPS requests (North America and Europe). An idle dev stack costs about $1-2 a month.
+ * HTTPS requests (North America and Europe). Idle, it costs its keys ($1 a month each) and cents.
  */
 export class Cdn extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
