@@ -420,18 +420,25 @@ past it, read from the replicas (the reader endpoint) or shard the keys (cluster
 const CACHED_READ_PROFILE = {
   taken: "2026-11-29",
   command:
-    "node --cpu-prof main.js all (embedded, LOG_LEVEL=warn), autocannon -c 50 GET /users/:id for 8 s, samples of the load only, idle left out",
+    "node --cpu-prof main.js all (embedded, LOG_LEVEL=warn), autocannon -c 50 GET /users/:id for 8 s and 10 s, samples of the load only, idle left out, two runs together",
   rows: [
-    ["socket writes (libuv; the bare server makes the same calls)", 50],
-    ["Node's HTTP parser and outgoing headers", 25],
-    ["Fastify: routing, hooks, schema validation, serialisation", 10],
-    ["the app's own code (cache-aside, readUser, request id, served-by headers, metrics)", 5],
-    ["pino: the child logger Fastify makes per request", 5],
-    ["garbage collection", 4],
-    ["lru-cache, cookies", 1],
+    [
+      "socket writes (libuv's writev and Node's stream plumbing; the bare server makes the same calls)",
+      41,
+    ],
+    ["Node's HTTP parser and outgoing headers (the bare server's too, for the same headers)", 18],
+    ["Fastify: routing, hooks, schema validation, reply headers", 14],
+    ["Node's event loop: ticks, timers, listeners", 10],
+    ["the VM's own work (no JavaScript frame)", 7],
+    ["the app's own code (near-cache hit, readUser, shard heat, request id, headers, metrics)", 5],
+    ["garbage collection", 3],
+    ["lru-cache, cookies", 2],
+    ["pino: the request's logger, made only when the request logs", 0],
   ] as const,
   /** helmet's share of busy CPU before security headers were worked out once (same command). */
   helmetBeforeFixPercent: 12,
+  /** pino's share before the request's logger was made lazily (same command). */
+  pinoBeforeFixPercent: 5,
 };
 
 /** Where `npm run synth -- --stack prod` spends its CPU: a profile taken by hand, like the one above. */
@@ -467,11 +474,16 @@ ${p.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
 - Before this profile, @fastify/helmet rebuilt helmet's middleware on every request (it parsed the Content-Security-Policy
   each time): ${p.helmetBeforeFixPercent} % of busy CPU. The app now has helmet work out its headers once at start-up
   (app/src/http/security.ts).
-- Three quarters of what is left is Node writing and parsing HTTP, which the bare server pays too; what the app adds is
-  Fastify's lifecycle (about a tenth), its own hooks and the per-request logger (about a tenth). Closing the rest of the
-  gap means dropping work from every request: the child logger (Fastify's \`childLoggerFactory\`), the request-id and
-  served-by hooks folded into one, or answering hot keys before Fastify's lifecycle, which would bypass the schema,
-  the security headers and the error handling that every route relies on. The last is not worth it.
+- Also since the previous profile: the request's child logger is made only when the request logs (pino was ${p.pinoBeforeFixPercent} % of busy CPU);
+  a user held in process memory (the near cache, the in-process cache) is answered by the route's handler with no
+  promise at all (\`CacheAside.peek\` over \`Cache.get.now\`; a session cookie or a recent write still goes through
+  \`readUser\`); the security, served-by and request-id headers are set by one hook instead of two.
+- Three quarters of what is left is Node writing and parsing HTTP and running its event loop, which the bare server
+  pays too; what the app adds is Fastify's lifecycle (about a seventh: routing, four hook steps of which the cookie
+  plugin runs two on every request, the params schema, seventeen reply headers copied one by one before Node checks
+  them again) and its own code (about a twentieth). Closing the rest means less work in Fastify per request, or
+  answering hot keys before Fastify's lifecycle, which would bypass the schema, the security headers and the error
+  handling that every route relies on. The last is not worth it.
 - A full-stack read costs no Redis round trip for a hot key: the near cache answers it from process memory, and a
   Redis GET happens about once per key per second (its TTL) or after an invalidation.
 

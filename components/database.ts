@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ChangeGuard } from "./changeGuard";
 import { createIngressRules, createIsolatedTier, type IngressSource } from "./dataTier";
-import { stackPhysicalName, tierTags } from "./tags";
+import { serviceTrustPolicy } from "./rolePolicy";
+import { stackPhysicalName, type Tags, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
 import type { AwsAccount } from "./awsContext";
@@ -514,16 +515,7 @@ export class Database extends pulumi.ComponentResource {
       `${name}-monitoring`,
       {
         description: `${name}: RDS Enhanced Monitoring`,
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "monitoring.rds.amazonaws.com" },
-              Action: "sts:AssumeRole",
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("monitoring.rds.amazonaws.com"),
         tags,
       },
       { parent: this },
@@ -537,17 +529,30 @@ export class Database extends pulumi.ComponentResource {
   }
 
   /**
-   * One instance with a physical identifier chosen here (`<project>-<stack>-<name>-<role>`), so
-   * that its log groups exist, with the stack's retention, before RDS exports to them. A fixed
-   * identifier means a replacement deletes the old instance first.
+   * One instance: the settings every instance shares (instanceDefaults), then its role's own,
+   * through the caller's transform. Its physical identifier is chosen here
+   * (`<project>-<stack>-<name>-<role>`), so that its log groups exist, with the stack's retention,
+   * before RDS exports to them. A fixed identifier means a replacement deletes the old instance
+   * first.
    */
   private createInstance(
     name: string,
-    role: string,
-    inputs: aws.rds.InstanceArgs,
-    retentionInDays: number,
-    replaceWith: pulumi.Resource[] = [],
+    args: DatabaseArgs,
+    tags: Tags,
+    instance: {
+      role: string;
+      settings: Partial<aws.rds.InstanceArgs>;
+      transform: Transform<aws.rds.InstanceArgs> | undefined;
+      /** The instances whose replacement must replace this one too. */
+      replaceWith?: pulumi.Resource[];
+    },
   ): aws.rds.Instance {
+    const { role, replaceWith = [] } = instance;
+    const inputs = transform(instance.transform, {
+      ...this.instanceDefaults(args, tags),
+      ...instance.settings,
+    });
+    const retentionInDays = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
     const identifier = stackPhysicalName([name, role], MAX_IDENTIFIER_LENGTH);
     const logGroups = EXPORTED_LOGS.map(
       (log) =>
@@ -639,41 +644,47 @@ export class Database extends pulumi.ComponentResource {
     };
   }
 
-  private createWriter(
-    name: string,
-    args: DatabaseArgs,
-    tags: Record<string, string>,
-  ): aws.rds.Instance {
-    const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
-    return this.createInstance(
-      name,
-      "writer",
-      transform(args.transform?.writer, {
-        ...this.instanceDefaults(args, tags),
+  private createWriter(name: string, args: DatabaseArgs, tags: Tags): aws.rds.Instance {
+    return this.createInstance(name, args, tags, {
+      role: "writer",
+      transform: args.transform?.writer,
+      settings: {
         engine: "postgres",
         engineVersion: args.engineVersion,
         // Only an acknowledged deploy may upgrade the major: otherwise RDS refuses, so a failed
         // upgrade can never be left queued for the maintenance window by a later, unacknowledged up.
         allowMajorVersionUpgrade: args.allowMajorVersionUpgrade ?? false,
         allocatedStorage: args.allocatedStorageGb,
-        kmsKeyId: this.kmsKey.arn,
         dbName: args.databaseName,
         username: args.masterUsername,
-        manageMasterUserPassword: true,
-        masterUserSecretKmsKeyId: this.kmsKey.arn,
-        dbSubnetGroupName: this.subnetGroup.name,
-        multiAz: args.enableMultiAz,
-        backupRetentionPeriod: args.backupRetentionDays,
-        deletionProtection: args.enableDeletionProtection,
-        skipFinalSnapshot: args.skipFinalSnapshot,
-        finalSnapshotIdentifier: finalSnapshot,
-        // Whoever wants a final snapshot also wants point-in-time backups to outlive the instance.
-        deleteAutomatedBackups: args.skipFinalSnapshot,
+        ...this.dataOfRecordSettings(name, args),
         // An acknowledged major upgrade runs now, replicas with it (allowMajorVersionUpgrade).
         ...(args.allowMajorVersionUpgrade === true ? { applyImmediately: true } : {}),
-      }),
-      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-    );
+      },
+    });
+  }
+
+  /**
+   * What an instance holding the data of record needs (the writer, and a promoted replica): this
+   * region's key and subnets, a master password RDS manages in this region, its own backups, and
+   * a final snapshot on deletion unless `skipFinalSnapshot`.
+   */
+  private dataOfRecordSettings(name: string, args: DatabaseArgs): Partial<aws.rds.InstanceArgs> {
+    return {
+      kmsKeyId: this.kmsKey.arn,
+      dbSubnetGroupName: this.subnetGroup.name,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: this.kmsKey.arn,
+      multiAz: args.enableMultiAz,
+      backupRetentionPeriod: args.backupRetentionDays,
+      deletionProtection: args.enableDeletionProtection,
+      skipFinalSnapshot: args.skipFinalSnapshot,
+      finalSnapshotIdentifier: args.skipFinalSnapshot
+        ? undefined
+        : this.finalSnapshotIdentifier(name),
+      // Whoever wants a final snapshot also wants point-in-time backups to outlive the instance.
+      deleteAutomatedBackups: args.skipFinalSnapshot,
+    };
   }
 
   /** Unique per creation, so deleting a re-created stack never clashes with an earlier final snapshot. */
@@ -691,14 +702,13 @@ export class Database extends pulumi.ComponentResource {
     args: DatabaseArgs,
     count: number,
     writer: aws.rds.Instance,
-    tags: Record<string, string>,
+    tags: Tags,
   ): aws.rds.Instance[] {
     return Array.from({ length: count }, (_, index) =>
-      this.createInstance(
-        name,
-        `replica-${index}`,
-        transform(args.transform?.replica, {
-          ...this.instanceDefaults(args, tags),
+      this.createInstance(name, args, tags, {
+        role: `replica-${index}`,
+        transform: args.transform?.replica,
+        settings: {
           // Same region: the writer's identifier, and no subnet group or key of its own (RDS places
           // the replica in the writer's subnet group and encrypts it with the writer's key).
           replicateSourceDb: writer.identifier,
@@ -707,11 +717,10 @@ export class Database extends pulumi.ComponentResource {
           backupRetentionPeriod: 0,
           deletionProtection: false,
           skipFinalSnapshot: true,
-        }),
-        args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+        },
         // Same identifier, so the same replicateSourceDb: only this makes them follow a new writer.
-        [writer],
-      ),
+        replaceWith: [writer],
+      }),
     );
   }
 
@@ -719,13 +728,12 @@ export class Database extends pulumi.ComponentResource {
     name: string,
     args: DatabaseArgs,
     role: Extract<DatabaseRole, { kind: "crossRegionReplica" }>,
-    tags: Record<string, string>,
+    tags: Tags,
   ): aws.rds.Instance {
-    return this.createInstance(
-      name,
-      CROSS_REGION_REPLICA_NAME,
-      transform(args.transform?.replica, {
-        ...this.instanceDefaults(args, tags),
+    return this.createInstance(name, args, tags, {
+      role: CROSS_REGION_REPLICA_NAME,
+      transform: args.transform?.replica,
+      settings: {
         replicateSourceDb: role.sourceArn,
         // A cross-region replica cannot use the source's key; it is encrypted with this region's.
         kmsKeyId: this.kmsKey.arn,
@@ -734,10 +742,9 @@ export class Database extends pulumi.ComponentResource {
         backupRetentionPeriod: args.backupRetentionDays,
         deletionProtection: args.enableDeletionProtection,
         skipFinalSnapshot: true,
-      }),
-      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-      role.source ? [role.source] : [],
-    );
+      },
+      replaceWith: role.source ? [role.source] : [],
+    });
   }
 
   /**
@@ -746,33 +753,17 @@ export class Database extends pulumi.ComponentResource {
    * replica took from its source (engine, storage, database name, master user) is left unset, so
    * that nothing in it differs from the promoted instance and forces a replacement.
    */
-  private createPromotedReplica(
-    name: string,
-    args: DatabaseArgs,
-    tags: Record<string, string>,
-  ): aws.rds.Instance {
-    const finalSnapshot = args.skipFinalSnapshot ? undefined : this.finalSnapshotIdentifier(name);
-    return this.createInstance(
-      name,
-      CROSS_REGION_REPLICA_NAME,
-      transform(args.transform?.replica, {
-        ...this.instanceDefaults(args, tags),
-        kmsKeyId: this.kmsKey.arn,
-        dbSubnetGroupName: this.subnetGroup.name,
+  private createPromotedReplica(name: string, args: DatabaseArgs, tags: Tags): aws.rds.Instance {
+    return this.createInstance(name, args, tags, {
+      role: CROSS_REGION_REPLICA_NAME,
+      transform: args.transform?.replica,
+      settings: {
         // RDS generates a new password into a secret in this region; the source's is in the lost one.
-        manageMasterUserPassword: true,
-        masterUserSecretKmsKeyId: this.kmsKey.arn,
-        multiAz: args.enableMultiAz,
-        backupRetentionPeriod: args.backupRetentionDays,
-        deletionProtection: args.enableDeletionProtection,
-        skipFinalSnapshot: args.skipFinalSnapshot,
-        finalSnapshotIdentifier: finalSnapshot,
-        deleteAutomatedBackups: args.skipFinalSnapshot,
+        ...this.dataOfRecordSettings(name, args),
         // A failover cannot wait for the maintenance window.
         applyImmediately: true,
-      }),
-      args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-    );
+      },
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
+import { serviceTrustPolicy } from "./rolePolicy";
 import { physicalName, type Tags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { contextOf, type AwsContext } from "./awsContext";
@@ -380,16 +381,7 @@ export class FargateTasks {
       `${name}-execution-role`,
       transform(args.transform?.executionRole, {
         description: `${name}: lets ECS pull the image, write the logs and read the task's secrets`,
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "ecs-tasks.amazonaws.com" },
-              Action: "sts:AssumeRole",
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com"),
         tags,
       }),
       { parent: this.owner },
@@ -455,21 +447,11 @@ export class FargateTasks {
       transform(args.transform?.taskRole, {
         description: `${name}: what the app may do; each resource's owner grants its own access`,
         // Only ECS acting for this account's tasks in this region may assume it (confused deputy).
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "ecs-tasks.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: {
-                ArnLike: {
-                  "aws:SourceArn": pulumi.interpolate`arn:${context.partition}:ecs:${context.region}:${context.accountId}:*`,
-                },
-                StringEquals: { "aws:SourceAccount": context.accountId },
-              },
-            },
-          ],
+        assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", {
+          ArnLike: {
+            "aws:SourceArn": pulumi.interpolate`arn:${context.partition}:ecs:${context.region}:${context.accountId}:*`,
+          },
+          StringEquals: { "aws:SourceAccount": context.accountId },
         }),
         tags,
       }),

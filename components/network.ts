@@ -4,7 +4,7 @@ import { parseIpv4Block, subBlock } from "./cidr";
 import { tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
-import { rolePolicy } from "./rolePolicy";
+import { rolePolicy, serviceTrustPolicy } from "./rolePolicy";
 
 /** Subnets are carved from the VPC range in blocks this many bits longer than the VPC prefix. */
 const SUBNET_NEWBITS = 4;
@@ -465,16 +465,7 @@ export class Network extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-              Action: "sts:AssumeRole",
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com"),
         tags,
       },
       { parent: this },

@@ -20,3 +20,24 @@ export function rolePolicy(
     opts,
   );
 }
+
+/**
+ * A role's trust policy: `service` (such as `ecs-tasks.amazonaws.com`) may assume the role, and
+ * only under `condition` when one is given (the confused-deputy guard: whose calls it acts for).
+ */
+export function serviceTrustPolicy(
+  service: string,
+  condition?: Record<string, unknown>,
+): pulumi.Output<string> {
+  return pulumi.jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        ...(condition === undefined ? {} : { Condition: condition }),
+      },
+    ],
+  });
+}

@@ -479,21 +479,20 @@ export class WebService extends pulumi.ComponentResource {
     tags: Tags,
   ): aws.lb.Listener[] {
     const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-    if (args.certificateArn === undefined) {
-      return [
-        new aws.lb.Listener(
-          `${name}-http`,
-          transform(args.transform?.httpListener, {
-            loadBalancerArn: loadBalancer.arn,
-            port: HTTP_PORT,
-            protocol: "HTTP",
-            defaultActions: forward,
-            tags,
-          }),
-          { parent: this },
-        ),
-      ];
-    }
+    // Port 80 forwards without a certificate; with one, it only redirects to 443.
+    const http = (defaultActions: aws.types.input.lb.ListenerDefaultAction[]) =>
+      new aws.lb.Listener(
+        `${name}-http`,
+        transform(args.transform?.httpListener, {
+          loadBalancerArn: loadBalancer.arn,
+          port: HTTP_PORT,
+          protocol: "HTTP",
+          defaultActions,
+          tags,
+        }),
+        { parent: this },
+      );
+    if (args.certificateArn === undefined) return [http(forward)];
     const https = new aws.lb.Listener(
       `${name}-https`,
       transform(args.transform?.httpsListener, {
@@ -507,22 +506,12 @@ export class WebService extends pulumi.ComponentResource {
       }),
       { parent: this },
     );
-    const redirect = new aws.lb.Listener(
-      `${name}-http`,
-      transform(args.transform?.httpListener, {
-        loadBalancerArn: loadBalancer.arn,
-        port: HTTP_PORT,
-        protocol: "HTTP",
-        defaultActions: [
-          {
-            type: "redirect",
-            redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" },
-          },
-        ],
-        tags,
-      }),
-      { parent: this },
-    );
+    const redirect = http([
+      {
+        type: "redirect",
+        redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" },
+      },
+    ]);
     return [https, redirect];
   }
 }

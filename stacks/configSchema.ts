@@ -100,6 +100,15 @@ export type WorkerMode = (typeof WORKER_MODES)[number];
 
 /** The highest stage of the path (stacks/stages.ts); the schema cannot import the table itself. */
 export const MAX_STAGE = 9;
+/** The switches whose lowering deletes data (stacks/stages.ts STATEFUL_SWITCHES: what each holds). */
+export const STATEFUL_SWITCH_KEYS = [
+  "cache.enabled",
+  "cdn.enabled",
+  "regions.count",
+  "workers.mode",
+  "database.shards",
+] as const;
+export type StatefulSwitchKey = (typeof STATEFUL_SWITCH_KEYS)[number];
 
 /**
  * The AWS emulators the localstack environment deploys to, by what they serve (README:
@@ -254,9 +263,9 @@ export const configSchema = z
         `where the stack is on the path from one server to millions (README: The path): 1 to ${MAX_STAGE}; it sets the defaults of the tier switches (stacks/stages.ts); ${MAX_STAGE}, sharding, is a step a stack takes on purpose`,
       ),
     allowDataLoss: z
-      .boolean()
+      .union([z.boolean(), z.array(z.enum(STATEFUL_SWITCH_KEYS)).min(1)])
       .describe(
-        "acknowledges a step down for one deploy: a stateful tier (cache, CDN buckets, second region, queue, physical shards) is turned off or lowered, by its switch or a lower `stage`, and its data goes with it (README: The path); remove it after",
+        `acknowledges that a stateful tier is turned off or lowered, by its switch or a lower \`stage\`, and its data goes with it (README: The path): the switches it names (${STATEFUL_SWITCH_KEYS.join(", ")}), or true for all. A step down needs it for its deploy; a switch kept below its stage needs it for as long; set where it acknowledges nothing, the step-down check refuses it`,
       ),
     regions: z
       .object({

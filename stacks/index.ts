@@ -36,6 +36,7 @@ import {
 } from "./global";
 import { otherRole, Region, regionProvider } from "./region";
 import { appDomainName, networkArgs } from "./settings";
+import { statefulTiersOf } from "./stages";
 
 const US_EAST_1 = "us-east-1";
 const ROLES: readonly RegionRole[] = ["primary", "secondary"];
@@ -62,6 +63,11 @@ export const regions = outputs.regions;
 export const globalDashboardUrl = outputs.globalDashboardUrl;
 /** The DS record to publish at the registrar once the zone is signed (README: DNSSEC). */
 export const dnssec = outputs.dnssec;
+/**
+ * What this deployment holds of each stateful tier, and its stage: the step-down check before
+ * every preview and up compares the next config with it (tools/stepDown.ts).
+ */
+export const statefulTiers = statefulTiersOf(config);
 
 /**
  * One provider per region, us-east-1's for CloudFront (one of the two when it is), and the

@@ -9,7 +9,7 @@
  * (test/stack/stages.test.ts proves it over the synth); going down removes them (README: The path).
  */
 import type { DeepPartial, Defaults } from "./configDefaults";
-import { MAX_STAGE, type StackConfig } from "./configSchema";
+import { MAX_STAGE, type StackConfig, type StatefulSwitchKey } from "./configSchema";
 
 export interface Stage {
   stage: number;
@@ -111,10 +111,10 @@ type StatefulConfig = Pick<StackConfig, "cache" | "cdn" | "regions" | "workers" 
 /**
  * The switches whose lowering deletes data: what each keeps, and how much of it a config has (a
  * tier: 1 on, 0 off; `database.shards`: how many). A step down (less than the stage keeps, or
- * than is deployed) needs `allowDataLoss: true`.
+ * than is deployed) needs `allowDataLoss` to name it (or be true).
  */
 export const STATEFUL_SWITCHES: readonly {
-  key: string;
+  key: StatefulSwitchKey;
   holds: string;
   /** How much of what the switch holds a config has; less deletes the difference. */
   amount: (config: StatefulConfig) => number;
@@ -155,56 +155,118 @@ export const STATEFUL_SWITCHES: readonly {
   },
 ];
 
-/** "turns KEY off" or, for a count, "lowers KEY 3 → 2". */
-function lowering(
-  row: (typeof STATEFUL_SWITCHES)[number],
-  from: StatefulConfig,
-  to: StatefulConfig,
-): string {
-  return row.counted
-    ? `lowers ${row.key} ${row.amount(from)} → ${row.amount(to)}`
-    : `turns ${row.key} off`;
+/**
+ * What a deployment holds of each stateful switch (STATEFUL_SWITCHES' amounts, by key) and its
+ * stage: the stack exports it (`statefulTiers`), so a later change is compared with what was
+ * deployed, by the code that deployed it, not with a stack file read by newer code.
+ */
+export interface StatefulTiers {
+  stage: number;
+  amounts: Record<string, number>;
 }
 
-/** The stateful switches `to` has less of than `from`. */
-const lowered = (from: StatefulConfig, to: StatefulConfig) =>
-  STATEFUL_SWITCHES.filter(({ amount }) => amount(to) < amount(from));
+export function statefulTiersOf(
+  config: StatefulConfig & Pick<StackConfig, "stage">,
+): StatefulTiers {
+  return {
+    stage: config.stage,
+    amounts: Object.fromEntries(STATEFUL_SWITCHES.map((row) => [row.key, row.amount(config)])),
+  };
+}
 
-/**
- * The step-down problems of a change from the `deployed` config to the `next` one (both parsed):
- * each stateful switch lower in `next` than in `deployed`, whether `stage` was lowered or the
- * switch itself, unless `next.allowDataLoss` acknowledges it. Each problem starts with the config
- * path that causes it (`stage` when lowering it lowered the switch).
- *
- * Config alone cannot see what is deployed, so this runs where both are at hand: the preview
- * workflow parses the base branch's stack file as `deployed` and the pull request's as `next`
- * (`tsx tools/stepDown.ts`), and a pull request that deletes data fails before it merges.
- */
-export function changeProblems(
-  deployed: StatefulConfig & Pick<StackConfig, "stage">,
-  next: StatefulConfig & Pick<StackConfig, "stage" | "allowDataLoss">,
-): string[] {
-  if (next.allowDataLoss) return [];
-  const stageLowered = next.stage < deployed.stage;
-  return lowered(deployed, next).map((row) =>
-    stageLowered
-      ? `stage: ${deployed.stage} → ${next.stage} ${lowering(row, deployed, next)}, which deletes ${row.holds}. Fix: keep stage ${deployed.stage} (or set ${row.key} back), or set allowDataLoss: true for this deploy to acknowledge the step down`
-      : `${row.key}: ${row.counted ? `lowered ${row.amount(deployed)} → ${row.amount(next)}` : "turned off"}, which deletes ${row.holds}. Fix: set it back, or set allowDataLoss: true for this deploy to acknowledge the step down`,
+/** Whether `value` is a StatefulTiers (from a stack output: any JSON). */
+export function isStatefulTiers(value: unknown): value is StatefulTiers {
+  if (typeof value !== "object" || value === null) return false;
+  const { stage, amounts } = value as Record<string, unknown>;
+  return (
+    typeof stage === "number" &&
+    typeof amounts === "object" &&
+    amounts !== null &&
+    Object.values(amounts).every((amount) => typeof amount === "number")
   );
 }
 
 /**
+ * The step-down problems of a change from what is `deployed` to the `next` config: each stateful
+ * switch lower in `next`, whether `stage` was lowered or the switch itself, unless
+ * `next.allowDataLoss` acknowledges it. Each problem starts with the config path that causes it
+ * (`stage` when lowering it lowered the switch). A switch the deployment does not report (deployed
+ * by code before it existed) is not compared.
+ *
+ * `allowDataLoss: true` acknowledges one step down: set where nothing is lowered, it is a problem
+ * too, since left in the stack file it would let a later change delete data unasked.
+ *
+ * Config alone cannot see what is deployed, so this runs where both are at hand: before
+ * `pulumi preview` of a pull request and before `pulumi up`, against the stack's `statefulTiers`
+ * output (`tsx tools/stepDown.ts`), so a change that deletes data fails before it merges or runs.
+ */
+export function changeProblems(
+  deployed: StatefulTiers,
+  next: StatefulConfig & Pick<StackConfig, "stage" | "allowDataLoss">,
+  nextDefaults: StatefulConfig,
+): string[] {
+  const stageLowered = next.stage < deployed.stage;
+  const lowered = STATEFUL_SWITCHES.flatMap((row) => {
+    const before = deployed.amounts[row.key];
+    const after = row.amount(next);
+    return before !== undefined && after < before ? [{ row, before, after }] : [];
+  });
+  const refused = lowered
+    .filter(({ row }) => !acknowledges(next.allowDataLoss, row.key))
+    .map(({ row, before, after }) => {
+      const what = row.counted ? `lowers ${row.key} ${before} → ${after}` : `turns ${row.key} off`;
+      return stageLowered
+        ? `stage: ${deployed.stage} → ${next.stage} ${what}, which deletes ${row.holds}. Fix: keep stage ${deployed.stage} (or set ${row.key} back), or set ${acknowledgement(row.key)} for this deploy to acknowledge the step down`
+        : `${row.key}: ${row.counted ? `lowered ${before} → ${after}` : "turned off"}, which deletes ${row.holds}. Fix: set it back, or set ${acknowledgement(row.key)} for this deploy to acknowledge the step down`;
+    });
+  // What the acknowledgement is for: a step down now, or a switch kept below its stage.
+  const needed = new Set([
+    ...lowered.map(({ row }) => row.key),
+    ...belowStage(next, nextDefaults).map((row) => row.key),
+  ]);
+  const allow = next.allowDataLoss;
+  const unused =
+    allow === true
+      ? needed.size === 0
+        ? ["true"]
+        : []
+      : allow === false
+        ? []
+        : allow.filter((key) => !needed.has(key)).map((key) => `"${key}"`);
+  return [
+    ...refused,
+    ...unused.map(
+      (what) =>
+        `allowDataLoss: ${what} acknowledges a step down this change does not make (stage ${deployed.stage} → ${next.stage}). Fix: remove it from the stack file; left there, it would let a later change delete data unasked`,
+    ),
+  ];
+}
+
+/** Whether `allowDataLoss` acknowledges losing what `key` holds. */
+function acknowledges(allow: StackConfig["allowDataLoss"], key: StatefulSwitchKey): boolean {
+  return allow === true || (Array.isArray(allow) && allow.includes(key));
+}
+
+/** How a problem tells the acknowledgement that would allow `key`'s step down. */
+const acknowledgement = (key: StatefulSwitchKey) => `allowDataLoss: ["${key}"] (or true)`;
+
+/**
  * The step-down problems of `config` against its stage's defaults: each stateful switch the stack
  * sets lower than its stage does, unless `allowDataLoss` acknowledges it. Config cannot see what
- * is deployed, so a lowered `stage` is changeProblems' (the preview workflow's check).
+ * is deployed, so a lowered `stage` is changeProblems' (before every preview and up).
  */
 export function stepDownProblems(
   config: StatefulConfig & Pick<StackConfig, "allowDataLoss">,
   defaults: StatefulConfig,
 ): string[] {
-  if (config.allowDataLoss) return [];
-  return lowered(defaults, config).map(
-    (row) =>
-      `${row.key}: ${row.counted ? `${row.amount(config)}, below its stage's ${row.amount(defaults)}` : "switched off below its stage"}, which deletes ${row.holds}. Fix: remove ${row.key} from the stack file, or set allowDataLoss: true to acknowledge the step down`,
-  );
+  return belowStage(config, defaults)
+    .filter((row) => !acknowledges(config.allowDataLoss, row.key))
+    .map(
+      (row) =>
+        `${row.key}: ${row.counted ? `${row.amount(config)}, below its stage's ${row.amount(defaults)}` : "switched off below its stage"}, which deletes ${row.holds}. Fix: remove ${row.key} from the stack file, or set ${acknowledgement(row.key)} to acknowledge it`,
+    );
 }
+
+/** The stateful switches `config` has less of than its stage's `defaults`. */
+const belowStage = (config: StatefulConfig, defaults: StatefulConfig) =>
+  STATEFUL_SWITCHES.filter(({ amount }) => amount(config) < amount(defaults));

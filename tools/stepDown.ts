@@ -1,49 +1,74 @@
 /**
- * `tsx tools/stepDown.ts DEPLOYED_STACK_FILE NEXT_STACK_FILE`
+ * `tsx tools/stepDown.ts DEPLOYED NEXT_STACK_FILE`
  *
- * Refuses a config change that would delete data: parses both stack files with this checkout's
- * config validation, then lists each stateful tier on in the deployed config and off in the next
- * (a lowered `stage` or a switch turned off), unless the next one sets `allowDataLoss: true`
- * (stacks/stages.ts changeProblems). The preview workflow runs it with the base branch's stack
- * file as DEPLOYED and the pull request's as NEXT.
+ * Refuses a config change that would delete data (stacks/stages.ts changeProblems): each stateful
+ * tier the deployment has more of than NEXT_STACK_FILE (a lowered `stage` or a switch turned off),
+ * unless `allowDataLoss` acknowledges it; and an `allowDataLoss` that acknowledges nothing.
  *
- * Exits 0 when the change deletes nothing (or the deployed file no longer parses: a renamed key),
- * 1 with each problem on stderr (its config path first), 2 on bad usage or a next file that does
- * not parse.
+ * DEPLOYED is what the stack runs, either
+ * - `pulumi stack output --json` saved to a .json file: its `statefulTiers` output, written by the
+ *   code that deployed it (the preview and pulumi-up workflows), or
+ * - a stack file (.yaml) of the deployed commit, read with this checkout's config validation (by
+ *   hand, or for a stack deployed before `statefulTiers` existed).
+ *
+ * Exits 0 when the change deletes nothing (or nothing is deployed), 1 with each problem on stderr
+ * (its config path first), 2 on bad usage or a file that does not parse.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { stackFileConfig } from "../harness/synth";
 import { ConfigError, parseConfig, rawConfigFromPulumi } from "../stacks/config";
-import { changeProblems } from "../stacks/stages";
+import { defaultsFor } from "../stacks/configDefaults";
+import type { StackConfig } from "../stacks/configSchema";
+import {
+  changeProblems,
+  isStatefulTiers,
+  statefulTiersOf,
+  type StatefulTiers,
+} from "../stacks/stages";
 
-function parseStackFile(file: string) {
+const USAGE =
+  "usage: tsx tools/stepDown.ts DEPLOYED(.json outputs | .yaml stack file) NEXT_STACK_FILE";
+
+function parseStackFile(file: string): StackConfig {
   return parseConfig(rawConfigFromPulumi(stackFileConfig(file)));
+}
+
+/** What is deployed; undefined when nothing is (a new stack, or outputs without the record). */
+function deployedTiers(file: string): StatefulTiers | undefined {
+  if (!existsSync(file)) return undefined;
+  if (!file.endsWith(".json")) return statefulTiersOf(parseStackFile(file));
+  const outputs = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  return isStatefulTiers(outputs.statefulTiers) ? outputs.statefulTiers : undefined;
 }
 
 function main(args: readonly string[]): number {
   const [deployedFile, nextFile] = args;
   if (args.length !== 2 || !deployedFile || !nextFile) {
-    console.error("usage: tsx tools/stepDown.ts DEPLOYED_STACK_FILE NEXT_STACK_FILE");
+    console.error(USAGE);
     return 2;
   }
-  // A stack added by the pull request has nothing deployed to delete.
-  if (!existsSync(deployedFile)) return 0;
-  const [deployed, next] = [deployedFile, nextFile].map((file) => {
+  const read = <T>(file: string, parse: (file: string) => T): T | Error => {
     try {
-      return parseStackFile(file);
+      return parse(file);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      console.error(`${file}: ${error.message}`);
-      return undefined;
+      if (error instanceof ConfigError || error instanceof SyntaxError) return error;
+      throw error;
     }
-  });
-  if (!next) return 2;
-  // A deployed file this checkout's schema refuses (a key renamed since) cannot be compared.
-  if (!deployed) {
-    console.error(`${deployedFile}: not compared (see above); read the preview's deletes instead`);
+  };
+  const deployed = read(deployedFile, deployedTiers);
+  const next = read(nextFile, parseStackFile);
+  for (const [file, result] of [
+    [deployedFile, deployed],
+    [nextFile, next],
+  ] as const) {
+    if (result instanceof Error) console.error(`${file}: ${result.message}`);
+  }
+  if (deployed instanceof Error || next instanceof Error) return 2;
+  if (deployed === undefined) {
+    console.error(`${deployedFile}: nothing deployed to compare with (no statefulTiers output)`);
     return 0;
   }
-  const problems = changeProblems(deployed, next);
+  const problems = changeProblems(deployed, next, defaultsFor(next.environment, next.stage));
   for (const problem of problems) console.error(`${nextFile}: ${problem}`);
   return problems.length > 0 ? 1 : 0;
 }

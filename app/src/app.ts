@@ -16,7 +16,7 @@ import { registerErrorHandling } from "./http/errors";
 import { DEFAULT_RATE_LIMITS, registerRateLimits, type RateLimitSettings } from "./http/rateLimits";
 import {
   registerCookies,
-  registerSecurityHeaders,
+  registerResponseHeaders,
   requestIdFrom,
   trackAllowedMethods,
 } from "./http/security";
@@ -255,17 +255,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const allowedMethods = trackAllowedMethods(app);
   registerErrorHandling(app, allowedMethods);
-  await registerSecurityHeaders(app, await tiers.files.browserOrigins());
+  await registerResponseHeaders(app, await tiers.files.browserOrigins(), {
+    "x-served-by-region": identity.region,
+    "x-served-by-instance": identity.instance,
+  });
   await registerCookies(app, cookieSecrets);
   const refundRateLimit = await registerRateLimits(app, tiers.cache, logger);
-  // Callback hooks, not async ones: they run on every request, and an async hook costs a promise
-  // and its continuation each time (issue 17).
-  app.addHook("onRequest", (request, reply, done) => {
-    reply.header("x-served-by-region", identity.region);
-    reply.header("x-served-by-instance", identity.instance);
-    reply.header("x-request-id", request.id);
-    done();
-  });
+  // A callback hook, not an async one: it runs on every request, and an async hook costs a
+  // promise and its continuation each time (issue 17).
   app.addHook("onResponse", (request, reply, done) => {
     if (!HEALTH_PATHS.has(request.url)) metrics.web.latency(reply.elapsedTime);
     done();

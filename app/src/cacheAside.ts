@@ -143,6 +143,17 @@ export class CacheAside {
     }
   }
 
+  /**
+   * The key's entry when process memory holds it (near cache, in-process cache), without a
+   * promise: what `read` would answer as a hit, synchronously (issue 17). Undefined when the
+   * entry is not held in memory: then `read` asks the cache tier, and loads on a miss.
+   */
+  peek<T>(key: string): CachedRead<T> | undefined {
+    const raw = this.cache.get.now?.(key);
+    if (raw === undefined) return undefined;
+    return { value: this.parse<T>(key, raw) ?? undefined, cache: "hit" };
+  }
+
   /** Stores a value just read from the writer (fresher than anything a reader could have). */
   async store<T>(key: string, value: T): Promise<void> {
     await this.attempt(() => this.cache.set(key, JSON.stringify(value), this.ttlWithJitter()));
@@ -212,7 +223,11 @@ export class CacheAside {
   /** The cached value, null for a cached "not found", undefined when the cache has nothing. */
   private async get<T>(key: string): Promise<T | null | undefined> {
     const raw = await this.attempt(() => this.cache.get(key));
-    if (raw === undefined) return undefined;
+    return raw === undefined ? undefined : this.parse<T>(key, raw);
+  }
+
+  /** The value of the entry `raw` read at `key`: parsed once per string, frozen, shared. */
+  private parse<T>(key: string, raw: string): T | null {
     const last = this.parsed.get(key);
     // The same string (usually the very same instance) parses to the same value.
     if (last?.raw === raw) return last.value as T | null;

@@ -18,7 +18,7 @@ import {
   refersTo,
   violation,
 } from "../values";
-import { isBucket } from "./storage";
+import { isBucket, namesBucket, settingsOf } from "./storage";
 
 /** Services that deliver logs into a bucket: a bucket whose policy lets one write is a log bucket. */
 export const LOG_DELIVERY_PRINCIPALS = [
@@ -160,15 +160,13 @@ export const s3ProdServerAccessLogs: StackValidationPolicy = {
     const loggings = args.resources.filter((r) => r.isType(aws.s3.BucketLogging));
     for (const bucket of args.resources.filter(isBucket)) {
       const targeted = anyLink(
-        loggings.map((logging) => refersTo(logging, "targetBucket", bucket, ["id", "bucket"])),
+        loggings.map((logging) => namesBucket(logging, bucket, "targetBucket")),
       );
       const isLogBucket = targeted !== "no" || deliversLogs(bucket, args.resources);
-      const own = loggings.filter(
-        (logging) => refersTo(logging, "bucket", bucket, ["id", "bucket"]) !== "no",
-      );
+      const own = settingsOf(bucket, loggings, [aws.s3.BucketLogging]);
       if (isLogBucket) {
         const intoItself = own.some(
-          (logging) => refersTo(logging, "targetBucket", bucket, ["id", "bucket"]) === "yes",
+          ({ settings }) => namesBucket(settings, bucket, "targetBucket") === "yes",
         );
         if (!intoItself) continue;
         reportViolation(
@@ -205,16 +203,13 @@ function publicZones(resources: PolicyResource[]): PolicyResource[] {
 
 /** Whether a bucket policy lets a log-delivery service write into `bucket`. */
 export function deliversLogs(bucket: PolicyResource, resources: PolicyResource[]): boolean {
-  return resources
-    .filter((resource) => resource.isType(aws.s3.BucketPolicy))
-    .filter((policy) => refersTo(policy, "bucket", bucket, ["id", "bucket"]) !== "no")
-    .some((policy) => {
-      const document = readPlain(() => policy.props.policy);
-      if (document === UNKNOWN) return true;
-      return (policyStatements(document) ?? []).some(
-        (statement) =>
-          statement.effect === "Allow" &&
-          statement.principals.some((principal) => LOG_DELIVERY_PRINCIPALS.includes(principal)),
-      );
-    });
+  return settingsOf(bucket, resources, [aws.s3.BucketPolicy]).some(({ settings: policy }) => {
+    const document = readPlain(() => policy.props.policy);
+    if (document === UNKNOWN) return true;
+    return (policyStatements(document) ?? []).some(
+      (statement) =>
+        statement.effect === "Allow" &&
+        statement.principals.some((principal) => LOG_DELIVERY_PRINCIPALS.includes(principal)),
+    );
+  });
 }

@@ -13,16 +13,8 @@ import {
   validateResourceOfType,
 } from "@pulumi/policy";
 import { deliversLogs } from "./audit";
-import { isBucket } from "./storage";
-import {
-  UNKNOWN,
-  anyLink,
-  policyStatements,
-  read,
-  readPlain,
-  refersTo,
-  violation,
-} from "../values";
+import { isBucket, settingsOf } from "./storage";
+import { UNKNOWN, anyLink, policyStatements, read, readPlain, violation } from "../values";
 
 /** The key spec of a symmetric encryption key, the only kind KMS rotates automatically. */
 const SYMMETRIC_KEY_SPEC = "SYMMETRIC_DEFAULT";
@@ -152,15 +144,13 @@ export const s3CustomerKey: StackValidationPolicy = {
     "Every S3 bucket except log buckets (ELB and S3 log delivery need SSE-S3) encrypts by default under a customer-managed KMS key (SSE-KMS).",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const configurations = args.resources.filter((r) =>
-      r.isType(aws.s3.BucketServerSideEncryptionConfiguration),
-    );
     for (const bucket of args.resources.filter(isBucket)) {
       if (deliversLogs(bucket, args.resources)) continue;
+      const configurations = settingsOf(bucket, args.resources, [
+        aws.s3.BucketServerSideEncryptionConfiguration,
+      ]);
       const underKey = anyLink(
-        configurations.map((configuration) => {
-          const link = refersTo(configuration, "bucket", bucket, ["id", "bucket"]);
-          if (link === "no") return "no";
+        configurations.map(({ settings: configuration, link }) => {
           const rules = readPlain(() => configuration.props.rules);
           if (rules === UNKNOWN) return "unknown";
           const byDefault = (Array.isArray(rules) ? rules : []).map(

@@ -59,15 +59,24 @@ const PUBLIC_ACCESS_BLOCK_FLAGS = [
 export const isBucket = (resource: { isType: PolicyResource["isType"] }) =>
   resource.isType(aws.s3.Bucket) || resource.isType(aws.s3.BucketV2);
 
+/** How sure it is that `property` of `resource` names `bucket` (by the bucket's id or name). */
+export function namesBucket(
+  resource: PolicyResource,
+  bucket: PolicyResource,
+  property = "bucket",
+): Link {
+  return refersTo(resource, property, bucket, ["id", "bucket"]);
+}
+
 /** The bucket settings resources of some kinds that name `bucket`, with how sure the link is. */
-function settingsOf(
+export function settingsOf(
   bucket: PolicyResource,
   resources: PolicyResource[],
   kinds: ResourceClass[],
 ): Array<{ settings: PolicyResource; link: Link }> {
   return resources
     .filter((resource) => kinds.some((kind) => resource.isType(kind)))
-    .map((settings) => ({ settings, link: refersTo(settings, "bucket", bucket, ["id", "bucket"]) }))
+    .map((settings) => ({ settings, link: namesBucket(settings, bucket) }))
     .filter(({ link }) => link !== "no");
 }
 

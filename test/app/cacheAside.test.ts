@@ -182,4 +182,39 @@ describe("CacheAside", () => {
     assert.deepEqual(third.value, { name: "Grace", photo: null });
     cache.close();
   });
+
+  it("GIVEN an entry held in process memory THEN peek answers, without a promise, what read answers", async () => {
+    const logs = captureLogs();
+    const memory = createMemoryCache();
+    const cache = new CacheAside(memory, logs.logger);
+    assert.equal(cache.peek("k"), undefined, "nothing held: read must ask the cache");
+    await memory.set("k", JSON.stringify({ name: "Ada" }), 60_000);
+    const peeked = cache.peek("k");
+    const read = await cache.read("k", async () => undefined);
+    assert.deepEqual(peeked, { value: { name: "Ada" }, cache: "hit" });
+    assert.equal(peeked?.value, read.value, "the same frozen object");
+    await memory.set("absent", "null", 60_000);
+    assert.deepEqual(
+      cache.peek("absent"),
+      { value: undefined, cache: "hit" },
+      "a cached 'not found'",
+    );
+    await cache.invalidate("k");
+    assert.equal(cache.peek("k"), undefined, "an invalidated entry is not held");
+    cache.close();
+  });
+
+  it("GIVEN a cache whose get is replaced (a wrapper, a faulty cache) THEN peek never goes around it", async () => {
+    const logs = captureLogs();
+    const memory = createMemoryCache();
+    const wrapped: Cache = { ...memory, get: async () => undefined };
+    const cache = new CacheAside(wrapped, logs.logger);
+    await memory.set("k", JSON.stringify({ name: "Ada" }), 60_000);
+    assert.equal(cache.peek("k"), undefined);
+    assert.deepEqual(await cache.read("k", async () => "loaded"), {
+      value: "loaded",
+      cache: "miss",
+    });
+    cache.close();
+  });
 });

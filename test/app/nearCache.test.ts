@@ -127,4 +127,26 @@ describe("near cache", () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.equal(await near.get("k"), "v2");
   });
+
+  it("GIVEN a copy THEN get.now answers it without a promise; nothing before the first read, after the bus delivers its key, or while the bus is not listening", async () => {
+    const { bus, near } = await withKey("v1");
+    assert.equal(near.get.now?.("k"), undefined, "no copy yet: ask get");
+    await near.get("k");
+    assert.equal(near.get.now?.("k"), "v1");
+    bus.deliver("k");
+    assert.equal(near.get.now?.("k"), undefined, "invalidated");
+    await near.get("k");
+    bus.listening = false;
+    assert.equal(near.get.now?.("k"), undefined, "not listening: a copy could be stale");
+  });
+
+  it("GIVEN a write through this instance THEN get.now no longer answers the old copy", async () => {
+    const { near } = await withKey("v1");
+    await near.get("k");
+    await near.set("k", "v2", 60_000);
+    assert.equal(near.get.now?.("k"), undefined);
+    await near.get("k");
+    await near.delete("k");
+    assert.equal(near.get.now?.("k"), undefined);
+  });
 });

@@ -6,17 +6,9 @@ import { after, before, describe, it } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
 import { DEFAULT_RATE_LIMITS } from "../../app/src/http/rateLimits";
 import { startEmbeddedApp, type EmbeddedApp } from "./support/embedded";
-import { CookieJar, makePng, signInTo } from "./support/helpers";
+import { CookieJar, makePng, newUsers, signInTo } from "./support/helpers";
 
-let counter = 0;
-function newUser() {
-  counter += 1;
-  return {
-    name: `Mallory ${counter}`,
-    email: `sec${counter}@example.com`,
-    password: "hunter2hunter2",
-  };
-}
+const newUser = newUsers("Mallory", "sec", "hunter2hunter2");
 
 /** A distinct client address per call, so the per-client limits stay out of unrelated tests. */
 let clientCounter = 0;

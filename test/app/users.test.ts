@@ -1,19 +1,11 @@
 // HTTP tests of the user routes on the embedded tiers: CRUD, validation, caching, read-your-writes.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it, mock } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
 import { startEmbeddedApp, TEST_IDENTITY, type EmbeddedApp } from "./support/embedded";
-import { CookieJar, signInTo } from "./support/helpers";
+import { CookieJar, newUsers, signInTo } from "./support/helpers";
 
-let counter = 0;
-function newUser() {
-  counter += 1;
-  return {
-    name: `User ${counter}`,
-    email: `user${counter}@example.com`,
-    password: "correct horse",
-  };
-}
+const newUser = newUsers("User", "user", "correct horse");
 
 describe("users API (embedded)", () => {
   let t: EmbeddedApp;
@@ -230,6 +222,58 @@ describe("users API (embedded)", () => {
       const after = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
       assert.equal(after.headers["x-cache"], "miss", "the write deleted the cached entry");
       assert.equal(after.json().name, "Renamed");
+    });
+
+    it("GIVEN a cached user WHEN read without cookies THEN it is answered from process memory, with the bytes and headers a read through the cache gets; a write drops it", async () => {
+      const { user, input } = await signUp();
+      await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+      const reads = mock.method(t.app.services.cache, "read");
+      try {
+        const held = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+        assert.equal(reads.mock.callCount(), 0, "answered without the cache's read");
+        // A session cookie (here nobody's) takes the read through readUser and the cache's read.
+        const through = await t.app.inject({
+          method: "GET",
+          url: `/users/${user.id}`,
+          cookies: { sid: "nobodys-session" },
+        });
+        assert.equal(reads.mock.callCount(), 1);
+        assert.equal(held.statusCode, 200);
+        assert.equal(held.headers["x-cache"], "hit");
+        assert.equal(held.body, through.body);
+        const apartFromRequestId = (headers: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(headers).filter(([name]) => name !== "x-request-id"));
+        assert.deepEqual(apartFromRequestId(held.headers), apartFromRequestId(through.headers));
+
+        const jar = await signIn(input.email, input.password);
+        const patch = await jar.send(t.app, {
+          method: "PATCH",
+          url: `/users/${user.id}`,
+          payload: { name: "Renamed" },
+        });
+        assert.equal(patch.statusCode, 200, patch.body);
+        const after = await t.app.inject({ method: "GET", url: `/users/${user.id}` });
+        assert.equal(after.headers["x-cache"], "miss", "the write dropped the held entry");
+        assert.equal(after.json().name, "Renamed");
+      } finally {
+        reads.mock.restore();
+      }
+    });
+
+    it("GIVEN an unknown id cached as not found WHEN read again THEN the same 404 from process memory", async () => {
+      const missing = "00000000-0000-4000-8000-00000000abcd";
+      const first = await t.app.inject({ method: "GET", url: `/users/${missing}` });
+      const reads = mock.method(t.app.services.cache, "read");
+      try {
+        const second = await t.app.inject({ method: "GET", url: `/users/${missing}` });
+        assert.equal(reads.mock.callCount(), 0);
+        assert.equal(second.statusCode, 404);
+        assert.equal(first.headers["x-cache"], "miss");
+        assert.equal(second.headers["x-cache"], "hit");
+        assert.equal(second.body, first.body);
+      } finally {
+        reads.mock.restore();
+      }
     });
 
     it("GIVEN 25 concurrent reads of one uncached user THEN the database is read once", async () => {

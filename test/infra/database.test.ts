@@ -7,11 +7,12 @@ import {
   validateDatabaseArgs,
 } from "../../components/database";
 import { render, resolve } from "../../harness/component";
+import { admittedSources, assertNoAccess } from "./support/dataTier";
+import { T } from "./support/types";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
 
-const RDS_INSTANCE = "aws:rds/instance:Instance";
-const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const ISOLATED_SUBNETS = ["subnet-isolated-a", "subnet-isolated-b"];
+const RDS_INSTANCE = "aws:rds/instance:Instance";
 const SOURCE_ARN = "arn:aws:rds:us-east-1:123456789012:db:primary-database-writer-1a2b3c4";
 
 /** A small, valid primary-region database; each test states what it changes. */
@@ -346,10 +347,7 @@ describe("Database: cross-region replica", () => {
 describe("Database: network access", () => {
   it("GIVEN no allowFrom THEN the security group has no rules at all", async () => {
     const { ofType } = await renderDatabase(baseArgs());
-    const group = ofType("aws:ec2/securityGroup:SecurityGroup")[0]!;
-    assert.equal(group.inputs.ingress, undefined);
-    assert.equal(group.inputs.egress, undefined);
-    assert.deepEqual(ofType(INGRESS_RULE), []);
+    assertNoAccess(ofType);
     assert.deepEqual(ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"), []);
   });
 
@@ -365,21 +363,15 @@ describe("Database: network access", () => {
       );
       return db;
     });
-    const rules = ofType(INGRESS_RULE);
+    const rules = ofType(T.ingress);
     assert.equal(rules.length, 4);
     const groupId = await resolve(database.securityGroupId);
-    for (const rule of rules) {
-      assert.equal(rule.inputs.securityGroupId, groupId);
-      assert.deepEqual(
-        [rule.inputs.ipProtocol, rule.inputs.fromPort, rule.inputs.toPort],
-        ["tcp", 5432, 5432],
-      );
-      assert.notEqual(rule.inputs.cidrIpv4, "0.0.0.0/0");
-    }
-    assert.deepEqual(
-      rules.map((r) => r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4).sort(),
-      ["10.21.64.0/20", "10.21.80.0/20", "sg-web", "sg-workers"],
-    );
+    assert.deepEqual(admittedSources(rules, groupId, 5432), [
+      "10.21.64.0/20",
+      "10.21.80.0/20",
+      "sg-web",
+      "sg-workers",
+    ]);
   });
 
   const refused: Array<[string, string[], RegExp]> = [
@@ -398,7 +390,7 @@ describe("Database: network access", () => {
         assert.throws(() => db.allowFrom("anyone", { cidrBlocks }, "anyone"), expected);
         return db;
       });
-      assert.deepEqual(ofType(INGRESS_RULE), []);
+      assert.deepEqual(ofType(T.ingress), []);
     });
   }
 });

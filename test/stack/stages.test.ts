@@ -27,7 +27,7 @@ import {
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
 import { deepMerge } from "../../stacks/deepMerge";
-import { changeProblems, STAGES, STATEFUL_SWITCHES } from "../../stacks/stages";
+import { changeProblems, STAGES, STATEFUL_SWITCHES, statefulTiersOf } from "../../stacks/stages";
 import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
@@ -246,14 +246,24 @@ describe("stages: config", () => {
           error instanceof ConfigError &&
           error.problems.length === 1 &&
           new RegExp(
-            `^${key.replace(".", "\\.")}: (switched off below its stage|1, below its stage's 2), which deletes .*Fix: .*allowDataLoss: true`,
+            `^${key.replace(".", "\\.")}: (switched off below its stage|1, below its stage's 2), which deletes .*Fix: .*allowDataLoss: \\["${key.replace(".", "\\.")}"\\] \\(or true\\)`,
           ).test(error.problems[0]!),
       );
     });
-    it(`GIVEN ${key} lowered at stage ${String(raw.stage)} with allowDataLoss THEN config accepts it, with less than the stage keeps`, () => {
-      const config = parseConfig({ environment: "dev", ...raw, allowDataLoss: true });
-      const stage = configAt(Number(raw.stage));
-      assert.ok(row().amount(config) < row().amount(stage));
+    it(`GIVEN ${key} lowered at stage ${String(raw.stage)} with allowDataLoss naming it (or true) THEN config accepts it, with less than the stage keeps`, () => {
+      for (const allowDataLoss of [[key], true]) {
+        const config = parseConfig({ environment: "dev", ...raw, allowDataLoss });
+        const stage = configAt(Number(raw.stage));
+        assert.ok(row().amount(config) < row().amount(stage));
+      }
+    });
+    it(`GIVEN ${key} lowered at stage ${String(raw.stage)} with allowDataLoss naming another switch THEN config still refuses it`, () => {
+      const other = STATEFUL_SWITCHES.find((candidate) => candidate.key !== key)!.key;
+      assert.throws(
+        () => parseConfig({ environment: "dev", ...raw, allowDataLoss: [other] }),
+        (error: ConfigError) =>
+          error instanceof ConfigError && error.problems[0]!.startsWith(`${key}: `),
+      );
     });
     it(`GIVEN ${key} at the stage below ${String(raw.stage)} THEN it is where the step down leaves it (nothing to delete)`, () => {
       const below = parseConfig({ environment: "dev", ...raw, stage: Number(raw.stage) - 1 });
@@ -277,8 +287,13 @@ describe("stages: config", () => {
   });
 });
 
-describe("stages: a change from the deployed config (the preview workflow's step-down check)", () => {
+describe("stages: a change from what is deployed (the step-down check before every preview and up)", () => {
   const dev = (raw: Record<string, unknown>) => parseConfig({ environment: "dev", ...raw });
+  /** changeProblems from the deployment `deployed` made to the stack file `next`. */
+  const change = (deployed: Record<string, unknown>, next: Record<string, unknown>) => {
+    const parsed = dev(next);
+    return changeProblems(statefulTiersOf(dev(deployed)), parsed, defaultsFor("dev", parsed.stage));
+  };
   /** [what, deployed, next, the problems' starts (empty: allowed)] */
   const changes: Array<[string, Record<string, unknown>, Record<string, unknown>, string[]]> = [
     ["a step up", { stage: 3 }, { stage: 4 }, []],
@@ -320,6 +335,45 @@ describe("stages: a change from the deployed config (the preview workflow's step
     ],
     ["a step down with allowDataLoss", { stage: 7 }, { stage: 3, allowDataLoss: true }, []],
     [
+      "a step down with allowDataLoss naming every switch it lowers",
+      { stage: 4 },
+      { stage: 2, allowDataLoss: ["cache.enabled", "cdn.enabled"] },
+      [],
+    ],
+    [
+      "a step down with allowDataLoss naming only one of the switches it lowers",
+      { stage: 4 },
+      { stage: 2, allowDataLoss: ["cache.enabled"] },
+      ["stage: 4 → 2 turns cdn.enabled off"],
+    ],
+    [
+      "allowDataLoss left in the stack file after its step down",
+      { stage: 3, allowDataLoss: true },
+      { stage: 3, allowDataLoss: true },
+      ["allowDataLoss: true acknowledges a step down this change does not make"],
+    ],
+    [
+      "allowDataLoss naming a switch this change keeps",
+      { stage: 4 },
+      { stage: 3, allowDataLoss: ["cdn.enabled", "workers.mode"] },
+      ['allowDataLoss: "workers.mode" acknowledges a step down this change does not make'],
+    ],
+    [
+      "allowDataLoss for a switch kept below its stage (deployed so)",
+      { stage: 7, workers: { mode: "inProcess" }, allowDataLoss: ["workers.mode"] },
+      { stage: 7, workers: { mode: "inProcess" }, allowDataLoss: ["workers.mode"] },
+      [],
+    ],
+    [
+      "a later step down past a switch kept below its stage (to a stage that has it off anyway)",
+      { stage: 7, workers: { mode: "inProcess" }, allowDataLoss: ["workers.mode"] },
+      { stage: 5, workers: { mode: "inProcess" }, allowDataLoss: ["workers.mode"] },
+      [
+        "stage: 7 → 5 turns regions.count off",
+        'allowDataLoss: "workers.mode" acknowledges a step down this change does not make',
+      ],
+    ],
+    [
       "a step down whose tier stays on by its switch",
       { stage: 4 },
       { stage: 3, cdn: { enabled: true } },
@@ -328,18 +382,21 @@ describe("stages: a change from the deployed config (the preview workflow's step
   ];
   for (const [what, deployed, next, starts] of changes) {
     it(`GIVEN ${what} THEN ${starts.length === 0 ? "it is allowed" : "it is refused, naming the config path, what it deletes and allowDataLoss"}`, () => {
-      const problems = changeProblems(dev(deployed), dev(next));
+      const problems = change(deployed, next);
       assert.deepEqual(
         problems.map((problem) => starts.find((start) => problem.startsWith(start)) ?? problem),
         starts,
       );
       for (const problem of problems)
-        assert.match(problem, /which deletes .*Fix: .*allowDataLoss: true/);
+        assert.match(
+          problem,
+          /which deletes .*Fix: .*allowDataLoss: \["[a-z.]+"\] \(or true\)|^allowDataLoss: .*Fix: remove it/,
+        );
     });
   }
 
   it("GIVEN a step down that turns the CDN off THEN its message says it deletes the distribution only: the files buckets stay", () => {
-    const [problem, ...rest] = changeProblems(dev({ stage: 4 }), dev({ stage: 3 }));
+    const [problem, ...rest] = change({ stage: 4 }, { stage: 3 });
     assert.deepEqual(rest, []);
     assert.match(problem!, /turns cdn\.enabled off, which deletes the CloudFront distribution /);
     assert.match(problem!, /the files buckets stay/);
@@ -347,7 +404,7 @@ describe("stages: a change from the deployed config (the preview workflow's step
   });
 
   it("GIVEN a step down that turns the second region off THEN its message says its files bucket is left in AWS unless cdn.forceDestroy (a bucket holding objects cannot be deleted)", () => {
-    const problems = changeProblems(dev({ stage: 6 }), dev({ stage: 5 }));
+    const problems = change({ stage: 6 }, { stage: 5 });
     assert.equal(problems.length, 1, problems.join("\n"));
     assert.match(
       problems[0]!,
@@ -378,6 +435,34 @@ describe("stages: a change from the deployed config (the preview workflow's step
     );
     assert.equal(allowed.status, 0, allowed.stderr);
     assert.equal(run(join(dir, "absent.yaml"), file("next.yaml", 1)).status, 0);
+  });
+
+  it("GIVEN the deployment's outputs (pulumi stack output --json) THEN tools/stepDown.ts compares with its statefulTiers; outputs without them compare nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "step-down-outputs-"));
+    const next = join(dir, "next.yaml");
+    writeFileSync(
+      next,
+      "config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: 5\n",
+    );
+    const outputs = (value: Record<string, unknown>) => {
+      const path = join(dir, "deployed.json");
+      writeFileSync(path, JSON.stringify({ environment: "dev", ...value }));
+      return path;
+    };
+    const run = (deployed: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", "tools/stepDown.ts", deployed, next], {
+        encoding: "utf8",
+      });
+    // Deployed at stage 7 (two regions, a queue): stage 5 turns both off.
+    const refused = run(outputs({ statefulTiers: statefulTiersOf(dev({ stage: 7 })) }));
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /next\.yaml: stage: 7 → 5 turns regions\.count off/);
+    assert.match(refused.stderr, /next\.yaml: stage: 7 → 5 turns workers\.mode off/);
+    const same = run(outputs({ statefulTiers: statefulTiersOf(dev({ stage: 5 })) }));
+    assert.equal(same.status, 0, same.stderr);
+    const before = run(outputs({ publicUrl: "https://app.example.com" }));
+    assert.equal(before.status, 0, before.stderr);
+    assert.match(before.stderr, /nothing deployed to compare with/);
   });
 });
 
@@ -424,6 +509,11 @@ for (const { stack, stage, step } of RUNS) {
   describe(`stage ${stage} (${step}) of ${stack}`, () => {
     const s = () => synths.get(key(stack, stage))!;
     const config = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
+
+    it("GIVEN the synth THEN it exports what it holds (statefulTiers), for the next change's step-down check", () => {
+      assert.deepEqual(s().outputs.statefulTiers, statefulTiersOf(config));
+      assert.equal((s().outputs.statefulTiers as { stage: number }).stage, stage);
+    });
 
     it("GIVEN the synth THEN exactly the stage's tiers exist", () => {
       const regions = new Set(

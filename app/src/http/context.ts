@@ -3,7 +3,7 @@
  * client just wrote (read-your-writes), and the cached, replica-aware read of one user.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { Uncached, type CacheAside, type CacheOutcome } from "../cacheAside";
+import { Uncached, type CacheAside, type CachedRead, type CacheOutcome } from "../cacheAside";
 import { parseLsn, readAtLeast, writerLsn, type AtLeastRead, type Lsn } from "../replication/lsn";
 import { DIRECTORY_SHARD } from "../sharding/router";
 import type { Metrics } from "../metrics";
@@ -232,7 +232,6 @@ export async function readUser(
   id: string,
 ): Promise<{ user: User | undefined; cache: CacheOutcome }> {
   const key = cacheKeyForUser(id);
-  const { shards } = context.tiers;
   const written = clientWritePositions(request);
   if (written !== undefined) {
     const atLeast = {
@@ -242,17 +241,38 @@ export async function readUser(
     const { value, source } = await findCachedUser(context, id, atLeast, "writer");
     // The writer's row is the newest there is; a replica's may still be behind the key's fence.
     if (value !== undefined && source === "writer") await context.cache.store(key, value);
-    if (value !== undefined) shards.countRequest(value.userId);
-    context.metrics.count("CacheMiss");
-    return { user: value?.user, cache: "miss" };
+    return countedRead(context, { value, cache: "miss" });
   }
-  const { value, cache } = await context.cache.read(key, async (fence) => {
+  const read = await context.cache.read(key, async (fence) => {
     // The fence is an LSN of the user's shard; the directory's mapping never changes.
     const atLeast = { directory: undefined, row: () => fence };
-    const read = await findCachedUser(context, id, atLeast, "stale");
-    return read.source === "stale" ? new Uncached(read.value) : read.value;
+    const found = await findCachedUser(context, id, atLeast, "stale");
+    return found.source === "stale" ? new Uncached(found.value) : found.value;
   });
-  if (value !== undefined) shards.countRequest(value.userId);
+  return countedRead(context, read);
+}
+
+/**
+ * readUser's answer without a promise, when it needs no I/O: this client has not written recently
+ * and process memory (the near cache, the in-process cache) holds the user's entry (issue 17).
+ * Undefined when readUser must run.
+ */
+export function readUserHeld(
+  request: FastifyRequest,
+  context: RouteContext,
+  id: string,
+): { user: User | undefined; cache: CacheOutcome } | undefined {
+  if (clientWritePositions(request) !== undefined) return undefined;
+  const held = context.cache.peek<CachedUser>(cacheKeyForUser(id));
+  return held === undefined ? undefined : countedRead(context, held);
+}
+
+/** Counts a cached read for its logical shard's heat and the cache's hit ratio. */
+function countedRead(
+  context: RouteContext,
+  { value, cache }: CachedRead<CachedUser>,
+): { user: User | undefined; cache: CacheOutcome } {
+  if (value !== undefined) context.tiers.shards.countRequest(value.userId);
   context.metrics.count(cache === "hit" ? "CacheHit" : "CacheMiss");
   return { user: value?.user, cache };
 }

@@ -2,7 +2,8 @@
  * What the app does about a hostile client, in one place:
  * - security headers (helmet) with a Content-Security-Policy the page works under, worked out once
  *   at start-up: @fastify/helmet rebuilt the middleware (and parsed the policy) on every request,
- *   a tenth of a cached read's CPU (issue 17, BENCHMARKS.md);
+ *   a tenth of a cached read's CPU (issue 17, BENCHMARKS.md); set by the one hook that sets every
+ *   response's own headers;
  * - signed cookies (@fastify/cookie): the secrets sign, the first one signs new cookies, all of
  *   them verify, so a secret can be rotated by putting the new one first;
  * - request ids: a client's x-request-id is kept only when short and plain, else a new one;
@@ -44,11 +45,17 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   return headers;
 }
 
-export async function registerSecurityHeaders(
+/**
+ * Every response's own headers, set by one onRequest hook (each hook is a step of every request,
+ * issue 17): helmet's security headers for `origins`, worked out once; `fixed`, the same on every
+ * response of this process (which region and instance served it); and the request id.
+ */
+export async function registerResponseHeaders(
   app: FastifyInstance,
   origins: BrowserOrigins,
+  fixed: Record<string, string>,
 ): Promise<void> {
-  const headers = securityHeaders({
+  const security = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -69,8 +76,10 @@ export async function registerSecurityHeaders(
     strictTransportSecurity: { maxAge: 365 * 24 * 60 * 60, includeSubDomains: true },
     referrerPolicy: { policy: "no-referrer" },
   });
-  app.addHook("onRequest", (_request, reply, done) => {
+  const headers = { ...security, ...fixed };
+  app.addHook("onRequest", (request, reply, done) => {
     reply.headers(headers);
+    reply.header("x-request-id", request.id);
     done();
   });
 }

@@ -4,11 +4,13 @@
  * across shards (sharding/accounts.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { CacheOutcome } from "../cacheAside";
 import { HttpError } from "../http/errors";
 import {
   currentSession,
   afterWrite,
   readUser,
+  readUserHeld,
   requireSelf,
   SESSION_COOKIE,
   setCookie,
@@ -136,24 +138,52 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
         response: { 200: jsonSchema(UserOrPublicUser), ...errors(400, 404, 503) },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const { id } = request.params;
-      const { user, cache } = await readUser(request, context, id);
-      reply.header("x-cache", cache);
-      if (user === undefined) throw userNotFound(id);
-      // Only a request that carries a session cookie costs a session lookup; if the session store
-      // is down, the reader gets the public view rather than an error.
-      const session =
-        request.cookies[SESSION_COOKIE] === undefined
-          ? undefined
-          : await currentSession(request, context).catch((error: unknown) => {
-              if (error instanceof SessionStoreUnavailableError) return undefined;
-              throw error;
-            });
-      if (session?.data.userId === id) return user;
-      return reply.type(JSON_CONTENT_TYPE).send(publicBody(reply, user));
+      // A user held in process memory, read by a client with no session and no recent write, is
+      // answered with no promise at all: the same bytes and headers as the read below (issue 17).
+      if (request.cookies[SESSION_COOKIE] === undefined) {
+        const held = readUserHeld(request, context, id);
+        if (held !== undefined) {
+          const user = found(reply, id, held);
+          reply.type(JSON_CONTENT_TYPE).send(publicBody(reply, user));
+          return;
+        }
+      }
+      return readAndAnswer(request, reply, id);
     },
   );
+
+  /** GET /users/:id through the cache: the whole account to its owner, the public view to others. */
+  async function readAndAnswer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+  ): Promise<User | FastifyReply> {
+    const user = found(reply, id, await readUser(request, context, id));
+    // Only a request that carries a session cookie costs a session lookup; if the session store
+    // is down, the reader gets the public view rather than an error.
+    const session =
+      request.cookies[SESSION_COOKIE] === undefined
+        ? undefined
+        : await currentSession(request, context).catch((error: unknown) => {
+            if (error instanceof SessionStoreUnavailableError) return undefined;
+            throw error;
+          });
+    if (session?.data.userId === id) return user;
+    return reply.type(JSON_CONTENT_TYPE).send(publicBody(reply, user));
+  }
+
+  /** The user a read found, saying whether the cache had it (x-cache); 404 when there is none. */
+  function found(
+    reply: FastifyReply,
+    id: string,
+    { user, cache }: { user: User | undefined; cache: CacheOutcome },
+  ): User {
+    reply.header("x-cache", cache);
+    if (user === undefined) throw userNotFound(id);
+    return user;
+  }
 
   app.patch<{ Params: UserIdParams; Body: UpdateUserBody }>(
     "/users/:id",

@@ -7,9 +7,20 @@ import { LRUCache } from "lru-cache";
 import type { Redis } from "ioredis";
 import { redisGuard } from "./redis";
 
+/**
+ * Reads one key. `now`, where a cache has it, answers from process memory without a promise
+ * (issue 17: a hot read costs no await); its undefined means "not held here, ask get", not
+ * "absent". It hangs off `get` itself so that a wrapper replacing `get` (a near cache, a test's
+ * faulty cache) drops it too, rather than inheriting a shortcut past its own `get`.
+ */
+export interface CacheGet {
+  (key: string): Promise<string | undefined>;
+  readonly now?: (key: string) => string | undefined;
+}
+
 export interface Cache {
   readonly kind: "memory" | "redis";
-  get(key: string): Promise<string | undefined>;
+  readonly get: CacheGet;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** Takes the lock `key` for `ttlMs` unless someone holds it; the token releases it. */
@@ -35,7 +46,9 @@ export function createMemoryCache(maxEntries = 10_000): Cache {
   const counters = new LRUCache<string, { count: number; expiresAt: number }>({ max: maxEntries });
   return {
     kind: "memory",
-    get: async (key) => entries.get(key),
+    get: Object.assign(async (key: string) => entries.get(key), {
+      now: (key: string) => entries.get(key),
+    }),
     set: async (key, value, ttlMs) => {
       entries.set(key, value, { ttl: ttlMs });
     },

@@ -78,36 +78,41 @@ export function createNearCache(
   };
   bus.onInvalidate(drop);
 
+  const get = async (key: string): Promise<string | undefined> => {
+    if (!bus.listening) return shared.get(key);
+    const copy = entries.get(key);
+    if (copy !== undefined) return copy;
+    let read = reading.get(key);
+    if (read === undefined) {
+      read = { readers: 0, invalidations: 0 };
+      reading.set(key, read);
+    }
+    read.readers += 1;
+    const seen = read.invalidations;
+    const startedIn = epoch;
+    try {
+      const value = await shared.get(key);
+      if (
+        value !== undefined &&
+        read.invalidations === seen &&
+        epoch === startedIn &&
+        bus.listening
+      ) {
+        entries.set(key, value);
+      }
+      return value;
+    } finally {
+      read.readers -= 1;
+      if (read.readers === 0) reading.delete(key);
+    }
+  };
+
   return {
     ...shared,
-    get: async (key) => {
-      if (!bus.listening) return shared.get(key);
-      const copy = entries.get(key);
-      if (copy !== undefined) return copy;
-      let read = reading.get(key);
-      if (read === undefined) {
-        read = { readers: 0, invalidations: 0 };
-        reading.set(key, read);
-      }
-      read.readers += 1;
-      const seen = read.invalidations;
-      const startedIn = epoch;
-      try {
-        const value = await shared.get(key);
-        if (
-          value !== undefined &&
-          read.invalidations === seen &&
-          epoch === startedIn &&
-          bus.listening
-        ) {
-          entries.set(key, value);
-        }
-        return value;
-      } finally {
-        read.readers -= 1;
-        if (read.readers === 0) reading.delete(key);
-      }
-    },
+    // A copy is answered synchronously only while the bus is heard, as `get` answers it.
+    get: Object.assign(get, {
+      now: (key: string) => (bus.listening ? entries.get(key) : undefined),
+    }),
     set: async (key, value, ttlMs) => {
       drop(key);
       await shared.set(key, value, ttlMs);

@@ -9,6 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { setImmediate as yieldToTimers } from "node:timers/promises";
 import { parsePostgresUrl } from "../../../app/src/config";
 import { logicalShardOf } from "../../../app/src/sharding/ids";
+import { DIRECTORY_SHARD } from "../../../app/src/sharding/router";
+import { parseShardMap } from "../../../app/src/sharding/shardMap";
 import { clientConfig, reshard, ReshardRefused } from "../../../app/src/sharding/reshard";
 import { CookieJar } from "../support/helpers";
 import { needServices, uniqueName } from "../support/services";
@@ -337,3 +339,128 @@ describe("resharding online", { skip: services.skip }, () => {
     }
   });
 });
+
+// The chapter's celebrity problem: one user's logical shard draws far more traffic than the rest.
+// The remedy: a physical shard of its own (added empty, as `database.shards` + 1 adds one), and
+// the same reshard command moving that logical shard alone.
+describe(
+  "a hot logical shard moves alone onto a physical shard of its own",
+  {
+    skip: services.skip,
+  },
+  () => {
+    const EMPTY_SHARD = 2;
+    let s: ShardedStack;
+
+    before(async () => {
+      // Physical shard 2 just added: every logical shard still on 0 and 1.
+      s = await startShardedStack(services.env().databaseUrl, {
+        seedMap: parseShardMap("0-4095:0,4096-8191:1", PHYSICAL_SHARDS),
+      });
+    });
+    after(async () => {
+      await s?.close();
+    });
+
+    async function signUpAndIn(): Promise<{ id: string; userId: string; jar: CookieJar }> {
+      const name = uniqueName("star");
+      const email = `${name}@example.com`;
+      const created = await s.service.app.inject({
+        method: "POST",
+        url: "/users",
+        payload: { name, email, password: PASSWORD },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const signIn = await s.service.app.inject({
+        method: "POST",
+        url: "/sessions",
+        payload: { email, password: PASSWORD },
+      });
+      assert.equal(signIn.statusCode, 201);
+      const jar = new CookieJar();
+      jar.store(signIn.headers["set-cookie"]);
+      const id = created.json<{ id: string }>().id;
+      const [entry] = await s.sql(
+        0,
+        "SELECT user_id::text AS user_id FROM user_public_ids WHERE public_id = $1",
+        [id],
+      );
+      return { id, userId: entry!.user_id as string, jar };
+    }
+
+    const logicalShardsOn = async (shard: number) =>
+      (await s.sql(shard, "SELECT DISTINCT logical_shard_of(id) AS l FROM users ORDER BY 1")).map(
+        (row) => row.l as number,
+      );
+
+    it("GIVEN a celebrity read far more than anyone WHEN the report names its logical shard and it moves alone to the empty shard THEN that shard holds it alone, its reads stay in the cache, and no one else moved", async () => {
+      const fans: { id: string; userId: string; jar: CookieJar }[] = [];
+      for (let index = 0; index < 6; index += 1) fans.push(await signUpAndIn());
+      const celebrity = await signUpAndIn();
+      const hot = logicalShardOf(celebrity.userId);
+      const home = s.shards.physicalShardOf(hot);
+      assert.notEqual(home, EMPTY_SHARD);
+      assert.deepEqual(await logicalShardsOn(EMPTY_SHARD), [], "the added shard starts empty");
+
+      // The celebrity's reads: the first fills the cache, the rest never reach a database.
+      s.shards.takeHotShards(1); // count from here
+      const first = await s.service.app.inject({ method: "GET", url: `/users/${celebrity.id}` });
+      assert.equal(first.statusCode, 200);
+      const readsBefore = [...s.reads];
+      for (let index = 0; index < 50; index += 1) {
+        const read = await s.service.app.inject({ method: "GET", url: `/users/${celebrity.id}` });
+        assert.equal(read.body, first.body);
+      }
+      for (const fan of fans)
+        await s.service.app.inject({ method: "GET", url: `/users/${fan.id}` });
+      assert.deepEqual(
+        s.reads.map((count, shard) => count - readsBefore[shard]!),
+        s.reads.map(
+          (_, shard) =>
+            fans.filter((fan) => s.shards.physicalShardOf(logicalShardOf(fan.userId)) === shard)
+              .length + (shard === DIRECTORY_SHARD ? fans.length : 0),
+        ),
+        "each fan's first read asks the directory, then its shard, once; the celebrity's 50 reach neither",
+      );
+      const [hottest] = s.shards.takeHotShards(3);
+      assert.equal(
+        hottest?.logicalShard,
+        hot,
+        "the top-N report names the celebrity's shard first",
+      );
+
+      const before = new Map(
+        fans.map((fan) => [fan.id, s.shards.physicalShardOf(logicalShardOf(fan.userId))]),
+      );
+      const report = await reshard({
+        shards: s.urls.map((url) => clientConfig(parsePostgresUrl("shard", url, undefined))),
+        move: [hottest.logicalShard],
+        to: EMPTY_SHARD,
+        graceMs: 500,
+      });
+      assert.equal(report.source, home);
+      await s.shards.refresh();
+
+      assert.equal(s.shards.physicalShardOf(hot), EMPTY_SHARD);
+      assert.deepEqual(await logicalShardsOn(EMPTY_SHARD), [hot], "the celebrity's shard alone");
+      assert.ok(!(await logicalShardsOn(home)).includes(hot), "and no copy left at home");
+      for (const fan of fans) {
+        assert.equal(s.shards.physicalShardOf(logicalShardOf(fan.userId)), before.get(fan.id));
+      }
+      // Writes go to the new shard and reads see them.
+      const renamed = await s.service.app.inject({
+        method: "PATCH",
+        url: `/users/${celebrity.id}`,
+        headers: { cookie: celebrity.jar.header() },
+        payload: { name: "Celebrity, moved" },
+      });
+      assert.equal(renamed.statusCode, 200, renamed.body);
+      const [row] = await s.sql(EMPTY_SHARD, "SELECT name FROM users WHERE id = $1", [
+        celebrity.userId,
+      ]);
+      assert.equal(row?.name, "Celebrity, moved");
+      const read = await s.service.app.inject({ method: "GET", url: `/users/${celebrity.id}` });
+      assert.equal(read.json<{ name: string }>().name, "Celebrity, moved");
+    });
+  },
+);

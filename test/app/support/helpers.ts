@@ -161,3 +161,22 @@ export async function makePng(width = 320, height = 240): Promise<Buffer> {
     .png()
     .toBuffer();
 }
+
+/** A sign-up body, as POST /users takes it. */
+export interface NewUser {
+  name: string;
+  email: string;
+  password: string;
+}
+
+/**
+ * Sign-up bodies no earlier call of this factory made: `<name> 1`, `<emailPrefix>1@example.com`,
+ * then 2, 3…, all with `password`; one factory per test file keeps its accounts apart.
+ */
+export function newUsers(name: string, emailPrefix: string, password: string): () => NewUser {
+  let counter = 0;
+  return () => {
+    counter += 1;
+    return { name: `${name} ${counter}`, email: `${emailPrefix}${counter}@example.com`, password };
+  };
+}

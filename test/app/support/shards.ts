@@ -3,7 +3,8 @@
 // TEST_DATABASE_SHARD_URLS every physical shard is a schema of TEST_DATABASE_URL's database.
 import pg from "pg";
 import { Shards } from "../../../app/src/sharding/router";
-import type { Database } from "../../../app/src/tiers/database";
+import type { ShardMap } from "../../../app/src/sharding/shardMap";
+import type { Database, QueryFn } from "../../../app/src/tiers/database";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
@@ -24,6 +25,8 @@ export interface ShardedStack {
   /** Scoped URLs of the physical shards, by number. */
   urls: string[];
   physical: Database[];
+  /** Queries each physical shard has answered through its reader (reads, not writes). */
+  reads: number[];
   shards: Shards;
   files: LocalFileStore;
   service: ServiceApp;
@@ -32,7 +35,29 @@ export interface ShardedStack {
   close(): Promise<void>;
 }
 
-export async function startShardedStack(databaseUrl: string): Promise<ShardedStack> {
+/** Counts every reader query of `database` into `reads[shard]`. */
+function countingReads(database: Database, reads: number[], shard: number): Database {
+  const reader: QueryFn = (text, params) => {
+    reads[shard]! += 1;
+    return database.reader(text, params);
+  };
+  return new Proxy(database, {
+    get: (target, key) => {
+      if (key === "reader") return reader;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * `seedMap`: the live map the directory starts with (default: an even split), e.g. one that leaves
+ * a physical shard empty, as a newly added shard is.
+ */
+export async function startShardedStack(
+  databaseUrl: string,
+  options: { seedMap?: ShardMap } = {},
+): Promise<ShardedStack> {
   const instances = shardInstanceUrls();
   const schemas = await Promise.all(
     Array.from({ length: PHYSICAL_SHARDS }, (_, shard) =>
@@ -44,16 +69,22 @@ export async function startShardedStack(databaseUrl: string): Promise<ShardedSta
   );
   const logs = captureLogs();
   // A generous connect timeout: bursts of sign-ups open many connections at once on a busy machine.
-  const physical = urls.map((url) =>
-    openPostgres({
-      writer: parsePostgresUrl("TEST_DATABASE_URL", url, undefined),
-      readers: [],
-      logger: logs.logger,
-      connectTimeoutMs: 10_000,
-    }),
+  const reads = urls.map(() => 0);
+  const physical = urls.map((url, shard) =>
+    countingReads(
+      openPostgres({
+        writer: parsePostgresUrl("TEST_DATABASE_URL", url, undefined),
+        readers: [],
+        logger: logs.logger,
+        connectTimeoutMs: 10_000,
+      }),
+      reads,
+      shard,
+    ),
   );
   const shards = new Shards({
     physical,
+    seedMap: options.seedMap,
     logger: logs.logger,
     pollIntervalMs: 100,
     movedRetryMs: 10_000,
@@ -82,6 +113,7 @@ export async function startShardedStack(databaseUrl: string): Promise<ShardedSta
   return {
     urls,
     physical,
+    reads,
     shards,
     files,
     service,
