@@ -44,13 +44,12 @@ export interface CdnProviders {
   usEast1: aws.Provider;
 }
 
-export interface CdnArgs {
-  /**
-   * The account the resources live in (components/awsContext.ts).
-   * @default looked up through each resource's provider (STS in its region)
-   */
-  account?: AwsAccount;
-  providers: CdnProviders;
+/**
+ * The CloudFront distribution in front of the buckets (stage 4 on, README: The path). Adding it to
+ * a stack that has the buckets adds resources and updates the buckets' and keys' policies in place
+ * (CloudFront's read grants); removing it deletes the distribution only.
+ */
+export interface CdnDistributionArgs {
   /**
    * The app's static build: `manifest.json` (source name → content-hashed name), the hashed files,
    * and `index.html`. Checked before anything is created.
@@ -66,18 +65,39 @@ export interface CdnArgs {
   /** How long browsers and edges keep the entry files (index.html, manifest.json). */
   entryTtlSeconds: number;
   /**
+   * A name of its own (e.g. static.example.com) in a zone: adds a us-east-1 certificate, TLS 1.2
+   * (2021 ciphers) as the minimum, and A/AAAA aliases. Unset: the distribution's cloudfront.net name.
+   */
+  customDomain?: { name: string; zoneId: pulumi.Input<string> };
+  /**
+   * Put TTLs on the cache behaviour (`forwardedValues`) instead of a cache policy, for AWS
+   * emulators that do not implement cache policies (moto).
+   * @default false
+   */
+  useLegacyCacheSettings?: boolean;
+  /**
+   * The ARN of a CLOUDFRONT-scope AWS WAF web ACL (in us-east-1) to put in front of the
+   * distribution (its `webAclId`). Changing it updates the distribution in place.
+   */
+  webAclArn?: pulumi.Input<string>;
+}
+
+export interface CdnArgs {
+  /**
+   * The account the resources live in (components/awsContext.ts).
+   * @default looked up through each resource's provider (STS in its region)
+   */
+  account?: AwsAccount;
+  providers: CdnProviders;
+  /**
    * The app's origins, allowed to PUT (presigned uploads) and GET the bucket from the browser.
    * Empty: no CORS rules at all.
    * @example ["https://app.example.com"]
    */
   corsAllowedOrigins: pulumi.Input<string>[];
   /**
-   * A name of its own (e.g. static.example.com) in a zone: adds a us-east-1 certificate, TLS 1.2
-   * (2021 ciphers) as the minimum, and A/AAAA aliases. Unset: the distribution's cloudfront.net name.
-   */
-  customDomain?: { name: string; zoneId: pulumi.Input<string> };
-  /**
-   * Replicate the bucket to the secondary region and fail over to it when the primary's S3 errors.
+   * Replicate the bucket to the secondary region (and, with a distribution, fail over to it when
+   * the primary's S3 errors).
    * @default true
    */
   enableReplication?: boolean;
@@ -93,12 +113,6 @@ export interface CdnArgs {
    */
   uploadsTo?: "primary" | "replica";
   /**
-   * Put TTLs on the cache behaviour (`forwardedValues`) instead of a cache policy, for AWS
-   * emulators that do not implement cache policies (moto).
-   * @default false
-   */
-  useLegacyCacheSettings?: boolean;
-  /**
    * Let `pulumi destroy` delete the buckets with everything in them, users' uploads included.
    * For dev stacks; without it, the buckets (with their guards and encryption) and their KMS keys
    * are retained on delete: S3 refuses to delete a bucket holding objects, and a key scheduled for
@@ -107,10 +121,11 @@ export interface CdnArgs {
    */
   forceDestroy?: boolean;
   /**
-   * The ARN of a CLOUDFRONT-scope AWS WAF web ACL (in us-east-1) to put in front of the
-   * distribution (its `webAclId`). Changing it updates the distribution in place.
+   * CloudFront in front of the buckets. Unset: the buckets alone (stages 1-3), and the app serves
+   * its public files and its page itself.
+   * @default undefined
    */
-  webAclArn?: pulumi.Input<string>;
+  distribution?: CdnDistributionArgs;
   /** Change the arguments of a child resource before it is created. */
   transform?: {
     bucket?: Transform<aws.s3.BucketArgs>;
@@ -123,57 +138,75 @@ export interface CdnArgs {
  * @returns the problems found, each naming the argument and the fix; empty when valid.
  */
 export function validateCdnArgs(args: CdnArgs): string[] {
-  const problems = staticFilesProblems(args.staticFilesDir, "staticFilesDir");
-  for (const key of ["defaultTtlSeconds", "maxTtlSeconds", "entryTtlSeconds"] as const) {
-    if (!Number.isInteger(args[key]) || args[key] < 0) {
-      problems.push(`${key}: ${args[key]} must be a whole number of seconds, 0 or more`);
-    }
-  }
-  if (args.defaultTtlSeconds > args.maxTtlSeconds) {
-    problems.push(
-      `defaultTtlSeconds: ${args.defaultTtlSeconds} is above maxTtlSeconds (${args.maxTtlSeconds}); lower it or raise maxTtlSeconds`,
-    );
-  }
+  const problems: string[] = [];
   if (args.uploadsTo === "replica" && args.enableReplication === false) {
     problems.push(
       `uploadsTo: "replica" needs the replica bucket; set enableReplication to true or uploadsTo to "primary"`,
     );
   }
-  if (args.customDomain !== undefined) {
+  const cdn = args.distribution;
+  if (cdn === undefined) return problems;
+  problems.push(...staticFilesProblems(cdn.staticFilesDir, "distribution.staticFilesDir"));
+  for (const key of ["defaultTtlSeconds", "maxTtlSeconds", "entryTtlSeconds"] as const) {
+    if (!Number.isInteger(cdn[key]) || cdn[key] < 0) {
+      problems.push(
+        `distribution.${key}: ${cdn[key]} must be a whole number of seconds, 0 or more`,
+      );
+    }
+  }
+  if (cdn.defaultTtlSeconds > cdn.maxTtlSeconds) {
     problems.push(
-      ...domainNameProblems("customDomain.name", args.customDomain.name, "static.example.com"),
+      `distribution.defaultTtlSeconds: ${cdn.defaultTtlSeconds} is above maxTtlSeconds (${cdn.maxTtlSeconds}); lower it or raise maxTtlSeconds`,
+    );
+  }
+  if (cdn.customDomain !== undefined) {
+    problems.push(
+      ...domainNameProblems(
+        "distribution.customDomain.name",
+        cdn.customDomain.name,
+        "static.example.com",
+      ),
     );
   }
   return problems;
 }
 
 /**
- * The CDN for static files and users' uploads: a private, versioned, encrypted S3 bucket (with a
- * replica in the secondary region) behind CloudFront, which alone may read it (Origin Access
- * Control) and fails over to the replica when the primary's S3 errors.
+ * Users' files and the CDN in front of them: a private, versioned, encrypted S3 bucket (with a
+ * replica in the secondary region) for the app's uploads and thumbnails at every stage, and, with
+ * `distribution` (stage 4 on), CloudFront for the static page and the thumbnails, which alone may
+ * read the buckets (Origin Access Control) and fails over to the replica when the primary's S3
+ * errors. Without a distribution the app serves its page and its thumbnails itself.
  *
+ * - The bucket and its guards, keys, replication and CORS do not depend on `distribution`: adding
+ *   or removing it never replaces them (test/stack/stages.test.ts proves it over the synth).
  * - The static build is uploaded under its content-hashed names with a year's immutable caching;
  *   index.html and manifest.json get `entryTtlSeconds` and are invalidated when they change.
  * - HTTPS only (HTTP redirects), compressed, IPv6, HTTP/3; TLS 1.2 (2021 ciphers) as the minimum
  *   on a custom domain.
  * - Encrypted with SSE-KMS under a customer-managed key per region (with S3 bucket keys), whose
- *   policy lets CloudFront decrypt for this distribution only; replicas are re-encrypted under
- *   the replica's key. Each bucket logs its requests (`logServerAccess`).
+ *   policy lets CloudFront decrypt for this distribution only (once it exists); replicas are
+ *   re-encrypted under the replica's key. Each bucket logs its requests (`logServerAccess`).
  * - `grantReadWrite` lets the app's role read and write its prefixes (uploads/, thumbnails/).
  *
  * `/api/*` is not routed through this distribution: the app's API lives at the root of
  * `app.<domain>`, which GeoDNS sends straight to the regional load balancers, so regional routing
  * and failover stay in one place (Route53); the CDN serves static files and thumbnails only.
  *
+ * The component keeps its type and child names from when it was the CDN alone, so stacks deployed
+ * with a CDN keep their buckets' URNs (Pulumi would otherwise delete and recreate them).
+ *
  * @example
  * ```ts
  * const cdn = new Cdn("cdn", {
  *   providers: { primary, secondary, usEast1 },
- *   staticFilesDir: "app/public/dist",
- *   priceClass: "PriceClass_100",
- *   defaultTtlSeconds: 86400, maxTtlSeconds: 31536000, entryTtlSeconds: 60,
  *   corsAllowedOrigins: ["https://app.example.com"],
- *   customDomain: { name: "static.example.com", zoneId: zone.zoneId },
+ *   distribution: {
+ *     staticFilesDir: "app/public/dist",
+ *     priceClass: "PriceClass_100",
+ *     defaultTtlSeconds: 86400, maxTtlSeconds: 31536000, entryTtlSeconds: 60,
+ *     customDomain: { name: "static.example.com", zoneId: zone.zoneId },
+ *   },
  * });
  * cdn.grantReadWrite("web-primary", webRole.name);
  * ```
@@ -181,9 +214,9 @@ export function validateCdnArgs(args: CdnArgs): string[] {
  * The invalidation runs with the deploying machine's AWS credentials (the AWS SDK's default chain),
  * not the aws provider's settings.
  *
- * Cost: CloudFront about $0.085 per GB and $0.01 per 10,000 HTTPS requests (North America and
- * Europe); S3 $0.023 per GB-month, twice with the replica, plus $0.02 per GB replicated. An idle
- * dev stack costs cents a month.
+ * Cost: S3 $0.023 per GB-month, twice with the replica, plus $0.02 per GB replicated, and $1 a
+ * month per KMS key; with the distribution, CloudFront about $0.085 per GB and $0.01 per 10,000
+ * HTTPS requests (North America and Europe). Idle, it costs its keys ($1 a month each) and cents.
  */
 export class Cdn extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
@@ -192,25 +225,31 @@ export class Cdn extends pulumi.ComponentResource {
   readonly replicaBucketName: pulumi.Output<string> | undefined;
   /** The bucket the app's uploads go to (`uploadsTo`), which the CDN reads the app's files from first. */
   readonly uploadsTo: "primary" | "replica";
-  readonly distributionId: pulumi.Output<string>;
-  readonly distributionArn: pulumi.Output<string>;
-  /** The name users reach: the custom domain, or the distribution's cloudfront.net name. */
-  readonly domainName: pulumi.Output<string>;
-  readonly cloudfrontDomainName: pulumi.Output<string>;
+  /** The distribution's id, ARN and names; undefined without `distribution`. */
+  readonly edge:
+    | {
+        distributionId: pulumi.Output<string>;
+        distributionArn: pulumi.Output<string>;
+        /** The name users reach: the custom domain, or the distribution's cloudfront.net name. */
+        domainName: pulumi.Output<string>;
+        cloudfrontDomainName: pulumi.Output<string>;
+      }
+    | undefined;
 
   private readonly componentName: string;
   private readonly account: AwsAccount | undefined;
   private readonly providers: CdnProviders;
   private readonly bucket: aws.s3.Bucket;
   private readonly replica: aws.s3.Bucket | undefined;
-  private readonly distribution: aws.cloudfront.Distribution;
+  private readonly distribution: aws.cloudfront.Distribution | undefined;
   private readonly kmsKey: aws.kms.Key;
   private readonly replicaKmsKey: aws.kms.Key | undefined;
 
   constructor(name: string, args: CdnArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("zero-to-millions:components:Cdn", name, {}, opts);
     throwIfInvalid("Cdn", name, validateCdnArgs(args));
-    const files = staticFilesIn(args.staticFilesDir, args.entryTtlSeconds);
+    const cdn = args.distribution;
+    const files = cdn ? staticFilesIn(cdn.staticFilesDir, cdn.entryTtlSeconds) : [];
     const tags = tierTags("cdn");
     this.componentName = name;
     this.account = args.account;
@@ -231,35 +270,13 @@ export class Cdn extends pulumi.ComponentResource {
     for (const bucket of [primary, replica]) {
       if (bucket) allowBrowserAccess(this, bucket, args.corsAllowedOrigins);
     }
-    const certificate = args.customDomain
-      ? new DnsValidatedCertificate(
-          `${name}-certificate`,
-          { domainName: args.customDomain.name, zoneId: args.customDomain.zoneId },
-          { parent: this, provider: args.providers.usEast1 },
-        )
+    this.distribution = cdn
+      ? this.createEdge(name, cdn, { primary, replica }, args, tags)
       : undefined;
-    this.distribution = createDistribution(this, name, {
-      provider: args.providers.usEast1,
-      primary,
-      replica,
-      uploadsTo: args.uploadsTo ?? "primary",
-      appFilePrefixes: PUBLIC_APP_FILE_PREFIXES,
-      rootObject: ROOT_OBJECT,
-      priceClass: args.priceClass,
-      defaultTtlSeconds: args.defaultTtlSeconds,
-      maxTtlSeconds: args.maxTtlSeconds,
-      useLegacyCacheSettings: args.useLegacyCacheSettings ?? false,
-      customDomain:
-        args.customDomain && certificate
-          ? { name: args.customDomain.name, certificateArn: certificate.certificateArn }
-          : undefined,
-      tags,
-      webAclArn: args.webAclArn,
-      transform: args.transform?.distribution,
-    });
+    // Each bucket's policy: TLS only, and with a distribution, its reads (never of the originals).
     for (const bucket of [primary, replica]) {
       if (bucket) {
-        allowDistributionOnly(this, bucket, this.distribution.arn, PRIVATE_APP_FILE_PREFIXES);
+        allowDistributionOnly(this, bucket, this.distribution?.arn, PRIVATE_APP_FILE_PREFIXES);
       }
     }
     // Keys after the distribution: their policies name it, the one reader besides the app.
@@ -280,18 +297,13 @@ export class Cdn extends pulumi.ComponentResource {
             dependsOn: encryption,
           })
         : undefined;
-    if (args.customDomain) {
-      createAliasRecords(this, name, {
-        domain: args.customDomain,
-        distribution: this.distribution,
-        provider: args.providers.usEast1,
-      });
+    if (this.distribution) {
+      const entryObjects = this.uploadStaticFiles(name, files, primary, [
+        ...encryption,
+        ...(replication ? [replication] : []),
+      ]);
+      this.invalidateEntryPaths(name, files, this.distribution, entryObjects);
     }
-    const entryObjects = this.uploadStaticFiles(name, files, primary, [
-      ...encryption,
-      ...(replication ? [replication] : []),
-    ]);
-    this.invalidateEntryPaths(name, files, entryObjects);
 
     this.bucket = primary.bucket;
     this.replica = replica?.bucket;
@@ -300,21 +312,69 @@ export class Cdn extends pulumi.ComponentResource {
     this.bucketArn = primary.bucket.arn;
     this.replicaBucketName = replica?.bucket.bucket;
     this.uploadsTo = args.uploadsTo ?? "primary";
-    this.distributionId = this.distribution.id;
-    this.distributionArn = this.distribution.arn;
-    this.cloudfrontDomainName = this.distribution.domainName;
-    this.domainName = args.customDomain
-      ? pulumi.output(args.customDomain.name)
-      : this.distribution.domainName;
+    this.edge = this.distribution
+      ? {
+          distributionId: this.distribution.id,
+          distributionArn: this.distribution.arn,
+          cloudfrontDomainName: this.distribution.domainName,
+          domainName: cdn?.customDomain
+            ? pulumi.output(cdn.customDomain.name)
+            : this.distribution.domainName,
+        }
+      : undefined;
     this.registerOutputs({
       bucketName: this.bucketName,
       bucketArn: this.bucketArn,
       replicaBucketName: this.replicaBucketName,
-      distributionId: this.distributionId,
-      distributionArn: this.distributionArn,
-      domainName: this.domainName,
-      cloudfrontDomainName: this.cloudfrontDomainName,
+      distributionId: this.edge?.distributionId,
+      distributionArn: this.edge?.distributionArn,
+      domainName: this.edge?.domainName,
+      cloudfrontDomainName: this.edge?.cloudfrontDomainName,
     });
+  }
+
+  /** The distribution with its certificate and alias records, reading the buckets through OAC. */
+  private createEdge(
+    name: string,
+    cdn: CdnDistributionArgs,
+    { primary, replica }: { primary: PrivateBucket; replica: PrivateBucket | undefined },
+    args: CdnArgs,
+    tags: Record<string, string>,
+  ): aws.cloudfront.Distribution {
+    const certificate = cdn.customDomain
+      ? new DnsValidatedCertificate(
+          `${name}-certificate`,
+          { domainName: cdn.customDomain.name, zoneId: cdn.customDomain.zoneId },
+          { parent: this, provider: args.providers.usEast1 },
+        )
+      : undefined;
+    const distribution = createDistribution(this, name, {
+      provider: args.providers.usEast1,
+      primary,
+      replica,
+      uploadsTo: args.uploadsTo ?? "primary",
+      appFilePrefixes: PUBLIC_APP_FILE_PREFIXES,
+      rootObject: ROOT_OBJECT,
+      priceClass: cdn.priceClass,
+      defaultTtlSeconds: cdn.defaultTtlSeconds,
+      maxTtlSeconds: cdn.maxTtlSeconds,
+      useLegacyCacheSettings: cdn.useLegacyCacheSettings ?? false,
+      customDomain:
+        cdn.customDomain && certificate
+          ? { name: cdn.customDomain.name, certificateArn: certificate.certificateArn }
+          : undefined,
+      tags,
+      webAclArn: cdn.webAclArn,
+      transform: args.transform?.distribution,
+    });
+    if (cdn.customDomain) {
+      createAliasRecords(this, name, {
+        domain: cdn.customDomain,
+        distribution,
+        provider: args.providers.usEast1,
+      });
+    }
+    return distribution;
   }
 
   /** The underlying resources, for what the arguments do not cover. */
@@ -378,8 +438,8 @@ export class Cdn extends pulumi.ComponentResource {
 
   /**
    * A bucket's key, in its region: the app's roles use it through S3 (`grantReadWrite`), the
-   * replication role through its IAM policy, and CloudFront reads through OAC for this
-   * distribution only (CloudFront Developer Guide, "Restricting access to an Amazon S3 origin":
+   * replication role through its IAM policy, and CloudFront (once the distribution exists) reads
+   * through OAC for this distribution only (CloudFront Developer Guide, "Restricting access to an Amazon S3 origin":
    * SSE-KMS needs kms:Decrypt for cloudfront.amazonaws.com with the distribution as SourceArn).
    */
   private createBucketKey(
@@ -390,14 +450,17 @@ export class Cdn extends pulumi.ComponentResource {
   ) {
     return createKmsKey(this, name, {
       description: `${name}: static files and users' uploads`,
-      users: [
-        {
-          sid: "CloudFrontReadsThroughOac",
-          principal: { Service: "cloudfront.amazonaws.com" },
-          actions: ["kms:Decrypt"],
-          condition: { StringEquals: { "aws:SourceArn": this.distribution.arn } },
-        },
-      ],
+      // Without a distribution, no service reads the key as itself; with one, that one alone.
+      users: this.distribution
+        ? [
+            {
+              sid: "CloudFrontReadsThroughOac",
+              principal: { Service: "cloudfront.amazonaws.com" },
+              actions: ["kms:Decrypt"],
+              condition: { StringEquals: { "aws:SourceArn": this.distribution.arn } },
+            },
+          ]
+        : [],
       alias: true,
       retainOnDelete,
       provider,
@@ -466,12 +529,13 @@ export class Cdn extends pulumi.ComponentResource {
   private invalidateEntryPaths(
     name: string,
     files: readonly StaticFile[],
+    distribution: aws.cloudfront.Distribution,
     entryObjects: aws.s3.BucketObjectv2[],
   ): void {
     new CloudFrontInvalidation(
       `${name}-invalidation`,
       {
-        distributionId: this.distribution.id,
+        distributionId: distribution.id,
         paths: ENTRY_PATHS,
         contentHash: entryContentHash(files),
       },

@@ -1,7 +1,7 @@
 /**
- * The CDN's private S3 bucket: versioned, encrypted under a customer-managed key, no ACLs, every public path blocked,
+ * The private S3 bucket of users' files (and the CDN's static files): versioned, encrypted under a customer-managed key, no ACLs, every public path blocked,
  * old versions and abandoned uploads expired; its cross-region replication, its CORS rules for
- * browser uploads, and the policy that lets one CloudFront distribution alone read it.
+ * browser uploads, and its policy (TLS only; with a CDN, one CloudFront distribution alone reads it).
  *
  * These are functions creating children of the calling component (`parent`), not a component of
  * their own, so the resources keep the names and URNs they had inside `Cdn`.
@@ -297,23 +297,22 @@ export function allowBrowserAccess(
 }
 
 /**
- * Only the distribution `distributionArn` may read the bucket, never under `privatePrefixes`, and
- * only over TLS (`${target.name}-policy`).
+ * The bucket's policy (`${target.name}-policy`): requests without TLS are denied, and with a
+ * distribution, `distributionArn` alone among services may read it, never under `privatePrefixes`.
+ * Without one (stages below the CDN) only the account's roles with their own grants read it; the
+ * distribution's statements join the same policy in place when it comes.
  */
 export function allowDistributionOnly(
   parent: pulumi.Resource,
   target: PrivateBucket,
-  distributionArn: pulumi.Input<string>,
+  distributionArn: pulumi.Input<string> | undefined,
   privatePrefixes: readonly string[] = [],
 ): void {
   const { bucket } = target;
-  new aws.s3.BucketPolicy(
-    `${target.name}-policy`,
-    {
-      bucket: bucket.id,
-      policy: pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
+  const cloudFrontReads =
+    distributionArn === undefined
+      ? []
+      : [
           {
             Sid: "CloudFrontReadsThroughOac",
             Effect: "Allow",
@@ -336,6 +335,15 @@ export function allowDistributionOnly(
                 },
               ]
             : []),
+        ];
+  new aws.s3.BucketPolicy(
+    `${target.name}-policy`,
+    {
+      bucket: bucket.id,
+      policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          ...cloudFrontReads,
           {
             Sid: "DenyInsecureTransport",
             Effect: "Deny",

@@ -374,14 +374,16 @@ export const VARIABLES = {
   ASSETS_BUCKET: variable({
     name: "ASSETS_BUCKET",
     delivery: "environment",
-    meaning: "the S3 bucket for uploads and thumbnails (together with CDN_DOMAIN)",
+    meaning:
+      "the S3 bucket for uploads and thumbnails (every stage); without CDN_DOMAIN the app serves public thumbnails from it at /files/thumbnails/",
     example: "zero-to-millions-assets",
     parse: text,
   }),
   CDN_DOMAIN: variable({
     name: "CDN_DOMAIN",
     delivery: "environment",
-    meaning: "the CloudFront domain that serves the bucket (thumbnail links)",
+    meaning:
+      "the CloudFront domain that serves the bucket's thumbnails (stage 4 on; needs ASSETS_BUCKET)",
     example: "d123.cloudfront.net",
     parse: (value) => {
       if (!HOST_NAME.test(value)) {
@@ -671,11 +673,13 @@ export const MIGRATE_SECRETS = ["DATABASE_PASSWORD"] as const satisfies readonly
 /**
  * The variables of the tiers a stack may leave out (README: The path), by tier: the stack omits
  * them when the tier is absent, and the app falls back to its in-process implementation (cache
- * and sessions in memory, files on the task's disk, jobs in the web process).
+ * and sessions in memory, files on the task's disk, jobs in the web process). The stack sets the
+ * files tier at every stage; the cdn tier, only with the CDN (the app then serves thumbnails itself).
  */
 export const TIER_VARIABLES = {
   cache: ["REDIS_URL", "REDIS_IAM_USER", "REDIS_IAM_CACHE_ID"],
-  cdn: ["ASSETS_BUCKET", "ASSETS_BUCKET_REGION", "CDN_DOMAIN"],
+  files: ["ASSETS_BUCKET", "ASSETS_BUCKET_REGION"],
+  cdn: ["CDN_DOMAIN"],
   queue: ["QUEUE_URL"],
 } as const satisfies Record<string, readonly VariableName[]>;
 export type Tier = keyof typeof TIER_VARIABLES;

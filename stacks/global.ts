@@ -236,44 +236,51 @@ export function createCdnWebAcl(
   );
 }
 
-export function createCdn(
+/**
+ * The users' files bucket (with its replica in the secondary region) at every stage, and the CDN
+ * in front of it with `cdn.enabled` (stage 4 on). One component either way, so the CDN joins and
+ * leaves without touching the buckets, and stacks deployed with a CDN keep their URNs.
+ */
+export function createFiles(
   config: StackConfig,
   providers: Providers,
   zone: DnsZone | undefined,
   webAcl: WebAcl | undefined,
 ): Cdn {
   const appDomain = appDomainName(config);
+  // Where the emulator lacks CloudFront origin groups, no replica: the emulator stacks keep the
+  // shape they had. One region: no second region to replicate to.
+  const replicated = serves(config, "cloudFrontOriginGroups") && config.regions.count === 2;
   return new Cdn("assets", {
     providers,
     account: providers.account,
-    // Built here, as part of the program: a fresh clone previews without a separate build step.
-    staticFilesDir: buildStaticSite(STATIC_SITE_BUILD),
-    priceClass: config.cdn.priceClass,
-    defaultTtlSeconds: config.cdn.defaultTtlSeconds,
-    maxTtlSeconds: config.cdn.maxTtlSeconds,
-    entryTtlSeconds: config.cdn.entryTtlSeconds,
     forceDestroy: config.cdn.forceDestroy,
-    ...(webAcl ? { webAclArn: webAcl.arn } : {}),
-    // Where the emulator lacks them: no replica bucket to fail over to, TTLs on the behaviour.
-    // One region: no second region to fail over to (the replica bucket comes with regions.count 2).
-    enableReplication: serves(config, "cloudFrontOriginGroups") && config.regions.count === 2,
+    enableReplication: replicated,
     // Uploads go to the bucket of the region holding the writer (assetsBucketFor), read first.
-    uploadsTo:
-      config.database.writerRegion === "secondary" &&
-      serves(config, "cloudFrontOriginGroups") &&
-      config.regions.count === 2
-        ? "replica"
-        : "primary",
-    useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
+    uploadsTo: config.database.writerRegion === "secondary" && replicated ? "replica" : "primary",
     // Browsers upload photos straight to the bucket with presigned URLs from the app's origin.
     // Without a domain the origins are the load balancers' generated names, which do not exist
     // yet here; the presigned signature still authorizes each upload on its own.
     corsAllowedOrigins: appDomain ? [`https://${appDomain}`] : ["*"],
-    ...(zone && config.dns.domain
+    ...(config.cdn.enabled
       ? {
-          customDomain: {
-            name: `${config.cdn.recordName}.${config.dns.domain}`,
-            zoneId: zone.zoneId,
+          distribution: {
+            // Built here, as part of the program: a fresh clone previews without a separate build step.
+            staticFilesDir: buildStaticSite(STATIC_SITE_BUILD),
+            priceClass: config.cdn.priceClass,
+            defaultTtlSeconds: config.cdn.defaultTtlSeconds,
+            maxTtlSeconds: config.cdn.maxTtlSeconds,
+            entryTtlSeconds: config.cdn.entryTtlSeconds,
+            ...(webAcl ? { webAclArn: webAcl.arn } : {}),
+            useLegacyCacheSettings: !serves(config, "cloudFrontCachePolicies"),
+            ...(zone && config.dns.domain
+              ? {
+                  customDomain: {
+                    name: `${config.cdn.recordName}.${config.dns.domain}`,
+                    zoneId: zone.zoneId,
+                  },
+                }
+              : {}),
           },
         }
       : {}),
@@ -485,7 +492,7 @@ export function createGeoDns(
  */
 export function createEdgeAudit(
   config: StackConfig,
-  cdn: Cdn | undefined,
+  cdn: Cdn["edge"],
   zone: DnsZone | undefined,
   providers: Providers,
   logsKey: aws.kms.Key,
@@ -522,7 +529,7 @@ function ownZoneOf(zone: DnsZone | undefined): zone is DnsZone {
 
 export function createGlobalObservability(
   config: StackConfig,
-  cdn: Cdn | undefined,
+  cdn: Cdn["edge"],
   cdnWebAcl: WebAcl | undefined,
   dns: GeoDns | undefined,
   providers: Providers,

@@ -1,10 +1,10 @@
 /**
  * The program's entry: read and validate the stack's config (before any resource exists), then
- * build what spans the regions first (zone, image, CDN), each region (the one holding the
+ * build what spans the regions first (zone, image, users' files bucket and CDN), each region (the one holding the
  * database writer first, since the other writes to it), the links between them, GeoDNS in front
  * of them, and the global dashboard; export what users need. Only what the tier switches enable
  * is built (README: The path): one region has no peering, and GeoDNS only its default record; no
- * CDN, no buckets or global dashboard.
+ * CDN, no distribution or global dashboard (the users' files bucket exists at every stage).
  *
  * On LocalStack's free plan (the localstack environment's `localstack-free` emulator) only the
  * networks, their peering and the zone are built: the other tiers need APIs that plan lacks.
@@ -17,7 +17,7 @@ import { deploysEveryTier, edgeAuditSkippedReason, serves } from "./emulator";
 import {
   connectRegions,
   createAppCertificates,
-  createCdn,
+  createFiles,
   createEdgeAudit,
   createEdgeLogsKey,
   createCookieSigningKey,
@@ -98,7 +98,9 @@ function deployEverything(config: StackConfig) {
   const edgeLogsKey = createEdgeLogsKey(config, providers, zone);
   // No CDN, no web ACL in front of it.
   const cdnWebAcl = createCdnWebAcl(config, providers, edgeLogsKey);
-  const cdn = config.cdn.enabled ? createCdn(config, providers, zone, cdnWebAcl) : undefined;
+  // Users' files live in S3 at every stage; the CDN (cdn.enabled) reads the same buckets.
+  const files = createFiles(config, providers, zone, cdnWebAcl);
+  const cdn = files.edge;
   // One region: the table without a replica, one queue that this region's writes publish to.
   const sessions = createSessionStore(config, providers);
   const invalidationQueues = createInvalidationQueues(config, providers);
@@ -122,7 +124,8 @@ function deployEverything(config: StackConfig) {
         region: config.regions[role],
         config,
         image,
-        ...(cdn ? { assets: { ...assetsBucketFor(config, cdn), cdnDomain: cdn.domainName } } : {}),
+        files: assetsBucketFor(config, files),
+        ...(cdn ? { cdnDomain: cdn.domainName } : {}),
         sessionsTableName: sessions.tableName,
         invalidations: { queue: invalidationQueue, publishUrls },
         ...(certificate && appDomain
@@ -152,18 +155,16 @@ function deployEverything(config: StackConfig) {
   const grants = shareRegionalState(config, regions, sessions);
   for (const r of Object.values(regions)) {
     const regionGrants = grants[r.role] ?? { web: [], workers: [] };
-    if (cdn) {
-      regionGrants.web.push(cdn.grantReadWrite(`${r.role}-web-assets`, r.web.taskRoleName));
-      if (r.workers) {
-        regionGrants.workers.push(
-          cdn.grantReadWrite(`${r.role}-workers-assets`, r.workers.taskRoleName),
-        );
-      }
+    regionGrants.web.push(files.grantReadWrite(`${r.role}-web-assets`, r.web.taskRoleName));
+    if (r.workers) {
+      regionGrants.workers.push(
+        files.grantReadWrite(`${r.role}-workers-assets`, r.workers.taskRoleName),
+      );
     }
     // Every grant of a region's task roles exists: its services may start (and wait for them).
     r.startServices(regionGrants);
     // The assets bucket of each region logs its requests into that region's access-log bucket.
-    if (r.accessLogs) cdn?.logServerAccess(r.role, r.accessLogs.serverAccessLogs);
+    if (r.accessLogs) files.logServerAccess(r.role, r.accessLogs.serverAccessLogs);
   }
 
   // GeoDNS at every stage with a domain: one region gets the routed default record alone (no
@@ -198,7 +199,7 @@ function deployEverything(config: StackConfig) {
     publicUrl: geoDns ? pulumi.interpolate`https://${geoDns.fqdn}` : primary.web.url,
     imageUri: pulumi.output(images.primary),
     cdnDomain: cdn?.domainName ?? noCdn,
-    assetsBucket: cdn?.bucketName ?? noCdn,
+    assetsBucket: files.bucketName,
     regions: Object.fromEntries(Object.values(regions).map((r) => [r.role, r.summary()])),
     globalDashboardUrl:
       globalObservability?.dashboardUrl ??

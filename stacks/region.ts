@@ -88,13 +88,10 @@ export interface RegionArgs {
   region: string;
   config: StackConfig;
   image: pulumi.Input<string>;
-  /** The CDN's bucket and domain, when the stack has a CDN (else uploads stay on the task's disk). */
-  assets?: {
-    /** The bucket of the region holding the writer, and that region. */
-    bucketName: pulumi.Input<string>;
-    bucketRegion: string;
-    cdnDomain: pulumi.Input<string>;
-  };
+  /** The users' files bucket of the region holding the writer, and that region (every stage). */
+  files: { bucketName: pulumi.Input<string>; bucketRegion: string };
+  /** The CDN's domain, when the stack has a CDN (else the app serves its thumbnails itself). */
+  cdnDomain?: pulumi.Input<string>;
   /** The sessions global table's name (the same in every region; the app uses its own region's copy). */
   sessionsTableName: pulumi.Input<string>;
   /**
@@ -727,13 +724,9 @@ export class Region extends pulumi.ComponentResource {
               REDIS_IAM_CACHE_ID: this.cache.replicationGroupId,
             }
           : {}),
-        ...(args.assets
-          ? {
-              ASSETS_BUCKET: args.assets.bucketName,
-              ASSETS_BUCKET_REGION: args.assets.bucketRegion,
-              CDN_DOMAIN: args.assets.cdnDomain,
-            }
-          : {}),
+        ASSETS_BUCKET: args.files.bucketName,
+        ASSETS_BUCKET_REGION: args.files.bucketRegion,
+        ...(args.cdnDomain === undefined ? {} : { CDN_DOMAIN: args.cdnDomain }),
         CACHE_INVALIDATION_QUEUE_URL: this.invalidations.queueUrl,
         CACHE_INVALIDATION_PUBLISH_URLS: pulumi
           .all(args.invalidations.publishUrls)

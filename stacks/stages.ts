@@ -26,7 +26,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 1,
     step: "single server, data tier apart",
-    adds: "one region; one web task that also runs the jobs (role `all`; a job in hand is lost if the task stops), behind an HTTPS load balancer; a PostgreSQL writer on RDS (backups, encrypted, IAM login, a migrate task); sessions in a DynamoDB table (no replica); a cache-invalidation queue; cache, rate limits and uploads in the task",
+    adds: "one region; one web task that also runs the jobs (role `all`; a job in hand is lost if the task stops), behind an HTTPS load balancer; a PostgreSQL writer on RDS (backups, encrypted, IAM login, a migrate task); sessions in a DynamoDB table (no replica); a cache-invalidation queue; users' uploads and thumbnails in a private, encrypted, versioned S3 bucket (the app serves the thumbnails); cache and rate limits in the task",
     before: {},
   },
   {
@@ -44,7 +44,7 @@ export const STAGES: readonly Stage[] = [
   {
     stage: 4,
     step: "CDN",
-    adds: "CloudFront and private S3 buckets: the page from the edge, uploads out of the task's disk",
+    adds: "CloudFront in front of the users' files bucket: the page and the thumbnails from the edge",
     before: { cdn: { enabled: false } },
   },
   {
@@ -128,14 +128,15 @@ export const STATEFUL_SWITCHES: readonly {
   },
   {
     key: "cdn.enabled",
+    // The users' files buckets exist at every stage: turning the CDN off leaves them in the stack.
     holds:
-      "the distribution; the asset buckets (uploads, thumbnails) are left in AWS, out of the stack, unless cdn.forceDestroy",
+      "the CloudFront distribution (links to it in cached pages break; the files buckets stay, as at every stage)",
     amount: (c) => Number(c.cdn.enabled),
   },
   {
     key: "regions.count",
     holds:
-      "the secondary region's database replica and cache; its asset bucket is left in AWS, out of the stack, unless cdn.forceDestroy",
+      "the secondary region's database replica and cache; its files bucket (the replica of users' uploads) is left in AWS, out of the stack, unless cdn.forceDestroy",
     amount: (c) => Number(c.regions.count === 2),
   },
   {

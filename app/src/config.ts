@@ -94,8 +94,11 @@ export interface Config {
   queueUrl: string | undefined;
   files:
     | { kind: "local"; dir: string }
-    /** `region` is the bucket's (ASSETS_BUCKET_REGION, else AWS_REGION), not necessarily the task's. */
-    | { kind: "s3"; bucket: string; region: string; cdnDomain: string };
+    /**
+     * `region` is the bucket's (ASSETS_BUCKET_REGION, else AWS_REGION), not necessarily the task's.
+     * `cdnDomain` (CDN_DOMAIN) serves the public files; unset (stages below the CDN), the app does.
+     */
+    | { kind: "s3"; bucket: string; region: string; cdnDomain: string | undefined };
   /** SESSIONS_TABLE: sessions in this region's replica of a DynamoDB global table. */
   sessionsTable: string | undefined;
   /** Cross-region cache invalidation (docs/CONTRACT.md); undefined: this region only. */
@@ -346,10 +349,13 @@ export function loadConfig(
 
   const bucket = readVariable(env, "ASSETS_BUCKET");
   const cdnDomain = readVariable(env, "CDN_DOMAIN");
-  if ((bucket === undefined) !== (cdnDomain === undefined)) {
-    const missing = bucket === undefined ? "ASSETS_BUCKET" : "CDN_DOMAIN";
-    const present = bucket === undefined ? "CDN_DOMAIN" : "ASSETS_BUCKET";
-    throw new EnvironmentError(missing, `is missing; it is needed together with ${present}`);
+  // A bucket without a CDN is a stage below it (the app serves the public files); a CDN without
+  // the bucket it serves is a mistake.
+  if (cdnDomain !== undefined && bucket === undefined) {
+    throw new EnvironmentError(
+      "ASSETS_BUCKET",
+      "is missing; CDN_DOMAIN serves the bucket's files, so set ASSETS_BUCKET with it (or unset CDN_DOMAIN)",
+    );
   }
   const awsRegion = readVariable(env, "AWS_REGION");
   if (awsRegion === undefined && (queueUrl !== undefined || bucket !== undefined)) {
@@ -360,7 +366,7 @@ export function loadConfig(
     throw new EnvironmentError("ASSETS_BUCKET_REGION", "is set but ASSETS_BUCKET is not");
   }
   const files: Config["files"] =
-    bucket !== undefined && cdnDomain !== undefined && awsRegion !== undefined
+    bucket !== undefined && awsRegion !== undefined
       ? { kind: "s3", bucket, region: bucketRegion ?? awsRegion, cdnDomain }
       : { kind: "local", dir: resolve(dataDir, "files") };
   const endpoint = readVariable(env, "AWS_ENDPOINT_URL");

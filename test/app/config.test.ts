@@ -196,6 +196,23 @@ describe("loadConfig", () => {
     assert.equal(config.metricsNamespace, "Custom");
   });
 
+  it("GIVEN ASSETS_BUCKET without CDN_DOMAIN (stages below the CDN) THEN files are in S3 and the app serves them itself", () => {
+    const config = loadConfig({ AWS_REGION: "eu-west-1", ASSETS_BUCKET: "assets" });
+    assert.deepEqual(config.files, {
+      kind: "s3",
+      bucket: "assets",
+      region: "eu-west-1",
+      cdnDomain: undefined,
+    });
+  });
+
+  it("GIVEN CDN_DOMAIN without ASSETS_BUCKET THEN the error names both", () => {
+    assert.throws(
+      () => loadConfig({ AWS_REGION: "eu-west-1", CDN_DOMAIN: "d123.cloudfront.net" }),
+      /^EnvironmentError: ASSETS_BUCKET is missing; CDN_DOMAIN serves the bucket.s files/,
+    );
+  });
+
   it("GIVEN a password in the URL THEN it wins over DATABASE_PASSWORD", () => {
     const config = loadConfig({
       DATABASE_URL: "postgres://app:in%40url@127.0.0.1:55432/app",
@@ -338,7 +355,6 @@ describe("loadConfig", () => {
     ["REDIS_URL", { REDIS_URL: "http://cache:6379" }],
     ["QUEUE_URL", { QUEUE_URL: "sqs", AWS_REGION: "us-east-1" }],
     ["AWS_REGION", { QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }],
-    ["CDN_DOMAIN", { ASSETS_BUCKET: "b", AWS_REGION: "us-east-1" }],
     ["ASSETS_BUCKET", { CDN_DOMAIN: "d.cloudfront.net" }],
     ["CDN_DOMAIN", { ASSETS_BUCKET: "b", CDN_DOMAIN: "https://d.cloudfront.net", AWS_REGION: "x" }],
     ["AWS_ENDPOINT_URL", { AWS_ENDPOINT_URL: "localhost:4566" }],

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { Cdn, type CdnArgs, validateCdnArgs } from "../../components/cdn";
+import { Cdn, type CdnArgs, type CdnDistributionArgs, validateCdnArgs } from "../../components/cdn";
 import {
   ENTRY_PATHS,
   IMMUTABLE_CACHE_CONTROL,
@@ -42,24 +42,61 @@ function staticBuild(name: string, files: Record<string, string> = {}): string {
 
 const BUILD = staticBuild("default");
 
-function cdnArgs({ providerFor }: RenderContext, overrides: Partial<CdnArgs> = {}): CdnArgs {
+/** The component's arguments and its distribution's, flat; `distribution: false` leaves it out. */
+type Overrides = Partial<Omit<CdnArgs, "providers" | "distribution">> &
+  Partial<CdnDistributionArgs> & { distribution?: false };
+
+const DISTRIBUTION_KEYS = [
+  "staticFilesDir",
+  "priceClass",
+  "defaultTtlSeconds",
+  "maxTtlSeconds",
+  "entryTtlSeconds",
+  "customDomain",
+  "useLegacyCacheSettings",
+  "webAclArn",
+] as const satisfies readonly (keyof CdnDistributionArgs)[];
+
+/** Splits flat overrides into the component's arguments and its distribution's. */
+function nested(
+  overrides: Overrides,
+  defaults: CdnDistributionArgs,
+): Omit<CdnArgs, "providers" | "corsAllowedOrigins"> & {
+  corsAllowedOrigins?: CdnArgs["corsAllowedOrigins"];
+} {
+  const files: Record<string, unknown> = {};
+  const distribution: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key === "distribution") continue;
+    ((DISTRIBUTION_KEYS as readonly string[]).includes(key) ? distribution : files)[key] = value;
+  }
+  return {
+    ...files,
+    ...(overrides.distribution === false
+      ? {}
+      : { distribution: distribution as unknown as CdnDistributionArgs }),
+  };
+}
+
+function cdnArgs({ providerFor }: RenderContext, overrides: Overrides = {}): CdnArgs {
   return {
     providers: {
       primary: providerFor("us-east-1"),
       secondary: providerFor("us-west-2"),
       usEast1: providerFor("us-east-1"),
     },
-    staticFilesDir: BUILD,
-    priceClass: "PriceClass_100",
-    defaultTtlSeconds: 86_400,
-    maxTtlSeconds: 31_536_000,
-    entryTtlSeconds: 60,
     corsAllowedOrigins: ["https://app.example.com"],
-    ...overrides,
+    ...nested(overrides, {
+      staticFilesDir: BUILD,
+      priceClass: "PriceClass_100",
+      defaultTtlSeconds: 86_400,
+      maxTtlSeconds: 31_536_000,
+      entryTtlSeconds: 60,
+    }),
   };
 }
 
-const build = (overrides: Partial<CdnArgs> = {}) =>
+const build = (overrides: Overrides = {}) =>
   render((context) => new Cdn("cdn", cdnArgs(context, overrides)));
 const policyOf = (resource: RecordedResource) =>
   JSON.parse(String(resource.inputs.policy)) as { Statement: Array<Record<string, unknown>> };
@@ -128,18 +165,22 @@ describe("Cdn: static files", () => {
 });
 
 describe("Cdn: argument validation", () => {
-  const valid: Omit<CdnArgs, "providers"> = {
+  const validDistribution: CdnDistributionArgs = {
     staticFilesDir: BUILD,
     priceClass: "PriceClass_100",
     defaultTtlSeconds: 60,
     maxTtlSeconds: 3600,
     entryTtlSeconds: 0,
-    corsAllowedOrigins: [],
   };
+  const validate = (overrides: Overrides) =>
+    validateCdnArgs({
+      corsAllowedOrigins: [],
+      ...nested(overrides, validDistribution),
+    } as CdnArgs);
   const noManifest = join(scratch, "no-manifest");
   mkdirSync(noManifest, { recursive: true });
   writeFileSync(join(noManifest, "index.html"), "");
-  const cases: Array<[string, Partial<CdnArgs>, RegExp | null]> = [
+  const cases: Array<[string, Overrides, RegExp | null]> = [
     ["a valid build", {}, null],
     [
       "uploads to a replica that is not made",
@@ -183,16 +224,13 @@ describe("Cdn: argument validation", () => {
       /customDomain.name: "Static.example.com"/,
     ],
   ];
-  itValidatesEachCase((overrides) => validateCdnArgs({ ...valid, ...overrides } as CdnArgs), cases);
+  itValidatesEachCase(validate, cases);
 
   it("GIVEN a build without index.html THEN it is named as the missing root object", () => {
     const dir = join(scratch, "no-index");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "manifest.json"), "{}");
-    assert.match(
-      validateCdnArgs({ ...valid, staticFilesDir: dir } as CdnArgs).join("\n"),
-      /has no index.html/,
-    );
+    assert.match(validate({ staticFilesDir: dir }).join("\n"), /has no index.html/);
   });
 
   itThrowsBeforeAnyChild(
@@ -368,6 +406,94 @@ describe("Cdn: buckets", () => {
   });
 });
 
+describe("Cdn: the files buckets without a distribution (stages 1-3)", () => {
+  /** Everything but the distribution's own resources, by logical name and type. */
+  const filesResources = (resources: RecordedResource[]) =>
+    resources
+      .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
+      .filter((r) => !/^aws:(cloudfront|acm|route53)\//.test(r.type))
+      .filter((r) => r.type !== "aws:s3/bucketObjectv2:BucketObjectv2")
+      .filter((r) => r.type !== INVALIDATION_TYPE)
+      .map((r) => `${r.name} ${r.type} ${r.parent}`)
+      .sort();
+
+  it("GIVEN no distribution WHEN built THEN the buckets, their guards, keys, encryption, CORS and replication are the ones a CDN has, under the same names and parent", async () => {
+    const without = await build({ distribution: false });
+    const withCdn = await build({});
+    assert.deepEqual(filesResources(without.resources), filesResources(withCdn.resources));
+    const bucket = without.named("cdn-bucket", "aws:s3/bucket:Bucket");
+    assert.match(String(bucket.parent), /zero-to-millions:components:Cdn::cdn$/);
+  });
+
+  it("GIVEN no distribution THEN there is no CloudFront, certificate, alias or static file, and the edge is undefined", async () => {
+    const { value: cdn, resources } = await build({
+      distribution: false,
+      customDomain: { name: "static.example.com", zoneId: "Z1" },
+    });
+    assert.equal(cdn.edge, undefined);
+    assert.deepEqual(
+      resources
+        .filter(
+          (r) => /^aws:(cloudfront|acm|route53)\//.test(r.type) || r.type === INVALIDATION_TYPE,
+        )
+        .map((r) => r.name),
+      [],
+    );
+    assert.deepEqual(
+      resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2"),
+      [],
+    );
+  });
+
+  it("GIVEN no distribution THEN each bucket's policy denies requests without TLS and grants no service, and no key names CloudFront", async () => {
+    const { ofType } = await build({ distribution: false });
+    for (const [type, sids] of [
+      ["aws:s3/bucketPolicy:BucketPolicy", ["DenyInsecureTransport"]],
+      ["aws:kms/key:Key", ["AccountAdministersKey"]],
+    ] as const) {
+      const policies = ofType(type);
+      assert.equal(policies.length, 2, type);
+      for (const policy of policies) {
+        assert.deepEqual(
+          policyOf(policy).Statement.map((statement) => statement.Sid),
+          sids,
+          policy.name,
+        );
+      }
+    }
+  });
+
+  it("GIVEN a distribution THEN each key lets CloudFront decrypt for that distribution alone", async () => {
+    const { ofType, named } = await build();
+    const distributionArn = named("cdn-distribution", "aws:cloudfront/distribution:Distribution")
+      .state.arn;
+    for (const key of ofType("aws:kms/key:Key")) {
+      const cloudFront = policyOf(key).Statement.find((s) => s.Sid === "CloudFrontReadsThroughOac");
+      assert.deepEqual(cloudFront?.Condition, {
+        StringEquals: { "aws:SourceArn": distributionArn },
+      });
+    }
+  });
+
+  it("GIVEN no distribution THEN the app's roles are granted the same prefixes of both buckets", async () => {
+    const { ofType } = await render((context) => {
+      const cdn = new Cdn("cdn", cdnArgs(context, { distribution: false }));
+      cdn.grantReadWrite("web", "web-role");
+      return cdn;
+    });
+    const [grant, ...rest] = ofType("aws:iam/rolePolicy:RolePolicy").filter(
+      (r) => r.name === "cdn-web",
+    );
+    assert.deepEqual(rest, []);
+    assert.deepEqual(policyOf(grant!).Statement.find((s) => s.Sid === "AppFiles")?.Resource, [
+      "arn:aws:s3:::cdn-bucket-id/uploads/*",
+      "arn:aws:s3:::cdn-bucket-id/thumbnails/*",
+      "arn:aws:s3:::cdn-replica-id/uploads/*",
+      "arn:aws:s3:::cdn-replica-id/thumbnails/*",
+    ]);
+  });
+});
+
 describe("Cdn: distribution", () => {
   it("GIVEN defaults THEN CloudFront reaches both buckets only through one origin access control", async () => {
     const { ofType, named } = await build();
@@ -512,10 +638,10 @@ describe("Cdn: distribution", () => {
     assert.equal(distribution.inputs.isIpv6Enabled, true);
     assert.deepEqual(distribution.inputs.viewerCertificate, { cloudfrontDefaultCertificate: true });
     assert.deepEqual(distribution.inputs.aliases, []);
-    assert.equal(await resolve(cdn.domainName), distribution.state.domainName);
-    assert.equal(await resolve(cdn.cloudfrontDomainName), distribution.state.domainName);
-    assert.equal(await resolve(cdn.distributionId), "cdn-distribution-id");
-    assert.equal(await resolve(cdn.distributionArn), distribution.state.arn);
+    assert.equal(await resolve(cdn.edge!.domainName), distribution.state.domainName);
+    assert.equal(await resolve(cdn.edge!.cloudfrontDomainName), distribution.state.domainName);
+    assert.equal(await resolve(cdn.edge!.distributionId), "cdn-distribution-id");
+    assert.equal(await resolve(cdn.edge!.distributionArn), distribution.state.arn);
   });
 
   it("GIVEN TTLs THEN the cache policy carries them, keyed on the path alone with gzip and brotli", async () => {
@@ -590,7 +716,7 @@ describe("Cdn: distribution", () => {
         },
       ]);
     }
-    assert.equal(await resolve(cdn.domainName), "static.example.com");
+    assert.equal(await resolve(cdn.edge!.domainName), "static.example.com");
   });
 });
 

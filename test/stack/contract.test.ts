@@ -46,6 +46,7 @@ const T = {
   healthCheck: "aws:route53/healthCheck:HealthCheck",
   cacheGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
   distribution: "aws:cloudfront/distribution:Distribution",
+  bucket: "aws:s3/bucket:Bucket",
   vpc: "aws:ec2/vpc:Vpc",
 } as const;
 
@@ -90,12 +91,14 @@ for (const { label, stack, overrides } of STACKS) {
     const tasks = () => roleTasks(synths.get(label)!);
     const inRegionOf = (task: SynthResource, resources: readonly SynthResource[]) =>
       resources.some((resource) => resource.region === task.region);
-    // The tiers the synth gives a task beyond the database: a cache group in its region (none on
+    // The tiers the synth gives a task beyond the database: the users' files bucket (every stage,
+    // never derived from the synth: its absence must fail), a cache group in its region (none on
     // the emulator, nor below the cache's stage), a CDN, a worker service in its region.
     const tiersOf = (task: SynthResource): Tier[] => {
       const s = synths.get(label)!;
       const workers = roleTasks(s).filter((t) => processRoleOf(t) === "worker");
       return [
+        "files",
         ...(inRegionOf(task, s.ofType(T.cacheGroup)) ? (["cache"] as const) : []),
         ...(s.ofType(T.distribution).length > 0 ? (["cdn"] as const) : []),
         ...(inRegionOf(task, workers) ? (["queue"] as const) : []),
@@ -130,12 +133,14 @@ for (const { label, stack, overrides } of STACKS) {
             config.database.kind,
             config.redis !== undefined,
             config.files.kind,
+            config.files.kind === "s3" && config.files.cdnDomain !== undefined,
             config.queueUrl !== undefined,
           ],
           [
             "postgres",
             tiers.includes("cache"),
-            tiers.includes("cdn") ? "s3" : "local",
+            tiers.includes("files") ? "s3" : "local",
+            tiers.includes("cdn"),
             tiers.includes("queue"),
           ],
           task.name,
@@ -173,6 +178,28 @@ for (const { label, stack, overrides } of STACKS) {
         );
         const unread = Object.keys(taskEnvironment(task)).filter((name) => !read.has(name));
         assert.deepEqual(unread, [], `${task.name}: variables the app never reads`);
+      }
+    });
+
+    it("GIVEN every web and worker task THEN its files live in the stack's files bucket, of the region holding the writer, with or without a CDN", () => {
+      const s = synths.get(label)!;
+      const { writerRegion } = databaseOf(stack, overrides);
+      // After a failover, the replica: the primary's region may be lost.
+      const bucket = s.named(
+        writerRegion === "secondary" ? "assets-replica" : "assets-bucket",
+        T.bucket,
+      );
+      const webAndWorkers = tasks();
+      assert.ok(webAndWorkers.length > 0, "no web or worker task");
+      for (const task of webAndWorkers) {
+        const { config } = loadAsTheApp(task);
+        assert.equal(config.files.kind, "s3", task.name);
+        if (config.files.kind !== "s3") continue;
+        assert.deepEqual(
+          [config.files.bucket, config.files.region],
+          [bucket.state.bucket, bucket.region],
+          task.name,
+        );
       }
     });
 

@@ -46,6 +46,9 @@ const T = {
   peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
   listener: "aws:lb/listener:Listener",
   record: "aws:route53/record:Record",
+  bucket: "aws:s3/bucket:Bucket",
+  key: "aws:kms/key:Key",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
 } as const;
 /** Physical shard 0's writer: the name it had before sharding (stacks/region.ts: shardName). */
 const FIRST_WRITER = "primary-database-writer";
@@ -392,14 +395,21 @@ describe("stages: a change from what is deployed (the step-down check before eve
     });
   }
 
-  it("GIVEN a step down that turns the CDN or the second region off THEN its message says the asset buckets are left in AWS unless cdn.forceDestroy (a bucket holding objects cannot be deleted)", () => {
-    const problems = change({ stage: 6 }, { stage: 3 });
-    assert.equal(problems.length, 2, problems.join("\n"));
-    for (const problem of problems)
-      assert.match(
-        problem,
-        /asset buckets? .*left in AWS, out of the stack, unless cdn\.forceDestroy/,
-      );
+  it("GIVEN a step down that turns the CDN off THEN its message says it deletes the distribution only: the files buckets stay", () => {
+    const [problem, ...rest] = change({ stage: 4 }, { stage: 3 });
+    assert.deepEqual(rest, []);
+    assert.match(problem!, /turns cdn\.enabled off, which deletes the CloudFront distribution /);
+    assert.match(problem!, /the files buckets stay/);
+    assert.doesNotMatch(problem!, /left in AWS/);
+  });
+
+  it("GIVEN a step down that turns the second region off THEN its message says its files bucket is left in AWS unless cdn.forceDestroy (a bucket holding objects cannot be deleted)", () => {
+    const problems = change({ stage: 6 }, { stage: 5 });
+    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.match(
+      problems[0]!,
+      /files bucket .*left in AWS, out of the stack, unless cdn\.forceDestroy/,
+    );
   });
 
   it("GIVEN two stack files, the next a step down THEN tools/stepDown.ts exits 1 naming the file and the path; allowed: 0", () => {
@@ -543,6 +553,35 @@ for (const { stack, stage, step } of RUNS) {
         EXPECTED[stack][stage],
       );
       assert.equal(writers.length, config.database.shards, "one writer per physical shard");
+    });
+
+    it("GIVEN the synth THEN the users' files bucket and its key exist under the URNs deployed stacks hold (the replica's with the second region), with or without the CDN, and every web and worker task may use them", () => {
+      const held = (role: "bucket" | "replica") => [
+        `urn:pulumi:${stack}::zero-to-millions::zero-to-millions:components:Cdn$aws:s3/bucket:Bucket::assets-${role}`,
+        `urn:pulumi:${stack}::zero-to-millions::zero-to-millions:components:Cdn$aws:kms/key:Key::assets-${role}-key`,
+      ];
+      const filesUrns = s()
+        .resources.filter(
+          (r) =>
+            (r.type === T.bucket || r.type === T.key) &&
+            r.parent?.endsWith("zero-to-millions:components:Cdn::assets") === true,
+        )
+        .map((r) => r.urn)
+        .sort();
+      assert.deepEqual(
+        filesUrns,
+        [...held("bucket"), ...(config.regions.count === 2 ? held("replica") : [])].sort(),
+      );
+      const granted = s()
+        .ofType(T.rolePolicy)
+        .filter((policy) => /^assets-(primary|secondary)-(web|workers)-assets$/.test(policy.name))
+        .map((policy) => policy.inputs.role)
+        .sort();
+      const roles = roleTasks(s())
+        .map((task) => task.inputs.taskRoleArn)
+        .map((arn) => String(arn).split("/").pop())
+        .sort();
+      assert.deepEqual(granted, roles);
     });
 
     it("GIVEN one region THEN nothing is peered; two THEN the regions are peered", () => {

@@ -119,6 +119,21 @@ for (const { label: stack } of VARIANTS) {
       );
     });
 
+    it("THEN the users' files bucket is drawn at every stage, with or without the CDN, and the web tier writes to it", () => {
+      const { architecture } = loaded[stack]!;
+      const buckets = architecture.nodes.filter((n) => n.kind === "buckets");
+      assert.ok(buckets.length > 0, `no S3 box in ${stack}`);
+      // Every region's web tier writes to the bucket of the region holding the writer.
+      for (const web of architecture.nodes.filter((n) => n.kind === "web")) {
+        assert.ok(
+          architecture.edges.some(
+            (e) => e.from === web.id && buckets.some((box) => box.id === e.to),
+          ),
+          `no edge ${web.id} → S3 in ${stack}`,
+        );
+      }
+    });
+
     it("THEN the SVG is well-formed XML with a box per part and a path per routed edge", () => {
       const { svg, layout } = loaded[stack]!;
       assert.equal(XMLValidator.validate(svg), true);

@@ -1,11 +1,18 @@
-/** Health checks, /meta, the OpenAPI document, the page and the local files. */
+/** Health checks, /meta, the OpenAPI document, the page and the public files the app serves itself. */
 import { mkdirSync } from "node:fs";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import { HEALTH } from "../../../contract";
 import type { RouteContext } from "../http/context";
-import { Health, jsonSchema, Meta } from "../http/schemas";
-import { isPublicFilePath, LocalFileStore } from "../tiers/files";
+import { HttpError } from "../http/errors";
+import { errors, Health, jsonSchema, Meta } from "../http/schemas";
+import {
+  isPublicFileKey,
+  isPublicFilePath,
+  LocalFileStore,
+  PUBLIC_FILE_CACHE_CONTROL,
+} from "../tiers/files";
+import { APP_FILES_PATH, S3FileStore } from "../tiers/s3Files";
 
 export interface Identity {
   region: string;
@@ -98,7 +105,7 @@ export async function systemRoutes(
     mkdirSync(files.dir, { recursive: true });
     await app.register(fastifyStatic, {
       root: files.dir,
-      prefix: "/files/",
+      prefix: `${APP_FILES_PATH}/`,
       decorateReply: false,
       index: false,
       // Uploaded originals stay private; only the generated thumbnails are public.
@@ -106,6 +113,39 @@ export async function systemRoutes(
       immutable: true,
       maxAge: "365d",
     });
+  }
+  if (files instanceof S3FileStore) {
+    // No CDN in front of the bucket (stages below it): the app serves the thumbnails from S3 at
+    // the same path and with the same caching as the local folder's, so the links it hands out
+    // never expire (a presigned URL would, in every cached user body). Kept once the CDN joins:
+    // user bodies cached before it still link here until they expire.
+    app.get<{ Params: { "*": string } }>(
+      `${APP_FILES_PATH}/*`,
+      {
+        schema: {
+          summary: "A public file (a thumbnail) from the bucket: the links given out without a CDN",
+          tags: ["photos"],
+          params: {
+            type: "object",
+            properties: { "*": { type: "string" } },
+            required: ["*"],
+          },
+          response: errors(404, 503),
+        },
+      },
+      async (request, reply) => {
+        const key = request.params["*"];
+        // Uploaded originals stay private, however the path is spelt.
+        const found = isPublicFileKey(key) ? await files.readPublic(key) : undefined;
+        if (found === undefined) {
+          throw new HttpError(404, "not_found", "There is no such file.");
+        }
+        return reply
+          .header("cache-control", PUBLIC_FILE_CACHE_CONTROL)
+          .type(found.contentType ?? "application/octet-stream")
+          .send(found.bytes);
+      },
+    );
   }
 
   if (publicDir === undefined) {

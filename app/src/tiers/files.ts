@@ -1,6 +1,6 @@
 /**
  * The file tier: uploaded originals and generated thumbnails. A local folder served by the app when
- * embedded, an S3 bucket behind the CDN on the full stack. Uploads never pass through the web tier
+ * embedded, an S3 bucket on a deployed stack (behind the CDN from its stage on, else served by the app). Uploads never pass through the web tier
  * on the full stack: the client PUTs to a presigned URL; locally the same shape points at the app.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -56,6 +56,12 @@ export function isSafeKey(key: string): boolean {
   return SAFE_KEY.test(key) && !key.split("/").includes("..");
 }
 
+/**
+ * How browsers and caches keep a public file: every thumbnail gets a new key, so forever. The same
+ * whoever serves it (S3 through the CDN, the app from S3 or from its folder).
+ */
+export const PUBLIC_FILE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+
 /** The only folder browsers may read from; uploaded originals stay private. */
 const PUBLIC_FOLDER = "thumbnails/";
 
@@ -71,7 +77,11 @@ export function isPublicFilePath(pathName: string): boolean {
   } catch {
     return false;
   }
-  const key = decoded.replace(/^\//, "");
+  return isPublicFileKey(decoded.replace(/^\//, ""));
+}
+
+/** Whether browsers may read the file under `key` (a thumbnail, held to the rules of a key). */
+export function isPublicFileKey(key: string): boolean {
   return key.startsWith(PUBLIC_FOLDER) && isSafeKey(key);
 }
 

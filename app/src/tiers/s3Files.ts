@@ -1,4 +1,7 @@
-/** The full-stack file tier: an S3 bucket, served to browsers by the CDN. */
+/**
+ * The file tier in S3: an S3 bucket, whose public files (thumbnails) browsers read from the CDN, or
+ * from the app itself (`/files/thumbnails/...`) at the stages without one.
+ */
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -10,6 +13,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import {
   FileStoreUnavailableError,
   type FileStore,
+  PUBLIC_FILE_CACHE_CONTROL,
   type StoredFile,
   type UploadRequest,
   type UploadTicket,
@@ -23,9 +27,16 @@ const MAX_ATTEMPTS = 2;
 const CONNECTION_TIMEOUT_MS = 2_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 
+/** The path the app serves public files under when there is no CDN (LocalFileStore's too). */
+export const APP_FILES_PATH = "/files";
+
 export interface S3FileStoreOptions {
   bucket: string;
-  cdnDomain: string;
+  /**
+   * The CDN domain that serves the bucket's public files. Unset: the app serves them at
+   * `/files/<key>` (S3FileStore.readPublic), so links never hold expiring presigned URLs.
+   */
+  cdnDomain: string | undefined;
   /**
    * The bucket's region (ASSETS_BUCKET_REGION), which may differ from the task's: the SDK does not
    * follow S3's 301 to another region, and a URL presigned for the wrong region is refused.
@@ -77,11 +88,37 @@ export class S3FileStore implements FileStore {
   }
 
   async head(key: string): Promise<StoredFile | undefined> {
-    try {
+    return this.unlessMissing(async () => {
       const head = await this.client.send(
         new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }),
       );
       return { size: head.ContentLength ?? 0, contentType: head.ContentType };
+    });
+  }
+
+  /**
+   * A public file's bytes and type for the app to serve, or undefined when there is none (S3's 404;
+   * the app's grant lists the bucket, so a missing key is a 404, not a 403).
+   */
+  async readPublic(
+    key: string,
+  ): Promise<{ bytes: Buffer; contentType: string | undefined } | undefined> {
+    return this.unlessMissing(async () => {
+      const object = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
+      if (object.Body === undefined) return undefined;
+      return {
+        bytes: Buffer.from(await object.Body.transformToByteArray()),
+        contentType: object.ContentType,
+      };
+    });
+  }
+
+  /** `request`'s answer, undefined for S3's 404, and an outage for no answer or a 5xx. */
+  private async unlessMissing<T>(request: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await request();
     } catch (error) {
       const status =
         error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
@@ -108,23 +145,28 @@ export class S3FileStore implements FileStore {
         Body: bytes,
         ContentType: contentType,
         // Every thumbnail gets a new key, so the CDN and browsers may keep it forever.
-        CacheControl: "public, max-age=31536000, immutable",
+        CacheControl: PUBLIC_FILE_CACHE_CONTROL,
       }),
     );
   }
 
   publicUrl(key: string): string {
-    return `https://${this.options.cdnDomain}/${key}`;
+    const { cdnDomain } = this.options;
+    return cdnDomain === undefined ? `${APP_FILES_PATH}/${key}` : `https://${cdnDomain}/${key}`;
   }
 
-  /** Thumbnails come from the CDN; uploads go to the bucket's own endpoint (presigned PUT). */
+  /**
+   * Thumbnails come from the CDN (or the app's own origin without one); uploads go to the bucket's
+   * own endpoint (presigned PUT).
+   */
   async browserOrigins(): Promise<{ images: string[]; uploads: string[] }> {
     const { endpoint, bucket } = this.options;
     const upload =
       endpoint !== undefined
         ? new URL(endpoint).origin
         : `https://${bucket}.s3.${await this.client.config.region()}.amazonaws.com`;
-    return { images: [`https://${this.options.cdnDomain}`], uploads: [upload] };
+    const { cdnDomain } = this.options;
+    return { images: cdnDomain === undefined ? [] : [`https://${cdnDomain}`], uploads: [upload] };
   }
 
   async close(): Promise<void> {

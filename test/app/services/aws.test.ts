@@ -22,7 +22,13 @@ import { QueueUnavailableError } from "../../../app/src/tiers/queue";
 import { S3FileStore } from "../../../app/src/tiers/s3Files";
 import { SqsJobQueue } from "../../../app/src/tiers/sqsQueue";
 import { captureLogs, eventually, makePng, makeTempDir, signInTo, sleep } from "../support/helpers";
-import { needServices, startServiceApp, TEST_AWS_REGION, uniqueName } from "../support/services";
+import {
+  needServices,
+  type ServiceApp,
+  startServiceApp,
+  TEST_AWS_REGION,
+  uniqueName,
+} from "../support/services";
 import { TcpProxy } from "../support/tcpProxy";
 
 const CDN_DOMAIN = "cdn.test.example";
@@ -70,6 +76,49 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     buckets.push(bucket);
     return bucket;
+  }
+
+  /**
+   * Signs a user up and in, uploads a photo through its presigned PUT to `bucket`, completes it,
+   * and waits for the worker's thumbnail link.
+   */
+  async function uploadPhoto(
+    t: ServiceApp,
+    bucket: string,
+    input: { name: string; email: string; password: string },
+  ): Promise<{ id: string; key: string; jobId: string; thumbnailUrl: string }> {
+    const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
+      .id as string;
+    const jar = await signInTo(t.app, input);
+    const png = await makePng();
+    const started = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo`,
+      payload: { contentType: "image/png", size: png.length },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+    const { key, upload } = started.json();
+    // Uploads go straight to the bucket, presigned, with or without a CDN.
+    assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
+    assert.match(upload.url, /X-Amz-Signature=/);
+    const put = await fetch(upload.url, {
+      method: "PUT",
+      headers: upload.headers,
+      body: new Uint8Array(png),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const completed = await jar.send(t.app, {
+      method: "POST",
+      url: `/users/${id}/photo/complete`,
+      payload: { key },
+    });
+    assert.equal(completed.statusCode, 202, completed.body);
+    const { jobId } = completed.json();
+    const thumbnailUrl = await eventually(async () => {
+      const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
+      return user.json().photo?.thumbnailUrl as string | undefined;
+    }, "the thumbnail link");
+    return { id, key, jobId, thumbnailUrl };
   }
 
   async function drain(queueUrl: string): Promise<string[]> {
@@ -279,40 +328,11 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     );
     cleanups.push(() => t.app.close());
 
-    const input = { name: "Katherine", email: "katherine@example.com", password: "trajectories" };
-    const id = (await t.app.inject({ method: "POST", url: "/users", payload: input })).json()
-      .id as string;
-    const jar = await signInTo(t.app, input);
-    const png = await makePng();
-    const started = await jar.send(t.app, {
-      method: "POST",
-      url: `/users/${id}/photo`,
-      payload: { contentType: "image/png", size: png.length },
+    const { id, jobId, thumbnailUrl } = await uploadPhoto(t, bucket, {
+      name: "Katherine",
+      email: "katherine@example.com",
+      password: "trajectories",
     });
-    assert.equal(started.statusCode, 201, started.body);
-    const { key, upload } = started.json();
-    assert.ok(upload.url.startsWith(`${endpoint}/${bucket}/${key}?`), upload.url);
-    assert.match(upload.url, /X-Amz-Signature=/);
-
-    const put = await fetch(upload.url, {
-      method: "PUT",
-      headers: upload.headers,
-      body: new Uint8Array(png),
-    });
-    assert.equal(put.status, 200, await put.text());
-
-    const completed = await jar.send(t.app, {
-      method: "POST",
-      url: `/users/${id}/photo/complete`,
-      payload: { key },
-    });
-    assert.equal(completed.statusCode, 202, completed.body);
-    const { jobId } = completed.json();
-
-    const thumbnailUrl = await eventually(async () => {
-      const user = await t.app.inject({ method: "GET", url: `/users/${id}` });
-      return user.json().photo?.thumbnailUrl as string | undefined;
-    }, "the thumbnail link");
     assert.equal(thumbnailUrl, `https://${CDN_DOMAIN}/thumbnails/${id}/${jobId}.webp`);
 
     const object = await s3.send(
@@ -330,6 +350,57 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
       await t.app.inject({ method: "GET", url: "/meta" }).then((r) => r.json().mode.files),
       "s3",
     );
+  });
+
+  describe("S3 without a CDN (stages 1-3)", () => {
+    it("GIVEN a bucket and no CDN_DOMAIN WHEN a user uploads through a presigned PUT THEN the thumbnail links to the app, which serves it from S3 with immutable caching; originals and missing files are 404", async () => {
+      const bucket = await createBucket();
+      const dataDir = await makeTempDir("aws-no-cdn-");
+      cleanups.push(() => dataDir.remove());
+      const files = new S3FileStore({
+        bucket,
+        cdnDomain: undefined,
+        region: TEST_AWS_REGION,
+        endpoint,
+      });
+      const t = await startServiceApp(
+        { database: await openPGlite(join(dataDir.path, "pglite")), files },
+        { role: "all" },
+      );
+      cleanups.push(() => t.app.close());
+
+      const { id, key, jobId, thumbnailUrl } = await uploadPhoto(t, bucket, {
+        name: "Grace",
+        email: "grace@example.com",
+        password: "compilers-rule",
+      });
+      // A link of the app's own, which never expires (no presigned URL in cached user bodies).
+      assert.equal(thumbnailUrl, `/files/thumbnails/${id}/${jobId}.webp`);
+
+      const served = await t.app.inject({ method: "GET", url: thumbnailUrl });
+      assert.equal(served.statusCode, 200, served.body);
+      assert.equal(served.headers["content-type"], "image/webp");
+      assert.equal(served.headers["cache-control"], "public, max-age=31536000, immutable");
+      const metadata = await sharp(served.rawPayload).metadata();
+      assert.deepEqual([metadata.format, metadata.width, metadata.height], ["webp", 128, 128]);
+
+      // The uploaded original is in the bucket, but never served, however the path is spelt.
+      for (const url of [
+        `/files/${key}`,
+        `/files/thumbnails/../${key}`,
+        `/files/thumbnails/%2e%2e/${key}`,
+        `/files/thumbnails/${id}/missing.webp`,
+      ]) {
+        const refused = await t.app.inject({ method: "GET", url });
+        assert.equal(refused.statusCode, 404, `${url}: ${refused.body}`);
+      }
+
+      // The page loads images from itself alone and uploads to the bucket's endpoint.
+      const page = await t.app.inject({ method: "GET", url: "/healthz" });
+      const csp = String(page.headers["content-security-policy"]);
+      assert.match(csp, /img-src 'self' data:(;|$)/);
+      assert.match(csp, new RegExp(`connect-src 'self' ${new URL(endpoint).origin}`));
+    });
   });
 
   it("GIVEN the local file tier and SQS WHEN the queue is unreachable THEN completing an upload answers 503", async () => {
