@@ -809,7 +809,7 @@ export function primaryInstanceCount(database: { shards: number; readReplicas: n
 }
 
 export function tierProblems(
-  config: Pick<StackConfig, "web" | "cache" | "cdn" | "regions" | "workers" | "database">,
+  config: Pick<StackConfig, "web" | "cache" | "regions" | "database">,
 ): { key: string; message: string }[] {
   const problems: { key: string; message: string }[] = [];
   const manyWebTasks =
@@ -822,19 +822,6 @@ export function tierProblems(
     problems.push({
       key: "cache.enabled",
       message: `false, but ${manyWebTasks}: each task would keep its own rate limits and cache in memory. Fix: set cache.enabled true (the shared store), or web.maxTasks 1 and regions.count 1`,
-    });
-  }
-  if (manyWebTasks && !config.cdn.enabled) {
-    problems.push({
-      key: "cdn.enabled",
-      message: `false, but ${manyWebTasks}: uploads would stay on the disk of the task that took them. Fix: set cdn.enabled true (uploads in S3), or web.maxTasks 1 and regions.count 1`,
-    });
-  }
-  if (config.workers.mode === "service" && !config.cdn.enabled) {
-    problems.push({
-      key: "workers.mode",
-      message:
-        "service, but cdn.enabled is false: worker tasks cannot read uploads kept on a web task's disk. Fix: set cdn.enabled true, or workers.mode inProcess",
     });
   }
   if (config.database.writerRegion === "secondary" && config.regions.count < 2) {

@@ -272,6 +272,20 @@ describe("stages: config", () => {
     });
   }
 
+  it("GIVEN the CDN kept off from stage 6 on (acknowledged), with many web tasks and worker tasks THEN config accepts it: users' files are in the bucket at every stage, not on a task's disk", () => {
+    for (const stage of [6, 7, 8]) {
+      const config = parseConfig({
+        environment: "prod",
+        stage,
+        cdn: { enabled: false },
+        allowDataLoss: ["cdn.enabled"],
+      });
+      assert.equal(config.cdn.enabled, false);
+      assert.ok(config.web.maxTasks > 1);
+      if (stage >= 7) assert.equal(config.workers.mode, "service");
+    }
+  });
+
   it("GIVEN stage 9 and more shards than it has THEN it is no step down", () => {
     const config = configAt(9, { database: { shards: 3 } });
     assert.deepEqual([config.database.shards, config.database.shardMap], [3, "0-8191:0"]);
