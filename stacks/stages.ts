@@ -186,15 +186,21 @@ export function isStatefulTiers(value: unknown): value is StatefulTiers {
   );
 }
 
+/** Each stateful switch lower in `next` than in the deployment, by how much. */
+function loweredSince(deployed: StatefulTiers, next: StatefulConfig) {
+  return STATEFUL_SWITCHES.flatMap((row) => {
+    const before = deployed.amounts[row.key];
+    const after = row.amount(next);
+    return before !== undefined && after < before ? [{ row, before, after }] : [];
+  });
+}
+
 /**
  * The step-down problems of a change from what is `deployed` to the `next` config: each stateful
  * switch lower in `next`, whether `stage` was lowered or the switch itself, unless
  * `next.allowDataLoss` acknowledges it. Each problem starts with the config path that causes it
  * (`stage` when lowering it lowered the switch). A switch the deployment does not report (deployed
  * by code before it existed) is not compared.
- *
- * `allowDataLoss: true` acknowledges one step down: set where nothing is lowered, it is a problem
- * too, since left in the stack file it would let a later change delete data unasked.
  *
  * Config alone cannot see what is deployed, so this runs where both are at hand: before
  * `pulumi preview` of a pull request and before `pulumi up`, against the stack's `statefulTiers`
@@ -203,15 +209,9 @@ export function isStatefulTiers(value: unknown): value is StatefulTiers {
 export function changeProblems(
   deployed: StatefulTiers,
   next: StatefulConfig & Pick<StackConfig, "stage" | "allowDataLoss">,
-  nextDefaults: StatefulConfig,
 ): string[] {
   const stageLowered = next.stage < deployed.stage;
-  const lowered = STATEFUL_SWITCHES.flatMap((row) => {
-    const before = deployed.amounts[row.key];
-    const after = row.amount(next);
-    return before !== undefined && after < before ? [{ row, before, after }] : [];
-  });
-  const refused = lowered
+  return loweredSince(deployed, next)
     .filter(({ row }) => !acknowledges(next.allowDataLoss, row.key))
     .map(({ row, before, after }) => {
       const what = row.counted ? `lowers ${row.key} ${before} → ${after}` : `turns ${row.key} off`;
@@ -219,9 +219,22 @@ export function changeProblems(
         ? `stage: ${deployed.stage} → ${next.stage} ${what}, which deletes ${row.holds}. Fix: keep stage ${deployed.stage} (or set ${row.key} back), or set ${acknowledgement(row.key)} for this deploy to acknowledge the step down`
         : `${row.key}: ${row.counted ? `lowered ${before} → ${after}` : "turned off"}, which deletes ${row.holds}. Fix: set it back, or set ${acknowledgement(row.key)} for this deploy to acknowledge the step down`;
     });
-  // What the acknowledgement is for: a step down now, or a switch kept below its stage.
+}
+
+/**
+ * The `allowDataLoss` entries a change from `deployed` to `next` does not need: no step down now,
+ * and no switch kept below its stage. Left in the stack file after their step down, they would
+ * let a later change delete data unasked, so a pull request's preview refuses them. `pulumi up`
+ * does not: a step down that failed half-way (say, at a deletion-protected database) has already
+ * recorded the lower stage, and its retry still needs the acknowledgement.
+ */
+export function unusedAcknowledgements(
+  deployed: StatefulTiers,
+  next: StatefulConfig & Pick<StackConfig, "stage" | "allowDataLoss">,
+  nextDefaults: StatefulConfig,
+): string[] {
   const needed = new Set([
-    ...lowered.map(({ row }) => row.key),
+    ...loweredSince(deployed, next).map(({ row }) => row.key),
     ...belowStage(next, nextDefaults).map((row) => row.key),
   ]);
   const allow = next.allowDataLoss;
@@ -233,13 +246,10 @@ export function changeProblems(
       : allow === false
         ? []
         : allow.filter((key) => !needed.has(key)).map((key) => `"${key}"`);
-  return [
-    ...refused,
-    ...unused.map(
-      (what) =>
-        `allowDataLoss: ${what} acknowledges a step down this change does not make (stage ${deployed.stage} → ${next.stage}). Fix: remove it from the stack file; left there, it would let a later change delete data unasked`,
-    ),
-  ];
+  return unused.map(
+    (what) =>
+      `allowDataLoss: ${what} acknowledges a step down this change does not make (stage ${deployed.stage} → ${next.stage}). Fix: remove it from the stack file; left there, it would let a later change delete data unasked`,
+  );
 }
 
 /** Whether `allowDataLoss` acknowledges losing what `key` holds. */

@@ -27,7 +27,13 @@ import {
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
 import { deepMerge } from "../../stacks/deepMerge";
-import { changeProblems, STAGES, STATEFUL_SWITCHES, statefulTiersOf } from "../../stacks/stages";
+import {
+  changeProblems,
+  STAGES,
+  STATEFUL_SWITCHES,
+  statefulTiersOf,
+  unusedAcknowledgements,
+} from "../../stacks/stages";
 import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
@@ -303,10 +309,14 @@ describe("stages: config", () => {
 
 describe("stages: a change from what is deployed (the step-down check before every preview and up)", () => {
   const dev = (raw: Record<string, unknown>) => parseConfig({ environment: "dev", ...raw });
-  /** changeProblems from the deployment `deployed` made to the stack file `next`. */
+  /** What the preview refuses of a change from the deployment `deployed` to the stack file `next`. */
   const change = (deployed: Record<string, unknown>, next: Record<string, unknown>) => {
     const parsed = dev(next);
-    return changeProblems(statefulTiersOf(dev(deployed)), parsed, defaultsFor("dev", parsed.stage));
+    const tiers = statefulTiersOf(dev(deployed));
+    return [
+      ...changeProblems(tiers, parsed),
+      ...unusedAcknowledgements(tiers, parsed, defaultsFor("dev", parsed.stage)),
+    ];
   };
   /** [what, deployed, next, the problems' starts (empty: allowed)] */
   const changes: Array<[string, Record<string, unknown>, Record<string, unknown>, string[]]> = [
@@ -477,6 +487,58 @@ describe("stages: a change from what is deployed (the step-down check before eve
     const before = run(outputs({ publicUrl: "https://app.example.com" }));
     assert.equal(before.status, 0, before.stderr);
     assert.match(before.stderr, /nothing deployed to compare with/);
+  });
+
+  it("GIVEN outputs written before statefulTiers existed and --otherwise the base branch's stack file THEN it compares with that file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "step-down-otherwise-"));
+    const stackFile = (name: string, stage: number) => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        `config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: ${stage}\n`,
+      );
+      return path;
+    };
+    const outputs = join(dir, "deployed.json");
+    writeFileSync(outputs, JSON.stringify({ imageUri: "x" }));
+    const refused = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "tools/stepDown.ts",
+        "--otherwise",
+        stackFile("base.yaml", 4),
+        outputs,
+        stackFile("next.yaml", 3),
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /comparing with .*base\.yaml instead/);
+    assert.match(refused.stderr, /next\.yaml: stage: 4 → 3 turns cdn\.enabled off/);
+  });
+
+  it("GIVEN a step down that failed half-way (the lower stage recorded) and its acknowledgement still set THEN --for up lets the retry run, warning; the preview refuses it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "step-down-retry-"));
+    const next = join(dir, "next.yaml");
+    writeFileSync(
+      next,
+      'config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: 5\n  zero-to-millions:allowDataLoss: ["regions.count"]\n',
+    );
+    const deployed = join(dir, "deployed.json");
+    writeFileSync(deployed, JSON.stringify({ statefulTiers: statefulTiersOf(dev({ stage: 5 })) }));
+    const run = (...flags: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--import", "tsx", "tools/stepDown.ts", ...flags, deployed, next],
+        { encoding: "utf8" },
+      );
+    const up = run("--for", "up");
+    assert.equal(up.status, 0, up.stderr);
+    assert.match(up.stderr, /warning: allowDataLoss: "regions\.count" acknowledges a step down/);
+    const preview = run();
+    assert.equal(preview.status, 1, preview.stderr);
   });
 });
 

@@ -30,22 +30,38 @@ function jobOf(workflow: string, job: string): Job {
 
 const stepsOf = (workflow: string, job: string) => jobOf(workflow, job).steps;
 
-const CHECK =
-  /pulumi stack output --json --stack "\$STACK" >"\$RUNNER_TEMP\/deployed\.json"\s*\n\s*npx tsx tools\/stepDown\.ts "\$RUNNER_TEMP\/deployed\.json" "Pulumi\.\$STACK\.yaml"/;
+/** The step-down check on the deployed outputs, falling back on a stack file of an older commit. */
+const check = (mode: "preview" | "up") =>
+  new RegExp(
+    `pulumi stack output --json --stack "\\$STACK" >"\\$RUNNER_TEMP/deployed\\.json"[\\s\\S]*git show "HEAD[~^]1:Pulumi\\.\\$STACK\\.yaml"[\\s\\S]*npx tsx tools/stepDown\\.ts --for ${mode} --otherwise "\\$RUNNER_TEMP/base\\.yaml" \\\\\\s*"\\$RUNNER_TEMP/deployed\\.json" "Pulumi\\.\\$STACK\\.yaml"`,
+  );
+const indexOf = (steps: Step[], test: (step: Step) => boolean, what: string) => {
+  const index = steps.findIndex(test);
+  assert.ok(index >= 0, `no step ${what}`);
+  return index;
+};
 
 describe("workflows: the step-down check runs against what is deployed", () => {
-  const cases: Array<[string, string, (step: Step) => boolean]> = [
-    ["preview.yml", "preview", (step) => step.with?.command === "preview"],
-    ["pulumi-up.yml", "up", (step) => /pulumi up /.test(step.run ?? "")],
-  ];
-  for (const [workflow, job, isDeployStep] of cases) {
-    it(`GIVEN ${workflow} THEN tools/stepDown.ts compares the stack's outputs with its stack file before ${job}`, () => {
-      const steps = stepsOf(workflow, job);
-      const check = steps.findIndex((step) => CHECK.test(step.run ?? ""));
-      const deploy = steps.findIndex(isDeployStep);
-      assert.ok(check >= 0, `${workflow}: no step runs the step-down check on the outputs`);
-      assert.ok(deploy >= 0, `${workflow}: no ${job} step`);
-      assert.ok(check < deploy, `${workflow}: the check runs after ${job}`);
+  it("GIVEN preview.yml THEN the check runs after the preview (its diff is posted either way), refusing unused acknowledgements", () => {
+    const steps = stepsOf("preview.yml", "preview");
+    const preview = indexOf(steps, (step) => step.with?.command === "preview", "previews");
+    const checked = indexOf(steps, (step) => check("preview").test(step.run ?? ""), "checks");
+    assert.ok(checked > preview);
+  });
+  it("GIVEN pulumi-up.yml THEN the check (as up: unused acknowledgements only warn) and the type-check run before up", () => {
+    const steps = stepsOf("pulumi-up.yml", "up");
+    const up = indexOf(steps, (step) => /pulumi up /.test(step.run ?? ""), "runs up");
+    const checked = indexOf(steps, (step) => check("up").test(step.run ?? ""), "checks");
+    const typed = indexOf(steps, (step) => /npm run typecheck/.test(step.run ?? ""), "type-checks");
+    assert.ok(checked < up && typed < up);
+  });
+  for (const [workflow, job] of [
+    ["preview.yml", "preview"],
+    ["pulumi-up.yml", "up"],
+  ] as const) {
+    it(`GIVEN ${workflow} THEN its checkout has the commit before (the fallback stack file)`, () => {
+      const checkout = stepsOf(workflow, job).find((step) => step.uses === "actions/checkout@v4");
+      assert.equal(checkout?.with?.["fetch-depth"], 2);
     });
   }
 });
