@@ -57,6 +57,11 @@ export interface RateLimitSettings {
    * sign-ins) nor an unlimited "is this email taken" oracle (409).
    */
   accountChangesPerUser: number;
+  /**
+   * Public files (thumbnails) the app reads from the bucket for one client address per window,
+   * where no CDN serves them: each is an S3 GET, so a loop of requests is not a free amplifier.
+   */
+  publicFilesPerClient: number;
 }
 
 /** Generous for people (a shared office address, a forgotten password), tight for a guesser. */
@@ -68,6 +73,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   signUpPerClient: 20,
   accountChangesPerClient: 20,
   accountChangesPerUser: 10,
+  // A browser keeps each thumbnail for a year (immutable): a page of them is a few dozen reads.
+  publicFilesPerClient: 1_000,
 };
 
 type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
@@ -286,6 +293,18 @@ export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
     {
       limiter: limiter(app, "signup:ip", limits.signUpPerClient, limits.windowMs, client),
       message: "Too many sign-ups from this address",
+      field: null,
+    },
+  ]);
+}
+
+/** Public files read from the bucket per client address (no CDN in front of it). */
+export function publicFilesRateLimit(app: FastifyInstance, context: RouteContext) {
+  const limits = context.settings.rateLimits;
+  return enforce([
+    {
+      limiter: limiter(app, "files:ip", limits.publicFilesPerClient, limits.windowMs, client),
+      message: "Too many file requests from this address",
       field: null,
     },
   ]);

@@ -6,6 +6,7 @@ import { HEALTH } from "../../../contract";
 import type { RouteContext } from "../http/context";
 import { HttpError } from "../http/errors";
 import { errors, Health, jsonSchema, Meta } from "../http/schemas";
+import { publicFilesRateLimit } from "../http/rateLimits";
 import {
   isPublicFileKey,
   isPublicFilePath,
@@ -117,8 +118,9 @@ export async function systemRoutes(
   if (files instanceof S3FileStore) {
     // No CDN in front of the bucket (stages below it): the app serves the thumbnails from S3 at
     // the same path and with the same caching as the local folder's, so the links it hands out
-    // never expire (a presigned URL would, in every cached user body). Kept once the CDN joins:
-    // user bodies cached before it still link here until they expire.
+    // never expire (a presigned URL would, in every cached user body), each client rate-limited
+    // (each read is an S3 GET). Once the CDN joins, user bodies cached before it still link here
+    // until they expire: those get a permanent redirect to the CDN, and S3 is never read.
     app.get<{ Params: { "*": string } }>(
       `${APP_FILES_PATH}/*`,
       {
@@ -130,13 +132,18 @@ export async function systemRoutes(
             properties: { "*": { type: "string" } },
             required: ["*"],
           },
-          response: errors(404, 503),
+          response: errors(404, 429, 503),
         },
+        ...(files.servesPublicFiles ? { preHandler: publicFilesRateLimit(app, context) } : {}),
       },
       async (request, reply) => {
         const key = request.params["*"];
         // Uploaded originals stay private, however the path is spelt.
-        const found = isPublicFileKey(key) ? await files.readPublic(key) : undefined;
+        if (!isPublicFileKey(key)) {
+          throw new HttpError(404, "not_found", "There is no such file.");
+        }
+        if (!files.servesPublicFiles) return reply.redirect(files.publicUrl(key), 301);
+        const found = await files.readPublic(key);
         if (found === undefined) {
           throw new HttpError(404, "not_found", "There is no such file.");
         }

@@ -150,6 +150,11 @@ export class S3FileStore implements FileStore {
     );
   }
 
+  /** Whether the app serves public files itself (no CDN domain): what the files route is for. */
+  get servesPublicFiles(): boolean {
+    return this.options.cdnDomain === undefined;
+  }
+
   publicUrl(key: string): string {
     const { cdnDomain } = this.options;
     return cdnDomain === undefined ? `${APP_FILES_PATH}/${key}` : `https://${cdnDomain}/${key}`;

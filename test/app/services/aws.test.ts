@@ -401,6 +401,53 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
       assert.match(csp, /img-src 'self' data:(;|$)/);
       assert.match(csp, new RegExp(`connect-src 'self' ${new URL(endpoint).origin}`));
     });
+
+    it("GIVEN no CDN WHEN one client keeps asking for files THEN past its limit it gets 429 before the bucket is read", async () => {
+      const bucket = await createBucket();
+      const dataDir = await makeTempDir("aws-files-limit-");
+      cleanups.push(() => dataDir.remove());
+      const files = new S3FileStore({
+        bucket,
+        cdnDomain: undefined,
+        region: TEST_AWS_REGION,
+        endpoint,
+      });
+      const t = await startServiceApp(
+        { database: await openPGlite(join(dataDir.path, "pglite")), files },
+        { settings: { rateLimits: { publicFilesPerClient: 2 } } },
+      );
+      cleanups.push(() => t.app.close());
+      const statuses = [];
+      for (let index = 0; index < 3; index += 1) {
+        const url = `/files/thumbnails/someone/missing-${index}.webp`;
+        statuses.push((await t.app.inject({ method: "GET", url })).statusCode);
+      }
+      assert.deepEqual(statuses, [404, 404, 429]);
+    });
+  });
+
+  it("GIVEN a CDN WHEN a link of the app's own from before it (a cached user body) is followed THEN a permanent redirect to the CDN, without reading the bucket; originals still 404", async () => {
+    const dataDir = await makeTempDir("aws-cdn-redirect-");
+    cleanups.push(() => dataDir.remove());
+    // A bucket that does not exist: any read of it would fail, so a redirect proves none happened.
+    const files = new S3FileStore({
+      bucket: "no-such-bucket-for-redirects",
+      cdnDomain: "d123.cloudfront.net",
+      region: TEST_AWS_REGION,
+      endpoint,
+    });
+    const t = await startServiceApp(
+      { database: await openPGlite(join(dataDir.path, "pglite")), files },
+      { settings: { rateLimits: { publicFilesPerClient: 1 } } },
+    );
+    cleanups.push(() => t.app.close());
+    for (let index = 0; index < 3; index += 1) {
+      const moved = await t.app.inject({ method: "GET", url: "/files/thumbnails/u/j.webp" });
+      assert.equal(moved.statusCode, 301, moved.body);
+      assert.equal(moved.headers.location, "https://d123.cloudfront.net/thumbnails/u/j.webp");
+    }
+    const original = await t.app.inject({ method: "GET", url: "/files/uploads/u/photo.png" });
+    assert.equal(original.statusCode, 404);
   });
 
   it("GIVEN the local file tier and SQS WHEN the queue is unreachable THEN completing an upload answers 503", async () => {

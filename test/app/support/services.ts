@@ -215,6 +215,7 @@ export async function startServiceApp(
         signUpPerClient: 100_000,
         accountChangesPerClient: 100_000,
         accountChangesPerUser: 100_000,
+        publicFilesPerClient: 100_000,
       },
       ...options.settings,
     },
