@@ -274,11 +274,11 @@ export class Cdn extends pulumi.ComponentResource {
       ? this.createEdge(name, cdn, { primary, replica }, args, tags)
       : undefined;
     // Each bucket's policy: TLS only, and with a distribution, its reads (never of the originals).
-    for (const bucket of [primary, replica]) {
-      if (bucket) {
-        allowDistributionOnly(this, bucket, this.distribution?.arn, PRIVATE_APP_FILE_PREFIXES);
-      }
-    }
+    const bucketPolicies = [primary, replica].flatMap((bucket) =>
+      bucket
+        ? [allowDistributionOnly(this, bucket, this.distribution?.arn, PRIVATE_APP_FILE_PREFIXES)]
+        : [],
+    );
     // Keys after the distribution: their policies name it, the one reader besides the app.
     // A bucket `pulumi destroy` keeps keeps its key too: objects under a deleted key are lost.
     const retainKeys = !(args.forceDestroy ?? false);
@@ -317,9 +317,17 @@ export class Cdn extends pulumi.ComponentResource {
           distributionId: this.distribution.id,
           distributionArn: this.distribution.arn,
           cloudfrontDomainName: this.distribution.domainName,
-          domainName: cdn?.customDomain
-            ? pulumi.output(cdn.customDomain.name)
-            : this.distribution.domainName,
+          // Known only once CloudFront may read the buckets (their policies and keys name it):
+          // a task handed the name before would link to files the edge answers 403 for, and
+          // caches. S3 applies a bucket policy without waiting for it to propagate.
+          domainName: pulumi
+            .all([
+              cdn?.customDomain ? cdn.customDomain.name : this.distribution.domainName,
+              ...bucketPolicies.map((policy) => policy.id),
+              this.kmsKey.arn,
+              ...(replicaKey ? [replicaKey.arn] : []),
+            ])
+            .apply(([domainName]) => domainName),
         }
       : undefined;
     this.registerOutputs({

@@ -307,7 +307,7 @@ export function allowDistributionOnly(
   target: PrivateBucket,
   distributionArn: pulumi.Input<string> | undefined,
   privatePrefixes: readonly string[] = [],
-): void {
+): aws.s3.BucketPolicy {
   const { bucket } = target;
   const cloudFrontReads =
     distributionArn === undefined
@@ -336,7 +336,7 @@ export function allowDistributionOnly(
               ]
             : []),
         ];
-  new aws.s3.BucketPolicy(
+  return new aws.s3.BucketPolicy(
     `${target.name}-policy`,
     {
       bucket: bucket.id,

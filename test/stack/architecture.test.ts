@@ -26,6 +26,8 @@ const T = {
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   provider: "pulumi:providers:aws",
+  bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+  kmsKey: "aws:kms/key:Key",
 } as const;
 
 const STACKS = ["dev", "prod"] as const;
@@ -244,6 +246,29 @@ for (const stack of STACKS) {
           .filter((grant) => !(service.dependsOn ?? []).includes(grant.urn))
           .map((grant) => grant.name);
         assert.deepEqual(missing, [], `${service.name} starts without these grants`);
+      }
+    });
+
+    it("every task told the CDN's name (CDN_DOMAIN) waits for the files buckets' policies and keys: CloudFront may read the buckets before a task links to it", () => {
+      const { synth: s } = loaded[stack]!;
+      const needed = [
+        ...s
+          .ofType(T.bucketPolicy)
+          .filter((policy) => /assets-(bucket|replica)-policy$/.test(policy.name)),
+        ...s.ofType(T.kmsKey).filter((key) => /assets-(bucket|replica)-key$/.test(key.name)),
+      ];
+      assert.equal(needed.length, 4, needed.map((r) => r.name).join(", "));
+      const tasks = s
+        .ofType(T.taskDefinition)
+        .filter((task) =>
+          containers(task).some((c) => c.environment?.some((e) => e.name === "CDN_DOMAIN")),
+        );
+      assert.ok(tasks.length >= 2, "web tasks in both regions carry CDN_DOMAIN");
+      for (const task of tasks) {
+        const missing = needed
+          .filter((r) => !(task.dependsOn ?? []).includes(r.urn))
+          .map((r) => r.name);
+        assert.deepEqual(missing, [], `${task.name} is told the CDN's name before these`);
       }
     });
 
