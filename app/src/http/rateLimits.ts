@@ -287,27 +287,39 @@ export function signInRateLimit(
   };
 }
 
-export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
+/** One limit per client address, on its own: `limit` requests per window under `name`. */
+function perClientRateLimit(
+  app: FastifyInstance,
+  context: RouteContext,
+  name: string,
+  limit: (limits: RateLimitSettings) => number,
+  message: string,
+) {
   const limits = context.settings.rateLimits;
   return enforce([
-    {
-      limiter: limiter(app, "signup:ip", limits.signUpPerClient, limits.windowMs, client),
-      message: "Too many sign-ups from this address",
-      field: null,
-    },
+    { limiter: limiter(app, name, limit(limits), limits.windowMs, client), message, field: null },
   ]);
+}
+
+export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
+  return perClientRateLimit(
+    app,
+    context,
+    "signup:ip",
+    (limits) => limits.signUpPerClient,
+    "Too many sign-ups from this address",
+  );
 }
 
 /** Public files read from the bucket per client address (no CDN in front of it). */
 export function publicFilesRateLimit(app: FastifyInstance, context: RouteContext) {
-  const limits = context.settings.rateLimits;
-  return enforce([
-    {
-      limiter: limiter(app, "files:ip", limits.publicFilesPerClient, limits.windowMs, client),
-      message: "Too many file requests from this address",
-      field: null,
-    },
-  ]);
+  return perClientRateLimit(
+    app,
+    context,
+    "files:ip",
+    (limits) => limits.publicFilesPerClient,
+    "Too many file requests from this address",
+  );
 }
 
 /**

@@ -352,22 +352,27 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     );
   });
 
+  /** An app on an embedded database whose files are in `bucket`, served by `cdnDomain` if given. */
+  async function appWithFiles(
+    bucket: string,
+    cdnDomain: string | undefined,
+    options: Parameters<typeof startServiceApp>[1],
+  ) {
+    const dataDir = await makeTempDir("aws-files-");
+    cleanups.push(() => dataDir.remove());
+    const files = new S3FileStore({ bucket, cdnDomain, region: TEST_AWS_REGION, endpoint });
+    const t = await startServiceApp(
+      { database: await openPGlite(join(dataDir.path, "pglite")), files },
+      options,
+    );
+    cleanups.push(() => t.app.close());
+    return t;
+  }
+
   describe("S3 without a CDN (stages 1-3)", () => {
     it("GIVEN a bucket and no CDN_DOMAIN WHEN a user uploads through a presigned PUT THEN the thumbnail links to the app, which serves it from S3 with immutable caching; originals and missing files are 404", async () => {
       const bucket = await createBucket();
-      const dataDir = await makeTempDir("aws-no-cdn-");
-      cleanups.push(() => dataDir.remove());
-      const files = new S3FileStore({
-        bucket,
-        cdnDomain: undefined,
-        region: TEST_AWS_REGION,
-        endpoint,
-      });
-      const t = await startServiceApp(
-        { database: await openPGlite(join(dataDir.path, "pglite")), files },
-        { role: "all" },
-      );
-      cleanups.push(() => t.app.close());
+      const t = await appWithFiles(bucket, undefined, { role: "all" });
 
       const { id, key, jobId, thumbnailUrl } = await uploadPhoto(t, bucket, {
         name: "Grace",
@@ -403,20 +408,9 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     });
 
     it("GIVEN no CDN WHEN one client keeps asking for files THEN past its limit it gets 429 before the bucket is read", async () => {
-      const bucket = await createBucket();
-      const dataDir = await makeTempDir("aws-files-limit-");
-      cleanups.push(() => dataDir.remove());
-      const files = new S3FileStore({
-        bucket,
-        cdnDomain: undefined,
-        region: TEST_AWS_REGION,
-        endpoint,
+      const t = await appWithFiles(await createBucket(), undefined, {
+        settings: { rateLimits: { publicFilesPerClient: 2 } },
       });
-      const t = await startServiceApp(
-        { database: await openPGlite(join(dataDir.path, "pglite")), files },
-        { settings: { rateLimits: { publicFilesPerClient: 2 } } },
-      );
-      cleanups.push(() => t.app.close());
       const statuses = [];
       for (let index = 0; index < 3; index += 1) {
         const url = `/files/thumbnails/someone/missing-${index}.webp`;
@@ -427,20 +421,10 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
   });
 
   it("GIVEN a CDN WHEN a link of the app's own from before it (a cached user body) is followed THEN a permanent redirect to the CDN, without reading the bucket; originals still 404", async () => {
-    const dataDir = await makeTempDir("aws-cdn-redirect-");
-    cleanups.push(() => dataDir.remove());
     // A bucket that does not exist: any read of it would fail, so a redirect proves none happened.
-    const files = new S3FileStore({
-      bucket: "no-such-bucket-for-redirects",
-      cdnDomain: "d123.cloudfront.net",
-      region: TEST_AWS_REGION,
-      endpoint,
+    const t = await appWithFiles("no-such-bucket-for-redirects", "d123.cloudfront.net", {
+      settings: { rateLimits: { publicFilesPerClient: 1 } },
     });
-    const t = await startServiceApp(
-      { database: await openPGlite(join(dataDir.path, "pglite")), files },
-      { settings: { rateLimits: { publicFilesPerClient: 1 } } },
-    );
-    cleanups.push(() => t.app.close());
     for (let index = 0; index < 3; index += 1) {
       const moved = await t.app.inject({ method: "GET", url: "/files/thumbnails/u/j.webp" });
       assert.equal(moved.statusCode, 301, moved.body);

@@ -20,6 +20,37 @@ const root = resolve(__dirname, "..", "..", "..");
 const services = needServices("database");
 const PASSWORD = "correct horse battery staple";
 
+/** A signed-in user: `id` is the public id the API speaks, `userId` the internal (sharded) one. */
+async function signUpAndIn(
+  s: ShardedStack,
+  label = "mover",
+): Promise<{ id: string; userId: string; jar: CookieJar }> {
+  const name = uniqueName(label);
+  const email = `${name}@example.com`;
+  const created = await s.service.app.inject({
+    method: "POST",
+    url: "/users",
+    payload: { name, email, password: PASSWORD },
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  const jar = new CookieJar();
+  const signIn = await s.service.app.inject({
+    method: "POST",
+    url: "/sessions",
+    payload: { email, password: PASSWORD },
+  });
+  assert.equal(signIn.statusCode, 201);
+  jar.store(signIn.headers["set-cookie"]);
+  const id = created.json<{ id: string }>().id;
+  const [entry] = await s.sql(
+    0,
+    "SELECT user_id::text AS user_id FROM user_public_ids WHERE public_id = $1",
+    [id],
+  );
+  assert.ok(entry !== undefined, "the directory maps the new public id");
+  return { id, userId: entry.user_id as string, jar };
+}
+
 describe("resharding online", { skip: services.skip }, () => {
   let s: ShardedStack;
   const configs = () =>
@@ -31,34 +62,6 @@ describe("resharding online", { skip: services.skip }, () => {
   after(async () => {
     await s?.close();
   });
-
-  /** A signed-in user: `id` is the public id the API speaks, `userId` the internal (sharded) one. */
-  async function signUpAndIn(): Promise<{ id: string; userId: string; jar: CookieJar }> {
-    const name = uniqueName("mover");
-    const email = `${name}@example.com`;
-    const created = await s.service.app.inject({
-      method: "POST",
-      url: "/users",
-      payload: { name, email, password: PASSWORD },
-    });
-    assert.equal(created.statusCode, 201, created.body);
-    const jar = new CookieJar();
-    const signIn = await s.service.app.inject({
-      method: "POST",
-      url: "/sessions",
-      payload: { email, password: PASSWORD },
-    });
-    assert.equal(signIn.statusCode, 201);
-    jar.store(signIn.headers["set-cookie"]);
-    const id = created.json<{ id: string }>().id;
-    const [entry] = await s.sql(
-      0,
-      "SELECT user_id::text AS user_id FROM user_public_ids WHERE public_id = $1",
-      [id],
-    );
-    assert.ok(entry !== undefined, "the directory maps the new public id");
-    return { id, userId: entry.user_id as string, jar };
-  }
 
   /** Rows of users made straight on their home shard (no directory entry): bulk for the copy. */
   async function bulkRows(logical: number, rows: number): Promise<void> {
@@ -94,7 +97,7 @@ describe("resharding online", { skip: services.skip }, () => {
 
   it("GIVEN writes, reads and sign-ups in flight WHEN logical shards move THEN every acknowledged write is on its shard afterwards and only the moving shards pause", async (t) => {
     const users: { id: string; userId: string; jar: CookieJar }[] = [];
-    for (let index = 0; index < 18; index += 1) users.push(await signUpAndIn());
+    for (let index = 0; index < 18; index += 1) users.push(await signUpAndIn(s));
     const onSource = users.filter((u) => s.shards.physicalShardOf(logicalShardOf(u.userId)) === 0);
     assert.ok(onSource.length >= 2, "some users start on physical shard 0");
     const moving = [...new Set(onSource.slice(0, 4).map((u) => logicalShardOf(u.userId)))];
@@ -362,32 +365,6 @@ describe(
       await s?.close();
     });
 
-    async function signUpAndIn(): Promise<{ id: string; userId: string; jar: CookieJar }> {
-      const name = uniqueName("star");
-      const email = `${name}@example.com`;
-      const created = await s.service.app.inject({
-        method: "POST",
-        url: "/users",
-        payload: { name, email, password: PASSWORD },
-      });
-      assert.equal(created.statusCode, 201, created.body);
-      const signIn = await s.service.app.inject({
-        method: "POST",
-        url: "/sessions",
-        payload: { email, password: PASSWORD },
-      });
-      assert.equal(signIn.statusCode, 201);
-      const jar = new CookieJar();
-      jar.store(signIn.headers["set-cookie"]);
-      const id = created.json<{ id: string }>().id;
-      const [entry] = await s.sql(
-        0,
-        "SELECT user_id::text AS user_id FROM user_public_ids WHERE public_id = $1",
-        [id],
-      );
-      return { id, userId: entry!.user_id as string, jar };
-    }
-
     const logicalShardsOn = async (shard: number) =>
       (await s.sql(shard, "SELECT DISTINCT logical_shard_of(id) AS l FROM users ORDER BY 1")).map(
         (row) => row.l as number,
@@ -395,8 +372,8 @@ describe(
 
     it("GIVEN a celebrity read far more than anyone WHEN the report names its logical shard and it moves alone to the empty shard THEN that shard holds it alone, its reads stay in the cache, and no one else moved", async () => {
       const fans: { id: string; userId: string; jar: CookieJar }[] = [];
-      for (let index = 0; index < 6; index += 1) fans.push(await signUpAndIn());
-      const celebrity = await signUpAndIn();
+      for (let index = 0; index < 6; index += 1) fans.push(await signUpAndIn(s, "fan"));
+      const celebrity = await signUpAndIn(s, "star");
       const hot = logicalShardOf(celebrity.userId);
       const home = s.shards.physicalShardOf(hot);
       assert.notEqual(home, EMPTY_SHARD);
