@@ -179,23 +179,13 @@ describe("stages: config", () => {
   const refused: Array<[string, Record<string, unknown>, RegExp]> = [
     [
       "more than one web task with rate limits in memory",
-      { stage: 2, web: { maxTasks: 2 }, cdn: { enabled: true } },
+      { stage: 2, web: { maxTasks: 2 } },
       /cache\.enabled: false, but web\.maxTasks is 2.*Fix:/,
     ],
     [
-      "more than one web task with uploads on a task's disk",
-      { stage: 3, web: { maxTasks: 2 } },
-      /cdn\.enabled: false, but web\.maxTasks is 2/,
-    ],
-    [
       "a second region with rate limits in memory",
-      { stage: 1, regions: { count: 2 }, cdn: { enabled: true } },
+      { stage: 1, regions: { count: 2 } },
       /cache\.enabled: false, but regions\.count is 2/,
-    ],
-    [
-      "worker tasks without the bucket",
-      { stage: 3, workers: { mode: "service" } },
-      /workers\.mode: service, but cdn\.enabled is false/,
     ],
     [
       "the writer in a region that does not exist",
