@@ -64,8 +64,8 @@ export const globalDashboardUrl = outputs.globalDashboardUrl;
 /** The DS record to publish at the registrar once the zone is signed (README: DNSSEC). */
 export const dnssec = outputs.dnssec;
 /**
- * What this deployment holds of each stateful tier, and its stage: the step-down check before
- * every preview and up compares the next config with it (tools/stepDown.ts).
+ * What this deployment holds of each stateful tier, and its stage: the step-down check with
+ * every preview and before every up compares the next config with it (tools/stepDown.ts).
  */
 export const statefulTiers = statefulTiersOf(config);
 

@@ -202,8 +202,8 @@ function loweredSince(deployed: StatefulTiers, next: StatefulConfig) {
  * (`stage` when lowering it lowered the switch). A switch the deployment does not report (deployed
  * by code before it existed) is not compared.
  *
- * Config alone cannot see what is deployed, so this runs where both are at hand: before
- * `pulumi preview` of a pull request and before `pulumi up`, against the stack's `statefulTiers`
+ * Config alone cannot see what is deployed, so this runs where both are at hand: with every
+ * pull request's `pulumi preview` and before every `pulumi up`, against the stack's `statefulTiers`
  * output (`tsx tools/stepDown.ts`), so a change that deletes data fails before it merges or runs.
  */
 export function changeProblems(
@@ -263,7 +263,7 @@ const acknowledgement = (key: StatefulSwitchKey) => `allowDataLoss: ["${key}"] (
 /**
  * The step-down problems of `config` against its stage's defaults: each stateful switch the stack
  * sets lower than its stage does, unless `allowDataLoss` acknowledges it. Config cannot see what
- * is deployed, so a lowered `stage` is changeProblems' (before every preview and up).
+ * is deployed, so a lowered `stage` is changeProblems' (with every preview, before every up).
  */
 export function stepDownProblems(
   config: StatefulConfig & Pick<StackConfig, "allowDataLoss">,
