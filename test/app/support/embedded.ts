@@ -5,13 +5,41 @@ import { buildApp, type AppSettingsOverrides } from "../../../app/src/app";
 import type { Role } from "../../../app/src/config";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
-import { assembleTiers } from "../../../app/src/tiers";
+import { assembleTiers, type Tiers } from "../../../app/src/tiers";
 import { openPGlite } from "../../../app/src/tiers/pglite";
 import { MemoryJobQueue, type MemoryQueueOptions } from "../../../app/src/tiers/queue";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
 import { captureLogs, makeTempDir, spyDatabase } from "./helpers";
 
 export const TEST_IDENTITY = { region: "test-region-1", instance: "test-instance" };
+
+/** A built test app, with the logs and metric lines it wrote. */
+export interface TestApp {
+  app: FastifyInstance;
+  logs: ReturnType<typeof captureLogs>;
+  metricLines: string[];
+}
+
+/**
+ * buildApp as every test builds it, embedded or on services: the test identity, the given logs,
+ * metric lines kept for assertions, and the settings given; ready to serve.
+ */
+export async function buildTestApp(
+  tiers: Tiers,
+  options: { role: Role; logs: ReturnType<typeof captureLogs>; settings: AppSettingsOverrides },
+): Promise<TestApp> {
+  const metricLines: string[] = [];
+  const app = await buildApp({
+    tiers,
+    logger: options.logs.logger,
+    role: options.role,
+    identity: TEST_IDENTITY,
+    writeMetrics: (line) => metricLines.push(line),
+    settings: options.settings,
+  });
+  await app.ready();
+  return { app, logs: options.logs, metricLines };
+}
 
 export interface EmbeddedAppOptions {
   role?: Role;
@@ -29,26 +57,23 @@ export async function startEmbeddedApp(options: EmbeddedAppOptions = {}) {
   });
   const queue = new MemoryJobQueue(options.queue);
   const files = new LocalFileStore({ dir: join(dataDir.path, "files") });
-  const logs = captureLogs();
-  const metricLines: string[] = [];
-  const app: FastifyInstance = await buildApp({
-    tiers: assembleTiers({
+  const { app, logs, metricLines } = await buildTestApp(
+    assembleTiers({
       database,
       cache: createMemoryCache(),
       sessions: createMemorySessionStore(),
       queue,
       files,
     }),
-    logger: logs.logger,
-    role: options.role ?? "all",
-    identity: TEST_IDENTITY,
-    writeMetrics: (line) => metricLines.push(line),
-    settings: {
-      worker: { waitSeconds: 0.2, retryDelaySeconds: () => 0, errorBackoffMs: 50 },
-      ...options.settings,
+    {
+      role: options.role ?? "all",
+      logs: captureLogs(),
+      settings: {
+        worker: { waitSeconds: 0.2, retryDelaySeconds: () => 0, errorBackoffMs: 50 },
+        ...options.settings,
+      },
     },
-  });
-  await app.ready();
+  );
   return {
     app,
     database,

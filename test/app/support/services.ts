@@ -2,11 +2,10 @@
 // Postgres schema per test file, and full-stack app assembly (tcpProxy.ts cuts the network).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
-import { buildApp, type AppSettingsOverrides } from "../../../app/src/app";
+import type { AppSettingsOverrides } from "../../../app/src/app";
 import { parsePostgresUrl, type Role } from "../../../app/src/config";
 import { migrate } from "../../../app/src/migrations";
 import { migrationsDir } from "../../../app/src/paths";
@@ -17,7 +16,7 @@ import { openPostgres } from "../../../app/src/tiers/postgres";
 import { MemoryJobQueue } from "../../../app/src/tiers/queue";
 import { closeRedis, connectRedis, waitForRedis } from "../../../app/src/tiers/redis";
 import { createMemorySessionStore } from "../../../app/src/tiers/sessions";
-import { TEST_IDENTITY } from "./embedded";
+import { buildTestApp, type TestApp } from "./embedded";
 import { captureLogs } from "./helpers";
 
 export type Service = "database" | "replica" | "redis" | "aws";
@@ -168,11 +167,7 @@ export function openTestPostgres(
   });
 }
 
-export interface ServiceApp {
-  app: FastifyInstance;
-  logs: ReturnType<typeof captureLogs>;
-  metricLines: string[];
-}
+export type ServiceApp = TestApp;
 
 /** The tiers a test leaves out stay in process memory: cache, sessions, queue. */
 export type ServiceTierParts = Omit<TierParts, "cache" | "sessions" | "queue"> &
@@ -188,10 +183,8 @@ export async function startServiceApp(
     logs?: ReturnType<typeof captureLogs>;
   } = {},
 ): Promise<ServiceApp> {
-  const logs = options.logs ?? captureLogs();
-  const metricLines: string[] = [];
-  const app = await buildApp({
-    tiers: assembleTiers(
+  return buildTestApp(
+    assembleTiers(
       {
         cache: createMemoryCache(),
         sessions: createMemorySessionStore(),
@@ -200,26 +193,24 @@ export async function startServiceApp(
       },
       options.alsoClose,
     ),
-    logger: logs.logger,
-    role: options.role ?? "web",
-    identity: TEST_IDENTITY,
-    writeMetrics: (line) => metricLines.push(line),
-    settings: {
-      worker: { waitSeconds: 1, retryDelaySeconds: () => 0, errorBackoffMs: 100 },
-      // Every test run on the machine shares Redis and signs up from 127.0.0.1: limits that only
-      // a test about limits reaches (it passes its own).
-      rateLimits: {
-        signInPerClient: 100_000,
-        signInFailuresPerAccountClient: 100_000,
-        signInFailuresPerAccount: 100_000,
-        signUpPerClient: 100_000,
-        accountChangesPerClient: 100_000,
-        accountChangesPerUser: 100_000,
-        publicFilesPerClient: 100_000,
+    {
+      role: options.role ?? "web",
+      logs: options.logs ?? captureLogs(),
+      settings: {
+        worker: { waitSeconds: 1, retryDelaySeconds: () => 0, errorBackoffMs: 100 },
+        // Every test run on the machine shares Redis and signs up from 127.0.0.1: limits that only
+        // a test about limits reaches (it passes its own).
+        rateLimits: {
+          signInPerClient: 100_000,
+          signInFailuresPerAccountClient: 100_000,
+          signInFailuresPerAccount: 100_000,
+          signUpPerClient: 100_000,
+          accountChangesPerClient: 100_000,
+          accountChangesPerUser: 100_000,
+          publicFilesPerClient: 100_000,
+        },
+        ...options.settings,
       },
-      ...options.settings,
     },
-  });
-  await app.ready();
-  return { app, logs, metricLines };
+  );
 }
