@@ -162,9 +162,24 @@ const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify
 const DEFAULT_POSTGRES_PORT = 5432;
 
 /**
- * Parses one `postgres://user[:password]@host[:port]/database?sslmode=...` URL with pg's own
- * parser (pg-connection-string, libpq semantics), then checks what the app needs of it.
+ * Throws `<name> is missing; <the variables that are set and need it> need it (<why>)` when the
+ * variable is unset and any of `neededBy` is set.
  */
+const LIST = new Intl.ListFormat("en");
+
+function requireVariable(
+  name: string,
+  value: unknown,
+  neededBy: Record<string, unknown>,
+  why?: string,
+): void {
+  const needing = Object.keys(neededBy).filter((other) => neededBy[other] !== undefined);
+  if (value !== undefined || needing.length === 0) return;
+  const verb = needing.length === 1 ? "needs" : "need";
+  const reason = why === undefined ? "" : ` (${why})`;
+  throw new EnvironmentError(name, `is missing; ${LIST.format(needing)} ${verb} it${reason}`);
+}
+
 /** ElastiCache IAM authentication, when REDIS_IAM_USER says so; every problem named. */
 function readRedisIam(
   env: Readonly<Record<string, string | undefined>>,
@@ -192,6 +207,10 @@ function readRedisIam(
   return { userId, cacheId: cacheId.toLowerCase(), region };
 }
 
+/**
+ * Parses one `postgres://user[:password]@host[:port]/database?sslmode=...` URL with pg's own
+ * parser (pg-connection-string, libpq semantics), then checks what the app needs of it.
+ */
 export function parsePostgresUrl(
   name: string,
   value: string,
@@ -351,16 +370,19 @@ export function loadConfig(
   const cdnDomain = readVariable(env, "CDN_DOMAIN");
   // A bucket without a CDN is a stage below it (the app serves the public files); a CDN without
   // the bucket it serves is a mistake.
-  if (cdnDomain !== undefined && bucket === undefined) {
-    throw new EnvironmentError(
-      "ASSETS_BUCKET",
-      "is missing; CDN_DOMAIN serves the bucket's files, so set ASSETS_BUCKET with it (or unset CDN_DOMAIN)",
-    );
-  }
+  requireVariable(
+    "ASSETS_BUCKET",
+    bucket,
+    { CDN_DOMAIN: cdnDomain },
+    "it serves the bucket's files: set ASSETS_BUCKET with it, or unset CDN_DOMAIN",
+  );
+  const sessionsTable = readVariable(env, "SESSIONS_TABLE");
   const awsRegion = readVariable(env, "AWS_REGION");
-  if (awsRegion === undefined && (queueUrl !== undefined || bucket !== undefined)) {
-    throw new EnvironmentError("AWS_REGION", "is missing; QUEUE_URL and ASSETS_BUCKET need it");
-  }
+  requireVariable("AWS_REGION", awsRegion, {
+    QUEUE_URL: queueUrl,
+    ASSETS_BUCKET: bucket,
+    SESSIONS_TABLE: sessionsTable,
+  });
   const bucketRegion = readVariable(env, "ASSETS_BUCKET_REGION");
   if (bucketRegion !== undefined && bucket === undefined) {
     throw new EnvironmentError("ASSETS_BUCKET_REGION", "is set but ASSETS_BUCKET is not");
@@ -370,14 +392,6 @@ export function loadConfig(
       ? { kind: "s3", bucket, region: bucketRegion ?? awsRegion, cdnDomain }
       : { kind: "local", dir: resolve(dataDir, "files") };
   const endpoint = readVariable(env, "AWS_ENDPOINT_URL");
-
-  const sessionsTable = readVariable(env, "SESSIONS_TABLE");
-  if (sessionsTable !== undefined && awsRegion === undefined) {
-    throw new EnvironmentError(
-      "AWS_REGION",
-      "is missing; SESSIONS_TABLE needs it (this region's replica)",
-    );
-  }
 
   const invalidationQueue = readVariable(env, "CACHE_INVALIDATION_QUEUE_URL");
   const publishUrls = readVariable(env, "CACHE_INVALIDATION_PUBLISH_URLS") ?? [];

@@ -209,7 +209,14 @@ describe("loadConfig", () => {
   it("GIVEN CDN_DOMAIN without ASSETS_BUCKET THEN the error names both", () => {
     assert.throws(
       () => loadConfig({ AWS_REGION: "eu-west-1", CDN_DOMAIN: "d123.cloudfront.net" }),
-      /^EnvironmentError: ASSETS_BUCKET is missing; CDN_DOMAIN serves the bucket.s files/,
+      /^EnvironmentError: ASSETS_BUCKET is missing; CDN_DOMAIN needs it \(it serves the bucket.s files/,
+    );
+  });
+
+  it("GIVEN ASSETS_BUCKET and SESSIONS_TABLE without AWS_REGION THEN the error names each that needs it", () => {
+    assert.throws(
+      () => loadConfig({ ASSETS_BUCKET: "assets", SESSIONS_TABLE: "sessions" }),
+      /^EnvironmentError: AWS_REGION is missing; ASSETS_BUCKET and SESSIONS_TABLE need it$/,
     );
   });
 
@@ -355,6 +362,7 @@ describe("loadConfig", () => {
     ["REDIS_URL", { REDIS_URL: "http://cache:6379" }],
     ["QUEUE_URL", { QUEUE_URL: "sqs", AWS_REGION: "us-east-1" }],
     ["AWS_REGION", { QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/q" }],
+    ["AWS_REGION", { SESSIONS_TABLE: "sessions" }],
     ["ASSETS_BUCKET", { CDN_DOMAIN: "d.cloudfront.net" }],
     ["CDN_DOMAIN", { ASSETS_BUCKET: "b", CDN_DOMAIN: "https://d.cloudfront.net", AWS_REGION: "x" }],
     ["AWS_ENDPOINT_URL", { AWS_ENDPOINT_URL: "localhost:4566" }],
