@@ -93,10 +93,17 @@ export async function insertUser(
   return row;
 }
 
+/** What an account update may change; an undefined field is left as it is. */
+export interface UserChanges {
+  name?: string | undefined;
+  email?: string | undefined;
+  passwordHash?: string;
+}
+
 export async function updateUser(
   query: QueryFn,
   userId: string,
-  changes: { name?: string | undefined; email?: string | undefined; passwordHash?: string },
+  changes: UserChanges,
 ): Promise<UserRow | undefined> {
   // COALESCE keeps a column whose change is absent (null), so one statement covers every subset.
   const [row] = await query<UserRow>(

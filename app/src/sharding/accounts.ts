@@ -23,6 +23,7 @@ import {
   insertUser,
   normalizeEmail,
   updateUser,
+  type UserChanges,
 } from "../users";
 import type { QueryFn } from "../tiers/database";
 import type { Shards } from "./router";
@@ -184,7 +185,7 @@ export async function findAccountForSignIn(shards: Shards, email: string) {
 export async function updateAccount(
   shards: Shards,
   id: string,
-  changes: { name?: string | undefined; email?: string | undefined; passwordHash?: string },
+  changes: UserChanges,
 ): Promise<UserRow | undefined> {
   const newEmail = changes.email === undefined ? undefined : normalizeEmail(changes.email);
   const current =
