@@ -3,18 +3,12 @@
  * ACLs rate-limit exactly these (components/webAcl.ts), so a renamed route must rename them too.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CREDENTIAL_ROUTES } from "../../contract";
-import { startEmbeddedApp, type EmbeddedApp } from "./support/embedded";
+import { embeddedAppPerSuite } from "./support/embedded";
 
 describe("contract: credential routes", () => {
-  let t: EmbeddedApp;
-  before(async () => {
-    t = await startEmbeddedApp();
-  });
-  after(async () => {
-    await t.close();
-  });
+  const t = embeddedAppPerSuite();
 
   for (const [what, route] of Object.entries(CREDENTIAL_ROUTES)) {
     it(`GIVEN the app THEN it serves ${what} at ${route.method} ${route.path}`, async () => {

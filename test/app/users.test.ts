@@ -1,21 +1,19 @@
 // HTTP tests of the user routes on the embedded tiers: CRUD, validation, caching, read-your-writes.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it, mock } from "node:test";
+import { beforeEach, describe, it, mock } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
-import { startEmbeddedApp, TEST_IDENTITY, type EmbeddedApp } from "./support/embedded";
+import {
+  embeddedAppPerSuite,
+  sidesServingRead,
+  startEmbeddedApp,
+  TEST_IDENTITY,
+} from "./support/embedded";
 import { CookieJar, newUsers, signInTo } from "./support/helpers";
 
 const newUser = newUsers("User", "user", "correct horse");
 
 describe("users API (embedded)", () => {
-  let t: EmbeddedApp;
-
-  before(async () => {
-    t = await startEmbeddedApp();
-  });
-  after(async () => {
-    await t.close();
-  });
+  const t = embeddedAppPerSuite();
   beforeEach(() => t.database.reset());
 
   async function signUp(jar = new CookieJar(), user = newUser()) {
@@ -314,14 +312,11 @@ describe("users API (embedded)", () => {
 
     it("GIVEN a marker that is not a signed LSN WHEN the client reads THEN a reader serves it", async () => {
       const { user } = await signUp();
-      t.database.reset();
-      const response = await t.app.inject({
-        method: "GET",
-        url: `/users/${user.id}`,
-        headers: { cookie: `${READ_YOUR_WRITES_COOKIE}=0/0` },
-      });
-      assert.equal(response.statusCode, 200);
-      assert.ok(t.database.queries.every((query) => query.side === "reader"));
+      const sides = await sidesServingRead(t, user.id, "0/0");
+      assert.ok(
+        sides.every((side) => side === "reader"),
+        sides.join(", "),
+      );
     });
 
     it("GIVEN a short window setting WHEN a write happens THEN the cookie lasts that long", async () => {

@@ -1,8 +1,11 @@
 // Builds the app on the embedded tiers (PGlite in a temp DATA_DIR, LRU, in-process queue, folder).
+import assert from "node:assert/strict";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppSettingsOverrides } from "../../../app/src/app";
 import type { Role } from "../../../app/src/config";
+import { READ_YOUR_WRITES_COOKIE } from "../../../app/src/http/context";
 import { createMemoryCache } from "../../../app/src/tiers/cache";
 import { LocalFileStore } from "../../../app/src/tiers/files";
 import { assembleTiers, type Tiers } from "../../../app/src/tiers";
@@ -87,4 +90,34 @@ export async function startEmbeddedApp(options: EmbeddedAppOptions = {}) {
       await dataDir.remove();
     },
   };
+}
+
+/**
+ * The embedded app for a whole suite: started before its first test, closed after its last. Call
+ * it in the suite's body; the returned object is the started app once the tests run.
+ */
+export function embeddedAppPerSuite(options: EmbeddedAppOptions = {}): EmbeddedApp {
+  const t = {} as EmbeddedApp;
+  before(async () => {
+    Object.assign(t, await startEmbeddedApp(options));
+  });
+  after(async () => {
+    await t.close();
+  });
+  return t;
+}
+
+/**
+ * GET /users/:id with `marker` as the read-your-writes cookie (what a client may forge): the
+ * sides of the database that served it, in order. The read must succeed.
+ */
+export async function sidesServingRead(t: EmbeddedApp, userId: string, marker: string) {
+  t.database.reset();
+  const response = await t.app.inject({
+    method: "GET",
+    url: `/users/${userId}`,
+    headers: { cookie: `${READ_YOUR_WRITES_COOKIE}=${marker}` },
+  });
+  assert.equal(response.statusCode, 200, response.body);
+  return t.database.queries.map((query) => query.side);
 }
