@@ -1,13 +1,13 @@
 // Every session store ends all of one user's sessions, and only that user's, on revokeUser.
 import { randomUUID } from "node:crypto";
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe } from "node:test";
 import {
   createMemorySessionStore,
   createRedisSessionStore,
   type SessionStore,
 } from "../../../app/src/tiers/sessions";
-import { needServices, withTestRedis } from "../support/services";
+import { itHoldsForEachStore } from "../support/services";
 
 async function revokesOnlyThatUser(store: SessionStore): Promise<void> {
   const user = randomUUID();
@@ -22,15 +22,9 @@ async function revokesOnlyThatUser(store: SessionStore): Promise<void> {
 }
 
 describe("revokeUser", () => {
-  it("GIVEN the in-process store THEN it ends every session of the user and no other", async () => {
-    await revokesOnlyThatUser(createMemorySessionStore());
-  });
-
-  it(
-    "GIVEN the Redis store THEN it ends every session of the user and no other",
-    { skip: needServices("redis").skip },
-    async () => {
-      await withTestRedis((redis) => revokesOnlyThatUser(createRedisSessionStore(redis)));
-    },
+  itHoldsForEachStore(
+    "it ends every session of the user and no other",
+    { memory: createMemorySessionStore, redis: createRedisSessionStore },
+    revokesOnlyThatUser,
   );
 });

@@ -2,6 +2,7 @@
 // Postgres schema per test file, and full-stack app assembly (tcpProxy.ts cuts the network).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { it } from "node:test";
 import type { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
@@ -137,6 +138,21 @@ export async function withTestRedis(use: (redis: Redis) => Promise<void>): Promi
   } finally {
     await closeRedis(redis);
   }
+}
+
+/**
+ * One behaviour of a store the app has in two kinds: a test of the in-process store and one of
+ * the Redis store (skipped without TEST_REDIS_URL), each run through `behaves`.
+ */
+export function itHoldsForEachStore<S>(
+  then: string,
+  stores: { memory: () => S; redis: (redis: Redis) => S },
+  behaves: (store: S) => Promise<void>,
+): void {
+  it(`GIVEN the in-process store THEN ${then}`, () => behaves(stores.memory()));
+  it(`GIVEN the Redis store THEN ${then}`, { skip: needServices("redis").skip }, () =>
+    withTestRedis((redis) => behaves(stores.redis(redis))),
+  );
 }
 
 /** An isolated schema with the app's migrations applied; `writerUrl` is the writer, scoped to it. */
