@@ -163,52 +163,23 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     assert.equal(outcome, "returned");
   });
 
-  it("GIVEN a queue with a redrive policy WHEN a job keeps failing THEN it moves to the DLQ after maxReceiveCount", async () => {
+  /**
+   * A job queue whose messages move to a fresh DLQ after `maxReceiveCount` receives, and a worker
+   * on it whose every attempt throws `failure()`. The worker runs only inside `whileWorking`.
+   */
+  async function failingWorkerWithDlq(options: {
+    visibilityTimeoutSeconds: number;
+    maxReceiveCount: number;
+    failure: () => Error;
+    retryDelaySeconds: number;
+  }) {
     const dlq = await createQueue();
     const { url } = await createQueue({
-      VisibilityTimeout: "1",
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "2" }),
-    });
-    const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
-    cleanups.push(() => queue.close());
-    const metricLines: string[] = [];
-    let attempts = 0;
-    const worker = new Worker({
-      queue,
-      handle: async () => {
-        attempts += 1;
-        throw new Error("always fails");
-      },
-      logger: captureLogs().logger,
-      metrics: new Metrics({
-        namespace: "Test",
-        service: "worker",
-        write: (line) => metricLines.push(line),
+      VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: String(options.maxReceiveCount),
       }),
-      waitSeconds: 1,
-      retryDelaySeconds: () => 0,
-    });
-    await queue.send("poison");
-    worker.start();
-    try {
-      const dead = await eventually(async () => {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: dlq.url, WaitTimeSeconds: 1 }),
-        );
-        return received.Messages?.[0]?.Body;
-      }, "the job in the DLQ");
-      assert.equal(dead, "poison");
-    } finally {
-      await worker.stop();
-    }
-    assert.equal(attempts, 2, "tried maxReceiveCount times, then dead-lettered");
-  });
-
-  it("GIVEN a job that can never succeed WHEN the worker takes it THEN it is in the DLQ after one attempt, with the reason", async () => {
-    const dlq = await createQueue();
-    const { url } = await createQueue({
-      VisibilityTimeout: "30",
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "5" }),
     });
     const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
     cleanups.push(() => queue.close());
@@ -217,40 +188,88 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
       queue,
       handle: async () => {
         attempts += 1;
-        throw new UnprocessableJobError("not a known job");
+        throw options.failure();
       },
       logger: captureLogs().logger,
       metrics: new Metrics({ namespace: "Test", service: "worker", write: () => undefined }),
       waitSeconds: 1,
-      // A retry would come back only after the test's patience: the DLQ must not wait for it.
-      retryDelaySeconds: () => 300,
+      retryDelaySeconds: () => options.retryDelaySeconds,
     });
-    await queue.send("never-works");
-    worker.start();
-    try {
-      const dead = await eventually(async () => {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlq.url,
-            WaitTimeSeconds: 1,
-            MessageAttributeNames: ["All"],
-          }),
-        );
-        const message = received.Messages?.[0];
-        return message === undefined
-          ? undefined
-          : {
-              body: message.Body,
-              reason: message.MessageAttributes?.DeadLetterReason?.StringValue,
-            };
-      }, "the job in the DLQ");
-      assert.deepEqual(dead, { body: "never-works", reason: "not a known job" });
-    } finally {
-      await worker.stop();
-    }
-    assert.equal(attempts, 1);
-    assert.deepEqual(await drain(url), [], "gone from the job queue");
-  });
+    return {
+      url,
+      dlq,
+      queue,
+      attempts: () => attempts,
+      /** Starts the worker, runs `during`, and stops the worker whatever happened. */
+      async whileWorking<T>(during: () => Promise<T>): Promise<T> {
+        worker.start();
+        try {
+          return await during();
+        } finally {
+          await worker.stop();
+        }
+      },
+    };
+  }
+
+  /** The first message on the DLQ at `url`, once there is one: its body and DeadLetterReason. */
+  function deadLetter(url: string) {
+    return eventually(async () => {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ["All"],
+        }),
+      );
+      const message = received.Messages?.[0];
+      return message === undefined
+        ? undefined
+        : { body: message.Body, reason: message.MessageAttributes?.DeadLetterReason?.StringValue };
+    }, "the job in the DLQ");
+  }
+
+  // Two ways to the DLQ: SQS's redrive after maxReceiveCount receives, and the worker's own move
+  // of a job that can never succeed (after one attempt, with the reason).
+  const deadLettering = [
+    {
+      given: "a queue with a redrive policy",
+      when: "a job keeps failing",
+      then: "it moves to the DLQ after maxReceiveCount",
+      setup: {
+        visibilityTimeoutSeconds: 1,
+        maxReceiveCount: 2,
+        failure: () => new Error("always fails"),
+        retryDelaySeconds: 0,
+      },
+      attempts: 2,
+      reason: undefined,
+    },
+    {
+      given: "a job that can never succeed",
+      when: "the worker takes it",
+      then: "it is in the DLQ after one attempt, with the reason",
+      setup: {
+        visibilityTimeoutSeconds: 30,
+        maxReceiveCount: 5,
+        failure: () => new UnprocessableJobError("not a known job"),
+        // A retry would come back only after the test's patience: the DLQ must not wait for it.
+        retryDelaySeconds: 300,
+      },
+      attempts: 1,
+      reason: "not a known job",
+    },
+  ];
+  for (const { given, when, then, setup, attempts, reason } of deadLettering) {
+    it(`GIVEN ${given} WHEN ${when} THEN ${then}`, async () => {
+      const jobs = await failingWorkerWithDlq(setup);
+      await jobs.queue.send("doomed");
+      const dead = await jobs.whileWorking(() => deadLetter(jobs.dlq.url));
+      assert.deepEqual(dead, { body: "doomed", reason });
+      assert.equal(jobs.attempts(), attempts);
+      assert.deepEqual(await drain(jobs.url), [], "gone from the job queue");
+    });
+  }
 
   describe("the queue briefly down during submission", () => {
     let proxy: TcpProxy;
@@ -465,20 +484,15 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     ).json();
     await t.app.inject({ method: "PUT", url: upload.url, headers: upload.headers, payload: png });
 
+    const complete = () =>
+      jar.send(t.app, { method: "POST", url: `/users/${id}/photo/complete`, payload: { key } });
+
     proxy.cut();
-    const refused = await jar.send(t.app, {
-      method: "POST",
-      url: `/users/${id}/photo/complete`,
-      payload: { key },
-    });
+    const refused = await complete();
     assert.equal(refused.statusCode, 503);
     assert.equal(refused.json().error, "queue_unavailable");
     proxy.restore();
-    const accepted = await jar.send(t.app, {
-      method: "POST",
-      url: `/users/${id}/photo/complete`,
-      payload: { key },
-    });
+    const accepted = await complete();
     assert.equal(accepted.statusCode, 202);
     const bodies = await drain(queueUrl);
     assert.equal(bodies.length, 1, "only the accepted job is on the queue");
