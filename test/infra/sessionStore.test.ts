@@ -9,6 +9,7 @@ import { SESSIONS_TABLE_ACTIONS, SESSIONS_TABLE_SCHEMA } from "../../contract";
 import { render, type RenderContext, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
 import { T } from "./support/types";
+import { assertProblemMatch } from "./support/validation";
 
 const HOME = "us-east-1";
 const OTHER = "eu-west-1";
@@ -59,12 +60,7 @@ describe("SessionStore: argument validation", () => {
           pointInTimeRecovery: false,
           deletionProtection: false,
         });
-        if (problem === undefined) assert.deepEqual(problems, []);
-        else
-          assert.ok(
-            problems.some((p) => problem.test(p)),
-            problems.join("\n"),
-          );
+        assertProblemMatch(problems, problem);
       });
     });
   }

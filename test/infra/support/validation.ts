@@ -10,6 +10,19 @@ import { render, type RenderContext } from "../../../harness/component";
 export type ValidationCase<A> = readonly [label: string, args: A, expected: RegExp | null];
 
 /**
+ * A validator's (or parseConfig's) problems for one case: none when `expected` is undefined,
+ * otherwise at least one that matches it (each problem on its own, so `^` anchors its start).
+ */
+export function assertProblemMatch(problems: readonly string[], expected: RegExp | undefined) {
+  if (expected === undefined) assert.deepEqual(problems, []);
+  else
+    assert.ok(
+      problems.some((problem) => expected.test(problem)),
+      `no problem matched ${expected}:\n${problems.join("\n")}`,
+    );
+}
+
+/**
  * One test per row: the validator reports no problem for a null row; for any other, a problem
  * matching the row's pattern, which names the argument.
  */

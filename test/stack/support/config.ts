@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { ConfigError, parseConfig } from "../../../stacks/config";
+import { assertProblemMatch } from "../../infra/support/validation";
 
 /** A row of a config table: what is wrong, the raw config, and the problem expected. */
 export type ConfigCase = readonly [label: string, raw: Record<string, unknown>, expected: RegExp];
@@ -24,11 +25,7 @@ export function itReportsEachConfigProblem(
 ): void {
   for (const [label, raw, expected] of cases) {
     it(`GIVEN ${label} THEN ${then}`, () => {
-      const problems = configProblems(raw);
-      assert.ok(
-        problems.some((problem) => expected.test(problem)),
-        `no problem matched ${expected}:\n${problems.join("\n")}`,
-      );
+      assertProblemMatch(configProblems(raw), expected);
     });
   }
 }
