@@ -12,7 +12,7 @@ import { render, resolve } from "../../harness/component";
 import type { RecordedResource } from "../../harness/mocks";
 import { devTasks, PASSWORD_SECRET } from "./support/fargate";
 import { itThrowsBeforeAnyChild, itValidatesEachCase } from "./support/validation";
-import { T } from "./support/types";
+import { assertInputs, T } from "./support/types";
 
 const CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
 const TOKEN_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cache-token-GhIjKl";
@@ -222,15 +222,12 @@ describe("WebService: network exposure", () => {
       [443, "0.0.0.0/0"],
     ]);
     const https = named("web-https", T.listener);
-    assert.deepEqual(
-      [
-        https.inputs.port,
-        https.inputs.protocol,
-        https.inputs.sslPolicy,
-        https.inputs.certificateArn,
-      ],
-      [443, "HTTPS", TLS_POLICY, CERTIFICATE_ARN],
-    );
+    assertInputs(https, {
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: TLS_POLICY,
+      certificateArn: CERTIFICATE_ARN,
+    });
     assert.equal(TLS_POLICY, "ELBSecurityPolicy-TLS13-1-2-2021-06");
     const targetGroupArn = String(ofType(T.targetGroup)[0]!.state.arn);
     assert.deepEqual(https.inputs.defaultActions, [{ type: "forward", targetGroupArn }]);
@@ -275,15 +272,12 @@ describe("WebService: network exposure", () => {
     for (const protect of [false, true]) {
       const { ofType } = await renderWeb({ enableDeletionProtection: protect });
       const alb = ofType(T.alb)[0]!;
-      assert.deepEqual(
-        [
-          alb.inputs.internal,
-          alb.inputs.subnets,
-          alb.inputs.dropInvalidHeaderFields,
-          alb.inputs.enableDeletionProtection,
-        ],
-        [false, ["subnet-public-a", "subnet-public-b"], true, protect],
-      );
+      assertInputs(alb, {
+        internal: false,
+        subnets: ["subnet-public-a", "subnet-public-b"],
+        dropInvalidHeaderFields: true,
+        enableDeletionProtection: protect,
+      });
     }
   });
 });
@@ -297,15 +291,12 @@ describe("WebService: target group", () => {
         healthCheckPath: "/healthz",
       });
       const group = ofType(T.targetGroup)[0]!;
-      assert.deepEqual(
-        [
-          group.inputs.targetType,
-          group.inputs.port,
-          group.inputs.protocol,
-          group.inputs.loadBalancingAlgorithmType,
-        ],
-        ["ip", 3000, "HTTP", algorithm],
-      );
+      assertInputs(group, {
+        targetType: "ip",
+        port: 3000,
+        protocol: "HTTP",
+        loadBalancingAlgorithmType: algorithm,
+      });
       const health = group.inputs.healthCheck as Record<string, unknown>;
       assert.deepEqual(
         [health.path, health.matcher, health.port],
@@ -401,15 +392,12 @@ describe("WebService: task definition", () => {
     assert.equal(container.logConfiguration.options["awslogs-region"], "us-east-1");
     // The contract's deadlines: the app (SHUTDOWN_DEADLINE_SECONDS) exits before ECS kills it.
     assert.equal(container.stopTimeout, WEB_SHUTDOWN.stopTimeoutSeconds);
-    assert.deepEqual(
-      [
-        task.inputs.networkMode,
-        task.inputs.requiresCompatibilities,
-        task.inputs.cpu,
-        task.inputs.memory,
-      ],
-      ["awsvpc", ["FARGATE"], "256", "512"],
-    );
+    assertInputs(task, {
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      cpu: "256",
+      memory: "512",
+    });
     assert.equal(ofType(T.logGroup)[0]!.inputs.retentionInDays, 7);
   });
 
@@ -477,15 +465,12 @@ describe("WebService: autoscaling", () => {
   it("GIVEN min and max THEN the scalable target spans them on the service's desired count", async () => {
     const { value: web, ofType } = await renderWeb({ minTasks: 2, maxTasks: 9 });
     const target = ofType(T.scalableTarget)[0]!;
-    assert.deepEqual(
-      [
-        target.inputs.minCapacity,
-        target.inputs.maxCapacity,
-        target.inputs.scalableDimension,
-        target.inputs.resourceId,
-      ],
-      [2, 9, "ecs:service:DesiredCount", `service/app/${await resolve(web.serviceName)}`],
-    );
+    assertInputs(target, {
+      minCapacity: 2,
+      maxCapacity: 9,
+      scalableDimension: "ecs:service:DesiredCount",
+      resourceId: `service/app/${await resolve(web.serviceName)}`,
+    });
   });
 
   it("GIVEN the CPU and request targets THEN one target-tracking policy follows each, requests per target labelled by the ALB and target group", async () => {

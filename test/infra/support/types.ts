@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 /** The Pulumi type tokens of the resources the component specs look up, by a short name. */
 export const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -25,3 +26,17 @@ export const T = {
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
   webAcl: "aws:wafv2/webAcl:WebAcl",
 } as const;
+
+/**
+ * Asserts the inputs `expected` names, and only those, on one recorded resource: a spec states
+ * each input it cares about next to its value.
+ */
+export function assertInputs(
+  resource: { name: string; inputs: Record<string, unknown> },
+  expected: Record<string, unknown>,
+): void {
+  const actual = Object.fromEntries(
+    Object.keys(expected).map((key) => [key, resource.inputs[key]]),
+  );
+  assert.deepEqual(actual, expected, `the inputs of ${resource.name}`);
+}
