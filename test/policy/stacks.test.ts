@@ -6,16 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { synth } from "../../harness";
+import { THREE_EVEN_SHARDS } from "../stack/support/variants";
 import { describeViolations, runPackOver } from "./runner";
 
 const RUNS = [
   { label: "dev", stack: "dev", overrides: {} },
   { label: "prod", stack: "prod", overrides: {} },
-  {
-    label: "prod with 3 shards",
-    stack: "prod",
-    overrides: { database: { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } },
-  },
+  { label: "prod with 3 shards", stack: "prod", overrides: { database: THREE_EVEN_SHARDS } },
 ] as const;
 
 for (const { label, stack, overrides } of RUNS) {

@@ -38,6 +38,7 @@ import {
   taskRoleOf,
   watchReads,
 } from "./tasks";
+import { THREE_EVEN_SHARDS, WRITER_IN_SECONDARY } from "./support/variants";
 
 const T = {
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -54,16 +55,8 @@ const STACKS = [
   { label: "dev", stack: "dev", overrides: {} },
   { label: "prod", stack: "prod", overrides: {} },
   { label: "localstack", stack: "localstack", overrides: {} },
-  {
-    label: "prod with the writer in the secondary",
-    stack: "prod",
-    overrides: { database: { writerRegion: "secondary" } },
-  },
-  {
-    label: "prod with 3 shards",
-    stack: "prod",
-    overrides: { database: { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } },
-  },
+  { label: "prod with the writer in the secondary", stack: "prod", overrides: WRITER_IN_SECONDARY },
+  { label: "prod with 3 shards", stack: "prod", overrides: { database: THREE_EVEN_SHARDS } },
   ...STAGES.map(({ stage }) => ({
     label: `dev at stage ${stage}`,
     stack: "dev",

@@ -13,6 +13,7 @@ import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks
 import { databaseShape } from "../../stacks/region";
 import { synth, type Synth, type SynthResource } from "../../harness";
 import { PROJECT_ROOT, stackConfig } from "../../harness/synth";
+import { WRITER_IN_SECONDARY } from "./support/variants";
 
 const T = {
   db: "aws:rds/instance:Instance",
@@ -43,7 +44,6 @@ const T = {
 /** What a region's checks may depend on: its own tiers (contract: HealthDependency). */
 const REGIONAL_DEPENDENCIES = new Set<HealthDependency>(["regionReader", "regionCache"]);
 
-const FAILOVER = { database: { writerRegion: "secondary" } };
 const PROMOTED = "secondary-database-replica-0";
 
 let normal: Synth;
@@ -51,9 +51,9 @@ let failedOver: Synth;
 let config: StackConfig;
 
 before(async () => {
-  [normal, failedOver] = await Promise.all([synth("prod"), synth("prod", FAILOVER)]);
+  [normal, failedOver] = await Promise.all([synth("prod"), synth("prod", WRITER_IN_SECONDARY)]);
   for (const result of [normal, failedOver]) assert.equal(result.error, undefined, result.error);
-  config = parseConfig(rawConfigFromPulumi(stackConfig("prod", FAILOVER)));
+  config = parseConfig(rawConfigFromPulumi(stackConfig("prod", WRITER_IN_SECONDARY)));
 });
 
 const appEnv = (task: SynthResource) => {

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { synth, type Synth, type SynthResource } from "../../harness";
+import { THREE_EVEN_SHARDS, WRITER_IN_SECONDARY } from "./support/variants";
 
 /** A resource's attributes that identify it to others (an input naming one of them depends on it). */
 const IDENTITIES = ["arn", "url", "bucket", "address", "repositoryUrl", "dnsName"] as const;
@@ -207,25 +208,23 @@ function allowedBy(
   );
 }
 
-/** Three physical shards: each shard's replica and writer cross regions as shard 0's do. */
-const SHARDED = { shards: 3, shardMap: "0-2730:0,2731-5461:1,5462-8191:2" } as const;
-
+// With three physical shards, each shard's replica and writer cross regions as shard 0's do.
 const CASES = [
   { label: "the writer in the primary", writerRegion: "primary", overrides: {} },
   {
     label: "the writer in the secondary",
     writerRegion: "secondary",
-    overrides: { database: { writerRegion: "secondary" } },
+    overrides: WRITER_IN_SECONDARY,
   },
   {
     label: "3 physical shards, the writers in the primary",
     writerRegion: "primary",
-    overrides: { database: SHARDED },
+    overrides: { database: THREE_EVEN_SHARDS },
   },
   {
     label: "3 physical shards, the writers in the secondary",
     writerRegion: "secondary",
-    overrides: { database: { ...SHARDED, writerRegion: "secondary" } },
+    overrides: { database: { ...THREE_EVEN_SHARDS, writerRegion: "secondary" } },
   },
 ] as const;
 
