@@ -4,6 +4,7 @@ import { blocksOverlap, parseIpv4Block, subBlock } from "../../components/cidr";
 import { vpcCidrProblem } from "../../components/network";
 import { synth } from "../../harness";
 import { stackConfig } from "../../harness/synth";
+import { parsedStackConfig } from "./support/stacks";
 import {
   BASE_DEFAULTS,
   ConfigError,
@@ -370,7 +371,7 @@ describe("stack config: defaults per environment", () => {
 
   for (const stack of STACKS) {
     it(`GIVEN Pulumi.${stack}.yaml THEN it is valid`, () => {
-      const config = parseConfig(rawConfigFromPulumi(stackConfig(stack)));
+      const config = parsedStackConfig(stack);
       assert.equal(config.environment, stack);
     });
   }

@@ -25,9 +25,8 @@ import {
   VARIABLES,
 } from "../../contract";
 import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
-import { parseConfig, rawConfigFromPulumi } from "../../stacks/config";
 import { STAGES } from "../../stacks/stages";
+import { parsedStackConfig } from "./support/stacks";
 import {
   containerOf,
   isMigrate,
@@ -76,7 +75,7 @@ before(async () => {
 
 /** The database config of a stack with its overrides (stage 9 has two physical shards). */
 const databaseOf = (stack: string, overrides: Record<string, unknown>) =>
-  parseConfig(rawConfigFromPulumi(stackConfig(stack, overrides))).database;
+  parsedStackConfig(stack, overrides).database;
 
 for (const { label, stack, overrides } of STACKS) {
   const { shards, shardMap } = databaseOf(stack, overrides);

@@ -11,15 +11,14 @@ import {
   replacingChanges,
   STATEFUL_TYPES,
 } from "../../components/replacementInputs";
-import { parseConfig, rawConfigFromPulumi } from "../../stacks/config";
 import { synth, type Synth } from "../../harness";
-import { stackConfig } from "../../harness/synth";
+import { parsedStackConfig } from "./support/stacks";
 
 const STACKS = ["dev", "prod"] as const;
 const digest = (fill: string) => `sha256:${fill.repeat(64)}`;
 
 for (const stack of STACKS) {
-  const config = parseConfig(rawConfigFromPulumi(stackConfig(stack)));
+  const config = parsedStackConfig(stack);
   const image = (fill: string) => ({
     image: {
       uri: `123456789012.dkr.ecr.${config.regions.primary}.amazonaws.com/zero-to-millions@${digest(fill)}`,

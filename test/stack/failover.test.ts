@@ -9,10 +9,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { HEALTH, type HealthDependency, type HealthEndpoint } from "../../contract";
-import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../stacks/config";
+import type { StackConfig } from "../../stacks/config";
 import { databaseShape } from "../../stacks/region";
 import { synth, type Synth, type SynthResource } from "../../harness";
-import { PROJECT_ROOT, stackConfig } from "../../harness/synth";
+import { PROJECT_ROOT } from "../../harness/synth";
+import { parsedStackConfig } from "./support/stacks";
 import { WRITER_IN_SECONDARY } from "./support/variants";
 
 const T = {
@@ -53,7 +54,7 @@ let config: StackConfig;
 before(async () => {
   [normal, failedOver] = await Promise.all([synth("prod"), synth("prod", WRITER_IN_SECONDARY)]);
   for (const result of [normal, failedOver]) assert.equal(result.error, undefined, result.error);
-  config = parseConfig(rawConfigFromPulumi(stackConfig("prod", WRITER_IN_SECONDARY)));
+  config = parsedStackConfig("prod", WRITER_IN_SECONDARY);
 });
 
 const appEnv = (task: SynthResource) => {

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ENVIRONMENT_DEFAULTS, parseConfig, rawConfigFromPulumi } from "../../stacks/config";
+import { ENVIRONMENT_DEFAULTS } from "../../stacks/config";
+import { parsedStackConfig } from "./support/stacks";
 import { synth, type Synth, type SynthResource } from "../../harness";
-import { stackConfig } from "../../harness/synth";
 import { itReportsEachConfigProblem } from "./support/config";
 
 const T = {
@@ -344,7 +344,7 @@ describe("localstack: config", () => {
   itReportsEachConfigProblem(cases);
 
   it("GIVEN Pulumi.localstack.yaml THEN it is valid and names moto on the default endpoint", () => {
-    const config = parseConfig(rawConfigFromPulumi(stackConfig("localstack")));
+    const config = parsedStackConfig("localstack");
     assert.deepEqual(config.emulator, { flavor: "moto", endpoint: FILE_ENDPOINT });
   });
 });

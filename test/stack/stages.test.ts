@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { userStateHomes } from "../../app/src/tiers";
 import { synth, type Synth } from "../../harness";
-import { stackConfig } from "../../harness/synth";
 import {
   BASE_DEFAULTS,
   ConfigError,
@@ -23,7 +22,6 @@ import {
   ENVIRONMENT_OVERRIDES,
   ENVIRONMENTS,
   parseConfig,
-  rawConfigFromPulumi,
 } from "../../stacks/config";
 import { defaultsFor } from "../../stacks/configDefaults";
 import { deepMerge } from "../../stacks/deepMerge";
@@ -38,6 +36,7 @@ import { describeViolations, runPackOver } from "../policy/runner";
 import { estimate } from "../../tools/cost/estimate";
 import { README, readmeWithStageTable, STAGE_STACKS } from "../../tools/readme";
 import { replacingChanges } from "../../components/replacementInputs";
+import { parsedStackConfig } from "./support/stacks";
 import { containerOf, loadAsTheApp, roleTasks, taskRoleOf } from "./tasks";
 
 const T = {
@@ -574,7 +573,7 @@ function webTasks(s: Synth) {
 for (const { stack, stage, step } of RUNS) {
   describe(`stage ${stage} (${step}) of ${stack}`, () => {
     const s = () => synths.get(key(stack, stage))!;
-    const config = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
+    const config = parsedStackConfig(stack, { stage });
 
     it("GIVEN the synth THEN it exports what it holds (statefulTiers), for the next change's step-down check", () => {
       assert.deepEqual(s().outputs.statefulTiers, statefulTiersOf(config));
@@ -767,7 +766,7 @@ for (const { stack, stage } of RUNS.filter((run) => run.stage < STAGES.length)) 
         const kind = setIdentifier === undefined ? "plain" : "routed";
         kinds.set(at, (kinds.get(at) ?? new Set()).add(kind));
       }
-      const { dns } = parseConfig(rawConfigFromPulumi(stackConfig(stack, { stage })));
+      const { dns } = parsedStackConfig(stack, { stage });
       if (dns.domain) {
         const app = [...kinds.keys()].filter((at) =>
           at.endsWith(` ${dns.recordName}.${dns.domain} A`),

@@ -2,8 +2,13 @@
 import assert from "node:assert/strict";
 import { before } from "node:test";
 import { synth, type Synth } from "../../../harness";
-import { stackConfig } from "../../../harness/synth";
+import { type ConfigOverrides, stackConfig } from "../../../harness/synth";
 import { parseConfig, rawConfigFromPulumi, type StackConfig } from "../../../stacks/config";
+
+/** A stack file's config, with `overrides` merged in as `--config` does, parsed as the program does. */
+export function parsedStackConfig(stack: string, overrides: ConfigOverrides = {}): StackConfig {
+  return parseConfig(rawConfigFromPulumi(stackConfig(stack, overrides)));
+}
 
 export interface LoadedStack {
   synth: Synth;
@@ -20,8 +25,7 @@ export function loadStacksBefore(stacks: readonly string[]): Record<string, Load
     for (const stack of stacks) {
       const result = await synth(stack);
       assert.equal(result.error, undefined, `synth of ${stack} failed: ${result.error}`);
-      const config = parseConfig(rawConfigFromPulumi(stackConfig(stack)));
-      loaded[stack] = { synth: result, config };
+      loaded[stack] = { synth: result, config: parsedStackConfig(stack) };
     }
   });
   return loaded;
