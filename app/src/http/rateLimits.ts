@@ -262,65 +262,63 @@ export function passwordFailures(app: FastifyInstance, context: RouteContext): P
   };
 }
 
+/**
+ * The limits that count requests per client address alone: the limiter's name (its key prefix),
+ * the setting that sizes it, and what a refused client is told.
+ */
+const PER_CLIENT_LIMITS = {
+  signIn: {
+    name: "signin:ip",
+    setting: "signInPerClient",
+    message: "Too many sign-in attempts from this address",
+  },
+  signUp: {
+    name: "signup:ip",
+    setting: "signUpPerClient",
+    message: "Too many sign-ups from this address",
+  },
+  // Public files read from the bucket (no CDN in front of it).
+  publicFiles: {
+    name: "files:ip",
+    setting: "publicFilesPerClient",
+    message: "Too many file requests from this address",
+  },
+} as const satisfies Record<
+  string,
+  { name: string; setting: keyof RateLimitSettings; message: string }
+>;
+
+/** One of PER_CLIENT_LIMITS, on its own: its setting's number of requests per window. */
+function perClientRateLimit(
+  app: FastifyInstance,
+  context: RouteContext,
+  which: keyof typeof PER_CLIENT_LIMITS,
+) {
+  const { name, setting, message } = PER_CLIENT_LIMITS[which];
+  const limits = context.settings.rateLimits;
+  return enforce([
+    { limiter: limiter(app, name, limits[setting], limits.windowMs, client), message, field: null },
+  ]);
+}
+
 /** Every attempt per client, then the account's failures (reserved here, refunded by the route). */
 export function signInRateLimit(
   app: FastifyInstance,
   context: RouteContext,
   failures: PasswordFailures,
 ) {
-  const perClient = enforce([
-    {
-      limiter: limiter(
-        app,
-        "signin:ip",
-        context.settings.rateLimits.signInPerClient,
-        context.settings.rateLimits.windowMs,
-        client,
-      ),
-      message: "Too many sign-in attempts from this address",
-      field: null,
-    },
-  ]);
+  const perClient = perClientRateLimit(app, context, "signIn");
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await perClient(request, reply);
     await failures.reserve(request, reply, (request.body as { email: string }).email);
   };
 }
 
-/** One limit per client address, on its own: `limit` requests per window under `name`. */
-function perClientRateLimit(
-  app: FastifyInstance,
-  context: RouteContext,
-  name: string,
-  limit: (limits: RateLimitSettings) => number,
-  message: string,
-) {
-  const limits = context.settings.rateLimits;
-  return enforce([
-    { limiter: limiter(app, name, limit(limits), limits.windowMs, client), message, field: null },
-  ]);
-}
+export const signUpRateLimit = (app: FastifyInstance, context: RouteContext) =>
+  perClientRateLimit(app, context, "signUp");
 
-export function signUpRateLimit(app: FastifyInstance, context: RouteContext) {
-  return perClientRateLimit(
-    app,
-    context,
-    "signup:ip",
-    (limits) => limits.signUpPerClient,
-    "Too many sign-ups from this address",
-  );
-}
-
-/** Public files read from the bucket per client address (no CDN in front of it). */
-export function publicFilesRateLimit(app: FastifyInstance, context: RouteContext) {
-  return perClientRateLimit(
-    app,
-    context,
-    "files:ip",
-    (limits) => limits.publicFilesPerClient,
-    "Too many file requests from this address",
-  );
-}
+export const publicFilesRateLimit = (app: FastifyInstance, context: RouteContext) =>
+  perClientRateLimit(app, context, "publicFiles");
 
 /**
  * Every email or password change per client and per account, right or wrong. Called by the route
