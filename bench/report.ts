@@ -232,9 +232,10 @@ ${header(record)}
 - Ratio app / limit: **${spread(d.ratio, 2)}**; target ${d.target.goal}: ${met(d.target)}.
 - The app's counters: ${num(d.appCounts.JobsProcessed)} jobs processed, ${num(d.appCounts.JobsFailed)} failed, of ${num(d.jobsSentToApp)} queued (warm-up included).
 - What the app does on top of the limit's job: it validates each message (zod), logs, counts metrics, asks the writer for
-  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction, and
-  deletes messages one by one rather than in a batch. Where the ratio falls short, those are what to look at; the
-  invalidation is what keeps reads correct and stays.
+  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction. Like
+  the limit, it deletes a receive's finished jobs with one \`DeleteMessageBatch\` (until 2026-11-29 it made a call per
+  job, each of which moto answers by scanning the queue). Where the ratio falls short, those
+  are what to look at; the invalidation is what keeps reads correct and stays.
 - moto is not SQS: it scans a queue's messages on every call (so it slows down as a queue grows) and answers in
   milliseconds where SQS and S3 take tens of them. Read the ratio, not the absolute rate.
 `;

@@ -4,7 +4,11 @@ import { describe, it } from "node:test";
 import { UnprocessableJobError } from "../../app/src/jobs/thumbnail";
 import { Worker, defaultRetryDelaySeconds } from "../../app/src/jobs/worker";
 import { Metrics } from "../../app/src/metrics";
-import { MemoryJobQueue } from "../../app/src/tiers/queue";
+import {
+  MemoryJobQueue,
+  type QueueMessage,
+  type UndeletedMessage,
+} from "../../app/src/tiers/queue";
 import { captureLogs, eventually, sleep } from "./support/helpers";
 
 function newWorker(
@@ -32,6 +36,23 @@ function newWorker(
 }
 
 const jobsThatNeverRun = async (): Promise<"processed"> => "processed";
+
+/** The in-process queue, recording each batch delete's bodies; optionally failing every delete. */
+class BatchRecordingQueue extends MemoryJobQueue {
+  readonly batches: string[][] = [];
+
+  constructor(private readonly failWith?: string) {
+    super();
+  }
+
+  override async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
+    this.batches.push(messages.map((message) => message.body));
+    if (this.failWith !== undefined) {
+      return messages.map((message) => ({ message, reason: this.failWith! }));
+    }
+    return super.deleteBatch(messages);
+  }
+}
 
 /** Counts jobs running at once; each job waits until `release()` lets them all finish. */
 function gatedJobs() {
@@ -104,6 +125,43 @@ describe("Worker", () => {
     await worker.stop();
     assert.deepEqual(handled, ["a", "b"]);
     assert.equal(metrics.flush()[0]?.JobsProcessed, 2);
+  });
+
+  it("GIVEN a batch with a failing job THEN the successes are deleted in one call, and the failure stays", async () => {
+    const queue = new BatchRecordingQueue();
+    const { worker } = newWorker(queue, async (body) => {
+      if (body === "bad") throw new Error("boom");
+      return "processed";
+    });
+    for (const body of ["a", "bad", "b", "c"]) await queue.send(body);
+    worker.start();
+    await eventually(async () => (queue.batches.length > 0 ? true : undefined), "a delete");
+    await worker.stop();
+    assert.deepEqual(queue.batches[0], ["a", "b", "c"]);
+    assert.ok(queue.batches.every((bodies) => !bodies.includes("bad")));
+  });
+
+  it("GIVEN messages the queue could not delete THEN each is logged with its id and the worker goes on", async () => {
+    const queue = new BatchRecordingQueue("ReceiptHandleIsInvalid: expired");
+    const logs = captureLogs();
+    const worker = new Worker({
+      queue,
+      handle: async () => "processed",
+      logger: logs.logger,
+      metrics: new Metrics({ namespace: "Test", service: "worker", write: () => {} }),
+      waitSeconds: 0.1,
+    });
+    await queue.send("a");
+    worker.start();
+    await eventually(
+      async () => (logs.text().includes("could not delete the job") ? true : undefined),
+      "the warning",
+    );
+    await worker.stop();
+    const warning = logs.lines().find((line) => line.msg === "could not delete the job");
+    assert.equal(typeof warning?.messageId, "string");
+    assert.equal(warning?.reason, "ReceiptHandleIsInvalid: expired");
+    assert.equal(warning?.level, "warn");
   });
 
   it("GIVEN a job that fails once THEN it stays on the queue and succeeds on redelivery", async () => {

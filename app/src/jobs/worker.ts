@@ -1,14 +1,15 @@
 /**
  * The worker loop: long-polls the queue for a batch of jobs, runs the batch's jobs side by side,
- * deletes each on success and leaves it on failure (visible again after a backoff), so the queue's
- * redrive policy moves a job that keeps failing to the dead-letter queue; a job that can never
- * succeed (UnprocessableJobError) is dropped at once. stop() ends the poll at
- * once and waits for the jobs in hand, which is what ECS's SIGTERM-then-wait expects.
+ * deletes the batch's successes with one call once its jobs are done (one round trip, not one
+ * per job: issue 17) and leaves each failure on the queue (visible again after a backoff), so
+ * the queue's redrive policy moves a job that keeps failing to the dead-letter queue; a job that
+ * can never succeed (UnprocessableJobError) is dropped at once. stop() ends the poll at once and
+ * waits for the jobs in hand, which is what ECS's SIGTERM-then-wait expects.
  */
 import type { Logger } from "pino";
 import { WORKER_CONCURRENCY } from "../../../contract";
 import type { Metrics } from "../metrics";
-import type { JobQueue, QueueMessage } from "../tiers/queue";
+import { SQS_BATCH_LIMIT, type JobQueue, type QueueMessage } from "../tiers/queue";
 import { UnprocessableJobError, type JobOutcome } from "./thumbnail";
 
 export type JobHandler = (body: string, message: QueueMessage) => Promise<JobOutcome>;
@@ -33,8 +34,7 @@ export interface WorkerOptions {
   batchSize?: number;
 }
 
-/** SQS's largest batch per receive. */
-export const MAX_BATCH_SIZE = 10;
+const MAX_BATCH_SIZE = SQS_BATCH_LIMIT;
 
 /** 5 s, 10 s, 20 s ... capped at 5 minutes. */
 export function defaultRetryDelaySeconds(receiveCount: number): number {
@@ -88,14 +88,16 @@ export class Worker {
         continue;
       }
       // Received messages are processed even when a stop came meanwhile: they are in hand.
-      await Promise.all(messages.map((message) => this.process(message)));
+      const outcomes = await Promise.all(messages.map((message) => this.process(message)));
+      await this.drop(messages.filter((_message, index) => outcomes[index] === "delete"));
     }
     logger.info("worker stopped");
   }
 
-  private async process(message: QueueMessage): Promise<void> {
-    const { queue, logger, metrics } = this.options;
-    const log = logger.child({ messageId: message.messageId, receiveCount: message.receiveCount });
+  /** Runs one job: "delete" when its message is to be deleted, "leave" when the queue keeps it (to retry or as dead-lettered). */
+  private async process(message: QueueMessage): Promise<"delete" | "leave"> {
+    const { queue, metrics } = this.options;
+    const log = this.logFor(message);
     try {
       const outcome = await this.options.handle(message.body, message);
       if (outcome === "processed") metrics.count("JobsProcessed");
@@ -107,7 +109,7 @@ export class Worker {
         try {
           await queue.deadLetter(message, error.message);
           log.error({ err: error }, "job can never succeed; moved to the dead-letter queue");
-          return;
+          return "leave";
         } catch (deadLetterError) {
           log.warn(
             { err: deadLetterError },
@@ -124,18 +126,25 @@ export class Worker {
         // The message still reappears after the queue's own visibility timeout.
         log.warn({ err: retryError }, "could not shorten the failed job's visibility");
       });
-      return;
+      return "leave";
     }
-    await this.drop(message, log);
+    return "delete";
   }
 
-  private async drop(message: QueueMessage, log: Logger): Promise<void> {
-    try {
-      await this.options.queue.delete(message);
-    } catch (error) {
+  /** Deletes the messages of finished jobs, together. */
+  private async drop(messages: QueueMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    for (const { message, reason } of await this.options.queue.deleteBatch(messages)) {
       // Its redelivery will find it done (or unprocessable again) and drop it then.
-      log.warn({ err: error }, "could not delete the job");
+      this.logFor(message).warn({ reason }, "could not delete the job");
     }
+  }
+
+  private logFor(message: QueueMessage): Logger {
+    return this.options.logger.child({
+      messageId: message.messageId,
+      receiveCount: message.receiveCount,
+    });
   }
 
   private pause(ms: number): Promise<void> {

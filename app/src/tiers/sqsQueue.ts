@@ -1,6 +1,7 @@
 /** The full-stack queue: Amazon SQS (or an emulator at AWS_ENDPOINT_URL). */
 import {
   ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -18,8 +19,10 @@ import {
 import {
   type JobQueue,
   QueueUnavailableError,
+  SQS_BATCH_LIMIT,
   type QueueMessage,
   type ReceiveOptions,
+  type UndeletedMessage,
 } from "./queue";
 
 /** How a web request's send is retried: bounded, so the request's worst-case wait is known. */
@@ -143,6 +146,35 @@ export class SqsJobQueue implements JobQueue {
         ReceiptHandle: message.receiptHandle,
       }),
     );
+  }
+
+  async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
+    const undeleted: UndeletedMessage[] = [];
+    for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
+      // Entry ids are positions in this call's slice: SQS wants them unique within a call only.
+      const batch = messages.slice(start, start + SQS_BATCH_LIMIT);
+      try {
+        const { Failed = [] } = await this.workerClient.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: batch.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.receiptHandle,
+            })),
+          }),
+        );
+        for (const failure of Failed) {
+          const message = batch[Number(failure.Id)];
+          if (message !== undefined) {
+            undeleted.push({ message, reason: `${failure.Code}: ${failure.Message ?? ""}` });
+          }
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        undeleted.push(...batch.map((message) => ({ message, reason })));
+      }
+    }
+    return undeleted;
   }
 
   async retryLater(message: QueueMessage, delaySeconds: number): Promise<void> {
