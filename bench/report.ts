@@ -232,10 +232,10 @@ ${header(record)}
 - Ratio app / limit: **${spread(d.ratio, 2)}**; target ${d.target.goal}: ${met(d.target)}.
 - The app's counters: ${num(d.appCounts.JobsProcessed)} jobs processed, ${num(d.appCounts.JobsFailed)} failed, of ${num(d.jobsSentToApp)} queued (warm-up included).
 - What the app does on top of the limit's job: it validates each message (zod), logs, counts metrics, asks the writer for
-  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction. Like
-  the limit, it deletes a receive's finished jobs with one \`DeleteMessageBatch\` (until 2026-11-29 it made a call per
-  job, each of which moto answers by scanning the queue). Where the ratio falls short, those
-  are what to look at; the invalidation is what keeps reads correct and stays.
+  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction. It
+  deletes finished jobs together, as the limit does, but without waiting for the slowest of a receive: one
+  \`DeleteMessageBatch\` for the jobs that finish within 50 ms of each other (app/src/jobs/worker.ts). Where the ratio falls
+  short, those are what to look at; the invalidation is what keeps reads correct and stays.
 - moto is not SQS: it scans a queue's messages on every call (so it slows down as a queue grows) and answers in
   milliseconds where SQS and S3 take tens of them. Read the ratio, not the absolute rate.
 `;
@@ -432,19 +432,19 @@ past it, read from the replicas (the reader endpoint) or shard the keys (cluster
 const CACHED_READ_PROFILE = {
   taken: "2026-11-29",
   command:
-    "node --cpu-prof main.js all (embedded, LOG_LEVEL=warn), autocannon -c 50 GET /users/:id for 8 s and 10 s, samples of the load only, idle left out, two runs together",
+    "both apps of benchmark 1 (full stack and embedded) run by `npm run bench -- --only cached-read` under node --cpu-prof, 50 connections, start-up and idle left out, the two profiles together",
   rows: [
     [
       "socket writes (libuv's writev and Node's stream plumbing; the bare server makes the same calls)",
-      41,
+      43,
     ],
-    ["Node's HTTP parser and outgoing headers (the bare server's too, for the same headers)", 18],
-    ["Fastify: routing, hooks, schema validation, reply headers", 14],
-    ["Node's event loop: ticks, timers, listeners", 10],
-    ["the VM's own work (no JavaScript frame)", 7],
-    ["the app's own code (near-cache hit, readUser, shard heat, request id, headers, metrics)", 5],
-    ["garbage collection", 3],
-    ["lru-cache, cookies", 2],
+    ["Node's HTTP parser and outgoing headers (the bare server's too, for the same headers)", 17],
+    ["Fastify: routing, hooks, schema validation, reply headers", 15],
+    ["the VM's own work (no JavaScript frame)", 8],
+    ["Node's event loop: ticks, timers, listeners", 6],
+    ["the app's own code (near-cache hit, readUser, shard heat, headers, metrics)", 3],
+    ["lru-cache (the near cache and the parsed values)", 2],
+    ["garbage collection", 2],
     ["pino: the request's logger, made only when the request logs", 0],
   ] as const,
   /** helmet's share of busy CPU before security headers were worked out once (same command). */
@@ -453,13 +453,13 @@ const CACHED_READ_PROFILE = {
   pinoBeforeFixPercent: 5,
 };
 
+const sum = (values: readonly number[]): number =>
+  values.reduce((total, value) => total + value, 0);
+
 /**
  * Where `npm run synth -- --stack prod` spends its CPU, next to the two baselines of benchmark 5:
  * profiles taken by hand, like the one above, classified by the stack of each sample.
  */
-const sum = (values: readonly number[]): number =>
-  values.reduce((total, value) => total + value, 0);
-
 const SYNTHESIS_PROFILE = {
   taken: "2026-11-29",
   command:
@@ -499,13 +499,15 @@ ${p.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
 - Also since the previous profile: the request's child logger is made only when the request logs (pino was ${p.pinoBeforeFixPercent} % of busy CPU);
   a user held in process memory (the near cache, the in-process cache) is answered by the route's handler with no
   promise at all (\`CacheAside.peek\` over \`Cache.get.now\`; a session cookie or a recent write still goes through
-  \`readUser\`); the security, served-by and request-id headers are set by one hook instead of two.
+  \`readUser\`); the security, served-by and request-id headers are set by one hook instead of two; cookies are parsed
+  only when a route reads them (one hook fewer per request); the shard a read counts is read from the id without a
+  BigInt, and request ids are a per-process prefix and a counter rather than a UUID each (about 1 % each before).
 - Three quarters of what is left is Node writing and parsing HTTP and running its event loop, which the bare server
-  pays too; what the app adds is Fastify's lifecycle (about a seventh: routing, four hook steps of which the cookie
-  plugin runs two on every request, the params schema, seventeen reply headers copied one by one before Node checks
-  them again) and its own code (about a twentieth). Closing the rest means less work in Fastify per request, or
-  answering hot keys before Fastify's lifecycle, which would bypass the schema, the security headers and the error
-  handling that every route relies on. The last is not worth it.
+  pays too; what the app adds is Fastify's lifecycle (about a seventh: routing, three hook steps, the params schema,
+  seventeen reply headers copied one by one, each lower-cased, before Node checks them again: Fastify's
+  \`Reply.header\` alone is about 4.5 %) and its own code (about a thirtieth). Closing the rest means less work in
+  Fastify per request, or answering hot keys before Fastify's lifecycle, which would bypass the schema, the security
+  headers and the error handling that every route relies on. The last is not worth it.
 - A full-stack read costs no Redis round trip for a hot key: the near cache answers it from process memory, and a
   Redis GET happens about once per key per second (its TTL) or after an invalidation.
 

@@ -631,11 +631,19 @@ describe("security (embedded)", () => {
       const bare = { headers: {} } as Parameters<typeof one>[0];
       const ids = [one(bare), one(bare), other(bare)];
       assert.equal(new Set(ids).size, 3);
-      assert.notEqual(ids[0]!.split("-")[0], ids[2]!.split("-")[0]);
+      assert.notEqual(ids[0]!.slice(0, 18), ids[2]!.slice(0, 18));
       const responses = await Promise.all([1, 2, 3].map(() => t.app.inject("/healthz")));
       const served = responses.map((response) => String(response.headers["x-request-id"]));
       assert.equal(new Set(served).size, 3);
-      for (const id of served) assert.match(id, /^[A-Za-z0-9_-]{12}-[0-9a-z]+$/);
+      for (const id of served) assert.match(id, /^[0-9a-f]{18}-[0-9a-z]+$/);
+    });
+
+    it("GIVEN a client sends an id this app will give a later request THEN it is not kept", async () => {
+      const seen = String((await t.app.inject("/healthz")).headers["x-request-id"]);
+      const [prefix, counter] = seen.split("-");
+      const later = `${prefix}-${(parseInt(counter!, 36) + 1_000).toString(36)}`;
+      const response = await healthWithRequestId(later);
+      assert.notEqual(response.headers["x-request-id"], later);
     });
 
     it("GIVEN an id with spaces or control characters THEN it is replaced", async () => {

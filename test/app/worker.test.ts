@@ -37,18 +37,22 @@ function newWorker(
 
 const jobsThatNeverRun = async (): Promise<"processed"> => "processed";
 
-/** The in-process queue, recording each batch delete's bodies; optionally failing every delete. */
+/**
+ * The in-process queue, recording each batch delete's bodies; its deletes can answer every
+ * message as undeleted (`failWith` a reason) or throw (`failWith` an Error).
+ */
 class BatchRecordingQueue extends MemoryJobQueue {
   readonly batches: string[][] = [];
 
-  constructor(private readonly failWith?: string) {
+  constructor(private readonly failWith?: string | Error) {
     super();
   }
 
   override async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
     this.batches.push(messages.map((message) => message.body));
+    if (this.failWith instanceof Error) throw this.failWith;
     if (this.failWith !== undefined) {
-      return messages.map((message) => ({ message, reason: this.failWith! }));
+      return messages.map((message) => ({ message, reason: this.failWith as string }));
     }
     return super.deleteBatch(messages);
   }
@@ -141,28 +145,57 @@ describe("Worker", () => {
     assert.ok(queue.batches.every((bodies) => !bodies.includes("bad")));
   });
 
-  it("GIVEN messages the queue could not delete THEN each is logged with its id and the worker goes on", async () => {
-    const queue = new BatchRecordingQueue("ReceiptHandleIsInvalid: expired");
-    const logs = captureLogs();
-    const worker = new Worker({
-      queue,
-      handle: async () => "processed",
-      logger: logs.logger,
-      metrics: new Metrics({ namespace: "Test", service: "worker", write: () => {} }),
-      waitSeconds: 0.1,
+  it("GIVEN a fast job and a slow one in one batch THEN the fast one is deleted long before the slow one ends", async () => {
+    const queue = new BatchRecordingQueue();
+    let releaseSlow = () => {};
+    const slow = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const { worker } = newWorker(queue, async (body) => {
+      if (body === "slow") await slow;
+      return "processed";
     });
-    await queue.send("a");
+    for (const body of ["fast", "slow"]) await queue.send(body);
     worker.start();
-    await eventually(
-      async () => (logs.text().includes("could not delete the job") ? true : undefined),
-      "the warning",
-    );
+    await eventually(async () => (queue.batches.length > 0 ? true : undefined), "a delete");
+    assert.deepEqual(queue.batches, [["fast"]]);
+    releaseSlow();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the queue to drain");
     await worker.stop();
-    const warning = logs.lines().find((line) => line.msg === "could not delete the job");
-    assert.equal(typeof warning?.messageId, "string");
-    assert.equal(warning?.reason, "ReceiptHandleIsInvalid: expired");
-    assert.equal(warning?.level, "warn");
+    assert.deepEqual(queue.batches, [["fast"], ["slow"]]);
   });
+
+  for (const failWith of ["ReceiptHandleIsInvalid: expired", new Error("queue gone")]) {
+    const how = typeof failWith === "string" ? "answers it could not delete" : "throws";
+    it(`GIVEN a queue that ${how} THEN each message is logged with its id and the worker goes on`, async () => {
+      const queue = new BatchRecordingQueue(failWith);
+      const logs = captureLogs();
+      const worker = new Worker({
+        queue,
+        handle: async () => "processed",
+        logger: logs.logger,
+        metrics: new Metrics({ namespace: "Test", service: "worker", write: () => {} }),
+        waitSeconds: 0.1,
+      });
+      await queue.send("a");
+      await queue.send("b");
+      worker.start();
+      await eventually(
+        async () =>
+          logs.lines().filter((line) => line.msg === "could not delete the job").length === 2
+            ? true
+            : undefined,
+        "two warnings",
+      );
+      await worker.stop();
+      const warnings = logs.lines().filter((line) => line.msg === "could not delete the job");
+      assert.deepEqual(warnings.map((line) => line.level).sort(), ["warn", "warn"]);
+      assert.equal(new Set(warnings.map((line) => line.messageId)).size, 2);
+      assert.ok(
+        warnings.every((line) =>
+          String(line.reason).includes(String(failWith).replace(/^Error: /, "")),
+        ),
+      );
+    });
+  }
 
   it("GIVEN a job that fails once THEN it stays on the queue and succeeds on redelivery", async () => {
     const queue = new MemoryJobQueue();

@@ -111,18 +111,24 @@ export function requestCookies(request: FastifyRequest): Cookies {
 /** Short and plain: an ALB trace id or a UUID fits; markup, spaces and 8 kB do not. */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:=+/-]{1,64}$/;
 
+/** The shape of the ids this app makes: a process's prefix (hex) and a counter. */
+const OWN_REQUEST_ID = /^[0-9a-f]{18}-[0-9a-z]+$/;
+
 /**
  * Fastify's `genReqId`: the client's x-request-id when it is short and plain, else this process's
  * next id. Ours are a random prefix per process (72 bits: no two instances share one) and a
  * counter, unique without asking the system for randomness per request as a UUID would (about
- * 1 % of a cached read's CPU, issue 17).
+ * 1 % of a cached read's CPU, issue 17). They are predictable, so a client's id in their shape is
+ * not kept: no client can make its requests log under the id of someone else's.
  */
 export function requestIds(): (request: IncomingMessage) => string {
-  const prefix = randomBytes(9).toString("base64url");
+  const prefix = randomBytes(9).toString("hex");
   let issued = 0;
   return (request) => {
     const given = request.headers["x-request-id"];
-    if (typeof given === "string" && CLIENT_REQUEST_ID.test(given)) return given;
+    if (typeof given === "string" && CLIENT_REQUEST_ID.test(given) && !OWN_REQUEST_ID.test(given)) {
+      return given;
+    }
     issued += 1;
     return `${prefix}-${issued.toString(36)}`;
   };

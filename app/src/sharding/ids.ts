@@ -34,7 +34,7 @@ const DECIMAL_DIGITS = /^[0-9]+$/;
  * A user id's logical shard. Ids made before sharding (1, 2, 3...) read as low logical shards.
  * A decimal id is read digit by digit modulo 2^23, which keeps the shard and sequence bits exact
  * in plain numbers: every cached read counts its shard, and a BigInt per read was about 1 % of a
- * cached read's CPU (issue 17). Anything else goes through BigInt, which refuses it as before.
+ * cached read's CPU (issue 17). Anything else is read by BigInt, exactly as before.
  */
 export function logicalShardOf(id: string | bigint): number {
   if (typeof id === "string" && DECIMAL_DIGITS.test(id)) {

@@ -55,6 +55,8 @@ export const SQS_BATCH_LIMIT = 10;
 export interface UndeletedMessage {
   message: QueueMessage;
   reason: string;
+  /** The error, when the whole call failed (not one entry of it). */
+  error?: unknown;
 }
 
 export class QueueUnavailableError extends Error {

@@ -1,5 +1,6 @@
 /** The full-stack queue: Amazon SQS (or an emulator at AWS_ENDPOINT_URL). */
 import {
+  type BatchResultErrorEntry,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
@@ -151,30 +152,51 @@ export class SqsJobQueue implements JobQueue {
   async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
     const undeleted: UndeletedMessage[] = [];
     for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
-      // Entry ids are positions in this call's slice: SQS wants them unique within a call only.
-      const batch = messages.slice(start, start + SQS_BATCH_LIMIT);
-      try {
-        const { Failed = [] } = await this.workerClient.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: batch.map((message, index) => ({
-              Id: String(index),
-              ReceiptHandle: message.receiptHandle,
-            })),
-          }),
-        );
-        for (const failure of Failed) {
-          const message = batch[Number(failure.Id)];
-          if (message !== undefined) {
-            undeleted.push({ message, reason: `${failure.Code}: ${failure.Message ?? ""}` });
-          }
-        }
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        undeleted.push(...batch.map((message) => ({ message, reason })));
-      }
+      undeleted.push(...(await this.deleteUpToTen(messages.slice(start, start + SQS_BATCH_LIMIT))));
     }
     return undeleted;
+  }
+
+  /**
+   * One DeleteMessageBatch. SQS answers a failed entry inside a successful call, which the SDK
+   * does not retry, so an entry that failed on SQS's side (not the sender's) is tried once more.
+   */
+  private async deleteUpToTen(batch: QueueMessage[], retry = true): Promise<UndeletedMessage[]> {
+    let failed: BatchResultErrorEntry[];
+    try {
+      ({ Failed: failed = [] } = await this.workerClient.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          // Entry ids are positions in this call: SQS wants them unique within a call only.
+          Entries: batch.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.receiptHandle,
+          })),
+        }),
+      ));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return batch.map((message) => ({ message, reason, error }));
+    }
+    const undeleted = failed.flatMap((failure) => {
+      const message = batch[Number(failure.Id)];
+      if (message === undefined) return [];
+      return [{ message, reason: `${failure.Code}: ${failure.Message ?? ""}`, failure }];
+    });
+    const again = undeleted.filter(({ failure }) => retry && failure.SenderFault === false);
+    const retried =
+      again.length === 0
+        ? []
+        : await this.deleteUpToTen(
+            again.map(({ message }) => message),
+            false,
+          );
+    return [
+      ...undeleted
+        .filter((entry) => !again.includes(entry))
+        .map(({ message, reason }) => ({ message, reason })),
+      ...retried,
+    ];
   }
 
   async retryLater(message: QueueMessage, delaySeconds: number): Promise<void> {
