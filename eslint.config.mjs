@@ -66,4 +66,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Cookies are parsed on first use (issue 17): `request.cookies` is null until then, although
+    // @fastify/cookie's types say otherwise, so the app reads them through requestCookies().
+    files: ["app/src/**/*.ts"],
+    ignores: ["app/src/http/security.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[property.name='cookies']",
+          message:
+            "Read cookies with requestCookies(request) or cookie(request, name): request.cookies is null until parsed.",
+        },
+      ],
+    },
+  },
 );

@@ -232,9 +232,10 @@ ${header(record)}
 - Ratio app / limit: **${spread(d.ratio, 2)}**; target ${d.target.goal}: ${met(d.target)}.
 - The app's counters: ${num(d.appCounts.JobsProcessed)} jobs processed, ${num(d.appCounts.JobsFailed)} failed, of ${num(d.jobsSentToApp)} queued (warm-up included).
 - What the app does on top of the limit's job: it validates each message (zod), logs, counts metrics, asks the writer for
-  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction, and
-  deletes messages one by one rather than in a batch. Where the ratio falls short, those are what to look at; the
-  invalidation is what keeps reads correct and stays.
+  its WAL position and invalidates the user's cache entry (Redis: delete, fence, publish) after the transaction. It
+  deletes finished jobs together, as the limit does, but without waiting for the slowest of a receive: one
+  \`DeleteMessageBatch\` for the jobs that finish within 50 ms of each other (app/src/jobs/worker.ts). Where the ratio falls
+  short, those are what to look at; the invalidation is what keeps reads correct and stays.
 - moto is not SQS: it scans a queue's messages on every call (so it slows down as a queue grows) and answers in
   milliseconds where SQS and S3 take tens of them. Read the ratio, not the absolute rate.
 `;
@@ -246,14 +247,24 @@ function programRow(name: string, program: ProgramSummary): string {
 
 function synthesisSection(record: BenchmarkRecord<SynthesisData> | undefined): string {
   if (record === undefined) return missing(5, "Synthesis", "synthesis");
-  const { prod, empty } = record.data;
+  const { prod, empty, replay } = record.data;
+  const replayed =
+    replay === undefined
+      ? ""
+      : `
+- Ratio prod / its own resources replayed, wall time: **${num(prod.wallMs.median / replay.wallMs.median, 2)}×**
+  (CPU time ${num(prod.cpuMs.median / replay.cpuMs.median, 2)}×): what the program adds to what Pulumi costs for the very resources it
+  registers (no target set; the issue's target is against trivial resources, above).`;
   return `## 5. Synthesis
 
 The \`prod\` program evaluated under Pulumi's mocks by the synth harness (\`node --import tsx harness/cli.ts --stack
-prod --out FILE\`, a process per run), against an empty program under the same \`RecordingMocks\` and prod config
-that registers as many trivial resources (bench/servers/emptyProgram.ts \`--resources N\`): the floor the engine and
-the mocks set for that many resources. Wall time from spawn to exit; peak RSS and CPU time from \`process.resourceUsage()\`
-at exit (bench/servers/usageHook.ts). Both include starting Node and tsx (TypeScript compiled on the fly, cached
+prod --out FILE\`, a process per run), against two programs under the same \`RecordingMocks\` and prod config:
+**empty** registers as many trivial resources, one input each (bench/servers/emptyProgram.ts \`--resources N\`), the
+issue's baseline; **replay** registers prod's own resources again from its synth record, each of its own SDK class
+(\`aws:ec2/subnet:Subnet\` is @pulumi/aws's \`ec2.Subnet\`) with the same inputs under the same parent, so the same
+URNs, and none of the program's work (bench/servers/replayProgram.ts \`--from SYNTH.json\`): what Pulumi itself costs
+for these resources. Wall time from spawn to exit; peak RSS and CPU time from \`process.resourceUsage()\`
+at exit (bench/servers/usageHook.ts). All include starting Node and tsx (TypeScript compiled on the fly, cached
 after the warm-up).
 ${header(record)}
 
@@ -261,9 +272,10 @@ ${header(record)}
 | --- | ---: | ---: | ---: | ---: |
 ${programRow("prod", prod)}
 ${programRow("empty", empty)}
+${replay === undefined ? "" : programRow("replay", replay)}
 
 - Ratio prod / empty, wall time: **${num(prod.wallMs.median / empty.wallMs.median, 2)}×**; target ≤ ${SYNTHESIS_GOAL}×: ${prod.wallMs.median / empty.wallMs.median <= SYNTHESIS_GOAL ? "met" : "**not met**"}.
-- Ratio prod / empty, CPU time: ${num(prod.cpuMs.median / empty.cpuMs.median, 2)}× (wall time on this machine is mostly waiting for a core).
+- Ratio prod / empty, CPU time: ${num(prod.cpuMs.median / empty.cpuMs.median, 2)}× (wall time on this machine is mostly waiting for a core).${replayed}
 - Where prod's time goes, and what would close the gap: the synthesis profile under "Where the time goes".
 - The prod program itself: **+${num(prod.wallMs.median - empty.wallMs.median)} ms** wall and
   **+${num(prod.maxRssMiB.median - empty.maxRssMiB.median)} MiB** peak RSS (medians) for ${prod.resources} resources.
@@ -420,19 +432,19 @@ past it, read from the replicas (the reader endpoint) or shard the keys (cluster
 const CACHED_READ_PROFILE = {
   taken: "2026-11-29",
   command:
-    "node --cpu-prof main.js all (embedded, LOG_LEVEL=warn), autocannon -c 50 GET /users/:id for 8 s and 10 s, samples of the load only, idle left out, two runs together",
+    "both apps of benchmark 1 (full stack and embedded) run by `npm run bench -- --only cached-read` under node --cpu-prof, 50 connections, start-up and idle left out, the two profiles together",
   rows: [
     [
       "socket writes (libuv's writev and Node's stream plumbing; the bare server makes the same calls)",
-      41,
+      43,
     ],
-    ["Node's HTTP parser and outgoing headers (the bare server's too, for the same headers)", 18],
-    ["Fastify: routing, hooks, schema validation, reply headers", 14],
-    ["Node's event loop: ticks, timers, listeners", 10],
-    ["the VM's own work (no JavaScript frame)", 7],
-    ["the app's own code (near-cache hit, readUser, shard heat, request id, headers, metrics)", 5],
-    ["garbage collection", 3],
-    ["lru-cache, cookies", 2],
+    ["Node's HTTP parser and outgoing headers (the bare server's too, for the same headers)", 17],
+    ["Fastify: routing, hooks, schema validation, reply headers", 15],
+    ["the VM's own work (no JavaScript frame)", 8],
+    ["Node's event loop: ticks, timers, listeners", 6],
+    ["the app's own code (near-cache hit, readUser, shard heat, headers, metrics)", 3],
+    ["lru-cache (the near cache and the parsed values)", 2],
+    ["garbage collection", 2],
     ["pino: the request's logger, made only when the request logs", 0],
   ] as const,
   /** helmet's share of busy CPU before security headers were worked out once (same command). */
@@ -441,23 +453,33 @@ const CACHED_READ_PROFILE = {
   pinoBeforeFixPercent: 5,
 };
 
-/** Where `npm run synth -- --stack prod` spends its CPU: a profile taken by hand, like the one above. */
+const sum = (values: readonly number[]): number =>
+  values.reduce((total, value) => total + value, 0);
+
+/**
+ * Where `npm run synth -- --stack prod` spends its CPU, next to the two baselines of benchmark 5:
+ * profiles taken by hand, like the one above, classified by the stack of each sample.
+ */
 const SYNTHESIS_PROFILE = {
   taken: "2026-11-29",
   command:
-    "node --cpu-prof --import tsx harness/cli.ts --stack prod (tsx's cache warm), self time, idle left out",
+    "node --cpu-prof --import tsx harness/cli.ts --stack prod, and the replay and empty programs likewise (tsx's cache warm); idle left out",
+  /** [where, prod ms, replay ms, empty ms] */
   rows: [
-    ["loading modules: compiling, resolving and reading @pulumi/aws, awsx and the rest", 28],
-    ["native: the VM's own work and tsx's compiler IPC", 19],
     [
-      "Pulumi: a stack trace per resource (Resource.callsites), source-mapped because tsx turns source maps on",
-      14,
+      "Pulumi: a stack trace captured for every promise it makes (`debuggablePromise`: one per declared property of every resource, and per Output), source-mapped",
+      1489,
+      1215,
+      234,
     ],
-    ["Pulumi runtime: registration, RPC serialisation, the mocks", 14],
-    ["tsx: compiling TypeScript", 11],
-    ["garbage collection", 10],
-    ["other packages (@pulumi/aws, awsx, zod, ...)", 4],
-    ["the program's own code (stacks/, components/, policy/)", 1],
+    ["loading modules: resolving, reading and compiling them (tsx and Node)", 1346, 1231, 1158],
+    ["Pulumi runtime: Outputs, registration, serialisation, the mocks", 781, 249, 71],
+    ["garbage collection", 552, 546, 114],
+    ["native: the VM's own work", 449, 198, 112],
+    ["other packages (@pulumi/aws, zod, yaml, grpc ...)", 417, 220, 138],
+    ["Node internals: events, promises, streams", 338, 180, 208],
+    ["Pulumi: a stack trace per resource (Resource.callsites), source-mapped", 136, 48, 23],
+    ["the program's own code (stacks/, components/, harness/)", 125, 21, 8],
   ] as const,
 };
 
@@ -477,27 +499,37 @@ ${p.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
 - Also since the previous profile: the request's child logger is made only when the request logs (pino was ${p.pinoBeforeFixPercent} % of busy CPU);
   a user held in process memory (the near cache, the in-process cache) is answered by the route's handler with no
   promise at all (\`CacheAside.peek\` over \`Cache.get.now\`; a session cookie or a recent write still goes through
-  \`readUser\`); the security, served-by and request-id headers are set by one hook instead of two.
+  \`readUser\`); the security, served-by and request-id headers are set by one hook instead of two; cookies are parsed
+  only when a route reads them (one hook fewer per request); the shard a read counts is read from the id without a
+  BigInt, and request ids are a per-process prefix and a counter rather than a UUID each (about 1 % each before).
 - Three quarters of what is left is Node writing and parsing HTTP and running its event loop, which the bare server
-  pays too; what the app adds is Fastify's lifecycle (about a seventh: routing, four hook steps of which the cookie
-  plugin runs two on every request, the params schema, seventeen reply headers copied one by one before Node checks
-  them again) and its own code (about a twentieth). Closing the rest means less work in Fastify per request, or
-  answering hot keys before Fastify's lifecycle, which would bypass the schema, the security headers and the error
-  handling that every route relies on. The last is not worth it.
+  pays too; what the app adds is Fastify's lifecycle (about a seventh: routing, three hook steps, the params schema,
+  seventeen reply headers copied one by one, each lower-cased, before Node checks them again: Fastify's
+  \`Reply.header\` alone is about 4.5 %) and its own code (about a thirtieth). Closing the rest means less work in
+  Fastify per request, or answering hot keys before Fastify's lifecycle, which would bypass the schema, the security
+  headers and the error handling that every route relies on. The last is not worth it.
 - A full-stack read costs no Redis round trip for a hot key: the near cache answers it from process memory, and a
   Redis GET happens about once per key per second (its TTL) or after an invalidation.
 
-Prod synthesis, profiled by hand on ${SYNTHESIS_PROFILE.taken} (${SYNTHESIS_PROFILE.command}):
+Prod synthesis, profiled by hand on ${SYNTHESIS_PROFILE.taken} (${SYNTHESIS_PROFILE.command}), CPU ms by what each sample was doing:
 
-| where | share of busy CPU |
-| --- | ---: |
-${SYNTHESIS_PROFILE.rows.map(([where, share]) => `| ${where} | ${share} % |`).join("\n")}
+| where | prod | replay | empty |
+| --- | ---: | ---: | ---: |
+${SYNTHESIS_PROFILE.rows.map(([where, prod, replay, empty]) => `| ${where} | ${num(prod)} | ${num(replay)} | ${num(empty)} |`).join("\n")}
+| all | ${num(sum(SYNTHESIS_PROFILE.rows.map((row) => row[1])))} | ${num(sum(SYNTHESIS_PROFILE.rows.map((row) => row[2])))} | ${num(sum(SYNTHESIS_PROFILE.rows.map((row) => row[3])))} |
 
-- The program's own code is about 1 %: what dominates is loading the Pulumi packages and TypeScript, and Pulumi's
-  work per resource, which the empty program with as many trivial resources pays too, but for fewer and shallower
-  stacks and fewer modules. What would close a remaining gap: running the compiled program (\`tsc\` output, no tsx and
-  no source maps at run time) and loading only the @pulumi/aws modules the program uses; both are about how
-  \`pulumi preview\` starts Node, not about the program.
+- Most of prod's cost over the empty program is Pulumi's own work for real resources, which the replay pays as well:
+  @pulumi/pulumi captures a formatted stack trace (\`new Error().stack\`, source-mapped under tsx, and under
+  \`pulumi preview\` by the source-map-support it registers) for every promise it makes, and it makes one for every
+  declared property of every resource: a subnet, an alarm or a task definition declares 24 to 28, a trivial resource one.
+  That alone is about a quarter of prod's CPU, and it does not depend on the program.
+- What the program itself adds over the replay is its Outputs and applies (the Pulumi runtime row), its own modules, and
+  its own code (about 2 %).
+- What would close the gap to the issue's baseline is upstream: Pulumi capturing those stacks only when promise-leak
+  debugging is on (\`PULUMI_DEBUG_PROMISE_LEAKS\`, the only reader of them in @pulumi/pulumi's runtime/debuggable.js).
+  Turning source maps off for node_modules (\`module.setSourceMapsSupport(true, { nodeModules: false })\`) was tried and
+  saved under a third of that row; the compiled, bundled program (branch \`synth\`) sped the empty program up more
+  than prod.
 `;
 }
 
@@ -590,12 +622,19 @@ function summaryTable(records: {
     });
   }
   if (synthesis !== undefined) {
-    const { prod, empty } = synthesis.data;
+    const { prod, empty, replay } = synthesis.data;
     rows.push({
       benchmark: "5. Synthesis, prod / empty program (wall time)",
       result: `${num(prod.wallMs.median / empty.wallMs.median, 2)}× (${num(prod.wallMs.median)} vs ${num(empty.wallMs.median)} ms, ${num(prod.maxRssMiB.median)} vs ${num(empty.maxRssMiB.median)} MiB, ${prod.resources} resources)`,
       target: `≤ ${SYNTHESIS_GOAL}×: ${prod.wallMs.median / empty.wallMs.median <= SYNTHESIS_GOAL ? "met" : "**not met**"}`,
     });
+    if (replay !== undefined) {
+      rows.push({
+        benchmark: "5. Synthesis, prod / its own resources replayed (wall time)",
+        result: `${num(prod.wallMs.median / replay.wallMs.median, 2)}× (${num(prod.wallMs.median)} vs ${num(replay.wallMs.median)} ms)`,
+        target: "none set (what the program adds to Pulumi's cost for its resources)",
+      });
+    }
   }
   if (capacity !== undefined) {
     const d = capacity.data;

@@ -4,8 +4,9 @@ import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { serviceTrustPolicy } from "./rolePolicy";
-import { physicalName, type Tags } from "./tags";
+import { physicalName, type Tags, type Tier, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
+import { throwIfInvalid } from "./validation";
 import { contextOf, type AwsContext } from "./awsContext";
 
 /** The one container of every task; load balancers name it to reach its port. */
@@ -25,6 +26,9 @@ const DEPLOYMENT_MAXIMUM_PERCENT = 200;
 const CPU_ARCHITECTURE = "X86_64";
 const ANYWHERE = "0.0.0.0/0";
 const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Target tracking scales out within a minute, and in slowly so a short lull keeps warm tasks. */
+const SCALE_OUT_COOLDOWN_SECONDS = 60;
+const SCALE_IN_COOLDOWN_SECONDS = 300;
 
 /** A value the task reads from Secrets Manager when it starts. */
 export interface SecretReference {
@@ -122,15 +126,6 @@ export interface FargateServiceArgs {
    */
   migratedBy?: pulumi.Input<string>;
   /**
-   * The policies other components grant the task role (their `grant*` methods), which the service
-   * waits for: ECS starts no task before its role may read what the app reads at start. Those
-   * grants need `taskRoleName`, which exists only once the service's component does, so the
-   * composition passes a deferred output (`pulumi.deferredOutput`) and resolves it once every
-   * grant is made; the service is registered only then. Not for a one-off task.
-   * @default none: the service waits for no grant
-   */
-  taskRoleGrants?: pulumi.Input<pulumi.Resource[]>;
-  /**
    * The account, partition and region the resources live in (components/awsContext.ts).
    * @default looked up through the component's provider (STS in its region)
    */
@@ -144,7 +139,7 @@ export const MIGRATED_BY_TAG = "migrated-by";
 
 /**
  * What a concrete service adds to the shared task and service: how work reaches its tasks (a load
- * balancer, a queue). The service creates it after `FargateTasks` and gives it to `run()`.
+ * balancer, a queue). The service creates it after `FargateTasks` and gives it to `define()`.
  */
 export interface WorkSource {
   /** Variables the container needs to find its work; they win over `environment`. */
@@ -223,7 +218,7 @@ export function validateFargateServiceArgs(args: FargateServiceArgs): string[] {
   return problems;
 }
 
-/** The ECS resources `FargateTasks.run()` creates. */
+/** The ECS resources of a started service (`FargateTasks.define()`, then `start()`). */
 export interface RunningTasks {
   taskDefinition: aws.ecs.TaskDefinition;
   service: aws.ecs.Service;
@@ -232,9 +227,10 @@ export interface RunningTasks {
 
 /**
  * What every Fargate service of the app is made of (after CDK's ecs-patterns), as a part its
- * component owns: every resource is a child of `owner`. It works in two steps, because what brings
- * work to the tasks (a load balancer, a queue) needs the tasks' security group and role, and the
- * task definition needs what that work source tells the container:
+ * component owns: every resource is a child of `owner`. It works in three steps, because what
+ * brings work to the tasks (a load balancer, a queue) needs the tasks' security group and role,
+ * the task definition needs what that work source tells the container, and the service must wait
+ * for every grant on the task role, which other components make once the role exists:
  *
  * 1. the constructor creates
  *    - a security group for the tasks: egress allowed, no ingress (the owner adds what it needs);
@@ -242,10 +238,12 @@ export interface RunningTasks {
  *    - an execution role (pull the image, write logs, read exactly the given secrets and decrypt
  *      them with exactly the given keys) and a task role that starts empty: the owner of each
  *      resource the app uses grants it access (for example `QueueWorkers.grantSendMessages`);
- * 2. `run(source)` creates
- *    - the task definition: one container, read-only root filesystem with a scratch `/tmp`, an
- *      init process that forwards SIGTERM, and the role's stop timeout (`source.stopTimeoutSeconds`);
- *    - the ECS service in private subnets without public IPs, rolled out with a circuit breaker
+ * 2. `define(source)` creates the task definition: one container, read-only root filesystem with
+ *    a scratch `/tmp`, an init process that forwards SIGTERM, and the role's stop timeout
+ *    (`source.stopTimeoutSeconds`). A one-off task (a deploy step) stops here;
+ * 3. `start(grants)` creates
+ *    - the ECS service in private subnets without public IPs, waiting for the task role's
+ *      `grants` and `source.dependsOn`, rolled out with a circuit breaker
  *      that rolls back, and `minTasks` tasks on the first deploy only: afterwards the count belongs
  *      to the autoscaler (`desiredCount` changes are ignored), so a deploy never scales a busy
  *      service down;
@@ -269,8 +267,8 @@ export class FargateTasks {
   private readonly context: ReturnType<typeof contextOf>;
   /** What the execution role may do: a task definition waits for it (see createTaskDefinition). */
   private readonly executionGrants: pulumi.Resource[] = [];
+  private defined: { source: WorkSource; taskDefinition: aws.ecs.TaskDefinition } | undefined;
   private running: RunningTasks | undefined;
-  private defined: aws.ecs.TaskDefinition | undefined;
 
   constructor(
     private readonly owner: pulumi.ComponentResource,
@@ -285,34 +283,43 @@ export class FargateTasks {
     this.taskRole = this.createTaskRole(name, args, this.context, tags);
   }
 
-  /** Creates the task definition, the service and its scalable target, fed by `source`; once. */
-  run(source: WorkSource): RunningTasks {
-    if (this.running !== undefined || this.defined !== undefined) {
-      throw new Error(
-        `${this.name}: FargateTasks.run() was already called; a service runs one task definition`,
-      );
+  /**
+   * Creates the task definition, fed by `source`; once. A service then runs it (`start()`); a
+   * one-off task, such as a deploy step, is started by something else (`aws ecs run-task`).
+   */
+  define(source: WorkSource): aws.ecs.TaskDefinition {
+    if (this.defined !== undefined) {
+      throw new Error(`${this.name}: FargateTasks already has its task definition`);
     }
     const { name, args, tags } = this;
     const taskDefinition = this.createTaskDefinition(name, args, source, this.context, tags);
-    const service = this.createService(name, args, source, taskDefinition, tags);
+    this.defined = { source, taskDefinition };
+    return taskDefinition;
+  }
+
+  /**
+   * Creates the service that runs the task definition, and its scalable target; once, after
+   * `define()`. The service waits for `grants`, every policy on the task role (ECS starts no task
+   * before its role may read what the app reads at start), besides `source.dependsOn`.
+   */
+  start(grants: readonly pulumi.Resource[]): RunningTasks {
+    if (this.defined === undefined) {
+      throw new Error(`${this.name}: FargateTasks.start() before define(); define the task first`);
+    }
+    if (this.running !== undefined) {
+      throw new Error(
+        `${this.name}: FargateTasks.start() was already called; a service starts once`,
+      );
+    }
+    const { name, args, tags } = this;
+    const { source, taskDefinition } = this.defined;
+    const service = this.createService(name, args, source, taskDefinition, grants, tags);
     const scalableTarget = this.createScalableTarget(name, args, service, tags);
     this.running = { taskDefinition, service, scalableTarget };
     return this.running;
   }
 
-  /**
-   * Creates the task definition alone, for a one-off task that something else starts (`aws ecs
-   * run-task`), such as a deploy step; no service, nothing scales. Once, like `run()`.
-   */
-  define(source: WorkSource): aws.ecs.TaskDefinition {
-    if (this.running !== undefined || this.defined !== undefined) {
-      throw new Error(`${this.name}: FargateTasks already has its task definition`);
-    }
-    this.defined = this.createTaskDefinition(this.name, this.args, source, this.context, this.tags);
-    return this.defined;
-  }
-
-  /** The resources made before run(), for the `nodes` of the tier these tasks serve. */
+  /** The resources made before define(), for the `nodes` of the tier these tasks serve. */
   get nodes() {
     return {
       securityGroup: this.securityGroup,
@@ -530,16 +537,11 @@ export class FargateTasks {
     args: FargateServiceArgs,
     source: WorkSource,
     taskDefinition: aws.ecs.TaskDefinition,
+    grants: readonly pulumi.Resource[],
     tags: Tags,
   ): aws.ecs.Service {
     const capacityProvider: FargateCapacityProvider = args.useSpot ? "FARGATE_SPOT" : "FARGATE";
     const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn = [] } = source;
-    const waitsFor =
-      args.taskRoleGrants === undefined
-        ? dependsOn
-        : pulumi
-            .output(args.taskRoleGrants)
-            .apply((grants): pulumi.Resource[] => [...dependsOn, ...grants]);
     return new aws.ecs.Service(
       `${name}-service`,
       transform(args.transform?.service, {
@@ -567,7 +569,12 @@ export class FargateTasks {
         tags:
           args.migratedBy === undefined ? tags : { ...tags, [MIGRATED_BY_TAG]: args.migratedBy },
       }),
-      { parent: this.owner, ignoreChanges: ["desiredCount"], dependsOn: waitsFor },
+      {
+        parent: this.owner,
+        ignoreChanges: ["desiredCount"],
+        // Plain resources: Pulumi walks an Output's value deeply, and a resource reaches the whole program.
+        dependsOn: [...dependsOn, ...grants],
+      },
     );
   }
 
@@ -590,6 +597,160 @@ export class FargateTasks {
       { parent: this.owner },
     );
   }
+}
+
+/**
+ * The base of the app's long-running Fargate services (WebService, QueueWorkers): their shared
+ * tasks (FargateTasks) and outputs, in the two steps every such service goes through.
+ *
+ * 1. Construction: the tasks' security group, log group and roles; then what the concrete service
+ *    puts in front of its tasks (a load balancer, a queue); then its task definition
+ *    (`defineTasks`). The task role now exists, so other components can grant it access.
+ * 2. `start(grants)`, which the composition calls once every grant of the task role exists: the
+ *    ECS service, waiting for those grants, its scalable target, and the concrete service's
+ *    scaling policies (`createScalingPolicies`, called here, never from the constructor).
+ *
+ * A service constructed and never started fails the program when it ends: otherwise the stack
+ * would lack its ECS service, and whatever reads `serviceName` would wait forever.
+ */
+export abstract class FargateService<Args extends FargateServiceArgs = FargateServiceArgs>
+  extends pulumi.ComponentResource
+{
+  /** The ECS service's name, known once the service is started. */
+  readonly serviceName: pulumi.Output<string>;
+  /** The tasks' security group, for rules of the tiers they connect to. */
+  readonly securityGroupId: pulumi.Output<string>;
+  /** The role the app runs as, for grants by the owners of what it uses (before `start`). */
+  readonly taskRoleName: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+
+  protected readonly args: Args;
+  /** The tags of the tier the service belongs to, for the concrete service's own resources. */
+  protected readonly tags: Tags;
+  protected readonly tasks: FargateTasks;
+  private readonly resolveServiceName: (name: pulumi.Output<string>) => void;
+  private running: RunningTasks | undefined;
+  private scalingPolicies: aws.appautoscaling.Policy[] = [];
+
+  /**
+   * @param kind the concrete class, for the type token and the errors ("WebService")
+   * @param tier the tier its resources are tagged with
+   * @param problems what the concrete service's validator found in `args`; any is thrown
+   */
+  protected constructor(
+    kind: string,
+    tier: Tier,
+    private readonly serviceResourceName: string,
+    args: Args,
+    problems: readonly string[],
+    opts: pulumi.ComponentResourceOptions,
+  ) {
+    super(`zero-to-millions:components:${kind}`, serviceResourceName, {}, opts);
+    throwIfInvalid(kind, serviceResourceName, problems);
+    this.args = args;
+    this.tags = tierTags(tier);
+    this.tasks = new FargateTasks(this, serviceResourceName, args, this.tags);
+    this.securityGroupId = this.tasks.securityGroup.id;
+    this.taskRoleName = this.tasks.taskRole.name;
+    this.taskRoleArn = this.tasks.taskRole.arn;
+    this.logGroupName = this.tasks.logGroup.name;
+    [this.serviceName, this.resolveServiceName] = pulumi.deferredOutput<string>();
+    awaitStart(this, serviceResourceName);
+  }
+
+  /**
+   * Starts the service: creates the ECS service, which waits for `grants` (every policy on the
+   * task role made outside this component: `taskRoleName`'s grants) besides what the service
+   * itself needs, its scalable target and its scaling policies. Call it once, after the last grant.
+   */
+  start(grants: readonly pulumi.Resource[]): void {
+    this.running = this.tasks.start(grants);
+    notStarted.delete(this);
+    this.resolveServiceName(this.running.service.name);
+    this.scalingPolicies = this.createScalingPolicies(this.serviceResourceName, this.running);
+  }
+
+  /** The underlying resources, for what the arguments do not cover (the service's once started). */
+  get nodes() {
+    return { ...this.tasks.nodes, ...this.running, scalingPolicies: this.scalingPolicies };
+  }
+
+  /** Creates the task definition, fed by `source` (what the concrete service brings its tasks). */
+  protected defineTasks(source: WorkSource): void {
+    this.tasks.define(source);
+  }
+
+  /** Registers the outputs every service has, and `outputs`, the concrete service's own. */
+  protected registerServiceOutputs(outputs: pulumi.Inputs): void {
+    this.registerOutputs({
+      serviceName: this.serviceName,
+      securityGroupId: this.securityGroupId,
+      taskRoleArn: this.taskRoleArn,
+      ...outputs,
+    });
+  }
+
+  /** How the service scales between `minTasks` and `maxTasks`: policies on `running.scalableTarget`. */
+  protected abstract createScalingPolicies(
+    name: string,
+    running: RunningTasks,
+  ): aws.appautoscaling.Policy[];
+
+  /**
+   * A target-tracking policy on `target` (the started service's), with the cooldowns every
+   * service shares: `tracking` says which metric and what value.
+   */
+  protected createTargetTracking(
+    name: string,
+    target: aws.appautoscaling.Target,
+    tracking: Omit<
+      aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfiguration,
+      "scaleOutCooldown" | "scaleInCooldown"
+    >,
+  ): aws.appautoscaling.Policy {
+    return new aws.appautoscaling.Policy(
+      name,
+      {
+        policyType: "TargetTrackingScaling",
+        serviceNamespace: target.serviceNamespace,
+        scalableDimension: target.scalableDimension,
+        resourceId: target.resourceId,
+        targetTrackingScalingPolicyConfiguration: {
+          ...tracking,
+          scaleOutCooldown: SCALE_OUT_COOLDOWN_SECONDS,
+          scaleInCooldown: SCALE_IN_COOLDOWN_SECONDS,
+        },
+      },
+      { parent: this },
+    );
+  }
+}
+
+/** The services constructed and not started yet, with their names. */
+const notStarted = new Map<FargateService, string>();
+let startCheckInstalled = false;
+
+/** The names of the services constructed and not started yet. */
+export function servicesNotStarted(): string[] {
+  return [...notStarted.values()];
+}
+
+function awaitStart(service: FargateService, name: string): void {
+  notStarted.set(service, name);
+  if (startCheckInstalled) return;
+  startCheckInstalled = true;
+  // Node fires it when nothing is left to do: the program is over, or it waits for a service.
+  // A failed exit code with our message, so Pulumi reports it instead of the promises left waiting.
+  process.on("beforeExit", () => {
+    const names = servicesNotStarted();
+    if (names.length === 0) return;
+    notStarted.clear();
+    console.error(
+      `error: ${names.join(", ")}: the Fargate service was never started, so the stack would lack it; call its start(grants) once every grant of its task role exists`,
+    );
+    process.exitCode = 1;
+  });
 }
 
 /** ECS `valueFrom`: the secret's ARN, or `${arn}:${jsonKey}::` for one key of a JSON secret. */

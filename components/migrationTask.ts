@@ -12,7 +12,7 @@ import { throwIfInvalid } from "./validation";
 
 export interface MigrationTaskArgs extends Omit<
   FargateServiceArgs,
-  "minTasks" | "maxTasks" | "useSpot" | "migratedBy" | "taskRoleGrants" | "transform"
+  "minTasks" | "maxTasks" | "useSpot" | "migratedBy" | "transform"
 > {
   transform?: Omit<FargateServiceTransforms, "service" | "scalableTarget">;
   /**

@@ -1,21 +1,21 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type ComponentTaskEnvironment, WORKER_CONCURRENCY, workerShutdown } from "../contract";
-import { throwIfInvalid, wholeNumberProblems } from "./validation";
+import { wholeNumberProblems } from "./validation";
 import {
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   VISIBILITY_MARGIN_SECONDS,
   visibilityTimeoutSeconds,
 } from "./awsLimits";
 import {
+  FargateService,
   type FargateServiceArgs,
   type FargateServiceTransforms,
-  FargateTasks,
   type RunningTasks,
   validateFargateServiceArgs,
   type WorkSource,
 } from "./fargateService";
-import { type Tags, tierTags } from "./tags";
+import type { Tags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { rolePolicy } from "./rolePolicy";
 import {
@@ -26,9 +26,6 @@ import {
   SECONDS_PER_DAY,
 } from "./deadLetterQueue";
 
-/** Scale out within a minute; scale in slowly so a short lull does not stop warm workers. */
-const SCALE_OUT_COOLDOWN_SECONDS = 60;
-const SCALE_IN_COOLDOWN_SECONDS = 300;
 /** SQS publishes its queue metrics once a minute. */
 const METRIC_PERIOD_SECONDS = 60;
 /** Time for a woken task to start and take jobs before the wake-up adds another. */
@@ -136,7 +133,7 @@ interface JobQueues {
 /**
  * The job queue of one region and the workers that drain it: an SQS queue with a dead-letter
  * queue, and a Fargate service running the app's `worker` command (see FargateTasks for the
- * shared task, roles and deploy settings).
+ * shared task, roles and deploy settings, and FargateService for `start`).
  *
  * - Both queues are encrypted (SQS-managed keys). A message delivered `maxReceiveCount` times
  *   moves to the dead-letter queue, which accepts messages from this queue only and keeps them
@@ -166,20 +163,15 @@ interface JobQueues {
  *   maxReceiveCount: 5, messageRetentionDays: 4,
  * }, { provider });
  * workers.grantSendMessages("web-sends-jobs", web.taskRoleName);
+ * // ...grants on workers.taskRoleName, then:
+ * workers.start([cacheGrant, filesGrant]);
  * ```
  *
  * Cost: SQS is $0.40 per million requests after the first million a month (an idle worker's long
  * polls are about 130,000); the wake-up alarm about $0.30 a month; tasks as in FargateTasks, and
  * nothing at all while a `minTasks: 0` service sleeps.
  */
-export class QueueWorkers extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-  /** The tasks' security group, for rules of the tiers they connect to. */
-  readonly securityGroupId: pulumi.Output<string>;
-  /** The role the app runs as, for grants by the owners of what it uses. */
-  readonly taskRoleName: pulumi.Output<string>;
-  readonly taskRoleArn: pulumi.Output<string>;
-  readonly logGroupName: pulumi.Output<string>;
+export class QueueWorkers extends FargateService<QueueWorkersArgs> {
   readonly queueUrl: pulumi.Output<string>;
   readonly queueArn: pulumi.Output<string>;
   /** The `QueueName` dimension of the queue's CloudWatch metrics. */
@@ -188,55 +180,29 @@ export class QueueWorkers extends pulumi.ComponentResource {
   readonly deadLetterQueueArn: pulumi.Output<string>;
   readonly deadLetterQueueName: pulumi.Output<string>;
 
-  private readonly tasks: FargateTasks;
   private readonly queues: JobQueues;
-  private readonly running: RunningTasks;
-  private readonly scalingPolicies: aws.appautoscaling.Policy[];
 
   constructor(name: string, args: QueueWorkersArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("zero-to-millions:components:QueueWorkers", name, {}, opts);
-    throwIfInvalid("QueueWorkers", name, validateQueueWorkersArgs(args));
-    const tags = tierTags("queue");
-
-    this.tasks = new FargateTasks(this, name, args, tags);
-    this.taskRoleName = this.tasks.taskRole.name;
-    this.queues = this.createQueues(name, args, tags);
-    this.running = this.tasks.run(this.workSource(args));
-    this.serviceName = this.running.service.name;
-    this.scalingPolicies = this.createScalingPolicies(
-      name,
-      args,
-      this.running.scalableTarget,
-      tags,
-    );
+    super("QueueWorkers", "queue", name, args, validateQueueWorkersArgs(args), opts);
+    this.queues = this.createQueues(name, args, this.tags);
+    this.defineTasks(this.workSource(args));
 
     const { queue, deadLetterQueue } = this.queues;
-    this.securityGroupId = this.tasks.securityGroup.id;
-    this.taskRoleArn = this.tasks.taskRole.arn;
-    this.logGroupName = this.tasks.logGroup.name;
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queue.name;
     this.deadLetterQueueUrl = deadLetterQueue.url;
     this.deadLetterQueueArn = deadLetterQueue.arn;
     this.deadLetterQueueName = deadLetterQueue.name;
-    this.registerOutputs({
-      serviceName: this.serviceName,
-      securityGroupId: this.securityGroupId,
-      taskRoleArn: this.taskRoleArn,
+    this.registerServiceOutputs({
       queueUrl: this.queueUrl,
       deadLetterQueueUrl: this.deadLetterQueueUrl,
     });
   }
 
   /** The underlying resources, for what the arguments do not cover. */
-  get nodes() {
-    return {
-      ...this.tasks.nodes,
-      ...this.running,
-      scalingPolicies: this.scalingPolicies,
-      ...this.queues,
-    };
+  override get nodes() {
+    return { ...super.nodes, ...this.queues };
   }
 
   /**
@@ -340,21 +306,21 @@ export class QueueWorkers extends pulumi.ComponentResource {
     };
   }
 
-  private createScalingPolicies(
+  /** Backlog per task, and a wake-up from zero tasks when `minTasks` is 0. */
+  protected override createScalingPolicies(
     name: string,
-    args: QueueWorkersArgs,
-    target: aws.appautoscaling.Target,
-    tags: Tags,
+    { service, scalableTarget }: RunningTasks,
   ): aws.appautoscaling.Policy[] {
-    const backlog = this.createBacklogPolicy(name, args, target);
-    if (args.minTasks > 0) return [backlog];
-    return [backlog, this.createWakeUp(name, target, tags)];
+    const backlog = this.createBacklogPolicy(name, this.args, scalableTarget, service);
+    if (this.args.minTasks > 0) return [backlog];
+    return [backlog, this.createWakeUp(name, scalableTarget, this.tags)];
   }
 
   private createBacklogPolicy(
     name: string,
     args: QueueWorkersArgs,
     target: aws.appautoscaling.Target,
+    service: aws.ecs.Service,
   ): aws.appautoscaling.Policy {
     const queueName = this.queues.queue.name;
     const queueMetric = (id: string, metricName: string) => ({
@@ -369,49 +335,37 @@ export class QueueWorkers extends pulumi.ComponentResource {
       },
       returnData: false,
     });
-    return new aws.appautoscaling.Policy(
-      `${name}-backlog-scaling`,
-      {
-        policyType: "TargetTrackingScaling",
-        serviceNamespace: target.serviceNamespace,
-        scalableDimension: target.scalableDimension,
-        resourceId: target.resourceId,
-        targetTrackingScalingPolicyConfiguration: {
-          targetValue: backlogPerTaskTarget(args),
-          scaleOutCooldown: SCALE_OUT_COOLDOWN_SECONDS,
-          scaleInCooldown: SCALE_IN_COOLDOWN_SECONDS,
-          customizedMetricSpecification: {
-            metrics: [
-              queueMetric("waiting", "ApproximateNumberOfMessagesVisible"),
-              queueMetric("inflight", "ApproximateNumberOfMessagesNotVisible"),
-              {
-                id: "tasks",
-                metricStat: {
-                  metric: {
-                    namespace: "ECS/ContainerInsights",
-                    metricName: "RunningTaskCount",
-                    dimensions: [
-                      { name: "ClusterName", value: args.cluster.name },
-                      { name: "ServiceName", value: this.serviceName },
-                    ],
-                  },
-                  stat: "Average",
-                },
-                returnData: false,
+    return this.createTargetTracking(`${name}-backlog-scaling`, target, {
+      targetValue: backlogPerTaskTarget(args),
+      customizedMetricSpecification: {
+        metrics: [
+          queueMetric("waiting", "ApproximateNumberOfMessagesVisible"),
+          queueMetric("inflight", "ApproximateNumberOfMessagesNotVisible"),
+          {
+            id: "tasks",
+            metricStat: {
+              metric: {
+                namespace: "ECS/ContainerInsights",
+                metricName: "RunningTaskCount",
+                dimensions: [
+                  { name: "ClusterName", value: args.cluster.name },
+                  { name: "ServiceName", value: service.name },
+                ],
               },
-              {
-                id: "backlog_per_task",
-                label: "Jobs per running worker task",
-                // No data while no task runs (division by zero): the wake-up alarm covers that case.
-                expression: "(waiting + inflight) / tasks",
-                returnData: true,
-              },
-            ],
+              stat: "Average",
+            },
+            returnData: false,
           },
-        },
+          {
+            id: "backlog_per_task",
+            label: "Jobs per running worker task",
+            // No data while no task runs (division by zero): the wake-up alarm covers that case.
+            expression: "(waiting + inflight) / tasks",
+            returnData: true,
+          },
+        ],
       },
-      { parent: this },
-    );
+    });
   }
 
   private createWakeUp(

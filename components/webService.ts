@@ -1,17 +1,17 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type ComponentTaskEnvironment, WEB_SHUTDOWN } from "../contract";
-import { throwIfInvalid, wholeNumberProblems } from "./validation";
+import { wholeNumberProblems } from "./validation";
 import {
   CONTAINER_NAME,
+  FargateService,
   type FargateServiceArgs,
   type FargateServiceTransforms,
-  FargateTasks,
   type RunningTasks,
   validateFargateServiceArgs,
   type WorkSource,
 } from "./fargateService";
-import { type Tags, tierTags } from "./tags";
+import type { Tags } from "./tags";
 import { type Transform, transform } from "./transform";
 
 /** TLS 1.3, and TLS 1.2 with forward-secret ciphers only. */
@@ -38,9 +38,6 @@ const HEALTH_CHECK = {
 const HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60;
 /** How long the load balancer keeps an idle connection open. */
 const IDLE_TIMEOUT_SECONDS = 60;
-/** Scale out within a minute; scale in slowly so a short lull does not drop warm tasks. */
-const SCALE_OUT_COOLDOWN_SECONDS = 60;
-const SCALE_IN_COOLDOWN_SECONDS = 300;
 const MAX_REQUESTS_PER_TARGET_PER_MINUTE = 1_000_000;
 
 /** Per-child hooks, the shared ones included. */
@@ -171,7 +168,7 @@ interface LoadBalancing {
 /**
  * The web tier of one region: an internet-facing application load balancer in the public
  * subnets in front of an autoscaled Fargate service in the private subnets (see FargateTasks
- * for the shared task, roles and deploy settings).
+ * for the shared task, roles and deploy settings, and FargateService for `start`).
  *
  * - The load balancer's security group admits 80 (and 443 with a certificate) from anywhere and
  *   may only reach the tasks, on `containerPort`; the tasks admit only the load balancer.
@@ -198,19 +195,14 @@ interface LoadBalancing {
  *   cpuTargetPercent: 50, requestsPerTargetPerMinute: 6000,
  *   logRetentionDays: 90,
  * }, { provider });
+ * // ...grants on web.taskRoleName, then:
+ * web.start([cacheGrant, filesGrant]);
  * ```
  *
  * Cost (us-east-1): the load balancer is about $16 a month plus $5.84 per LCU-month of traffic;
  * tasks as in FargateTasks (prod's three 1 vCPU / 2 GB tasks about $108 a month).
  */
-export class WebService extends pulumi.ComponentResource {
-  readonly serviceName: pulumi.Output<string>;
-  /** The tasks' security group, for rules of the tiers they connect to. */
-  readonly securityGroupId: pulumi.Output<string>;
-  /** The role the app runs as, for grants by the owners of what it uses. */
-  readonly taskRoleName: pulumi.Output<string>;
-  readonly taskRoleArn: pulumi.Output<string>;
-  readonly logGroupName: pulumi.Output<string>;
+export class WebService extends FargateService<WebServiceArgs> {
   readonly albDnsName: pulumi.Output<string>;
   readonly albZoneId: pulumi.Output<string>;
   readonly albArn: pulumi.Output<string>;
@@ -225,27 +217,14 @@ export class WebService extends pulumi.ComponentResource {
    */
   readonly url: pulumi.Output<string>;
 
-  private readonly tasks: FargateTasks;
   private readonly loadBalancing: LoadBalancing;
-  private readonly running: RunningTasks;
-  private readonly scalingPolicies: aws.appautoscaling.Policy[];
 
   constructor(name: string, args: WebServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("zero-to-millions:components:WebService", name, {}, opts);
-    throwIfInvalid("WebService", name, validateWebServiceArgs(args));
-    const tags = tierTags("web");
-
-    this.tasks = new FargateTasks(this, name, args, tags);
-    this.securityGroupId = this.tasks.securityGroup.id;
-    this.loadBalancing = this.createLoadBalancing(name, args, tags);
-    this.running = this.tasks.run(this.workSource(args));
-    this.scalingPolicies = this.createScalingPolicies(name, args, this.running.scalableTarget);
+    super("WebService", "web", name, args, validateWebServiceArgs(args), opts);
+    this.loadBalancing = this.createLoadBalancing(name, args, this.tags);
+    this.defineTasks(this.workSource(args));
 
     const { loadBalancer, targetGroup, securityGroup } = this.loadBalancing;
-    this.serviceName = this.running.service.name;
-    this.taskRoleName = this.tasks.taskRole.name;
-    this.taskRoleArn = this.tasks.taskRole.arn;
-    this.logGroupName = this.tasks.logGroup.name;
     this.albDnsName = loadBalancer.dnsName;
     this.albZoneId = loadBalancer.zoneId;
     this.albArn = loadBalancer.arn;
@@ -256,10 +235,7 @@ export class WebService extends pulumi.ComponentResource {
       args.domainName === undefined
         ? pulumi.interpolate`http://${loadBalancer.dnsName}`
         : pulumi.interpolate`https://${args.domainName}`;
-    this.registerOutputs({
-      serviceName: this.serviceName,
-      securityGroupId: this.securityGroupId,
-      taskRoleArn: this.taskRoleArn,
+    this.registerServiceOutputs({
       albDnsName: this.albDnsName,
       albArnSuffix: this.albArnSuffix,
       targetGroupArnSuffix: this.targetGroupArnSuffix,
@@ -268,12 +244,10 @@ export class WebService extends pulumi.ComponentResource {
   }
 
   /** The underlying resources, for what the arguments do not cover. */
-  get nodes() {
+  override get nodes() {
     const { securityGroup, loadBalancer, targetGroup, listeners } = this.loadBalancing;
     return {
-      ...this.tasks.nodes,
-      ...this.running,
-      scalingPolicies: this.scalingPolicies,
+      ...super.nodes,
       loadBalancerSecurityGroup: securityGroup,
       loadBalancer,
       targetGroup,
@@ -312,40 +286,24 @@ export class WebService extends pulumi.ComponentResource {
     };
   }
 
-  private createScalingPolicies(
+  /** Target tracking on average CPU and on requests per task, whichever asks for more. */
+  protected override createScalingPolicies(
     name: string,
-    args: WebServiceArgs,
-    target: aws.appautoscaling.Target,
+    { scalableTarget: target }: RunningTasks,
   ): aws.appautoscaling.Policy[] {
+    const { args } = this;
     const { loadBalancer, targetGroup } = this.loadBalancing;
-    const trackingPolicy = (
-      role: string,
-      targetValue: number,
-      metric: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
-    ) =>
-      new aws.appautoscaling.Policy(
-        `${name}-${role}`,
-        {
-          policyType: "TargetTrackingScaling",
-          serviceNamespace: target.serviceNamespace,
-          scalableDimension: target.scalableDimension,
-          resourceId: target.resourceId,
-          targetTrackingScalingPolicyConfiguration: {
-            targetValue,
-            predefinedMetricSpecification: metric,
-            scaleOutCooldown: SCALE_OUT_COOLDOWN_SECONDS,
-            scaleInCooldown: SCALE_IN_COOLDOWN_SECONDS,
-          },
-        },
-        { parent: this },
-      );
     return [
-      trackingPolicy("cpu-scaling", args.cpuTargetPercent, {
-        predefinedMetricType: "ECSServiceAverageCPUUtilization",
+      this.createTargetTracking(`${name}-cpu-scaling`, target, {
+        targetValue: args.cpuTargetPercent,
+        predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
       }),
-      trackingPolicy("requests-scaling", args.requestsPerTargetPerMinute, {
-        predefinedMetricType: "ALBRequestCountPerTarget",
-        resourceLabel: pulumi.interpolate`${loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
+      this.createTargetTracking(`${name}-requests-scaling`, target, {
+        targetValue: args.requestsPerTargetPerMinute,
+        predefinedMetricSpecification: {
+          predefinedMetricType: "ALBRequestCountPerTarget",
+          resourceLabel: pulumi.interpolate`${loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`,
+        },
       }),
     ];
   }

@@ -172,11 +172,6 @@ export class Region extends pulumi.ComponentResource {
 
   private readonly config: StackConfig;
   private readonly clusterArn: pulumi.Output<string>;
-  /** What each service waits for (its `taskRoleGrants`), resolved by `startServices`. */
-  private readonly resolveGrants: Record<
-    AppTier,
-    (grants: pulumi.Output<pulumi.Resource[]>) => void
-  >;
   /** The grants this region makes its own task roles (cache, job queue, invalidations). */
   private readonly ownGrants: TaskRoleGrants;
   private servicesStarted = false;
@@ -275,11 +270,7 @@ export class Region extends pulumi.ComponentResource {
       : args.writers!;
     this.writer = this.writers[0]!;
     const task = this.taskSettings(args);
-    // Each service waits for every grant of its task role (startServices), made after it.
-    const [webGrants, resolveWebGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
-    const [workerGrants, resolveWorkerGrants] = pulumi.deferredOutput<pulumi.Resource[]>();
-    this.resolveGrants = { web: resolveWebGrants, workers: resolveWorkerGrants };
-
+    // Each service starts, waiting for every grant of its task role, once they exist (startServices).
     this.workers =
       config.workers.mode === "service"
         ? new QueueWorkers(
@@ -293,7 +284,6 @@ export class Region extends pulumi.ComponentResource {
               cluster: { arn: cluster.arn, name: cluster.name },
               command: [...COMMANDS.worker],
               ...workerSettings(config),
-              taskRoleGrants: workerGrants,
             },
             { parent: this },
           )
@@ -337,7 +327,6 @@ export class Region extends pulumi.ComponentResource {
           ? { certificateArn: args.https.certificateArn, domainName: args.https.domainName }
           : {}),
         ...(this.accessLogs ? { accessLogs: this.accessLogs.destination } : {}),
-        taskRoleGrants: webGrants,
       },
       { parent: this },
     );
@@ -442,14 +431,13 @@ export class Region extends pulumi.ComponentResource {
    * Lets the region's web and worker services start, each once every grant of its task role
    * exists: the ones this region made, and `grants`, made where the regions are composed (the
    * CDN's files, sessions, database logins, invalidation sends). Call it once, after the last
-   * grant: until then the services are not registered, and without it the program never ends.
+   * grant: until then the services do not exist, and without it the program fails at its end.
    */
   startServices(grants: TaskRoleGrants): void {
     if (this.servicesStarted) throw new Error(`region ${this.region}: startServices called twice`);
     this.servicesStarted = true;
-    for (const tier of ["web", "workers"] as const) {
-      this.resolveGrants[tier](pulumi.output([...this.ownGrants[tier], ...grants[tier]]));
-    }
+    this.web.start([...this.ownGrants.web, ...grants.web]);
+    this.workers?.start([...this.ownGrants.workers, ...grants.workers]);
   }
 
   /** Outputs for the caller, named after what they are (docs and README list them). */

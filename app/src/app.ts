@@ -17,7 +17,7 @@ import { DEFAULT_RATE_LIMITS, registerRateLimits, type RateLimitSettings } from 
 import {
   registerCookies,
   registerResponseHeaders,
-  requestIdFrom,
+  requestIds,
   trackAllowedMethods,
 } from "./http/security";
 import { createJobHandler } from "./jobs/handler";
@@ -148,7 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // naming the parameter, instead of the router's undocumented 414 past 100 characters.
     routerOptions: { maxParamLength: maxHeaderSize },
     requestIdHeader: false,
-    genReqId: requestIdFrom,
+    genReqId: requestIds(),
     ajv: {
       // "wrong types" are errors, not something to coerce; unknown fields are refused, not dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },

@@ -1,10 +1,12 @@
 /**
  * 5. Synthesis: wall time and peak memory to evaluate the `prod` program under Pulumi's mocks
- * (the synth harness's CLI, in a process of its own), against a program that registers as many
- * trivial resources under the same mocks and config. Both pay for Node, tsx, @pulumi/pulumi and
- * the engine's per-resource work; the difference is the program's own.
+ * (the synth harness's CLI, in a process of its own), against two programs under the same mocks
+ * and config: one that registers as many trivial resources (the issue's baseline), and one that
+ * registers prod's own resources again from its synth record, each of its own SDK class with
+ * the same inputs and parent (bench/servers/replayProgram.ts): what Pulumi costs for these very
+ * resources. All pay for Node, tsx and @pulumi/pulumi; beyond the replay, the cost is the program's.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +19,7 @@ const USAGE_HOOK = pathToFileURL(join(__dirname, "..", "servers", "usageHook.ts"
 const PROGRAMS = {
   prod: [join(REPO_ROOT, "harness", "cli.ts"), "--stack", "prod"],
   empty: [join(__dirname, "..", "servers", "emptyProgram.ts")],
+  replay: [join(__dirname, "..", "servers", "replayProgram.ts")],
 };
 const RUN_TIMEOUT_MS = 120_000;
 /** Target (issue 17): prod within twice the empty program's wall time. */
@@ -43,11 +46,15 @@ export interface ProgramSummary {
 export interface SynthesisData {
   prod: ProgramSummary;
   empty: ProgramSummary;
+  /** Prod's resources registered again, with none of the program's work (absent before 2026-11-29). */
+  replay?: ProgramSummary;
 }
 
 async function evaluate(
   program: keyof typeof PROGRAMS,
   extraArgs: string[] = [],
+  /** Where to keep the synth record (the replay reads prod's). */
+  keepRecordAt?: string,
 ): Promise<SynthesisRun> {
   const dir = mkdtempSync(join(tmpdir(), "bench-synth-"));
   const out = join(dir, "synth.json");
@@ -84,6 +91,7 @@ async function evaluate(
     const { resources } = JSON.parse(readFileSync(out, "utf8")) as {
       resources: { id: string | null }[];
     };
+    if (keepRecordAt !== undefined) copyFileSync(out, keepRecordAt);
     return {
       wallMs,
       maxRssMiB: usage.maxRssKiB / 1024,
@@ -112,19 +120,37 @@ export const synthesis: Benchmark<SynthesisData> = {
   title: "Synthesis: the prod program under mocks vs an empty program",
   usesServices: false,
   async run(context) {
-    // How many resources the empty program must register: as many as prod has.
-    const { resources } = await evaluate("prod");
-    const extraArgs = { prod: [], empty: ["--resources", String(resources)] };
-    const contender = (name: keyof typeof PROGRAMS): Contender<SynthesisRun> => ({
-      name,
-      run: () => evaluate(name, extraArgs[name]),
-      describe: (run) => `${Math.round(run.wallMs)} ms, ${Math.round(run.maxRssMiB)} MiB`,
-    });
-    const rounds = await runRounds(
-      [contender("prod"), contender("empty")],
-      context.settings.rounds,
-      context.log,
-    );
-    return { prod: summarizeProgram(rounds.prod!), empty: summarizeProgram(rounds.empty!) };
+    // Prod's record tells the baselines what to register: as many trivial resources, or the same.
+    const recordDir = mkdtempSync(join(tmpdir(), "bench-synth-record-"));
+    const record = join(recordDir, "prod.json");
+    try {
+      const { resources } = await evaluate("prod", [], record);
+      const extraArgs = {
+        prod: [],
+        empty: ["--resources", String(resources)],
+        replay: ["--from", record],
+      };
+      const replayed = await evaluate("replay", extraArgs.replay);
+      if (replayed.resources !== resources) {
+        throw new Error(`the replay registered ${replayed.resources} resources, prod ${resources}`);
+      }
+      const contender = (name: keyof typeof PROGRAMS): Contender<SynthesisRun> => ({
+        name,
+        run: () => evaluate(name, extraArgs[name]),
+        describe: (run) => `${Math.round(run.wallMs)} ms, ${Math.round(run.maxRssMiB)} MiB`,
+      });
+      const rounds = await runRounds(
+        [contender("prod"), contender("empty"), contender("replay")],
+        context.settings.rounds,
+        context.log,
+      );
+      return {
+        prod: summarizeProgram(rounds.prod!),
+        empty: summarizeProgram(rounds.empty!),
+        replay: summarizeProgram(rounds.replay!),
+      };
+    } finally {
+      rmSync(recordDir, { recursive: true, force: true });
+    }
   },
 };

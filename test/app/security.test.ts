@@ -5,6 +5,7 @@ import { request } from "node:http";
 import { describe, it } from "node:test";
 import { READ_YOUR_WRITES_COOKIE } from "../../app/src/http/context";
 import { DEFAULT_RATE_LIMITS } from "../../app/src/http/rateLimits";
+import { requestIds } from "../../app/src/http/security";
 import { embeddedAppPerSuite, sidesServingRead, startEmbeddedApp } from "./support/embedded";
 import { CookieJar, makePng, newUsers, signInTo } from "./support/helpers";
 
@@ -607,6 +608,26 @@ describe("security (embedded)", () => {
     it("GIVEN a short, well-formed x-request-id THEN it is kept (traces join up)", async () => {
       const response = await healthWithRequestId("Root=1-abc_DEF.42");
       assert.equal(response.headers["x-request-id"], "Root=1-abc_DEF.42");
+    });
+
+    it("GIVEN requests without an id THEN each gets its own, and no two processes share their ids", async () => {
+      const [one, other] = [requestIds(), requestIds()];
+      const bare = { headers: {} } as Parameters<typeof one>[0];
+      const ids = [one(bare), one(bare), other(bare)];
+      assert.equal(new Set(ids).size, 3);
+      assert.notEqual(ids[0]!.slice(0, 18), ids[2]!.slice(0, 18));
+      const responses = await Promise.all([1, 2, 3].map(() => t.app.inject("/healthz")));
+      const served = responses.map((response) => String(response.headers["x-request-id"]));
+      assert.equal(new Set(served).size, 3);
+      for (const id of served) assert.match(id, /^[0-9a-f]{18}-[0-9a-z]+$/);
+    });
+
+    it("GIVEN a client sends an id this app will give a later request THEN it is not kept", async () => {
+      const seen = String((await t.app.inject("/healthz")).headers["x-request-id"]);
+      const [prefix, counter] = seen.split("-");
+      const later = `${prefix}-${(parseInt(counter!, 36) + 1_000).toString(36)}`;
+      const response = await healthWithRequestId(later);
+      assert.notEqual(response.headers["x-request-id"], later);
     });
 
     it("GIVEN an id with spaces or control characters THEN it is replaced", async () => {

@@ -30,6 +30,29 @@ describe("ids", () => {
       [0, 0, 1, 4],
     );
   });
+
+  it("GIVEN ids across the whole 64-bit range THEN a decimal id's shard is the one its bits hold", () => {
+    const fromBits = (id: bigint) => Number((id >> 10n) & 8191n);
+    const ids = [
+      0n,
+      1n,
+      2n ** 23n - 1n,
+      2n ** 23n,
+      2n ** 53n + 12_345n,
+      2n ** 63n - 1n,
+      2n ** 64n - 1n,
+    ];
+    for (let shard = 0n; shard < 8192n; shard += 97n) {
+      ids.push((123_456_789_012n << 23n) | (shard << 10n) | (shard % 1024n));
+    }
+    for (const id of ids) assert.equal(logicalShardOf(id.toString()), fromBits(id), String(id));
+  });
+
+  it("GIVEN a string that is no decimal id THEN logicalShardOf refuses it", () => {
+    for (const bad of ["12a", "1.5", "user-7"]) {
+      assert.throws(() => logicalShardOf(bad), SyntaxError, JSON.stringify(bad));
+    }
+  });
 });
 
 describe("shard map", () => {

@@ -4,7 +4,11 @@ import { describe, it } from "node:test";
 import { UnprocessableJobError } from "../../app/src/jobs/thumbnail";
 import { Worker, defaultRetryDelaySeconds } from "../../app/src/jobs/worker";
 import { Metrics } from "../../app/src/metrics";
-import { MemoryJobQueue } from "../../app/src/tiers/queue";
+import {
+  MemoryJobQueue,
+  type QueueMessage,
+  type UndeletedMessage,
+} from "../../app/src/tiers/queue";
 import { captureLogs, eventually, sleep } from "./support/helpers";
 
 function newWorker(
@@ -32,6 +36,27 @@ function newWorker(
 }
 
 const jobsThatNeverRun = async (): Promise<"processed"> => "processed";
+
+/**
+ * The in-process queue, recording each batch delete's bodies; its deletes can answer every
+ * message as undeleted (`failWith` a reason) or throw (`failWith` an Error).
+ */
+class BatchRecordingQueue extends MemoryJobQueue {
+  readonly batches: string[][] = [];
+
+  constructor(private readonly failWith?: string | Error) {
+    super();
+  }
+
+  override async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
+    this.batches.push(messages.map((message) => message.body));
+    if (this.failWith instanceof Error) throw this.failWith;
+    if (this.failWith !== undefined) {
+      return messages.map((message) => ({ message, reason: this.failWith as string }));
+    }
+    return super.deleteBatch(messages);
+  }
+}
 
 /** Counts jobs running at once; each job waits until `release()` lets them all finish. */
 function gatedJobs() {
@@ -105,6 +130,72 @@ describe("Worker", () => {
     assert.deepEqual(handled, ["a", "b"]);
     assert.equal(metrics.flush()[0]?.JobsProcessed, 2);
   });
+
+  it("GIVEN a batch with a failing job THEN the successes are deleted in one call, and the failure stays", async () => {
+    const queue = new BatchRecordingQueue();
+    const { worker } = newWorker(queue, async (body) => {
+      if (body === "bad") throw new Error("boom");
+      return "processed";
+    });
+    for (const body of ["a", "bad", "b", "c"]) await queue.send(body);
+    worker.start();
+    await eventually(async () => (queue.batches.length > 0 ? true : undefined), "a delete");
+    await worker.stop();
+    assert.deepEqual(queue.batches[0], ["a", "b", "c"]);
+    assert.ok(queue.batches.every((bodies) => !bodies.includes("bad")));
+  });
+
+  it("GIVEN a fast job and a slow one in one batch THEN the fast one is deleted long before the slow one ends", async () => {
+    const queue = new BatchRecordingQueue();
+    let releaseSlow = () => {};
+    const slow = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const { worker } = newWorker(queue, async (body) => {
+      if (body === "slow") await slow;
+      return "processed";
+    });
+    for (const body of ["fast", "slow"]) await queue.send(body);
+    worker.start();
+    await eventually(async () => (queue.batches.length > 0 ? true : undefined), "a delete");
+    assert.deepEqual(queue.batches, [["fast"]]);
+    releaseSlow();
+    await eventually(async () => (queue.depth === 0 ? true : undefined), "the queue to drain");
+    await worker.stop();
+    assert.deepEqual(queue.batches, [["fast"], ["slow"]]);
+  });
+
+  for (const failWith of ["ReceiptHandleIsInvalid: expired", new Error("queue gone")]) {
+    const how = typeof failWith === "string" ? "answers it could not delete" : "throws";
+    it(`GIVEN a queue that ${how} THEN each message is logged with its id and the worker goes on`, async () => {
+      const queue = new BatchRecordingQueue(failWith);
+      const logs = captureLogs();
+      const worker = new Worker({
+        queue,
+        handle: async () => "processed",
+        logger: logs.logger,
+        metrics: new Metrics({ namespace: "Test", service: "worker", write: () => {} }),
+        waitSeconds: 0.1,
+      });
+      await queue.send("a");
+      await queue.send("b");
+      worker.start();
+      await eventually(
+        async () =>
+          logs.lines().filter((line) => line.msg === "could not delete the job").length === 2
+            ? true
+            : undefined,
+        "two warnings",
+      );
+      await worker.stop();
+      const warnings = logs.lines().filter((line) => line.msg === "could not delete the job");
+      assert.deepEqual(warnings.map((line) => line.level).sort(), ["warn", "warn"]);
+      assert.equal(new Set(warnings.map((line) => line.messageId)).size, 2);
+      assert.ok(
+        warnings.every((line) =>
+          String(line.reason).includes(String(failWith).replace(/^Error: /, "")),
+        ),
+      );
+    });
+  }
 
   it("GIVEN a job that fails once THEN it stays on the queue and succeeds on redelivery", async () => {
     const queue = new MemoryJobQueue();

@@ -42,7 +42,7 @@ interface Statement {
 const statementsOf = (policy: RecordedResource) =>
   (JSON.parse(String(policy.inputs.policy)) as { Statement: Statement[] }).Statement;
 
-/** Builds QueueWorkers (optionally granting the web role) and records each child's resource options. */
+/** Builds and starts QueueWorkers (optionally granting the web role), recording each child's resource options. */
 async function renderWorkers(overrides: Partial<QueueWorkersArgs> = {}, grantWeb = false) {
   const options = new Map<string, pulumi.ResourceOptions>();
   const rendered = await render(({ provider }) => {
@@ -55,6 +55,7 @@ async function renderWorkers(overrides: Partial<QueueWorkersArgs> = {}, grantWeb
       transformations: [record],
     });
     if (grantWeb) workers.grantSendMessages("web-sends-jobs", WEB_TASK_ROLE);
+    workers.start([]);
     return workers;
   });
   return {

@@ -72,7 +72,7 @@ const policyOf = (resource: RecordedResource) =>
     }>;
   };
 
-/** Builds a WebService and records the resource options each child was registered with. */
+/** Builds and starts a WebService, recording the resource options each child was registered with. */
 async function renderWeb(overrides: Partial<WebServiceArgs> = {}) {
   const options = new Map<string, pulumi.ResourceOptions>();
   const rendered = await render(({ provider }) => {
@@ -80,7 +80,9 @@ async function renderWeb(overrides: Partial<WebServiceArgs> = {}) {
       options.set(`${type}::${name}`, opts);
       return undefined;
     };
-    return new WebService("web", webArgs(overrides), { provider, transformations: [record] });
+    const web = new WebService("web", webArgs(overrides), { provider, transformations: [record] });
+    web.start([]);
+    return web;
   });
   return {
     ...rendered,

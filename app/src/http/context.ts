@@ -14,6 +14,7 @@ import type { SessionData } from "../tiers/sessions";
 import { userIdOf } from "../sharding/accounts";
 import { cacheKeyForUser, findUser, toUser, type CachedUser } from "../users";
 import { HttpError } from "./errors";
+import { requestCookies } from "./security";
 import type { User } from "./schemas";
 
 /**
@@ -95,12 +96,12 @@ export async function startSession(
 }
 
 export function cookie(request: FastifyRequest, name: string): string | undefined {
-  return request.cookies[name];
+  return requestCookies(request)[name];
 }
 
 /** A signed cookie's value, or undefined when it is missing or its signature does not verify. */
 function signedCookie(request: FastifyRequest, name: string): string | undefined {
-  const raw = request.cookies[name];
+  const raw = cookie(request, name);
   if (raw === undefined) return undefined;
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { CacheOutcome } from "../cacheAside";
 import { HttpError } from "../http/errors";
 import {
+  cookie,
   currentSession,
   afterWrite,
   readUser,
@@ -142,7 +143,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
       const { id } = request.params;
       // A user held in process memory, read by a client with no session and no recent write, is
       // answered with no promise at all: the same bytes and headers as the read below (issue 17).
-      if (request.cookies[SESSION_COOKIE] === undefined) {
+      if (cookie(request, SESSION_COOKIE) === undefined) {
         const held = readUserHeld(request, context, id);
         if (held !== undefined) {
           const user = found(reply, id, held);
@@ -164,7 +165,7 @@ export async function userRoutes(app: FastifyInstance, context: RouteContext): P
     // Only a request that carries a session cookie costs a session lookup; if the session store
     // is down, the reader gets the public view rather than an error.
     const session =
-      request.cookies[SESSION_COOKIE] === undefined
+      cookie(request, SESSION_COOKIE) === undefined
         ? undefined
         : await currentSession(request, context).catch((error: unknown) => {
             if (error instanceof SessionStoreUnavailableError) return undefined;

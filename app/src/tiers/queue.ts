@@ -32,6 +32,12 @@ export interface JobQueue {
   send(body: string): Promise<void>;
   receive(options: ReceiveOptions): Promise<QueueMessage[]>;
   delete(message: QueueMessage): Promise<void>;
+  /**
+   * Deletes messages handled together in as few calls as the queue allows (SQS: one
+   * DeleteMessageBatch per 10). Never throws: answers the messages it could not delete and why.
+   * Those come back after their visibility timeout, and their redelivery finds them done.
+   */
+  deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]>;
   /** Leaves a failed message on the queue, visible again after `delaySeconds`. */
   retryLater(message: QueueMessage, delaySeconds: number): Promise<void>;
   /**
@@ -40,6 +46,17 @@ export interface JobQueue {
    */
   deadLetter(message: QueueMessage, reason: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** SQS's largest batch: messages per receive, entries per batch delete. */
+export const SQS_BATCH_LIMIT = 10;
+
+/** A message `deleteBatch` could not delete. */
+export interface UndeletedMessage {
+  message: QueueMessage;
+  reason: string;
+  /** The error, when the whole call failed (not one entry of it). */
+  error?: unknown;
 }
 
 export class QueueUnavailableError extends Error {
@@ -117,6 +134,11 @@ export class MemoryJobQueue implements JobQueue {
   async delete(message: QueueMessage): Promise<void> {
     const index = this.messages.findIndex((m) => m.receiptHandle === message.receiptHandle);
     if (index >= 0) this.messages.splice(index, 1);
+  }
+
+  async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
+    for (const message of messages) await this.delete(message);
+    return [];
   }
 
   async retryLater(message: QueueMessage, delaySeconds: number): Promise<void> {

@@ -1,6 +1,8 @@
 /** The full-stack queue: Amazon SQS (or an emulator at AWS_ENDPOINT_URL). */
 import {
+  type BatchResultErrorEntry,
   ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -18,8 +20,10 @@ import {
 import {
   type JobQueue,
   QueueUnavailableError,
+  SQS_BATCH_LIMIT,
   type QueueMessage,
   type ReceiveOptions,
+  type UndeletedMessage,
 } from "./queue";
 
 /** How a web request's send is retried: bounded, so the request's worst-case wait is known. */
@@ -143,6 +147,56 @@ export class SqsJobQueue implements JobQueue {
         ReceiptHandle: message.receiptHandle,
       }),
     );
+  }
+
+  async deleteBatch(messages: readonly QueueMessage[]): Promise<UndeletedMessage[]> {
+    const undeleted: UndeletedMessage[] = [];
+    for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
+      undeleted.push(...(await this.deleteUpToTen(messages.slice(start, start + SQS_BATCH_LIMIT))));
+    }
+    return undeleted;
+  }
+
+  /**
+   * One DeleteMessageBatch. SQS answers a failed entry inside a successful call, which the SDK
+   * does not retry, so an entry that failed on SQS's side (not the sender's) is tried once more.
+   */
+  private async deleteUpToTen(batch: QueueMessage[], retry = true): Promise<UndeletedMessage[]> {
+    let failed: BatchResultErrorEntry[];
+    try {
+      ({ Failed: failed = [] } = await this.workerClient.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          // Entry ids are positions in this call: SQS wants them unique within a call only.
+          Entries: batch.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.receiptHandle,
+          })),
+        }),
+      ));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return batch.map((message) => ({ message, reason, error }));
+    }
+    const undeleted = failed.flatMap((failure) => {
+      const message = batch[Number(failure.Id)];
+      if (message === undefined) return [];
+      return [{ message, reason: `${failure.Code}: ${failure.Message ?? ""}`, failure }];
+    });
+    const again = undeleted.filter(({ failure }) => retry && failure.SenderFault === false);
+    const retried =
+      again.length === 0
+        ? []
+        : await this.deleteUpToTen(
+            again.map(({ message }) => message),
+            false,
+          );
+    return [
+      ...undeleted
+        .filter((entry) => !again.includes(entry))
+        .map(({ message, reason }) => ({ message, reason })),
+      ...retried,
+    ];
   }
 
   async retryLater(message: QueueMessage, delaySeconds: number): Promise<void> {

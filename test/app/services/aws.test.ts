@@ -148,6 +148,25 @@ describe("AWS tiers against moto", { skip: services.skip }, () => {
     assert.deepEqual(await queue.receive({ waitSeconds: 1 }), []);
   });
 
+  it("GIVEN 12 received jobs and a stale receipt WHEN deleted as a batch THEN the 12 are gone and the stale one is answered as not deleted, with the reason", async () => {
+    const { url } = await createQueue({ VisibilityTimeout: "30" });
+    const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
+    cleanups.push(() => queue.close());
+    for (let index = 0; index < 12; index += 1) await queue.send(`{"job":${index}}`);
+    const received = [];
+    while (received.length < 12) {
+      received.push(...(await queue.receive({ waitSeconds: 1, maxMessages: 10 })));
+    }
+    const stale = { ...received[0]!, receiptHandle: "not-a-receipt-handle" };
+    const undeleted = await queue.deleteBatch([...received, stale]);
+    assert.deepEqual(
+      undeleted.map(({ message }) => message.receiptHandle),
+      ["not-a-receipt-handle"],
+    );
+    assert.match(undeleted[0]!.reason, /ReceiptHandle/i);
+    assert.deepEqual(await queue.receive({ waitSeconds: 1 }), []);
+  });
+
   it("GIVEN a long poll WHEN the worker is stopped THEN the poll ends at once", async () => {
     const { url } = await createQueue();
     const queue = new SqsJobQueue({ queueUrl: url, region: TEST_AWS_REGION, endpoint });
