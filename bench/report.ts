@@ -463,23 +463,23 @@ const sum = (values: readonly number[]): number =>
 const SYNTHESIS_PROFILE = {
   taken: "2026-11-29",
   command:
-    "node --cpu-prof --import tsx harness/cli.ts --stack prod, and the replay and empty programs likewise (tsx's cache warm); idle left out",
+    "node --cpu-prof --import tsx harness/cli.ts --stack prod, and the replay and empty programs likewise, two runs each averaged (tsx's cache warm); idle left out",
   /** [where, prod ms, replay ms, empty ms] */
   rows: [
     [
       "Pulumi: a stack trace captured for every promise it makes (`debuggablePromise`: one per declared property of every resource, and per Output), source-mapped",
-      1489,
-      1215,
-      234,
+      1400,
+      1232,
+      330,
     ],
-    ["loading modules: resolving, reading and compiling them (tsx and Node)", 1346, 1231, 1158],
-    ["Pulumi runtime: Outputs, registration, serialisation, the mocks", 781, 249, 71],
-    ["garbage collection", 552, 546, 114],
-    ["native: the VM's own work", 449, 198, 112],
-    ["other packages (@pulumi/aws, zod, yaml, grpc ...)", 417, 220, 138],
-    ["Node internals: events, promises, streams", 338, 180, 208],
-    ["Pulumi: a stack trace per resource (Resource.callsites), source-mapped", 136, 48, 23],
-    ["the program's own code (stacks/, components/, harness/)", 125, 21, 8],
+    ["loading modules: resolving, reading and compiling them (tsx and Node)", 1176, 1182, 1209],
+    ["native: the VM's own work", 546, 191, 103],
+    ["Pulumi runtime: Outputs, registration, serialisation, the mocks", 407, 222, 110],
+    ["other packages (@pulumi/aws, zod, yaml, grpc ...)", 386, 260, 219],
+    ["garbage collection", 385, 312, 147],
+    ["Node internals: events, promises, streams", 328, 191, 160],
+    ["the program's own code (stacks/, components/, harness/)", 137, 17, 12],
+    ["Pulumi: a stack trace per resource (Resource.callsites), source-mapped", 120, 56, 27],
   ] as const,
 };
 
@@ -523,8 +523,10 @@ ${SYNTHESIS_PROFILE.rows.map(([where, prod, replay, empty]) => `| ${where} | ${n
   \`pulumi preview\` by the source-map-support it registers) for every promise it makes, and it makes one for every
   declared property of every resource: a subnet, an alarm or a task definition declares 24 to 28, a trivial resource one.
   That alone is about a quarter of prod's CPU, and it does not depend on the program.
-- What the program itself adds over the replay is its Outputs and applies (the Pulumi runtime row), its own modules, and
-  its own code (about 2 %).
+- What the program itself adds over the replay is its Outputs and applies (the Pulumi runtime row), the VM's work for
+  its larger heap, and its own code (about 3 %). Until the Fargate services took a plain \`dependsOn\` (they now start
+  once their grants exist), Pulumi walked the Resources inside an Output-valued \`dependsOn\` and everything they
+  reference (\`containsUnknowns\`): about a tenth of prod's CPU, gone.
 - What would close the gap to the issue's baseline is upstream: Pulumi capturing those stacks only when promise-leak
   debugging is on (\`PULUMI_DEBUG_PROMISE_LEAKS\`, the only reader of them in @pulumi/pulumi's runtime/debuggable.js).
   Turning source maps off for node_modules (\`module.setSourceMapsSupport(true, { nodeModules: false })\`) was tried and
