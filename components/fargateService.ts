@@ -277,10 +277,10 @@ export class FargateTasks {
     private readonly tags: Tags,
   ) {
     this.context = this.lookUpContext();
-    this.securityGroup = this.createSecurityGroup(name, args, tags);
-    this.logGroup = this.createLogGroup(name, args, tags);
-    this.executionRole = this.createExecutionRole(name, args, this.context, tags);
-    this.taskRole = this.createTaskRole(name, args, this.context, tags);
+    this.securityGroup = this.createSecurityGroup();
+    this.logGroup = this.createLogGroup();
+    this.executionRole = this.createExecutionRole();
+    this.taskRole = this.createTaskRole();
   }
 
   /**
@@ -291,8 +291,7 @@ export class FargateTasks {
     if (this.defined !== undefined) {
       throw new Error(`${this.name}: FargateTasks already has its task definition`);
     }
-    const { name, args, tags } = this;
-    const taskDefinition = this.createTaskDefinition(name, args, source, this.context, tags);
+    const taskDefinition = this.createTaskDefinition(source);
     this.defined = { source, taskDefinition };
     return taskDefinition;
   }
@@ -311,10 +310,9 @@ export class FargateTasks {
         `${this.name}: FargateTasks.start() was already called; a service starts once`,
       );
     }
-    const { name, args, tags } = this;
     const { source, taskDefinition } = this.defined;
-    const service = this.createService(name, args, source, taskDefinition, grants, tags);
-    const scalableTarget = this.createScalableTarget(name, args, service, tags);
+    const service = this.createService(source, taskDefinition, grants);
+    const scalableTarget = this.createScalableTarget(service);
     this.running = { taskDefinition, service, scalableTarget };
     return this.running;
   }
@@ -333,11 +331,8 @@ export class FargateTasks {
     return contextOf(this.args.context, { parent: this.owner });
   }
 
-  private createSecurityGroup(
-    name: string,
-    args: FargateServiceArgs,
-    tags: Tags,
-  ): aws.ec2.SecurityGroup {
+  private createSecurityGroup(): aws.ec2.SecurityGroup {
+    const { name, args, tags } = this;
     const group = new aws.ec2.SecurityGroup(
       `${name}-tasks-sg`,
       transform(args.transform?.securityGroup, {
@@ -362,11 +357,8 @@ export class FargateTasks {
     return group;
   }
 
-  private createLogGroup(
-    name: string,
-    args: FargateServiceArgs,
-    tags: Tags,
-  ): aws.cloudwatch.LogGroup {
+  private createLogGroup(): aws.cloudwatch.LogGroup {
+    const { name, args, tags } = this;
     return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       transform(args.transform?.logGroup, {
@@ -378,12 +370,8 @@ export class FargateTasks {
     );
   }
 
-  private createExecutionRole(
-    name: string,
-    args: FargateServiceArgs,
-    context: ReturnType<typeof contextOf>,
-    tags: Tags,
-  ): aws.iam.Role {
+  private createExecutionRole(): aws.iam.Role {
+    const { name, args, context, tags } = this;
     const role = new aws.iam.Role(
       `${name}-execution-role`,
       transform(args.transform?.executionRole, {
@@ -443,12 +431,8 @@ export class FargateTasks {
     return role;
   }
 
-  private createTaskRole(
-    name: string,
-    args: FargateServiceArgs,
-    context: ReturnType<typeof contextOf>,
-    tags: Tags,
-  ): aws.iam.Role {
+  private createTaskRole(): aws.iam.Role {
+    const { name, args, context, tags } = this;
     return new aws.iam.Role(
       `${name}-task-role`,
       transform(args.transform?.taskRole, {
@@ -466,13 +450,8 @@ export class FargateTasks {
     );
   }
 
-  private createTaskDefinition(
-    name: string,
-    args: FargateServiceArgs,
-    source: WorkSource,
-    context: ReturnType<typeof contextOf>,
-    tags: Tags,
-  ): aws.ecs.TaskDefinition {
+  private createTaskDefinition(source: WorkSource): aws.ecs.TaskDefinition {
+    const { name, args, context, tags } = this;
     const environment = { ...args.environment, ...source.environment };
     const secrets = args.secrets ?? {};
     const container = {
@@ -533,13 +512,11 @@ export class FargateTasks {
   }
 
   private createService(
-    name: string,
-    args: FargateServiceArgs,
     source: WorkSource,
     taskDefinition: aws.ecs.TaskDefinition,
     grants: readonly pulumi.Resource[],
-    tags: Tags,
   ): aws.ecs.Service {
+    const { name, args, tags } = this;
     const capacityProvider: FargateCapacityProvider = args.useSpot ? "FARGATE_SPOT" : "FARGATE";
     const { loadBalancers, healthCheckGracePeriodSeconds, dependsOn = [] } = source;
     return new aws.ecs.Service(
@@ -578,12 +555,8 @@ export class FargateTasks {
     );
   }
 
-  private createScalableTarget(
-    name: string,
-    args: FargateServiceArgs,
-    service: aws.ecs.Service,
-    tags: Tags,
-  ): aws.appautoscaling.Target {
+  private createScalableTarget(service: aws.ecs.Service): aws.appautoscaling.Target {
+    const { name, args, tags } = this;
     return new aws.appautoscaling.Target(
       `${name}-scaling`,
       transform(args.transform?.scalableTarget, {
