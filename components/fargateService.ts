@@ -317,13 +317,14 @@ export class FargateTasks {
     return this.running;
   }
 
-  /** The resources made before define(), for the `nodes` of the tier these tasks serve. */
+  /** The resources made before start(), for the `nodes` of the tier these tasks serve. */
   get nodes() {
     return {
       securityGroup: this.securityGroup,
       logGroup: this.logGroup,
       executionRole: this.executionRole,
       taskRole: this.taskRole,
+      taskDefinition: this.defined?.taskDefinition,
     };
   }
 
@@ -714,15 +715,19 @@ function awaitStart(service: FargateService, name: string): void {
   if (startCheckInstalled) return;
   startCheckInstalled = true;
   // Node fires it when nothing is left to do: the program is over, or it waits for a service.
-  // A failed exit code with our message, so Pulumi reports it instead of the promises left waiting.
+  // The exit code must be set on this first pass: Pulumi's language host registers its own
+  // handler during it, which on a clean exit would tell the engine the program is done, and the
+  // engine would then delete the live service it never saw registered. A program that already
+  // logged its real error (a throw before the services started) gets no second, misleading one.
   process.on("beforeExit", () => {
     const names = servicesNotStarted();
     if (names.length === 0) return;
     notStarted.clear();
+    process.exitCode = 1;
+    if (pulumi.log.hasErrors()) return;
     console.error(
       `error: ${names.join(", ")}: the Fargate service was never started, so the stack would lack it; call its start(grants) once every grant of its task role exists`,
     );
-    process.exitCode = 1;
   });
 }
 

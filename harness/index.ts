@@ -4,7 +4,7 @@
  * Results are memoised per process, so a test file pays for each stack once.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type {
@@ -68,6 +68,9 @@ async function runSynth(
           : reject(new Error(`synth of ${stack} crashed (exit ${code}):\n${text}`)),
       );
     });
+    // Exit 1 without a result: the program never finished (the hook that reports a service never
+    // started, for one), and what it printed is the reason.
+    if (!existsSync(out)) throw new Error(`synth of ${stack} wrote no result:\n${stderr}`);
     const result = JSON.parse(readFileSync(out, "utf8")) as SynthResult;
     if (result.error === undefined && stderr.trim() !== "") {
       // Warnings the program logs are part of the result (tests may assert there are none).

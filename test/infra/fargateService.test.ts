@@ -83,18 +83,33 @@ describe("FargateService: built, granted, then started", () => {
     });
   });
 
-  it("GIVEN a program that builds a service and never starts it WHEN the program ends THEN it fails, naming the service", () => {
+  /** Runs a program that builds a service named `name` and never starts it; `after` runs meanwhile. */
+  const programThatNeverStarts = (name: string, after = "") => {
     const program = `
+      const pulumi = await import("@pulumi/pulumi");
       const { render } = await import(${JSON.stringify(resolvePath("harness/component.ts"))});
       const { QueueWorkers } = await import(${JSON.stringify(resolvePath("components/queueWorkers.ts"))});
-      await render(({ provider }) => new QueueWorkers("forgotten-workers", ${JSON.stringify(workerArgs())}, { provider }));
+      const rendering = render(({ provider }) => new QueueWorkers(${JSON.stringify(name)}, ${JSON.stringify(workerArgs())}, { provider }));
+      ${after}
+      await rendering;
     `;
-    const run = spawnSync(
+    return spawnSync(
       process.execPath,
       ["--import", "tsx", "--input-type=module", "--eval", program],
       { encoding: "utf8" },
     );
+  };
+
+  it("GIVEN a program that builds a service and never starts it WHEN the program ends THEN it fails, naming the service", () => {
+    const run = programThatNeverStarts("forgotten-workers");
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, /forgotten-workers: the Fargate service was never started/);
+  });
+
+  it("GIVEN a program that failed for another reason before starting its service THEN it still fails, with its own error and not a misleading one about start()", () => {
+    const run = programThatNeverStarts("failed-workers", 'pulumi.log.error("the real problem");');
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr + run.stdout, /the real problem/);
+    assert.doesNotMatch(run.stderr, /never started/);
   });
 });
