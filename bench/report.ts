@@ -16,6 +16,7 @@ import type { CacheEffectData } from "./benchmarks/cacheEffect";
 import type { CachedReadData } from "./benchmarks/cachedRead";
 import { backlogPerTaskTarget, jobsPerSecondPerTask } from "../components/queueWorkers";
 import { WORKER_CONCURRENCY } from "../contract";
+import { NEAR_CACHE_DEFAULTS } from "../app/src/tiers/nearCache";
 import { parseConfig, rawConfigFromPulumi } from "../stacks/config";
 import { stackConfig } from "../harness/synth";
 import { APP_POOL_SIZE, type CapacityData, type Throughput } from "./benchmarks/capacity";
@@ -300,10 +301,13 @@ function capacitySection(record: BenchmarkRecord<CapacityData> | undefined): str
    asks for all ${p.webMaxTasks} tasks of a region once it gets ${num(d.requestTargetPerRegion)} req/s, a load ${tasksByCpu} task${tasksByCpu === 1 ? "" : "s"} could carry at the CPU target.
    It caps no traffic (the tasks keep serving, up to the figures above), but from there on the region runs, and
    pays for, \`maxTasks\` tasks and no policy can add more.`;
+  // The near cache answers a key a task read less than its TTL ago; at most maxEntries keys at once.
+  const nearKeysPerTask = NEAR_CACHE_DEFAULTS.maxEntries;
+  const nearTtlSeconds = NEAR_CACHE_DEFAULTS.ttlMs / 1000;
+  const hotGetsPerRegion = (p.webMaxTasks * nearKeysPerTask) / nearTtlSeconds;
   const cacheBinds =
     getsPerRegion > NODE_GETS_PER_SECOND
-      ? `,
-   so this node, not the web tier, caps a region's cached reads near that figure unless reads are spread over the
+      ? `: the node binds before the web tier when reads are spread that wide, unless they are spread over the
    replicas (the reader endpoint) or the keys over shards`
       : "";
   return `## 6. Capacity
@@ -333,9 +337,13 @@ Assumptions:
 
 What else decides what the stack carries (estimates, not measured here), roughly in the order it comes into play:
 1. ${requestTarget}
-2. **The cache's primary node.** \`REDIS_URL\` is the replication group's primary endpoint, so every cached read of a
-   region is a GET on one ${p.cacheNodeType} node (its replicas serve no reads): ${num(getsPerRegion)} GET/s at the CPU target.
-   One Redis/Valkey node serves in the order of ${num(NODE_GETS_PER_SECOND)} simple GETs per second${cacheBinds}.
+2. **The cache's primary node.** \`REDIS_URL\` is the replication group's primary endpoint, so every GET of a region
+   goes to one ${p.cacheNodeType} node (its replicas serve no reads). The near cache in front of it
+   (app/src/tiers/nearCache.ts: up to ${num(nearKeysPerTask)} keys per task, each kept ${num(nearTtlSeconds)} s) answers a key its task read
+   within the last second, so a hot key costs the node one GET per task per second: at most ${num(hotGetsPerRegion)} GET/s for
+   a region's ${p.webMaxTasks} tasks while each reads no more than ${num(nearKeysPerTask)} distinct keys a second. Reads spread over more keys
+   than that reach the node, up to every read when none repeats within a second: ${num(getsPerRegion)} GET/s at the CPU
+   target. One Redis/Valkey node serves in the order of ${num(NODE_GETS_PER_SECOND)} simple GETs per second${cacheBinds}.
 3. **The database, for misses and writes.** Every write of both regions goes to the one writer (${p.databaseInstanceClass}) in
    the primary region. Sign-ups are bound by scrypt on the web tasks first:${d.signUps === undefined ? " (benchmark 3 not run)" : ` about ${num(d.signUps.perRegionAtFullCpu)} per second per region at 100 % CPU (benchmark 3, run ${d.signUps.runId})`}.
    Connections at \`maxTasks\` (pools of ${APP_POOL_SIZE} per task and database, opened on demand): up to ${num(d.connections.writer)} on
