@@ -4,6 +4,7 @@ import { MAX_STOP_TIMEOUT_SECONDS } from "../contract";
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./awsLimits";
 import type { FargateCapacityProvider } from "./cluster";
 import { serviceTrustPolicy } from "./rolePolicy";
+import { awaitStart, markStarted } from "./serviceStarts";
 import { physicalName, type Tags, type Tier, tierTags } from "./tags";
 import { type Transform, transform } from "./transform";
 import { throwIfInvalid } from "./validation";
@@ -640,7 +641,7 @@ export abstract class FargateService<Args extends FargateServiceArgs = FargateSe
    */
   start(grants: readonly pulumi.Resource[]): void {
     this.running = this.tasks.start(grants);
-    notStarted.delete(this);
+    markStarted(this);
     this.resolveServiceName(this.running.service.name);
     this.scalingPolicies = this.createScalingPolicies(this.serviceResourceName, this.running);
   }
@@ -699,36 +700,6 @@ export abstract class FargateService<Args extends FargateServiceArgs = FargateSe
       { parent: this },
     );
   }
-}
-
-/** The services constructed and not started yet, with their names. */
-const notStarted = new Map<FargateService, string>();
-let startCheckInstalled = false;
-
-/** The names of the services constructed and not started yet. */
-export function servicesNotStarted(): string[] {
-  return [...notStarted.values()];
-}
-
-function awaitStart(service: FargateService, name: string): void {
-  notStarted.set(service, name);
-  if (startCheckInstalled) return;
-  startCheckInstalled = true;
-  // Node fires it when nothing is left to do: the program is over, or it waits for a service.
-  // The exit code must be set on this first pass: Pulumi's language host registers its own
-  // handler during it, which on a clean exit would tell the engine the program is done, and the
-  // engine would then delete the live service it never saw registered. A program that already
-  // logged its real error (a throw before the services started) gets no second, misleading one.
-  process.on("beforeExit", () => {
-    const names = servicesNotStarted();
-    if (names.length === 0) return;
-    notStarted.clear();
-    process.exitCode = 1;
-    if (pulumi.log.hasErrors()) return;
-    console.error(
-      `error: ${names.join(", ")}: the Fargate service was never started, so the stack would lack it; call its start(grants) once every grant of its task role exists`,
-    );
-  });
 }
 
 /** ECS `valueFrom`: the secret's ARN, or `${arn}:${jsonKey}::` for one key of a JSON secret. */

@@ -10,7 +10,7 @@ import { resolve as resolvePath } from "node:path";
 import { describe, it } from "node:test";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { servicesNotStarted } from "../../components/fargateService";
+import { servicesNotStarted } from "../../components/serviceStarts";
 import { QueueWorkers, type QueueWorkersArgs } from "../../components/queueWorkers";
 import { render } from "../../harness/component";
 import { devTasks } from "./support/fargate";
