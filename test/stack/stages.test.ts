@@ -425,47 +425,44 @@ describe("stages: a change from what is deployed (the step-down check before eve
     );
   });
 
+  /** A dev stack file `name` in `dir` at `stage`, with `extra` config lines; its path. */
+  const devStackFile = (dir: string, name: string, stage: number, extra = "") => {
+    const path = join(dir, name);
+    writeFileSync(
+      path,
+      `config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: ${stage}\n${extra}`,
+    );
+    return path;
+  };
+  /** Runs tools/stepDown.ts with `args`, as the workflows do. */
+  const stepDown = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "tools/stepDown.ts", ...args], {
+      encoding: "utf8",
+    });
+
   it("GIVEN two stack files, the next a step down THEN tools/stepDown.ts exits 1 naming the file and the path; allowed: 0", () => {
     const dir = mkdtempSync(join(tmpdir(), "step-down-"));
-    const file = (name: string, stage: number, extra = "") => {
-      const path = join(dir, name);
-      writeFileSync(
-        path,
-        `config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: ${stage}\n${extra}`,
-      );
-      return path;
-    };
-    const run = (deployed: string, next: string) =>
-      spawnSync(process.execPath, ["--import", "tsx", "tools/stepDown.ts", deployed, next], {
-        encoding: "utf8",
-      });
-    const refused = run(file("deployed.yaml", 4), file("next.yaml", 3));
+    const file = (name: string, stage: number, extra = "") => devStackFile(dir, name, stage, extra);
+    const refused = stepDown(file("deployed.yaml", 4), file("next.yaml", 3));
     assert.equal(refused.status, 1, refused.stderr);
     assert.match(refused.stderr, /next\.yaml: stage: 4 → 3 turns cdn\.enabled off/);
-    const allowed = run(
+    const allowed = stepDown(
       file("deployed.yaml", 4),
       file("next.yaml", 3, "  zero-to-millions:allowDataLoss: true\n"),
     );
     assert.equal(allowed.status, 0, allowed.stderr);
-    assert.equal(run(join(dir, "absent.yaml"), file("next.yaml", 1)).status, 0);
+    assert.equal(stepDown(join(dir, "absent.yaml"), file("next.yaml", 1)).status, 0);
   });
 
   it("GIVEN the deployment's outputs (pulumi stack output --json) THEN tools/stepDown.ts compares with its statefulTiers; outputs without them compare nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), "step-down-outputs-"));
-    const next = join(dir, "next.yaml");
-    writeFileSync(
-      next,
-      "config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: 5\n",
-    );
+    const next = devStackFile(dir, "next.yaml", 5);
     const outputs = (value: Record<string, unknown>) => {
       const path = join(dir, "deployed.json");
       writeFileSync(path, JSON.stringify({ environment: "dev", ...value }));
       return path;
     };
-    const run = (deployed: string) =>
-      spawnSync(process.execPath, ["--import", "tsx", "tools/stepDown.ts", deployed, next], {
-        encoding: "utf8",
-      });
+    const run = (deployed: string) => stepDown(deployed, next);
     // Deployed at stage 7 (two regions, a queue): stage 5 turns both off.
     const refused = run(outputs({ statefulTiers: statefulTiersOf(dev({ stage: 7 })) }));
     assert.equal(refused.status, 1, refused.stderr);
@@ -480,28 +477,13 @@ describe("stages: a change from what is deployed (the step-down check before eve
 
   it("GIVEN outputs written before statefulTiers existed and --otherwise the base branch's stack file THEN it compares with that file", () => {
     const dir = mkdtempSync(join(tmpdir(), "step-down-otherwise-"));
-    const stackFile = (name: string, stage: number) => {
-      const path = join(dir, name);
-      writeFileSync(
-        path,
-        `config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: ${stage}\n`,
-      );
-      return path;
-    };
     const outputs = join(dir, "deployed.json");
     writeFileSync(outputs, JSON.stringify({ imageUri: "x" }));
-    const refused = spawnSync(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "tools/stepDown.ts",
-        "--otherwise",
-        stackFile("base.yaml", 4),
-        outputs,
-        stackFile("next.yaml", 3),
-      ],
-      { encoding: "utf8" },
+    const refused = stepDown(
+      "--otherwise",
+      devStackFile(dir, "base.yaml", 4),
+      outputs,
+      devStackFile(dir, "next.yaml", 3),
     );
     assert.equal(refused.status, 1, refused.stderr);
     assert.match(refused.stderr, /comparing with .*base\.yaml instead/);
@@ -510,19 +492,15 @@ describe("stages: a change from what is deployed (the step-down check before eve
 
   it("GIVEN a step down that failed half-way (the lower stage recorded) and its acknowledgement still set THEN --for up lets the retry run, warning; the preview refuses it", () => {
     const dir = mkdtempSync(join(tmpdir(), "step-down-retry-"));
-    const next = join(dir, "next.yaml");
-    writeFileSync(
-      next,
-      'config:\n  zero-to-millions:environment: dev\n  zero-to-millions:stage: 5\n  zero-to-millions:allowDataLoss: ["regions.count"]\n',
+    const next = devStackFile(
+      dir,
+      "next.yaml",
+      5,
+      '  zero-to-millions:allowDataLoss: ["regions.count"]\n',
     );
     const deployed = join(dir, "deployed.json");
     writeFileSync(deployed, JSON.stringify({ statefulTiers: statefulTiersOf(dev({ stage: 5 })) }));
-    const run = (...flags: string[]) =>
-      spawnSync(
-        process.execPath,
-        ["--import", "tsx", "tools/stepDown.ts", ...flags, deployed, next],
-        { encoding: "utf8" },
-      );
+    const run = (...flags: string[]) => stepDown(...flags, deployed, next);
     const up = run("--for", "up");
     assert.equal(up.status, 0, up.stderr);
     assert.match(up.stderr, /warning: allowDataLoss: "regions\.count" acknowledges a step down/);
